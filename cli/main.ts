@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// pstore's entry point: find the command, parse its options, run it, and map errors to exit codes
+// (the only place that does: lib/ throws typed PstoreErrors, SPEC.md §Exit codes lists the table).
+
+import { readFileSync } from 'node:fs';
+import { PstoreError, isPstoreError } from '../lib/index.js';
+import { GLOBAL_HELP, makeStoreFactory, parseCommandArgs, splitCommand, type Command } from './command.js';
+import { Output } from './output.js';
+
+// Hashing and linking many small files is syscall-bound: give libuv more threads than its default 4.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  add: async () => (await import('./commands/add.js')).add,
+  ls: async () => (await import('./commands/ls.js')).ls,
+  info: async () => (await import('./commands/info.js')).info,
+  verify: async () => (await import('./commands/verify.js')).verify,
+  gc: async () => (await import('./commands/gc.js')).gc,
+};
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function mainHelp(): Promise<string> {
+  const rows = await Promise.all(Object.values(COMMANDS).map(async (load) => {
+    const c = await load();
+    return `  ${c.name.padEnd(12)} ${c.summary}`;
+  }));
+  return [
+    'usage: pstore COMMAND [options]',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    'global options (before or after the command):',
+    ...GLOBAL_HELP.map((l) => `  ${l}`),
+    '',
+    'exit codes: 0 ok, 1 internal, 2 usage, 3 conflict, 4 integrity, 5 busy, 6 not found, 7 invalid input',
+    "run 'pstore COMMAND --help' for a command's options",
+  ].join('\n');
+}
+
+function commandHelp(c: Command): string {
+  return [`usage: ${c.usage}`, '', c.summary, '', ...c.help.map((l) => `  ${l}`), '', 'global options:', ...GLOBAL_HELP.map((l) => `  ${l}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { name, rest } = splitCommand(argv);
+  const out = new Output({ json: rest.includes('--json'), quiet: rest.includes('--quiet') || rest.includes('-q') });
+  try {
+    if (name === undefined || name === 'help') {
+      if (rest.includes('--version')) {
+        process.stdout.write(`${packageVersion()}\n`);
+        return 0;
+      }
+      const target = name === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
+      const load = target === undefined ? undefined : COMMANDS[target];
+      process.stdout.write(`${load ? commandHelp(await load()) : await mainHelp()}\n`);
+      return name === undefined && !rest.includes('--help') && !rest.includes('-h') ? 2 : 0;
+    }
+    const load = COMMANDS[name];
+    if (!load) {
+      throw new PstoreError('EPSTORE_USAGE', `unknown command ${JSON.stringify(name)}`, { subject: name, hint: 'see pstore --help' });
+    }
+    const cmd = await load();
+    const { values, positionals } = parseCommandArgs(cmd, rest);
+    if (values.help) {
+      process.stdout.write(`${commandHelp(cmd)}\n`);
+      return 0;
+    }
+    const code = await cmd.run({ positionals, values, out, store: makeStoreFactory(values, out) });
+    return code ?? 0;
+  } catch (err) {
+    const e = isPstoreError(err) ? err : new PstoreError('EPSTORE_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+    out.error(e);
+    if (e.code === 'EPSTORE_INTERNAL' && process.env.PSTORE_DEBUG) console.error(err);
+    return e.exitCode;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => { console.error(err); process.exitCode = 1; },
+);

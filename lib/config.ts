@@ -1,0 +1,15 @@
+// Where the store lives: --store DIR, else $PSTORE_STORE, else $XDG_DATA_HOME/pstore, else
+// ~/.local/share/pstore (SPEC.md §Store location).
+
+import os from 'node:os';
+import path from 'node:path';
+
+export function resolveStoreRoot(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return path.resolve(explicit);
+  if (env.PSTORE_STORE) return path.resolve(env.PSTORE_STORE);
+  const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.resolve(dataHome, 'pstore');
+}
+
+/** Default time to wait for a busy lock (seconds), shared by every command. */
+export const DEFAULT_WAIT_SECONDS = 600;

@@ -1,0 +1,122 @@
+// Index records for entries (SPEC.md §Index): `entries` id → EntryRecord, `latest` name\0version →
+// id of the latest add of that name@version, `meta` seq → the store-wide add counter.
+
+import { PstoreError } from '../errors.js';
+import type { EntryRecord } from '../types.js';
+import type { IndexDb } from './index-db.js';
+
+const subs = (db: IndexDb) => ({
+  entries: db.sublevel<string, EntryRecord>('entries', { valueEncoding: 'json' }),
+  latest: db.sublevel<string, string>('latest', { valueEncoding: 'json' }),
+  meta: db.sublevel<string, number>('meta', { valueEncoding: 'json' }),
+});
+
+/** A batch operation on any sublevel; level's types cannot express a mixed-sublevel batch. */
+export interface SubOp {
+  type: 'put' | 'del';
+  sublevel: unknown;
+  key: string;
+  value?: unknown;
+}
+
+export function commitBatch(db: IndexDb, ops: SubOp[]): Promise<void> {
+  return db.batch(ops as never, { sync: true });
+}
+
+const nameVersionKey = (name: string, version: string) => `${name}\0${version}`;
+
+/** In-process serialization of read-modify-write on the counter (other processes cannot have the db open). */
+let chain: Promise<unknown> = Promise.resolve();
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const next = chain.then(fn, fn);
+  chain = next.catch(() => {});
+  return next;
+}
+
+/** Record an entry (or re-record it as the latest add of its name@version) in one synced batch. */
+export function registerEntry(db: IndexDb, record: Omit<EntryRecord, 'seq'>): Promise<EntryRecord> {
+  return serialized(async () => {
+    const s = subs(db);
+    const seq = ((await s.meta.get('seq')) ?? 0) + 1;
+    const previous = await s.entries.get(record.id);
+    const full: EntryRecord = { ...record, addedAt: previous?.addedAt ?? record.addedAt, seq };
+    await commitBatch(db, [
+      { type: 'put', sublevel: s.entries, key: record.id, value: full },
+      { type: 'put', sublevel: s.latest, key: nameVersionKey(record.name, record.version), value: record.id },
+      { type: 'put', sublevel: s.meta, key: 'seq', value: seq },
+    ]);
+    return full;
+  });
+}
+
+export async function getEntry(db: IndexDb, id: string): Promise<EntryRecord | undefined> {
+  return subs(db).entries.get(id);
+}
+
+export async function listEntries(db: IndexDb): Promise<EntryRecord[]> {
+  const out: EntryRecord[] = [];
+  for await (const value of subs(db).entries.values()) out.push(value);
+  return out;
+}
+
+/** Forget entries (gc). The latest pointer moves to the newest remaining entry of that name@version. */
+export async function unregisterEntries(db: IndexDb, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const s = subs(db);
+  const gone = new Set(ids);
+  const remaining = (await listEntries(db)).filter((e) => !gone.has(e.id));
+  const newest = new Map<string, EntryRecord>();
+  for (const e of remaining) {
+    const k = nameVersionKey(e.name, e.version);
+    if ((newest.get(k)?.seq ?? -1) < e.seq) newest.set(k, e);
+  }
+  const ops: SubOp[] = ids.map((id) => ({ type: 'del', sublevel: s.entries, key: id }));
+  for await (const [k, id] of s.latest.iterator()) {
+    if (!gone.has(id)) continue;
+    const replacement = newest.get(k);
+    ops.push(replacement ? { type: 'put', sublevel: s.latest, key: k, value: replacement.id } : { type: 'del', sublevel: s.latest, key: k });
+  }
+  await commitBatch(db, ops);
+}
+
+/** Split NAME@VERSION at the first `@` after the name's first character (names may start with @). */
+export function splitRef(ref: string): { name: string; version?: string } {
+  const at = ref.indexOf('@', 1);
+  return at === -1 ? { name: ref } : { name: ref.slice(0, at), version: ref.slice(at + 1) };
+}
+
+const HEX_ID = /^[0-9a-f]{8,40}$/;
+
+/**
+ * Resolve a ref: an entry id (or a unique prefix of at least 8 hex digits), NAME@VERSION (the
+ * latest added with that version) or NAME (the latest added of any version).
+ */
+export async function resolveRef(db: IndexDb, ref: string): Promise<EntryRecord> {
+  const s = subs(db);
+  if (HEX_ID.test(ref)) {
+    const byId = await resolveIdPrefix(db, ref);
+    if (byId) return byId;
+  }
+  const { name, version } = splitRef(ref);
+  if (version !== undefined) {
+    const id = await s.latest.get(nameVersionKey(name, version));
+    const rec = id === undefined ? undefined : await s.entries.get(id);
+    if (rec) return rec;
+  } else if (name !== '') {
+    let best: EntryRecord | undefined;
+    for await (const e of s.entries.values()) if (e.name === name && (best === undefined || e.seq > best.seq)) best = e;
+    if (best) return best;
+  }
+  throw new PstoreError('EPSTORE_NOT_FOUND', `no entry matches ${JSON.stringify(ref)}`, { subject: ref });
+}
+
+async function resolveIdPrefix(db: IndexDb, prefix: string): Promise<EntryRecord | undefined> {
+  const matches: EntryRecord[] = [];
+  for await (const e of subs(db).entries.values({ gte: prefix, lt: `${prefix}\xff` })) {
+    matches.push(e);
+    if (matches.length > 1) {
+      throw new PstoreError('EPSTORE_USAGE', `entry id prefix ${prefix} is ambiguous; give more digits`, { subject: prefix });
+    }
+  }
+  return matches[0];
+}

@@ -1,0 +1,65 @@
+// `gc`: mark and sweep under the exclusive store lock, so no add or activation is in flight.
+// Steps, each returning stats (cacache verify style): forget unreferenced entries, mark every object
+// the kept manifests name, sweep unmarked objects and orphan manifest files, sweep tmp/.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { unregisterEntries } from '../db/entries.js';
+import { objectKey } from '../store/layout.js';
+import { lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { listManifestFiles, readManifestFile, readdirOrEmpty, removeManifestFile } from '../store/manifests.js';
+import { hexOf } from '../store/verify.js';
+import { collectRoots } from './roots.js';
+
+export interface GcOptions {
+  dryRun?: boolean;
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  entriesRemoved: Array<{ id: string; name: string; version: string }>;
+  objectsRemoved: number;
+  bytesFreed: number;
+  tmpRemoved: number;
+}
+
+export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): Promise<GcResult> {
+  const dryRun = opts.dryRun ?? false;
+  await using _lock = await lockStore(ctx, 'exclusive');
+  const roots = await useIndex(ctx, collectRoots);
+  const result: GcResult = { dryRun, entriesRemoved: roots.unreferenced.map(({ id, name, version }) => ({ id, name, version })), objectsRemoved: 0, bytesFreed: 0, tmpRemoved: 0 };
+  if (!dryRun) await useIndex(ctx, (db) => unregisterEntries(db, roots.unreferenced.map((e) => e.id)));
+
+  const live = new Set<string>();
+  for (const id of roots.keep) {
+    const manifest = await readManifestFile(ctx.layout, id).catch(() => undefined);
+    for (const f of manifest?.files ?? []) if (f.type === 'file') live.add(objectKey(hexOf(f.integrity), f.exec));
+  }
+  for (const { id } of await listManifestFiles(ctx.layout)) {
+    if (!roots.keep.has(id) && !dryRun) await removeManifestFile(ctx.layout, id);
+  }
+  await sweepObjects(ctx, live, dryRun, result);
+  result.tmpRemoved = await sweepDir(ctx.layout.tmp, dryRun);
+  return result;
+}
+
+async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolean, result: GcResult): Promise<void> {
+  for (const shard of await readdirOrEmpty(ctx.layout.objects)) {
+    const dir = path.join(ctx.layout.objects, shard);
+    for (const name of await readdirOrEmpty(dir)) {
+      if (live.has(shard + name)) continue;
+      const file = path.join(dir, name);
+      const st = await fsp.lstat(file).catch(() => undefined);
+      if (!st) continue;
+      result.objectsRemoved++;
+      result.bytesFreed += st.size;
+      if (!dryRun) await fsp.rm(file, { force: true });
+    }
+  }
+}
+
+async function sweepDir(dir: string, dryRun: boolean): Promise<number> {
+  const names = await readdirOrEmpty(dir);
+  if (!dryRun) await Promise.all(names.map((n) => fsp.rm(path.join(dir, n), { recursive: true, force: true })));
+  return names.length;
+}

@@ -1,0 +1,44 @@
+// pstore's public API. Everything the CLI does goes through here; installers use the same calls.
+//
+//   const store = openStore({ path: '/var/cache/pstore' });
+//   const entry = await store.add('./staged', { name: 'foo', version: '1.0' });
+
+import { addEntry, type AddOptions, type AddResult, type AddSource } from './ingest/add.js';
+import { collectGarbage, type GcOptions, type GcResult } from './gc/collect.js';
+import { createContext, type StoreContext, type StoreOptions } from './store/context.js';
+import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './store/query.js';
+import { readManifestFile } from './store/manifests.js';
+import { verifyStore, type VerifyResult } from './store/verify.js';
+import type { EntryRecord, Manifest, ProgressListener } from './types.js';
+
+export { PstoreError, isPstoreError, ERROR_CODES, type ErrorCode } from './errors.js';
+export { splitRef } from './db/entries.js';
+export { identifyManifest, serializeManifest } from './ingest/manifest.js';
+export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, StoreOptions, VerifyResult };
+export type { InMemoryFile } from './ingest/from-list.js';
+export type { EntryRecord, Manifest, ManifestFile, ProgressEvent, ProgressListener } from './types.js';
+
+export interface Store {
+  readonly root: string;
+  add(source: AddSource, opts: AddOptions): Promise<AddResult>;
+  list(): Promise<EntryRecord[]>;
+  resolve(ref: string): Promise<EntryRecord>;
+  info(ref: string, opts?: { paths?: boolean }): Promise<EntryInfo>;
+  manifest(ref: string): Promise<Manifest>;
+  verify(opts?: { onProgress?: ProgressListener }): Promise<VerifyResult>;
+  gc(opts?: GcOptions): Promise<GcResult>;
+}
+
+export function openStore(opts: StoreOptions = {}): Store {
+  const ctx: StoreContext = createContext(opts);
+  return {
+    root: ctx.root,
+    add: (source, o) => addEntry(ctx, source, o),
+    list: () => listStoreEntries(ctx),
+    resolve: (ref) => resolveEntry(ctx, ref),
+    info: (ref, o) => entryInfo(ctx, ref, o),
+    manifest: async (ref) => readManifestFile(ctx.layout, (await resolveEntry(ctx, ref)).id),
+    verify: (o) => verifyStore(ctx, o),
+    gc: (o) => collectGarbage(ctx, o),
+  };
+}

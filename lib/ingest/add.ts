@@ -1,0 +1,96 @@
+// `add`: ingest a source into the store as one entry. Order (SPEC.md §Add): take the store lock
+// shared; hash and write objects; flush the filesystem; write the manifest file atomically; record
+// the entry in the index with a synced batch. A failure before the last step records nothing; the
+// objects it wrote are unreferenced and `gc` removes them.
+
+import { createReadStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { PstoreError, errnoCode } from '../errors.js';
+import { syncFilesystem } from '../fs/atomic.js';
+import { registerEntry } from '../db/entries.js';
+import { lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { writeManifestFile } from '../store/manifests.js';
+import type { EntryRecord, ProgressListener } from '../types.js';
+import { ingestDir } from './from-dir.js';
+import { ingestFileList, type InMemoryFile } from './from-list.js';
+import { ingestTar } from './from-tar.js';
+import { buildManifest, identifyManifest, summarizeManifest } from './manifest.js';
+import type { IngestResult } from './source.js';
+
+/** A path (directory, .tar, .tar.gz/.tgz), a tar stream, or files given in memory. */
+export type AddSource = string | { tar: Readable; label?: string } | { files: InMemoryFile[] };
+
+export interface AddOptions {
+  name: string;
+  version: string;
+  markers?: string[];
+  onProgress?: ProgressListener;
+}
+
+export interface AddResult extends EntryRecord {
+  /** objects this add wrote; 0 when every file was in the store already */
+  objectsWritten: number;
+}
+
+export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOptions): Promise<AddResult> {
+  validateName(opts.name);
+  validateVersion(opts.version);
+  const markers = (opts.markers ?? []).map(validateMarker);
+  await using _lock = await lockStore(ctx, 'shared');
+  const ingested = await ingestSource(ctx, source, opts.onProgress);
+  const manifest = buildManifest(opts.name, opts.version, markers, ingested.files);
+  const ident = identifyManifest(manifest);
+  if (ingested.objectsWritten > 0) await syncFilesystem(ctx.root);
+  await writeManifestFile(ctx.layout, ident.id, ident.bytes);
+  const record = await useIndex(ctx, (db) => registerEntry(db, {
+    id: ident.id,
+    name: manifest.name,
+    version: manifest.version,
+    integrity: ident.integrity,
+    markers: manifest.markers,
+    ...summarizeManifest(manifest),
+    addedAt: new Date().toISOString(),
+  }));
+  return { ...record, objectsWritten: ingested.objectsWritten };
+}
+
+async function ingestSource(ctx: StoreContext, source: AddSource, onProgress?: ProgressListener): Promise<IngestResult> {
+  const opts = onProgress ? { onProgress } : {};
+  if (typeof source !== 'string') {
+    if ('files' in source) return ingestFileList(ctx.layout, source.files);
+    return ingestTar(ctx.layout, source.tar, source.label ?? 'tar stream', opts);
+  }
+  const abs = path.resolve(source);
+  let st;
+  try {
+    st = await fsp.stat(abs);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new PstoreError('EPSTORE_NOT_FOUND', `source ${abs} does not exist`, { subject: abs, cause: err });
+    throw new PstoreError('EPSTORE_INVALID', `cannot read source ${abs}: ${(err as Error).message}`, { subject: abs, cause: err });
+  }
+  if (st.isDirectory()) return ingestDir(ctx.layout, abs, opts);
+  return ingestTar(ctx.layout, createReadStream(abs), abs, opts);
+}
+
+// Names and versions end up in refs (NAME@VERSION) and index keys, so they are kept printable.
+const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
+
+function validateName(name: string): void {
+  if (typeof name !== 'string' || name === '' || CONTROL_OR_SPACE.test(name) || name.indexOf('@', 1) !== -1 || name.length > 214) {
+    throw new PstoreError('EPSTORE_USAGE', `--name ${JSON.stringify(name)} is not a valid package name (non-empty, no spaces or control characters, no "@" after the first character)`, { subject: '--name' });
+  }
+}
+
+function validateVersion(version: string): void {
+  if (typeof version !== 'string' || version === '' || CONTROL_OR_SPACE.test(version) || version.length > 256) {
+    throw new PstoreError('EPSTORE_USAGE', `--version ${JSON.stringify(version)} is not a valid version (non-empty, no spaces or control characters)`, { subject: '--version' });
+  }
+}
+
+function validateMarker(glob: string): string {
+  if (typeof glob !== 'string' || glob === '' || glob.includes('\0') || glob.startsWith('/')) {
+    throw new PstoreError('EPSTORE_USAGE', `--marker ${JSON.stringify(glob)} is not a valid glob (relative to the prefix root)`, { subject: '--marker' });
+  }
+  return glob;
+}

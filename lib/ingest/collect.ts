@@ -1,0 +1,65 @@
+// The tree being ingested, member by member, with the rules every source obeys (SPEC.md §Ingest):
+// no member under a symlink of the same tree, no member under a file, and a path that appears twice
+// must mean the same thing both times. Parents that a tar omits become directories.
+
+import { PstoreError } from '../errors.js';
+import { ancestors, unsafe } from '../fs/safe-path.js';
+import type { ManifestFile } from '../types.js';
+
+export class TreeCollector {
+  private readonly byPath = new Map<string, ManifestFile>();
+  /** object key of each regular file, for hard links inside a tar */
+  private readonly keys = new Map<string, string>();
+
+  constructor(private readonly sourceName: string) {}
+
+  get size(): number {
+    return this.byPath.size;
+  }
+
+  get(path: string): ManifestFile | undefined {
+    return this.byPath.get(path);
+  }
+
+  objectKeyOf(path: string): string | undefined {
+    return this.keys.get(path);
+  }
+
+  /** Check that `path` may be added before any bytes of it are stored. */
+  checkPlace(path: string): void {
+    for (const dir of ancestors(path)) {
+      const existing = this.byPath.get(dir);
+      if (existing?.type === 'symlink') throw unsafe(path, `lies under the symlink ${dir} of ${this.sourceName}`);
+      if (existing?.type === 'file') throw this.disagree(path, `lies under the regular file ${dir}`);
+    }
+  }
+
+  add(file: ManifestFile, key?: string): void {
+    this.checkPlace(file.path);
+    const prev = this.byPath.get(file.path);
+    if (prev !== undefined) {
+      if (!sameMember(prev, file)) throw this.disagree(file.path, `appears twice as different things (${prev.type}, ${file.type})`);
+      return;
+    }
+    for (const dir of ancestors(file.path)) {
+      if (!this.byPath.has(dir)) this.byPath.set(dir, { path: dir, type: 'dir' });
+    }
+    this.byPath.set(file.path, file);
+    if (key !== undefined) this.keys.set(file.path, key);
+  }
+
+  files(): ManifestFile[] {
+    return [...this.byPath.values()];
+  }
+
+  private disagree(path: string, why: string): PstoreError {
+    return new PstoreError('EPSTORE_BAD_ARCHIVE', `${this.sourceName}: member ${JSON.stringify(path)} ${why}`, { subject: path });
+  }
+}
+
+function sameMember(a: ManifestFile, b: ManifestFile): boolean {
+  if (a.type === 'dir' || b.type === 'dir') return a.type === b.type;
+  if (a.type === 'symlink' && b.type === 'symlink') return a.target === b.target;
+  if (a.type === 'file' && b.type === 'file') return a.integrity === b.integrity && a.exec === b.exec;
+  return false;
+}

@@ -1,0 +1,92 @@
+// Ingest a staged install tree: the directory's root maps to the prefix root. Symlinks are kept
+// as data and never followed; files are opened with O_NOFOLLOW so a file swapped for a symlink
+// mid-walk is refused rather than read through.
+
+import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { PstoreError, errnoCode } from '../errors.js';
+import { normalizeMemberPath } from '../fs/safe-path.js';
+import type { StoreLayout } from '../store/layout.js';
+import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
+import { TreeCollector } from './collect.js';
+import { STREAM_THRESHOLD, type IngestResult, type IngestOptions, reportProgress, settleAll } from './source.js';
+import { WriteQueue } from './write-queue.js';
+
+export async function ingestDir(layout: StoreLayout, root: string, opts: IngestOptions = {}): Promise<IngestResult> {
+  const collector = new TreeCollector(root);
+  const queue = new WriteQueue();
+  const stats = { written: 0, files: 0, bytes: 0 };
+  const progress = reportProgress(opts.onProgress, 'ingest');
+
+  const visit = async (rel: string): Promise<void> => {
+    const abs = rel === '' ? root : path.join(root, rel);
+    const dirents = await fsp.readdir(abs, { withFileTypes: true });
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of dirents) {
+      const memberRel = rel === '' ? d.name : `${rel}/${d.name}`;
+      const member = normalizeMemberPath(memberRel);
+      const memberAbs = path.join(abs, d.name);
+      if (d.isDirectory()) {
+        collector.add({ path: member, type: 'dir' });
+        await visit(memberRel);
+      } else if (d.isSymbolicLink()) {
+        collector.add({ path: member, type: 'symlink', target: await fsp.readlink(memberAbs) });
+      } else if (d.isFile()) {
+        // Reading, hashing and writing all overlap; a directory tree has no ordering rules to keep.
+        await queue.room();
+        if (queue.failed !== undefined) break;
+        queue.push(0, () => ingestFile(memberAbs, member));
+      } else {
+        throw new PstoreError('EPSTORE_UNSUPPORTED_TYPE', `${memberAbs}: ${direntKind(d)} cannot be stored (only files, directories and symlinks)`, { subject: memberAbs });
+      }
+    }
+  };
+
+  const ingestFile = async (abs: string, member: string): Promise<void> => {
+    const fh = await openNoFollow(abs);
+    let handedOff = false;
+    try {
+      const st = await fh.stat();
+      const exec = (st.mode & 0o111) !== 0;
+      stats.files++;
+      stats.bytes += st.size;
+      progress(stats.files, stats.bytes, member);
+      if (st.size > STREAM_THRESHOLD) {
+        handedOff = true;
+        const obj = await writeObjectFromStream(layout, createReadStream('', { fd: fh, autoClose: true }), exec);
+        collector.add({ path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity }, obj.key);
+        if (obj.written) stats.written++;
+        return;
+      }
+      const hashed = hashBuffer(await fh.readFile(), exec);
+      await fh.close();
+      handedOff = true;
+      collector.add({ path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity }, hashed.key);
+      if ((await writeHashedBuffer(layout, hashed, exec)).written) stats.written++;
+    } finally {
+      if (!handedOff) await fh.close();
+    }
+  };
+
+  await settleAll(() => visit(''), queue);
+  return { files: collector.files(), objectsWritten: stats.written };
+}
+
+async function openNoFollow(abs: string): Promise<fsp.FileHandle> {
+  try {
+    return await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  } catch (err) {
+    if (errnoCode(err) === 'ELOOP') {
+      throw new PstoreError('EPSTORE_UNSAFE_PATH', `${abs}: turned into a symlink while being read`, { subject: abs, cause: err });
+    }
+    throw err;
+  }
+}
+
+function direntKind(d: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+  if (d.isFIFO()) return 'a FIFO';
+  if (d.isSocket()) return 'a socket';
+  if (d.isCharacterDevice()) return 'a character device';
+  if (d.isBlockDevice()) return 'a block device';
+  return 'a special file';
+}

@@ -1,0 +1,31 @@
+// Ingest files given in memory (an installer that generated them): the same rules as any tree.
+
+import { normalizeMemberPath } from '../fs/safe-path.js';
+import type { StoreLayout } from '../store/layout.js';
+import { hashBuffer, writeHashedBuffer } from '../store/objects.js';
+import { TreeCollector } from './collect.js';
+import type { IngestResult } from './source.js';
+
+export type InMemoryFile =
+  | { path: string; type?: 'file'; data: string | Uint8Array; exec?: boolean }
+  | { path: string; type: 'dir' }
+  | { path: string; type: 'symlink'; target: string };
+
+export async function ingestFileList(layout: StoreLayout, list: readonly InMemoryFile[]): Promise<IngestResult> {
+  const collector = new TreeCollector('file list');
+  let written = 0;
+  for (const item of list) {
+    const member = normalizeMemberPath(item.path);
+    if (item.type === 'dir') {
+      if (member !== '') collector.add({ path: member, type: 'dir' });
+    } else if (item.type === 'symlink') {
+      collector.add({ path: member, type: 'symlink', target: item.target });
+    } else {
+      const exec = item.exec ?? false;
+      const hashed = hashBuffer(typeof item.data === 'string' ? Buffer.from(item.data) : item.data, exec);
+      collector.add({ path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity }, hashed.key);
+      if ((await writeHashedBuffer(layout, hashed, exec)).written) written++;
+    }
+  }
+  return { files: collector.files(), objectsWritten: written };
+}

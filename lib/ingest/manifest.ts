@@ -1,0 +1,81 @@
+// Canonical manifests and entry ids (SPEC.md §Manifest, §Entry id). The canonical form is UTF-8
+// JSON with a fixed key order, no whitespace, files sorted by the UTF-8 bytes of their path, and
+// markers sorted and de-duplicated. The id is the first 40 hex digits of the sha512 of those bytes,
+// so the same content under the same name, version and markers has the same id on every machine.
+
+import { createHash } from 'node:crypto';
+import ssri from 'ssri';
+import { PstoreError } from '../errors.js';
+import type { Manifest, ManifestFile } from '../types.js';
+
+export const ENTRY_ID_LENGTH = 40;
+
+export function comparePaths(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function canonicalFile(f: ManifestFile): ManifestFile {
+  switch (f.type) {
+    case 'file':
+      return { path: f.path, type: 'file', exec: f.exec, size: f.size, integrity: f.integrity };
+    case 'dir':
+      return { path: f.path, type: 'dir' };
+    case 'symlink':
+      return { path: f.path, type: 'symlink', target: f.target };
+  }
+}
+
+export function buildManifest(name: string, version: string, markers: readonly string[], files: readonly ManifestFile[]): Manifest {
+  const sortedMarkers = [...new Set(markers)].sort(comparePaths);
+  const sortedFiles = files.map(canonicalFile).sort((a, b) => comparePaths(a.path, b.path));
+  return { formatVersion: 1, name, version, markers: sortedMarkers, files: sortedFiles };
+}
+
+export function serializeManifest(m: Manifest): string {
+  // buildManifest fixed the key order; JSON.stringify keeps insertion order.
+  return JSON.stringify(buildManifest(m.name, m.version, m.markers, m.files));
+}
+
+export interface ManifestIdentity {
+  id: string;
+  integrity: string;
+  bytes: string;
+}
+
+export function identifyManifest(m: Manifest): ManifestIdentity {
+  const bytes = serializeManifest(m);
+  const id = createHash('sha512').update(bytes).digest('hex').slice(0, ENTRY_ID_LENGTH);
+  return { id, integrity: ssri.fromData(bytes, { algorithms: ['sha512'] }).toString(), bytes };
+}
+
+export function summarizeManifest(m: Manifest): { files: number; dirs: number; symlinks: number; bytes: number } {
+  let files = 0, dirs = 0, symlinks = 0, bytes = 0;
+  for (const f of m.files) {
+    if (f.type === 'file') { files++; bytes += f.size; }
+    else if (f.type === 'dir') dirs++;
+    else symlinks++;
+  }
+  return { files, dirs, symlinks, bytes };
+}
+
+function bad(subject: string, why: string): PstoreError {
+  return new PstoreError('EPSTORE_INTEGRITY', `manifest ${subject}: ${why}`, { subject, data: { reason: 'corrupt' } });
+}
+
+/** Parse manifest bytes read from disk or a bundle, and check they hash to `expectedId`. */
+export function parseManifest(text: string, expectedId: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw bad(expectedId, 'is not valid JSON');
+  }
+  const m = raw as Manifest;
+  if (typeof m !== 'object' || m === null || m.formatVersion !== 1 || typeof m.name !== 'string'
+    || typeof m.version !== 'string' || !Array.isArray(m.markers) || !Array.isArray(m.files)) {
+    throw bad(expectedId, 'has an unknown shape');
+  }
+  const { id } = identifyManifest(m);
+  if (id !== expectedId) throw bad(expectedId, `hashes to ${id}, not to its id`);
+  return m;
+}

@@ -1,0 +1,45 @@
+// What every ingest source returns, and the small pieces they share.
+
+import type { ManifestFile, ProgressListener } from '../types.js';
+import type { WriteQueue } from './write-queue.js';
+
+/** Files larger than this are streamed through the hasher instead of read whole. */
+export const STREAM_THRESHOLD = 8 * 1024 * 1024;
+
+export interface IngestOptions {
+  onProgress?: ProgressListener;
+}
+
+export interface IngestResult {
+  files: ManifestFile[];
+  /** objects this ingest wrote (the rest were in the store already) */
+  objectsWritten: number;
+}
+
+/** Throttled progress: at most one event per 100 ms, so huge trees do not flood listeners. */
+export function reportProgress(listener: ProgressListener | undefined, phase: string): (done: number, bytes: number, subject: string) => void {
+  if (!listener) return () => {};
+  let last = 0;
+  return (done, bytes, subject) => {
+    const now = Date.now();
+    if (now - last < 100) return;
+    last = now;
+    listener({ phase, done, bytes, subject });
+  };
+}
+
+/** Run the producer, then wait for every queued write; the first failure of either wins. */
+export async function settleAll(produce: () => Promise<void>, queue: WriteQueue): Promise<void> {
+  let failure: unknown;
+  try {
+    await produce();
+  } catch (err) {
+    failure = err;
+  }
+  try {
+    await queue.drain();
+  } catch (err) {
+    failure ??= err;
+  }
+  if (failure !== undefined) throw failure;
+}

@@ -1,0 +1,51 @@
+// The one context object every store operation takes first (root-first, options-last).
+
+import path from 'node:path';
+import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../config.js';
+import { withIndex, type IndexDb } from '../db/index-db.js';
+import { rebuildIndex } from '../db/rebuild.js';
+import { acquireLock, type HeldLock, type LockMode } from '../lock/file-lock.js';
+import { storeLayout, type StoreLayout } from './layout.js';
+
+export interface StoreOptions {
+  /** store directory; default from --store / $PSTORE_STORE / XDG (config.ts) */
+  path?: string;
+  /** how long to wait for a busy store or prefix, in seconds (default 600) */
+  waitSeconds?: number;
+  /** called when an operation has to wait for another process */
+  onWait?: (what: string) => void;
+}
+
+export interface StoreContext {
+  root: string;
+  layout: StoreLayout;
+  waitMs: number;
+  onWait: ((what: string) => void) | undefined;
+}
+
+export function createContext(opts: StoreOptions = {}): StoreContext {
+  const root = resolveStoreRoot(opts.path);
+  return {
+    root,
+    layout: storeLayout(root),
+    waitMs: (opts.waitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000,
+    onWait: opts.onWait,
+  };
+}
+
+/**
+ * The store lock: writers of objects and entries hold it shared, gc holds it exclusive, so gc never
+ * deletes an object that an add in flight has found present and is about to reference (Nix's GC lock).
+ */
+export function lockStore(ctx: StoreContext, mode: LockMode): Promise<HeldLock> {
+  return acquireLock(path.join(ctx.layout.locks, 'store.lock'), {
+    mode,
+    waitMs: ctx.waitMs,
+    what: `store ${ctx.root}`,
+    onWait: () => ctx.onWait?.(`waiting for the store ${ctx.root} (${mode === 'exclusive' ? 'other pstore processes are writing' : 'gc is running'})`),
+  });
+}
+
+export function useIndex<T>(ctx: StoreContext, fn: (db: IndexDb) => Promise<T>): Promise<T> {
+  return withIndex(ctx.layout, { waitMs: ctx.waitMs, onCreate: (db) => rebuildIndex(ctx.layout, db).then(() => {}) }, fn);
+}

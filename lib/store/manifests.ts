@@ -1,0 +1,64 @@
+// Manifest files under entries-v1/: the durable record of every entry. Written once, atomically
+// and fsynced, only after every object they name is durable (SPEC.md §Durability), so a manifest
+// file on disk always describes a complete entry. The index is rebuilt from these if lost.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { PstoreError, errnoCode } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { parseManifest } from '../ingest/manifest.js';
+import type { Manifest } from '../types.js';
+import { manifestPath, type StoreLayout } from './layout.js';
+
+export async function writeManifestFile(layout: StoreLayout, id: string, bytes: string): Promise<void> {
+  const file = manifestPath(layout, id);
+  try {
+    // Present already: same id, same bytes. Touch it so a rebuilt index orders adds correctly.
+    const now = new Date();
+    await fsp.utimes(file, now, now);
+    return;
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, bytes, 0o444);
+}
+
+export async function readManifestFile(layout: StoreLayout, id: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await fsp.readFile(manifestPath(layout, id), 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') {
+      throw new PstoreError('EPSTORE_INTEGRITY', `the manifest of entry ${id} is missing from the store`, { subject: id, cause: err, data: { reason: 'missing' } });
+    }
+    throw err;
+  }
+  return parseManifest(text, id);
+}
+
+export async function removeManifestFile(layout: StoreLayout, id: string): Promise<void> {
+  await fsp.rm(manifestPath(layout, id), { force: true });
+}
+
+/** Every manifest file's id with its mtime (the time of its latest add). */
+export async function listManifestFiles(layout: StoreLayout): Promise<Array<{ id: string; mtimeMs: number }>> {
+  const out: Array<{ id: string; mtimeMs: number }> = [];
+  for (const shard of await readdirOrEmpty(layout.entries)) {
+    for (const name of await readdirOrEmpty(path.join(layout.entries, shard))) {
+      if (!name.endsWith('.json') || name.startsWith('.')) continue;
+      const st = await fsp.stat(path.join(layout.entries, shard, name));
+      out.push({ id: shard + name.slice(0, -'.json'.length), mtimeMs: st.mtimeMs });
+    }
+  }
+  return out;
+}
+
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fsp.readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}

@@ -1,0 +1,138 @@
+// File objects: immutable, read-only, named by the sha512 of their bytes (+ exec bit, see layout.ts).
+// Invariant: a name under objects-v1/ only ever appears by rename() of a complete temp file from
+// <store>/tmp, so a present object is complete or, if damaged later, fails `verify`.
+// Objects are not fsynced one by one: `add` flushes the filesystem once before it writes the
+// manifest that refers to them (SPEC.md §Durability).
+
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import path from 'node:path';
+import ssri from 'ssri';
+import { errnoCode } from '../errors.js';
+import { tmpName } from '../fs/atomic.js';
+import { objectKey, objectPath, type StoreLayout } from './layout.js';
+
+export interface StoredObject {
+  integrity: string;
+  key: string;
+  size: number;
+  /** true when this call wrote the object; false when it was already in the store */
+  written: boolean;
+}
+
+export const OBJECT_MODE = 0o444;
+export const OBJECT_MODE_EXEC = 0o555;
+
+const madeDirs = new Set<string>();
+/** Concurrent writes of one object inside this process share one write (cacache moveOperations). */
+const inflight = new Map<string, Promise<boolean>>();
+
+async function ensureDir(dir: string): Promise<void> {
+  if (madeDirs.has(dir)) return;
+  await fsp.mkdir(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
+export async function hasObject(layout: StoreLayout, key: string): Promise<boolean> {
+  try {
+    await fsp.access(objectPath(layout, key));
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Move a complete temp file to the object's name unless an object is already there. */
+async function placeObject(layout: StoreLayout, key: string, produce: () => Promise<string>): Promise<boolean> {
+  const existing = inflight.get(key);
+  if (existing) {
+    await existing;
+    return false;
+  }
+  const work = (async () => {
+    const dest = objectPath(layout, key);
+    if (await hasObject(layout, key)) return false;
+    await ensureDir(path.dirname(dest));
+    const tmp = await produce();
+    // rename() may replace an object another process placed meanwhile: same bytes, so harmless.
+    await fsp.rename(tmp, dest);
+    return true;
+  })();
+  inflight.set(key, work);
+  try {
+    return await work;
+  } finally {
+    inflight.delete(key);
+  }
+}
+
+export interface HashedBuffer {
+  integrity: string;
+  key: string;
+  size: number;
+  data: Uint8Array;
+}
+
+/** Hash in memory, synchronously: callers that must record a member in order use this first. */
+export function hashBuffer(data: Uint8Array, exec: boolean): HashedBuffer {
+  const integrity = ssri.fromData(data, { algorithms: ['sha512'] });
+  return { integrity: integrity.toString(), key: objectKey(integrity.hexDigest(), exec), size: data.byteLength, data };
+}
+
+export async function writeObjectFromBuffer(layout: StoreLayout, data: Uint8Array, exec: boolean): Promise<StoredObject> {
+  return writeHashedBuffer(layout, hashBuffer(data, exec), exec);
+}
+
+export async function writeHashedBuffer(layout: StoreLayout, hashed: HashedBuffer, exec: boolean): Promise<StoredObject> {
+  const { key, data, integrity } = hashed;
+  const written = await placeObject(layout, key, async () => {
+    await ensureDir(layout.tmp);
+    const tmp = tmpName(layout.tmp, 'obj');
+    await fsp.writeFile(tmp, data, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flag: 'wx' });
+    return tmp;
+  });
+  return { integrity, key, size: data.byteLength, written };
+}
+
+/** Stream a large file into the store: hash while copying to a temp file, then place it. */
+export async function writeObjectFromStream(layout: StoreLayout, source: Readable, exec: boolean): Promise<StoredObject> {
+  await ensureDir(layout.tmp);
+  const tmp = tmpName(layout.tmp, 'obj');
+  const hasher = ssri.integrityStream({ algorithms: ['sha512'] });
+  let integrity: ssri.Integrity | undefined;
+  let size = 0;
+  hasher.on('integrity', (i: ssri.Integrity) => { integrity = i; });
+  hasher.on('size', (s: number) => { size = s; });
+  try {
+    await pipeline(source, hasher, createWriteStream(tmp, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' }));
+    if (!integrity) throw new Error('hash stream ended without an integrity');
+    const key = objectKey(integrity.hexDigest(), exec);
+    const written = await placeObject(layout, key, async () => tmp);
+    if (!written) await fsp.rm(tmp, { force: true });
+    return { integrity: integrity.toString(), key, size, written };
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export interface ObjectCheck {
+  key: string;
+  status: 'ok' | 'missing' | 'corrupt';
+  /** what the bytes hash to now, when corrupt */
+  found?: string;
+}
+
+/** Rehash one object; the expected integrity comes from the manifest that references it. */
+export async function checkObject(layout: StoreLayout, key: string, integrity: string): Promise<ObjectCheck> {
+  const file = objectPath(layout, key);
+  try {
+    const found = await ssri.fromStream(createReadStream(file), { algorithms: ['sha512'] });
+    return found.toString() === integrity ? { key, status: 'ok' } : { key, status: 'corrupt', found: found.toString() };
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return { key, status: 'missing' };
+    throw err;
+  }
+}

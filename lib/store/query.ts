@@ -1,0 +1,26 @@
+// Read-only questions about the store: list entries, describe one.
+
+import { listEntries, resolveRef } from '../db/entries.js';
+import type { EntryRecord, ManifestFile } from '../types.js';
+import { useIndex, type StoreContext } from './context.js';
+import { readManifestFile } from './manifests.js';
+
+export async function listStoreEntries(ctx: StoreContext): Promise<EntryRecord[]> {
+  const entries = await useIndex(ctx, listEntries);
+  return entries.sort((a, b) => (a.name === b.name ? a.seq - b.seq : a.name < b.name ? -1 : 1));
+}
+
+export async function resolveEntry(ctx: StoreContext, ref: string): Promise<EntryRecord> {
+  return useIndex(ctx, (db) => resolveRef(db, ref));
+}
+
+export interface EntryInfo extends EntryRecord {
+  paths?: ManifestFile[];
+}
+
+export async function entryInfo(ctx: StoreContext, ref: string, opts: { paths?: boolean } = {}): Promise<EntryInfo> {
+  const record = await resolveEntry(ctx, ref);
+  if (!opts.paths) return record;
+  const manifest = await readManifestFile(ctx.layout, record.id);
+  return { ...record, paths: manifest.files };
+}

@@ -1,0 +1,83 @@
+// `verify`: rehash every object every entry references, check each manifest against its id, and
+// report problems per entry. Runs under the shared store lock so gc cannot delete while it reads.
+
+import { promises as fsp } from 'node:fs';
+import { listEntries } from '../db/entries.js';
+import { isPstoreError } from '../errors.js';
+import { objectKey, objectPath, parseObjectKey } from './layout.js';
+import { checkObject, type ObjectCheck } from './objects.js';
+import { lockStore, useIndex, type StoreContext } from './context.js';
+import { readManifestFile } from './manifests.js';
+import type { Manifest, ProgressListener } from '../types.js';
+import pMap from 'p-map';
+
+export interface EntryProblems {
+  id: string;
+  name: string;
+  version: string;
+  manifest: 'ok' | 'missing' | 'corrupt';
+  missing: string[];
+  corrupt: string[];
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  entries: number;
+  objects: number;
+  bytes: number;
+  problems: EntryProblems[];
+}
+
+export async function verifyStore(ctx: StoreContext, opts: { onProgress?: ProgressListener } = {}): Promise<VerifyResult> {
+  await using _lock = await lockStore(ctx, 'shared');
+  const entries = await useIndex(ctx, listEntries);
+  const checks = new Map<string, Promise<ObjectCheck>>();
+  let objects = 0, bytes = 0, done = 0;
+  const check = (key: string, integrity: string, size: number) => {
+    let c = checks.get(key);
+    if (!c) {
+      objects++;
+      bytes += size;
+      c = checkWithMode(ctx, key, integrity);
+      checks.set(key, c);
+    }
+    return c;
+  };
+  const problems: EntryProblems[] = [];
+  for (const e of entries) {
+    const report: EntryProblems = { id: e.id, name: e.name, version: e.version, manifest: 'ok', missing: [], corrupt: [] };
+    let manifest: Manifest;
+    try {
+      manifest = await readManifestFile(ctx.layout, e.id);
+    } catch (err) {
+      if (!isPstoreError(err, 'EPSTORE_INTEGRITY')) throw err;
+      report.manifest = err.data?.reason === 'missing' ? 'missing' : 'corrupt';
+      problems.push(report);
+      continue;
+    }
+    const files = manifest.files.flatMap((f) => (f.type === 'file' ? [f] : []));
+    const results = await pMap(files, (f) => {
+      opts.onProgress?.({ phase: 'verify', done: ++done, subject: f.path });
+      return check(objectKey(hexOf(f.integrity), f.exec), f.integrity, f.size);
+    }, { concurrency: 8 });
+    results.forEach((r, i) => {
+      if (r.status === 'missing') report.missing.push(files[i]!.path);
+      if (r.status === 'corrupt') report.corrupt.push(files[i]!.path);
+    });
+    if (report.missing.length || report.corrupt.length) problems.push(report);
+  }
+  return { ok: problems.length === 0, entries: entries.length, objects, bytes, problems };
+}
+
+/** A damaged object may also have lost its mode: an exec object must be executable and vice versa. */
+async function checkWithMode(ctx: StoreContext, key: string, integrity: string): Promise<ObjectCheck> {
+  const result = await checkObject(ctx.layout, key, integrity);
+  if (result.status !== 'ok') return result;
+  const st = await fsp.stat(objectPath(ctx.layout, key));
+  const exec = (st.mode & 0o100) !== 0;
+  return exec === parseObjectKey(key).exec ? result : { key, status: 'corrupt', found: `mode ${(st.mode & 0o777).toString(8)}` };
+}
+
+export function hexOf(integrity: string): string {
+  return Buffer.from(integrity.slice(integrity.indexOf('-') + 1), 'base64').toString('hex');
+}

@@ -1,0 +1,42 @@
+// Shapes shared across layers. On-disk formats are owned by the module named beside each type.
+
+/** One path of an entry (ingest/manifest.ts, SPEC.md §Manifest). */
+export type ManifestFile =
+  | { path: string; type: 'file'; exec: boolean; size: number; integrity: string }
+  | { path: string; type: 'dir' }
+  | { path: string; type: 'symlink'; target: string };
+
+/** A package's canonical manifest: its identity is the hash of exactly these bytes. */
+export interface Manifest {
+  formatVersion: 1;
+  name: string;
+  version: string;
+  markers: string[];
+  files: ManifestFile[];
+}
+
+/** What the index records for an entry (db/entries.ts). */
+export interface EntryRecord {
+  id: string;
+  name: string;
+  version: string;
+  integrity: string;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+  markers: string[];
+  addedAt: string;
+  /** store-wide sequence number of the latest add of this content; orders "latest added" */
+  seq: number;
+}
+
+export interface ProgressEvent {
+  phase: string;
+  done: number;
+  total?: number;
+  bytes?: number;
+  subject?: string;
+}
+
+export type ProgressListener = (event: ProgressEvent) => void;
