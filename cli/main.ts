@@ -16,6 +16,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./commands/info.js')).info,
   verify: async () => (await import('./commands/verify.js')).verify,
   gc: async () => (await import('./commands/gc.js')).gc,
+  activate: async () => (await import('./commands/activate.js')).activate,
+  deactivate: async () => (await import('./commands/deactivate.js')).deactivate,
+  rollback: async () => (await import('./commands/rollback.js')).rollback,
+  status: async () => (await import('./commands/status.js')).status,
+  generations: async () => (await import('./commands/generations.js')).generations,
+  recover: async () => (await import('./commands/recover.js')).recover,
+  prune: async () => (await import('./commands/prune.js')).prune,
+  hash: async () => (await import('./commands/hash.js')).hash,
 };
 
 function packageVersion(): string {

@@ -10,6 +10,8 @@ import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './sto
 import { readManifestFile } from './store/manifests.js';
 import { verifyStore, type VerifyResult } from './store/verify.js';
 import type { EntryRecord, Manifest, ProgressListener } from './types.js';
+import { openPrefix, type Prefix } from './api/prefix.js';
+import type { LayoutKind } from './prefix/layout.js';
 
 export { PstoreError, isPstoreError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { splitRef } from './db/entries.js';
@@ -17,6 +19,13 @@ export { identifyManifest, serializeManifest } from './ingest/manifest.js';
 export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, StoreOptions, VerifyResult };
 export type { InMemoryFile } from './ingest/from-list.js';
 export type { EntryRecord, Manifest, ManifestFile, ProgressEvent, ProgressListener } from './types.js';
+export type { Prefix, PrefixStatus, GenerationInfo, PrefixVerifyResult, PruneResult, Transaction } from './api/prefix.js';
+export type { TxnOptions, TxnResult } from './txn/run.js';
+export type { RecoverResult } from './txn/recover.js';
+export type { LinkMode } from './txn/link.js';
+export type { LayoutKind } from './prefix/layout.js';
+export type { PackageRef } from './prefix/state.js';
+export { DEFAULT_MARKER_GLOBS } from './prefix/markers.js';
 
 export interface Store {
   readonly root: string;
@@ -27,6 +36,8 @@ export interface Store {
   manifest(ref: string): Promise<Manifest>;
   verify(opts?: { onProgress?: ProgressListener }): Promise<VerifyResult>;
   gc(opts?: GcOptions): Promise<GcResult>;
+  /** a prefix this store activates entries into; `layout` applies when the prefix is created */
+  prefix(dir: string, opts?: { layout?: LayoutKind }): Prefix;
 }
 
 export function openStore(opts: StoreOptions = {}): Store {
@@ -40,5 +51,6 @@ export function openStore(opts: StoreOptions = {}): Store {
     manifest: async (ref) => readManifestFile(ctx.layout, (await resolveEntry(ctx, ref)).id),
     verify: (o) => verifyStore(ctx, o),
     gc: (o) => collectGarbage(ctx, o),
+    prefix: (dir, o) => openPrefix(ctx, dir, o),
   };
 }

@@ -26,7 +26,10 @@ export interface EntryRecord {
   symlinks: number;
   bytes: number;
   markers: string[];
+  /** when this content was first added */
   addedAt: string;
+  /** when it was last added (gc keeps entries added within the grace period) */
+  lastAddedAt: string;
   /** store-wide sequence number of the latest add of this content; orders "latest added" */
   seq: number;
 }

@@ -1,20 +1,31 @@
+import { PstoreError } from '../../lib/index.js';
 import type { Command } from '../command.js';
 import { requirePositionals } from '../command.js';
 import { formatBytes } from '../output.js';
 
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+export function parseDuration(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(raw.trim());
+  if (!m) throw new PstoreError('EPSTORE_USAGE', `--older-than ${JSON.stringify(raw)} is not a duration (e.g. 0, 90s, 30m, 24h, 7d)`, { subject: '--older-than' });
+  return Number(m[1]) * UNITS[m[2] ?? 's']!;
+}
+
 export const gc: Command = {
   name: 'gc',
-  summary: 'remove objects and entries nothing refers to, and leftover temporary files',
-  usage: 'pstore gc [--dry-run]',
+  summary: 'remove entries and objects no prefix generation, transaction in flight or recent add refers to',
+  usage: 'pstore gc [--dry-run] [--older-than DURATION]',
   help: [
     '--dry-run        report what would be removed, remove nothing',
-    '--json: {dryRun, entriesRemoved, objectsRemoved, bytesFreed, tmpRemoved}',
+    '--older-than D   only remove entries last added longer ago than D (default 24h; 0 = no grace)',
+    '--json: {dryRun, entriesRemoved, entriesKept, prefixes, objectsRemoved, bytesFreed, tmpRemoved}',
   ],
-  options: { 'dry-run': { type: 'boolean' } },
+  options: { 'dry-run': { type: 'boolean' }, 'older-than': { type: 'string' } },
   async run({ positionals, values, out, store }) {
     requirePositionals(positionals, 0, 0, '', 'gc');
-    const r = await store().gc({ dryRun: values['dry-run'] === true });
+    const older = values['older-than'];
+    const r = await store().gc({ dryRun: values['dry-run'] === true, ...(typeof older === 'string' ? { graceMs: parseDuration(older) } : {}) });
     const verb = r.dryRun ? 'would remove' : 'removed';
-    out.result(r, () => `${verb} ${r.entriesRemoved.length} entries, ${r.objectsRemoved} objects (${formatBytes(r.bytesFreed)}), ${r.tmpRemoved} temporary files`);
+    out.result(r, () => `${verb} ${r.entriesRemoved.length} entries, ${r.objectsRemoved} objects (${formatBytes(r.bytesFreed)}), ${r.tmpRemoved} temporary files; kept ${r.entriesKept} entries`);
   },
 };

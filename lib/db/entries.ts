@@ -34,12 +34,12 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Record an entry (or re-record it as the latest add of its name@version) in one synced batch. */
-export function registerEntry(db: IndexDb, record: Omit<EntryRecord, 'seq'>): Promise<EntryRecord> {
+export function registerEntry(db: IndexDb, record: Omit<EntryRecord, 'seq' | 'lastAddedAt'>): Promise<EntryRecord> {
   return serialized(async () => {
     const s = subs(db);
     const seq = ((await s.meta.get('seq')) ?? 0) + 1;
     const previous = await s.entries.get(record.id);
-    const full: EntryRecord = { ...record, addedAt: previous?.addedAt ?? record.addedAt, seq };
+    const full: EntryRecord = { ...record, addedAt: previous?.addedAt ?? record.addedAt, lastAddedAt: record.addedAt, seq };
     await commitBatch(db, [
       { type: 'put', sublevel: s.entries, key: record.id, value: full },
       { type: 'put', sublevel: s.latest, key: nameVersionKey(record.name, record.version), value: record.id },

@@ -9,11 +9,16 @@ import { objectKey } from '../store/layout.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { listManifestFiles, readManifestFile, readdirOrEmpty, removeManifestFile } from '../store/manifests.js';
 import { hexOf } from '../store/verify.js';
+import { crashpoint } from '../testing/crashpoint.js';
 import { collectRoots } from './roots.js';
 
 export interface GcOptions {
   dryRun?: boolean;
+  /** keep entries added within this many milliseconds (default 24 h) */
+  graceMs?: number;
 }
+
+export const DEFAULT_GRACE_MS = 24 * 3600 * 1000;
 
 export interface GcResult {
   dryRun: boolean;
@@ -21,13 +26,18 @@ export interface GcResult {
   objectsRemoved: number;
   bytesFreed: number;
   tmpRemoved: number;
+  entriesKept: number;
+  prefixes: number;
 }
 
 export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): Promise<GcResult> {
   const dryRun = opts.dryRun ?? false;
   await using _lock = await lockStore(ctx, 'exclusive');
-  const roots = await useIndex(ctx, collectRoots);
-  const result: GcResult = { dryRun, entriesRemoved: roots.unreferenced.map(({ id, name, version }) => ({ id, name, version })), objectsRemoved: 0, bytesFreed: 0, tmpRemoved: 0 };
+  const roots = await useIndex(ctx, (db) => collectRoots(db, { graceMs: opts.graceMs ?? DEFAULT_GRACE_MS }));
+  const result: GcResult = {
+    dryRun, entriesRemoved: roots.unreferenced.map(({ id, name, version }) => ({ id, name, version })),
+    objectsRemoved: 0, bytesFreed: 0, tmpRemoved: 0, entriesKept: roots.keep.size, prefixes: roots.prefixes,
+  };
   if (!dryRun) await useIndex(ctx, (db) => unregisterEntries(db, roots.unreferenced.map((e) => e.id)));
 
   const live = new Set<string>();
@@ -38,6 +48,7 @@ export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): P
   for (const { id } of await listManifestFiles(ctx.layout)) {
     if (!roots.keep.has(id) && !dryRun) await removeManifestFile(ctx.layout, id);
   }
+  crashpoint('gc:before-sweep');
   await sweepObjects(ctx, live, dryRun, result);
   result.tmpRemoved = await sweepDir(ctx.layout.tmp, dryRun);
   return result;

@@ -1,8 +1,14 @@
-// GC roots: the entries gc must keep. Today every recorded entry is a root; transactions add
-// generations of registered prefixes and in-flight journals here (SPEC.md §GC).
+// GC roots (SPEC.md §GC roots): every entry named by a retained generation of a registered prefix,
+// by the journal of a transaction in flight, or added within the grace period (so an
+// `add` → `activate` pipeline never loses its entry to a gc that runs between the two).
 
+import { promises as fsp } from 'node:fs';
 import { listEntries } from '../db/entries.js';
 import type { IndexDb } from '../db/index-db.js';
+import { listPrefixes, unregisterPrefix } from '../db/prefixes.js';
+import { prefixPaths } from '../prefix/layout.js';
+import { listGenerations } from '../prefix/state.js';
+import { readJournal } from '../txn/journal.js';
 import type { EntryRecord } from '../types.js';
 
 export interface Roots {
@@ -10,9 +16,29 @@ export interface Roots {
   keep: Set<string>;
   /** entries recorded in the index that are not roots: gc forgets them */
   unreferenced: EntryRecord[];
+  prefixes: number;
 }
 
-export async function collectRoots(db: IndexDb): Promise<Roots> {
+export async function collectRoots(db: IndexDb, opts: { graceMs: number; now?: number }): Promise<Roots> {
+  const keep = new Set<string>();
+  let prefixes = 0;
+  for (const reg of await listPrefixes(db)) {
+    const paths = prefixPaths(reg.dir, reg.layout);
+    if (!(await exists(paths.prefixFile))) {
+      await unregisterPrefix(db, reg.meta); // the prefix was deleted: it roots nothing any more
+      continue;
+    }
+    prefixes++;
+    for (const g of await listGenerations(paths)) for (const p of g.packages) keep.add(p.id);
+    const j = await readJournal(paths);
+    for (const p of [...(j?.from.packages ?? []), ...(j?.to.packages ?? [])]) keep.add(p.id);
+  }
+  const cutoff = (opts.now ?? Date.now()) - opts.graceMs;
   const entries = await listEntries(db);
-  return { keep: new Set(entries.map((e) => e.id)), unreferenced: [] };
+  for (const e of entries) if (Date.parse(e.lastAddedAt ?? e.addedAt) > cutoff) keep.add(e.id);
+  return { keep, unreferenced: entries.filter((e) => !keep.has(e.id)), prefixes };
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.access(p).then(() => true, () => false);
 }

@@ -12,6 +12,7 @@ import { registerEntry } from '../db/entries.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../types.js';
+import { crashpoint } from '../testing/crashpoint.js';
 import { ingestDir } from './from-dir.js';
 import { ingestFileList, type InMemoryFile } from './from-list.js';
 import { ingestTar } from './from-tar.js';
@@ -41,8 +42,10 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
   const ingested = await ingestSource(ctx, source, opts.onProgress);
   const manifest = buildManifest(opts.name, opts.version, markers, ingested.files);
   const ident = identifyManifest(manifest);
+  crashpoint('add:after-objects');
   if (ingested.objectsWritten > 0) await syncFilesystem(ctx.root);
   await writeManifestFile(ctx.layout, ident.id, ident.bytes);
+  crashpoint('add:after-manifest');
   const record = await useIndex(ctx, (db) => registerEntry(db, {
     id: ident.id,
     name: manifest.name,
@@ -52,6 +55,7 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
     ...summarizeManifest(manifest),
     addedAt: new Date().toISOString(),
   }));
+  crashpoint('add:after-index');
   return { ...record, objectsWritten: ingested.objectsWritten };
 }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import ssri from 'ssri';
 import { errnoCode } from '../errors.js';
 import { tmpName } from '../fs/atomic.js';
+import { crashpoint } from '../testing/crashpoint.js';
 import { objectKey, objectPath, type StoreLayout } from './layout.js';
 
 export interface StoredObject {
@@ -56,6 +57,7 @@ async function placeObject(layout: StoreLayout, key: string, produce: () => Prom
     if (await hasObject(layout, key)) return false;
     await ensureDir(path.dirname(dest));
     const tmp = await produce();
+    crashpoint('object:before-rename');
     // rename() may replace an object another process placed meanwhile: same bytes, so harmless.
     await fsp.rename(tmp, dest);
     return true;

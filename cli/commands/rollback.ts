@@ -1,0 +1,26 @@
+import { PstoreError } from '../../lib/index.js';
+import { requirePositionals, type Command } from '../command.js';
+import { TXN_HELP, TXN_OPTIONS, prefixOf, printTxn, txnOptionsOf } from '../prefix-options.js';
+
+export const rollback: Command = {
+  name: 'rollback',
+  summary: 'return a prefix to the previous (or a given) generation',
+  usage: 'pstore rollback --prefix DIR [--to GEN]',
+  help: [
+    ...TXN_HELP,
+    '--to GEN         the generation to return to (default: the one before the current)',
+    'Rollback makes an existing generation current again; it records no new generation.',
+    '--json: as activate',
+  ],
+  options: { ...TXN_OPTIONS, to: { type: 'string' } },
+  async run(ctx) {
+    requirePositionals(ctx.positionals, 0, 0, '', 'rollback');
+    const raw = ctx.values.to;
+    let to: number | undefined;
+    if (typeof raw === 'string') {
+      to = Number(raw);
+      if (!/^\d+$/.test(raw)) throw new PstoreError('EPSTORE_USAGE', `--to must be a generation number, not ${JSON.stringify(raw)}`, { subject: '--to' });
+    }
+    printTxn(ctx, await prefixOf(ctx, 'rollback').rollback({ ...txnOptionsOf(ctx), ...(to === undefined ? {} : { to }) }));
+  },
+};

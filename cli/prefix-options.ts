@@ -1,0 +1,53 @@
+// Options shared by the commands that work on a prefix.
+
+import { PstoreError, type LayoutKind, type LinkMode, type Prefix, type TxnOptions, type TxnResult } from '../lib/index.js';
+import { requireString, type CommandContext } from './command.js';
+
+export const PREFIX_OPTION = { prefix: { type: 'string' as const } };
+export const TXN_OPTIONS = {
+  ...PREFIX_OPTION,
+  layout: { type: 'string' as const },
+  link: { type: 'string' as const },
+};
+export const PREFIX_HELP = '--prefix DIR     the prefix (required)';
+export const TXN_HELP = [
+  PREFIX_HELP,
+  '--layout L       inplace (default: DIR is a real directory) or generations (DIR is a symlink to a tree); for a new prefix',
+  '--link M         auto (default: hardlink, else reflink, else copy), hardlink, reflink or copy',
+];
+
+function oneOf<T extends string>(values: CommandContext['values'], flag: string, allowed: readonly T[]): T | undefined {
+  const v = values[flag];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw new PstoreError('EPSTORE_USAGE', `--${flag} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`, { subject: `--${flag}` });
+  }
+  return v as T;
+}
+
+export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
+  const dir = requireString(ctx.values, 'prefix', cmd);
+  const layout = oneOf<LayoutKind>(ctx.values, 'layout', ['inplace', 'generations']);
+  return ctx.store().prefix(dir, layout ? { layout } : {});
+}
+
+export function txnOptionsOf(ctx: CommandContext): TxnOptions {
+  const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
+  const progress = ctx.out.progress();
+  return { ...(link ? { link } : {}), ...(progress ? { onProgress: progress } : {}) };
+}
+
+const fmt = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
+
+export function printTxn(ctx: CommandContext, r: TxnResult): void {
+  ctx.out.result(
+    { prefix: r.prefix, layout: r.layout, generation: r.generation, previousGeneration: r.previousGeneration, activated: r.activated, deactivated: r.deactivated, noop: r.noop, link: r.link },
+    () => r.noop
+      ? `${r.prefix}: nothing to do (generation ${r.generation})`
+      : [
+          ...r.deactivated.map((p) => `- ${fmt(p)}`),
+          ...r.activated.map((p) => `+ ${fmt(p)}`),
+          `${r.prefix}: generation ${r.generation} (was ${r.previousGeneration})`,
+        ],
+  );
+}

@@ -1,0 +1,50 @@
+// Look at what a prefix really holds for the paths its current generation owns: used by
+// `verify --prefix` (compare with the manifests) and by the tree digest (SPEC.md §Tree digest).
+
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import pMap from 'p-map';
+import ssri from 'ssri';
+import { comparePaths } from '../ingest/manifest.js';
+import type { ManifestFile } from '../types.js';
+import { TEMP_PREFIX } from './layout.js';
+
+export type Observed = ManifestFile | { path: string; type: 'missing' } | { path: string; type: 'other' };
+
+export async function observe(root: string, rel: string): Promise<Observed> {
+  const abs = path.join(root, rel);
+  const st = await fsp.lstat(abs).catch(() => undefined);
+  if (!st) return { path: rel, type: 'missing' };
+  if (st.isDirectory()) return { path: rel, type: 'dir' };
+  if (st.isSymbolicLink()) return { path: rel, type: 'symlink', target: await fsp.readlink(abs) };
+  if (!st.isFile()) return { path: rel, type: 'other' };
+  const integrity = await ssri.fromStream(createReadStream(abs), { algorithms: ['sha512'] });
+  return { path: rel, type: 'file', exec: (st.mode & 0o111) !== 0, size: st.size, integrity: integrity.toString() };
+}
+
+/** What is on disk for each owned path, in path order. */
+export async function observeTree(root: string, owned: Iterable<string>): Promise<Observed[]> {
+  const paths = [...owned].sort(comparePaths);
+  return pMap(paths, (rel) => observe(root, rel), { concurrency: 16 });
+}
+
+/** The digest of a tree: paths, types, exec bits, content hashes and symlink targets; nothing else. */
+export function treeDigest(files: readonly Observed[]): string {
+  const h = createHash('sha512');
+  for (const f of [...files].sort((a, b) => comparePaths(a.path, b.path))) {
+    const detail = f.type === 'file' ? `${f.exec ? 'x' : '-'}\t${f.integrity}` : f.type === 'symlink' ? f.target : '';
+    h.update(`${f.path}\0${f.type}\0${detail}\n`);
+  }
+  return `sha512-${h.digest('base64')}`;
+}
+
+/** Temp or trash names pstore left in the given directories. */
+export async function findStrays(root: string, dirs: Iterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for (const rel of dirs) {
+    const names = await fsp.readdir(path.join(root, rel)).catch(() => [] as string[]);
+    for (const n of names) if (n.startsWith(`${TEMP_PREFIX}tmp-`) || n.startsWith(`${TEMP_PREFIX}trash-`)) out.push(rel ? `${rel}/${n}` : n);
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+// Metadata markers: the paths that tell readers "this package is installed" (SPEC.md §Markers).
+// They are removed first and placed last in every transaction. A marker *unit* is the top-most
+// path that matches a marker glob: a whole `foo.dist-info/` directory, or a single `.pth` file.
+
+import picomatch from 'picomatch';
+
+export const DEFAULT_MARKER_GLOBS: readonly string[] = [
+  '**/*.dist-info',
+  '**/*.egg-info',
+  '**/*.egg-link',
+  '**/*.pth',
+  '**/pkgconfig/*.pc',
+  '**/cmake/**/*Config.cmake',
+  '**/*-config.cmake',
+  'var/lib/*/installed/*',
+  'conda-meta/*.json',
+];
+
+export type MarkerMatcher = (path: string) => boolean;
+
+const cache = new Map<string, MarkerMatcher>();
+
+/** A matcher for the default globs plus an entry's own; matchers are shared between entries. */
+export function markerMatcher(extra: readonly string[]): MarkerMatcher {
+  const key = extra.join('\0');
+  let m = cache.get(key);
+  if (!m) {
+    m = picomatch([...DEFAULT_MARKER_GLOBS, ...extra], { dot: true });
+    cache.set(key, m);
+  }
+  return m;
+}
+
+/**
+ * The marker unit of every path of one manifest: the top-most ancestor-or-self matching a glob.
+ * `paths` must be sorted so that parents come before children (manifests are).
+ */
+export function markerUnits(paths: readonly string[], isMarker: MarkerMatcher): Map<string, string> {
+  const units = new Map<string, string>();
+  for (const p of paths) {
+    const slash = p.lastIndexOf('/');
+    const parentUnit = slash === -1 ? undefined : units.get(p.slice(0, slash));
+    const unit = parentUnit ?? (isMarker(p) ? p : undefined);
+    if (unit !== undefined) units.set(p, unit);
+  }
+  return units;
+}

@@ -1,0 +1,79 @@
+// Find or create the state of a prefix. Creation happens under the prefix lock, so sixteen
+// processes activating into a new prefix at once agree on one layout and one store.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { PstoreError, errnoCode } from '../errors.js';
+import { acquireLock, type HeldLock } from '../lock/file-lock.js';
+import { prefixPaths, type LayoutKind, type PrefixPaths } from './layout.js';
+import { detectPrefix, writeJson, type PrefixRecord } from './state.js';
+
+/** The absolute prefix path, with symlinks above it resolved (an inplace DIR itself too). */
+export async function canonicalPrefixDir(dir: string, layout: LayoutKind | undefined): Promise<string> {
+  const abs = path.resolve(dir);
+  const parent = await fsp.realpath(path.dirname(abs)).catch(() => path.dirname(abs));
+  const joined = path.join(parent, path.basename(abs));
+  if (layout === 'generations') return joined;
+  const st = await fsp.lstat(joined).catch(() => undefined);
+  if (st?.isSymbolicLink() && (await detectPrefix(joined))?.record.layout === 'generations') return joined;
+  return fsp.realpath(joined).catch(() => joined);
+}
+
+export interface OpenedPrefix {
+  paths: PrefixPaths;
+  record: PrefixRecord;
+  lock: HeldLock;
+  created: boolean;
+}
+
+export function notManaged(dir: string): PstoreError {
+  return new PstoreError('EPSTORE_NOT_FOUND', `${dir} is not a prefix managed by pstore`, { subject: dir });
+}
+
+/** Take the prefix's writer lock, creating the prefix if `create` (with `layout`, default inplace). */
+export async function openPrefixForWrite(
+  dir: string,
+  opts: { storeRoot: string; layout?: LayoutKind | undefined; create: boolean; waitMs: number; onWait?: (() => void) | undefined },
+): Promise<OpenedPrefix> {
+  const abs = await canonicalPrefixDir(dir, opts.layout);
+  const found = await detectPrefix(abs);
+  const layout = found?.record.layout ?? opts.layout ?? 'inplace';
+  if (found && opts.layout && opts.layout !== found.record.layout) {
+    throw new PstoreError('EPSTORE_USAGE', `${abs} uses the ${found.record.layout} layout, not ${opts.layout}`, { subject: '--layout' });
+  }
+  if (!found && !opts.create) throw notManaged(abs);
+  const paths = prefixPaths(abs, layout);
+  if (!found) await prepareNewPrefix(paths);
+  const lock = await acquireLock(paths.lock, { mode: 'exclusive', waitMs: opts.waitMs, what: `prefix ${abs}`, onWait: opts.onWait });
+  try {
+    let record = (await detectPrefix(abs))?.record;
+    const created = record === undefined;
+    if (!record) {
+      record = { formatVersion: 1, layout, store: opts.storeRoot, createdAt: new Date().toISOString() };
+      await writeJson(paths.prefixFile, record);
+    }
+    if (path.resolve(record.store) !== path.resolve(opts.storeRoot)) {
+      throw new PstoreError('EPSTORE_CONFLICT', `${abs} is managed with the store ${record.store}, not ${opts.storeRoot}`, { subject: abs });
+    }
+    return { paths, record, lock, created };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function prepareNewPrefix(paths: PrefixPaths): Promise<void> {
+  if (paths.layout === 'inplace') {
+    await fsp.mkdir(paths.dir, { recursive: true });
+  } else {
+    const st = await fsp.lstat(paths.dir).catch((err: unknown) => {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (st) {
+      throw new PstoreError('EPSTORE_CONFLICT', `${paths.dir} exists; a generations prefix must be created where nothing is (pstore makes it a symlink)`, { subject: paths.dir });
+    }
+    await fsp.mkdir(path.dirname(paths.dir), { recursive: true });
+  }
+  await fsp.mkdir(paths.meta, { recursive: true });
+}

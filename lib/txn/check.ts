@@ -1,0 +1,80 @@
+// Before an `inplace` transaction touches anything: refuse, with EPSTORE_CONFLICT naming the path,
+// (1) a path the plan creates that exists and no package owns (directories merge; Python's own
+// __pycache__/*.pyc never block), and (2) any symlink among the directories the plan writes in,
+// whoever owns it and wherever it leads: pstore never writes through a symlink.
+// Cost: one lstat per distinct directory and one readdir per existing directory receiving new
+// names, never one syscall per file.
+
+import { promises as fsp, type Dirent } from 'node:fs';
+import path from 'node:path';
+import { PstoreError, errnoCode } from '../errors.js';
+import { TEMP_PREFIX } from '../prefix/layout.js';
+import { groupBy } from '../fs/group-by.js';
+import type { Plan } from './plan.js';
+
+type DirState = 'dir' | 'absent';
+
+function conflict(p: string, why: string): PstoreError {
+  return new PstoreError('EPSTORE_CONFLICT', `${p} ${why}`, { subject: p });
+}
+
+export async function checkPrefix(root: string, plan: Plan, ownedBefore: ReadonlySet<string>): Promise<void> {
+  const dirs = new Map<string, Promise<DirState>>();
+  const dirState = (rel: string): Promise<DirState> => {
+    let s = dirs.get(rel);
+    if (!s) {
+      s = (async () => {
+        if (rel !== '') {
+          const parent = await dirState(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel));
+          if (parent === 'absent') return 'absent';
+        }
+        const abs = path.join(root, rel);
+        const st = await fsp.lstat(abs).catch((err: unknown) => {
+          if (errnoCode(err) === 'ENOENT') return undefined;
+          throw err;
+        });
+        if (!st) return 'absent';
+        if (st.isSymbolicLink()) throw conflict(abs, 'is a symlink; pstore never writes through symlinks');
+        if (!st.isDirectory()) {
+          throw conflict(abs, ownedBefore.has(rel) ? 'is a file where a directory is needed' : 'exists, is not a directory, and no package owns it');
+        }
+        return 'dir';
+      })();
+      dirs.set(rel, s);
+    }
+    return s;
+  };
+  const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+
+  // Every directory the plan writes in must be a real directory or not exist yet.
+  const touched = [
+    ...plan.removeMarkers, ...plan.obstacles, ...plan.mkdirs, ...plan.place.map((p) => p.file.path),
+    ...plan.remove, ...plan.rmdirs, ...plan.placeMarkers.map((u) => u.path),
+  ];
+  const parents = new Set(touched.map(parentOf));
+  for (const d of plan.mkdirs) parents.add(d);
+  await Promise.all([...parents].map(dirState));
+
+  // New names must be free, unless what is there is ours (owned before) or Python's bytecode.
+  const created = [
+    ...plan.place.filter((p) => !p.replace).map((p) => p.file.path),
+    ...plan.placeMarkers.map((u) => u.path),
+  ];
+  const obstacles = new Set(plan.obstacles);
+  const byParent = groupBy(created.filter((p) => !ownedBefore.has(p) && !obstacles.has(p)), parentOf);
+  for (const [parent, names] of byParent) {
+    if ((await dirState(parent)) === 'absent') continue;
+    const present = new Map<string, Dirent>((await fsp.readdir(path.join(root, parent), { withFileTypes: true })).map((d) => [d.name, d]));
+    for (const rel of names) {
+      const d = present.get(path.posix.basename(rel));
+      if (!d || isBytecode(rel) || d.name.startsWith(TEMP_PREFIX)) continue;
+      throw conflict(path.join(root, rel), 'exists and no package owns it');
+    }
+  }
+  // New directories may merge with existing ones (checked above) but not replace files.
+  for (const d of plan.mkdirs) await dirState(d);
+}
+
+function isBytecode(rel: string): boolean {
+  return rel.endsWith('.pyc') && rel.split('/').includes('__pycache__');
+}

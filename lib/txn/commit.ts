@@ -1,0 +1,21 @@
+// Commit (step f): the generation record, then the current pointer, then the journal goes.
+// A crash between any two leaves the journal in place, and recovery re-applies (all no-ops) and
+// commits again; the generation file is immutable once current.json has named it.
+
+import { generationFile, type PrefixPaths } from '../prefix/layout.js';
+import { readCurrent, sortPackages, writeJson, type CurrentRecord, type GenerationRecord } from '../prefix/state.js';
+import { crashpoint } from '../testing/crashpoint.js';
+import { clearJournal, type Journal } from './journal.js';
+
+export async function commitGeneration(p: PrefixPaths, j: Journal): Promise<void> {
+  if (j.to.newGeneration) {
+    const record: GenerationRecord = { formatVersion: 1, generation: j.to.generation, createdAt: j.startedAt, packages: sortPackages(j.to.packages) };
+    await writeJson(generationFile(p, j.to.generation), record);
+  }
+  crashpoint('commit:after-generation');
+  const highest = Math.max((await readCurrent(p)).highest, j.to.generation);
+  const current: CurrentRecord = { formatVersion: 1, generation: j.to.generation, highest };
+  await writeJson(p.current, current);
+  crashpoint('commit:after-current');
+  await clearJournal(p);
+}

@@ -1,0 +1,77 @@
+// How a store object becomes a file in a prefix (SPEC.md §Link methods). `auto` tries a hard link,
+// then a reflink, then a copy, on the first file of a transaction, and keeps what worked (pnpm's
+// importer). Hard links and reflinks publish a complete file in one step; a copy is always written
+// under a temporary name first by the caller.
+
+import { constants as fsc, promises as fsp } from 'node:fs';
+import { PstoreError, errnoCode } from '../errors.js';
+
+export type LinkMode = 'auto' | 'hardlink' | 'reflink' | 'copy';
+export type LinkMethod = Exclude<LinkMode, 'auto'>;
+
+export interface Linker {
+  /** the method in use; `auto` until the first file settles it */
+  readonly method: LinkMode;
+  /** create `dest` (which must not exist) from the object at `src` */
+  link(src: string, dest: string): Promise<void>;
+  /** true when `dest` may be written directly (its appearance is atomic) */
+  readonly atomicCreate: boolean;
+}
+
+const FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS']);
+
+async function byMethod(method: LinkMethod, src: string, dest: string): Promise<void> {
+  switch (method) {
+    case 'hardlink':
+      return fsp.link(src, dest);
+    case 'reflink':
+      return fsp.copyFile(src, dest, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE_FORCE);
+    case 'copy':
+      return fsp.copyFile(src, dest, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
+  }
+}
+
+export function createLinker(mode: LinkMode): Linker {
+  let method: LinkMode = mode;
+  let probing: Promise<void> | undefined;
+  const linker: Linker = {
+    get method() { return method; },
+    get atomicCreate() { return method === 'hardlink'; },
+    async link(src, dest) {
+      if (method !== 'auto') return wrap(method, () => byMethod(method as LinkMethod, src, dest), dest);
+      if (probing) {
+        await probing.catch(() => {});
+        return linker.link(src, dest);
+      }
+      let release!: () => void;
+      probing = new Promise<void>((r) => (release = r));
+      try {
+        for (const m of ['hardlink', 'reflink', 'copy'] as const) {
+          try {
+            await byMethod(m, src, dest);
+            method = m;
+            return;
+          } catch (err) {
+            if (m === 'copy' || !FALLBACK.has(errnoCode(err) ?? '')) throw err;
+          }
+        }
+      } finally {
+        release();
+        probing = undefined;
+      }
+    },
+  };
+  return linker;
+}
+
+async function wrap(method: LinkMode, fn: () => Promise<void>, dest: string): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const code = errnoCode(err);
+    if ((method === 'hardlink' || method === 'reflink') && FALLBACK.has(code ?? '')) {
+      throw new PstoreError('EPSTORE_USAGE', `--link ${method} is not possible for ${dest} (${code}); try --link auto`, { subject: dest, cause: err });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,132 @@
+// planTransaction: a pure diff from the package set a prefix has to the set it should have
+// (SPEC.md §Plan). No IO: callers pass manifests in and apply the plan elsewhere.
+// Every path belongs to at most one package (directories may be shared). Paths inside marker units
+// are kept out of the file steps: they are removed first and placed last, unit by unit.
+
+import { PstoreError } from '../errors.js';
+import { markerMatcher, markerUnits } from '../prefix/markers.js';
+import type { PackageRef } from '../prefix/state.js';
+import type { Manifest, ManifestFile } from '../types.js';
+
+export interface PlanPackage {
+  ref: PackageRef;
+  manifest: Manifest;
+}
+
+export type PlacedFile = Exclude<ManifestFile, { type: 'dir' }>;
+
+export interface MarkerUnit {
+  path: string;
+  /** the unit root first, then its descendants in path order */
+  files: ManifestFile[];
+}
+
+export interface Plan {
+  noop: boolean;
+  /** (a) marker units present before that the change touches */
+  removeMarkers: string[];
+  /** .py modules leaving or replaced: their __pycache__/*.pyc go too */
+  pycacheFor: string[];
+  /** (b) paths whose type changes: what is there goes before the new thing is placed */
+  obstacles: string[];
+  mkdirs: string[];
+  place: Array<{ file: PlacedFile; replace: boolean }>;
+  /** (c) files and symlinks no package owns any more */
+  remove: string[];
+  /** directories no package owns any more, deepest first; removed only when empty */
+  rmdirs: string[];
+  /** (e) marker units to place, each built whole and renamed into place */
+  placeMarkers: MarkerUnit[];
+  /** every path the target set owns, for checks and digests */
+  owned: Map<string, ManifestFile>;
+}
+
+interface Side {
+  /** non-marker paths → file, owner */
+  plain: Map<string, { file: ManifestFile; owner: string }>;
+  /** marker unit → its files, owners */
+  units: Map<string, { files: ManifestFile[]; owners: Set<string> }>;
+  owned: Map<string, ManifestFile>;
+}
+
+function collectSide(pkgs: readonly PlanPackage[]): Side {
+  const side: Side = { plain: new Map(), units: new Map(), owned: new Map() };
+  const owners = new Map<string, string>();
+  for (const { ref, manifest } of pkgs) {
+    const units = markerUnits(manifest.files.map((f) => f.path), markerMatcher(manifest.markers));
+    for (const f of manifest.files) {
+      const prev = side.owned.get(f.path);
+      if (prev && !(prev.type === 'dir' && f.type === 'dir')) {
+        throw new PstoreError('EPSTORE_CONFLICT', `path ${f.path} is shipped by both ${owners.get(f.path)} and ${ref.name}`, {
+          subject: f.path, data: { path: f.path, owners: [owners.get(f.path), ref.name] },
+        });
+      }
+      side.owned.set(f.path, f);
+      owners.set(f.path, ref.name);
+      const unit = units.get(f.path);
+      if (unit === undefined) {
+        side.plain.set(f.path, { file: f, owner: ref.name });
+      } else {
+        let u = side.units.get(unit);
+        if (!u) side.units.set(unit, (u = { files: [], owners: new Set() }));
+        if (!u.files.some((g) => g.path === f.path)) u.files.push(f);
+        u.owners.add(ref.name);
+      }
+    }
+  }
+  return side;
+}
+
+export function sameFile(a: ManifestFile, b: ManifestFile): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === 'file' && b.type === 'file') return a.integrity === b.integrity && a.exec === b.exec;
+  if (a.type === 'symlink' && b.type === 'symlink') return a.target === b.target;
+  return true;
+}
+
+export function planTransaction(from: readonly PlanPackage[], to: readonly PlanPackage[]): Plan {
+  const before = collectSide(from);
+  const after = collectSide(to);
+  const idsBefore = new Map(from.map((p) => [p.ref.name, p.ref.id]));
+  const idsAfter = new Map(to.map((p) => [p.ref.name, p.ref.id]));
+  const changed = new Set<string>();
+  for (const [name, id] of idsBefore) if (idsAfter.get(name) !== id) changed.add(name);
+  for (const [name, id] of idsAfter) if (idsBefore.get(name) !== id) changed.add(name);
+
+  const plan: Plan = {
+    noop: changed.size === 0, removeMarkers: [], pycacheFor: [], obstacles: [], mkdirs: [], place: [],
+    remove: [], rmdirs: [], placeMarkers: [], owned: after.owned,
+  };
+  const touches = (owners: Set<string>) => [...owners].some((o) => changed.has(o));
+  const touched = new Set<string>();
+  for (const [unit, u] of before.units) if (touches(u.owners)) touched.add(unit);
+  for (const [unit, u] of after.units) if (touches(u.owners)) touched.add(unit);
+  for (const unit of [...touched].sort()) {
+    if (before.units.has(unit)) plan.removeMarkers.push(unit);
+    const u = after.units.get(unit);
+    if (u) plan.placeMarkers.push({ path: unit, files: [...u.files].sort((a, b) => (a.path < b.path ? -1 : 1)) });
+  }
+
+  for (const [path, { file }] of after.plain) {
+    const old = before.plain.get(path)?.file;
+    if (old && sameFile(old, file)) continue;
+    if (old && old.type !== file.type) plan.obstacles.push(path);
+    if (file.type === 'dir') {
+      if (!old || old.type !== 'dir') plan.mkdirs.push(path);
+    } else {
+      plan.place.push({ file, replace: old !== undefined });
+      if (old && path.endsWith('.py')) plan.pycacheFor.push(path);
+    }
+  }
+  for (const [path, { file }] of before.plain) {
+    if (after.owned.has(path)) continue;
+    if (file.type === 'dir') plan.rmdirs.push(path);
+    else {
+      plan.remove.push(path);
+      if (path.endsWith('.py')) plan.pycacheFor.push(path);
+    }
+  }
+  plan.mkdirs.sort();
+  plan.rmdirs.sort().reverse();
+  return plan;
+}

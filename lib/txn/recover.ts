@@ -1,0 +1,77 @@
+// Recovery (SPEC.md §Recovery): a journal on disk means a transaction did not commit. Under the
+// prefix writer lock, pstore rolls it forward (re-applies the same plan; every step converges, so
+// this is safe from any mix of old and new) and commits. If rolling forward fails, it rolls back
+// (applies the reverse plan) and drops the journal. Either way the prefix ends at exactly one of
+// the two generations the journal names.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { TEMP_PREFIX, treeDir, type PrefixPaths } from '../prefix/layout.js';
+import type { StoreContext } from '../store/context.js';
+import type { ProgressListener } from '../types.js';
+import { applyGenerations, currentTreeTarget } from './apply-generations.js';
+import { applyInplace } from './apply-inplace.js';
+import { commitGeneration } from './commit.js';
+import { clearJournal, readJournal, type Journal } from './journal.js';
+import { createLinker, type Linker } from './link.js';
+import { loadPackages, ownedPaths } from './packages.js';
+import { planTransaction, type PlanPackage } from './plan.js';
+
+export interface RecoverResult {
+  recovered: boolean;
+  action?: 'rolled-forward' | 'rolled-back';
+  txid?: string;
+  generation?: number;
+}
+
+/** Move the prefix from `from` to `to` as the journal says (used by the first run and by recovery). */
+export async function applyJournal(ctx: StoreContext, p: PrefixPaths, j: Journal, from: PlanPackage[], to: PlanPackage[], linker: Linker, onProgress?: ProgressListener): Promise<void> {
+  const base = { store: ctx.layout, linker, txid: j.txid, onProgress };
+  if (p.layout === 'generations') await applyGenerations(base, p, j, to);
+  else await applyInplace({ ...base, root: p.dir }, planTransaction(from, to));
+}
+
+/** Undo a transaction that failed part-way, before its commit. */
+export async function revertJournal(ctx: StoreContext, p: PrefixPaths, j: Journal, from: PlanPackage[], to: PlanPackage[], linker: Linker): Promise<void> {
+  if (p.layout === 'generations') {
+    const tree = treeDir(p, j.to.generation);
+    if (j.to.newGeneration && (await currentTreeTarget(p)) !== tree) await fsp.rm(tree, { recursive: true, force: true });
+  } else {
+    await applyInplace({ store: ctx.layout, root: p.dir, linker, txid: j.txid }, planTransaction(to, from));
+    await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
+  }
+  await clearJournal(p);
+}
+
+export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise<RecoverResult> {
+  const j = await readJournal(p);
+  if (!j) return { recovered: false };
+  const from = await loadPackages(ctx, j.from.packages);
+  const to = await loadPackages(ctx, j.to.packages);
+  const linker = createLinker(j.link);
+  try {
+    await applyJournal(ctx, p, j, from, to, linker);
+    if (p.layout === 'inplace') await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
+    await commitGeneration(p, j);
+    return { recovered: true, action: 'rolled-forward', txid: j.txid, generation: j.to.generation };
+  } catch (forwardError) {
+    try {
+      await revertJournal(ctx, p, j, from, to, linker);
+    } catch {
+      throw forwardError;
+    }
+    return { recovered: true, action: 'rolled-back', txid: j.txid, generation: j.from.generation };
+  }
+}
+
+/** Remove temp and trash names an interrupted transaction left in the directories it worked in. */
+async function sweepTemps(p: PrefixPaths, txid: string, paths: readonly string[]): Promise<void> {
+  const dirs = new Set<string>(['']);
+  for (const rel of paths) dirs.add(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+  const mine = [`${TEMP_PREFIX}tmp-${txid}-`, `${TEMP_PREFIX}trash-${txid}-`];
+  for (const rel of dirs) {
+    const dir = path.join(p.dir, rel);
+    const names = await fsp.readdir(dir).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => mine.some((m) => n.startsWith(m))).map((n) => fsp.rm(path.join(dir, n), { recursive: true, force: true })));
+  }
+}

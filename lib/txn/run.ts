@@ -1,0 +1,113 @@
+// One transaction, start to end (SPEC.md §Step order): prefix writer lock → store lock (shared, so
+// gc waits) → recover any interrupted transaction → compute the target set → plan (pure) → check
+// the prefix → journal (durable) → apply → commit → unlock. Failure before commit reverts.
+
+import { PstoreError } from '../errors.js';
+import { resolveRef } from '../db/entries.js';
+import type { IndexDb } from '../db/index-db.js';
+import { registerPrefix } from '../db/prefixes.js';
+import type { LayoutKind } from '../prefix/layout.js';
+import { openPrefixForWrite } from '../prefix/open.js';
+import { listGenerationNumbers, readCurrent, readGeneration, type PackageRef } from '../prefix/state.js';
+import { lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { crashpoint } from '../testing/crashpoint.js';
+import type { ProgressListener } from '../types.js';
+import { checkPrefix } from './check.js';
+import { commitGeneration } from './commit.js';
+import { newTxid, writeJournal, type Journal, type TxnKind } from './journal.js';
+import { createLinker, type LinkMode } from './link.js';
+import { difference, loadPackages, ownedPaths, sameSet, toPackageRef } from './packages.js';
+import { planTransaction } from './plan.js';
+import { applyJournal, recoverPending, revertJournal } from './recover.js';
+
+export interface TxnOptions {
+  link?: LinkMode;
+  /** layout for a prefix this transaction creates */
+  layout?: LayoutKind;
+  onProgress?: ProgressListener;
+}
+
+export interface TxnResult {
+  prefix: string;
+  layout: LayoutKind;
+  generation: number;
+  previousGeneration: number;
+  activated: PackageRef[];
+  deactivated: PackageRef[];
+  noop: boolean;
+  /** how files were linked: hardlink, reflink or copy (auto when nothing was linked) */
+  link: LinkMode;
+}
+
+export interface TargetContext {
+  current: PackageRef[];
+  currentGeneration: number;
+  resolve(ref: string): Promise<PackageRef>;
+  generation(n: number): Promise<PackageRef[] | undefined>;
+}
+
+export interface Target {
+  packages: PackageRef[];
+  /** set for rollback: the existing generation that becomes current */
+  existingGeneration?: number;
+}
+
+export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKind, target: (t: TargetContext) => Promise<Target>, opts: TxnOptions = {}): Promise<TxnResult> {
+  const opened = await openPrefixForWrite(dir, {
+    storeRoot: ctx.root, layout: opts.layout, create: kind === 'activate' || kind === 'sync', waitMs: ctx.waitMs,
+    onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${dir}`),
+  });
+  const p = opened.paths;
+  try {
+    await using _storeLock = await lockStore(ctx, 'shared');
+    await recoverPending(ctx, p);
+    const cur = await readCurrent(p);
+    const current = (await readGeneration(p, cur.generation))?.packages ?? [];
+    const goal = await useIndex(ctx, async (db: IndexDb) => {
+      await registerPrefix(db, { dir: p.dir, meta: p.meta, layout: p.layout });
+      return target({
+        current,
+        currentGeneration: cur.generation,
+        resolve: async (ref) => toPackageRef(await resolveRef(db, ref)),
+        generation: async (n) => (await readGeneration(p, n))?.packages,
+      });
+    });
+    const result: TxnResult = {
+      prefix: p.dir, layout: p.layout, generation: cur.generation, previousGeneration: cur.generation,
+      activated: difference(goal.packages, current), deactivated: difference(current, goal.packages), noop: false, link: opts.link ?? 'auto',
+    };
+    if (goal.existingGeneration === undefined && sameSet(current, goal.packages)) return { ...result, noop: true };
+
+    const from = await loadPackages(ctx, current);
+    const to = await loadPackages(ctx, goal.packages);
+    const plan = planTransaction(from, to);
+    if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
+    const generation = goal.existingGeneration ?? Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
+    const journal: Journal = {
+      formatVersion: 1, txid: newTxid(), kind, layout: p.layout, link: opts.link ?? 'auto', startedAt: new Date().toISOString(),
+      from: { generation: cur.generation, packages: current },
+      to: { generation, packages: goal.packages, newGeneration: goal.existingGeneration === undefined },
+    };
+    await writeJournal(p, journal);
+    crashpoint('txn:after-journal');
+    const linker = createLinker(journal.link);
+    try {
+      await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress);
+    } catch (err) {
+      await revertJournal(ctx, p, journal, from, to, linker).catch(() => {});
+      throw err;
+    }
+    await commitGeneration(p, journal);
+    return { ...result, generation, link: linker.method };
+  } finally {
+    await opened.lock.release();
+  }
+}
+
+export function duplicateNames(refs: readonly PackageRef[]): void {
+  const seen = new Set<string>();
+  for (const r of refs) {
+    if (seen.has(r.name)) throw new PstoreError('EPSTORE_USAGE', `${r.name} is named twice in one transaction`, { subject: r.name });
+    seen.add(r.name);
+  }
+}

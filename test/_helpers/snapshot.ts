@@ -1,0 +1,68 @@
+// Snapshots of a directory: every path with its type, mode and a hash of its bytes (or symlink
+// target), to prove that something left a store or a tree unchanged.
+
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+
+export type Snapshot = Record<string, string>;
+
+export interface SnapshotOptions {
+  /** top-level names to leave out */
+  exclude?: readonly string[];
+  /** record directories too (default true) */
+  dirs?: boolean;
+}
+
+export async function snapshotDir(root: string, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  const out: Snapshot = {};
+  const exclude = new Set(opts.exclude ?? []);
+  const withDirs = opts.dirs ?? true;
+  const walk = async (rel: string): Promise<void> => {
+    const abs = rel === '' ? root : path.join(root, rel);
+    let names: string[];
+    try {
+      names = await fsp.readdir(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && rel === '') return;
+      throw err;
+    }
+    for (const name of names.sort()) {
+      if (rel === '' && exclude.has(name)) continue;
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const p = path.join(abs, name);
+      const st = await fsp.lstat(p);
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+      if (st.isDirectory()) {
+        if (withDirs) out[`${r}/`] = `dir ${mode}`;
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        out[r] = `symlink -> ${await fsp.readlink(p)}`;
+      } else if (st.isFile()) {
+        const hash = createHash('sha256').update(await fsp.readFile(p)).digest('hex');
+        out[r] = `file ${mode} ${st.size} ${hash}`;
+      } else {
+        out[r] = `special ${mode}`;
+      }
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/**
+ * A store's durable state: objects, manifests and tmp files with modes and hashes. LevelDB's own
+ * files (index-v1/) change on every open, and the lock file is not state, so both are left out
+ * (compare `ls --json` for the index); directories are left out because gc keeps empty shards.
+ */
+export function storeSnapshot(store: string): Promise<Snapshot> {
+  return snapshotDir(store, { exclude: ['index-v1', 'locks'], dirs: false });
+}
+
+/** Paths added, removed or changed between two snapshots. */
+export function diffSnapshots(before: Snapshot, after: Snapshot): { added: string[]; removed: string[]; changed: string[] } {
+  const added = Object.keys(after).filter((k) => !(k in before));
+  const removed = Object.keys(before).filter((k) => !(k in after));
+  const changed = Object.keys(after).filter((k) => k in before && before[k] !== after[k]);
+  return { added, removed, changed };
+}

@@ -1,0 +1,141 @@
+// Looking inside a store directory without pstore's code: objects, manifests, what is referenced.
+// Paths follow the store layout: objects-v1/<2 hex>/<rest of sha512 hex>[-x], entries-v1/<2>/<rest>.json.
+
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { describe, jsonOut, storeCli } from './cli.js';
+
+export interface ObjectFile {
+  key: string;
+  file: string;
+  mode: number;
+  size: number;
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return (await fsp.readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+export async function objectFiles(store: string): Promise<ObjectFile[]> {
+  const root = path.join(store, 'objects-v1');
+  const out: ObjectFile[] = [];
+  for (const shard of await readdirOrEmpty(root)) {
+    for (const name of await readdirOrEmpty(path.join(root, shard))) {
+      const file = path.join(root, shard, name);
+      const st = await fsp.lstat(file);
+      out.push({ key: shard + name, file, mode: st.mode & 0o7777, size: st.size });
+    }
+  }
+  return out;
+}
+
+export async function tmpFiles(store: string): Promise<string[]> {
+  return readdirOrEmpty(path.join(store, 'tmp'));
+}
+
+export function hexOfIntegrity(integrity: string): string {
+  if (!integrity.startsWith('sha512-')) throw new Error(`not a sha512 integrity: ${integrity}`);
+  return Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex');
+}
+
+export function objectKeyOf(f: { integrity: string; exec: boolean }): string {
+  return hexOfIntegrity(f.integrity) + (f.exec ? '-x' : '');
+}
+
+export function objectPathOf(store: string, f: { integrity: string; exec: boolean }): string {
+  const key = objectKeyOf(f);
+  return path.join(store, 'objects-v1', key.slice(0, 2), key.slice(2));
+}
+
+export function manifestPathOf(store: string, id: string): string {
+  return path.join(store, 'entries-v1', id.slice(0, 2), `${id.slice(2)}.json`);
+}
+
+export interface RawManifest {
+  formatVersion: number;
+  name: string;
+  version: string;
+  markers: string[];
+  files: Array<{ path: string; type: string; exec?: boolean; size?: number; integrity?: string; target?: string }>;
+}
+
+/** Every manifest file in entries-v1/, parsed, by entry id. */
+export async function manifestFiles(store: string): Promise<Map<string, RawManifest>> {
+  const root = path.join(store, 'entries-v1');
+  const out = new Map<string, RawManifest>();
+  for (const shard of await readdirOrEmpty(root)) {
+    for (const name of await readdirOrEmpty(path.join(root, shard))) {
+      if (!name.endsWith('.json') || name.startsWith('.')) continue;
+      out.set(shard + name.slice(0, -5), JSON.parse(await fsp.readFile(path.join(root, shard, name), 'utf8')) as RawManifest);
+    }
+  }
+  return out;
+}
+
+/** Object keys the manifests on disk refer to. */
+export async function referencedKeys(store: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for (const m of (await manifestFiles(store)).values()) {
+    for (const f of m.files) if (f.type === 'file') keys.add(objectKeyOf({ integrity: f.integrity!, exec: f.exec! }));
+  }
+  return keys;
+}
+
+export interface ListedEntry {
+  id: string;
+  name: string;
+  version: string;
+  files: number;
+  seq: number;
+  markers: string[];
+}
+
+export async function lsJson(t: ExecutionContext, store: string): Promise<ListedEntry[]> {
+  const r = await storeCli(store)(['ls', '--json']);
+  t.is(r.code, 0, describe(r));
+  return jsonOut<ListedEntry[]>(r);
+}
+
+/**
+ * The store is complete and holds nothing extra: `verify` is clean, tmp/ is empty, the objects are
+ * exactly those the manifests refer to, every manifest is listed by `ls` and vice versa.
+ */
+export async function assertCleanStore(t: ExecutionContext, store: string): Promise<void> {
+  const cli = storeCli(store);
+  const v = await cli(['verify', '--json']);
+  t.is(v.code, 0, `verify: ${describe(v)}`);
+  t.deepEqual(await tmpFiles(store), [], 'tmp/ is empty');
+  const have = (await objectFiles(store)).map((o) => o.key).sort();
+  const want = [...(await referencedKeys(store))].sort();
+  t.deepEqual(have, want, 'objects-v1 holds exactly the referenced objects');
+  const listed = (await lsJson(t, store)).map((e) => e.id).sort();
+  t.deepEqual(listed, [...(await manifestFiles(store)).keys()].sort(), 'ls lists exactly the manifests on disk');
+}
+
+/**
+ * The entry id as the format defines it, computed here without pstore's code: the first 40 hex
+ * digits of the sha512 of the canonical manifest (fixed key order, no whitespace, files sorted by
+ * the UTF-8 bytes of their path, markers sorted and de-duplicated).
+ */
+export function expectedEntryId(name: string, version: string, markers: readonly string[], files: ReadonlyArray<
+  { path: string; type: 'file'; exec: boolean; size: number; integrity: string } | { path: string; type: 'dir' } | { path: string; type: 'symlink'; target: string }
+>): string {
+  const cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const canonical = {
+    formatVersion: 1,
+    name,
+    version,
+    markers: [...new Set(markers)].sort(cmp),
+    files: [...files].sort((a, b) => cmp(a.path, b.path)).map((f) => (f.type === 'file'
+      ? { path: f.path, type: f.type, exec: f.exec, size: f.size, integrity: f.integrity }
+      : f.type === 'dir' ? { path: f.path, type: f.type } : { path: f.path, type: f.type, target: f.target })),
+  };
+  return createHash('sha512').update(JSON.stringify(canonical)).digest('hex').slice(0, 40);
+}
