@@ -78,13 +78,19 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
 }
 
 async function takeOsLock(file: string, s: ProcessState, opts: LockOptions, deadline: number, tell: () => void): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  s.fh = await fsp.open(file, 'a+');
   let delay = 2;
   for (;;) {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    s.fh ??= await fsp.open(file, 'a+');
     try {
       await osLock(s.fh.fd, { exclusive: opts.mode === 'exclusive', immediate: true });
-      return;
+      // The holder before us may have deleted the lock file (a failed new prefix is removed
+      // whole): a lock on an unlinked file excludes nobody, so start over on the new one.
+      if (await stillNamed(file, s.fh)) return;
+      await osUnlock(s.fh.fd).catch(() => {});
+      await s.fh.close();
+      s.fh = undefined;
+      continue;
     } catch (err) {
       const code = errnoCode(err);
       if (code !== 'EAGAIN' && code !== 'EACCES' && code !== 'EBUSY') throw err;
@@ -94,6 +100,11 @@ async function takeOsLock(file: string, s: ProcessState, opts: LockOptions, dead
     await sleep(Math.min(delay, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
     delay = Math.min(delay * 2, 100);
   }
+}
+
+async function stillNamed(file: string, fh: fsp.FileHandle): Promise<boolean> {
+  const [held, named] = await Promise.all([fh.stat(), fsp.stat(file).catch(() => undefined)]);
+  return named !== undefined && named.ino === held.ino && named.dev === held.dev;
 }
 
 async function dropHolder(file: string, s: ProcessState): Promise<void> {

@@ -23,7 +23,10 @@ export interface OpenedPrefix {
   paths: PrefixPaths;
   record: PrefixRecord;
   lock: HeldLock;
+  /** this call wrote prefix.json: a failed first transaction removes the prefix state again */
   created: boolean;
+  /** this call also created the prefix directory itself */
+  createdDir: boolean;
 }
 
 export function notManaged(dir: string): PstoreError {
@@ -43,7 +46,7 @@ export async function openPrefixForWrite(
   }
   if (!found && !opts.create) throw notManaged(abs);
   const paths = prefixPaths(abs, layout);
-  if (!found) await prepareNewPrefix(paths);
+  const createdDir = found ? false : await prepareNewPrefix(paths);
   const lock = await acquireLock(paths.lock, { mode: 'exclusive', waitMs: opts.waitMs, what: `prefix ${abs}`, onWait: opts.onWait });
   try {
     let record = (await detectPrefix(abs))?.record;
@@ -55,16 +58,18 @@ export async function openPrefixForWrite(
     if (path.resolve(record.store) !== path.resolve(opts.storeRoot)) {
       throw new PstoreError('EPSTORE_CONFLICT', `${abs} is managed with the store ${record.store}, not ${opts.storeRoot}`, { subject: abs });
     }
-    return { paths, record, lock, created };
+    return { paths, record, lock, created, createdDir: created && createdDir };
   } catch (err) {
     await lock.release();
     throw err;
   }
 }
 
-async function prepareNewPrefix(paths: PrefixPaths): Promise<void> {
+/** Make the directories a new prefix needs; true when the prefix directory itself was made. */
+async function prepareNewPrefix(paths: PrefixPaths): Promise<boolean> {
+  let madeDir = false;
   if (paths.layout === 'inplace') {
-    await fsp.mkdir(paths.dir, { recursive: true });
+    madeDir = (await fsp.mkdir(paths.dir, { recursive: true })) !== undefined;
   } else {
     const st = await fsp.lstat(paths.dir).catch((err: unknown) => {
       if (errnoCode(err) === 'ENOENT') return undefined;
@@ -76,4 +81,15 @@ async function prepareNewPrefix(paths: PrefixPaths): Promise<void> {
     await fsp.mkdir(path.dirname(paths.dir), { recursive: true });
   }
   await fsp.mkdir(paths.meta, { recursive: true });
+  return madeDir;
+}
+
+/**
+ * Undo the creation of a prefix whose first transaction failed, while still holding its lock:
+ * the state directory goes, and the prefix directory too if this call made it and it is empty.
+ */
+export async function discardNewPrefix(opened: OpenedPrefix): Promise<void> {
+  if (!opened.created) return;
+  await fsp.rm(opened.paths.meta, { recursive: true, force: true });
+  if (opened.createdDir) await fsp.rmdir(opened.paths.dir).catch(() => {});
 }

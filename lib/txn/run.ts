@@ -5,16 +5,16 @@
 import { PstoreError } from '../errors.js';
 import { resolveRef } from '../db/entries.js';
 import type { IndexDb } from '../db/index-db.js';
-import { registerPrefix } from '../db/prefixes.js';
+import { registerPrefix, unregisterPrefix } from '../db/prefixes.js';
 import type { LayoutKind } from '../prefix/layout.js';
-import { openPrefixForWrite } from '../prefix/open.js';
+import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
 import { listGenerationNumbers, readCurrent, readGeneration, type PackageRef } from '../prefix/state.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { crashpoint } from '../testing/crashpoint.js';
 import type { ProgressListener } from '../types.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
-import { newTxid, writeJournal, type Journal, type TxnKind } from './journal.js';
+import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
 import { createLinker, type LinkMode } from './link.js';
 import { difference, loadPackages, ownedPaths, sameSet, toPackageRef } from './packages.js';
 import { planTransaction } from './plan.js';
@@ -99,6 +99,13 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     }
     await commitGeneration(p, journal);
     return { ...result, generation, link: linker.method };
+  } catch (err) {
+    // A prefix this transaction created and could not fill is removed again: nothing changed.
+    if (opened.created && !(await readJournal(p))) {
+      await discardNewPrefix(opened);
+      await useIndex(ctx, (db) => unregisterPrefix(db, p.meta)).catch(() => {});
+    }
+    throw err;
   } finally {
     await opened.lock.release();
   }
