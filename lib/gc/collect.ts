@@ -9,7 +9,7 @@ import { objectKey } from '../store/layout.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { listManifestFiles, readManifestFile, readdirOrEmpty, removeManifestFile } from '../store/manifests.js';
 import { hexOf } from '../store/verify.js';
-import { crashpoint } from '../testing/crashpoint.js';
+import { crashpoint, pausepoint } from '../testing/crashpoint.js';
 import { collectRoots } from './roots.js';
 
 export interface GcOptions {
@@ -49,6 +49,7 @@ export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): P
     if (!roots.keep.has(id) && !dryRun) await removeManifestFile(ctx.layout, id);
   }
   crashpoint('gc:before-sweep');
+  await pausepoint('gc:before-sweep');
   await sweepObjects(ctx, live, dryRun, result);
   result.tmpRemoved = await sweepDir(ctx.layout.tmp, dryRun);
   return result;

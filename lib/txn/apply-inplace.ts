@@ -18,7 +18,7 @@ import { groupBy } from '../fs/group-by.js';
 import { TEMP_PREFIX } from '../prefix/layout.js';
 import { objectKey, objectPath, type StoreLayout } from '../store/layout.js';
 import { hexOf } from '../store/verify.js';
-import { crashpoint } from '../testing/crashpoint.js';
+import { crashpoint, pausepoint, unsafeMarkersFirst } from '../testing/crashpoint.js';
 import type { ManifestFile, ProgressListener } from '../types.js';
 import type { Linker } from './link.js';
 import type { Plan, PlacedFile } from './plan.js';
@@ -160,6 +160,7 @@ async function placeMarkerUnit(ctx: ApplyContext, unit: Plan['placeMarkers'][num
 
 export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void> {
   const progress = (phase: string, done: number, total: number) => ctx.onProgress?.({ phase, done, total });
+  if (unsafeMarkersFirst) for (const unit of plan.placeMarkers) await placeMarkerUnit(ctx, unit);
   // (a)
   for (const unit of plan.removeMarkers) await removeAtomically(ctx, path.join(ctx.root, unit));
   await removePycache(ctx, plan.pycacheFor);
@@ -175,6 +176,7 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
     if (++done % 500 === 0) progress('link', done, plan.place.length);
   }, { concurrency: CONCURRENCY });
   crashpoint('apply:after-files');
+  await pausepoint('apply:after-files');
   // (c)
   await pMap(plan.remove, (rel) => fsp.rm(path.join(ctx.root, rel), { force: true }), { concurrency: CONCURRENCY });
   await removePycache(ctx, plan.pycacheFor);

@@ -10,7 +10,7 @@ import type { LayoutKind } from '../prefix/layout.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
 import { listGenerationNumbers, readCurrent, readGeneration, type PackageRef } from '../prefix/state.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
-import { crashpoint } from '../testing/crashpoint.js';
+import { crashpoint, pausepoint } from '../testing/crashpoint.js';
 import type { ProgressListener } from '../types.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
@@ -90,6 +90,7 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     };
     await writeJournal(p, journal);
     crashpoint('txn:after-journal');
+    await pausepoint('txn:after-journal');
     const linker = createLinker(journal.link);
     try {
       await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress);
