@@ -5,7 +5,7 @@
 // files in entries-v1/: if it is lost, it is rebuilt from them.
 
 import { promises as fsp } from 'node:fs';
-import { Level } from 'level';
+import type { Level } from 'level';
 import { PstoreError, errnoCode } from '../errors.js';
 import type { StoreLayout } from '../store/layout.js';
 
@@ -39,10 +39,14 @@ export async function withIndex<T>(layout: StoreLayout, opts: IndexSessionOption
   }
 }
 
+// Loaded on first use: commands that never touch the index (status, generations) start faster.
+let levelModule: Promise<typeof import('level')> | undefined;
+
 async function acquire(layout: StoreLayout, opts: IndexSessionOptions): Promise<Shared> {
+  const { Level: LevelCtor } = await (levelModule ??= import('level'));
   let shared = open.get(layout.index);
   if (!shared) {
-    const db: IndexDb = new Level<string, unknown>(layout.index, { valueEncoding: 'json' });
+    const db: IndexDb = new LevelCtor<string, unknown>(layout.index, { valueEncoding: 'json' });
     shared = { db, users: 0, ready: openWithRetry(layout, db, opts) };
     open.set(layout.index, shared);
   }

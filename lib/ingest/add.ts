@@ -13,9 +13,7 @@ import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../types.js';
 import { crashpoint } from '../testing/crashpoint.js';
-import { ingestDir } from './from-dir.js';
-import { ingestFileList, type InMemoryFile } from './from-list.js';
-import { ingestTar } from './from-tar.js';
+import type { InMemoryFile } from './from-list.js';
 import { buildManifest, identifyManifest, summarizeManifest } from './manifest.js';
 import type { IngestResult } from './source.js';
 
@@ -61,9 +59,10 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
 
 async function ingestSource(ctx: StoreContext, source: AddSource, onProgress?: ProgressListener): Promise<IngestResult> {
   const opts = onProgress ? { onProgress } : {};
+  // Sources load their parsers on demand (node-tar alone costs ~70 ms of start-up here).
   if (typeof source !== 'string') {
-    if ('files' in source) return ingestFileList(ctx.layout, source.files);
-    return ingestTar(ctx.layout, source.tar, source.label ?? 'tar stream', opts);
+    if ('files' in source) return (await import('./from-list.js')).ingestFileList(ctx.layout, source.files);
+    return (await import('./from-tar.js')).ingestTar(ctx.layout, source.tar, source.label ?? 'tar stream', opts);
   }
   const abs = path.resolve(source);
   let st;
@@ -73,8 +72,8 @@ async function ingestSource(ctx: StoreContext, source: AddSource, onProgress?: P
     if (errnoCode(err) === 'ENOENT') throw new PstoreError('EPSTORE_NOT_FOUND', `source ${abs} does not exist`, { subject: abs, cause: err });
     throw new PstoreError('EPSTORE_INVALID', `cannot read source ${abs}: ${(err as Error).message}`, { subject: abs, cause: err });
   }
-  if (st.isDirectory()) return ingestDir(ctx.layout, abs, opts);
-  return ingestTar(ctx.layout, createReadStream(abs), abs, opts);
+  if (st.isDirectory()) return (await import('./from-dir.js')).ingestDir(ctx.layout, abs, opts);
+  return (await import('./from-tar.js')).ingestTar(ctx.layout, createReadStream(abs), abs, opts);
 }
 
 // Names and versions end up in refs (NAME@VERSION) and index keys, so they are kept printable.
