@@ -51,9 +51,9 @@ export class Output {
       const now = Date.now();
       if (now - this.lastProgress < 100) return;
       this.lastProgress = now;
-      const total = e.total === undefined ? '' : `/${e.total}`;
       const bytes = e.bytes === undefined ? '' : ` ${formatBytes(e.bytes)}`;
-      const line = `${e.phase}: ${e.done}${total}${bytes} ${e.subject ?? ''}`;
+      const count = e.total === undefined ? `${e.done}` : `${bar(e.done / Math.max(1, e.total))} ${e.done}/${e.total}`;
+      const line = `${e.phase} ${count}${bytes} ${e.subject ?? ''}`;
       const width = this.stderr.columns || 80;
       this.stderr.write(`\r\x1b[K${line.slice(0, width - 1)}`);
       this.progressShown = true;
@@ -66,6 +66,11 @@ export class Output {
       this.progressShown = false;
     }
   }
+}
+
+function bar(fraction: number, width = 24): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(fraction * 100)}%`;
 }
 
 export function formatBytes(n: number): string {
