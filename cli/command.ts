@@ -69,9 +69,10 @@ export function parseCommandArgs(cmd: Command, args: string[]): { values: Comman
 export function makeStoreFactory(values: CommandContext['values'], out: Output): () => Store {
   const wait = values.wait;
   let waitSeconds: number | undefined;
+  if (values.store === '') throw new PstoreError('EPSTORE_USAGE', '--store needs a directory', { subject: '--store' });
   if (typeof wait === 'string') {
     waitSeconds = Number(wait);
-    if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
+    if (wait.trim() === '' || !Number.isFinite(waitSeconds) || waitSeconds < 0) {
       throw new PstoreError('EPSTORE_USAGE', `--wait ${JSON.stringify(wait)} is not a number of seconds`, { subject: '--wait' });
     }
   }

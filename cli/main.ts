@@ -88,7 +88,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// If the event loop ever drains while main() is still pending, something waited on a promise that
+// can no longer settle: that must never look like success.
+let finished = false;
+process.exitCode = 1;
+process.on('beforeExit', () => {
+  if (!finished) process.stderr.write('pstore: EPSTORE_INTERNAL: the operation stalled before finishing; nothing was committed\n');
+});
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (err: unknown) => { console.error(err); process.exitCode = 1; },
+  (code) => { finished = true; process.exitCode = code; },
+  (err: unknown) => { finished = true; console.error(err); process.exitCode = 1; },
 );

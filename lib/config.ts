@@ -5,9 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 export function resolveStoreRoot(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit) return path.resolve(explicit);
+  if (explicit !== undefined) return path.resolve(explicit);
   if (env.PSTORE_STORE) return path.resolve(env.PSTORE_STORE);
-  const dataHome = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+  const xdg = env.XDG_DATA_HOME;
+  const dataHome = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share');
   return path.resolve(dataHome, 'pstore');
 }
 

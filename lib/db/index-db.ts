@@ -4,6 +4,7 @@
 // one process concurrent callers share a single open handle. The index is a cache of the manifest
 // files in entries-v1/: if it is lost, it is rebuilt from them.
 
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { Level } from 'level';
 import { PstoreError, errnoCode } from '../errors.js';
@@ -62,13 +63,13 @@ async function acquire(layout: StoreLayout, opts: IndexSessionOptions): Promise<
 }
 
 async function openWithRetry(layout: StoreLayout, db: IndexDb, opts: IndexSessionOptions): Promise<void> {
-  const deadline = Date.now() + opts.waitMs;
+  // The index is held for milliseconds at a time, so even --wait 0 waits a little for it.
+  const deadline = Date.now() + Math.max(opts.waitMs, MIN_INDEX_WAIT_MS);
   let delay = 1;
   for (;;) {
-    const fresh = !(await exists(`${layout.index}/CURRENT`));
+    if (!(await exists(`${layout.index}/CURRENT`))) await buildIndexAside(layout, opts);
     try {
-      await db.open();
-      if (fresh && opts.onCreate) await opts.onCreate(db);
+      await db.open({ createIfMissing: false });
       return;
     } catch (err) {
       if (!isLocked(err)) {
@@ -82,6 +83,43 @@ async function openWithRetry(layout: StoreLayout, db: IndexDb, opts: IndexSessio
     delay = Math.min(delay * 2, 50);
   }
 }
+
+const MIN_INDEX_WAIT_MS = 30_000;
+
+/**
+ * No process ever opens a half-made index: a new one is created and filled (rebuilt from the
+ * manifests) under a name of its own, then renamed to index-v1. A crash mid-rebuild leaves only a
+ * stray build directory, and the next command builds again.
+ */
+async function buildIndexAside(layout: StoreLayout, opts: IndexSessionOptions): Promise<void> {
+  const { Level: LevelCtor } = await (levelModule ??= import('level'));
+  const build = `${layout.index}${BUILD_SUFFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
+  await fsp.mkdir(layout.root, { recursive: true });
+  const db: IndexDb = new LevelCtor<string, unknown>(build, { valueEncoding: 'json' });
+  await db.open();
+  try {
+    await opts.onCreate?.(db);
+  } finally {
+    await db.close();
+  }
+  for (;;) {
+    try {
+      await fsp.rename(build, layout.index);
+      return;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    }
+    if (await exists(`${layout.index}/CURRENT`)) {
+      await fsp.rm(build, { recursive: true, force: true }); // another process finished first
+      return;
+    }
+    // An index directory without CURRENT never became an index: set it aside and retry.
+    await fsp.rename(layout.index, `${layout.index}.broken-${randomBytes(4).toString('hex')}`).catch(() => {});
+  }
+}
+
+export const BUILD_SUFFIX = '.build-';
 
 function isLocked(err: unknown): boolean {
   const cause = (err as { cause?: unknown })?.cause;

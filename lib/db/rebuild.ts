@@ -15,7 +15,7 @@ export async function rebuildIndex(layout: StoreLayout, db: IndexDb): Promise<nu
     try {
       manifest = await readManifestFile(layout, id);
     } catch {
-      continue; // a damaged manifest is not an entry; `verify` reports the file
+      continue; // a damaged manifest is not an entry; gc removes the file as an orphan
     }
     const ident = identifyManifest(manifest);
     await registerEntry(db, {

@@ -7,6 +7,7 @@ import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { PstoreError } from '../errors.js';
 
 const execFileP = promisify(execFile);
 
@@ -20,13 +21,15 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Flush the whole filesystem holding `dir` (Linux syncfs via coreutils `sync -f`). */
+/**
+ * Flush the whole filesystem holding `dir`: syncfs(2) through coreutils `sync -f` on Linux, a global
+ * `sync` elsewhere. A failure (EIO) is an error: nothing may be committed on top of unflushed data.
+ */
 export async function syncFilesystem(dir: string): Promise<void> {
   try {
-    await execFileP('sync', ['-f', dir]);
-  } catch {
-    // `sync -f` is GNU coreutils; elsewhere fall back to a global sync.
-    await execFileP('sync', []);
+    await execFileP('sync', process.platform === 'linux' ? ['-f', dir] : []);
+  } catch (err) {
+    throw new PstoreError('EPSTORE_INTERNAL', `cannot flush the filesystem holding ${dir}: ${(err as Error).message}`, { subject: dir, cause: err });
   }
 }
 

@@ -3,8 +3,11 @@
 // the kept manifests name, sweep unmarked objects and orphan manifest files, sweep tmp/.
 
 import { promises as fsp } from 'node:fs';
+import fse from 'fs-extra';
 import path from 'node:path';
 import { unregisterEntries } from '../db/entries.js';
+import { isPstoreError } from '../errors.js';
+import { BUILD_SUFFIX } from '../db/index-db.js';
 import { objectKey } from '../store/layout.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { listManifestFiles, readManifestFile, readdirOrEmpty, removeManifestFile } from '../store/manifests.js';
@@ -33,7 +36,7 @@ export interface GcResult {
 export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): Promise<GcResult> {
   const dryRun = opts.dryRun ?? false;
   await using _lock = await lockStore(ctx, 'exclusive');
-  const roots = await useIndex(ctx, (db) => collectRoots(db, { graceMs: opts.graceMs ?? DEFAULT_GRACE_MS }));
+  const roots = await useIndex(ctx, (db) => collectRoots(db, ctx.layout, { graceMs: opts.graceMs ?? DEFAULT_GRACE_MS, dryRun }));
   const result: GcResult = {
     dryRun, entriesRemoved: roots.unreferenced.map(({ id, name, version }) => ({ id, name, version })),
     objectsRemoved: 0, bytesFreed: 0, tmpRemoved: 0, entriesKept: roots.keep.size, prefixes: roots.prefixes,
@@ -42,7 +45,12 @@ export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): P
 
   const live = new Set<string>();
   for (const id of roots.keep) {
-    const manifest = await readManifestFile(ctx.layout, id).catch(() => undefined);
+    // Fail closed: if a kept entry's manifest cannot be read, gc cannot know its objects and
+    // must not sweep any (readManifestFile throws EPSTORE_INTEGRITY naming it).
+    const manifest = await readManifestFile(ctx.layout, id).catch((err: unknown) => {
+      if (isPstoreError(err) && err.data?.reason === 'missing' && !roots.indexed.has(id)) return undefined; // a root whose entry is gone already
+      throw err;
+    });
     for (const f of manifest?.files ?? []) if (f.type === 'file') live.add(objectKey(hexOf(f.integrity), f.exec));
   }
   for (const { id } of await listManifestFiles(ctx.layout)) {
@@ -52,6 +60,7 @@ export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): P
   await pausepoint('gc:before-sweep');
   await sweepObjects(ctx, live, dryRun, result);
   result.tmpRemoved = await sweepDir(ctx.layout.tmp, dryRun);
+  result.tmpRemoved += await sweepStrays(ctx, dryRun);
   return result;
 }
 
@@ -70,8 +79,24 @@ async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolea
   }
 }
 
+/** Temp files a crash left beside manifests, and index builds a crash interrupted. */
+async function sweepStrays(ctx: StoreContext, dryRun: boolean): Promise<number> {
+  const doomed: string[] = [];
+  for (const shard of await readdirOrEmpty(ctx.layout.entries)) {
+    for (const n of await readdirOrEmpty(path.join(ctx.layout.entries, shard))) if (n.startsWith('.pstore-')) doomed.push(path.join(ctx.layout.entries, shard, n));
+  }
+  const hourAgo = Date.now() - 3600_000;
+  for (const n of await readdirOrEmpty(ctx.root)) {
+    if (!n.startsWith(path.basename(ctx.layout.index) + BUILD_SUFFIX)) continue;
+    const st = await fsp.stat(path.join(ctx.root, n)).catch(() => undefined);
+    if (st && st.mtimeMs < hourAgo) doomed.push(path.join(ctx.root, n));
+  }
+  if (!dryRun) await Promise.all(doomed.map((f) => fse.remove(f)));
+  return doomed.length;
+}
+
 async function sweepDir(dir: string, dryRun: boolean): Promise<number> {
   const names = await readdirOrEmpty(dir);
-  if (!dryRun) await Promise.all(names.map((n) => fsp.rm(path.join(dir, n), { recursive: true, force: true })));
+  if (!dryRun) await Promise.all(names.map((n) => fse.remove(path.join(dir, n))));
   return names.length;
 }

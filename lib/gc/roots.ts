@@ -5,7 +5,8 @@
 import { promises as fsp } from 'node:fs';
 import { listEntries } from '../db/entries.js';
 import type { IndexDb } from '../db/index-db.js';
-import { listPrefixes, unregisterPrefix } from '../db/prefixes.js';
+import { listPrefixes, unregisterPrefix } from '../store/prefixes.js';
+import type { StoreLayout } from '../store/layout.js';
 import { prefixPaths } from '../prefix/layout.js';
 import { listGenerations } from '../prefix/state.js';
 import { readJournal } from '../txn/journal.js';
@@ -17,15 +18,17 @@ export interface Roots {
   /** entries recorded in the index that are not roots: gc forgets them */
   unreferenced: EntryRecord[];
   prefixes: number;
+  /** every entry id the index records */
+  indexed: Set<string>;
 }
 
-export async function collectRoots(db: IndexDb, opts: { graceMs: number; now?: number }): Promise<Roots> {
+export async function collectRoots(db: IndexDb, layout: StoreLayout, opts: { graceMs: number; dryRun: boolean; now?: number }): Promise<Roots> {
   const keep = new Set<string>();
   let prefixes = 0;
-  for (const reg of await listPrefixes(db)) {
+  for (const reg of await listPrefixes(layout)) {
     const paths = prefixPaths(reg.dir, reg.layout);
     if (!(await exists(paths.prefixFile))) {
-      await unregisterPrefix(db, reg.meta); // the prefix was deleted: it roots nothing any more
+      if (!opts.dryRun) await unregisterPrefix(layout, reg.meta); // the prefix was deleted: it roots nothing
       continue;
     }
     prefixes++;
@@ -36,7 +39,7 @@ export async function collectRoots(db: IndexDb, opts: { graceMs: number; now?: n
   const cutoff = (opts.now ?? Date.now()) - opts.graceMs;
   const entries = await listEntries(db);
   for (const e of entries) if (Date.parse(e.lastAddedAt ?? e.addedAt) > cutoff) keep.add(e.id);
-  return { keep, unreferenced: entries.filter((e) => !keep.has(e.id)), prefixes };
+  return { keep, unreferenced: entries.filter((e) => !keep.has(e.id)), prefixes, indexed: new Set(entries.map((e) => e.id)) };
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -41,7 +41,9 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
   const manifest = buildManifest(opts.name, opts.version, markers, ingested.files);
   const ident = identifyManifest(manifest);
   crashpoint('add:after-objects');
-  if (ingested.objectsWritten > 0) await syncFilesystem(ctx.root);
+  // Always flush, even when this add wrote nothing: objects it found present may have been written
+  // by a concurrent or crashed add and not be durable yet.
+  await syncFilesystem(ctx.root);
   await writeManifestFile(ctx.layout, ident.id, ident.bytes);
   crashpoint('add:after-manifest');
   const record = await useIndex(ctx, (db) => registerEntry(db, {

@@ -35,6 +35,10 @@ export class TreeCollector {
   }
 
   add(file: ManifestFile, key?: string): void {
+    if (file.path === '') throw unsafe('.', `names the root of ${this.sourceName} but is not a directory`);
+    if (file.type === 'symlink' && (file.target === '' || file.target.includes('\0'))) {
+      throw this.disagree(file.path, 'is a symlink with an empty or invalid target');
+    }
     this.checkPlace(file.path);
     const prev = this.byPath.get(file.path);
     if (prev !== undefined) {

@@ -14,7 +14,8 @@ import { WriteQueue } from './write-queue.js';
 
 export async function ingestDir(layout: StoreLayout, root: string, opts: IngestOptions = {}): Promise<IngestResult> {
   const collector = new TreeCollector(root);
-  const queue = new WriteQueue();
+  // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
+  const queue = new WriteQueue(64 * 1024 * 1024, 16);
   const stats = { written: 0, files: 0, bytes: 0 };
   const progress = reportProgress(opts.onProgress, 'ingest');
 

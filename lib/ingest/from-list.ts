@@ -17,7 +17,7 @@ export async function ingestFileList(layout: StoreLayout, list: readonly InMemor
   for (const item of list) {
     const member = normalizeMemberPath(item.path);
     if (item.type === 'dir') {
-      if (member !== '') collector.add({ path: member, type: 'dir' });
+      if (member !== '') collector.add({ path: member, type: 'dir' }); // the root itself is implied
     } else if (item.type === 'symlink') {
       collector.add({ path: member, type: 'symlink', target: item.target });
     } else {

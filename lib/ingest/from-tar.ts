@@ -22,24 +22,37 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
   const progress = reportProgress(opts.onProgress, 'ingest');
   const bad = (why: string, subject = sourceName): PstoreError =>
     new PstoreError('EPSTORE_BAD_ARCHIVE', `${sourceName}: ${why}`, { subject });
+  /** large members stream through these; a parse failure must end them, or their writes never finish */
+  const streaming = new Set<PassThrough>();
+  /** large members whose hash is not known yet, for hard links to them */
+  const pendingLarge = new Map<string, Promise<void>>();
 
   const parse = () => new Promise<void>((resolve, reject) => {
     const parser = new Parser({ strict: true });
     let endMarker = false;
+    let sawEof = false;
+    let entries = 0;
     let failed = false;
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
       source.unpipe(parser);
       source.destroy();
+      for (const pass of streaming) pass.destroy(err instanceof Error ? err : new Error(String(err)));
       reject(err);
     };
     parser.on('nullBlock', () => { endMarker = true; });
-    parser.on('eof', () => { endMarker = true; });
+    parser.on('eof', () => { endMarker = true; sawEof = true; });
     parser.on('ignoredEntry', (e: ReadEntry) => fail(bad(`member ${JSON.stringify(e.path)} has an oversized header`, e.path)));
-    parser.on('error', (err: Error & { code?: string }) => fail(bad(`not a complete tar archive (${err.message})`)));
+    parser.on('error', (err: Error & { code?: string }) => {
+      // node-tar calls an archive of nothing but end-of-archive blocks "unrecognized"; it is a valid
+      // empty tar (`tar -cf x.tar -T /dev/null`), as an empty directory is a valid empty tree.
+      if (err.code === 'TAR_BAD_ARCHIVE' && sawEof && entries === 0) return;
+      fail(bad(`not a complete tar archive (${err.message})`));
+    });
     parser.on('entry', (entry: ReadEntry) => {
       endMarker = false;
+      entries++;
       if (failed) { entry.resume(); return; }
       try {
         onEntry(entry);
@@ -56,7 +69,15 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
     source.on('error', (err) => fail(new PstoreError('EPSTORE_BAD_ARCHIVE', `${sourceName}: cannot read (${err.message})`, { subject: sourceName, cause: err })));
     // Pause the source while too many bytes wait to be written.
     source.on('data', (chunk: Buffer) => {
-      const accepted = parser.write(chunk);
+      let accepted: boolean;
+      try {
+        accepted = parser.write(chunk);
+      } catch (err) {
+        // node-tar throws from write() for formats it recognizes but cannot read here (zstd on Node 20).
+        fail(bad(`cannot be read (${(err as Error).message})`));
+        return;
+      }
+      if (failed) return;
       if (!accepted || queue.full) {
         source.pause();
         const waits: Array<Promise<unknown>> = [queue.room()];
@@ -102,12 +123,21 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
     } catch {
       throw unsafe(entry.path, `is a hard link to ${JSON.stringify(raw)}, outside the archive`);
     }
-    const file = collector.get(target);
-    const key = collector.objectKeyOf(target);
-    if (file?.type !== 'file' || key === undefined) {
-      throw unsafe(entry.path, `is a hard link to ${JSON.stringify(raw)}, which is not an earlier regular file of the archive`);
+    const link = () => {
+      const file = collector.get(target);
+      const key = collector.objectKeyOf(target);
+      if (file?.type !== 'file' || key === undefined) {
+        throw unsafe(entry.path, `is a hard link to ${JSON.stringify(raw)}, which is not an earlier regular file of the archive`);
+      }
+      collector.add({ ...file, path: member }, key);
+    };
+    const pending = pendingLarge.get(target);
+    if (pending) {
+      collector.checkPlace(member);
+      queue.push(0, async () => { await pending; link(); });
+    } else {
+      link();
     }
-    collector.add({ ...file, path: member }, key);
   };
 
   const addFile = (entry: ReadEntry, member: string): void => {
@@ -117,12 +147,22 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
     stats.bytes += size;
     progress(stats.files, stats.bytes, member);
     if (size > STREAM_THRESHOLD) {
+      // Streamed, not buffered: its bytes flow only while the source flows, so it must not count
+      // against the queue's byte bound (that would pause the source it needs and stall).
       const pass = new PassThrough();
+      streaming.add(pass);
       entry.pipe(pass);
-      queue.push(size, async () => {
-        const obj = await writeObjectFromStream(layout, pass, exec);
-        collector.add({ path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity }, obj.key);
-        if (obj.written) stats.written++;
+      let done!: () => void;
+      pendingLarge.set(member, new Promise<void>((r) => (done = r)));
+      queue.push(0, async () => {
+        try {
+          const obj = await writeObjectFromStream(layout, pass, exec);
+          collector.add({ path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity }, obj.key);
+          if (obj.written) stats.written++;
+        } finally {
+          streaming.delete(pass);
+          done();
+        }
       });
       return;
     }

@@ -75,7 +75,8 @@ export function parseManifest(text: string, expectedId: string): Manifest {
     || typeof m.version !== 'string' || !Array.isArray(m.markers) || !Array.isArray(m.files)) {
     throw bad(expectedId, 'has an unknown shape');
   }
-  const { id } = identifyManifest(m);
+  const { id, bytes } = identifyManifest(m);
+  if (bytes !== text) throw bad(expectedId, 'is not in canonical form');
   if (id !== expectedId) throw bad(expectedId, `hashes to ${id}, not to its id`);
   return m;
 }

@@ -30,6 +30,9 @@ interface ProcessState {
   holders: number;
   /** settles when the kernel lock for the current holders is taken */
   osReady: Promise<void> | undefined;
+  /** settles when the last holder's descriptor is closed: closing it drops every lock this
+   *  process has on the file, so a new kernel lock must not be taken before that */
+  closing: Promise<void> | undefined;
   wakeups: Array<() => void>;
 }
 
@@ -38,7 +41,7 @@ const states = new Map<string, ProcessState>();
 function stateOf(file: string): ProcessState {
   let s = states.get(file);
   if (!s) {
-    s = { fh: undefined, mode: undefined, holders: 0, osReady: undefined, wakeups: [] };
+    s = { fh: undefined, mode: undefined, holders: 0, osReady: undefined, closing: undefined, wakeups: [] };
     states.set(file, s);
   }
   return s;
@@ -79,6 +82,7 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
 
 async function takeOsLock(file: string, s: ProcessState, opts: LockOptions, deadline: number, tell: () => void): Promise<void> {
   let delay = 2;
+  await s.closing;
   for (;;) {
     await fsp.mkdir(path.dirname(file), { recursive: true });
     s.fh ??= await fsp.open(file, 'a+');
@@ -115,8 +119,11 @@ async function dropHolder(file: string, s: ProcessState): Promise<void> {
   s.mode = undefined;
   s.osReady = undefined;
   if (fh) {
-    await osUnlock(fh.fd).catch(() => {});
-    await fh.close();
+    s.closing = (async () => {
+      await osUnlock(fh.fd).catch(() => {});
+      await fh.close();
+    })();
+    await s.closing;
   }
   for (const w of s.wakeups.splice(0)) w();
 }

@@ -1,5 +1,6 @@
 // The one context object every store operation takes first (root-first, options-last).
 
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../config.js';
 import { withIndex, type IndexDb } from '../db/index-db.js';
@@ -44,6 +45,11 @@ export function lockStore(ctx: StoreContext, mode: LockMode): Promise<HeldLock> 
     what: `store ${ctx.root}`,
     onWait: () => ctx.onWait?.(`waiting for the store ${ctx.root} (${mode === 'exclusive' ? 'other pstore processes are writing' : 'gc is running'})`),
   });
+}
+
+/** Read-only commands must not create a store where there is none (a mistyped --store). */
+export async function storeExists(ctx: StoreContext): Promise<boolean> {
+  return fsp.access(ctx.root).then(() => true, () => false);
 }
 
 export function useIndex<T>(ctx: StoreContext, fn: (db: IndexDb) => Promise<T>): Promise<T> {

@@ -8,7 +8,7 @@ export const ENTRIES_DIR = 'entries-v1';
 export const INDEX_DIR = 'index-v1';
 export const TMP_DIR = 'tmp';
 export const LOCKS_DIR = 'locks';
-export const STORE_FORMAT_FILE = 'pstore-store.json';
+export const PREFIXES_DIR = 'prefixes-v1';
 
 export interface StoreLayout {
   root: string;
@@ -17,6 +17,7 @@ export interface StoreLayout {
   index: string;
   tmp: string;
   locks: string;
+  prefixes: string;
 }
 
 export function storeLayout(root: string): StoreLayout {
@@ -27,6 +28,7 @@ export function storeLayout(root: string): StoreLayout {
     index: path.join(root, INDEX_DIR),
     tmp: path.join(root, TMP_DIR),
     locks: path.join(root, LOCKS_DIR),
+    prefixes: path.join(root, PREFIXES_DIR),
   };
 }
 

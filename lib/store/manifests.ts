@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { fsyncDir, writeFileAtomic } from '../fs/atomic.js';
 import { parseManifest } from '../ingest/manifest.js';
 import type { Manifest } from '../types.js';
 import { manifestPath, type StoreLayout } from './layout.js';
@@ -18,10 +18,13 @@ export async function writeManifestFile(layout: StoreLayout, id: string, bytes: 
     await fsp.utimes(file, now, now);
     return;
   } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
+    const code = errnoCode(err);
+    if (code === 'EPERM' || code === 'EACCES') return; // another user's manifest: same bytes, order unchanged
+    if (code !== 'ENOENT') throw err;
   }
-  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const madeShard = await fsp.mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, bytes, 0o444);
+  if (madeShard !== undefined) await fsyncDir(layout.entries);
 }
 
 export async function readManifestFile(layout: StoreLayout, id: string): Promise<Manifest> {

@@ -2,15 +2,18 @@
 
 import { listEntries, resolveRef } from '../db/entries.js';
 import type { EntryRecord, ManifestFile } from '../types.js';
-import { useIndex, type StoreContext } from './context.js';
+import { PstoreError } from '../errors.js';
+import { storeExists, useIndex, type StoreContext } from './context.js';
 import { readManifestFile } from './manifests.js';
 
 export async function listStoreEntries(ctx: StoreContext): Promise<EntryRecord[]> {
+  if (!(await storeExists(ctx))) return [];
   const entries = await useIndex(ctx, listEntries);
   return entries.sort((a, b) => (a.name === b.name ? a.seq - b.seq : a.name < b.name ? -1 : 1));
 }
 
 export async function resolveEntry(ctx: StoreContext, ref: string): Promise<EntryRecord> {
+  if (!(await storeExists(ctx))) throw new PstoreError('EPSTORE_NOT_FOUND', `no entry matches ${JSON.stringify(ref)} (there is no store at ${ctx.root})`, { subject: ref });
   return useIndex(ctx, (db) => resolveRef(db, ref));
 }
 

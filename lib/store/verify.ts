@@ -6,7 +6,7 @@ import { listEntries } from '../db/entries.js';
 import { isPstoreError } from '../errors.js';
 import { objectKey, objectPath, parseObjectKey } from './layout.js';
 import { checkObject, type ObjectCheck } from './objects.js';
-import { lockStore, useIndex, type StoreContext } from './context.js';
+import { lockStore, storeExists, useIndex, type StoreContext } from './context.js';
 import { readManifestFile } from './manifests.js';
 import type { Manifest, ProgressListener } from '../types.js';
 import pMap from 'p-map';
@@ -29,6 +29,7 @@ export interface VerifyResult {
 }
 
 export async function verifyStore(ctx: StoreContext, opts: { onProgress?: ProgressListener } = {}): Promise<VerifyResult> {
+  if (!(await storeExists(ctx))) return { ok: true, entries: 0, objects: 0, bytes: 0, problems: [] };
   await using _lock = await lockStore(ctx, 'shared');
   const entries = await useIndex(ctx, listEntries);
   const checks = new Map<string, Promise<ObjectCheck>>();

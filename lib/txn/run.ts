@@ -5,7 +5,7 @@
 import { PstoreError } from '../errors.js';
 import { resolveRef } from '../db/entries.js';
 import type { IndexDb } from '../db/index-db.js';
-import { registerPrefix, unregisterPrefix } from '../db/prefixes.js';
+import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import type { LayoutKind } from '../prefix/layout.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
 import { listGenerationNumbers, readCurrent, readGeneration, type PackageRef } from '../prefix/state.js';
@@ -63,8 +63,8 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     await recoverPending(ctx, p);
     const cur = await readCurrent(p);
     const current = (await readGeneration(p, cur.generation))?.packages ?? [];
+    await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
     const goal = await useIndex(ctx, async (db: IndexDb) => {
-      await registerPrefix(db, { dir: p.dir, meta: p.meta, layout: p.layout });
       return target({
         current,
         currentGeneration: cur.generation,
@@ -104,7 +104,7 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
       await discardNewPrefix(opened);
-      await useIndex(ctx, (db) => unregisterPrefix(db, p.meta)).catch(() => {});
+      await unregisterPrefix(ctx.layout, p.meta);
     }
     throw err;
   } finally {

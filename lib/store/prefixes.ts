@@ -1,0 +1,44 @@
+// Registered prefixes (SPEC.md §GC roots): gc reads every registered prefix's generations and
+// journal as roots. One small file per prefix under prefixes-v1/, named by the hash of the
+// prefix's state directory, written atomically before the prefix's first journal. Kept as files,
+// not in the index, so that the index stays a cache that can be rebuilt from the store's files.
+
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../fs/atomic.js';
+import type { LayoutKind } from '../prefix/layout.js';
+import { readJson } from '../prefix/state.js';
+import type { StoreLayout } from './layout.js';
+import { readdirOrEmpty } from './manifests.js';
+
+export interface PrefixRegistration {
+  dir: string;
+  meta: string;
+  layout: LayoutKind;
+}
+
+function registrationFile(layout: StoreLayout, meta: string): string {
+  return path.join(layout.prefixes, `${createHash('sha256').update(meta).digest('hex').slice(0, 32)}.json`);
+}
+
+export async function registerPrefix(layout: StoreLayout, reg: PrefixRegistration): Promise<void> {
+  const file = registrationFile(layout, reg.meta);
+  if (await fsp.access(file).then(() => true, () => false)) return;
+  await fsp.mkdir(layout.prefixes, { recursive: true });
+  await writeFileAtomic(file, `${JSON.stringify(reg)}\n`);
+}
+
+export async function listPrefixes(layout: StoreLayout): Promise<PrefixRegistration[]> {
+  const out: PrefixRegistration[] = [];
+  for (const name of await readdirOrEmpty(layout.prefixes)) {
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    const reg = await readJson<PrefixRegistration>(path.join(layout.prefixes, name)).catch(() => undefined);
+    if (reg) out.push(reg);
+  }
+  return out;
+}
+
+export async function unregisterPrefix(layout: StoreLayout, meta: string): Promise<void> {
+  await fsp.rm(registrationFile(layout, meta), { force: true });
+}
