@@ -15,6 +15,9 @@ import { generationFile } from '../prefix/layout.js';
 import { readJournal } from '../txn/journal.js';
 import { loadPackages, ownedPaths } from '../txn/packages.js';
 import { sameFile } from '../txn/plan.js';
+import { identifyManifest } from '../ingest/manifest.js';
+import { readManifestFile } from '../store/manifests.js';
+import { buildLockfile, lockedPackages, type Lockfile } from '../transfer/lockfile.js';
 import { recoverPending, type RecoverResult } from '../txn/recover.js';
 import { duplicateNames, runTransaction, type TargetContext, type TxnOptions, type TxnResult } from '../txn/run.js';
 
@@ -72,6 +75,10 @@ export interface Prefix {
   prune(opts: { keep: number }): Promise<PruneResult>;
   verify(): Promise<PrefixVerifyResult>;
   hash(): Promise<{ prefix: string; generation: number; digest: string; paths: number }>;
+  /** the active set as a lockfile */
+  lock(): Promise<Lockfile>;
+  /** make the active set exactly the lockfile's; every missing entry is named in one EPSTORE_NOT_FOUND */
+  syncLockfile(lock: Lockfile, opts?: TxnOptions): Promise<TxnResult>;
 }
 
 type Op = { kind: 'activate'; ref: string } | { kind: 'deactivate'; name: string };
@@ -163,6 +170,35 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
       }
     },
     verify: async () => verifyPrefix(ctx, dir),
+    lock: async () => {
+      const { paths, record } = await readable(ctx, dir);
+      const gen = await readGeneration(paths, (await readCurrent(paths)).generation);
+      const storeCtx = contextFor(ctx, record);
+      const locked = await Promise.all((gen?.packages ?? []).map(async (p) => {
+        const { integrity } = identifyManifest(await readManifestFile(storeCtx.layout, p.id));
+        return { ...p, integrity };
+      }));
+      return buildLockfile(locked);
+    },
+    syncLockfile: (lock, opts) => run('sync', async (t) => {
+      const wanted = lockedPackages(lock);
+      const found = await Promise.all(wanted.map((w) => t.resolve(w.id).then((r) => r, (err: unknown) => {
+        if (isPstoreError(err, 'EPSTORE_NOT_FOUND')) return undefined;
+        throw err;
+      })));
+      const missing = wanted.filter((_, i) => found[i] === undefined).map((w) => `${w.name}@${w.version} (${w.id})`);
+      if (missing.length) {
+        throw new PstoreError('EPSTORE_NOT_FOUND', `${missing.length} locked ${missing.length === 1 ? 'entry is' : 'entries are'} not in the store: ${missing.join(', ')}`, { subject: missing.join(', '), data: { missing } });
+      }
+      const packages = found as PackageRef[];
+      packages.forEach((p, i) => {
+        const w = wanted[i]!;
+        if (p.id !== w.id || p.name !== w.name || p.version !== w.version) {
+          throw new PstoreError('EPSTORE_INVALID', `the lockfile names ${w.id} ${w.name}@${w.version}, but that entry is ${p.name}@${p.version}`, { subject: w.name });
+        }
+      });
+      return { packages };
+    }, opts),
     hash: async () => {
       const { paths, record } = await readable(ctx, dir);
       const cur = await readCurrent(paths);

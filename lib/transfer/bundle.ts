@@ -1,0 +1,13 @@
+// Bundle format (SPEC.md §Bundles): an uncompressed tar, members in this order:
+//   pstore-bundle.json      { bundleVersion: 1, entries: [{ id, name, version, integrity }] }
+//   entries/<id>.json       each entry's canonical manifest bytes
+//   objects/<key>           each object the manifests name, once (key = sha512 hex, `-x` if exec)
+// Deterministic: sorted, mtime 0, no owners, so the same entries give the same bundle bytes.
+
+export const BUNDLE_VERSION = 1;
+export const BUNDLE_DESCRIPTOR = 'pstore-bundle.json';
+
+export interface BundleDescriptor {
+  bundleVersion: 1;
+  entries: Array<{ id: string; name: string; version: string; integrity: string }>;
+}

@@ -1,0 +1,82 @@
+// Lockfiles (SPEC.md §Lockfiles): the active set of a prefix as stable, sorted JSON.
+//   { "lockfileVersion": 1, "packages": { "<name>": { "version", "id", "integrity" } } }
+// `integrity` is the manifest's ssri sha512; the id is derived from it (first 40 hex digits), so
+// a lockfile pins exact content, and a lockfile whose id and integrity disagree is refused.
+
+import { promises as fsp } from 'node:fs';
+import { PstoreError, errnoCode } from '../errors.js';
+import { ENTRY_ID_LENGTH } from '../ingest/manifest.js';
+import { hexOf } from '../store/verify.js';
+
+export const LOCKFILE_VERSION = 1;
+
+export interface LockedPackage {
+  name: string;
+  version: string;
+  id: string;
+  integrity: string;
+}
+
+export interface Lockfile {
+  lockfileVersion: 1;
+  packages: Record<string, { version: string; id: string; integrity: string }>;
+}
+
+export function buildLockfile(pkgs: readonly LockedPackage[]): Lockfile {
+  const packages: Lockfile['packages'] = {};
+  for (const p of [...pkgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    packages[p.name] = { version: p.version, id: p.id, integrity: p.integrity };
+  }
+  return { lockfileVersion: LOCKFILE_VERSION, packages };
+}
+
+export function serializeLockfile(lock: Lockfile): string {
+  return `${JSON.stringify(buildLockfile(lockedPackages(lock)), null, 2)}\n`;
+}
+
+export function lockedPackages(lock: Lockfile): LockedPackage[] {
+  return Object.entries(lock.packages).map(([name, p]) => ({ name, version: p.version, id: p.id, integrity: p.integrity }));
+}
+
+function invalid(file: string, why: string): PstoreError {
+  return new PstoreError('EPSTORE_INVALID', `lockfile ${file}: ${why}`, { subject: file });
+}
+
+const SRI_SHA512 = /^sha512-[A-Za-z0-9+/]{86}==$/;
+
+/** Read and validate a lockfile; anything malformed is EPSTORE_INVALID naming the file. */
+export async function readLockfile(file: string): Promise<Lockfile> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new PstoreError('EPSTORE_NOT_FOUND', `lockfile ${file} does not exist`, { subject: file, cause: err });
+    throw invalid(file, `cannot be read (${(err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw invalid(file, 'is not valid JSON');
+  }
+  return validateLockfile(raw, file);
+}
+
+export function validateLockfile(raw: unknown, file: string): Lockfile {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(file, 'is not a JSON object');
+  const obj = raw as Record<string, unknown>;
+  if (obj.lockfileVersion !== LOCKFILE_VERSION) throw invalid(file, `has lockfileVersion ${JSON.stringify(obj.lockfileVersion)}; this pstore reads version ${LOCKFILE_VERSION}`);
+  const pkgs = obj.packages;
+  if (typeof pkgs !== 'object' || pkgs === null || Array.isArray(pkgs)) throw invalid(file, '"packages" must be an object keyed by package name');
+  for (const [name, p] of Object.entries(pkgs as Record<string, unknown>)) {
+    const where = `package ${JSON.stringify(name)}`;
+    if (typeof p !== 'object' || p === null) throw invalid(file, `${where} is not an object`);
+    const { version, id, integrity } = p as Record<string, unknown>;
+    if (typeof version !== 'string' || version === '') throw invalid(file, `${where} has no version`);
+    if (typeof integrity !== 'string' || !SRI_SHA512.test(integrity)) throw invalid(file, `${where} has no valid sha512 integrity`);
+    const derived = hexOf(integrity).slice(0, ENTRY_ID_LENGTH);
+    if (id !== undefined && id !== derived) throw invalid(file, `${where}: id ${JSON.stringify(id)} does not match its integrity (${derived})`);
+    (p as Record<string, unknown>).id = derived;
+  }
+  return raw as Lockfile;
+}
