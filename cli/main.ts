@@ -24,6 +24,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   recover: async () => (await import('./commands/recover.js')).recover,
   prune: async () => (await import('./commands/prune.js')).prune,
   hash: async () => (await import('./commands/hash.js')).hash,
+  lock: async () => (await import('./commands/lock.js')).lock,
+  sync: async () => (await import('./commands/sync.js')).sync,
+  export: async () => (await import('./commands/export.js')).exportCmd,
+  import: async () => (await import('./commands/import.js')).importCmd,
 };
 
 function packageVersion(): string {

@@ -11,6 +11,10 @@ import { readManifestFile } from './store/manifests.js';
 import { verifyStore, type VerifyResult } from './store/verify.js';
 import type { EntryRecord, Manifest, ProgressListener } from './types.js';
 import { openPrefix, type Prefix } from './api/prefix.js';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { exportBundle, type ExportResult } from './transfer/export.js';
+import { importBundle, openBundle, type ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './prefix/layout.js';
 
 export { PstoreError, isPstoreError, ERROR_CODES, type ErrorCode } from './errors.js';
@@ -26,6 +30,8 @@ export type { LinkMode } from './txn/link.js';
 export type { LayoutKind } from './prefix/layout.js';
 export type { PackageRef } from './prefix/state.js';
 export { DEFAULT_MARKER_GLOBS } from './prefix/markers.js';
+export { readLockfile, writeLockfile, validateLockfile, serializeLockfile, lockedPackages, type Lockfile, type LockedPackage } from './transfer/lockfile.js';
+export type { ExportResult, ImportResult };
 
 export interface Store {
   readonly root: string;
@@ -38,6 +44,10 @@ export interface Store {
   gc(opts?: GcOptions): Promise<GcResult>;
   /** a prefix this store activates entries into; `layout` applies when the prefix is created */
   prefix(dir: string, opts?: { layout?: LayoutKind }): Prefix;
+  /** write the entries (refs) and everything they need into a bundle file */
+  export(refs: string[], file: string): Promise<ExportResult>;
+  /** verify a bundle (a file path or a stream) completely, then add its entries */
+  import(source: string | Readable): Promise<ImportResult>;
 }
 
 export function openStore(opts: StoreOptions = {}): Store {
@@ -52,5 +62,9 @@ export function openStore(opts: StoreOptions = {}): Store {
     verify: (o) => verifyStore(ctx, o),
     gc: (o) => collectGarbage(ctx, o),
     prefix: (dir, o) => openPrefix(ctx, dir, o),
+    export: async (refs, file) => exportBundle(ctx, await Promise.all(refs.map((r) => resolveEntry(ctx, r))), file),
+    import: async (source) => typeof source === 'string'
+      ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source))
+      : importBundle(ctx, source, 'stream'),
   };
 }

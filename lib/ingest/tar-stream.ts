@@ -6,6 +6,7 @@
 
 import { PassThrough, type Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
+import { PstoreError } from '../errors.js';
 import type { WriteQueue } from './write-queue.js';
 
 export interface TarStreamOptions {
@@ -69,7 +70,7 @@ export function readTarStream(source: Readable, opts: TarStreamOptions): TarStre
       if (!endMarker) fail(opts.bad('truncated: the end-of-archive marker is missing'));
       else resolve();
     });
-    source.on('error', (err) => fail(opts.bad(`cannot be read (${err.message})`)));
+    source.on('error', (err) => fail(err instanceof PstoreError ? err : opts.bad(`cannot be read (${err.message})`)));
     source.on('data', (chunk: Buffer) => {
       let accepted: boolean;
       try {

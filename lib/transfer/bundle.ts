@@ -11,3 +11,12 @@ export interface BundleDescriptor {
   bundleVersion: 1;
   entries: Array<{ id: string; name: string; version: string; integrity: string }>;
 }
+
+/** The descriptor's exact bytes; import accepts no other spelling, so any changed byte is caught. */
+export function serializeDescriptor(d: BundleDescriptor): string {
+  const canonical: BundleDescriptor = {
+    bundleVersion: d.bundleVersion,
+    entries: d.entries.map((e) => ({ id: e.id, name: e.name, version: e.version, integrity: e.integrity })),
+  };
+  return `${JSON.stringify(canonical, null, 2)}\n`;
+}

@@ -12,7 +12,7 @@ import { manifestPath, objectKey, objectPath } from '../store/layout.js';
 import { readManifestFile } from '../store/manifests.js';
 import { hexOf } from '../store/verify.js';
 import type { EntryRecord } from '../types.js';
-import { BUNDLE_DESCRIPTOR, BUNDLE_VERSION, type BundleDescriptor } from './bundle.js';
+import { BUNDLE_DESCRIPTOR, BUNDLE_VERSION, serializeDescriptor, type BundleDescriptor } from './bundle.js';
 
 export interface ExportResult {
   file: string;
@@ -43,7 +43,7 @@ export async function exportBundle(ctx: StoreContext, entries: readonly EntryRec
       bytes += (await fsp.stat(src)).size;
       await fsp.link(src, path.join(stage, 'objects', key));
     }
-    await fsp.writeFile(path.join(stage, BUNDLE_DESCRIPTOR), `${JSON.stringify(descriptor, null, 2)}\n`);
+    await fsp.writeFile(path.join(stage, BUNDLE_DESCRIPTOR), serializeDescriptor(descriptor));
     const members = [BUNDLE_DESCRIPTOR, ...sorted.map((e) => `entries/${e.id}.json`), ...objectNames.map((k) => `objects/${k}`)];
     const out = path.resolve(file);
     const tmpOut = `${out}.pstore-tmp-${randomBytes(4).toString('hex')}`;

@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { PstoreError, errnoCode } from '../errors.js';
 import { ENTRY_ID_LENGTH } from '../ingest/manifest.js';
 import { hexOf } from '../store/verify.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 
 export const LOCKFILE_VERSION = 1;
 
@@ -32,6 +33,11 @@ export function buildLockfile(pkgs: readonly LockedPackage[]): Lockfile {
 
 export function serializeLockfile(lock: Lockfile): string {
   return `${JSON.stringify(buildLockfile(lockedPackages(lock)), null, 2)}\n`;
+}
+
+/** Write a lockfile atomically and durably. */
+export async function writeLockfile(file: string, lock: Lockfile): Promise<void> {
+  await writeFileAtomic(file, serializeLockfile(lock));
 }
 
 export function lockedPackages(lock: Lockfile): LockedPackage[] {

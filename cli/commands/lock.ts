@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { serializeLockfile, writeLockfile } from '../../lib/index.js';
+import { requirePositionals, type Command } from '../command.js';
+import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
+
+export const lock: Command = {
+  name: 'lock',
+  summary: "write a prefix's active set as a lockfile (stable, sorted JSON)",
+  usage: 'pstore lock --prefix DIR [-o FILE]',
+  help: [
+    PREFIX_HELP,
+    '-o, --output F   write the lockfile to F (atomically) instead of stdout',
+    'format: {"lockfileVersion": 1, "packages": {NAME: {"version", "id", "integrity"}}}',
+    '--json with -o: {file, packages}',
+  ],
+  options: { ...PREFIX_OPTION, output: { type: 'string', short: 'o' } },
+  async run(ctx) {
+    requirePositionals(ctx.positionals, 0, 0, '', 'lock');
+    const lockfile = await prefixOf(ctx, 'lock').lock();
+    const text = serializeLockfile(lockfile);
+    const out = ctx.values.output;
+    if (typeof out !== 'string') {
+      if (!ctx.out.mode.quiet || ctx.out.mode.json) process.stdout.write(text);
+      return;
+    }
+    const file = path.resolve(out);
+    await writeLockfile(file, lockfile);
+    ctx.out.result({ file, packages: Object.keys(lockfile.packages).length }, () => []);
+  },
+};

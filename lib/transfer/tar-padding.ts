@@ -1,0 +1,76 @@
+// Bundles must reject *any* changed byte. Member contents are hashed and headers carry checksums,
+// but a tar also holds bytes no parser reads: the zero padding that ends each member's last block
+// and everything after the end-of-archive blocks. This pass-through walks the block structure
+// (ustar sizes, octal or base-256) and fails if any of those bytes is not zero.
+
+import { Transform, type TransformCallback } from 'node:stream';
+
+const BLOCK = 512;
+
+function memberSize(header: Buffer): number {
+  const field = header.subarray(124, 136);
+  if ((field[0]! & 0x80) !== 0) {
+    let n = 0;
+    for (let i = 1; i < field.length; i++) n = n * 256 + field[i]!;
+    return n;
+  }
+  const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+export class ZeroPaddingCheck extends Transform {
+  private pending: Buffer = Buffer.alloc(0);
+  private offset = 0;
+  /** bytes of member data left before the next padding/header */
+  private dataLeft = 0;
+  private padLeft = 0;
+  private zeroBlocks = 0;
+
+  constructor(private readonly onBadByte: (offset: number) => Error) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    try {
+      this.scan();
+    } catch (err) {
+      cb(err as Error);
+      return;
+    }
+    cb(null, chunk);
+  }
+
+  private scan(): void {
+    let i = 0;
+    const buf = this.pending;
+    while (i < buf.length) {
+      if (this.dataLeft > 0) {
+        const n = Math.min(this.dataLeft, buf.length - i);
+        this.dataLeft -= n;
+        i += n;
+        continue;
+      }
+      if (this.padLeft > 0 || this.zeroBlocks >= 2) {
+        const n = this.zeroBlocks >= 2 ? buf.length - i : Math.min(this.padLeft, buf.length - i);
+        for (let k = i; k < i + n; k++) if (buf[k] !== 0) throw this.onBadByte(this.offset + k);
+        if (this.zeroBlocks < 2) this.padLeft -= n;
+        i += n;
+        continue;
+      }
+      if (buf.length - i < BLOCK) break; // wait for a whole header block
+      const header = buf.subarray(i, i + BLOCK);
+      if (header.every((b) => b === 0)) {
+        this.zeroBlocks++;
+      } else {
+        if (this.zeroBlocks > 0) throw this.onBadByte(this.offset + i);
+        const size = memberSize(header);
+        this.dataLeft = size;
+        this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
+      }
+      i += BLOCK;
+    }
+    this.offset += i;
+    this.pending = buf.subarray(i);
+  }
+}
