@@ -74,7 +74,8 @@ export interface Prefix {
   recover(): Promise<RecoverResult>;
   prune(opts: { keep: number }): Promise<PruneResult>;
   verify(): Promise<PrefixVerifyResult>;
-  hash(): Promise<{ prefix: string; generation: number; digest: string; paths: number }>;
+  /** digest of the owned tree; `transactionInProgress` means a live writer may be changing it */
+  hash(): Promise<{ prefix: string; generation: number; digest: string; paths: number; transactionInProgress: boolean }>;
   /** the active set as a lockfile */
   lock(): Promise<Lockfile>;
   /** make the active set exactly the lockfile's; every missing entry is named in one EPSTORE_NOT_FOUND */
@@ -118,7 +119,7 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
     rollback: (opts = {}) => run('rollback', async (t) => {
       const numbers = (await generationNumbersOf(dir)).filter((n) => n !== t.currentGeneration);
       const to = opts.to ?? numbers.filter((n) => n < t.currentGeneration).pop();
-      const packages = to === undefined ? undefined : await t.generation(to);
+      const packages = to === undefined || to < 1 ? undefined : await t.generation(to);
       if (to === undefined || packages === undefined) {
         throw new PstoreError('EPSTORE_NOT_FOUND', opts.to === undefined ? `no generation before ${t.currentGeneration} in ${dir}` : `generation ${opts.to} does not exist in ${dir}`, { subject: String(opts.to ?? t.currentGeneration) });
       }
@@ -200,11 +201,11 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
       return { packages };
     }, opts),
     hash: async () => {
-      const { paths, record } = await readable(ctx, dir);
+      const { paths, record, busy } = await readable(ctx, dir);
       const cur = await readCurrent(paths);
       const owned = await ownedOf(contextFor(ctx, record), paths, cur.generation);
       const observed = await observeTree(await rootOf(paths), owned.keys());
-      return { prefix: paths.dir, generation: cur.generation, digest: treeDigest(observed), paths: observed.length };
+      return { prefix: paths.dir, generation: cur.generation, digest: treeDigest(observed), paths: observed.length, transactionInProgress: busy };
     },
   };
   return prefix;

@@ -4,6 +4,7 @@
 
 import { promises as fsp } from 'node:fs';
 import { listEntries } from '../db/entries.js';
+import { errnoCode } from '../errors.js';
 import type { IndexDb } from '../db/index-db.js';
 import { listPrefixes, unregisterPrefix } from '../store/prefixes.js';
 import type { StoreLayout } from '../store/layout.js';
@@ -42,6 +43,13 @@ export async function collectRoots(db: IndexDb, layout: StoreLayout, opts: { gra
   return { keep, unreferenced: entries.filter((e) => !keep.has(e.id)), prefixes, indexed: new Set(entries.map((e) => e.id)) };
 }
 
+/** Only a prefix whose state is really gone (ENOENT) stops rooting; any other error stops gc. */
 async function exists(p: string): Promise<boolean> {
-  return fsp.access(p).then(() => true, () => false);
+  try {
+    await fsp.lstat(p);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
+    throw err;
+  }
 }

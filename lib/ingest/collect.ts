@@ -6,6 +6,9 @@ import { PstoreError } from '../errors.js';
 import { ancestors, unsafe } from '../fs/safe-path.js';
 import type { ManifestFile } from '../types.js';
 
+/** Names pstore keeps in prefixes (state, temp and trash names) begin with this; packages may not. */
+export const RESERVED_PREFIX = '.pstore';
+
 export class TreeCollector {
   private readonly byPath = new Map<string, ManifestFile>();
   /** object key of each regular file, for hard links inside a tar */
@@ -36,6 +39,9 @@ export class TreeCollector {
 
   add(file: ManifestFile, key?: string): void {
     if (file.path === '') throw unsafe('.', `names the root of ${this.sourceName} but is not a directory`);
+    if (file.path.split('/').some((part) => part.startsWith(RESERVED_PREFIX))) {
+      throw unsafe(file.path, `uses a name beginning with ${RESERVED_PREFIX}, which pstore reserves for its own state in prefixes`);
+    }
     if (file.type === 'symlink' && (file.target === '' || file.target.includes('\0'))) {
       throw this.disagree(file.path, 'is a symlink with an empty or invalid target');
     }

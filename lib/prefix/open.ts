@@ -25,8 +25,8 @@ export interface OpenedPrefix {
   lock: HeldLock;
   /** this call wrote prefix.json: a failed first transaction removes the prefix state again */
   created: boolean;
-  /** this call also created the prefix directory itself */
-  createdDir: boolean;
+  /** the top-most directory this call created (DIR or one of its parents), if any */
+  createdTop: string | undefined;
 }
 
 export function notManaged(dir: string): PstoreError {
@@ -46,30 +46,42 @@ export async function openPrefixForWrite(
   }
   if (!found && !opts.create) throw notManaged(abs);
   const paths = prefixPaths(abs, layout);
-  const createdDir = found ? false : await prepareNewPrefix(paths);
+  const createdTop = found ? undefined : await prepareNewPrefix(paths);
   const lock = await acquireLock(paths.lock, { mode: 'exclusive', waitMs: opts.waitMs, what: `prefix ${abs}`, onWait: opts.onWait });
   try {
+    await sweepStateTemps(paths);
     let record = (await detectPrefix(abs))?.record;
     const created = record === undefined;
     if (!record) {
       record = { formatVersion: 1, layout, store: opts.storeRoot, createdAt: new Date().toISOString() };
       await writeJson(paths.prefixFile, record);
     }
-    if (path.resolve(record.store) !== path.resolve(opts.storeRoot)) {
+    if (!(await sameDir(record.store, opts.storeRoot))) {
       throw new PstoreError('EPSTORE_CONFLICT', `${abs} is managed with the store ${record.store}, not ${opts.storeRoot}`, { subject: abs });
     }
-    return { paths, record, lock, created, createdDir: created && createdDir };
+    return { paths, record, lock, created, createdTop: created ? createdTop : undefined };
   } catch (err) {
     await lock.release();
     throw err;
   }
 }
 
-/** Make the directories a new prefix needs; true when the prefix directory itself was made. */
-async function prepareNewPrefix(paths: PrefixPaths): Promise<boolean> {
-  let madeDir = false;
+/** Make the directories a new prefix needs; returns the top-most directory it made, if any. */
+/** State files are written (tmp + rename) only under the writer lock: a temp seen now is a crash's. */
+async function sweepStateTemps(paths: PrefixPaths): Promise<void> {
+  const names = await fsp.readdir(paths.meta).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith('.pstore-tmp-')).map((n) => fsp.rm(path.join(paths.meta, n), { force: true })));
+}
+
+async function sameDir(a: string, b: string): Promise<boolean> {
+  const real = (p: string) => fsp.realpath(p).catch(() => path.resolve(p));
+  return (await real(a)) === (await real(b));
+}
+
+async function prepareNewPrefix(paths: PrefixPaths): Promise<string | undefined> {
+  let made: string | undefined;
   if (paths.layout === 'inplace') {
-    madeDir = (await fsp.mkdir(paths.dir, { recursive: true })) !== undefined;
+    made = await fsp.mkdir(paths.dir, { recursive: true });
   } else {
     const st = await fsp.lstat(paths.dir).catch((err: unknown) => {
       if (errnoCode(err) === 'ENOENT') return undefined;
@@ -78,10 +90,10 @@ async function prepareNewPrefix(paths: PrefixPaths): Promise<boolean> {
     if (st) {
       throw new PstoreError('EPSTORE_CONFLICT', `${paths.dir} exists; a generations prefix must be created where nothing is (pstore makes it a symlink)`, { subject: paths.dir });
     }
-    await fsp.mkdir(path.dirname(paths.dir), { recursive: true });
+    made = await fsp.mkdir(path.dirname(paths.dir), { recursive: true });
   }
   await fsp.mkdir(paths.meta, { recursive: true });
-  return madeDir;
+  return made;
 }
 
 /**
@@ -91,5 +103,13 @@ async function prepareNewPrefix(paths: PrefixPaths): Promise<boolean> {
 export async function discardNewPrefix(opened: OpenedPrefix): Promise<void> {
   if (!opened.created) return;
   await fsp.rm(opened.paths.meta, { recursive: true, force: true });
-  if (opened.createdDir) await fsp.rmdir(opened.paths.dir).catch(() => {});
+  const top = opened.createdTop;
+  if (top === undefined) return;
+  // Remove the directories this call made, innermost first, each only if empty.
+  let dir = opened.paths.layout === 'inplace' ? opened.paths.dir : path.dirname(opened.paths.dir);
+  for (;;) {
+    if (await fsp.rmdir(dir).then(() => false, () => true)) return;
+    if (dir === top || path.dirname(dir) === dir) return;
+    dir = path.dirname(dir);
+  }
 }

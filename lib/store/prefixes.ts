@@ -33,7 +33,8 @@ export async function listPrefixes(layout: StoreLayout): Promise<PrefixRegistrat
   const out: PrefixRegistration[] = [];
   for (const name of await readdirOrEmpty(layout.prefixes)) {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
-    const reg = await readJson<PrefixRegistration>(path.join(layout.prefixes, name)).catch(() => undefined);
+    // A registration that cannot be read throws (EPSTORE_INTEGRITY): gc must not lose its roots.
+    const reg = await readJson<PrefixRegistration>(path.join(layout.prefixes, name));
     if (reg) out.push(reg);
   }
   return out;

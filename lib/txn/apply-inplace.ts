@@ -20,7 +20,7 @@ import { objectKey, objectPath, type StoreLayout } from '../store/layout.js';
 import { hexOf } from '../store/verify.js';
 import { crashpoint, pausepoint, unsafeMarkersFirst } from '../testing/crashpoint.js';
 import type { ManifestFile, ProgressListener } from '../types.js';
-import type { Linker } from './link.js';
+import { isLinkFallback, type Linker } from './link.js';
 import type { Plan, PlacedFile } from './plan.js';
 
 const CONCURRENCY = 32;
@@ -53,11 +53,16 @@ export async function placeFile(ctx: ApplyContext, f: PlacedFile, replace: boole
   const direct = !replace && (f.type === 'symlink' || ctx.linker.atomicCreate);
   if (direct) {
     try {
-      await createAt(ctx, f, dest);
+      // Only link() and symlink() may create a final name: each publishes a whole file at once.
+      if (f.type === 'symlink') await fsp.symlink(f.target, dest);
+      else await fsp.link(objectOf(ctx.store, f), dest);
       return;
     } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
-      if (await alreadyPlaced(ctx, f, dest)) return;
+      if (errnoCode(err) === 'EEXIST') {
+        if (await alreadyPlaced(ctx, f, dest)) return;
+      } else if (!isLinkFallback(err)) {
+        throw err;
+      }
     }
   }
   const tmp = tempName(ctx, path.dirname(dest), 'tmp');
@@ -133,6 +138,16 @@ async function clearObstacle(ctx: ApplyContext, rel: string, wanted: ManifestFil
   if (is !== wanted) await removeAtomically(ctx, abs);
 }
 
+/** Unlink a file or symlink; already gone (or its directory replaced by a file) is fine. */
+async function removeIfPresent(abs: string): Promise<void> {
+  try {
+    await fsp.unlink(abs);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+  }
+}
+
 async function removeDirIfEmpty(abs: string): Promise<void> {
   // A directory pstore empties may still hold the __pycache__ Python made for its modules.
   await fsp.rmdir(path.join(abs, '__pycache__')).catch(() => {});
@@ -178,7 +193,7 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
   crashpoint('apply:after-files');
   await pausepoint('apply:after-files');
   // (c)
-  await pMap(plan.remove, (rel) => fsp.rm(path.join(ctx.root, rel), { force: true }), { concurrency: CONCURRENCY });
+  await pMap(plan.remove, (rel) => removeIfPresent(path.join(ctx.root, rel)), { concurrency: CONCURRENCY });
   await removePycache(ctx, plan.pycacheFor);
   for (const rel of plan.rmdirs) await removeDirIfEmpty(path.join(ctx.root, rel));
   crashpoint('apply:after-removals');

@@ -20,6 +20,8 @@ function conflict(p: string, why: string): PstoreError {
 
 export async function checkPrefix(root: string, plan: Plan, ownedBefore: ReadonlySet<string>): Promise<void> {
   const dirs = new Map<string, Promise<DirState>>();
+  // A path whose type changes is removed in step (b) before anything is made there.
+  const obstacles = new Set(plan.obstacles);
   const dirState = (rel: string): Promise<DirState> => {
     let s = dirs.get(rel);
     if (!s) {
@@ -27,6 +29,7 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
         if (rel !== '') {
           const parent = await dirState(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel));
           if (parent === 'absent') return 'absent';
+          if (obstacles.has(rel) && ownedBefore.has(rel)) return 'absent';
         }
         const abs = path.join(root, rel);
         const st = await fsp.lstat(abs).catch((err: unknown) => {
@@ -60,7 +63,6 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
     ...plan.place.filter((p) => !p.replace).map((p) => p.file.path),
     ...plan.placeMarkers.map((u) => u.path),
   ];
-  const obstacles = new Set(plan.obstacles);
   const byParent = groupBy(created.filter((p) => !ownedBefore.has(p) && !obstacles.has(p)), parentOf);
   for (const [parent, names] of byParent) {
     if ((await dirState(parent)) === 'absent') continue;

@@ -1,7 +1,8 @@
 // How a store object becomes a file in a prefix (SPEC.md §Link methods). `auto` tries a hard link,
 // then a reflink, then a copy, on the first file of a transaction, and keeps what worked (pnpm's
-// importer). Hard links and reflinks publish a complete file in one step; a copy is always written
-// under a temporary name first by the caller.
+// importer); a later file that the kept method cannot make (EMLINK: an object's link count is
+// full) falls back the same way. Only a hard link publishes a complete file in one step, so
+// callers write reflinks and copies under a temporary name first.
 
 import { constants as fsc, promises as fsp } from 'node:fs';
 import { PstoreError, errnoCode } from '../errors.js';
@@ -19,6 +20,11 @@ export interface Linker {
 }
 
 const FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS']);
+
+/** An error after which another link method may still work. */
+export function isLinkFallback(err: unknown): boolean {
+  return FALLBACK.has(errnoCode(err) ?? '');
+}
 
 async function byMethod(method: LinkMethod, src: string, dest: string): Promise<void> {
   switch (method) {
@@ -38,6 +44,7 @@ export function createLinker(mode: LinkMode): Linker {
     get method() { return method; },
     get atomicCreate() { return method === 'hardlink'; },
     async link(src, dest) {
+      if (mode === 'auto' && method !== 'auto') return fallbackFrom(method, src, dest);
       if (method !== 'auto') return wrap(method, () => byMethod(method as LinkMethod, src, dest), dest);
       if (probing) {
         await probing.catch(() => {});
@@ -62,6 +69,19 @@ export function createLinker(mode: LinkMode): Linker {
     },
   };
   return linker;
+}
+
+const ORDER: readonly LinkMethod[] = ['hardlink', 'reflink', 'copy'];
+
+/** In auto mode: the settled method first, then the ones after it, for this file only. */
+async function fallbackFrom(method: LinkMethod, src: string, dest: string): Promise<void> {
+  for (const m of ORDER.slice(ORDER.indexOf(method))) {
+    try {
+      return await byMethod(m, src, dest);
+    } catch (err) {
+      if (m === 'copy' || !FALLBACK.has(errnoCode(err) ?? '')) throw err;
+    }
+  }
 }
 
 async function wrap(method: LinkMode, fn: () => Promise<void>, dest: string): Promise<void> {

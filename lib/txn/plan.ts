@@ -52,8 +52,11 @@ interface Side {
 function collectSide(pkgs: readonly PlanPackage[]): Side {
   const side: Side = { plain: new Map(), units: new Map(), owned: new Map() };
   const owners = new Map<string, string>();
+  // Marker units are found in the union of the set, with every entry's globs: a unit is placed
+  // whole, so it must hold every package's files below it, not just those of the glob's owner.
+  const allPaths = [...new Set(pkgs.flatMap((p) => p.manifest.files.map((f) => f.path)))].sort();
+  const units = markerUnits(allPaths, markerMatcher([...new Set(pkgs.flatMap((p) => p.manifest.markers))].sort()));
   for (const { ref, manifest } of pkgs) {
-    const units = markerUnits(manifest.files.map((f) => f.path), markerMatcher(manifest.markers));
     for (const f of manifest.files) {
       const prev = side.owned.get(f.path);
       if (prev && !(prev.type === 'dir' && f.type === 'dir')) {

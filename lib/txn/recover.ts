@@ -6,6 +6,7 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { replaceSymlink } from '../fs/atomic.js';
 import { TEMP_PREFIX, treeDir, type PrefixPaths } from '../prefix/layout.js';
 import type { StoreContext } from '../store/context.js';
 import type { ProgressListener } from '../types.js';
@@ -35,7 +36,12 @@ export async function applyJournal(ctx: StoreContext, p: PrefixPaths, j: Journal
 export async function revertJournal(ctx: StoreContext, p: PrefixPaths, j: Journal, from: PlanPackage[], to: PlanPackage[], linker: Linker): Promise<void> {
   if (p.layout === 'generations') {
     const tree = treeDir(p, j.to.generation);
-    if (j.to.newGeneration && (await currentTreeTarget(p)) !== tree) await fsp.rm(tree, { recursive: true, force: true });
+    if ((await currentTreeTarget(p)) === tree) {
+      // The switch happened: switch back (or, for a first generation, remove the link again).
+      if (j.from.generation > 0) await replaceSymlink(path.relative(path.dirname(p.dir), treeDir(p, j.from.generation)), p.dir);
+      else await fsp.rm(p.dir, { force: true });
+    }
+    if (j.to.newGeneration) await fsp.rm(tree, { recursive: true, force: true });
   } else {
     await applyInplace({ store: ctx.layout, root: p.dir, linker, txid: j.txid }, planTransaction(to, from));
     await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
