@@ -16,6 +16,27 @@ export const DEFAULT_MARKER_GLOBS: readonly string[] = [
   'conda-meta/*.json',
 ];
 
+/**
+ * Markers that other markers may list (a RECORD names the package's `.pth`) but that declare
+ * nothing by themselves. They are placed before, and removed after, the declaring markers
+ * (`*.dist-info`, `*.egg-info`, installed-stamps, conda-meta records, an entry's own globs), so a
+ * declaration is never visible while something it lists is missing.
+ */
+export const SUPPORTING_MARKER_GLOBS: readonly string[] = [
+  '**/*.egg-link',
+  '**/*.pth',
+  '**/pkgconfig/*.pc',
+  '**/cmake/**/*Config.cmake',
+  '**/*-config.cmake',
+];
+
+const isSupporting = picomatch([...SUPPORTING_MARKER_GLOBS], { dot: true });
+
+/** 0 for supporting markers (placed first), 1 for declaring ones (placed last). */
+export function markerRank(unit: string): 0 | 1 {
+  return isSupporting(unit) ? 0 : 1;
+}
+
 export type MarkerMatcher = (path: string) => boolean;
 
 const cache = new Map<string, MarkerMatcher>();

@@ -4,7 +4,7 @@
 // are kept out of the file steps: they are removed first and placed last, unit by unit.
 
 import { PstoreError } from '../errors.js';
-import { markerMatcher, markerUnits } from '../prefix/markers.js';
+import { markerMatcher, markerRank, markerUnits } from '../prefix/markers.js';
 import type { PackageRef } from '../prefix/state.js';
 import type { Manifest, ManifestFile } from '../types.js';
 
@@ -104,8 +104,10 @@ export function planTransaction(from: readonly PlanPackage[], to: readonly PlanP
   const touched = new Set<string>();
   for (const [unit, u] of before.units) if (touches(u.owners)) touched.add(unit);
   for (const [unit, u] of after.units) if (touches(u.owners)) touched.add(unit);
-  for (const unit of [...touched].sort()) {
-    if (before.units.has(unit)) plan.removeMarkers.push(unit);
+  // Declaring markers go first and come last (markers.ts markerRank).
+  const byRank = (rank: (u: string) => number) => (a: string, b: string) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  for (const unit of [...touched].filter((u) => before.units.has(u)).sort(byRank((u) => -markerRank(u)))) plan.removeMarkers.push(unit);
+  for (const unit of [...touched].sort(byRank(markerRank))) {
     const u = after.units.get(unit);
     if (u) plan.placeMarkers.push({ path: unit, files: [...u.files].sort((a, b) => (a.path < b.path ? -1 : 1)) });
   }
