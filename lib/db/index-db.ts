@@ -44,11 +44,11 @@ export async function withIndex<T>(layout: StoreLayout, opts: IndexSessionOption
 let levelModule: Promise<typeof import('level')> | undefined;
 
 async function acquire(layout: StoreLayout, opts: IndexSessionOptions): Promise<Shared> {
-  const { Level: LevelCtor } = await (levelModule ??= import('level'));
   let shared = open.get(layout.index);
   if (!shared) {
-    const db: IndexDb = new LevelCtor<string, unknown>(layout.index, { valueEncoding: 'json' });
-    shared = { db, users: 0, ready: openWithRetry(layout, db, opts) };
+    const s: Shared = { db: undefined as unknown as IndexDb, users: 0, ready: Promise.resolve() };
+    s.ready = openWithRetry(layout, opts).then((db) => { s.db = db; });
+    shared = s;
     open.set(layout.index, shared);
   }
   shared.users++;
@@ -62,16 +62,21 @@ async function acquire(layout: StoreLayout, opts: IndexSessionOptions): Promise<
   return shared;
 }
 
-async function openWithRetry(layout: StoreLayout, db: IndexDb, opts: IndexSessionOptions): Promise<void> {
+async function openWithRetry(layout: StoreLayout, opts: IndexSessionOptions): Promise<IndexDb> {
+  const { Level: LevelCtor } = await (levelModule ??= import('level'));
   // The index is held for milliseconds at a time, so even --wait 0 waits a little for it.
   const deadline = Date.now() + Math.max(opts.waitMs, MIN_INDEX_WAIT_MS);
   let delay = 1;
   for (;;) {
     if (!(await exists(`${layout.index}/CURRENT`))) await buildIndexAside(layout, opts);
+    // Constructed only now: a Level handle opens itself on the next tick (abstract-level's
+    // deferred open), and must never create an empty index-v1 before the rebuild lands.
+    const db: IndexDb = new LevelCtor<string, unknown>(layout.index, { valueEncoding: 'json', createIfMissing: false });
     try {
       await db.open({ createIfMissing: false });
-      return;
+      return db;
     } catch (err) {
+      await db.close().catch(() => {});
       if (!isLocked(err)) {
         throw new PstoreError('EPSTORE_INTERNAL', `cannot open the index ${layout.index}: ${(err as Error).message}`, { subject: layout.index, cause: err });
       }

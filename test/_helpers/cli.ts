@@ -29,9 +29,7 @@ export interface CliOptions {
 /** Environment for children: nothing from the developer's shell that changes pstore's behaviour. */
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.PSTORE_STORE;
-  delete env.PSTORE_TEST_CRASHPOINT;
-  delete env.PSTORE_DEBUG;
+  for (const k of Object.keys(env)) if (k.startsWith('PSTORE_')) delete env[k];
   delete env.NODE_OPTIONS; // ava's --import=tsx must not leak into the CLI under test
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];

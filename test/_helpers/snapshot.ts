@@ -53,10 +53,14 @@ export async function snapshotDir(root: string, opts: SnapshotOptions = {}): Pro
 /**
  * A store's durable state: objects, manifests and tmp files with modes and hashes. LevelDB's own
  * files (index-v1/) change on every open, and the lock file is not state, so both are left out
- * (compare `ls --json` for the index); directories are left out because gc keeps empty shards.
+ * (compare `ls --json` for the index), as are index builds beside it; directories are left out
+ * because gc keeps empty shards.
  */
-export function storeSnapshot(store: string): Promise<Snapshot> {
-  return snapshotDir(store, { exclude: ['index-v1', 'locks'], dirs: false });
+export async function storeSnapshot(store: string): Promise<Snapshot> {
+  const snap = await snapshotDir(store, { exclude: ['index-v1', 'locks'], dirs: false });
+  // index builds in progress (or left by a killed rebuild) live beside it as index-v1.build-*
+  for (const k of Object.keys(snap)) if (k.startsWith('index-v1.')) delete snap[k];
+  return snap;
 }
 
 /** Paths added, removed or changed between two snapshots. */

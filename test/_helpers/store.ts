@@ -119,16 +119,19 @@ export async function assertCleanStore(t: ExecutionContext, store: string): Prom
   t.deepEqual(listed, [...(await manifestFiles(store)).keys()].sort(), 'ls lists exactly the manifests on disk');
 }
 
+type DescribedFile =
+  | { path: string; type: 'file'; exec: boolean; size: number; integrity: string }
+  | { path: string; type: 'dir' }
+  | { path: string; type: 'symlink'; target: string };
+
 /**
- * The entry id as the format defines it, computed here without pstore's code: the first 40 hex
- * digits of the sha512 of the canonical manifest (fixed key order, no whitespace, files sorted by
- * the UTF-8 bytes of their path, markers sorted and de-duplicated).
+ * The canonical manifest bytes as the format defines them, computed here without pstore's code:
+ * fixed key order, no whitespace, files sorted by the UTF-8 bytes of their path, markers sorted and
+ * de-duplicated.
  */
-export function expectedEntryId(name: string, version: string, markers: readonly string[], files: ReadonlyArray<
-  { path: string; type: 'file'; exec: boolean; size: number; integrity: string } | { path: string; type: 'dir' } | { path: string; type: 'symlink'; target: string }
->): string {
+export function canonicalManifest(name: string, version: string, markers: readonly string[], files: readonly DescribedFile[]): string {
   const cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-  const canonical = {
+  return JSON.stringify({
     formatVersion: 1,
     name,
     version,
@@ -136,6 +139,14 @@ export function expectedEntryId(name: string, version: string, markers: readonly
     files: [...files].sort((a, b) => cmp(a.path, b.path)).map((f) => (f.type === 'file'
       ? { path: f.path, type: f.type, exec: f.exec, size: f.size, integrity: f.integrity }
       : f.type === 'dir' ? { path: f.path, type: f.type } : { path: f.path, type: f.type, target: f.target })),
-  };
-  return createHash('sha512').update(JSON.stringify(canonical)).digest('hex').slice(0, 40);
+  });
+}
+
+/** The entry id: the first 40 hex digits of the sha512 of the canonical manifest. */
+export function entryIdOf(canonical: string): string {
+  return createHash('sha512').update(canonical).digest('hex').slice(0, 40);
+}
+
+export function expectedEntryId(name: string, version: string, markers: readonly string[], files: readonly DescribedFile[]): string {
+  return entryIdOf(canonicalManifest(name, version, markers, files));
 }

@@ -1,6 +1,7 @@
 // Hostile and broken sources: each is refused with exit 7 and a precise EPSTORE_* code naming the
 // offending member, records no entry, and leaves nothing behind that gc does not remove.
 
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -259,6 +260,34 @@ const cases: ArchiveCase[] = [
     },
     ext: '.tar.gz',
     code: 'EPSTORE_BAD_ARCHIVE',
+  },
+  {
+    // The cut falls inside a member above the 8 MiB streaming threshold: the streamed write must
+    // be failed too, not left waiting for bytes that never come (which once exited 0, silently).
+    title: 'a truncated .tar.gz cut inside a >8 MiB member',
+    bytes: () => {
+      const gz = gzip(buildTar([...good('gz big'), { path: 'big.bin', data: randomBytes(10 * 1024 * 1024) }]));
+      return gz.subarray(0, Math.floor(gz.length * 0.6));
+    },
+    ext: '.tar.gz',
+    code: 'EPSTORE_BAD_ARCHIVE',
+  },
+  {
+    title: 'a zstd frame that does not decompress',
+    bytes: () => Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from('definitely not a zstd frame body'.repeat(20))]),
+    ext: '.tar.zst',
+    code: 'EPSTORE_BAD_ARCHIVE',
+  },
+  {
+    title: 'a symlink member with an empty target',
+    bytes: () => buildTar([...good('empty target'), { path: 'lib/broken', type: 'symlink', linkpath: '' }]),
+    code: 'EPSTORE_BAD_ARCHIVE', // node-tar itself refuses it ("linkpath required"), naming no member
+  },
+  {
+    title: 'a non-directory member naming the root (.)',
+    bytes: () => buildTar([...good('root file'), { path: '.', type: 'file', data: 'x' }]),
+    code: 'EPSTORE_BAD_ARCHIVE',
+    member: '.',
   },
   {
     title: 'a .tar.gz whose tar is hostile (../x)',

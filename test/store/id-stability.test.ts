@@ -109,6 +109,22 @@ test('tar quirks do not change the id: omitted parents, ./ prefixes, a ./ root e
   t.is(added(t, await cli(['add', gz, ...args])).id, base.id, 'gzip of a quirky tar');
 });
 
+test('an empty tar and an empty directory are the same valid, empty entry', async (t) => {
+  const dir = await tempDir(t, 'empty');
+  const emptyDir = path.join(dir, 'empty');
+  await fsp.mkdir(emptyDir);
+  const emptyTar = path.join(dir, 'empty.tar');
+  execFileSync('tar', ['-cf', emptyTar, '-T', '/dev/null']);
+  const store = await tempStore(t);
+  const cli = storeCli(store);
+  const args = ['--name', 'nothing', '--version', '0', '--json'];
+  const a = added(t, await cli(['add', emptyDir, ...args]));
+  t.like(a, { files: 0, objectsWritten: 0 });
+  t.is(a.id, expectedEntryId('nothing', '0', [], []));
+  t.is(added(t, await cli(['add', emptyTar, ...args])).id, a.id, 'GNU tar of nothing');
+  t.is(added(t, await cli(['add', '-', ...args], { input: buildTar([]) })).id, a.id, 'just the end-of-archive blocks, on stdin');
+});
+
 test('name, version and markers are part of the id; marker order and duplicates are not', async (t) => {
   const src = await buildTree(path.join(await tempDir(t, 'meta'), 'src'), SPEC);
   const store = await tempStore(t);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { objectFiles, objectPathOf } from '../_helpers/store.js';
+import { manifestPathOf, objectFiles, objectPathOf } from '../_helpers/store.js';
 import { buildTree, byteOrder, describeTree, file, sha512Integrity, symlink, type Described } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 
@@ -57,7 +57,7 @@ test('a directory tree round-trips through add and info --paths exactly', async 
 
   const add = await cli(['add', src, '--name', 'roundtrip', '--version', '1.0', '--json']);
   t.is(add.code, 0, describe(add));
-  const summary = jsonOut<Record<string, unknown>>(add);
+  const summary = jsonOut<{ id: string } & Record<string, unknown>>(add);
   const files = expected.filter((f) => f.type === 'file');
   t.like(summary, {
     name: 'roundtrip',
@@ -68,7 +68,7 @@ test('a directory tree round-trips through add and info --paths exactly', async 
     symlinks: expected.filter((f) => f.type === 'symlink').length,
     objectsWritten: files.length, // all contents distinct
   });
-  t.regex(String(summary.id), /^[0-9a-f]{40}$/);
+  t.regex(summary.id, /^[0-9a-f]{40}$/);
 
   const info = await cli(['info', 'roundtrip@1.0', '--paths', '--json']);
   t.is(info.code, 0, describe(info));
@@ -100,7 +100,7 @@ test('a directory tree round-trips through add and info --paths exactly', async 
   const objs = await objectFiles(store);
   t.is(objs.length, files.length, 'one object per distinct content');
   for (const o of objs) t.is(o.mode & 0o7222, 0, `${o.key}: no write bit, no setuid/setgid/sticky`);
-  const manifestFile = path.join(store, 'entries-v1', String(summary.id).slice(0, 2), `${String(summary.id).slice(2)}.json`);
+  const manifestFile = manifestPathOf(store, summary.id);
   t.is((await fsp.stat(manifestFile)).mode & 0o222, 0, 'the manifest file is read-only');
   t.deepEqual(await fsp.readdir(path.join(store, 'tmp')).catch(() => []), [], 'no temporary files left');
 });
