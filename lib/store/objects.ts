@@ -46,8 +46,27 @@ export async function hasObject(layout: StoreLayout, key: string): Promise<boole
 }
 
 /** Move a complete temp file to the object's name unless an object is already there. */
+/**
+ * Every object's mtime is derived from its content (SPEC.md §Object mtimes). Hard links share it,
+ * and Python trusts a .pyc whose recorded source mtime and size match: with per-content mtimes, a
+ * .pyc compiled from one version of a module never validates against another of the same size,
+ * even when an importer racing an upgrade writes it after pstore swept the old ones.
+ */
+export function contentMtime(hex: string): Date {
+  // 2^28 distinct seconds from 2001-09-09 on: two differing same-size modules collide with p = 2^-28.
+  const seconds = 1_000_000_000 + (parseInt(hex.slice(0, 7), 16) & 0x0fffffff);
+  return new Date(seconds * 1000);
+}
+
+async function stampObject(tmp: string, key: string): Promise<void> {
+  const t = contentMtime(key);
+  await fsp.utimes(tmp, t, t);
+}
+
 async function placeObject(layout: StoreLayout, key: string, produce: () => Promise<string>): Promise<boolean> {
-  const existing = inflight.get(key);
+  // Keyed by path, not by key: two stores in one process must not wait on each other's writes.
+  const slot = objectPath(layout, key);
+  const existing = inflight.get(slot);
   if (existing) {
     await existing;
     return false;
@@ -57,16 +76,17 @@ async function placeObject(layout: StoreLayout, key: string, produce: () => Prom
     if (await hasObject(layout, key)) return false;
     await ensureDir(path.dirname(dest));
     const tmp = await produce();
+    await stampObject(tmp, key);
     crashpoint('object:before-rename');
     // rename() may replace an object another process placed meanwhile: same bytes, so harmless.
     await fsp.rename(tmp, dest);
     return true;
   })();
-  inflight.set(key, work);
+  inflight.set(slot, work);
   try {
     return await work;
   } finally {
-    inflight.delete(key);
+    inflight.delete(slot);
   }
 }
 

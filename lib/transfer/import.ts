@@ -21,7 +21,7 @@ import { WriteQueue } from '../ingest/write-queue.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { objectKey, objectPath, parseObjectKey } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
-import { hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
+import { contentMtime, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
 import { hexOf } from '../store/verify.js';
 import type { Manifest } from '../types.js';
 import { ZeroPaddingCheck } from './tar-padding.js';
@@ -138,6 +138,8 @@ async function stageObject(source: Readable, dest: string, key: string, label: s
   hasher.on('integrity', (i: ssri.Integrity) => { found = i; });
   await pipeline(source, hasher, createWriteStream(dest, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' }));
   if (!found || found.hexDigest() !== hex) throw damaged(label, `object ${member} does not hash to its name`, member);
+  const t = contentMtime(key);
+  await fsp.utimes(dest, t, t);
 }
 
 function parseDescriptor(text: string, label: string): BundleDescriptor {

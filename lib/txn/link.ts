@@ -27,14 +27,11 @@ export function isLinkFallback(err: unknown): boolean {
 }
 
 async function byMethod(method: LinkMethod, src: string, dest: string): Promise<void> {
-  switch (method) {
-    case 'hardlink':
-      return fsp.link(src, dest);
-    case 'reflink':
-      return fsp.copyFile(src, dest, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE_FORCE);
-    case 'copy':
-      return fsp.copyFile(src, dest, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
-  }
+  if (method === 'hardlink') return fsp.link(src, dest);
+  await fsp.copyFile(src, dest, fsc.COPYFILE_EXCL | (method === 'reflink' ? fsc.COPYFILE_FICLONE_FORCE : fsc.COPYFILE_FICLONE));
+  // A copy keeps the object's content-derived mtime, for the same .pyc reason (objects.ts).
+  const st = await fsp.stat(src);
+  await fsp.utimes(dest, st.atime, st.mtime);
 }
 
 export function createLinker(mode: LinkMode): Linker {

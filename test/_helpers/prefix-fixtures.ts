@@ -1,0 +1,275 @@
+// Synthetic but *real* Python packages for the transaction-layer tests, as staged trees rooted at
+// the prefix root:
+//
+//   usr/lib/python3/dist-packages/NAME/{__init__,core,_static,legacy|feature,extra_odd|even}.py
+//   usr/lib/python3/dist-packages/NAME/sub/{__init__,impl}.py         (a subpackage)
+//   usr/lib/python3/dist-packages/nsroot/NAME_ext/__init__.py          (a namespace dir all share)
+//   usr/lib/python3/dist-packages/NAME/gen/dNN/mNNNN.py                (opts.bulk: many files)
+//   usr/lib/python3/dist-packages/NAME-VERSION.dist-info/{METADATA,RECORD,WHEEL,top_level.txt}
+//   usr/lib/python3/dist-packages/NAME.pth (or another name)           (opts.pth: a second marker unit)
+//   usr/bin/NAME (0755), usr/bin/NAME-run -> NAME
+//   usr/share/doc/NAME/{copyright,NEWS-<major>.txt}, usr/share/doc/NAME/NEWS -> NEWS-<major>.txt
+//
+// RECORD lists every file and symlink (paths relative to dist-packages, `../../../bin/NAME` for
+// the script) with `sha256=<urlsafe b64, no padding>,size`; RECORD itself and symlinks have empty
+// hash and size. Every module that matters carries `VERSION = "<version>"`, `__init__` also a
+// `version()` function, so an importer can tell which version it really got.
+//
+// Versions are meant to be "1.0", "2.0", "3.0" ...: the major number picks the module set, so an
+// upgrade adds (feature.py from 2), removes (legacy.py only in 1), replaces (core.py grows) and
+// flips (extra_odd/extra_even). `__init__.py`, `sub/impl.py` and `nsroot/NAME_ext/__init__.py` have
+// the SAME SIZE in every version whose version string has the same length: the stale-.pyc case.
+//
+// Nothing here uses pstore's code: the expected tree of a set of packages is computed from these
+// descriptions alone.
+
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { describe, jsonOut, type CliResult } from './cli.js';
+
+export const SITE = 'usr/lib/python3/dist-packages';
+
+export type FixtureNode =
+  | { type: 'file'; data: Buffer; exec: boolean }
+  | { type: 'dir' }
+  | { type: 'symlink'; target: string };
+
+/** prefix-relative path → what is there (directories included, the root excluded) */
+export type FixtureTree = Map<string, FixtureNode>;
+
+export interface PyPackageOptions {
+  /** this many extra modules under NAME/gen/dNN/ (100 per directory): big packages */
+  bulk?: number;
+  /** ship a .pth file in dist-packages, a second marker unit: `true` for NAME.pth, or its file name */
+  pth?: boolean | string;
+}
+
+export interface PyPackage {
+  name: string;
+  version: string;
+  major: number;
+  tree: FixtureTree;
+  /** prefix-relative path of the .dist-info directory */
+  distInfo: string;
+  /** prefix-relative paths of the .py modules */
+  modules: string[];
+}
+
+const sha256b64 = (data: Buffer): string => createHash('sha256').update(data).digest('base64url');
+
+function majorOf(version: string): number {
+  const n = Number.parseInt(version, 10);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`fixture versions start with a major number ≥ 1, not ${version}`);
+  return n;
+}
+
+/** Describe one version of a generated Python package. Deterministic: same inputs, same bytes. */
+export function pyPackage(name: string, version: string, opts: PyPackageOptions = {}): PyPackage {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`fixture package names are Python identifiers: ${name}`);
+  const major = majorOf(version);
+  const files = new Map<string, FixtureNode>();
+  const py = (rel: string, text: string) => files.set(`${SITE}/${rel}`, { type: 'file', data: Buffer.from(text), exec: false });
+
+  py(`${name}/__init__.py`, [
+    `"""${name}: a generated test package."""`,
+    `VERSION = "${version}"`,
+    '',
+    '',
+    'def version():',
+    `    return "${version}"`,
+    '',
+  ].join('\n'));
+  py(`${name}/core.py`, [
+    `VERSION = "${version}"`,
+    `VALUE = ${major}`,
+    ...Array.from({ length: major }, (_, i) => `# filler line ${i} of version ${version}`),
+    '',
+  ].join('\n'));
+  py(`${name}/_static.py`, 'STATIC = 42\n');
+  if (major === 1) py(`${name}/legacy.py`, `VERSION = "${version}"\n\n\ndef old_api():\n    return "legacy"\n`);
+  if (major >= 2) py(`${name}/feature.py`, `VERSION = "${version}"\n\n\ndef new_api():\n    return ${major}\n`);
+  py(`${name}/extra_${major % 2 ? 'odd' : 'even'}.py`, `VERSION = "${version}"\nPARITY = ${major % 2}\n`);
+  py(`${name}/sub/__init__.py`, `VERSION = "${version}"\n`);
+  py(`${name}/sub/impl.py`, `VERSION = "${version}"\n\n\ndef where():\n    return __name__\n`);
+  py(`nsroot/${name}_ext/__init__.py`, `VERSION = "${version}"\n`);
+  if (opts.bulk) {
+    py(`${name}/gen/__init__.py`, '');
+    for (let i = 0; i < opts.bulk; i++) {
+      py(`${name}/gen/d${String(Math.floor(i / 100)).padStart(2, '0')}/m${String(i).padStart(4, '0')}.py`, `VALUE = ${i}\nMAJOR = ${major}\n`);
+    }
+    py(`${name}/gen/only${major}.py`, `ONLY = ${major}\n`);
+  }
+  if (opts.pth) py(typeof opts.pth === 'string' ? opts.pth : `${name}.pth`, `# ${name} ${version}\n`);
+  files.set(`usr/bin/${name}`, { type: 'file', exec: true, data: Buffer.from(`#!/usr/bin/python3\nimport ${name}\nprint(${name}.VERSION)\n`) });
+  files.set(`usr/bin/${name}-run`, { type: 'symlink', target: name });
+  files.set(`usr/share/doc/${name}/copyright`, { type: 'file', exec: false, data: Buffer.from(`${name} is in the public domain\n`) });
+  files.set(`usr/share/doc/${name}/NEWS-${major}.txt`, { type: 'file', exec: false, data: Buffer.from(`${name} ${version}: news\n`.repeat(major)) });
+  files.set(`usr/share/doc/${name}/NEWS`, { type: 'symlink', target: `NEWS-${major}.txt` });
+
+  const distInfo = `${SITE}/${name}-${version}.dist-info`;
+  const meta = (rel: string, text: string) => files.set(`${distInfo}/${rel}`, { type: 'file', exec: false, data: Buffer.from(text) });
+  meta('METADATA', `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: generated package ${name}\n`);
+  meta('WHEEL', 'Wheel-Version: 1.0\nGenerator: pstore-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n');
+  meta('top_level.txt', `${name}\nnsroot\n`);
+  const record: string[] = [];
+  for (const [rel, node] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const r = path.posix.relative(SITE, rel);
+    if (node.type === 'file') record.push(`${r},sha256=${sha256b64(node.data)},${node.data.length}`);
+    else if (node.type === 'symlink') record.push(`${r},,`);
+  }
+  record.push(`${path.posix.relative(SITE, distInfo)}/RECORD,,`);
+  meta('RECORD', `${record.join('\n')}\n`);
+
+  const tree: FixtureTree = new Map();
+  for (const [rel, node] of files) {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) tree.set(parts.slice(0, i).join('/'), { type: 'dir' });
+  }
+  for (const [rel, node] of files) tree.set(rel, node);
+  const modules = [...files.keys()].filter((p) => p.endsWith('.py'));
+  return { name, version, major, tree, distInfo, modules };
+}
+
+/** Write a package's staged tree under `dir` (created; must not exist or be empty). */
+export async function stagePackage(dir: string, pkg: PyPackage): Promise<string> {
+  await fsp.mkdir(dir, { recursive: true });
+  for (const [rel, node] of [...pkg.tree].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const abs = path.join(dir, rel);
+    if (node.type === 'dir') await fsp.mkdir(abs, { recursive: true });
+    else if (node.type === 'symlink') await fsp.symlink(node.target, abs);
+    else {
+      await fsp.writeFile(abs, node.data);
+      await fsp.chmod(abs, node.exec ? 0o755 : 0o644);
+    }
+  }
+  return dir;
+}
+
+export interface Added {
+  pkg: PyPackage;
+  id: string;
+  /** NAME@VERSION */
+  ref: string;
+}
+
+type Cli = (args: readonly string[]) => Promise<CliResult>;
+
+/** Stage `pkg` under `work` and `pstore add` it through the CLI; returns the entry id. */
+export async function addWithCli(t: ExecutionContext, cli: Cli, work: string, pkg: PyPackage): Promise<Added> {
+  const src = await stagePackage(path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`), pkg);
+  const r = await cli(['add', src, '--name', pkg.name, '--version', pkg.version, '--json']);
+  if (r.code !== 0) t.fail(`add ${pkg.name}@${pkg.version}: ${describe(r)}`);
+  await fsp.rm(src, { recursive: true, force: true });
+  return { pkg, id: jsonOut<{ id: string }>(r).id, ref: `${pkg.name}@${pkg.version}` };
+}
+
+// Library adds are serialized within a test process. lib/store/objects.ts shares concurrent writes
+// of one object through an in-process map keyed by the object key alone, not by store: two stores
+// adding equal content at once in one process each skip objects the other is writing, and those
+// objects never reach them (reported; test/txn/activate.test.ts asserts the right behaviour
+// directly). Tests of other things must not trip over that.
+let addChain: Promise<unknown> = Promise.resolve();
+
+/** The same through the library (`openStore(...).add`). */
+export async function addWithStore(store: { add(src: string, o: { name: string; version: string }): Promise<{ id: string }> }, work: string, pkg: PyPackage): Promise<Added> {
+  const src = await stagePackage(path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`), pkg);
+  const added = addChain.then(() => store.add(src, { name: pkg.name, version: pkg.version }));
+  addChain = added.catch(() => {});
+  const r = await added;
+  await fsp.rm(src, { recursive: true, force: true });
+  return { pkg, id: r.id, ref: `${pkg.name}@${pkg.version}` };
+}
+
+/** The tree a prefix holding exactly these packages must have (shared directories merge). */
+export function expectedTree(pkgs: readonly PyPackage[]): FixtureTree {
+  const out: FixtureTree = new Map();
+  for (const p of pkgs) {
+    for (const [rel, node] of p.tree) {
+      const prev = out.get(rel);
+      if (prev && !(prev.type === 'dir' && node.type === 'dir')) throw new Error(`fixture conflict at ${rel}`);
+      out.set(rel, node);
+    }
+  }
+  return out;
+}
+
+/** One line per path: type, exec bit, sha256 of the bytes or the symlink target. Sorted. */
+export function listing(tree: FixtureTree): string[] {
+  return [...tree].map(([rel, n]) => {
+    if (n.type === 'dir') return `${rel}/ dir`;
+    if (n.type === 'symlink') return `${rel} -> ${n.target}`;
+    return `${rel} ${n.exec ? 'x' : '-'} ${n.data.length} ${createHash('sha256').update(n.data).digest('hex')}`;
+  }).sort();
+}
+
+export interface ReadTreeOptions {
+  /** top-level names to leave out (`.pstore` for an inplace prefix) */
+  exclude?: readonly string[];
+  /** leave out __pycache__ directories and what is in them */
+  skipPycache?: boolean;
+}
+
+/** What is really on disk under `root` (lstat, never following symlinks), in the same shape. */
+export async function readTree(root: string, opts: ReadTreeOptions = {}): Promise<FixtureTree> {
+  const out: FixtureTree = new Map();
+  const exclude = new Set(opts.exclude ?? []);
+  const walk = async (rel: string): Promise<void> => {
+    const abs = rel === '' ? root : path.join(root, rel);
+    for (const name of await fsp.readdir(abs)) {
+      if (rel === '' && exclude.has(name)) continue;
+      if (opts.skipPycache && name === '__pycache__') continue;
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const st = await fsp.lstat(path.join(abs, name));
+      if (st.isDirectory()) {
+        out.set(r, { type: 'dir' });
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        out.set(r, { type: 'symlink', target: await fsp.readlink(path.join(abs, name)) });
+      } else if (st.isFile()) {
+        out.set(r, { type: 'file', exec: (st.mode & 0o111) !== 0, data: await fsp.readFile(path.join(abs, name)) });
+      } else {
+        throw new Error(`readTree: ${path.join(abs, name)} is not a file, directory or symlink`);
+      }
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** The listing of a prefix's tree as pstore should have left it (state dir and bytecode left out). */
+export async function prefixListing(dir: string): Promise<string[]> {
+  const root = await fsp.realpath(dir);
+  return listing(await readTree(root, { exclude: ['.pstore'], skipPycache: true }));
+}
+
+/** Every name under `root` that starts with `.pstore-` (temp and trash names), except the state dir. */
+export async function pstoreLeftovers(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const abs = rel === '' ? root : path.join(root, rel);
+    for (const d of await fsp.readdir(abs, { withFileTypes: true })) {
+      const r = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (rel === '' && d.name === '.pstore') continue;
+      if (d.name.startsWith('.pstore-')) out.push(r);
+      if (d.isDirectory()) await walk(r);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+/**
+ * The standard cast: four packages in three versions. alpha ships alpha.pth (sorts after its
+ * .dist-info), gamma ships _gamma_hook.pth (sorts before it), so neither placement nor removal
+ * order of marker units can be right by accident of names. delta is bigger.
+ */
+export const CAST = ['alpha', 'beta', 'gamma', 'delta'] as const;
+export type CastName = (typeof CAST)[number];
+export const VERSIONS = ['1.0', '2.0', '3.0'] as const;
+
+export function castPackage(name: CastName, version: string, bulk = 40): PyPackage {
+  const pth = name === 'alpha' ? true : name === 'gamma' ? '_gamma_hook.pth' : false;
+  return pyPackage(name, version, { pth, ...(name === 'delta' ? { bulk } : {}) });
+}
