@@ -111,22 +111,27 @@ async function removePycache(ctx: ApplyContext, modules: readonly string[]): Pro
   }, { concurrency: CONCURRENCY });
 }
 
-async function makeDirs(ctx: ApplyContext, dirs: readonly string[]): Promise<void> {
-  // Parents before children: create one depth level at a time, each level in parallel.
+/** Create directories, parents first; returns those this call created. */
+async function makeDirs(ctx: ApplyContext, dirs: readonly string[]): Promise<Set<string>> {
+  const created = new Set<string>();
+  // One depth level at a time, each level in parallel.
   const byDepth = groupBy(dirs, (d) => d.split('/').length);
   for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
-    await pMap(byDepth.get(depth)!, (d) => ensureDir(path.join(ctx.root, d)), { concurrency: CONCURRENCY });
+    await pMap(byDepth.get(depth)!, async (d) => { if (await ensureDir(path.join(ctx.root, d))) created.add(d); }, { concurrency: CONCURRENCY });
   }
+  return created;
 }
 
 /** mkdir that never fails because the directory exists, and never accepts a symlink in its place. */
-export async function ensureDir(abs: string): Promise<void> {
+export async function ensureDir(abs: string): Promise<boolean> {
   try {
     await fsp.mkdir(abs);
+    return true;
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw err;
     const st = await fsp.lstat(abs);
     if (!st.isDirectory()) throw Object.assign(new Error(`${abs} exists and is not a directory`), { code: 'ENOTDIR' });
+    return false;
   }
 }
 
@@ -183,7 +188,10 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
   // (b)
   const wanted = new Map(plan.place.map((p) => [p.file.path, p.file.type] as const));
   for (const rel of plan.obstacles) await clearObstacle(ctx, rel, wanted.get(rel) ?? 'dir');
-  await makeDirs(ctx, plan.mkdirs);
+  const created = await makeDirs(ctx, plan.mkdirs);
+  // A __pycache__ left beside an arriving module (by an importer that raced an earlier removal)
+  // must not outlive its source; a directory made just now cannot hold one.
+  await removePycache(ctx, plan.newModules.filter((m) => !created.has(m.includes('/') ? m.slice(0, m.lastIndexOf('/')) : '')));
   let done = 0;
   await pMap(plan.place, async ({ file, replace }) => {
     crashpoint('apply:file');

@@ -27,6 +27,8 @@ export interface Plan {
   removeMarkers: string[];
   /** .py modules leaving or replaced: their __pycache__/*.pyc go too */
   pycacheFor: string[];
+  /** .py modules arriving: bytecode already beside them goes too, where their directory existed */
+  newModules: string[];
   /** (b) paths whose type changes: what is there goes before the new thing is placed */
   obstacles: string[];
   mkdirs: string[];
@@ -97,7 +99,7 @@ export function planTransaction(from: readonly PlanPackage[], to: readonly PlanP
   for (const [name, id] of idsAfter) if (idsBefore.get(name) !== id) changed.add(name);
 
   const plan: Plan = {
-    noop: changed.size === 0, removeMarkers: [], pycacheFor: [], obstacles: [], mkdirs: [], place: [],
+    noop: changed.size === 0, removeMarkers: [], pycacheFor: [], newModules: [], obstacles: [], mkdirs: [], place: [],
     remove: [], rmdirs: [], placeMarkers: [], owned: after.owned,
   };
   const touches = (owners: Set<string>) => [...owners].some((o) => changed.has(o));
@@ -120,7 +122,7 @@ export function planTransaction(from: readonly PlanPackage[], to: readonly PlanP
       if (!old || old.type !== 'dir') plan.mkdirs.push(path);
     } else {
       plan.place.push({ file, replace: old !== undefined });
-      if (old && path.endsWith('.py')) plan.pycacheFor.push(path);
+      if (path.endsWith('.py')) (old ? plan.pycacheFor : plan.newModules).push(path);
     }
   }
   for (const [path, { file }] of before.plain) {

@@ -192,12 +192,25 @@ test('an upgrade is one transaction: adds, replaces and removes files, and no st
 // A Python process importing the package while the upgrade runs: it read and compiled the v1
 // source before step (b), and writes its __pycache__ entry after step (c) swept the stale ones
 // (here: it is held between compiling and writing until the upgrade committed; under load the
-// scheduler does the same, see reader.test.ts and the report). Its .pyc records v1's mtime and
-// size, which v2's file, linked from an object with the same size and the same mtime second, also
-// has: afterwards every python on the machine runs v1's code under v2's dist-info.
+// scheduler does the same, see reader.test.ts). Its .pyc records v1's mtime and size. v2's module
+// has the same size; what keeps python from accepting the v1 bytecode is that store objects carry
+// content-derived mtimes (SPEC §Object mtimes). So this test uses a store of its own, without the
+// pinned mtimes of the shared one, and first checks that property.
 test('a .pyc written by an importer that raced the upgrade does not make python run the old module', async (t) => {
-  const cli = storeCli(store);
   const work = await tempDir(t, 'slowpyc');
+  const ownStore = path.join(work, 'store');
+  const s = openStore({ path: ownStore });
+  const v1 = await addWithStore(s, work, castPackage('alpha', '1.0'));
+  const v2 = await addWithStore(s, work, castPackage('alpha', '2.0'));
+  const initObject = (a: typeof v1) => {
+    const node = a.pkg.tree.get(a.pkg.modules.find((m) => m.endsWith('alpha/__init__.py'))!)!;
+    if (node.type !== 'file') throw new Error('alpha/__init__.py is a file');
+    return objectPathOf(ownStore, { integrity: `sha512-${createHash('sha512').update(node.data).digest('base64')}`, exec: node.exec });
+  };
+  const [st1, st2] = await Promise.all([fsp.stat(initObject(v1)), fsp.stat(initObject(v2))]);
+  t.is(st1.size, st2.size, 'precondition: the two versions of alpha/__init__.py have the same size');
+  t.not(Math.floor(st1.mtimeMs / 1000), Math.floor(st2.mtimeMs / 1000), 'their objects carry different (content-derived) mtimes');
+  const cli = storeCli(ownStore);
   const prefix = path.join(work, 'prefix');
   let r = await cli(['activate', 'alpha@1.0', '--prefix', prefix, '--link', 'hardlink', '--json']);
   t.is(r.code, 0, describe(r));
