@@ -244,8 +244,19 @@ async function readable(ctx: StoreContext, dir: string): Promise<{ paths: Prefix
   }
   try {
     const storeCtx = contextFor(ctx, found.record);
-    await using _l = await lockStore(storeCtx, 'shared');
-    await recoverPending(storeCtx, found.paths);
+    // Nor does a reader wait for gc: with the store busy, it reports and reads the committed state.
+    let storeLock;
+    try {
+      storeLock = await lockStore(storeCtx, 'shared', { waitMs: 0 });
+    } catch (err) {
+      if (isPstoreError(err, 'EPSTORE_BUSY')) return { ...found, busy: true };
+      throw err;
+    }
+    try {
+      await recoverPending(storeCtx, found.paths);
+    } finally {
+      await storeLock.release();
+    }
   } finally {
     await lock.release();
   }

@@ -38,10 +38,10 @@ export function createContext(opts: StoreOptions = {}): StoreContext {
  * The store lock: writers of objects and entries hold it shared, gc holds it exclusive, so gc never
  * deletes an object that an add in flight has found present and is about to reference (Nix's GC lock).
  */
-export function lockStore(ctx: StoreContext, mode: LockMode): Promise<HeldLock> {
+export function lockStore(ctx: StoreContext, mode: LockMode, opts: { waitMs?: number } = {}): Promise<HeldLock> {
   return acquireLock(path.join(ctx.layout.locks, 'store.lock'), {
     mode,
-    waitMs: ctx.waitMs,
+    waitMs: opts.waitMs ?? ctx.waitMs,
     what: `store ${ctx.root}`,
     onWait: () => ctx.onWait?.(`waiting for the store ${ctx.root} (${mode === 'exclusive' ? 'other pstore processes are writing' : 'gc is running'})`),
   });

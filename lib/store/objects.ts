@@ -35,6 +35,17 @@ async function ensureDir(dir: string): Promise<void> {
   madeDirs.add(dir);
 }
 
+/** Run `fn`; if a directory the cache believed in has gone (the store was removed), forget and retry once. */
+async function withFreshDirs<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT' || madeDirs.size === 0) throw err;
+    madeDirs.clear();
+    return fn();
+  }
+}
+
 export async function hasObject(layout: StoreLayout, key: string): Promise<boolean> {
   try {
     await fsp.access(objectPath(layout, key));
@@ -71,7 +82,7 @@ async function placeObject(layout: StoreLayout, key: string, produce: () => Prom
     await existing;
     return false;
   }
-  const work = (async () => {
+  const work = withFreshDirs(async () => {
     const dest = objectPath(layout, key);
     if (await hasObject(layout, key)) return false;
     await ensureDir(path.dirname(dest));
@@ -81,7 +92,7 @@ async function placeObject(layout: StoreLayout, key: string, produce: () => Prom
     // rename() may replace an object another process placed meanwhile: same bytes, so harmless.
     await fsp.rename(tmp, dest);
     return true;
-  })();
+  });
   inflight.set(slot, work);
   try {
     return await work;

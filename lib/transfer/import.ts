@@ -165,16 +165,20 @@ async function checkComplete(ctx: StoreContext, label: string, d: BundleDescript
   }
   for (const id of manifests.keys()) if (!listed.has(id)) throw damaged(label, `manifest entries/${id}.json is not listed in ${BUNDLE_DESCRIPTOR}`, `entries/${id}.json`);
   const missing: string[] = [];
+  const named = new Set<string>();
   let present = 0;
   for (const { manifest } of manifests.values()) {
     for (const f of manifest.files) {
       if (f.type !== 'file') continue;
       const key = objectKey(hexOf(f.integrity), f.exec);
+      named.add(key);
       if (staged.has(key)) continue;
       if (await hasObject(ctx.layout, key)) present++;
       else missing.push(`${manifest.name}: ${f.path}`);
     }
   }
+  // export writes exactly the objects the manifests name: anything else was added afterwards.
+  for (const key of staged) if (!named.has(key)) throw damaged(label, `object objects/${key} belongs to no entry of the bundle`, `objects/${key}`);
   if (missing.length) throw damaged(label, `${missing.length} object(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`, missing[0]);
   return present;
 }

@@ -31,8 +31,14 @@ export function buildLockfile(pkgs: readonly LockedPackage[]): Lockfile {
   return { lockfileVersion: LOCKFILE_VERSION, packages };
 }
 
+/**
+ * Stable bytes: packages in code-unit order of their names. Written by hand because a JS object
+ * puts integer-like keys ("10", "9") before all others whatever the insertion order.
+ */
 export function serializeLockfile(lock: Lockfile): string {
-  return `${JSON.stringify(buildLockfile(lockedPackages(lock)), null, 2)}\n`;
+  const pkgs = lockedPackages(lock).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const body = pkgs.map((p) => `    ${JSON.stringify(p.name)}: ${JSON.stringify({ version: p.version, id: p.id, integrity: p.integrity }, null, 2).replace(/\n/g, '\n    ')}`);
+  return `{\n  "lockfileVersion": ${LOCKFILE_VERSION},\n  "packages": {${body.length ? `\n${body.join(',\n')}\n  ` : ''}}\n}\n`;
 }
 
 /** Write a lockfile atomically and durably. */

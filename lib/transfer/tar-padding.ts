@@ -1,7 +1,9 @@
 // Bundles must reject *any* changed byte. Member contents are hashed and headers carry checksums,
-// but a tar also holds bytes no parser reads: the zero padding that ends each member's last block
-// and everything after the end-of-archive blocks. This pass-through walks the block structure
-// (ustar sizes, octal or base-256) and fails if any of those bytes is not zero.
+// but a tar also holds bytes no parser checks: the zero padding that ends each member's last block,
+// everything after the end-of-archive blocks, and the checksum field's own terminator (node-tar
+// reads the number and ignores the rest). This pass-through walks the block structure (ustar
+// sizes, octal or base-256) and fails on any such byte, on a checksum field not spelled exactly
+// as POSIX allows, and on a stream that does not end in two end blocks and whole blocks.
 
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -16,6 +18,15 @@ function memberSize(header: Buffer): number {
   }
   const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
   return text === '' ? 0 : parseInt(text, 8);
+}
+
+/** The checksum field holds the header's sum as 6 octal digits then NUL+space or space+NUL. */
+function checksumFieldExact(header: Buffer): boolean {
+  let sum = 8 * 0x20;
+  for (let k = 0; k < BLOCK; k++) if (k < 148 || k >= 156) sum += header[k]!;
+  const digits = sum.toString(8).padStart(6, '0');
+  const field = header.subarray(148, 156).toString('latin1');
+  return field === `${digits}\0 ` || field === `${digits} \0`;
 }
 
 export class ZeroPaddingCheck extends Transform {
@@ -41,6 +52,11 @@ export class ZeroPaddingCheck extends Transform {
     cb(null, chunk);
   }
 
+  override _flush(cb: TransformCallback): void {
+    const complete = this.zeroBlocks >= 2 && this.pending.length === 0 && this.dataLeft === 0 && this.padLeft === 0;
+    cb(complete ? null : this.onBadByte(this.offset + this.pending.length));
+  }
+
   private scan(): void {
     let i = 0;
     const buf = this.pending;
@@ -64,6 +80,7 @@ export class ZeroPaddingCheck extends Transform {
         this.zeroBlocks++;
       } else {
         if (this.zeroBlocks > 0) throw this.onBadByte(this.offset + i);
+        if (!checksumFieldExact(header)) throw this.onBadByte(this.offset + i + 148);
         const size = memberSize(header);
         this.dataLeft = size;
         this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;

@@ -100,6 +100,7 @@ async function removePycache(ctx: ApplyContext, modules: readonly string[]): Pro
   const byDir = groupBy(modules, (m) => path.join(ctx.root, path.dirname(m), '__pycache__'));
   await pMap(byDir, async ([dir, mods]) => {
     const stems = mods.map((m) => `${path.basename(m, '.py')}.`);
+    if (!(await isRealDir(dir))) return; // absent, or a symlink someone made: never followed
     let names: string[];
     try {
       names = await fsp.readdir(dir);
@@ -153,9 +154,15 @@ async function removeIfPresent(abs: string): Promise<void> {
   }
 }
 
+async function isRealDir(abs: string): Promise<boolean> {
+  return (await fsp.lstat(abs).catch(() => undefined))?.isDirectory() ?? false;
+}
+
 async function removeDirIfEmpty(abs: string): Promise<void> {
+  if (!(await isRealDir(abs))) return;
   // A directory pstore empties may still hold the __pycache__ Python made for its modules.
-  await fsp.rmdir(path.join(abs, '__pycache__')).catch(() => {});
+  const cache = path.join(abs, '__pycache__');
+  if (await isRealDir(cache)) await fsp.rmdir(cache).catch(() => {});
   await fsp.rmdir(abs).catch(() => {});
 }
 

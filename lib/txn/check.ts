@@ -75,6 +75,18 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
   }
   // New directories may merge with existing ones (checked above) but not replace files.
   for (const d of plan.mkdirs) await dirState(d);
+  // Directories to remove must be directories (a symlink in their place is not followed).
+  for (const d of plan.rmdirs) await dirState(d);
+  // Files to replace or remove must still be files or symlinks: a directory someone put there holds
+  // their data, which pstore neither deletes nor renames over.
+  const expectLeaf = [...plan.place.filter((p) => p.replace).map((p) => p.file.path), ...plan.remove].filter((p) => !obstacles.has(p));
+  for (const [parent, names] of groupBy(expectLeaf, parentOf)) {
+    if ((await dirState(parent)) === 'absent') continue;
+    const present = new Map<string, Dirent>((await fsp.readdir(path.join(root, parent), { withFileTypes: true })).map((d) => [d.name, d]));
+    for (const rel of names) {
+      if (present.get(path.posix.basename(rel))?.isDirectory()) throw conflict(path.join(root, rel), 'is a directory where a package file was; pstore will not remove it');
+    }
+  }
 }
 
 function isBytecode(rel: string): boolean {

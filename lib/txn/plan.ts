@@ -4,6 +4,7 @@
 // are kept out of the file steps: they are removed first and placed last, unit by unit.
 
 import { PstoreError } from '../errors.js';
+import { ancestors as ancestorsOf } from '../fs/safe-path.js';
 import { markerMatcher, markerRank, markerUnits } from '../prefix/markers.js';
 import type { PackageRef } from '../prefix/state.js';
 import type { Manifest, ManifestFile } from '../types.js';
@@ -132,6 +133,15 @@ export function planTransaction(from: readonly PlanPackage[], to: readonly PlanP
       plan.remove.push(path);
       if (path.endsWith('.py')) plan.pycacheFor.push(path);
     }
+  }
+  // What lay below a path whose type changes went with it in step (b). Removing it again in step (c)
+  // would resolve through whatever stands there now: a symlink, possibly leading out of the prefix.
+  if (plan.obstacles.length) {
+    const gone = new Set(plan.obstacles);
+    const below = (p: string) => ancestorsOf(p).some((a) => gone.has(a));
+    plan.remove = plan.remove.filter((p) => !below(p));
+    plan.rmdirs = plan.rmdirs.filter((p) => !below(p));
+    plan.pycacheFor = plan.pycacheFor.filter((p) => !below(p));
   }
   plan.mkdirs.sort();
   plan.rmdirs.sort().reverse();

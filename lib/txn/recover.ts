@@ -16,6 +16,7 @@ import { commitGeneration } from './commit.js';
 import { clearJournal, readJournal, type Journal } from './journal.js';
 import { createLinker, type Linker } from './link.js';
 import { loadPackages, ownedPaths } from './packages.js';
+import { checkPrefix } from './check.js';
 import { planTransaction, type PlanPackage } from './plan.js';
 
 export interface RecoverResult {
@@ -55,13 +56,19 @@ export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise
   const from = await loadPackages(ctx, j.from.packages);
   const to = await loadPackages(ctx, j.to.packages);
   const linker = createLinker(j.link);
+  // The prefix may have changed since the crash (a symlink planted where a directory was): check
+  // again before writing, in either direction. Either side's paths may exist now, so both count as owned.
+  const owned = new Set([...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
+  const recheck = (a: PlanPackage[], b: PlanPackage[]) => (p.layout === 'inplace' ? checkPrefix(p.dir, planTransaction(a, b), owned) : Promise.resolve());
   try {
+    await recheck(from, to);
     await applyJournal(ctx, p, j, from, to, linker);
     if (p.layout === 'inplace') await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
     await commitGeneration(p, j);
     return { recovered: true, action: 'rolled-forward', txid: j.txid, generation: j.to.generation };
   } catch (forwardError) {
     try {
+      await recheck(to, from);
       await revertJournal(ctx, p, j, from, to, linker);
     } catch {
       throw forwardError;

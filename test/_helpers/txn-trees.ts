@@ -1,0 +1,204 @@
+// Staged package trees for transaction tests, and an independent listing of what a prefix holds.
+//
+// Packages look like Debian-packaged Python distributions and deliberately share directories, so
+// that transactions merge into (and remove from) directories other packages also use:
+//
+//   usr/bin/toolN                                               executable
+//   usr/lib/python3/dist-packages/shared_ns/pkgN/__init__.py    shared_ns/ is a namespace package
+//   usr/lib/python3/dist-packages/shared_ns/pkgN/core.py
+//   usr/lib/python3/dist-packages/shared_ns/pkgN/sub/util.py
+//   usr/lib/python3/dist-packages/pkgN-1.0.dist-info/{METADATA,RECORD,INSTALLER}   the marker unit
+//   usr/share/doc/pkgN/{README,copyright}                       copyright: same bytes in every package
+//
+// Nothing here uses pstore's code: listings are computed with lstat/readFile/readlink only.
+
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { describe, jsonOut, type CliOptions, type CliResult } from './cli.js';
+import { buildTree, file, type TreeSpec } from './tree.js';
+
+export const SITE = 'usr/lib/python3/dist-packages';
+
+/** The same bytes in every package and every version: one store object, many prefix paths. */
+export const SHARED_COPYRIGHT = 'Copyright: the pstore test suite\nLicense: MIT\n';
+
+export interface PkgOptions {
+  /** default '1.0'; changes the contents of the version-dependent files */
+  version?: string;
+  /** extra paths (relative to the package root) merged into the spec */
+  extra?: TreeSpec;
+  /** leave out the dist-info marker unit */
+  noMarker?: boolean;
+}
+
+export function pkgName(i: number): string {
+  return `pkg${i}`;
+}
+
+/** The tree spec of package `name` (files in shared directories, a dist-info marker unit). */
+export function pkgSpec(name: string, opts: PkgOptions = {}): TreeSpec {
+  const version = opts.version ?? '1.0';
+  const mod = `${SITE}/shared_ns/${name}`;
+  const files: Record<string, string | ReturnType<typeof file>> = {
+    [`usr/bin/tool-${name}`]: file(`#!/bin/sh\necho ${name} ${version}\n`, 0o755),
+    [`${mod}/__init__.py`]: `"""${name}"""\n__version__ = ${JSON.stringify(version)}\n`,
+    [`${mod}/core.py`]: `def hello():\n    return ${JSON.stringify(`${name} ${version}`)}\n`,
+    [`${mod}/sub/__init__.py`]: '',
+    [`${mod}/sub/util.py`]: `NAME = ${JSON.stringify(name)}\n`,
+    [`usr/share/doc/${name}/README`]: `${name} ${version}\n`,
+    [`usr/share/doc/${name}/copyright`]: SHARED_COPYRIGHT,
+  };
+  const spec: TreeSpec = { ...files };
+  if (!opts.noMarker) {
+    const distInfo = `${SITE}/${name}-${version}.dist-info`;
+    const record = Object.entries(files)
+      .map(([p, node]) => {
+        const data = Buffer.from(typeof node === 'string' ? node : node.content);
+        const digest = createHash('sha256').update(data).digest('base64url');
+        return `${path.posix.relative(SITE, p)},sha256=${digest},${data.length}`;
+      })
+      .concat([`${name}-${version}.dist-info/METADATA,,`, `${name}-${version}.dist-info/RECORD,,`, `${name}-${version}.dist-info/INSTALLER,,`])
+      .join('\n');
+    spec[`${distInfo}/METADATA`] = `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`;
+    spec[`${distInfo}/RECORD`] = `${record}\n`;
+    spec[`${distInfo}/INSTALLER`] = 'pstore\n';
+  }
+  return { ...spec, ...(opts.extra ?? {}) };
+}
+
+export interface StagedPkg {
+  name: string;
+  version: string;
+  /** the staged directory */
+  dir: string;
+}
+
+/** Stage package `name` under `root/name-version/`. */
+export async function stagePkg(root: string, name: string, opts: PkgOptions = {}): Promise<StagedPkg> {
+  const version = opts.version ?? '1.0';
+  const dir = path.join(root, `${name}-${version}`);
+  await buildTree(dir, pkgSpec(name, opts));
+  return { name, version, dir };
+}
+
+/** Stage `count` packages pkg0..pkg{count-1} that share directories. */
+export async function stagePkgs(root: string, count: number, opts: PkgOptions = {}): Promise<StagedPkg[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => stagePkg(root, pkgName(i), opts)));
+}
+
+type Cli = (args: readonly string[], opts?: CliOptions) => Promise<CliResult>;
+
+/** `pstore add` each staged package (sequentially), returning the entry ids by `name@version`. */
+export async function addPkgs(t: ExecutionContext, cli: Cli, pkgs: readonly StagedPkg[]): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  for (const p of pkgs) {
+    const r = await cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json']);
+    if (r.code !== 0) t.fail(`add ${p.name}@${p.version}: ${describe(r)}`);
+    ids.set(`${p.name}@${p.version}`, jsonOut<{ id: string }>(r).id);
+  }
+  return ids;
+}
+
+/** One line per path: `dir`, `file <x|-> <size> <sha256>`, `symlink -> <target>`, `other`. */
+export type Listing = Record<string, string>;
+
+export interface ListOptions {
+  /** leave out names starting with `.pstore` at every level, not only at the top (default: top only) */
+  allPstoreNames?: boolean;
+}
+
+/**
+ * Everything under `root` (lstat, never following symlinks below the root; the root itself is
+ * resolved, so a `generations` prefix lists its current tree), excluding pstore's own state:
+ * top-level names starting with `.pstore`.
+ */
+export async function listTree(root: string, opts: ListOptions = {}): Promise<Listing> {
+  const real = await fsp.realpath(root);
+  const out: Listing = {};
+  const walk = async (rel: string): Promise<void> => {
+    const abs = rel === '' ? real : path.join(real, rel);
+    for (const name of (await fsp.readdir(abs)).sort()) {
+      if (name.startsWith('.pstore') && (rel === '' || opts.allPstoreNames)) continue;
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const p = path.join(abs, name);
+      const st = await fsp.lstat(p);
+      if (st.isDirectory()) {
+        out[r] = 'dir';
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        out[r] = `symlink -> ${await fsp.readlink(p)}`;
+      } else if (st.isFile()) {
+        const hash = createHash('sha256').update(await fsp.readFile(p)).digest('hex');
+        out[r] = `file ${st.mode & 0o111 ? 'x' : '-'} ${st.size} ${hash}`;
+      } else {
+        out[r] = 'other';
+      }
+    }
+  };
+  await walk('');
+  return out;
+}
+
+/** The listing a prefix must have with exactly these packages active: the union of their trees. */
+export async function unionOf(pkgs: readonly StagedPkg[]): Promise<Listing> {
+  const out: Listing = {};
+  for (const p of pkgs) {
+    for (const [rel, what] of Object.entries(await listTree(p.dir))) {
+      if (rel in out && out[rel] !== what) throw new Error(`unionOf: ${rel} differs between packages`);
+      out[rel] = what;
+    }
+  }
+  return sorted(out);
+}
+
+export function sorted(l: Listing): Listing {
+  return Object.fromEntries(Object.entries(l).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Split a listing into what is under a `__pycache__` directory (Python's bytecode) and the rest. */
+export function splitPycache(l: Listing): { plain: Listing; pycache: Listing } {
+  const plain: Listing = {};
+  const pycache: Listing = {};
+  for (const [k, v] of Object.entries(l)) {
+    if (k.split('/').includes('__pycache__')) pycache[k] = v;
+    else plain[k] = v;
+  }
+  return { plain, pycache };
+}
+
+/** Everything in pstore's state directory of an inplace prefix (`DIR/.pstore`), with contents. */
+export async function stateOf(prefix: string): Promise<Listing> {
+  const meta = path.join(prefix, '.pstore');
+  try {
+    await fsp.lstat(meta);
+  } catch {
+    return {};
+  }
+  return listTree(meta);
+}
+
+/** Poll `fn` every `everyMs` until it returns true or `timeoutMs` passes (then throws). */
+export async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 30_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function exists(p: string): Promise<boolean> {
+  return fsp.lstat(p).then(() => true, () => false);
+}
+
+/** The parsed `{"error":{...}}` line of a `--json` failure. */
+export function jsonError(r: CliResult): { code: string; message: string; subject?: string; data?: Record<string, unknown> } {
+  const line = r.stderr.trim().split('\n').pop() ?? '';
+  try {
+    return (JSON.parse(line) as { error: { code: string; message: string; subject?: string; data?: Record<string, unknown> } }).error;
+  } catch {
+    throw new Error(`stderr is not a JSON error:\n${describe(r)}`);
+  }
+}

@@ -1,0 +1,340 @@
+// GC roots of the transaction layer: every entry named by a retained generation of any registered
+// prefix, by the journal of an interrupted transaction, or added within the grace period (default
+// 24 h, `--older-than`) is kept with all its objects; everything else goes. A deleted prefix stops
+// rooting; --dry-run removes nothing; rollback to a retained generation still works after gc.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
+import { storeSnapshot } from '../_helpers/snapshot.js';
+import { assertCleanStore, lsJson, manifestFiles, manifestPathOf, objectFiles, objectKeyOf } from '../_helpers/store.js';
+import { tempDir } from '../_helpers/tmp.js';
+import { addPkgs, exists, listTree, stagePkg, unionOf, type PkgOptions, type StagedPkg } from '../_helpers/txn-trees.js';
+
+interface GcJson {
+  dryRun: boolean;
+  entriesRemoved: Array<{ id: string; name: string; version: string }>;
+  entriesKept: number;
+  objectsRemoved: number;
+  bytesFreed: number;
+  prefixes: number;
+}
+
+interface Fx {
+  dir: string;
+  store: string;
+  cli: ReturnType<typeof storeCli>;
+  ids: Map<string, string>;
+  pkg: Map<string, StagedPkg>;
+  add(name: string, opts?: PkgOptions): Promise<string>;
+  prefix(name: string): string;
+  gc(...args: string[]): Promise<GcJson>;
+  ok(args: string[]): Promise<string>;
+}
+
+async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
+  const dir = await tempDir(t, tag);
+  const store = path.join(dir, 'store');
+  const cli = storeCli(store);
+  const ids = new Map<string, string>();
+  const pkg = new Map<string, StagedPkg>();
+  const f: Fx = {
+    dir, store, cli, ids, pkg,
+    async add(name, opts = {}) {
+      const p = await stagePkg(path.join(dir, 'src'), name, opts);
+      const id = (await addPkgs(t, cli, [p])).get(`${p.name}@${p.version}`)!;
+      ids.set(`${p.name}@${p.version}`, id);
+      pkg.set(`${p.name}@${p.version}`, p);
+      return id;
+    },
+    prefix: (name) => path.join(dir, 'prefixes', name),
+    async gc(...args) {
+      const r = await cli(['gc', '--json', ...args]);
+      t.is(r.code, 0, describe(r));
+      return jsonOut<GcJson>(r);
+    },
+    async ok(args) {
+      const r = await cli(args);
+      t.is(r.code, 0, `${args.join(' ')}: ${describe(r)}`);
+      return r.stdout;
+    },
+  };
+  return f;
+}
+
+/** Object keys of an entry, read from its manifest file (not through pstore). */
+async function keysOf(store: string, id: string): Promise<Set<string>> {
+  const m = (await manifestFiles(store)).get(id);
+  if (!m) throw new Error(`no manifest for ${id}`);
+  return new Set(m.files.filter((x) => x.type === 'file').map((x) => objectKeyOf({ integrity: x.integrity!, exec: x.exec! })));
+}
+
+async function objectKeys(store: string): Promise<Set<string>> {
+  return new Set((await objectFiles(store)).map((o) => o.key));
+}
+
+const removedNames = (g: GcJson) => g.entriesRemoved.map((e) => `${e.name}@${e.version}`).sort();
+
+async function listed(t: ExecutionContext, store: string): Promise<string[]> {
+  return (await lsJson(t, store)).map((e) => `${e.name}@${e.version}`).sort();
+}
+
+async function assertPrefixOk(t: ExecutionContext, f: Fx, prefix: string, active: string[]): Promise<void> {
+  const v = await f.cli(['verify', '--prefix', prefix, '--json']);
+  t.is(v.code, 0, `verify --prefix: ${describe(v)}`);
+  t.deepEqual(await listTree(prefix), await unionOf(active.map((k) => f.pkg.get(k)!)));
+}
+
+test('gc keeps an old version while a retained generation names it; after prune it removes the entry and its unique objects only', async (t) => {
+  const f = await fx(t, 'gc-gen');
+  const v1 = await f.add('tool', { version: '1.0' });
+  const P = f.prefix('p');
+  await f.ok(['activate', 'tool@1.0', '--prefix', P]);
+  const v2 = await f.add('tool', { version: '2.0' });
+  await f.ok(['activate', 'tool@2.0', '--prefix', P]);
+  const k1 = await keysOf(f.store, v1);
+  const k2 = await keysOf(f.store, v2);
+  const shared = [...k1].filter((k) => k2.has(k));
+  const only1 = [...k1].filter((k) => !k2.has(k));
+  t.true(shared.length >= 2 && only1.length >= 3, 'the fixture has shared and unique objects');
+
+  const g1 = await f.gc('--older-than', '0');
+  t.deepEqual(g1.entriesRemoved, [], 'generation 1 still names tool@1.0');
+  t.is(g1.prefixes, 1);
+  t.deepEqual(await listed(t, f.store), ['tool@1.0', 'tool@2.0']);
+  for (const k of k1) t.true((await objectKeys(f.store)).has(k));
+
+  const pr = jsonOut<{ removed: number[] }>(await f.cli(['prune', '--prefix', P, '--keep', '1', '--json']));
+  t.deepEqual(pr.removed, [1]);
+  const g2 = await f.gc('--older-than', '0');
+  t.deepEqual(g2.entriesRemoved.map((e) => e.id), [v1]);
+  t.is(g2.objectsRemoved, only1.length);
+  t.deepEqual(await listed(t, f.store), ['tool@2.0']);
+  t.false(await exists(manifestPathOf(f.store, v1)), 'the manifest of tool@1.0 is gone');
+  const have = await objectKeys(f.store);
+  for (const k of only1) t.false(have.has(k), `unique object of 1.0 removed: ${k.slice(0, 16)}`);
+  for (const k of shared) t.true(have.has(k), `object shared with 2.0 kept: ${k.slice(0, 16)}`);
+  for (const k of k2) t.true(have.has(k));
+  await assertCleanStore(t, f.store);
+  await assertPrefixOk(t, f, P, ['tool@2.0']);
+  const rb = await f.cli(['rollback', '--prefix', P, '--to', '1']);
+  t.is(rb.code, 6, `a pruned generation is gone: ${describe(rb)}`);
+  const act = await f.cli(['activate', 'tool@1.0', '--prefix', P]);
+  t.is(act.code, 6, `and so is the entry: ${describe(act)}`);
+});
+
+test('an entry stays rooted while any registered prefix retains it', async (t) => {
+  const f = await fx(t, 'gc-any');
+  const v1 = await f.add('tool', { version: '1.0' });
+  await f.add('tool', { version: '2.0' });
+  const A = f.prefix('a');
+  const B = f.prefix('b');
+  await f.ok(['activate', 'tool@1.0', '--prefix', A]);
+  await f.ok(['activate', 'tool@2.0', '--prefix', A]);
+  await f.ok(['prune', '--prefix', A, '--keep', '1']);
+  await f.ok(['activate', 'tool@1.0', '--prefix', B, '--layout', 'generations']);
+  t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved, [], 'B still has tool@1.0');
+
+  await f.ok(['activate', 'tool@2.0', '--prefix', B]);
+  t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved, [], 'B generation 1 still names tool@1.0');
+  await f.ok(['prune', '--prefix', B, '--keep', '1']);
+  const g = await f.gc('--older-than', '0');
+  t.deepEqual(g.entriesRemoved.map((e) => e.id), [v1]);
+  t.is(g.prefixes, 2);
+  await assertCleanStore(t, f.store);
+  await assertPrefixOk(t, f, A, ['tool@2.0']);
+  await assertPrefixOk(t, f, B, ['tool@2.0']);
+});
+
+test('entries added within the grace period are kept by default; --older-than 0 removes them when unreferenced', async (t) => {
+  const f = await fx(t, 'gc-grace');
+  await f.add('rooted');
+  await f.ok(['activate', 'rooted', '--prefix', f.prefix('p')]);
+  const loose = await f.add('loose');
+  const kLoose = await keysOf(f.store, loose);
+  const kRooted = await keysOf(f.store, f.ids.get('rooted@1.0')!);
+  const sharedWithRooted = [...kLoose].filter((k) => kRooted.has(k));
+  t.true(sharedWithRooted.length > 0, 'the copyright object is shared');
+
+  t.deepEqual((await f.gc()).entriesRemoved, [], 'default grace: 24 h');
+  t.deepEqual((await f.gc('--older-than', '1h')).entriesRemoved, []);
+  t.deepEqual(await listed(t, f.store), ['loose@1.0', 'rooted@1.0']);
+
+  const g = await f.gc('--older-than', '0');
+  t.deepEqual(removedNames(g), ['loose@1.0']);
+  t.deepEqual(await listed(t, f.store), ['rooted@1.0']);
+  const have = await objectKeys(f.store);
+  for (const k of kLoose) t.is(have.has(k), kRooted.has(k), `object ${k.slice(0, 16)}: kept iff the rooted entry uses it`);
+  await assertCleanStore(t, f.store);
+  const r = await f.cli(['activate', 'loose', '--prefix', f.prefix('p')]);
+  t.is(r.code, 6, describe(r));
+
+  // Re-adding restores it, and it is within the grace period again.
+  await f.add('loose');
+  t.deepEqual((await f.gc()).entriesRemoved, []);
+  await f.ok(['activate', 'loose', '--prefix', f.prefix('p')]);
+  await assertPrefixOk(t, f, f.prefix('p'), ['rooted@1.0', 'loose@1.0']);
+});
+
+for (const [point, fresh] of [['txn:after-journal', false], ['apply:after-files', false], ['txn:after-journal', true]] as const) {
+  test(`entries of an interrupted transaction (crash at ${point}${fresh ? ', first transaction of a new prefix' : ''}) survive gc --older-than 0; recover then succeeds`, async (t) => {
+    const f = await fx(t, 'gc-journal');
+    await f.add('base');
+    const y = await f.add('newcomer');
+    const P = f.prefix('p');
+    if (!fresh) await f.ok(['activate', 'base', '--prefix', P]);
+    const crashed = await f.cli(['activate', 'newcomer', '--prefix', P], { env: { PSTORE_TEST_CRASHPOINT: point } });
+    t.is(crashed.signal, 'SIGKILL', describe(crashed));
+    t.true(await exists(path.join(P, '.pstore', 'journal.json')));
+
+    const g = await f.gc('--older-than', '0');
+    t.false(g.entriesRemoved.some((e) => e.id === y), `the journal roots newcomer: ${JSON.stringify(g.entriesRemoved)}`);
+    t.deepEqual(removedNames(g), fresh ? ['base@1.0'] : []);
+    const have = await objectKeys(f.store);
+    for (const k of await keysOf(f.store, y)) t.true(have.has(k), 'every object of newcomer is still there');
+    t.true(await exists(path.join(P, '.pstore', 'journal.json')), 'gc leaves the journal alone');
+
+    const rec = await f.cli(['recover', '--prefix', P, '--json']);
+    t.is(rec.code, 0, describe(rec));
+    t.like(jsonOut<{ recovered: boolean; action: string; generation: number }>(rec), { recovered: true, action: 'rolled-forward', generation: fresh ? 1 : 2 });
+    await assertPrefixOk(t, f, P, fresh ? ['newcomer@1.0'] : ['base@1.0', 'newcomer@1.0']);
+    await assertCleanStore(t, f.store);
+  });
+}
+
+for (const layout of ['inplace', 'generations'] as const) {
+  test(`${layout}: a deleted prefix stops rooting its entries`, async (t) => {
+    const f = await fx(t, 'gc-deleted');
+    const gone = await f.add('gone');
+    await f.add('stays');
+    const P = f.prefix('doomed');
+    const Q = f.prefix('kept');
+    await f.ok(['activate', 'gone', '--prefix', P, '--layout', layout]);
+    await f.ok(['activate', 'stays', '--prefix', Q, '--layout', layout]);
+    t.like(await f.gc('--older-than', '0'), { entriesRemoved: [], prefixes: 2 });
+
+    // Delete the prefix the way a user would: the directory (and, for generations, its state beside it).
+    await fsp.rm(P, { recursive: true, force: true });
+    if (layout === 'generations') await fsp.rm(path.join(path.dirname(P), `.pstore-${path.basename(P)}`), { recursive: true, force: true });
+    const g = await f.gc('--older-than', '0');
+    t.deepEqual(g.entriesRemoved.map((e) => e.id), [gone]);
+    t.is(g.prefixes, 1);
+    t.deepEqual(await listed(t, f.store), ['stays@1.0']);
+    await assertCleanStore(t, f.store);
+    await assertPrefixOk(t, f, Q, ['stays@1.0']);
+
+    // A new prefix at the same place starts from nothing and roots what it activates.
+    await f.add('gone');
+    await f.ok(['activate', 'gone', '--prefix', P, '--layout', layout]);
+    t.like(await f.gc('--older-than', '0'), { entriesRemoved: [], prefixes: 2 });
+    await assertPrefixOk(t, f, P, ['gone@1.0']);
+  });
+}
+
+test('gc --dry-run removes nothing: no entry, object, manifest, tmp file or prefix registration', async (t) => {
+  const f = await fx(t, 'gc-dry');
+  await f.add('v', { version: '1.0' });
+  await f.add('v', { version: '2.0' });
+  await f.add('loose');
+  const P = f.prefix('p');
+  const D = f.prefix('deleted');
+  await f.ok(['activate', 'v@1.0', '--prefix', P]);
+  await f.ok(['activate', 'v@2.0', '--prefix', P]);
+  await f.ok(['prune', '--prefix', P, '--keep', '1']);
+  await f.add('doomed');
+  await f.ok(['activate', 'doomed', '--prefix', D]);
+  await fsp.rm(D, { recursive: true });
+  await fsp.mkdir(path.join(f.store, 'tmp'), { recursive: true });
+  await fsp.writeFile(path.join(f.store, 'tmp', '.pstore-obj-1-000000000000'), 'partial');
+
+  const snap = await storeSnapshot(f.store);
+  const ls = await lsJson(t, f.store);
+  const dry = await f.gc('--older-than', '0', '--dry-run');
+  t.true(dry.dryRun);
+  t.deepEqual(removedNames(dry), ['doomed@1.0', 'loose@1.0', 'v@1.0']);
+  t.true(dry.objectsRemoved > 0);
+  t.deepEqual(await storeSnapshot(f.store), snap, 'objects, manifests, tmp/ and prefix registrations are unchanged');
+  t.deepEqual(await lsJson(t, f.store), ls, 'the index is unchanged');
+
+  const real = await f.gc('--older-than', '0');
+  t.deepEqual(removedNames(real), removedNames(dry), 'the dry run predicted the real run');
+  t.is(real.objectsRemoved, dry.objectsRemoved);
+  t.is(real.bytesFreed, dry.bytesFreed);
+  await assertCleanStore(t, f.store);
+  await assertPrefixOk(t, f, P, ['v@2.0']);
+});
+
+for (const layout of ['inplace', 'generations'] as const) {
+  test(`${layout}: rollback to a retained generation works after gc --older-than 0`, async (t) => {
+    const f = await fx(t, 'gc-rollback');
+    await f.add('app', { version: '1.0' });
+    await f.add('app', { version: '2.0' });
+    await f.add('lib');
+    const P = f.prefix('p');
+    await f.ok(['activate', 'app@1.0', '--prefix', P, '--layout', layout]);
+    const hash1 = jsonOut<{ digest: string }>(await f.cli(['hash', '--prefix', P, '--json'])).digest;
+    await f.ok(['activate', 'app@2.0', 'lib', '--prefix', P]);
+    await f.ok(['deactivate', 'lib', '--prefix', P]);
+
+    const g = await f.gc('--older-than', '0');
+    t.deepEqual(g.entriesRemoved, [], 'every entry is named by a retained generation');
+    await assertCleanStore(t, f.store);
+
+    const rb = await f.cli(['rollback', '--prefix', P, '--to', '1', '--json']);
+    t.is(rb.code, 0, describe(rb));
+    t.like(jsonOut<{ generation: number }>(rb), { generation: 1 });
+    await assertPrefixOk(t, f, P, ['app@1.0']);
+    t.is(jsonOut<{ digest: string }>(await f.cli(['hash', '--prefix', P, '--json'])).digest, hash1, 'the same tree as before');
+
+    await f.gc('--older-than', '0');
+    const fwd = await f.cli(['rollback', '--prefix', P, '--to', '2', '--json']);
+    t.is(fwd.code, 0, describe(fwd));
+    await assertPrefixOk(t, f, P, ['app@2.0', 'lib@1.0']);
+  });
+}
+
+test('gc fails closed when a registered prefix\'s generation record or journal cannot be read: nothing is removed', async (t) => {
+  const f = await fx(t, 'gc-closed');
+  await f.add('used');
+  await f.add('loose');
+  const P = f.prefix('p');
+  await f.ok(['activate', 'used', '--prefix', P]);
+  for (const damaged of ['generations/1.json', 'journal.json']) {
+    const file = path.join(P, '.pstore', damaged);
+    const saved = await fsp.readFile(file).catch(() => undefined);
+    await fsp.writeFile(file, '{"formatVersion": 1, "generation": 1, "packa');
+    const snap = await storeSnapshot(f.store);
+    const ls = await lsJson(t, f.store);
+    const r = await f.cli(['gc', '--older-than', '0', '--json']);
+    t.not(r.code, 0, `gc must not guess the roots of a prefix it cannot read (${damaged}): ${describe(r)}`);
+    t.deepEqual(await storeSnapshot(f.store), snap, `nothing removed (${damaged})`);
+    t.deepEqual(await lsJson(t, f.store), ls);
+    if (saved) await fsp.writeFile(file, saved);
+    else await fsp.rm(file);
+  }
+  t.deepEqual(removedNames(await f.gc('--older-than', '0')), ['loose@1.0']);
+  await assertPrefixOk(t, f, P, ['used@1.0']);
+});
+
+test('gc fails closed on a prefix registration it cannot read: nothing is removed', async (t) => {
+  const f = await fx(t, 'gc-reg');
+  await f.add('used');
+  await f.add('loose');
+  const P = f.prefix('p');
+  await f.ok(['activate', 'used', '--prefix', P]);
+  // SPEC §25: one registration file per prefix under <store>/prefixes-v1/.
+  const regDir = path.join(f.store, 'prefixes-v1');
+  const regs = (await fsp.readdir(regDir)).filter((n) => n.endsWith('.json'));
+  t.is(regs.length, 1, `one registration: ${regs.join(' ')}`);
+  const reg = path.join(regDir, regs[0]!);
+  const saved = await fsp.readFile(reg);
+  await fsp.writeFile(reg, '{"dir": "/trunc');
+  const snap = await storeSnapshot(f.store);
+  const r = await f.cli(['gc', '--older-than', '0', '--json']);
+  t.not(r.code, 0, `a registration gc cannot read may name roots: gc must stop, not guess: ${describe(r)}`);
+  t.deepEqual(await storeSnapshot(f.store), snap, 'nothing removed, the registration kept');
+  await fsp.writeFile(reg, saved);
+  t.deepEqual(removedNames(await f.gc('--older-than', '0')), ['loose@1.0']);
+  await assertPrefixOk(t, f, P, ['used@1.0']);
+});
