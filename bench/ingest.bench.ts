@@ -7,8 +7,8 @@
 // Method: inputs are cached under .bench-work/; the tree and its tar are read once before timing
 // (the page cache cannot be dropped without root, so every run reads from a warm cache instead);
 // `sync` runs untimed before each timed command, so no command pays for flushing the previous
-// one's output; each command's output is removed after it ran. The median of N runs is reported
-// (3 for trees of at most 10k files, 1 above; --repeats overrides).
+// one's output; outputs are removed after each run's last command. The median of N runs is
+// reported (3 for trees of at most 10k files, 1 above; --repeats overrides).
 
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
@@ -18,7 +18,7 @@ import { builtinInput, largestCorpusInput, sizeLabel, synthInput, type Input, ty
 import { REPO_ROOT, WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
 import { copyTree, removeTree, settle, sha512All, syncFs, tarExtract, warmRead } from './_lib/peers.js';
 import { summarizeProfile, type ProfileSummary } from './_lib/profile.js';
-import { pstoreAdd, type AddRun } from './_lib/pstore.js';
+import { pstoreAdd, type AddRun, type MemTrace } from './_lib/pstore.js';
 import { formatTable, type Column } from './_lib/table.js';
 import { formatCount, formatKiB, formatMB, formatMs, formatRatio, median } from './_lib/timing.js';
 
@@ -29,7 +29,7 @@ export interface IngestBenchOptions {
   corpus: string;
   /** use the built-in generator even where the corpus exists */
   builtin: boolean;
-  /** also profile one cold add of the largest input with --cpu-prof */
+  /** also profile cold adds of the largest input (CPU with --cpu-prof, memory by sampling) */
   profile: boolean;
   /** exit non-zero when a target is missed */
   check: boolean;
@@ -73,6 +73,16 @@ interface OpResult {
   vsTarExtract?: number;
 }
 
+/** Memory of one cold add, sampled every 50 ms: peaks, and the curve at each tenth of the run. */
+interface MemorySummary {
+  label: string;
+  wallMs: number;
+  peak: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  /** when RSS peaked, as a fraction of the run */
+  rssPeakAt: number;
+  curve: Array<{ at: number; rss: number; heapUsed: number; arrayBuffers: number }>;
+}
+
 interface InputResult {
   label: string;
   origin: string;
@@ -86,13 +96,18 @@ interface InputResult {
   entryId: string;
   objectsWritten: number;
   checks: Array<{ what: string; ok: boolean }>;
+  /** 1-minute load average at the start of each run (other work on the machine skews timings) */
+  loadavg: number[];
   profile?: Record<string, ProfileSummary>;
+  memory?: MemorySummary[];
 }
+
+type Log = (s?: string) => void;
 
 export async function runIngestBench(opts: IngestBenchOptions): Promise<{ ok: boolean }> {
   requireBuiltCli();
   const started = new Date();
-  const log = (s = '') => process.stdout.write(`${s}\n`);
+  const log: Log = (s = '') => process.stdout.write(`${s}\n`);
   const load = os.loadavg()[0]!;
   log(`== ingest benchmark  ${started.toISOString()}`);
   log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, load ${load.toFixed(2)}`);
@@ -116,9 +131,11 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<{ ok: bo
     printInput(r, log);
   }
 
-  const largest = [...inputs].filter((i): i is TreeInput => i.kind === 'tree').sort((a, b) => b.files - a.files)[0];
+  const largest = inputs.filter((i): i is TreeInput => i.kind === 'tree').sort((a, b) => b.files - a.files)[0];
   if (opts.profile && largest) {
     const r = results.find((x) => x.label === largest.label)!;
+    r.memory = await traceMemory(largest);
+    printMemory(largest, r.memory, log);
     r.profile = await profileInput(largest);
     printProfile(largest, r.profile, log);
   }
@@ -132,7 +149,7 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<{ ok: bo
     finishedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model.trim(), memBytes: os.totalmem(), node: process.version, loadavg1: load },
     pstore: await gitDescribe(),
-    units: { ms: 'wall milliseconds, spawn to exit', mbPerSec: '10^6 bytes of file payload per second', maxRssKiB: 'KiB' },
+    units: { ms: 'wall milliseconds, spawn to exit', mbPerSec: '10^6 bytes of file payload per second', maxRssKiB: 'KiB', memory: 'bytes' },
     targets: TARGETS,
     verdicts,
     inputs: results,
@@ -170,7 +187,7 @@ async function measureInput(input: TreeInput, repeats: number): Promise<InputRes
   progress(`warming the page cache (${formatCount(input.files)} files, ${formatMB(input.bytes)} MB)`);
   await warmRead(input.dir, input.tar);
 
-  const runs: Record<Op, number[]> = Object.fromEntries(OPS.map((o) => [o, []])) as unknown as Record<Op, number[]>;
+  const runs = Object.fromEntries(OPS.map((o) => [o, [] as number[]])) as Record<Op, number[]>;
   const rss: Partial<Record<Op, number>> = {};
   const adds: Record<'addCold' | 'addWarm' | 'addTar', AddRun[]> = { addCold: [], addWarm: [], addTar: [] };
   const add = async (op: 'addCold' | 'addWarm' | 'addTar', source: string, store: string) => {
@@ -187,29 +204,33 @@ async function measureInput(input: TreeInput, repeats: number): Promise<InputRes
     return r.ms;
   };
 
+  const loads: number[] = [];
   for (let i = 1; i <= repeats; i++) {
     const t0 = Date.now();
-    const storeDir = path.join(scratch, 'store-dir');
-    const storeTar = path.join(scratch, 'store-tar');
-    const xdir = path.join(scratch, 'tar-x');
-    const cpdir = path.join(scratch, 'cp-a');
+    loads.push(os.loadavg()[0]!);
+    // Outputs are removed only after the run's last timed command: freeing blocks (ext4 may
+    // discard them) would otherwise land in the next command's time.
+    const runDir = path.join(scratch, `run-${i}`);
+    const storeDir = path.join(runDir, 'store-dir');
+    const storeTar = path.join(runDir, 'store-tar');
+    const xdir = path.join(runDir, 'tar-x');
+    const cpdir = path.join(runDir, 'cp-a');
     await add('addCold', input.dir, storeDir);
     await add('addWarm', input.dir, storeDir);
-    await removeTree(storeDir);
     await add('addTar', input.tar, storeTar);
-    await removeTree(storeTar);
     await timed('tarExtract', () => tarExtract(input.tar, xdir));
-    await removeTree(xdir);
     const sha = await timed('sha512sum', () => sha512All(input.dir));
     const cp = await timed('cpA', () => copyTree(input.dir, cpdir));
-    // No settle() here: the flush timed is exactly the data cp -a left dirty.
+    // No settle() in between: the flush timed is exactly the data cp -a left dirty.
     const flush = (await syncFs(cpdir)).ms;
     runs.sync.push(flush);
-    await removeTree(cpdir);
     runs.hashCopy.push(sha + cp);
     runs.hashCopySync.push(sha + cp + flush);
     progress(`run ${i}/${repeats}: add cold ${formatMs(runs.addCold.at(-1)!)}, warm ${formatMs(runs.addWarm.at(-1)!)}, tar ${formatMs(runs.addTar.at(-1)!)}; `
-      + `tar -x ${formatMs(runs.tarExtract.at(-1)!)}, sha512sum ${formatMs(sha)}, cp -a ${formatMs(cp)} (+sync ${formatMs(flush)}) [${((Date.now() - t0) / 1000).toFixed(0)} s]`);
+      + `tar -x ${formatMs(runs.tarExtract.at(-1)!)}, sha512sum ${formatMs(sha)}, cp -a ${formatMs(cp)} (+sync ${formatMs(flush)}) `
+      + `[${((Date.now() - t0) / 1000).toFixed(0)} s, load ${loads.at(-1)!.toFixed(1)}]`);
+    await removeTree(runDir);
+    await settle();
   }
   await removeTree(scratch);
 
@@ -235,6 +256,7 @@ async function measureInput(input: TreeInput, repeats: number): Promise<InputRes
   return {
     label: input.label, origin: input.origin, files: input.files, bytes: input.bytes, dirs: input.dirs, symlinks: input.symlinks,
     tarBytes: input.tarBytes, repeats, ops, entryId: cold.id, objectsWritten: cold.objectsWritten, checks,
+    loadavg: loads.map((l) => Number(l.toFixed(2))),
   };
 }
 
@@ -249,12 +271,13 @@ const COLUMNS: Column[] = [
   { header: 'vs tar -x', align: 'right' },
 ];
 
-function printInput(r: InputResult, log: (s?: string) => void): void {
+function printInput(r: InputResult, log: Log): void {
   log(`${r.label} (${r.origin}): ${formatCount(r.files)} files, ${formatMB(r.bytes)} MB, ${formatCount(r.dirs)} dirs, ${formatCount(r.symlinks)} symlinks; `
-    + `tar ${formatMB(r.tarBytes)} MB; ${r.repeats === 1 ? '1 run' : `median of ${r.repeats} runs`}`);
+    + `tar ${formatMB(r.tarBytes)} MB; ${r.repeats === 1 ? '1 run' : `median of ${r.repeats} runs`}; load ${r.loadavg.map((l) => l.toFixed(1)).join('/')}`);
   const rows = OPS.map((op) => {
     const o = r.ops[op];
-    return [OP_LABEL[op], formatMs(o.medianMs), formatCount(o.filesPerSec), o.mbPerSec.toFixed(0), formatKiB(o.maxRssKiB),
+    const rates = op === 'sync' ? ['', ''] : [formatCount(o.filesPerSec), o.mbPerSec.toFixed(0)]; // a flush, not a pass over the tree
+    return [OP_LABEL[op], formatMs(o.medianMs), ...rates, formatKiB(o.maxRssKiB),
       formatRatio(o.vsHashCopy), formatRatio(o.vsHashCopySync), formatRatio(o.vsTarExtract)];
   });
   log(formatTable(COLUMNS, rows));
@@ -263,15 +286,16 @@ function printInput(r: InputResult, log: (s?: string) => void): void {
   log('');
 }
 
-function printTargets(results: InputResult[], log: (s?: string) => void): Array<{ target: string; input: string; value: number; ok: boolean | undefined }> {
-  const verdicts: Array<{ target: string; input: string; value: number; ok: boolean | undefined }> = [];
+interface Verdict { target: string; input: string; value: number; ok: boolean | undefined }
+
+function printTargets(results: InputResult[], log: Log): Verdict[] {
+  const verdicts: Verdict[] = [];
   const rows: string[][] = [];
   for (const r of results) {
     const ratio = r.ops.addCold.vsHashCopy!;
     const ratioOk = ratio >= TARGETS.minRatioToHashCopy;
     const rssMiB = Math.max(...PSTORE_OPS.map((op) => r.ops[op].maxRssKiB ?? 0)) / 1024;
-    const rssApplies = r.files >= TARGETS.rssTargetFiles;
-    const rssOk = rssApplies ? rssMiB < TARGETS.maxRssMiBAt100k : undefined;
+    const rssOk = r.files >= TARGETS.rssTargetFiles ? rssMiB < TARGETS.maxRssMiBAt100k : undefined;
     verdicts.push({ target: `add cold ≥ ${TARGETS.minRatioToHashCopy}× hash+copy`, input: r.label, value: ratio, ok: ratioOk });
     verdicts.push({ target: `peak RSS < ${TARGETS.maxRssMiBAt100k} MiB at ${formatCount(TARGETS.rssTargetFiles)} files`, input: r.label, value: rssMiB, ok: rssOk });
     rows.push([
@@ -295,31 +319,86 @@ function printTargets(results: InputResult[], log: (s?: string) => void): Array<
   return verdicts;
 }
 
-/** One extra, untimed cold add of the directory and of the tar under --cpu-prof. */
-async function profileInput(input: TreeInput): Promise<Record<string, ProfileSummary>> {
-  const dir = path.join(WORK_DIR, 'profiles', input.label);
-  await removeTree(dir);
-  const out: Record<string, ProfileSummary> = {};
+/** Cold adds of the directory and of the tar with process.memoryUsage() sampled every 50 ms. */
+async function traceMemory(input: TreeInput): Promise<MemorySummary[]> {
+  const store = path.join(WORK_DIR, 'profiles', input.label, 'store');
+  const out: MemorySummary[] = [];
   for (const [label, source] of [['add DIR cold', input.dir], ['add TAR cold', input.tar]] as const) {
-    const profDir = path.join(dir, label.replace(/\W+/g, '-'));
-    const store = path.join(dir, 'store');
-    await settle();
-    process.stderr.write(`bench: ${input.label}: profiling ${label}\n`);
-    await pstoreAdd(source, store, { name: input.name, version: input.version, cpuProfileDir: profDir });
     await removeTree(store);
-    const file = (await fsp.readdir(profDir)).find((f) => f.endsWith('.cpuprofile'));
-    if (file) out[label] = await summarizeProfile(path.join(profDir, file));
+    await settle();
+    process.stderr.write(`bench: ${input.label}: tracing the memory of ${label}\n`);
+    const a = await pstoreAdd(source, store, { name: input.name, version: input.version, memTrace: true });
+    out.push(summarizeMemory(label, a.ms, a.memTrace!));
   }
+  await removeTree(store);
   return out;
 }
 
-function printProfile(input: TreeInput, profiles: Record<string, ProfileSummary>, log: (s?: string) => void): void {
+function summarizeMemory(label: string, wallMs: number, trace: MemTrace): MemorySummary {
+  const s = trace.samples;
+  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  let peakAt = 0;
+  for (const [ms, rss, heapTotal, heapUsed, external, arrayBuffers] of s) {
+    if (rss > peak.rss) { peak.rss = rss; peakAt = ms; }
+    peak.heapTotal = Math.max(peak.heapTotal, heapTotal);
+    peak.heapUsed = Math.max(peak.heapUsed, heapUsed);
+    peak.external = Math.max(peak.external, external);
+    peak.arrayBuffers = Math.max(peak.arrayBuffers, arrayBuffers);
+  }
+  const end = s.at(-1)?.[0] ?? 1;
+  const curve: MemorySummary['curve'] = [];
+  for (let k = 1; k <= 10; k++) {
+    const t = (end * k) / 10;
+    const sm = s.find((x) => x[0] >= t) ?? s.at(-1)!;
+    curve.push({ at: k / 10, rss: sm[1], heapUsed: sm[3], arrayBuffers: sm[5] });
+  }
+  return { label, wallMs, peak, rssPeakAt: peakAt / end, curve };
+}
+
+function printMemory(input: TreeInput, mems: MemorySummary[], log: Log): void {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)}`;
+  for (const m of mems) {
+    log(`memory: ${m.label} of ${input.label} (process.memoryUsage() every 50 ms; MiB)`);
+    log(`  peaks: rss ${mib(m.peak.rss)} (at ${(m.rssPeakAt * 100).toFixed(0)}% of the run), V8 heap used ${mib(m.peak.heapUsed)} / total ${mib(m.peak.heapTotal)}, `
+      + `Buffers (arrayBuffers) ${mib(m.peak.arrayBuffers)}, external ${mib(m.peak.external)}`);
+    log(formatTable(
+      [{ header: '  at' }, ...m.curve.map((c) => ({ header: `${(c.at * 100).toFixed(0)}%`, align: 'right' as const }))],
+      [
+        ['  rss', ...m.curve.map((c) => mib(c.rss))],
+        ['  heap used', ...m.curve.map((c) => mib(c.heapUsed))],
+        ['  Buffers', ...m.curve.map((c) => mib(c.arrayBuffers))],
+      ],
+    ));
+    log('');
+  }
+}
+
+/** Cold adds of the directory and of the tar under --cpu-prof (untimed: profiling slows them). */
+async function profileInput(input: TreeInput): Promise<Record<string, ProfileSummary>> {
+  const dir = path.join(WORK_DIR, 'profiles', input.label);
+  const store = path.join(dir, 'store');
+  const out: Record<string, ProfileSummary> = {};
+  for (const [label, source] of [['add DIR cold', input.dir], ['add TAR cold', input.tar]] as const) {
+    const profDir = path.join(dir, label.replace(/\W+/g, '-'));
+    await removeTree(profDir);
+    await removeTree(store);
+    await settle();
+    process.stderr.write(`bench: ${input.label}: profiling ${label}\n`);
+    await pstoreAdd(source, store, { name: input.name, version: input.version, cpuProfileDir: profDir });
+    const file = (await fsp.readdir(profDir)).find((f) => f.endsWith('.cpuprofile'));
+    if (file) out[label] = await summarizeProfile(path.join(profDir, file));
+  }
+  await removeTree(store);
+  return out;
+}
+
+function printProfile(input: TreeInput, profiles: Record<string, ProfileSummary>, log: Log): void {
   for (const [label, p] of Object.entries(profiles)) {
     const busy = p.wallMs - p.idleMs;
-    log(`profile: ${label} of ${input.label} (node --cpu-prof, profiles in ${shortPath(path.join(WORK_DIR, 'profiles'))})`);
+    log(`profile: ${label} of ${input.label} (node --cpu-prof; .cpuprofile files in ${shortPath(path.join(WORK_DIR, 'profiles', input.label))})`);
     log(`  main thread: ${formatMs(p.wallMs)} profiled, ${formatMs(busy)} busy (${((busy / p.wallMs) * 100).toFixed(0)}%), `
-      + `${formatMs(p.idleMs)} waiting for the thread pool / child processes, ${formatMs(p.gcMs)} in GC`);
-    log(`  busy by source: ${p.bySource.slice(0, 6).map((s) => `${s.source} ${formatMs(s.selfMs)}`).join(', ')}`);
+      + `${formatMs(p.idleMs)} idle (waiting for the thread pool, the disk, child processes), ${formatMs(p.gcMs)} in GC`);
+    log(`  busy by source: ${p.bySource.slice(0, 7).map((s) => `${s.source} ${formatMs(s.selfMs)}`).join(', ')}`);
     log(formatTable(
       [{ header: '  function' }, { header: 'self', align: 'right' }, { header: 'incl.', align: 'right' }, { header: 'where' }],
       p.top.map((t) => [`  ${t.fn}`, formatMs(t.selfMs), formatMs(t.totalMs), t.where]),

@@ -16,7 +16,8 @@ const HELP = `usage: node --import=tsx bench/run.ts [options]
   --corpus DIR       the shared corpus (default ../shared/corpus; rows that need it are
                      skipped with a message when it is absent)
   --builtin          use the built-in tree generator instead of the corpus (at most 10k files)
-  --profile          also profile one cold add of the largest input (node --cpu-prof)
+  --profile          also trace the memory and CPU profile (node --cpu-prof) cold adds
+                     of the largest input
   --check            exit 1 when a target is missed or a sanity check fails
   -h, --help         show this help
 

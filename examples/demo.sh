@@ -77,10 +77,10 @@ if [ "$(json_field id <<<"$again")" != "$first" ] || [ "$(json_field objectsWrit
 fi
 echo "same id as before, 0 objects written; the store still has $(pstore ls --json | json_field length) entries"
 
-step "verify: rehash every object against the manifests that refer to it"
+step "verify: rehash every object against the manifests that refer to it (files with equal bytes share one object)"
 run pstore verify
 
-step "gc --dry-run: what garbage collection would remove (nothing: every object belongs to an entry)"
+step "gc --dry-run: preview what garbage collection would remove (it removes nothing here)"
 run pstore gc --dry-run
 
 # Steps to come (activate into $PREFIX, upgrade, python3 import, rollback) go here.

@@ -25,6 +25,13 @@ export interface AddRun {
   /** peak resident set size of the pstore process, KiB */
   maxRssKiB: number;
   result: AddJson;
+  /** with memTrace: process.memoryUsage() every 50 ms */
+  memTrace?: MemTrace;
+}
+
+export interface MemTrace {
+  fields: ['ms', 'rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'];
+  samples: Array<[number, number, number, number, number, number]>;
 }
 
 export interface AddRunOptions {
@@ -32,22 +39,28 @@ export interface AddRunOptions {
   version: string;
   /** write a V8 CPU profile (.cpuprofile) of the run into this directory */
   cpuProfileDir?: string;
+  /** sample the child's memory every 50 ms */
+  memTrace?: boolean;
 }
 
 let seq = 0;
 
 export async function pstoreAdd(source: string, store: string, opts: AddRunOptions): Promise<AddRun> {
   const rssFile = path.join(WORK_DIR, `maxrss-${process.pid}-${++seq}.txt`);
+  const traceFile = path.join(WORK_DIR, `memtrace-${process.pid}-${seq}.json`);
   await fsp.mkdir(WORK_DIR, { recursive: true });
   const nodeArgs = ['--import', pathToFileURL(MAX_RSS_PRELOAD).href];
   if (opts.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir);
   try {
     const r = await run(process.execPath, [
       ...nodeArgs, CLI_PATH, 'add', source, '--name', opts.name, '--version', opts.version, '--json', '--store', store,
-    ], { captureStdout: true, env: { ...process.env, BENCH_MAXRSS_FILE: rssFile } });
+    ], { captureStdout: true, env: { ...process.env, BENCH_MAXRSS_FILE: rssFile, ...(opts.memTrace ? { BENCH_MEMTRACE_FILE: traceFile } : {}) } });
     const maxRssKiB = Number((await fsp.readFile(rssFile, 'utf8')).trim());
-    return { ms: r.ms, maxRssKiB, result: JSON.parse(r.stdout) as AddJson };
+    const added: AddRun = { ms: r.ms, maxRssKiB, result: JSON.parse(r.stdout) as AddJson };
+    if (opts.memTrace) added.memTrace = JSON.parse(await fsp.readFile(traceFile, 'utf8')) as MemTrace;
+    return added;
   } finally {
     await fsp.rm(rssFile, { force: true });
+    await fsp.rm(traceFile, { force: true });
   }
 }
