@@ -20,6 +20,37 @@ function memberSize(header: Buffer): number {
   return text === '' ? 0 : parseInt(text, 8);
 }
 
+const PAX_KEYS = new Set(['path', 'mtime', 'size']);
+
+/**
+ * A pax record set as export writes it: `LEN key=value\n` records whose LEN is their exact byte
+ * length, only the keys export uses, mtime 0. Returns the size record, which must match the next
+ * header, or throws.
+ */
+function checkPax(data: Buffer, bad: () => Error): number | undefined {
+  let i = 0;
+  let size: number | undefined;
+  while (i < data.length) {
+    const space = data.indexOf(0x20, i);
+    if (space === -1) throw bad();
+    const lenText = data.subarray(i, space).toString('latin1');
+    const len = Number(lenText);
+    if (!/^[1-9][0-9]*$/.test(lenText) || i + len > data.length || data[i + len - 1] !== 0x0a) throw bad();
+    const record = data.subarray(space + 1, i + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    const key = record.slice(0, eq);
+    const value = record.slice(eq + 1);
+    if (eq < 1 || !PAX_KEYS.has(key)) throw bad();
+    if (key === 'mtime' && value !== '0') throw bad();
+    if (key === 'size') {
+      if (!/^(0|[1-9][0-9]*)$/.test(value)) throw bad();
+      size = Number(value);
+    }
+    i += len;
+  }
+  return size;
+}
+
 /** The checksum field holds the header's sum as 6 octal digits then NUL+space or space+NUL. */
 function checksumFieldExact(header: Buffer): boolean {
   let sum = 8 * 0x20;
@@ -36,6 +67,9 @@ export class ZeroPaddingCheck extends Transform {
   private dataLeft = 0;
   private padLeft = 0;
   private zeroBlocks = 0;
+  /** the data of the pax header being read, and the size it announces for the next member */
+  private pax: Buffer[] | undefined;
+  private paxSize: number | undefined;
 
   constructor(private readonly onBadByte: (offset: number) => Error) {
     super();
@@ -63,8 +97,14 @@ export class ZeroPaddingCheck extends Transform {
     while (i < buf.length) {
       if (this.dataLeft > 0) {
         const n = Math.min(this.dataLeft, buf.length - i);
+        this.pax?.push(buf.subarray(i, i + n));
         this.dataLeft -= n;
         i += n;
+        if (this.dataLeft === 0 && this.pax) {
+          const at = this.offset + i;
+          this.paxSize = checkPax(Buffer.concat(this.pax), () => this.onBadByte(at));
+          this.pax = undefined;
+        }
         continue;
       }
       if (this.padLeft > 0 || this.zeroBlocks >= 2) {
@@ -82,6 +122,10 @@ export class ZeroPaddingCheck extends Transform {
         if (this.zeroBlocks > 0) throw this.onBadByte(this.offset + i);
         if (!checksumFieldExact(header)) throw this.onBadByte(this.offset + i + 148);
         const size = memberSize(header);
+        const isPax = header[156] === 0x78; // 'x': extended header for the next member
+        if (!isPax && this.paxSize !== undefined && this.paxSize !== size) throw this.onBadByte(this.offset + i + 124);
+        if (!isPax) this.paxSize = undefined;
+        this.pax = isPax ? [] : undefined;
         this.dataLeft = size;
         this.padLeft = (BLOCK - (size % BLOCK)) % BLOCK;
       }
