@@ -33,9 +33,13 @@ export async function syncFilesystem(dir: string): Promise<void> {
   }
 }
 
+// Unique per process (pid + random) and then a counter: one random draw per process, not per file.
+const processTag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+let counter = 0;
+
 /** A fresh name for a temporary file in `dir` that no reader mistakes for a real one. */
 export function tmpName(dir: string, tag = 'tmp'): string {
-  return path.join(dir, `.pstore-${tag}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  return path.join(dir, `.pstore-${tag}-${processTag}-${(counter++).toString(36)}`);
 }
 
 /** Write bytes to `dest` atomically and durably: tmp in the same dir, fsync, rename, fsync dir. */

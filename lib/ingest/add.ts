@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { PstoreError, errnoCode } from '../errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { registerEntry } from '../db/entries.js';
-import { lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { indexExists, lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../types.js';
 import { crashpoint } from '../testing/crashpoint.js';
@@ -37,9 +37,12 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
   validateVersion(opts.version);
   const markers = (opts.markers ?? []).map(validateMarker);
   await using _lock = await lockStore(ctx, 'shared');
+  // A store's first add creates its index now, before this entry's manifest exists: otherwise the
+  // rebuild would read that manifest back and register it twice (and hold it twice in memory).
+  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined);
   const ingested = await ingestSource(ctx, source, opts.onProgress);
   const manifest = buildManifest(opts.name, opts.version, markers, ingested.files);
-  const ident = identifyManifest(manifest);
+  const ident = identifyManifest(manifest, true);
   crashpoint('add:after-objects');
   // Always flush, even when this add wrote nothing: objects it found present may have been written
   // by a concurrent or crashed add and not be durable yet.

@@ -59,7 +59,7 @@ export async function ingestDir(layout: StoreLayout, root: string, opts: IngestO
         if (obj.written) stats.written++;
         return;
       }
-      const hashed = hashBuffer(await fh.readFile(), exec);
+      const hashed = hashBuffer(await readWhole(fh, st.size), exec);
       await fh.close();
       handedOff = true;
       collector.add({ path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity }, hashed.key);
@@ -71,6 +71,18 @@ export async function ingestDir(layout: StoreLayout, root: string, opts: IngestO
 
   await settleAll(() => visit(''), queue);
   return { files: collector.files(), objectsWritten: stats.written };
+}
+
+/** Read a file whose size fstat just gave, with no second fstat (as readFile would do). */
+async function readWhole(fh: fsp.FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const { bytesRead } = await fh.read(buf, off, size - off, off);
+    if (bytesRead === 0) break; // the file shrank meanwhile: store what was there
+    off += bytesRead;
+  }
+  return off === size ? buf : buf.subarray(0, off);
 }
 
 async function openNoFollow(abs: string): Promise<fsp.FileHandle> {

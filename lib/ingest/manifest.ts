@@ -25,15 +25,23 @@ function canonicalFile(f: ManifestFile): ManifestFile {
   }
 }
 
+/** Sort by UTF-8 bytes, converting each key once (not once per comparison: 100k paths). */
+function sortByBytes<T>(items: readonly T[], keyOf: (t: T) => string): T[] {
+  const keyed = items.map((item) => ({ item, bytes: Buffer.from(keyOf(item), 'utf8') }));
+  keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  return keyed.map((k) => k.item);
+}
+
 export function buildManifest(name: string, version: string, markers: readonly string[], files: readonly ManifestFile[]): Manifest {
-  const sortedMarkers = [...new Set(markers)].sort(comparePaths);
-  const sortedFiles = files.map(canonicalFile).sort((a, b) => comparePaths(a.path, b.path));
+  const sortedMarkers = sortByBytes([...new Set(markers)], (m) => m);
+  const sortedFiles = sortByBytes(files.map(canonicalFile), (f) => f.path);
   return { formatVersion: 1, name, version, markers: sortedMarkers, files: sortedFiles };
 }
 
-export function serializeManifest(m: Manifest): string {
+/** The canonical bytes. `canonical` says `m` came from buildManifest already (no second copy). */
+export function serializeManifest(m: Manifest, canonical = false): string {
   // buildManifest fixed the key order; JSON.stringify keeps insertion order.
-  return JSON.stringify(buildManifest(m.name, m.version, m.markers, m.files));
+  return JSON.stringify(canonical ? m : buildManifest(m.name, m.version, m.markers, m.files));
 }
 
 export interface ManifestIdentity {
@@ -42,10 +50,12 @@ export interface ManifestIdentity {
   bytes: string;
 }
 
-export function identifyManifest(m: Manifest): ManifestIdentity {
-  const bytes = serializeManifest(m);
-  const id = createHash('sha512').update(bytes).digest('hex').slice(0, ENTRY_ID_LENGTH);
-  return { id, integrity: ssri.fromData(bytes, { algorithms: ['sha512'] }).toString(), bytes };
+export function identifyManifest(m: Manifest, canonical = false): ManifestIdentity {
+  const bytes = serializeManifest(m, canonical);
+  // One hash gives both: the id is its hex prefix, the integrity its ssri (base64) form.
+  const digest = createHash('sha512').update(bytes).digest();
+  const integrity = ssri.parse(`sha512-${digest.toString('base64')}`).toString();
+  return { id: digest.toString('hex').slice(0, ENTRY_ID_LENGTH), integrity, bytes };
 }
 
 export function summarizeManifest(m: Manifest): { files: number; dirs: number; symlinks: number; bytes: number } {

@@ -47,6 +47,10 @@ export function lockStore(ctx: StoreContext, mode: LockMode, opts: { waitMs?: nu
   });
 }
 
+export async function indexExists(ctx: StoreContext): Promise<boolean> {
+  return fsp.access(path.join(ctx.layout.index, 'CURRENT')).then(() => true, () => false);
+}
+
 /** Read-only commands must not create a store where there is none (a mistyped --store). */
 export async function storeExists(ctx: StoreContext): Promise<boolean> {
   return fsp.access(ctx.root).then(() => true, () => false);
