@@ -254,6 +254,10 @@ async function readable(ctx: StoreContext, dir: string): Promise<{ paths: Prefix
     }
     try {
       await recoverPending(storeCtx, found.paths);
+    } catch {
+      // Recovery is refused (a conflict both ways): the next writer reports why. A reader still
+      // shows the committed state, marked as having an unfinished transaction.
+      return { ...found, busy: true };
     } finally {
       await storeLock.release();
     }

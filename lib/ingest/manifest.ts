@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import ssri from 'ssri';
 import { PstoreError } from '../errors.js';
+import { normalizeMemberPath } from '../fs/safe-path.js';
+import { TreeCollector } from './collect.js';
 import type { Manifest, ManifestFile } from '../types.js';
 
 export const ENTRY_ID_LENGTH = 40;
@@ -88,5 +90,28 @@ export function parseManifest(text: string, expectedId: string): Manifest {
   const { id, bytes } = identifyManifest(m);
   if (bytes !== text) throw bad(expectedId, 'is not in canonical form');
   if (id !== expectedId) throw bad(expectedId, `hashes to ${id}, not to its id`);
+  checkManifestTree(m, expectedId);
   return m;
+}
+
+/**
+ * A manifest that did not come from this process's ingest (a file on disk, a bundle) obeys the
+ * same rules as one that did: canonical relative paths (no `..`, no absolute, no reserved
+ * `.pstore` names), the tree rules, and every parent directory listed. Otherwise a crafted bundle
+ * could name `../outside` and activation would write there.
+ */
+function checkManifestTree(m: Manifest, id: string): void {
+  const tree = new TreeCollector(`manifest ${id}`);
+  for (const f of m.files) {
+    if (normalizeMemberPath(f.path) !== f.path) throw bad(id, `path ${JSON.stringify(f.path)} is not in canonical form`);
+    if (f.type === 'file' && !(Number.isSafeInteger(f.size) && f.size >= 0 && /^sha512-[A-Za-z0-9+/]{86}==$/.test(f.integrity))) {
+      throw bad(id, `file ${JSON.stringify(f.path)} has no valid size and sha512 integrity`);
+    }
+    try {
+      tree.add(f);
+    } catch (err) {
+      throw bad(id, (err as Error).message);
+    }
+  }
+  if (tree.size !== m.files.length) throw bad(id, 'does not list every parent directory of its paths');
 }

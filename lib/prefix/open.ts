@@ -66,7 +66,6 @@ export async function openPrefixForWrite(
   }
 }
 
-/** Make the directories a new prefix needs; returns the top-most directory it made, if any. */
 /** State files are written (tmp + rename) only under the writer lock: a temp seen now is a crash's. */
 async function sweepStateTemps(paths: PrefixPaths): Promise<void> {
   const names = await fsp.readdir(paths.meta).catch(() => [] as string[]);
@@ -78,6 +77,7 @@ async function sameDir(a: string, b: string): Promise<boolean> {
   return (await real(a)) === (await real(b));
 }
 
+/** Make the directories a new prefix needs; returns the top-most directory it made, if any. */
 async function prepareNewPrefix(paths: PrefixPaths): Promise<string | undefined> {
   let made: string | undefined;
   if (paths.layout === 'inplace') {

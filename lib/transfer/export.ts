@@ -28,7 +28,7 @@ export async function exportBundle(ctx: StoreContext, entries: readonly EntryRec
   await fsp.mkdir(path.join(stage, 'objects'));
   try {
     const keys = new Set<string>();
-    const sorted = [...entries].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const sorted = [...new Map(entries.map((e) => [e.id, e])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     const descriptor: BundleDescriptor = { bundleVersion: BUNDLE_VERSION, entries: [] };
     for (const e of sorted) {
       const manifest = await readManifestFile(ctx.layout, e.id);

@@ -18,7 +18,7 @@ import { identifyManifest, parseManifest, summarizeManifest } from '../ingest/ma
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll } from '../ingest/source.js';
 import { WriteQueue } from '../ingest/write-queue.js';
-import { lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { indexExists, lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { objectKey, objectPath, parseObjectKey } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
 import { contentMtime, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
@@ -41,6 +41,7 @@ function damaged(file: string, why: string, subject = file): PstoreError {
 
 export async function importBundle(ctx: StoreContext, source: Readable, label: string): Promise<ImportResult> {
   await using _lock = await lockStore(ctx, 'shared');
+  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined); // see add.ts
   const stage = path.join(ctx.layout.tmp, `import-${randomBytes(6).toString('hex')}`);
   await fsp.mkdir(stage, { recursive: true });
   try {
@@ -166,21 +167,21 @@ async function checkComplete(ctx: StoreContext, label: string, d: BundleDescript
   for (const id of manifests.keys()) if (!listed.has(id)) throw damaged(label, `manifest entries/${id}.json is not listed in ${BUNDLE_DESCRIPTOR}`, `entries/${id}.json`);
   const missing: string[] = [];
   const named = new Set<string>();
-  let present = 0;
+  const present = new Set<string>();
   for (const { manifest } of manifests.values()) {
     for (const f of manifest.files) {
       if (f.type !== 'file') continue;
       const key = objectKey(hexOf(f.integrity), f.exec);
       named.add(key);
       if (staged.has(key)) continue;
-      if (await hasObject(ctx.layout, key)) present++;
+      if (await hasObject(ctx.layout, key)) present.add(key);
       else missing.push(`${manifest.name}: ${f.path}`);
     }
   }
   // export writes exactly the objects the manifests name: anything else was added afterwards.
   for (const key of staged) if (!named.has(key)) throw damaged(label, `object objects/${key} belongs to no entry of the bundle`, `objects/${key}`);
   if (missing.length) throw damaged(label, `${missing.length} object(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`, missing[0]);
-  return present;
+  return present.size;
 }
 
 export async function openBundle(file: string): Promise<Readable> {

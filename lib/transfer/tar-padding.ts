@@ -87,7 +87,7 @@ export class ZeroPaddingCheck extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    const complete = this.zeroBlocks >= 2 && this.pending.length === 0 && this.dataLeft === 0 && this.padLeft === 0;
+    const complete = this.zeroBlocks >= 2 && this.pending.length === 0 && this.dataLeft === 0 && this.padLeft === 0 && this.offset % BLOCK === 0;
     cb(complete ? null : this.onBadByte(this.offset + this.pending.length));
   }
 

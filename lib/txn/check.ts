@@ -75,6 +75,14 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
   }
   // New directories may merge with existing ones (checked above) but not replace files.
   for (const d of plan.mkdirs) await dirState(d);
+  // A directory whose path becomes a file or symlink goes whole in step (b): it must hold nothing
+  // but what packages put there (and Python's bytecode), or someone's files would go with it.
+  for (const rel of plan.obstacles) {
+    const abs = path.join(root, rel);
+    if (!(await fsp.lstat(abs).catch(() => undefined))?.isDirectory()) continue;
+    const stray = await firstUnowned(root, rel, ownedBefore);
+    if (stray !== undefined) throw conflict(path.join(root, stray), 'exists and no package owns it (its directory would be replaced)');
+  }
   // Directories to remove must be directories (a symlink in their place is not followed).
   for (const d of plan.rmdirs) await dirState(d);
   // Files to replace or remove must still be files or symlinks: a directory someone put there holds
@@ -87,6 +95,19 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
       if (present.get(path.posix.basename(rel))?.isDirectory()) throw conflict(path.join(root, rel), 'is a directory where a package file was; pstore will not remove it');
     }
   }
+}
+
+async function firstUnowned(root: string, dir: string, owned: ReadonlySet<string>): Promise<string | undefined> {
+  for (const d of await fsp.readdir(path.join(root, dir), { withFileTypes: true })) {
+    const rel = `${dir}/${d.name}`;
+    if (d.name === '__pycache__' || isBytecode(rel)) continue;
+    if (!owned.has(rel)) return rel;
+    if (d.isDirectory()) {
+      const deeper = await firstUnowned(root, rel, owned);
+      if (deeper !== undefined) return deeper;
+    }
+  }
+  return undefined;
 }
 
 function isBytecode(rel: string): boolean {
