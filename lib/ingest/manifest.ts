@@ -103,11 +103,11 @@ export function parseManifest(text: string, expectedId: string): Manifest {
 function checkManifestTree(m: Manifest, id: string): void {
   const tree = new TreeCollector(`manifest ${id}`);
   for (const f of m.files) {
-    if (normalizeMemberPath(f.path) !== f.path) throw bad(id, `path ${JSON.stringify(f.path)} is not in canonical form`);
     if (f.type === 'file' && !(Number.isSafeInteger(f.size) && f.size >= 0 && /^sha512-[A-Za-z0-9+/]{86}==$/.test(f.integrity))) {
       throw bad(id, `file ${JSON.stringify(f.path)} has no valid size and sha512 integrity`);
     }
     try {
+      if (normalizeMemberPath(f.path) !== f.path) throw new Error(`path ${JSON.stringify(f.path)} is not in canonical form`);
       tree.add(f);
     } catch (err) {
       throw bad(id, (err as Error).message);
