@@ -53,8 +53,10 @@ export async function revertJournal(ctx: StoreContext, p: PrefixPaths, j: Journa
 export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise<RecoverResult> {
   const j = await readJournal(p);
   if (!j) return { recovered: false };
-  const from = await loadPackages(ctx, j.from.packages);
-  const to = await loadPackages(ctx, j.to.packages);
+  // A generations switch to an existing tree needs no manifests in either direction.
+  const switchOnly = p.layout === 'generations' && !j.to.newGeneration;
+  const from = switchOnly ? [] : await loadPackages(ctx, j.from.packages);
+  const to = switchOnly ? [] : await loadPackages(ctx, j.to.packages);
   const linker = createLinker(j.link);
   // The prefix may have changed since the crash (a symlink planted where a directory was): check
   // again before writing, in either direction. Either side's paths may exist now, so both count as owned.

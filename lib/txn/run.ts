@@ -64,24 +64,28 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     const cur = await readCurrent(p);
     const current = (await readGeneration(p, cur.generation))?.packages ?? [];
     await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
-    const goal = await useIndex(ctx, async (db: IndexDb) => {
-      return target({
-        current,
-        currentGeneration: cur.generation,
-        resolve: async (ref) => toPackageRef(await resolveRef(db, ref)),
-        generation: async (n) => (await readGeneration(p, n))?.packages,
-      });
+    const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
+      current, currentGeneration: cur.generation, resolve, generation: async (n) => (await readGeneration(p, n))?.packages,
     });
+    // A rollback names a generation, not refs: it needs no index session.
+    const goal = kind === 'rollback'
+      ? await target(targetCtx(async (ref) => { throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`); }))
+      : await useIndex(ctx, (db: IndexDb) => target(targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref)))));
     const result: TxnResult = {
       prefix: p.dir, layout: p.layout, generation: cur.generation, previousGeneration: cur.generation,
       activated: difference(goal.packages, current), deactivated: difference(current, goal.packages), noop: false, link: opts.link ?? 'auto',
     };
     if (goal.existingGeneration === undefined && sameSet(current, goal.packages)) return { ...result, noop: true };
 
-    const from = await loadPackages(ctx, current);
-    const to = await loadPackages(ctx, goal.packages);
-    const plan = planTransaction(from, to);
-    if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
+    // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
+    // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
+    const switchOnly = p.layout === 'generations' && goal.existingGeneration !== undefined;
+    const from = switchOnly ? [] : await loadPackages(ctx, current);
+    const to = switchOnly ? [] : await loadPackages(ctx, goal.packages);
+    if (!switchOnly) {
+      const plan = planTransaction(from, to);
+      if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
+    }
     const generation = goal.existingGeneration ?? Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
     const journal: Journal = {
       formatVersion: 1, txid: newTxid(), kind, layout: p.layout, link: opts.link ?? 'auto', startedAt: new Date().toISOString(),
