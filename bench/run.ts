@@ -5,19 +5,23 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CORPUS } from './_lib/paths.js';
 
-const BENCHES = ['ingest'] as const;
+const BENCHES = ['ingest', 'activate', 'sync'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const HELP = `usage: node --import=tsx bench/run.ts [options]
 
   --only NAMES       comma-separated benchmarks to run (${BENCHES.join(', ')}; default: all)
-  --sizes N,N        synthetic tree sizes in files (default 10000,100000)
-  --repeats N        runs per input (default: 3 for trees of at most 10k files, 1 above)
+  --sizes N,N        synthetic tree sizes in files (default: ingest 10000,100000;
+                     activate 1000,10000,100000; sync uses the corpus, not sizes)
+  --repeats N        runs per input (default: 3 for trees of at most 10k files, 1 above;
+                     sync: 5)
   --corpus DIR       the shared corpus (default ../shared/corpus; rows that need it are
                      skipped with a message when it is absent)
-  --builtin          use the built-in tree generator instead of the corpus (at most 10k files)
-  --profile          also trace the memory and CPU profile (node --cpu-prof) cold adds
-                     of the largest input
+  --builtin          use the built-in tree generator instead of the corpus (ingest: at most
+                     10k files)
+  --profile          also profile the largest input: ingest traces the memory and CPU profile
+                     (node --cpu-prof) of cold adds; activate CPU-profiles the activation, a
+                     generations rollback and status; sync profiles a cold and a no-op sync
   --check            exit 1 when a target is missed or a sanity check fails
   -h, --help         show this help
 
@@ -44,7 +48,8 @@ async function main(): Promise<number> {
   const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...BENCHES];
   const unknown = only.filter((n) => !(BENCHES as readonly string[]).includes(n));
   if (unknown.length) throw new UsageError(`unknown benchmark ${unknown.join(', ')} (have: ${BENCHES.join(', ')})`);
-  const sizes = (values.sizes ?? '10000,100000').split(',').map((s) => positiveInt(s.trim(), '--sizes'));
+  const sizesOf = (dflt: string) => (values.sizes ?? dflt).split(',').map((s) => positiveInt(s.trim(), '--sizes'));
+  if (values.sizes !== undefined) sizesOf(''); // validate --sizes before anything runs
   const repeats = values.repeats === undefined ? undefined : positiveInt(values.repeats, '--repeats');
 
   let ok = true;
@@ -52,7 +57,7 @@ async function main(): Promise<number> {
     if (name === 'ingest') {
       const { runIngestBench } = await import('./ingest.bench.js');
       const r = await runIngestBench({
-        sizes,
+        sizes: sizesOf('10000,100000'),
         ...(repeats === undefined ? {} : { repeats }),
         corpus: values.corpus ?? DEFAULT_CORPUS,
         builtin: values.builtin === true,
@@ -60,7 +65,28 @@ async function main(): Promise<number> {
         check: values.check === true,
       });
       ok &&= r.ok;
+    } else if (name === 'activate') {
+      const { runActivateBench } = await import('./activate.bench.js');
+      const r = await runActivateBench({
+        sizes: sizesOf('1000,10000,100000'),
+        ...(repeats === undefined ? {} : { repeats }),
+        corpus: values.corpus ?? DEFAULT_CORPUS,
+        builtin: values.builtin === true,
+        profile: values.profile === true,
+        check: values.check === true,
+      });
+      ok &&= r.ok;
+    } else if (name === 'sync') {
+      const { runSyncBench } = await import('./sync.bench.js');
+      const r = await runSyncBench({
+        ...(repeats === undefined ? {} : { repeats }),
+        corpus: values.corpus ?? DEFAULT_CORPUS,
+        profile: values.profile === true,
+        check: values.check === true,
+      });
+      ok &&= r.ok;
     }
+    process.stdout.write('\n');
   }
   return ok ? 0 : 1;
 }

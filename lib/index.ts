@@ -4,7 +4,7 @@
 //   const entry = await store.add('./staged', { name: 'foo', version: '1.0' });
 
 import { addEntry, type AddOptions, type AddResult, type AddSource } from './ingest/add.js';
-import { collectGarbage, type GcOptions, type GcResult } from './gc/collect.js';
+import type { GcOptions, GcResult } from './gc/collect.js';
 import { createContext, type StoreContext, type StoreOptions } from './store/context.js';
 import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './store/query.js';
 import { readManifestFile } from './store/manifests.js';
@@ -13,8 +13,8 @@ import type { EntryRecord, Manifest, ProgressListener } from './types.js';
 import { openPrefix, type Prefix } from './api/prefix.js';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { exportBundle, type ExportResult } from './transfer/export.js';
-import { importBundle, openBundle, type ImportResult } from './transfer/import.js';
+import type { ExportResult } from './transfer/export.js';
+import type { ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './prefix/layout.js';
 
 export { PstoreError, isPstoreError, ERROR_CODES, type ErrorCode } from './errors.js';
@@ -60,11 +60,15 @@ export function openStore(opts: StoreOptions = {}): Store {
     info: (ref, o) => entryInfo(ctx, ref, o),
     manifest: async (ref) => readManifestFile(ctx.layout, (await resolveEntry(ctx, ref)).id),
     verify: (o) => verifyStore(ctx, o),
-    gc: (o) => collectGarbage(ctx, o),
+    // gc, export and import load on first use: node-tar and fs-extra cost every command start-up.
+    gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
     prefix: (dir, o) => openPrefix(ctx, dir, o),
-    export: async (refs, file) => exportBundle(ctx, await Promise.all(refs.map((r) => resolveEntry(ctx, r))), file),
-    import: async (source) => typeof source === 'string'
-      ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source))
-      : importBundle(ctx, source, 'stream'),
+    export: async (refs, file) => (await import('./transfer/export.js')).exportBundle(ctx, await Promise.all(refs.map((r) => resolveEntry(ctx, r))), file),
+    import: async (source) => {
+      const { importBundle, openBundle } = await import('./transfer/import.js');
+      return typeof source === 'string'
+        ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source))
+        : importBundle(ctx, source, 'stream');
+    },
   };
 }

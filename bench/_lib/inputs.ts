@@ -43,13 +43,17 @@ export function sizeLabel(n: number): string {
   return n % 1000 === 0 ? `${n / 1000}k` : String(n);
 }
 
-/** Regular files (count and bytes), directories below the root, and symlinks of a tree. */
-export async function treeStats(root: string): Promise<TreeStats> {
+/**
+ * Regular files (count and bytes), directories below the root, and symlinks of a tree. `skipTop`
+ * leaves out top-level names (a prefix's own `.pstore` state directory, say).
+ */
+export async function treeStats(root: string, skipTop?: (name: string) => boolean): Promise<TreeStats> {
   const s: TreeStats = { files: 0, bytes: 0, dirs: 0, symlinks: 0 };
   const walk = async (dir: string): Promise<void> => {
     const ents = await fsp.readdir(dir, { withFileTypes: true });
     const sizes: Array<Promise<void>> = [];
     for (const e of ents) {
+      if (skipTop && dir === root && skipTop(e.name)) continue;
       const p = path.join(dir, e.name);
       if (e.isDirectory()) { s.dirs++; await walk(p); }
       else if (e.isSymbolicLink()) s.symlinks++;
@@ -107,9 +111,28 @@ export async function synthInput(corpus: string, n: number): Promise<Input> {
   return { kind: 'tree', label, origin: `synth.sh ${n}`, dir, tar, ...stats, name: 'synthpkg', version: '1.0' };
 }
 
-/** The corpus package with the most files (python3-numpy), unpacked by prepare.sh. */
-export async function largestCorpusInput(corpus: string): Promise<Input> {
-  const label = 'largest corpus pkg';
+/** One real package of the corpus, unpacked by prepare.sh. */
+export interface CorpusPackage {
+  /** the Debian package name (also the tree's and tar's name) */
+  name: string;
+  /** the Debian version, from the .deb's file name */
+  version: string;
+  deb: string | undefined;
+  dir: string;
+  tar: string;
+}
+
+export interface PreparedCorpus {
+  kind: 'corpus';
+  /** .bench-work/corpus: prepare.sh's OUTDIR */
+  out: string;
+  packages: CorpusPackage[];
+  /** the real wheels prepare.sh copied out of the *-whl packages (pip, setuptools, wheel) */
+  wheels: string[];
+}
+
+/** Run the corpus's prepare.sh into .bench-work/corpus/ (once; a stamp names the script and the debs). */
+export async function prepareCorpus(corpus: string, label = 'corpus'): Promise<PreparedCorpus | SkippedInput> {
   const script = path.join(corpus, 'prepare.sh');
   if (!existsSync(script)) return { kind: 'skipped', label, reason: `${shortPath(corpus)} not found` };
   if (!(await have('dpkg-deb'))) return { kind: 'skipped', label, reason: 'dpkg-deb (needed by prepare.sh) not found' };
@@ -123,19 +146,31 @@ export async function largestCorpusInput(corpus: string): Promise<Input> {
     await run('bash', [script, out]);
     await fsp.writeFile(stampFile, made);
   }
-  const trees = path.join(out, 'trees');
-  let best: { name: string; stats: TreeStats } | undefined;
-  for (const name of (await fsp.readdir(trees)).sort()) {
-    const stats = await treeStats(path.join(trees, name));
-    if (!best || stats.files > best.stats.files) best = { name, stats };
+  const packages = (await fsp.readdir(path.join(out, 'trees'))).sort().map((name) => {
+    const deb = debs.find((f) => f.startsWith(`${name}_`));
+    const version = deb ? decodeURIComponent(deb.split('_')[1] ?? '0') : '0';
+    return { name, version, deb, dir: path.join(out, 'trees', name), tar: path.join(out, 'tars', `${name}.tar`) };
+  });
+  const wheels = (await fsp.readdir(path.join(out, 'wheels')).catch(() => [] as string[]))
+    .filter((f) => f.endsWith('.whl')).sort().map((f) => path.join(out, 'wheels', f));
+  return { kind: 'corpus', out, packages, wheels };
+}
+
+/** The corpus package with the most files (python3-numpy), unpacked by prepare.sh. */
+export async function largestCorpusInput(corpus: string): Promise<Input> {
+  const label = 'largest corpus pkg';
+  const prepared = await prepareCorpus(corpus, label);
+  if (prepared.kind === 'skipped') return prepared;
+  let best: { pkg: CorpusPackage; stats: TreeStats } | undefined;
+  for (const pkg of prepared.packages) {
+    const stats = await treeStats(pkg.dir);
+    if (!best || stats.files > best.stats.files) best = { pkg, stats };
   }
-  if (!best) return { kind: 'skipped', label, reason: `prepare.sh made no trees in ${shortPath(trees)}` };
-  const tar = path.join(out, 'tars', `${best.name}.tar`);
-  const deb = debs.find((f) => f.startsWith(`${best.name}_`));
-  const version = deb ? decodeURIComponent(deb.split('_')[1] ?? '0') : '0';
+  if (!best) return { kind: 'skipped', label, reason: `prepare.sh made no trees in ${shortPath(path.join(prepared.out, 'trees'))}` };
+  const { pkg } = best;
   return {
-    kind: 'tree', label: best.name, origin: `corpus ${deb ?? best.name}`, dir: path.join(trees, best.name), tar,
-    ...best.stats, tarBytes: (await fsp.stat(tar)).size, name: best.name, version,
+    kind: 'tree', label: pkg.name, origin: `corpus ${pkg.deb ?? pkg.name}`, dir: pkg.dir, tar: pkg.tar,
+    ...best.stats, tarBytes: (await fsp.stat(pkg.tar)).size, name: pkg.name, version: pkg.version,
   };
 }
 

@@ -64,3 +64,41 @@ export async function pstoreAdd(source: string, store: string, opts: AddRunOptio
     await fsp.rm(traceFile, { force: true });
   }
 }
+
+export interface CliRun {
+  ms: number;
+  /** peak RSS of the pstore process, KiB (undefined with maxRss: false) */
+  maxRssKiB?: number;
+  stdout: string;
+}
+
+export interface CliRunOptions {
+  /** record the peak RSS through the max-rss.mjs preload (default true; false runs plain node) */
+  maxRss?: boolean;
+  /** write a V8 CPU profile (.cpuprofile) of the run into this directory */
+  cpuProfileDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Any pstore command, as a user runs it (`node dist/cli/main.js ARGS...`), timed from spawn to exit.
+ * Pass --store/--json in `args` as needed; stdout is returned (parse it for --json).
+ */
+export async function pstoreCli(args: readonly string[], opts: CliRunOptions = {}): Promise<CliRun> {
+  const rssFile = path.join(WORK_DIR, `maxrss-${process.pid}-${++seq}.txt`);
+  const withRss = opts.maxRss !== false;
+  await fsp.mkdir(WORK_DIR, { recursive: true });
+  const nodeArgs = withRss ? ['--import', pathToFileURL(MAX_RSS_PRELOAD).href] : [];
+  if (opts.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir);
+  try {
+    const r = await run(process.execPath, [...nodeArgs, CLI_PATH, ...args], {
+      captureStdout: true,
+      env: { ...process.env, ...opts.env, ...(withRss ? { BENCH_MAXRSS_FILE: rssFile } : {}) },
+    });
+    const out: CliRun = { ms: r.ms, stdout: r.stdout };
+    if (withRss) out.maxRssKiB = Number((await fsp.readFile(rssFile, 'utf8')).trim());
+    return out;
+  } finally {
+    await fsp.rm(rssFile, { force: true });
+  }
+}

@@ -37,7 +37,7 @@ export async function readManifestFile(layout: StoreLayout, id: string): Promise
     }
     throw err;
   }
-  return parseManifest(text, id);
+  return parseManifest(text, id, { trustedTree: true });
 }
 
 export async function removeManifestFile(layout: StoreLayout, id: string): Promise<void> {

@@ -79,11 +79,12 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
 
     // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
     // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
+    // A new generations tree is built from nothing: the old set's manifests are not needed either.
     const switchOnly = p.layout === 'generations' && goal.existingGeneration !== undefined;
-    const from = switchOnly ? [] : await loadPackages(ctx, current);
+    const from = switchOnly || p.layout === 'generations' ? [] : await loadPackages(ctx, current);
     const to = switchOnly ? [] : await loadPackages(ctx, goal.packages);
     if (!switchOnly) {
-      const plan = planTransaction(from, to);
+      const plan = planTransaction(from, to); // throws on paths two packages ship
       if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
     }
     const generation = goal.existingGeneration ?? Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
