@@ -52,39 +52,22 @@ async function main(): Promise<number> {
   if (values.sizes !== undefined) sizesOf(''); // validate --sizes before anything runs
   const repeats = values.repeats === undefined ? undefined : positiveInt(values.repeats, '--repeats');
 
+  // Options every bench takes; ingest and activate also take sizes (each with its own default).
+  const common = {
+    ...(repeats === undefined ? {} : { repeats }),
+    corpus: values.corpus ?? DEFAULT_CORPUS,
+    profile: values.profile === true,
+    check: values.check === true,
+  };
+  const sized = (dflt: string) => ({ ...common, sizes: sizesOf(dflt), builtin: values.builtin === true });
   let ok = true;
   for (const name of only as BenchName[]) {
     if (name === 'ingest') {
-      const { runIngestBench } = await import('./ingest.bench.js');
-      const r = await runIngestBench({
-        sizes: sizesOf('10000,100000'),
-        ...(repeats === undefined ? {} : { repeats }),
-        corpus: values.corpus ?? DEFAULT_CORPUS,
-        builtin: values.builtin === true,
-        profile: values.profile === true,
-        check: values.check === true,
-      });
-      ok &&= r.ok;
+      ok &&= (await (await import('./ingest.bench.js')).runIngestBench(sized('10000,100000'))).ok;
     } else if (name === 'activate') {
-      const { runActivateBench } = await import('./activate.bench.js');
-      const r = await runActivateBench({
-        sizes: sizesOf('1000,10000,100000'),
-        ...(repeats === undefined ? {} : { repeats }),
-        corpus: values.corpus ?? DEFAULT_CORPUS,
-        builtin: values.builtin === true,
-        profile: values.profile === true,
-        check: values.check === true,
-      });
-      ok &&= r.ok;
+      ok &&= (await (await import('./activate.bench.js')).runActivateBench(sized('1000,10000,100000'))).ok;
     } else if (name === 'sync') {
-      const { runSyncBench } = await import('./sync.bench.js');
-      const r = await runSyncBench({
-        ...(repeats === undefined ? {} : { repeats }),
-        corpus: values.corpus ?? DEFAULT_CORPUS,
-        profile: values.profile === true,
-        check: values.check === true,
-      });
-      ok &&= r.ok;
+      ok &&= (await (await import('./sync.bench.js')).runSyncBench(common)).ok;
     }
     process.stdout.write('\n');
   }
