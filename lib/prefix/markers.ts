@@ -41,12 +41,22 @@ export type MarkerMatcher = (path: string) => boolean;
 
 const cache = new Map<string, MarkerMatcher>();
 
+// Every default glob ends in one of these literals or starts with one of these directories, so
+// most paths of a 100k-file package are rejected without running the glob regexes.
+const DEFAULT_SUFFIXES = ['.dist-info', '.egg-info', '.egg-link', '.pth', '.pc', 'Config.cmake', '-config.cmake'];
+const DEFAULT_STARTS = ['var/lib/', 'conda-meta/'];
+const defaultGlobs = picomatch([...DEFAULT_MARKER_GLOBS], { dot: true });
+const matchesDefault: MarkerMatcher = (p) =>
+  (DEFAULT_SUFFIXES.some((s) => p.endsWith(s)) || DEFAULT_STARTS.some((s) => p.startsWith(s))) && defaultGlobs(p);
+
 /** A matcher for the default globs plus an entry's own; matchers are shared between entries. */
 export function markerMatcher(extra: readonly string[]): MarkerMatcher {
+  if (extra.length === 0) return matchesDefault;
   const key = extra.join('\0');
   let m = cache.get(key);
   if (!m) {
-    m = picomatch([...DEFAULT_MARKER_GLOBS, ...extra], { dot: true });
+    const own = picomatch([...extra], { dot: true });
+    m = (p) => matchesDefault(p) || own(p);
     cache.set(key, m);
   }
   return m;
