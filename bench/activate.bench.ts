@@ -31,22 +31,13 @@ import { WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
 import { copyTree, removeTree, settle, syncFs } from './_lib/peers.js';
 import { summarizeProfile, type ProfileSummary } from './_lib/profile.js';
 import { pstoreCli, type CliRun } from './_lib/pstore.js';
-import { distChanged, distFingerprint, loadString, machineInfo, printHeader, stdoutLog, type Log } from './_lib/report.js';
+import { distChanged, distFingerprint, loadString, machineInfo, printHeader, stdoutLog, type Log, type SizedBenchOptions } from './_lib/report.js';
 import { measureStartup, type StartupResult } from './_lib/startup.js';
 import { formatTable, type Column } from './_lib/table.js';
 import { formatCount, formatKiB, formatMB, formatMs, formatRatio, median } from './_lib/timing.js';
 
-export interface ActivateBenchOptions {
-  sizes: number[];
-  /** runs per input for activation and cp; default 3 for ≤10k files, 1 above */
-  repeats?: number;
-  corpus: string;
-  /** use the built-in generator even where the corpus exists */
-  builtin: boolean;
-  /** CPU-profile the largest size's activation, generations rollback and status */
-  profile: boolean;
-  check: boolean;
-}
+/** `profile`: CPU-profile the largest size's activation, generations rollback and status. */
+export type ActivateBenchOptions = SizedBenchOptions;
 
 export const TARGETS = {
   /** pstore activate (inplace, hardlink) wall time over cp -al wall time */

@@ -13,27 +13,17 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from './_lib/exec.js';
 import { builtinInput, largestCorpusInput, sizeLabel, synthInput, type Input, type TreeInput } from './_lib/inputs.js';
-import { REPO_ROOT, WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
+import { WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
 import { copyTree, removeTree, settle, sha512All, syncFs, tarExtract, warmRead } from './_lib/peers.js';
 import { summarizeProfile, type ProfileSummary } from './_lib/profile.js';
 import { pstoreAdd, type AddRun, type MemTrace } from './_lib/pstore.js';
+import { gitDescribe, type SizedBenchOptions } from './_lib/report.js';
 import { formatTable, type Column } from './_lib/table.js';
 import { formatCount, formatKiB, formatMB, formatMs, formatRatio, median } from './_lib/timing.js';
 
-export interface IngestBenchOptions {
-  sizes: number[];
-  /** runs per input; default 3 for ≤10k files, 1 above */
-  repeats?: number;
-  corpus: string;
-  /** use the built-in generator even where the corpus exists */
-  builtin: boolean;
-  /** also profile cold adds of the largest input (CPU with --cpu-prof, memory by sampling) */
-  profile: boolean;
-  /** exit non-zero when a target is missed */
-  check: boolean;
-}
+/** `profile`: also profile cold adds of the largest input (CPU with --cpu-prof, memory by sampling). */
+export type IngestBenchOptions = SizedBenchOptions;
 
 export const TARGETS = {
   /** pstore add (cold) throughput over hash + copy throughput */
@@ -404,15 +394,5 @@ function printProfile(input: TreeInput, profiles: Record<string, ProfileSummary>
       p.top.map((t) => [`  ${t.fn}`, formatMs(t.selfMs), formatMs(t.totalMs), t.where]),
     ));
     log('');
-  }
-}
-
-async function gitDescribe(): Promise<string> {
-  try {
-    const head = (await run('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], { captureStdout: true })).stdout.trim();
-    const dirty = (await run('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'lib', 'cli'], { captureStdout: true })).stdout.trim() !== '';
-    return `${head}${dirty ? ' + uncommitted lib/cli changes' : ''}`;
-  } catch {
-    return 'unknown revision';
   }
 }

@@ -9,6 +9,20 @@ import { REPO_ROOT, WORK_DIR, shortPath } from './paths.js';
 
 export type Log = (s?: string) => void;
 
+/** Options of the benchmarks that run on generated trees of given sizes. */
+export interface SizedBenchOptions {
+  sizes: number[];
+  /** runs per input; default 3 for ≤10k files, 1 above */
+  repeats?: number;
+  corpus: string;
+  /** use the built-in generator even where the corpus exists */
+  builtin: boolean;
+  /** also profile the largest input */
+  profile: boolean;
+  /** exit non-zero when a target is missed */
+  check: boolean;
+}
+
 export const stdoutLog: Log = (s = '') => process.stdout.write(`${s}\n`);
 
 export async function gitDescribe(): Promise<string> {
