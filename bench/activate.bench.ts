@@ -31,7 +31,7 @@ import { WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
 import { copyTree, removeTree, settle, syncFs } from './_lib/peers.js';
 import { summarizeProfile, type ProfileSummary } from './_lib/profile.js';
 import { pstoreCli, type CliRun } from './_lib/pstore.js';
-import { distChanged, distFingerprint, loadString, machineInfo, printHeader, stdoutLog, type Log, type SizedBenchOptions } from './_lib/report.js';
+import { distChanged, distFingerprint, loadString, printHeader, stdoutLog, type Log, type SizedBenchOptions, writeResults } from './_lib/report.js';
 import { measureStartup, type StartupResult } from './_lib/startup.js';
 import { formatTable, type Column } from './_lib/table.js';
 import { formatCount, formatKiB, formatMB, formatMs, formatRatio, median } from './_lib/timing.js';
@@ -137,14 +137,7 @@ export async function runActivateBench(opts: ActivateBenchOptions): Promise<{ ok
 
   const verdicts = printTargets(results, startup, log);
   const distWarning = distChanged(distBefore, await distFingerprint(), log);
-  const out = path.join(WORK_DIR, 'results-activate.json');
-  await fsp.mkdir(WORK_DIR, { recursive: true });
-  await fsp.writeFile(out, `${JSON.stringify({
-    bench: 'activate',
-    startedAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    machine: machineInfo(),
-    pstore: rev,
+  await writeResults('activate', started, rev, {
     units: { ms: 'wall milliseconds: spawn to exit for commands, performance.now() around the call in-process', maxRssKiB: 'KiB', vsCpAl: 'wall time ÷ cp -al wall time' },
     targets: TARGETS,
     dist: distBefore,
@@ -153,8 +146,7 @@ export async function runActivateBench(opts: ActivateBenchOptions): Promise<{ ok
     verdicts,
     inputs: results,
     skipped,
-  }, null, 2)}\n`);
-  log(`results: ${shortPath(out)}`);
+  }, log);
   const ok = verdicts.every((v) => v.ok !== false) && results.every((r) => r.checks.every((c) => c.ok));
   return { ok: ok || !opts.check };
 }

@@ -18,7 +18,7 @@ import { WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
 import { copyTree, removeTree, settle, sha512All, syncFs, tarExtract, warmRead } from './_lib/peers.js';
 import { summarizeProfile, type ProfileSummary } from './_lib/profile.js';
 import { pstoreAdd, type AddRun, type MemTrace } from './_lib/pstore.js';
-import { gitDescribe, type SizedBenchOptions } from './_lib/report.js';
+import { gitDescribe, writeResults, type SizedBenchOptions } from './_lib/report.js';
 import { formatTable, type Column } from './_lib/table.js';
 import { formatCount, formatKiB, formatMB, formatMs, formatRatio, median } from './_lib/timing.js';
 
@@ -131,21 +131,13 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<{ ok: bo
   }
 
   const verdicts = printTargets(results, log);
-  const out = path.join(WORK_DIR, 'results-ingest.json');
-  await fsp.mkdir(WORK_DIR, { recursive: true });
-  await fsp.writeFile(out, `${JSON.stringify({
-    bench: 'ingest',
-    startedAt: started.toISOString(),
-    finishedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model.trim(), memBytes: os.totalmem(), node: process.version, loadavg1: load },
-    pstore: await gitDescribe(),
+  await writeResults('ingest', started, await gitDescribe(), {
     units: { ms: 'wall milliseconds, spawn to exit', mbPerSec: '10^6 bytes of file payload per second', maxRssKiB: 'KiB', memory: 'bytes' },
     targets: TARGETS,
     verdicts,
     inputs: results,
     skipped,
-  }, null, 2)}\n`);
-  log(`results: ${shortPath(out)}`);
+  }, log);
   const ok = verdicts.every((v) => v.ok !== false) && results.every((r) => r.checks.every((c) => c.ok));
   return { ok: ok || !opts.check };
 }

@@ -26,7 +26,7 @@ import { WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
 import { removeTree, settle, syncFs } from './_lib/peers.js';
 import { summarizeProfile, type ProfileSummary } from './_lib/profile.js';
 import { pstoreCli } from './_lib/pstore.js';
-import { distChanged, distFingerprint, loadString, machineInfo, printHeader, stdoutLog, type Log } from './_lib/report.js';
+import { distChanged, distFingerprint, loadString, printHeader, stdoutLog, writeResults, type Log } from './_lib/report.js';
 import { formatTable, type Column } from './_lib/table.js';
 import { measureStartup } from './_lib/startup.js';
 import { formatCount, formatKiB, formatMB, formatMs, formatRatio, median } from './_lib/timing.js';
@@ -112,16 +112,10 @@ export async function runSyncBench(opts: SyncBenchOptions): Promise<{ ok: boolea
   const log = stdoutLog;
   const rev = await printHeader('sync', started, log);
   const distBefore = await distFingerprint();
-  const out = path.join(WORK_DIR, 'results-sync.json');
-  const write = async (body: object) => {
-    await fsp.mkdir(WORK_DIR, { recursive: true });
-    await fsp.writeFile(out, `${JSON.stringify({
-      bench: 'sync', startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), pstore: rev,
-      units: { ms: 'wall milliseconds, spawn to exit', maxRssKiB: 'KiB', ratio: "wall time ÷ the baseline row's wall time", mbPerSec: '10^6 bytes of bundle per second' },
-      ...body,
-    }, null, 2)}\n`);
-    log(`results: ${shortPath(out)}`);
-  };
+  const write = (body: object) => writeResults('sync', started, rev, {
+    units: { ms: 'wall milliseconds, spawn to exit', maxRssKiB: 'KiB', ratio: "wall time ÷ the baseline row's wall time", mbPerSec: '10^6 bytes of bundle per second' },
+    ...body,
+  }, log);
 
   const prepared = await prepareCorpus(opts.corpus);
   if (prepared.kind === 'skipped') {

@@ -44,6 +44,16 @@ export function machineInfo(): { cpus: number; model: string | undefined; memByt
   return { cpus: os.cpus().length, model: os.cpus()[0]?.model.trim(), memBytes: os.totalmem(), node: process.version, loadavg: os.loadavg().map((l) => Number(l.toFixed(2))) };
 }
 
+/** Write .bench-work/results-NAME.json: the common header fields, then the bench's own. */
+export async function writeResults(name: string, started: Date, rev: string, body: object, log: Log): Promise<void> {
+  const out = path.join(WORK_DIR, `results-${name}.json`);
+  await fsp.mkdir(WORK_DIR, { recursive: true });
+  await fsp.writeFile(out, `${JSON.stringify({
+    bench: name, startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), pstore: rev, ...body,
+  }, null, 2)}\n`);
+  log(`results: ${shortPath(out)}`);
+}
+
 /** Print the "== NAME benchmark" header with the machine, its load and the revision. */
 export async function printHeader(name: string, started: Date, log: Log): Promise<string> {
   const load = os.loadavg()[0]!;

@@ -16,7 +16,8 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { describe, jsonOut, type CliOptions, type CliResult } from './cli.js';
+import { describe, jsonOut, storeCli, type CliOptions, type CliResult } from './cli.js';
+import { makeTemp } from './tmp.js';
 import { buildTree, file, type TreeSpec } from './tree.js';
 
 export const SITE = 'usr/lib/python3/dist-packages';
@@ -102,6 +103,18 @@ export async function addPkgs(t: ExecutionContext, cli: Cli, pkgs: readonly Stag
 }
 
 /** One line per path: `dir`, `file <x|-> <size> <sha256>`, `symlink -> <target>`, `other`. */
+/** Stage pkg0..pkg{count-1} and add them once to a store that tests copy (remove `root` after). */
+export async function makeTemplateStore(label: string, count: number): Promise<{ root: string; store: string; pkgs: StagedPkg[] }> {
+  const root = await makeTemp(label);
+  const store = path.join(root, 'store');
+  const pkgs = await stagePkgs(path.join(root, 'src'), count);
+  for (const p of pkgs) {
+    const r = await storeCli(store)(['add', p.dir, '--name', p.name, '--version', p.version]);
+    if (r.code !== 0) throw new Error(describe(r));
+  }
+  return { root, store, pkgs };
+}
+
 export type Listing = Record<string, string>;
 
 export interface ListOptions {

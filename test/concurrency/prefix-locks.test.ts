@@ -7,9 +7,9 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, finished, jsonOut, spawnCli, storeCli, type CliResult } from '../_helpers/cli.js';
-import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
+import { removeTree, tempDir } from '../_helpers/tmp.js';
 import {
-  SITE, exists, jsonError, listTree, stagePkgs, stateOf, unionOf, until, type StagedPkg,
+  SITE, makeTemplateStore, exists, jsonError, listTree, stateOf, unionOf, until, type StagedPkg,
 } from '../_helpers/txn-trees.js';
 
 interface PkgRef { name: string; version: string; id: string }
@@ -29,14 +29,7 @@ interface Fixture {
 let template: { root: string; store: string; pkgs: StagedPkg[] };
 
 test.before(async () => {
-  const root = await makeTemp('locks-template');
-  const store = path.join(root, 'store');
-  const pkgs = await stagePkgs(path.join(root, 'src'), 4);
-  for (const p of pkgs) {
-    const r = await storeCli(store)(['add', p.dir, '--name', p.name, '--version', p.version]);
-    if (r.code !== 0) throw new Error(describe(r));
-  }
-  template = { root, store, pkgs };
+  template = await makeTemplateStore('locks-template', 4);
 });
 
 test.after.always(async () => {

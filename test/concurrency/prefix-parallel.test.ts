@@ -10,9 +10,9 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, finished, jsonOut, spawnCli, storeCli, type CliResult } from '../_helpers/cli.js';
-import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
+import { removeTree, tempDir } from '../_helpers/tmp.js';
 import {
-  SITE, addPkgs, exists, jsonError, listTree, pkgName, sorted, splitPycache, stagePkg, stagePkgs, unionOf, type StagedPkg,
+  SITE, makeTemplateStore, addPkgs, exists, jsonError, listTree, pkgName, sorted, splitPycache, stagePkg, unionOf, type StagedPkg,
 } from '../_helpers/txn-trees.js';
 
 const TORTURE = process.env.PSTORE_TORTURE === '1';
@@ -29,14 +29,7 @@ const N_MAX = TORTURE ? 32 : 16;
 let template: { root: string; store: string; pkgs: StagedPkg[] };
 
 test.before(async () => {
-  const root = await makeTemp('parallel-template');
-  const store = path.join(root, 'store');
-  const pkgs = await stagePkgs(path.join(root, 'src'), N_MAX);
-  for (const p of pkgs) {
-    const r = await storeCli(store)(['add', p.dir, '--name', p.name, '--version', p.version]);
-    if (r.code !== 0) throw new Error(describe(r));
-  }
-  template = { root, store, pkgs };
+  template = await makeTemplateStore('parallel-template', N_MAX);
 });
 
 test.after.always(async () => {

@@ -1,5 +1,6 @@
 // `verify` rehashes every object and checks every manifest, and names each damaged entry and path.
 
+import type { VerifyResult } from '../../lib/index.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -8,21 +9,8 @@ import { manifestPathOf, objectPathOf } from '../_helpers/store.js';
 import { buildTree, file, sha512Integrity } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 
-interface Problem {
-  id: string;
-  name: string;
-  version: string;
-  manifest: 'ok' | 'missing' | 'corrupt';
-  missing: string[];
-  corrupt: string[];
-}
-interface VerifyJson {
-  ok: boolean;
-  entries: number;
-  objects: number;
-  bytes: number;
-  problems: Problem[];
-}
+// `verify --json` prints the library's VerifyResult.
+type VerifyJson = VerifyResult;
 
 const A_TXT = 'alpha only\n'.repeat(100);
 const SHARED = 'shared by alpha and beta\n';
