@@ -3,7 +3,7 @@
 // (the only place that does: lib/ throws typed PstoreErrors, SPEC.md §Exit codes lists the table).
 
 import { readFileSync } from 'node:fs';
-import { PstoreError, isPstoreError } from '../lib/index.js';
+import { PstoreError, environmentError, isPstoreError } from '../lib/index.js';
 import { GLOBAL_HELP, makeStoreFactory, parseCommandArgs, splitCommand, type Command } from './command.js';
 import { Output } from './output.js';
 
@@ -49,7 +49,8 @@ async function mainHelp(): Promise<string> {
     'global options (before or after the command):',
     ...GLOBAL_HELP.map((l) => `  ${l}`),
     '',
-    'exit codes: 0 ok, 1 internal, 2 usage, 3 conflict, 4 integrity, 5 busy, 6 not found, 7 invalid input',
+    'exit codes: 0 ok, 1 internal error (a bug), 2 usage, 3 conflict, 4 integrity, 5 busy, 6 not found,',
+    '            7 invalid input, 9 the environment refused (no space, permission, read-only, I/O error)',
     "run 'pstore COMMAND --help' for a command's options",
   ].join('\n');
 }
@@ -85,7 +86,8 @@ export async function main(argv: string[]): Promise<number> {
     const code = await cmd.run({ positionals, values, out, store: makeStoreFactory(values, out) });
     return code ?? 0;
   } catch (err) {
-    const e = isPstoreError(err) ? err : new PstoreError('EPSTORE_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+    const mapped = environmentError(err);
+    const e = isPstoreError(mapped) ? mapped : new PstoreError('EPSTORE_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
     out.error(e);
     if (e.code === 'EPSTORE_INTERNAL' && process.env.PSTORE_DEBUG) console.error(err);
     return e.exitCode;

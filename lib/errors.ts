@@ -13,6 +13,13 @@ export const ERROR_CODES = {
   EPSTORE_BAD_ARCHIVE: 7,
   EPSTORE_UNSUPPORTED_TYPE: 7,
   EPSTORE_INVALID: 7,
+  /** exit 8 is reserved for remote registries */
+  /** the filesystem is full (ENOSPC) or a quota is exhausted (EDQUOT) */
+  EPSTORE_NO_SPACE: 9,
+  /** the environment refuses a write: EACCES, EPERM, EROFS */
+  EPSTORE_PERMISSION: 9,
+  /** the storage device failed (EIO), or a filesystem flush failed */
+  EPSTORE_IO: 9,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -66,6 +73,31 @@ export function errnoCode(err: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
+}
+
+const ENVIRONMENT: Record<string, { code: ErrorCode; what: string }> = {
+  ENOSPC: { code: 'EPSTORE_NO_SPACE', what: 'no space left on the filesystem' },
+  EDQUOT: { code: 'EPSTORE_NO_SPACE', what: 'disk quota exceeded' },
+  EACCES: { code: 'EPSTORE_PERMISSION', what: 'permission denied' },
+  EPERM: { code: 'EPSTORE_PERMISSION', what: 'operation not permitted' },
+  EROFS: { code: 'EPSTORE_PERMISSION', what: 'the filesystem is read-only' },
+  EIO: { code: 'EPSTORE_IO', what: 'input/output error' },
+};
+
+/**
+ * A system error by which the environment refuses (full disk, permissions, read-only mount, a
+ * failing device) becomes its documented code naming the path; anything else is returned as is.
+ * Applied once at the library's boundary (api/boundary.ts), so no module needs to remember it.
+ */
+export function environmentError(err: unknown): unknown {
+  if (err instanceof PstoreError) return err;
+  const code = errnoCode(err);
+  const env = code === undefined ? undefined : ENVIRONMENT[code];
+  if (env === undefined) return err;
+  const file = (err as { path?: unknown }).path;
+  const subject = typeof file === 'string' ? file : undefined;
+  const message = subject === undefined ? env.what : `${subject}: ${env.what}`;
+  return new PstoreError(env.code, message, { ...(subject === undefined ? {} : { subject }), cause: err, data: { errno: code } });
 }
 
 /** Wrap anything that is not already a PstoreError as an internal error, keeping the cause. */

@@ -11,13 +11,14 @@ import { readManifestFile } from './store/manifests.js';
 import { verifyStore, type VerifyResult } from './store/verify.js';
 import type { EntryRecord, Manifest, ProgressListener } from './types.js';
 import { openPrefix, type Prefix } from './api/prefix.js';
+import { guarded } from './api/boundary.js';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExportResult } from './transfer/export.js';
 import type { ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './prefix/layout.js';
 
-export { PstoreError, isPstoreError, ERROR_CODES, type ErrorCode } from './errors.js';
+export { PstoreError, isPstoreError, environmentError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { splitRef } from './db/entries.js';
 export { identifyManifest, serializeManifest } from './ingest/manifest.js';
 export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, StoreOptions, VerifyResult };
@@ -52,7 +53,7 @@ export interface Store {
 
 export function openStore(opts: StoreOptions = {}): Store {
   const ctx: StoreContext = createContext(opts);
-  return {
+  return guarded<Store>({
     root: ctx.root,
     add: (source, o) => addEntry(ctx, source, o),
     list: () => listStoreEntries(ctx),
@@ -62,7 +63,7 @@ export function openStore(opts: StoreOptions = {}): Store {
     verify: (o) => verifyStore(ctx, o),
     // gc, export and import load on first use: node-tar and fs-extra cost every command start-up.
     gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
-    prefix: (dir, o) => openPrefix(ctx, dir, o),
+    prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
     export: async (refs, file) => (await import('./transfer/export.js')).exportBundle(ctx, await Promise.all(refs.map((r) => resolveEntry(ctx, r))), file),
     import: async (source) => {
       const { importBundle, openBundle } = await import('./transfer/import.js');
@@ -70,5 +71,5 @@ export function openStore(opts: StoreOptions = {}): Store {
         ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source))
         : importBundle(ctx, source, 'stream');
     },
-  };
+  });
 }

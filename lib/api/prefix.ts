@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, isPstoreError } from '../errors.js';
+import { guarded } from './boundary.js';
 import { acquireLock } from '../lock/file-lock.js';
 import { treeDir, type LayoutKind, type PrefixPaths } from '../prefix/layout.js';
 import { canonicalPrefixDir, notManaged, openPrefixForWrite } from '../prefix/open.js';
@@ -133,7 +134,7 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
         deactivate: (...names) => { ops.push(...names.map((name) => ({ kind: 'deactivate' as const, name }))); return txn; },
         commit: (opts) => run(ops.some((o) => o.kind === 'activate') ? 'activate' : 'deactivate', (t) => targetFor(ops, t), opts),
       };
-      return txn;
+      return guarded(txn);
     },
     status: async () => {
       const { paths, record, busy } = await readable(ctx, dir);

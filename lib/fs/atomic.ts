@@ -29,7 +29,7 @@ export async function syncFilesystem(dir: string): Promise<void> {
   try {
     await execFileP('sync', process.platform === 'linux' ? ['-f', dir] : []);
   } catch (err) {
-    throw new PstoreError('EPSTORE_INTERNAL', `cannot flush the filesystem holding ${dir}: ${(err as Error).message}`, { subject: dir, cause: err });
+    throw new PstoreError('EPSTORE_IO', `cannot flush the filesystem holding ${dir}: ${(err as Error).message}`, { subject: dir, cause: err });
   }
 }
 

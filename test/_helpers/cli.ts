@@ -24,6 +24,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** bypass the per-worker cap on simultaneous children (for tests that need N at once) */
   unlimited?: boolean;
+  /** run as this user (the test must run as root) */
+  user?: { uid: number; gid: number };
 }
 
 /** Environment for children: nothing from the developer's shell that changes pstore's behaviour. */
@@ -87,6 +89,7 @@ export function spawnCli(args: readonly string[], opts: Omit<CliOptions, 'unlimi
     cwd: opts.cwd ?? REPO,
     env: childEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
   });
   child.stdin!.on('error', () => {}); // EPIPE when the child exits before reading stdin
   if (opts.input !== undefined) child.stdin!.end(opts.input);

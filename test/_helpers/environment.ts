@@ -1,0 +1,88 @@
+// Hostile environments made for real (issue 7): small tmpfs mounts (full disk, no inodes), read-only
+// bind mounts, and a second user. They need root, which CI has; `needsRoot` skips a test with a
+// clear message elsewhere. Every mount is undone when its test ends.
+
+import { execFile } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import { promisify } from 'node:util';
+import type { ExecutionContext } from 'ava';
+import { makeTemp } from './tmp.js';
+
+const run = promisify(execFile);
+
+export const IS_ROOT = process.getuid?.() === 0;
+
+/** Log why a root-only test does nothing here; returns true when the caller should return. */
+export function needsRoot(t: ExecutionContext): boolean {
+  if (IS_ROOT) return false;
+  t.log('SKIPPED: this test mounts filesystems or creates a user and needs root (CI runs as root)');
+  t.pass();
+  return true;
+}
+
+async function umountLater(t: ExecutionContext, dir: string): Promise<void> {
+  t.teardown(async () => {
+    await run('umount', ['-l', dir]).catch(() => {});
+    await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+  });
+}
+
+/** A fresh tmpfs of `size` (e.g. '4m') with at most `inodes` inodes, mounted on a new temp dir. */
+export async function mountTmpfs(t: ExecutionContext, opts: { size: string; inodes?: number }): Promise<string> {
+  const dir = await makeTemp('tmpfs');
+  const options = [`size=${opts.size}`, 'mode=0755', ...(opts.inodes ? [`nr_inodes=${opts.inodes}`] : [])].join(',');
+  await run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  await umountLater(t, dir);
+  return dir;
+}
+
+/** `src` seen read-only at a new temp dir (a read-only bind mount). */
+export async function bindReadOnly(t: ExecutionContext, src: string): Promise<string> {
+  const dir = await makeTemp('robind');
+  await run('mount', ['--bind', src, dir]);
+  await umountLater(t, dir);
+  await run('mount', ['-o', 'remount,bind,ro', dir]);
+  return dir;
+}
+
+/** Fill the filesystem holding `dir` until no byte is left (a file `filler` that tests can delete). */
+export async function fillFilesystem(dir: string): Promise<string> {
+  const filler = `${dir}/.filler`;
+  const fh = await fsp.open(filler, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 0x55);
+  try {
+    for (;;) await fh.write(chunk);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    await fh.close().catch(() => {});
+  }
+  // Whatever partial block is left: write single bytes until ENOSPC.
+  await fsp.appendFile(filler, Buffer.alloc(4096)).catch(() => {});
+  return filler;
+}
+
+export interface OtherUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+let other: Promise<OtherUser> | undefined;
+
+/** A second, unprivileged user (created once with useradd), for permission tests. */
+export function otherUser(): Promise<OtherUser> {
+  other ??= (async () => {
+    const name = 'pstore-test-other';
+    await run('id', ['-u', name]).catch(() => run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]));
+    const uid = Number((await run('id', ['-u', name])).stdout.trim());
+    const gid = Number((await run('id', ['-g', name])).stdout.trim());
+    return { name, uid, gid };
+  })();
+  return other;
+}
+
+/** Let every user traverse and read `dir` and its parents' temp dir (mkdtemp makes them 0700). */
+export async function worldReadable(...dirs: string[]): Promise<void> {
+  for (const d of dirs) await run('chmod', ['-R', 'a+rX', d]);
+}
