@@ -25,7 +25,8 @@ export interface HeldLock extends AsyncDisposable {
 }
 
 interface ProcessState {
-  fh: fsp.FileHandle | undefined;
+  /** 'unlockable': a reader's lock where no lock file exists and none may be made (see openLockFile) */
+  fh: fsp.FileHandle | 'unlockable' | undefined;
   mode: LockMode | undefined;
   holders: number;
   /** settles when the kernel lock for the current holders is taken */
@@ -84,8 +85,8 @@ async function takeOsLock(file: string, s: ProcessState, opts: LockOptions, dead
   let delay = 2;
   await s.closing;
   for (;;) {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
-    s.fh ??= await fsp.open(file, 'a+');
+    s.fh ??= await openLockFile(file, opts.mode);
+    if (s.fh === 'unlockable') return;
     try {
       await osLock(s.fh.fd, { exclusive: opts.mode === 'exclusive', immediate: true });
       // The holder before us may have deleted the lock file (a failed new prefix is removed
@@ -106,6 +107,29 @@ async function takeOsLock(file: string, s: ProcessState, opts: LockOptions, dead
   }
 }
 
+/**
+ * Writers open (and create) the lock file for writing. A reader that may not write (a read-only
+ * mount, another user's store or prefix) opens it read-only, which still takes a shared fcntl
+ * lock; where no lock file exists and none can be made, no writer has ever held one there and
+ * none can write there now, so the reader proceeds without one.
+ */
+async function openLockFile(file: string, mode: LockMode): Promise<fsp.FileHandle | 'unlockable'> {
+  try {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    return await fsp.open(file, 'a+');
+  } catch (err) {
+    if (mode === 'exclusive' || !DENIED.has(errnoCode(err) ?? '')) throw err;
+  }
+  try {
+    return await fsp.open(file, 'r');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return 'unlockable';
+    throw err;
+  }
+}
+
+const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 async function stillNamed(file: string, fh: fsp.FileHandle): Promise<boolean> {
   const [held, named] = await Promise.all([fh.stat(), fsp.stat(file).catch(() => undefined)]);
   return named !== undefined && named.ino === held.ino && named.dev === held.dev;
@@ -118,7 +142,7 @@ async function dropHolder(file: string, s: ProcessState): Promise<void> {
   s.fh = undefined;
   s.mode = undefined;
   s.osReady = undefined;
-  if (fh) {
+  if (fh && fh !== 'unlockable') {
     s.closing = (async () => {
       await osUnlock(fh.fd).catch(() => {});
       await fh.close();
