@@ -1,11 +1,18 @@
-// Cross-process locks on a file, shared or exclusive, held by the kernel (fcntl via os-lock): when
-// a holder dies, even by kill -9, the kernel drops its lock, so there is no stale-lock guessing.
-// fcntl locks belong to the process, not the file descriptor, and closing any descriptor of the
-// file drops them all; so each process opens a lock file once and counts its own holders here.
+// Cross-process locks, shared or exclusive, held by the kernel with no native code (SPEC.md §Locks).
+// A lock is named by its lock file's inode; holding it means having bound abstract Unix socket
+// names derived from that inode (Linux's abstract namespace: no file is created, nothing needs
+// writing, and the kernel frees a name the moment its process dies, kill -9 included). There is no
+// lock-file content, no PID and no stale-lock guess: a bound name always belongs to a live process.
+//
+//   exclusive: bind X, then bind every one of SLOTS slot names (waiting for shared holders to go)
+//   shared:    bind one free slot name, then make sure nobody listens on X (else step back)
+//
+// Each side claims its own name before it checks the other's, so the two can never both succeed.
+// Within one process, shared holders share one slot; an exclusive holder is alone.
 
 import { promises as fsp } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { lock as osLock, unlock as osUnlock } from 'os-lock';
 import { PstoreError, errnoCode } from '../errors.js';
 
 export type LockMode = 'shared' | 'exclusive';
@@ -24,15 +31,17 @@ export interface HeldLock extends AsyncDisposable {
   release(): Promise<void>;
 }
 
+/** Concurrent shared holders across processes; an exclusive holder binds them all. */
+const SLOTS = 64;
+
 interface ProcessState {
-  /** 'unlockable': a reader's lock where no lock file exists and none may be made (see openLockFile) */
-  fh: fsp.FileHandle | 'unlockable' | undefined;
+  /** the names this process has bound for its current holders */
+  bound: net.Server[] | undefined;
   mode: LockMode | undefined;
   holders: number;
-  /** settles when the kernel lock for the current holders is taken */
+  /** settles when the names for the current holders are bound */
   osReady: Promise<void> | undefined;
-  /** settles when the last holder's descriptor is closed: closing it drops every lock this
-   *  process has on the file, so a new kernel lock must not be taken before that */
+  /** settles when the last holder's names are unbound */
   closing: Promise<void> | undefined;
   wakeups: Array<() => void>;
 }
@@ -42,7 +51,7 @@ const states = new Map<string, ProcessState>();
 function stateOf(file: string): ProcessState {
   let s = states.get(file);
   if (!s) {
-    s = { fh: undefined, mode: undefined, holders: 0, osReady: undefined, closing: undefined, wakeups: [] };
+    s = { bound: undefined, mode: undefined, holders: 0, osReady: undefined, closing: undefined, wakeups: [] };
     states.set(file, s);
   }
   return s;
@@ -65,40 +74,41 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
   }
   s.holders++;
   s.mode = opts.mode;
-  s.osReady ??= takeOsLock(file, s, opts, deadline, tell);
+  s.osReady ??= takeKernelLock(file, s, opts, deadline, tell);
   try {
     await s.osReady;
   } catch (err) {
-    await dropHolder(file, s);
+    await dropHolder(s);
     throw err;
   }
   let released = false;
   const release = async () => {
     if (released) return;
     released = true;
-    await dropHolder(file, s);
+    await dropHolder(s);
   };
   return { release, [Symbol.asyncDispose]: release };
 }
 
-async function takeOsLock(file: string, s: ProcessState, opts: LockOptions, deadline: number, tell: () => void): Promise<void> {
+async function takeKernelLock(file: string, s: ProcessState, opts: LockOptions, deadline: number, tell: () => void): Promise<void> {
   let delay = 2;
   await s.closing;
   for (;;) {
-    s.fh ??= await openLockFile(file, opts.mode);
-    if (s.fh === 'unlockable') return;
-    try {
-      await osLock(s.fh.fd, { exclusive: opts.mode === 'exclusive', immediate: true });
-      // The holder before us may have deleted the lock file (a failed new prefix is removed
-      // whole): a lock on an unlinked file excludes nobody, so start over on the new one.
-      if (await stillNamed(file, s.fh)) return;
-      await osUnlock(s.fh.fd).catch(() => {});
-      await s.fh.close();
-      s.fh = undefined;
+    const id = await lockIdentity(file, opts.mode);
+    if (id === undefined) {
+      s.bound = []; // see lockIdentity: nobody can write here, so nobody can need excluding
+      return;
+    }
+    const bound = opts.mode === 'exclusive' ? await bindExclusive(id, deadline, tell) : await bindShared(id);
+    if (bound) {
+      // The holder before us may have deleted the lock file (a failed new prefix is removed whole):
+      // names derived from a file that is gone exclude nobody, so start over on the new one.
+      if ((await lockIdentity(file, 'shared')) === id) {
+        s.bound = bound;
+        return;
+      }
+      await unbindAll(bound);
       continue;
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code !== 'EAGAIN' && code !== 'EACCES' && code !== 'EBUSY') throw err;
     }
     tell();
     if (Date.now() >= deadline) throw busy(file, opts);
@@ -108,45 +118,114 @@ async function takeOsLock(file: string, s: ProcessState, opts: LockOptions, dead
 }
 
 /**
- * Writers open (and create) the lock file for writing. A reader that may not write (a read-only
- * mount, another user's store or prefix) opens it read-only, which still takes a shared fcntl
- * lock; where no lock file exists and none can be made, no writer has ever held one there and
- * none can write there now, so the reader proceeds without one.
+ * The lock's identity: its lock file's device and inode, so every path to one file names one lock.
+ * Writers create the file. A reader that may not write uses it if it exists; where none exists and
+ * none may be made, no writer has ever locked there and none can write there now: `undefined`,
+ * and the reader proceeds without a lock.
  */
-async function openLockFile(file: string, mode: LockMode): Promise<fsp.FileHandle | 'unlockable'> {
+async function lockIdentity(file: string, mode: LockMode): Promise<string | undefined> {
   try {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
-    return await fsp.open(file, 'a+');
+    const st = await fsp.stat(file);
+    return `${st.dev.toString(36)}.${st.ino.toString(36)}`;
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  try {
+    await makeDir(path.dirname(file));
+    await (await fsp.open(file, 'a')).close();
   } catch (err) {
     if (mode === 'exclusive' || !DENIED.has(errnoCode(err) ?? '')) throw err;
+    return undefined;
   }
-  try {
-    return await fsp.open(file, 'r');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return 'unlockable';
-    throw err;
-  }
+  return lockIdentity(file, mode);
 }
 
 const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
-async function stillNamed(file: string, fh: fsp.FileHandle): Promise<boolean> {
-  const [held, named] = await Promise.all([fh.stat(), fsp.stat(file).catch(() => undefined)]);
-  return named !== undefined && named.ino === held.ino && named.dev === held.dev;
+/** mkdir -p, but with the real reason: Node's recursive mkdir says ENOENT on a read-only mount. */
+async function makeDir(dir: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+    await makeDir(path.dirname(dir));
+    await fsp.mkdir(dir);
+  }
 }
 
-async function dropHolder(file: string, s: ProcessState): Promise<void> {
+const nameOf = (id: string, part: string) => `\0pstore-lock/${id}/${part}`;
+
+/** Bind X, then every slot: waits (holding X, so new shared holders stay out) until the deadline. */
+async function bindExclusive(id: string, deadline: number, tell: () => void): Promise<net.Server[] | undefined> {
+  const x = await bind(nameOf(id, 'x'), true);
+  if (!x) return undefined;
+  const bound = [x];
+  let delay = 2;
+  for (let slot = 0; slot < SLOTS;) {
+    const server = await bind(nameOf(id, String(slot)), false);
+    if (server) {
+      bound.push(server);
+      slot++;
+      continue;
+    }
+    tell();
+    if (Date.now() >= deadline) {
+      await unbindAll(bound);
+      return undefined;
+    }
+    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
+    delay = Math.min(delay * 2, 100);
+  }
+  return bound;
+}
+
+/** Bind a free slot, then step back if an exclusive holder (or one about to be) listens on X. */
+async function bindShared(id: string): Promise<net.Server[] | undefined> {
+  const start = Math.floor(Math.random() * SLOTS);
+  for (let i = 0; i < SLOTS; i++) {
+    const server = await bind(nameOf(id, String((start + i) % SLOTS)), false);
+    if (!server) continue;
+    if (!(await listening(nameOf(id, 'x')))) return [server];
+    await unbindAll([server]);
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Bind an abstract socket name; undefined when another process has it. */
+function bind(name: string, accept: boolean): Promise<net.Server | undefined> {
+  return new Promise((resolve, reject) => {
+    // X answers connections (that is how shared requests see it) and closes them at once.
+    const server = net.createServer(accept ? (c) => c.destroy() : () => {});
+    server.once('error', (err) => (errnoCode(err) === 'EADDRINUSE' ? resolve(undefined) : reject(err)));
+    server.listen({ path: name, exclusive: true }, () => {
+      server.unref(); // a held lock must not keep the process alive
+      resolve(server);
+    });
+  });
+}
+
+function listening(name: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect({ path: name });
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
+
+async function unbindAll(servers: readonly net.Server[]): Promise<void> {
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+}
+
+async function dropHolder(s: ProcessState): Promise<void> {
   s.holders--;
   if (s.holders > 0) return;
-  const fh = s.fh;
-  s.fh = undefined;
+  const bound = s.bound;
+  s.bound = undefined;
   s.mode = undefined;
   s.osReady = undefined;
-  if (fh && fh !== 'unlockable') {
-    s.closing = (async () => {
-      await osUnlock(fh.fd).catch(() => {});
-      await fh.close();
-    })();
+  if (bound) {
+    s.closing = unbindAll(bound);
     await s.closing;
   }
   for (const w of s.wakeups.splice(0)) w();
