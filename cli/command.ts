@@ -57,13 +57,50 @@ export function splitCommand(argv: string[]): { name: string | undefined; rest: 
 }
 
 export function parseCommandArgs(cmd: Command, args: string[]): { values: CommandContext['values']; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true });
-    return { values: values as CommandContext['values'], positionals };
-  } catch (err) {
-    const flag = /'([^']+)'/.exec((err as Error).message)?.[1];
-    throw new PstoreError('EPSTORE_USAGE', `${cmd.name}: ${(err as Error).message}`, { subject: flag ?? cmd.name, hint: `see pstore ${cmd.name} --help` });
+  const options = { ...GLOBAL_OPTIONS, ...cmd.options };
+  // Parsed leniently, then checked token by token here: pstore's own words for every mistake, never
+  // Node's parser text, and a suggestion for a misspelt option.
+  const { values, positionals, tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  for (const tok of tokens) {
+    if (tok.kind !== 'option') continue;
+    const spec = options[tok.name];
+    if (!spec) {
+      const guess = closest(tok.name, Object.keys(options));
+      throw usage(cmd, `unknown option ${tok.rawName}`, tok.rawName, guess === undefined ? undefined : `did you mean --${guess}?`);
+    }
+    if (spec.type === 'string' && tok.value === undefined) throw usage(cmd, `${tok.rawName} needs a value`, tok.rawName);
+    if (spec.type === 'boolean' && tok.inlineValue) throw usage(cmd, `${tok.rawName} takes no value`, tok.rawName);
   }
+  return { values: values as CommandContext['values'], positionals };
+}
+
+function usage(cmd: Command, message: string, subject: string, hint?: string): PstoreError {
+  return new PstoreError('EPSTORE_USAGE', `${cmd.name}: ${message}`, { subject, hint: hint ?? `see pstore ${cmd.name} --help` });
+}
+
+/** The candidate nearest to `word` (edit distance ≤ 2, or a unique prefix), for "did you mean". */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const prefixed = candidates.filter((c) => word.length >= 2 && c.startsWith(word));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 export function makeStoreFactory(values: CommandContext['values'], out: Output): () => Store {

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { PstoreError, environmentError, isPstoreError } from '../lib/index.js';
-import { GLOBAL_HELP, makeStoreFactory, parseCommandArgs, splitCommand, type Command } from './command.js';
+import { GLOBAL_HELP, closest, makeStoreFactory, parseCommandArgs, splitCommand, type Command } from './command.js';
 import { Output } from './output.js';
 
 // Hashing and linking many small files is syscall-bound: give libuv more threads than its default 4.
@@ -30,6 +30,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   import: async () => (await import('./commands/import.js')).importCmd,
 };
 
+/** What users of dpkg, pacman, apt and npm type first. */
+const ALIASES: Record<string, string> = { install: 'activate', remove: 'deactivate', uninstall: 'deactivate', list: 'ls' };
+
+function findCommand(name: string): () => Promise<Command> {
+  const load = COMMANDS[ALIASES[name] ?? name];
+  if (load) return load;
+  const guess = closest(name, [...Object.keys(COMMANDS), ...Object.keys(ALIASES)]);
+  throw new PstoreError('EPSTORE_USAGE', `unknown command ${JSON.stringify(name)}`, {
+    subject: name, hint: guess === undefined ? 'see pstore --help' : `did you mean ${guess}?`,
+  });
+}
+
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -45,6 +57,8 @@ async function mainHelp(): Promise<string> {
     '',
     'commands:',
     ...rows,
+    '',
+    'aliases: install = activate, remove = uninstall = deactivate, list = ls',
     '',
     'global options (before or after the command):',
     ...GLOBAL_HELP.map((l) => `  ${l}`),
@@ -69,15 +83,11 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const target = name === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
-      const load = target === undefined ? undefined : COMMANDS[target];
+      const load = target === undefined ? undefined : COMMANDS[ALIASES[target] ?? target];
       process.stdout.write(`${load ? commandHelp(await load()) : await mainHelp()}\n`);
       return name === undefined && !rest.includes('--help') && !rest.includes('-h') ? 2 : 0;
     }
-    const load = COMMANDS[name];
-    if (!load) {
-      throw new PstoreError('EPSTORE_USAGE', `unknown command ${JSON.stringify(name)}`, { subject: name, hint: 'see pstore --help' });
-    }
-    const cmd = await load();
+    const cmd = await findCommand(name)();
     const { values, positionals } = parseCommandArgs(cmd, rest);
     if (values.help) {
       process.stdout.write(`${commandHelp(cmd)}\n`);
@@ -93,6 +103,13 @@ export async function main(argv: string[]): Promise<number> {
     return e.exitCode;
   }
 }
+
+// A reader that stops early (`pstore info X --paths | head -1`) closes our stdout: end quietly
+// with success, as `ls | head` does, instead of dying on an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 // If the event loop ever drains while main() is still pending, something waited on a promise that
 // can no longer settle: that must never look like success.

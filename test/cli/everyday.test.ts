@@ -1,0 +1,65 @@
+// Everyday CLI behaviour (issue 10): suggestions for misspelt commands and options, the aliases
+// users of dpkg/pacman/npm type, pstore's own words for every parse error (never Node's parser
+// text), and a quiet exit when a reader closes the pipe early.
+
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { CLI, describe, runCli, storeCli } from '../_helpers/cli.js';
+import { buildTree } from '../_helpers/tree.js';
+import { tempDir, tempStore } from '../_helpers/tmp.js';
+
+const run = promisify(execFile);
+
+test('a misspelt command or option gets "did you mean"; Node\'s parser text never shows', async (t) => {
+  const store = await tempStore(t);
+  const cases: Array<[string[], RegExp]> = [
+    [['lst'], /unknown command "lst" \(did you mean ls\?\)/],
+    [['activte'], /did you mean activate\?/],
+    [['ls', '--jsn'], /ls: unknown option --jsn \(did you mean --json\?\)/],
+    [['gc', '--dry-rn'], /did you mean --dry-run\?/],
+    [['add', 'x', '--name'], /add: --name needs a value/],
+    [['ls', '--json=yes'], /ls: --json takes no value/],
+    [['ls', '--frobnicate'], /ls: unknown option --frobnicate \(see pstore ls --help\)/],
+  ];
+  for (const [args, expected] of cases) {
+    const r = await runCli(['--store', store, ...args]);
+    t.is(r.code, 2, describe(r));
+    t.regex(r.stderr, expected);
+    t.notRegex(r.stderr, /To specify a positional|Unknown option|ERR_PARSE/);
+  }
+});
+
+test('aliases: install, remove, uninstall and list run activate, deactivate and ls', async (t) => {
+  const dir = await tempDir(t, 'alias');
+  const cli = storeCli(path.join(dir, 'store'));
+  const src = await buildTree(path.join(dir, 'src'), { 'share/a.txt': 'a\n' });
+  const prefix = path.join(dir, 'prefix');
+  t.is((await cli(['add', src, '--name', 'a', '--version', '1', '--quiet'])).code, 0);
+  const listed = await cli(['list']);
+  t.regex(listed.stdout, /a@1/);
+  const installed = await cli(['install', 'a', '--prefix', prefix]);
+  t.is(installed.code, 0, describe(installed));
+  t.regex(installed.stdout, /\+ a@1/);
+  t.is((await cli(['remove', 'a', '--prefix', prefix])).code, 0);
+  t.is((await cli(['install', 'a', '--prefix', prefix, '--quiet'])).code, 0);
+  const removed = await cli(['uninstall', 'a', '--prefix', prefix]);
+  t.regex(removed.stdout, /- a@1/);
+  const help = await runCli(['--help']);
+  t.regex(help.stdout, /aliases: install = activate/);
+});
+
+test('a reader that closes the pipe early (| head -1) ends pstore quietly with exit 0', async (t) => {
+  const dir = await tempDir(t, 'epipe');
+  const store = path.join(dir, 'store');
+  // Enough paths that `info --paths` writes far more than a pipe buffer holds.
+  const spec: Record<string, string> = {};
+  for (let i = 0; i < 3000; i++) spec[`share/doc/a-rather-long-directory-name-${i % 30}/file-number-${i}.txt`] = `${i}\n`;
+  const src = await buildTree(path.join(dir, 'src'), spec);
+  t.is((await storeCli(store)(['add', src, '--name', 'big', '--version', '1', '--quiet'])).code, 0);
+  const script = `"${process.execPath}" "${CLI}" --store "${store}" info big --paths --json | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`;
+  const { stdout, stderr } = await run('bash', ['-c', script]);
+  t.is(stdout.trim(), '0', `pstore's exit status (stderr: ${stderr})`);
+  t.is(stderr, '', 'nothing on stderr');
+});
