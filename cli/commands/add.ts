@@ -1,3 +1,4 @@
+import { PstoreError } from '../../lib/index.js';
 import type { Command } from '../command.js';
 import { requirePositionals, requireString } from '../command.js';
 
@@ -22,6 +23,10 @@ export const add: Command = {
     const name = requireString(values, 'name', 'add');
     const version = requireString(values, 'version', 'add');
     const src = positionals[0]!;
+    if (src === '-' && process.stdin.isTTY) {
+      // As GNU tar does: waiting for a terminal to type an archive helps nobody.
+      throw new PstoreError('EPSTORE_USAGE', 'add: stdin is a terminal; pipe a tar into it (… | pstore add - --name N --version V)', { subject: '-' });
+    }
     const source = src === '-' ? { tar: process.stdin, label: 'stdin' } : src;
     const progress = out.progress();
     const r = await store().add(source, {

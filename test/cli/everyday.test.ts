@@ -63,3 +63,17 @@ test('a reader that closes the pipe early (| head -1) ends pstore quietly with e
   t.is(stdout.trim(), '0', `pstore's exit status (stderr: ${stderr})`);
   t.is(stderr, '', 'nothing on stderr');
 });
+
+test('add - on a terminal refuses at once instead of waiting for a tar to be typed', async (t) => {
+  const store = await tempStore(t);
+  // script(1) gives the command a pseudo-terminal for stdin; -e passes its exit status through.
+  const command = `"${process.execPath}" "${CLI}" --store "${store}" add - --name a --version 1`;
+  const started = Date.now();
+  const r = await run('script', ['-qec', command, '/dev/null'], { timeout: 20_000 }).then(
+    (ok) => ({ code: 0, out: ok.stdout }),
+    (err: { code: number; stdout: string }) => ({ code: err.code, out: err.stdout }),
+  );
+  t.is(r.code, 2, r.out);
+  t.regex(r.out, /stdin is a terminal; pipe a tar into it/);
+  t.true(Date.now() - started < 15_000);
+});
