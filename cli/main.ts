@@ -6,32 +6,10 @@ import { readFileSync } from 'node:fs';
 import { PstoreError, environmentError, isPstoreError } from '../lib/index.js';
 import { GLOBAL_HELP, closest, makeStoreFactory, parseCommandArgs, splitCommand, type Command } from './command.js';
 import { Output } from './output.js';
+import { ALIASES, COMMANDS } from './registry.js';
 
 // Hashing and linking many small files is syscall-bound: give libuv more threads than its default 4.
 process.env.UV_THREADPOOL_SIZE ??= '16';
-
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  add: async () => (await import('./commands/add.js')).add,
-  ls: async () => (await import('./commands/ls.js')).ls,
-  info: async () => (await import('./commands/info.js')).info,
-  verify: async () => (await import('./commands/verify.js')).verify,
-  gc: async () => (await import('./commands/gc.js')).gc,
-  activate: async () => (await import('./commands/activate.js')).activate,
-  deactivate: async () => (await import('./commands/deactivate.js')).deactivate,
-  rollback: async () => (await import('./commands/rollback.js')).rollback,
-  status: async () => (await import('./commands/status.js')).status,
-  generations: async () => (await import('./commands/generations.js')).generations,
-  recover: async () => (await import('./commands/recover.js')).recover,
-  prune: async () => (await import('./commands/prune.js')).prune,
-  hash: async () => (await import('./commands/hash.js')).hash,
-  lock: async () => (await import('./commands/lock.js')).lock,
-  sync: async () => (await import('./commands/sync.js')).sync,
-  export: async () => (await import('./commands/export.js')).exportCmd,
-  import: async () => (await import('./commands/import.js')).importCmd,
-};
-
-/** What users of dpkg, pacman, apt and npm type first. */
-const ALIASES: Record<string, string> = { install: 'activate', remove: 'deactivate', uninstall: 'deactivate', list: 'ls' };
 
 function findCommand(name: string): () => Promise<Command> {
   const load = COMMANDS[ALIASES[name] ?? name];

@@ -77,3 +77,20 @@ test('add - on a terminal refuses at once instead of waiting for a tar to be typ
   t.regex(r.out, /stdin is a terminal; pipe a tar into it/);
   t.true(Date.now() - started < 15_000);
 });
+
+test('completion: bash completes commands and a command\'s options; zsh and fish scripts are printed; others exit 2', async (t) => {
+  const script = (await runCli(['completion', 'bash'])).stdout;
+  const complete = async (...words: string[]) => {
+    const body = `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pstore; echo "\${COMPREPLY[@]}"`;
+    return (await run('bash', ['-c', body])).stdout.trim().split(' ');
+  };
+  t.deepEqual(await complete('pstore', 'deac'), ['deactivate']);
+  t.true((await complete('pstore', 'activate', '--p')).includes('--prefix'));
+  t.true((await complete('pstore', 'gc', '--d')).includes('--dry-run'));
+  for (const shell of ['zsh', 'fish']) {
+    const r = await runCli(['completion', shell]);
+    t.is(r.code, 0);
+    t.regex(r.stdout, /activate/);
+  }
+  t.is((await runCli(['completion', 'tcsh'])).code, 2);
+});
