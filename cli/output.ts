@@ -83,3 +83,18 @@ export function formatBytes(n: number): string {
   }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
+
+/** Rows of cells as columns two spaces apart; the columns listed in `right` align right. */
+export function table(rows: readonly string[][], right: readonly number[] = []): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
+  return rows.map((row) => row.map((cell, i) => {
+    if (i === row.length - 1 && !right.includes(i)) return cell;
+    return right.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
+  }).join('  '));
+}
+
+/** "1 file", "2 files". */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

@@ -20,6 +20,7 @@ import type { LayoutKind } from './prefix/layout.js';
 
 export { PstoreError, isPstoreError, environmentError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { splitRef } from './db/entries.js';
+export { compareVersions } from './version.js';
 export { identifyManifest, serializeManifest } from './ingest/manifest.js';
 export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, StoreOptions, VerifyResult };
 export type { InMemoryFile } from './ingest/from-list.js';
