@@ -1,5 +1,5 @@
 // How readers see a prefix's transactions (SPEC.md §Prefix locks and readers). Three answers:
-//   running      a writer holds the prefix lock (it is alive: the kernel drops a dead one's lock)
+//   running      a journal, and a writer holds the prefix lock (alive: the kernel drops a dead one's lock)
 //   interrupted  a journal is there and nobody holds the lock; recovery was not possible (the
 //                user may not write, gc holds the store, or recovery itself failed), with why
 //   none         no journal (or this reader just recovered it)
@@ -40,10 +40,14 @@ async function tryLock(found: ManagedPrefix, mode: LockMode): Promise<HeldLock |
   }
 }
 
-/** For `status`: never waits for anything. */
+/**
+ * For `status`: never waits for anything. A held lock with no journal is a writer that has not
+ * touched the prefix yet (or a prune, which never touches the current tree): nothing is running
+ * on what status reports.
+ */
 export async function probeTransaction(ctx: StoreContext, found: ManagedPrefix): Promise<TransactionView> {
   const held = await tryLock(found, 'shared');
-  if (!held) return RUNNING;
+  if (!held) return (await readJournal(found.paths)) ? RUNNING : NONE;
   try {
     if (!(await readJournal(found.paths))) return NONE;
   } finally {
