@@ -7,6 +7,7 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import pMap from 'p-map';
 import { PstoreError, errnoCode } from '../errors.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { crashpoint } from '../testing/crashpoint.js';
@@ -54,12 +55,15 @@ export async function removeGenerationTree(p: PrefixPaths, n: number): Promise<v
   await deleteTrash(trash);
 }
 
-/** Delete a renamed-away tree top entry by top entry, so crash tests can stop it half-way. */
+/** Delete a renamed-away tree, entry by entry (crash tests stop it half-way: tree:removing). */
 async function deleteTrash(dir: string): Promise<void> {
-  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
-    await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+  await pMap(entries, async (e) => {
+    const abs = path.join(dir, e.name);
+    if (e.isDirectory()) await deleteTrash(abs);
+    else await fsp.rm(abs, { force: true });
     crashpoint('tree:removing');
-  }
+  }, { concurrency: 16 });
   await fsp.rm(dir, { recursive: true, force: true });
 }
 
