@@ -9,36 +9,21 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { describe, jsonOut, runCli, storeCli } from '../_helpers/cli.js';
+import { describe, jsonOut, runCli } from '../_helpers/cli.js';
 import { mountTmpfs, needsRoot, otherUser, worldReadable } from '../_helpers/environment.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
-import { removeTree, tempDir } from '../_helpers/tmp.js';
 import { manyFiles } from '../_helpers/tree.js';
-import { jsonError, makeTemplateStore, stagePkg, type StagedPkg } from '../_helpers/txn-trees.js';
+import { jsonError, sharedTemplateStore, stagePkg } from '../_helpers/txn-trees.js';
 
-let template: { root: string; store: string; pkgs: StagedPkg[] };
+const storeCopy = sharedTemplateStore('readers', 4);
 
-test.before(async () => {
-  template = await makeTemplateStore('readers', 4);
-});
-
-test.after.always(async () => {
-  if (template) await removeTree(template.root);
-});
-
-async function copyStore(t: ExecutionContext, tag: string): Promise<{ dir: string; store: string; cli: ReturnType<typeof storeCli> }> {
-  const dir = await tempDir(t, tag);
-  const store = path.join(dir, 'store');
-  await fsp.cp(template.store, store, { recursive: true });
-  return { dir, store, cli: storeCli(store) };
-}
 
 interface HashJson { generation: number; digest: string; transaction: string }
 interface VerifyJson { ok: boolean; generation: number; missing: string[]; modified: string[]; pendingTransaction: boolean; transaction: string; interruptedReason?: string }
 interface StatusJson { generation: number; transaction: string; transactionInProgress: boolean; interruptedReason?: string }
 
 test('verify --prefix and hash while writers run: never a false alarm, one digest per generation', async (t) => {
-  const { store, dir } = await copyStore(t, 'readers-soak');
+  const { store, dir } = await storeCopy(t, 'readers-soak');
   const prefix = path.join(dir, 'prefix');
   const run = (args: string[]) => runCli(['--store', store, ...args, '--prefix', prefix, '--json'], { unlimited: true, timeoutMs: 120_000 });
   t.is((await run(['activate', 'pkg0'])).code, 0);
@@ -75,7 +60,7 @@ test('verify --prefix and hash while writers run: never a false alarm, one diges
 
 test('another user on a root-owned prefix with an interrupted journal: readers work, writers exit 9, nothing changes', async (t) => {
   if (needsRoot(t)) return;
-  const { dir, cli } = await copyStore(t, 'readers-other');
+  const { dir, cli } = await storeCopy(t, 'readers-other');
   const prefix = path.join(dir, 'prefix');
   t.is((await cli(['activate', 'pkg0', '--prefix', prefix])).code, 0);
   const crashed = await cli(['activate', 'pkg1', '--prefix', prefix], { env: { PSTORE_TEST_CRASHPOINT: 'apply:after-files' } });
@@ -115,7 +100,7 @@ test('another user on a root-owned prefix with an interrupted journal: readers w
 
 test('a revert that fails too (no inodes left): status says interrupted with the reason; recover after freeing lands on one generation', async (t) => {
   if (needsRoot(t)) return;
-  const { dir, cli } = await copyStore(t, 'readers-inodes');
+  const { dir, cli } = await storeCopy(t, 'readers-inodes');
   const big = await stagePkg(path.join(dir, 'src'), 'big', { extra: manyFiles(400) });
   t.is((await cli(['add', big.dir, '--name', 'big', '--version', '1.0'])).code, 0);
   const v2 = await stagePkg(path.join(dir, 'src'), 'pkg0', { version: '2.0' });

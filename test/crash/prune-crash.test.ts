@@ -10,20 +10,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
+import { describe, jsonOut, type storeCli } from '../_helpers/cli.js';
 import { assertCleanStore } from '../_helpers/store.js';
-import { removeTree, tempDir } from '../_helpers/tmp.js';
-import { jsonError, makeTemplateStore, type StagedPkg } from '../_helpers/txn-trees.js';
+import { jsonError, sharedTemplateStore } from '../_helpers/txn-trees.js';
 
-let template: { root: string; store: string; pkgs: StagedPkg[] };
-
-test.before(async () => {
-  template = await makeTemplateStore('prune-crash', 3);
-});
-
-test.after.always(async () => {
-  if (template) await removeTree(template.root);
-});
+const storeCopy = sharedTemplateStore('prune-crash', 3);
 
 interface Fixture {
   cli: ReturnType<typeof storeCli>;
@@ -42,10 +33,8 @@ async function hashOf(t: ExecutionContext, f: Fixture): Promise<{ digest: string
 
 /** A generations prefix at generation 3 (pkg0; +pkg1; +pkg2), its store a copy of the template. */
 async function threeGenerations(t: ExecutionContext): Promise<Fixture> {
-  const dir = await tempDir(t, 'prune-crash');
-  const store = path.join(dir, 'store');
-  await fsp.cp(template.store, store, { recursive: true });
-  const f: Fixture = { cli: storeCli(store), store, prefix: path.join(dir, 'prefix'), trees: path.join(dir, '.pstore-prefix', 'trees'), digests: new Map() };
+  const { dir, store, cli } = await storeCopy(t);
+  const f: Fixture = { cli, store, prefix: path.join(dir, 'prefix'), trees: path.join(dir, '.pstore-prefix', 'trees'), digests: new Map() };
   for (const [i, name] of ['pkg0', 'pkg1', 'pkg2'].entries()) {
     const r = await f.cli(['activate', name, '--prefix', f.prefix, '--layout', 'generations']);
     t.is(r.code, 0, describe(r));
@@ -59,7 +48,7 @@ async function assertExactly(t: ExecutionContext, f: Fixture, n: number, what: s
   const s = await f.cli(['status', '--prefix', f.prefix, '--json']);
   t.is(s.code, 0, describe(s));
   t.like(jsonOut(s), { generation: n, transaction: 'none' }, what);
-  t.is((await hashOf(t, f)).digest, f.digests.get(n), `${what}: the live tree is generation ${n}'s, byte for byte`);
+  t.is((await hashOf(t, f)).digest, f.digests.get(n) ?? 'no digest recorded', `${what}: the live tree is generation ${n}'s, byte for byte`);
   const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
   t.is(v.code, 0, `${what}: ${describe(v)}`);
 }

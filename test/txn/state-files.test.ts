@@ -10,18 +10,10 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, storeCli } from '../_helpers/cli.js';
 import { snapshotDir, type Snapshot } from '../_helpers/snapshot.js';
-import { removeTree, tempDir } from '../_helpers/tmp.js';
-import { jsonError, makeTemplateStore, type StagedPkg } from '../_helpers/txn-trees.js';
+import { tempDir } from '../_helpers/tmp.js';
+import { jsonError, sharedTemplateStore } from '../_helpers/txn-trees.js';
 
-let template: { root: string; store: string; pkgs: StagedPkg[] };
-
-test.before(async () => {
-  template = await makeTemplateStore('state-files', 3);
-});
-
-test.after.always(async () => {
-  if (template) await removeTree(template.root);
-});
+const storeCopy = sharedTemplateStore('state-files', 3);
 
 interface Fixture {
   cli: ReturnType<typeof storeCli>;
@@ -31,10 +23,8 @@ interface Fixture {
 
 /** An inplace prefix at generation 2 (pkg0, then pkg0 + pkg1). */
 async function twoGenerations(t: ExecutionContext): Promise<Fixture> {
-  const dir = await tempDir(t, 'state-files');
-  const store = path.join(dir, 'store');
-  await fsp.cp(template.store, store, { recursive: true });
-  const f: Fixture = { cli: storeCli(store), prefix: path.join(dir, 'prefix'), meta: path.join(dir, 'prefix', '.pstore') };
+  const { dir, cli } = await storeCopy(t);
+  const f: Fixture = { cli, prefix: path.join(dir, 'prefix'), meta: path.join(dir, 'prefix', '.pstore') };
   for (const name of ['pkg0', 'pkg1']) {
     const r = await f.cli(['activate', name, '--prefix', f.prefix]);
     t.is(r.code, 0, describe(r));
