@@ -25,7 +25,7 @@ export { identifyManifest, serializeManifest } from './ingest/manifest.js';
 export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, StoreOptions, VerifyResult };
 export type { InMemoryFile } from './ingest/from-list.js';
 export type { EntryRecord, Manifest, ManifestFile, ProgressEvent, ProgressListener } from './types.js';
-export type { Prefix, PrefixStatus, GenerationInfo, PrefixVerifyResult, PruneResult, Transaction } from './api/prefix.js';
+export type { Prefix, PrefixStatus, GenerationInfo, PrefixHashResult, PrefixVerifyResult, PruneResult, Transaction, TransactionView } from './api/prefix.js';
 export type { TxnOptions, TxnResult } from './txn/run.js';
 export type { RecoverResult } from './txn/recover.js';
 export type { LinkMode } from './txn/link.js';

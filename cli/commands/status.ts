@@ -5,7 +5,9 @@ export const status: Command = {
   name: 'status',
   summary: "show a prefix's layout, current generation and active packages",
   usage: 'pstore status --prefix DIR',
-  help: [PREFIX_HELP, 'Never waits for a running transaction. --json: {prefix, layout, store, generation, packages, transactionInProgress}'],
+  help: [PREFIX_HELP, 'Never waits. transaction: none, running (a live writer holds the prefix), or interrupted (a dead',
+    "writer's journal that could not be recovered now; interruptedReason says why)",
+    '--json: {prefix, layout, store, generation, packages, transaction, interruptedReason?, transactionInProgress}'],
   options: PREFIX_OPTION,
   async run(ctx) {
     requirePositionals(ctx.positionals, 0, 0, '', 'status');
@@ -13,7 +15,8 @@ export const status: Command = {
     ctx.out.result(s, () => [
       `prefix:     ${s.prefix} (${s.layout})`,
       `store:      ${s.store}`,
-      `generation: ${s.generation}${s.transactionInProgress ? ' (a transaction is running)' : ''}`,
+      `generation: ${s.generation}${s.transaction === 'running' ? ' (a transaction is running)' : ''}`,
+      ...(s.transaction === 'interrupted' ? [`transaction: interrupted, ${s.interruptedReason ?? 'not recovered'}`] : []),
       ...s.packages.map((p) => `  ${p.name}@${p.version}  ${p.id.slice(0, 12)}`),
     ]);
   },

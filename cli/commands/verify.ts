@@ -10,7 +10,8 @@ export const verify: Command = {
   help: [
     '--prefix DIR     check that the prefix holds exactly its current generation (no missing or modified paths, no leftovers)',
     '--json: {ok, entries, objects, bytes, problems: [{id, name, version, manifest, missing, corrupt}]}',
-    '   with --prefix: {ok, prefix, generation, checked, missing, modified, strays, pendingTransaction}',
+    '   with --prefix: {ok, prefix, generation, checked, missing, modified, strays, pendingTransaction, transaction, interruptedReason?}',
+    '   with --prefix it waits (up to --wait) for a running transaction, then reads one committed state',
   ],
   options: { prefix: { type: 'string' } },
   async run(ctx) {
@@ -22,7 +23,7 @@ export const verify: Command = {
         ...r.missing.map((p) => `missing:  ${p}`),
         ...r.modified.map((p) => `modified: ${p}`),
         ...r.strays.map((p) => `leftover: ${p}`),
-        ...(r.pendingTransaction ? ['a transaction is in progress'] : []),
+        ...(r.pendingTransaction ? [`an interrupted transaction is not recovered: ${r.interruptedReason ?? ''}`] : []),
         `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.prefix} generation ${r.generation}, ${r.checked} paths checked`,
       ]);
       return r.ok ? 0 : 4;

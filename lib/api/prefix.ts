@@ -2,33 +2,32 @@
 // generations / recover / prune / verify / hash. Writers go through runTransaction; readers read
 // the committed state files and never wait for a healthy writer.
 
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, isPstoreError } from '../errors.js';
 import { guarded } from './boundary.js';
-import { acquireLock } from '../lock/file-lock.js';
-import { treeDir, type LayoutKind, type PrefixPaths } from '../prefix/layout.js';
-import { canonicalPrefixDir, notManaged, openPrefixForWrite } from '../prefix/open.js';
-import { findStrays, observeTree, treeDigest } from '../prefix/inspect.js';
-import { detectPrefix, listGenerationNumbers, listGenerations, readCurrent, readGeneration, writeJson, type PackageRef, type PrefixRecord } from '../prefix/state.js';
-import { createContext, lockStore, type StoreContext } from '../store/context.js';
-import { generationFile } from '../prefix/layout.js';
-import { readJournal } from '../txn/journal.js';
-import { loadPackages, ownedPaths } from '../txn/packages.js';
-import { sameFile } from '../txn/plan.js';
+import type { LayoutKind } from '../prefix/layout.js';
+import { openPrefixForWrite } from '../prefix/open.js';
+import { pruneGenerations, type PruneResult } from '../prefix/prune.js';
+import { listGenerationNumbers, listGenerations, readCurrent, readCurrentGeneration, type PackageRef } from '../prefix/state.js';
+import { lockStore, type StoreContext } from '../store/context.js';
 import { identifyManifest } from '../ingest/manifest.js';
 import { readManifestFile } from '../store/manifests.js';
 import { buildLockfile, lockedPackages, type Lockfile } from '../transfer/lockfile.js';
 import { recoverPending, type RecoverResult } from '../txn/recover.js';
 import { duplicateNames, runTransaction, type TargetContext, type TxnOptions, type TxnResult } from '../txn/run.js';
+import { contextFor, managed } from './prefix-access.js';
+import { hashPrefix, verifyPrefix, type PrefixHashResult, type PrefixVerifyResult } from './prefix-inspect.js';
+import { probeTransaction, settled, type TransactionView } from './prefix-readers.js';
 
-export interface PrefixStatus {
+export type { PrefixHashResult, PrefixVerifyResult, PruneResult, TransactionView };
+
+export interface PrefixStatus extends TransactionView {
   prefix: string;
   layout: LayoutKind;
   store: string;
   generation: number;
   packages: PackageRef[];
-  /** a transaction is running right now (its writer is alive) */
+  /** a transaction is running right now (its writer is alive): transaction === 'running' */
   transactionInProgress: boolean;
 }
 
@@ -37,23 +36,6 @@ export interface GenerationInfo {
   current: boolean;
   createdAt: string;
   packages: PackageRef[];
-}
-
-export interface PrefixVerifyResult {
-  ok: boolean;
-  prefix: string;
-  generation: number;
-  checked: number;
-  missing: string[];
-  modified: string[];
-  strays: string[];
-  pendingTransaction: boolean;
-}
-
-export interface PruneResult {
-  prefix: string;
-  removed: number[];
-  kept: number[];
 }
 
 export interface Transaction {
@@ -75,8 +57,8 @@ export interface Prefix {
   recover(): Promise<RecoverResult>;
   prune(opts: { keep: number }): Promise<PruneResult>;
   verify(): Promise<PrefixVerifyResult>;
-  /** digest of the owned tree; `transactionInProgress` means a live writer may be changing it */
-  hash(): Promise<{ prefix: string; generation: number; digest: string; paths: number; transactionInProgress: boolean }>;
+  /** digest of the owned tree, read under the prefix lock (shared): one committed state */
+  hash(): Promise<PrefixHashResult>;
   /** the active set as a lockfile */
   lock(): Promise<Lockfile>;
   /** make the active set exactly the lockfile's; every missing entry is named in one EPSTORE_NOT_FOUND */
@@ -137,13 +119,17 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
       return guarded(txn);
     },
     status: async () => {
-      const { paths, record, busy } = await readable(ctx, dir);
-      const cur = await readCurrent(paths);
-      const gen = await readGeneration(paths, cur.generation);
-      return { prefix: paths.dir, layout: paths.layout, store: record.store, generation: cur.generation, packages: gen?.packages ?? [], transactionInProgress: busy };
+      const found = await managed(dir);
+      const view = await probeTransaction(ctx, found);
+      const cur = await readCurrent(found.paths);
+      const gen = await readCurrentGeneration(found.paths, cur);
+      return {
+        prefix: found.paths.dir, layout: found.paths.layout, store: found.record.store, generation: cur.generation, packages: gen.packages,
+        transactionInProgress: view.transaction === 'running', ...view,
+      };
     },
     generations: async () => {
-      const { paths } = await readable(ctx, dir);
+      const { paths } = await settled(ctx, dir);
       const cur = await readCurrent(paths);
       return (await listGenerations(paths)).map((g) => ({ generation: g.generation, current: g.generation === cur.generation, createdAt: g.createdAt, packages: g.packages }));
     },
@@ -173,10 +159,10 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
     },
     verify: async () => verifyPrefix(ctx, dir),
     lock: async () => {
-      const { paths, record } = await readable(ctx, dir);
-      const gen = await readGeneration(paths, (await readCurrent(paths)).generation);
+      const { paths, record } = await settled(ctx, dir);
+      const gen = await readCurrentGeneration(paths, await readCurrent(paths));
       const storeCtx = contextFor(ctx, record);
-      const locked = await Promise.all((gen?.packages ?? []).map(async (p) => {
+      const locked = await Promise.all(gen.packages.map(async (p) => {
         const { integrity } = identifyManifest(await readManifestFile(storeCtx.layout, p.id));
         return { ...p, integrity };
       }));
@@ -201,13 +187,7 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
       });
       return { packages };
     }, opts),
-    hash: async () => {
-      const { paths, record, busy } = await readable(ctx, dir);
-      const cur = await readCurrent(paths);
-      const owned = await ownedOf(contextFor(ctx, record), paths, cur.generation);
-      const observed = await observeTree(await rootOf(paths), owned.keys());
-      return { prefix: paths.dir, generation: cur.generation, digest: treeDigest(observed), paths: observed.length, transactionInProgress: busy };
-    },
+    hash: async () => hashPrefix(ctx, dir),
   };
   return prefix;
 }
@@ -215,98 +195,4 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
 async function generationNumbersOf(dir: string): Promise<number[]> {
   const found = await managed(dir);
   return listGenerationNumbers(found.paths);
-}
-
-async function managed(dir: string): Promise<{ paths: PrefixPaths; record: PrefixRecord }> {
-  const abs = await canonicalPrefixDir(dir, undefined);
-  const found = await detectPrefix(abs);
-  if (!found) throw notManaged(abs);
-  return found;
-}
-
-/** Operations on a prefix use the store that manages it, whatever --store says. */
-function contextFor(ctx: StoreContext, record: PrefixRecord): StoreContext {
-  return path.resolve(record.store) === ctx.root ? ctx : createContext({ path: record.store, waitSeconds: ctx.waitMs / 1000, onWait: ctx.onWait ?? (() => {}) });
-}
-
-/**
- * The committed state, for readers. A journal with a live writer: report and move on. A journal
- * whose writer died (its lock is free): recover first, under the writer lock.
- */
-async function readable(ctx: StoreContext, dir: string): Promise<{ paths: PrefixPaths; record: PrefixRecord; busy: boolean }> {
-  const found = await managed(dir);
-  if (!(await readJournal(found.paths))) return { ...found, busy: false };
-  let lock;
-  try {
-    lock = await acquireLock(found.paths.lock, { mode: 'exclusive', waitMs: 0, what: `prefix ${found.paths.dir}` });
-  } catch (err) {
-    if (isPstoreError(err, 'EPSTORE_BUSY')) return { ...found, busy: true };
-    throw err;
-  }
-  try {
-    const storeCtx = contextFor(ctx, found.record);
-    // Nor does a reader wait for gc: with the store busy, it reports and reads the committed state.
-    let storeLock;
-    try {
-      storeLock = await lockStore(storeCtx, 'shared', { waitMs: 0 });
-    } catch (err) {
-      if (isPstoreError(err, 'EPSTORE_BUSY')) return { ...found, busy: true };
-      throw err;
-    }
-    try {
-      await recoverPending(storeCtx, found.paths);
-    } catch {
-      // Recovery is refused (a conflict both ways): the next writer reports why. A reader still
-      // shows the committed state, marked as having an unfinished transaction.
-      return { ...found, busy: true };
-    } finally {
-      await storeLock.release();
-    }
-  } finally {
-    await lock.release();
-  }
-  return { ...found, busy: false };
-}
-
-async function rootOf(p: PrefixPaths): Promise<string> {
-  return p.layout === 'generations' ? fsp.realpath(p.dir).catch(() => p.dir) : p.dir;
-}
-
-async function ownedOf(ctx: StoreContext, p: PrefixPaths, generation: number) {
-  const gen = await readGeneration(p, generation);
-  return ownedPaths(await loadPackages(ctx, gen?.packages ?? []));
-}
-
-async function verifyPrefix(ctx: StoreContext, dir: string): Promise<PrefixVerifyResult> {
-  const { paths, record, busy } = await readable(ctx, dir);
-  const cur = await readCurrent(paths);
-  const owned = await ownedOf(contextFor(ctx, record), paths, cur.generation);
-  const root = await rootOf(paths);
-  const observed = await observeTree(root, owned.keys());
-  const result: PrefixVerifyResult = { ok: true, prefix: paths.dir, generation: cur.generation, checked: observed.length, missing: [], modified: [], strays: [], pendingTransaction: busy };
-  for (const o of observed) {
-    const want = owned.get(o.path)!;
-    if (o.type === 'missing') result.missing.push(o.path);
-    else if (o.type === 'other' || !sameFile(o, want)) result.modified.push(o.path);
-  }
-  const dirs = new Set<string>(['']);
-  for (const [rel, f] of owned) if (f.type === 'dir') dirs.add(rel);
-  result.strays = await findStrays(root, dirs);
-  result.ok = !busy && result.missing.length === 0 && result.modified.length === 0 && result.strays.length === 0;
-  return result;
-}
-
-async function pruneGenerations(p: PrefixPaths, keep: number): Promise<PruneResult> {
-  const cur = await readCurrent(p);
-  const numbers = await listGenerationNumbers(p);
-  const kept = new Set(numbers.slice(Math.max(0, numbers.length - keep)));
-  kept.add(cur.generation);
-  const removed = numbers.filter((n) => !kept.has(n));
-  // Record the highest number first, so a pruned number is never handed out again.
-  await writeJson(p.current, { ...cur, highest: Math.max(cur.highest, ...numbers) });
-  for (const n of removed) {
-    if (p.layout === 'generations') await fsp.rm(treeDir(p, n), { recursive: true, force: true });
-    await fsp.rm(generationFile(p, n), { force: true });
-  }
-  return { prefix: p.dir, removed, kept: numbers.filter((n) => kept.has(n)) };
 }

@@ -4,13 +4,16 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../errors.js';
+import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
 import { acquireLock, type HeldLock } from '../lock/file-lock.js';
 import { prefixPaths, type LayoutKind, type PrefixPaths } from './layout.js';
 import { detectPrefix, writeJson, type PrefixRecord } from './state.js';
+import { sweepTreeLeftovers } from './trees.js';
 
 /** The absolute prefix path, with symlinks above it resolved (an inplace DIR itself too). */
 export async function canonicalPrefixDir(dir: string, layout: LayoutKind | undefined): Promise<string> {
   const abs = path.resolve(dir);
+  await refusePseudoFilesystem(abs, 'prefix');
   const parent = await fsp.realpath(path.dirname(abs)).catch(() => path.dirname(abs));
   const joined = path.join(parent, path.basename(abs));
   if (layout === 'generations') return joined;
@@ -50,6 +53,7 @@ export async function openPrefixForWrite(
   const lock = await acquireLock(paths.lock, { mode: 'exclusive', waitMs: opts.waitMs, what: `prefix ${abs}`, onWait: opts.onWait });
   try {
     await sweepStateTemps(paths);
+    await sweepTreeLeftovers(paths);
     let record = (await detectPrefix(abs))?.record;
     const created = record === undefined;
     if (!record) {
@@ -97,18 +101,27 @@ async function prepareNewPrefix(paths: PrefixPaths): Promise<string | undefined>
 }
 
 /**
- * Undo the creation of a prefix whose first transaction failed, while still holding its lock:
- * the state directory goes, and the prefix directory too if this call made it and it is empty.
+ * Undo the creation of a prefix whose first transaction failed, while still holding its lock.
+ * Only what this call made goes, each name on its own and never recursively: had anything else
+ * arrived (history, someone's files), it stays, and so does every directory holding it.
  */
 export async function discardNewPrefix(opened: OpenedPrefix): Promise<void> {
   if (!opened.created) return;
-  await fsp.rm(opened.paths.meta, { recursive: true, force: true });
+  const p = opened.paths;
+  await sweepStateTemps(p);
+  await sweepTreeLeftovers(p);
+  const tryRmdir = (dir: string) => fsp.rmdir(dir).then(() => true, () => false);
+  for (const dir of [p.trees, p.generations]) await tryRmdir(dir);
+  // prefix.json last but one: until it goes, this is a prefix with no history, which is harmless.
+  await fsp.rm(p.prefixFile, { force: true });
+  await fsp.rm(p.lock, { force: true });
+  if (!(await tryRmdir(p.meta))) return;
   const top = opened.createdTop;
   if (top === undefined) return;
   // Remove the directories this call made, innermost first, each only if empty.
-  let dir = opened.paths.layout === 'inplace' ? opened.paths.dir : path.dirname(opened.paths.dir);
+  let dir = p.layout === 'inplace' ? p.dir : path.dirname(p.dir);
   for (;;) {
-    if (await fsp.rmdir(dir).then(() => false, () => true)) return;
+    if (!(await tryRmdir(dir))) return;
     if (dir === top || path.dirname(dir) === dir) return;
     dir = path.dirname(dir);
   }

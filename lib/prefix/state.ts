@@ -1,80 +1,115 @@
 // The committed state of a prefix, as files in its state directory (SPEC.md §Prefix state):
 // prefix.json (layout, store), current.json (the current generation) and generations/N.json
-// (immutable records). All are written atomically and fsynced, so readers need no lock.
+// (immutable records). All are written atomically and fsynced, so readers need no lock; each has
+// one reader here that checks its schema (lib/fs/json-file.ts: damage is EPSTORE_INTEGRITY).
 
 import { promises as fsp } from 'node:fs';
-import path from 'node:path';
+import * as v from 'valibot';
 import { PstoreError, errnoCode } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { damaged, readJson, readJsonAs, writeJson } from '../fs/json-file.js';
 import { readdirOrEmpty } from '../store/manifests.js';
-import { generationFile, prefixPaths, type LayoutKind, type PrefixPaths } from './layout.js';
+import { TEMP_PREFIX, generationFile, prefixPaths, type LayoutKind, type PrefixPaths } from './layout.js';
 
-export interface PackageRef {
-  name: string;
-  version: string;
-  id: string;
-}
+export { readJson, writeJson };
 
-export interface GenerationRecord {
-  formatVersion: 1;
-  generation: number;
-  createdAt: string;
-  packages: PackageRef[];
-}
+const generationNumber = v.pipe(v.number(), v.integer(), v.minValue(0));
+const layoutKind = v.picklist(['inplace', 'generations']);
 
-export interface PrefixRecord {
-  formatVersion: 1;
-  layout: LayoutKind;
-  store: string;
-  createdAt: string;
-}
+/** An entry id is 40 lowercase hex digits; it names files in the store, so nothing else passes. */
+export const PackageRefSchema = v.object({
+  name: v.pipe(v.string(), v.minLength(1)),
+  version: v.pipe(v.string(), v.minLength(1)),
+  id: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/)),
+});
+export const PackageListSchema = v.array(PackageRefSchema);
+export const GenerationNumberSchema = generationNumber;
+export const LayoutSchema = layoutKind;
 
-export interface CurrentRecord {
-  formatVersion: 1;
-  generation: number;
-  /** the highest generation number ever created here, so numbers are never reused after prune */
-  highest: number;
-}
+const PrefixRecordSchema = v.object({
+  formatVersion: v.literal(1),
+  layout: layoutKind,
+  store: v.pipe(v.string(), v.minLength(1)),
+  createdAt: v.string(),
+});
 
-export async function readJson<T>(file: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-    throw err;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new PstoreError('EPSTORE_INTEGRITY', `${file} is damaged (not JSON)`, { subject: file, cause: err });
-  }
-}
+const CurrentRecordSchema = v.pipe(
+  v.object({ formatVersion: v.literal(1), generation: generationNumber, highest: generationNumber }),
+  v.check((c) => c.highest >= c.generation, 'highest is below the current generation'),
+);
 
-export async function writeJson(file: string, value: unknown): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+const GenerationRecordSchema = v.object({
+  formatVersion: v.literal(1),
+  generation: v.pipe(generationNumber, v.minValue(1)),
+  createdAt: v.string(),
+  packages: PackageListSchema,
+});
+
+export type PackageRef = v.InferOutput<typeof PackageRefSchema>;
+export type PrefixRecord = v.InferOutput<typeof PrefixRecordSchema>;
+export type CurrentRecord = v.InferOutput<typeof CurrentRecordSchema>;
+export type GenerationRecord = v.InferOutput<typeof GenerationRecordSchema>;
+
+export async function readPrefixRecord(p: PrefixPaths): Promise<PrefixRecord | undefined> {
+  return readJsonAs(p.prefixFile, PrefixRecordSchema);
 }
 
 /** Find which layout manages `dir`, if any. */
 export async function detectPrefix(dir: string): Promise<{ paths: PrefixPaths; record: PrefixRecord } | undefined> {
   for (const layout of ['inplace', 'generations'] as const) {
     const paths = prefixPaths(dir, layout);
-    const record = await readJson<PrefixRecord>(paths.prefixFile);
+    const record = await readPrefixRecord(paths);
     if (record) return { paths, record };
+    await refuseOrphanedHistory(paths);
   }
   return undefined;
 }
 
+/**
+ * A state directory that holds history (a current pointer, a journal, generation records or
+ * trees) but no prefix.json has lost that file: treating it as a new prefix would write over, or
+ * (on a failed first transaction) remove, that history. No error path ever deletes history.
+ */
+export async function refuseOrphanedHistory(p: PrefixPaths): Promise<void> {
+  const present = async (f: string) => fsp.lstat(f).then(() => true, (err: unknown) => {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
+    throw err;
+  });
+  const hasRecords = (await readdirOrEmpty(p.generations)).some((n) => n.endsWith('.json'));
+  const hasTrees = (await readdirOrEmpty(p.trees)).some((n) => !n.startsWith(TEMP_PREFIX));
+  if (hasRecords || hasTrees || (await present(p.current)) || (await present(p.journal))) {
+    throw new PstoreError('EPSTORE_INTEGRITY', `${p.prefixFile} is missing, but ${p.meta} holds the history of a prefix; restore prefix.json (pstore will not start over and lose it)`, {
+      subject: p.prefixFile, data: { reason: 'missing' },
+    });
+  }
+}
+
 export async function readCurrent(p: PrefixPaths): Promise<CurrentRecord> {
-  return (await readJson<CurrentRecord>(p.current)) ?? { formatVersion: 1, generation: 0, highest: 0 };
+  return (await readJsonAs(p.current, CurrentRecordSchema)) ?? { formatVersion: 1, generation: 0, highest: 0 };
 }
 
 export const EMPTY_GENERATION: GenerationRecord = { formatVersion: 1, generation: 0, createdAt: '', packages: [] };
 
+/** Generation N's record; a record that names another number is damaged (it was moved or copied). */
 export async function readGeneration(p: PrefixPaths, n: number): Promise<GenerationRecord | undefined> {
   if (n === 0) return EMPTY_GENERATION;
-  return readJson<GenerationRecord>(generationFile(p, n));
+  const file = generationFile(p, n);
+  const g = await readJsonAs(file, GenerationRecordSchema);
+  if (g && g.generation !== n) throw damaged(file, `it records generation ${g.generation}, not ${n}`);
+  return g;
+}
+
+/**
+ * The current generation's record. Generation N ≥ 1 is current only once its record is written
+ * (commit order), so its absence is damage, not "empty".
+ */
+export async function readCurrentGeneration(p: PrefixPaths, cur: CurrentRecord): Promise<GenerationRecord> {
+  const g = await readGeneration(p, cur.generation);
+  if (!g) {
+    throw new PstoreError('EPSTORE_INTEGRITY', `${p.current} names generation ${cur.generation}, whose record ${generationFile(p, cur.generation)} is missing`, {
+      subject: generationFile(p, cur.generation), data: { reason: 'missing', generation: cur.generation },
+    });
+  }
+  return g;
 }
 
 export async function listGenerationNumbers(p: PrefixPaths): Promise<number[]> {

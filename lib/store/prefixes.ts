@@ -8,7 +8,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { LayoutKind } from '../prefix/layout.js';
-import { readJson } from '../prefix/state.js';
+import * as v from 'valibot';
+import { readJsonAs } from '../fs/json-file.js';
 import type { StoreLayout } from './layout.js';
 import { readdirOrEmpty } from './manifests.js';
 
@@ -17,6 +18,13 @@ export interface PrefixRegistration {
   meta: string;
   layout: LayoutKind;
 }
+
+// Checked when read (SPEC.md §Prefix state): a registration of the wrong shape is EPSTORE_INTEGRITY.
+const RegistrationSchema: v.GenericSchema<unknown, PrefixRegistration> = v.object({
+  dir: v.pipe(v.string(), v.minLength(1)),
+  meta: v.pipe(v.string(), v.minLength(1)),
+  layout: v.picklist(['inplace', 'generations']),
+});
 
 function registrationFile(layout: StoreLayout, meta: string): string {
   return path.join(layout.prefixes, `${createHash('sha256').update(meta).digest('hex').slice(0, 32)}.json`);
@@ -34,7 +42,7 @@ export async function listPrefixes(layout: StoreLayout): Promise<PrefixRegistrat
   for (const name of await readdirOrEmpty(layout.prefixes)) {
     if (!name.endsWith('.json') || name.startsWith('.')) continue;
     // A registration that cannot be read throws (EPSTORE_INTEGRITY): gc must not lose its roots.
-    const reg = await readJson<PrefixRegistration>(path.join(layout.prefixes, name));
+    const reg = await readJsonAs(path.join(layout.prefixes, name), RegistrationSchema);
     if (reg) out.push(reg);
   }
   return out;

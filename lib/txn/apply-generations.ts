@@ -1,12 +1,14 @@
 // Apply to a `generations` prefix (SPEC.md §Generations layout): DIR is a symlink to
-// <state>/trees/N. A new generation's tree is built from the store in full (nobody can see it yet),
-// flushed, and then DIR is switched by a new symlink renamed over it: one atomic step whose cost
-// does not grow with the prefix. Rollback is only the switch.
+// <state>/trees/N. A new generation's tree is built from the store in full under a temp name
+// (nobody can see it), flushed, published as trees/N by one rename (lib/prefix/trees.ts), and then
+// DIR is switched by a new symlink renamed over it: one atomic step whose cost does not grow with
+// the prefix. Rollback is only the switch, and only to a tree that is there whole.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { replaceSymlink } from '../fs/atomic.js';
 import { treeDir, type PrefixPaths } from '../prefix/layout.js';
+import { publishTree, requireCompleteTree, treeBuildDir, treeIsComplete } from '../prefix/trees.js';
 import { crashpoint } from '../testing/crashpoint.js';
 import { applyInplace, type ApplyContext } from './apply-inplace.js';
 import type { Journal } from './journal.js';
@@ -21,14 +23,27 @@ export async function currentTreeTarget(p: PrefixPaths): Promise<string | undefi
 }
 
 export async function applyGenerations(ctx: Omit<ApplyContext, 'root'>, p: PrefixPaths, j: Journal, target: readonly PlanPackage[]): Promise<void> {
-  const tree = treeDir(p, j.to.generation);
+  const n = j.to.generation;
+  const tree = treeDir(p, n);
   if ((await currentTreeTarget(p)) === tree) return; // switched already, before a crash
-  if (j.to.newGeneration) {
-    await fsp.rm(tree, { recursive: true, force: true });
-    await fsp.mkdir(tree, { recursive: true });
-    await applyInplace({ ...ctx, root: tree }, planTransaction([], target));
-  }
+  // A published trees/N is complete (an earlier attempt got that far): only the switch is left.
+  if (j.to.newGeneration && !(await treeIsComplete(p, n))) await buildTree(ctx, p, j, target);
+  await requireCompleteTree(p, n);
   crashpoint('apply:before-switch');
-  await replaceSymlink(path.relative(path.dirname(p.dir), tree), p.dir);
+  await switchTo(p, n);
   crashpoint('apply:after-switch');
+}
+
+async function buildTree(ctx: Omit<ApplyContext, 'root'>, p: PrefixPaths, j: Journal, target: readonly PlanPackage[]): Promise<void> {
+  const built = treeBuildDir(p, j.to.generation, j.txid);
+  await fsp.rm(built, { recursive: true, force: true }); // an earlier attempt's, never published
+  await fsp.mkdir(built, { recursive: true });
+  await applyInplace({ ...ctx, root: built }, planTransaction([], target)); // ends with a flush
+  await publishTree(p, built, j.to.generation);
+}
+
+/** Point DIR at generation N's tree; generation 0 has none: DIR goes. */
+export async function switchTo(p: PrefixPaths, n: number): Promise<void> {
+  if (n === 0) await fsp.rm(p.dir, { force: true });
+  else await replaceSymlink(path.relative(path.dirname(p.dir), treeDir(p, n)), p.dir);
 }

@@ -1,27 +1,33 @@
 // The journal (SPEC.md §Journal format): one file, <state>/journal.json, written atomically and
 // fsynced before a transaction touches the prefix, removed (and the removal fsynced) after commit.
 // It names both package sets, so recovery can recompute the plan: plans are pure functions of them.
+// Its one reader checks the schema: a damaged journal is EPSTORE_INTEGRITY naming it, never
+// "no transaction" (that would silently drop an interrupted one).
 
 import { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import * as v from 'valibot';
 import { fsyncDir } from '../fs/atomic.js';
-import type { LayoutKind, PrefixPaths } from '../prefix/layout.js';
-import { readJson, writeJson, type PackageRef } from '../prefix/state.js';
-import type { LinkMode } from './link.js';
+import { readJsonAs } from '../fs/json-file.js';
+import type { PrefixPaths } from '../prefix/layout.js';
+import { GenerationNumberSchema, LayoutSchema, PackageListSchema, writeJson } from '../prefix/state.js';
 
 export type TxnKind = 'activate' | 'deactivate' | 'rollback' | 'sync';
 
-export interface Journal {
-  formatVersion: 1;
-  txid: string;
-  kind: TxnKind;
-  layout: LayoutKind;
-  link: LinkMode;
-  startedAt: string;
-  from: { generation: number; packages: PackageRef[] };
+const JournalSchema = v.object({
+  formatVersion: v.literal(1),
+  // the txid names temp and trash files in the prefix: nothing but its own 12 hex digits passes
+  txid: v.pipe(v.string(), v.regex(/^[0-9a-f]{12}$/)),
+  kind: v.picklist(['activate', 'deactivate', 'rollback', 'sync']),
+  layout: LayoutSchema,
+  link: v.picklist(['auto', 'hardlink', 'reflink', 'copy']),
+  startedAt: v.string(),
+  from: v.object({ generation: GenerationNumberSchema, packages: PackageListSchema }),
   /** newGeneration: false when the target is an existing generation (rollback) */
-  to: { generation: number; packages: PackageRef[]; newGeneration: boolean };
-}
+  to: v.object({ generation: v.pipe(GenerationNumberSchema, v.minValue(1)), packages: PackageListSchema, newGeneration: v.boolean() }),
+});
+
+export type Journal = v.InferOutput<typeof JournalSchema>;
 
 export function newTxid(): string {
   return randomBytes(6).toString('hex');
@@ -32,7 +38,7 @@ export async function writeJournal(p: PrefixPaths, j: Journal): Promise<void> {
 }
 
 export async function readJournal(p: PrefixPaths): Promise<Journal | undefined> {
-  return readJson<Journal>(p.journal);
+  return readJsonAs(p.journal, JournalSchema);
 }
 
 export async function clearJournal(p: PrefixPaths): Promise<void> {

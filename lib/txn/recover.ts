@@ -6,11 +6,11 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { replaceSymlink } from '../fs/atomic.js';
 import { TEMP_PREFIX, treeDir, type PrefixPaths } from '../prefix/layout.js';
+import { removeGenerationTree, treeBuildDir } from '../prefix/trees.js';
 import type { StoreContext } from '../store/context.js';
 import type { ProgressListener } from '../types.js';
-import { applyGenerations, currentTreeTarget } from './apply-generations.js';
+import { applyGenerations, currentTreeTarget, switchTo } from './apply-generations.js';
 import { applyInplace } from './apply-inplace.js';
 import { commitGeneration } from './commit.js';
 import { clearJournal, readJournal, type Journal } from './journal.js';
@@ -36,13 +36,12 @@ export async function applyJournal(ctx: StoreContext, p: PrefixPaths, j: Journal
 /** Undo a transaction that failed part-way, before its commit. */
 export async function revertJournal(ctx: StoreContext, p: PrefixPaths, j: Journal, from: PlanPackage[], to: PlanPackage[], linker: Linker): Promise<void> {
   if (p.layout === 'generations') {
-    const tree = treeDir(p, j.to.generation);
-    if ((await currentTreeTarget(p)) === tree) {
-      // The switch happened: switch back (or, for a first generation, remove the link again).
-      if (j.from.generation > 0) await replaceSymlink(path.relative(path.dirname(p.dir), treeDir(p, j.from.generation)), p.dir);
-      else await fsp.rm(p.dir, { force: true });
+    // The switch happened: switch back (or, for a first generation, remove the link again).
+    if ((await currentTreeTarget(p)) === treeDir(p, j.to.generation)) await switchTo(p, j.from.generation);
+    if (j.to.newGeneration) {
+      await fsp.rm(treeBuildDir(p, j.to.generation, j.txid), { recursive: true, force: true });
+      await removeGenerationTree(p, j.to.generation);
     }
-    if (j.to.newGeneration) await fsp.rm(tree, { recursive: true, force: true });
   } else {
     await applyInplace({ store: ctx.layout, root: p.dir, linker, txid: j.txid }, planTransaction(to, from));
     await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);

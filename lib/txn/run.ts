@@ -8,7 +8,8 @@ import type { IndexDb } from '../db/index-db.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import type { LayoutKind } from '../prefix/layout.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
-import { listGenerationNumbers, readCurrent, readGeneration, type PackageRef } from '../prefix/state.js';
+import { listGenerationNumbers, readCurrent, readCurrentGeneration, readGeneration, type PackageRef } from '../prefix/state.js';
+import { requireCompleteTree } from '../prefix/trees.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../testing/crashpoint.js';
 import type { ProgressListener } from '../types.js';
@@ -62,7 +63,7 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     await using _storeLock = await lockStore(ctx, 'shared');
     await recoverPending(ctx, p);
     const cur = await readCurrent(p);
-    const current = (await readGeneration(p, cur.generation))?.packages ?? [];
+    const current = (await readCurrentGeneration(p, cur)).packages;
     await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
     const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
       current, currentGeneration: cur.generation, resolve, generation: async (n) => (await readGeneration(p, n))?.packages,
@@ -81,6 +82,7 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
     // A new generations tree is built from nothing: the old set's manifests are not needed either.
     const switchOnly = p.layout === 'generations' && goal.existingGeneration !== undefined;
+    if (switchOnly) await requireCompleteTree(p, goal.existingGeneration!); // never switch to a partial tree
     const from = switchOnly || p.layout === 'generations' ? [] : await loadPackages(ctx, current);
     const to = switchOnly ? [] : await loadPackages(ctx, goal.packages);
     if (!switchOnly) {

@@ -15,9 +15,9 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli, type CliOptions, type CliResult } from './cli.js';
-import { makeTemp } from './tmp.js';
+import { makeTemp, removeTree, tempDir } from './tmp.js';
 import { buildTree, file, type TreeSpec } from './tree.js';
 
 export const SITE = 'usr/lib/python3/dist-packages';
@@ -214,4 +214,30 @@ export function jsonError(r: CliResult): { code: string; message: string; subjec
   } catch {
     throw new Error(`stderr is not a JSON error:\n${describe(r)}`);
   }
+}
+
+export interface StoreCopy {
+  dir: string;
+  store: string;
+  cli: ReturnType<typeof storeCli>;
+}
+
+/**
+ * For a test file: stage and add pkg0..pkg{count-1} once (test.before, removed after), and hand
+ * each test a private copy of that store in a fresh temp dir.
+ */
+export function sharedTemplateStore(label: string, count: number): (t: ExecutionContext, tag?: string) => Promise<StoreCopy> {
+  let template: { root: string; store: string } | undefined;
+  test.before(async () => {
+    template = await makeTemplateStore(label, count);
+  });
+  test.after.always(async () => {
+    if (template) await removeTree(template.root);
+  });
+  return async (t, tag = label) => {
+    const dir = await tempDir(t, tag);
+    const store = path.join(dir, 'store');
+    await fsp.cp(template!.store, store, { recursive: true });
+    return { dir, store, cli: storeCli(store) };
+  };
 }

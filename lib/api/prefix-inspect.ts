@@ -1,0 +1,80 @@
+// `verify --prefix` and `hash`: walk the paths the current generation owns, under the prefix lock
+// held shared (prefix-readers.ts), so what they report is one committed state, never a mix.
+
+import { promises as fsp } from 'node:fs';
+import { findStrays, observeTree, treeDigest, type Observed } from '../prefix/inspect.js';
+import type { PrefixPaths } from '../prefix/layout.js';
+import { readCurrent, readCurrentGeneration } from '../prefix/state.js';
+import type { StoreContext } from '../store/context.js';
+import { loadPackages, ownedPaths } from '../txn/packages.js';
+import { sameFile } from '../txn/plan.js';
+import type { ManifestFile } from '../types.js';
+import { contextFor, type ManagedPrefix } from './prefix-access.js';
+import { withSteadyPrefix, type TransactionView } from './prefix-readers.js';
+
+export interface PrefixVerifyResult extends TransactionView {
+  ok: boolean;
+  prefix: string;
+  generation: number;
+  checked: number;
+  missing: string[];
+  modified: string[];
+  strays: string[];
+  /** an interrupted transaction is waiting for recovery (the files may be a mix) */
+  pendingTransaction: boolean;
+}
+
+export interface PrefixHashResult extends TransactionView {
+  prefix: string;
+  generation: number;
+  digest: string;
+  paths: number;
+  /** kept for compatibility: always false now (the walk holds the lock, no writer runs meanwhile) */
+  transactionInProgress: boolean;
+}
+
+interface Walk {
+  generation: number;
+  root: string;
+  owned: Map<string, ManifestFile>;
+  observed: Observed[];
+}
+
+async function walk(ctx: StoreContext, found: ManagedPrefix): Promise<Walk> {
+  const cur = await readCurrent(found.paths);
+  const gen = await readCurrentGeneration(found.paths, cur);
+  const owned = ownedPaths(await loadPackages(contextFor(ctx, found.record), gen.packages));
+  const root = await rootOf(found.paths);
+  return { generation: cur.generation, root, owned, observed: await observeTree(root, owned.keys()) };
+}
+
+async function rootOf(p: PrefixPaths): Promise<string> {
+  return p.layout === 'generations' ? fsp.realpath(p.dir).catch(() => p.dir) : p.dir;
+}
+
+export function hashPrefix(ctx: StoreContext, dir: string): Promise<PrefixHashResult> {
+  return withSteadyPrefix(ctx, dir, async (found, view) => {
+    const w = await walk(ctx, found);
+    return { prefix: found.paths.dir, generation: w.generation, digest: treeDigest(w.observed), paths: w.observed.length, transactionInProgress: false, ...view };
+  });
+}
+
+export function verifyPrefix(ctx: StoreContext, dir: string): Promise<PrefixVerifyResult> {
+  return withSteadyPrefix(ctx, dir, async (found, view) => {
+    const w = await walk(ctx, found);
+    const pendingTransaction = view.transaction !== 'none';
+    const result: PrefixVerifyResult = {
+      ok: false, prefix: found.paths.dir, generation: w.generation, checked: w.observed.length, missing: [], modified: [], strays: [], pendingTransaction, ...view,
+    };
+    for (const o of w.observed) {
+      const want = w.owned.get(o.path)!;
+      if (o.type === 'missing') result.missing.push(o.path);
+      else if (o.type === 'other' || !sameFile(o, want)) result.modified.push(o.path);
+    }
+    const dirs = new Set<string>(['']);
+    for (const [rel, f] of w.owned) if (f.type === 'dir') dirs.add(rel);
+    result.strays = await findStrays(w.root, dirs);
+    result.ok = !pendingTransaction && result.missing.length === 0 && result.modified.length === 0 && result.strays.length === 0;
+    return result;
+  });
+}

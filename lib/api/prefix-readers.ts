@@ -1,0 +1,126 @@
+// How readers see a prefix's transactions (SPEC.md §Prefix locks and readers). Three answers:
+//   running      a journal, and a writer holds the prefix lock (alive: the kernel drops a dead one's lock)
+//   interrupted  a journal is there and nobody holds the lock; recovery was not possible (the
+//                user may not write, gc holds the store, or recovery itself failed), with why
+//   none         no journal (or this reader just recovered it)
+// `status` probes without waiting. Readers that walk a tree (`verify --prefix`, `hash`) hold the
+// prefix lock *shared* for the whole walk: writers take it exclusive, so nothing changes the tree
+// under them and they never report a writer's half-done work as damage or digest a mix.
+
+import { isPstoreError, environmentError, PstoreError, errnoCode } from '../errors.js';
+import { acquireLock, type HeldLock, type LockMode } from '../lock/file-lock.js';
+import { lockStore, type StoreContext } from '../store/context.js';
+import { readJournal } from '../txn/journal.js';
+import { recoverPending } from '../txn/recover.js';
+import { contextFor, managed, type ManagedPrefix } from './prefix-access.js';
+
+export type TransactionState = 'none' | 'running' | 'interrupted';
+
+export interface TransactionView {
+  transaction: TransactionState;
+  /** interrupted only: why this reader did not (or could not) recover it */
+  interruptedReason?: string;
+}
+
+const NONE: TransactionView = { transaction: 'none' };
+const RUNNING: TransactionView = { transaction: 'running' };
+const interrupted = (reason: string): TransactionView => ({ transaction: 'interrupted', interruptedReason: reason });
+
+/** A walk that keeps finding new interrupted transactions gives up after this many tries. */
+const MAX_ATTEMPTS = 8;
+
+const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+async function tryLock(found: ManagedPrefix, mode: LockMode): Promise<HeldLock | undefined> {
+  try {
+    return await acquireLock(found.paths.lock, { mode, waitMs: 0, what: `prefix ${found.paths.dir}` });
+  } catch (err) {
+    if (isPstoreError(err, 'EPSTORE_BUSY')) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * For `status`: never waits for anything. A held lock with no journal is a writer that has not
+ * touched the prefix yet (or a prune, which never touches the current tree): nothing is running
+ * on what status reports.
+ */
+export async function probeTransaction(ctx: StoreContext, found: ManagedPrefix): Promise<TransactionView> {
+  const held = await tryLock(found, 'shared');
+  if (!held) return (await readJournal(found.paths)) ? RUNNING : NONE;
+  try {
+    if (!(await readJournal(found.paths))) return NONE;
+  } finally {
+    await held.release();
+  }
+  return recoverOrReport(ctx, found);
+}
+
+/** For `generations` and `lock`, which read only atomically replaced state files: no waiting either. */
+export async function settled(ctx: StoreContext, dir: string): Promise<ManagedPrefix & TransactionView> {
+  const found = await managed(dir);
+  if (!(await readJournal(found.paths))) return { ...found, ...NONE };
+  return { ...found, ...(await recoverOrReport(ctx, found)) };
+}
+
+/**
+ * A journal with no lock held is a dead writer's: recover it under the writer lock and the store
+ * lock (each tried once, never waited for), or say why not. Errors other than the environment's
+ * refusals and pstore's own typed ones are bugs and propagate.
+ */
+export async function recoverOrReport(ctx: StoreContext, found: ManagedPrefix): Promise<TransactionView> {
+  let lock: HeldLock | undefined;
+  try {
+    lock = await tryLock(found, 'exclusive');
+  } catch (err) {
+    if (!DENIED.has(errnoCode(err) ?? '')) throw err;
+    return interrupted(`not recovered: ${found.paths.lock} may not be written by this user (${errnoCode(err)}); run pstore recover as its owner`);
+  }
+  if (!lock) return RUNNING;
+  try {
+    if (!(await readJournal(found.paths))) return NONE; // another reader recovered it meanwhile
+    const storeCtx = contextFor(ctx, found.record);
+    const storeLock = await lockStore(storeCtx, 'shared', { waitMs: 0 }).catch((err: unknown) => {
+      if (isPstoreError(err, 'EPSTORE_BUSY')) return undefined;
+      throw err;
+    });
+    if (!storeLock) return interrupted(`not recovered: the store ${storeCtx.root} is locked (gc is running); the next writer recovers it`);
+    try {
+      await recoverPending(storeCtx, found.paths);
+      return NONE;
+    } catch (err) {
+      const typed = environmentError(err);
+      if (!(typed instanceof PstoreError)) throw err;
+      return interrupted(`recovery failed: ${typed.code}: ${typed.message}`);
+    } finally {
+      await storeLock.release();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Run `read` under the prefix lock held shared, waiting up to --wait for a running writer. A dead
+ * writer's journal is recovered first (dropping the shared lock: no upgrade, §9); one that cannot
+ * be recovered is read as it is and reported interrupted.
+ */
+export async function withSteadyPrefix<T>(ctx: StoreContext, dir: string, read: (found: ManagedPrefix, view: TransactionView) => Promise<T>): Promise<T> {
+  const found = await managed(dir);
+  let refused: TransactionView | undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const lock = await acquireLock(found.paths.lock, {
+      mode: 'shared', waitMs: ctx.waitMs, what: `prefix ${found.paths.dir}`,
+      onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${found.paths.dir}`),
+    });
+    try {
+      if (!(await readJournal(found.paths))) return await read(found, NONE);
+      if (refused) return await read(found, refused);
+    } finally {
+      await lock.release();
+    }
+    const view = await recoverOrReport(ctx, found);
+    if (view.transaction === 'interrupted') refused = view;
+  }
+  throw new PstoreError('EPSTORE_BUSY', `${found.paths.dir} changed while reading (interrupted transactions kept appearing); try again`, { subject: found.paths.dir });
+}
