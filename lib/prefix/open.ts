@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PstoreError, errnoCode } from '../errors.js';
 import { acquireLock, type HeldLock } from '../lock/file-lock.js';
 import { prefixPaths, type LayoutKind, type PrefixPaths } from './layout.js';
+import { refuseOverlap } from './overlap.js';
 import { detectPrefix, writeJson, type PrefixRecord } from './state.js';
 
 /** The absolute prefix path, with symlinks above it resolved (an inplace DIR itself too). */
@@ -46,6 +47,7 @@ export async function openPrefixForWrite(
   }
   if (!found && !opts.create) throw notManaged(abs);
   const paths = prefixPaths(abs, layout);
+  await refuseOverlap(paths, opts.storeRoot); // before anything is created
   const createdTop = found ? undefined : await prepareNewPrefix(paths);
   const lock = await acquireLock(paths.lock, { mode: 'exclusive', waitMs: opts.waitMs, what: `prefix ${abs}`, onWait: opts.onWait });
   try {
