@@ -9,6 +9,10 @@ export const TXN_OPTIONS = {
   layout: { type: 'string' as const },
   link: { type: 'string' as const },
 };
+/** `activate` and `sync`: hash every object before linking it (a size check is always made). */
+export const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
+export const VERIFY_HELP = '--verify         rehash every object first (its size is always checked); exit 4 if one is damaged';
+
 export const PREFIX_HELP = '--prefix DIR     the prefix (required)';
 export const TXN_HELP = [
   PREFIX_HELP,
@@ -34,7 +38,8 @@ export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
 export function txnOptionsOf(ctx: CommandContext): TxnOptions {
   const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
   const progress = ctx.out.progress();
-  return { ...(link ? { link } : {}), ...(progress ? { onProgress: progress } : {}) };
+  const verify = ctx.values.verify === true;
+  return { ...(link ? { link } : {}), ...(progress ? { onProgress: progress } : {}), ...(verify ? { verify } : {}) };
 }
 
 const fmt = (p: { name: string; version: string }) => `${p.name}@${p.version}`;

@@ -8,7 +8,7 @@ import type { GcOptions, GcResult } from './gc/collect.js';
 import { createContext, type StoreContext, type StoreOptions } from './store/context.js';
 import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './store/query.js';
 import { readManifestFile } from './store/manifests.js';
-import { verifyStore, type VerifyResult } from './store/verify.js';
+import { verifyStore, type VerifyOptions, type VerifyResult } from './store/verify.js';
 import type { EntryRecord, Manifest, ProgressListener } from './types.js';
 import { openPrefix, type Prefix } from './api/prefix.js';
 import { guarded } from './api/boundary.js';
@@ -22,7 +22,7 @@ export { PstoreError, isPstoreError, environmentError, ERROR_CODES, type ErrorCo
 export { splitRef } from './db/entries.js';
 export { compareVersions } from './version.js';
 export { identifyManifest, serializeManifest } from './ingest/manifest.js';
-export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, StoreOptions, VerifyResult };
+export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, StoreOptions, VerifyOptions, VerifyResult };
 export type { InMemoryFile } from './ingest/from-list.js';
 export type { EntryRecord, Manifest, ManifestFile, ProgressEvent, ProgressListener } from './types.js';
 export type { Prefix, PrefixStatus, GenerationInfo, PrefixHashResult, PrefixVerifyResult, PruneResult, Transaction, TransactionView } from './api/prefix.js';
@@ -42,7 +42,8 @@ export interface Store {
   resolve(ref: string): Promise<EntryRecord>;
   info(ref: string, opts?: { paths?: boolean }): Promise<EntryInfo>;
   manifest(ref: string): Promise<Manifest>;
-  verify(opts?: { onProgress?: ProgressListener }): Promise<VerifyResult>;
+  /** rehash everything; `repair` removes damaged objects and manifests so that re-adding restores them */
+  verify(opts?: VerifyOptions): Promise<VerifyResult>;
   gc(opts?: GcOptions): Promise<GcResult>;
   /** a prefix this store activates entries into; `layout` applies when the prefix is created */
   prefix(dir: string, opts?: { layout?: LayoutKind }): Prefix;

@@ -1,16 +1,17 @@
 import { requirePositionals, type Command } from '../command.js';
-import { TXN_HELP, TXN_OPTIONS, prefixOf, printTxn, txnOptionsOf } from '../prefix-options.js';
+import { TXN_HELP, TXN_OPTIONS, VERIFY_HELP, VERIFY_OPTION, prefixOf, printTxn, txnOptionsOf } from '../prefix-options.js';
 
 export const activate: Command = {
   name: 'activate',
   summary: 'activate entries in a prefix, replacing other versions of the same names, in one transaction',
-  usage: 'pstore activate REF... --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy]',
+  usage: 'pstore activate REF... --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify]',
   help: [
     'REF              NAME@VERSION, NAME, or an entry id',
     ...TXN_HELP,
+    VERIFY_HELP,
     '--json: {prefix, generation, previousGeneration, activated:[{name,version,id}], deactivated:[...], noop, link}',
   ],
-  options: TXN_OPTIONS,
+  options: { ...TXN_OPTIONS, ...VERIFY_OPTION },
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, Infinity, 'REF', 'activate');
     printTxn(ctx, await prefixOf(ctx, 'activate').activate(ctx.positionals, txnOptionsOf(ctx)));

@@ -1,3 +1,4 @@
+import { PstoreError, type VerifyResult } from '../../lib/index.js';
 import type { Command } from '../command.js';
 import { requirePositionals } from '../command.js';
 import { formatBytes } from '../output.js';
@@ -6,18 +7,21 @@ import { prefixOf } from '../prefix-options.js';
 export const verify: Command = {
   name: 'verify',
   summary: 'rehash every object (or, with --prefix, every owned path of a prefix); exit 4 if anything is wrong',
-  usage: 'pstore verify [--prefix DIR]',
+  usage: 'pstore verify [--repair | --prefix DIR]',
   help: [
     '--prefix DIR     check that the prefix holds exactly its current generation (no missing or modified paths, no leftovers)',
-    '--json: {ok, entries, objects, bytes, problems: [{id, name, version, manifest, missing, corrupt}]}',
+    '--repair         remove damaged objects and manifests, so that re-adding or importing the entries restores them;',
+    '                 still exit 4 when anything was wrong (run verify again after re-adding: exit 0 means clean)',
+    '--json: {ok, entries, objects, bytes, problems: [{id, name, version, manifest, missing, corrupt}], repaired?: {objects, entries}}',
     '   with --prefix: {ok, prefix, generation, checked, missing, modified, strays, pendingTransaction, transaction, interruptedReason?}',
     '   with --prefix it waits (up to --wait) for a running transaction, then reads one committed state',
   ],
-  options: { prefix: { type: 'string' } },
+  options: { prefix: { type: 'string' }, repair: { type: 'boolean' } },
   async run(ctx) {
     const { positionals, out, store, values } = ctx;
     requirePositionals(positionals, 0, 0, '', 'verify');
     if (typeof values.prefix === 'string') {
+      if (values.repair === true) throw new PstoreError('EPSTORE_USAGE', '--repair repairs the store; it cannot be combined with --prefix', { subject: '--repair' });
       const r = await prefixOf(ctx, 'verify').verify();
       out.result(r, () => [
         ...r.missing.map((p) => `missing:  ${p}`),
@@ -29,7 +33,7 @@ export const verify: Command = {
       return r.ok ? 0 : 4;
     }
     const progress = out.progress();
-    const r = await store().verify(progress ? { onProgress: progress } : {});
+    const r = await store().verify({ ...(progress ? { onProgress: progress } : {}), ...(values.repair === true ? { repair: true } : {}) });
     out.result(r, () => [
       ...r.problems.flatMap((p) => [
         `${p.name}@${p.version} (${p.id.slice(0, 12)}):${p.manifest === 'ok' ? '' : ` manifest ${p.manifest}`}`,
@@ -37,7 +41,17 @@ export const verify: Command = {
         ...p.corrupt.map((f) => `  corrupt: ${f}`),
       ]),
       `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.entries} entries, ${r.objects} objects, ${formatBytes(r.bytes)} checked`,
+      ...repairedLines(r.repaired),
     ]);
     return r.ok ? 0 : 4;
   },
 };
+
+function repairedLines(repaired: VerifyResult['repaired']): string[] {
+  if (!repaired) return [];
+  const entries = repaired.entries.map((e) => `${e.name}@${e.version}`);
+  return [
+    `repaired: removed ${repaired.objects.length} damaged objects and ${entries.length} damaged manifests${entries.length ? ` (${entries.join(', ')})` : ''}`,
+    ...(repaired.objects.length || entries.length ? ['re-add or import the entries named above to restore what they lost'] : []),
+  ];
+}

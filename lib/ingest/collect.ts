@@ -3,7 +3,7 @@
 // must mean the same thing both times. Parents that a tar omits become directories.
 
 import { PstoreError } from '../errors.js';
-import { ancestors, unsafe } from '../fs/safe-path.js';
+import { MAX_PATH_BYTES, REPLACEMENT_CHAR, ancestors, unsafe } from '../fs/safe-path.js';
 import type { ManifestFile } from '../types.js';
 
 /** Names pstore keeps in prefixes (state, temp and trash names) begin with this; packages may not. */
@@ -42,8 +42,8 @@ export class TreeCollector {
     if (file.path.split('/').some((part) => part.startsWith(RESERVED_PREFIX))) {
       throw unsafe(file.path, `uses a name beginning with ${RESERVED_PREFIX}, which pstore reserves for its own state in prefixes`);
     }
-    if (file.type === 'symlink' && (file.target === '' || file.target.includes('\0'))) {
-      throw this.disagree(file.path, 'is a symlink with an empty or invalid target');
+    if (file.type === 'symlink' && !placeableTarget(file.target)) {
+      throw this.disagree(file.path, 'is a symlink with an empty or invalid target (NUL, not valid UTF-8, or longer than a Linux path)');
     }
     this.checkPlace(file.path);
     const prev = this.byPath.get(file.path);
@@ -65,6 +65,11 @@ export class TreeCollector {
   private disagree(path: string, why: string): PstoreError {
     return new PstoreError('EPSTORE_BAD_ARCHIVE', `${this.sourceName}: member ${JSON.stringify(path)} ${why}`, { subject: path });
   }
+}
+
+/** A target symlink() accepts and that survived decoding unchanged (see safe-path.ts on U+FFFD). */
+function placeableTarget(target: string): boolean {
+  return target !== '' && !target.includes('\0') && !target.includes(REPLACEMENT_CHAR) && Buffer.byteLength(target) <= MAX_PATH_BYTES;
 }
 
 function sameMember(a: ManifestFile, b: ManifestFile): boolean {

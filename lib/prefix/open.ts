@@ -7,6 +7,7 @@ import { PstoreError, errnoCode } from '../errors.js';
 import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
 import { acquireLock, type HeldLock } from '../lock/file-lock.js';
 import { prefixPaths, type LayoutKind, type PrefixPaths } from './layout.js';
+import { refuseOverlap } from './overlap.js';
 import { detectPrefix, writeJson, type PrefixRecord } from './state.js';
 import { sweepTreeLeftovers } from './trees.js';
 
@@ -49,6 +50,7 @@ export async function openPrefixForWrite(
   }
   if (!found && !opts.create) throw notManaged(abs);
   const paths = prefixPaths(abs, layout);
+  await refuseOverlap(paths, opts.storeRoot); // before anything is created
   const createdTop = found ? undefined : await prepareNewPrefix(paths);
   const lock = await acquireLock(paths.lock, { mode: 'exclusive', waitMs: opts.waitMs, what: `prefix ${abs}`, onWait: opts.onWait });
   try {

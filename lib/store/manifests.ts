@@ -12,19 +12,31 @@ import { manifestPath, type StoreLayout } from './layout.js';
 
 export async function writeManifestFile(layout: StoreLayout, id: string, bytes: string): Promise<void> {
   const file = manifestPath(layout, id);
-  try {
-    // Present already: same id, same bytes. Touch it so a rebuilt index orders adds correctly.
-    const now = new Date();
-    await fsp.utimes(file, now, now);
-    return;
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'EPERM' || code === 'EACCES') return; // another user's manifest: same bytes, order unchanged
-    if (code !== 'ENOENT') throw err;
-  }
+  // Present already with the same bytes: touch it so a rebuilt index orders adds correctly. With
+  // other bytes (damaged) it is rewritten like a missing one: re-adding the content repairs it.
+  if ((await readIfPresent(file)) === bytes) return touch(file);
   const madeShard = await fsp.mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, bytes, 0o444);
   if (madeShard !== undefined) await fsyncDir(layout.entries);
+}
+
+async function touch(file: string): Promise<void> {
+  const now = new Date();
+  try {
+    await fsp.utimes(file, now, now);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== 'EPERM' && code !== 'EACCES') throw err; // another user's manifest: order unchanged
+  }
+}
+
+async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 export async function readManifestFile(layout: StoreLayout, id: string): Promise<Manifest> {

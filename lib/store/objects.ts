@@ -1,6 +1,7 @@
 // File objects: immutable, read-only, named by the sha512 of their bytes (+ exec bit, see layout.ts).
 // Invariant: a name under objects-v1/ only ever appears by rename() of a complete temp file from
-// <store>/tmp, so a present object is complete or, if damaged later, fails `verify`.
+// <store>/tmp, so a present object is complete or, if damaged later, fails `verify`. A present
+// object is trusted only after a check against bytes just hashed: a damaged one is replaced.
 // Objects are not fsynced one by one: `add` flushes the filesystem once before it writes the
 // manifest that refers to them (SPEC.md §Durability).
 
@@ -56,7 +57,6 @@ export async function hasObject(layout: StoreLayout, key: string): Promise<boole
   }
 }
 
-/** Move a complete temp file to the object's name unless an object is already there. */
 /**
  * Every object's mtime is derived from its content (SPEC.md §Object mtimes). Hard links share it,
  * and Python trusts a .pyc whose recorded source mtime and size match: with per-content mtimes, a
@@ -74,7 +74,40 @@ async function stampObject(tmp: string, key: string): Promise<void> {
   await fsp.utimes(tmp, t, t);
 }
 
-async function placeObject(layout: StoreLayout, key: string, produce: () => Promise<string>): Promise<boolean> {
+/**
+ * What is at an object's name: nothing, an object pstore can vouch for, or something else (bytes,
+ * size or mode changed since it was placed: a hard-linked prefix file appended to, a planted file).
+ */
+type Presence = 'absent' | 'intact' | 'damaged';
+
+/** Present, a regular file, of this size, with the key's exec bit: all a stat can tell. */
+async function statPresence(dest: string, size: number, exec: boolean): Promise<Presence> {
+  const st = await fsp.lstat(dest).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st) return 'absent';
+  return st.isFile() && st.size === size && ((st.mode & 0o100) !== 0) === exec ? 'intact' : 'damaged';
+}
+
+/** A small object is trusted only if its bytes equal the ones just hashed (a read, no hash). */
+async function bufferPresence(dest: string, data: Uint8Array, exec: boolean): Promise<Presence> {
+  const presence = await statPresence(dest, data.byteLength, exec);
+  if (presence !== 'intact') return presence;
+  const now = await fsp.readFile(dest).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT') return undefined; // removed meanwhile (gc cannot run; a repair): write it
+    throw err;
+  });
+  return now?.equals(data) ? 'intact' : now ? 'damaged' : 'absent';
+}
+
+/**
+ * Move a complete temp file to the object's name unless an intact object is there already (an
+ * object is trusted only once hashed or written by pstore: a damaged one is replaced, which is how
+ * re-adding repairs the store). `alwaysReplace`: the temp was hashed whole, so renaming it over
+ * is cheaper than proving the present one intact. Returns true when the object was absent or damaged.
+ */
+async function placeObject(layout: StoreLayout, key: string, produce: () => Promise<string>, presence: (dest: string) => Promise<Presence>, alwaysReplace = false): Promise<boolean> {
   // Keyed by path, not by key: two stores in one process must not wait on each other's writes.
   const slot = objectPath(layout, key);
   const existing = inflight.get(slot);
@@ -84,14 +117,15 @@ async function placeObject(layout: StoreLayout, key: string, produce: () => Prom
   }
   const work = withFreshDirs(async () => {
     const dest = objectPath(layout, key);
-    if (await hasObject(layout, key)) return false;
+    const found = await presence(dest);
+    if (found === 'intact' && !alwaysReplace) return false;
     await ensureDir(path.dirname(dest));
     const tmp = await produce();
     await stampObject(tmp, key);
     crashpoint('object:before-rename');
     // rename() may replace an object another process placed meanwhile: same bytes, so harmless.
     await fsp.rename(tmp, dest);
-    return true;
+    return found !== 'intact';
   });
   inflight.set(slot, work);
   try {
@@ -125,7 +159,7 @@ export async function writeHashedBuffer(layout: StoreLayout, hashed: HashedBuffe
     const tmp = tmpName(layout.tmp, 'obj');
     await fsp.writeFile(tmp, data, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flag: 'wx' });
     return tmp;
-  });
+  }, (dest) => bufferPresence(dest, data, exec));
   return { integrity, key, size: data.byteLength, written };
 }
 
@@ -142,8 +176,8 @@ export async function writeObjectFromStream(layout: StoreLayout, source: Readabl
     await pipeline(source, hasher, createWriteStream(tmp, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' }));
     if (!integrity) throw new Error('hash stream ended without an integrity');
     const key = objectKey(integrity.hexDigest(), exec);
-    const written = await placeObject(layout, key, async () => tmp);
-    if (!written) await fsp.rm(tmp, { force: true });
+    const written = await placeObject(layout, key, async () => tmp, (dest) => statPresence(dest, size, exec), true);
+    await fsp.rm(tmp, { force: true }); // renamed already, unless a write of this process placed it
     return { integrity: integrity.toString(), key, size, written };
   } catch (err) {
     await fsp.rm(tmp, { force: true });

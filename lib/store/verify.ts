@@ -1,13 +1,17 @@
 // `verify`: rehash every object every entry references, check each manifest against its id, and
 // report problems per entry. Runs under the shared store lock so gc cannot delete while it reads.
+// `--repair` (under the exclusive lock: no add may be trusting an object it is about to remove)
+// then removes every damaged object and every damaged manifest with its index record, so that
+// re-adding (or importing) the same content restores them: a present object or manifest is only
+// kept by `add` when its bytes match, and an absent one is simply written.
 
 import { promises as fsp } from 'node:fs';
-import { listEntries } from '../db/entries.js';
+import { listEntries, unregisterEntries } from '../db/entries.js';
 import { isPstoreError } from '../errors.js';
 import { objectKey, objectPath, parseObjectKey } from './layout.js';
 import { checkObject, type ObjectCheck } from './objects.js';
 import { lockStore, storeExists, useIndex, type StoreContext } from './context.js';
-import { readManifestFile } from './manifests.js';
+import { readManifestFile, removeManifestFile } from './manifests.js';
 import type { Manifest, ProgressListener } from '../types.js';
 import pMap from 'p-map';
 
@@ -26,11 +30,19 @@ export interface VerifyResult {
   objects: number;
   bytes: number;
   problems: EntryProblems[];
+  /** with `repair`: what was removed (object keys; entries whose manifest was damaged or missing) */
+  repaired?: { objects: string[]; entries: Array<{ id: string; name: string; version: string }> };
 }
 
-export async function verifyStore(ctx: StoreContext, opts: { onProgress?: ProgressListener } = {}): Promise<VerifyResult> {
-  if (!(await storeExists(ctx))) return { ok: true, entries: 0, objects: 0, bytes: 0, problems: [] };
-  await using _lock = await lockStore(ctx, 'shared');
+export interface VerifyOptions {
+  onProgress?: ProgressListener;
+  /** remove damaged objects and manifests (and their index records) so that re-adding restores them */
+  repair?: boolean;
+}
+
+export async function verifyStore(ctx: StoreContext, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  if (!(await storeExists(ctx))) return { ok: true, entries: 0, objects: 0, bytes: 0, problems: [], ...(opts.repair ? { repaired: { objects: [], entries: [] } } : {}) };
+  await using _lock = await lockStore(ctx, opts.repair ? 'exclusive' : 'shared');
   const entries = await useIndex(ctx, listEntries);
   const checks = new Map<string, Promise<ObjectCheck>>();
   let objects = 0, bytes = 0, done = 0;
@@ -67,7 +79,20 @@ export async function verifyStore(ctx: StoreContext, opts: { onProgress?: Progre
     });
     if (report.missing.length || report.corrupt.length) problems.push(report);
   }
-  return { ok: problems.length === 0, entries: entries.length, objects, bytes, problems };
+  const result: VerifyResult = { ok: problems.length === 0, entries: entries.length, objects, bytes, problems };
+  if (opts.repair) result.repaired = await repair(ctx, problems, checks);
+  return result;
+}
+
+/** Remove what `verify` found damaged; missing objects need no removal, only a re-add. */
+async function repair(ctx: StoreContext, problems: readonly EntryProblems[], checks: ReadonlyMap<string, Promise<ObjectCheck>>): Promise<NonNullable<VerifyResult['repaired']>> {
+  const objects: string[] = [];
+  for (const [key, check] of checks) if ((await check).status === 'corrupt') objects.push(key);
+  await Promise.all(objects.map((key) => fsp.rm(objectPath(ctx.layout, key), { force: true })));
+  const damaged = problems.filter((p) => p.manifest !== 'ok');
+  await Promise.all(damaged.map((p) => removeManifestFile(ctx.layout, p.id)));
+  if (damaged.length) await useIndex(ctx, (db) => unregisterEntries(db, damaged.map((p) => p.id)));
+  return { objects: objects.sort(), entries: damaged.map(({ id, name, version }) => ({ id, name, version })) };
 }
 
 /** A damaged object may also have lost its mode: an exec object must be executable and vice versa. */

@@ -15,7 +15,7 @@ import { applyInplace } from './apply-inplace.js';
 import { commitGeneration } from './commit.js';
 import { clearJournal, readJournal, type Journal } from './journal.js';
 import { createLinker, type Linker } from './link.js';
-import { loadPackages, ownedPaths } from './packages.js';
+import { loadPlanSides, ownedPaths } from './packages.js';
 import { checkPrefix } from './check.js';
 import { planTransaction, type PlanPackage } from './plan.js';
 
@@ -54,8 +54,8 @@ export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise
   if (!j) return { recovered: false };
   // A generations switch to an existing tree needs no manifests in either direction.
   const switchOnly = p.layout === 'generations' && !j.to.newGeneration;
-  const from = switchOnly ? [] : await loadPackages(ctx, j.from.packages);
-  const to = switchOnly ? [] : await loadPackages(ctx, j.to.packages);
+  // As runTransaction: an unchanged package whose manifest is damaged is left out of both sides.
+  const { from, to } = switchOnly ? { from: [], to: [] } : await loadPlanSides(ctx, p.layout === 'generations' ? [] : j.from.packages, j.to.packages);
   const linker = createLinker(j.link);
   // The prefix may have changed since the crash (a symlink planted where a directory was): check
   // again before writing, in either direction. Either side's paths may exist now, so both count as owned.

@@ -17,8 +17,9 @@ import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
 import { createLinker, type LinkMode } from './link.js';
-import { difference, loadPackages, ownedPaths, sameSet, toPackageRef } from './packages.js';
+import { difference, loadPlanSides, ownedPaths, sameSet, toPackageRef } from './packages.js';
 import { planTransaction } from './plan.js';
+import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
 
 export interface TxnOptions {
@@ -26,6 +27,8 @@ export interface TxnOptions {
   /** layout for a prefix this transaction creates */
   layout?: LayoutKind;
   onProgress?: ProgressListener;
+  /** rehash every object to be linked first, not only check its size */
+  verify?: boolean;
 }
 
 export interface TxnResult {
@@ -83,10 +86,10 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     // A new generations tree is built from nothing: the old set's manifests are not needed either.
     const switchOnly = p.layout === 'generations' && goal.existingGeneration !== undefined;
     if (switchOnly) await requireCompleteTree(p, goal.existingGeneration!); // never switch to a partial tree
-    const from = switchOnly || p.layout === 'generations' ? [] : await loadPackages(ctx, current);
-    const to = switchOnly ? [] : await loadPackages(ctx, goal.packages);
+    const { from, to } = switchOnly ? { from: [], to: [] } : await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
     if (!switchOnly) {
       const plan = planTransaction(from, to); // throws on paths two packages ship
+      await preflight(ctx, p, plan, to, { verify: opts.verify });
       if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
     }
     const generation = goal.existingGeneration ?? Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;

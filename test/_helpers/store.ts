@@ -58,6 +58,22 @@ export function manifestPathOf(store: string, id: string): string {
   return path.join(store, 'entries-v1', id.slice(0, 2), `${id.slice(2)}.json`);
 }
 
+/** Damage an object (or any read-only file) in place: one bit of byte `at` flipped, size and mode kept. */
+export async function flipByte(file: string, at = 0): Promise<void> {
+  const mode = (await fsp.stat(file)).mode & 0o7777;
+  await fsp.chmod(file, mode | 0o200);
+  const fh = await fsp.open(file, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, at);
+    b[0] = b[0]! ^ 0x01;
+    await fh.write(b, 0, 1, at);
+  } finally {
+    await fh.close();
+  }
+  await fsp.chmod(file, mode); // keep the mode: only the bytes are damaged
+}
+
 export interface RawManifest {
   formatVersion: number;
   name: string;

@@ -28,6 +28,12 @@ export interface Member {
   linkpath?: string;
   devmajor?: number;
   devminor?: number;
+  /**
+   * The member name as exact bytes (any length, not necessarily UTF-8), written in a GNU long-name
+   * record ('L') before the header, as GNU tar does for names that do not fit; `path` then only
+   * fills the header's own name field.
+   */
+  rawPath?: Uint8Array;
 }
 
 function octal(value: number, width: number): string {
@@ -102,6 +108,11 @@ export function buildTarLayout(members: readonly Member[], opts: { endMarker?: b
   const headers: number[] = [];
   let offset = 0;
   for (const m of members) {
+    if (m.rawPath) {
+      const longName = gnuLongName(m.rawPath);
+      parts.push(longName);
+      offset += longName.length;
+    }
     const data = m.type === undefined || m.type === 'file' ? Buffer.from(m.data ?? '') : Buffer.alloc(0);
     headers.push(offset);
     parts.push(header(m, data.length));
@@ -116,6 +127,17 @@ export function buildTarLayout(members: readonly Member[], opts: { endMarker?: b
   const end = offset;
   if (opts.endMarker ?? true) parts.push(Buffer.alloc(2 * BLOCK, 0));
   return { bytes: Buffer.concat(parts), headers, end };
+}
+
+/** A GNU long-name record: a `././@LongLink` header of type 'L' whose data is the name and a NUL. */
+function gnuLongName(name: Uint8Array): Buffer {
+  const data = Buffer.concat([Buffer.from(name), Buffer.alloc(1)]);
+  const h = header({ path: '././@LongLink', type: 'file' }, data.length);
+  h[156] = 'L'.charCodeAt(0);
+  writeChecksum(h);
+  const body = Buffer.alloc(pad(data.length), 0);
+  data.copy(body);
+  return Buffer.concat([h, body]);
 }
 
 export function buildTar(members: readonly Member[], opts: { endMarker?: boolean } = {}): Buffer {

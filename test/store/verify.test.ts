@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
-import { manifestPathOf, objectPathOf } from '../_helpers/store.js';
+import { flipByte, manifestPathOf, objectPathOf } from '../_helpers/store.js';
 import { buildTree, file, sha512Integrity } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 
@@ -39,21 +39,6 @@ async function setup(t: ExecutionContext) {
 }
 
 const obj = (store: string, content: string, exec = false) => objectPathOf(store, { integrity: sha512Integrity(Buffer.from(content)), exec });
-
-async function flipByte(file: string, at = 0): Promise<void> {
-  const mode = (await fsp.stat(file)).mode & 0o7777;
-  await fsp.chmod(file, mode | 0o200);
-  const fh = await fsp.open(file, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, at);
-    b[0] = b[0]! ^ 0x01;
-    await fh.write(b, 0, 1, at);
-  } finally {
-    await fh.close();
-  }
-  await fsp.chmod(file, mode); // keep the mode: only the bytes are damaged
-}
 
 function problemsOf(t: ExecutionContext, r: CliResult): VerifyJson {
   t.is(r.code, 4, describe(r));

@@ -1,0 +1,25 @@
+// Refuse, before any change, a prefix path no Linux system call can name (SPEC.md §Path policy):
+// an absolute path over PATH_MAX, with room for the temp names pstore makes beside a path
+// (`.pstore-trash-<txid>-<r>`), or a name over NAME_MAX (an entry added before `add` refused
+// those). Otherwise the link fails part-way with ENAMETOOLONG, a 4 KB internal error.
+
+import path from 'node:path';
+import { MAX_NAME_BYTES, MAX_PATH_BYTES, shortened } from '../fs/safe-path.js';
+import { PstoreError } from '../errors.js';
+
+/** '/' + `.pstore-trash-` + 12 hex txid + '-' + up to 8 characters: the longest name pstore adds. */
+export const TEMP_NAME_ROOM = 1 + 14 + 12 + 1 + 8;
+
+export function refuseUnplaceable(root: string, rels: Iterable<string>): void {
+  const rootBytes = Buffer.byteLength(root);
+  for (const rel of rels) {
+    const abs = path.join(root, rel);
+    const total = rootBytes + 1 + Buffer.byteLength(rel) + TEMP_NAME_ROOM;
+    const longName = rel.split('/').find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES);
+    if (total <= MAX_PATH_BYTES && longName === undefined) continue;
+    const why = longName !== undefined
+      ? `has a name longer than ${MAX_NAME_BYTES} bytes`
+      : `would need ${total} bytes with pstore's temp names, over the ${MAX_PATH_BYTES} a Linux path may have; use a shorter prefix path`;
+    throw new PstoreError('EPSTORE_UNSAFE_PATH', `${shortened(abs)} cannot be placed: it ${why}`, { subject: abs, data: { path: rel, bytes: total } });
+  }
+}

@@ -1,0 +1,22 @@
+// What a transaction checks about its plan before the journal, beside the prefix check (check.ts),
+// so that a refusal changes nothing: no path in the store's subtree (exit 3), every path placeable
+// by Linux (exit 7), every object to link intact (exit 4; hashed with `verify`).
+
+import type { PrefixPaths } from '../prefix/layout.js';
+import { treeDir } from '../prefix/layout.js';
+import { storeInsidePrefix } from '../prefix/overlap.js';
+import type { StoreContext } from '../store/context.js';
+import { refuseDamagedObjects } from './object-check.js';
+import { refuseUnplaceable } from './path-room.js';
+import { placedFiles, touchedPaths } from './plan-paths.js';
+import type { Plan, PlanPackage } from './plan.js';
+import { refuseStoreTouch } from './store-guard.js';
+
+export async function preflight(ctx: StoreContext, p: PrefixPaths, plan: Plan, to: readonly PlanPackage[], opts: { verify?: boolean | undefined }): Promise<void> {
+  const touched = touchedPaths(plan);
+  refuseStoreTouch(p.dir, await storeInsidePrefix(p, ctx.root), touched);
+  // A generations tree's number is not known yet: assume the longest one.
+  const root = p.layout === 'inplace' ? p.dir : treeDir(p, Number.MAX_SAFE_INTEGER);
+  refuseUnplaceable(root, [...touched.created, ...touched.dirs]);
+  await refuseDamagedObjects(ctx.layout, placedFiles(plan), to, opts);
+}

@@ -1,0 +1,177 @@
+// Damaged store content is never installed, and can be repaired (issue 7, class 3). Activation
+// refuses an object whose size (always) or hash (`--verify`) differs from its manifest, exit 4
+// naming the object and the entry, before any change; `verify --repair` removes damaged objects and
+// manifests and re-adding (or importing) the same content restores them; a damaged manifest blocks
+// only the operations that need that entry.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import type { VerifyResult } from '../../lib/index.js';
+import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
+import { snapshotDir } from '../_helpers/snapshot.js';
+import { assertCleanStore, flipByte, manifestPathOf, objectKeyOf, objectPathOf } from '../_helpers/store.js';
+import { tempDir } from '../_helpers/tmp.js';
+import { buildTree, file, sha512Integrity } from '../_helpers/tree.js';
+import { exists, jsonError, listTree } from '../_helpers/txn-trees.js';
+
+const A_DATA = 'alpha data\n'.repeat(50);
+const A_TOOL = '#!/bin/sh\necho alpha\n';
+const B_DATA = 'beta data\n';
+
+async function setup(t: ExecutionContext) {
+  const dir = await tempDir(t, 'damage');
+  const store = path.join(dir, 'store');
+  const cli = storeCli(store);
+  const src = {
+    a: await buildTree(path.join(dir, 'a'), { 'share/a/data.txt': A_DATA, 'bin/a': file(A_TOOL, 0o755) }),
+    b: await buildTree(path.join(dir, 'b'), { 'share/b/data.txt': B_DATA }),
+  };
+  const add = async (which: 'a' | 'b'): Promise<CliResult> => cli(['add', src[which], '--name', which, '--version', '1', '--json']);
+  for (const which of ['a', 'b'] as const) t.is((await add(which)).code, 0);
+  const objA = objectPathOf(store, { integrity: sha512Integrity(Buffer.from(A_DATA)), exec: false });
+  return { dir, store, cli, add, objA, keyA: objectKeyOf({ integrity: sha512Integrity(Buffer.from(A_DATA)), exec: false }) };
+}
+
+function verifyJson(t: ExecutionContext, r: CliResult, code: number): VerifyResult {
+  t.is(r.code, code, describe(r));
+  return jsonOut<VerifyResult>(r);
+}
+
+async function assertPrefixClean(t: ExecutionContext, cli: ReturnType<typeof storeCli>, prefix: string, names: string[]): Promise<void> {
+  const v = await cli(['verify', '--prefix', prefix, '--json']);
+  t.is(v.code, 0, `verify --prefix: ${describe(v)}`);
+  const status = jsonOut<{ packages: Array<{ name: string }> }>(await cli(['status', '--prefix', prefix, '--json']));
+  t.deepEqual(status.packages.map((p) => p.name).sort(), names);
+}
+
+test('a flipped byte: verify finds it, verify --repair removes it (exit 4), re-adding restores it, verify is clean', async (t) => {
+  const { store, cli, add, objA, keyA } = await setup(t);
+  await flipByte(objA, 7);
+  t.deepEqual(verifyJson(t, await cli(['verify', '--json']), 4).problems.map((p) => [p.name, p.corrupt]), [['a', ['share/a/data.txt']]]);
+
+  const repaired = verifyJson(t, await cli(['verify', '--repair', '--json']), 4);
+  t.deepEqual(repaired.repaired, { objects: [keyA], entries: [] }, 'the damaged object is named as removed');
+  t.false(await exists(objA));
+  t.deepEqual(verifyJson(t, await cli(['verify', '--json']), 4).problems.map((p) => [p.name, p.missing]), [['a', ['share/a/data.txt']]]);
+
+  const again = await add('a');
+  t.is(again.code, 0, describe(again));
+  t.is(jsonOut<{ objectsWritten: number }>(again).objectsWritten, 1, 'the missing object was written');
+  t.is(await fsp.readFile(objA, 'utf8'), A_DATA);
+  await assertCleanStore(t, store);
+});
+
+test('a flipped byte is repaired by re-adding alone: a present object is trusted only if its bytes match', async (t) => {
+  const { store, add, objA } = await setup(t);
+  await flipByte(objA, 3);
+  const again = await add('a');
+  t.is(jsonOut<{ objectsWritten: number }>(again).objectsWritten, 1, 'the damaged object was replaced');
+  t.is(await fsp.readFile(objA, 'utf8'), A_DATA);
+  t.is((await fsp.stat(objA)).mode & 0o777, 0o444);
+  await assertCleanStore(t, store);
+});
+
+test('appending to a hard-linked prefix file: activating that entry elsewhere exits 4 naming object and entry; nothing changes', async (t) => {
+  const { dir, store, cli, add, keyA } = await setup(t);
+  const first = path.join(dir, 'first');
+  t.is((await cli(['activate', 'a', '--prefix', first])).code, 0);
+  const linked = path.join(first, 'share/a/data.txt');
+  t.is((await fsp.stat(linked)).nlink, 2, 'the prefix file is the object');
+  await fsp.appendFile(linked, 'root appended this\n'); // edits the shared object too
+
+  const second = path.join(dir, 'second');
+  const r = await cli(['activate', 'a', '--prefix', second, '--json']);
+  t.is(r.code, 4, describe(r));
+  const e = jsonError(r);
+  t.is(e.code, 'EPSTORE_INTEGRITY');
+  t.is(e.subject, keyA, 'names the object');
+  t.regex(e.message, /a@1/, 'names the entry');
+  t.regex(e.message, /share\/a\/data\.txt/);
+  t.false(await exists(second), 'the new prefix was not created');
+
+  const existing = path.join(dir, 'existing');
+  t.is((await cli(['activate', 'b', '--prefix', existing])).code, 0);
+  const before = { tree: await listTree(existing), state: await snapshotDir(path.join(existing, '.pstore')) };
+  t.is((await cli(['activate', 'a', '--prefix', existing])).code, 4);
+  t.deepEqual({ tree: await listTree(existing), state: await snapshotDir(path.join(existing, '.pstore')) }, before, 'an existing prefix is unchanged');
+  await assertPrefixClean(t, cli, existing, ['b']);
+
+  // repair, re-add: everything is right again (the first prefix keeps the damaged inode it shares)
+  t.is((await cli(['verify', '--repair'])).code, 4);
+  t.is((await add('a')).code, 0);
+  t.is((await cli(['activate', 'a', '--prefix', second])).code, 0);
+  t.is(await fsp.readFile(path.join(second, 'share/a/data.txt'), 'utf8'), A_DATA);
+  await assertPrefixClean(t, cli, second, ['a']);
+  t.deepEqual(jsonOut<{ modified: string[] }>(await cli(['verify', '--prefix', first, '--json'])).modified, ['share/a/data.txt']);
+  await assertCleanStore(t, store);
+});
+
+test('a same-size flipped byte: activate --verify exits 4 before any change (the size check alone cannot see it)', async (t) => {
+  const { dir, store, cli, add, objA, keyA } = await setup(t);
+  await flipByte(objA, 0);
+  const prefix = path.join(dir, 'p');
+  const r = await cli(['activate', 'a', '--prefix', prefix, '--verify', '--json']);
+  t.is(r.code, 4, describe(r));
+  t.is(jsonError(r).subject, keyA);
+  t.false(await exists(prefix));
+  t.is((await add('a')).code, 0);
+  t.is((await cli(['activate', 'a', '--prefix', prefix, '--verify'])).code, 0);
+  await assertPrefixClean(t, cli, prefix, ['a']);
+  await assertCleanStore(t, store);
+});
+
+test('a truncated manifest of A active beside B: deactivate B works, deactivate A exits 4 with a hint; repair + re-add make all clean', async (t) => {
+  const { dir, store, cli, add } = await setup(t);
+  const prefix = path.join(dir, 'p');
+  t.is((await cli(['activate', 'a', 'b', '--prefix', prefix])).code, 0);
+  const idA = jsonOut<{ id: string }>(await cli(['info', 'a', '--json'])).id;
+  const manifest = manifestPathOf(store, idA);
+  const text = await fsp.readFile(manifest, 'utf8');
+  await fsp.chmod(manifest, 0o644);
+  await fsp.writeFile(manifest, text.slice(0, 40));
+  await fsp.chmod(manifest, 0o444);
+
+  const offB = await cli(['deactivate', 'b', '--prefix', prefix, '--json']);
+  t.is(offB.code, 0, describe(offB));
+  t.false(await exists(path.join(prefix, 'share/b')));
+  t.is(await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'), A_DATA, "A's files are untouched");
+
+  const offA = await cli(['deactivate', 'a', '--prefix', prefix, '--json']);
+  t.is(offA.code, 4, describe(offA));
+  const e = jsonError(offA) as { code: string; subject?: string; hint?: string };
+  t.is(e.code, 'EPSTORE_INTEGRITY');
+  t.is(e.subject, 'a@1');
+  t.regex(e.hint ?? '', /verify --repair/);
+
+  const repaired = verifyJson(t, await cli(['verify', '--repair', '--json']), 4);
+  t.deepEqual(repaired.repaired?.entries, [{ id: idA, name: 'a', version: '1' }]);
+  t.is((await add('a')).code, 0);
+  await assertPrefixClean(t, cli, prefix, ['a']);
+  t.is((await cli(['deactivate', 'a', '--prefix', prefix])).code, 0);
+  await assertPrefixClean(t, cli, prefix, []);
+  await assertCleanStore(t, store);
+});
+
+test('a damaged manifest is rewritten by re-adding the same content (no repair needed)', async (t) => {
+  const { store, cli, add } = await setup(t);
+  const idA = jsonOut<{ id: string }>(await cli(['info', 'a', '--json'])).id;
+  const manifest = manifestPathOf(store, idA);
+  await fsp.chmod(manifest, 0o644);
+  await fsp.appendFile(manifest, ' ');
+  t.is((await cli(['verify'])).code, 4);
+  t.is((await add('a')).code, 0);
+  await assertCleanStore(t, store);
+});
+
+test('after verify --repair, importing a bundle that holds the entry restores it', async (t) => {
+  const { dir, store, cli, objA } = await setup(t);
+  const bundle = path.join(dir, 'a.pstore');
+  t.is((await cli(['export', 'a', '-o', bundle])).code, 0);
+  await flipByte(objA, 9);
+  t.is((await cli(['verify', '--repair'])).code, 4);
+  const r = await cli(['import', bundle, '--json']);
+  t.is(r.code, 0, describe(r));
+  t.is(await fsp.readFile(objA, 'utf8'), A_DATA);
+  await assertCleanStore(t, store);
+});
