@@ -18,7 +18,7 @@ import { identifyManifest, parseManifest, summarizeManifest } from '../ingest/ma
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll } from '../ingest/source.js';
 import { WriteQueue } from '../ingest/write-queue.js';
-import { indexExists, lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { objectKey, objectPath, parseObjectKey } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
 import { contentMtime, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
@@ -41,7 +41,7 @@ function damaged(file: string, why: string, subject = file): PstoreError {
 
 export async function importBundle(ctx: StoreContext, source: Readable, label: string): Promise<ImportResult> {
   await using _lock = await lockStore(ctx, 'shared');
-  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined); // see add.ts
+  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING); // see add.ts
   const stage = path.join(ctx.layout.tmp, `import-${randomBytes(6).toString('hex')}`);
   await fsp.mkdir(stage, { recursive: true });
   try {
@@ -66,7 +66,7 @@ export async function importBundle(ctx: StoreContext, source: Readable, label: s
       await useIndex(ctx, (db) => registerEntry(db, {
         id: d.id, name: manifest.name, version: manifest.version, integrity: d.integrity, markers: manifest.markers,
         ...summarizeManifest(manifest), addedAt: new Date().toISOString(),
-      }));
+      }), RECORDING);
       out.push({ id: d.id, name: manifest.name, version: manifest.version });
     }
     return { entries: out, objectsImported: imported, objectsPresent: present };
