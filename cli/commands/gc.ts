@@ -14,17 +14,24 @@ export function parseDuration(raw: string): number {
 export const gc: Command = {
   name: 'gc',
   summary: 'remove entries and objects no prefix generation, transaction in flight or recent add refers to',
-  usage: 'pstore gc [--dry-run] [--older-than DURATION]',
+  usage: 'pstore gc [--dry-run] [--older-than DURATION] [--forget-missing]',
   help: [
     '--dry-run        report what would be removed, remove nothing',
     '--older-than D   only remove entries last added longer ago than D (default 24h; 0 = no grace)',
-    '--json: {dryRun, entriesRemoved, entriesKept, prefixes, objectsRemoved, bytesFreed, tmpRemoved}',
+    '--forget-missing forget registered prefixes whose state is missing now (default: after 24 h missing;',
+    '                 until then gc keeps every entry, as it cannot know what such a prefix uses)',
+    '--json: {dryRun, entriesRemoved, entriesKept, prefixes, prefixesMissing, objectsRemoved, bytesFreed, tmpRemoved}',
   ],
-  options: { 'dry-run': { type: 'boolean' }, 'older-than': { type: 'string' } },
+  options: { 'dry-run': { type: 'boolean' }, 'older-than': { type: 'string' }, 'forget-missing': { type: 'boolean' } },
   async run({ positionals, values, out, store }) {
     requirePositionals(positionals, 0, 0, '', 'gc');
     const older = values['older-than'];
-    const r = await store().gc({ dryRun: values['dry-run'] === true, ...(typeof older === 'string' ? { graceMs: parseDuration(older) } : {}) });
+    const r = await store().gc({
+      dryRun: values['dry-run'] === true,
+      forgetMissing: values['forget-missing'] === true,
+      ...(typeof older === 'string' ? { graceMs: parseDuration(older) } : {}),
+    });
+    for (const dir of r.prefixesMissing) out.note(`the prefix ${dir} is missing (unmounted or deleted?): every entry is kept; gc --forget-missing forgets it`);
     const verb = r.dryRun ? 'would remove' : 'removed';
     out.result(r, () => `${verb} ${r.entriesRemoved.length} entries, ${r.objectsRemoved} objects (${formatBytes(r.bytesFreed)}), ${r.tmpRemoved} temporary files; kept ${r.entriesKept} entries`);
   },

@@ -19,8 +19,11 @@ export interface SubOp {
   value?: unknown;
 }
 
+// `sync` is classic-level's (LevelDB fsyncs its log); an index in memory ignores it.
+const SYNCED = { sync: true } as object;
+
 export function commitBatch(db: IndexDb, ops: SubOp[]): Promise<void> {
-  return db.batch(ops as never, { sync: true });
+  return db.batch(ops as never, SYNCED);
 }
 
 const nameVersionKey = (name: string, version: string) => `${name}\0${version}`;
@@ -57,6 +60,10 @@ export async function listEntries(db: IndexDb): Promise<EntryRecord[]> {
   const out: EntryRecord[] = [];
   for await (const value of subs(db).entries.values()) out.push(value);
   return out;
+}
+
+export async function listEntryIds(db: IndexDb): Promise<string[]> {
+  return subs(db).entries.keys().all();
 }
 
 /** Forget entries (gc). The latest pointer moves to the newest remaining entry of that name@version. */

@@ -2,83 +2,111 @@
 // database, and pstore runs many at once, so the index is opened for short sessions: open, read or
 // write one batch, close, retrying with jittered backoff while another process has it open. Within
 // one process concurrent callers share a single open handle. The index is a cache of the manifest
-// files in entries-v1/: if it is lost, it is rebuilt from them.
+// files in entries-v1/: if it is lost or broken, it is rebuilt from them; where the store may not
+// be written (read-only, another user's, full), reading sessions use one built in memory instead.
 
-import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
-import type { Level } from 'level';
-import { PstoreError, errnoCode } from '../errors.js';
+import type { AbstractLevel } from 'abstract-level';
+import { PstoreError } from '../errors.js';
 import type { StoreLayout } from '../store/layout.js';
+import { buildIndexAside, hasCurrent, memoryIndex, openIndexFiles } from './index-files.js';
+import { isIndexFailure, isLevelError, isLocked, isRefusal, probeWritable, setAside } from './index-health.js';
 
-export type IndexDb = Level<string, unknown>;
+export type IndexDb = AbstractLevel<string | Buffer | Uint8Array, string, unknown>;
 
-interface Shared {
-  db: IndexDb;
-  users: number;
-  ready: Promise<void>;
-}
-
-const open = new Map<string, Shared>();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * 'read' sessions only read (or repair the cache): when the store may not be written they run on an
+ * index built in memory. 'write' sessions record entries: there the refusal is the answer.
+ */
+export type IndexAccess = 'read' | 'write';
 
 export interface IndexSessionOptions {
   waitMs: number;
-  /** called after a fresh index directory was created, to fill it (rebuild from manifests) */
-  onCreate?: (db: IndexDb) => Promise<void>;
+  access: IndexAccess;
+  /** fills a fresh index, on disk or in memory (rebuild from the manifests) */
+  fill: (db: IndexDb) => Promise<void>;
 }
 
+interface Shared {
+  /** the index on disk, or why it cannot be used here (an errno error by which the store refuses) */
+  opened: Promise<{ db: IndexDb } | { refused: NodeJS.ErrnoException }>;
+  users: number;
+}
+
+const open = new Map<string, Shared>();
+
 export async function withIndex<T>(layout: StoreLayout, opts: IndexSessionOptions, fn: (db: IndexDb) => Promise<T>): Promise<T> {
-  const shared = await acquire(layout, opts);
   try {
-    return await fn(shared.db);
+    return await onDiskOrMemory(layout, opts, fn);
+  } catch (err) {
+    if (!isIndexFailure(err)) throw err;
+    // The index failed mid-session: a refusal of the filesystem, or damage found while reading.
+    const refused = await probeWritable(layout.root, layout.index);
+    if (refused) return refuse(layout, opts, refused, fn);
+    if (open.has(layout.index)) throw err; // still in use by this process: leave it to the next command
+    const movedRefused = await setAside(layout.index);
+    if (movedRefused) return refuse(layout, opts, movedRefused, fn);
+    return onDiskOrMemory(layout, opts, fn);
+  }
+}
+
+async function onDiskOrMemory<T>(layout: StoreLayout, opts: IndexSessionOptions, fn: (db: IndexDb) => Promise<T>): Promise<T> {
+  const shared = acquire(layout, opts);
+  try {
+    const state = await shared.opened;
+    if ('refused' in state) return await refuse(layout, opts, state.refused, fn);
+    return await fn(state.db);
   } finally {
     shared.users--;
     if (shared.users === 0) {
       open.delete(layout.index);
-      await shared.db.close();
+      const state = await shared.opened.catch(() => undefined);
+      if (state && 'db' in state) await state.db.close();
     }
   }
 }
 
-// Loaded on first use: commands that never touch the index (status, generations) start faster.
-let levelModule: Promise<typeof import('level')> | undefined;
+/** A store that refuses writes: readers get a private index in memory, writers the refusal. */
+async function refuse<T>(layout: StoreLayout, opts: IndexSessionOptions, refused: NodeJS.ErrnoException, fn: (db: IndexDb) => Promise<T>): Promise<T> {
+  if (opts.access === 'write') throw refused;
+  const db = await memoryIndex(opts.fill);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
 
-async function acquire(layout: StoreLayout, opts: IndexSessionOptions): Promise<Shared> {
+function acquire(layout: StoreLayout, opts: IndexSessionOptions): Shared {
   let shared = open.get(layout.index);
   if (!shared) {
-    const s: Shared = { db: undefined as unknown as IndexDb, users: 0, ready: Promise.resolve() };
-    s.ready = openWithRetry(layout, opts).then((db) => { s.db = db; });
-    shared = s;
+    shared = { opened: openWithRetry(layout, opts), users: 0 };
     open.set(layout.index, shared);
   }
   shared.users++;
-  try {
-    await shared.ready;
-  } catch (err) {
-    shared.users--;
-    if (open.get(layout.index) === shared) open.delete(layout.index);
-    throw err;
-  }
   return shared;
 }
 
-async function openWithRetry(layout: StoreLayout, opts: IndexSessionOptions): Promise<IndexDb> {
-  const { Level: LevelCtor } = await (levelModule ??= import('level'));
+async function openWithRetry(layout: StoreLayout, opts: IndexSessionOptions): Promise<{ db: IndexDb } | { refused: NodeJS.ErrnoException }> {
   // The index is held for milliseconds at a time, so even --wait 0 waits a little for it.
   const deadline = Date.now() + Math.max(opts.waitMs, MIN_INDEX_WAIT_MS);
   let delay = 1;
+  let rebuilt = false;
   for (;;) {
-    if (!(await exists(`${layout.index}/CURRENT`))) await buildIndexAside(layout, opts);
-    // Constructed only now: a Level handle opens itself on the next tick (abstract-level's
-    // deferred open), and must never create an empty index-v1 before the rebuild lands.
-    const db: IndexDb = new LevelCtor<string, unknown>(layout.index, { valueEncoding: 'json', createIfMissing: false });
     try {
-      await db.open({ createIfMissing: false });
-      return db;
+      if (!(await hasCurrent(layout))) await buildIndexAside(layout, opts.fill);
+      return { db: await openIndexFiles(layout) };
     } catch (err) {
-      await db.close().catch(() => {});
+      if (isRefusal(err)) return { refused: err as NodeJS.ErrnoException };
+      if (!isLevelError(err)) throw err;
       if (!isLocked(err)) {
-        throw new PstoreError('EPSTORE_INTERNAL', `cannot open the index ${layout.index}: ${(err as Error).message}`, { subject: layout.index, cause: err });
+        // Not busy: the files cannot be used. Ask the filesystem why (index-health.ts).
+        const refused = await probeWritable(layout.root, layout.index);
+        if (refused) return { refused };
+        if (rebuilt) throw new PstoreError('EPSTORE_IO', `the index ${layout.index} cannot be opened even after a rebuild: ${(err as Error).message}`, { subject: layout.index, cause: err });
+        const movedRefused = await setAside(layout.index);
+        if (movedRefused) return { refused: movedRefused };
+        rebuilt = true;
+        continue;
       }
     }
     if (Date.now() >= deadline) {
@@ -90,52 +118,4 @@ async function openWithRetry(layout: StoreLayout, opts: IndexSessionOptions): Pr
 }
 
 const MIN_INDEX_WAIT_MS = 30_000;
-
-/**
- * No process ever opens a half-made index: a new one is created and filled (rebuilt from the
- * manifests) under a name of its own, then renamed to index-v1. A crash mid-rebuild leaves only a
- * stray build directory, and the next command builds again.
- */
-async function buildIndexAside(layout: StoreLayout, opts: IndexSessionOptions): Promise<void> {
-  const { Level: LevelCtor } = await (levelModule ??= import('level'));
-  const build = `${layout.index}${BUILD_SUFFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
-  await fsp.mkdir(layout.root, { recursive: true });
-  const db: IndexDb = new LevelCtor<string, unknown>(build, { valueEncoding: 'json' });
-  await db.open();
-  try {
-    await opts.onCreate?.(db);
-  } finally {
-    await db.close();
-  }
-  for (;;) {
-    try {
-      await fsp.rename(build, layout.index);
-      return;
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-    }
-    if (await exists(`${layout.index}/CURRENT`)) {
-      await fsp.rm(build, { recursive: true, force: true }); // another process finished first
-      return;
-    }
-    // An index directory without CURRENT never became an index: set it aside and retry.
-    await fsp.rename(layout.index, `${layout.index}.broken-${randomBytes(4).toString('hex')}`).catch(() => {});
-  }
-}
-
-export const BUILD_SUFFIX = '.build-';
-
-function isLocked(err: unknown): boolean {
-  const cause = (err as { cause?: unknown })?.cause;
-  return errnoCode(cause) === 'LEVEL_LOCKED' || errnoCode(err) === 'LEVEL_LOCKED';
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fsp.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

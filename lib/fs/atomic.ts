@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { PstoreError } from '../errors.js';
+import { withPath } from './errno.js';
 
 const execFileP = promisify(execFile);
 
@@ -48,16 +49,16 @@ export async function writeFileAtomic(dest: string, data: string | Uint8Array, m
   const tmp = tmpName(dir);
   const fh = await fsp.open(tmp, 'wx', mode);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fsp.rename(tmp, dest);
   } catch (err) {
     await fsp.rm(tmp, { force: true });
-    throw err;
+    throw withPath(err, dest);
   }
   await fsyncDir(dir);
 }

@@ -1,24 +1,33 @@
 // `gc`: mark and sweep under the exclusive store lock, so no add or activation is in flight.
-// Steps, each returning stats (cacache verify style): forget unreferenced entries, mark every object
-// the kept manifests name, sweep unmarked objects and orphan manifest files, sweep tmp/.
+// The manifest files are the truth and the index only a cache: gc registers manifests the index
+// lacks instead of deleting them, and decides from the manifests, the prefixes' roots and the grace
+// period by the filesystem's clock (clock.ts). Steps, each returning stats (cacache verify style):
+// forget unreferenced entries, mark every object the kept manifests name, sweep unmarked objects
+// and orphan manifest files, sweep tmp/.
 
 import { promises as fsp } from 'node:fs';
 import fse from 'fs-extra';
 import path from 'node:path';
-import { unregisterEntries } from '../db/entries.js';
-import { isPstoreError } from '../errors.js';
-import { BUILD_SUFFIX } from '../db/index-db.js';
+import { listEntries, registerEntry, unregisterEntries } from '../db/entries.js';
+import { unindexedManifests } from '../db/rebuild.js';
+import { errnoCode, isPstoreError } from '../errors.js';
+import type { IndexDb } from '../db/index-db.js';
+import { BUILD_SUFFIX } from '../db/index-files.js';
+import { BROKEN_SUFFIX } from '../db/index-health.js';
 import { objectKey } from '../store/layout.js';
-import { lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { lockStore, RECORDING, storeLockFile, useIndex, type StoreContext } from '../store/context.js';
 import { listManifestFiles, readManifestFile, readdirOrEmpty, removeManifestFile } from '../store/manifests.js';
 import { hexOf } from '../store/verify.js';
 import { crashpoint, pausepoint } from '../testing/crashpoint.js';
-import { collectRoots } from './roots.js';
+import { filesystemNow } from './clock.js';
+import { collectPrefixRoots, keptEntries, type Candidate } from './roots.js';
 
 export interface GcOptions {
   dryRun?: boolean;
   /** keep entries added within this many milliseconds (default 24 h) */
   graceMs?: number;
+  /** forget registered prefixes whose state is missing now, instead of after DEFAULT_GRACE_MS */
+  forgetMissing?: boolean;
 }
 
 export const DEFAULT_GRACE_MS = 24 * 3600 * 1000;
@@ -31,37 +40,72 @@ export interface GcResult {
   tmpRemoved: number;
   entriesKept: number;
   prefixes: number;
+  /** registered prefixes whose state is missing (unmounted? deleted?): while any is, every entry is kept */
+  prefixesMissing: string[];
 }
 
 export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): Promise<GcResult> {
   const dryRun = opts.dryRun ?? false;
   await using _lock = await lockStore(ctx, 'exclusive');
-  const roots = await useIndex(ctx, (db) => collectRoots(db, ctx.layout, { graceMs: opts.graceMs ?? DEFAULT_GRACE_MS, dryRun }));
+  const now = await filesystemNow(storeLockFile(ctx));
+  const roots = await collectPrefixRoots(ctx.layout, { now, dryRun, forgetMissing: opts.forgetMissing ?? false, missingGraceMs: DEFAULT_GRACE_MS });
+  const { candidates, indexed } = await useIndex(ctx, (db) => gcCandidates(ctx, db, dryRun), { reconcile: 'never' });
+  const files = new Map((await listManifestFiles(ctx.layout)).map((f) => [f.id, f]));
+  const keep = keptEntries(candidates, files, roots, { now, graceMs: opts.graceMs ?? DEFAULT_GRACE_MS });
+  const unreferenced = candidates.filter((c) => !keep.has(c.id));
   const result: GcResult = {
-    dryRun, entriesRemoved: roots.unreferenced.map(({ id, name, version }) => ({ id, name, version })),
-    objectsRemoved: 0, bytesFreed: 0, tmpRemoved: 0, entriesKept: roots.keep.size, prefixes: roots.prefixes,
+    dryRun, entriesRemoved: unreferenced.map(({ id, name, version }) => ({ id, name, version })),
+    objectsRemoved: 0, bytesFreed: 0, tmpRemoved: 0, entriesKept: keep.size, prefixes: roots.prefixes, prefixesMissing: roots.missing,
   };
-  if (!dryRun) await useIndex(ctx, (db) => unregisterEntries(db, roots.unreferenced.map((e) => e.id)));
+  if (!dryRun) await forgetEntries(ctx, unreferenced.filter((c) => indexed.has(c.id)).map((c) => c.id));
 
-  const live = new Set<string>();
-  for (const id of roots.keep) {
-    // Fail closed: if a kept entry's manifest cannot be read, gc cannot know its objects and
-    // must not sweep any (readManifestFile throws EPSTORE_INTEGRITY naming it).
-    const manifest = await readManifestFile(ctx.layout, id).catch((err: unknown) => {
-      if (isPstoreError(err) && err.data?.reason === 'missing' && !roots.indexed.has(id)) return undefined; // a root whose entry is gone already
-      throw err;
-    });
-    for (const f of manifest?.files ?? []) if (f.type === 'file') live.add(objectKey(hexOf(f.integrity), f.exec));
-  }
-  for (const { id } of await listManifestFiles(ctx.layout)) {
-    if (!roots.keep.has(id) && !dryRun) await removeManifestFile(ctx.layout, id);
+  const live = await markLive(ctx, keep, indexed);
+  for (const id of files.keys()) {
+    if (!keep.has(id) && !dryRun) await removeManifestFile(ctx.layout, id);
   }
   crashpoint('gc:before-sweep');
   await pausepoint('gc:before-sweep');
   await sweepObjects(ctx, live, dryRun, result);
   result.tmpRemoved = await sweepDir(ctx.layout.tmp, dryRun);
-  result.tmpRemoved += await sweepStrays(ctx, dryRun);
+  result.tmpRemoved += await sweepStrays(ctx, now, dryRun);
   return result;
+}
+
+/**
+ * Every entry the index records, plus every readable manifest it lacks (a lost log tail): those
+ * are registered again (not in a dry run), never treated as garbage.
+ */
+async function gcCandidates(ctx: StoreContext, db: IndexDb, dryRun: boolean): Promise<{ candidates: Candidate[]; indexed: Set<string> }> {
+  const unindexed = await unindexedManifests(ctx.layout, db);
+  if (!dryRun) for (const r of unindexed) await registerEntry(db, r);
+  const records = await listEntries(db);
+  const indexed = new Set(records.map((e) => e.id));
+  return { candidates: [...records, ...unindexed.filter((r) => !indexed.has(r.id))], indexed };
+}
+
+/** Forget in the index; where there is no room to, drop the index (a cache, rebuilt from what gc leaves). */
+async function forgetEntries(ctx: StoreContext, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await useIndex(ctx, (db) => unregisterEntries(db, ids), RECORDING);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOSPC' && errnoCode(err) !== 'EDQUOT') throw err;
+    await fsp.rm(ctx.layout.index, { recursive: true, force: true });
+  }
+}
+
+async function markLive(ctx: StoreContext, keep: Set<string>, indexed: Set<string>): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (const id of keep) {
+    // Fail closed: if a kept entry's manifest cannot be read, gc cannot know its objects and
+    // must not sweep any (readManifestFile throws EPSTORE_INTEGRITY naming it).
+    const manifest = await readManifestFile(ctx.layout, id).catch((err: unknown) => {
+      if (isPstoreError(err) && err.data?.reason === 'missing' && !indexed.has(id)) return undefined; // a root whose entry is gone already
+      throw err;
+    });
+    for (const f of manifest?.files ?? []) if (f.type === 'file') live.add(objectKey(hexOf(f.integrity), f.exec));
+  }
+  return live;
 }
 
 async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolean, result: GcResult): Promise<void> {
@@ -79,15 +123,17 @@ async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolea
   }
 }
 
-/** Temp files a crash left beside manifests, and index builds a crash interrupted. */
-async function sweepStrays(ctx: StoreContext, dryRun: boolean): Promise<number> {
+/** Temp files a crash left beside manifests, index builds a crash interrupted, indexes set aside. */
+async function sweepStrays(ctx: StoreContext, now: number, dryRun: boolean): Promise<number> {
   const doomed: string[] = [];
   for (const shard of await readdirOrEmpty(ctx.layout.entries)) {
     for (const n of await readdirOrEmpty(path.join(ctx.layout.entries, shard))) if (n.startsWith('.pstore-')) doomed.push(path.join(ctx.layout.entries, shard, n));
   }
-  const hourAgo = Date.now() - 3600_000;
+  const hourAgo = now - 3600_000;
+  const index = path.basename(ctx.layout.index);
   for (const n of await readdirOrEmpty(ctx.root)) {
-    if (!n.startsWith(path.basename(ctx.layout.index) + BUILD_SUFFIX)) continue;
+    if (n.startsWith(index + BROKEN_SUFFIX)) doomed.push(path.join(ctx.root, n));
+    if (!n.startsWith(index + BUILD_SUFFIX)) continue;
     const st = await fsp.stat(path.join(ctx.root, n)).catch(() => undefined);
     if (st && st.mtimeMs < hourAgo) doomed.push(path.join(ctx.root, n));
   }

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { PstoreError, errnoCode } from '../errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { registerEntry } from '../db/entries.js';
-import { indexExists, lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../types.js';
 import { crashpoint } from '../testing/crashpoint.js';
@@ -39,7 +39,7 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
   await using _lock = await lockStore(ctx, 'shared');
   // A store's first add creates its index now, before this entry's manifest exists: otherwise the
   // rebuild would read that manifest back and register it twice (and hold it twice in memory).
-  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined);
+  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING);
   const ingested = await ingestSource(ctx, source, opts.onProgress);
   const manifest = buildManifest(opts.name, opts.version, markers, ingested.files);
   const ident = identifyManifest(manifest, true);
@@ -57,7 +57,7 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
     markers: manifest.markers,
     ...summarizeManifest(manifest),
     addedAt: new Date().toISOString(),
-  }));
+  }), RECORDING);
   crashpoint('add:after-index');
   return { ...record, objectsWritten: ingested.objectsWritten };
 }

@@ -45,6 +45,9 @@ export function readTarStream(source: Readable, opts: TarStreamOptions): TarStre
       for (const pass of streaming) pass.destroy(err instanceof Error ? err : new Error(String(err)));
       reject(err);
     };
+    // A failed write (a full disk) leaves its member's bytes unread, which would pause the parser
+    // and the source for ever: the first failure of the queue ends the archive at once.
+    opts.queue.onFailure(fail);
     parser.on('nullBlock', () => { endMarker = true; });
     parser.on('eof', () => { endMarker = true; sawEof = true; });
     parser.on('ignoredEntry', (e: ReadEntry) => fail(opts.bad(`member ${JSON.stringify(e.path)} has an oversized header`, e.path)));

@@ -8,6 +8,7 @@ export class WriteQueue {
   private failure: unknown;
   private readonly waiters: Array<() => void> = [];
   private readonly idle: Array<() => void> = [];
+  private readonly failureListeners: Array<(err: unknown) => void> = [];
 
   constructor(private readonly maxBytes = 64 * 1024 * 1024, private readonly maxCount = 64) {}
 
@@ -26,10 +27,22 @@ export class WriteQueue {
     job().then(
       () => this.settle(bytes),
       (err) => {
-        this.failure ??= err;
+        if (this.failure === undefined) {
+          this.failure = err;
+          for (const l of this.failureListeners.splice(0)) l(err);
+        }
         this.settle(bytes);
       },
     );
+  }
+
+  /**
+   * Call `listener` with the first failure, at once (or now, if a job failed already): a producer
+   * whose consumer failed must stop feeding it, or it waits forever on bytes nobody reads.
+   */
+  onFailure(listener: (err: unknown) => void): void {
+    if (this.failure !== undefined) listener(this.failure);
+    else this.failureListeners.push(listener);
   }
 
   /** Resolves once there is room for more work. */

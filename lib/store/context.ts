@@ -3,8 +3,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../config.js';
-import { withIndex, type IndexDb } from '../db/index-db.js';
-import { rebuildIndex } from '../db/rebuild.js';
+import { withIndex, type IndexAccess, type IndexDb } from '../db/index-db.js';
+import { rebuildIndex, reconcileIndex } from '../db/rebuild.js';
+import { isPstoreError } from '../errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../lock/file-lock.js';
 import { storeLayout, type StoreLayout } from './layout.js';
 
@@ -39,12 +40,16 @@ export function createContext(opts: StoreOptions = {}): StoreContext {
  * deletes an object that an add in flight has found present and is about to reference (Nix's GC lock).
  */
 export function lockStore(ctx: StoreContext, mode: LockMode, opts: { waitMs?: number } = {}): Promise<HeldLock> {
-  return acquireLock(path.join(ctx.layout.locks, 'store.lock'), {
+  return acquireLock(storeLockFile(ctx), {
     mode,
     waitMs: opts.waitMs ?? ctx.waitMs,
     what: `store ${ctx.root}`,
     onWait: () => ctx.onWait?.(`waiting for the store ${ctx.root} (${mode === 'exclusive' ? 'other pstore processes are writing' : 'gc is running'})`),
   });
+}
+
+export function storeLockFile(ctx: StoreContext): string {
+  return path.join(ctx.layout.locks, 'store.lock');
 }
 
 export async function indexExists(ctx: StoreContext): Promise<boolean> {
@@ -56,6 +61,31 @@ export async function storeExists(ctx: StoreContext): Promise<boolean> {
   return fsp.access(ctx.root).then(() => true, () => false);
 }
 
-export function useIndex<T>(ctx: StoreContext, fn: (db: IndexDb) => Promise<T>): Promise<T> {
-  return withIndex(ctx.layout, { waitMs: ctx.waitMs, onCreate: (db) => rebuildIndex(ctx.layout, db).then(() => {}) }, fn);
+export interface IndexUse {
+  /** 'write' for sessions that record entries (add, import, gc's forget); default 'read' */
+  access?: IndexAccess;
+  /**
+   * Compare the index with the manifest files and register what it lacks: 'always' first (ls,
+   * verify), 'on-miss' only when `fn` answers "not found" (the default: a lookup that succeeds costs
+   * nothing extra), or 'never' (sessions that only record).
+   */
+  reconcile?: 'always' | 'on-miss' | 'never';
+}
+
+/** Sessions that record entries: a store that refuses writes refuses them (no index in memory). */
+export const RECORDING: IndexUse = { access: 'write', reconcile: 'never' };
+
+export function useIndex<T>(ctx: StoreContext, fn: (db: IndexDb) => Promise<T>, use: IndexUse = {}): Promise<T> {
+  const reconcile = use.reconcile ?? 'on-miss';
+  const session = { waitMs: ctx.waitMs, access: use.access ?? 'read', fill: (db: IndexDb) => rebuildIndex(ctx.layout, db).then(() => {}) };
+  return withIndex(ctx.layout, session, async (db) => {
+    if (reconcile === 'always') await reconcileIndex(ctx.layout, db);
+    try {
+      return await fn(db);
+    } catch (err) {
+      if (reconcile !== 'on-miss' || !isPstoreError(err, 'EPSTORE_NOT_FOUND')) throw err;
+      if ((await reconcileIndex(ctx.layout, db)) === 0) throw err;
+      return fn(db);
+    }
+  });
 }

@@ -56,15 +56,39 @@ export async function removeManifestFile(layout: StoreLayout, id: string): Promi
   await fsp.rm(manifestPath(layout, id), { force: true });
 }
 
-/** Every manifest file's id with its mtime (the time of its latest add). */
-export async function listManifestFiles(layout: StoreLayout): Promise<Array<{ id: string; mtimeMs: number }>> {
-  const out: Array<{ id: string; mtimeMs: number }> = [];
+export interface ManifestFileInfo {
+  id: string;
+  /** the time of its latest add, by the adding process's clock (add touches it) */
+  mtimeMs: number;
+  /** set by the kernel on every write or touch: a clock no process can fake (gc's grace) */
+  ctimeMs: number;
+}
+
+/** Every manifest file's id, from directory listings alone (no stat). */
+export async function listManifestIds(layout: StoreLayout): Promise<string[]> {
+  const out: string[] = [];
   for (const shard of await readdirOrEmpty(layout.entries)) {
     for (const name of await readdirOrEmpty(path.join(layout.entries, shard))) {
-      if (!name.endsWith('.json') || name.startsWith('.')) continue;
-      const st = await fsp.stat(path.join(layout.entries, shard, name));
-      out.push({ id: shard + name.slice(0, -'.json'.length), mtimeMs: st.mtimeMs });
+      if (name.endsWith('.json') && !name.startsWith('.')) out.push(shard + name.slice(0, -'.json'.length));
     }
+  }
+  return out;
+}
+
+/** Every manifest file's id with its times. */
+export async function listManifestFiles(layout: StoreLayout): Promise<ManifestFileInfo[]> {
+  return statManifestFiles(layout, await listManifestIds(layout));
+}
+
+/** The times of these manifest files; one that vanished meanwhile (gc) is left out. */
+export async function statManifestFiles(layout: StoreLayout, ids: readonly string[]): Promise<ManifestFileInfo[]> {
+  const out: ManifestFileInfo[] = [];
+  for (const id of ids) {
+    const st = await fsp.stat(manifestPath(layout, id)).catch((err: unknown) => {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (st) out.push({ id, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
   }
   return out;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import ssri from 'ssri';
 import { errnoCode } from '../errors.js';
 import { tmpName } from '../fs/atomic.js';
+import { withPath } from '../fs/errno.js';
 import { crashpoint } from '../testing/crashpoint.js';
 import { objectKey, objectPath, type StoreLayout } from './layout.js';
 
@@ -121,10 +122,15 @@ async function placeObject(layout: StoreLayout, key: string, produce: () => Prom
     if (found === 'intact' && !alwaysReplace) return false;
     await ensureDir(path.dirname(dest));
     const tmp = await produce();
-    await stampObject(tmp, key);
-    crashpoint('object:before-rename');
-    // rename() may replace an object another process placed meanwhile: same bytes, so harmless.
-    await fsp.rename(tmp, dest);
+    try {
+      await stampObject(tmp, key);
+      crashpoint('object:before-rename');
+      // rename() may replace an object another process placed meanwhile: same bytes, so harmless.
+      await fsp.rename(tmp, dest);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true }); // a failure (a full disk) leaves nothing in tmp/
+      throw err;
+    }
     return found !== 'intact';
   });
   inflight.set(slot, work);
@@ -157,7 +163,10 @@ export async function writeHashedBuffer(layout: StoreLayout, hashed: HashedBuffe
   const written = await placeObject(layout, key, async () => {
     await ensureDir(layout.tmp);
     const tmp = tmpName(layout.tmp, 'obj');
-    await fsp.writeFile(tmp, data, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flag: 'wx' });
+    await fsp.writeFile(tmp, data, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flag: 'wx' }).catch(async (err: unknown) => {
+      await fsp.rm(tmp, { force: true }); // half written on a full disk
+      throw withPath(err, tmp);
+    });
     return tmp;
   }, (dest) => bufferPresence(dest, data, exec));
   return { integrity, key, size: data.byteLength, written };
@@ -181,7 +190,7 @@ export async function writeObjectFromStream(layout: StoreLayout, source: Readabl
     return { integrity: integrity.toString(), key, size, written };
   } catch (err) {
     await fsp.rm(tmp, { force: true });
-    throw err;
+    throw withPath(err, tmp);
   }
 }
 

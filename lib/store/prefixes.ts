@@ -17,6 +17,8 @@ export interface PrefixRegistration {
   dir: string;
   meta: string;
   layout: LayoutKind;
+  /** when gc first found the prefix's state missing (ISO time, filesystem clock); see gc/roots.ts */
+  missingSince?: string;
 }
 
 // Checked when read (SPEC.md §Prefix state): a registration of the wrong shape is EPSTORE_INTEGRITY.
@@ -46,6 +48,11 @@ export async function listPrefixes(layout: StoreLayout): Promise<PrefixRegistrat
     if (reg) out.push(reg);
   }
   return out;
+}
+
+/** Rewrite an existing registration (gc records or clears `missingSince`). */
+export async function updatePrefix(layout: StoreLayout, reg: PrefixRegistration): Promise<void> {
+  await writeFileAtomic(registrationFile(layout, reg.meta), `${JSON.stringify(reg)}\n`);
 }
 
 export async function unregisterPrefix(layout: StoreLayout, meta: string): Promise<void> {

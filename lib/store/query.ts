@@ -8,7 +8,7 @@ import { readManifestFile } from './manifests.js';
 
 export async function listStoreEntries(ctx: StoreContext): Promise<EntryRecord[]> {
   if (!(await storeExists(ctx))) return [];
-  const entries = await useIndex(ctx, listEntries);
+  const entries = await useIndex(ctx, listEntries, { reconcile: 'always' });
   return entries.sort((a, b) => (a.name === b.name ? a.seq - b.seq : a.name < b.name ? -1 : 1));
 }
 

@@ -43,7 +43,7 @@ export interface VerifyOptions {
 export async function verifyStore(ctx: StoreContext, opts: VerifyOptions = {}): Promise<VerifyResult> {
   if (!(await storeExists(ctx))) return { ok: true, entries: 0, objects: 0, bytes: 0, problems: [], ...(opts.repair ? { repaired: { objects: [], entries: [] } } : {}) };
   await using _lock = await lockStore(ctx, opts.repair ? 'exclusive' : 'shared');
-  const entries = await useIndex(ctx, listEntries);
+  const entries = await useIndex(ctx, listEntries, { reconcile: 'always' });
   const checks = new Map<string, Promise<ObjectCheck>>();
   let objects = 0, bytes = 0, done = 0;
   const check = (key: string, integrity: string, size: number) => {

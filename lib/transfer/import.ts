@@ -1,24 +1,26 @@
 // `import`: verify a bundle completely before anything of it becomes part of the store.
-// Every object is streamed into a private staging directory while hashed, and must hash to its
-// name; every manifest must be canonical and hash to its id; every object a manifest names must be
+// Every object is streamed into a private staging directory while hashed (or, when the store has
+// it already, only hashed), and must hash to its name; every manifest must be canonical and hash to its id; every object a manifest names must be
 // in the bundle or the store; the descriptor must list exactly the manifests. Only then are the
 // objects renamed into objects-v1, flushed, the manifests written and the entries recorded. Any
-// damage: EPSTORE_INTEGRITY naming the member, and the store is as it was.
+// damage: EPSTORE_INTEGRITY naming the member, and the store is as it was; any failure (a full
+// disk) removes the staging directory.
 
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ssri from 'ssri';
 import { registerEntry } from '../db/entries.js';
 import { PstoreError } from '../errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
+import { withPath } from '../fs/errno.js';
 import { identifyManifest, parseManifest, summarizeManifest } from '../ingest/manifest.js';
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll } from '../ingest/source.js';
 import { WriteQueue } from '../ingest/write-queue.js';
-import { indexExists, lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { objectKey, objectPath, parseObjectKey } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
 import { contentMtime, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
@@ -41,15 +43,15 @@ function damaged(file: string, why: string, subject = file): PstoreError {
 
 export async function importBundle(ctx: StoreContext, source: Readable, label: string): Promise<ImportResult> {
   await using _lock = await lockStore(ctx, 'shared');
-  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined); // see add.ts
+  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING); // see add.ts
   const stage = path.join(ctx.layout.tmp, `import-${randomBytes(6).toString('hex')}`);
   await fsp.mkdir(stage, { recursive: true });
   try {
     // Piped only now: the reader below attaches its error handlers in the same tick.
     const checked = source.pipe(new ZeroPaddingCheck((at) => damaged(label, `byte ${at} should be zero tar padding but is not`)));
     source.on('error', (err) => checked.destroy(err));
-    const { descriptor, manifests, staged } = await readBundle(checked, label, stage);
-    const present = await checkComplete(ctx, label, descriptor, manifests, staged);
+    const { descriptor, manifests, received, staged } = await readBundle(ctx, checked, label, stage);
+    const present = await checkComplete(ctx, label, descriptor, manifests, received, staged);
     let imported = 0;
     for (const key of staged) {
       if (await hasObject(ctx.layout, key)) continue;
@@ -66,7 +68,7 @@ export async function importBundle(ctx: StoreContext, source: Readable, label: s
       await useIndex(ctx, (db) => registerEntry(db, {
         id: d.id, name: manifest.name, version: manifest.version, integrity: d.integrity, markers: manifest.markers,
         ...summarizeManifest(manifest), addedAt: new Date().toISOString(),
-      }));
+      }), RECORDING);
       out.push({ id: d.id, name: manifest.name, version: manifest.version });
     }
     return { entries: out, objectsImported: imported, objectsPresent: present };
@@ -75,9 +77,12 @@ export async function importBundle(ctx: StoreContext, source: Readable, label: s
   }
 }
 
-async function readBundle(source: Readable, label: string, stage: string) {
+async function readBundle(ctx: StoreContext, source: Readable, label: string, stage: string) {
   let descriptor: BundleDescriptor | undefined;
   const manifests = new Map<string, { manifest: Manifest; text: string }>();
+  /** objects of the bundle that hash to their names */
+  const received = new Set<string>();
+  /** those of them written to the staging directory (the rest the store has already) */
   const staged = new Set<string>();
   const seen = new Set<string>();
   const queue = new WriteQueue(64 * 1024 * 1024, 16);
@@ -120,7 +125,11 @@ async function readBundle(source: Readable, label: string, stage: string) {
         } else if (/^objects\/[0-9a-f]{128}(-x)?$/.test(name)) {
           const key = name.slice('objects/'.length);
           const pass = tar.stream(entry);
-          queue.push(0, () => stageObject(pass, path.join(stage, key), key, label, name).then(() => { staged.add(key); }));
+          queue.push(0, async () => {
+            const wrote = await stageObject(pass, await hasObject(ctx.layout, key) ? undefined : path.join(stage, key), key, label, name);
+            received.add(key);
+            if (wrote) staged.add(key);
+          });
         } else {
           throw bad(`unexpected member ${JSON.stringify(name)}`, name);
         }
@@ -129,18 +138,25 @@ async function readBundle(source: Readable, label: string, stage: string) {
     return tar.done;
   }, queue);
   if (!descriptor) throw damaged(label, `${BUNDLE_DESCRIPTOR} is missing`);
-  return { descriptor, manifests, staged };
+  return { descriptor, manifests, received, staged };
 }
 
-async function stageObject(source: Readable, dest: string, key: string, label: string, member: string): Promise<void> {
+/**
+ * Hash an object member (it must hash to its name) and write it to `dest`; with no `dest` (the
+ * store has the object) its bytes are only hashed. Returns whether it was written.
+ */
+async function stageObject(source: Readable, dest: string | undefined, key: string, label: string, member: string): Promise<boolean> {
   const { hex, exec } = parseObjectKey(key);
   const hasher = ssri.integrityStream({ algorithms: ['sha512'] });
   let found: ssri.Integrity | undefined;
   hasher.on('integrity', (i: ssri.Integrity) => { found = i; });
-  await pipeline(source, hasher, createWriteStream(dest, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' }));
+  const sink = dest === undefined ? new Writable({ write: (_chunk, _enc, done) => done() }) : createWriteStream(dest, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' });
+  await pipeline(source, hasher, sink).catch((err: unknown) => { throw withPath(err, dest ?? member); });
   if (!found || found.hexDigest() !== hex) throw damaged(label, `object ${member} does not hash to its name`, member);
+  if (dest === undefined) return false;
   const t = contentMtime(key);
   await fsp.utimes(dest, t, t);
+  return true;
 }
 
 function parseDescriptor(text: string, label: string): BundleDescriptor {
@@ -156,7 +172,7 @@ function parseDescriptor(text: string, label: string): BundleDescriptor {
 }
 
 /** Every listed entry has its manifest; every object is in the bundle or the store. */
-async function checkComplete(ctx: StoreContext, label: string, d: BundleDescriptor, manifests: Map<string, { manifest: Manifest }>, staged: Set<string>): Promise<number> {
+async function checkComplete(ctx: StoreContext, label: string, d: BundleDescriptor, manifests: Map<string, { manifest: Manifest }>, received: Set<string>, staged: Set<string>): Promise<number> {
   const listed = new Set(d.entries.map((e) => e.id));
   for (const e of d.entries) {
     const m = manifests.get(e.id);
@@ -174,12 +190,12 @@ async function checkComplete(ctx: StoreContext, label: string, d: BundleDescript
       const key = objectKey(hexOf(f.integrity), f.exec);
       named.add(key);
       if (staged.has(key)) continue;
-      if (await hasObject(ctx.layout, key)) present.add(key);
+      if (received.has(key) || await hasObject(ctx.layout, key)) present.add(key);
       else missing.push(`${manifest.name}: ${f.path}`);
     }
   }
   // export writes exactly the objects the manifests name: anything else was added afterwards.
-  for (const key of staged) if (!named.has(key)) throw damaged(label, `object objects/${key} belongs to no entry of the bundle`, `objects/${key}`);
+  for (const key of received) if (!named.has(key)) throw damaged(label, `object objects/${key} belongs to no entry of the bundle`, `objects/${key}`);
   if (missing.length) throw damaged(label, `${missing.length} object(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`, missing[0]);
   return present.size;
 }

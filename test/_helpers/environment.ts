@@ -86,3 +86,36 @@ export function otherUser(): Promise<OtherUser> {
 export async function worldReadable(...dirs: string[]): Promise<void> {
   for (const d of dirs) await run('chmod', ['-R', 'a+rX', d]);
 }
+
+/** Leave exactly about `bytes` free on a filesystem that `fillFilesystem` filled (shrinks the filler). */
+export async function leaveFree(filler: string, bytes: number): Promise<void> {
+  const st = await fsp.stat(filler);
+  await fsp.truncate(filler, Math.max(0, st.size - bytes));
+}
+
+/** `src` seen at `dir` too (a bind mount), undone when the test ends; `unmount` undoes it earlier. */
+export async function bindMount(t: ExecutionContext, src: string, dir: string): Promise<void> {
+  await run('mount', ['--bind', src, dir]);
+  t.teardown(() => run('umount', ['-l', dir]).then(() => {}, () => {}));
+}
+
+export async function unmount(dir: string): Promise<void> {
+  await run('umount', [dir]);
+}
+
+/**
+ * The CLI exited 9 (the environment refused) with `code`, naming a path under `under`, as the
+ * --json error object on stderr says.
+ */
+export function assertRefused(t: ExecutionContext, r: { code: number | null; stderr: string; stdout: string }, code: string, under: string): void {
+  const dump = `exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+  t.is(r.code, 9, dump);
+  let error: { code?: string; subject?: string } = {};
+  try {
+    error = (JSON.parse(r.stderr.trim().split('\n').pop() ?? '') as { error: typeof error }).error;
+  } catch {
+    t.fail(`stderr is not a --json error:\n${dump}`);
+  }
+  t.is(error.code, code, dump);
+  t.true(typeof error.subject === 'string' && error.subject.startsWith(under), `the error names a path under ${under}:\n${dump}`);
+}

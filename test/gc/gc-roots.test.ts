@@ -1,13 +1,14 @@
 // GC roots of the transaction layer: every entry named by a retained generation of any registered
 // prefix, by the journal of an interrupted transaction, or added within the grace period (default
-// 24 h, `--older-than`) is kept with all its objects; everything else goes. A deleted prefix stops
-// rooting; --dry-run removes nothing; rollback to a retained generation still works after gc.
+// 24 h, `--older-than`) is kept with all its objects; everything else goes. A prefix whose state is
+// missing keeps every entry until it has been missing 24 h or `--forget-missing` forgets it;
+// --dry-run removes nothing; rollback to a retained generation still works after gc.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { storeSnapshot } from '../_helpers/snapshot.js';
+import { diffSnapshots, storeSnapshot, type Snapshot } from '../_helpers/snapshot.js';
 import { assertCleanStore, lsJson, manifestFiles, manifestPathOf, objectFiles, objectKeyOf } from '../_helpers/store.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { addPkgs, exists, listTree, stagePkg, unionOf, type PkgOptions, type StagedPkg } from '../_helpers/txn-trees.js';
@@ -19,6 +20,7 @@ interface GcJson {
   objectsRemoved: number;
   bytesFreed: number;
   prefixes: number;
+  prefixesMissing: string[];
 }
 
 interface Fx {
@@ -72,6 +74,12 @@ async function keysOf(store: string, id: string): Promise<Set<string>> {
 
 async function objectKeys(store: string): Promise<Set<string>> {
   return new Set((await objectFiles(store)).map((o) => o.key));
+}
+
+/** Differences apart from prefixes-v1/ (gc notes there when it first found a prefix missing). */
+function diffNoRegistrations(before: Snapshot, after: Snapshot) {
+  const strip = (s: Snapshot) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('prefixes-v1/')));
+  return diffSnapshots(strip(before), strip(after));
 }
 
 const removedNames = (g: GcJson) => g.entriesRemoved.map((e) => `${e.name}@${e.version}`).sort();
@@ -204,7 +212,7 @@ for (const [point, fresh] of [['txn:after-journal', false], ['apply:after-files'
 }
 
 for (const layout of ['inplace', 'generations'] as const) {
-  test(`${layout}: a deleted prefix stops rooting its entries`, async (t) => {
+  test(`${layout}: a deleted prefix keeps every entry until gc --forget-missing; then it stops rooting`, async (t) => {
     const f = await fx(t, 'gc-deleted');
     const gone = await f.add('gone');
     await f.add('stays');
@@ -217,7 +225,13 @@ for (const layout of ['inplace', 'generations'] as const) {
     // Delete the prefix the way a user would: the directory (and, for generations, its state beside it).
     await fsp.rm(P, { recursive: true, force: true });
     if (layout === 'generations') await fsp.rm(path.join(path.dirname(P), `.pstore-${path.basename(P)}`), { recursive: true, force: true });
-    const g = await f.gc('--older-than', '0');
+    const before = await storeSnapshot(f.store);
+    const kept = await f.gc('--older-than', '0');
+    t.deepEqual(kept.entriesRemoved, [], 'gc cannot know what a missing prefix uses: it keeps every entry');
+    t.deepEqual(kept.prefixesMissing, [P]);
+    t.deepEqual(diffNoRegistrations(before, await storeSnapshot(f.store)), { added: [], removed: [], changed: [] });
+    const g = await f.gc('--older-than', '0', '--forget-missing');
+    t.deepEqual(g.prefixesMissing, []);
     t.deepEqual(g.entriesRemoved.map((e) => e.id), [gone]);
     t.is(g.prefixes, 1);
     t.deepEqual(await listed(t, f.store), ['stays@1.0']);
@@ -250,14 +264,14 @@ test('gc --dry-run removes nothing: no entry, object, manifest, tmp file or pref
 
   const snap = await storeSnapshot(f.store);
   const ls = await lsJson(t, f.store);
-  const dry = await f.gc('--older-than', '0', '--dry-run');
+  const dry = await f.gc('--older-than', '0', '--forget-missing', '--dry-run');
   t.true(dry.dryRun);
   t.deepEqual(removedNames(dry), ['doomed@1.0', 'loose@1.0', 'v@1.0']);
   t.true(dry.objectsRemoved > 0);
   t.deepEqual(await storeSnapshot(f.store), snap, 'objects, manifests, tmp/ and prefix registrations are unchanged');
   t.deepEqual(await lsJson(t, f.store), ls, 'the index is unchanged');
 
-  const real = await f.gc('--older-than', '0');
+  const real = await f.gc('--older-than', '0', '--forget-missing');
   t.deepEqual(removedNames(real), removedNames(dry), 'the dry run predicted the real run');
   t.is(real.objectsRemoved, dry.objectsRemoved);
   t.is(real.bytesFreed, dry.bytesFreed);
