@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { PstoreError, errnoCode } from '../errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { registerEntry } from '../db/entries.js';
-import { indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
+import { assertWritable, indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../types.js';
 import { crashpoint } from '../testing/crashpoint.js';
@@ -36,6 +36,7 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
   validateName(opts.name);
   validateVersion(opts.version);
   const markers = (opts.markers ?? []).map(validateMarker);
+  await assertWritable(ctx);
   await using _lock = await lockStore(ctx, 'shared');
   // A store's first add creates its index now, before this entry's manifest exists: otherwise the
   // rebuild would read that manifest back and register it twice (and hold it twice in memory).

@@ -1,11 +1,11 @@
 // The one context object every store operation takes first (root-first, options-last).
 
-import { promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../config.js';
 import { withIndex, type IndexAccess, type IndexDb } from '../db/index-db.js';
 import { rebuildIndex, reconcileIndex } from '../db/rebuild.js';
-import { isPstoreError } from '../errors.js';
+import { errnoCode, isPstoreError } from '../errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../lock/file-lock.js';
 import { storeLayout, type StoreLayout } from './layout.js';
 
@@ -54,6 +54,25 @@ export function storeLockFile(ctx: StoreContext): string {
 
 export async function indexExists(ctx: StoreContext): Promise<boolean> {
   return fsp.access(path.join(ctx.layout.index, 'CURRENT')).then(() => true, () => false);
+}
+
+/**
+ * Writers (add, import) are refused before they read or hash anything when the store may not be
+ * written (a read-only mount, another user's store): access(W_OK) on the store, or on its nearest
+ * existing parent when it does not exist yet, throws EROFS/EACCES naming it. Checked up front
+ * also because Node's recursive mkdir reports EROFS as ENOENT, which would hide the reason.
+ */
+export async function assertWritable(ctx: StoreContext): Promise<void> {
+  let dir = ctx.root;
+  for (;;) {
+    try {
+      await fsp.access(dir, fsc.W_OK);
+      return;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' || path.dirname(dir) === dir) throw err;
+      dir = path.dirname(dir);
+    }
+  }
 }
 
 /** Read-only commands must not create a store where there is none (a mistyped --store). */

@@ -20,7 +20,7 @@ import { identifyManifest, parseManifest, summarizeManifest } from '../ingest/ma
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll } from '../ingest/source.js';
 import { WriteQueue } from '../ingest/write-queue.js';
-import { indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
+import { assertWritable, indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { objectKey, objectPath, parseObjectKey } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
 import { contentMtime, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
@@ -42,6 +42,7 @@ function damaged(file: string, why: string, subject = file): PstoreError {
 }
 
 export async function importBundle(ctx: StoreContext, source: Readable, label: string): Promise<ImportResult> {
+  await assertWritable(ctx);
   await using _lock = await lockStore(ctx, 'shared');
   if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING); // see add.ts
   const stage = path.join(ctx.layout.tmp, `import-${randomBytes(6).toString('hex')}`);

@@ -119,3 +119,17 @@ export function assertRefused(t: ExecutionContext, r: { code: number | null; std
   t.is(error.code, code, dump);
   t.true(typeof error.subject === 'string' && error.subject.startsWith(under), `the error names a path under ${under}:\n${dump}`);
 }
+
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
+/**
+ * Environment for a child whose clock is `offsetMs` off (negative: behind), as on a host with a
+ * wrong clock: libfaketime when installed (apt-get install faketime), else Date replaced by a
+ * module loaded with --import. Only the process's clock moves; the kernel's (ctime) does not.
+ */
+export async function shiftedClock(offsetMs: number): Promise<Record<string, string>> {
+  const hasLib = await fsp.access(LIBFAKETIME).then(() => true, () => false);
+  if (hasLib) return { LD_PRELOAD: LIBFAKETIME, FAKETIME: `${offsetMs >= 0 ? '+' : ''}${Math.round(offsetMs / 1000)}s`, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+  const shim = `const R=Date,o=${offsetMs};globalThis.Date=class extends R{constructor(...a){a.length?super(...a):super(R.now()+o)}static now(){return R.now()+o}}`;
+  return { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(shim)}` };
+}

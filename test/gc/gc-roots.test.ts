@@ -10,6 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { diffSnapshots, storeSnapshot, type Snapshot } from '../_helpers/snapshot.js';
 import { assertCleanStore, lsJson, manifestFiles, manifestPathOf, objectFiles, objectKeyOf } from '../_helpers/store.js';
+import { bindMount, needsRoot, shiftedClock, unmount } from '../_helpers/environment.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { addPkgs, exists, listTree, stagePkg, unionOf, type PkgOptions, type StagedPkg } from '../_helpers/txn-trees.js';
 
@@ -351,4 +352,110 @@ test('gc fails closed on a prefix registration it cannot read: nothing is remove
   await fsp.writeFile(reg, saved);
   t.deepEqual(removedNames(await f.gc('--older-than', '0')), ['loose@1.0']);
   await assertPrefixOk(t, f, P, ['used@1.0']);
+});
+
+const DAY = 24 * 3600 * 1000;
+
+/** The one registration file under <store>/prefixes-v1/ (SPEC §25), parsed, with its path. */
+async function registration(t: ExecutionContext, store: string): Promise<{ file: string; reg: { dir: string; missingSince?: string } } | undefined> {
+  const dir = path.join(store, 'prefixes-v1');
+  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
+  t.true(names.length <= 1, `at most one registration: ${names.join(' ')}`);
+  if (names.length === 0) return undefined;
+  const file = path.join(dir, names[0]!);
+  return { file, reg: JSON.parse(await fsp.readFile(file, 'utf8')) as { dir: string; missingSince?: string } };
+}
+
+test('an entry added by a process whose clock is two days behind is kept by the default gc: the filesystem clock decides', async (t) => {
+  const f = await fx(t, 'gc-clock');
+  const p = await stagePkg(path.join(f.dir, 'src'), 'late');
+  const r = await f.cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json'], { env: await shiftedClock(-2 * DAY) });
+  t.is(r.code, 0, describe(r));
+  const id = jsonOut<{ id: string }>(r).id;
+  const recorded = Date.parse(jsonOut<Array<{ lastAddedAt: string }>>(await f.cli(['ls', '--json']))[0]!.lastAddedAt);
+  t.true(Date.now() - recorded > 1.9 * DAY, `the index records the add two days back (${new Date(recorded).toISOString()})`);
+  // The manifest's mtime as that host would set it on a re-add: two days back too.
+  const old = new Date(Date.now() - 2 * DAY);
+  await fsp.utimes(manifestPathOf(f.store, id), old, old);
+  const before = await storeSnapshot(f.store);
+
+  t.deepEqual((await f.gc()).entriesRemoved, [], 'default grace (24 h) by the filesystem clock: the add was seconds ago');
+  t.deepEqual((await f.gc('--older-than', '1h')).entriesRemoved, []);
+  t.deepEqual(await storeSnapshot(f.store), before, 'nothing was removed');
+  t.deepEqual(await listed(t, f.store), ['late@1.0']);
+  await assertCleanStore(t, f.store);
+  t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved.map((e) => e.id), [id], 'it is unreferenced: no grace, no entry');
+});
+
+test('an entry added by a process whose clock is two days ahead counts as added now', async (t) => {
+  const f = await fx(t, 'gc-clock-ahead');
+  const p = await stagePkg(path.join(f.dir, 'src'), 'early');
+  const r = await f.cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json'], { env: await shiftedClock(2 * DAY) });
+  t.is(r.code, 0, describe(r));
+  t.deepEqual((await f.gc()).entriesRemoved, []);
+  t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved.map((e) => e.id), [jsonOut<{ id: string }>(r).id], 'a future time is now, not forever');
+  await assertCleanStore(t, f.store);
+});
+
+test('a prefix missing for longer than 24 h is forgotten by a plain gc', async (t) => {
+  const f = await fx(t, 'gc-missing-grace');
+  const gone = await f.add('gone');
+  const P = f.prefix('doomed');
+  await f.ok(['activate', 'gone', '--prefix', P]);
+  await fsp.rm(P, { recursive: true });
+  const first = await f.gc('--older-than', '0');
+  t.deepEqual(first.entriesRemoved, []);
+  t.deepEqual(first.prefixesMissing, [P]);
+  const noted = await registration(t, f.store);
+  t.truthy(noted?.reg.missingSince, 'gc noted when it first found the prefix missing');
+  t.true(Math.abs(Date.parse(noted!.reg.missingSince!) - Date.now()) < 60_000, noted?.reg.missingSince);
+  t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved, [], 'still within 24 h');
+  t.is((await registration(t, f.store))?.reg.missingSince, noted!.reg.missingSince, 'the first time it was seen missing is kept');
+
+  await fsp.writeFile(noted!.file, JSON.stringify({ ...noted!.reg, missingSince: new Date(Date.now() - 2 * DAY).toISOString() }));
+  const g = await f.gc('--older-than', '0');
+  t.deepEqual(g.entriesRemoved.map((e) => e.id), [gone]);
+  t.deepEqual(g.prefixesMissing, []);
+  t.is(await registration(t, f.store), undefined, 'the registration is gone');
+  await assertCleanStore(t, f.store);
+});
+
+test('an inplace prefix on a volume that is unmounted when gc runs keeps its entries; mounted back it works; --forget-missing forgets it', async (t) => {
+  if (needsRoot(t)) return;
+  const f = await fx(t, 'gc-unmounted');
+  const onVolume = await f.add('onvol');
+  const loose = await f.add('loose');
+  const volume = path.join(f.dir, 'volume');
+  const P = f.prefix('mnt');
+  await fsp.mkdir(volume, { recursive: true });
+  await fsp.mkdir(P, { recursive: true });
+  await bindMount(t, volume, P);
+  await f.ok(['activate', 'onvol', '--prefix', P]);
+  await assertPrefixOk(t, f, P, ['onvol@1.0']);
+
+  await unmount(P);
+  const before = await storeSnapshot(f.store);
+  const g1 = await f.gc('--older-than', '0');
+  t.deepEqual(g1.entriesRemoved, [], 'the prefix cannot be read: every entry is kept');
+  t.deepEqual(g1.prefixesMissing, [P]);
+  t.deepEqual(diffNoRegistrations(before, await storeSnapshot(f.store)), { added: [], removed: [], changed: [] });
+  const human = await f.cli(['gc', '--older-than', '0']);
+  t.regex(human.stderr, /prefix .*mnt is missing/, 'a note on stderr says which prefix');
+
+  await bindMount(t, volume, P);
+  await assertPrefixOk(t, f, P, ['onvol@1.0']);
+  const st = await f.cli(['status', '--prefix', P]);
+  t.is(st.code, 0, describe(st));
+  const g2 = await f.gc('--older-than', '0');
+  t.deepEqual(g2.entriesRemoved.map((e) => e.id), [loose], 'back again: its roots count, the loose entry goes');
+  t.deepEqual(g2.prefixesMissing, []);
+  t.is((await registration(t, f.store))?.reg.missingSince, undefined, 'the missing note is cleared');
+  await assertPrefixOk(t, f, P, ['onvol@1.0']);
+  await assertCleanStore(t, f.store);
+
+  await unmount(P);
+  const g3 = await f.gc('--older-than', '0', '--forget-missing');
+  t.deepEqual(g3.entriesRemoved.map((e) => e.id), [onVolume], '--forget-missing forgets the prefix and its roots');
+  t.is(await registration(t, f.store), undefined);
+  await assertCleanStore(t, f.store);
 });
