@@ -17,6 +17,6 @@ export async function preflight(ctx: StoreContext, p: PrefixPaths, plan: Plan, t
   refuseStoreTouch(p.dir, await storeInsidePrefix(p, ctx.root), touched);
   // A generations tree's number is not known yet: assume the longest one.
   const root = p.layout === 'inplace' ? p.dir : treeDir(p, Number.MAX_SAFE_INTEGER);
-  refuseUnplaceable(root, [...touched.created, ...touched.dirs]);
+  refuseUnplaceable(root, [...touched.created, ...plan.mkdirs]); // what it removes exists already
   await refuseDamagedObjects(ctx.layout, placedFiles(plan), to, opts);
 }
