@@ -41,10 +41,10 @@ export async function withIndex<T>(layout: StoreLayout, opts: IndexSessionOption
     if (!isIndexFailure(err)) throw err;
     // The index failed mid-session: a refusal of the filesystem, or damage found while reading.
     const refused = await probeWritable(layout.root, layout.index);
-    if (refused) return refuse(layout, opts, refused, fn);
+    if (refused) return refuse(opts, refused, fn);
     if (open.has(layout.index)) throw err; // still in use by this process: leave it to the next command
     const movedRefused = await setAside(layout.index);
-    if (movedRefused) return refuse(layout, opts, movedRefused, fn);
+    if (movedRefused) return refuse(opts, movedRefused, fn);
     return onDiskOrMemory(layout, opts, fn);
   }
 }
@@ -53,7 +53,7 @@ async function onDiskOrMemory<T>(layout: StoreLayout, opts: IndexSessionOptions,
   const shared = acquire(layout, opts);
   try {
     const state = await shared.opened;
-    if ('refused' in state) return await refuse(layout, opts, state.refused, fn);
+    if ('refused' in state) return await refuse(opts, state.refused, fn);
     return await fn(state.db);
   } finally {
     shared.users--;
@@ -66,7 +66,7 @@ async function onDiskOrMemory<T>(layout: StoreLayout, opts: IndexSessionOptions,
 }
 
 /** A store that refuses writes: readers get a private index in memory, writers the refusal. */
-async function refuse<T>(layout: StoreLayout, opts: IndexSessionOptions, refused: NodeJS.ErrnoException, fn: (db: IndexDb) => Promise<T>): Promise<T> {
+async function refuse<T>(opts: IndexSessionOptions, refused: NodeJS.ErrnoException, fn: (db: IndexDb) => Promise<T>): Promise<T> {
   if (opts.access === 'write') throw refused;
   const db = await memoryIndex(opts.fill);
   try {
