@@ -32,6 +32,9 @@ export const gc: Command = {
       ...(typeof older === 'string' ? { graceMs: parseDuration(older) } : {}),
     });
     for (const dir of r.prefixesMissing) out.note(`the prefix ${dir} is missing (unmounted or deleted?): every entry is kept; gc --forget-missing forgets it`);
+    if (r.damagedManifests.length) {
+      out.note(`the manifests of ${r.damagedManifests.length} kept entries are damaged (${r.damagedManifests.map((id) => id.slice(0, 12)).join(', ')}): no object was swept; run pstore verify --repair, then re-add or import them`);
+    }
     const verb = r.dryRun ? 'would remove' : 'removed';
     out.result(r, () => `${verb} ${r.entriesRemoved.length} entries, ${r.objectsRemoved} objects (${formatBytes(r.bytesFreed)}), ${r.tmpRemoved} temporary files; kept ${r.entriesKept} entries`);
   },

@@ -42,6 +42,11 @@ export interface GcResult {
   prefixes: number;
   /** registered prefixes whose state is missing (unmounted? deleted?): while any is, every entry is kept */
   prefixesMissing: string[];
+  /**
+   * kept entries whose manifest is damaged or missing: gc cannot know their objects, so it swept
+   * no object this time (everything else it did); `pstore verify --repair` and a re-add mend them
+   */
+  damagedManifests: string[];
 }
 
 export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): Promise<GcResult> {
@@ -56,16 +61,18 @@ export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): P
   const result: GcResult = {
     dryRun, entriesRemoved: unreferenced.map(({ id, name, version }) => ({ id, name, version })),
     objectsRemoved: 0, bytesFreed: 0, tmpRemoved: 0, entriesKept: keep.size, prefixes: roots.prefixes, prefixesMissing: roots.missing,
+    damagedManifests: [],
   };
   if (!dryRun) await forgetEntries(ctx, unreferenced.filter((c) => indexed.has(c.id)).map((c) => c.id));
 
-  const live = await markLive(ctx, keep, indexed);
+  const { live, damaged } = await markLive(ctx, keep, indexed);
+  result.damagedManifests = damaged;
   for (const id of files.keys()) {
     if (!keep.has(id) && !dryRun) await removeManifestFile(ctx.layout, id);
   }
   crashpoint('gc:before-sweep');
   await pausepoint('gc:before-sweep');
-  await sweepObjects(ctx, live, dryRun, result);
+  if (damaged.length === 0) await sweepObjects(ctx, live, dryRun, result);
   result.tmpRemoved = await sweepDir(ctx.layout.tmp, dryRun);
   result.tmpRemoved += await sweepStrays(ctx, now, dryRun);
   return result;
@@ -94,18 +101,26 @@ async function forgetEntries(ctx: StoreContext, ids: string[]): Promise<void> {
   }
 }
 
-async function markLive(ctx: StoreContext, keep: Set<string>, indexed: Set<string>): Promise<Set<string>> {
+/**
+ * The objects the kept entries name. A kept entry whose manifest cannot be read blocks only what
+ * needs it: gc cannot know its objects, so the caller sweeps none, and does the rest.
+ */
+async function markLive(ctx: StoreContext, keep: Set<string>, indexed: Set<string>): Promise<{ live: Set<string>; damaged: string[] }> {
   const live = new Set<string>();
+  const damaged: string[] = [];
   for (const id of keep) {
-    // Fail closed: if a kept entry's manifest cannot be read, gc cannot know its objects and
-    // must not sweep any (readManifestFile throws EPSTORE_INTEGRITY naming it).
-    const manifest = await readManifestFile(ctx.layout, id).catch((err: unknown) => {
-      if (isPstoreError(err) && err.data?.reason === 'missing' && !indexed.has(id)) return undefined; // a root whose entry is gone already
-      throw err;
-    });
-    for (const f of manifest?.files ?? []) if (f.type === 'file') live.add(objectKey(hexOf(f.integrity), f.exec));
+    let manifest;
+    try {
+      manifest = await readManifestFile(ctx.layout, id);
+    } catch (err) {
+      if (!isPstoreError(err, 'EPSTORE_INTEGRITY')) throw err;
+      // A root whose entry is gone already (gc took it before the prefix named it) names no object.
+      if (!(err.data?.reason === 'missing' && !indexed.has(id))) damaged.push(id);
+      continue;
+    }
+    for (const f of manifest.files) if (f.type === 'file') live.add(objectKey(hexOf(f.integrity), f.exec));
   }
-  return live;
+  return { live, damaged };
 }
 
 async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolean, result: GcResult): Promise<void> {

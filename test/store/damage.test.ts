@@ -175,3 +175,35 @@ test('after verify --repair, importing a bundle that holds the entry restores it
   t.is(await fsp.readFile(objA, 'utf8'), A_DATA);
   await assertCleanStore(t, store);
 });
+
+test('a truncated manifest of an active entry does not block gc: gc does everything but sweep objects, and says why', async (t) => {
+  const { dir, store, cli, add } = await setup(t);
+  const prefix = path.join(dir, 'p');
+  t.is((await cli(['activate', 'a', '--prefix', prefix])).code, 0);
+  const idA = jsonOut<{ id: string }>(await cli(['info', 'a', '--json'])).id;
+  const manifest = manifestPathOf(store, idA);
+  const text = await fsp.readFile(manifest, 'utf8');
+  await fsp.chmod(manifest, 0o644);
+  await fsp.writeFile(manifest, text.slice(0, 40));
+  await fsp.chmod(manifest, 0o444);
+
+  // b is unreferenced: gc --older-than 0 forgets it, but sweeps no object while a's are unknown.
+  const gc = await cli(['gc', '--older-than', '0', '--json']);
+  t.is(gc.code, 0, describe(gc));
+  const r = jsonOut<{ entriesRemoved: Array<{ name: string }>; objectsRemoved: number; damagedManifests: string[] }>(gc);
+  t.deepEqual(r.entriesRemoved.map((e) => e.name), ['b']);
+  t.deepEqual(r.damagedManifests, [idA]);
+  t.is(r.objectsRemoved, 0);
+  t.is(await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'), A_DATA);
+  const human = await cli(['gc', '--older-than', '0']);
+  t.regex(human.stderr, /damaged .*verify --repair/);
+
+  // Repaired and re-added, the next gc sweeps b's objects as usual.
+  verifyJson(t, await cli(['verify', '--repair', '--json']), 4);
+  t.is((await add('a')).code, 0);
+  const after = jsonOut<{ objectsRemoved: number; damagedManifests: string[] }>(await cli(['gc', '--older-than', '0', '--json']));
+  t.deepEqual(after.damagedManifests, []);
+  t.true(after.objectsRemoved > 0);
+  await assertPrefixClean(t, cli, prefix, ['a']);
+  await assertCleanStore(t, store);
+});
