@@ -14,7 +14,7 @@ import { errnoCode } from '../errors.js';
 import { tmpName } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
 import { crashpoint } from '../testing/crashpoint.js';
-import { objectKey, objectPath, type StoreLayout } from './layout.js';
+import { objectKey, objectPath, parseObjectKey, type StoreLayout } from './layout.js';
 
 export interface StoredObject {
   integrity: string;
@@ -46,6 +46,15 @@ async function withFreshDirs<T>(fn: () => Promise<T>): Promise<T> {
     madeDirs.clear();
     return fn();
   }
+}
+
+/**
+ * An object at `key` that a stat cannot fault: a regular file of `size` bytes with the key's exec
+ * bit. For callers that hold a hashed copy of the bytes and would rather replace a damaged object
+ * than trust it (import).
+ */
+export async function hasIntactObject(layout: StoreLayout, key: string, size: number): Promise<boolean> {
+  return (await statPresence(objectPath(layout, key), size, parseObjectKey(key).exec)) === 'intact';
 }
 
 export async function hasObject(layout: StoreLayout, key: string): Promise<boolean> {

@@ -23,7 +23,7 @@ import { WriteQueue } from '../ingest/write-queue.js';
 import { assertWritable, indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { objectKey, objectPath, parseObjectKey } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
-import { contentMtime, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
+import { contentMtime, hasIntactObject, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
 import { hexOf } from '../store/verify.js';
 import type { Manifest } from '../types.js';
 import { ZeroPaddingCheck } from './tar-padding.js';
@@ -54,8 +54,8 @@ export async function importBundle(ctx: StoreContext, source: Readable, label: s
     const { descriptor, manifests, received, staged } = await readBundle(ctx, checked, label, stage);
     const present = await checkComplete(ctx, label, descriptor, manifests, received, staged);
     let imported = 0;
+    // Staged are the objects the store lacks or holds damaged: the hashed copy replaces them.
     for (const key of staged) {
-      if (await hasObject(ctx.layout, key)) continue;
       const dest = objectPath(ctx.layout, key);
       await fsp.mkdir(path.dirname(dest), { recursive: true });
       await fsp.rename(path.join(stage, key), dest);
@@ -127,7 +127,8 @@ async function readBundle(ctx: StoreContext, source: Readable, label: string, st
           const key = name.slice('objects/'.length);
           const pass = tar.stream(entry);
           queue.push(0, async () => {
-            const wrote = await stageObject(pass, await hasObject(ctx.layout, key) ? undefined : path.join(stage, key), key, label, name);
+            const intact = await hasIntactObject(ctx.layout, key, entry.size ?? -1);
+            const wrote = await stageObject(pass, intact ? undefined : path.join(stage, key), key, label, name);
             received.add(key);
             if (wrote) staged.add(key);
           });

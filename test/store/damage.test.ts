@@ -207,3 +207,17 @@ test('a truncated manifest of an active entry does not block gc: gc does everyth
   await assertPrefixClean(t, cli, prefix, ['a']);
   await assertCleanStore(t, store);
 });
+
+test('importing a bundle replaces a present object whose size no longer matches (no repair needed)', async (t) => {
+  const { dir, store, cli, objA } = await setup(t);
+  const bundle = path.join(dir, 'a.pstore');
+  t.is((await cli(['export', 'a', '-o', bundle])).code, 0);
+  await fsp.chmod(objA, 0o644);
+  await fsp.appendFile(objA, 'appended through a hard link\n');
+  await fsp.chmod(objA, 0o444);
+  t.is((await cli(['verify'])).code, 4);
+  const r = await cli(['import', bundle, '--json']);
+  t.is(r.code, 0, describe(r));
+  t.is(await fsp.readFile(objA, 'utf8'), A_DATA);
+  await assertCleanStore(t, store);
+});
