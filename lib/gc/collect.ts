@@ -138,7 +138,7 @@ async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolea
   }
 }
 
-/** Temp files a crash left beside manifests, index builds a crash interrupted, indexes set aside. */
+/** Temp files a crash left beside manifests, index builds a crash interrupted, indexes set aside, probes. */
 async function sweepStrays(ctx: StoreContext, now: number, dryRun: boolean): Promise<number> {
   const doomed: string[] = [];
   for (const shard of await readdirOrEmpty(ctx.layout.entries)) {
@@ -147,7 +147,8 @@ async function sweepStrays(ctx: StoreContext, now: number, dryRun: boolean): Pro
   const hourAgo = now - 3600_000;
   const index = path.basename(ctx.layout.index);
   for (const n of await readdirOrEmpty(ctx.root)) {
-    if (n.startsWith(index + BROKEN_SUFFIX)) doomed.push(path.join(ctx.root, n));
+    // indexes set aside as broken, and write probes a killed diagnosis left (index-health.ts)
+    if (n.startsWith(index + BROKEN_SUFFIX) || n.startsWith('.pstore-probe-')) doomed.push(path.join(ctx.root, n));
     if (!n.startsWith(index + BUILD_SUFFIX)) continue;
     const st = await fsp.stat(path.join(ctx.root, n)).catch(() => undefined);
     if (st && st.mtimeMs < hourAgo) doomed.push(path.join(ctx.root, n));

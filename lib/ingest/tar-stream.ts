@@ -27,6 +27,10 @@ export function readTarStream(source: Readable, opts: TarStreamOptions): TarStre
   const streaming = new Set<PassThrough>();
   const stream = (entry: ReadEntry): PassThrough => {
     const pass = new PassThrough();
+    // A failure destroys every member stream with its error, possibly before the consumer has
+    // attached (it may still await a check): the consumer sees it through pipeline(), and the
+    // process must not die of an unhandled 'error' meanwhile.
+    pass.on('error', () => {});
     streaming.add(pass);
     pass.on('close', () => streaming.delete(pass));
     entry.pipe(pass);
