@@ -33,6 +33,17 @@ async function setup(t: ExecutionContext) {
   return { dir, store, cli, add, objA, keyA: objectKeyOf({ integrity: sha512Integrity(Buffer.from(A_DATA)), exec: false }) };
 }
 
+/** Cut entry `name`'s manifest to 40 bytes (as a crash or a bad disk might); returns its id. */
+async function truncateManifest(cli: ReturnType<typeof storeCli>, store: string, name: string): Promise<string> {
+  const id = jsonOut<{ id: string }>(await cli(['info', name, '--json'])).id;
+  const manifest = manifestPathOf(store, id);
+  const text = await fsp.readFile(manifest, 'utf8');
+  await fsp.chmod(manifest, 0o644);
+  await fsp.writeFile(manifest, text.slice(0, 40));
+  await fsp.chmod(manifest, 0o444);
+  return id;
+}
+
 function verifyJson(t: ExecutionContext, r: CliResult, code: number): VerifyResult {
   t.is(r.code, code, describe(r));
   return jsonOut<VerifyResult>(r);
@@ -125,12 +136,7 @@ test('a truncated manifest of A active beside B: deactivate B works, deactivate 
   const { dir, store, cli, add } = await setup(t);
   const prefix = path.join(dir, 'p');
   t.is((await cli(['activate', 'a', 'b', '--prefix', prefix])).code, 0);
-  const idA = jsonOut<{ id: string }>(await cli(['info', 'a', '--json'])).id;
-  const manifest = manifestPathOf(store, idA);
-  const text = await fsp.readFile(manifest, 'utf8');
-  await fsp.chmod(manifest, 0o644);
-  await fsp.writeFile(manifest, text.slice(0, 40));
-  await fsp.chmod(manifest, 0o444);
+  const idA = await truncateManifest(cli, store, 'a');
 
   const offB = await cli(['deactivate', 'b', '--prefix', prefix, '--json']);
   t.is(offB.code, 0, describe(offB));
@@ -180,12 +186,7 @@ test('a truncated manifest of an active entry does not block gc: gc does everyth
   const { dir, store, cli, add } = await setup(t);
   const prefix = path.join(dir, 'p');
   t.is((await cli(['activate', 'a', '--prefix', prefix])).code, 0);
-  const idA = jsonOut<{ id: string }>(await cli(['info', 'a', '--json'])).id;
-  const manifest = manifestPathOf(store, idA);
-  const text = await fsp.readFile(manifest, 'utf8');
-  await fsp.chmod(manifest, 0o644);
-  await fsp.writeFile(manifest, text.slice(0, 40));
-  await fsp.chmod(manifest, 0o444);
+  const idA = await truncateManifest(cli, store, 'a');
 
   // b is unreferenced: gc --older-than 0 forgets it, but sweeps no object while a's are unknown.
   const gc = await cli(['gc', '--older-than', '0', '--json']);
