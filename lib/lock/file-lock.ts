@@ -10,7 +10,7 @@
 // Each side claims its own name before it checks the other's, so the two can never both succeed.
 // Within one process, shared holders share one slot; an exclusive holder is alone.
 
-import { promises as fsp } from 'node:fs';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../errors.js';
@@ -126,6 +126,10 @@ async function takeKernelLock(file: string, s: ProcessState, opts: LockOptions, 
 async function lockIdentity(file: string, mode: LockMode): Promise<string | undefined> {
   try {
     const st = await fsp.stat(file);
+    // Only a process that may write the lock file takes it exclusive, as fcntl's write locks
+    // need a writable descriptor: a user who may only read a prefix or store never holds it
+    // as a writer (and is told so: EACCES, EROFS).
+    if (mode === 'exclusive') await fsp.access(file, fsc.W_OK);
     return `${st.dev.toString(36)}.${st.ino.toString(36)}`;
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
