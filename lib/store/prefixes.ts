@@ -26,6 +26,7 @@ const RegistrationSchema: v.GenericSchema<unknown, PrefixRegistration> = v.objec
   dir: v.pipe(v.string(), v.minLength(1)),
   meta: v.pipe(v.string(), v.minLength(1)),
   layout: v.picklist(['inplace', 'generations']),
+  missingSince: v.optional(v.string()),
 });
 
 function registrationFile(layout: StoreLayout, meta: string): string {
