@@ -8,7 +8,7 @@ import { readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import type { StoreContext } from '../store/context.js';
 import { loadPackages, ownedPaths } from '../txn/packages.js';
 import { sameFile } from '../txn/plan.js';
-import type { ManifestFile } from '../types.js';
+import type { ManifestFile } from '../core/types.js';
 import { contextFor, type ManagedPrefix } from './prefix-access.js';
 import { withSteadyPrefix, type TransactionView } from './prefix-readers.js';
 

@@ -3,14 +3,15 @@
 // the committed state files and never wait for a healthy writer.
 
 import path from 'node:path';
-import { PstoreError, isPstoreError } from '../errors.js';
+import { PstoreError, isPstoreError } from '../core/errors.js';
 import { guarded } from './boundary.js';
-import type { LayoutKind } from '../prefix/layout.js';
+import type { LayoutKind } from '../core/names.js';
+import type { PackageRef } from '../core/package-ref.js';
 import { openPrefixForWrite } from '../prefix/open.js';
 import { pruneGenerations, type PruneResult } from '../prefix/prune.js';
-import { listGenerationNumbers, listGenerations, readCurrent, readCurrentGeneration, type PackageRef } from '../prefix/state.js';
+import { listGenerationNumbers, listGenerations, readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import { lockStore, type StoreContext } from '../store/context.js';
-import { identifyManifest } from '../ingest/manifest.js';
+import { identifyManifest } from '../core/manifest.js';
 import { readManifestFile } from '../store/manifests.js';
 import { buildLockfile, lockedPackages, type Lockfile } from '../transfer/lockfile.js';
 import { recoverPending, type RecoverResult } from '../txn/recover.js';
