@@ -52,6 +52,13 @@ module.exports = {
       to: { path: '^lib/index\\.ts$' },
     },
     {
+      name: 'cli-through-public-entry',
+      comment: 'the CLI is a thin layer over the public API: it imports lib/index.ts only',
+      severity: 'error',
+      from: { path: '^cli/' },
+      to: { path: '^lib/.+/' },
+    },
+    {
       name: 'lib-not-cli-or-test',
       comment: 'the library never imports the CLI, the tests, the bench or the examples',
       severity: 'error',

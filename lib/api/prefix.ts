@@ -16,9 +16,9 @@ import { readManifestFile } from '../store/manifests.js';
 import { buildLockfile, lockedPackages, type Lockfile } from '../transfer/lockfile.js';
 import { recoverPending, type RecoverResult } from '../txn/recover.js';
 import { duplicateNames, runTransaction, type TargetContext, type TxnOptions, type TxnResult } from '../txn/run.js';
-import { contextFor, managed } from './prefix-access.js';
-import { hashPrefix, verifyPrefix, type PrefixHashResult, type PrefixVerifyResult } from './prefix-inspect.js';
-import { probeTransaction, settled, type TransactionView } from './prefix-readers.js';
+import { contextFor, managed } from '../prefix/access.js';
+import { hashPrefix, verifyPrefix, type PrefixHashResult, type PrefixVerifyResult } from '../txn/inspect.js';
+import { probeTransaction, settled, type TransactionView } from '../txn/readers.js';
 
 export type { PrefixHashResult, PrefixVerifyResult, PruneResult, TransactionView };
 

@@ -10,9 +10,9 @@
 import { isPstoreError, environmentError, PstoreError, errnoCode } from '../core/errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
 import { lockStore, type StoreContext } from '../store/context.js';
-import { readJournal } from '../txn/journal.js';
-import { recoverPending } from '../txn/recover.js';
-import { contextFor, managed, type ManagedPrefix } from './prefix-access.js';
+import { readJournal } from './journal.js';
+import { recoverPending } from './recover.js';
+import { contextFor, managed, type ManagedPrefix } from '../prefix/access.js';
 
 export type TransactionState = 'none' | 'running' | 'interrupted';
 
