@@ -26,6 +26,8 @@ export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, 
 export type { InMemoryFile } from './ingest/from-list.js';
 export type { EntryRecord, Manifest, ManifestFile, ProgressEvent, ProgressListener } from './core/types.js';
 export type { Prefix, PrefixStatus, GenerationInfo, PrefixHashResult, PrefixVerifyResult, PruneResult, Transaction, TransactionView } from './api/prefix.js';
+export type { DiffOptions, GenerationDiff, PathOwners } from './api/prefix.js';
+export type { FileChanges, PackageChanges, VersionChange } from './prefix/query.js';
 export type { TxnOptions, TxnResult } from './txn/run.js';
 export type { RecoverResult } from './txn/recover.js';
 export type { LinkMode } from './txn/link.js';
