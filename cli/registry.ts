@@ -22,6 +22,8 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/export.js')).exportCmd,
   import: async () => (await import('./commands/import.js')).importCmd,
   completion: async () => (await import('./commands/completion.js')).completion,
+  owner: async () => (await import('./commands/owner.js')).owner,
+  diff: async () => (await import('./commands/diff.js')).diff,
 };
 
 export const ALIASES: Record<string, string> = { install: 'activate', remove: 'deactivate', uninstall: 'deactivate', list: 'ls' };

@@ -4,8 +4,9 @@ import { TXN_HELP, TXN_OPTIONS, prefixOf, printTxn, txnOptionsOf } from '../pref
 export const deactivate: Command = {
   name: 'deactivate',
   summary: 'remove packages from a prefix, in one transaction',
-  usage: 'pstore deactivate NAME... --prefix DIR',
-  help: ['NAME             an active package name (exit 6 if not active)', ...TXN_HELP, '--json: as activate'],
+  usage: 'pstore deactivate NAME[@VERSION]... --prefix DIR',
+  help: ['NAME             an active package name, or NAME@VERSION naming the active version (exit 6 if not active,',
+    '                 saying which version is)', ...TXN_HELP, '--json: as activate'],
   options: TXN_OPTIONS,
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, Infinity, 'NAME', 'deactivate');

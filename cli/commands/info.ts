@@ -1,19 +1,23 @@
 import type { Command } from '../command.js';
 import { requirePositionals } from '../command.js';
 import { formatBytes } from '../output.js';
+import { prefixOf } from '../prefix-options.js';
 
 export const info: Command = {
   name: 'info',
   summary: "summarize an entry's manifest",
-  usage: 'pstore info REF [--paths]',
+  usage: 'pstore info REF [--paths] [--prefix DIR]',
   help: [
     'REF              NAME@VERSION (latest added), NAME (latest added of any version), or an entry id (8+ hex digits)',
     '--paths          also list every path of the manifest',
+    '--prefix DIR     the entry active in DIR that REF names (NAME: the version active there); exit 6 if none is',
   ],
-  options: { paths: { type: 'boolean' } },
-  async run({ positionals, values, out, store }) {
+  options: { paths: { type: 'boolean' }, prefix: { type: 'string' } },
+  async run(ctx) {
+    const { positionals, values, out, store } = ctx;
     requirePositionals(positionals, 1, 1, 'REF', 'info');
-    const e = await store().info(positionals[0]!, { paths: values.paths === true });
+    const opts = { paths: values.paths === true };
+    const e = values.prefix === undefined ? await store().info(positionals[0]!, opts) : await prefixOf(ctx, 'info').info(positionals[0]!, opts);
     out.result(e, () => [
       `id:        ${e.id}`,
       `name:      ${e.name}`,

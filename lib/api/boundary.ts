@@ -3,7 +3,7 @@
 // EROFS, EIO...) into its documented PstoreError. Modules below keep throwing raw errors, and
 // branch on errno where they must; callers above see only typed codes.
 
-import { environmentError } from '../errors.js';
+import { environmentError } from '../core/errors.js';
 
 type Fn = (...args: unknown[]) => unknown;
 

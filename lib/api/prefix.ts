@@ -3,23 +3,27 @@
 // the committed state files and never wait for a healthy writer.
 
 import path from 'node:path';
-import { PstoreError, isPstoreError } from '../errors.js';
+import { PstoreError, isPstoreError } from '../core/errors.js';
 import { guarded } from './boundary.js';
-import type { LayoutKind } from '../prefix/layout.js';
+import type { LayoutKind } from '../core/names.js';
+import type { PackageRef } from '../core/package-ref.js';
 import { openPrefixForWrite } from '../prefix/open.js';
 import { pruneGenerations, type PruneResult } from '../prefix/prune.js';
-import { listGenerationNumbers, listGenerations, readCurrent, readCurrentGeneration, type PackageRef } from '../prefix/state.js';
+import { listGenerationNumbers, listGenerations, readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import { lockStore, type StoreContext } from '../store/context.js';
-import { identifyManifest } from '../ingest/manifest.js';
+import { identifyManifest } from '../core/manifest.js';
 import { readManifestFile } from '../store/manifests.js';
 import { buildLockfile, lockedPackages, type Lockfile } from '../transfer/lockfile.js';
 import { recoverPending, type RecoverResult } from '../txn/recover.js';
 import { duplicateNames, runTransaction, type TargetContext, type TxnOptions, type TxnResult } from '../txn/run.js';
-import { contextFor, managed } from './prefix-access.js';
-import { hashPrefix, verifyPrefix, type PrefixHashResult, type PrefixVerifyResult } from './prefix-inspect.js';
-import { probeTransaction, settled, type TransactionView } from './prefix-readers.js';
+import { contextFor, managed } from '../prefix/access.js';
+import { hashPrefix, verifyPrefix, type PrefixHashResult, type PrefixVerifyResult } from '../txn/inspect.js';
+import { probeTransaction, settled, type TransactionView } from '../txn/readers.js';
+import { matchActive } from '../prefix/query.js';
+import { activeEntryInfo, diffGenerations, prefixOwners, type DiffOptions, type GenerationDiff, type PathOwners } from './prefix-queries.js';
+import type { EntryInfo } from '../store/query.js';
 
-export type { PrefixHashResult, PrefixVerifyResult, PruneResult, TransactionView };
+export type { DiffOptions, GenerationDiff, PathOwners, PrefixHashResult, PrefixVerifyResult, PruneResult, TransactionView };
 
 export interface PrefixStatus extends TransactionView {
   prefix: string;
@@ -63,6 +67,16 @@ export interface Prefix {
   lock(): Promise<Lockfile>;
   /** make the active set exactly the lockfile's; every missing entry is named in one EPSTORE_NOT_FOUND */
   syncLockfile(lock: Lockfile, opts?: TxnOptions): Promise<TxnResult>;
+  /**
+   * Which active packages own each path (absolute, or relative to the prefix), as dpkg -S: an
+   * unowned path (or one outside the prefix) has no owners; a directory shared by several
+   * packages lists each. Reads every active manifest once, whatever the number of paths.
+   */
+  owners(paths: string[]): Promise<PathOwners[]>;
+  /** the entry active here that `ref` names (NAME, NAME@VERSION or an id prefix); EPSTORE_NOT_FOUND if none */
+  info(ref: string, opts?: { paths?: boolean }): Promise<EntryInfo>;
+  /** packages added, removed, up/downgraded (and with `files`, paths) between two generations */
+  diff(opts?: DiffOptions): Promise<GenerationDiff>;
 }
 
 type Op = { kind: 'activate'; ref: string } | { kind: 'deactivate'; name: string };
@@ -72,11 +86,10 @@ async function targetFor(ops: readonly Op[], t: TargetContext): Promise<{ packag
   const incoming: PackageRef[] = [];
   for (const op of ops) {
     if (op.kind === 'deactivate') {
-      if (!packages.some((p) => p.name === op.name) && !incoming.some((p) => p.name === op.name)) {
-        throw new PstoreError('EPSTORE_NOT_FOUND', `${op.name} is not active in this prefix`, { subject: op.name });
-      }
-      packages = packages.filter((p) => p.name !== op.name);
-      incoming.splice(0, incoming.length, ...incoming.filter((p) => p.name !== op.name));
+      // NAME or NAME@VERSION (that version must be the active one): either way the name goes.
+      const { name } = matchActive([...packages, ...incoming], op.name);
+      packages = packages.filter((p) => p.name !== name);
+      incoming.splice(0, incoming.length, ...incoming.filter((p) => p.name !== name));
     } else {
       incoming.push(await t.resolve(op.ref));
     }
@@ -188,6 +201,9 @@ export function openPrefix(ctx: StoreContext, dir: string, defaults: { layout?: 
       return { packages };
     }, opts),
     hash: async () => hashPrefix(ctx, dir),
+    owners: (paths) => prefixOwners(ctx, dir, paths),
+    info: (ref, o) => activeEntryInfo(ctx, dir, ref, o),
+    diff: (o) => diffGenerations(ctx, dir, o),
   };
   return prefix;
 }

@@ -7,7 +7,8 @@ import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { PstoreError } from '../errors.js';
+import { PstoreError } from '../core/errors.js';
+import { TEMP_PREFIX } from '../core/names.js';
 import { withPath } from './errno.js';
 
 const execFileP = promisify(execFile);
@@ -38,9 +39,18 @@ export async function syncFilesystem(dir: string): Promise<void> {
 const processTag = `${process.pid}-${randomBytes(4).toString('hex')}`;
 let counter = 0;
 
+/**
+ * The one temp-name scheme: `DIR/.pstore-KIND-PART-PART…`. The reserved `.pstore` prefix
+ * (core/names.ts) keeps it apart from every package file; KIND says what it is (`tmp`, `trash`,
+ * `probe`, `obj`), the parts make it unique (a process tag, a txid, a generation number).
+ */
+export function tempPath(dir: string, kind: string, ...parts: Array<string | number>): string {
+  return path.join(dir, `${TEMP_PREFIX}${kind}-${parts.join('-')}`);
+}
+
 /** A fresh name for a temporary file in `dir` that no reader mistakes for a real one. */
 export function tmpName(dir: string, tag = 'tmp'): string {
-  return path.join(dir, `.pstore-${tag}-${processTag}-${(counter++).toString(36)}`);
+  return tempPath(dir, tag, processTag, (counter++).toString(36));
 }
 
 /** Write bytes to `dest` atomically and durably: tmp in the same dir, fsync, rename, fsync dir. */

@@ -2,7 +2,7 @@
 // write(2) has no path). The boundary (api/boundary.ts) names the error's path to the user, so
 // code that knows which file it was writing adds it here.
 
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../core/errors.js';
 
 /** `err` with `path` set to `file` when it is an errno error that names no file yet. */
 export function withPath(err: unknown, file: string): unknown {

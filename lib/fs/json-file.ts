@@ -9,7 +9,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
-import { PstoreError, errnoCode } from '../errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 import { writeFileAtomic } from './atomic.js';
 
 export type Schema<T> = v.GenericSchema<unknown, T>;

@@ -5,7 +5,7 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { PstoreError } from '../errors.js';
+import { PstoreError } from '../core/errors.js';
 
 const PSEUDO_FILESYSTEMS = new Map<number, string>([
   [0x9fa0, 'proc'],

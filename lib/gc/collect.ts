@@ -8,17 +8,18 @@
 import { promises as fsp } from 'node:fs';
 import fse from 'fs-extra';
 import path from 'node:path';
-import { listEntries, registerEntry, unregisterEntries } from '../db/entries.js';
-import { unindexedManifests } from '../db/rebuild.js';
-import { errnoCode, isPstoreError } from '../errors.js';
-import type { IndexDb } from '../db/index-db.js';
-import { BUILD_SUFFIX } from '../db/index-files.js';
-import { BROKEN_SUFFIX } from '../db/index-health.js';
-import { objectKey } from '../store/layout.js';
+import { listEntries, registerEntry, unregisterEntries } from '../store/index-entries.js';
+import { unindexedManifests } from '../store/index-rebuild.js';
+import { errnoCode, isPstoreError } from '../core/errors.js';
+import type { IndexDb } from '../store/index-db.js';
+import { BUILD_SUFFIX } from '../store/index-files.js';
+import { BROKEN_SUFFIX } from '../store/index-health.js';
+import { TEMP_PREFIX } from '../core/names.js';
+import { fileObjectKey } from '../core/object-key.js';
 import { lockStore, RECORDING, storeLockFile, useIndex, type StoreContext } from '../store/context.js';
-import { listManifestFiles, readManifestFile, readdirOrEmpty, removeManifestFile } from '../store/manifests.js';
-import { hexOf } from '../store/verify.js';
-import { crashpoint, pausepoint } from '../testing/crashpoint.js';
+import { readdirOrEmpty } from '../fs/dir.js';
+import { listManifestFiles, readManifestFile, removeManifestFile } from '../store/manifests.js';
+import { crashpoint, pausepoint } from '../core/crashpoint.js';
 import { filesystemNow } from './clock.js';
 import { collectPrefixRoots, keptEntries, type Candidate } from './roots.js';
 
@@ -118,7 +119,7 @@ async function markLive(ctx: StoreContext, keep: Set<string>, indexed: Set<strin
       if (!(err.data?.reason === 'missing' && !indexed.has(id))) damaged.push(id);
       continue;
     }
-    for (const f of manifest.files) if (f.type === 'file') live.add(objectKey(hexOf(f.integrity), f.exec));
+    for (const f of manifest.files) if (f.type === 'file') live.add(fileObjectKey(f));
   }
   return { live, damaged };
 }
@@ -142,13 +143,13 @@ async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolea
 async function sweepStrays(ctx: StoreContext, now: number, dryRun: boolean): Promise<number> {
   const doomed: string[] = [];
   for (const shard of await readdirOrEmpty(ctx.layout.entries)) {
-    for (const n of await readdirOrEmpty(path.join(ctx.layout.entries, shard))) if (n.startsWith('.pstore-')) doomed.push(path.join(ctx.layout.entries, shard, n));
+    for (const n of await readdirOrEmpty(path.join(ctx.layout.entries, shard))) if (n.startsWith(TEMP_PREFIX)) doomed.push(path.join(ctx.layout.entries, shard, n));
   }
   const hourAgo = now - 3600_000;
   const index = path.basename(ctx.layout.index);
   for (const n of await readdirOrEmpty(ctx.root)) {
     // indexes set aside as broken, and write probes a killed diagnosis left (index-health.ts)
-    if (n.startsWith(index + BROKEN_SUFFIX) || n.startsWith('.pstore-probe-')) doomed.push(path.join(ctx.root, n));
+    if (n.startsWith(index + BROKEN_SUFFIX) || n.startsWith(`${TEMP_PREFIX}probe-`)) doomed.push(path.join(ctx.root, n));
     if (!n.startsWith(index + BUILD_SUFFIX)) continue;
     const st = await fsp.stat(path.join(ctx.root, n)).catch(() => undefined);
     if (st && st.mtimeMs < hourAgo) doomed.push(path.join(ctx.root, n));

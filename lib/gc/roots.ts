@@ -5,7 +5,7 @@
 // until it has been missing for the missing-prefix grace, or the user says `--forget-missing`.
 
 import { promises as fsp } from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../core/errors.js';
 import { listPrefixes, unregisterPrefix, updatePrefix, type PrefixRegistration } from '../store/prefixes.js';
 import type { ManifestFileInfo } from '../store/manifests.js';
 import type { StoreLayout } from '../store/layout.js';

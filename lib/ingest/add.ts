@@ -6,15 +6,15 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { PstoreError, errnoCode } from '../errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
-import { registerEntry } from '../db/entries.js';
+import { registerEntry } from '../store/index-entries.js';
 import { assertWritable, indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
-import type { EntryRecord, ProgressListener } from '../types.js';
-import { crashpoint } from '../testing/crashpoint.js';
+import type { EntryRecord, ProgressListener } from '../core/types.js';
+import { crashpoint } from '../core/crashpoint.js';
 import type { InMemoryFile } from './from-list.js';
-import { buildManifest, identifyManifest, summarizeManifest } from './manifest.js';
+import { buildManifest, identifyManifest, summarizeManifest } from '../core/manifest.js';
 import type { IngestResult } from './source.js';
 
 /** A path (directory, .tar, .tar.gz/.tgz), a tar stream, or files given in memory. */

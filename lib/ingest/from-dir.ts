@@ -4,11 +4,11 @@
 
 import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { PstoreError, errnoCode } from '../errors.js';
-import { normalizeMemberPath } from '../fs/safe-path.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
+import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
-import { TreeCollector } from './collect.js';
+import { TreeCollector } from '../core/tree.js';
 import { STREAM_THRESHOLD, type IngestResult, type IngestOptions, reportProgress, settleAll } from './source.js';
 import { WriteQueue } from './write-queue.js';
 

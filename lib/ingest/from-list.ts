@@ -1,9 +1,9 @@
 // Ingest files given in memory (an installer that generated them): the same rules as any tree.
 
-import { normalizeMemberPath } from '../fs/safe-path.js';
+import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer } from '../store/objects.js';
-import { TreeCollector } from './collect.js';
+import { TreeCollector } from '../core/tree.js';
 import type { IngestResult } from './source.js';
 
 export type InMemoryFile =

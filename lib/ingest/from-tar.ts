@@ -3,11 +3,11 @@
 
 import type { Readable } from 'node:stream';
 import type { ReadEntry } from 'tar';
-import { PstoreError } from '../errors.js';
-import { normalizeMemberPath, unsafe } from '../fs/safe-path.js';
+import { PstoreError } from '../core/errors.js';
+import { normalizeMemberPath, unsafe } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
-import { TreeCollector } from './collect.js';
+import { TreeCollector } from '../core/tree.js';
 import { STREAM_THRESHOLD, type IngestOptions, type IngestResult, reportProgress, settleAll } from './source.js';
 import { readTarStream, type TarStream } from './tar-stream.js';
 import { WriteQueue } from './write-queue.js';

@@ -1,6 +1,6 @@
 // What every ingest source returns, and the small pieces they share.
 
-import type { ManifestFile, ProgressListener } from '../types.js';
+import type { ManifestFile, ProgressListener } from '../core/types.js';
 import type { WriteQueue } from './write-queue.js';
 
 /** Files larger than this are streamed through the hasher instead of read whole. */

@@ -6,7 +6,7 @@
 
 import { PassThrough, type Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
-import { PstoreError } from '../errors.js';
+import { PstoreError } from '../core/errors.js';
 import type { WriteQueue } from './write-queue.js';
 
 export interface TarStreamOptions {

@@ -6,9 +6,9 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import pMap from 'p-map';
 import ssri from 'ssri';
-import { comparePaths } from '../ingest/manifest.js';
-import type { ManifestFile } from '../types.js';
-import { TEMP_PREFIX } from './layout.js';
+import { comparePaths } from '../core/manifest.js';
+import type { ManifestFile } from '../core/types.js';
+import { TEMP_PREFIX } from '../core/names.js';
 
 export type Observed = ManifestFile | { path: string; type: 'missing' } | { path: string; type: 'other' };
 

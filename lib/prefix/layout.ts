@@ -4,8 +4,7 @@
 //   generations:  DIR is a symlink to a tree; state and trees beside it in PARENT/.pstore-BASE/
 
 import path from 'node:path';
-
-export type LayoutKind = 'inplace' | 'generations';
+import { RESERVED_PREFIX, TEMP_PREFIX, type LayoutKind } from '../core/names.js';
 
 export interface PrefixPaths {
   /** the prefix as the user named it, absolute */
@@ -21,11 +20,9 @@ export interface PrefixPaths {
   trees: string;
 }
 
-export const TEMP_PREFIX = '.pstore-';
-
 export function prefixPaths(dir: string, layout: LayoutKind): PrefixPaths {
   const abs = path.resolve(dir);
-  const meta = layout === 'inplace' ? path.join(abs, '.pstore') : path.join(path.dirname(abs), `.pstore-${path.basename(abs)}`);
+  const meta = layout === 'inplace' ? path.join(abs, RESERVED_PREFIX) : path.join(path.dirname(abs), `${TEMP_PREFIX}${path.basename(abs)}`);
   return {
     dir: abs,
     layout,

@@ -3,10 +3,11 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { PstoreError, errnoCode } from '../errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
-import { acquireLock, type HeldLock } from '../lock/file-lock.js';
-import { prefixPaths, type LayoutKind, type PrefixPaths } from './layout.js';
+import { acquireLock, type HeldLock } from '../fs/lock.js';
+import { TEMP_PREFIX, type LayoutKind } from '../core/names.js';
+import { prefixPaths, type PrefixPaths } from './layout.js';
 import { refuseOverlap } from './overlap.js';
 import { detectPrefix, writeJson, type PrefixRecord } from './state.js';
 import { sweepTreeLeftovers } from './trees.js';
@@ -75,7 +76,7 @@ export async function openPrefixForWrite(
 /** State files are written (tmp + rename) only under the writer lock: a temp seen now is a crash's. */
 async function sweepStateTemps(paths: PrefixPaths): Promise<void> {
   const names = await fsp.readdir(paths.meta).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith('.pstore-tmp-')).map((n) => fsp.rm(path.join(paths.meta, n), { force: true })));
+  await Promise.all(names.filter((n) => n.startsWith(`${TEMP_PREFIX}tmp-`)).map((n) => fsp.rm(path.join(paths.meta, n), { force: true })));
 }
 
 async function sameDir(a: string, b: string): Promise<boolean> {

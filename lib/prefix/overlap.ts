@@ -8,8 +8,8 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { PstoreError } from '../errors.js';
-import { RESERVED_PREFIX } from '../ingest/collect.js';
+import { PstoreError } from '../core/errors.js';
+import { RESERVED_PREFIX } from '../core/names.js';
 import type { PrefixPaths } from './layout.js';
 
 /** `child` relative to `parent` when it is `parent` itself ('') or lies inside it; else undefined. */

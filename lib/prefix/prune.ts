@@ -7,7 +7,7 @@
 
 import { promises as fsp } from 'node:fs';
 import { fsyncDir } from '../fs/atomic.js';
-import { crashpoint } from '../testing/crashpoint.js';
+import { crashpoint } from '../core/crashpoint.js';
 import { generationFile, type PrefixPaths } from './layout.js';
 import { listGenerationNumbers, readCurrent, writeJson } from './state.js';
 import { listTreeNumbers, removeGenerationTree } from './trees.js';

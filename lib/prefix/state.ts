@@ -5,23 +5,18 @@
 
 import { promises as fsp } from 'node:fs';
 import * as v from 'valibot';
-import { PstoreError, errnoCode } from '../errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 import { damaged, readJson, readJsonAs, writeJson } from '../fs/json-file.js';
-import { readdirOrEmpty } from '../store/manifests.js';
-import { TEMP_PREFIX, generationFile, prefixPaths, type LayoutKind, type PrefixPaths } from './layout.js';
+import { LAYOUT_KINDS, TEMP_PREFIX } from '../core/names.js';
+import { PackageListSchema } from '../core/package-ref.js';
+import { readdirOrEmpty } from '../fs/dir.js';
+import { generationFile, prefixPaths, type PrefixPaths } from './layout.js';
 
 export { readJson, writeJson };
 
 const generationNumber = v.pipe(v.number(), v.integer(), v.minValue(0));
-const layoutKind = v.picklist(['inplace', 'generations']);
+const layoutKind = v.picklist(LAYOUT_KINDS);
 
-/** An entry id is 40 lowercase hex digits; it names files in the store, so nothing else passes. */
-export const PackageRefSchema = v.object({
-  name: v.pipe(v.string(), v.minLength(1)),
-  version: v.pipe(v.string(), v.minLength(1)),
-  id: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}$/)),
-});
-export const PackageListSchema = v.array(PackageRefSchema);
 export const GenerationNumberSchema = generationNumber;
 export const LayoutSchema = layoutKind;
 
@@ -44,7 +39,6 @@ const GenerationRecordSchema = v.object({
   packages: PackageListSchema,
 });
 
-export type PackageRef = v.InferOutput<typeof PackageRefSchema>;
 export type PrefixRecord = v.InferOutput<typeof PrefixRecordSchema>;
 export type CurrentRecord = v.InferOutput<typeof CurrentRecordSchema>;
 export type GenerationRecord = v.InferOutput<typeof GenerationRecordSchema>;
@@ -124,8 +118,4 @@ export async function listGenerations(p: PrefixPaths): Promise<GenerationRecord[
     if (g) out.push(g);
   }
   return out;
-}
-
-export function sortPackages(pkgs: readonly PackageRef[]): PackageRef[] {
-  return [...pkgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

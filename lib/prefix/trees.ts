@@ -8,14 +8,15 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import pMap from 'p-map';
-import { PstoreError, errnoCode } from '../errors.js';
-import { fsyncDir } from '../fs/atomic.js';
-import { crashpoint } from '../testing/crashpoint.js';
-import { TEMP_PREFIX, treeDir, type PrefixPaths } from './layout.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
+import { fsyncDir, tempPath } from '../fs/atomic.js';
+import { crashpoint } from '../core/crashpoint.js';
+import { TEMP_PREFIX } from '../core/names.js';
+import { treeDir, type PrefixPaths } from './layout.js';
 
 /** Where generation N's tree is built before it is published under trees/N. */
 export function treeBuildDir(p: PrefixPaths, n: number, txid: string): string {
-  return path.join(p.trees, `${TEMP_PREFIX}tmp-${n}-${txid}`);
+  return tempPath(p.trees, 'tmp', n, txid);
 }
 
 /** Give a built and flushed tree its name: from now on trees/N is complete. */
@@ -43,7 +44,7 @@ export async function requireCompleteTree(p: PrefixPaths, n: number): Promise<vo
 
 /** Make trees/N unreachable by name in one durable step, then delete it at leisure. */
 export async function removeGenerationTree(p: PrefixPaths, n: number): Promise<void> {
-  const trash = path.join(p.trees, `${TEMP_PREFIX}trash-${n}-${Math.random().toString(36).slice(2, 10)}`);
+  const trash = tempPath(p.trees, 'trash', n, Math.random().toString(36).slice(2, 10));
   try {
     await fsp.rename(treeDir(p, n), trash);
   } catch (err) {

@@ -2,11 +2,11 @@
 
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../config.js';
-import { withIndex, type IndexAccess, type IndexDb } from '../db/index-db.js';
-import { rebuildIndex, reconcileIndex } from '../db/rebuild.js';
-import { errnoCode, isPstoreError } from '../errors.js';
-import { acquireLock, type HeldLock, type LockMode } from '../lock/file-lock.js';
+import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../core/config.js';
+import { withIndex, type IndexAccess, type IndexDb } from './index-db.js';
+import { rebuildIndex, reconcileIndex } from './index-rebuild.js';
+import { errnoCode, isPstoreError } from '../core/errors.js';
+import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
 import { storeLayout, type StoreLayout } from './layout.js';
 
 export interface StoreOptions {

@@ -2,6 +2,7 @@
 // names, so a future format is added beside the old one instead of rewriting it.
 
 import path from 'node:path';
+import { fileObjectKey } from '../core/object-key.js';
 
 export const OBJECTS_DIR = 'objects-v1';
 export const ENTRIES_DIR = 'entries-v1';
@@ -32,20 +33,14 @@ export function storeLayout(root: string): StoreLayout {
   };
 }
 
-/**
- * An object is a file's bytes plus its executable bit: hard links share one inode, so an
- * executable and a plain file with equal bytes need two objects. Key: sha512 hex, `-x` if exec.
- */
-export function objectKey(hex: string, exec: boolean): string {
-  return exec ? `${hex}-x` : hex;
-}
-
+/** Where the object with this key (core/object-key.ts) lives. */
 export function objectPath(layout: StoreLayout, key: string): string {
   return path.join(layout.objects, key.slice(0, 2), key.slice(2));
 }
 
-export function parseObjectKey(key: string): { hex: string; exec: boolean } {
-  return key.endsWith('-x') ? { hex: key.slice(0, -2), exec: true } : { hex: key, exec: false };
+/** Where the object holding a manifest's regular file lives. */
+export function fileObjectPath(layout: StoreLayout, f: { integrity: string; exec: boolean }): string {
+  return objectPath(layout, fileObjectKey(f));
 }
 
 export function manifestPath(layout: StoreLayout, id: string): string {

@@ -4,10 +4,11 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { PstoreError, errnoCode } from '../errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 import { fsyncDir, writeFileAtomic } from '../fs/atomic.js';
-import { parseManifest } from '../ingest/manifest.js';
-import type { Manifest } from '../types.js';
+import { readdirOrEmpty } from '../fs/dir.js';
+import { parseManifest } from '../core/manifest.js';
+import type { Manifest } from '../core/types.js';
 import { manifestPath, type StoreLayout } from './layout.js';
 
 export async function writeManifestFile(layout: StoreLayout, id: string, bytes: string): Promise<void> {
@@ -91,13 +92,4 @@ export async function statManifestFiles(layout: StoreLayout, ids: readonly strin
     if (st) out.push({ id, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
   }
   return out;
-}
-
-export async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fsp.readdir(dir);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
-    throw err;
-  }
 }

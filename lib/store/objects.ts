@@ -10,11 +10,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import ssri from 'ssri';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../core/errors.js';
 import { tmpName } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
-import { crashpoint } from '../testing/crashpoint.js';
-import { objectKey, objectPath, parseObjectKey, type StoreLayout } from './layout.js';
+import { crashpoint } from '../core/crashpoint.js';
+import { objectKey, parseObjectKey } from '../core/object-key.js';
+import { objectPath, type StoreLayout } from './layout.js';
 
 export interface StoredObject {
   integrity: string;

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
-import type { LayoutKind } from '../prefix/layout.js';
+import { LAYOUT_KINDS, type LayoutKind } from '../core/names.js';
 import * as v from 'valibot';
 import { readJsonAs } from '../fs/json-file.js';
 import type { StoreLayout } from './layout.js';
-import { readdirOrEmpty } from './manifests.js';
+import { readdirOrEmpty } from '../fs/dir.js';
 
 export interface PrefixRegistration {
   dir: string;
@@ -25,7 +25,7 @@ export interface PrefixRegistration {
 const RegistrationSchema: v.GenericSchema<unknown, PrefixRegistration> = v.object({
   dir: v.pipe(v.string(), v.minLength(1)),
   meta: v.pipe(v.string(), v.minLength(1)),
-  layout: v.picklist(['inplace', 'generations']),
+  layout: v.picklist(LAYOUT_KINDS),
   missingSince: v.optional(v.string()),
 });
 

@@ -1,8 +1,8 @@
 // Read-only questions about the store: list entries, describe one.
 
-import { listEntries, resolveRef } from '../db/entries.js';
-import type { EntryRecord, ManifestFile } from '../types.js';
-import { PstoreError } from '../errors.js';
+import { listEntries, resolveRef } from './index-entries.js';
+import type { EntryRecord, ManifestFile } from '../core/types.js';
+import { PstoreError } from '../core/errors.js';
 import { storeExists, useIndex, type StoreContext } from './context.js';
 import { readManifestFile } from './manifests.js';
 

@@ -6,13 +6,14 @@
 // kept by `add` when its bytes match, and an absent one is simply written.
 
 import { promises as fsp } from 'node:fs';
-import { listEntries, unregisterEntries } from '../db/entries.js';
-import { isPstoreError } from '../errors.js';
-import { objectKey, objectPath, parseObjectKey } from './layout.js';
+import { listEntries, unregisterEntries } from './index-entries.js';
+import { isPstoreError } from '../core/errors.js';
+import { fileObjectKey, parseObjectKey } from '../core/object-key.js';
+import { objectPath } from './layout.js';
 import { checkObject, type ObjectCheck } from './objects.js';
 import { lockStore, storeExists, useIndex, type StoreContext } from './context.js';
 import { readManifestFile, removeManifestFile } from './manifests.js';
-import type { Manifest, ProgressListener } from '../types.js';
+import type { Manifest, ProgressListener } from '../core/types.js';
 import pMap from 'p-map';
 
 export interface EntryProblems {
@@ -71,7 +72,7 @@ export async function verifyStore(ctx: StoreContext, opts: VerifyOptions = {}): 
     const files = manifest.files.flatMap((f) => (f.type === 'file' ? [f] : []));
     const results = await pMap(files, (f) => {
       opts.onProgress?.({ phase: 'verify', done: ++done, subject: f.path });
-      return check(objectKey(hexOf(f.integrity), f.exec), f.integrity, f.size);
+      return check(fileObjectKey(f), f.integrity, f.size);
     }, { concurrency: 8 });
     results.forEach((r, i) => {
       if (r.status === 'missing') report.missing.push(files[i]!.path);
@@ -102,8 +103,4 @@ async function checkWithMode(ctx: StoreContext, key: string, integrity: string):
   const st = await fsp.stat(objectPath(ctx.layout, key));
   const exec = (st.mode & 0o100) !== 0;
   return exec === parseObjectKey(key).exec ? result : { key, status: 'corrupt', found: `mode ${(st.mode & 0o777).toString(8)}` };
-}
-
-export function hexOf(integrity: string): string {
-  return Buffer.from(integrity.slice(integrity.indexOf('-') + 1), 'base64').toString('hex');
 }

@@ -6,12 +6,13 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { create as tarCreate } from 'tar';
-import { identifyManifest } from '../ingest/manifest.js';
+import { identifyManifest } from '../core/manifest.js';
+import { TEMP_PREFIX } from '../core/names.js';
 import { lockStore, type StoreContext } from '../store/context.js';
-import { manifestPath, objectKey, objectPath } from '../store/layout.js';
+import { fileObjectKey } from '../core/object-key.js';
+import { manifestPath, objectPath } from '../store/layout.js';
 import { readManifestFile } from '../store/manifests.js';
-import { hexOf } from '../store/verify.js';
-import type { EntryRecord } from '../types.js';
+import type { EntryRecord } from '../core/types.js';
 import { BUNDLE_DESCRIPTOR, BUNDLE_VERSION, serializeDescriptor, type BundleDescriptor } from './bundle.js';
 
 export interface ExportResult {
@@ -34,7 +35,7 @@ export async function exportBundle(ctx: StoreContext, entries: readonly EntryRec
       const manifest = await readManifestFile(ctx.layout, e.id);
       descriptor.entries.push({ id: e.id, name: e.name, version: e.version, integrity: identifyManifest(manifest).integrity });
       await fsp.link(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
-      for (const f of manifest.files) if (f.type === 'file') keys.add(objectKey(hexOf(f.integrity), f.exec));
+      for (const f of manifest.files) if (f.type === 'file') keys.add(fileObjectKey(f));
     }
     let bytes = 0;
     const objectNames = [...keys].sort();
@@ -46,7 +47,7 @@ export async function exportBundle(ctx: StoreContext, entries: readonly EntryRec
     await fsp.writeFile(path.join(stage, BUNDLE_DESCRIPTOR), serializeDescriptor(descriptor));
     const members = [BUNDLE_DESCRIPTOR, ...sorted.map((e) => `entries/${e.id}.json`), ...objectNames.map((k) => `objects/${k}`)];
     const out = path.resolve(file);
-    const tmpOut = `${out}.pstore-tmp-${randomBytes(4).toString('hex')}`;
+    const tmpOut = `${out}${TEMP_PREFIX}tmp-${randomBytes(4).toString('hex')}`;
     try {
       await tarCreate({ cwd: stage, file: tmpOut, portable: true, mtime: new Date(0), noDirRecurse: true }, members);
       const fh = await fsp.open(tmpOut, 'r');

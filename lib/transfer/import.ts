@@ -12,20 +12,20 @@ import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ssri from 'ssri';
-import { registerEntry } from '../db/entries.js';
-import { PstoreError } from '../errors.js';
+import { registerEntry } from '../store/index-entries.js';
+import { PstoreError } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
-import { identifyManifest, parseManifest, summarizeManifest } from '../ingest/manifest.js';
+import { identifyManifest, parseManifest, summarizeManifest } from '../core/manifest.js';
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll } from '../ingest/source.js';
 import { WriteQueue } from '../ingest/write-queue.js';
 import { assertWritable, indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
-import { objectKey, objectPath, parseObjectKey } from '../store/layout.js';
+import { fileObjectKey, parseObjectKey } from '../core/object-key.js';
+import { objectPath } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
 import { contentMtime, hasIntactObject, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
-import { hexOf } from '../store/verify.js';
-import type { Manifest } from '../types.js';
+import type { Manifest } from '../core/types.js';
 import { ZeroPaddingCheck } from './tar-padding.js';
 import { BUNDLE_DESCRIPTOR, BUNDLE_VERSION, serializeDescriptor, type BundleDescriptor } from './bundle.js';
 
@@ -189,7 +189,7 @@ async function checkComplete(ctx: StoreContext, label: string, d: BundleDescript
   for (const { manifest } of manifests.values()) {
     for (const f of manifest.files) {
       if (f.type !== 'file') continue;
-      const key = objectKey(hexOf(f.integrity), f.exec);
+      const key = fileObjectKey(f);
       named.add(key);
       if (staged.has(key)) continue;
       if (received.has(key) || await hasObject(ctx.layout, key)) present.add(key);

@@ -4,9 +4,9 @@
 // a lockfile pins exact content, and a lockfile whose id and integrity disagree is refused.
 
 import { promises as fsp } from 'node:fs';
-import { PstoreError, errnoCode } from '../errors.js';
-import { ENTRY_ID_LENGTH } from '../ingest/manifest.js';
-import { hexOf } from '../store/verify.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
+import { ENTRY_ID_LENGTH } from '../core/manifest.js';
+import { hexOf } from '../core/object-key.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 
 export const LOCKFILE_VERSION = 1;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { replaceSymlink } from '../fs/atomic.js';
 import { treeDir, type PrefixPaths } from '../prefix/layout.js';
 import { publishTree, requireCompleteTree, treeBuildDir, treeIsComplete } from '../prefix/trees.js';
-import { crashpoint } from '../testing/crashpoint.js';
+import { crashpoint } from '../core/crashpoint.js';
 import { applyInplace, type ApplyContext } from './apply-inplace.js';
 import type { Journal } from './journal.js';
 import { planTransaction, type PlanPackage } from './plan.js';

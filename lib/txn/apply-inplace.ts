@@ -12,14 +12,12 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import pMap from 'p-map';
-import { errnoCode } from '../errors.js';
-import { syncFilesystem } from '../fs/atomic.js';
-import { groupBy } from '../fs/group-by.js';
-import { TEMP_PREFIX } from '../prefix/layout.js';
-import { objectKey, objectPath, type StoreLayout } from '../store/layout.js';
-import { hexOf } from '../store/verify.js';
-import { crashpoint, pausepoint, unsafeMarkersFirst } from '../testing/crashpoint.js';
-import type { ManifestFile, ProgressListener } from '../types.js';
+import { errnoCode } from '../core/errors.js';
+import { syncFilesystem, tempPath } from '../fs/atomic.js';
+import { groupBy } from '../core/group-by.js';
+import { fileObjectPath, type StoreLayout } from '../store/layout.js';
+import { crashpoint, pausepoint, unsafeMarkersFirst } from '../core/crashpoint.js';
+import type { ManifestFile, ProgressListener } from '../core/types.js';
 import { isLinkFallback, type Linker } from './link.js';
 import type { Plan, PlacedFile } from './plan.js';
 
@@ -34,11 +32,11 @@ export interface ApplyContext {
 }
 
 export function tempName(ctx: ApplyContext, dir: string, kind: 'tmp' | 'trash'): string {
-  return path.join(dir, `${TEMP_PREFIX}${kind}-${ctx.txid}-${Math.random().toString(36).slice(2, 10)}`);
+  return tempPath(dir, kind, ctx.txid, Math.random().toString(36).slice(2, 10));
 }
 
 export function objectOf(store: StoreLayout, f: Extract<ManifestFile, { type: 'file' }>): string {
-  return objectPath(store, objectKey(hexOf(f.integrity), f.exec));
+  return fileObjectPath(store, f);
 }
 
 /** Create `dest` (absent) as the given file or symlink. */

@@ -7,9 +7,9 @@
 
 import { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { PstoreError, errnoCode } from '../errors.js';
-import { TEMP_PREFIX } from '../prefix/layout.js';
-import { groupBy } from '../fs/group-by.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
+import { TEMP_PREFIX } from '../core/names.js';
+import { groupBy } from '../core/group-by.js';
 import type { Plan } from './plan.js';
 
 type DirState = 'dir' | 'absent';

@@ -3,8 +3,9 @@
 // commits again; the generation file is immutable once current.json has named it.
 
 import { generationFile, type PrefixPaths } from '../prefix/layout.js';
-import { readCurrent, sortPackages, writeJson, type CurrentRecord, type GenerationRecord } from '../prefix/state.js';
-import { crashpoint } from '../testing/crashpoint.js';
+import { sortPackages } from '../core/package-ref.js';
+import { readCurrent, writeJson, type CurrentRecord, type GenerationRecord } from '../prefix/state.js';
+import { crashpoint } from '../core/crashpoint.js';
 import { clearJournal, type Journal } from './journal.js';
 
 export async function commitGeneration(p: PrefixPaths, j: Journal): Promise<void> {

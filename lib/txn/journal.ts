@@ -10,7 +10,8 @@ import * as v from 'valibot';
 import { fsyncDir } from '../fs/atomic.js';
 import { readJsonAs } from '../fs/json-file.js';
 import type { PrefixPaths } from '../prefix/layout.js';
-import { GenerationNumberSchema, LayoutSchema, PackageListSchema, writeJson } from '../prefix/state.js';
+import { PackageListSchema } from '../core/package-ref.js';
+import { GenerationNumberSchema, LayoutSchema, writeJson } from '../prefix/state.js';
 
 export type TxnKind = 'activate' | 'deactivate' | 'rollback' | 'sync';
 

@@ -5,7 +5,7 @@
 // callers write reflinks and copies under a temporary name first.
 
 import { constants as fsc, promises as fsp } from 'node:fs';
-import { PstoreError, errnoCode } from '../errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 
 export type LinkMode = 'auto' | 'hardlink' | 'reflink' | 'copy';
 export type LinkMethod = Exclude<LinkMode, 'auto'>;

@@ -5,12 +5,12 @@
 
 import { promises as fsp } from 'node:fs';
 import pMap from 'p-map';
-import { PstoreError, errnoCode } from '../errors.js';
-import type { PackageRef } from '../prefix/state.js';
-import { objectKey, objectPath, type StoreLayout } from '../store/layout.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
+import { fileObjectKey } from '../core/object-key.js';
+import type { PackageRef } from '../core/package-ref.js';
+import { objectPath, type StoreLayout } from '../store/layout.js';
 import { checkObject } from '../store/objects.js';
-import { hexOf } from '../store/verify.js';
-import type { ManifestFile } from '../types.js';
+import type { ManifestFile } from '../core/types.js';
 import type { PlanPackage } from './plan.js';
 
 type FileRecord = Extract<ManifestFile, { type: 'file' }>;
@@ -37,7 +37,7 @@ async function damage(store: StoreLayout, key: string, f: FileRecord, hash: bool
 
 export async function refuseDamagedObjects(store: StoreLayout, files: readonly FileRecord[], to: readonly PlanPackage[], opts: { verify?: boolean | undefined } = {}): Promise<void> {
   const byKey = new Map<string, FileRecord>();
-  for (const f of files) byKey.set(objectKey(hexOf(f.integrity), f.exec), f);
+  for (const f of files) byKey.set(fileObjectKey(f), f);
   const found = await pMap(byKey, async ([key, f]) => {
     const why = await damage(store, key, f, opts.verify === true);
     return why === undefined ? undefined : { key, f, why };

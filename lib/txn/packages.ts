@@ -1,10 +1,10 @@
 // Package sets: the manifests behind PackageRefs, and set comparison.
 
-import { PstoreError, isPstoreError } from '../errors.js';
-import type { PackageRef } from '../prefix/state.js';
+import { PstoreError, isPstoreError } from '../core/errors.js';
+import type { PackageRef } from '../core/package-ref.js';
 import type { StoreContext } from '../store/context.js';
 import { readManifestFile } from '../store/manifests.js';
-import type { EntryRecord, Manifest, ManifestFile } from '../types.js';
+import type { EntryRecord, Manifest, ManifestFile } from '../core/types.js';
 import { repairHint } from './object-check.js';
 import type { PlanPackage } from './plan.js';
 

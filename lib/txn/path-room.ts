@@ -4,8 +4,8 @@
 // those). Otherwise the link fails part-way with ENAMETOOLONG, a 4 KB internal error.
 
 import path from 'node:path';
-import { MAX_NAME_BYTES, MAX_PATH_BYTES, shortened } from '../fs/safe-path.js';
-import { PstoreError } from '../errors.js';
+import { MAX_NAME_BYTES, MAX_PATH_BYTES, shortened } from '../core/safe-path.js';
+import { PstoreError } from '../core/errors.js';
 
 /** '/' + `.pstore-trash-` + 12 hex txid + '-' + up to 8 characters: the longest name pstore adds. */
 export const TEMP_NAME_ROOM = 1 + 14 + 12 + 1 + 8;

@@ -1,7 +1,7 @@
 // The paths a plan creates, replaces or removes, by what it does to them, for the checks made
 // before a transaction changes anything (txn/preflight.ts).
 
-import type { ManifestFile } from '../types.js';
+import type { ManifestFile } from '../core/types.js';
 import type { Plan } from './plan.js';
 
 export interface TouchedPaths {

@@ -3,11 +3,11 @@
 // Every path belongs to at most one package (directories may be shared). Paths inside marker units
 // are kept out of the file steps: they are removed first and placed last, unit by unit.
 
-import { PstoreError } from '../errors.js';
-import { ancestors as ancestorsOf } from '../fs/safe-path.js';
-import { markerMatcher, markerRank, markerUnits } from '../prefix/markers.js';
-import type { PackageRef } from '../prefix/state.js';
-import type { Manifest, ManifestFile } from '../types.js';
+import { PstoreError } from '../core/errors.js';
+import { ancestors as ancestorsOf } from '../core/safe-path.js';
+import { markerMatcher, markerRank, markerUnits } from '../core/markers.js';
+import type { PackageRef } from '../core/package-ref.js';
+import type { Manifest, ManifestFile } from '../core/types.js';
 
 export interface PlanPackage {
   ref: PackageRef;

@@ -6,10 +6,11 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { TEMP_PREFIX, treeDir, type PrefixPaths } from '../prefix/layout.js';
+import { TEMP_PREFIX } from '../core/names.js';
+import { treeDir, type PrefixPaths } from '../prefix/layout.js';
 import { removeGenerationTree, treeBuildDir } from '../prefix/trees.js';
 import type { StoreContext } from '../store/context.js';
-import type { ProgressListener } from '../types.js';
+import type { ProgressListener } from '../core/types.js';
 import { applyGenerations, currentTreeTarget, switchTo } from './apply-generations.js';
 import { applyInplace } from './apply-inplace.js';
 import { commitGeneration } from './commit.js';

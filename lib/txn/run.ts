@@ -2,17 +2,18 @@
 // gc waits) → recover any interrupted transaction → compute the target set → plan (pure) → check
 // the prefix → journal (durable) → apply → commit → unlock. Failure before commit reverts.
 
-import { PstoreError } from '../errors.js';
-import { resolveRef } from '../db/entries.js';
-import type { IndexDb } from '../db/index-db.js';
+import { PstoreError } from '../core/errors.js';
+import { resolveRef } from '../store/index-entries.js';
+import type { IndexDb } from '../store/index-db.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
-import type { LayoutKind } from '../prefix/layout.js';
+import type { LayoutKind } from '../core/names.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
-import { listGenerationNumbers, readCurrent, readCurrentGeneration, readGeneration, type PackageRef } from '../prefix/state.js';
+import type { PackageRef } from '../core/package-ref.js';
+import { listGenerationNumbers, readCurrent, readCurrentGeneration, readGeneration } from '../prefix/state.js';
 import { requireCompleteTree } from '../prefix/trees.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
-import { crashpoint, pausepoint } from '../testing/crashpoint.js';
-import type { ProgressListener } from '../types.js';
+import { crashpoint, pausepoint } from '../core/crashpoint.js';
+import type { ProgressListener } from '../core/types.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';

@@ -5,7 +5,7 @@
 // shipped such a path before this rule existed is refused the same way: it would delete objects.
 
 import path from 'node:path';
-import { PstoreError } from '../errors.js';
+import { PstoreError } from '../core/errors.js';
 import type { TouchedPaths } from './plan-paths.js';
 
 const within = (rel: string, dir: string) => rel === dir || rel.startsWith(`${dir}/`);

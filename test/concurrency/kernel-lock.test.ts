@@ -1,4 +1,4 @@
-// The lock primitive itself (lib/lock/file-lock.ts), between real processes: shared holders
+// The lock primitive itself (lib/fs/lock.ts), between real processes: shared holders
 // coexist, exclusive excludes both ways, a holder killed with SIGKILL frees the lock at once, one
 // file reached by two paths is one lock, and a reader that may not write still locks (or, where no
 // lock file exists and none can be made, proceeds).

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { compareVersions } from '../../lib/version.js';
+import { compareVersions } from '../../lib/core/version.js';
 
 test('versions order as dpkg orders them', (t) => {
   const ascending = ['0.9', '1.0~rc1', '1.0', '1.0a', '1.0-1', '1.0.1', '1.2', '1.9', '1.10', '2.0', '1:0.1'];

@@ -3,12 +3,15 @@
 
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { errnoCode } from '../errors.js';
-import type { StoreLayout } from '../store/layout.js';
-import type { IndexDb } from './index-db.js';
+import { errnoCode } from '../core/errors.js';
+import type { StoreLayout } from './layout.js';
+import type { AbstractLevel } from 'abstract-level';
 import { BROKEN_SUFFIX } from './index-health.js';
 
 export const BUILD_SUFFIX = '.build-';
+
+/** An open index: LevelDB on disk, or the in-memory stand-in. */
+export type IndexDb = AbstractLevel<string | Buffer | Uint8Array, string, unknown>;
 
 // Loaded on first use: commands that never touch the index (status, generations) start faster.
 let levelModule: Promise<typeof import('level')> | undefined;

@@ -13,7 +13,7 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PstoreError, errnoCode } from '../errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 
 export type LockMode = 'shared' | 'exclusive';
 

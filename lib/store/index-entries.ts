@@ -1,8 +1,9 @@
 // Index records for entries (SPEC.md §Index): `entries` id → EntryRecord, `latest` name\0version →
 // id of the latest add of that name@version, `meta` seq → the store-wide add counter.
 
-import { PstoreError } from '../errors.js';
-import type { EntryRecord } from '../types.js';
+import { PstoreError } from '../core/errors.js';
+import { splitRef } from '../core/ref.js';
+import type { EntryRecord } from '../core/types.js';
 import type { IndexDb } from './index-db.js';
 
 const subs = (db: IndexDb) => ({
@@ -84,12 +85,6 @@ export async function unregisterEntries(db: IndexDb, ids: readonly string[]): Pr
     ops.push(replacement ? { type: 'put', sublevel: s.latest, key: k, value: replacement.id } : { type: 'del', sublevel: s.latest, key: k });
   }
   await commitBatch(db, ops);
-}
-
-/** Split NAME@VERSION at the first `@` after the name's first character (names may start with @). */
-export function splitRef(ref: string): { name: string; version?: string } {
-  const at = ref.indexOf('@', 1);
-  return at === -1 ? { name: ref } : { name: ref.slice(0, at), version: ref.slice(at + 1) };
 }
 
 const HEX_ID = /^[0-9a-f]{8,40}$/;

@@ -1,6 +1,6 @@
 // Shapes shared across layers. On-disk formats are owned by the module named beside each type.
 
-/** One path of an entry (ingest/manifest.ts, SPEC.md §Manifest). */
+/** One path of an entry (core/manifest.ts, SPEC.md §Manifest). */
 export type ManifestFile =
   | { path: string; type: 'file'; exec: boolean; size: number; integrity: string }
   | { path: string; type: 'dir' }
@@ -15,7 +15,7 @@ export interface Manifest {
   files: ManifestFile[];
 }
 
-/** What the index records for an entry (db/entries.ts). */
+/** What the index records for an entry (store/index-entries.ts). */
 export interface EntryRecord {
   id: string;
   name: string;

@@ -2,12 +2,10 @@
 // no member under a symlink of the same tree, no member under a file, and a path that appears twice
 // must mean the same thing both times. Parents that a tar omits become directories.
 
-import { PstoreError } from '../errors.js';
-import { MAX_PATH_BYTES, REPLACEMENT_CHAR, ancestors, unsafe } from '../fs/safe-path.js';
-import type { ManifestFile } from '../types.js';
-
-/** Names pstore keeps in prefixes (state, temp and trash names) begin with this; packages may not. */
-export const RESERVED_PREFIX = '.pstore';
+import { PstoreError } from './errors.js';
+import { MAX_PATH_BYTES, REPLACEMENT_CHAR, ancestors, unsafe } from './safe-path.js';
+import type { ManifestFile } from './types.js';
+import { RESERVED_PREFIX } from './names.js';
 
 export class TreeCollector {
   private readonly byPath = new Map<string, ManifestFile>();

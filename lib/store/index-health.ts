@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { errnoCode } from '../core/errors.js';
 import { tmpName } from '../fs/atomic.js';
 
 /** errno codes by which the environment refuses a write (mapped at the boundary, errors.ts) */

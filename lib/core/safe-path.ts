@@ -6,7 +6,7 @@
 // is therefore refused (a literal U+FFFD in valid UTF-8 too: the two cannot be told apart).
 // Lengths follow Linux: no component over NAME_MAX (255 bytes), no path over PATH_MAX less its NUL.
 
-import { PstoreError } from '../errors.js';
+import { PstoreError } from './errors.js';
 
 /** PATH_MAX (4096) less the terminating NUL: the longest path a Linux system call accepts */
 export const MAX_PATH_BYTES = 4095;

@@ -7,12 +7,12 @@
 // prefix lock *shared* for the whole walk: writers take it exclusive, so nothing changes the tree
 // under them and they never report a writer's half-done work as damage or digest a mix.
 
-import { isPstoreError, environmentError, PstoreError, errnoCode } from '../errors.js';
-import { acquireLock, type HeldLock, type LockMode } from '../lock/file-lock.js';
+import { isPstoreError, environmentError, PstoreError, errnoCode } from '../core/errors.js';
+import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
 import { lockStore, type StoreContext } from '../store/context.js';
-import { readJournal } from '../txn/journal.js';
-import { recoverPending } from '../txn/recover.js';
-import { contextFor, managed, type ManagedPrefix } from './prefix-access.js';
+import { readJournal } from './journal.js';
+import { recoverPending } from './recover.js';
+import { contextFor, managed, type ManagedPrefix } from '../prefix/access.js';
 
 export type TransactionState = 'none' | 'running' | 'interrupted';
 

@@ -1,16 +1,16 @@
 // `verify --prefix` and `hash`: walk the paths the current generation owns, under the prefix lock
-// held shared (prefix-readers.ts), so what they report is one committed state, never a mix.
+// held shared (readers.ts), so what they report is one committed state, never a mix.
 
 import { promises as fsp } from 'node:fs';
 import { findStrays, observeTree, treeDigest, type Observed } from '../prefix/inspect.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import { readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import type { StoreContext } from '../store/context.js';
-import { loadPackages, ownedPaths } from '../txn/packages.js';
-import { sameFile } from '../txn/plan.js';
-import type { ManifestFile } from '../types.js';
-import { contextFor, type ManagedPrefix } from './prefix-access.js';
-import { withSteadyPrefix, type TransactionView } from './prefix-readers.js';
+import { loadPackages, ownedPaths } from './packages.js';
+import { sameFile } from './plan.js';
+import type { ManifestFile } from '../core/types.js';
+import { contextFor, type ManagedPrefix } from '../prefix/access.js';
+import { withSteadyPrefix, type TransactionView } from './readers.js';
 
 export interface PrefixVerifyResult extends TransactionView {
   ok: boolean;

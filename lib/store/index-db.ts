@@ -5,13 +5,12 @@
 // files in entries-v1/: if it is lost or broken, it is rebuilt from them; where the store may not
 // be written (read-only, another user's, full), reading sessions use one built in memory instead.
 
-import type { AbstractLevel } from 'abstract-level';
-import { PstoreError } from '../errors.js';
-import type { StoreLayout } from '../store/layout.js';
-import { buildIndexAside, hasCurrent, memoryIndex, openIndexFiles } from './index-files.js';
+import { PstoreError } from '../core/errors.js';
+import type { StoreLayout } from './layout.js';
+import { buildIndexAside, hasCurrent, memoryIndex, openIndexFiles, type IndexDb } from './index-files.js';
 import { isIndexFailure, isLevelError, isLocked, isRefusal, probeWritable, setAside } from './index-health.js';
 
-export type IndexDb = AbstractLevel<string | Buffer | Uint8Array, string, unknown>;
+export type { IndexDb };
 
 /**
  * 'read' sessions only read (or repair the cache): when the store may not be written they run on an

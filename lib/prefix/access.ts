@@ -1,9 +1,9 @@
 // Finding a managed prefix and the store that manages it, for the prefix handle's methods.
 
 import path from 'node:path';
-import type { PrefixPaths } from '../prefix/layout.js';
-import { canonicalPrefixDir, notManaged } from '../prefix/open.js';
-import { detectPrefix, type PrefixRecord } from '../prefix/state.js';
+import type { PrefixPaths } from './layout.js';
+import { canonicalPrefixDir, notManaged } from './open.js';
+import { detectPrefix, type PrefixRecord } from './state.js';
 import { createContext, type StoreContext } from '../store/context.js';
 
 export interface ManagedPrefix {

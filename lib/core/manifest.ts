@@ -5,10 +5,10 @@
 
 import { createHash } from 'node:crypto';
 import ssri from 'ssri';
-import { PstoreError } from '../errors.js';
-import { normalizeMemberPath } from '../fs/safe-path.js';
-import { TreeCollector } from './collect.js';
-import type { Manifest, ManifestFile } from '../types.js';
+import { PstoreError } from './errors.js';
+import { normalizeMemberPath } from './safe-path.js';
+import { TreeCollector } from './tree.js';
+import type { Manifest, ManifestFile } from './types.js';
 
 export const ENTRY_ID_LENGTH = 40;
 

@@ -3,11 +3,11 @@
 // name@version was the latest. Reconcile: manifests the index lacks (the tail of LevelDB's log
 // lost, an add killed between its manifest and its index batch) are registered, never dropped.
 
-import { identifyManifest, summarizeManifest } from '../ingest/manifest.js';
-import type { StoreLayout } from '../store/layout.js';
-import { listManifestFiles, listManifestIds, readManifestFile, statManifestFiles, type ManifestFileInfo } from '../store/manifests.js';
-import type { EntryRecord } from '../types.js';
-import { listEntryIds, registerEntry } from './entries.js';
+import { identifyManifest, summarizeManifest } from '../core/manifest.js';
+import type { StoreLayout } from './layout.js';
+import { listManifestFiles, listManifestIds, readManifestFile, statManifestFiles, type ManifestFileInfo } from './manifests.js';
+import type { EntryRecord } from '../core/types.js';
+import { listEntryIds, registerEntry } from './index-entries.js';
 import type { IndexDb } from './index-db.js';
 
 export type UnindexedRecord = Omit<EntryRecord, 'seq' | 'lastAddedAt'>;

@@ -1,0 +1,13 @@
+// The names pstore reserves (SPEC.md §Prefix layout, §Ingest). Every name pstore puts inside a
+// prefix, and every temporary or trash name it makes anywhere, begins with `.pstore`; packages may
+// not use such names, so no reader mistakes pstore's state for a package file or a marker.
+
+/** Names pstore keeps in prefixes (state, temp and trash names) begin with this; packages may not. */
+export const RESERVED_PREFIX = '.pstore';
+
+/** Temporary, trash and per-prefix state names: `.pstore-tmp-…`, `.pstore-trash-…`, `.pstore-BASE`. */
+export const TEMP_PREFIX = `${RESERVED_PREFIX}-`;
+
+/** The two ways a prefix is managed (SPEC.md §Prefix layout). */
+export const LAYOUT_KINDS = ['inplace', 'generations'] as const;
+export type LayoutKind = (typeof LAYOUT_KINDS)[number];

@@ -1,0 +1,21 @@
+// Object keys (SPEC.md §Objects): an object is a file's bytes plus its executable bit (hard links
+// share one inode, so an executable and a plain file with equal bytes need two objects). Its key is
+// the sha512 hex of its bytes, `-x` if executable. Where the object lives is store/layout.ts's.
+
+/** The hex digest of an ssri integrity string (`sha512-<base64>`). */
+export function hexOf(integrity: string): string {
+  return Buffer.from(integrity.slice(integrity.indexOf('-') + 1), 'base64').toString('hex');
+}
+
+export function objectKey(hex: string, exec: boolean): string {
+  return exec ? `${hex}-x` : hex;
+}
+
+export function parseObjectKey(key: string): { hex: string; exec: boolean } {
+  return key.endsWith('-x') ? { hex: key.slice(0, -2), exec: true } : { hex: key, exec: false };
+}
+
+/** The key of the object holding a manifest's regular file. */
+export function fileObjectKey(f: { integrity: string; exec: boolean }): string {
+  return objectKey(hexOf(f.integrity), f.exec);
+}
