@@ -6,29 +6,16 @@ const LAYERS = [['core'], ['fs'], ['store'], ['ingest'], ['prefix'], ['txn'], ['
 
 const folder = (names) => `^lib/(${names.join('|')})/`;
 
+/** An error when a module whose path matches `from` imports one matching `to` (regular expressions). */
+const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
+
 const layerRules = LAYERS.flatMap((rank, i) => {
   const later = LAYERS.slice(i + 1).flat();
-  const rules = [];
-  if (later.length) {
-    rules.push({
-      name: `layer-${rank.join('-')}`,
-      comment: `lib/${rank.join('/, lib/')}/ may import only from earlier layers (${LAYERS.slice(0, i).flat().join(' < ') || 'none'}), not from ${later.join(', ')}`,
-      severity: 'error',
-      from: { path: folder(rank) },
-      to: { path: folder(later) },
-    });
-  }
+  const below = LAYERS.slice(0, i).flat().join(' < ') || 'none';
+  const rules = later.length ? [forbid(`layer-${rank.join('-')}`, `lib/${rank.join('/, lib/')}/ may import only from earlier layers (${below}), not from ${later.join(', ')}`, folder(rank), folder(later))] : [];
   for (const name of rank) {
     const peers = rank.filter((p) => p !== name);
-    if (peers.length) {
-      rules.push({
-        name: `layer-${name}-peers`,
-        comment: `lib/${name}/ may not import its peer layer ${peers.join(', ')}`,
-        severity: 'error',
-        from: { path: folder([name]) },
-        to: { path: folder(peers) },
-      });
-    }
+    if (peers.length) rules.push(forbid(`layer-${name}-peers`, `lib/${name}/ may not import its peer layer ${peers.join(', ')}`, folder([name]), folder(peers)));
   }
   return rules;
 });
@@ -44,27 +31,9 @@ module.exports = {
       from: { path: '^lib/', pathNot: [`${folder(LAYERS.flat())}`, '^lib/index\\.ts$'] },
       to: {},
     },
-    {
-      name: 'no-public-entry-inside',
-      comment: 'lib/index.ts is the public entry; no module of lib/ imports it',
-      severity: 'error',
-      from: { path: '^lib/.+/' },
-      to: { path: '^lib/index\\.ts$' },
-    },
-    {
-      name: 'cli-through-public-entry',
-      comment: 'the CLI is a thin layer over the public API: it imports lib/index.ts only',
-      severity: 'error',
-      from: { path: '^cli/' },
-      to: { path: '^lib/.+/' },
-    },
-    {
-      name: 'lib-not-cli-or-test',
-      comment: 'the library never imports the CLI, the tests, the bench or the examples',
-      severity: 'error',
-      from: { path: '^lib/' },
-      to: { path: '^(cli|test|bench|examples)/' },
-    },
+    forbid('no-public-entry-inside', 'lib/index.ts is the public entry; no module of lib/ imports it', '^lib/.+/', '^lib/index\\.ts$'),
+    forbid('cli-through-public-entry', 'the CLI is a thin layer over the public API: it imports lib/index.ts only', '^cli/', '^lib/.+/'),
+    forbid('lib-not-cli-or-test', 'the library never imports the CLI, the tests, the bench or the examples', '^lib/', '^(cli|test|bench|examples)/'),
     {
       name: 'no-folder-cycle',
       comment: 'no import cycle between folders',

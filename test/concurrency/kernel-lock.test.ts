@@ -11,7 +11,7 @@ import { REPO } from '../_helpers/cli.js';
 import { bindReadOnly, needsRoot } from '../_helpers/environment.js';
 import { tempDir } from '../_helpers/tmp.js';
 
-const LOCK_MODULE = path.join(REPO, 'dist', 'lib', 'lock', 'file-lock.js');
+const LOCK_MODULE = path.join(REPO, 'dist', 'lib', 'fs', 'lock.js');
 
 /** A child that takes the lock and prints `held` (or `busy`), then holds it until killed. */
 function holder(file: string, mode: 'shared' | 'exclusive', waitMs = 0): { child: ChildProcess; state: Promise<string> } {
