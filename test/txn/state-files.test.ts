@@ -120,11 +120,12 @@ for (const dir of ['/proc/self/x', '/proc/self/fd/pstore-prefix', '/sys/kernel/p
   test(`a prefix on a pseudo filesystem (${dir}) is refused at once with exit 7`, async (t) => {
     const cli = storeCli(path.join(await tempDir(t, 'pseudo'), 'store'));
     for (const args of [['activate', 'pkg0'], ['status'], ['verify']]) {
-      const started = Date.now();
-      const r = await cli([...args, '--prefix', dir, '--wait', '1', '--json'], { timeoutMs: 20_000 });
+      // The old code spun for ever here: a child still running after 60 s is killed, and a killed
+      // child has no exit code, so `code === 7` is the proof it answered (no wall-clock assertion,
+      // which a loaded machine would make flaky).
+      const r = await cli([...args, '--prefix', dir, '--wait', '1', '--json'], { timeoutMs: 60_000 });
       t.is(r.code, 7, `${args[0]}: ${describe(r)}`);
       t.is(jsonError(r).code, 'EPSTORE_UNSAFE_PATH');
-      t.true(Date.now() - started < 10_000, `${args[0]} answered quickly`);
     }
   });
 }
