@@ -2,20 +2,52 @@
 // only from the folders before it; gc/ and transfer/ share a rank and may not import each other.
 // lib/index.ts is the public entry: it may import any layer, and no layer imports it.
 
-const LAYERS = [['core'], ['fs'], ['store'], ['ingest'], ['prefix'], ['txn'], ['gc', 'transfer'], ['api']];
+const LAYERS = [
+  ['core'],
+  ['fs'],
+  ['store'],
+  ['ingest'],
+  ['prefix'],
+  ['txn'],
+  ['gc', 'transfer'],
+  ['api'],
+];
 
 const folder = (names) => `^lib/(${names.join('|')})/`;
 
 /** An error when a module whose path matches `from` imports one matching `to` (regular expressions). */
-const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
+const forbid = (name, comment, from, to) => ({
+  name,
+  comment,
+  severity: 'error',
+  from: { path: from },
+  to: { path: to },
+});
 
 const layerRules = LAYERS.flatMap((rank, i) => {
   const later = LAYERS.slice(i + 1).flat();
   const below = LAYERS.slice(0, i).flat().join(' < ') || 'none';
-  const rules = later.length ? [forbid(`layer-${rank.join('-')}`, `lib/${rank.join('/, lib/')}/ may import only from earlier layers (${below}), not from ${later.join(', ')}`, folder(rank), folder(later))] : [];
+  const rules = later.length
+    ? [
+        forbid(
+          `layer-${rank.join('-')}`,
+          `lib/${rank.join('/, lib/')}/ may import only from earlier layers (${below}), not from ${later.join(', ')}`,
+          folder(rank),
+          folder(later),
+        ),
+      ]
+    : [];
   for (const name of rank) {
     const peers = rank.filter((p) => p !== name);
-    if (peers.length) rules.push(forbid(`layer-${name}-peers`, `lib/${name}/ may not import its peer layer ${peers.join(', ')}`, folder([name]), folder(peers)));
+    if (peers.length)
+      rules.push(
+        forbid(
+          `layer-${name}-peers`,
+          `lib/${name}/ may not import its peer layer ${peers.join(', ')}`,
+          folder([name]),
+          folder(peers),
+        ),
+      );
   }
   return rules;
 });
@@ -26,14 +58,30 @@ module.exports = {
     ...layerRules,
     {
       name: 'layer-known',
-      comment: 'every module of lib/ lives in a layer folder (or is lib/index.ts, the public entry)',
+      comment:
+        'every module of lib/ lives in a layer folder (or is lib/index.ts, the public entry)',
       severity: 'error',
       from: { path: '^lib/', pathNot: [`${folder(LAYERS.flat())}`, '^lib/index\\.ts$'] },
       to: {},
     },
-    forbid('no-public-entry-inside', 'lib/index.ts is the public entry; no module of lib/ imports it', '^lib/.+/', '^lib/index\\.ts$'),
-    forbid('cli-through-public-entry', 'the CLI is a thin layer over the public API: it imports lib/index.ts only', '^cli/', '^lib/.+/'),
-    forbid('lib-not-cli-or-test', 'the library never imports the CLI, the tests, the bench or the examples', '^lib/', '^(cli|test|bench|examples)/'),
+    forbid(
+      'no-public-entry-inside',
+      'lib/index.ts is the public entry; no module of lib/ imports it',
+      '^lib/.+/',
+      '^lib/index\\.ts$',
+    ),
+    forbid(
+      'cli-through-public-entry',
+      'the CLI is a thin layer over the public API: it imports lib/index.ts only',
+      '^cli/',
+      '^lib/.+/',
+    ),
+    forbid(
+      'lib-not-cli-or-test',
+      'the library never imports the CLI, the tests, the bench or the examples',
+      '^lib/',
+      '^(cli|test|bench|examples)/',
+    ),
     {
       name: 'no-folder-cycle',
       comment: 'no import cycle between folders',

@@ -13,9 +13,24 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { builtinInput, largestCorpusInput, sizeLabel, synthInput, type Input, type TreeInput } from './_lib/inputs.js';
+import {
+  builtinInput,
+  largestCorpusInput,
+  sizeLabel,
+  synthInput,
+  type Input,
+  type TreeInput,
+} from './_lib/inputs.js';
 import { WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
-import { copyTree, removeTree, settle, sha512All, syncFs, tarExtract, warmRead } from './_lib/peers.js';
+import {
+  copyTree,
+  removeTree,
+  settle,
+  sha512All,
+  syncFs,
+  tarExtract,
+  warmRead,
+} from './_lib/peers.js';
 import { summarizeProfile, type ProfileSummary } from './_lib/profile.js';
 import { pstoreAdd, type AddRun, type MemTrace } from './_lib/pstore.js';
 import { gitDescribe, writeResults, type SizedBenchOptions } from './_lib/report.js';
@@ -33,7 +48,17 @@ export const TARGETS = {
   rssTargetFiles: 100_000,
 };
 
-const OPS = ['addCold', 'addWarm', 'addTar', 'tarExtract', 'sha512sum', 'cpA', 'hashCopy', 'sync', 'hashCopySync'] as const;
+const OPS = [
+  'addCold',
+  'addWarm',
+  'addTar',
+  'tarExtract',
+  'sha512sum',
+  'cpA',
+  'hashCopy',
+  'sync',
+  'hashCopySync',
+] as const;
 type Op = (typeof OPS)[number];
 
 const OP_LABEL: Record<Op, string> = {
@@ -67,7 +92,13 @@ interface OpResult {
 interface MemorySummary {
   label: string;
   wallMs: number;
-  peak: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  peak: {
+    rss: number;
+    heapTotal: number;
+    heapUsed: number;
+    external: number;
+    arrayBuffers: number;
+  };
   /** when RSS peaked, as a fraction of the run */
   rssPeakAt: number;
   curve: Array<{ at: number; rss: number; heapUsed: number; arrayBuffers: number }>;
@@ -100,8 +131,11 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<{ ok: bo
   const log: Log = (s = '') => process.stdout.write(`${s}\n`);
   const load = os.loadavg()[0]!;
   log(`== ingest benchmark  ${started.toISOString()}`);
-  log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, load ${load.toFixed(2)}`);
-  if (load > 0.7 * os.cpus().length) log(`warning: the machine is busy (load ${load.toFixed(2)}); timings will be noisy`);
+  log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, load ${load.toFixed(2)}`,
+  );
+  if (load > 0.7 * os.cpus().length)
+    log(`warning: the machine is busy (load ${load.toFixed(2)}); timings will be noisy`);
   log(`pstore: ${await gitDescribe()}; work dir ${shortPath(WORK_DIR)}`);
   log('');
 
@@ -121,7 +155,9 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<{ ok: bo
     printInput(r, log);
   }
 
-  const largest = inputs.filter((i): i is TreeInput => i.kind === 'tree').sort((a, b) => b.files - a.files)[0];
+  const largest = inputs
+    .filter((i): i is TreeInput => i.kind === 'tree')
+    .sort((a, b) => b.files - a.files)[0];
   if (opts.profile && largest) {
     const r = results.find((x) => x.label === largest.label)!;
     r.memory = await traceMemory(largest);
@@ -131,21 +167,36 @@ export async function runIngestBench(opts: IngestBenchOptions): Promise<{ ok: bo
   }
 
   const verdicts = printTargets(results, log);
-  await writeResults('ingest', started, await gitDescribe(), {
-    units: { ms: 'wall milliseconds, spawn to exit', mbPerSec: '10^6 bytes of file payload per second', maxRssKiB: 'KiB', memory: 'bytes' },
-    targets: TARGETS,
-    verdicts,
-    inputs: results,
-    skipped,
-  }, log);
-  const ok = verdicts.every((v) => v.ok !== false) && results.every((r) => r.checks.every((c) => c.ok));
+  await writeResults(
+    'ingest',
+    started,
+    await gitDescribe(),
+    {
+      units: {
+        ms: 'wall milliseconds, spawn to exit',
+        mbPerSec: '10^6 bytes of file payload per second',
+        maxRssKiB: 'KiB',
+        memory: 'bytes',
+      },
+      targets: TARGETS,
+      verdicts,
+      inputs: results,
+      skipped,
+    },
+    log,
+  );
+  const ok =
+    verdicts.every((v) => v.ok !== false) && results.every((r) => r.checks.every((c) => c.ok));
   return { ok: ok || !opts.check };
 }
 
 async function chooseInputs(opts: IngestBenchOptions): Promise<Input[]> {
   const sizes = [...opts.sizes].sort((a, b) => a - b);
   const inputs: Input[] = [];
-  const corpusMissing = !(await fsp.stat(opts.corpus).then((s) => s.isDirectory(), () => false));
+  const corpusMissing = !(await fsp.stat(opts.corpus).then(
+    (s) => s.isDirectory(),
+    () => false,
+  ));
   if (opts.builtin || corpusMissing) {
     // Without the corpus: say so for every corpus row, then run the built-in generator at the
     // requested sizes up to 10k (larger ones would only make a fallback run slow).
@@ -166,12 +217,18 @@ async function measureInput(input: TreeInput, repeats: number): Promise<InputRes
   await removeTree(scratch);
   await fsp.mkdir(scratch, { recursive: true });
   const progress = (s: string) => process.stderr.write(`bench: ${input.label}: ${s}\n`);
-  progress(`warming the page cache (${formatCount(input.files)} files, ${formatMB(input.bytes)} MB)`);
+  progress(
+    `warming the page cache (${formatCount(input.files)} files, ${formatMB(input.bytes)} MB)`,
+  );
   await warmRead(input.dir, input.tar);
 
   const runs = Object.fromEntries(OPS.map((o) => [o, [] as number[]])) as Record<Op, number[]>;
   const rss: Partial<Record<Op, number>> = {};
-  const adds: Record<'addCold' | 'addWarm' | 'addTar', AddRun[]> = { addCold: [], addWarm: [], addTar: [] };
+  const adds: Record<'addCold' | 'addWarm' | 'addTar', AddRun[]> = {
+    addCold: [],
+    addWarm: [],
+    addTar: [],
+  };
   const add = async (op: 'addCold' | 'addWarm' | 'addTar', source: string, store: string) => {
     await settle();
     const a = await pstoreAdd(source, store, { name: input.name, version: input.version });
@@ -208,9 +265,11 @@ async function measureInput(input: TreeInput, repeats: number): Promise<InputRes
     runs.sync.push(flush);
     runs.hashCopy.push(sha + cp);
     runs.hashCopySync.push(sha + cp + flush);
-    progress(`run ${i}/${repeats}: add cold ${formatMs(runs.addCold.at(-1)!)}, warm ${formatMs(runs.addWarm.at(-1)!)}, tar ${formatMs(runs.addTar.at(-1)!)}; `
-      + `tar -x ${formatMs(runs.tarExtract.at(-1)!)}, sha512sum ${formatMs(sha)}, cp -a ${formatMs(cp)} (+sync ${formatMs(flush)}) `
-      + `[${((Date.now() - t0) / 1000).toFixed(0)} s, load ${loads.at(-1)!.toFixed(1)}]`);
+    progress(
+      `run ${i}/${repeats}: add cold ${formatMs(runs.addCold.at(-1)!)}, warm ${formatMs(runs.addWarm.at(-1)!)}, tar ${formatMs(runs.addTar.at(-1)!)}; ` +
+        `tar -x ${formatMs(runs.tarExtract.at(-1)!)}, sha512sum ${formatMs(sha)}, cp -a ${formatMs(cp)} (+sync ${formatMs(flush)}) ` +
+        `[${((Date.now() - t0) / 1000).toFixed(0)} s, load ${loads.at(-1)!.toFixed(1)}]`,
+    );
     await removeTree(runDir);
     await settle();
   }
@@ -219,7 +278,12 @@ async function measureInput(input: TreeInput, repeats: number): Promise<InputRes
   const ops = {} as Record<Op, OpResult>;
   for (const op of OPS) {
     const ms = median(runs[op]);
-    ops[op] = { runsMs: runs[op].map((x) => Math.round(x)), medianMs: ms, filesPerSec: input.files / (ms / 1000), mbPerSec: input.bytes / 1e6 / (ms / 1000) };
+    ops[op] = {
+      runsMs: runs[op].map((x) => Math.round(x)),
+      medianMs: ms,
+      filesPerSec: input.files / (ms / 1000),
+      mbPerSec: input.bytes / 1e6 / (ms / 1000),
+    };
   }
   for (const op of PSTORE_OPS) {
     const o = ops[op];
@@ -231,13 +295,32 @@ async function measureInput(input: TreeInput, repeats: number): Promise<InputRes
 
   const cold = adds.addCold[0]!.result;
   const checks = [
-    { what: `cold add recorded ${formatCount(input.files)} files`, ok: adds.addCold.every((a) => a.result.files === input.files) },
-    { what: 'warm add wrote 0 objects and gave the same id', ok: adds.addWarm.every((a) => a.result.objectsWritten === 0 && a.result.id === cold.id) },
-    { what: 'tar add gave the same id as the directory', ok: adds.addTar.every((a) => a.result.id === cold.id) },
+    {
+      what: `cold add recorded ${formatCount(input.files)} files`,
+      ok: adds.addCold.every((a) => a.result.files === input.files),
+    },
+    {
+      what: 'warm add wrote 0 objects and gave the same id',
+      ok: adds.addWarm.every((a) => a.result.objectsWritten === 0 && a.result.id === cold.id),
+    },
+    {
+      what: 'tar add gave the same id as the directory',
+      ok: adds.addTar.every((a) => a.result.id === cold.id),
+    },
   ];
   return {
-    label: input.label, origin: input.origin, files: input.files, bytes: input.bytes, dirs: input.dirs, symlinks: input.symlinks,
-    tarBytes: input.tarBytes, repeats, ops, entryId: cold.id, objectsWritten: cold.objectsWritten, checks,
+    label: input.label,
+    origin: input.origin,
+    files: input.files,
+    bytes: input.bytes,
+    dirs: input.dirs,
+    symlinks: input.symlinks,
+    tarBytes: input.tarBytes,
+    repeats,
+    ops,
+    entryId: cold.id,
+    objectsWritten: cold.objectsWritten,
+    checks,
     loadavg: loads.map((l) => Number(l.toFixed(2))),
   };
 }
@@ -254,21 +337,37 @@ const COLUMNS: Column[] = [
 ];
 
 function printInput(r: InputResult, log: Log): void {
-  log(`${r.label} (${r.origin}): ${formatCount(r.files)} files, ${formatMB(r.bytes)} MB, ${formatCount(r.dirs)} dirs, ${formatCount(r.symlinks)} symlinks; `
-    + `tar ${formatMB(r.tarBytes)} MB; ${r.repeats === 1 ? '1 run' : `median of ${r.repeats} runs`}; load ${r.loadavg.map((l) => l.toFixed(1)).join('/')}`);
+  log(
+    `${r.label} (${r.origin}): ${formatCount(r.files)} files, ${formatMB(r.bytes)} MB, ${formatCount(r.dirs)} dirs, ${formatCount(r.symlinks)} symlinks; ` +
+      `tar ${formatMB(r.tarBytes)} MB; ${r.repeats === 1 ? '1 run' : `median of ${r.repeats} runs`}; load ${r.loadavg.map((l) => l.toFixed(1)).join('/')}`,
+  );
   const rows = OPS.map((op) => {
     const o = r.ops[op];
     const rates = op === 'sync' ? ['', ''] : [formatCount(o.filesPerSec), o.mbPerSec.toFixed(0)]; // a flush, not a pass over the tree
-    return [OP_LABEL[op], formatMs(o.medianMs), ...rates, formatKiB(o.maxRssKiB),
-      formatRatio(o.vsHashCopy), formatRatio(o.vsHashCopySync), formatRatio(o.vsTarExtract)];
+    return [
+      OP_LABEL[op],
+      formatMs(o.medianMs),
+      ...rates,
+      formatKiB(o.maxRssKiB),
+      formatRatio(o.vsHashCopy),
+      formatRatio(o.vsHashCopySync),
+      formatRatio(o.vsTarExtract),
+    ];
   });
   log(formatTable(COLUMNS, rows));
-  log(`entry ${r.entryId.slice(0, 12)}: ${formatCount(r.objectsWritten)} objects written by the cold add (equal contents share one)`);
+  log(
+    `entry ${r.entryId.slice(0, 12)}: ${formatCount(r.objectsWritten)} objects written by the cold add (equal contents share one)`,
+  );
   log(`checks: ${r.checks.map((c) => `${c.what} ${c.ok ? 'ok' : 'FAILED'}`).join('; ')}`);
   log('');
 }
 
-interface Verdict { target: string; input: string; value: number; ok: boolean | undefined }
+interface Verdict {
+  target: string;
+  input: string;
+  value: number;
+  ok: boolean | undefined;
+}
 
 function printTargets(results: InputResult[], log: Log): Verdict[] {
   const verdicts: Verdict[] = [];
@@ -278,8 +377,18 @@ function printTargets(results: InputResult[], log: Log): Verdict[] {
     const ratioOk = ratio >= TARGETS.minRatioToHashCopy;
     const rssMiB = Math.max(...PSTORE_OPS.map((op) => r.ops[op].maxRssKiB ?? 0)) / 1024;
     const rssOk = r.files >= TARGETS.rssTargetFiles ? rssMiB < TARGETS.maxRssMiBAt100k : undefined;
-    verdicts.push({ target: `add cold ≥ ${TARGETS.minRatioToHashCopy}× hash+copy`, input: r.label, value: ratio, ok: ratioOk });
-    verdicts.push({ target: `peak RSS < ${TARGETS.maxRssMiBAt100k} MiB at ${formatCount(TARGETS.rssTargetFiles)} files`, input: r.label, value: rssMiB, ok: rssOk });
+    verdicts.push({
+      target: `add cold ≥ ${TARGETS.minRatioToHashCopy}× hash+copy`,
+      input: r.label,
+      value: ratio,
+      ok: ratioOk,
+    });
+    verdicts.push({
+      target: `peak RSS < ${TARGETS.maxRssMiBAt100k} MiB at ${formatCount(TARGETS.rssTargetFiles)} files`,
+      input: r.label,
+      value: rssMiB,
+      ok: rssOk,
+    });
     rows.push([
       r.label,
       `${formatRatio(ratio)} ${ratioOk ? 'ok' : 'MISSED'}`,
@@ -288,15 +397,24 @@ function printTargets(results: InputResult[], log: Log): Verdict[] {
       `${rssMiB.toFixed(0)} MiB${rssOk === undefined ? '' : rssOk ? ' ok' : ' MISSED'}`,
     ]);
   }
-  log(`targets: pstore add (cold, directory) ≥ ${TARGETS.minRatioToHashCopy}× the throughput of hash + copy; peak RSS < ${TARGETS.maxRssMiBAt100k} MiB at ${formatCount(TARGETS.rssTargetFiles)}+ files`);
-  log(formatTable([
-    { header: 'input' },
-    { header: 'add DIR cold / hash+copy', align: 'right' },
-    { header: 'add TAR / hash+copy', align: 'right' },
-    { header: 'add DIR warm / hash+copy', align: 'right' },
-    { header: 'peak RSS (any add)', align: 'right' },
-  ], rows));
-  log('(ratios are throughput ratios: peer wall time / pstore wall time; > 1 means pstore is faster)');
+  log(
+    `targets: pstore add (cold, directory) ≥ ${TARGETS.minRatioToHashCopy}× the throughput of hash + copy; peak RSS < ${TARGETS.maxRssMiBAt100k} MiB at ${formatCount(TARGETS.rssTargetFiles)}+ files`,
+  );
+  log(
+    formatTable(
+      [
+        { header: 'input' },
+        { header: 'add DIR cold / hash+copy', align: 'right' },
+        { header: 'add TAR / hash+copy', align: 'right' },
+        { header: 'add DIR warm / hash+copy', align: 'right' },
+        { header: 'peak RSS (any add)', align: 'right' },
+      ],
+      rows,
+    ),
+  );
+  log(
+    '(ratios are throughput ratios: peer wall time / pstore wall time; > 1 means pstore is faster)',
+  );
   log('');
   return verdicts;
 }
@@ -305,11 +423,18 @@ function printTargets(results: InputResult[], log: Log): Verdict[] {
 async function traceMemory(input: TreeInput): Promise<MemorySummary[]> {
   const store = path.join(WORK_DIR, 'profiles', input.label, 'store');
   const out: MemorySummary[] = [];
-  for (const [label, source] of [['add DIR cold', input.dir], ['add TAR cold', input.tar]] as const) {
+  for (const [label, source] of [
+    ['add DIR cold', input.dir],
+    ['add TAR cold', input.tar],
+  ] as const) {
     await removeTree(store);
     await settle();
     process.stderr.write(`bench: ${input.label}: tracing the memory of ${label}\n`);
-    const a = await pstoreAdd(source, store, { name: input.name, version: input.version, memTrace: true });
+    const a = await pstoreAdd(source, store, {
+      name: input.name,
+      version: input.version,
+      memTrace: true,
+    });
     out.push(summarizeMemory(label, a.ms, a.memTrace!));
   }
   await removeTree(store);
@@ -321,7 +446,10 @@ function summarizeMemory(label: string, wallMs: number, trace: MemTrace): Memory
   const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
   let peakAt = 0;
   for (const [ms, rss, heapTotal, heapUsed, external, arrayBuffers] of s) {
-    if (rss > peak.rss) { peak.rss = rss; peakAt = ms; }
+    if (rss > peak.rss) {
+      peak.rss = rss;
+      peakAt = ms;
+    }
     peak.heapTotal = Math.max(peak.heapTotal, heapTotal);
     peak.heapUsed = Math.max(peak.heapUsed, heapUsed);
     peak.external = Math.max(peak.external, external);
@@ -341,16 +469,26 @@ function printMemory(input: TreeInput, mems: MemorySummary[], log: Log): void {
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)}`;
   for (const m of mems) {
     log(`memory: ${m.label} of ${input.label} (process.memoryUsage() every 50 ms; MiB)`);
-    log(`  peaks: rss ${mib(m.peak.rss)} (at ${(m.rssPeakAt * 100).toFixed(0)}% of the run), V8 heap used ${mib(m.peak.heapUsed)} / total ${mib(m.peak.heapTotal)}, `
-      + `Buffers (arrayBuffers) ${mib(m.peak.arrayBuffers)}, external ${mib(m.peak.external)}`);
-    log(formatTable(
-      [{ header: '  at' }, ...m.curve.map((c) => ({ header: `${(c.at * 100).toFixed(0)}%`, align: 'right' as const }))],
-      [
-        ['  rss', ...m.curve.map((c) => mib(c.rss))],
-        ['  heap used', ...m.curve.map((c) => mib(c.heapUsed))],
-        ['  Buffers', ...m.curve.map((c) => mib(c.arrayBuffers))],
-      ],
-    ));
+    log(
+      `  peaks: rss ${mib(m.peak.rss)} (at ${(m.rssPeakAt * 100).toFixed(0)}% of the run), V8 heap used ${mib(m.peak.heapUsed)} / total ${mib(m.peak.heapTotal)}, ` +
+        `Buffers (arrayBuffers) ${mib(m.peak.arrayBuffers)}, external ${mib(m.peak.external)}`,
+    );
+    log(
+      formatTable(
+        [
+          { header: '  at' },
+          ...m.curve.map((c) => ({
+            header: `${(c.at * 100).toFixed(0)}%`,
+            align: 'right' as const,
+          })),
+        ],
+        [
+          ['  rss', ...m.curve.map((c) => mib(c.rss))],
+          ['  heap used', ...m.curve.map((c) => mib(c.heapUsed))],
+          ['  Buffers', ...m.curve.map((c) => mib(c.arrayBuffers))],
+        ],
+      ),
+    );
     log('');
   }
 }
@@ -360,13 +498,20 @@ async function profileInput(input: TreeInput): Promise<Record<string, ProfileSum
   const dir = path.join(WORK_DIR, 'profiles', input.label);
   const store = path.join(dir, 'store');
   const out: Record<string, ProfileSummary> = {};
-  for (const [label, source] of [['add DIR cold', input.dir], ['add TAR cold', input.tar]] as const) {
+  for (const [label, source] of [
+    ['add DIR cold', input.dir],
+    ['add TAR cold', input.tar],
+  ] as const) {
     const profDir = path.join(dir, label.replace(/\W+/g, '-'));
     await removeTree(profDir);
     await removeTree(store);
     await settle();
     process.stderr.write(`bench: ${input.label}: profiling ${label}\n`);
-    await pstoreAdd(source, store, { name: input.name, version: input.version, cpuProfileDir: profDir });
+    await pstoreAdd(source, store, {
+      name: input.name,
+      version: input.version,
+      cpuProfileDir: profDir,
+    });
     const file = (await fsp.readdir(profDir)).find((f) => f.endsWith('.cpuprofile'));
     if (file) out[label] = await summarizeProfile(path.join(profDir, file));
   }
@@ -377,14 +522,30 @@ async function profileInput(input: TreeInput): Promise<Record<string, ProfileSum
 function printProfile(input: TreeInput, profiles: Record<string, ProfileSummary>, log: Log): void {
   for (const [label, p] of Object.entries(profiles)) {
     const busy = p.wallMs - p.idleMs;
-    log(`profile: ${label} of ${input.label} (node --cpu-prof; .cpuprofile files in ${shortPath(path.join(WORK_DIR, 'profiles', input.label))})`);
-    log(`  main thread: ${formatMs(p.wallMs)} profiled, ${formatMs(busy)} busy (${((busy / p.wallMs) * 100).toFixed(0)}%), `
-      + `${formatMs(p.idleMs)} idle (waiting for the thread pool, the disk, child processes), ${formatMs(p.gcMs)} in GC`);
-    log(`  busy by source: ${p.bySource.slice(0, 7).map((s) => `${s.source} ${formatMs(s.selfMs)}`).join(', ')}`);
-    log(formatTable(
-      [{ header: '  function' }, { header: 'self', align: 'right' }, { header: 'incl.', align: 'right' }, { header: 'where' }],
-      p.top.map((t) => [`  ${t.fn}`, formatMs(t.selfMs), formatMs(t.totalMs), t.where]),
-    ));
+    log(
+      `profile: ${label} of ${input.label} (node --cpu-prof; .cpuprofile files in ${shortPath(path.join(WORK_DIR, 'profiles', input.label))})`,
+    );
+    log(
+      `  main thread: ${formatMs(p.wallMs)} profiled, ${formatMs(busy)} busy (${((busy / p.wallMs) * 100).toFixed(0)}%), ` +
+        `${formatMs(p.idleMs)} idle (waiting for the thread pool, the disk, child processes), ${formatMs(p.gcMs)} in GC`,
+    );
+    log(
+      `  busy by source: ${p.bySource
+        .slice(0, 7)
+        .map((s) => `${s.source} ${formatMs(s.selfMs)}`)
+        .join(', ')}`,
+    );
+    log(
+      formatTable(
+        [
+          { header: '  function' },
+          { header: 'self', align: 'right' },
+          { header: 'incl.', align: 'right' },
+          { header: 'where' },
+        ],
+        p.top.map((t) => [`  ${t.fn}`, formatMs(t.selfMs), formatMs(t.totalMs), t.where]),
+      ),
+    );
     log('');
   }
 }

@@ -45,12 +45,20 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...BENCHES];
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...BENCHES];
   const unknown = only.filter((n) => !(BENCHES as readonly string[]).includes(n));
-  if (unknown.length) throw new UsageError(`unknown benchmark ${unknown.join(', ')} (have: ${BENCHES.join(', ')})`);
-  const sizesOf = (dflt: string) => (values.sizes ?? dflt).split(',').map((s) => positiveInt(s.trim(), '--sizes'));
+  if (unknown.length)
+    throw new UsageError(`unknown benchmark ${unknown.join(', ')} (have: ${BENCHES.join(', ')})`);
+  const sizesOf = (dflt: string) =>
+    (values.sizes ?? dflt).split(',').map((s) => positiveInt(s.trim(), '--sizes'));
   if (values.sizes !== undefined) sizesOf(''); // validate --sizes before anything runs
-  const repeats = values.repeats === undefined ? undefined : positiveInt(values.repeats, '--repeats');
+  const repeats =
+    values.repeats === undefined ? undefined : positiveInt(values.repeats, '--repeats');
 
   // Options every bench takes; ingest and activate also take sizes (each with its own default).
   const common = {
@@ -59,13 +67,19 @@ async function main(): Promise<number> {
     profile: values.profile === true,
     check: values.check === true,
   };
-  const sized = (dflt: string) => ({ ...common, sizes: sizesOf(dflt), builtin: values.builtin === true });
+  const sized = (dflt: string) => ({
+    ...common,
+    sizes: sizesOf(dflt),
+    builtin: values.builtin === true,
+  });
   let ok = true;
   for (const name of only as BenchName[]) {
     if (name === 'ingest') {
       ok &&= (await (await import('./ingest.bench.js')).runIngestBench(sized('10000,100000'))).ok;
     } else if (name === 'activate') {
-      ok &&= (await (await import('./activate.bench.js')).runActivateBench(sized('1000,10000,100000'))).ok;
+      ok &&= (
+        await (await import('./activate.bench.js')).runActivateBench(sized('1000,10000,100000'))
+      ).ok;
     } else if (name === 'sync') {
       ok &&= (await (await import('./sync.bench.js')).runSyncBench(common)).ok;
     }
@@ -78,18 +92,26 @@ class UsageError extends Error {}
 
 function positiveInt(s: string, opt: string): number {
   const n = Number(s.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${opt}: ${JSON.stringify(s)} is not a positive whole number`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`${opt}: ${JSON.stringify(s)} is not a positive whole number`);
   return n;
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof UsageError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`bench: ${(err as Error).message}\n${HELP}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.stderr.write(
+        `bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     }
   },

@@ -26,7 +26,15 @@ import { WORK_DIR, requireBuiltCli, shortPath } from './_lib/paths.js';
 import { removeTree, settle, syncFs } from './_lib/peers.js';
 import { summarizeProfile, type ProfileSummary } from './_lib/profile.js';
 import { pstoreCli } from './_lib/pstore.js';
-import { distChanged, distFingerprint, loadString, printHeader, stdoutLog, writeResults, type Log } from './_lib/report.js';
+import {
+  distChanged,
+  distFingerprint,
+  loadString,
+  printHeader,
+  stdoutLog,
+  writeResults,
+  type Log,
+} from './_lib/report.js';
 import { formatTable, type Column } from './_lib/table.js';
 import { measureStartup } from './_lib/startup.js';
 import { formatCount, formatKiB, formatMB, formatMs, formatRatio, median } from './_lib/timing.js';
@@ -44,10 +52,22 @@ export interface SyncBenchOptions {
 const WHEEL_PACKAGES = ['python3-pip', 'python3-setuptools', 'python3-wheel'];
 
 const OPS = [
-  'syncCold', 'syncNoop', 'cpAl', 'cpAlSync',
-  'pipNoCompile', 'pipCompile', 'addActivate3', 'add3', 'activate3New', 'activate3',
-  'export', 'import', 'importSync',
-  'nodeStart', 'cliStart', 'pipStart',
+  'syncCold',
+  'syncNoop',
+  'cpAl',
+  'cpAlSync',
+  'pipNoCompile',
+  'pipCompile',
+  'addActivate3',
+  'add3',
+  'activate3New',
+  'activate3',
+  'export',
+  'import',
+  'importSync',
+  'nodeStart',
+  'cliStart',
+  'pipStart',
 ] as const;
 type Op = (typeof OPS)[number];
 
@@ -72,8 +92,14 @@ const OP_LABEL: Record<Op, string> = {
 
 /** Which row each row is compared with, and the label of that ratio. */
 const BASELINE: Partial<Record<Op, Op>> = {
-  syncCold: 'cpAl', syncNoop: 'cpAl', cpAlSync: 'cpAl',
-  pipCompile: 'pipNoCompile', addActivate3: 'pipNoCompile', add3: 'pipNoCompile', activate3New: 'pipNoCompile', activate3: 'pipNoCompile',
+  syncCold: 'cpAl',
+  syncNoop: 'cpAl',
+  cpAlSync: 'cpAl',
+  pipCompile: 'pipNoCompile',
+  addActivate3: 'pipNoCompile',
+  add3: 'pipNoCompile',
+  activate3New: 'pipNoCompile',
+  activate3: 'pipNoCompile',
 };
 
 interface OpResult {
@@ -112,14 +138,28 @@ export async function runSyncBench(opts: SyncBenchOptions): Promise<{ ok: boolea
   const log = stdoutLog;
   const rev = await printHeader('sync', started, log);
   const distBefore = await distFingerprint();
-  const write = (body: object) => writeResults('sync', started, rev, {
-    units: { ms: 'wall milliseconds, spawn to exit', maxRssKiB: 'KiB', ratio: "wall time ÷ the baseline row's wall time", mbPerSec: '10^6 bytes of bundle per second' },
-    ...body,
-  }, log);
+  const write = (body: object) =>
+    writeResults(
+      'sync',
+      started,
+      rev,
+      {
+        units: {
+          ms: 'wall milliseconds, spawn to exit',
+          maxRssKiB: 'KiB',
+          ratio: "wall time ÷ the baseline row's wall time",
+          mbPerSec: '10^6 bytes of bundle per second',
+        },
+        ...body,
+      },
+      log,
+    );
 
   const prepared = await prepareCorpus(opts.corpus);
   if (prepared.kind === 'skipped') {
-    log(`every row skipped: ${prepared.reason} (the sync benchmark needs the real corpus; see ../shared/corpus/README.md)`);
+    log(
+      `every row skipped: ${prepared.reason} (the sync benchmark needs the real corpus; see ../shared/corpus/README.md)`,
+    );
     log('');
     await write({ skipped: [{ label: 'all rows', reason: prepared.reason }] });
     return { ok: true };
@@ -133,10 +173,18 @@ export async function runSyncBench(opts: SyncBenchOptions): Promise<{ ok: boolea
 
 type Txn = { generation: number; noop: boolean; link: string; activated: unknown[] };
 
-async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number, profile: boolean): Promise<SyncResult> {
+async function measure(
+  pkgs: CorpusPackage[],
+  wheels: string[],
+  repeats: number,
+  profile: boolean,
+): Promise<SyncResult> {
   const t0 = Date.now();
   const loadStart = loadString();
-  const progress = (s: string) => process.stderr.write(`bench: sync: ${s} [${((Date.now() - t0) / 1000).toFixed(0)} s, load ${loadString().split('/')[0]}]\n`);
+  const progress = (s: string) =>
+    process.stderr.write(
+      `bench: sync: ${s} [${((Date.now() - t0) / 1000).toFixed(0)} s, load ${loadString().split('/')[0]}]\n`,
+    );
   const scratch = path.join(WORK_DIR, 'run', 'sync');
   await removeTree(scratch);
   await fsp.mkdir(scratch, { recursive: true });
@@ -150,25 +198,66 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
   const skippedRows: SyncResult['skippedRows'] = [];
 
   // The store, a prefix with everything, its lockfile (untimed).
-  progress(`adding ${pkgs.length} corpus packages to a new store and locking a prefix of them (untimed)`);
+  progress(
+    `adding ${pkgs.length} corpus packages to a new store and locking a prefix of them (untimed)`,
+  );
   const packages: SyncResult['packages'] = [];
   let files = 0;
   let bytes = 0;
   for (const p of pkgs) {
-    const a = JSON.parse((await pstoreCli(['add', p.dir, '--name', p.name, '--version', p.version, '--json', '--store', store], { maxRss: false })).stdout) as { id: string; files: number; bytes: number };
+    const a = JSON.parse(
+      (
+        await pstoreCli(
+          ['add', p.dir, '--name', p.name, '--version', p.version, '--json', '--store', store],
+          { maxRss: false },
+        )
+      ).stdout,
+    ) as { id: string; files: number; bytes: number };
     packages.push({ name: p.name, version: p.version, id: a.id, files: a.files });
     files += a.files;
     bytes += a.bytes;
   }
   const refs = pkgs.map((p) => `${p.name}@${p.version}`);
-  await pstoreCli(['activate', ...refs, '--prefix', path.join(scratch, 'source-prefix'), '--quiet', '--store', store], { maxRss: false });
-  await pstoreCli(['lock', '--prefix', path.join(scratch, 'source-prefix'), '-o', lockFile, '--quiet', '--store', store], { maxRss: false });
-  const lock = JSON.parse(await fsp.readFile(lockFile, 'utf8')) as { packages: Record<string, { id: string }> };
-  check(`the lockfile names all ${pkgs.length} packages`, Object.keys(lock.packages).length === pkgs.length);
+  await pstoreCli(
+    [
+      'activate',
+      ...refs,
+      '--prefix',
+      path.join(scratch, 'source-prefix'),
+      '--quiet',
+      '--store',
+      store,
+    ],
+    { maxRss: false },
+  );
+  await pstoreCli(
+    [
+      'lock',
+      '--prefix',
+      path.join(scratch, 'source-prefix'),
+      '-o',
+      lockFile,
+      '--quiet',
+      '--store',
+      store,
+    ],
+    { maxRss: false },
+  );
+  const lock = JSON.parse(await fsp.readFile(lockFile, 'utf8')) as {
+    packages: Record<string, { id: string }>;
+  };
+  check(
+    `the lockfile names all ${pkgs.length} packages`,
+    Object.keys(lock.packages).length === pkgs.length,
+  );
 
   const runs = Object.fromEntries(OPS.map((o) => [o, [] as number[]])) as Record<Op, number[]>;
   const rss: Partial<Record<Op, number>> = {};
-  const pstore = async <T>(op: Op | undefined, args: string[], storeDir = store): Promise<{ ms: number; maxRssKiB: number; json: T }> => {
+  const pstore = async <T>(
+    op: Op | undefined,
+    args: string[],
+    storeDir = store,
+  ): Promise<{ ms: number; maxRssKiB: number; json: T }> => {
     await settle();
     const r = await pstoreCli([...args, '--json', '--store', storeDir]);
     if (op) {
@@ -187,8 +276,13 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
   const pip = await pipAvailable();
   if (!pip.ok) skippedRows.push({ rows: 'pip install', reason: pip.reason });
   const wheelTrees = WHEEL_PACKAGES.map((n) => pkgs.find((p) => p.name === n));
-  const haveWheelTrees = wheelTrees.every((p) => p !== undefined) && wheels.length === WHEEL_PACKAGES.length;
-  if (!haveWheelTrees) skippedRows.push({ rows: 'pip comparison', reason: `the corpus lacks ${WHEEL_PACKAGES.join(', ')} or their wheels` });
+  const haveWheelTrees =
+    wheelTrees.every((p) => p !== undefined) && wheels.length === WHEEL_PACKAGES.length;
+  if (!haveWheelTrees)
+    skippedRows.push({
+      rows: 'pip comparison',
+      reason: `the corpus lacks ${WHEEL_PACKAGES.join(', ')} or their wheels`,
+    });
   let link = '';
   let bundleBytes = 0;
   let pipFiles: SyncResult['pipFiles'];
@@ -203,19 +297,30 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
     link = cold.json.link;
     const noop = await pstore<Txn>('syncNoop', ['sync', lockFile, '--prefix', fresh]);
     if (i === 1) {
-      check(`cold sync activated ${pkgs.length} packages as generation 1`, !cold.json.noop && cold.json.activated.length === pkgs.length && cold.json.generation === 1);
+      check(
+        `cold sync activated ${pkgs.length} packages as generation 1`,
+        !cold.json.noop && cold.json.activated.length === pkgs.length && cold.json.generation === 1,
+      );
       check('second sync reported noop', noop.json.noop && noop.json.generation === 1);
       const s = await treeStats(fresh, (n) => n.startsWith('.pstore'));
-      check(`synced prefix has the corpus's ${formatCount(files)} files (got ${formatCount(s.files)})`, s.files === files && s.bytes === bytes);
+      check(
+        `synced prefix has the corpus's ${formatCount(files)} files (got ${formatCount(s.files)})`,
+        s.files === files && s.bytes === bytes,
+      );
     }
     // cp -al of every tree, merged into one directory, by one process.
     const cpal = path.join(runDir, 'cp-al');
     await fsp.mkdir(cpal);
-    const cpMs = await timed('cpAl', () => run('cp', ['-al', ...pkgs.map((p) => `${p.dir}/.`), `${cpal}/`]));
+    const cpMs = await timed('cpAl', () =>
+      run('cp', ['-al', ...pkgs.map((p) => `${p.dir}/.`), `${cpal}/`]),
+    );
     runs.cpAlSync.push(cpMs + (await syncFs(cpal)).ms);
     if (i === 1) {
       const s = await treeStats(cpal);
-      check(`cp -al merged tree has ${formatCount(files)} files (got ${formatCount(s.files)})`, s.files === files);
+      check(
+        `cp -al merged tree has ${formatCount(files)} files (got ${formatCount(s.files)})`,
+        s.files === files,
+      );
     }
     // pip of the 3 real wheels, and pstore doing the same from the 3 Debian trees.
     if (pip.ok && haveWheelTrees) {
@@ -223,39 +328,75 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
       const co = path.join(runDir, 'pip-compile');
       await timed('pipNoCompile', () => pipInstall(nc, wheels, false));
       await timed('pipCompile', () => pipInstall(co, wheels, true));
-      if (i === 1) pipFiles = { noCompile: (await treeStats(nc)).files, compile: (await treeStats(co)).files };
+      if (i === 1)
+        pipFiles = { noCompile: (await treeStats(nc)).files, compile: (await treeStats(co)).files };
     }
     if (haveWheelTrees) {
       const store3 = path.join(runDir, 'store-3');
       let addMs = 0;
       for (const p of wheelTrees as CorpusPackage[]) {
-        const a = await pstore(undefined, ['add', p.dir, '--name', p.name, '--version', p.version], store3);
+        const a = await pstore(
+          undefined,
+          ['add', p.dir, '--name', p.name, '--version', p.version],
+          store3,
+        );
         addMs += a.ms;
         rss.add3 = Math.max(rss.add3 ?? 0, a.maxRssKiB);
       }
       const refs3 = (wheelTrees as CorpusPackage[]).map((p) => `${p.name}@${p.version}`);
-      const act = await pstore<Txn>('activate3New', ['activate', ...refs3, '--prefix', path.join(runDir, 'prefix-3-new')], store3);
+      const act = await pstore<Txn>(
+        'activate3New',
+        ['activate', ...refs3, '--prefix', path.join(runDir, 'prefix-3-new')],
+        store3,
+      );
       runs.add3.push(addMs);
       runs.addActivate3.push(addMs + act.ms);
       rss.addActivate3 = Math.max(rss.add3 ?? 0, rss.activate3New ?? 0);
-      const act2 = await pstore<Txn>('activate3', ['activate', ...refs3, '--prefix', path.join(runDir, 'prefix-3')]);
-      if (i === 1) check('the 3 wheel packages activated (both ways)', act.json.activated.length === 3 && act2.json.activated.length === 3);
+      const act2 = await pstore<Txn>('activate3', [
+        'activate',
+        ...refs3,
+        '--prefix',
+        path.join(runDir, 'prefix-3'),
+      ]);
+      if (i === 1)
+        check(
+          'the 3 wheel packages activated (both ways)',
+          act.json.activated.length === 3 && act2.json.activated.length === 3,
+        );
     }
     // export --lock, import into a new store, sync from it.
     const bundle = path.join(runDir, 'deps.pstore');
-    const exp = await pstore<{ bytes: number; entries: unknown[] }>('export', ['export', '--lock', lockFile, '-o', bundle]);
+    const exp = await pstore<{ bytes: number; entries: unknown[] }>('export', [
+      'export',
+      '--lock',
+      lockFile,
+      '-o',
+      bundle,
+    ]);
     bundleBytes = (await fsp.stat(bundle)).size;
     const istore = path.join(runDir, 'store-imported');
     const imp = await pstore<{ entries: unknown[] }>('import', ['import', bundle], istore);
-    const ci = await pstore<Txn>(undefined, ['sync', lockFile, '--prefix', path.join(runDir, 'ci-prefix')], istore);
+    const ci = await pstore<Txn>(
+      undefined,
+      ['sync', lockFile, '--prefix', path.join(runDir, 'ci-prefix')],
+      istore,
+    );
     runs.importSync.push(imp.ms + ci.ms);
     if (i === 1) {
-      check(`export and import carried ${pkgs.length} entries`, exp.json.entries.length === pkgs.length && imp.json.entries.length === pkgs.length);
-      check('sync from the imported store activated every package', !ci.json.noop && ci.json.activated.length === pkgs.length);
+      check(
+        `export and import carried ${pkgs.length} entries`,
+        exp.json.entries.length === pkgs.length && imp.json.entries.length === pkgs.length,
+      );
+      check(
+        'sync from the imported store activated every package',
+        !ci.json.noop && ci.json.activated.length === pkgs.length,
+      );
     }
-    progress(`run ${i}/${repeats}: sync cold ${formatMs(cold.ms)}, no-op ${formatMs(noop.ms)}, cp -al ${formatMs(cpMs)}; `
-      + `pip ${formatMs(runs.pipNoCompile.at(-1) ?? NaN)}/${formatMs(runs.pipCompile.at(-1) ?? NaN)}, add×3+activate ${formatMs(runs.addActivate3.at(-1) ?? NaN)}; `
-      + `export ${formatMs(exp.ms)}, import ${formatMs(imp.ms)}`);
+    progress(
+      `run ${i}/${repeats}: sync cold ${formatMs(cold.ms)}, no-op ${formatMs(noop.ms)}, cp -al ${formatMs(cpMs)}; ` +
+        `pip ${formatMs(runs.pipNoCompile.at(-1) ?? NaN)}/${formatMs(runs.pipCompile.at(-1) ?? NaN)}, add×3+activate ${formatMs(runs.addActivate3.at(-1) ?? NaN)}; ` +
+        `export ${formatMs(exp.ms)}, import ${formatMs(imp.ms)}`,
+    );
     await removeTree(runDir);
   }
 
@@ -263,7 +404,9 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
   const startup = await measureStartup();
   runs.nodeStart.push(...startup.nodeMs);
   runs.cliStart.push(...startup.cliVersionMs);
-  if (pip.ok) for (let k = 0; k < 5; k++) runs.pipStart.push((await run('python3', ['-m', 'pip', '--version'], { env: pipEnv() })).ms);
+  if (pip.ok)
+    for (let k = 0; k < 5; k++)
+      runs.pipStart.push((await run('python3', ['-m', 'pip', '--version'], { env: pipEnv() })).ms);
 
   let prof: Record<string, ProfileSummary> | undefined;
   if (profile) {
@@ -272,7 +415,18 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
       const d = path.join(WORK_DIR, 'profiles', 'sync', label.replace(/\W+/g, '-'));
       await removeTree(d);
       await settle();
-      await pstoreCli(['sync', lockFile, '--prefix', path.join(scratch, 'prof-prefix'), '--quiet', '--store', store], { maxRss: false, cpuProfileDir: d });
+      await pstoreCli(
+        [
+          'sync',
+          lockFile,
+          '--prefix',
+          path.join(scratch, 'prof-prefix'),
+          '--quiet',
+          '--store',
+          store,
+        ],
+        { maxRss: false, cpuProfileDir: d },
+      );
       const f = (await fsp.readdir(d)).find((x) => x.endsWith('.cpuprofile'));
       if (f) prof[label] = await summarizeProfile(path.join(d, f));
     }
@@ -285,9 +439,13 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
     ops[op] = { runsMs: runs[op].map((x) => Math.round(x * 10) / 10), medianMs: median(runs[op]) };
     if (rss[op]) ops[op].maxRssKiB = rss[op];
   }
-  for (const op of ['syncCold', 'cpAl', 'cpAlSync', 'importSync'] as const) if (ops[op]) ops[op].files = expected.files;
-  const files3 = packages.filter((p) => WHEEL_PACKAGES.includes(p.name)).reduce((a, p) => a + p.files, 0);
-  for (const op of ['addActivate3', 'add3', 'activate3New', 'activate3'] as const) if (ops[op]) ops[op].files = files3;
+  for (const op of ['syncCold', 'cpAl', 'cpAlSync', 'importSync'] as const)
+    if (ops[op]) ops[op].files = expected.files;
+  const files3 = packages
+    .filter((p) => WHEEL_PACKAGES.includes(p.name))
+    .reduce((a, p) => a + p.files, 0);
+  for (const op of ['addActivate3', 'add3', 'activate3New', 'activate3'] as const)
+    if (ops[op]) ops[op].files = files3;
   if (pipFiles && ops.pipNoCompile) ops.pipNoCompile.files = pipFiles.noCompile;
   if (pipFiles && ops.pipCompile) ops.pipCompile.files = pipFiles.compile;
   for (const op of ['export', 'import'] as const) if (ops[op]) ops[op].bytes = bundleBytes;
@@ -299,8 +457,20 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
     }
   }
   return {
-    packages, files, bytes, wheels: wheels.map((w) => path.basename(w)), repeats, link, bundleBytes, pipFiles, ops, checks, skippedRows,
-    loadavg: { start: loadStart, end: loadString() }, wallSeconds: Math.round((Date.now() - t0) / 1000), ...(prof ? { profile: prof } : {}),
+    packages,
+    files,
+    bytes,
+    wheels: wheels.map((w) => path.basename(w)),
+    repeats,
+    link,
+    bundleBytes,
+    pipFiles,
+    ops,
+    checks,
+    skippedRows,
+    loadavg: { start: loadStart, end: loadString() },
+    wallSeconds: Math.round((Date.now() - t0) / 1000),
+    ...(prof ? { profile: prof } : {}),
   };
 }
 
@@ -308,7 +478,13 @@ async function measure(pkgs: CorpusPackage[], wheels: string[], repeats: number,
 function pipEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('PIP_')) delete env[k];
-  return { ...env, PIP_CONFIG_FILE: '/dev/null', PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_ROOT_USER_ACTION: 'ignore', PIP_NO_INPUT: '1' };
+  return {
+    ...env,
+    PIP_CONFIG_FILE: '/dev/null',
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_ROOT_USER_ACTION: 'ignore',
+    PIP_NO_INPUT: '1',
+  };
 }
 
 async function pipAvailable(): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -326,9 +502,24 @@ async function pipAvailable(): Promise<{ ok: true } | { ok: false; reason: strin
  * --ignore-installed is what keeps pip away from the interpreter's own site-packages: without it,
  * pip "upgrades" the interpreter's pip and setuptools by uninstalling them there.
  */
-async function pipInstall(dest: string, wheels: string[], compile: boolean): Promise<{ ms: number }> {
-  const args = ['-m', 'pip', 'install', '--no-deps', '--no-index', '--ignore-installed', '--no-warn-script-location',
-    ...(compile ? [] : ['--no-compile']), '--prefix', dest, ...wheels];
+async function pipInstall(
+  dest: string,
+  wheels: string[],
+  compile: boolean,
+): Promise<{ ms: number }> {
+  const args = [
+    '-m',
+    'pip',
+    'install',
+    '--no-deps',
+    '--no-index',
+    '--ignore-installed',
+    '--no-warn-script-location',
+    ...(compile ? [] : ['--no-compile']),
+    '--prefix',
+    dest,
+    ...wheels,
+  ];
   const r = await run('python3', args, { env: pipEnv(), captureStdout: true });
   if (/Uninstalling|Attempting uninstall/.test(r.stdout)) {
     throw new Error(`pip uninstalled something outside ${dest}; stopping:\n${r.stdout}`);
@@ -348,42 +539,84 @@ const COLUMNS: Column[] = [
 ];
 
 const SHORT: Record<Op, string> = {
-  syncCold: 'sync cold', syncNoop: 'sync no-op', cpAl: 'cp -al', cpAlSync: 'cp -al+sync', pipNoCompile: 'pip --no-compile', pipCompile: 'pip',
-  addActivate3: 'add×3+activate', add3: 'add×3', activate3New: 'activate', activate3: 'activate', export: 'export', import: 'import', importSync: 'import+sync',
-  nodeStart: 'node -e 0', cliStart: 'pstore --version', pipStart: 'pip --version',
+  syncCold: 'sync cold',
+  syncNoop: 'sync no-op',
+  cpAl: 'cp -al',
+  cpAlSync: 'cp -al+sync',
+  pipNoCompile: 'pip --no-compile',
+  pipCompile: 'pip',
+  addActivate3: 'add×3+activate',
+  add3: 'add×3',
+  activate3New: 'activate',
+  activate3: 'activate',
+  export: 'export',
+  import: 'import',
+  importSync: 'import+sync',
+  nodeStart: 'node -e 0',
+  cliStart: 'pstore --version',
+  pipStart: 'pip --version',
 };
 
 function printResult(r: SyncResult, log: Log): void {
-  log(`corpus: ${r.packages.length} packages (${r.packages.map((p) => p.name).join(', ')}), ${formatCount(r.files)} files, ${formatMB(r.bytes)} MB; `
-    + `wheels ${r.wheels.join(', ')}; median of ${r.repeats} runs; sync linked by ${r.link || '?'}; load ${r.loadavg.start} → ${r.loadavg.end}; ${r.wallSeconds} s`);
+  log(
+    `corpus: ${r.packages.length} packages (${r.packages.map((p) => p.name).join(', ')}), ${formatCount(r.files)} files, ${formatMB(r.bytes)} MB; ` +
+      `wheels ${r.wheels.join(', ')}; median of ${r.repeats} runs; sync linked by ${r.link || '?'}; load ${r.loadavg.start} → ${r.loadavg.end}; ${r.wallSeconds} s`,
+  );
   const sep = (ops: readonly Op[]) => ops.filter((o) => r.ops[o]);
-  const groups = [sep(['syncCold', 'syncNoop', 'cpAl', 'cpAlSync']), sep(['pipNoCompile', 'pipCompile', 'addActivate3', 'add3', 'activate3New', 'activate3']), sep(['export', 'import', 'importSync']), sep(['nodeStart', 'cliStart', 'pipStart'])];
+  const groups = [
+    sep(['syncCold', 'syncNoop', 'cpAl', 'cpAlSync']),
+    sep(['pipNoCompile', 'pipCompile', 'addActivate3', 'add3', 'activate3New', 'activate3']),
+    sep(['export', 'import', 'importSync']),
+    sep(['nodeStart', 'cliStart', 'pipStart']),
+  ];
   const rows: string[][] = [];
   for (const g of groups.filter((x) => x.length)) {
     if (rows.length) rows.push([]);
     for (const op of g) {
       const o = r.ops[op]!;
       rows.push([
-        OP_LABEL[op], formatMs(o.medianMs), o.files ? formatCount(o.files) : '',
+        OP_LABEL[op],
+        formatMs(o.medianMs),
+        o.files ? formatCount(o.files) : '',
         o.files && op !== 'syncNoop' ? formatCount(o.files / (o.medianMs / 1000)) : '',
         o.bytes ? formatMB(o.bytes / (o.medianMs / 1000)) : '',
-        formatKiB(o.maxRssKiB), o.ratio === undefined ? '' : formatRatio(o.ratio), o.baseline ? SHORT[o.baseline] : '',
+        formatKiB(o.maxRssKiB),
+        o.ratio === undefined ? '' : formatRatio(o.ratio),
+        o.baseline ? SHORT[o.baseline] : '',
       ]);
     }
   }
   log(formatTable(COLUMNS, rows));
-  log(`(bundle ${formatMB(r.bundleBytes)} MB for ${r.packages.length} entries; pip files: ${r.pipFiles ? `${formatCount(r.pipFiles.noCompile)} without .pyc, ${formatCount(r.pipFiles.compile)} with` : '-'}; `
-    + `time ratio: this row's wall time ÷ the named row's, > 1 is slower; every pstore and pip row includes its interpreter's startup, see the last rows)`);
+  log(
+    `(bundle ${formatMB(r.bundleBytes)} MB for ${r.packages.length} entries; pip files: ${r.pipFiles ? `${formatCount(r.pipFiles.noCompile)} without .pyc, ${formatCount(r.pipFiles.compile)} with` : '-'}; ` +
+      `time ratio: this row's wall time ÷ the named row's, > 1 is slower; every pstore and pip row includes its interpreter's startup, see the last rows)`,
+  );
   for (const s of r.skippedRows) log(`skipped: ${s.rows}: ${s.reason}`);
   log(`checks: ${r.checks.map((c) => `${c.what} ${c.ok ? 'ok' : 'FAILED'}`).join('; ')}`);
   log('');
   for (const [label, p] of Object.entries(r.profile ?? {})) {
-    log(`profile: ${label} (node --cpu-prof; ${shortPath(path.join(WORK_DIR, 'profiles', 'sync'))})`);
-    log(`  ${formatMs(p.wallMs)} profiled, ${formatMs(p.wallMs - p.idleMs)} busy, ${formatMs(p.idleMs)} idle, ${formatMs(p.gcMs)} in GC; by source: ${p.bySource.slice(0, 6).map((s) => `${s.source} ${formatMs(s.selfMs)}`).join(', ')}`);
-    log(formatTable(
-      [{ header: '  function' }, { header: 'self', align: 'right' }, { header: 'incl.', align: 'right' }, { header: 'where' }],
-      p.top.slice(0, 12).map((t) => [`  ${t.fn.slice(0, 60)}`, formatMs(t.selfMs), formatMs(t.totalMs), t.where]),
-    ));
+    log(
+      `profile: ${label} (node --cpu-prof; ${shortPath(path.join(WORK_DIR, 'profiles', 'sync'))})`,
+    );
+    log(
+      `  ${formatMs(p.wallMs)} profiled, ${formatMs(p.wallMs - p.idleMs)} busy, ${formatMs(p.idleMs)} idle, ${formatMs(p.gcMs)} in GC; by source: ${p.bySource
+        .slice(0, 6)
+        .map((s) => `${s.source} ${formatMs(s.selfMs)}`)
+        .join(', ')}`,
+    );
+    log(
+      formatTable(
+        [
+          { header: '  function' },
+          { header: 'self', align: 'right' },
+          { header: 'incl.', align: 'right' },
+          { header: 'where' },
+        ],
+        p.top
+          .slice(0, 12)
+          .map((t) => [`  ${t.fn.slice(0, 60)}`, formatMs(t.selfMs), formatMs(t.totalMs), t.where]),
+      ),
+    );
     log('');
   }
 }

@@ -56,26 +56,45 @@ export function splitCommand(argv: string[]): { name: string | undefined; rest: 
   return { name: undefined, rest: argv };
 }
 
-export function parseCommandArgs(cmd: Command, args: string[]): { values: CommandContext['values']; positionals: string[] } {
+export function parseCommandArgs(
+  cmd: Command,
+  args: string[],
+): { values: CommandContext['values']; positionals: string[] } {
   const options = { ...GLOBAL_OPTIONS, ...cmd.options };
   // Parsed leniently, then checked token by token here: pstore's own words for every mistake, never
   // Node's parser text, and a suggestion for a misspelt option.
-  const { values, positionals, tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
+  const { values, positionals, tokens } = parseArgs({
+    args,
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
   for (const tok of tokens) {
     if (tok.kind !== 'option') continue;
     const spec = options[tok.name];
     if (!spec) {
       const guess = closest(tok.name, Object.keys(options));
-      throw usage(cmd, `unknown option ${tok.rawName}`, tok.rawName, guess === undefined ? undefined : `did you mean --${guess}?`);
+      throw usage(
+        cmd,
+        `unknown option ${tok.rawName}`,
+        tok.rawName,
+        guess === undefined ? undefined : `did you mean --${guess}?`,
+      );
     }
-    if (spec.type === 'string' && tok.value === undefined) throw usage(cmd, `${tok.rawName} needs a value`, tok.rawName);
-    if (spec.type === 'boolean' && tok.inlineValue) throw usage(cmd, `${tok.rawName} takes no value`, tok.rawName);
+    if (spec.type === 'string' && tok.value === undefined)
+      throw usage(cmd, `${tok.rawName} needs a value`, tok.rawName);
+    if (spec.type === 'boolean' && tok.inlineValue)
+      throw usage(cmd, `${tok.rawName} takes no value`, tok.rawName);
   }
   return { values: values as CommandContext['values'], positionals };
 }
 
 function usage(cmd: Command, message: string, subject: string, hint?: string): PstoreError {
-  return new PstoreError('EPSTORE_USAGE', `${cmd.name}: ${message}`, { subject, hint: hint ?? `see pstore ${cmd.name} --help` });
+  return new PstoreError('EPSTORE_USAGE', `${cmd.name}: ${message}`, {
+    subject,
+    hint: hint ?? `see pstore ${cmd.name} --help`,
+  });
 }
 
 /** The candidate nearest to `word` (edit distance ≤ 2, or a unique prefix), for "did you mean". */
@@ -96,7 +115,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
     for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     row = next;
   }
@@ -106,34 +129,56 @@ function editDistance(a: string, b: string): number {
 export function makeStoreFactory(values: CommandContext['values'], out: Output): () => Store {
   const wait = values.wait;
   let waitSeconds: number | undefined;
-  if (values.store === '') throw new PstoreError('EPSTORE_USAGE', '--store needs a directory', { subject: '--store' });
+  if (values.store === '')
+    throw new PstoreError('EPSTORE_USAGE', '--store needs a directory', { subject: '--store' });
   if (typeof wait === 'string') {
     waitSeconds = Number(wait);
     if (wait.trim() === '' || !Number.isFinite(waitSeconds) || waitSeconds < 0) {
-      throw new PstoreError('EPSTORE_USAGE', `--wait ${JSON.stringify(wait)} is not a number of seconds`, { subject: '--wait' });
+      throw new PstoreError(
+        'EPSTORE_USAGE',
+        `--wait ${JSON.stringify(wait)} is not a number of seconds`,
+        { subject: '--wait' },
+      );
     }
   }
   let store: Store | undefined;
-  return () => (store ??= openStore({
-    ...(typeof values.store === 'string' ? { path: values.store } : {}),
-    ...(waitSeconds === undefined ? {} : { waitSeconds }),
-    onWait: (what) => out.note(what),
-  }));
+  return () =>
+    (store ??= openStore({
+      ...(typeof values.store === 'string' ? { path: values.store } : {}),
+      ...(waitSeconds === undefined ? {} : { waitSeconds }),
+      onWait: (what) => out.note(what),
+    }));
 }
 
 export function requireString(values: CommandContext['values'], flag: string, cmd: string): string {
   const v = values[flag];
   if (typeof v !== 'string' || v === '') {
-    throw new PstoreError('EPSTORE_USAGE', `${cmd}: --${flag} is required`, { subject: `--${flag}`, hint: `see pstore ${cmd} --help` });
+    throw new PstoreError('EPSTORE_USAGE', `${cmd}: --${flag} is required`, {
+      subject: `--${flag}`,
+      hint: `see pstore ${cmd} --help`,
+    });
   }
   return v;
 }
 
-export function requirePositionals(positionals: string[], min: number, max: number, what: string, cmd: string): void {
+export function requirePositionals(
+  positionals: string[],
+  min: number,
+  max: number,
+  what: string,
+  cmd: string,
+): void {
   if (positionals.length < min) {
-    throw new PstoreError('EPSTORE_USAGE', `${cmd}: missing ${what}`, { subject: cmd, hint: `see pstore ${cmd} --help` });
+    throw new PstoreError('EPSTORE_USAGE', `${cmd}: missing ${what}`, {
+      subject: cmd,
+      hint: `see pstore ${cmd} --help`,
+    });
   }
   if (positionals.length > max) {
-    throw new PstoreError('EPSTORE_USAGE', `${cmd}: unexpected argument ${JSON.stringify(positionals[max])}`, { subject: positionals[max]!, hint: `see pstore ${cmd} --help` });
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `${cmd}: unexpected argument ${JSON.stringify(positionals[max])}`,
+      { subject: positionals[max]!, hint: `see pstore ${cmd} --help` },
+    );
   }
 }

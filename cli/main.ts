@@ -4,7 +4,14 @@
 
 import { readFileSync } from 'node:fs';
 import { PstoreError, environmentError, isPstoreError } from '../lib/index.js';
-import { GLOBAL_HELP, closest, makeStoreFactory, parseCommandArgs, splitCommand, type Command } from './command.js';
+import {
+  GLOBAL_HELP,
+  closest,
+  makeStoreFactory,
+  parseCommandArgs,
+  splitCommand,
+  type Command,
+} from './command.js';
 import { Output } from './output.js';
 import { ALIASES, COMMANDS } from './registry.js';
 
@@ -16,20 +23,25 @@ function findCommand(name: string): () => Promise<Command> {
   if (load) return load;
   const guess = closest(name, [...Object.keys(COMMANDS), ...Object.keys(ALIASES)]);
   throw new PstoreError('EPSTORE_USAGE', `unknown command ${JSON.stringify(name)}`, {
-    subject: name, hint: guess === undefined ? 'see pstore --help' : `did you mean ${guess}?`,
+    subject: name,
+    hint: guess === undefined ? 'see pstore --help' : `did you mean ${guess}?`,
   });
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 async function mainHelp(): Promise<string> {
-  const rows = await Promise.all(Object.values(COMMANDS).map(async (load) => {
-    const c = await load();
-    return `  ${c.name.padEnd(12)} ${c.summary}`;
-  }));
+  const rows = await Promise.all(
+    Object.values(COMMANDS).map(async (load) => {
+      const c = await load();
+      return `  ${c.name.padEnd(12)} ${c.summary}`;
+    }),
+  );
   return [
     'usage: pstore COMMAND [options]',
     '',
@@ -48,12 +60,24 @@ async function mainHelp(): Promise<string> {
 }
 
 function commandHelp(c: Command): string {
-  return [`usage: ${c.usage}`, '', c.summary, '', ...c.help.map((l) => `  ${l}`), '', 'global options:', ...GLOBAL_HELP.map((l) => `  ${l}`)].join('\n');
+  return [
+    `usage: ${c.usage}`,
+    '',
+    c.summary,
+    '',
+    ...c.help.map((l) => `  ${l}`),
+    '',
+    'global options:',
+    ...GLOBAL_HELP.map((l) => `  ${l}`),
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const { name, rest } = splitCommand(argv);
-  const out = new Output({ json: rest.includes('--json'), quiet: rest.includes('--quiet') || rest.includes('-q') });
+  const out = new Output({
+    json: rest.includes('--json'),
+    quiet: rest.includes('--quiet') || rest.includes('-q'),
+  });
   try {
     if (name === undefined || name === 'help') {
       if (rest.includes('--version')) {
@@ -75,7 +99,11 @@ export async function main(argv: string[]): Promise<number> {
     return code ?? 0;
   } catch (err) {
     const mapped = environmentError(err);
-    const e = isPstoreError(mapped) ? mapped : new PstoreError('EPSTORE_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+    const e = isPstoreError(mapped)
+      ? mapped
+      : new PstoreError('EPSTORE_INTERNAL', err instanceof Error ? err.message : String(err), {
+          cause: err,
+        });
     out.error(e);
     if (e.code === 'EPSTORE_INTERNAL' && process.env.PSTORE_DEBUG) console.error(err);
     return e.exitCode;
@@ -94,9 +122,19 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 let finished = false;
 process.exitCode = 1;
 process.on('beforeExit', () => {
-  if (!finished) process.stderr.write('pstore: EPSTORE_INTERNAL: the operation stalled before finishing; nothing was committed\n');
+  if (!finished)
+    process.stderr.write(
+      'pstore: EPSTORE_INTERNAL: the operation stalled before finishing; nothing was committed\n',
+    );
 });
 main(process.argv.slice(2)).then(
-  (code) => { finished = true; process.exitCode = code; },
-  (err: unknown) => { finished = true; console.error(err); process.exitCode = 1; },
+  (code) => {
+    finished = true;
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    finished = true;
+    console.error(err);
+    process.exitCode = 1;
+  },
 );

@@ -13,7 +13,11 @@ export class Output {
   private progressShown = false;
   private lastProgress = 0;
 
-  constructor(readonly mode: OutputMode, private readonly stdout = process.stdout, private readonly stderr = process.stderr) {}
+  constructor(
+    readonly mode: OutputMode,
+    private readonly stdout = process.stdout,
+    private readonly stderr = process.stderr,
+  ) {}
 
   /** Print a command's result: `human` lines unless --json (then `value`) or --quiet. */
   result(value: unknown, human: () => string | string[]): void {
@@ -52,7 +56,10 @@ export class Output {
       if (now - this.lastProgress < 100) return;
       this.lastProgress = now;
       const bytes = e.bytes === undefined ? '' : ` ${formatBytes(e.bytes)}`;
-      const count = e.total === undefined ? `${e.done}` : `${bar(e.done / Math.max(1, e.total))} ${e.done}/${e.total}`;
+      const count =
+        e.total === undefined
+          ? `${e.done}`
+          : `${bar(e.done / Math.max(1, e.total))} ${e.done}/${e.total}`;
       const line = `${e.phase} ${count}${bytes} ${e.subject ?? ''}`;
       const width = this.stderr.columns || 80;
       this.stderr.write(`\r\x1b[K${line.slice(0, width - 1)}`);
@@ -87,11 +94,18 @@ export function formatBytes(n: number): string {
 /** Rows of cells as columns two spaces apart; the columns listed in `right` align right. */
 export function table(rows: readonly string[][], right: readonly number[] = []): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
-  return rows.map((row) => row.map((cell, i) => {
-    if (i === row.length - 1 && !right.includes(i)) return cell;
-    return right.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
-  }).join('  '));
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  return rows.map((row) =>
+    row
+      .map((cell, i) => {
+        if (i === row.length - 1 && !right.includes(i)) return cell;
+        return right.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
+      })
+      .join('  '),
+  );
 }
 
 /** "1 file", "2 files". */

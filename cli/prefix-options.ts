@@ -1,6 +1,13 @@
 // Options shared by the commands that work on a prefix.
 
-import { PstoreError, type LayoutKind, type LinkMode, type Prefix, type TxnOptions, type TxnResult } from '../lib/index.js';
+import {
+  PstoreError,
+  type LayoutKind,
+  type LinkMode,
+  type Prefix,
+  type TxnOptions,
+  type TxnResult,
+} from '../lib/index.js';
 import { requireString, type CommandContext } from './command.js';
 
 export const PREFIX_OPTION = { prefix: { type: 'string' as const } };
@@ -11,7 +18,8 @@ export const TXN_OPTIONS = {
 };
 /** `activate` and `sync`: hash every object before linking it (a size check is always made). */
 export const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
-export const VERIFY_HELP = '--verify         rehash every object first (its size is always checked); exit 4 if one is damaged';
+export const VERIFY_HELP =
+  '--verify         rehash every object first (its size is always checked); exit 4 if one is damaged';
 
 export const PREFIX_HELP = '--prefix DIR     the prefix (required)';
 export const TXN_HELP = [
@@ -20,11 +28,19 @@ export const TXN_HELP = [
   '--link M         auto (default: hardlink, else reflink, else copy), hardlink, reflink or copy',
 ];
 
-function oneOf<T extends string>(values: CommandContext['values'], flag: string, allowed: readonly T[]): T | undefined {
+function oneOf<T extends string>(
+  values: CommandContext['values'],
+  flag: string,
+  allowed: readonly T[],
+): T | undefined {
   const v = values[flag];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
-    throw new PstoreError('EPSTORE_USAGE', `--${flag} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`, { subject: `--${flag}` });
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `--${flag} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v)}`,
+      { subject: `--${flag}` },
+    );
   }
   return v as T;
 }
@@ -39,20 +55,34 @@ export function txnOptionsOf(ctx: CommandContext): TxnOptions {
   const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
   const progress = ctx.out.progress();
   const verify = ctx.values.verify === true;
-  return { ...(link ? { link } : {}), ...(progress ? { onProgress: progress } : {}), ...(verify ? { verify } : {}) };
+  return {
+    ...(link ? { link } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+    ...(verify ? { verify } : {}),
+  };
 }
 
 const fmt = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
 
 export function printTxn(ctx: CommandContext, r: TxnResult): void {
   ctx.out.result(
-    { prefix: r.prefix, layout: r.layout, generation: r.generation, previousGeneration: r.previousGeneration, activated: r.activated, deactivated: r.deactivated, noop: r.noop, link: r.link },
-    () => r.noop
-      ? `${r.prefix}: nothing to do (generation ${r.generation})`
-      : [
-          ...r.deactivated.map((p) => `- ${fmt(p)}`),
-          ...r.activated.map((p) => `+ ${fmt(p)}`),
-          `${r.prefix}: generation ${r.generation} (was ${r.previousGeneration})`,
-        ],
+    {
+      prefix: r.prefix,
+      layout: r.layout,
+      generation: r.generation,
+      previousGeneration: r.previousGeneration,
+      activated: r.activated,
+      deactivated: r.deactivated,
+      noop: r.noop,
+      link: r.link,
+    },
+    () =>
+      r.noop
+        ? `${r.prefix}: nothing to do (generation ${r.generation})`
+        : [
+            ...r.deactivated.map((p) => `- ${fmt(p)}`),
+            ...r.activated.map((p) => `+ ${fmt(p)}`),
+            `${r.prefix}: generation ${r.generation} (was ${r.previousGeneration})`,
+          ],
   );
 }

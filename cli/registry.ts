@@ -26,4 +26,9 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   diff: async () => (await import('./commands/diff.js')).diff,
 };
 
-export const ALIASES: Record<string, string> = { install: 'activate', remove: 'deactivate', uninstall: 'deactivate', list: 'ls' };
+export const ALIASES: Record<string, string> = {
+  install: 'activate',
+  remove: 'deactivate',
+  uninstall: 'deactivate',
+  list: 'ls',
+};

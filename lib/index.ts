@@ -9,7 +9,7 @@ import { createContext, type StoreContext, type StoreOptions } from './store/con
 import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './store/query.js';
 import { readManifestFile } from './store/manifests.js';
 import { verifyStore, type VerifyOptions, type VerifyResult } from './store/verify.js';
-import type { EntryRecord, Manifest, ProgressListener } from './core/types.js';
+import type { EntryRecord, Manifest } from './core/types.js';
 import { openPrefix, type Prefix } from './api/prefix.js';
 import { guarded } from './api/boundary.js';
 import path from 'node:path';
@@ -18,14 +18,45 @@ import type { ExportResult } from './transfer/export.js';
 import type { ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './core/names.js';
 
-export { PstoreError, isPstoreError, environmentError, ERROR_CODES, type ErrorCode } from './core/errors.js';
+export {
+  PstoreError,
+  isPstoreError,
+  environmentError,
+  ERROR_CODES,
+  type ErrorCode,
+} from './core/errors.js';
 export { splitRef } from './core/ref.js';
 export { compareVersions } from './core/version.js';
 export { identifyManifest, serializeManifest } from './core/manifest.js';
-export type { AddOptions, AddResult, AddSource, EntryInfo, GcOptions, GcResult, StoreOptions, VerifyOptions, VerifyResult };
+export type {
+  AddOptions,
+  AddResult,
+  AddSource,
+  EntryInfo,
+  GcOptions,
+  GcResult,
+  StoreOptions,
+  VerifyOptions,
+  VerifyResult,
+};
 export type { InMemoryFile } from './ingest/from-list.js';
-export type { EntryRecord, Manifest, ManifestFile, ProgressEvent, ProgressListener } from './core/types.js';
-export type { Prefix, PrefixStatus, GenerationInfo, PrefixHashResult, PrefixVerifyResult, PruneResult, Transaction, TransactionView } from './api/prefix.js';
+export type {
+  EntryRecord,
+  Manifest,
+  ManifestFile,
+  ProgressEvent,
+  ProgressListener,
+} from './core/types.js';
+export type {
+  Prefix,
+  PrefixStatus,
+  GenerationInfo,
+  PrefixHashResult,
+  PrefixVerifyResult,
+  PruneResult,
+  Transaction,
+  TransactionView,
+} from './api/prefix.js';
 export type { DiffOptions, GenerationDiff, PathOwners } from './api/prefix.js';
 export type { FileChanges, PackageChanges, VersionChange } from './prefix/query.js';
 export type { TxnOptions, TxnResult } from './txn/run.js';
@@ -34,7 +65,15 @@ export type { LinkMode } from './txn/link.js';
 export type { LayoutKind } from './core/names.js';
 export type { PackageRef } from './core/package-ref.js';
 export { DEFAULT_MARKER_GLOBS } from './core/markers.js';
-export { readLockfile, writeLockfile, validateLockfile, serializeLockfile, lockedPackages, type Lockfile, type LockedPackage } from './transfer/lockfile.js';
+export {
+  readLockfile,
+  writeLockfile,
+  validateLockfile,
+  serializeLockfile,
+  lockedPackages,
+  type Lockfile,
+  type LockedPackage,
+} from './transfer/lockfile.js';
 export type { ExportResult, ImportResult };
 
 export interface Store {
@@ -68,7 +107,12 @@ export function openStore(opts: StoreOptions = {}): Store {
     // gc, export and import load on first use: node-tar and fs-extra cost every command start-up.
     gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
     prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
-    export: async (refs, file) => (await import('./transfer/export.js')).exportBundle(ctx, await Promise.all(refs.map((r) => resolveEntry(ctx, r))), file),
+    export: async (refs, file) =>
+      (await import('./transfer/export.js')).exportBundle(
+        ctx,
+        await Promise.all(refs.map((r) => resolveEntry(ctx, r))),
+        file,
+      ),
     import: async (source) => {
       const { importBundle, openBundle } = await import('./transfer/import.js');
       return typeof source === 'string'

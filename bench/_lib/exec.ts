@@ -17,7 +17,11 @@ export interface RunOptions {
   captureStdout?: boolean;
 }
 
-export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(cmd, args, {
@@ -27,19 +31,32 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     });
     let stdout = '';
     let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (c: string) => { stdout += c; });
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => { if (stderr.length < 64 * 1024) stderr += c; });
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      if (stderr.length < 64 * 1024) stderr += c;
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (code === 0) resolve({ ms, stdout, stderr });
-      else reject(new Error(`${[cmd, ...args].join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim().slice(0, 2000)}`));
+      else
+        reject(
+          new Error(
+            `${[cmd, ...args].join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim().slice(0, 2000)}`,
+          ),
+        );
     });
   });
 }
 
 /** A shell pipeline, for peers such as `find | xargs sha512sum`. Arguments go in as $1, $2... */
-export function sh(script: string, args: readonly string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+export function sh(
+  script: string,
+  args: readonly string[] = [],
+  opts: RunOptions = {},
+): Promise<RunResult> {
   return run('bash', ['-c', `set -euo pipefail; ${script}`, 'bench', ...args], opts);
 }
 

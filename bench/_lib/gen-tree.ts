@@ -24,8 +24,32 @@ function prng(seed: number): () => number {
 
 const MTIME = new Date(1_700_000_000 * 1000);
 const SP = 'usr/lib/python3/dist-packages';
-const WORDS = ['core', 'util', 'io', 'linalg', 'tests', 'data', '_impl', 'compat', 'plugins', 'stats'];
-const EXTS = ['.py', '.py', '.py', '.py', '.py', '.py', '.py', '.pyi', '.txt', '.json', '.so', '.dat'];
+const WORDS = [
+  'core',
+  'util',
+  'io',
+  'linalg',
+  'tests',
+  'data',
+  '_impl',
+  'compat',
+  'plugins',
+  'stats',
+];
+const EXTS = [
+  '.py',
+  '.py',
+  '.py',
+  '.py',
+  '.py',
+  '.py',
+  '.py',
+  '.pyi',
+  '.txt',
+  '.json',
+  '.so',
+  '.dat',
+];
 
 /** Write a tree of exactly `n` regular files at `dir` (which must not exist) and its tar at `tar`. */
 export async function generateTree(n: number, dir: string, tar: string): Promise<void> {
@@ -42,7 +66,10 @@ export async function generateTree(n: number, dir: string, tar: string): Promise
   while (dirs.length < ndirs) {
     const recent = dirs.slice(-200).filter((d) => d.depth < 5);
     const parent = recent[Math.floor(rand() * recent.length)] ?? dirs[0]!;
-    dirs.push({ rel: `${parent.rel}/${WORDS[Math.floor(rand() * WORDS.length)]}${dirs.length}`, depth: parent.depth + 1 });
+    dirs.push({
+      rel: `${parent.rel}/${WORDS[Math.floor(rand() * WORDS.length)]}${dirs.length}`,
+      depth: parent.depth + 1,
+    });
   }
   for (const d of dirs) await fsp.mkdir(path.join(dir, SP, d.rel), { recursive: true });
 
@@ -51,7 +78,9 @@ export async function generateTree(n: number, dir: string, tar: string): Promise
     const p = path.join(dir, rel);
     await fsp.writeFile(p, data, { mode });
     await fsp.utimes(p, MTIME, MTIME);
-    records.push(`${rel.slice(SP.length + 1)},sha256=${createHash('sha256').update(data).digest('base64url')},${data.length}`);
+    records.push(
+      `${rel.slice(SP.length + 1)},sha256=${createHash('sha256').update(data).digest('base64url')},${data.length}`,
+    );
   };
   const writes: Array<Promise<void>> = [];
   for (let i = 0; i < payload; i++) {
@@ -66,7 +95,10 @@ export async function generateTree(n: number, dir: string, tar: string): Promise
       name = `mod_${i}${ext}`;
       const size = Math.min(Math.floor(Math.exp(Math.log(4800) + 1.77 * gauss())), 4608 * 1024);
       const off = Math.floor(rand() * (pool.length - size));
-      data = Buffer.concat([Buffer.from(`# ${d.rel}/${name}\n`), pool.subarray(off, off + size)]).subarray(0, Math.max(size, 1));
+      data = Buffer.concat([
+        Buffer.from(`# ${d.rel}/${name}\n`),
+        pool.subarray(off, off + size),
+      ]).subarray(0, Math.max(size, 1));
     }
     writes.push(put(`${SP}/${d.rel}/${name}`, data, name.endsWith('.so') ? 0o755 : 0o644));
     if (writes.length >= 64) await Promise.all(writes.splice(0));
@@ -74,15 +106,25 @@ export async function generateTree(n: number, dir: string, tar: string): Promise
   await Promise.all(writes);
   for (let k = 0; k < Math.max(1, Math.floor(n / 625)); k++) {
     const d = dirs[Math.floor(rand() * dirs.length)]!;
-    const files = (await fsp.readdir(path.join(dir, SP, d.rel), { withFileTypes: true })).filter((e) => e.isFile());
+    const files = (await fsp.readdir(path.join(dir, SP, d.rel), { withFileTypes: true })).filter(
+      (e) => e.isFile(),
+    );
     const target = files[Math.floor(rand() * files.length)];
     if (target) await fsp.symlink(target.name, path.join(dir, SP, d.rel, `link_${k}`));
   }
   const info = `${SP}/genpkg-1.0.dist-info`;
   await fsp.mkdir(path.join(dir, info));
-  await put(`${info}/METADATA`, Buffer.from('Metadata-Version: 2.1\nName: genpkg\nVersion: 1.0\nSummary: built-in benchmark tree\n'));
+  await put(
+    `${info}/METADATA`,
+    Buffer.from(
+      'Metadata-Version: 2.1\nName: genpkg\nVersion: 1.0\nSummary: built-in benchmark tree\n',
+    ),
+  );
   await put(`${info}/top_level.txt`, Buffer.from('genpkg\n'));
-  await put(`${info}/RECORD`, Buffer.from(`${[...records, 'genpkg-1.0.dist-info/RECORD,,'].join('\n')}\n`));
+  await put(
+    `${info}/RECORD`,
+    Buffer.from(`${[...records, 'genpkg-1.0.dist-info/RECORD,,'].join('\n')}\n`),
+  );
   try {
     await run('tar', ['--sort=name', '-cf', tar, '-C', dir, '.']);
   } catch {

@@ -27,7 +27,9 @@ const problems = [];
 async function rollbackTo(to) {
   const r = await prefix.rollback({ to });
   if (r.generation !== to || r.previousGeneration === to || r.noop) {
-    problems.push(`rollback to ${to} gave generation ${r.generation} (from ${r.previousGeneration}, noop ${r.noop})`);
+    problems.push(
+      `rollback to ${to} gave generation ${r.generation} (from ${r.previousGeneration}, noop ${r.noop})`,
+    );
   }
   return r;
 }
@@ -43,7 +45,8 @@ if (spec.op === 'rollback') {
   const first = await prefix.status();
   call = async () => {
     const s = await prefix.status();
-    if (s.generation !== first.generation || s.packages.length !== first.packages.length) problems.push('status changed between calls');
+    if (s.generation !== first.generation || s.packages.length !== first.packages.length)
+      problems.push('status changed between calls');
   };
 } else {
   throw new Error(`unknown op ${spec.op}`);
@@ -71,5 +74,7 @@ if (session) {
 // Leave a rollback prefix where it was before the warm-up (at B), so callers know its state.
 if (spec.op === 'rollback' && spec.runs % 2 === 1) await rollbackTo(spec.gens[1]);
 const final = await prefix.status();
-process.stdout.write(`${JSON.stringify({ importMs, runsMs, problems, generation: final.generation })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ importMs, runsMs, problems, generation: final.generation })}\n`,
+);
 process.exit(0);

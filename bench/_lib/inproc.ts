@@ -9,7 +9,14 @@ export const LIB_PATH = path.join(REPO_ROOT, 'dist', 'lib', 'index.js');
 const CHILD = path.join(import.meta.dirname, 'inproc-child.mjs');
 
 export type InprocSpec =
-  | { op: 'rollback'; store: string; prefix: string; gens: [number, number]; runs: number; cpuProfile?: string }
+  | {
+      op: 'rollback';
+      store: string;
+      prefix: string;
+      gens: [number, number];
+      runs: number;
+      cpuProfile?: string;
+    }
   | { op: 'status'; store: string; prefix: string; runs: number; cpuProfile?: string };
 
 export interface InprocResult {
@@ -23,6 +30,8 @@ export interface InprocResult {
 }
 
 export async function inprocess(spec: InprocSpec): Promise<InprocResult> {
-  const r = await run(process.execPath, [CHILD, JSON.stringify({ lib: LIB_PATH, ...spec })], { captureStdout: true });
+  const r = await run(process.execPath, [CHILD, JSON.stringify({ lib: LIB_PATH, ...spec })], {
+    captureStdout: true,
+  });
   return JSON.parse(r.stdout) as InprocResult;
 }

@@ -47,7 +47,10 @@ export function sizeLabel(n: number): string {
  * Regular files (count and bytes), directories below the root, and symlinks of a tree. `skipTop`
  * leaves out top-level names (a prefix's own `.pstore` state directory, say).
  */
-export async function treeStats(root: string, skipTop?: (name: string) => boolean): Promise<TreeStats> {
+export async function treeStats(
+  root: string,
+  skipTop?: (name: string) => boolean,
+): Promise<TreeStats> {
   const s: TreeStats = { files: 0, bytes: 0, dirs: 0, symlinks: 0 };
   const walk = async (dir: string): Promise<void> => {
     const ents = await fsp.readdir(dir, { withFileTypes: true });
@@ -55,9 +58,18 @@ export async function treeStats(root: string, skipTop?: (name: string) => boolea
     for (const e of ents) {
       if (skipTop && dir === root && skipTop(e.name)) continue;
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) { s.dirs++; await walk(p); }
-      else if (e.isSymbolicLink()) s.symlinks++;
-      else if (e.isFile()) { s.files++; sizes.push(fsp.lstat(p).then((st) => { s.bytes += st.size; })); }
+      if (e.isDirectory()) {
+        s.dirs++;
+        await walk(p);
+      } else if (e.isSymbolicLink()) s.symlinks++;
+      else if (e.isFile()) {
+        s.files++;
+        sizes.push(
+          fsp.lstat(p).then((st) => {
+            s.bytes += st.size;
+          }),
+        );
+      }
     }
     await Promise.all(sizes);
   };
@@ -71,12 +83,19 @@ interface Stamp {
 }
 
 /** Reuse the tree at dir/tar if its stamp says `made`; otherwise (re)make it with `make`. */
-async function cached(dir: string, tar: string, made: string, make: () => Promise<void>): Promise<TreeStats & { tarBytes: number }> {
+async function cached(
+  dir: string,
+  tar: string,
+  made: string,
+  make: () => Promise<void>,
+): Promise<TreeStats & { tarBytes: number }> {
   const stampFile = `${dir}.stamp.json`;
   let stamp: Stamp | undefined;
   try {
     stamp = JSON.parse(await fsp.readFile(stampFile, 'utf8')) as Stamp;
-  } catch { /* absent or unreadable: make it */ }
+  } catch {
+    /* absent or unreadable: make it */
+  }
   if (stamp?.made !== made || !existsSync(dir) || !existsSync(tar)) {
     await fsp.rm(stampFile, { force: true });
     await removeTree(dir);
@@ -92,15 +111,20 @@ async function cached(dir: string, tar: string, made: string, make: () => Promis
 }
 
 async function fileHash(file: string): Promise<string> {
-  return createHash('sha256').update(await fsp.readFile(file)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(await fsp.readFile(file))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** An N-file tree from the corpus's synth.sh: .bench-work/synth/N/ and N.tar. */
 export async function synthInput(corpus: string, n: number): Promise<Input> {
   const label = `synth-${sizeLabel(n)}`;
   const script = path.join(corpus, 'synth.sh');
-  if (!existsSync(script)) return { kind: 'skipped', label, reason: `${shortPath(corpus)} not found` };
-  if (!(await have('python3'))) return { kind: 'skipped', label, reason: 'python3 (needed by synth.sh) not found' };
+  if (!existsSync(script))
+    return { kind: 'skipped', label, reason: `${shortPath(corpus)} not found` };
+  if (!(await have('python3')))
+    return { kind: 'skipped', label, reason: 'python3 (needed by synth.sh) not found' };
   const out = path.join(WORK_DIR, 'synth');
   const dir = path.join(out, String(n));
   const tar = path.join(out, `${n}.tar`);
@@ -108,7 +132,16 @@ export async function synthInput(corpus: string, n: number): Promise<Input> {
   const stats = await cached(dir, tar, `synth.sh ${await fileHash(script)}`, async () => {
     await run('bash', [script, String(n), out]);
   });
-  return { kind: 'tree', label, origin: `synth.sh ${n}`, dir, tar, ...stats, name: 'synthpkg', version: '1.0' };
+  return {
+    kind: 'tree',
+    label,
+    origin: `synth.sh ${n}`,
+    dir,
+    tar,
+    ...stats,
+    name: 'synthpkg',
+    version: '1.0',
+  };
 }
 
 /** One real package of the corpus, unpacked by prepare.sh. */
@@ -132,12 +165,19 @@ export interface PreparedCorpus {
 }
 
 /** Run the corpus's prepare.sh into .bench-work/corpus/ (once; a stamp names the script and the debs). */
-export async function prepareCorpus(corpus: string, label = 'corpus'): Promise<PreparedCorpus | SkippedInput> {
+export async function prepareCorpus(
+  corpus: string,
+  label = 'corpus',
+): Promise<PreparedCorpus | SkippedInput> {
   const script = path.join(corpus, 'prepare.sh');
-  if (!existsSync(script)) return { kind: 'skipped', label, reason: `${shortPath(corpus)} not found` };
-  if (!(await have('dpkg-deb'))) return { kind: 'skipped', label, reason: 'dpkg-deb (needed by prepare.sh) not found' };
+  if (!existsSync(script))
+    return { kind: 'skipped', label, reason: `${shortPath(corpus)} not found` };
+  if (!(await have('dpkg-deb')))
+    return { kind: 'skipped', label, reason: 'dpkg-deb (needed by prepare.sh) not found' };
   const out = path.join(WORK_DIR, 'corpus');
-  const debs = (await fsp.readdir(path.join(corpus, 'debs'))).filter((f) => f.endsWith('.deb')).sort();
+  const debs = (await fsp.readdir(path.join(corpus, 'debs')))
+    .filter((f) => f.endsWith('.deb'))
+    .sort();
   const made = `prepare.sh ${await fileHash(script)} ${createHash('sha256').update(debs.join('\n')).digest('hex').slice(0, 16)}`;
   const stampFile = path.join(out, '.stamp');
   if ((await fsp.readFile(stampFile, 'utf8').catch(() => '')) !== made) {
@@ -149,10 +189,18 @@ export async function prepareCorpus(corpus: string, label = 'corpus'): Promise<P
   const packages = (await fsp.readdir(path.join(out, 'trees'))).sort().map((name) => {
     const deb = debs.find((f) => f.startsWith(`${name}_`));
     const version = deb ? decodeURIComponent(deb.split('_')[1] ?? '0') : '0';
-    return { name, version, deb, dir: path.join(out, 'trees', name), tar: path.join(out, 'tars', `${name}.tar`) };
+    return {
+      name,
+      version,
+      deb,
+      dir: path.join(out, 'trees', name),
+      tar: path.join(out, 'tars', `${name}.tar`),
+    };
   });
   const wheels = (await fsp.readdir(path.join(out, 'wheels')).catch(() => [] as string[]))
-    .filter((f) => f.endsWith('.whl')).sort().map((f) => path.join(out, 'wheels', f));
+    .filter((f) => f.endsWith('.whl'))
+    .sort()
+    .map((f) => path.join(out, 'wheels', f));
   return { kind: 'corpus', out, packages, wheels };
 }
 
@@ -166,11 +214,23 @@ export async function largestCorpusInput(corpus: string): Promise<Input> {
     const stats = await treeStats(pkg.dir);
     if (!best || stats.files > best.stats.files) best = { pkg, stats };
   }
-  if (!best) return { kind: 'skipped', label, reason: `prepare.sh made no trees in ${shortPath(path.join(prepared.out, 'trees'))}` };
+  if (!best)
+    return {
+      kind: 'skipped',
+      label,
+      reason: `prepare.sh made no trees in ${shortPath(path.join(prepared.out, 'trees'))}`,
+    };
   const { pkg } = best;
   return {
-    kind: 'tree', label: pkg.name, origin: `corpus ${pkg.deb ?? pkg.name}`, dir: pkg.dir, tar: pkg.tar,
-    ...best.stats, tarBytes: (await fsp.stat(pkg.tar)).size, name: pkg.name, version: pkg.version,
+    kind: 'tree',
+    label: pkg.name,
+    origin: `corpus ${pkg.deb ?? pkg.name}`,
+    dir: pkg.dir,
+    tar: pkg.tar,
+    ...best.stats,
+    tarBytes: (await fsp.stat(pkg.tar)).size,
+    name: pkg.name,
+    version: pkg.version,
   };
 }
 
@@ -180,6 +240,17 @@ export async function builtinInput(n: number): Promise<Input> {
   const dir = path.join(out, String(n));
   const tar = path.join(out, `${n}.tar`);
   await fsp.mkdir(out, { recursive: true });
-  const stats = await cached(dir, tar, `gen-tree.ts v${GENERATOR_VERSION}`, () => generateTree(n, dir, tar));
-  return { kind: 'tree', label: `builtin-${sizeLabel(n)}`, origin: `built-in generator ${n}`, dir, tar, ...stats, name: 'genpkg', version: '1.0' };
+  const stats = await cached(dir, tar, `gen-tree.ts v${GENERATOR_VERSION}`, () =>
+    generateTree(n, dir, tar),
+  );
+  return {
+    kind: 'tree',
+    label: `builtin-${sizeLabel(n)}`,
+    origin: `built-in generator ${n}`,
+    dir,
+    tar,
+    ...stats,
+    name: 'genpkg',
+    version: '1.0',
+  };
 }

@@ -18,7 +18,14 @@ const t0 = performance.now();
 if (traceFile) {
   const sample = () => {
     const m = process.memoryUsage();
-    samples.push([Math.round(performance.now() - t0), m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers]);
+    samples.push([
+      Math.round(performance.now() - t0),
+      m.rss,
+      m.heapTotal,
+      m.heapUsed,
+      m.external,
+      m.arrayBuffers,
+    ]);
   };
   sample();
   setInterval(sample, 50).unref();
@@ -28,13 +35,21 @@ function peakRssKiB() {
   try {
     const m = /^VmHWM:\s*(\d+)\s*kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
     if (m) return Number(m[1]);
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return process.resourceUsage().maxRSS;
 }
 
 process.on('exit', () => {
   if (rssFile) writeFileSync(rssFile, `${peakRssKiB()}\n`);
   if (traceFile) {
-    writeFileSync(traceFile, JSON.stringify({ fields: ['ms', 'rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'], samples }));
+    writeFileSync(
+      traceFile,
+      JSON.stringify({
+        fields: ['ms', 'rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'],
+        samples,
+      }),
+    );
   }
 });

@@ -20,6 +20,8 @@ export function shortPath(p: string): string {
 
 export function requireBuiltCli(): void {
   if (!existsSync(CLI_PATH)) {
-    throw new Error(`${shortPath(CLI_PATH)} not found: build first (npm run build), or run the benchmarks with npm run bench`);
+    throw new Error(
+      `${shortPath(CLI_PATH)} not found: build first (npm run build), or run the benchmarks with npm run bench`,
+    );
   }
 }

@@ -39,7 +39,10 @@ export async function settle(): Promise<void> {
 
 /** Read every file of the tree, and the tar, once: timed runs then start from a warm page cache. */
 export async function warmRead(dir: string, tar: string): Promise<void> {
-  await sh('find "$1" -type f -print0 | xargs -0 cat > /dev/null; cat "$2" > /dev/null', [dir, tar]);
+  await sh('find "$1" -type f -print0 | xargs -0 cat > /dev/null; cat "$2" > /dev/null', [
+    dir,
+    tar,
+  ]);
 }
 
 export async function removeTree(dir: string): Promise<void> {

@@ -5,9 +5,24 @@ import { promises as fsp } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { shortPath } from './paths.js';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 export interface ProfileRow {
   fn: string;
@@ -56,13 +71,17 @@ export async function summarizeProfile(file: string, topN = 15): Promise<Profile
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const bySource = new Map<string, number>();
-  let idle = 0, gc = 0;
+  let idle = 0,
+    gc = 0;
   for (let i = 0; i < prof.samples.length; i++) {
     const dt = (prof.timeDeltas[i + 1] ?? 0) / 1000; // the delta after a sample is the time it stands for
     const node = byId.get(prof.samples[i]!);
     if (!node) continue;
     const cf = node.callFrame;
-    if (cf.functionName === '(idle)') { idle += dt; continue; }
+    if (cf.functionName === '(idle)') {
+      idle += dt;
+      continue;
+    }
     if (cf.functionName === '(garbage collector)') gc += dt;
     self.set(key(cf), (self.get(key(cf)) ?? 0) + dt);
     bySource.set(sourceOf(cf), (bySource.get(sourceOf(cf)) ?? 0) + dt);
@@ -85,7 +104,9 @@ export async function summarizeProfile(file: string, topN = 15): Promise<Profile
     wallMs: (prof.endTime - prof.startTime) / 1000,
     idleMs: idle,
     gcMs: gc,
-    bySource: [...bySource.entries()].sort((a, b) => b[1] - a[1]).map(([source, selfMs]) => ({ source, selfMs })),
+    bySource: [...bySource.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([source, selfMs]) => ({ source, selfMs })),
     top,
   };
 }

@@ -45,19 +45,45 @@ export interface AddRunOptions {
 
 let seq = 0;
 
-export async function pstoreAdd(source: string, store: string, opts: AddRunOptions): Promise<AddRun> {
+export async function pstoreAdd(
+  source: string,
+  store: string,
+  opts: AddRunOptions,
+): Promise<AddRun> {
   const rssFile = path.join(WORK_DIR, `maxrss-${process.pid}-${++seq}.txt`);
   const traceFile = path.join(WORK_DIR, `memtrace-${process.pid}-${seq}.json`);
   await fsp.mkdir(WORK_DIR, { recursive: true });
   const nodeArgs = ['--import', pathToFileURL(MAX_RSS_PRELOAD).href];
   if (opts.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir);
   try {
-    const r = await run(process.execPath, [
-      ...nodeArgs, CLI_PATH, 'add', source, '--name', opts.name, '--version', opts.version, '--json', '--store', store,
-    ], { captureStdout: true, env: { ...process.env, BENCH_MAXRSS_FILE: rssFile, ...(opts.memTrace ? { BENCH_MEMTRACE_FILE: traceFile } : {}) } });
+    const r = await run(
+      process.execPath,
+      [
+        ...nodeArgs,
+        CLI_PATH,
+        'add',
+        source,
+        '--name',
+        opts.name,
+        '--version',
+        opts.version,
+        '--json',
+        '--store',
+        store,
+      ],
+      {
+        captureStdout: true,
+        env: {
+          ...process.env,
+          BENCH_MAXRSS_FILE: rssFile,
+          ...(opts.memTrace ? { BENCH_MEMTRACE_FILE: traceFile } : {}),
+        },
+      },
+    );
     const maxRssKiB = Number((await fsp.readFile(rssFile, 'utf8')).trim());
     const added: AddRun = { ms: r.ms, maxRssKiB, result: JSON.parse(r.stdout) as AddJson };
-    if (opts.memTrace) added.memTrace = JSON.parse(await fsp.readFile(traceFile, 'utf8')) as MemTrace;
+    if (opts.memTrace)
+      added.memTrace = JSON.parse(await fsp.readFile(traceFile, 'utf8')) as MemTrace;
     return added;
   } finally {
     await fsp.rm(rssFile, { force: true });
@@ -84,7 +110,10 @@ export interface CliRunOptions {
  * Any pstore command, as a user runs it (`node dist/cli/main.js ARGS...`), timed from spawn to exit.
  * Pass --store/--json in `args` as needed; stdout is returned (parse it for --json).
  */
-export async function pstoreCli(args: readonly string[], opts: CliRunOptions = {}): Promise<CliRun> {
+export async function pstoreCli(
+  args: readonly string[],
+  opts: CliRunOptions = {},
+): Promise<CliRun> {
   const rssFile = path.join(WORK_DIR, `maxrss-${process.pid}-${++seq}.txt`);
   const withRss = opts.maxRss !== false;
   await fsp.mkdir(WORK_DIR, { recursive: true });

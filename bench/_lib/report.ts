@@ -27,8 +27,15 @@ export const stdoutLog: Log = (s = '') => process.stdout.write(`${s}\n`);
 
 export async function gitDescribe(): Promise<string> {
   try {
-    const head = (await run('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], { captureStdout: true })).stdout.trim();
-    const dirty = (await run('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'lib', 'cli'], { captureStdout: true })).stdout.trim() !== '';
+    const head = (
+      await run('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], { captureStdout: true })
+    ).stdout.trim();
+    const dirty =
+      (
+        await run('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'lib', 'cli'], {
+          captureStdout: true,
+        })
+      ).stdout.trim() !== '';
     return `${head}${dirty ? ' + uncommitted lib/cli changes' : ''}`;
   } catch {
     return 'unknown revision';
@@ -37,20 +44,53 @@ export async function gitDescribe(): Promise<string> {
 
 /** The 1-, 5- and 15-minute load averages, e.g. "2.10/3.40/5.00". */
 export function loadString(): string {
-  return os.loadavg().map((l) => l.toFixed(2)).join('/');
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join('/');
 }
 
-export function machineInfo(): { cpus: number; model: string | undefined; memBytes: number; node: string; loadavg: number[] } {
-  return { cpus: os.cpus().length, model: os.cpus()[0]?.model.trim(), memBytes: os.totalmem(), node: process.version, loadavg: os.loadavg().map((l) => Number(l.toFixed(2))) };
+export function machineInfo(): {
+  cpus: number;
+  model: string | undefined;
+  memBytes: number;
+  node: string;
+  loadavg: number[];
+} {
+  return {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model.trim(),
+    memBytes: os.totalmem(),
+    node: process.version,
+    loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
 }
 
 /** Write .bench-work/results-NAME.json: the common header fields, then the bench's own. */
-export async function writeResults(name: string, started: Date, rev: string, body: object, log: Log): Promise<void> {
+export async function writeResults(
+  name: string,
+  started: Date,
+  rev: string,
+  body: object,
+  log: Log,
+): Promise<void> {
   const out = path.join(WORK_DIR, `results-${name}.json`);
   await fsp.mkdir(WORK_DIR, { recursive: true });
-  await fsp.writeFile(out, `${JSON.stringify({
-    bench: name, startedAt: started.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), pstore: rev, ...body,
-  }, null, 2)}\n`);
+  await fsp.writeFile(
+    out,
+    `${JSON.stringify(
+      {
+        bench: name,
+        startedAt: started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        machine: machineInfo(),
+        pstore: rev,
+        ...body,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   log(`results: ${shortPath(out)}`);
 }
 
@@ -59,8 +99,11 @@ export async function printHeader(name: string, started: Date, log: Log): Promis
   const load = os.loadavg()[0]!;
   const rev = await gitDescribe();
   log(`== ${name} benchmark  ${started.toISOString()}`);
-  log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, load ${loadString()} (1/5/15 min)`);
-  if (load > 0.7 * os.cpus().length) log(`warning: the machine is busy (load ${load.toFixed(2)}); timings will be noisy`);
+  log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, load ${loadString()} (1/5/15 min)`,
+  );
+  if (load > 0.7 * os.cpus().length)
+    log(`warning: the machine is busy (load ${load.toFixed(2)}); timings will be noisy`);
   const dist = await distFingerprint();
   log(`pstore: ${rev}; dist/ built ${dist.newest}; work dir ${shortPath(WORK_DIR)}`);
   log('');
@@ -92,7 +135,11 @@ export async function distFingerprint(): Promise<{ hash: string; newest: string 
 }
 
 /** Print (and return) a warning when dist/ changed between two fingerprints. */
-export function distChanged(before: { hash: string; newest: string }, after: { hash: string; newest: string }, log: Log): string | undefined {
+export function distChanged(
+  before: { hash: string; newest: string },
+  after: { hash: string; newest: string },
+  log: Log,
+): string | undefined {
   if (before.hash === after.hash) return undefined;
   const msg = `warning: dist/ was rebuilt during this run (newest file ${before.newest} → ${after.newest}): rows before and after measured different builds`;
   log(msg);

@@ -21,5 +21,10 @@ export async function measureStartup(runs = 7): Promise<StartupResult> {
     cliVersionMs.push((await pstoreCli(['--version'], { maxRss: false })).ms);
   }
   const r1 = (x: number) => Math.round(x * 10) / 10;
-  return { nodeMs: nodeMs.map(r1), cliVersionMs: cliVersionMs.map(r1), nodeMedianMs: median(nodeMs), cliVersionMedianMs: median(cliVersionMs) };
+  return {
+    nodeMs: nodeMs.map(r1),
+    cliVersionMs: cliVersionMs.map(r1),
+    nodeMedianMs: median(nodeMs),
+    cliVersionMedianMs: median(cliVersionMs),
+  };
 }

@@ -1,10 +1,20 @@
 import { requirePositionals, type Command } from '../command.js';
-import { TXN_HELP, TXN_OPTIONS, VERIFY_HELP, VERIFY_OPTION, prefixOf, printTxn, txnOptionsOf } from '../prefix-options.js';
+import {
+  TXN_HELP,
+  TXN_OPTIONS,
+  VERIFY_HELP,
+  VERIFY_OPTION,
+  prefixOf,
+  printTxn,
+  txnOptionsOf,
+} from '../prefix-options.js';
 
 export const activate: Command = {
   name: 'activate',
-  summary: 'activate entries in a prefix, replacing other versions of the same names, in one transaction',
-  usage: 'pstore activate REF... --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify]',
+  summary:
+    'activate entries in a prefix, replacing other versions of the same names, in one transaction',
+  usage:
+    'pstore activate REF... --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify]',
   help: [
     'REF              NAME@VERSION, NAME, or an entry id',
     ...TXN_HELP,

@@ -25,7 +25,11 @@ export const add: Command = {
     const src = positionals[0]!;
     if (src === '-' && process.stdin.isTTY) {
       // As GNU tar does: waiting for a terminal to type an archive helps nobody.
-      throw new PstoreError('EPSTORE_USAGE', 'add: stdin is a terminal; pipe a tar into it (… | pstore add - --name N --version V)', { subject: '-' });
+      throw new PstoreError(
+        'EPSTORE_USAGE',
+        'add: stdin is a terminal; pipe a tar into it (… | pstore add - --name N --version V)',
+        { subject: '-' },
+      );
     }
     const source = src === '-' ? { tar: process.stdin, label: 'stdin' } : src;
     const progress = out.progress();
@@ -36,7 +40,17 @@ export const add: Command = {
       ...(progress ? { onProgress: progress } : {}),
     });
     out.result(
-      { id: r.id, name: r.name, version: r.version, integrity: r.integrity, files: r.files, bytes: r.bytes, dirs: r.dirs, symlinks: r.symlinks, objectsWritten: r.objectsWritten },
+      {
+        id: r.id,
+        name: r.name,
+        version: r.version,
+        integrity: r.integrity,
+        files: r.files,
+        bytes: r.bytes,
+        dirs: r.dirs,
+        symlinks: r.symlinks,
+        objectsWritten: r.objectsWritten,
+      },
       () => (out.mode.quiet ? [] : r.id),
     );
   },

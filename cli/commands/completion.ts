@@ -7,10 +7,12 @@ type Words = Array<{ name: string; options: string[] }>;
 async function words(): Promise<Words> {
   const global = Object.keys(GLOBAL_OPTIONS).map((o) => `--${o}`);
   const names = [...Object.keys(COMMANDS), ...Object.keys(ALIASES)];
-  return Promise.all(names.map(async (name) => {
-    const cmd = await COMMANDS[ALIASES[name] ?? name]!();
-    return { name, options: [...Object.keys(cmd.options).map((o) => `--${o}`), ...global] };
-  }));
+  return Promise.all(
+    names.map(async (name) => {
+      const cmd = await COMMANDS[ALIASES[name] ?? name]!();
+      return { name, options: [...Object.keys(cmd.options).map((o) => `--${o}`), ...global] };
+    }),
+  );
 }
 
 function bash(ws: Words): string {
@@ -34,7 +36,12 @@ complete -F _pstore pstore
 }
 
 function zsh(ws: Words): string {
-  const cases = ws.map((w) => `    ${w.name}) _arguments '*:file:_files' ${w.options.map((o) => `'${o}'`).join(' ')} ;;`).join('\n');
+  const cases = ws
+    .map(
+      (w) =>
+        `    ${w.name}) _arguments '*:file:_files' ${w.options.map((o) => `'${o}'`).join(' ')} ;;`,
+    )
+    .join('\n');
   return `#compdef pstore
 # pstore completion for zsh: eval "$(pstore completion zsh)"
 _pstore() {
@@ -50,10 +57,14 @@ compdef _pstore pstore
 }
 
 function fish(ws: Words): string {
-  const lines = [`# pstore completion for fish: pstore completion fish | source`, 'complete -c pstore -f'];
+  const lines = [
+    `# pstore completion for fish: pstore completion fish | source`,
+    'complete -c pstore -f',
+  ];
   lines.push(`complete -c pstore -n __fish_use_subcommand -a '${ws.map((w) => w.name).join(' ')}'`);
   for (const w of ws) {
-    for (const o of w.options) lines.push(`complete -c pstore -n '__fish_seen_subcommand_from ${w.name}' -l ${o.slice(2)}`);
+    for (const o of w.options)
+      lines.push(`complete -c pstore -n '__fish_seen_subcommand_from ${w.name}' -l ${o.slice(2)}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -64,12 +75,19 @@ export const completion: Command = {
   name: 'completion',
   summary: 'print a shell completion script (bash, zsh or fish)',
   usage: 'pstore completion bash|zsh|fish',
-  help: ['bash: eval "$(pstore completion bash)"   zsh: eval "$(pstore completion zsh)"   fish: pstore completion fish | source'],
+  help: [
+    'bash: eval "$(pstore completion bash)"   zsh: eval "$(pstore completion zsh)"   fish: pstore completion fish | source',
+  ],
   options: {},
   async run({ positionals }) {
     requirePositionals(positionals, 1, 1, 'SHELL', 'completion');
     const shell = SHELLS[positionals[0]!];
-    if (!shell) throw new PstoreError('EPSTORE_USAGE', `completion: unknown shell ${JSON.stringify(positionals[0])}; use bash, zsh or fish`, { subject: positionals[0]! });
+    if (!shell)
+      throw new PstoreError(
+        'EPSTORE_USAGE',
+        `completion: unknown shell ${JSON.stringify(positionals[0])}; use bash, zsh or fish`,
+        { subject: positionals[0]! },
+      );
     process.stdout.write(shell(await words()));
   },
 };

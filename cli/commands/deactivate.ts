@@ -5,8 +5,12 @@ export const deactivate: Command = {
   name: 'deactivate',
   summary: 'remove packages from a prefix, in one transaction',
   usage: 'pstore deactivate NAME[@VERSION]... --prefix DIR',
-  help: ['NAME             an active package name, or NAME@VERSION naming the active version (exit 6 if not active,',
-    '                 saying which version is)', ...TXN_HELP, '--json: as activate'],
+  help: [
+    'NAME             an active package name, or NAME@VERSION naming the active version (exit 6 if not active,',
+    '                 saying which version is)',
+    ...TXN_HELP,
+    '--json: as activate',
+  ],
   options: TXN_OPTIONS,
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, Infinity, 'NAME', 'deactivate');

@@ -1,4 +1,9 @@
-import { PstoreError, type FileChanges, type GenerationDiff, type VersionChange } from '../../lib/index.js';
+import {
+  PstoreError,
+  type FileChanges,
+  type GenerationDiff,
+  type VersionChange,
+} from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
@@ -26,7 +31,12 @@ export const diff: Command = {
 };
 
 function generationArg(arg: string): number {
-  if (!/^\d+$/.test(arg)) throw new PstoreError('EPSTORE_USAGE', `diff: ${JSON.stringify(arg)} is not a generation number`, { subject: arg, hint: 'see pstore generations' });
+  if (!/^\d+$/.test(arg))
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `diff: ${JSON.stringify(arg)} is not a generation number`,
+      { subject: arg, hint: 'see pstore generations' },
+    );
   return Number(arg);
 }
 
@@ -38,12 +48,18 @@ function humanDiff(d: GenerationDiff): string[] {
     ...d.removed.map((p) => `- ${p.name}@${p.version}`),
     ...d.upgraded.map((c) => `^ ${versions(c)}`),
     ...d.downgraded.map((c) => `v ${versions(c)}`),
-    ...d.changed.map((c) => `~ ${c.name} ${c.to.version} (${c.from.id.slice(0, 12)} -> ${c.to.id.slice(0, 12)})`),
+    ...d.changed.map(
+      (c) => `~ ${c.name} ${c.to.version} (${c.from.id.slice(0, 12)} -> ${c.to.id.slice(0, 12)})`,
+    ),
     ...(d.files ? fileLines(d.files) : []),
   ];
   return [`generation ${d.from} -> ${d.to}${lines.length ? '' : ': no differences'}`, ...lines];
 }
 
 function fileLines(f: FileChanges): string[] {
-  return [...f.added.map((p) => `  A ${p}`), ...f.removed.map((p) => `  D ${p}`), ...f.changed.map((p) => `  M ${p}`)];
+  return [
+    ...f.added.map((p) => `  A ${p}`),
+    ...f.removed.map((p) => `  D ${p}`),
+    ...f.changed.map((p) => `  M ${p}`),
+  ];
 }

@@ -18,12 +18,18 @@ export const exportCmd: Command = {
     const file = requireString(values, 'output', 'export');
     let refs = positionals;
     if (typeof values.lock === 'string') {
-      if (positionals.length) throw new PstoreError('EPSTORE_USAGE', 'export: give REFs or --lock, not both', { subject: '--lock' });
+      if (positionals.length)
+        throw new PstoreError('EPSTORE_USAGE', 'export: give REFs or --lock, not both', {
+          subject: '--lock',
+        });
       refs = lockedPackages(await readLockfile(path.resolve(values.lock))).map((p) => p.id);
     } else {
       requirePositionals(positionals, 1, Infinity, 'REF (or --lock LOCKFILE)', 'export');
     }
     const r = await store().export(refs, file);
-    out.result(r, () => `${r.file}: ${r.entries.length} entries, ${r.objects} objects, ${formatBytes(r.bytes)}`);
+    out.result(
+      r,
+      () => `${r.file}: ${r.entries.length} entries, ${r.objects} objects, ${formatBytes(r.bytes)}`,
+    );
   },
 };

@@ -10,6 +10,11 @@ export const generations: Command = {
   async run(ctx) {
     requirePositionals(ctx.positionals, 0, 0, '', 'generations');
     const gens = await prefixOf(ctx, 'generations').generations();
-    ctx.out.result(gens, () => gens.map((g) => `${g.current ? '*' : ' '} ${String(g.generation).padStart(4)}  ${g.createdAt}  ${g.packages.map((p) => `${p.name}@${p.version}`).join(' ')}`));
+    ctx.out.result(gens, () =>
+      gens.map(
+        (g) =>
+          `${g.current ? '*' : ' '} ${String(g.generation).padStart(4)}  ${g.createdAt}  ${g.packages.map((p) => `${p.name}@${p.version}`).join(' ')}`,
+      ),
+    );
   },
 };

@@ -2,14 +2,22 @@ import { requirePositionals, type Command } from '../command.js';
 
 export const importCmd: Command = {
   name: 'import',
-  summary: 'verify a bundle byte for byte, then add its entries to the store (nothing on any damage)',
+  summary:
+    'verify a bundle byte for byte, then add its entries to the store (nothing on any damage)',
   usage: 'pstore import FILE',
-  help: ['FILE             a bundle written by pstore export, or - for stdin', 'exit 4 (EPSTORE_INTEGRITY) on any damage; nothing is imported then', '--json: {entries, objectsImported, objectsPresent}'],
+  help: [
+    'FILE             a bundle written by pstore export, or - for stdin',
+    'exit 4 (EPSTORE_INTEGRITY) on any damage; nothing is imported then',
+    '--json: {entries, objectsImported, objectsPresent}',
+  ],
   options: {},
   async run({ positionals, out, store }) {
     requirePositionals(positionals, 1, 1, 'FILE', 'import');
     const src = positionals[0]!;
     const r = await store().import(src === '-' ? process.stdin : src);
-    out.result(r, () => [...r.entries.map((e) => `${e.id}  ${e.name}@${e.version}`), `imported ${r.entries.length} entries, ${r.objectsImported} new objects`]);
+    out.result(r, () => [
+      ...r.entries.map((e) => `${e.id}  ${e.name}@${e.version}`),
+      `imported ${r.entries.length} entries, ${r.objectsImported} new objects`,
+    ]);
   },
 };

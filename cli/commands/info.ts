@@ -17,7 +17,10 @@ export const info: Command = {
     const { positionals, values, out, store } = ctx;
     requirePositionals(positionals, 1, 1, 'REF', 'info');
     const opts = { paths: values.paths === true };
-    const e = values.prefix === undefined ? await store().info(positionals[0]!, opts) : await prefixOf(ctx, 'info').info(positionals[0]!, opts);
+    const e =
+      values.prefix === undefined
+        ? await store().info(positionals[0]!, opts)
+        : await prefixOf(ctx, 'info').info(positionals[0]!, opts);
     out.result(e, () => [
       `id:        ${e.id}`,
       `name:      ${e.name}`,
@@ -26,7 +29,10 @@ export const info: Command = {
       `files:     ${e.files} (${formatBytes(e.bytes)}), ${e.dirs} directories, ${e.symlinks} symlinks`,
       `markers:   ${e.markers.length ? e.markers.join(' ') : '(defaults only)'}`,
       `added:     ${e.addedAt}`,
-      ...(e.paths ?? []).map((p) => `  ${p.type === 'dir' ? 'd' : p.type === 'symlink' ? 'l' : p.exec ? 'x' : 'f'} ${p.path}${p.type === 'symlink' ? ` -> ${p.target}` : ''}`),
+      ...(e.paths ?? []).map(
+        (p) =>
+          `  ${p.type === 'dir' ? 'd' : p.type === 'symlink' ? 'l' : p.exec ? 'x' : 'f'} ${p.path}${p.type === 'symlink' ? ` -> ${p.target}` : ''}`,
+      ),
     ]);
   },
 };

@@ -7,12 +7,29 @@ export const ls: Command = {
   name: 'ls',
   summary: 'list the entries in the store',
   usage: 'pstore ls',
-  help: ['One line per entry: id, NAME@VERSION, files, size; by name, then version (as dpkg orders them).', '--json: [{id, name, version, integrity, files, bytes, addedAt, ...}]'],
+  help: [
+    'One line per entry: id, NAME@VERSION, files, size; by name, then version (as dpkg orders them).',
+    '--json: [{id, name, version, integrity, files, bytes, addedAt, ...}]',
+  ],
   options: {},
   async run({ positionals, out, store }) {
     requirePositionals(positionals, 0, 0, '', 'ls');
-    const entries = (await store().list()).sort((a, b) =>
-      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || compareVersions(a.version, b.version) || a.seq - b.seq);
-    out.result(entries, () => table(entries.map((e) => [e.id.slice(0, 12), `${e.name}@${e.version}`, count(e.files, 'file'), formatBytes(e.bytes)]), [2, 3]));
+    const entries = (await store().list()).sort(
+      (a, b) =>
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
+        compareVersions(a.version, b.version) ||
+        a.seq - b.seq,
+    );
+    out.result(entries, () =>
+      table(
+        entries.map((e) => [
+          e.id.slice(0, 12),
+          `${e.name}@${e.version}`,
+          count(e.files, 'file'),
+          formatBytes(e.bytes),
+        ]),
+        [2, 3],
+      ),
+    );
   },
 };

@@ -20,11 +20,19 @@ export const owner: Command = {
     requirePositionals(ctx.positionals, 1, Infinity, 'PATH', 'owner');
     const prefix = prefixOf(ctx, 'owner');
     const found = await prefix.owners(ctx.positionals);
-    ctx.out.result(found.map((f) => ({ ...f, relative: f.relative ?? null })),
-      () => found.filter((f) => f.owners.length).map((f) => `${f.owners.map(fmt).join(', ')}: ${f.path}`));
+    ctx.out.result(
+      found.map((f) => ({ ...f, relative: f.relative ?? null })),
+      () =>
+        found
+          .filter((f) => f.owners.length)
+          .map((f) => `${f.owners.map(fmt).join(', ')}: ${f.path}`),
+    );
     const unowned = found.filter((f) => !f.owners.length);
     for (const f of unowned) {
-      const why = f.relative === undefined ? `${f.path} is not inside the prefix ${prefix.dir}` : `no active package owns ${f.path}`;
+      const why =
+        f.relative === undefined
+          ? `${f.path} is not inside the prefix ${prefix.dir}`
+          : `no active package owns ${f.path}`;
       ctx.out.error(new PstoreError('EPSTORE_NOT_FOUND', why, { subject: f.path }));
     }
     return unowned.length ? ERROR_CODES.EPSTORE_NOT_FOUND : 0;

@@ -6,13 +6,25 @@ export const prune: Command = {
   name: 'prune',
   summary: 'forget old generations, keeping the N most recent and the current one',
   usage: 'pstore prune --prefix DIR --keep N',
-  help: [PREFIX_HELP, '--keep N         how many of the most recent generations to keep (the current one is always kept)', '--json: {prefix, removed, kept}'],
+  help: [
+    PREFIX_HELP,
+    '--keep N         how many of the most recent generations to keep (the current one is always kept)',
+    '--json: {prefix, removed, kept}',
+  ],
   options: { ...PREFIX_OPTION, keep: { type: 'string' } },
   async run(ctx) {
     requirePositionals(ctx.positionals, 0, 0, '', 'prune');
     const raw = requireString(ctx.values, 'keep', 'prune');
-    if (!/^\d+$/.test(raw)) throw new PstoreError('EPSTORE_USAGE', `--keep must be a whole number, not ${JSON.stringify(raw)}`, { subject: '--keep' });
+    if (!/^\d+$/.test(raw))
+      throw new PstoreError(
+        'EPSTORE_USAGE',
+        `--keep must be a whole number, not ${JSON.stringify(raw)}`,
+        { subject: '--keep' },
+      );
     const r = await prefixOf(ctx, 'prune').prune({ keep: Number(raw) });
-    ctx.out.result(r, () => `removed generations: ${r.removed.join(' ') || 'none'}; kept: ${r.kept.join(' ')}`);
+    ctx.out.result(
+      r,
+      () => `removed generations: ${r.removed.join(' ') || 'none'}; kept: ${r.kept.join(' ')}`,
+    );
   },
 };

@@ -10,6 +10,10 @@ export const recover: Command = {
   async run(ctx) {
     requirePositionals(ctx.positionals, 0, 0, '', 'recover');
     const r = await prefixOf(ctx, 'recover').recover();
-    ctx.out.result(r, () => (r.recovered ? `${r.action} transaction ${r.txid}: generation ${r.generation}` : 'nothing to recover'));
+    ctx.out.result(r, () =>
+      r.recovered
+        ? `${r.action} transaction ${r.txid}: generation ${r.generation}`
+        : 'nothing to recover',
+    );
   },
 };

@@ -19,8 +19,19 @@ export const rollback: Command = {
     let to: number | undefined;
     if (typeof raw === 'string') {
       to = Number(raw);
-      if (!/^\d+$/.test(raw)) throw new PstoreError('EPSTORE_USAGE', `--to must be a generation number, not ${JSON.stringify(raw)}`, { subject: '--to' });
+      if (!/^\d+$/.test(raw))
+        throw new PstoreError(
+          'EPSTORE_USAGE',
+          `--to must be a generation number, not ${JSON.stringify(raw)}`,
+          { subject: '--to' },
+        );
     }
-    printTxn(ctx, await prefixOf(ctx, 'rollback').rollback({ ...txnOptionsOf(ctx), ...(to === undefined ? {} : { to }) }));
+    printTxn(
+      ctx,
+      await prefixOf(ctx, 'rollback').rollback({
+        ...txnOptionsOf(ctx),
+        ...(to === undefined ? {} : { to }),
+      }),
+    );
   },
 };

@@ -5,9 +5,12 @@ export const status: Command = {
   name: 'status',
   summary: "show a prefix's layout, current generation and active packages",
   usage: 'pstore status --prefix DIR',
-  help: [PREFIX_HELP, 'Never waits. transaction: none, running (a live writer holds the prefix), or interrupted (a dead',
+  help: [
+    PREFIX_HELP,
+    'Never waits. transaction: none, running (a live writer holds the prefix), or interrupted (a dead',
     "writer's journal that could not be recovered now; interruptedReason says why)",
-    '--json: {prefix, layout, store, generation, packages, transaction, interruptedReason?, transactionInProgress}'],
+    '--json: {prefix, layout, store, generation, packages, transaction, interruptedReason?, transactionInProgress}',
+  ],
   options: PREFIX_OPTION,
   async run(ctx) {
     requirePositionals(ctx.positionals, 0, 0, '', 'status');
@@ -16,7 +19,9 @@ export const status: Command = {
       `prefix:     ${s.prefix} (${s.layout})`,
       `store:      ${s.store}`,
       `generation: ${s.generation}${s.transaction === 'running' ? ' (a transaction is running)' : ''}`,
-      ...(s.transaction === 'interrupted' ? [`transaction: interrupted, ${s.interruptedReason ?? 'not recovered'}`] : []),
+      ...(s.transaction === 'interrupted'
+        ? [`transaction: interrupted, ${s.interruptedReason ?? 'not recovered'}`]
+        : []),
       ...s.packages.map((p) => `  ${p.name}@${p.version}  ${p.id.slice(0, 12)}`),
     ]);
   },

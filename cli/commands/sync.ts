@@ -1,12 +1,21 @@
 import path from 'node:path';
 import { readLockfile } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
-import { TXN_HELP, TXN_OPTIONS, VERIFY_HELP, VERIFY_OPTION, prefixOf, printTxn, txnOptionsOf } from '../prefix-options.js';
+import {
+  TXN_HELP,
+  TXN_OPTIONS,
+  VERIFY_HELP,
+  VERIFY_OPTION,
+  prefixOf,
+  printTxn,
+  txnOptionsOf,
+} from '../prefix-options.js';
 
 export const sync: Command = {
   name: 'sync',
   summary: 'make the active set of a prefix exactly a lockfile, in one transaction',
-  usage: 'pstore sync LOCKFILE --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify]',
+  usage:
+    'pstore sync LOCKFILE --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify]',
   help: [
     'LOCKFILE         written by pstore lock; every entry must be in the store (exit 6 lists the missing ones)',
     ...TXN_HELP,

@@ -6,7 +6,8 @@ import { prefixOf } from '../prefix-options.js';
 
 export const verify: Command = {
   name: 'verify',
-  summary: 'rehash every object (or, with --prefix, every owned path of a prefix); exit 4 if anything is wrong',
+  summary:
+    'rehash every object (or, with --prefix, every owned path of a prefix); exit 4 if anything is wrong',
   usage: 'pstore verify [--repair | --prefix DIR]',
   help: [
     '--prefix DIR     check that the prefix holds exactly its current generation (no missing or modified paths, no leftovers)',
@@ -21,19 +22,29 @@ export const verify: Command = {
     const { positionals, out, store, values } = ctx;
     requirePositionals(positionals, 0, 0, '', 'verify');
     if (typeof values.prefix === 'string') {
-      if (values.repair === true) throw new PstoreError('EPSTORE_USAGE', '--repair repairs the store; it cannot be combined with --prefix', { subject: '--repair' });
+      if (values.repair === true)
+        throw new PstoreError(
+          'EPSTORE_USAGE',
+          '--repair repairs the store; it cannot be combined with --prefix',
+          { subject: '--repair' },
+        );
       const r = await prefixOf(ctx, 'verify').verify();
       out.result(r, () => [
         ...r.missing.map((p) => `missing:  ${p}`),
         ...r.modified.map((p) => `modified: ${p}`),
         ...r.strays.map((p) => `leftover: ${p}`),
-        ...(r.pendingTransaction ? [`an interrupted transaction is not recovered: ${r.interruptedReason ?? ''}`] : []),
+        ...(r.pendingTransaction
+          ? [`an interrupted transaction is not recovered: ${r.interruptedReason ?? ''}`]
+          : []),
         `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.prefix} generation ${r.generation}, ${r.checked} paths checked`,
       ]);
       return r.ok ? 0 : 4;
     }
     const progress = out.progress();
-    const r = await store().verify({ ...(progress ? { onProgress: progress } : {}), ...(values.repair === true ? { repair: true } : {}) });
+    const r = await store().verify({
+      ...(progress ? { onProgress: progress } : {}),
+      ...(values.repair === true ? { repair: true } : {}),
+    });
     out.result(r, () => [
       ...r.problems.flatMap((p) => [
         `${p.name}@${p.version} (${p.id.slice(0, 12)}):${p.manifest === 'ok' ? '' : ` manifest ${p.manifest}`}`,
@@ -52,6 +63,8 @@ function repairedLines(repaired: VerifyResult['repaired']): string[] {
   const entries = repaired.entries.map((e) => `${e.name}@${e.version}`);
   return [
     `repaired: removed ${repaired.objects.length} damaged objects and ${entries.length} damaged manifests${entries.length ? ` (${entries.join(', ')})` : ''}`,
-    ...(repaired.objects.length || entries.length ? ['re-add or import the entries named above to restore what they lost'] : []),
+    ...(repaired.objects.length || entries.length
+      ? ['re-add or import the entries named above to restore what they lost']
+      : []),
   ];
 }

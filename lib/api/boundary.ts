@@ -25,7 +25,10 @@ function guardFn(fn: Fn, self: object, proxy: object): Fn {
     }
     // Chaining methods (transaction().activate(...)) return their object: hand back the guarded one.
     if (result === self) return proxy;
-    if (result instanceof Promise) return result.catch((err: unknown) => { throw environmentError(err); });
+    if (result instanceof Promise)
+      return result.catch((err: unknown) => {
+        throw environmentError(err);
+      });
     return result;
   };
 }

@@ -5,8 +5,21 @@
 import { PstoreError } from '../core/errors.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { contextFor } from '../prefix/access.js';
-import { diffFiles, diffPackages, findOwners, matchActive, type FileChanges, type PackageChanges, type PathOwners } from '../prefix/query.js';
-import { listGenerationNumbers, readCurrent, readCurrentGeneration, readGeneration } from '../prefix/state.js';
+import {
+  diffFiles,
+  diffPackages,
+  findOwners,
+  matchActive,
+  type FileChanges,
+  type PackageChanges,
+  type PathOwners,
+} from '../prefix/query.js';
+import {
+  listGenerationNumbers,
+  readCurrent,
+  readCurrentGeneration,
+  readGeneration,
+} from '../prefix/state.js';
 import type { StoreContext } from '../store/context.js';
 import { entryInfo, type EntryInfo } from '../store/query.js';
 import { settled } from '../txn/readers.js';
@@ -29,12 +42,21 @@ async function readState(ctx: StoreContext, dir: string) {
   return { paths, storeCtx: contextFor(ctx, record), current: current.generation, active };
 }
 
-export async function prefixOwners(ctx: StoreContext, dir: string, queries: readonly string[]): Promise<PathOwners[]> {
+export async function prefixOwners(
+  ctx: StoreContext,
+  dir: string,
+  queries: readonly string[],
+): Promise<PathOwners[]> {
   const s = await readState(ctx, dir);
   return findOwners(s.storeCtx.layout, s.paths.dir, s.active, queries);
 }
 
-export async function activeEntryInfo(ctx: StoreContext, dir: string, ref: string, opts: { paths?: boolean } = {}): Promise<EntryInfo> {
+export async function activeEntryInfo(
+  ctx: StoreContext,
+  dir: string,
+  ref: string,
+  opts: { paths?: boolean } = {},
+): Promise<EntryInfo> {
   const s = await readState(ctx, dir);
   const pkg = matchActive(s.active, ref, { ids: true, where: s.paths.dir });
   return entryInfo(s.storeCtx, pkg.id, opts);
@@ -49,21 +71,38 @@ export interface DiffOptions {
   files?: boolean;
 }
 
-export async function diffGenerations(ctx: StoreContext, dir: string, opts: DiffOptions = {}): Promise<GenerationDiff> {
+export async function diffGenerations(
+  ctx: StoreContext,
+  dir: string,
+  opts: DiffOptions = {},
+): Promise<GenerationDiff> {
   const s = await readState(ctx, dir);
   const to = opts.to ?? s.current;
   const from = opts.from ?? (await listGenerationNumbers(s.paths)).filter((n) => n < to).pop() ?? 0;
   const before = await packagesOf(s.paths, from);
   const after = await packagesOf(s.paths, to);
   return {
-    prefix: s.paths.dir, from, to, ...diffPackages(before, after),
+    prefix: s.paths.dir,
+    from,
+    to,
+    ...diffPackages(before, after),
     ...(opts.files ? { files: await diffFiles(s.storeCtx.layout, before, after) } : {}),
   };
 }
 
-async function packagesOf(paths: Parameters<typeof readGeneration>[0], n: number): Promise<PackageRef[]> {
-  if (!Number.isInteger(n) || n < 0) throw new PstoreError('EPSTORE_USAGE', `a generation is a whole number ≥ 0, not ${n}`, { subject: String(n) });
+async function packagesOf(
+  paths: Parameters<typeof readGeneration>[0],
+  n: number,
+): Promise<PackageRef[]> {
+  if (!Number.isInteger(n) || n < 0)
+    throw new PstoreError('EPSTORE_USAGE', `a generation is a whole number ≥ 0, not ${n}`, {
+      subject: String(n),
+    });
   const g = await readGeneration(paths, n);
-  if (!g) throw new PstoreError('EPSTORE_NOT_FOUND', `generation ${n} does not exist in ${paths.dir}`, { subject: String(n), hint: 'see pstore generations' });
+  if (!g)
+    throw new PstoreError('EPSTORE_NOT_FOUND', `generation ${n} does not exist in ${paths.dir}`, {
+      subject: String(n),
+      hint: 'see pstore generations',
+    });
   return g.packages;
 }

@@ -5,7 +5,9 @@
 //   PSTORE_TEST_UNSAFE_ORDER=markers-first   place markers before files: the bug the reader test catches
 
 const crashSpec = process.env.PSTORE_TEST_CRASHPOINT;
-const [crashName, crashNth] = crashSpec ? [crashSpec.split('#')[0], Number(crashSpec.split('#')[1] ?? 1)] : [undefined, 0];
+const [crashName, crashNth] = crashSpec
+  ? [crashSpec.split('#')[0], Number(crashSpec.split('#')[1] ?? 1)]
+  : [undefined, 0];
 let crashHits = 0;
 
 const pauseSpec = process.env.PSTORE_TEST_PAUSEPOINT;

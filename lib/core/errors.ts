@@ -97,7 +97,11 @@ export function environmentError(err: unknown): unknown {
   const file = (err as { path?: unknown }).path;
   const subject = typeof file === 'string' ? file : undefined;
   const message = subject === undefined ? env.what : `${subject}: ${env.what}`;
-  return new PstoreError(env.code, message, { ...(subject === undefined ? {} : { subject }), cause: err, data: { errno: code } });
+  return new PstoreError(env.code, message, {
+    ...(subject === undefined ? {} : { subject }),
+    cause: err,
+    data: { errno: code },
+  });
 }
 
 /** Wrap anything that is not already a PstoreError as an internal error, keeping the cause. */

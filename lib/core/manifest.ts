@@ -34,7 +34,12 @@ function sortByBytes<T>(items: readonly T[], keyOf: (t: T) => string): T[] {
   return keyed.map((k) => k.item);
 }
 
-export function buildManifest(name: string, version: string, markers: readonly string[], files: readonly ManifestFile[]): Manifest {
+export function buildManifest(
+  name: string,
+  version: string,
+  markers: readonly string[],
+  files: readonly ManifestFile[],
+): Manifest {
   const sortedMarkers = sortByBytes([...new Set(markers)], (m) => m);
   const sortedFiles = sortByBytes(files.map(canonicalFile), (f) => f.path);
   return { formatVersion: 1, name, version, markers: sortedMarkers, files: sortedFiles };
@@ -60,18 +65,31 @@ export function identifyManifest(m: Manifest, canonical = false): ManifestIdenti
   return { id: digest.toString('hex').slice(0, ENTRY_ID_LENGTH), integrity, bytes };
 }
 
-export function summarizeManifest(m: Manifest): { files: number; dirs: number; symlinks: number; bytes: number } {
-  let files = 0, dirs = 0, symlinks = 0, bytes = 0;
+export function summarizeManifest(m: Manifest): {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+} {
+  let files = 0,
+    dirs = 0,
+    symlinks = 0,
+    bytes = 0;
   for (const f of m.files) {
-    if (f.type === 'file') { files++; bytes += f.size; }
-    else if (f.type === 'dir') dirs++;
+    if (f.type === 'file') {
+      files++;
+      bytes += f.size;
+    } else if (f.type === 'dir') dirs++;
     else symlinks++;
   }
   return { files, dirs, symlinks, bytes };
 }
 
 function bad(subject: string, why: string): PstoreError {
-  return new PstoreError('EPSTORE_INTEGRITY', `manifest ${subject}: ${why}`, { subject, data: { reason: 'corrupt' } });
+  return new PstoreError('EPSTORE_INTEGRITY', `manifest ${subject}: ${why}`, {
+    subject,
+    data: { reason: 'corrupt' },
+  });
 }
 
 /**
@@ -79,16 +97,27 @@ function bad(subject: string, why: string): PstoreError {
  * `trustedTree`: the bytes come from this store's entries-v1/, where only ingest (which enforces
  * the tree rules) and import (which runs this check in full) write; skip re-checking the tree.
  */
-export function parseManifest(text: string, expectedId: string, opts: { trustedTree?: boolean } = {}): Manifest {
+export function parseManifest(
+  text: string,
+  expectedId: string,
+  opts: { trustedTree?: boolean } = {},
+): Manifest {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
+  } catch {
     throw bad(expectedId, 'is not valid JSON');
   }
   const m = raw as Manifest;
-  if (typeof m !== 'object' || m === null || m.formatVersion !== 1 || typeof m.name !== 'string'
-    || typeof m.version !== 'string' || !Array.isArray(m.markers) || !Array.isArray(m.files)) {
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    m.formatVersion !== 1 ||
+    typeof m.name !== 'string' ||
+    typeof m.version !== 'string' ||
+    !Array.isArray(m.markers) ||
+    !Array.isArray(m.files)
+  ) {
     throw bad(expectedId, 'has an unknown shape');
   }
   const { id, bytes } = identifyManifest(m);
@@ -107,15 +136,24 @@ export function parseManifest(text: string, expectedId: string, opts: { trustedT
 function checkManifestTree(m: Manifest, id: string): void {
   const tree = new TreeCollector(`manifest ${id}`);
   for (const f of m.files) {
-    if (f.type === 'file' && !(Number.isSafeInteger(f.size) && f.size >= 0 && /^sha512-[A-Za-z0-9+/]{86}==$/.test(f.integrity))) {
+    if (
+      f.type === 'file' &&
+      !(
+        Number.isSafeInteger(f.size) &&
+        f.size >= 0 &&
+        /^sha512-[A-Za-z0-9+/]{86}==$/.test(f.integrity)
+      )
+    ) {
       throw bad(id, `file ${JSON.stringify(f.path)} has no valid size and sha512 integrity`);
     }
     try {
-      if (normalizeMemberPath(f.path) !== f.path) throw new Error(`path ${JSON.stringify(f.path)} is not in canonical form`);
+      if (normalizeMemberPath(f.path) !== f.path)
+        throw new Error(`path ${JSON.stringify(f.path)} is not in canonical form`);
       tree.add(f);
     } catch (err) {
       throw bad(id, (err as Error).message);
     }
   }
-  if (tree.size !== m.files.length) throw bad(id, 'does not list every parent directory of its paths');
+  if (tree.size !== m.files.length)
+    throw bad(id, 'does not list every parent directory of its paths');
 }

@@ -43,11 +43,20 @@ const cache = new Map<string, MarkerMatcher>();
 
 // Every default glob ends in one of these literals or starts with one of these directories, so
 // most paths of a 100k-file package are rejected without running the glob regexes.
-const DEFAULT_SUFFIXES = ['.dist-info', '.egg-info', '.egg-link', '.pth', '.pc', 'Config.cmake', '-config.cmake'];
+const DEFAULT_SUFFIXES = [
+  '.dist-info',
+  '.egg-info',
+  '.egg-link',
+  '.pth',
+  '.pc',
+  'Config.cmake',
+  '-config.cmake',
+];
 const DEFAULT_STARTS = ['var/lib/', 'conda-meta/'];
 const defaultGlobs = picomatch([...DEFAULT_MARKER_GLOBS], { dot: true });
 const matchesDefault: MarkerMatcher = (p) =>
-  (DEFAULT_SUFFIXES.some((s) => p.endsWith(s)) || DEFAULT_STARTS.some((s) => p.startsWith(s))) && defaultGlobs(p);
+  (DEFAULT_SUFFIXES.some((s) => p.endsWith(s)) || DEFAULT_STARTS.some((s) => p.startsWith(s))) &&
+  defaultGlobs(p);
 
 /** A matcher for the default globs plus an entry's own; matchers are shared between entries. */
 export function markerMatcher(extra: readonly string[]): MarkerMatcher {
@@ -66,7 +75,10 @@ export function markerMatcher(extra: readonly string[]): MarkerMatcher {
  * The marker unit of every path of one manifest: the top-most ancestor-or-self matching a glob.
  * `paths` must be sorted so that parents come before children (manifests are).
  */
-export function markerUnits(paths: readonly string[], isMarker: MarkerMatcher): Map<string, string> {
+export function markerUnits(
+  paths: readonly string[],
+  isMarker: MarkerMatcher,
+): Map<string, string> {
   const units = new Map<string, string>();
   for (const p of paths) {
     const slash = p.lastIndexOf('/');

@@ -22,24 +22,34 @@ export const REPLACEMENT_CHAR = '\uFFFD';
  */
 export function normalizeMemberPath(raw: string): string {
   if (raw.includes('\0')) throw unsafe(raw, 'contains a NUL byte');
-  if (raw.includes(REPLACEMENT_CHAR)) throw unsafe(raw, 'is not valid UTF-8 (or contains U+FFFD); pstore stores names as UTF-8 text');
+  if (raw.includes(REPLACEMENT_CHAR))
+    throw unsafe(raw, 'is not valid UTF-8 (or contains U+FFFD); pstore stores names as UTF-8 text');
   if (raw.startsWith('/')) throw unsafe(raw, 'is absolute');
   if (/^[A-Za-z]:[\\/]/.test(raw)) throw unsafe(raw, 'is a drive-absolute path');
   const parts: string[] = [];
   for (const part of raw.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') throw unsafe(raw, 'has a `..` component');
-    if (Buffer.byteLength(part) > MAX_NAME_BYTES) throw unsafe(raw, `has a name longer than ${MAX_NAME_BYTES} bytes, which no Linux filesystem can hold`);
+    if (Buffer.byteLength(part) > MAX_NAME_BYTES)
+      throw unsafe(
+        raw,
+        `has a name longer than ${MAX_NAME_BYTES} bytes, which no Linux filesystem can hold`,
+      );
     parts.push(part);
   }
   if (parts.length > MAX_DEPTH) throw unsafe(raw, `is deeper than ${MAX_DEPTH} levels`);
   const out = parts.join('/');
-  if (Buffer.byteLength(out) > MAX_PATH_BYTES) throw unsafe(raw, `is longer than ${MAX_PATH_BYTES} bytes`);
+  if (Buffer.byteLength(out) > MAX_PATH_BYTES)
+    throw unsafe(raw, `is longer than ${MAX_PATH_BYTES} bytes`);
   return out;
 }
 
 export function unsafe(subject: string, why: string): PstoreError {
-  return new PstoreError('EPSTORE_UNSAFE_PATH', `unsafe path ${JSON.stringify(shortened(subject))}: ${why}`, { subject });
+  return new PstoreError(
+    'EPSTORE_UNSAFE_PATH',
+    `unsafe path ${JSON.stringify(shortened(subject))}: ${why}`,
+    { subject },
+  );
 }
 
 /** A path short enough for a one-line message (the whole one stays in `subject`). */

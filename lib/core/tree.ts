@@ -30,23 +30,36 @@ export class TreeCollector {
   checkPlace(path: string): void {
     for (const dir of ancestors(path)) {
       const existing = this.byPath.get(dir);
-      if (existing?.type === 'symlink') throw unsafe(path, `lies under the symlink ${dir} of ${this.sourceName}`);
-      if (existing?.type === 'file') throw this.disagree(path, `lies under the regular file ${dir}`);
+      if (existing?.type === 'symlink')
+        throw unsafe(path, `lies under the symlink ${dir} of ${this.sourceName}`);
+      if (existing?.type === 'file')
+        throw this.disagree(path, `lies under the regular file ${dir}`);
     }
   }
 
   add(file: ManifestFile, key?: string): void {
-    if (file.path === '') throw unsafe('.', `names the root of ${this.sourceName} but is not a directory`);
+    if (file.path === '')
+      throw unsafe('.', `names the root of ${this.sourceName} but is not a directory`);
     if (file.path.split('/').some((part) => part.startsWith(RESERVED_PREFIX))) {
-      throw unsafe(file.path, `uses a name beginning with ${RESERVED_PREFIX}, which pstore reserves for its own state in prefixes`);
+      throw unsafe(
+        file.path,
+        `uses a name beginning with ${RESERVED_PREFIX}, which pstore reserves for its own state in prefixes`,
+      );
     }
     if (file.type === 'symlink' && !placeableTarget(file.target)) {
-      throw this.disagree(file.path, 'is a symlink with an empty or invalid target (NUL, not valid UTF-8, or longer than a Linux path)');
+      throw this.disagree(
+        file.path,
+        'is a symlink with an empty or invalid target (NUL, not valid UTF-8, or longer than a Linux path)',
+      );
     }
     this.checkPlace(file.path);
     const prev = this.byPath.get(file.path);
     if (prev !== undefined) {
-      if (!sameMember(prev, file)) throw this.disagree(file.path, `appears twice as different things (${prev.type}, ${file.type})`);
+      if (!sameMember(prev, file))
+        throw this.disagree(
+          file.path,
+          `appears twice as different things (${prev.type}, ${file.type})`,
+        );
       return;
     }
     for (const dir of ancestors(file.path)) {
@@ -61,18 +74,28 @@ export class TreeCollector {
   }
 
   private disagree(path: string, why: string): PstoreError {
-    return new PstoreError('EPSTORE_BAD_ARCHIVE', `${this.sourceName}: member ${JSON.stringify(path)} ${why}`, { subject: path });
+    return new PstoreError(
+      'EPSTORE_BAD_ARCHIVE',
+      `${this.sourceName}: member ${JSON.stringify(path)} ${why}`,
+      { subject: path },
+    );
   }
 }
 
 /** A target symlink() accepts and that survived decoding unchanged (see safe-path.ts on U+FFFD). */
 function placeableTarget(target: string): boolean {
-  return target !== '' && !target.includes('\0') && !target.includes(REPLACEMENT_CHAR) && Buffer.byteLength(target) <= MAX_PATH_BYTES;
+  return (
+    target !== '' &&
+    !target.includes('\0') &&
+    !target.includes(REPLACEMENT_CHAR) &&
+    Buffer.byteLength(target) <= MAX_PATH_BYTES
+  );
 }
 
 function sameMember(a: ManifestFile, b: ManifestFile): boolean {
   if (a.type === 'dir' || b.type === 'dir') return a.type === b.type;
   if (a.type === 'symlink' && b.type === 'symlink') return a.target === b.target;
-  if (a.type === 'file' && b.type === 'file') return a.integrity === b.integrity && a.exec === b.exec;
+  if (a.type === 'file' && b.type === 'file')
+    return a.integrity === b.integrity && a.exec === b.exec;
   return false;
 }

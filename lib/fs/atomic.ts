@@ -31,7 +31,11 @@ export async function syncFilesystem(dir: string): Promise<void> {
   try {
     await execFileP('sync', process.platform === 'linux' ? ['-f', dir] : []);
   } catch (err) {
-    throw new PstoreError('EPSTORE_IO', `cannot flush the filesystem holding ${dir}: ${(err as Error).message}`, { subject: dir, cause: err });
+    throw new PstoreError(
+      'EPSTORE_IO',
+      `cannot flush the filesystem holding ${dir}: ${(err as Error).message}`,
+      { subject: dir, cause: err },
+    );
   }
 }
 
@@ -54,7 +58,11 @@ export function tmpName(dir: string, tag = 'tmp'): string {
 }
 
 /** Write bytes to `dest` atomically and durably: tmp in the same dir, fsync, rename, fsync dir. */
-export async function writeFileAtomic(dest: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  dest: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+): Promise<void> {
   const dir = path.dirname(dest);
   const tmp = tmpName(dir);
   const fh = await fsp.open(tmp, 'wx', mode);

@@ -24,7 +24,11 @@ async function readTextIfPresent(file: string): Promise<string | undefined> {
   }
 }
 
-export function damaged(file: string, why: string, extra: { cause?: unknown; issues?: string[] } = {}): PstoreError {
+export function damaged(
+  file: string,
+  why: string,
+  extra: { cause?: unknown; issues?: string[] } = {},
+): PstoreError {
   return new PstoreError('EPSTORE_INTEGRITY', `${file} is damaged (${why})`, {
     subject: file,
     ...(extra.cause === undefined ? {} : { cause: extra.cause }),

@@ -51,7 +51,14 @@ const states = new Map<string, ProcessState>();
 function stateOf(file: string): ProcessState {
   let s = states.get(file);
   if (!s) {
-    s = { bound: undefined, mode: undefined, holders: 0, osReady: undefined, closing: undefined, wakeups: [] };
+    s = {
+      bound: undefined,
+      mode: undefined,
+      holders: 0,
+      osReady: undefined,
+      closing: undefined,
+      wakeups: [],
+    };
     states.set(file, s);
   }
   return s;
@@ -63,7 +70,12 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
   const s = stateOf(file);
   const deadline = Date.now() + opts.waitMs;
   let told = false;
-  const tell = () => { if (!told) { told = true; opts.onWait?.(); } };
+  const tell = () => {
+    if (!told) {
+      told = true;
+      opts.onWait?.();
+    }
+  };
 
   // In-process: shared holders share one kernel lock; an exclusive holder is alone.
   while (s.holders > 0 && (opts.mode === 'exclusive' || s.mode === 'exclusive')) {
@@ -90,7 +102,13 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
   return { release, [Symbol.asyncDispose]: release };
 }
 
-async function takeKernelLock(file: string, s: ProcessState, opts: LockOptions, deadline: number, tell: () => void): Promise<void> {
+async function takeKernelLock(
+  file: string,
+  s: ProcessState,
+  opts: LockOptions,
+  deadline: number,
+  tell: () => void,
+): Promise<void> {
   let delay = 2;
   await s.closing;
   for (;;) {
@@ -99,7 +117,8 @@ async function takeKernelLock(file: string, s: ProcessState, opts: LockOptions, 
       s.bound = []; // see lockIdentity: nobody can write here, so nobody can need excluding
       return;
     }
-    const bound = opts.mode === 'exclusive' ? await bindExclusive(id, deadline, tell) : await bindShared(id);
+    const bound =
+      opts.mode === 'exclusive' ? await bindExclusive(id, deadline, tell) : await bindShared(id);
     if (bound) {
       // The holder before us may have deleted the lock file (a failed new prefix is removed whole):
       // names derived from a file that is gone exclude nobody, so start over on the new one.
@@ -160,7 +179,11 @@ async function makeDir(dir: string): Promise<void> {
 const nameOf = (id: string, part: string) => `\0pstore-lock/${id}/${part}`;
 
 /** Bind X, then every slot: waits (holding X, so new shared holders stay out) until the deadline. */
-async function bindExclusive(id: string, deadline: number, tell: () => void): Promise<net.Server[] | undefined> {
+async function bindExclusive(
+  id: string,
+  deadline: number,
+  tell: () => void,
+): Promise<net.Server[] | undefined> {
   const x = await bind(nameOf(id, 'x'), true);
   if (!x) return undefined;
   const bound = [x];
@@ -201,7 +224,9 @@ function bind(name: string, accept: boolean): Promise<net.Server | undefined> {
   return new Promise((resolve, reject) => {
     // X answers connections (that is how shared requests see it) and closes them at once.
     const server = net.createServer(accept ? (c) => c.destroy() : () => {});
-    server.once('error', (err) => (errnoCode(err) === 'EADDRINUSE' ? resolve(undefined) : reject(err)));
+    server.once('error', (err) =>
+      errnoCode(err) === 'EADDRINUSE' ? resolve(undefined) : reject(err),
+    );
     server.listen({ path: name, exclusive: true }, () => {
       server.unref(); // a held lock must not keep the process alive
       resolve(server);
@@ -212,7 +237,10 @@ function bind(name: string, accept: boolean): Promise<net.Server | undefined> {
 function listening(name: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = net.connect({ path: name });
-    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
     c.once('error', () => resolve(false));
   });
 }
@@ -236,5 +264,9 @@ async function dropHolder(s: ProcessState): Promise<void> {
 }
 
 function busy(file: string, opts: LockOptions): PstoreError {
-  return new PstoreError('EPSTORE_BUSY', `${opts.what} is busy: another pstore process holds ${file} (waited ${Math.round(opts.waitMs / 1000)} s; see --wait)`, { subject: file });
+  return new PstoreError(
+    'EPSTORE_BUSY',
+    `${opts.what} is busy: another pstore process holds ${file} (waited ${Math.round(opts.waitMs / 1000)} s; see --wait)`,
+    { subject: file },
+  );
 }

@@ -43,5 +43,9 @@ export async function pseudoFilesystemOf(target: string): Promise<string | undef
 export async function refusePseudoFilesystem(target: string, what: string): Promise<void> {
   const fs = await pseudoFilesystemOf(target);
   if (fs === undefined) return;
-  throw new PstoreError('EPSTORE_UNSAFE_PATH', `${target} is on a ${fs} pseudo filesystem, which cannot hold a ${what}`, { subject: target, data: { filesystem: fs } });
+  throw new PstoreError(
+    'EPSTORE_UNSAFE_PATH',
+    `${target} is on a ${fs} pseudo filesystem, which cannot hold a ${what}`,
+    { subject: target, data: { filesystem: fs } },
+  );
 }

@@ -18,8 +18,16 @@ export async function filesystemNow(file: string): Promise<number> {
 }
 
 /** The newest of the recorded add time and the manifest file's mtime and ctime, never after `now`. */
-export function lastAddMs(now: number, recorded: string | undefined, file: ManifestFileInfo | undefined): number {
-  const times = [recorded === undefined ? NaN : Date.parse(recorded), file?.mtimeMs ?? NaN, file?.ctimeMs ?? NaN];
+export function lastAddMs(
+  now: number,
+  recorded: string | undefined,
+  file: ManifestFileInfo | undefined,
+): number {
+  const times = [
+    recorded === undefined ? NaN : Date.parse(recorded),
+    file?.mtimeMs ?? NaN,
+    file?.ctimeMs ?? NaN,
+  ];
   const known = times.filter((t) => Number.isFinite(t));
   return known.length === 0 ? -Infinity : Math.min(now, Math.max(...known));
 }

@@ -16,7 +16,13 @@ import { BUILD_SUFFIX } from '../store/index-files.js';
 import { BROKEN_SUFFIX } from '../store/index-health.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { fileObjectKey } from '../core/object-key.js';
-import { lockStore, RECORDING, storeLockFile, useIndex, type StoreContext } from '../store/context.js';
+import {
+  lockStore,
+  RECORDING,
+  storeLockFile,
+  useIndex,
+  type StoreContext,
+} from '../store/context.js';
 import { readdirOrEmpty } from '../fs/dir.js';
 import { listManifestFiles, readManifestFile, removeManifestFile } from '../store/manifests.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
@@ -54,17 +60,37 @@ export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): P
   const dryRun = opts.dryRun ?? false;
   await using _lock = await lockStore(ctx, 'exclusive');
   const now = await filesystemNow(storeLockFile(ctx));
-  const roots = await collectPrefixRoots(ctx.layout, { now, dryRun, forgetMissing: opts.forgetMissing ?? false, missingGraceMs: DEFAULT_GRACE_MS });
-  const { candidates, indexed } = await useIndex(ctx, (db) => gcCandidates(ctx, db, dryRun), { reconcile: 'never' });
+  const roots = await collectPrefixRoots(ctx.layout, {
+    now,
+    dryRun,
+    forgetMissing: opts.forgetMissing ?? false,
+    missingGraceMs: DEFAULT_GRACE_MS,
+  });
+  const { candidates, indexed } = await useIndex(ctx, (db) => gcCandidates(ctx, db, dryRun), {
+    reconcile: 'never',
+  });
   const files = new Map((await listManifestFiles(ctx.layout)).map((f) => [f.id, f]));
-  const keep = keptEntries(candidates, files, roots, { now, graceMs: opts.graceMs ?? DEFAULT_GRACE_MS });
+  const keep = keptEntries(candidates, files, roots, {
+    now,
+    graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
+  });
   const unreferenced = candidates.filter((c) => !keep.has(c.id));
   const result: GcResult = {
-    dryRun, entriesRemoved: unreferenced.map(({ id, name, version }) => ({ id, name, version })),
-    objectsRemoved: 0, bytesFreed: 0, tmpRemoved: 0, entriesKept: keep.size, prefixes: roots.prefixes, prefixesMissing: roots.missing,
+    dryRun,
+    entriesRemoved: unreferenced.map(({ id, name, version }) => ({ id, name, version })),
+    objectsRemoved: 0,
+    bytesFreed: 0,
+    tmpRemoved: 0,
+    entriesKept: keep.size,
+    prefixes: roots.prefixes,
+    prefixesMissing: roots.missing,
     damagedManifests: [],
   };
-  if (!dryRun) await forgetEntries(ctx, unreferenced.filter((c) => indexed.has(c.id)).map((c) => c.id));
+  if (!dryRun)
+    await forgetEntries(
+      ctx,
+      unreferenced.filter((c) => indexed.has(c.id)).map((c) => c.id),
+    );
 
   const { live, damaged } = await markLive(ctx, keep, indexed);
   result.damagedManifests = damaged;
@@ -83,7 +109,11 @@ export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): P
  * Every entry the index records, plus every readable manifest it lacks (a lost log tail): those
  * are registered again (not in a dry run), never treated as garbage.
  */
-async function gcCandidates(ctx: StoreContext, db: IndexDb, dryRun: boolean): Promise<{ candidates: Candidate[]; indexed: Set<string> }> {
+async function gcCandidates(
+  ctx: StoreContext,
+  db: IndexDb,
+  dryRun: boolean,
+): Promise<{ candidates: Candidate[]; indexed: Set<string> }> {
   const unindexed = await unindexedManifests(ctx.layout, db);
   if (!dryRun) for (const r of unindexed) await registerEntry(db, r);
   const records = await listEntries(db);
@@ -106,7 +136,11 @@ async function forgetEntries(ctx: StoreContext, ids: string[]): Promise<void> {
  * The objects the kept entries name. A kept entry whose manifest cannot be read blocks only what
  * needs it: gc cannot know its objects, so the caller sweeps none, and does the rest.
  */
-async function markLive(ctx: StoreContext, keep: Set<string>, indexed: Set<string>): Promise<{ live: Set<string>; damaged: string[] }> {
+async function markLive(
+  ctx: StoreContext,
+  keep: Set<string>,
+  indexed: Set<string>,
+): Promise<{ live: Set<string>; damaged: string[] }> {
   const live = new Set<string>();
   const damaged: string[] = [];
   for (const id of keep) {
@@ -124,7 +158,12 @@ async function markLive(ctx: StoreContext, keep: Set<string>, indexed: Set<strin
   return { live, damaged };
 }
 
-async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolean, result: GcResult): Promise<void> {
+async function sweepObjects(
+  ctx: StoreContext,
+  live: Set<string>,
+  dryRun: boolean,
+  result: GcResult,
+): Promise<void> {
   for (const shard of await readdirOrEmpty(ctx.layout.objects)) {
     const dir = path.join(ctx.layout.objects, shard);
     for (const name of await readdirOrEmpty(dir)) {
@@ -143,13 +182,15 @@ async function sweepObjects(ctx: StoreContext, live: Set<string>, dryRun: boolea
 async function sweepStrays(ctx: StoreContext, now: number, dryRun: boolean): Promise<number> {
   const doomed: string[] = [];
   for (const shard of await readdirOrEmpty(ctx.layout.entries)) {
-    for (const n of await readdirOrEmpty(path.join(ctx.layout.entries, shard))) if (n.startsWith(TEMP_PREFIX)) doomed.push(path.join(ctx.layout.entries, shard, n));
+    for (const n of await readdirOrEmpty(path.join(ctx.layout.entries, shard)))
+      if (n.startsWith(TEMP_PREFIX)) doomed.push(path.join(ctx.layout.entries, shard, n));
   }
   const hourAgo = now - 3600_000;
   const index = path.basename(ctx.layout.index);
   for (const n of await readdirOrEmpty(ctx.root)) {
     // indexes set aside as broken, and write probes a killed diagnosis left (index-health.ts)
-    if (n.startsWith(index + BROKEN_SUFFIX) || n.startsWith(`${TEMP_PREFIX}probe-`)) doomed.push(path.join(ctx.root, n));
+    if (n.startsWith(index + BROKEN_SUFFIX) || n.startsWith(`${TEMP_PREFIX}probe-`))
+      doomed.push(path.join(ctx.root, n));
     if (!n.startsWith(index + BUILD_SUFFIX)) continue;
     const st = await fsp.stat(path.join(ctx.root, n)).catch(() => undefined);
     if (st && st.mtimeMs < hourAgo) doomed.push(path.join(ctx.root, n));

@@ -6,7 +6,12 @@
 
 import { promises as fsp } from 'node:fs';
 import { errnoCode } from '../core/errors.js';
-import { listPrefixes, unregisterPrefix, updatePrefix, type PrefixRegistration } from '../store/prefixes.js';
+import {
+  listPrefixes,
+  unregisterPrefix,
+  updatePrefix,
+  type PrefixRegistration,
+} from '../store/prefixes.js';
 import type { ManifestFileInfo } from '../store/manifests.js';
 import type { StoreLayout } from '../store/layout.js';
 import { prefixPaths } from '../prefix/layout.js';
@@ -38,7 +43,10 @@ export interface RootOptions {
   missingGraceMs: number;
 }
 
-export async function collectPrefixRoots(layout: StoreLayout, opts: RootOptions): Promise<PrefixRoots> {
+export async function collectPrefixRoots(
+  layout: StoreLayout,
+  opts: RootOptions,
+): Promise<PrefixRoots> {
   const roots: PrefixRoots = { keep: new Set(), prefixes: 0, missing: [] };
   for (const reg of await listPrefixes(layout)) {
     const paths = prefixPaths(reg.dir, reg.layout);
@@ -47,7 +55,8 @@ export async function collectPrefixRoots(layout: StoreLayout, opts: RootOptions)
       continue;
     }
     roots.prefixes++;
-    if (reg.missingSince !== undefined && !opts.dryRun) await saveBestEffort(layout, { dir: reg.dir, meta: reg.meta, layout: reg.layout });
+    if (reg.missingSince !== undefined && !opts.dryRun)
+      await saveBestEffort(layout, { dir: reg.dir, meta: reg.meta, layout: reg.layout });
     for (const g of await listGenerations(paths)) for (const p of g.packages) roots.keep.add(p.id);
     const j = await readJournal(paths);
     for (const p of [...(j?.from.packages ?? []), ...(j?.to.packages ?? [])]) roots.keep.add(p.id);
@@ -55,14 +64,20 @@ export async function collectPrefixRoots(layout: StoreLayout, opts: RootOptions)
   return roots;
 }
 
-async function onMissing(layout: StoreLayout, reg: PrefixRegistration, opts: RootOptions, roots: PrefixRoots): Promise<void> {
+async function onMissing(
+  layout: StoreLayout,
+  reg: PrefixRegistration,
+  opts: RootOptions,
+  roots: PrefixRoots,
+): Promise<void> {
   const since = sinceMs(opts.now, reg.missingSince);
   if (opts.forgetMissing || opts.now - since >= opts.missingGraceMs) {
     if (!opts.dryRun) await unregisterPrefix(layout, reg.meta); // gone for good: it roots nothing
     return;
   }
   roots.missing.push(reg.dir);
-  if (reg.missingSince === undefined && !opts.dryRun) await saveBestEffort(layout, { ...reg, missingSince: new Date(opts.now).toISOString() });
+  if (reg.missingSince === undefined && !opts.dryRun)
+    await saveBestEffort(layout, { ...reg, missingSince: new Date(opts.now).toISOString() });
 }
 
 /** On a full disk the note cannot be written; the prefix still counts as missing, and the next gc notes it. */
@@ -79,12 +94,18 @@ async function saveBestEffort(layout: StoreLayout, reg: PrefixRegistration): Pro
  * (by the newest of its times, clock.ts), and, while a prefix is missing, every entry that has a
  * manifest file.
  */
-export function keptEntries(candidates: readonly Candidate[], files: ReadonlyMap<string, ManifestFileInfo>, roots: PrefixRoots, opts: { now: number; graceMs: number }): Set<string> {
+export function keptEntries(
+  candidates: readonly Candidate[],
+  files: ReadonlyMap<string, ManifestFileInfo>,
+  roots: PrefixRoots,
+  opts: { now: number; graceMs: number },
+): Set<string> {
   const keep = new Set(roots.keep);
   for (const c of candidates) {
     const file = files.get(c.id);
     if (roots.missing.length > 0 && file) keep.add(c.id);
-    if (opts.now - lastAddMs(opts.now, c.lastAddedAt ?? c.addedAt, file) < opts.graceMs) keep.add(c.id);
+    if (opts.now - lastAddMs(opts.now, c.lastAddedAt ?? c.addedAt, file) < opts.graceMs)
+      keep.add(c.id);
   }
   return keep;
 }
@@ -99,4 +120,3 @@ async function exists(p: string): Promise<boolean> {
     throw err;
   }
 }
-

@@ -9,7 +9,14 @@ import type { Readable } from 'node:stream';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { registerEntry } from '../store/index-entries.js';
-import { assertWritable, indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
+import {
+  assertWritable,
+  indexExists,
+  lockStore,
+  RECORDING,
+  useIndex,
+  type StoreContext,
+} from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../core/types.js';
 import { crashpoint } from '../core/crashpoint.js';
@@ -32,7 +39,11 @@ export interface AddResult extends EntryRecord {
   objectsWritten: number;
 }
 
-export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOptions): Promise<AddResult> {
+export async function addEntry(
+  ctx: StoreContext,
+  source: AddSource,
+  opts: AddOptions,
+): Promise<AddResult> {
   validateName(opts.name);
   validateVersion(opts.version);
   const markers = (opts.markers ?? []).map(validateMarker);
@@ -50,56 +61,103 @@ export async function addEntry(ctx: StoreContext, source: AddSource, opts: AddOp
   await syncFilesystem(ctx.root);
   await writeManifestFile(ctx.layout, ident.id, ident.bytes);
   crashpoint('add:after-manifest');
-  const record = await useIndex(ctx, (db) => registerEntry(db, {
-    id: ident.id,
-    name: manifest.name,
-    version: manifest.version,
-    integrity: ident.integrity,
-    markers: manifest.markers,
-    ...summarizeManifest(manifest),
-    addedAt: new Date().toISOString(),
-  }), RECORDING);
+  const record = await useIndex(
+    ctx,
+    (db) =>
+      registerEntry(db, {
+        id: ident.id,
+        name: manifest.name,
+        version: manifest.version,
+        integrity: ident.integrity,
+        markers: manifest.markers,
+        ...summarizeManifest(manifest),
+        addedAt: new Date().toISOString(),
+      }),
+    RECORDING,
+  );
   crashpoint('add:after-index');
   return { ...record, objectsWritten: ingested.objectsWritten };
 }
 
-async function ingestSource(ctx: StoreContext, source: AddSource, onProgress?: ProgressListener): Promise<IngestResult> {
+async function ingestSource(
+  ctx: StoreContext,
+  source: AddSource,
+  onProgress?: ProgressListener,
+): Promise<IngestResult> {
   const opts = onProgress ? { onProgress } : {};
   // Sources load their parsers on demand (node-tar alone costs ~70 ms of start-up here).
   if (typeof source !== 'string') {
-    if ('files' in source) return (await import('./from-list.js')).ingestFileList(ctx.layout, source.files);
-    return (await import('./from-tar.js')).ingestTar(ctx.layout, source.tar, source.label ?? 'tar stream', opts);
+    if ('files' in source)
+      return (await import('./from-list.js')).ingestFileList(ctx.layout, source.files);
+    return (await import('./from-tar.js')).ingestTar(
+      ctx.layout,
+      source.tar,
+      source.label ?? 'tar stream',
+      opts,
+    );
   }
   const abs = path.resolve(source);
   let st;
   try {
     st = await fsp.stat(abs);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw new PstoreError('EPSTORE_NOT_FOUND', `source ${abs} does not exist`, { subject: abs, cause: err });
-    throw new PstoreError('EPSTORE_INVALID', `cannot read source ${abs}: ${(err as Error).message}`, { subject: abs, cause: err });
+    if (errnoCode(err) === 'ENOENT')
+      throw new PstoreError('EPSTORE_NOT_FOUND', `source ${abs} does not exist`, {
+        subject: abs,
+        cause: err,
+      });
+    throw new PstoreError(
+      'EPSTORE_INVALID',
+      `cannot read source ${abs}: ${(err as Error).message}`,
+      { subject: abs, cause: err },
+    );
   }
   if (st.isDirectory()) return (await import('./from-dir.js')).ingestDir(ctx.layout, abs, opts);
   return (await import('./from-tar.js')).ingestTar(ctx.layout, createReadStream(abs), abs, opts);
 }
 
 // Names and versions end up in refs (NAME@VERSION) and index keys, so they are kept printable.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it rejects
 const CONTROL_OR_SPACE = /[\s\u0000-\u001f\u007f]/;
 
 function validateName(name: string): void {
-  if (typeof name !== 'string' || name === '' || CONTROL_OR_SPACE.test(name) || name.indexOf('@', 1) !== -1 || name.length > 214) {
-    throw new PstoreError('EPSTORE_USAGE', `--name ${JSON.stringify(name)} is not a valid package name (non-empty, no spaces or control characters, no "@" after the first character)`, { subject: '--name' });
+  if (
+    typeof name !== 'string' ||
+    name === '' ||
+    CONTROL_OR_SPACE.test(name) ||
+    name.indexOf('@', 1) !== -1 ||
+    name.length > 214
+  ) {
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `--name ${JSON.stringify(name)} is not a valid package name (non-empty, no spaces or control characters, no "@" after the first character)`,
+      { subject: '--name' },
+    );
   }
 }
 
 function validateVersion(version: string): void {
-  if (typeof version !== 'string' || version === '' || CONTROL_OR_SPACE.test(version) || version.length > 256) {
-    throw new PstoreError('EPSTORE_USAGE', `--version ${JSON.stringify(version)} is not a valid version (non-empty, no spaces or control characters)`, { subject: '--version' });
+  if (
+    typeof version !== 'string' ||
+    version === '' ||
+    CONTROL_OR_SPACE.test(version) ||
+    version.length > 256
+  ) {
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `--version ${JSON.stringify(version)} is not a valid version (non-empty, no spaces or control characters)`,
+      { subject: '--version' },
+    );
   }
 }
 
 function validateMarker(glob: string): string {
   if (typeof glob !== 'string' || glob === '' || glob.includes('\0') || glob.startsWith('/')) {
-    throw new PstoreError('EPSTORE_USAGE', `--marker ${JSON.stringify(glob)} is not a valid glob (relative to the prefix root)`, { subject: '--marker' });
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `--marker ${JSON.stringify(glob)} is not a valid glob (relative to the prefix root)`,
+      { subject: '--marker' },
+    );
   }
   return glob;
 }

@@ -9,10 +9,20 @@ import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
 import { TreeCollector } from '../core/tree.js';
-import { STREAM_THRESHOLD, type IngestResult, type IngestOptions, reportProgress, settleAll } from './source.js';
+import {
+  STREAM_THRESHOLD,
+  type IngestResult,
+  type IngestOptions,
+  reportProgress,
+  settleAll,
+} from './source.js';
 import { WriteQueue } from './write-queue.js';
 
-export async function ingestDir(layout: StoreLayout, root: string, opts: IngestOptions = {}): Promise<IngestResult> {
+export async function ingestDir(
+  layout: StoreLayout,
+  root: string,
+  opts: IngestOptions = {},
+): Promise<IngestResult> {
   const collector = new TreeCollector(root);
   // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
   const queue = new WriteQueue(64 * 1024 * 1024, 16);
@@ -38,7 +48,11 @@ export async function ingestDir(layout: StoreLayout, root: string, opts: IngestO
         if (queue.failed !== undefined) break;
         queue.push(0, () => ingestFile(memberAbs, member));
       } else {
-        throw new PstoreError('EPSTORE_UNSUPPORTED_TYPE', `${memberAbs}: ${direntKind(d)} cannot be stored (only files, directories and symlinks)`, { subject: memberAbs });
+        throw new PstoreError(
+          'EPSTORE_UNSUPPORTED_TYPE',
+          `${memberAbs}: ${direntKind(d)} cannot be stored (only files, directories and symlinks)`,
+          { subject: memberAbs },
+        );
       }
     }
   };
@@ -54,15 +68,25 @@ export async function ingestDir(layout: StoreLayout, root: string, opts: IngestO
       progress(stats.files, stats.bytes, member);
       if (st.size > STREAM_THRESHOLD) {
         handedOff = true;
-        const obj = await writeObjectFromStream(layout, createReadStream('', { fd: fh, autoClose: true }), exec);
-        collector.add({ path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity }, obj.key);
+        const obj = await writeObjectFromStream(
+          layout,
+          createReadStream('', { fd: fh, autoClose: true }),
+          exec,
+        );
+        collector.add(
+          { path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity },
+          obj.key,
+        );
         if (obj.written) stats.written++;
         return;
       }
       const hashed = hashBuffer(await readWhole(fh, st.size), exec);
       await fh.close();
       handedOff = true;
-      collector.add({ path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity }, hashed.key);
+      collector.add(
+        { path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity },
+        hashed.key,
+      );
       if ((await writeHashedBuffer(layout, hashed, exec)).written) stats.written++;
     } finally {
       if (!handedOff) await fh.close();
@@ -90,13 +114,22 @@ async function openNoFollow(abs: string): Promise<fsp.FileHandle> {
     return await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
   } catch (err) {
     if (errnoCode(err) === 'ELOOP') {
-      throw new PstoreError('EPSTORE_UNSAFE_PATH', `${abs}: turned into a symlink while being read`, { subject: abs, cause: err });
+      throw new PstoreError(
+        'EPSTORE_UNSAFE_PATH',
+        `${abs}: turned into a symlink while being read`,
+        { subject: abs, cause: err },
+      );
     }
     throw err;
   }
 }
 
-function direntKind(d: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+function direntKind(d: {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
   if (d.isFIFO()) return 'a FIFO';
   if (d.isSocket()) return 'a socket';
   if (d.isCharacterDevice()) return 'a character device';

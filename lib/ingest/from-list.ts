@@ -11,7 +11,10 @@ export type InMemoryFile =
   | { path: string; type: 'dir' }
   | { path: string; type: 'symlink'; target: string };
 
-export async function ingestFileList(layout: StoreLayout, list: readonly InMemoryFile[]): Promise<IngestResult> {
+export async function ingestFileList(
+  layout: StoreLayout,
+  list: readonly InMemoryFile[],
+): Promise<IngestResult> {
   const collector = new TreeCollector('file list');
   let written = 0;
   for (const item of list) {
@@ -22,8 +25,14 @@ export async function ingestFileList(layout: StoreLayout, list: readonly InMemor
       collector.add({ path: member, type: 'symlink', target: item.target });
     } else {
       const exec = item.exec ?? false;
-      const hashed = hashBuffer(typeof item.data === 'string' ? Buffer.from(item.data) : item.data, exec);
-      collector.add({ path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity }, hashed.key);
+      const hashed = hashBuffer(
+        typeof item.data === 'string' ? Buffer.from(item.data) : item.data,
+        exec,
+      );
+      collector.add(
+        { path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity },
+        hashed.key,
+      );
       if ((await writeHashedBuffer(layout, hashed, exec)).written) written++;
     }
   }

@@ -8,13 +8,24 @@ import { normalizeMemberPath, unsafe } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
 import { TreeCollector } from '../core/tree.js';
-import { STREAM_THRESHOLD, type IngestOptions, type IngestResult, reportProgress, settleAll } from './source.js';
+import {
+  STREAM_THRESHOLD,
+  type IngestOptions,
+  type IngestResult,
+  reportProgress,
+  settleAll,
+} from './source.js';
 import { readTarStream, type TarStream } from './tar-stream.js';
 import { WriteQueue } from './write-queue.js';
 
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 
-export async function ingestTar(layout: StoreLayout, source: Readable, sourceName: string, opts: IngestOptions = {}): Promise<IngestResult> {
+export async function ingestTar(
+  layout: StoreLayout,
+  source: Readable,
+  sourceName: string,
+  opts: IngestOptions = {},
+): Promise<IngestResult> {
   const collector = new TreeCollector(sourceName);
   const queue = new WriteQueue();
   const stats = { written: 0, files: 0, bytes: 0 };
@@ -28,7 +39,11 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
     const member = normalizeMemberPath(entry.path);
     const type = entry.type;
     if (member === '') {
-      if (type !== 'Directory') throw bad(`member ${JSON.stringify(entry.path)} names the root but is not a directory`, entry.path);
+      if (type !== 'Directory')
+        throw bad(
+          `member ${JSON.stringify(entry.path)} names the root but is not a directory`,
+          entry.path,
+        );
       entry.resume();
       return;
     }
@@ -37,7 +52,11 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
       entry.resume();
     } else if (type === 'SymbolicLink') {
       const target = entry.linkpath ?? '';
-      if (target === '' || target.includes('\0')) throw bad(`symlink ${JSON.stringify(entry.path)} has an empty or invalid target`, entry.path);
+      if (target === '' || target.includes('\0'))
+        throw bad(
+          `symlink ${JSON.stringify(entry.path)} has an empty or invalid target`,
+          entry.path,
+        );
       collector.add({ path: member, type: 'symlink', target });
       entry.resume();
     } else if (type === 'Link') {
@@ -47,7 +66,11 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
       collector.checkPlace(member);
       addFile(entry, member);
     } else {
-      throw new PstoreError('EPSTORE_UNSUPPORTED_TYPE', `${sourceName}: member ${JSON.stringify(entry.path)} is a ${type}; only files, directories, symlinks and hard links can be stored`, { subject: entry.path });
+      throw new PstoreError(
+        'EPSTORE_UNSUPPORTED_TYPE',
+        `${sourceName}: member ${JSON.stringify(entry.path)} is a ${type}; only files, directories, symlinks and hard links can be stored`,
+        { subject: entry.path },
+      );
     }
   };
 
@@ -63,14 +86,20 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
       const file = collector.get(target);
       const key = collector.objectKeyOf(target);
       if (file?.type !== 'file' || key === undefined) {
-        throw unsafe(entry.path, `is a hard link to ${JSON.stringify(raw)}, which is not an earlier regular file of the archive`);
+        throw unsafe(
+          entry.path,
+          `is a hard link to ${JSON.stringify(raw)}, which is not an earlier regular file of the archive`,
+        );
       }
       collector.add({ ...file, path: member }, key);
     };
     const pending = pendingLarge.get(target);
     if (pending) {
       collector.checkPlace(member);
-      queue.push(0, async () => { await pending; link(); });
+      queue.push(0, async () => {
+        await pending;
+        link();
+      });
     } else {
       link();
     }
@@ -91,7 +120,10 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
       queue.push(0, async () => {
         try {
           const obj = await writeObjectFromStream(layout, pass, exec);
-          collector.add({ path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity }, obj.key);
+          collector.add(
+            { path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity },
+            obj.key,
+          );
           if (obj.written) stats.written++;
         } finally {
           done();
@@ -104,7 +136,10 @@ export async function ingestTar(layout: StoreLayout, source: Readable, sourceNam
     entry.on('end', () => {
       const hashed = hashBuffer(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), exec);
       try {
-        collector.add({ path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity }, hashed.key);
+        collector.add(
+          { path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity },
+          hashed.key,
+        );
       } catch (err) {
         queue.push(0, () => Promise.reject(err));
         return;

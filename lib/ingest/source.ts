@@ -17,7 +17,10 @@ export interface IngestResult {
 }
 
 /** Throttled progress: at most one event per 100 ms, so huge trees do not flood listeners. */
-export function reportProgress(listener: ProgressListener | undefined, phase: string): (done: number, bytes: number, subject: string) => void {
+export function reportProgress(
+  listener: ProgressListener | undefined,
+  phase: string,
+): (done: number, bytes: number, subject: string) => void {
   if (!listener) return () => {};
   let last = 0;
   return (done, bytes, subject) => {

@@ -46,15 +46,23 @@ export function readTarStream(source: Readable, opts: TarStreamOptions): TarStre
       if (failed) return;
       failed = true;
       source.destroy();
-      for (const pass of streaming) pass.destroy(err instanceof Error ? err : new Error(String(err)));
+      for (const pass of streaming)
+        pass.destroy(err instanceof Error ? err : new Error(String(err)));
       reject(err);
     };
     // A failed write (a full disk) leaves its member's bytes unread, which would pause the parser
     // and the source for ever: the first failure of the queue ends the archive at once.
     opts.queue.onFailure(fail);
-    parser.on('nullBlock', () => { endMarker = true; });
-    parser.on('eof', () => { endMarker = true; sawEof = true; });
-    parser.on('ignoredEntry', (e: ReadEntry) => fail(opts.bad(`member ${JSON.stringify(e.path)} has an oversized header`, e.path)));
+    parser.on('nullBlock', () => {
+      endMarker = true;
+    });
+    parser.on('eof', () => {
+      endMarker = true;
+      sawEof = true;
+    });
+    parser.on('ignoredEntry', (e: ReadEntry) =>
+      fail(opts.bad(`member ${JSON.stringify(e.path)} has an oversized header`, e.path)),
+    );
     parser.on('error', (err: Error & { code?: string }) => {
       // node-tar calls an archive of nothing but end-of-archive blocks "unrecognized"; it is a valid
       // empty tar (`tar -cf x.tar -T /dev/null`), as an empty directory is a valid empty tree.
@@ -64,7 +72,10 @@ export function readTarStream(source: Readable, opts: TarStreamOptions): TarStre
     parser.on('entry', (entry: ReadEntry) => {
       endMarker = false;
       entries++;
-      if (failed) { entry.resume(); return; }
+      if (failed) {
+        entry.resume();
+        return;
+      }
       try {
         opts.onEntry(entry);
       } catch (err) {
@@ -77,7 +88,9 @@ export function readTarStream(source: Readable, opts: TarStreamOptions): TarStre
       if (!endMarker) fail(opts.bad('truncated: the end-of-archive marker is missing'));
       else resolve();
     });
-    source.on('error', (err) => fail(err instanceof PstoreError ? err : opts.bad(`cannot be read (${err.message})`)));
+    source.on('error', (err) =>
+      fail(err instanceof PstoreError ? err : opts.bad(`cannot be read (${err.message})`)),
+    );
     source.on('data', (chunk: Buffer) => {
       let accepted: boolean;
       try {
@@ -92,7 +105,9 @@ export function readTarStream(source: Readable, opts: TarStreamOptions): TarStre
         source.pause();
         const waits: Array<Promise<unknown>> = [opts.queue.room()];
         if (!accepted) waits.push(new Promise((r) => parser.once('drain', r)));
-        void Promise.all(waits).then(() => { if (!failed) source.resume(); });
+        void Promise.all(waits).then(() => {
+          if (!failed) source.resume();
+        });
       }
     });
     source.on('end', () => parser.end());

@@ -10,7 +10,10 @@ export class WriteQueue {
   private readonly idle: Array<() => void> = [];
   private readonly failureListeners: Array<(err: unknown) => void> = [];
 
-  constructor(private readonly maxBytes = 64 * 1024 * 1024, private readonly maxCount = 64) {}
+  constructor(
+    private readonly maxBytes = 64 * 1024 * 1024,
+    private readonly maxCount = 64,
+  ) {}
 
   get failed(): unknown {
     return this.failure;

@@ -20,5 +20,11 @@ export async function managed(dir: string): Promise<ManagedPrefix> {
 
 /** Operations on a prefix use the store that manages it, whatever --store says. */
 export function contextFor(ctx: StoreContext, record: PrefixRecord): StoreContext {
-  return path.resolve(record.store) === ctx.root ? ctx : createContext({ path: record.store, waitSeconds: ctx.waitMs / 1000, onWait: ctx.onWait ?? (() => {}) });
+  return path.resolve(record.store) === ctx.root
+    ? ctx
+    : createContext({
+        path: record.store,
+        waitSeconds: ctx.waitMs / 1000,
+        onWait: ctx.onWait ?? (() => {}),
+      });
 }

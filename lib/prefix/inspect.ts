@@ -10,7 +10,8 @@ import { comparePaths } from '../core/manifest.js';
 import type { ManifestFile } from '../core/types.js';
 import { TEMP_PREFIX } from '../core/names.js';
 
-export type Observed = ManifestFile | { path: string; type: 'missing' } | { path: string; type: 'other' };
+export type Observed =
+  ManifestFile | { path: string; type: 'missing' } | { path: string; type: 'other' };
 
 export async function observe(root: string, rel: string): Promise<Observed> {
   const abs = path.join(root, rel);
@@ -20,7 +21,13 @@ export async function observe(root: string, rel: string): Promise<Observed> {
   if (st.isSymbolicLink()) return { path: rel, type: 'symlink', target: await fsp.readlink(abs) };
   if (!st.isFile()) return { path: rel, type: 'other' };
   const integrity = await ssri.fromStream(createReadStream(abs), { algorithms: ['sha512'] });
-  return { path: rel, type: 'file', exec: (st.mode & 0o111) !== 0, size: st.size, integrity: integrity.toString() };
+  return {
+    path: rel,
+    type: 'file',
+    exec: (st.mode & 0o111) !== 0,
+    size: st.size,
+    integrity: integrity.toString(),
+  };
 }
 
 /** What is on disk for each owned path, in path order. */
@@ -33,7 +40,12 @@ export async function observeTree(root: string, owned: Iterable<string>): Promis
 export function treeDigest(files: readonly Observed[]): string {
   const h = createHash('sha512');
   for (const f of [...files].sort((a, b) => comparePaths(a.path, b.path))) {
-    const detail = f.type === 'file' ? `${f.exec ? 'x' : '-'}\t${f.integrity}` : f.type === 'symlink' ? f.target : '';
+    const detail =
+      f.type === 'file'
+        ? `${f.exec ? 'x' : '-'}\t${f.integrity}`
+        : f.type === 'symlink'
+          ? f.target
+          : '';
     h.update(`${f.path}\0${f.type}\0${detail}\n`);
   }
   return `sha512-${h.digest('base64')}`;
@@ -44,7 +56,9 @@ export async function findStrays(root: string, dirs: Iterable<string>): Promise<
   const out: string[] = [];
   for (const rel of dirs) {
     const names = await fsp.readdir(path.join(root, rel)).catch(() => [] as string[]);
-    for (const n of names) if (n.startsWith(`${TEMP_PREFIX}tmp-`) || n.startsWith(`${TEMP_PREFIX}trash-`)) out.push(rel ? `${rel}/${n}` : n);
+    for (const n of names)
+      if (n.startsWith(`${TEMP_PREFIX}tmp-`) || n.startsWith(`${TEMP_PREFIX}trash-`))
+        out.push(rel ? `${rel}/${n}` : n);
   }
   return out;
 }

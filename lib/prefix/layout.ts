@@ -22,7 +22,10 @@ export interface PrefixPaths {
 
 export function prefixPaths(dir: string, layout: LayoutKind): PrefixPaths {
   const abs = path.resolve(dir);
-  const meta = layout === 'inplace' ? path.join(abs, RESERVED_PREFIX) : path.join(path.dirname(abs), `${TEMP_PREFIX}${path.basename(abs)}`);
+  const meta =
+    layout === 'inplace'
+      ? path.join(abs, RESERVED_PREFIX)
+      : path.join(path.dirname(abs), `${TEMP_PREFIX}${path.basename(abs)}`);
   return {
     dir: abs,
     layout,

@@ -13,14 +13,18 @@ import { detectPrefix, writeJson, type PrefixRecord } from './state.js';
 import { sweepTreeLeftovers } from './trees.js';
 
 /** The absolute prefix path, with symlinks above it resolved (an inplace DIR itself too). */
-export async function canonicalPrefixDir(dir: string, layout: LayoutKind | undefined): Promise<string> {
+export async function canonicalPrefixDir(
+  dir: string,
+  layout: LayoutKind | undefined,
+): Promise<string> {
   const abs = path.resolve(dir);
   await refusePseudoFilesystem(abs, 'prefix');
   const parent = await fsp.realpath(path.dirname(abs)).catch(() => path.dirname(abs));
   const joined = path.join(parent, path.basename(abs));
   if (layout === 'generations') return joined;
   const st = await fsp.lstat(joined).catch(() => undefined);
-  if (st?.isSymbolicLink() && (await detectPrefix(joined))?.record.layout === 'generations') return joined;
+  if (st?.isSymbolicLink() && (await detectPrefix(joined))?.record.layout === 'generations')
+    return joined;
   return fsp.realpath(joined).catch(() => joined);
 }
 
@@ -35,36 +39,62 @@ export interface OpenedPrefix {
 }
 
 export function notManaged(dir: string): PstoreError {
-  return new PstoreError('EPSTORE_NOT_FOUND', `${dir} is not a prefix managed by pstore`, { subject: dir });
+  return new PstoreError('EPSTORE_NOT_FOUND', `${dir} is not a prefix managed by pstore`, {
+    subject: dir,
+  });
 }
 
 /** Take the prefix's writer lock, creating the prefix if `create` (with `layout`, default inplace). */
 export async function openPrefixForWrite(
   dir: string,
-  opts: { storeRoot: string; layout?: LayoutKind | undefined; create: boolean; waitMs: number; onWait?: (() => void) | undefined },
+  opts: {
+    storeRoot: string;
+    layout?: LayoutKind | undefined;
+    create: boolean;
+    waitMs: number;
+    onWait?: (() => void) | undefined;
+  },
 ): Promise<OpenedPrefix> {
   const abs = await canonicalPrefixDir(dir, opts.layout);
   const found = await detectPrefix(abs);
   const layout = found?.record.layout ?? opts.layout ?? 'inplace';
   if (found && opts.layout && opts.layout !== found.record.layout) {
-    throw new PstoreError('EPSTORE_USAGE', `${abs} uses the ${found.record.layout} layout, not ${opts.layout}`, { subject: '--layout' });
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `${abs} uses the ${found.record.layout} layout, not ${opts.layout}`,
+      { subject: '--layout' },
+    );
   }
   if (!found && !opts.create) throw notManaged(abs);
   const paths = prefixPaths(abs, layout);
   await refuseOverlap(paths, opts.storeRoot); // before anything is created
   const createdTop = found ? undefined : await prepareNewPrefix(paths);
-  const lock = await acquireLock(paths.lock, { mode: 'exclusive', waitMs: opts.waitMs, what: `prefix ${abs}`, onWait: opts.onWait });
+  const lock = await acquireLock(paths.lock, {
+    mode: 'exclusive',
+    waitMs: opts.waitMs,
+    what: `prefix ${abs}`,
+    onWait: opts.onWait,
+  });
   try {
     await sweepStateTemps(paths);
     await sweepTreeLeftovers(paths);
     let record = (await detectPrefix(abs))?.record;
     const created = record === undefined;
     if (!record) {
-      record = { formatVersion: 1, layout, store: opts.storeRoot, createdAt: new Date().toISOString() };
+      record = {
+        formatVersion: 1,
+        layout,
+        store: opts.storeRoot,
+        createdAt: new Date().toISOString(),
+      };
       await writeJson(paths.prefixFile, record);
     }
     if (!(await sameDir(record.store, opts.storeRoot))) {
-      throw new PstoreError('EPSTORE_CONFLICT', `${abs} is managed with the store ${record.store}, not ${opts.storeRoot}`, { subject: abs });
+      throw new PstoreError(
+        'EPSTORE_CONFLICT',
+        `${abs} is managed with the store ${record.store}, not ${opts.storeRoot}`,
+        { subject: abs },
+      );
     }
     return { paths, record, lock, created, createdTop: created ? createdTop : undefined };
   } catch (err) {
@@ -76,7 +106,11 @@ export async function openPrefixForWrite(
 /** State files are written (tmp + rename) only under the writer lock: a temp seen now is a crash's. */
 async function sweepStateTemps(paths: PrefixPaths): Promise<void> {
   const names = await fsp.readdir(paths.meta).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(`${TEMP_PREFIX}tmp-`)).map((n) => fsp.rm(path.join(paths.meta, n), { force: true })));
+  await Promise.all(
+    names
+      .filter((n) => n.startsWith(`${TEMP_PREFIX}tmp-`))
+      .map((n) => fsp.rm(path.join(paths.meta, n), { force: true })),
+  );
 }
 
 async function sameDir(a: string, b: string): Promise<boolean> {
@@ -95,7 +129,11 @@ async function prepareNewPrefix(paths: PrefixPaths): Promise<string | undefined>
       throw err;
     });
     if (st) {
-      throw new PstoreError('EPSTORE_CONFLICT', `${paths.dir} exists; a generations prefix must be created where nothing is (pstore makes it a symlink)`, { subject: paths.dir });
+      throw new PstoreError(
+        'EPSTORE_CONFLICT',
+        `${paths.dir} exists; a generations prefix must be created where nothing is (pstore makes it a symlink)`,
+        { subject: paths.dir },
+      );
     }
     made = await fsp.mkdir(path.dirname(paths.dir), { recursive: true });
   }
@@ -113,7 +151,11 @@ export async function discardNewPrefix(opened: OpenedPrefix): Promise<void> {
   const p = opened.paths;
   await sweepStateTemps(p);
   await sweepTreeLeftovers(p);
-  const tryRmdir = (dir: string) => fsp.rmdir(dir).then(() => true, () => false);
+  const tryRmdir = (dir: string) =>
+    fsp.rmdir(dir).then(
+      () => true,
+      () => false,
+    );
   for (const dir of [p.trees, p.generations]) await tryRmdir(dir);
   // prefix.json last but one: until it goes, this is a prefix with no history, which is harmless.
   await fsp.rm(p.prefixFile, { force: true });

@@ -48,7 +48,10 @@ async function livePath(p: PrefixPaths): Promise<string> {
 }
 
 function unsafePlacement(prefix: string, other: string, why: string): PstoreError {
-  return new PstoreError('EPSTORE_UNSAFE_PATH', `the prefix ${prefix} ${why} ${other}`, { subject: prefix, data: { prefix, other } });
+  return new PstoreError('EPSTORE_UNSAFE_PATH', `the prefix ${prefix} ${why} ${other}`, {
+    subject: prefix,
+    data: { prefix, other },
+  });
 }
 
 /**
@@ -56,20 +59,31 @@ function unsafePlacement(prefix: string, other: string, why: string): PstoreErro
  * inside pstore's state of any prefix, or holds the store inside its own state (generation trees).
  */
 export async function refuseOverlap(p: PrefixPaths, storeRoot: string): Promise<void> {
-  const [prefix, store, meta] = await Promise.all([livePath(p), realpathDeepest(storeRoot), realpathDeepest(p.meta)]);
+  const [prefix, store, meta] = await Promise.all([
+    livePath(p),
+    realpathDeepest(storeRoot),
+    realpathDeepest(p.meta),
+  ]);
   const inStore = relativeWithin(prefix, store);
   if (inStore === '') throw unsafePlacement(prefix, store, 'is the store');
   if (inStore !== undefined) throw unsafePlacement(prefix, store, 'lies inside the store');
   const state = prefix.split(path.sep).findIndex((part) => part.startsWith(RESERVED_PREFIX));
   if (state !== -1) {
-    const stateDir = prefix.split(path.sep).slice(0, state + 1).join(path.sep);
-    throw unsafePlacement(prefix, stateDir, 'lies inside pstore\'s state directory');
+    const stateDir = prefix
+      .split(path.sep)
+      .slice(0, state + 1)
+      .join(path.sep);
+    throw unsafePlacement(prefix, stateDir, "lies inside pstore's state directory");
   }
-  if (relativeWithin(store, meta) !== undefined) throw unsafePlacement(prefix, store, 'would keep in its own state directory the store');
+  if (relativeWithin(store, meta) !== undefined)
+    throw unsafePlacement(prefix, store, 'would keep in its own state directory the store');
 }
 
 /** Where the store lies inside the prefix, prefix-relative ('a/b'), or undefined when it does not. */
-export async function storeInsidePrefix(p: PrefixPaths, storeRoot: string): Promise<string | undefined> {
+export async function storeInsidePrefix(
+  p: PrefixPaths,
+  storeRoot: string,
+): Promise<string | undefined> {
   const [prefix, store] = await Promise.all([livePath(p), realpathDeepest(storeRoot)]);
   return relativeWithin(store, prefix);
 }

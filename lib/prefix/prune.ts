@@ -45,5 +45,6 @@ async function forgetGeneration(p: PrefixPaths, n: number): Promise<void> {
 /** Trees without a record (a prune killed between its two steps) are unreachable: remove them. */
 async function removeOrphanTrees(p: PrefixPaths, current: number): Promise<void> {
   const recorded = new Set(await listGenerationNumbers(p));
-  for (const n of await listTreeNumbers(p)) if (!recorded.has(n) && n !== current) await removeGenerationTree(p, n);
+  for (const n of await listTreeNumbers(p))
+    if (!recorded.has(n) && n !== current) await removeGenerationTree(p, n);
 }

@@ -27,11 +27,23 @@ export interface PathOwners {
  * the set of queried ones, so the cost is one pass over the active manifests however many paths
  * are asked about (a 100k-file prefix is read once, not once per path).
  */
-export async function findOwners(layout: StoreLayout, prefixDir: string, packages: readonly PackageRef[], queries: readonly string[]): Promise<PathOwners[]> {
+export async function findOwners(
+  layout: StoreLayout,
+  prefixDir: string,
+  packages: readonly PackageRef[],
+  queries: readonly string[],
+): Promise<PathOwners[]> {
   const bases = await prefixBases(prefixDir);
-  const results = await Promise.all(queries.map(async (q) => ({ path: q, relative: await prefixRelative(bases, q), owners: [] as PackageRef[] })));
+  const results = await Promise.all(
+    queries.map(async (q) => ({
+      path: q,
+      relative: await prefixRelative(bases, q),
+      owners: [] as PackageRef[],
+    })),
+  );
   const byPath = new Map<string, PathOwners[]>();
-  for (const r of results) if (r.relative !== undefined) byPath.set(r.relative, [...(byPath.get(r.relative) ?? []), r]);
+  for (const r of results)
+    if (r.relative !== undefined) byPath.set(r.relative, [...(byPath.get(r.relative) ?? []), r]);
   for (const pkg of packages) {
     const manifest = await readManifestFile(layout, pkg.id);
     for (const f of manifest.files) for (const r of byPath.get(f.path) ?? []) r.owners.push(pkg);
@@ -50,7 +62,10 @@ async function prefixBases(dir: string): Promise<string[]> {
  * lie inside the prefix, as written or with the symlinks above its last component resolved (the
  * last is kept: a package's symlink is owned as the link, not as its target).
  */
-async function prefixRelative(bases: readonly string[], query: string): Promise<string | undefined> {
+async function prefixRelative(
+  bases: readonly string[],
+  query: string,
+): Promise<string | undefined> {
   if (!path.isAbsolute(query)) return cleanRelative(path.posix.normalize(query));
   const abs = path.resolve(query);
   const resolved = path.join(await realpathDeepest(path.dirname(abs)), path.basename(abs));
@@ -65,7 +80,9 @@ async function prefixRelative(bases: readonly string[], query: string): Promise<
 
 function cleanRelative(rel: string): string | undefined {
   const trimmed = rel.replace(/\/+$/, '');
-  return trimmed === '' || trimmed === '.' || trimmed === '..' || trimmed.startsWith('../') ? undefined : trimmed;
+  return trimmed === '' || trimmed === '.' || trimmed === '..' || trimmed.startsWith('../')
+    ? undefined
+    : trimmed;
 }
 
 /**
@@ -73,7 +90,11 @@ function cleanRelative(rel: string): string | undefined {
  * `ids`) an entry id prefix (8+ hex digits) of an active entry. Otherwise EPSTORE_NOT_FOUND,
  * saying which version is active when another one is (`data.active`).
  */
-export function matchActive(active: readonly PackageRef[], ref: string, opts: { ids?: boolean; where?: string } = {}): PackageRef {
+export function matchActive(
+  active: readonly PackageRef[],
+  ref: string,
+  opts: { ids?: boolean; where?: string } = {},
+): PackageRef {
   const where = opts.where ?? 'this prefix';
   if (opts.ids && /^[0-9a-f]{8,40}$/.test(ref)) {
     const byId = active.find((p) => p.id.startsWith(ref));
@@ -83,9 +104,12 @@ export function matchActive(active: readonly PackageRef[], ref: string, opts: { 
   const named = active.filter((p) => p.name === name);
   const match = named.find((p) => version === undefined || p.version === version);
   if (match) return match;
-  const activeNote = named.length ? ` (${named.map((p) => `${p.name}@${p.version}`).join(', ')} ${named.length === 1 ? 'is' : 'are'})` : '';
+  const activeNote = named.length
+    ? ` (${named.map((p) => `${p.name}@${p.version}`).join(', ')} ${named.length === 1 ? 'is' : 'are'})`
+    : '';
   throw new PstoreError('EPSTORE_NOT_FOUND', `${ref} is not active in ${where}${activeNote}`, {
-    subject: ref, ...(named.length ? { data: { active: named } } : {}),
+    subject: ref,
+    ...(named.length ? { data: { active: named } } : {}),
   });
 }
 
@@ -112,7 +136,10 @@ export interface PackageChanges {
 }
 
 /** How the package set `to` differs from `from`, by name; versions compared as dpkg does. */
-export function diffPackages(from: readonly PackageRef[], to: readonly PackageRef[]): PackageChanges {
+export function diffPackages(
+  from: readonly PackageRef[],
+  to: readonly PackageRef[],
+): PackageChanges {
   const before = new Map(from.map((p) => [p.name, p]));
   const after = new Map(to.map((p) => [p.name, p]));
   const out: PackageChanges = { added: [], removed: [], upgraded: [], downgraded: [], changed: [] };
@@ -129,10 +156,18 @@ export function diffPackages(from: readonly PackageRef[], to: readonly PackageRe
 }
 
 /** Path-level difference between the union of two package sets' manifests. */
-export async function diffFiles(layout: StoreLayout, from: readonly PackageRef[], to: readonly PackageRef[]): Promise<FileChanges> {
+export async function diffFiles(
+  layout: StoreLayout,
+  from: readonly PackageRef[],
+  to: readonly PackageRef[],
+): Promise<FileChanges> {
   const manifests = new Map<string, Promise<ManifestFile[]>>();
   const filesOf = (id: string) => {
-    if (!manifests.has(id)) manifests.set(id, readManifestFile(layout, id).then((m) => m.files));
+    if (!manifests.has(id))
+      manifests.set(
+        id,
+        readManifestFile(layout, id).then((m) => m.files),
+      );
     return manifests.get(id)!;
   };
   const before = await pathSignatures(from, filesOf);
@@ -141,11 +176,16 @@ export async function diffFiles(layout: StoreLayout, from: readonly PackageRef[]
   return {
     added: sorted([...after.keys()].filter((p) => !before.has(p))),
     removed: sorted([...before.keys()].filter((p) => !after.has(p))),
-    changed: sorted([...after].filter(([p, sig]) => before.has(p) && before.get(p) !== sig).map(([p]) => p)),
+    changed: sorted(
+      [...after].filter(([p, sig]) => before.has(p) && before.get(p) !== sig).map(([p]) => p),
+    ),
   };
 }
 
-async function pathSignatures(pkgs: readonly PackageRef[], filesOf: (id: string) => Promise<ManifestFile[]>): Promise<Map<string, string>> {
+async function pathSignatures(
+  pkgs: readonly PackageRef[],
+  filesOf: (id: string) => Promise<ManifestFile[]>,
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const p of pkgs) for (const f of await filesOf(p.id)) out.set(f.path, signature(f));
   return out;

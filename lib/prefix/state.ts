@@ -28,7 +28,11 @@ const PrefixRecordSchema = v.object({
 });
 
 const CurrentRecordSchema = v.pipe(
-  v.object({ formatVersion: v.literal(1), generation: generationNumber, highest: generationNumber }),
+  v.object({
+    formatVersion: v.literal(1),
+    generation: generationNumber,
+    highest: generationNumber,
+  }),
   v.check((c) => c.highest >= c.generation, 'highest is below the current generation'),
 );
 
@@ -48,7 +52,9 @@ export async function readPrefixRecord(p: PrefixPaths): Promise<PrefixRecord | u
 }
 
 /** Find which layout manages `dir`, if any. */
-export async function detectPrefix(dir: string): Promise<{ paths: PrefixPaths; record: PrefixRecord } | undefined> {
+export async function detectPrefix(
+  dir: string,
+): Promise<{ paths: PrefixPaths; record: PrefixRecord } | undefined> {
   for (const layout of ['inplace', 'generations'] as const) {
     const paths = prefixPaths(dir, layout);
     const record = await readPrefixRecord(paths);
@@ -64,31 +70,55 @@ export async function detectPrefix(dir: string): Promise<{ paths: PrefixPaths; r
  * (on a failed first transaction) remove, that history. No error path ever deletes history.
  */
 export async function refuseOrphanedHistory(p: PrefixPaths): Promise<void> {
-  const present = async (f: string) => fsp.lstat(f).then(() => true, (err: unknown) => {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
-    throw err;
-  });
+  const present = async (f: string) =>
+    fsp.lstat(f).then(
+      () => true,
+      (err: unknown) => {
+        if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
+        throw err;
+      },
+    );
   const hasRecords = (await readdirOrEmpty(p.generations)).some((n) => n.endsWith('.json'));
   const hasTrees = (await readdirOrEmpty(p.trees)).some((n) => !n.startsWith(TEMP_PREFIX));
   if (hasRecords || hasTrees || (await present(p.current)) || (await present(p.journal))) {
-    throw new PstoreError('EPSTORE_INTEGRITY', `${p.prefixFile} is missing, but ${p.meta} holds the history of a prefix; restore prefix.json (pstore will not start over and lose it)`, {
-      subject: p.prefixFile, data: { reason: 'missing' },
-    });
+    throw new PstoreError(
+      'EPSTORE_INTEGRITY',
+      `${p.prefixFile} is missing, but ${p.meta} holds the history of a prefix; restore prefix.json (pstore will not start over and lose it)`,
+      {
+        subject: p.prefixFile,
+        data: { reason: 'missing' },
+      },
+    );
   }
 }
 
 export async function readCurrent(p: PrefixPaths): Promise<CurrentRecord> {
-  return (await readJsonAs(p.current, CurrentRecordSchema)) ?? { formatVersion: 1, generation: 0, highest: 0 };
+  return (
+    (await readJsonAs(p.current, CurrentRecordSchema)) ?? {
+      formatVersion: 1,
+      generation: 0,
+      highest: 0,
+    }
+  );
 }
 
-export const EMPTY_GENERATION: GenerationRecord = { formatVersion: 1, generation: 0, createdAt: '', packages: [] };
+export const EMPTY_GENERATION: GenerationRecord = {
+  formatVersion: 1,
+  generation: 0,
+  createdAt: '',
+  packages: [],
+};
 
 /** Generation N's record; a record that names another number is damaged (it was moved or copied). */
-export async function readGeneration(p: PrefixPaths, n: number): Promise<GenerationRecord | undefined> {
+export async function readGeneration(
+  p: PrefixPaths,
+  n: number,
+): Promise<GenerationRecord | undefined> {
   if (n === 0) return EMPTY_GENERATION;
   const file = generationFile(p, n);
   const g = await readJsonAs(file, GenerationRecordSchema);
-  if (g && g.generation !== n) throw damaged(file, `it records generation ${g.generation}, not ${n}`);
+  if (g && g.generation !== n)
+    throw damaged(file, `it records generation ${g.generation}, not ${n}`);
   return g;
 }
 
@@ -96,19 +126,30 @@ export async function readGeneration(p: PrefixPaths, n: number): Promise<Generat
  * The current generation's record. Generation N ≥ 1 is current only once its record is written
  * (commit order), so its absence is damage, not "empty".
  */
-export async function readCurrentGeneration(p: PrefixPaths, cur: CurrentRecord): Promise<GenerationRecord> {
+export async function readCurrentGeneration(
+  p: PrefixPaths,
+  cur: CurrentRecord,
+): Promise<GenerationRecord> {
   const g = await readGeneration(p, cur.generation);
   if (!g) {
-    throw new PstoreError('EPSTORE_INTEGRITY', `${p.current} names generation ${cur.generation}, whose record ${generationFile(p, cur.generation)} is missing`, {
-      subject: generationFile(p, cur.generation), data: { reason: 'missing', generation: cur.generation },
-    });
+    throw new PstoreError(
+      'EPSTORE_INTEGRITY',
+      `${p.current} names generation ${cur.generation}, whose record ${generationFile(p, cur.generation)} is missing`,
+      {
+        subject: generationFile(p, cur.generation),
+        data: { reason: 'missing', generation: cur.generation },
+      },
+    );
   }
   return g;
 }
 
 export async function listGenerationNumbers(p: PrefixPaths): Promise<number[]> {
   const names = await readdirOrEmpty(p.generations);
-  return names.filter((n) => /^\d+\.json$/.test(n)).map((n) => Number(n.slice(0, -5))).sort((a, b) => a - b);
+  return names
+    .filter((n) => /^\d+\.json$/.test(n))
+    .map((n) => Number(n.slice(0, -5)))
+    .sort((a, b) => a - b);
 }
 
 export async function listGenerations(p: PrefixPaths): Promise<GenerationRecord[]> {

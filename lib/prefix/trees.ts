@@ -37,9 +37,14 @@ export async function treeIsComplete(p: PrefixPaths, n: number): Promise<boolean
 /** Refuse to make generation N current unless its tree is there whole (exit 4 naming it). */
 export async function requireCompleteTree(p: PrefixPaths, n: number): Promise<void> {
   if (await treeIsComplete(p, n)) return;
-  throw new PstoreError('EPSTORE_INTEGRITY', `generation ${n} of ${p.dir} has no complete tree (${treeDir(p, n)} is missing); it cannot be made current`, {
-    subject: String(n), data: { reason: 'missing', generation: n, tree: treeDir(p, n) },
-  });
+  throw new PstoreError(
+    'EPSTORE_INTEGRITY',
+    `generation ${n} of ${p.dir} has no complete tree (${treeDir(p, n)} is missing); it cannot be made current`,
+    {
+      subject: String(n),
+      data: { reason: 'missing', generation: n, tree: treeDir(p, n) },
+    },
+  );
 }
 
 /** Make trees/N unreachable by name in one durable step, then delete it at leisure. */
@@ -59,12 +64,16 @@ export async function removeGenerationTree(p: PrefixPaths, n: number): Promise<v
 /** Delete a renamed-away tree, entry by entry (crash tests stop it half-way: tree:removing). */
 async function deleteTrash(dir: string): Promise<void> {
   const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
-  await pMap(entries, async (e) => {
-    const abs = path.join(dir, e.name);
-    if (e.isDirectory()) await deleteTrash(abs);
-    else await fsp.rm(abs, { force: true });
-    crashpoint('tree:removing');
-  }, { concurrency: 16 });
+  await pMap(
+    entries,
+    async (e) => {
+      const abs = path.join(dir, e.name);
+      if (e.isDirectory()) await deleteTrash(abs);
+      else await fsp.rm(abs, { force: true });
+      crashpoint('tree:removing');
+    },
+    { concurrency: 16 },
+  );
   await fsp.rm(dir, { recursive: true, force: true });
 }
 
@@ -74,11 +83,15 @@ async function deleteTrash(dir: string): Promise<void> {
  */
 export async function sweepTreeLeftovers(p: PrefixPaths): Promise<void> {
   const names = await fsp.readdir(p.trees).catch(() => [] as string[]);
-  for (const n of names.filter((x) => x.startsWith(TEMP_PREFIX))) await fsp.rm(path.join(p.trees, n), { recursive: true, force: true });
+  for (const n of names.filter((x) => x.startsWith(TEMP_PREFIX)))
+    await fsp.rm(path.join(p.trees, n), { recursive: true, force: true });
 }
 
 /** The generation numbers that have a tree under their own name. */
 export async function listTreeNumbers(p: PrefixPaths): Promise<number[]> {
   const names = await fsp.readdir(p.trees).catch(() => [] as string[]);
-  return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  return names
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
 }

@@ -39,12 +39,19 @@ export function createContext(opts: StoreOptions = {}): StoreContext {
  * The store lock: writers of objects and entries hold it shared, gc holds it exclusive, so gc never
  * deletes an object that an add in flight has found present and is about to reference (Nix's GC lock).
  */
-export function lockStore(ctx: StoreContext, mode: LockMode, opts: { waitMs?: number } = {}): Promise<HeldLock> {
+export function lockStore(
+  ctx: StoreContext,
+  mode: LockMode,
+  opts: { waitMs?: number } = {},
+): Promise<HeldLock> {
   return acquireLock(storeLockFile(ctx), {
     mode,
     waitMs: opts.waitMs ?? ctx.waitMs,
     what: `store ${ctx.root}`,
-    onWait: () => ctx.onWait?.(`waiting for the store ${ctx.root} (${mode === 'exclusive' ? 'other pstore processes are writing' : 'gc is running'})`),
+    onWait: () =>
+      ctx.onWait?.(
+        `waiting for the store ${ctx.root} (${mode === 'exclusive' ? 'other pstore processes are writing' : 'gc is running'})`,
+      ),
   });
 }
 
@@ -53,7 +60,10 @@ export function storeLockFile(ctx: StoreContext): string {
 }
 
 export async function indexExists(ctx: StoreContext): Promise<boolean> {
-  return fsp.access(path.join(ctx.layout.index, 'CURRENT')).then(() => true, () => false);
+  return fsp.access(path.join(ctx.layout.index, 'CURRENT')).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -77,7 +87,10 @@ export async function assertWritable(ctx: StoreContext): Promise<void> {
 
 /** Read-only commands must not create a store where there is none (a mistyped --store). */
 export async function storeExists(ctx: StoreContext): Promise<boolean> {
-  return fsp.access(ctx.root).then(() => true, () => false);
+  return fsp.access(ctx.root).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface IndexUse {
@@ -94,9 +107,17 @@ export interface IndexUse {
 /** Sessions that record entries: a store that refuses writes refuses them (no index in memory). */
 export const RECORDING: IndexUse = { access: 'write', reconcile: 'never' };
 
-export function useIndex<T>(ctx: StoreContext, fn: (db: IndexDb) => Promise<T>, use: IndexUse = {}): Promise<T> {
+export function useIndex<T>(
+  ctx: StoreContext,
+  fn: (db: IndexDb) => Promise<T>,
+  use: IndexUse = {},
+): Promise<T> {
   const reconcile = use.reconcile ?? 'on-miss';
-  const session = { waitMs: ctx.waitMs, access: use.access ?? 'read', fill: (db: IndexDb) => rebuildIndex(ctx.layout, db).then(() => {}) };
+  const session = {
+    waitMs: ctx.waitMs,
+    access: use.access ?? 'read',
+    fill: (db: IndexDb) => rebuildIndex(ctx.layout, db).then(() => {}),
+  };
   return withIndex(ctx.layout, session, async (db) => {
     if (reconcile === 'always') await reconcileIndex(ctx.layout, db);
     try {

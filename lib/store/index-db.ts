@@ -7,8 +7,21 @@
 
 import { PstoreError } from '../core/errors.js';
 import type { StoreLayout } from './layout.js';
-import { buildIndexAside, hasCurrent, memoryIndex, openIndexFiles, type IndexDb } from './index-files.js';
-import { isIndexFailure, isLevelError, isLocked, isRefusal, probeWritable, setAside } from './index-health.js';
+import {
+  buildIndexAside,
+  hasCurrent,
+  memoryIndex,
+  openIndexFiles,
+  type IndexDb,
+} from './index-files.js';
+import {
+  isIndexFailure,
+  isLevelError,
+  isLocked,
+  isRefusal,
+  probeWritable,
+  setAside,
+} from './index-health.js';
 
 export type { IndexDb };
 
@@ -33,7 +46,11 @@ interface Shared {
 
 const open = new Map<string, Shared>();
 
-export async function withIndex<T>(layout: StoreLayout, opts: IndexSessionOptions, fn: (db: IndexDb) => Promise<T>): Promise<T> {
+export async function withIndex<T>(
+  layout: StoreLayout,
+  opts: IndexSessionOptions,
+  fn: (db: IndexDb) => Promise<T>,
+): Promise<T> {
   try {
     return await onDiskOrMemory(layout, opts, fn);
   } catch (err) {
@@ -48,7 +65,11 @@ export async function withIndex<T>(layout: StoreLayout, opts: IndexSessionOption
   }
 }
 
-async function onDiskOrMemory<T>(layout: StoreLayout, opts: IndexSessionOptions, fn: (db: IndexDb) => Promise<T>): Promise<T> {
+async function onDiskOrMemory<T>(
+  layout: StoreLayout,
+  opts: IndexSessionOptions,
+  fn: (db: IndexDb) => Promise<T>,
+): Promise<T> {
   const shared = acquire(layout, opts);
   try {
     const state = await shared.opened;
@@ -65,7 +86,11 @@ async function onDiskOrMemory<T>(layout: StoreLayout, opts: IndexSessionOptions,
 }
 
 /** A store that refuses writes: readers get a private index in memory, writers the refusal. */
-async function refuse<T>(opts: IndexSessionOptions, refused: NodeJS.ErrnoException, fn: (db: IndexDb) => Promise<T>): Promise<T> {
+async function refuse<T>(
+  opts: IndexSessionOptions,
+  refused: NodeJS.ErrnoException,
+  fn: (db: IndexDb) => Promise<T>,
+): Promise<T> {
   if (opts.access === 'write') throw refused;
   const db = await memoryIndex(opts.fill);
   try {
@@ -85,7 +110,10 @@ function acquire(layout: StoreLayout, opts: IndexSessionOptions): Shared {
   return shared;
 }
 
-async function openWithRetry(layout: StoreLayout, opts: IndexSessionOptions): Promise<{ db: IndexDb } | { refused: NodeJS.ErrnoException }> {
+async function openWithRetry(
+  layout: StoreLayout,
+  opts: IndexSessionOptions,
+): Promise<{ db: IndexDb } | { refused: NodeJS.ErrnoException }> {
   // The index is held for milliseconds at a time, so even --wait 0 waits a little for it.
   const deadline = Date.now() + Math.max(opts.waitMs, MIN_INDEX_WAIT_MS);
   let delay = 1;
@@ -101,7 +129,12 @@ async function openWithRetry(layout: StoreLayout, opts: IndexSessionOptions): Pr
         // Not busy: the files cannot be used. Ask the filesystem why (index-health.ts).
         const refused = await probeWritable(layout.root, layout.index);
         if (refused) return { refused };
-        if (rebuilt) throw new PstoreError('EPSTORE_IO', `the index ${layout.index} cannot be opened even after a rebuild: ${(err as Error).message}`, { subject: layout.index, cause: err });
+        if (rebuilt)
+          throw new PstoreError(
+            'EPSTORE_IO',
+            `the index ${layout.index} cannot be opened even after a rebuild: ${(err as Error).message}`,
+            { subject: layout.index, cause: err },
+          );
         const movedRefused = await setAside(layout.index);
         if (movedRefused) return { refused: movedRefused };
         rebuilt = true;
@@ -109,7 +142,9 @@ async function openWithRetry(layout: StoreLayout, opts: IndexSessionOptions): Pr
       }
     }
     if (Date.now() >= deadline) {
-      throw new PstoreError('EPSTORE_BUSY', `the index ${layout.index} stayed busy (see --wait)`, { subject: layout.index });
+      throw new PstoreError('EPSTORE_BUSY', `the index ${layout.index} stayed busy (see --wait)`, {
+        subject: layout.index,
+      });
     }
     await sleep(delay * (0.5 + Math.random()));
     delay = Math.min(delay * 2, 50);

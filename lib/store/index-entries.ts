@@ -38,15 +38,28 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Record an entry (or re-record it as the latest add of its name@version) in one synced batch. */
-export function registerEntry(db: IndexDb, record: Omit<EntryRecord, 'seq' | 'lastAddedAt'>): Promise<EntryRecord> {
+export function registerEntry(
+  db: IndexDb,
+  record: Omit<EntryRecord, 'seq' | 'lastAddedAt'>,
+): Promise<EntryRecord> {
   return serialized(async () => {
     const s = subs(db);
     const seq = ((await s.meta.get('seq')) ?? 0) + 1;
     const previous = await s.entries.get(record.id);
-    const full: EntryRecord = { ...record, addedAt: previous?.addedAt ?? record.addedAt, lastAddedAt: record.addedAt, seq };
+    const full: EntryRecord = {
+      ...record,
+      addedAt: previous?.addedAt ?? record.addedAt,
+      lastAddedAt: record.addedAt,
+      seq,
+    };
     await commitBatch(db, [
       { type: 'put', sublevel: s.entries, key: record.id, value: full },
-      { type: 'put', sublevel: s.latest, key: nameVersionKey(record.name, record.version), value: record.id },
+      {
+        type: 'put',
+        sublevel: s.latest,
+        key: nameVersionKey(record.name, record.version),
+        value: record.id,
+      },
       { type: 'put', sublevel: s.meta, key: 'seq', value: seq },
     ]);
     return full;
@@ -82,7 +95,11 @@ export async function unregisterEntries(db: IndexDb, ids: readonly string[]): Pr
   for await (const [k, id] of s.latest.iterator()) {
     if (!gone.has(id)) continue;
     const replacement = newest.get(k);
-    ops.push(replacement ? { type: 'put', sublevel: s.latest, key: k, value: replacement.id } : { type: 'del', sublevel: s.latest, key: k });
+    ops.push(
+      replacement
+        ? { type: 'put', sublevel: s.latest, key: k, value: replacement.id }
+        : { type: 'del', sublevel: s.latest, key: k },
+    );
   }
   await commitBatch(db, ops);
 }
@@ -106,10 +123,13 @@ export async function resolveRef(db: IndexDb, ref: string): Promise<EntryRecord>
     if (rec) return rec;
   } else if (name !== '') {
     let best: EntryRecord | undefined;
-    for await (const e of s.entries.values()) if (e.name === name && (best === undefined || e.seq > best.seq)) best = e;
+    for await (const e of s.entries.values())
+      if (e.name === name && (best === undefined || e.seq > best.seq)) best = e;
     if (best) return best;
   }
-  throw new PstoreError('EPSTORE_NOT_FOUND', `no entry matches ${JSON.stringify(ref)}`, { subject: ref });
+  throw new PstoreError('EPSTORE_NOT_FOUND', `no entry matches ${JSON.stringify(ref)}`, {
+    subject: ref,
+  });
 }
 
 async function resolveIdPrefix(db: IndexDb, prefix: string): Promise<EntryRecord | undefined> {
@@ -117,7 +137,11 @@ async function resolveIdPrefix(db: IndexDb, prefix: string): Promise<EntryRecord
   for await (const e of subs(db).entries.values({ gte: prefix, lt: `${prefix}\xff` })) {
     matches.push(e);
     if (matches.length > 1) {
-      throw new PstoreError('EPSTORE_USAGE', `entry id prefix ${prefix} is ambiguous; give more digits`, { subject: prefix });
+      throw new PstoreError(
+        'EPSTORE_USAGE',
+        `entry id prefix ${prefix} is ambiguous; give more digits`,
+        { subject: prefix },
+      );
     }
   }
   return matches[0];

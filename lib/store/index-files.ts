@@ -17,14 +17,20 @@ export type IndexDb = AbstractLevel<string | Buffer | Uint8Array, string, unknow
 let levelModule: Promise<typeof import('level')> | undefined;
 
 export async function hasCurrent(layout: StoreLayout): Promise<boolean> {
-  return fsp.access(`${layout.index}/CURRENT`).then(() => true, () => false);
+  return fsp.access(`${layout.index}/CURRENT`).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function openIndexFiles(layout: StoreLayout): Promise<IndexDb> {
   const { Level } = await (levelModule ??= import('level'));
   // Constructed only now: a Level handle opens itself on the next tick (abstract-level's deferred
   // open), and must never create an empty index-v1 before a rebuild lands.
-  const db = new Level<string, unknown>(layout.index, { valueEncoding: 'json', createIfMissing: false });
+  const db = new Level<string, unknown>(layout.index, {
+    valueEncoding: 'json',
+    createIfMissing: false,
+  });
   try {
     await db.open({ createIfMissing: false });
     return db;
@@ -48,7 +54,10 @@ export async function memoryIndex(fill: (db: IndexDb) => Promise<void>): Promise
  * manifests) under a name of its own, then renamed to index-v1. A crash mid-rebuild leaves only a
  * stray build directory, and the next command builds again; a failure removes it at once.
  */
-export async function buildIndexAside(layout: StoreLayout, fill: (db: IndexDb) => Promise<void>): Promise<void> {
+export async function buildIndexAside(
+  layout: StoreLayout,
+  fill: (db: IndexDb) => Promise<void>,
+): Promise<void> {
   const { Level } = await (levelModule ??= import('level'));
   const build = `${layout.index}${BUILD_SUFFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
   await fsp.mkdir(layout.root, { recursive: true });
@@ -81,6 +90,8 @@ async function publish(layout: StoreLayout, build: string): Promise<void> {
       return;
     }
     // An index directory without CURRENT never became an index: set it aside and retry.
-    await fsp.rename(layout.index, `${layout.index}${BROKEN_SUFFIX}${randomBytes(4).toString('hex')}`).catch(() => {});
+    await fsp
+      .rename(layout.index, `${layout.index}${BROKEN_SUFFIX}${randomBytes(4).toString('hex')}`)
+      .catch(() => {});
   }
 }

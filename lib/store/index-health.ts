@@ -18,7 +18,9 @@ export function isRefusal(err: unknown): boolean {
 
 /** LevelDB's own error codes (abstract-level), on the error and on its cause. */
 function levelCodes(err: unknown): string[] {
-  return [err, (err as { cause?: unknown })?.cause].map(errnoCode).filter((c): c is string => c?.startsWith('LEVEL_') === true);
+  return [err, (err as { cause?: unknown })?.cause]
+    .map(errnoCode)
+    .filter((c): c is string => c?.startsWith('LEVEL_') === true);
 }
 
 export function isLevelError(err: unknown): boolean {
@@ -41,7 +43,10 @@ const PROBE_BYTES = 256 * 1024;
  * Write, flush and remove a probe file in `dir`. Returns the error by which the filesystem refuses
  * (an errno error naming `subject`), or undefined when `dir` can be written.
  */
-export async function probeWritable(dir: string, subject: string): Promise<NodeJS.ErrnoException | undefined> {
+export async function probeWritable(
+  dir: string,
+  subject: string,
+): Promise<NodeJS.ErrnoException | undefined> {
   const probe = tmpName(dir, 'probe');
   let fh: fsp.FileHandle | undefined;
   try {

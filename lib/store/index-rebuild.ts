@@ -5,7 +5,13 @@
 
 import { identifyManifest, summarizeManifest } from '../core/manifest.js';
 import type { StoreLayout } from './layout.js';
-import { listManifestFiles, listManifestIds, readManifestFile, statManifestFiles, type ManifestFileInfo } from './manifests.js';
+import {
+  listManifestFiles,
+  listManifestIds,
+  readManifestFile,
+  statManifestFiles,
+  type ManifestFileInfo,
+} from './manifests.js';
 import type { EntryRecord } from '../core/types.js';
 import { listEntryIds, registerEntry } from './index-entries.js';
 import type { IndexDb } from './index-db.js';
@@ -17,7 +23,10 @@ export async function rebuildIndex(layout: StoreLayout, db: IndexDb): Promise<nu
 }
 
 /** Records for readable manifests the index does not hold, oldest add first (nothing written). */
-export async function unindexedManifests(layout: StoreLayout, db: IndexDb): Promise<UnindexedRecord[]> {
+export async function unindexedManifests(
+  layout: StoreLayout,
+  db: IndexDb,
+): Promise<UnindexedRecord[]> {
   const indexed = new Set(await listEntryIds(db));
   const missing = (await listManifestIds(layout)).filter((id) => !indexed.has(id));
   if (missing.length === 0) return [];
@@ -34,7 +43,10 @@ async function registerRecords(db: IndexDb, records: UnindexedRecord[]): Promise
   return records.length;
 }
 
-async function recordsOf(layout: StoreLayout, files: ManifestFileInfo[]): Promise<UnindexedRecord[]> {
+async function recordsOf(
+  layout: StoreLayout,
+  files: ManifestFileInfo[],
+): Promise<UnindexedRecord[]> {
   const out: UnindexedRecord[] = [];
   for (const { id, mtimeMs } of [...files].sort((a, b) => a.mtimeMs - b.mtimeMs)) {
     let manifest;

@@ -39,7 +39,10 @@ export function objectPath(layout: StoreLayout, key: string): string {
 }
 
 /** Where the object holding a manifest's regular file lives. */
-export function fileObjectPath(layout: StoreLayout, f: { integrity: string; exec: boolean }): string {
+export function fileObjectPath(
+  layout: StoreLayout,
+  f: { integrity: string; exec: boolean },
+): string {
   return objectPath(layout, fileObjectKey(f));
 }
 

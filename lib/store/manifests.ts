@@ -11,7 +11,11 @@ import { parseManifest } from '../core/manifest.js';
 import type { Manifest } from '../core/types.js';
 import { manifestPath, type StoreLayout } from './layout.js';
 
-export async function writeManifestFile(layout: StoreLayout, id: string, bytes: string): Promise<void> {
+export async function writeManifestFile(
+  layout: StoreLayout,
+  id: string,
+  bytes: string,
+): Promise<void> {
   const file = manifestPath(layout, id);
   // Present already with the same bytes: touch it so a rebuilt index orders adds correctly. With
   // other bytes (damaged) it is rewritten like a missing one: re-adding the content repairs it.
@@ -46,7 +50,11 @@ export async function readManifestFile(layout: StoreLayout, id: string): Promise
     text = await fsp.readFile(manifestPath(layout, id), 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') {
-      throw new PstoreError('EPSTORE_INTEGRITY', `the manifest of entry ${id} is missing from the store`, { subject: id, cause: err, data: { reason: 'missing' } });
+      throw new PstoreError(
+        'EPSTORE_INTEGRITY',
+        `the manifest of entry ${id} is missing from the store`,
+        { subject: id, cause: err, data: { reason: 'missing' } },
+      );
     }
     throw err;
   }
@@ -70,7 +78,8 @@ export async function listManifestIds(layout: StoreLayout): Promise<string[]> {
   const out: string[] = [];
   for (const shard of await readdirOrEmpty(layout.entries)) {
     for (const name of await readdirOrEmpty(path.join(layout.entries, shard))) {
-      if (name.endsWith('.json') && !name.startsWith('.')) out.push(shard + name.slice(0, -'.json'.length));
+      if (name.endsWith('.json') && !name.startsWith('.'))
+        out.push(shard + name.slice(0, -'.json'.length));
     }
   }
   return out;
@@ -82,7 +91,10 @@ export async function listManifestFiles(layout: StoreLayout): Promise<ManifestFi
 }
 
 /** The times of these manifest files; one that vanished meanwhile (gc) is left out. */
-export async function statManifestFiles(layout: StoreLayout, ids: readonly string[]): Promise<ManifestFileInfo[]> {
+export async function statManifestFiles(
+  layout: StoreLayout,
+  ids: readonly string[],
+): Promise<ManifestFileInfo[]> {
   const out: ManifestFileInfo[] = [];
   for (const id of ids) {
     const st = await fsp.stat(manifestPath(layout, id)).catch((err: unknown) => {

@@ -54,7 +54,11 @@ async function withFreshDirs<T>(fn: () => Promise<T>): Promise<T> {
  * bit. For callers that hold a hashed copy of the bytes and would rather replace a damaged object
  * than trust it (import).
  */
-export async function hasIntactObject(layout: StoreLayout, key: string, size: number): Promise<boolean> {
+export async function hasIntactObject(
+  layout: StoreLayout,
+  key: string,
+  size: number,
+): Promise<boolean> {
   return (await statPresence(objectPath(layout, key), size, parseObjectKey(key).exec)) === 'intact';
 }
 
@@ -98,7 +102,9 @@ async function statPresence(dest: string, size: number, exec: boolean): Promise<
     throw err;
   });
   if (!st) return 'absent';
-  return st.isFile() && st.size === size && ((st.mode & 0o100) !== 0) === exec ? 'intact' : 'damaged';
+  return st.isFile() && st.size === size && ((st.mode & 0o100) !== 0) === exec
+    ? 'intact'
+    : 'damaged';
 }
 
 /** A small object is trusted only if its bytes equal the ones just hashed (a read, no hash). */
@@ -118,7 +124,13 @@ async function bufferPresence(dest: string, data: Uint8Array, exec: boolean): Pr
  * re-adding repairs the store). `alwaysReplace`: the temp was hashed whole, so renaming it over
  * is cheaper than proving the present one intact. Returns true when the object was absent or damaged.
  */
-async function placeObject(layout: StoreLayout, key: string, produce: () => Promise<string>, presence: (dest: string) => Promise<Presence>, alwaysReplace = false): Promise<boolean> {
+async function placeObject(
+  layout: StoreLayout,
+  key: string,
+  produce: () => Promise<string>,
+  presence: (dest: string) => Promise<Presence>,
+  alwaysReplace = false,
+): Promise<boolean> {
   // Keyed by path, not by key: two stores in one process must not wait on each other's writes.
   const slot = objectPath(layout, key);
   const existing = inflight.get(slot);
@@ -161,41 +173,79 @@ export interface HashedBuffer {
 /** Hash in memory, synchronously: callers that must record a member in order use this first. */
 export function hashBuffer(data: Uint8Array, exec: boolean): HashedBuffer {
   const integrity = ssri.fromData(data, { algorithms: ['sha512'] });
-  return { integrity: integrity.toString(), key: objectKey(integrity.hexDigest(), exec), size: data.byteLength, data };
+  return {
+    integrity: integrity.toString(),
+    key: objectKey(integrity.hexDigest(), exec),
+    size: data.byteLength,
+    data,
+  };
 }
 
-export async function writeObjectFromBuffer(layout: StoreLayout, data: Uint8Array, exec: boolean): Promise<StoredObject> {
+export async function writeObjectFromBuffer(
+  layout: StoreLayout,
+  data: Uint8Array,
+  exec: boolean,
+): Promise<StoredObject> {
   return writeHashedBuffer(layout, hashBuffer(data, exec), exec);
 }
 
-export async function writeHashedBuffer(layout: StoreLayout, hashed: HashedBuffer, exec: boolean): Promise<StoredObject> {
+export async function writeHashedBuffer(
+  layout: StoreLayout,
+  hashed: HashedBuffer,
+  exec: boolean,
+): Promise<StoredObject> {
   const { key, data, integrity } = hashed;
-  const written = await placeObject(layout, key, async () => {
-    await ensureDir(layout.tmp);
-    const tmp = tmpName(layout.tmp, 'obj');
-    await fsp.writeFile(tmp, data, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flag: 'wx' }).catch(async (err: unknown) => {
-      await fsp.rm(tmp, { force: true }); // half written on a full disk
-      throw withPath(err, tmp);
-    });
-    return tmp;
-  }, (dest) => bufferPresence(dest, data, exec));
+  const written = await placeObject(
+    layout,
+    key,
+    async () => {
+      await ensureDir(layout.tmp);
+      const tmp = tmpName(layout.tmp, 'obj');
+      await fsp
+        .writeFile(tmp, data, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flag: 'wx' })
+        .catch(async (err: unknown) => {
+          await fsp.rm(tmp, { force: true }); // half written on a full disk
+          throw withPath(err, tmp);
+        });
+      return tmp;
+    },
+    (dest) => bufferPresence(dest, data, exec),
+  );
   return { integrity, key, size: data.byteLength, written };
 }
 
 /** Stream a large file into the store: hash while copying to a temp file, then place it. */
-export async function writeObjectFromStream(layout: StoreLayout, source: Readable, exec: boolean): Promise<StoredObject> {
+export async function writeObjectFromStream(
+  layout: StoreLayout,
+  source: Readable,
+  exec: boolean,
+): Promise<StoredObject> {
   await ensureDir(layout.tmp);
   const tmp = tmpName(layout.tmp, 'obj');
   const hasher = ssri.integrityStream({ algorithms: ['sha512'] });
   let integrity: ssri.Integrity | undefined;
   let size = 0;
-  hasher.on('integrity', (i: ssri.Integrity) => { integrity = i; });
-  hasher.on('size', (s: number) => { size = s; });
+  hasher.on('integrity', (i: ssri.Integrity) => {
+    integrity = i;
+  });
+  hasher.on('size', (s: number) => {
+    size = s;
+  });
   try {
-    await pipeline(source, hasher, createWriteStream(tmp, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' }));
+    await pipeline(
+      source,
+      hasher,
+      createWriteStream(tmp, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' }),
+    );
     if (!integrity) throw new Error('hash stream ended without an integrity');
     const key = objectKey(integrity.hexDigest(), exec);
-    const written = await placeObject(layout, key, async () => tmp, (dest) => statPresence(dest, size, exec), true);
+    const written = await placeObject(
+      layout,
+      key,
+      async () => tmp,
+      (dest) => statPresence(dest, size, exec),
+      true,
+    );
     await fsp.rm(tmp, { force: true }); // renamed already, unless a write of this process placed it
     return { integrity: integrity.toString(), key, size, written };
   } catch (err) {
@@ -212,11 +262,17 @@ export interface ObjectCheck {
 }
 
 /** Rehash one object; the expected integrity comes from the manifest that references it. */
-export async function checkObject(layout: StoreLayout, key: string, integrity: string): Promise<ObjectCheck> {
+export async function checkObject(
+  layout: StoreLayout,
+  key: string,
+  integrity: string,
+): Promise<ObjectCheck> {
   const file = objectPath(layout, key);
   try {
     const found = await ssri.fromStream(createReadStream(file), { algorithms: ['sha512'] });
-    return found.toString() === integrity ? { key, status: 'ok' } : { key, status: 'corrupt', found: found.toString() };
+    return found.toString() === integrity
+      ? { key, status: 'ok' }
+      : { key, status: 'corrupt', found: found.toString() };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return { key, status: 'missing' };
     throw err;

@@ -30,12 +30,21 @@ const RegistrationSchema: v.GenericSchema<unknown, PrefixRegistration> = v.objec
 });
 
 function registrationFile(layout: StoreLayout, meta: string): string {
-  return path.join(layout.prefixes, `${createHash('sha256').update(meta).digest('hex').slice(0, 32)}.json`);
+  return path.join(
+    layout.prefixes,
+    `${createHash('sha256').update(meta).digest('hex').slice(0, 32)}.json`,
+  );
 }
 
 export async function registerPrefix(layout: StoreLayout, reg: PrefixRegistration): Promise<void> {
   const file = registrationFile(layout, reg.meta);
-  if (await fsp.access(file).then(() => true, () => false)) return;
+  if (
+    await fsp.access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   await fsp.mkdir(layout.prefixes, { recursive: true });
   await writeFileAtomic(file, `${JSON.stringify(reg)}\n`);
 }

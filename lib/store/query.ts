@@ -13,7 +13,12 @@ export async function listStoreEntries(ctx: StoreContext): Promise<EntryRecord[]
 }
 
 export async function resolveEntry(ctx: StoreContext, ref: string): Promise<EntryRecord> {
-  if (!(await storeExists(ctx))) throw new PstoreError('EPSTORE_NOT_FOUND', `no entry matches ${JSON.stringify(ref)} (there is no store at ${ctx.root})`, { subject: ref });
+  if (!(await storeExists(ctx)))
+    throw new PstoreError(
+      'EPSTORE_NOT_FOUND',
+      `no entry matches ${JSON.stringify(ref)} (there is no store at ${ctx.root})`,
+      { subject: ref },
+    );
   return useIndex(ctx, (db) => resolveRef(db, ref));
 }
 
@@ -21,7 +26,11 @@ export interface EntryInfo extends EntryRecord {
   paths?: ManifestFile[];
 }
 
-export async function entryInfo(ctx: StoreContext, ref: string, opts: { paths?: boolean } = {}): Promise<EntryInfo> {
+export async function entryInfo(
+  ctx: StoreContext,
+  ref: string,
+  opts: { paths?: boolean } = {},
+): Promise<EntryInfo> {
   const record = await resolveEntry(ctx, ref);
   if (!opts.paths) return record;
   const manifest = await readManifestFile(ctx.layout, record.id);

@@ -41,12 +41,25 @@ export interface VerifyOptions {
   repair?: boolean;
 }
 
-export async function verifyStore(ctx: StoreContext, opts: VerifyOptions = {}): Promise<VerifyResult> {
-  if (!(await storeExists(ctx))) return { ok: true, entries: 0, objects: 0, bytes: 0, problems: [], ...(opts.repair ? { repaired: { objects: [], entries: [] } } : {}) };
+export async function verifyStore(
+  ctx: StoreContext,
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
+  if (!(await storeExists(ctx)))
+    return {
+      ok: true,
+      entries: 0,
+      objects: 0,
+      bytes: 0,
+      problems: [],
+      ...(opts.repair ? { repaired: { objects: [], entries: [] } } : {}),
+    };
   await using _lock = await lockStore(ctx, opts.repair ? 'exclusive' : 'shared');
   const entries = await useIndex(ctx, listEntries, { reconcile: 'always' });
   const checks = new Map<string, Promise<ObjectCheck>>();
-  let objects = 0, bytes = 0, done = 0;
+  let objects = 0,
+    bytes = 0,
+    done = 0;
   const check = (key: string, integrity: string, size: number) => {
     let c = checks.get(key);
     if (!c) {
@@ -59,7 +72,14 @@ export async function verifyStore(ctx: StoreContext, opts: VerifyOptions = {}): 
   };
   const problems: EntryProblems[] = [];
   for (const e of entries) {
-    const report: EntryProblems = { id: e.id, name: e.name, version: e.version, manifest: 'ok', missing: [], corrupt: [] };
+    const report: EntryProblems = {
+      id: e.id,
+      name: e.name,
+      version: e.version,
+      manifest: 'ok',
+      missing: [],
+      corrupt: [],
+    };
     let manifest: Manifest;
     try {
       manifest = await readManifestFile(ctx.layout, e.id);
@@ -70,37 +90,66 @@ export async function verifyStore(ctx: StoreContext, opts: VerifyOptions = {}): 
       continue;
     }
     const files = manifest.files.flatMap((f) => (f.type === 'file' ? [f] : []));
-    const results = await pMap(files, (f) => {
-      opts.onProgress?.({ phase: 'verify', done: ++done, subject: f.path });
-      return check(fileObjectKey(f), f.integrity, f.size);
-    }, { concurrency: 8 });
+    const results = await pMap(
+      files,
+      (f) => {
+        opts.onProgress?.({ phase: 'verify', done: ++done, subject: f.path });
+        return check(fileObjectKey(f), f.integrity, f.size);
+      },
+      { concurrency: 8 },
+    );
     results.forEach((r, i) => {
       if (r.status === 'missing') report.missing.push(files[i]!.path);
       if (r.status === 'corrupt') report.corrupt.push(files[i]!.path);
     });
     if (report.missing.length || report.corrupt.length) problems.push(report);
   }
-  const result: VerifyResult = { ok: problems.length === 0, entries: entries.length, objects, bytes, problems };
+  const result: VerifyResult = {
+    ok: problems.length === 0,
+    entries: entries.length,
+    objects,
+    bytes,
+    problems,
+  };
   if (opts.repair) result.repaired = await repair(ctx, problems, checks);
   return result;
 }
 
 /** Remove what `verify` found damaged; missing objects need no removal, only a re-add. */
-async function repair(ctx: StoreContext, problems: readonly EntryProblems[], checks: ReadonlyMap<string, Promise<ObjectCheck>>): Promise<NonNullable<VerifyResult['repaired']>> {
+async function repair(
+  ctx: StoreContext,
+  problems: readonly EntryProblems[],
+  checks: ReadonlyMap<string, Promise<ObjectCheck>>,
+): Promise<NonNullable<VerifyResult['repaired']>> {
   const objects: string[] = [];
   for (const [key, check] of checks) if ((await check).status === 'corrupt') objects.push(key);
   await Promise.all(objects.map((key) => fsp.rm(objectPath(ctx.layout, key), { force: true })));
   const damaged = problems.filter((p) => p.manifest !== 'ok');
   await Promise.all(damaged.map((p) => removeManifestFile(ctx.layout, p.id)));
-  if (damaged.length) await useIndex(ctx, (db) => unregisterEntries(db, damaged.map((p) => p.id)));
-  return { objects: objects.sort(), entries: damaged.map(({ id, name, version }) => ({ id, name, version })) };
+  if (damaged.length)
+    await useIndex(ctx, (db) =>
+      unregisterEntries(
+        db,
+        damaged.map((p) => p.id),
+      ),
+    );
+  return {
+    objects: objects.sort(),
+    entries: damaged.map(({ id, name, version }) => ({ id, name, version })),
+  };
 }
 
 /** A damaged object may also have lost its mode: an exec object must be executable and vice versa. */
-async function checkWithMode(ctx: StoreContext, key: string, integrity: string): Promise<ObjectCheck> {
+async function checkWithMode(
+  ctx: StoreContext,
+  key: string,
+  integrity: string,
+): Promise<ObjectCheck> {
   const result = await checkObject(ctx.layout, key, integrity);
   if (result.status !== 'ok') return result;
   const st = await fsp.stat(objectPath(ctx.layout, key));
   const exec = (st.mode & 0o100) !== 0;
-  return exec === parseObjectKey(key).exec ? result : { key, status: 'corrupt', found: `mode ${(st.mode & 0o777).toString(8)}` };
+  return exec === parseObjectKey(key).exec
+    ? result
+    : { key, status: 'corrupt', found: `mode ${(st.mode & 0o777).toString(8)}` };
 }

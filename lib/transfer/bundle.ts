@@ -16,7 +16,12 @@ export interface BundleDescriptor {
 export function serializeDescriptor(d: BundleDescriptor): string {
   const canonical: BundleDescriptor = {
     bundleVersion: d.bundleVersion,
-    entries: d.entries.map((e) => ({ id: e.id, name: e.name, version: e.version, integrity: e.integrity })),
+    entries: d.entries.map((e) => ({
+      id: e.id,
+      name: e.name,
+      version: e.version,
+      integrity: e.integrity,
+    })),
   };
   return `${JSON.stringify(canonical, null, 2)}\n`;
 }

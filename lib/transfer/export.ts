@@ -13,7 +13,12 @@ import { fileObjectKey } from '../core/object-key.js';
 import { manifestPath, objectPath } from '../store/layout.js';
 import { readManifestFile } from '../store/manifests.js';
 import type { EntryRecord } from '../core/types.js';
-import { BUNDLE_DESCRIPTOR, BUNDLE_VERSION, serializeDescriptor, type BundleDescriptor } from './bundle.js';
+import {
+  BUNDLE_DESCRIPTOR,
+  BUNDLE_VERSION,
+  serializeDescriptor,
+  type BundleDescriptor,
+} from './bundle.js';
 
 export interface ExportResult {
   file: string;
@@ -22,18 +27,29 @@ export interface ExportResult {
   bytes: number;
 }
 
-export async function exportBundle(ctx: StoreContext, entries: readonly EntryRecord[], file: string): Promise<ExportResult> {
+export async function exportBundle(
+  ctx: StoreContext,
+  entries: readonly EntryRecord[],
+  file: string,
+): Promise<ExportResult> {
   await using _lock = await lockStore(ctx, 'shared');
   const stage = path.join(ctx.layout.tmp, `export-${randomBytes(6).toString('hex')}`);
   await fsp.mkdir(path.join(stage, 'entries'), { recursive: true });
   await fsp.mkdir(path.join(stage, 'objects'));
   try {
     const keys = new Set<string>();
-    const sorted = [...new Map(entries.map((e) => [e.id, e])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const sorted = [...new Map(entries.map((e) => [e.id, e])).values()].sort((a, b) =>
+      a.id < b.id ? -1 : 1,
+    );
     const descriptor: BundleDescriptor = { bundleVersion: BUNDLE_VERSION, entries: [] };
     for (const e of sorted) {
       const manifest = await readManifestFile(ctx.layout, e.id);
-      descriptor.entries.push({ id: e.id, name: e.name, version: e.version, integrity: identifyManifest(manifest).integrity });
+      descriptor.entries.push({
+        id: e.id,
+        name: e.name,
+        version: e.version,
+        integrity: identifyManifest(manifest).integrity,
+      });
       await fsp.link(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
       for (const f of manifest.files) if (f.type === 'file') keys.add(fileObjectKey(f));
     }
@@ -45,11 +61,18 @@ export async function exportBundle(ctx: StoreContext, entries: readonly EntryRec
       await fsp.link(src, path.join(stage, 'objects', key));
     }
     await fsp.writeFile(path.join(stage, BUNDLE_DESCRIPTOR), serializeDescriptor(descriptor));
-    const members = [BUNDLE_DESCRIPTOR, ...sorted.map((e) => `entries/${e.id}.json`), ...objectNames.map((k) => `objects/${k}`)];
+    const members = [
+      BUNDLE_DESCRIPTOR,
+      ...sorted.map((e) => `entries/${e.id}.json`),
+      ...objectNames.map((k) => `objects/${k}`),
+    ];
     const out = path.resolve(file);
     const tmpOut = `${out}${TEMP_PREFIX}tmp-${randomBytes(4).toString('hex')}`;
     try {
-      await tarCreate({ cwd: stage, file: tmpOut, portable: true, mtime: new Date(0), noDirRecurse: true }, members);
+      await tarCreate(
+        { cwd: stage, file: tmpOut, portable: true, mtime: new Date(0), noDirRecurse: true },
+        members,
+      );
       const fh = await fsp.open(tmpOut, 'r');
       await fh.sync();
       await fh.close();
@@ -58,7 +81,12 @@ export async function exportBundle(ctx: StoreContext, entries: readonly EntryRec
       await fsp.rm(tmpOut, { force: true });
       throw err;
     }
-    return { file: out, entries: sorted.map(({ id, name, version }) => ({ id, name, version })), objects: objectNames.length, bytes };
+    return {
+      file: out,
+      entries: sorted.map(({ id, name, version }) => ({ id, name, version })),
+      objects: objectNames.length,
+      bytes,
+    };
   } finally {
     await fsp.rm(stage, { recursive: true, force: true });
   }

@@ -20,14 +20,32 @@ import { identifyManifest, parseManifest, summarizeManifest } from '../core/mani
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll } from '../ingest/source.js';
 import { WriteQueue } from '../ingest/write-queue.js';
-import { assertWritable, indexExists, lockStore, RECORDING, useIndex, type StoreContext } from '../store/context.js';
+import {
+  assertWritable,
+  indexExists,
+  lockStore,
+  RECORDING,
+  useIndex,
+  type StoreContext,
+} from '../store/context.js';
 import { fileObjectKey, parseObjectKey } from '../core/object-key.js';
 import { objectPath } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
-import { contentMtime, hasIntactObject, hasObject, OBJECT_MODE, OBJECT_MODE_EXEC } from '../store/objects.js';
+import {
+  contentMtime,
+  hasIntactObject,
+  hasObject,
+  OBJECT_MODE,
+  OBJECT_MODE_EXEC,
+} from '../store/objects.js';
 import type { Manifest } from '../core/types.js';
 import { ZeroPaddingCheck } from './tar-padding.js';
-import { BUNDLE_DESCRIPTOR, BUNDLE_VERSION, serializeDescriptor, type BundleDescriptor } from './bundle.js';
+import {
+  BUNDLE_DESCRIPTOR,
+  BUNDLE_VERSION,
+  serializeDescriptor,
+  type BundleDescriptor,
+} from './bundle.js';
 
 export interface ImportResult {
   entries: Array<{ id: string; name: string; version: string }>;
@@ -41,7 +59,11 @@ function damaged(file: string, why: string, subject = file): PstoreError {
   return new PstoreError('EPSTORE_INTEGRITY', `bundle ${file}: ${why}`, { subject });
 }
 
-export async function importBundle(ctx: StoreContext, source: Readable, label: string): Promise<ImportResult> {
+export async function importBundle(
+  ctx: StoreContext,
+  source: Readable,
+  label: string,
+): Promise<ImportResult> {
   await assertWritable(ctx);
   await using _lock = await lockStore(ctx, 'shared');
   if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING); // see add.ts
@@ -49,9 +71,18 @@ export async function importBundle(ctx: StoreContext, source: Readable, label: s
   await fsp.mkdir(stage, { recursive: true });
   try {
     // Piped only now: the reader below attaches its error handlers in the same tick.
-    const checked = source.pipe(new ZeroPaddingCheck((at) => damaged(label, `byte ${at} should be zero tar padding but is not`)));
+    const checked = source.pipe(
+      new ZeroPaddingCheck((at) =>
+        damaged(label, `byte ${at} should be zero tar padding but is not`),
+      ),
+    );
     source.on('error', (err) => checked.destroy(err));
-    const { descriptor, manifests, received, staged } = await readBundle(ctx, checked, label, stage);
+    const { descriptor, manifests, received, staged } = await readBundle(
+      ctx,
+      checked,
+      label,
+      stage,
+    );
     const present = await checkComplete(ctx, label, descriptor, manifests, received, staged);
     let imported = 0;
     // Staged are the objects the store lacks or holds damaged: the hashed copy replaces them.
@@ -66,10 +97,20 @@ export async function importBundle(ctx: StoreContext, source: Readable, label: s
     for (const d of descriptor.entries) {
       const { manifest, text } = manifests.get(d.id)!;
       await writeManifestFile(ctx.layout, d.id, text);
-      await useIndex(ctx, (db) => registerEntry(db, {
-        id: d.id, name: manifest.name, version: manifest.version, integrity: d.integrity, markers: manifest.markers,
-        ...summarizeManifest(manifest), addedAt: new Date().toISOString(),
-      }), RECORDING);
+      await useIndex(
+        ctx,
+        (db) =>
+          registerEntry(db, {
+            id: d.id,
+            name: manifest.name,
+            version: manifest.version,
+            integrity: d.integrity,
+            markers: manifest.markers,
+            ...summarizeManifest(manifest),
+            addedAt: new Date().toISOString(),
+          }),
+        RECORDING,
+      );
       out.push({ id: d.id, name: manifest.name, version: manifest.version });
     }
     return { entries: out, objectsImported: imported, objectsPresent: present };
@@ -90,7 +131,8 @@ async function readBundle(ctx: StoreContext, source: Readable, label: string, st
   const bad = (why: string, subject?: string) => damaged(label, why, subject);
 
   const readSmall = (entry: import('tar').ReadEntry, then: (text: string) => void) => {
-    if ((entry.size ?? 0) > MAX_JSON_MEMBER) throw bad(`member ${entry.path} is too large`, entry.path);
+    if ((entry.size ?? 0) > MAX_JSON_MEMBER)
+      throw bad(`member ${entry.path} is too large`, entry.path);
     const chunks: Buffer[] = [];
     entry.on('data', (c: Buffer) => chunks.push(c));
     entry.on('end', () => {
@@ -111,9 +153,12 @@ async function readBundle(ctx: StoreContext, source: Readable, label: string, st
         const name = entry.path;
         if (seen.has(name)) throw bad(`member ${name} appears twice`, name);
         seen.add(name);
-        if (entry.type !== 'File' && entry.type !== 'OldFile') throw bad(`member ${name} is a ${entry.type}, not a file`, name);
+        if (entry.type !== 'File' && entry.type !== 'OldFile')
+          throw bad(`member ${name} is a ${entry.type}, not a file`, name);
         if (name === BUNDLE_DESCRIPTOR) {
-          readSmall(entry, (text) => { descriptor = parseDescriptor(text, label); });
+          readSmall(entry, (text) => {
+            descriptor = parseDescriptor(text, label);
+          });
         } else if (/^entries\/[0-9a-f]{40}\.json$/.test(name)) {
           const id = name.slice('entries/'.length, -'.json'.length);
           readSmall(entry, (text) => {
@@ -128,7 +173,13 @@ async function readBundle(ctx: StoreContext, source: Readable, label: string, st
           const pass = tar.stream(entry);
           queue.push(0, async () => {
             const intact = await hasIntactObject(ctx.layout, key, entry.size ?? -1);
-            const wrote = await stageObject(pass, intact ? undefined : path.join(stage, key), key, label, name);
+            const wrote = await stageObject(
+              pass,
+              intact ? undefined : path.join(stage, key),
+              key,
+              label,
+              name,
+            );
             received.add(key);
             if (wrote) staged.add(key);
           });
@@ -147,14 +198,28 @@ async function readBundle(ctx: StoreContext, source: Readable, label: string, st
  * Hash an object member (it must hash to its name) and write it to `dest`; with no `dest` (the
  * store has the object) its bytes are only hashed. Returns whether it was written.
  */
-async function stageObject(source: Readable, dest: string | undefined, key: string, label: string, member: string): Promise<boolean> {
+async function stageObject(
+  source: Readable,
+  dest: string | undefined,
+  key: string,
+  label: string,
+  member: string,
+): Promise<boolean> {
   const { hex, exec } = parseObjectKey(key);
   const hasher = ssri.integrityStream({ algorithms: ['sha512'] });
   let found: ssri.Integrity | undefined;
-  hasher.on('integrity', (i: ssri.Integrity) => { found = i; });
-  const sink = dest === undefined ? new Writable({ write: (_chunk, _enc, done) => done() }) : createWriteStream(dest, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' });
-  await pipeline(source, hasher, sink).catch((err: unknown) => { throw withPath(err, dest ?? member); });
-  if (!found || found.hexDigest() !== hex) throw damaged(label, `object ${member} does not hash to its name`, member);
+  hasher.on('integrity', (i: ssri.Integrity) => {
+    found = i;
+  });
+  const sink =
+    dest === undefined
+      ? new Writable({ write: (_chunk, _enc, done) => done() })
+      : createWriteStream(dest, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flags: 'wx' });
+  await pipeline(source, hasher, sink).catch((err: unknown) => {
+    throw withPath(err, dest ?? member);
+  });
+  if (!found || found.hexDigest() !== hex)
+    throw damaged(label, `object ${member} does not hash to its name`, member);
   if (dest === undefined) return false;
   const t = contentMtime(key);
   await fsp.utimes(dest, t, t);
@@ -168,21 +233,47 @@ function parseDescriptor(text: string, label: string): BundleDescriptor {
   } catch {
     throw damaged(label, `${BUNDLE_DESCRIPTOR} is not valid JSON`, BUNDLE_DESCRIPTOR);
   }
-  if (d?.bundleVersion !== BUNDLE_VERSION || !Array.isArray(d.entries)) throw damaged(label, `${BUNDLE_DESCRIPTOR} has an unknown shape or version`, BUNDLE_DESCRIPTOR);
-  if (serializeDescriptor(d) !== text) throw damaged(label, `${BUNDLE_DESCRIPTOR} is not in canonical form`, BUNDLE_DESCRIPTOR);
+  if (d?.bundleVersion !== BUNDLE_VERSION || !Array.isArray(d.entries))
+    throw damaged(label, `${BUNDLE_DESCRIPTOR} has an unknown shape or version`, BUNDLE_DESCRIPTOR);
+  if (serializeDescriptor(d) !== text)
+    throw damaged(label, `${BUNDLE_DESCRIPTOR} is not in canonical form`, BUNDLE_DESCRIPTOR);
   return d;
 }
 
 /** Every listed entry has its manifest; every object is in the bundle or the store. */
-async function checkComplete(ctx: StoreContext, label: string, d: BundleDescriptor, manifests: Map<string, { manifest: Manifest }>, received: Set<string>, staged: Set<string>): Promise<number> {
+async function checkComplete(
+  ctx: StoreContext,
+  label: string,
+  d: BundleDescriptor,
+  manifests: Map<string, { manifest: Manifest }>,
+  received: Set<string>,
+  staged: Set<string>,
+): Promise<number> {
   const listed = new Set(d.entries.map((e) => e.id));
   for (const e of d.entries) {
     const m = manifests.get(e.id);
-    if (!m) throw damaged(label, `the manifest of ${e.name}@${e.version} (${e.id}) is missing`, `entries/${e.id}.json`);
-    if (identifyManifest(m.manifest).integrity !== e.integrity) throw damaged(label, `entry ${e.id}'s integrity does not match its manifest`, e.id);
-    if (m.manifest.name !== e.name || m.manifest.version !== e.version) throw damaged(label, `entry ${e.id} is described as ${e.name}@${e.version} but its manifest says ${m.manifest.name}@${m.manifest.version}`, e.id);
+    if (!m)
+      throw damaged(
+        label,
+        `the manifest of ${e.name}@${e.version} (${e.id}) is missing`,
+        `entries/${e.id}.json`,
+      );
+    if (identifyManifest(m.manifest).integrity !== e.integrity)
+      throw damaged(label, `entry ${e.id}'s integrity does not match its manifest`, e.id);
+    if (m.manifest.name !== e.name || m.manifest.version !== e.version)
+      throw damaged(
+        label,
+        `entry ${e.id} is described as ${e.name}@${e.version} but its manifest says ${m.manifest.name}@${m.manifest.version}`,
+        e.id,
+      );
   }
-  for (const id of manifests.keys()) if (!listed.has(id)) throw damaged(label, `manifest entries/${id}.json is not listed in ${BUNDLE_DESCRIPTOR}`, `entries/${id}.json`);
+  for (const id of manifests.keys())
+    if (!listed.has(id))
+      throw damaged(
+        label,
+        `manifest entries/${id}.json is not listed in ${BUNDLE_DESCRIPTOR}`,
+        `entries/${id}.json`,
+      );
   const missing: string[] = [];
   const named = new Set<string>();
   const present = new Set<string>();
@@ -192,18 +283,30 @@ async function checkComplete(ctx: StoreContext, label: string, d: BundleDescript
       const key = fileObjectKey(f);
       named.add(key);
       if (staged.has(key)) continue;
-      if (received.has(key) || await hasObject(ctx.layout, key)) present.add(key);
+      if (received.has(key) || (await hasObject(ctx.layout, key))) present.add(key);
       else missing.push(`${manifest.name}: ${f.path}`);
     }
   }
   // export writes exactly the objects the manifests name: anything else was added afterwards.
-  for (const key of received) if (!named.has(key)) throw damaged(label, `object objects/${key} belongs to no entry of the bundle`, `objects/${key}`);
-  if (missing.length) throw damaged(label, `${missing.length} object(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`, missing[0]);
+  for (const key of received)
+    if (!named.has(key))
+      throw damaged(
+        label,
+        `object objects/${key} belongs to no entry of the bundle`,
+        `objects/${key}`,
+      );
+  if (missing.length)
+    throw damaged(
+      label,
+      `${missing.length} object(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
+      missing[0],
+    );
   return present.size;
 }
 
 export async function openBundle(file: string): Promise<Readable> {
   const st = await fsp.stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new PstoreError('EPSTORE_NOT_FOUND', `bundle ${file} does not exist`, { subject: file });
+  if (!st?.isFile())
+    throw new PstoreError('EPSTORE_NOT_FOUND', `bundle ${file} does not exist`, { subject: file });
   return createReadStream(file);
 }

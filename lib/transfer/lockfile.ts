@@ -36,8 +36,13 @@ export function buildLockfile(pkgs: readonly LockedPackage[]): Lockfile {
  * puts integer-like keys ("10", "9") before all others whatever the insertion order.
  */
 export function serializeLockfile(lock: Lockfile): string {
-  const pkgs = lockedPackages(lock).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const body = pkgs.map((p) => `    ${JSON.stringify(p.name)}: ${JSON.stringify({ version: p.version, id: p.id, integrity: p.integrity }, null, 2).replace(/\n/g, '\n    ')}`);
+  const pkgs = lockedPackages(lock).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  const body = pkgs.map(
+    (p) =>
+      `    ${JSON.stringify(p.name)}: ${JSON.stringify({ version: p.version, id: p.id, integrity: p.integrity }, null, 2).replace(/\n/g, '\n    ')}`,
+  );
   return `{\n  "lockfileVersion": ${LOCKFILE_VERSION},\n  "packages": {${body.length ? `\n${body.join(',\n')}\n  ` : ''}}\n}\n`;
 }
 
@@ -47,7 +52,12 @@ export async function writeLockfile(file: string, lock: Lockfile): Promise<void>
 }
 
 export function lockedPackages(lock: Lockfile): LockedPackage[] {
-  return Object.entries(lock.packages).map(([name, p]) => ({ name, version: p.version, id: p.id, integrity: p.integrity }));
+  return Object.entries(lock.packages).map(([name, p]) => ({
+    name,
+    version: p.version,
+    id: p.id,
+    integrity: p.integrity,
+  }));
 }
 
 function invalid(file: string, why: string): PstoreError {
@@ -62,7 +72,11 @@ export async function readLockfile(file: string): Promise<Lockfile> {
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') throw new PstoreError('EPSTORE_NOT_FOUND', `lockfile ${file} does not exist`, { subject: file, cause: err });
+    if (errnoCode(err) === 'ENOENT')
+      throw new PstoreError('EPSTORE_NOT_FOUND', `lockfile ${file} does not exist`, {
+        subject: file,
+        cause: err,
+      });
     throw invalid(file, `cannot be read (${(err as Error).message})`);
   }
   let raw: unknown;
@@ -75,19 +89,31 @@ export async function readLockfile(file: string): Promise<Lockfile> {
 }
 
 export function validateLockfile(raw: unknown, file: string): Lockfile {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid(file, 'is not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw invalid(file, 'is not a JSON object');
   const obj = raw as Record<string, unknown>;
-  if (obj.lockfileVersion !== LOCKFILE_VERSION) throw invalid(file, `has lockfileVersion ${JSON.stringify(obj.lockfileVersion)}; this pstore reads version ${LOCKFILE_VERSION}`);
+  if (obj.lockfileVersion !== LOCKFILE_VERSION)
+    throw invalid(
+      file,
+      `has lockfileVersion ${JSON.stringify(obj.lockfileVersion)}; this pstore reads version ${LOCKFILE_VERSION}`,
+    );
   const pkgs = obj.packages;
-  if (typeof pkgs !== 'object' || pkgs === null || Array.isArray(pkgs)) throw invalid(file, '"packages" must be an object keyed by package name');
+  if (typeof pkgs !== 'object' || pkgs === null || Array.isArray(pkgs))
+    throw invalid(file, '"packages" must be an object keyed by package name');
   for (const [name, p] of Object.entries(pkgs as Record<string, unknown>)) {
     const where = `package ${JSON.stringify(name)}`;
     if (typeof p !== 'object' || p === null) throw invalid(file, `${where} is not an object`);
     const { version, id, integrity } = p as Record<string, unknown>;
-    if (typeof version !== 'string' || version === '') throw invalid(file, `${where} has no version`);
-    if (typeof integrity !== 'string' || !SRI_SHA512.test(integrity)) throw invalid(file, `${where} has no valid sha512 integrity`);
+    if (typeof version !== 'string' || version === '')
+      throw invalid(file, `${where} has no version`);
+    if (typeof integrity !== 'string' || !SRI_SHA512.test(integrity))
+      throw invalid(file, `${where} has no valid sha512 integrity`);
     const derived = hexOf(integrity).slice(0, ENTRY_ID_LENGTH);
-    if (id !== undefined && id !== derived) throw invalid(file, `${where}: id ${JSON.stringify(id)} does not match its integrity (${derived})`);
+    if (id !== undefined && id !== derived)
+      throw invalid(
+        file,
+        `${where}: id ${JSON.stringify(id)} does not match its integrity (${derived})`,
+      );
     (p as Record<string, unknown>).id = derived;
   }
   return raw as Lockfile;

@@ -35,7 +35,8 @@ function checkPax(data: Buffer, bad: () => Error): number | undefined {
     if (space === -1) throw bad();
     const lenText = data.subarray(i, space).toString('latin1');
     const len = Number(lenText);
-    if (!/^[1-9][0-9]*$/.test(lenText) || i + len > data.length || data[i + len - 1] !== 0x0a) throw bad();
+    if (!/^[1-9][0-9]*$/.test(lenText) || i + len > data.length || data[i + len - 1] !== 0x0a)
+      throw bad();
     const record = data.subarray(space + 1, i + len - 1).toString('utf8');
     const eq = record.indexOf('=');
     const key = record.slice(0, eq);
@@ -87,7 +88,12 @@ export class ZeroPaddingCheck extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    const complete = this.zeroBlocks >= 2 && this.pending.length === 0 && this.dataLeft === 0 && this.padLeft === 0 && this.offset % BLOCK === 0;
+    const complete =
+      this.zeroBlocks >= 2 &&
+      this.pending.length === 0 &&
+      this.dataLeft === 0 &&
+      this.padLeft === 0 &&
+      this.offset % BLOCK === 0;
     cb(complete ? null : this.onBadByte(this.offset + this.pending.length));
   }
 
@@ -123,7 +129,8 @@ export class ZeroPaddingCheck extends Transform {
         if (!checksumFieldExact(header)) throw this.onBadByte(this.offset + i + 148);
         const size = memberSize(header);
         const isPax = header[156] === 0x78; // 'x': extended header for the next member
-        if (!isPax && this.paxSize !== undefined && this.paxSize !== size) throw this.onBadByte(this.offset + i + 124);
+        if (!isPax && this.paxSize !== undefined && this.paxSize !== size)
+          throw this.onBadByte(this.offset + i + 124);
         if (!isPax) this.paxSize = undefined;
         this.pax = isPax ? [] : undefined;
         this.dataLeft = size;

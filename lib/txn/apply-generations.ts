@@ -22,7 +22,12 @@ export async function currentTreeTarget(p: PrefixPaths): Promise<string | undefi
   }
 }
 
-export async function applyGenerations(ctx: Omit<ApplyContext, 'root'>, p: PrefixPaths, j: Journal, target: readonly PlanPackage[]): Promise<void> {
+export async function applyGenerations(
+  ctx: Omit<ApplyContext, 'root'>,
+  p: PrefixPaths,
+  j: Journal,
+  target: readonly PlanPackage[],
+): Promise<void> {
   const n = j.to.generation;
   const tree = treeDir(p, n);
   if ((await currentTreeTarget(p)) === tree) return; // switched already, before a crash
@@ -34,7 +39,12 @@ export async function applyGenerations(ctx: Omit<ApplyContext, 'root'>, p: Prefi
   crashpoint('apply:after-switch');
 }
 
-async function buildTree(ctx: Omit<ApplyContext, 'root'>, p: PrefixPaths, j: Journal, target: readonly PlanPackage[]): Promise<void> {
+async function buildTree(
+  ctx: Omit<ApplyContext, 'root'>,
+  p: PrefixPaths,
+  j: Journal,
+  target: readonly PlanPackage[],
+): Promise<void> {
   const built = treeBuildDir(p, j.to.generation, j.txid);
   await fsp.rm(built, { recursive: true, force: true }); // an earlier attempt's, never published
   await fsp.mkdir(built, { recursive: true });

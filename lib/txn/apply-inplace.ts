@@ -96,18 +96,22 @@ export async function removeAtomically(ctx: ApplyContext, abs: string): Promise<
 
 async function removePycache(ctx: ApplyContext, modules: readonly string[]): Promise<void> {
   const byDir = groupBy(modules, (m) => path.join(ctx.root, path.dirname(m), '__pycache__'));
-  await pMap(byDir, async ([dir, mods]) => {
-    const stems = mods.map((m) => `${path.basename(m, '.py')}.`);
-    if (!(await isRealDir(dir))) return; // absent, or a symlink someone made: never followed
-    let names: string[];
-    try {
-      names = await fsp.readdir(dir);
-    } catch {
-      return;
-    }
-    const doomed = names.filter((n) => n.endsWith('.pyc') && stems.some((s) => n.startsWith(s)));
-    await Promise.all(doomed.map((n) => fsp.rm(path.join(dir, n), { force: true })));
-  }, { concurrency: CONCURRENCY });
+  await pMap(
+    byDir,
+    async ([dir, mods]) => {
+      const stems = mods.map((m) => `${path.basename(m, '.py')}.`);
+      if (!(await isRealDir(dir))) return; // absent, or a symlink someone made: never followed
+      let names: string[];
+      try {
+        names = await fsp.readdir(dir);
+      } catch {
+        return;
+      }
+      const doomed = names.filter((n) => n.endsWith('.pyc') && stems.some((s) => n.startsWith(s)));
+      await Promise.all(doomed.map((n) => fsp.rm(path.join(dir, n), { force: true })));
+    },
+    { concurrency: CONCURRENCY },
+  );
 }
 
 /** Create directories, parents first; returns those this call created. */
@@ -116,7 +120,13 @@ async function makeDirs(ctx: ApplyContext, dirs: readonly string[]): Promise<Set
   // One depth level at a time, each level in parallel.
   const byDepth = groupBy(dirs, (d) => d.split('/').length);
   for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
-    await pMap(byDepth.get(depth)!, async (d) => { if (await ensureDir(path.join(ctx.root, d))) created.add(d); }, { concurrency: CONCURRENCY });
+    await pMap(
+      byDepth.get(depth)!,
+      async (d) => {
+        if (await ensureDir(path.join(ctx.root, d))) created.add(d);
+      },
+      { concurrency: CONCURRENCY },
+    );
   }
   return created;
 }
@@ -129,16 +139,25 @@ export async function ensureDir(abs: string): Promise<boolean> {
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw err;
     const st = await fsp.lstat(abs);
-    if (!st.isDirectory()) throw Object.assign(new Error(`${abs} exists and is not a directory`), { code: 'ENOTDIR' });
+    if (!st.isDirectory())
+      throw Object.assign(new Error(`${abs} exists and is not a directory`), { code: 'ENOTDIR' });
     return false;
   }
 }
 
-async function clearObstacle(ctx: ApplyContext, rel: string, wanted: ManifestFile['type']): Promise<void> {
+async function clearObstacle(
+  ctx: ApplyContext,
+  rel: string,
+  wanted: ManifestFile['type'],
+): Promise<void> {
   const abs = path.join(ctx.root, rel);
   const st = await fsp.lstat(abs).catch(() => undefined);
   if (!st) return;
-  const is: ManifestFile['type'] = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
+  const is: ManifestFile['type'] = st.isDirectory()
+    ? 'dir'
+    : st.isSymbolicLink()
+      ? 'symlink'
+      : 'file';
   if (is !== wanted) await removeAtomically(ctx, abs);
 }
 
@@ -165,7 +184,10 @@ async function removeDirIfEmpty(abs: string): Promise<void> {
 }
 
 /** Build a marker unit under a temp name beside it, then rename it into place. */
-async function placeMarkerUnit(ctx: ApplyContext, unit: Plan['placeMarkers'][number]): Promise<void> {
+async function placeMarkerUnit(
+  ctx: ApplyContext,
+  unit: Plan['placeMarkers'][number],
+): Promise<void> {
   const dest = path.join(ctx.root, unit.path);
   const tmp = tempName(ctx, path.dirname(dest), 'tmp');
   const [head, ...rest] = unit.files;
@@ -184,7 +206,8 @@ async function placeMarkerUnit(ctx: ApplyContext, unit: Plan['placeMarkers'][num
 }
 
 export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void> {
-  const progress = (phase: string, done: number, total: number) => ctx.onProgress?.({ phase, done, total });
+  const progress = (phase: string, done: number, total: number) =>
+    ctx.onProgress?.({ phase, done, total });
   if (unsafeMarkersFirst) for (const unit of plan.placeMarkers) await placeMarkerUnit(ctx, unit);
   // (a)
   for (const unit of plan.removeMarkers) await removeAtomically(ctx, path.join(ctx.root, unit));
@@ -196,17 +219,28 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
   const created = await makeDirs(ctx, plan.mkdirs);
   // A __pycache__ left beside an arriving module (by an importer that raced an earlier removal)
   // must not outlive its source; a directory made just now cannot hold one.
-  await removePycache(ctx, plan.newModules.filter((m) => !created.has(m.includes('/') ? m.slice(0, m.lastIndexOf('/')) : '')));
+  await removePycache(
+    ctx,
+    plan.newModules.filter(
+      (m) => !created.has(m.includes('/') ? m.slice(0, m.lastIndexOf('/')) : ''),
+    ),
+  );
   let done = 0;
-  await pMap(plan.place, async ({ file, replace }) => {
-    crashpoint('apply:file');
-    await placeFile(ctx, file, replace);
-    if (++done % 500 === 0) progress('link', done, plan.place.length);
-  }, { concurrency: CONCURRENCY });
+  await pMap(
+    plan.place,
+    async ({ file, replace }) => {
+      crashpoint('apply:file');
+      await placeFile(ctx, file, replace);
+      if (++done % 500 === 0) progress('link', done, plan.place.length);
+    },
+    { concurrency: CONCURRENCY },
+  );
   crashpoint('apply:after-files');
   await pausepoint('apply:after-files');
   // (c)
-  await pMap(plan.remove, (rel) => removeIfPresent(path.join(ctx.root, rel)), { concurrency: CONCURRENCY });
+  await pMap(plan.remove, (rel) => removeIfPresent(path.join(ctx.root, rel)), {
+    concurrency: CONCURRENCY,
+  });
   await removePycache(ctx, plan.pycacheFor);
   for (const rel of plan.rmdirs) await removeDirIfEmpty(path.join(ctx.root, rel));
   crashpoint('apply:after-removals');

@@ -18,7 +18,11 @@ function conflict(p: string, why: string): PstoreError {
   return new PstoreError('EPSTORE_CONFLICT', `${p} ${why}`, { subject: p });
 }
 
-export async function checkPrefix(root: string, plan: Plan, ownedBefore: ReadonlySet<string>): Promise<void> {
+export async function checkPrefix(
+  root: string,
+  plan: Plan,
+  ownedBefore: ReadonlySet<string>,
+): Promise<void> {
   const dirs = new Map<string, Promise<DirState>>();
   // A path whose type changes is removed in step (b) before anything is made there.
   const obstacles = new Set(plan.obstacles);
@@ -27,7 +31,9 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
     if (!s) {
       s = (async () => {
         if (rel !== '') {
-          const parent = await dirState(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel));
+          const parent = await dirState(
+            path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel),
+          );
           if (parent === 'absent') return 'absent';
           if (obstacles.has(rel) && ownedBefore.has(rel)) return 'absent';
         }
@@ -37,9 +43,15 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
           throw err;
         });
         if (!st) return 'absent';
-        if (st.isSymbolicLink()) throw conflict(abs, 'is a symlink; pstore never writes through symlinks');
+        if (st.isSymbolicLink())
+          throw conflict(abs, 'is a symlink; pstore never writes through symlinks');
         if (!st.isDirectory()) {
-          throw conflict(abs, ownedBefore.has(rel) ? 'is a file where a directory is needed' : 'exists, is not a directory, and no package owns it');
+          throw conflict(
+            abs,
+            ownedBefore.has(rel)
+              ? 'is a file where a directory is needed'
+              : 'exists, is not a directory, and no package owns it',
+          );
         }
         return 'dir';
       })();
@@ -51,8 +63,13 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
 
   // Every directory the plan writes in must be a real directory or not exist yet.
   const touched = [
-    ...plan.removeMarkers, ...plan.obstacles, ...plan.mkdirs, ...plan.place.map((p) => p.file.path),
-    ...plan.remove, ...plan.rmdirs, ...plan.placeMarkers.map((u) => u.path),
+    ...plan.removeMarkers,
+    ...plan.obstacles,
+    ...plan.mkdirs,
+    ...plan.place.map((p) => p.file.path),
+    ...plan.remove,
+    ...plan.rmdirs,
+    ...plan.placeMarkers.map((u) => u.path),
   ];
   const parents = new Set(touched.map(parentOf));
   for (const d of plan.mkdirs) parents.add(d);
@@ -63,10 +80,15 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
     ...plan.place.filter((p) => !p.replace).map((p) => p.file.path),
     ...plan.placeMarkers.map((u) => u.path),
   ];
-  const byParent = groupBy(created.filter((p) => !ownedBefore.has(p) && !obstacles.has(p)), parentOf);
+  const byParent = groupBy(
+    created.filter((p) => !ownedBefore.has(p) && !obstacles.has(p)),
+    parentOf,
+  );
   for (const [parent, names] of byParent) {
     if ((await dirState(parent)) === 'absent') continue;
-    const present = new Map<string, Dirent>((await fsp.readdir(path.join(root, parent), { withFileTypes: true })).map((d) => [d.name, d]));
+    const present = new Map<string, Dirent>(
+      (await fsp.readdir(path.join(root, parent), { withFileTypes: true })).map((d) => [d.name, d]),
+    );
     for (const rel of names) {
       const d = present.get(path.posix.basename(rel));
       if (!d || isBytecode(rel) || d.name.startsWith(TEMP_PREFIX)) continue;
@@ -81,23 +103,40 @@ export async function checkPrefix(root: string, plan: Plan, ownedBefore: Readonl
     const abs = path.join(root, rel);
     if (!(await fsp.lstat(abs).catch(() => undefined))?.isDirectory()) continue;
     const stray = await firstUnowned(root, rel, ownedBefore);
-    if (stray !== undefined) throw conflict(path.join(root, stray), 'exists and no package owns it (its directory would be replaced)');
+    if (stray !== undefined)
+      throw conflict(
+        path.join(root, stray),
+        'exists and no package owns it (its directory would be replaced)',
+      );
   }
   // Directories to remove must be directories (a symlink in their place is not followed).
   for (const d of plan.rmdirs) await dirState(d);
   // Files to replace or remove must still be files or symlinks: a directory someone put there holds
   // their data, which pstore neither deletes nor renames over.
-  const expectLeaf = [...plan.place.filter((p) => p.replace).map((p) => p.file.path), ...plan.remove].filter((p) => !obstacles.has(p));
+  const expectLeaf = [
+    ...plan.place.filter((p) => p.replace).map((p) => p.file.path),
+    ...plan.remove,
+  ].filter((p) => !obstacles.has(p));
   for (const [parent, names] of groupBy(expectLeaf, parentOf)) {
     if ((await dirState(parent)) === 'absent') continue;
-    const present = new Map<string, Dirent>((await fsp.readdir(path.join(root, parent), { withFileTypes: true })).map((d) => [d.name, d]));
+    const present = new Map<string, Dirent>(
+      (await fsp.readdir(path.join(root, parent), { withFileTypes: true })).map((d) => [d.name, d]),
+    );
     for (const rel of names) {
-      if (present.get(path.posix.basename(rel))?.isDirectory()) throw conflict(path.join(root, rel), 'is a directory where a package file was; pstore will not remove it');
+      if (present.get(path.posix.basename(rel))?.isDirectory())
+        throw conflict(
+          path.join(root, rel),
+          'is a directory where a package file was; pstore will not remove it',
+        );
     }
   }
 }
 
-async function firstUnowned(root: string, dir: string, owned: ReadonlySet<string>): Promise<string | undefined> {
+async function firstUnowned(
+  root: string,
+  dir: string,
+  owned: ReadonlySet<string>,
+): Promise<string | undefined> {
   for (const d of await fsp.readdir(path.join(root, dir), { withFileTypes: true })) {
     const rel = `${dir}/${d.name}`;
     if (d.name === '__pycache__' || isBytecode(rel)) continue;

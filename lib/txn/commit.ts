@@ -4,13 +4,23 @@
 
 import { generationFile, type PrefixPaths } from '../prefix/layout.js';
 import { sortPackages } from '../core/package-ref.js';
-import { readCurrent, writeJson, type CurrentRecord, type GenerationRecord } from '../prefix/state.js';
+import {
+  readCurrent,
+  writeJson,
+  type CurrentRecord,
+  type GenerationRecord,
+} from '../prefix/state.js';
 import { crashpoint } from '../core/crashpoint.js';
 import { clearJournal, type Journal } from './journal.js';
 
 export async function commitGeneration(p: PrefixPaths, j: Journal): Promise<void> {
   if (j.to.newGeneration) {
-    const record: GenerationRecord = { formatVersion: 1, generation: j.to.generation, createdAt: j.startedAt, packages: sortPackages(j.to.packages) };
+    const record: GenerationRecord = {
+      formatVersion: 1,
+      generation: j.to.generation,
+      createdAt: j.startedAt,
+      packages: sortPackages(j.to.packages),
+    };
     await writeJson(generationFile(p, j.to.generation), record);
   }
   crashpoint('commit:after-generation');

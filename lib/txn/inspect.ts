@@ -45,7 +45,12 @@ async function walk(ctx: StoreContext, found: ManagedPrefix): Promise<Walk> {
   const gen = await readCurrentGeneration(found.paths, cur);
   const owned = ownedPaths(await loadPackages(contextFor(ctx, found.record), gen.packages));
   const root = await rootOf(found.paths);
-  return { generation: cur.generation, root, owned, observed: await observeTree(root, owned.keys()) };
+  return {
+    generation: cur.generation,
+    root,
+    owned,
+    observed: await observeTree(root, owned.keys()),
+  };
 }
 
 async function rootOf(p: PrefixPaths): Promise<string> {
@@ -55,7 +60,14 @@ async function rootOf(p: PrefixPaths): Promise<string> {
 export function hashPrefix(ctx: StoreContext, dir: string): Promise<PrefixHashResult> {
   return withSteadyPrefix(ctx, dir, async (found, view) => {
     const w = await walk(ctx, found);
-    return { prefix: found.paths.dir, generation: w.generation, digest: treeDigest(w.observed), paths: w.observed.length, transactionInProgress: false, ...view };
+    return {
+      prefix: found.paths.dir,
+      generation: w.generation,
+      digest: treeDigest(w.observed),
+      paths: w.observed.length,
+      transactionInProgress: false,
+      ...view,
+    };
   });
 }
 
@@ -64,7 +76,15 @@ export function verifyPrefix(ctx: StoreContext, dir: string): Promise<PrefixVeri
     const w = await walk(ctx, found);
     const pendingTransaction = view.transaction !== 'none';
     const result: PrefixVerifyResult = {
-      ok: false, prefix: found.paths.dir, generation: w.generation, checked: w.observed.length, missing: [], modified: [], strays: [], pendingTransaction, ...view,
+      ok: false,
+      prefix: found.paths.dir,
+      generation: w.generation,
+      checked: w.observed.length,
+      missing: [],
+      modified: [],
+      strays: [],
+      pendingTransaction,
+      ...view,
     };
     for (const o of w.observed) {
       const want = w.owned.get(o.path)!;
@@ -74,7 +94,11 @@ export function verifyPrefix(ctx: StoreContext, dir: string): Promise<PrefixVeri
     const dirs = new Set<string>(['']);
     for (const [rel, f] of w.owned) if (f.type === 'dir') dirs.add(rel);
     result.strays = await findStrays(w.root, dirs);
-    result.ok = !pendingTransaction && result.missing.length === 0 && result.modified.length === 0 && result.strays.length === 0;
+    result.ok =
+      !pendingTransaction &&
+      result.missing.length === 0 &&
+      result.modified.length === 0 &&
+      result.strays.length === 0;
     return result;
   });
 }

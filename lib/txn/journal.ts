@@ -25,7 +25,11 @@ const JournalSchema = v.object({
   startedAt: v.string(),
   from: v.object({ generation: GenerationNumberSchema, packages: PackageListSchema }),
   /** newGeneration: false when the target is an existing generation (rollback) */
-  to: v.object({ generation: v.pipe(GenerationNumberSchema, v.minValue(1)), packages: PackageListSchema, newGeneration: v.boolean() }),
+  to: v.object({
+    generation: v.pipe(GenerationNumberSchema, v.minValue(1)),
+    packages: PackageListSchema,
+    newGeneration: v.boolean(),
+  }),
 });
 
 export type Journal = v.InferOutput<typeof JournalSchema>;

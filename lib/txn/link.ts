@@ -28,7 +28,11 @@ export function isLinkFallback(err: unknown): boolean {
 
 async function byMethod(method: LinkMethod, src: string, dest: string): Promise<void> {
   if (method === 'hardlink') return fsp.link(src, dest);
-  await fsp.copyFile(src, dest, fsc.COPYFILE_EXCL | (method === 'reflink' ? fsc.COPYFILE_FICLONE_FORCE : fsc.COPYFILE_FICLONE));
+  await fsp.copyFile(
+    src,
+    dest,
+    fsc.COPYFILE_EXCL | (method === 'reflink' ? fsc.COPYFILE_FICLONE_FORCE : fsc.COPYFILE_FICLONE),
+  );
   // A copy keeps the object's content-derived mtime, for the same .pyc reason (objects.ts).
   const st = await fsp.stat(src);
   await fsp.utimes(dest, st.atime, st.mtime);
@@ -38,11 +42,16 @@ export function createLinker(mode: LinkMode): Linker {
   let method: LinkMode = mode;
   let probing: Promise<void> | undefined;
   const linker: Linker = {
-    get method() { return method; },
-    get atomicCreate() { return method === 'hardlink'; },
+    get method() {
+      return method;
+    },
+    get atomicCreate() {
+      return method === 'hardlink';
+    },
     async link(src, dest) {
       if (mode === 'auto' && method !== 'auto') return fallbackFrom(method, src, dest);
-      if (method !== 'auto') return wrap(method, () => byMethod(method as LinkMethod, src, dest), dest);
+      if (method !== 'auto')
+        return wrap(method, () => byMethod(method as LinkMethod, src, dest), dest);
       if (probing) {
         await probing.catch(() => {});
         return linker.link(src, dest);
@@ -87,7 +96,11 @@ async function wrap(method: LinkMode, fn: () => Promise<void>, dest: string): Pr
   } catch (err) {
     const code = errnoCode(err);
     if ((method === 'hardlink' || method === 'reflink') && FALLBACK.has(code ?? '')) {
-      throw new PstoreError('EPSTORE_USAGE', `--link ${method} is not possible for ${dest} (${code}); try --link auto`, { subject: dest, cause: err });
+      throw new PstoreError(
+        'EPSTORE_USAGE',
+        `--link ${method} is not possible for ${dest} (${code}); try --link auto`,
+        { subject: dest, cause: err },
+      );
     }
     throw err;
   }

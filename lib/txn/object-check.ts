@@ -21,7 +21,12 @@ export function repairHint(entry: string): string {
 }
 
 /** Why the object at `file` cannot stand for `f`, or undefined when it can. */
-async function damage(store: StoreLayout, key: string, f: FileRecord, hash: boolean): Promise<string | undefined> {
+async function damage(
+  store: StoreLayout,
+  key: string,
+  f: FileRecord,
+  hash: boolean,
+): Promise<string | undefined> {
   const file = objectPath(store, key);
   const st = await fsp.lstat(file).catch((err: unknown) => {
     if (errnoCode(err) === 'ENOENT') return undefined;
@@ -31,25 +36,45 @@ async function damage(store: StoreLayout, key: string, f: FileRecord, hash: bool
   if (!st.isFile()) return 'it is not a regular file';
   if (st.size !== f.size) return `it has ${st.size} bytes, the manifest says ${f.size}`;
   if (((st.mode & 0o100) !== 0) !== f.exec) return `its mode is ${(st.mode & 0o777).toString(8)}`;
-  if (hash && (await checkObject(store, key, f.integrity)).status !== 'ok') return 'its bytes do not hash to the manifest\'s integrity';
+  if (hash && (await checkObject(store, key, f.integrity)).status !== 'ok')
+    return "its bytes do not hash to the manifest's integrity";
   return undefined;
 }
 
-export async function refuseDamagedObjects(store: StoreLayout, files: readonly FileRecord[], to: readonly PlanPackage[], opts: { verify?: boolean | undefined } = {}): Promise<void> {
+export async function refuseDamagedObjects(
+  store: StoreLayout,
+  files: readonly FileRecord[],
+  to: readonly PlanPackage[],
+  opts: { verify?: boolean | undefined } = {},
+): Promise<void> {
   const byKey = new Map<string, FileRecord>();
   for (const f of files) byKey.set(fileObjectKey(f), f);
-  const found = await pMap(byKey, async ([key, f]) => {
-    const why = await damage(store, key, f, opts.verify === true);
-    return why === undefined ? undefined : { key, f, why };
-  }, { concurrency: opts.verify ? 8 : 32 });
+  const found = await pMap(
+    byKey,
+    async ([key, f]) => {
+      const why = await damage(store, key, f, opts.verify === true);
+      return why === undefined ? undefined : { key, f, why };
+    },
+    { concurrency: opts.verify ? 8 : 32 },
+  );
   const bad = found.find((d) => d !== undefined);
   if (!bad) return;
   const owner = ownerOf(to, bad.f.path);
   const entry = owner ? `${owner.name}@${owner.version}` : 'its entry';
-  throw new PstoreError('EPSTORE_INTEGRITY', `object ${bad.key} of ${entry} (${bad.f.path}) is damaged in the store: ${bad.why}`, {
-    subject: bad.key, hint: repairHint(entry),
-    data: { reason: bad.why === 'it is missing' ? 'missing' : 'corrupt', object: bad.key, path: bad.f.path, ...(owner ? { entry: owner } : {}) },
-  });
+  throw new PstoreError(
+    'EPSTORE_INTEGRITY',
+    `object ${bad.key} of ${entry} (${bad.f.path}) is damaged in the store: ${bad.why}`,
+    {
+      subject: bad.key,
+      hint: repairHint(entry),
+      data: {
+        reason: bad.why === 'it is missing' ? 'missing' : 'corrupt',
+        object: bad.key,
+        path: bad.f.path,
+        ...(owner ? { entry: owner } : {}),
+      },
+    },
+  );
 }
 
 function ownerOf(pkgs: readonly PlanPackage[], rel: string): PackageRef | undefined {

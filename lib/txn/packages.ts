@@ -12,7 +12,10 @@ export function toPackageRef(e: Pick<EntryRecord, 'name' | 'version' | 'id'>): P
   return { name: e.name, version: e.version, id: e.id };
 }
 
-export async function loadPackages(ctx: StoreContext, refs: readonly PackageRef[]): Promise<PlanPackage[]> {
+export async function loadPackages(
+  ctx: StoreContext,
+  refs: readonly PackageRef[],
+): Promise<PlanPackage[]> {
   return Promise.all(refs.map(async (ref) => ({ ref, manifest: await loadManifest(ctx, ref) })));
 }
 
@@ -23,21 +26,31 @@ export async function loadPackages(ctx: StoreContext, refs: readonly PackageRef[
  * manifest of one package does not block deactivating or upgrading another. Operations that need
  * the manifest (changing that package, a generations rebuild) still fail, naming it.
  */
-export async function loadPlanSides(ctx: StoreContext, fromRefs: readonly PackageRef[], toRefs: readonly PackageRef[]): Promise<{ from: PlanPackage[]; to: PlanPackage[] }> {
-  const unchanged = new Set(toRefs.filter((t) => fromRefs.some((f) => f.id === t.id)).map((t) => t.id));
+export async function loadPlanSides(
+  ctx: StoreContext,
+  fromRefs: readonly PackageRef[],
+  toRefs: readonly PackageRef[],
+): Promise<{ from: PlanPackage[]; to: PlanPackage[] }> {
+  const unchanged = new Set(
+    toRefs.filter((t) => fromRefs.some((f) => f.id === t.id)).map((t) => t.id),
+  );
   const loaded = new Map<string, Promise<PlanPackage | undefined>>();
   const load = (ref: PackageRef) => {
     let m = loaded.get(ref.id);
     if (!m) {
-      m = readManifestFile(ctx.layout, ref.id).then((manifest) => ({ ref, manifest }), (err: unknown) => {
-        if (unchanged.has(ref.id) && isPstoreError(err, 'EPSTORE_INTEGRITY')) return undefined;
-        throw entryError(ctx, ref, err);
-      });
+      m = readManifestFile(ctx.layout, ref.id).then(
+        (manifest) => ({ ref, manifest }),
+        (err: unknown) => {
+          if (unchanged.has(ref.id) && isPstoreError(err, 'EPSTORE_INTEGRITY')) return undefined;
+          throw entryError(ctx, ref, err);
+        },
+      );
       loaded.set(ref.id, m);
     }
     return m;
   };
-  const side = async (refs: readonly PackageRef[]) => (await Promise.all(refs.map(load))).flatMap((p) => (p ? [p] : []));
+  const side = async (refs: readonly PackageRef[]) =>
+    (await Promise.all(refs.map(load))).flatMap((p) => (p ? [p] : []));
   const [from, to] = await Promise.all([side(fromRefs), side(toRefs)]);
   return { from, to };
 }
@@ -56,11 +69,22 @@ function entryError(ctx: StoreContext, ref: PackageRef, err: unknown): unknown {
   const entry = `${ref.name}@${ref.version}`;
   const hint = repairHint(entry);
   if (err.data?.reason === 'missing') {
-    return new PstoreError('EPSTORE_NOT_FOUND', `entry ${entry} (${ref.id}) is not in the store ${ctx.root}`, { subject: entry, hint, cause: err });
+    return new PstoreError(
+      'EPSTORE_NOT_FOUND',
+      `entry ${entry} (${ref.id}) is not in the store ${ctx.root}`,
+      { subject: entry, hint, cause: err },
+    );
   }
-  return new PstoreError('EPSTORE_INTEGRITY', `the manifest of ${entry} (${ref.id}) is damaged in the store ${ctx.root}: ${err.message}`, {
-    subject: entry, hint, cause: err, data: { reason: 'corrupt', entry: ref },
-  });
+  return new PstoreError(
+    'EPSTORE_INTEGRITY',
+    `the manifest of ${entry} (${ref.id}) is damaged in the store ${ctx.root}: ${err.message}`,
+    {
+      subject: entry,
+      hint,
+      cause: err,
+      data: { reason: 'corrupt', entry: ref },
+    },
+  );
 }
 
 export function sameSet(a: readonly PackageRef[], b: readonly PackageRef[]): boolean {

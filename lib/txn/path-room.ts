@@ -17,9 +17,13 @@ export function refuseUnplaceable(root: string, rels: Iterable<string>): void {
     const total = rootBytes + 1 + Buffer.byteLength(rel) + TEMP_NAME_ROOM;
     const longName = rel.split('/').find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES);
     if (total <= MAX_PATH_BYTES && longName === undefined) continue;
-    const why = longName !== undefined
-      ? `has a name longer than ${MAX_NAME_BYTES} bytes`
-      : `would need ${total} bytes with pstore's temp names, over the ${MAX_PATH_BYTES} a Linux path may have; use a shorter prefix path`;
-    throw new PstoreError('EPSTORE_UNSAFE_PATH', `${shortened(abs)} cannot be placed: it ${why}`, { subject: abs, data: { path: rel, bytes: total } });
+    const why =
+      longName !== undefined
+        ? `has a name longer than ${MAX_NAME_BYTES} bytes`
+        : `would need ${total} bytes with pstore's temp names, over the ${MAX_PATH_BYTES} a Linux path may have; use a shorter prefix path`;
+    throw new PstoreError('EPSTORE_UNSAFE_PATH', `${shortened(abs)} cannot be placed: it ${why}`, {
+      subject: abs,
+      data: { path: rel, bytes: total },
+    });
   }
 }

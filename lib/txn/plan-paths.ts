@@ -17,13 +17,22 @@ export function touchedPaths(plan: Plan): TouchedPaths {
   const unitFiles = plan.placeMarkers.flatMap((u) => u.files.map((f) => f.path));
   return {
     created: [...plan.place.map((p) => p.file.path), ...unitFiles],
-    replaced: [...plan.place.map((p) => p.file.path), ...plan.remove, ...plan.obstacles, ...plan.removeMarkers, ...plan.placeMarkers.map((u) => u.path)],
+    replaced: [
+      ...plan.place.map((p) => p.file.path),
+      ...plan.remove,
+      ...plan.obstacles,
+      ...plan.removeMarkers,
+      ...plan.placeMarkers.map((u) => u.path),
+    ],
     dirs: [...plan.mkdirs, ...plan.rmdirs],
   };
 }
 
 /** Every regular file the plan links from the store. */
 export function placedFiles(plan: Plan): Array<Extract<ManifestFile, { type: 'file' }>> {
-  const all: ManifestFile[] = [...plan.place.map((p) => p.file), ...plan.placeMarkers.flatMap((u) => u.files)];
+  const all: ManifestFile[] = [
+    ...plan.place.map((p) => p.file),
+    ...plan.placeMarkers.flatMap((u) => u.files),
+  ];
   return all.flatMap((f) => (f.type === 'file' ? [f] : []));
 }

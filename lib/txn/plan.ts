@@ -58,14 +58,22 @@ function collectSide(pkgs: readonly PlanPackage[]): Side {
   // Marker units are found in the union of the set, with every entry's globs: a unit is placed
   // whole, so it must hold every package's files below it, not just those of the glob's owner.
   const allPaths = [...new Set(pkgs.flatMap((p) => p.manifest.files.map((f) => f.path)))].sort();
-  const units = markerUnits(allPaths, markerMatcher([...new Set(pkgs.flatMap((p) => p.manifest.markers))].sort()));
+  const units = markerUnits(
+    allPaths,
+    markerMatcher([...new Set(pkgs.flatMap((p) => p.manifest.markers))].sort()),
+  );
   for (const { ref, manifest } of pkgs) {
     for (const f of manifest.files) {
       const prev = side.owned.get(f.path);
       if (prev && !(prev.type === 'dir' && f.type === 'dir')) {
-        throw new PstoreError('EPSTORE_CONFLICT', `path ${f.path} is shipped by both ${owners.get(f.path)} and ${ref.name}`, {
-          subject: f.path, data: { path: f.path, owners: [owners.get(f.path), ref.name] },
-        });
+        throw new PstoreError(
+          'EPSTORE_CONFLICT',
+          `path ${f.path} is shipped by both ${owners.get(f.path)} and ${ref.name}`,
+          {
+            subject: f.path,
+            data: { path: f.path, owners: [owners.get(f.path), ref.name] },
+          },
+        );
       }
       side.owned.set(f.path, f);
       owners.set(f.path, ref.name);
@@ -85,7 +93,8 @@ function collectSide(pkgs: readonly PlanPackage[]): Side {
 
 export function sameFile(a: ManifestFile, b: ManifestFile): boolean {
   if (a.type !== b.type) return false;
-  if (a.type === 'file' && b.type === 'file') return a.integrity === b.integrity && a.exec === b.exec;
+  if (a.type === 'file' && b.type === 'file')
+    return a.integrity === b.integrity && a.exec === b.exec;
   if (a.type === 'symlink' && b.type === 'symlink') return a.target === b.target;
   return true;
 }
@@ -100,19 +109,36 @@ export function planTransaction(from: readonly PlanPackage[], to: readonly PlanP
   for (const [name, id] of idsAfter) if (idsBefore.get(name) !== id) changed.add(name);
 
   const plan: Plan = {
-    noop: changed.size === 0, removeMarkers: [], pycacheFor: [], newModules: [], obstacles: [], mkdirs: [], place: [],
-    remove: [], rmdirs: [], placeMarkers: [], owned: after.owned,
+    noop: changed.size === 0,
+    removeMarkers: [],
+    pycacheFor: [],
+    newModules: [],
+    obstacles: [],
+    mkdirs: [],
+    place: [],
+    remove: [],
+    rmdirs: [],
+    placeMarkers: [],
+    owned: after.owned,
   };
   const touches = (owners: Set<string>) => [...owners].some((o) => changed.has(o));
   const touched = new Set<string>();
   for (const [unit, u] of before.units) if (touches(u.owners)) touched.add(unit);
   for (const [unit, u] of after.units) if (touches(u.owners)) touched.add(unit);
   // Declaring markers go first and come last (markers.ts markerRank).
-  const byRank = (rank: (u: string) => number) => (a: string, b: string) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
-  for (const unit of [...touched].filter((u) => before.units.has(u)).sort(byRank((u) => -markerRank(u)))) plan.removeMarkers.push(unit);
+  const byRank = (rank: (u: string) => number) => (a: string, b: string) =>
+    rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  for (const unit of [...touched]
+    .filter((u) => before.units.has(u))
+    .sort(byRank((u) => -markerRank(u))))
+    plan.removeMarkers.push(unit);
   for (const unit of [...touched].sort(byRank(markerRank))) {
     const u = after.units.get(unit);
-    if (u) plan.placeMarkers.push({ path: unit, files: [...u.files].sort((a, b) => (a.path < b.path ? -1 : 1)) });
+    if (u)
+      plan.placeMarkers.push({
+        path: unit,
+        files: [...u.files].sort((a, b) => (a.path < b.path ? -1 : 1)),
+      });
   }
 
   for (const [path, { file }] of after.plain) {

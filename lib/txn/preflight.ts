@@ -12,7 +12,13 @@ import { placedFiles, touchedPaths } from './plan-paths.js';
 import type { Plan, PlanPackage } from './plan.js';
 import { refuseStoreTouch } from './store-guard.js';
 
-export async function preflight(ctx: StoreContext, p: PrefixPaths, plan: Plan, to: readonly PlanPackage[], opts: { verify?: boolean | undefined }): Promise<void> {
+export async function preflight(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  plan: Plan,
+  to: readonly PlanPackage[],
+  opts: { verify?: boolean | undefined },
+): Promise<void> {
   const touched = touchedPaths(plan);
   refuseStoreTouch(p.dir, await storeInsidePrefix(p, ctx.root), touched);
   // A generations tree's number is not known yet: assume the longest one.

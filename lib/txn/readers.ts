@@ -24,7 +24,10 @@ export interface TransactionView {
 
 const NONE: TransactionView = { transaction: 'none' };
 const RUNNING: TransactionView = { transaction: 'running' };
-const interrupted = (reason: string): TransactionView => ({ transaction: 'interrupted', interruptedReason: reason });
+const interrupted = (reason: string): TransactionView => ({
+  transaction: 'interrupted',
+  interruptedReason: reason,
+});
 
 /** A walk that keeps finding new interrupted transactions gives up after this many tries. */
 const MAX_ATTEMPTS = 8;
@@ -33,7 +36,11 @@ const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 async function tryLock(found: ManagedPrefix, mode: LockMode): Promise<HeldLock | undefined> {
   try {
-    return await acquireLock(found.paths.lock, { mode, waitMs: 0, what: `prefix ${found.paths.dir}` });
+    return await acquireLock(found.paths.lock, {
+      mode,
+      waitMs: 0,
+      what: `prefix ${found.paths.dir}`,
+    });
   } catch (err) {
     if (isPstoreError(err, 'EPSTORE_BUSY')) return undefined;
     throw err;
@@ -45,7 +52,10 @@ async function tryLock(found: ManagedPrefix, mode: LockMode): Promise<HeldLock |
  * touched the prefix yet (or a prune, which never touches the current tree): nothing is running
  * on what status reports.
  */
-export async function probeTransaction(ctx: StoreContext, found: ManagedPrefix): Promise<TransactionView> {
+export async function probeTransaction(
+  ctx: StoreContext,
+  found: ManagedPrefix,
+): Promise<TransactionView> {
   const held = await tryLock(found, 'shared');
   if (!held) return (await readJournal(found.paths)) ? RUNNING : NONE;
   try {
@@ -57,7 +67,10 @@ export async function probeTransaction(ctx: StoreContext, found: ManagedPrefix):
 }
 
 /** For `generations` and `lock`, which read only atomically replaced state files: no waiting either. */
-export async function settled(ctx: StoreContext, dir: string): Promise<ManagedPrefix & TransactionView> {
+export async function settled(
+  ctx: StoreContext,
+  dir: string,
+): Promise<ManagedPrefix & TransactionView> {
   const found = await managed(dir);
   if (!(await readJournal(found.paths))) return { ...found, ...NONE };
   return { ...found, ...(await recoverOrReport(ctx, found)) };
@@ -68,13 +81,18 @@ export async function settled(ctx: StoreContext, dir: string): Promise<ManagedPr
  * lock (each tried once, never waited for), or say why not. Errors other than the environment's
  * refusals and pstore's own typed ones are bugs and propagate.
  */
-export async function recoverOrReport(ctx: StoreContext, found: ManagedPrefix): Promise<TransactionView> {
+export async function recoverOrReport(
+  ctx: StoreContext,
+  found: ManagedPrefix,
+): Promise<TransactionView> {
   let lock: HeldLock | undefined;
   try {
     lock = await tryLock(found, 'exclusive');
   } catch (err) {
     if (!DENIED.has(errnoCode(err) ?? '')) throw err;
-    return interrupted(`not recovered: ${found.paths.lock} may not be written by this user (${errnoCode(err)}); run pstore recover as its owner`);
+    return interrupted(
+      `not recovered: ${found.paths.lock} may not be written by this user (${errnoCode(err)}); run pstore recover as its owner`,
+    );
   }
   if (!lock) return RUNNING;
   try {
@@ -84,7 +102,10 @@ export async function recoverOrReport(ctx: StoreContext, found: ManagedPrefix): 
       if (isPstoreError(err, 'EPSTORE_BUSY')) return undefined;
       throw err;
     });
-    if (!storeLock) return interrupted(`not recovered: the store ${storeCtx.root} is locked (gc is running); the next writer recovers it`);
+    if (!storeLock)
+      return interrupted(
+        `not recovered: the store ${storeCtx.root} is locked (gc is running); the next writer recovers it`,
+      );
     try {
       await recoverPending(storeCtx, found.paths);
       return NONE;
@@ -105,13 +126,20 @@ export async function recoverOrReport(ctx: StoreContext, found: ManagedPrefix): 
  * writer's journal is recovered first (dropping the shared lock: no upgrade, §9); one that cannot
  * be recovered is read as it is and reported interrupted.
  */
-export async function withSteadyPrefix<T>(ctx: StoreContext, dir: string, read: (found: ManagedPrefix, view: TransactionView) => Promise<T>): Promise<T> {
+export async function withSteadyPrefix<T>(
+  ctx: StoreContext,
+  dir: string,
+  read: (found: ManagedPrefix, view: TransactionView) => Promise<T>,
+): Promise<T> {
   const found = await managed(dir);
   let refused: TransactionView | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const lock = await acquireLock(found.paths.lock, {
-      mode: 'shared', waitMs: ctx.waitMs, what: `prefix ${found.paths.dir}`,
-      onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${found.paths.dir}`),
+      mode: 'shared',
+      waitMs: ctx.waitMs,
+      what: `prefix ${found.paths.dir}`,
+      onWait: () =>
+        ctx.onWait?.(`waiting for another pstore process to finish with ${found.paths.dir}`),
     });
     try {
       if (!(await readJournal(found.paths))) return await read(found, NONE);
@@ -122,5 +150,9 @@ export async function withSteadyPrefix<T>(ctx: StoreContext, dir: string, read: 
     const view = await recoverOrReport(ctx, found);
     if (view.transaction === 'interrupted') refused = view;
   }
-  throw new PstoreError('EPSTORE_BUSY', `${found.paths.dir} changed while reading (interrupted transactions kept appearing); try again`, { subject: found.paths.dir });
+  throw new PstoreError(
+    'EPSTORE_BUSY',
+    `${found.paths.dir} changed while reading (interrupted transactions kept appearing); try again`,
+    { subject: found.paths.dir },
+  );
 }

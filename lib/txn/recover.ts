@@ -28,23 +28,42 @@ export interface RecoverResult {
 }
 
 /** Move the prefix from `from` to `to` as the journal says (used by the first run and by recovery). */
-export async function applyJournal(ctx: StoreContext, p: PrefixPaths, j: Journal, from: PlanPackage[], to: PlanPackage[], linker: Linker, onProgress?: ProgressListener): Promise<void> {
+export async function applyJournal(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  j: Journal,
+  from: PlanPackage[],
+  to: PlanPackage[],
+  linker: Linker,
+  onProgress?: ProgressListener,
+): Promise<void> {
   const base = { store: ctx.layout, linker, txid: j.txid, onProgress };
   if (p.layout === 'generations') await applyGenerations(base, p, j, to);
   else await applyInplace({ ...base, root: p.dir }, planTransaction(from, to));
 }
 
 /** Undo a transaction that failed part-way, before its commit. */
-export async function revertJournal(ctx: StoreContext, p: PrefixPaths, j: Journal, from: PlanPackage[], to: PlanPackage[], linker: Linker): Promise<void> {
+export async function revertJournal(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  j: Journal,
+  from: PlanPackage[],
+  to: PlanPackage[],
+  linker: Linker,
+): Promise<void> {
   if (p.layout === 'generations') {
     // The switch happened: switch back (or, for a first generation, remove the link again).
-    if ((await currentTreeTarget(p)) === treeDir(p, j.to.generation)) await switchTo(p, j.from.generation);
+    if ((await currentTreeTarget(p)) === treeDir(p, j.to.generation))
+      await switchTo(p, j.from.generation);
     if (j.to.newGeneration) {
       await fsp.rm(treeBuildDir(p, j.to.generation, j.txid), { recursive: true, force: true });
       await removeGenerationTree(p, j.to.generation);
     }
   } else {
-    await applyInplace({ store: ctx.layout, root: p.dir, linker, txid: j.txid }, planTransaction(to, from));
+    await applyInplace(
+      { store: ctx.layout, root: p.dir, linker, txid: j.txid },
+      planTransaction(to, from),
+    );
     await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
   }
   await clearJournal(p);
@@ -56,16 +75,20 @@ export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise
   // A generations switch to an existing tree needs no manifests in either direction.
   const switchOnly = p.layout === 'generations' && !j.to.newGeneration;
   // As runTransaction: an unchanged package whose manifest is damaged is left out of both sides.
-  const { from, to } = switchOnly ? { from: [], to: [] } : await loadPlanSides(ctx, p.layout === 'generations' ? [] : j.from.packages, j.to.packages);
+  const { from, to } = switchOnly
+    ? { from: [], to: [] }
+    : await loadPlanSides(ctx, p.layout === 'generations' ? [] : j.from.packages, j.to.packages);
   const linker = createLinker(j.link);
   // The prefix may have changed since the crash (a symlink planted where a directory was): check
   // again before writing, in either direction. Either side's paths may exist now, so both count as owned.
   const owned = new Set([...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
-  const recheck = (a: PlanPackage[], b: PlanPackage[]) => (p.layout === 'inplace' ? checkPrefix(p.dir, planTransaction(a, b), owned) : Promise.resolve());
+  const recheck = (a: PlanPackage[], b: PlanPackage[]) =>
+    p.layout === 'inplace' ? checkPrefix(p.dir, planTransaction(a, b), owned) : Promise.resolve();
   try {
     await recheck(from, to);
     await applyJournal(ctx, p, j, from, to, linker);
-    if (p.layout === 'inplace') await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
+    if (p.layout === 'inplace')
+      await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
     await commitGeneration(p, j);
     return { recovered: true, action: 'rolled-forward', txid: j.txid, generation: j.to.generation };
   } catch (forwardError) {
@@ -87,6 +110,10 @@ async function sweepTemps(p: PrefixPaths, txid: string, paths: readonly string[]
   for (const rel of dirs) {
     const dir = path.join(p.dir, rel);
     const names = await fsp.readdir(dir).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => mine.some((m) => n.startsWith(m))).map((n) => fsp.rm(path.join(dir, n), { recursive: true, force: true })));
+    await Promise.all(
+      names
+        .filter((n) => mine.some((m) => n.startsWith(m)))
+        .map((n) => fsp.rm(path.join(dir, n), { recursive: true, force: true })),
+    );
   }
 }

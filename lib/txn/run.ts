@@ -9,7 +9,12 @@ import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import type { LayoutKind } from '../core/names.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
 import type { PackageRef } from '../core/package-ref.js';
-import { listGenerationNumbers, readCurrent, readCurrentGeneration, readGeneration } from '../prefix/state.js';
+import {
+  listGenerationNumbers,
+  readCurrent,
+  readCurrentGeneration,
+  readGeneration,
+} from '../prefix/state.js';
 import { requireCompleteTree } from '../prefix/trees.js';
 import { lockStore, useIndex, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
@@ -57,9 +62,18 @@ export interface Target {
   existingGeneration?: number;
 }
 
-export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKind, target: (t: TargetContext) => Promise<Target>, opts: TxnOptions = {}): Promise<TxnResult> {
+export async function runTransaction(
+  ctx: StoreContext,
+  dir: string,
+  kind: TxnKind,
+  target: (t: TargetContext) => Promise<Target>,
+  opts: TxnOptions = {},
+): Promise<TxnResult> {
   const opened = await openPrefixForWrite(dir, {
-    storeRoot: ctx.root, layout: opts.layout, create: kind === 'activate' || kind === 'sync', waitMs: ctx.waitMs,
+    storeRoot: ctx.root,
+    layout: opts.layout,
+    create: kind === 'activate' || kind === 'sync',
+    waitMs: ctx.waitMs,
     onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${dir}`),
   });
   const p = opened.paths;
@@ -70,34 +84,64 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
     const current = (await readCurrentGeneration(p, cur)).packages;
     await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
     const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
-      current, currentGeneration: cur.generation, resolve, generation: async (n) => (await readGeneration(p, n))?.packages,
+      current,
+      currentGeneration: cur.generation,
+      resolve,
+      generation: async (n) => (await readGeneration(p, n))?.packages,
     });
     // A rollback names a generation, not refs: it needs no index session.
-    const goal = kind === 'rollback'
-      ? await target(targetCtx(async (ref) => { throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`); }))
-      : await useIndex(ctx, (db: IndexDb) => target(targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref)))));
+    const goal =
+      kind === 'rollback'
+        ? await target(
+            targetCtx(async (ref) => {
+              throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`);
+            }),
+          )
+        : await useIndex(ctx, (db: IndexDb) =>
+            target(targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref)))),
+          );
     const result: TxnResult = {
-      prefix: p.dir, layout: p.layout, generation: cur.generation, previousGeneration: cur.generation,
-      activated: difference(goal.packages, current), deactivated: difference(current, goal.packages), noop: false, link: opts.link ?? 'auto',
+      prefix: p.dir,
+      layout: p.layout,
+      generation: cur.generation,
+      previousGeneration: cur.generation,
+      activated: difference(goal.packages, current),
+      deactivated: difference(current, goal.packages),
+      noop: false,
+      link: opts.link ?? 'auto',
     };
-    if (goal.existingGeneration === undefined && sameSet(current, goal.packages)) return { ...result, noop: true };
+    if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
+      return { ...result, noop: true };
 
     // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
     // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
     // A new generations tree is built from nothing: the old set's manifests are not needed either.
     const switchOnly = p.layout === 'generations' && goal.existingGeneration !== undefined;
     if (switchOnly) await requireCompleteTree(p, goal.existingGeneration!); // never switch to a partial tree
-    const { from, to } = switchOnly ? { from: [], to: [] } : await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
+    const { from, to } = switchOnly
+      ? { from: [], to: [] }
+      : await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
     if (!switchOnly) {
       const plan = planTransaction(from, to); // throws on paths two packages ship
       await preflight(ctx, p, plan, to, { verify: opts.verify });
       if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
     }
-    const generation = goal.existingGeneration ?? Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
+    const generation =
+      goal.existingGeneration ??
+      Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
     const journal: Journal = {
-      formatVersion: 1, txid: newTxid(), kind, layout: p.layout, link: opts.link ?? 'auto', startedAt: new Date().toISOString(),
+      formatVersion: 1,
+      txid: newTxid(),
+      kind,
+      layout: p.layout,
+      link: opts.link ?? 'auto',
+      startedAt: new Date().toISOString(),
       from: { generation: cur.generation, packages: current },
-      to: { generation, packages: goal.packages, newGeneration: goal.existingGeneration === undefined },
+      to: {
+        generation,
+        packages: goal.packages,
+        newGeneration: goal.existingGeneration === undefined,
+      },
     };
     await writeJournal(p, journal);
     crashpoint('txn:after-journal');
@@ -126,7 +170,10 @@ export async function runTransaction(ctx: StoreContext, dir: string, kind: TxnKi
 export function duplicateNames(refs: readonly PackageRef[]): void {
   const seen = new Set<string>();
   for (const r of refs) {
-    if (seen.has(r.name)) throw new PstoreError('EPSTORE_USAGE', `${r.name} is named twice in one transaction`, { subject: r.name });
+    if (seen.has(r.name))
+      throw new PstoreError('EPSTORE_USAGE', `${r.name} is named twice in one transaction`, {
+        subject: r.name,
+      });
     seen.add(r.name);
   }
 }

@@ -10,15 +10,23 @@ import type { TouchedPaths } from './plan-paths.js';
 
 const within = (rel: string, dir: string) => rel === dir || rel.startsWith(`${dir}/`);
 
-export function refuseStoreTouch(root: string, storeRel: string | undefined, touched: TouchedPaths): void {
+export function refuseStoreTouch(
+  root: string,
+  storeRel: string | undefined,
+  touched: TouchedPaths,
+): void {
   if (storeRel === undefined || storeRel === '') return; // not inside; '' (the store itself) is refused at open
   const store = path.join(root, storeRel);
   const conflict = (rel: string, why: string) =>
-    new PstoreError('EPSTORE_CONFLICT', `${path.join(root, rel)} ${why} ${store}`, { subject: path.join(root, rel), data: { path: rel, store } });
+    new PstoreError('EPSTORE_CONFLICT', `${path.join(root, rel)} ${why} ${store}`, {
+      subject: path.join(root, rel),
+      data: { path: rel, store },
+    });
   for (const rel of [...touched.created, ...touched.replaced, ...touched.dirs]) {
     if (within(rel, storeRel)) throw conflict(rel, 'lies inside the store');
   }
   for (const rel of touched.replaced) {
-    if (within(storeRel, rel)) throw conflict(rel, 'would be replaced or removed, and with it the store');
+    if (within(storeRel, rel))
+      throw conflict(rel, 'would be replaced or removed, and with it the store');
   }
 }

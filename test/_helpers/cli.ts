@@ -48,7 +48,8 @@ let checked = false;
  */
 export function assertBuilt(): void {
   if (checked || process.env.PSTORE_TEST_NO_BUILD_CHECK === '1') return;
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\` (or npm test) first`);
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\` (or npm test) first`);
   const stale: string[] = [];
   const seen = new Set<string>();
   const visit = (rel: string): void => {
@@ -58,12 +59,17 @@ export function assertBuilt(): void {
     if (!existsSync(src)) return;
     const js = path.join(REPO, 'dist', rel.replace(/\.ts$/, '.js'));
     if (!existsSync(js) || statSync(js).mtimeMs + 1 < statSync(src).mtimeMs) stale.push(rel);
-    for (const m of readFileSync(src, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)\.js'/g)) {
+    for (const m of readFileSync(src, 'utf8').matchAll(
+      /(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)\.js'/g,
+    )) {
       visit(path.posix.normalize(path.posix.join(path.posix.dirname(rel), `${m[1]!}.ts`)));
     }
   };
   visit('cli/main.ts');
-  if (stale.length) throw new Error(`dist/ is older than ${stale.join(', ')}: run \`npx tsc -p tsconfig.json\` (or npm test) first`);
+  if (stale.length)
+    throw new Error(
+      `dist/ is older than ${stale.join(', ')}: run \`npx tsc -p tsconfig.json\` (or npm test) first`,
+    );
   checked = true;
 }
 
@@ -83,7 +89,10 @@ async function slot(): Promise<() => void> {
 }
 
 /** Spawn the CLI and return the child at once (for tests that kill it or start many together). */
-export function spawnCli(args: readonly string[], opts: Omit<CliOptions, 'unlimited' | 'timeoutMs'> = {}): ChildProcess {
+export function spawnCli(
+  args: readonly string[],
+  opts: Omit<CliOptions, 'unlimited' | 'timeoutMs'> = {},
+): ChildProcess {
   assertBuilt();
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? REPO,
@@ -111,7 +120,12 @@ export function finished(child: ChildProcess, timeoutMs = 60_000): Promise<CliRe
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
   });
 }
@@ -128,7 +142,9 @@ export async function runCli(args: readonly string[], opts: CliOptions = {}): Pr
 }
 
 /** `pstore --store STORE ARGS...` */
-export function storeCli(store: string): (args: readonly string[], opts?: CliOptions) => Promise<CliResult> {
+export function storeCli(
+  store: string,
+): (args: readonly string[], opts?: CliOptions) => Promise<CliResult> {
   return (args, opts) => runCli(['--store', store, ...args], opts);
 }
 

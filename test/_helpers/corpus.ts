@@ -11,7 +11,9 @@ import path from 'node:path';
 import { REPO } from './cli.js';
 
 /** `$PSTORE_CORPUS`, else `../shared/corpus` beside the repository. */
-export const CORPUS = process.env.PSTORE_CORPUS ? path.resolve(process.env.PSTORE_CORPUS) : path.resolve(REPO, '..', 'shared', 'corpus');
+export const CORPUS = process.env.PSTORE_CORPUS
+  ? path.resolve(process.env.PSTORE_CORPUS)
+  : path.resolve(REPO, '..', 'shared', 'corpus');
 export const CORPUS_DEBS = path.join(CORPUS, 'debs');
 
 export function hasCorpus(): boolean {
@@ -24,7 +26,8 @@ function hasTool(tool: string): boolean {
 
 /** Why a corpus test cannot run here (no corpus, or one of `tools` missing), or undefined. */
 export function corpusSkipReason(tools: readonly string[] = []): string | undefined {
-  if (!hasCorpus()) return `no corpus at ${CORPUS}; it lives in ../shared/corpus beside the project (or set PSTORE_CORPUS)`;
+  if (!hasCorpus())
+    return `no corpus at ${CORPUS}; it lives in ../shared/corpus beside the project (or set PSTORE_CORPUS)`;
   const missing = tools.filter((tool) => !hasTool(tool));
   if (missing.length) return `${missing.join(', ')} not installed`;
   return undefined;
@@ -32,7 +35,9 @@ export function corpusSkipReason(tools: readonly string[] = []): string | undefi
 
 /** The .deb of a Debian package name in the corpus (`python3-pip` → debs/python3-pip_23.0.1+dfsg-1_all.deb). */
 export function findDeb(pkg: string): string {
-  const hit = readdirSync(CORPUS_DEBS).filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb')).sort()[0];
+  const hit = readdirSync(CORPUS_DEBS)
+    .filter((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'))
+    .sort()[0];
   if (!hit) throw new Error(`no .deb for ${pkg} in ${CORPUS_DEBS}`);
   return path.join(CORPUS_DEBS, hit);
 }

@@ -28,9 +28,16 @@ async function umountLater(t: ExecutionContext, dir: string): Promise<void> {
 }
 
 /** A fresh tmpfs of `size` (e.g. '4m') with at most `inodes` inodes, mounted on a new temp dir. */
-export async function mountTmpfs(t: ExecutionContext, opts: { size: string; inodes?: number }): Promise<string> {
+export async function mountTmpfs(
+  t: ExecutionContext,
+  opts: { size: string; inodes?: number },
+): Promise<string> {
   const dir = await makeTemp('tmpfs');
-  const options = [`size=${opts.size}`, 'mode=0755', ...(opts.inodes ? [`nr_inodes=${opts.inodes}`] : [])].join(',');
+  const options = [
+    `size=${opts.size}`,
+    'mode=0755',
+    ...(opts.inodes ? [`nr_inodes=${opts.inodes}`] : []),
+  ].join(',');
   await run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
   await umountLater(t, dir);
   return dir;
@@ -74,7 +81,9 @@ let other: Promise<OtherUser> | undefined;
 export function otherUser(): Promise<OtherUser> {
   other ??= (async () => {
     const name = 'pstore-test-other';
-    await run('id', ['-u', name]).catch(() => run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]));
+    await run('id', ['-u', name]).catch(() =>
+      run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]),
+    );
     const uid = Number((await run('id', ['-u', name])).stdout.trim());
     const gid = Number((await run('id', ['-g', name])).stdout.trim());
     return { name, uid, gid };
@@ -96,7 +105,12 @@ export async function leaveFree(filler: string, bytes: number): Promise<void> {
 /** `src` seen at `dir` too (a bind mount), undone when the test ends; `unmount` undoes it earlier. */
 export async function bindMount(t: ExecutionContext, src: string, dir: string): Promise<void> {
   await run('mount', ['--bind', src, dir]);
-  t.teardown(() => run('umount', ['-l', dir]).then(() => {}, () => {}));
+  t.teardown(() =>
+    run('umount', ['-l', dir]).then(
+      () => {},
+      () => {},
+    ),
+  );
 }
 
 export async function unmount(dir: string): Promise<void> {
@@ -107,7 +121,12 @@ export async function unmount(dir: string): Promise<void> {
  * The CLI exited 9 (the environment refused) with `code`, naming a path under `under`, as the
  * --json error object on stderr says.
  */
-export function assertRefused(t: ExecutionContext, r: { code: number | null; stderr: string; stdout: string }, code: string, under: string): void {
+export function assertRefused(
+  t: ExecutionContext,
+  r: { code: number | null; stderr: string; stdout: string },
+  code: string,
+  under: string,
+): void {
   const dump = `exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
   t.is(r.code, 9, dump);
   let error: { code?: string; subject?: string } = {};
@@ -117,7 +136,10 @@ export function assertRefused(t: ExecutionContext, r: { code: number | null; std
     t.fail(`stderr is not a --json error:\n${dump}`);
   }
   t.is(error.code, code, dump);
-  t.true(typeof error.subject === 'string' && error.subject.startsWith(under), `the error names a path under ${under}:\n${dump}`);
+  t.true(
+    typeof error.subject === 'string' && error.subject.startsWith(under),
+    `the error names a path under ${under}:\n${dump}`,
+  );
 }
 
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
@@ -128,8 +150,16 @@ const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
  * module loaded with --import. Only the process's clock moves; the kernel's (ctime) does not.
  */
 export async function shiftedClock(offsetMs: number): Promise<Record<string, string>> {
-  const hasLib = await fsp.access(LIBFAKETIME).then(() => true, () => false);
-  if (hasLib) return { LD_PRELOAD: LIBFAKETIME, FAKETIME: `${offsetMs >= 0 ? '+' : ''}${Math.round(offsetMs / 1000)}s`, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+  const hasLib = await fsp.access(LIBFAKETIME).then(
+    () => true,
+    () => false,
+  );
+  if (hasLib)
+    return {
+      LD_PRELOAD: LIBFAKETIME,
+      FAKETIME: `${offsetMs >= 0 ? '+' : ''}${Math.round(offsetMs / 1000)}s`,
+      FAKETIME_DONT_FAKE_MONOTONIC: '1',
+    };
   const shim = `const R=Date,o=${offsetMs};globalThis.Date=class extends R{constructor(...a){a.length?super(...a):super(R.now()+o)}static now(){return R.now()+o}}`;
   return { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(shim)}` };
 }

@@ -61,69 +61,107 @@ const sha256b64 = (data: Buffer): string => createHash('sha256').update(data).di
 
 function majorOf(version: string): number {
   const n = Number.parseInt(version, 10);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`fixture versions start with a major number ≥ 1, not ${version}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`fixture versions start with a major number ≥ 1, not ${version}`);
   return n;
 }
 
 /** Describe one version of a generated Python package. Deterministic: same inputs, same bytes. */
 export function pyPackage(name: string, version: string, opts: PyPackageOptions = {}): PyPackage {
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`fixture package names are Python identifiers: ${name}`);
+  if (!/^[a-z][a-z0-9_]*$/.test(name))
+    throw new Error(`fixture package names are Python identifiers: ${name}`);
   const major = majorOf(version);
   const files = new Map<string, FixtureNode>();
-  const py = (rel: string, text: string) => files.set(`${SITE}/${rel}`, { type: 'file', data: Buffer.from(text), exec: false });
+  const py = (rel: string, text: string) =>
+    files.set(`${SITE}/${rel}`, { type: 'file', data: Buffer.from(text), exec: false });
 
-  py(`${name}/__init__.py`, [
-    `"""${name}: a generated test package."""`,
-    `VERSION = "${version}"`,
-    '',
-    '',
-    'def version():',
-    `    return "${version}"`,
-    '',
-  ].join('\n'));
-  py(`${name}/core.py`, [
-    `VERSION = "${version}"`,
-    `VALUE = ${major}`,
-    ...Array.from({ length: major }, (_, i) => `# filler line ${i} of version ${version}`),
-    '',
-  ].join('\n'));
+  py(
+    `${name}/__init__.py`,
+    [
+      `"""${name}: a generated test package."""`,
+      `VERSION = "${version}"`,
+      '',
+      '',
+      'def version():',
+      `    return "${version}"`,
+      '',
+    ].join('\n'),
+  );
+  py(
+    `${name}/core.py`,
+    [
+      `VERSION = "${version}"`,
+      `VALUE = ${major}`,
+      ...Array.from({ length: major }, (_, i) => `# filler line ${i} of version ${version}`),
+      '',
+    ].join('\n'),
+  );
   py(`${name}/_static.py`, 'STATIC = 42\n');
-  if (major === 1) py(`${name}/legacy.py`, `VERSION = "${version}"\n\n\ndef old_api():\n    return "legacy"\n`);
-  if (major >= 2) py(`${name}/feature.py`, `VERSION = "${version}"\n\n\ndef new_api():\n    return ${major}\n`);
-  py(`${name}/extra_${major % 2 ? 'odd' : 'even'}.py`, `VERSION = "${version}"\nPARITY = ${major % 2}\n`);
+  if (major === 1)
+    py(`${name}/legacy.py`, `VERSION = "${version}"\n\n\ndef old_api():\n    return "legacy"\n`);
+  if (major >= 2)
+    py(`${name}/feature.py`, `VERSION = "${version}"\n\n\ndef new_api():\n    return ${major}\n`);
+  py(
+    `${name}/extra_${major % 2 ? 'odd' : 'even'}.py`,
+    `VERSION = "${version}"\nPARITY = ${major % 2}\n`,
+  );
   py(`${name}/sub/__init__.py`, `VERSION = "${version}"\n`);
   py(`${name}/sub/impl.py`, `VERSION = "${version}"\n\n\ndef where():\n    return __name__\n`);
   py(`nsroot/${name}_ext/__init__.py`, `VERSION = "${version}"\n`);
   if (opts.bulk) {
     py(`${name}/gen/__init__.py`, '');
     for (let i = 0; i < opts.bulk; i++) {
-      py(`${name}/gen/d${String(Math.floor(i / 100)).padStart(2, '0')}/m${String(i).padStart(4, '0')}.py`, `VALUE = ${i}\nMAJOR = ${major}\n`);
+      py(
+        `${name}/gen/d${String(Math.floor(i / 100)).padStart(2, '0')}/m${String(i).padStart(4, '0')}.py`,
+        `VALUE = ${i}\nMAJOR = ${major}\n`,
+      );
     }
     py(`${name}/gen/only${major}.py`, `ONLY = ${major}\n`);
   }
-  if (opts.pth) py(typeof opts.pth === 'string' ? opts.pth : `${name}.pth`, `# ${name} ${version}\n`);
-  files.set(`usr/bin/${name}`, { type: 'file', exec: true, data: Buffer.from(`#!/usr/bin/python3\nimport ${name}\nprint(${name}.VERSION)\n`) });
+  if (opts.pth)
+    py(typeof opts.pth === 'string' ? opts.pth : `${name}.pth`, `# ${name} ${version}\n`);
+  files.set(`usr/bin/${name}`, {
+    type: 'file',
+    exec: true,
+    data: Buffer.from(`#!/usr/bin/python3\nimport ${name}\nprint(${name}.VERSION)\n`),
+  });
   files.set(`usr/bin/${name}-run`, { type: 'symlink', target: name });
-  files.set(`usr/share/doc/${name}/copyright`, { type: 'file', exec: false, data: Buffer.from(`${name} is in the public domain\n`) });
-  files.set(`usr/share/doc/${name}/NEWS-${major}.txt`, { type: 'file', exec: false, data: Buffer.from(`${name} ${version}: news\n`.repeat(major)) });
+  files.set(`usr/share/doc/${name}/copyright`, {
+    type: 'file',
+    exec: false,
+    data: Buffer.from(`${name} is in the public domain\n`),
+  });
+  files.set(`usr/share/doc/${name}/NEWS-${major}.txt`, {
+    type: 'file',
+    exec: false,
+    data: Buffer.from(`${name} ${version}: news\n`.repeat(major)),
+  });
   files.set(`usr/share/doc/${name}/NEWS`, { type: 'symlink', target: `NEWS-${major}.txt` });
 
   const distInfo = `${SITE}/${name}-${version}.dist-info`;
-  const meta = (rel: string, text: string) => files.set(`${distInfo}/${rel}`, { type: 'file', exec: false, data: Buffer.from(text) });
-  meta('METADATA', `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: generated package ${name}\n`);
-  meta('WHEEL', 'Wheel-Version: 1.0\nGenerator: pstore-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n');
+  const meta = (rel: string, text: string) =>
+    files.set(`${distInfo}/${rel}`, { type: 'file', exec: false, data: Buffer.from(text) });
+  meta(
+    'METADATA',
+    `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nSummary: generated package ${name}\n`,
+  );
+  meta(
+    'WHEEL',
+    'Wheel-Version: 1.0\nGenerator: pstore-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
+  );
   meta('top_level.txt', `${name}\nnsroot\n`);
   const record: string[] = [];
   for (const [rel, node] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const r = path.posix.relative(SITE, rel);
-    if (node.type === 'file') record.push(`${r},sha256=${sha256b64(node.data)},${node.data.length}`);
+    if (node.type === 'file')
+      record.push(`${r},sha256=${sha256b64(node.data)},${node.data.length}`);
     else if (node.type === 'symlink') record.push(`${r},,`);
   }
   record.push(`${path.posix.relative(SITE, distInfo)}/RECORD,,`);
   meta('RECORD', `${record.join('\n')}\n`);
 
   const tree: FixtureTree = new Map();
-  for (const [rel, node] of files) {
+  for (const rel of files.keys()) {
     const parts = rel.split('/');
     for (let i = 1; i < parts.length; i++) tree.set(parts.slice(0, i).join('/'), { type: 'dir' });
   }
@@ -157,8 +195,16 @@ export interface Added {
 type Cli = (args: readonly string[]) => Promise<CliResult>;
 
 /** Stage `pkg` under `work` and `pstore add` it through the CLI; returns the entry id. */
-export async function addWithCli(t: ExecutionContext, cli: Cli, work: string, pkg: PyPackage): Promise<Added> {
-  const src = await stagePackage(path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`), pkg);
+export async function addWithCli(
+  t: ExecutionContext,
+  cli: Cli,
+  work: string,
+  pkg: PyPackage,
+): Promise<Added> {
+  const src = await stagePackage(
+    path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`),
+    pkg,
+  );
   const r = await cli(['add', src, '--name', pkg.name, '--version', pkg.version, '--json']);
   if (r.code !== 0) t.fail(`add ${pkg.name}@${pkg.version}: ${describe(r)}`);
   await fsp.rm(src, { recursive: true, force: true });
@@ -173,8 +219,15 @@ export async function addWithCli(t: ExecutionContext, cli: Cli, work: string, pk
 let addChain: Promise<unknown> = Promise.resolve();
 
 /** The same through the library (`openStore(...).add`). */
-export async function addWithStore(store: { add(src: string, o: { name: string; version: string }): Promise<{ id: string }> }, work: string, pkg: PyPackage): Promise<Added> {
-  const src = await stagePackage(path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`), pkg);
+export async function addWithStore(
+  store: { add(src: string, o: { name: string; version: string }): Promise<{ id: string }> },
+  work: string,
+  pkg: PyPackage,
+): Promise<Added> {
+  const src = await stagePackage(
+    path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`),
+    pkg,
+  );
   const added = addChain.then(() => store.add(src, { name: pkg.name, version: pkg.version }));
   addChain = added.catch(() => {});
   const r = await added;
@@ -188,7 +241,8 @@ export function expectedTree(pkgs: readonly PyPackage[]): FixtureTree {
   for (const p of pkgs) {
     for (const [rel, node] of p.tree) {
       const prev = out.get(rel);
-      if (prev && !(prev.type === 'dir' && node.type === 'dir')) throw new Error(`fixture conflict at ${rel}`);
+      if (prev && !(prev.type === 'dir' && node.type === 'dir'))
+        throw new Error(`fixture conflict at ${rel}`);
       out.set(rel, node);
     }
   }
@@ -197,11 +251,13 @@ export function expectedTree(pkgs: readonly PyPackage[]): FixtureTree {
 
 /** One line per path: type, exec bit, sha256 of the bytes or the symlink target. Sorted. */
 export function listing(tree: FixtureTree): string[] {
-  return [...tree].map(([rel, n]) => {
-    if (n.type === 'dir') return `${rel}/ dir`;
-    if (n.type === 'symlink') return `${rel} -> ${n.target}`;
-    return `${rel} ${n.exec ? 'x' : '-'} ${n.data.length} ${createHash('sha256').update(n.data).digest('hex')}`;
-  }).sort();
+  return [...tree]
+    .map(([rel, n]) => {
+      if (n.type === 'dir') return `${rel}/ dir`;
+      if (n.type === 'symlink') return `${rel} -> ${n.target}`;
+      return `${rel} ${n.exec ? 'x' : '-'} ${n.data.length} ${createHash('sha256').update(n.data).digest('hex')}`;
+    })
+    .sort();
 }
 
 export interface ReadTreeOptions {
@@ -228,7 +284,11 @@ export async function readTree(root: string, opts: ReadTreeOptions = {}): Promis
       } else if (st.isSymbolicLink()) {
         out.set(r, { type: 'symlink', target: await fsp.readlink(path.join(abs, name)) });
       } else if (st.isFile()) {
-        out.set(r, { type: 'file', exec: (st.mode & 0o111) !== 0, data: await fsp.readFile(path.join(abs, name)) });
+        out.set(r, {
+          type: 'file',
+          exec: (st.mode & 0o111) !== 0,
+          data: await fsp.readFile(path.join(abs, name)),
+        });
       } else {
         throw new Error(`readTree: ${path.join(abs, name)} is not a file, directory or symlink`);
       }

@@ -243,11 +243,28 @@ export async function writeReaderScript(work: string): Promise<string> {
 export async function startReader(opts: ReaderOptions): Promise<Reader> {
   const script = await writeReaderScript(opts.work);
   const site = path.join(opts.prefix, 'usr/lib/python3/dist-packages');
-  const args = ['-I', '-S', ...(opts.writeBytecode ? [] : ['-B']), script,
-    '--site', site, '--polls', String(opts.polls), '--seconds', String(opts.seconds), '--progress-every', '50',
-    ...(opts.stopFile ? ['--stop-file', opts.stopFile] : []), ...(opts.stopOnViolation ? ['--stop-on-violation', '1'] : [])];
+  const args = [
+    '-I',
+    '-S',
+    ...(opts.writeBytecode ? [] : ['-B']),
+    script,
+    '--site',
+    site,
+    '--polls',
+    String(opts.polls),
+    '--seconds',
+    String(opts.seconds),
+    '--progress-every',
+    '50',
+    ...(opts.stopFile ? ['--stop-file', opts.stopFile] : []),
+    ...(opts.stopOnViolation ? ['--stop-on-violation', '1'] : []),
+  ];
   const child = spawn('python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const reader: Reader = { child, progress: { polls: 0, violations: 0, checked: 0 }, done: undefined as unknown as Promise<ReaderResult> };
+  const reader: Reader = {
+    child,
+    progress: { polls: 0, violations: 0, checked: 0 },
+    done: undefined as unknown as Promise<ReaderResult>,
+  };
   let buf = '';
   let err = '';
   let result: ReaderResult | undefined;
@@ -259,13 +276,25 @@ export async function startReader(opts: ReaderOptions): Promise<Reader> {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       if (!line.trim()) continue;
-      const msg = JSON.parse(line) as { progress?: number; violations?: number; checked?: number; result?: ReaderResult };
+      const msg = JSON.parse(line) as {
+        progress?: number;
+        violations?: number;
+        checked?: number;
+        result?: ReaderResult;
+      };
       if (msg.result) result = msg.result;
-      else reader.progress = { polls: msg.progress ?? 0, violations: msg.violations ?? 0, checked: msg.checked ?? 0 };
+      else
+        reader.progress = {
+          polls: msg.progress ?? 0,
+          violations: msg.violations ?? 0,
+          checked: msg.checked ?? 0,
+        };
     }
   });
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (c: string) => { err += c; });
+  child.stderr!.on('data', (c: string) => {
+    err += c;
+  });
   reader.done = new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -277,10 +306,22 @@ export async function startReader(opts: ReaderOptions): Promise<Reader> {
 }
 
 /** Import `module` from the prefix's site dir in a fresh python3 and return its VERSION. */
-export async function importedVersion(prefix: string, module: string, opts: { writeBytecode?: boolean } = {}): Promise<string> {
+export async function importedVersion(
+  prefix: string,
+  module: string,
+  opts: { writeBytecode?: boolean } = {},
+): Promise<string> {
   const site = path.join(prefix, 'usr/lib/python3/dist-packages');
   const code = `import sys; sys.path.insert(0, sys.argv[1]); import importlib; m = importlib.import_module(sys.argv[2]); print(m.VERSION)`;
-  const { stdout } = await execFileP('python3', ['-I', '-S', ...(opts.writeBytecode ? [] : ['-B']), '-c', code, site, module]);
+  const { stdout } = await execFileP('python3', [
+    '-I',
+    '-S',
+    ...(opts.writeBytecode ? [] : ['-B']),
+    '-c',
+    code,
+    site,
+    module,
+  ]);
   return stdout.trim();
 }
 
@@ -292,6 +333,12 @@ export async function compileAll(prefix: string): Promise<void> {
 
 /** The .pyc file python3 writes for `moduleFile` (a path to a .py file). */
 export async function pycOf(moduleFile: string): Promise<string> {
-  const { stdout } = await execFileP('python3', ['-I', '-S', '-c', 'import importlib.util, sys; print(importlib.util.cache_from_source(sys.argv[1]))', moduleFile]);
+  const { stdout } = await execFileP('python3', [
+    '-I',
+    '-S',
+    '-c',
+    'import importlib.util, sys; print(importlib.util.cache_from_source(sys.argv[1]))',
+    moduleFile,
+  ]);
   return stdout.trim();
 }

@@ -39,7 +39,9 @@ export async function snapshotDir(root: string, opts: SnapshotOptions = {}): Pro
       } else if (st.isSymbolicLink()) {
         out[r] = `symlink -> ${await fsp.readlink(p)}`;
       } else if (st.isFile()) {
-        const hash = createHash('sha256').update(await fsp.readFile(p)).digest('hex');
+        const hash = createHash('sha256')
+          .update(await fsp.readFile(p))
+          .digest('hex');
         out[r] = `file ${mode} ${st.size} ${hash}`;
       } else {
         out[r] = `special ${mode}`;
@@ -64,7 +66,10 @@ export async function storeSnapshot(store: string): Promise<Snapshot> {
 }
 
 /** Paths added, removed or changed between two snapshots. */
-export function diffSnapshots(before: Snapshot, after: Snapshot): { added: string[]; removed: string[]; changed: string[] } {
+export function diffSnapshots(
+  before: Snapshot,
+  after: Snapshot,
+): { added: string[]; removed: string[]; changed: string[] } {
   const added = Object.keys(after).filter((k) => !(k in before));
   const removed = Object.keys(before).filter((k) => !(k in after));
   const changed = Object.keys(after).filter((k) => k in before && before[k] !== after[k]);

@@ -79,7 +79,14 @@ export interface RawManifest {
   name: string;
   version: string;
   markers: string[];
-  files: Array<{ path: string; type: string; exec?: boolean; size?: number; integrity?: string; target?: string }>;
+  files: Array<{
+    path: string;
+    type: string;
+    exec?: boolean;
+    size?: number;
+    integrity?: string;
+    target?: string;
+  }>;
 }
 
 /** Every manifest file in entries-v1/, parsed, by entry id. */
@@ -89,7 +96,10 @@ export async function manifestFiles(store: string): Promise<Map<string, RawManif
   for (const shard of await readdirOrEmpty(root)) {
     for (const name of await readdirOrEmpty(path.join(root, shard))) {
       if (!name.endsWith('.json') || name.startsWith('.')) continue;
-      out.set(shard + name.slice(0, -5), JSON.parse(await fsp.readFile(path.join(root, shard, name), 'utf8')) as RawManifest);
+      out.set(
+        shard + name.slice(0, -5),
+        JSON.parse(await fsp.readFile(path.join(root, shard, name), 'utf8')) as RawManifest,
+      );
     }
   }
   return out;
@@ -99,7 +109,8 @@ export async function manifestFiles(store: string): Promise<Map<string, RawManif
 export async function referencedKeys(store: string): Promise<Set<string>> {
   const keys = new Set<string>();
   for (const m of (await manifestFiles(store)).values()) {
-    for (const f of m.files) if (f.type === 'file') keys.add(objectKeyOf({ integrity: f.integrity!, exec: f.exec! }));
+    for (const f of m.files)
+      if (f.type === 'file') keys.add(objectKeyOf({ integrity: f.integrity!, exec: f.exec! }));
   }
   return keys;
 }
@@ -132,7 +143,11 @@ export async function assertCleanStore(t: ExecutionContext, store: string): Prom
   const want = [...(await referencedKeys(store))].sort();
   t.deepEqual(have, want, 'objects-v1 holds exactly the referenced objects');
   const listed = (await lsJson(t, store)).map((e) => e.id).sort();
-  t.deepEqual(listed, [...(await manifestFiles(store)).keys()].sort(), 'ls lists exactly the manifests on disk');
+  t.deepEqual(
+    listed,
+    [...(await manifestFiles(store)).keys()].sort(),
+    'ls lists exactly the manifests on disk',
+  );
 }
 
 type DescribedFile =
@@ -145,16 +160,27 @@ type DescribedFile =
  * fixed key order, no whitespace, files sorted by the UTF-8 bytes of their path, markers sorted and
  * de-duplicated.
  */
-export function canonicalManifest(name: string, version: string, markers: readonly string[], files: readonly DescribedFile[]): string {
+export function canonicalManifest(
+  name: string,
+  version: string,
+  markers: readonly string[],
+  files: readonly DescribedFile[],
+): string {
   const cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
   return JSON.stringify({
     formatVersion: 1,
     name,
     version,
     markers: [...new Set(markers)].sort(cmp),
-    files: [...files].sort((a, b) => cmp(a.path, b.path)).map((f) => (f.type === 'file'
-      ? { path: f.path, type: f.type, exec: f.exec, size: f.size, integrity: f.integrity }
-      : f.type === 'dir' ? { path: f.path, type: f.type } : { path: f.path, type: f.type, target: f.target })),
+    files: [...files]
+      .sort((a, b) => cmp(a.path, b.path))
+      .map((f) =>
+        f.type === 'file'
+          ? { path: f.path, type: f.type, exec: f.exec, size: f.size, integrity: f.integrity }
+          : f.type === 'dir'
+            ? { path: f.path, type: f.type }
+            : { path: f.path, type: f.type, target: f.target },
+      ),
   });
 }
 
@@ -163,6 +189,11 @@ export function entryIdOf(canonical: string): string {
   return createHash('sha512').update(canonical).digest('hex').slice(0, 40);
 }
 
-export function expectedEntryId(name: string, version: string, markers: readonly string[], files: readonly DescribedFile[]): string {
+export function expectedEntryId(
+  name: string,
+  version: string,
+  markers: readonly string[],
+  files: readonly DescribedFile[],
+): string {
   return entryIdOf(canonicalManifest(name, version, markers, files));
 }

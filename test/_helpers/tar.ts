@@ -43,7 +43,10 @@ function octal(value: number, width: number): string {
 
 function put(buf: Buffer, offset: number, width: number, text: string | Buffer): void {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  if (bytes.length > width) throw new Error(`tar field too long (${bytes.length} > ${width}): ${JSON.stringify(text.toString())}`);
+  if (bytes.length > width)
+    throw new Error(
+      `tar field too long (${bytes.length} > ${width}): ${JSON.stringify(text.toString())}`,
+    );
   bytes.copy(buf, offset);
 }
 
@@ -54,7 +57,8 @@ function splitName(name: string): { prefix: string; name: string } {
     if (name[i] !== '/') continue;
     const prefix = name.slice(0, i);
     const rest = name.slice(i + 1);
-    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100) return { prefix, name: rest };
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100)
+      return { prefix, name: rest };
   }
   throw new Error(`name too long for ustar: ${name}`);
 }
@@ -103,7 +107,10 @@ export interface TarLayout {
 }
 
 /** Build an archive; `endMarker: false` leaves off the two zero blocks (a tar cut at a block boundary). */
-export function buildTarLayout(members: readonly Member[], opts: { endMarker?: boolean } = {}): TarLayout {
+export function buildTarLayout(
+  members: readonly Member[],
+  opts: { endMarker?: boolean } = {},
+): TarLayout {
   const parts: Buffer[] = [];
   const headers: number[] = [];
   let offset = 0;
@@ -113,7 +120,8 @@ export function buildTarLayout(members: readonly Member[], opts: { endMarker?: b
       parts.push(longName);
       offset += longName.length;
     }
-    const data = m.type === undefined || m.type === 'file' ? Buffer.from(m.data ?? '') : Buffer.alloc(0);
+    const data =
+      m.type === undefined || m.type === 'file' ? Buffer.from(m.data ?? '') : Buffer.alloc(0);
     headers.push(offset);
     parts.push(header(m, data.length));
     offset += BLOCK;
@@ -149,9 +157,14 @@ export function gzip(data: Uint8Array): Buffer {
 }
 
 /** Describe a fixture tree as tar members (in the given order), e.g. to rebuild a tree with variations. */
-export function membersOf(files: ReadonlyArray<
-  { path: string; type: 'file'; data: Uint8Array; exec: boolean } | { path: string; type: 'dir' } | { path: string; type: 'symlink'; target: string }
->, opts: { dotSlash?: boolean; dirs?: boolean } = {}): Member[] {
+export function membersOf(
+  files: ReadonlyArray<
+    | { path: string; type: 'file'; data: Uint8Array; exec: boolean }
+    | { path: string; type: 'dir' }
+    | { path: string; type: 'symlink'; target: string }
+  >,
+  opts: { dotSlash?: boolean; dirs?: boolean } = {},
+): Member[] {
   const out: Member[] = [];
   const p = (s: string) => (opts.dotSlash ? `./${s}` : s);
   for (const f of files) {

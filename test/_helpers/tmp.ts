@@ -46,5 +46,6 @@ async function makeWritable(dir: string): Promise<void> {
   const st = await fsp.lstat(dir).catch(() => undefined);
   if (!st?.isDirectory()) return;
   await fsp.chmod(dir, 0o755).catch(() => {});
-  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) await makeWritable(path.join(dir, name));
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[]))
+    await makeWritable(path.join(dir, name));
 }

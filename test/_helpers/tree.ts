@@ -15,7 +15,10 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 export class FileNode {
-  constructor(readonly content: string | Uint8Array, readonly mode: number) {}
+  constructor(
+    readonly content: string | Uint8Array,
+    readonly mode: number,
+  ) {}
 }
 export class SymlinkNode {
   constructor(readonly target: string) {}
@@ -23,20 +26,28 @@ export class SymlinkNode {
 export class FifoNode {}
 export class SocketNode {}
 
-export type TreeNode = string | Uint8Array | FileNode | SymlinkNode | FifoNode | SocketNode | TreeSpec;
+export type TreeNode =
+  string | Uint8Array | FileNode | SymlinkNode | FifoNode | SocketNode | TreeSpec;
 export interface TreeSpec {
   [name: string]: TreeNode;
 }
 
-export const file = (content: string | Uint8Array, mode = 0o644): FileNode => new FileNode(content, mode);
+export const file = (content: string | Uint8Array, mode = 0o644): FileNode =>
+  new FileNode(content, mode);
 export const symlink = (target: string): SymlinkNode => new SymlinkNode(target);
 export const fifo = (): FifoNode => new FifoNode();
 /** A unix domain socket (bound by a short python3 process; the socket file outlives it). */
 export const socket = (): SocketNode => new SocketNode();
 
 function isSpec(node: TreeNode): node is TreeSpec {
-  return typeof node === 'object' && !(node instanceof Uint8Array) && !(node instanceof FileNode)
-    && !(node instanceof SymlinkNode) && !(node instanceof FifoNode) && !(node instanceof SocketNode);
+  return (
+    typeof node === 'object' &&
+    !(node instanceof Uint8Array) &&
+    !(node instanceof FileNode) &&
+    !(node instanceof SymlinkNode) &&
+    !(node instanceof FifoNode) &&
+    !(node instanceof SocketNode)
+  );
 }
 
 /** Create `spec` under `root` (created if missing). Modes are set exactly (umask does not apply). */
@@ -56,7 +67,11 @@ export async function buildTree(root: string, spec: TreeSpec): Promise<string> {
     } else if (node instanceof FifoNode) {
       execFileSync('mkfifo', [p]);
     } else if (node instanceof SocketNode) {
-      execFileSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', p]);
+      execFileSync('python3', [
+        '-c',
+        'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])',
+        p,
+      ]);
     } else if (isSpec(node)) {
       await buildTree(p, node);
     }
@@ -98,7 +113,13 @@ export async function describeTree(root: string): Promise<Described[]> {
         out.push({ path: r, type: 'symlink', target: await fsp.readlink(p) });
       } else if (st.isFile()) {
         const data = await fsp.readFile(p);
-        out.push({ path: r, type: 'file', exec: (st.mode & 0o111) !== 0, size: data.byteLength, integrity: sha512Integrity(data) });
+        out.push({
+          path: r,
+          type: 'file',
+          exec: (st.mode & 0o111) !== 0,
+          size: data.byteLength,
+          integrity: sha512Integrity(data),
+        });
       } else {
         throw new Error(`describeTree: ${p} is neither file, dir nor symlink`);
       }
@@ -109,7 +130,10 @@ export async function describeTree(root: string): Promise<Described[]> {
 }
 
 /** A tree of `count` small files spread over directories, many sharing contents (for big-tree tests). */
-export function manyFiles(count: number, opts: { distinct?: number; prefix?: string; salt?: string } = {}): TreeSpec {
+export function manyFiles(
+  count: number,
+  opts: { distinct?: number; prefix?: string; salt?: string } = {},
+): TreeSpec {
   const distinct = opts.distinct ?? count;
   const spec: TreeSpec = {};
   for (let i = 0; i < count; i++) {

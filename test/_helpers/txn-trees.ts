@@ -60,7 +60,11 @@ export function pkgSpec(name: string, opts: PkgOptions = {}): TreeSpec {
         const digest = createHash('sha256').update(data).digest('base64url');
         return `${path.posix.relative(SITE, p)},sha256=${digest},${data.length}`;
       })
-      .concat([`${name}-${version}.dist-info/METADATA,,`, `${name}-${version}.dist-info/RECORD,,`, `${name}-${version}.dist-info/INSTALLER,,`])
+      .concat([
+        `${name}-${version}.dist-info/METADATA,,`,
+        `${name}-${version}.dist-info/RECORD,,`,
+        `${name}-${version}.dist-info/INSTALLER,,`,
+      ])
       .join('\n');
     spec[`${distInfo}/METADATA`] = `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`;
     spec[`${distInfo}/RECORD`] = `${record}\n`;
@@ -77,7 +81,11 @@ export interface StagedPkg {
 }
 
 /** Stage package `name` under `root/name-version/`. */
-export async function stagePkg(root: string, name: string, opts: PkgOptions = {}): Promise<StagedPkg> {
+export async function stagePkg(
+  root: string,
+  name: string,
+  opts: PkgOptions = {},
+): Promise<StagedPkg> {
   const version = opts.version ?? '1.0';
   const dir = path.join(root, `${name}-${version}`);
   await buildTree(dir, pkgSpec(name, opts));
@@ -85,14 +93,22 @@ export async function stagePkg(root: string, name: string, opts: PkgOptions = {}
 }
 
 /** Stage `count` packages pkg0..pkg{count-1} that share directories. */
-export async function stagePkgs(root: string, count: number, opts: PkgOptions = {}): Promise<StagedPkg[]> {
+export async function stagePkgs(
+  root: string,
+  count: number,
+  opts: PkgOptions = {},
+): Promise<StagedPkg[]> {
   return Promise.all(Array.from({ length: count }, (_, i) => stagePkg(root, pkgName(i), opts)));
 }
 
 type Cli = (args: readonly string[], opts?: CliOptions) => Promise<CliResult>;
 
 /** `pstore add` each staged package (sequentially), returning the entry ids by `name@version`. */
-export async function addPkgs(t: ExecutionContext, cli: Cli, pkgs: readonly StagedPkg[]): Promise<Map<string, string>> {
+export async function addPkgs(
+  t: ExecutionContext,
+  cli: Cli,
+  pkgs: readonly StagedPkg[],
+): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   for (const p of pkgs) {
     const r = await cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json']);
@@ -104,7 +120,10 @@ export async function addPkgs(t: ExecutionContext, cli: Cli, pkgs: readonly Stag
 
 /** One line per path: `dir`, `file <x|-> <size> <sha256>`, `symlink -> <target>`, `other`. */
 /** Stage pkg0..pkg{count-1} and add them once to a store that tests copy (remove `root` after). */
-export async function makeTemplateStore(label: string, count: number): Promise<{ root: string; store: string; pkgs: StagedPkg[] }> {
+export async function makeTemplateStore(
+  label: string,
+  count: number,
+): Promise<{ root: string; store: string; pkgs: StagedPkg[] }> {
   const root = await makeTemp(label);
   const store = path.join(root, 'store');
   const pkgs = await stagePkgs(path.join(root, 'src'), count);
@@ -143,7 +162,9 @@ export async function listTree(root: string, opts: ListOptions = {}): Promise<Li
       } else if (st.isSymbolicLink()) {
         out[r] = `symlink -> ${await fsp.readlink(p)}`;
       } else if (st.isFile()) {
-        const hash = createHash('sha256').update(await fsp.readFile(p)).digest('hex');
+        const hash = createHash('sha256')
+          .update(await fsp.readFile(p))
+          .digest('hex');
         out[r] = `file ${st.mode & 0o111 ? 'x' : '-'} ${st.size} ${hash}`;
       } else {
         out[r] = 'other';
@@ -159,7 +180,8 @@ export async function unionOf(pkgs: readonly StagedPkg[]): Promise<Listing> {
   const out: Listing = {};
   for (const p of pkgs) {
     for (const [rel, what] of Object.entries(await listTree(p.dir))) {
-      if (rel in out && out[rel] !== what) throw new Error(`unionOf: ${rel} differs between packages`);
+      if (rel in out && out[rel] !== what)
+        throw new Error(`unionOf: ${rel} differs between packages`);
       out[rel] = what;
     }
   }
@@ -193,24 +215,42 @@ export async function stateOf(prefix: string): Promise<Listing> {
 }
 
 /** Poll `fn` every `everyMs` until it returns true or `timeoutMs` passes (then throws). */
-export async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 30_000, everyMs = 20): Promise<void> {
+export async function until(
+  what: string,
+  fn: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  everyMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await fn()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 export async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(() => true, () => false);
+  return fsp.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The parsed `{"error":{...}}` line of a `--json` failure. */
-export function jsonError(r: CliResult): { code: string; message: string; subject?: string; data?: Record<string, unknown> } {
+export function jsonError(r: CliResult): {
+  code: string;
+  message: string;
+  subject?: string;
+  data?: Record<string, unknown>;
+} {
   const line = r.stderr.trim().split('\n').pop() ?? '';
   try {
-    return (JSON.parse(line) as { error: { code: string; message: string; subject?: string; data?: Record<string, unknown> } }).error;
+    return (
+      JSON.parse(line) as {
+        error: { code: string; message: string; subject?: string; data?: Record<string, unknown> };
+      }
+    ).error;
   } catch {
     throw new Error(`stderr is not a JSON error:\n${describe(r)}`);
   }
@@ -226,7 +266,10 @@ export interface StoreCopy {
  * For a test file: stage and add pkg0..pkg{count-1} once (test.before, removed after), and hand
  * each test a private copy of that store in a fresh temp dir.
  */
-export function sharedTemplateStore(label: string, count: number): (t: ExecutionContext, tag?: string) => Promise<StoreCopy> {
+export function sharedTemplateStore(
+  label: string,
+  count: number,
+): (t: ExecutionContext, tag?: string) => Promise<StoreCopy> {
   let template: { root: string; store: string } | undefined;
   test.before(async () => {
     template = await makeTemplateStore(label, count);

@@ -16,31 +16,44 @@ test('require() from CommonJS gives the same API as import', async (t) => {
   assertBuilt();
   const cwd = await fsp.mkdtemp(path.join(os.tmpdir(), 'pstore-cjs-'));
   t.teardown(() => fsp.rm(cwd, { recursive: true, force: true }));
-  await fsp.writeFile(path.join(cwd, 'use.cjs'), `
+  await fsp.writeFile(
+    path.join(cwd, 'use.cjs'),
+    `
     const pstore = require(${JSON.stringify(REPO)});
     const store = pstore.openStore({ path: require('node:path').join(__dirname, 'store') });
     console.log(JSON.stringify({ openStore: typeof pstore.openStore, error: typeof pstore.PstoreError, root: typeof store.root }));
-  `);
+  `,
+  );
   const { stdout } = await run(process.execPath, [path.join(cwd, 'use.cjs')], { cwd });
   t.deepEqual(JSON.parse(stdout), { openStore: 'function', error: 'function', root: 'string' });
 });
 
 test('npm pack: every source map points at a shipped file; LICENSE is in; no native build step', async (t) => {
   assertBuilt();
-  const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: REPO,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const [pack] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
   const shipped = new Set(pack!.files.map((f) => f.path));
   t.true(shipped.has('LICENSE'));
   const missing: string[] = [];
   for (const file of shipped) {
     if (!file.endsWith('.map')) continue;
-    const map = JSON.parse(await fsp.readFile(path.join(REPO, file), 'utf8')) as { sources: string[] };
+    const map = JSON.parse(await fsp.readFile(path.join(REPO, file), 'utf8')) as {
+      sources: string[];
+    };
     for (const src of map.sources) {
       const rel = path.posix.normalize(path.posix.join(path.posix.dirname(file), src));
       if (!shipped.has(rel)) missing.push(`${file} → ${rel}`);
     }
   }
   t.deepEqual(missing, [], 'source maps pointing at files the package does not ship');
-  const pkg = JSON.parse(await fsp.readFile(path.join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  t.false('os-lock' in pkg.dependencies, 'no dependency that compiles a native addon at install time');
+  const pkg = JSON.parse(await fsp.readFile(path.join(REPO, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  t.false(
+    'os-lock' in pkg.dependencies,
+    'no dependency that compiles a native addon at install time',
+  );
 });

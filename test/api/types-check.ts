@@ -5,13 +5,51 @@
 
 import { Readable } from 'node:stream';
 import {
-  DEFAULT_MARKER_GLOBS, ERROR_CODES, PstoreError, identifyManifest, isPstoreError, lockedPackages, openStore,
-  readLockfile, serializeLockfile, serializeManifest, splitRef, validateLockfile, writeLockfile,
-  type AddOptions, type AddResult, type AddSource, type EntryInfo, type EntryRecord, type ErrorCode, type ExportResult,
-  type GcOptions, type GcResult, type GenerationInfo, type ImportResult, type InMemoryFile, type LayoutKind,
-  type LinkMode, type LockedPackage, type Lockfile, type Manifest, type ManifestFile, type PackageRef, type Prefix,
-  type PrefixStatus, type PrefixVerifyResult, type ProgressEvent, type ProgressListener, type PruneResult,
-  type RecoverResult, type Store, type StoreOptions, type Transaction, type TxnOptions, type TxnResult, type VerifyResult,
+  DEFAULT_MARKER_GLOBS,
+  ERROR_CODES,
+  PstoreError,
+  identifyManifest,
+  isPstoreError,
+  lockedPackages,
+  openStore,
+  readLockfile,
+  serializeLockfile,
+  serializeManifest,
+  splitRef,
+  validateLockfile,
+  writeLockfile,
+  type AddOptions,
+  type AddResult,
+  type AddSource,
+  type EntryInfo,
+  type EntryRecord,
+  type ErrorCode,
+  type ExportResult,
+  type GcOptions,
+  type GcResult,
+  type GenerationInfo,
+  type ImportResult,
+  type InMemoryFile,
+  type LayoutKind,
+  type LinkMode,
+  type LockedPackage,
+  type Lockfile,
+  type Manifest,
+  type ManifestFile,
+  type PackageRef,
+  type Prefix,
+  type PrefixStatus,
+  type PrefixVerifyResult,
+  type ProgressEvent,
+  type ProgressListener,
+  type PruneResult,
+  type RecoverResult,
+  type Store,
+  type StoreOptions,
+  type Transaction,
+  type TxnOptions,
+  type TxnResult,
+  type VerifyResult,
 } from '../../lib/index.js';
 
 export async function installerTypes(): Promise<void> {
@@ -21,7 +59,11 @@ export async function installerTypes(): Promise<void> {
     const total: number | undefined = e.total;
     void [phase, done, total];
   };
-  const storeOptions: StoreOptions = { path: '/var/cache/pstore', waitSeconds: 600, onWait: (what: string) => void what };
+  const storeOptions: StoreOptions = {
+    path: '/var/cache/pstore',
+    waitSeconds: 600,
+    onWait: (what: string) => void what,
+  };
   const store: Store = openStore(storeOptions);
   const root: string = store.root;
 
@@ -31,8 +73,18 @@ export async function installerTypes(): Promise<void> {
     { path: 'share/hello', type: 'dir' },
     { path: 'bin/hi', type: 'symlink', target: 'hello' },
   ];
-  const sources: AddSource[] = ['/tmp/stage', { tar: Readable.from([]), label: 'x.tar' }, { tar: Readable.from([]) }, { files }];
-  const addOptions: AddOptions = { name: 'hello', version: '1.0', markers: ['share/hello/*.json'], onProgress };
+  const sources: AddSource[] = [
+    '/tmp/stage',
+    { tar: Readable.from([]), label: 'x.tar' },
+    { tar: Readable.from([]) },
+    { files },
+  ];
+  const addOptions: AddOptions = {
+    name: 'hello',
+    version: '1.0',
+    markers: ['share/hello/*.json'],
+    onProgress,
+  };
   const added: AddResult = await store.add(sources[0]!, addOptions);
   const written: number = added.objectsWritten;
   const record: EntryRecord = added;
@@ -60,7 +112,10 @@ export async function installerTypes(): Promise<void> {
   const prefix: Prefix = store.prefix('/opt/sage/local', { layout });
   const dir: string = prefix.dir;
   const txnOptions: TxnOptions = { link, layout: 'inplace', onProgress };
-  const activated: TxnResult = await prefix.activate([`${added.name}@${added.version}`], txnOptions);
+  const activated: TxnResult = await prefix.activate(
+    [`${added.name}@${added.version}`],
+    txnOptions,
+  );
   const refs: PackageRef[] = [...activated.activated, ...activated.deactivated];
   const ref: PackageRef | undefined = refs[0];
   const refFields: [string, string, string] | undefined = ref && [ref.name, ref.version, ref.id];
@@ -68,7 +123,10 @@ export async function installerTypes(): Promise<void> {
   const prev: number = activated.previousGeneration;
   const noop: boolean = activated.noop;
   const used: LinkMode = activated.link;
-  const txn: Transaction = prefix.transaction().deactivate('hello').activate('cython@3.0.0', 'jinja2@3.1.2');
+  const txn: Transaction = prefix
+    .transaction()
+    .deactivate('hello')
+    .activate('cython@3.0.0', 'jinja2@3.1.2');
   const committed: TxnResult = await txn.commit({ link: 'hardlink' });
   const synced: TxnResult = await prefix.sync(['cython@3.0.0']);
   const rolled: TxnResult = await prefix.rollback({ to: 1, link: 'copy' });
@@ -114,7 +172,38 @@ export async function installerTypes(): Promise<void> {
   const split: { name: string; version?: string } = splitRef('numpy@1:1.24.2-1+deb12u1');
   const globs: readonly string[] = DEFAULT_MARKER_GLOBS;
 
-  void [root, written, listed, identified, bytes, verified, gced, dir, refFields, gen, prev, noop, used, committed,
-    synced, rolled, deactivated, busy, current, recovered, pruned, checked, hash, version, pinned, valid, fromLock,
-    exportedEntries, importedStream, counts, split, globs];
+  void [
+    root,
+    written,
+    listed,
+    identified,
+    bytes,
+    verified,
+    gced,
+    dir,
+    refFields,
+    gen,
+    prev,
+    noop,
+    used,
+    committed,
+    synced,
+    rolled,
+    deactivated,
+    busy,
+    current,
+    recovered,
+    pruned,
+    checked,
+    hash,
+    version,
+    pinned,
+    valid,
+    fromLock,
+    exportedEntries,
+    importedStream,
+    counts,
+    split,
+    globs,
+  ];
 }

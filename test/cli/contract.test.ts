@@ -10,11 +10,20 @@ import { tempDir, tempStore } from '../_helpers/tmp.js';
 const STORE_COMMANDS = ['add', 'ls', 'info', 'verify', 'gc'];
 
 async function smallTree(t: ExecutionContext, content = 'hello\n'): Promise<string> {
-  return buildTree(path.join(await tempDir(t, 'cli'), 'src'), { 'bin/hello': file('#!/bin/sh\necho hello\n', 0o755), 'share/hello.txt': content });
+  return buildTree(path.join(await tempDir(t, 'cli'), 'src'), {
+    'bin/hello': file('#!/bin/sh\necho hello\n', 0o755),
+    'share/hello.txt': content,
+  });
 }
 
 /** A human error: exit `code`, nothing on stdout, one `pstore: CODE: ...` line on stderr naming `subject`. */
-function assertError(t: ExecutionContext, r: CliResult, exit: number, code: string, subject: string): void {
+function assertError(
+  t: ExecutionContext,
+  r: CliResult,
+  exit: number,
+  code: string,
+  subject: string,
+): void {
   t.is(r.code, exit, describe(r));
   t.is(r.stdout, '', 'nothing on stdout');
   const lines = r.stderr.split('\n').filter(Boolean);
@@ -24,13 +33,21 @@ function assertError(t: ExecutionContext, r: CliResult, exit: number, code: stri
 }
 
 /** A --json error: one JSON line on stderr, {"error": {code, message, subject}}. */
-function assertJsonError(t: ExecutionContext, r: CliResult, exit: number, code: string, subject?: string): void {
+function assertJsonError(
+  t: ExecutionContext,
+  r: CliResult,
+  exit: number,
+  code: string,
+  subject?: string,
+): void {
   t.is(r.code, exit, describe(r));
   t.is(r.stdout, '', 'nothing on stdout');
   t.true(r.stderr.endsWith('\n'));
   const lines = r.stderr.split('\n').filter(Boolean);
   t.is(lines.length, 1, `exactly one line on stderr:\n${r.stderr}`);
-  const parsed = JSON.parse(lines[0]!) as { error: { code: string; message: string; subject?: string } };
+  const parsed = JSON.parse(lines[0]!) as {
+    error: { code: string; message: string; subject?: string };
+  };
   t.is(parsed.error.code, code);
   t.is(typeof parsed.error.message, 'string');
   t.true(parsed.error.message.length > 0);
@@ -42,7 +59,8 @@ test('pstore --help lists the commands and exits 0; every command has --help', a
   t.is(main.code, 0, describe(main));
   t.regex(main.stdout, /^usage: pstore COMMAND/);
   const listed = [...main.stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}\S/gm)].map((m) => m[1]!);
-  for (const c of STORE_COMMANDS) t.true(listed.includes(c), `pstore --help lists ${c}: ${listed.join(' ')}`);
+  for (const c of STORE_COMMANDS)
+    t.true(listed.includes(c), `pstore --help lists ${c}: ${listed.join(' ')}`);
   t.deepEqual((await runCli(['-h'])).stdout, main.stdout, '-h is --help');
   t.is((await runCli(['help'])).code, 0);
 
@@ -62,7 +80,9 @@ test('bare pstore prints the help and exits 2; --version prints the package vers
   const bare = await runCli([]);
   t.is(bare.code, 2, describe(bare));
   t.regex(bare.stdout, /^usage: pstore COMMAND/);
-  const pkg = JSON.parse(await fsp.readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(
+    await fsp.readFile(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
   const v = await runCli(['--version']);
   t.is(v.code, 0, describe(v));
   t.is(v.stdout, `${pkg.version}\n`);
@@ -71,16 +91,46 @@ test('bare pstore prints the help and exits 2; --version prints the package vers
 test('an unknown command exits 2 naming it', async (t) => {
   const store = await tempStore(t);
   assertError(t, await runCli(['--store', store, 'frobnicate']), 2, 'EPSTORE_USAGE', 'frobnicate');
-  assertJsonError(t, await runCli(['--store', store, '--json', 'frobnicate']), 2, 'EPSTORE_USAGE', 'frobnicate');
+  assertJsonError(
+    t,
+    await runCli(['--store', store, '--json', 'frobnicate']),
+    2,
+    'EPSTORE_USAGE',
+    'frobnicate',
+  );
   t.false(existsSync(store), 'a usage error does not create the store');
 });
 
 test('an unknown flag exits 2 naming it', async (t) => {
   const store = await tempStore(t);
-  assertError(t, await runCli(['--store', store, 'ls', '--frobnicate']), 2, 'EPSTORE_USAGE', '--frobnicate');
-  assertError(t, await runCli(['--store', store, 'add', '.', '--name', 'x', '--version', '1', '--colour']), 2, 'EPSTORE_USAGE', '--colour');
-  assertError(t, await runCli(['--store', store, '--bogus', 'verify']), 2, 'EPSTORE_USAGE', '--bogus');
-  assertJsonError(t, await runCli(['--store', store, 'gc', '--frobnicate', '--json']), 2, 'EPSTORE_USAGE', '--frobnicate');
+  assertError(
+    t,
+    await runCli(['--store', store, 'ls', '--frobnicate']),
+    2,
+    'EPSTORE_USAGE',
+    '--frobnicate',
+  );
+  assertError(
+    t,
+    await runCli(['--store', store, 'add', '.', '--name', 'x', '--version', '1', '--colour']),
+    2,
+    'EPSTORE_USAGE',
+    '--colour',
+  );
+  assertError(
+    t,
+    await runCli(['--store', store, '--bogus', 'verify']),
+    2,
+    'EPSTORE_USAGE',
+    '--bogus',
+  );
+  assertJsonError(
+    t,
+    await runCli(['--store', store, 'gc', '--frobnicate', '--json']),
+    2,
+    'EPSTORE_USAGE',
+    '--frobnicate',
+  );
   t.false(existsSync(store));
 });
 
@@ -89,14 +139,50 @@ test('add without --name, --version or SOURCE exits 2 naming what is missing', a
   const store = await tempStore(t);
   const cli = storeCli(store);
   assertError(t, await cli(['add', src, '--version', '1']), 2, 'EPSTORE_USAGE', '--name');
-  assertJsonError(t, await cli(['add', src, '--version', '1', '--json']), 2, 'EPSTORE_USAGE', '--name');
+  assertJsonError(
+    t,
+    await cli(['add', src, '--version', '1', '--json']),
+    2,
+    'EPSTORE_USAGE',
+    '--name',
+  );
   assertError(t, await cli(['add', src, '--name', 'x']), 2, 'EPSTORE_USAGE', '--version');
   assertError(t, await cli(['add', '--name', 'x', '--version', '1']), 2, 'EPSTORE_USAGE', 'SOURCE');
-  assertError(t, await cli(['add', src, src, '--name', 'x', '--version', '1']), 2, 'EPSTORE_USAGE', src);
-  assertError(t, await cli(['add', src, '--name', 'two words', '--version', '1']), 2, 'EPSTORE_USAGE', '--name');
-  assertError(t, await cli(['add', src, '--name', 'a@b', '--version', '1']), 2, 'EPSTORE_USAGE', '--name');
-  assertError(t, await cli(['add', src, '--name', 'x', '--version', '1 2']), 2, 'EPSTORE_USAGE', '--version');
-  assertError(t, await cli(['add', src, '--name', 'x', '--version', '1', '--marker', '/etc/*']), 2, 'EPSTORE_USAGE', '--marker');
+  assertError(
+    t,
+    await cli(['add', src, src, '--name', 'x', '--version', '1']),
+    2,
+    'EPSTORE_USAGE',
+    src,
+  );
+  assertError(
+    t,
+    await cli(['add', src, '--name', 'two words', '--version', '1']),
+    2,
+    'EPSTORE_USAGE',
+    '--name',
+  );
+  assertError(
+    t,
+    await cli(['add', src, '--name', 'a@b', '--version', '1']),
+    2,
+    'EPSTORE_USAGE',
+    '--name',
+  );
+  assertError(
+    t,
+    await cli(['add', src, '--name', 'x', '--version', '1 2']),
+    2,
+    'EPSTORE_USAGE',
+    '--version',
+  );
+  assertError(
+    t,
+    await cli(['add', src, '--name', 'x', '--version', '1', '--marker', '/etc/*']),
+    2,
+    'EPSTORE_USAGE',
+    '--marker',
+  );
   assertError(t, await cli(['ls', '--wait', 'soon']), 2, 'EPSTORE_USAGE', '--wait');
   const ls = await cli(['ls', '--json']);
   t.is(ls.code, 0, describe(ls));
@@ -107,10 +193,30 @@ test('a source that does not exist exits 6 naming the path', async (t) => {
   const dir = await tempDir(t, 'nosrc');
   const store = await tempStore(t);
   const missing = path.join(dir, 'no-such-tree');
-  assertError(t, await runCli(['--store', store, 'add', missing, '--name', 'x', '--version', '1']), 6, 'EPSTORE_NOT_FOUND', missing);
-  assertJsonError(t, await runCli(['--store', store, 'add', missing, '--name', 'x', '--version', '1', '--json']), 6, 'EPSTORE_NOT_FOUND', missing);
+  assertError(
+    t,
+    await runCli(['--store', store, 'add', missing, '--name', 'x', '--version', '1']),
+    6,
+    'EPSTORE_NOT_FOUND',
+    missing,
+  );
+  assertJsonError(
+    t,
+    await runCli(['--store', store, 'add', missing, '--name', 'x', '--version', '1', '--json']),
+    6,
+    'EPSTORE_NOT_FOUND',
+    missing,
+  );
   // a relative path is named as the absolute path it resolved to
-  assertError(t, await runCli(['--store', store, 'add', 'no-such.tar', '--name', 'x', '--version', '1'], { cwd: dir }), 6, 'EPSTORE_NOT_FOUND', path.join(dir, 'no-such.tar'));
+  assertError(
+    t,
+    await runCli(['--store', store, 'add', 'no-such.tar', '--name', 'x', '--version', '1'], {
+      cwd: dir,
+    }),
+    6,
+    'EPSTORE_NOT_FOUND',
+    path.join(dir, 'no-such.tar'),
+  );
 });
 
 test('info of an unknown ref exits 6 naming it', async (t) => {
@@ -143,7 +249,13 @@ test('--quiet prints nothing on success, but still prints errors', async (t) => 
   }
   const ls = await runCli(['--store', store, 'ls', '--json']);
   t.is(jsonOut<unknown[]>(ls).length, 1, 'the quiet add happened');
-  assertError(t, await runCli(['--store', store, 'info', 'nope', '--quiet']), 6, 'EPSTORE_NOT_FOUND', 'nope');
+  assertError(
+    t,
+    await runCli(['--store', store, 'info', 'nope', '--quiet']),
+    6,
+    'EPSTORE_NOT_FOUND',
+    'nope',
+  );
 });
 
 test('global options are accepted before and after the command', async (t) => {
@@ -174,11 +286,15 @@ test('the store location comes from --store, else $PSTORE_STORE, else $XDG_DATA_
   const src = await smallTree(t);
   const viaEnv = path.join(dir, 'env-store');
   const xdg = path.join(dir, 'xdg');
-  const r1 = await runCli(['add', src, '--name', 'where', '--version', '1', '--quiet'], { env: { PSTORE_STORE: viaEnv, XDG_DATA_HOME: xdg } });
+  const r1 = await runCli(['add', src, '--name', 'where', '--version', '1', '--quiet'], {
+    env: { PSTORE_STORE: viaEnv, XDG_DATA_HOME: xdg },
+  });
   t.is(r1.code, 0, describe(r1));
   t.true(existsSync(path.join(viaEnv, 'entries-v1')));
   t.false(existsSync(path.join(xdg, 'pstore')));
-  const r2 = await runCli(['add', src, '--name', 'where', '--version', '1', '--quiet'], { env: { XDG_DATA_HOME: xdg } });
+  const r2 = await runCli(['add', src, '--name', 'where', '--version', '1', '--quiet'], {
+    env: { XDG_DATA_HOME: xdg },
+  });
   t.is(r2.code, 0, describe(r2));
   t.true(existsSync(path.join(xdg, 'pstore', 'entries-v1')));
   const explicit = path.join(dir, 'explicit');
@@ -190,10 +306,25 @@ test('the store location comes from --store, else $PSTORE_STORE, else $XDG_DATA_
 test('free-form versions round-trip through NAME@VERSION refs', async (t) => {
   const store = await tempStore(t);
   const cli = storeCli(store);
-  const versions = ['1:1.24.2-1+deb12u1', '1.0rc1', '2.0.0-beta+build', '2.0.0-beta', '0.0.0~git20240101.abcdef-3ubuntu1', 'v7_β'];
+  const versions = [
+    '1:1.24.2-1+deb12u1',
+    '1.0rc1',
+    '2.0.0-beta+build',
+    '2.0.0-beta',
+    '0.0.0~git20240101.abcdef-3ubuntu1',
+    'v7_β',
+  ];
   const ids = new Map<string, string>();
   for (const [i, v] of versions.entries()) {
-    const r = await cli(['add', await smallTree(t, `content ${i}\n`), '--name', 'nginx', '--version', v, '--json']);
+    const r = await cli([
+      'add',
+      await smallTree(t, `content ${i}\n`),
+      '--name',
+      'nginx',
+      '--version',
+      v,
+      '--json',
+    ]);
     t.is(r.code, 0, describe(r));
     const out = jsonOut<{ id: string; version: string }>(r);
     t.is(out.version, v);
@@ -206,20 +337,43 @@ test('free-form versions round-trip through NAME@VERSION refs', async (t) => {
   }
   const human = await cli(['ls']);
   for (const v of versions) t.true(human.stdout.includes(`nginx@${v}`), `ls shows nginx@${v}`);
-  t.like(jsonOut((await cli(['info', 'nginx', '--json']))), { version: versions.at(-1) }, 'NAME alone: the latest add');
+  t.like(
+    jsonOut(await cli(['info', 'nginx', '--json'])),
+    { version: versions.at(-1) },
+    'NAME alone: the latest add',
+  );
 });
 
 test('a scoped name @scope/pkg@1.0 resolves', async (t) => {
   const store = await tempStore(t);
   const cli = storeCli(store);
-  const one = await cli(['add', await smallTree(t, 'one\n'), '--name', '@scope/pkg', '--version', '1.0', '--json']);
+  const one = await cli([
+    'add',
+    await smallTree(t, 'one\n'),
+    '--name',
+    '@scope/pkg',
+    '--version',
+    '1.0',
+    '--json',
+  ]);
   t.is(one.code, 0, describe(one));
-  const two = await cli(['add', await smallTree(t, 'two\n'), '--name', '@scope/pkg', '--version', '1.0-2', '--json']);
+  const two = await cli([
+    'add',
+    await smallTree(t, 'two\n'),
+    '--name',
+    '@scope/pkg',
+    '--version',
+    '1.0-2',
+    '--json',
+  ]);
   t.is(two.code, 0, describe(two));
   const r = await cli(['info', '@scope/pkg@1.0', '--json']);
   t.is(r.code, 0, describe(r));
   t.like(jsonOut(r), { id: jsonOut<{ id: string }>(one).id, name: '@scope/pkg', version: '1.0' });
-  t.like(jsonOut(await cli(['info', '@scope/pkg', '--json'])), { id: jsonOut<{ id: string }>(two).id, version: '1.0-2' });
+  t.like(jsonOut(await cli(['info', '@scope/pkg', '--json'])), {
+    id: jsonOut<{ id: string }>(two).id,
+    version: '1.0-2',
+  });
   assertError(t, await cli(['info', '@scope/pkg@9']), 6, 'EPSTORE_NOT_FOUND', '@scope/pkg@9');
   assertError(t, await cli(['info', '@scope/other']), 6, 'EPSTORE_NOT_FOUND', '@scope/other');
 });

@@ -55,7 +55,8 @@ test('a reader that closes the pipe early (| head -1) ends pstore quietly with e
   const store = path.join(dir, 'store');
   // Enough paths that `info --paths` writes far more than a pipe buffer holds.
   const spec: Record<string, string> = {};
-  for (let i = 0; i < 3000; i++) spec[`share/doc/a-rather-long-directory-name-${i % 30}/file-number-${i}.txt`] = `${i}\n`;
+  for (let i = 0; i < 3000; i++)
+    spec[`share/doc/a-rather-long-directory-name-${i % 30}/file-number-${i}.txt`] = `${i}\n`;
   const src = await buildTree(path.join(dir, 'src'), spec);
   t.is((await storeCli(store)(['add', src, '--name', 'big', '--version', '1', '--quiet'])).code, 0);
   const script = `"${process.execPath}" "${CLI}" --store "${store}" info big --paths --json | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`;
@@ -78,7 +79,7 @@ test('add - on a terminal refuses at once instead of waiting for a tar to be typ
   t.true(Date.now() - started < 15_000);
 });
 
-test('completion: bash completes commands and a command\'s options; zsh and fish scripts are printed; others exit 2', async (t) => {
+test("completion: bash completes commands and a command's options; zsh and fish scripts are printed; others exit 2", async (t) => {
   const script = (await runCli(['completion', 'bash'])).stdout;
   const complete = async (...words: string[]) => {
     const body = `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _pstore; echo "\${COMPREPLY[@]}"`;

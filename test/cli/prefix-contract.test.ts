@@ -10,10 +10,32 @@ import { buildTree } from '../_helpers/tree.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 import { exists, listTree, pkgSpec, unionOf, type StagedPkg } from '../_helpers/txn-trees.js';
 
-const PREFIX_COMMANDS = ['activate', 'deactivate', 'rollback', 'generations', 'status', 'recover', 'prune', 'hash'] as const;
+const PREFIX_COMMANDS = [
+  'activate',
+  'deactivate',
+  'rollback',
+  'generations',
+  'status',
+  'recover',
+  'prune',
+  'hash',
+] as const;
 
-interface PkgRef { name: string; version: string; id: string }
-interface TxnJson { prefix: string; layout: string; generation: number; previousGeneration: number; activated: PkgRef[]; deactivated: PkgRef[]; noop: boolean; link: string }
+interface PkgRef {
+  name: string;
+  version: string;
+  id: string;
+}
+interface TxnJson {
+  prefix: string;
+  layout: string;
+  generation: number;
+  previousGeneration: number;
+  activated: PkgRef[];
+  deactivated: PkgRef[];
+  noop: boolean;
+  link: string;
+}
 
 // One store for the whole file, with pkg1@1.0, pkg1@2.0 and pkg2@1.0; every test uses its own prefixes.
 let root: string;
@@ -23,8 +45,15 @@ const pkgs: Record<string, StagedPkg & { id: string }> = {};
 test.before(async () => {
   root = await makeTemp('prefix-contract');
   store = path.join(root, 'store');
-  for (const [name, version] of [['pkg1', '1.0'], ['pkg1', '2.0'], ['pkg2', '1.0']] as const) {
-    const dir = await buildTree(path.join(root, 'src', `${name}-${version}`), pkgSpec(name, { version }));
+  for (const [name, version] of [
+    ['pkg1', '1.0'],
+    ['pkg1', '2.0'],
+    ['pkg2', '1.0'],
+  ] as const) {
+    const dir = await buildTree(
+      path.join(root, 'src', `${name}-${version}`),
+      pkgSpec(name, { version }),
+    );
     const r = await storeCli(store)(['add', dir, '--name', name, '--version', version, '--json']);
     if (r.code !== 0) throw new Error(describe(r));
     pkgs[`${name}@${version}`] = { name, version, dir, id: jsonOut<{ id: string }>(r).id };
@@ -38,7 +67,13 @@ test.after.always(async () => {
 const cli = (args: readonly string[]) => storeCli(store)(args);
 
 /** One human error line: `pstore: CODE: message`, naming `subject`; nothing on stdout. */
-function assertError(t: ExecutionContext, r: CliResult, exit: number, code: string, subject: string): void {
+function assertError(
+  t: ExecutionContext,
+  r: CliResult,
+  exit: number,
+  code: string,
+  subject: string,
+): void {
   t.is(r.code, exit, describe(r));
   t.is(r.stdout, '', `nothing on stdout: ${describe(r)}`);
   const lines = r.stderr.split('\n').filter(Boolean);
@@ -48,18 +83,30 @@ function assertError(t: ExecutionContext, r: CliResult, exit: number, code: stri
 }
 
 /** A --json error: one line `{"error":{code,message,subject}}` on stderr. */
-function assertJsonError(t: ExecutionContext, r: CliResult, exit: number, code: string, subject: string): void {
+function assertJsonError(
+  t: ExecutionContext,
+  r: CliResult,
+  exit: number,
+  code: string,
+  subject: string,
+): void {
   t.is(r.code, exit, describe(r));
   t.is(r.stdout, '', describe(r));
   const lines = r.stderr.split('\n').filter(Boolean);
   t.is(lines.length, 1, describe(r));
-  const e = (JSON.parse(lines[0]!) as { error: { code: string; message: string; subject?: string } }).error;
+  const e = (
+    JSON.parse(lines[0]!) as { error: { code: string; message: string; subject?: string } }
+  ).error;
   t.is(e.code, code);
   t.true(e.message.length > 0);
   t.is(e.subject, subject, `subject of ${lines[0]}`);
 }
 
-async function prefixWith(t: ExecutionContext, refs: string[], layout: 'inplace' | 'generations' = 'inplace'): Promise<string> {
+async function prefixWith(
+  t: ExecutionContext,
+  refs: string[],
+  layout: 'inplace' | 'generations' = 'inplace',
+): Promise<string> {
   const prefix = path.join(await tempDir(t, 'pfx'), 'prefix');
   const r = await cli(['activate', ...refs, '--prefix', prefix, '--layout', layout]);
   t.is(r.code, 0, describe(r));
@@ -72,17 +119,24 @@ async function everything(prefix: string): Promise<unknown> {
 }
 
 test('--help of every prefix command exits 0 and documents --prefix', async (t) => {
-  await Promise.all(PREFIX_COMMANDS.map(async (c) => {
-    for (const args of [[c, '--help'], ['help', c], [c, '-h']]) {
-      const r = await runCli(args);
-      t.is(r.code, 0, `${args.join(' ')}: ${describe(r)}`);
-      t.regex(r.stdout, new RegExp(`^usage: pstore ${c}`), args.join(' '));
-      t.true(r.stdout.includes('--prefix'), `${args.join(' ')} mentions --prefix`);
-      t.is(r.stderr, '');
-    }
-  }));
+  await Promise.all(
+    PREFIX_COMMANDS.map(async (c) => {
+      for (const args of [
+        [c, '--help'],
+        ['help', c],
+        [c, '-h'],
+      ]) {
+        const r = await runCli(args);
+        t.is(r.code, 0, `${args.join(' ')}: ${describe(r)}`);
+        t.regex(r.stdout, new RegExp(`^usage: pstore ${c}`), args.join(' '));
+        t.true(r.stdout.includes('--prefix'), `${args.join(' ')} mentions --prefix`);
+        t.is(r.stderr, '');
+      }
+    }),
+  );
   const main = await runCli(['--help']);
-  for (const c of PREFIX_COMMANDS) t.regex(main.stdout, new RegExp(`^ {2}${c} `, 'm'), `pstore --help lists ${c}`);
+  for (const c of PREFIX_COMMANDS)
+    t.regex(main.stdout, new RegExp(`^ {2}${c} `, 'm'), `pstore --help lists ${c}`);
 });
 
 test('a missing --prefix is a usage error (exit 2) naming --prefix', async (t) => {
@@ -97,12 +151,15 @@ test('a missing --prefix is a usage error (exit 2) naming --prefix', async (t) =
     hash: ['hash'],
   };
   // (other tests of this file register prefixes in the shared store meanwhile: compare entries and objects)
-  const storeState = () => snapshotDir(store, { exclude: ['index-v1', 'locks', 'prefixes-v1'], dirs: false });
+  const storeState = () =>
+    snapshotDir(store, { exclude: ['index-v1', 'locks', 'prefixes-v1'], dirs: false });
   const before = await storeState();
-  await Promise.all(PREFIX_COMMANDS.map(async (c) => {
-    assertError(t, await cli(args[c]), 2, 'EPSTORE_USAGE', '--prefix');
-    assertJsonError(t, await cli([...args[c], '--json']), 2, 'EPSTORE_USAGE', '--prefix');
-  }));
+  await Promise.all(
+    PREFIX_COMMANDS.map(async (c) => {
+      assertError(t, await cli(args[c]), 2, 'EPSTORE_USAGE', '--prefix');
+      assertJsonError(t, await cli([...args[c], '--json']), 2, 'EPSTORE_USAGE', '--prefix');
+    }),
+  );
   t.deepEqual(await storeState(), before);
 });
 
@@ -127,25 +184,49 @@ test('a bad --layout or --link value is a usage error (exit 2) and creates nothi
 test('deactivating a name that is not active exits 6 naming it and changes nothing', async (t) => {
   const prefix = await prefixWith(t, ['pkg2']);
   const before = await everything(prefix);
-  assertError(t, await cli(['deactivate', 'pkg1', '--prefix', prefix]), 6, 'EPSTORE_NOT_FOUND', 'pkg1');
-  assertJsonError(t, await cli(['deactivate', 'pkg2', 'nosuch', '--prefix', prefix, '--json']), 6, 'EPSTORE_NOT_FOUND', 'nosuch');
+  assertError(
+    t,
+    await cli(['deactivate', 'pkg1', '--prefix', prefix]),
+    6,
+    'EPSTORE_NOT_FOUND',
+    'pkg1',
+  );
+  assertJsonError(
+    t,
+    await cli(['deactivate', 'pkg2', 'nosuch', '--prefix', prefix, '--json']),
+    6,
+    'EPSTORE_NOT_FOUND',
+    'nosuch',
+  );
   t.deepEqual(await everything(prefix), before, 'pkg2 is still active, no generation was made');
 });
 
 test('every prefix command on a directory pstore never managed exits 6 naming it and leaves it alone', async (t) => {
   const dir = await tempDir(t, 'unmanaged');
-  const plain = await buildTree(path.join(dir, 'plain'), { '.dotfile': 'x\n', 'usr/bin/thing': 'y\n', empty: {} });
+  const plain = await buildTree(path.join(dir, 'plain'), {
+    '.dotfile': 'x\n',
+    'usr/bin/thing': 'y\n',
+    empty: {},
+  });
   const missing = path.join(dir, 'missing');
   const before = await snapshotDir(dir);
   const commands = (p: string): string[][] => [
-    ['status', '--prefix', p], ['generations', '--prefix', p], ['hash', '--prefix', p], ['recover', '--prefix', p],
-    ['prune', '--prefix', p, '--keep', '1'], ['rollback', '--prefix', p], ['deactivate', 'pkg1', '--prefix', p], ['verify', '--prefix', p],
+    ['status', '--prefix', p],
+    ['generations', '--prefix', p],
+    ['hash', '--prefix', p],
+    ['recover', '--prefix', p],
+    ['prune', '--prefix', p, '--keep', '1'],
+    ['rollback', '--prefix', p],
+    ['deactivate', 'pkg1', '--prefix', p],
+    ['verify', '--prefix', p],
   ];
   for (const p of [plain, missing]) {
-    await Promise.all(commands(p).map(async (args) => {
-      assertError(t, await cli(args), 6, 'EPSTORE_NOT_FOUND', p);
-      assertJsonError(t, await cli([...args, '--json']), 6, 'EPSTORE_NOT_FOUND', p);
-    }));
+    await Promise.all(
+      commands(p).map(async (args) => {
+        assertError(t, await cli(args), 6, 'EPSTORE_NOT_FOUND', p);
+        assertJsonError(t, await cli([...args, '--json']), 6, 'EPSTORE_NOT_FOUND', p);
+      }),
+    );
   }
   t.deepEqual(await snapshotDir(dir), before, 'nothing was created or changed');
   t.false(await exists(missing));
@@ -158,52 +239,101 @@ test('--json shapes: activate, deactivate, rollback, status, generations, hash, 
   t.is(a.stderr, '');
   const aj = jsonOut<TxnJson>(a);
   t.is(aj.prefix, await fsp.realpath(prefix), 'the prefix, absolute and canonical');
-  t.like(aj, { layout: 'inplace', generation: 1, previousGeneration: 0, noop: false, deactivated: [] });
+  t.like(aj, {
+    layout: 'inplace',
+    generation: 1,
+    previousGeneration: 0,
+    noop: false,
+    deactivated: [],
+  });
   t.deepEqual(aj.activated.map((p) => `${p.name}@${p.version}:${p.id}`).sort(), [
-    `pkg1@1.0:${pkgs['pkg1@1.0']!.id}`, `pkg2@1.0:${pkgs['pkg2@1.0']!.id}`,
+    `pkg1@1.0:${pkgs['pkg1@1.0']!.id}`,
+    `pkg2@1.0:${pkgs['pkg2@1.0']!.id}`,
   ]);
   t.true(['hardlink', 'reflink', 'copy'].includes(aj.link), aj.link);
 
   const up = jsonOut<TxnJson>(await cli(['activate', 'pkg1@2.0', '--prefix', prefix, '--json']));
   t.like(up, { generation: 2, previousGeneration: 1 });
-  t.deepEqual(up.activated.map((p) => p.id), [pkgs['pkg1@2.0']!.id]);
-  t.deepEqual(up.deactivated.map((p) => p.id), [pkgs['pkg1@1.0']!.id], 'an upgrade deactivates the old version');
+  t.deepEqual(
+    up.activated.map((p) => p.id),
+    [pkgs['pkg1@2.0']!.id],
+  );
+  t.deepEqual(
+    up.deactivated.map((p) => p.id),
+    [pkgs['pkg1@1.0']!.id],
+    'an upgrade deactivates the old version',
+  );
 
   const noop = jsonOut<TxnJson>(await cli(['activate', 'pkg1@2.0', '--prefix', prefix, '--json']));
   t.like(noop, { noop: true, generation: 2, activated: [], deactivated: [] });
 
   const d = jsonOut<TxnJson>(await cli(['deactivate', 'pkg2', '--prefix', prefix, '--json']));
   t.like(d, { generation: 3, previousGeneration: 2, activated: [] });
-  t.deepEqual(d.deactivated.map((p) => p.name), ['pkg2']);
+  t.deepEqual(
+    d.deactivated.map((p) => p.name),
+    ['pkg2'],
+  );
 
   const rb = jsonOut<TxnJson>(await cli(['rollback', '--prefix', prefix, '--json']));
   t.like(rb, { generation: 2, previousGeneration: 3 });
-  t.deepEqual(rb.activated.map((p) => p.name), ['pkg2']);
-
-  const st = jsonOut<{ prefix: string; layout: string; store: string; generation: number; packages: PkgRef[]; transactionInProgress: boolean }>(
-    await cli(['status', '--prefix', prefix, '--json']),
+  t.deepEqual(
+    rb.activated.map((p) => p.name),
+    ['pkg2'],
   );
+
+  const st = jsonOut<{
+    prefix: string;
+    layout: string;
+    store: string;
+    generation: number;
+    packages: PkgRef[];
+    transactionInProgress: boolean;
+  }>(await cli(['status', '--prefix', prefix, '--json']));
   t.like(st, { layout: 'inplace', generation: 2, transactionInProgress: false, store });
-  t.deepEqual(st.packages.map((p) => `${p.name}@${p.version}:${p.id}`).sort(), [`pkg1@2.0:${pkgs['pkg1@2.0']!.id}`, `pkg2@1.0:${pkgs['pkg2@1.0']!.id}`]);
-
-  const gens = jsonOut<Array<{ generation: number; current: boolean; createdAt: string; packages: PkgRef[] }>>(await cli(['generations', '--prefix', prefix, '--json']));
-  t.deepEqual(gens.map((g) => [g.generation, g.current, g.packages.map((p) => `${p.name}@${p.version}`).sort()]), [
-    [1, false, ['pkg1@1.0', 'pkg2@1.0']],
-    [2, true, ['pkg1@2.0', 'pkg2@1.0']],
-    [3, false, ['pkg1@2.0']],
+  t.deepEqual(st.packages.map((p) => `${p.name}@${p.version}:${p.id}`).sort(), [
+    `pkg1@2.0:${pkgs['pkg1@2.0']!.id}`,
+    `pkg2@1.0:${pkgs['pkg2@1.0']!.id}`,
   ]);
-  for (const g of gens) t.false(Number.isNaN(Date.parse(g.createdAt)), `createdAt is a date: ${g.createdAt}`);
 
-  const h = jsonOut<{ prefix: string; generation: number; digest: string; paths: number }>(await cli(['hash', '--prefix', prefix, '--json']));
+  const gens = jsonOut<
+    Array<{ generation: number; current: boolean; createdAt: string; packages: PkgRef[] }>
+  >(await cli(['generations', '--prefix', prefix, '--json']));
+  t.deepEqual(
+    gens.map((g) => [
+      g.generation,
+      g.current,
+      g.packages.map((p) => `${p.name}@${p.version}`).sort(),
+    ]),
+    [
+      [1, false, ['pkg1@1.0', 'pkg2@1.0']],
+      [2, true, ['pkg1@2.0', 'pkg2@1.0']],
+      [3, false, ['pkg1@2.0']],
+    ],
+  );
+  for (const g of gens)
+    t.false(Number.isNaN(Date.parse(g.createdAt)), `createdAt is a date: ${g.createdAt}`);
+
+  const h = jsonOut<{ prefix: string; generation: number; digest: string; paths: number }>(
+    await cli(['hash', '--prefix', prefix, '--json']),
+  );
   t.like(h, { generation: 2 });
   t.regex(h.digest, /^sha512-[A-Za-z0-9+/]+=*$/);
-  t.is(h.paths, Object.keys(await unionOf([pkgs['pkg1@2.0']!, pkgs['pkg2@1.0']!])).length, 'the digest covers every owned path');
+  t.is(
+    h.paths,
+    Object.keys(await unionOf([pkgs['pkg1@2.0']!, pkgs['pkg2@1.0']!])).length,
+    'the digest covers every owned path',
+  );
   // The same packages in a generations prefix hash the same: the digest is of the tree only.
   const other = await prefixWith(t, ['pkg2', 'pkg1@2.0'], 'generations');
-  t.is(jsonOut<{ digest: string }>(await cli(['hash', '--prefix', other, '--json'])).digest, h.digest);
+  t.is(
+    jsonOut<{ digest: string }>(await cli(['hash', '--prefix', other, '--json'])).digest,
+    h.digest,
+  );
 
   t.deepEqual(jsonOut(await cli(['recover', '--prefix', prefix, '--json'])), { recovered: false });
-  const pr = jsonOut<{ prefix: string; removed: number[]; kept: number[] }>(await cli(['prune', '--prefix', prefix, '--keep', '1', '--json']));
+  const pr = jsonOut<{ prefix: string; removed: number[]; kept: number[] }>(
+    await cli(['prune', '--prefix', prefix, '--keep', '1', '--json']),
+  );
   t.deepEqual(pr.removed.sort(), [1]);
   t.deepEqual(pr.kept.sort(), [2, 3]);
 });
@@ -239,22 +369,47 @@ test('--layout that does not match an existing prefix is a usage error (exit 2),
   const inplace = await prefixWith(t, ['pkg2'], 'inplace');
   const generations = await prefixWith(t, ['pkg2'], 'generations');
   const before = await everything(inplace);
-  assertJsonError(t, await cli(['activate', 'pkg1', '--prefix', inplace, '--layout', 'generations', '--json']), 2, 'EPSTORE_USAGE', '--layout');
+  assertJsonError(
+    t,
+    await cli(['activate', 'pkg1', '--prefix', inplace, '--layout', 'generations', '--json']),
+    2,
+    'EPSTORE_USAGE',
+    '--layout',
+  );
   t.deepEqual(await everything(inplace), before);
   const genTree = await listTree(generations);
-  assertJsonError(t, await cli(['activate', 'pkg1', '--prefix', generations, '--layout', 'inplace', '--json']), 2, 'EPSTORE_USAGE', '--layout');
+  assertJsonError(
+    t,
+    await cli(['activate', 'pkg1', '--prefix', generations, '--layout', 'inplace', '--json']),
+    2,
+    'EPSTORE_USAGE',
+    '--layout',
+  );
   t.deepEqual(await listTree(generations), genTree);
   t.true((await fsp.lstat(generations)).isSymbolicLink());
   // the matching layout, or none, is fine
-  t.is((await cli(['activate', 'pkg1', '--prefix', generations, '--layout', 'generations'])).code, 0);
+  t.is(
+    (await cli(['activate', 'pkg1', '--prefix', generations, '--layout', 'generations'])).code,
+    0,
+  );
   t.is((await cli(['activate', 'pkg1', '--prefix', inplace])).code, 0);
 });
 
 test('the same name twice in one activate is a usage error (exit 2) naming it; nothing changes', async (t) => {
   const prefix = await prefixWith(t, ['pkg2']);
   const before = await everything(prefix);
-  for (const refs of [['pkg1@1.0', 'pkg1@2.0'], ['pkg1', 'pkg1'], ['pkg1@1.0', pkgs['pkg1@1.0']!.id]]) {
-    assertJsonError(t, await cli(['activate', ...refs, '--prefix', prefix, '--json']), 2, 'EPSTORE_USAGE', 'pkg1');
+  for (const refs of [
+    ['pkg1@1.0', 'pkg1@2.0'],
+    ['pkg1', 'pkg1'],
+    ['pkg1@1.0', pkgs['pkg1@1.0']!.id],
+  ]) {
+    assertJsonError(
+      t,
+      await cli(['activate', ...refs, '--prefix', prefix, '--json']),
+      2,
+      'EPSTORE_USAGE',
+      'pkg1',
+    );
   }
   t.deepEqual(await everything(prefix), before);
 });
@@ -262,12 +417,36 @@ test('the same name twice in one activate is a usage error (exit 2) naming it; n
 test('an unknown REF exits 6 naming the ref; an existing prefix is unchanged and a new one is not created', async (t) => {
   const prefix = await prefixWith(t, ['pkg2']);
   const before = await everything(prefix);
-  assertError(t, await cli(['activate', 'pkg1', 'nosuch@1.0', '--prefix', prefix]), 6, 'EPSTORE_NOT_FOUND', 'nosuch@1.0');
-  assertJsonError(t, await cli(['activate', 'pkg1@3.0', '--prefix', prefix, '--json']), 6, 'EPSTORE_NOT_FOUND', 'pkg1@3.0');
-  assertJsonError(t, await cli(['activate', 'deadbeefdeadbeef', '--prefix', prefix, '--json']), 6, 'EPSTORE_NOT_FOUND', 'deadbeefdeadbeef');
+  assertError(
+    t,
+    await cli(['activate', 'pkg1', 'nosuch@1.0', '--prefix', prefix]),
+    6,
+    'EPSTORE_NOT_FOUND',
+    'nosuch@1.0',
+  );
+  assertJsonError(
+    t,
+    await cli(['activate', 'pkg1@3.0', '--prefix', prefix, '--json']),
+    6,
+    'EPSTORE_NOT_FOUND',
+    'pkg1@3.0',
+  );
+  assertJsonError(
+    t,
+    await cli(['activate', 'deadbeefdeadbeef', '--prefix', prefix, '--json']),
+    6,
+    'EPSTORE_NOT_FOUND',
+    'deadbeefdeadbeef',
+  );
   t.deepEqual(await everything(prefix), before);
   const fresh = path.join(path.dirname(prefix), 'fresh', 'deeper');
-  assertError(t, await cli(['activate', 'nosuch', '--prefix', fresh]), 6, 'EPSTORE_NOT_FOUND', 'nosuch');
+  assertError(
+    t,
+    await cli(['activate', 'nosuch', '--prefix', fresh]),
+    6,
+    'EPSTORE_NOT_FOUND',
+    'nosuch',
+  );
   t.false(await exists(fresh), 'the new prefix was not left behind');
   t.false(await exists(path.dirname(fresh)), 'nor the parent directory made for it');
 });
@@ -275,15 +454,61 @@ test('an unknown REF exits 6 naming the ref; an existing prefix is unchanged and
 test('rollback and prune argument errors: --to not a number (2), no such generation (6), --keep not a number (2)', async (t) => {
   const prefix = await prefixWith(t, ['pkg2']);
   const before = await everything(prefix);
-  assertJsonError(t, await cli(['rollback', '--prefix', prefix, '--to', 'two', '--json']), 2, 'EPSTORE_USAGE', '--to');
-  assertJsonError(t, await cli(['rollback', '--prefix', prefix, '--to', '99', '--json']), 6, 'EPSTORE_NOT_FOUND', '99');
+  assertJsonError(
+    t,
+    await cli(['rollback', '--prefix', prefix, '--to', 'two', '--json']),
+    2,
+    'EPSTORE_USAGE',
+    '--to',
+  );
+  assertJsonError(
+    t,
+    await cli(['rollback', '--prefix', prefix, '--to', '99', '--json']),
+    6,
+    'EPSTORE_NOT_FOUND',
+    '99',
+  );
   const r = await cli(['rollback', '--prefix', prefix, '--json']);
-  t.is(r.code, 6, `generation 1 has none before it (generation 0, the empty prefix, is not a generation): ${describe(r)}`);
-  assertJsonError(t, await cli(['prune', '--prefix', prefix, '--keep', '-1', '--json']), 2, 'EPSTORE_USAGE', '--keep');
-  assertJsonError(t, await cli(['prune', '--prefix', prefix, '--keep', 'all', '--json']), 2, 'EPSTORE_USAGE', '--keep');
-  assertJsonError(t, await cli(['prune', '--prefix', prefix, '--json']), 2, 'EPSTORE_USAGE', '--keep');
-  assertJsonError(t, await cli(['status', 'extra', '--prefix', prefix, '--json']), 2, 'EPSTORE_USAGE', 'extra');
-  assertJsonError(t, await cli(['activate', '--prefix', prefix, '--json']), 2, 'EPSTORE_USAGE', 'activate');
+  t.is(
+    r.code,
+    6,
+    `generation 1 has none before it (generation 0, the empty prefix, is not a generation): ${describe(r)}`,
+  );
+  assertJsonError(
+    t,
+    await cli(['prune', '--prefix', prefix, '--keep', '-1', '--json']),
+    2,
+    'EPSTORE_USAGE',
+    '--keep',
+  );
+  assertJsonError(
+    t,
+    await cli(['prune', '--prefix', prefix, '--keep', 'all', '--json']),
+    2,
+    'EPSTORE_USAGE',
+    '--keep',
+  );
+  assertJsonError(
+    t,
+    await cli(['prune', '--prefix', prefix, '--json']),
+    2,
+    'EPSTORE_USAGE',
+    '--keep',
+  );
+  assertJsonError(
+    t,
+    await cli(['status', 'extra', '--prefix', prefix, '--json']),
+    2,
+    'EPSTORE_USAGE',
+    'extra',
+  );
+  assertJsonError(
+    t,
+    await cli(['activate', '--prefix', prefix, '--json']),
+    2,
+    'EPSTORE_USAGE',
+    'activate',
+  );
   t.deepEqual(await everything(prefix), before);
   t.deepEqual(await listTree(prefix), await unionOf([pkgs['pkg2@1.0']!]));
 });

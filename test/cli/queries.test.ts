@@ -11,14 +11,29 @@ import { buildTree, describeTree, symlink } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
 
 type Cli = ReturnType<typeof storeCli>;
-interface Ref { name: string; version: string; id: string }
-interface Owned { path: string; relative: string | null; owners: Ref[] }
+interface Ref {
+  name: string;
+  version: string;
+  id: string;
+}
+interface Owned {
+  path: string;
+  relative: string | null;
+  owners: Ref[];
+}
 
 async function setup(t: ExecutionContext, tag: string) {
   const dir = await tempDir(t, tag);
   const cli = storeCli(path.join(dir, 'store'));
-  const add = async (name: string, version: string, spec: Parameters<typeof buildTree>[1]): Promise<string> => {
-    const src = await buildTree(path.join(dir, 'src', `${name}-${version}-${Math.random().toString(36).slice(2)}`), spec);
+  const add = async (
+    name: string,
+    version: string,
+    spec: Parameters<typeof buildTree>[1],
+  ): Promise<string> => {
+    const src = await buildTree(
+      path.join(dir, 'src', `${name}-${version}-${Math.random().toString(36).slice(2)}`),
+      spec,
+    );
     const r = await cli(['add', src, '--name', name, '--version', version, '--json']);
     t.is(r.code, 0, describe(r));
     return jsonOut<{ id: string }>(r).id;
@@ -31,35 +46,65 @@ async function setup(t: ExecutionContext, tag: string) {
   return { dir, cli, add, ok };
 }
 
-const A1 = { 'bin/a': 'a 1\n', 'share/doc/a/README': 'a\n', 'lib/liba.so': symlink('liba.so.1'), 'lib/liba.so.1': 'lib a\n' };
+const A1 = {
+  'bin/a': 'a 1\n',
+  'share/doc/a/README': 'a\n',
+  'lib/liba.so': symlink('liba.so.1'),
+  'lib/liba.so.1': 'lib a\n',
+};
 const B1 = { 'bin/b': 'b 1\n', 'share/doc/b/README': 'b\n' };
 
 test('owner: the owning package of files, symlinks and shared directories, absolute or relative, in both layouts', async (t) => {
-  const { dir, cli, add, ok } = await setup(t, 'owner');
+  const { dir, add, ok } = await setup(t, 'owner');
   const a = await add('a', '1', A1);
   const b = await add('b', '1', B1);
   for (const layout of ['inplace', 'generations'] as const) {
     const prefix = path.join(dir, `p-${layout}`);
     await ok(['activate', 'a', 'b', '--prefix', prefix, '--layout', layout, '--quiet']);
-    const r = await ok(['owner', 'bin/a', `${prefix}/bin/b`, 'share/doc/', './lib/liba.so', `${prefix}/share/doc/a`, '--prefix', prefix]);
-    t.is(r.stdout, [
-      'a@1: bin/a',
-      `b@1: ${prefix}/bin/b`,
-      'a@1, b@1: share/doc/',
-      'a@1: ./lib/liba.so',
-      `a@1: ${prefix}/share/doc/a`,
-      '',
-    ].join('\n'), layout);
+    const r = await ok([
+      'owner',
+      'bin/a',
+      `${prefix}/bin/b`,
+      'share/doc/',
+      './lib/liba.so',
+      `${prefix}/share/doc/a`,
+      '--prefix',
+      prefix,
+    ]);
+    t.is(
+      r.stdout,
+      [
+        'a@1: bin/a',
+        `b@1: ${prefix}/bin/b`,
+        'a@1, b@1: share/doc/',
+        'a@1: ./lib/liba.so',
+        `a@1: ${prefix}/share/doc/a`,
+        '',
+      ].join('\n'),
+      layout,
+    );
     t.is(r.stderr, '');
     // The generations layout's DIR is a symlink to a tree: a path through the resolved tree is inside it too.
     const real = await fsp.realpath(prefix);
     const viaReal = await ok(['owner', `${real}/bin/b`, '--prefix', prefix, '--json']);
-    t.deepEqual(jsonOut<Owned[]>(viaReal).map((o) => [o.relative, o.owners.map((p) => p.id)]), [['bin/b', [b]]]);
+    t.deepEqual(
+      jsonOut<Owned[]>(viaReal).map((o) => [o.relative, o.owners.map((p) => p.id)]),
+      [['bin/b', [b]]],
+    );
   }
   const prefix = path.join(dir, 'p-inplace');
-  const json = jsonOut<Owned[]>(await ok(['owner', 'share', 'bin/a', '--prefix', prefix, '--json']));
+  const json = jsonOut<Owned[]>(
+    await ok(['owner', 'share', 'bin/a', '--prefix', prefix, '--json']),
+  );
   t.deepEqual(json, [
-    { path: 'share', relative: 'share', owners: [{ name: 'a', version: '1', id: a }, { name: 'b', version: '1', id: b }] },
+    {
+      path: 'share',
+      relative: 'share',
+      owners: [
+        { name: 'a', version: '1', id: a },
+        { name: 'b', version: '1', id: b },
+      ],
+    },
     { path: 'bin/a', relative: 'bin/a', owners: [{ name: 'a', version: '1', id: a }] },
   ]);
   t.is((await ok(['owner', 'bin/a', '--prefix', prefix, '--quiet'])).stdout, '');
@@ -72,7 +117,15 @@ test('owner: an unowned path or one outside the prefix exits 6, the owned ones a
   await ok(['activate', 'a', '--prefix', prefix, '--quiet']);
   // A file that is in the prefix but no package's: what a user or a postinst put there.
   await fsp.writeFile(path.join(prefix, 'bin', 'local'), 'mine\n');
-  const r = await cli(['owner', 'bin/a', 'bin/local', '/etc/passwd', 'bin/nothere', '--prefix', prefix]);
+  const r = await cli([
+    'owner',
+    'bin/a',
+    'bin/local',
+    '/etc/passwd',
+    'bin/nothere',
+    '--prefix',
+    prefix,
+  ]);
   t.is(r.code, 6, describe(r));
   t.is(r.stdout, 'a@1: bin/a\n');
   t.regex(r.stderr, /EPSTORE_NOT_FOUND: no active package owns bin\/local\n/);
@@ -80,7 +133,13 @@ test('owner: an unowned path or one outside the prefix exits 6, the owned ones a
   t.regex(r.stderr, /no active package owns bin\/nothere\n/);
   const j = await cli(['owner', 'bin/local', 'bin/a', '--prefix', prefix, '--json']);
   t.is(j.code, 6, describe(j));
-  t.deepEqual(jsonOut<Owned[]>(j).map((o) => [o.relative, o.owners.length]), [['bin/local', 0], ['bin/a', 1]]);
+  t.deepEqual(
+    jsonOut<Owned[]>(j).map((o) => [o.relative, o.owners.length]),
+    [
+      ['bin/local', 0],
+      ['bin/a', 1],
+    ],
+  );
   t.is(JSON.parse(j.stderr.trim()).error.code, 'EPSTORE_NOT_FOUND');
   // A deactivated package owns nothing any more.
   await ok(['deactivate', 'a', '--prefix', prefix, '--quiet']);
@@ -95,16 +154,34 @@ test('owner on a 100k-file prefix answers from one pass over the active manifest
   t.timeout(10 * 60_000); // adding and activating 100k files on a loaded machine; the query itself is not timed here
   const { dir, cli, ok } = await setup(t, 'owner-big');
   const members = [];
-  for (let i = 0; i < 100_000; i++) members.push({ path: `d${Math.floor(i / 500)}/f${i}`, type: 'file' as const, data: '' });
-  const added = await cli(['add', '-', '--name', 'big', '--version', '1', '--quiet'], { input: buildTar(members), timeoutMs: 240_000 });
+  for (let i = 0; i < 100_000; i++)
+    members.push({ path: `d${Math.floor(i / 500)}/f${i}`, type: 'file' as const, data: '' });
+  const added = await cli(['add', '-', '--name', 'big', '--version', '1', '--quiet'], {
+    input: buildTar(members),
+    timeoutMs: 240_000,
+  });
   t.is(added.code, 0, describe(added));
   const prefix = path.join(dir, 'p');
   await ok(['activate', 'big', '--prefix', prefix, '--quiet'], 300_000);
   await add1(dir, cli);
   await ok(['activate', 'small', '--prefix', prefix, '--quiet']);
   const started = Date.now();
-  const r = await cli(['owner', 'd0/f0', `${prefix}/d199/f99999`, 'd100', 'bin/small', 'd3/missing', '--prefix', prefix], { timeoutMs: 120_000 });
-  t.log(`owner of 5 paths on a 100k-file prefix: ${Date.now() - started} ms (process start included)`);
+  const r = await cli(
+    [
+      'owner',
+      'd0/f0',
+      `${prefix}/d199/f99999`,
+      'd100',
+      'bin/small',
+      'd3/missing',
+      '--prefix',
+      prefix,
+    ],
+    { timeoutMs: 120_000 },
+  );
+  t.log(
+    `owner of 5 paths on a 100k-file prefix: ${Date.now() - started} ms (process start included)`,
+  );
   t.is(r.code, 6, describe(r));
   t.is(r.stdout, `big@1: d0/f0\nbig@1: ${prefix}/d199/f99999\nbig@1: d100\nsmall@1: bin/small\n`);
   t.regex(r.stderr, /no active package owns d3\/missing/);
@@ -121,13 +198,19 @@ test('info NAME --prefix shows the version active there, not the latest added', 
   const prefix = path.join(dir, 'p');
   await ok(['activate', 'a@1', '--prefix', prefix, '--quiet']);
   const a2 = await add('a', '2', { ...A1, 'bin/a': 'a 2\n' });
-  t.is(jsonOut<Ref>(await ok(['info', 'a', '--json'])).id, a2, 'without --prefix: the latest added');
+  t.is(
+    jsonOut<Ref>(await ok(['info', 'a', '--json'])).id,
+    a2,
+    'without --prefix: the latest added',
+  );
   const here = await ok(['info', 'a', '--prefix', prefix]);
   t.regex(here.stdout, new RegExp(`^id: +${a1}\n`));
   t.regex(here.stdout, /\nversion: +1\n/);
   t.is(jsonOut<Ref>(await ok(['info', 'a@1', '--prefix', prefix, '--json'])).id, a1);
   t.is(jsonOut<Ref>(await ok(['info', a1.slice(0, 10), '--prefix', prefix, '--json'])).id, a1);
-  const paths = jsonOut<{ paths: Array<{ path: string }> }>(await ok(['info', 'a', '--prefix', prefix, '--paths', '--json']));
+  const paths = jsonOut<{ paths: Array<{ path: string }> }>(
+    await ok(['info', 'a', '--prefix', prefix, '--paths', '--json']),
+  );
   t.true(paths.paths.some((p) => p.path === 'bin/a'));
   const other = await cli(['info', 'a@2', '--prefix', prefix]);
   t.is(other.code, 6, describe(other));
@@ -140,9 +223,13 @@ test('info NAME --prefix shows the version active there, not the latest added', 
 });
 
 interface Diff {
-  from: number; to: number;
-  added: Ref[]; removed: Ref[];
-  upgraded: Array<{ name: string; from: Ref; to: Ref }>; downgraded: Array<{ name: string; from: Ref; to: Ref }>; changed: Array<{ name: string; from: Ref; to: Ref }>;
+  from: number;
+  to: number;
+  added: Ref[];
+  removed: Ref[];
+  upgraded: Array<{ name: string; from: Ref; to: Ref }>;
+  downgraded: Array<{ name: string; from: Ref; to: Ref }>;
+  changed: Array<{ name: string; from: Ref; to: Ref }>;
   files?: { added: string[]; removed: string[]; changed: string[] };
 }
 
@@ -152,47 +239,85 @@ test('diff: packages added, removed, up- and downgraded between generations, and
   const b1 = await add('b', '1', B1);
   const prefix = path.join(dir, 'p');
   await ok(['activate', 'a', 'b', '--prefix', prefix, '--quiet']); // generation 1
-  const a2 = await add('a', '2', { 'bin/a': 'a 2\n', 'share/doc/a/README': 'a\n', 'share/doc/a/NEWS': 'new\n' });
+  const a2 = await add('a', '2', {
+    'bin/a': 'a 2\n',
+    'share/doc/a/README': 'a\n',
+    'share/doc/a/NEWS': 'new\n',
+  });
   const c1 = await add('c', '1', { 'bin/c': 'c\n' });
   await ok(['activate', 'a@2', 'c', '--prefix', prefix, '--quiet']);
   await ok(['deactivate', 'b', '--prefix', prefix, '--quiet']); // generation 3
   const d = await ok(['diff', '1', '3', '--prefix', prefix, '--files']);
-  t.is(d.stdout, [
-    'generation 1 -> 3',
-    '+ c@1',
-    '- b@1',
-    '^ a 1 -> 2',
-    '  A bin/c',
-    '  A share/doc/a/NEWS',
-    '  D bin/b',
-    '  D lib',
-    '  D lib/liba.so',
-    '  D lib/liba.so.1',
-    '  D share/doc/b',
-    '  D share/doc/b/README',
-    '  M bin/a',
-    '',
-  ].join('\n'));
+  t.is(
+    d.stdout,
+    [
+      'generation 1 -> 3',
+      '+ c@1',
+      '- b@1',
+      '^ a 1 -> 2',
+      '  A bin/c',
+      '  A share/doc/a/NEWS',
+      '  D bin/b',
+      '  D lib',
+      '  D lib/liba.so',
+      '  D lib/liba.so.1',
+      '  D share/doc/b',
+      '  D share/doc/b/README',
+      '  M bin/a',
+      '',
+    ].join('\n'),
+  );
   const j = jsonOut<Diff>(await ok(['diff', '1', '3', '--prefix', prefix, '--json']));
-  t.deepEqual(j, {
-    prefix: await fsp.realpath(prefix), from: 1, to: 3,
-    added: [{ name: 'c', version: '1', id: c1 }], removed: [{ name: 'b', version: '1', id: b1 }],
-    upgraded: [{ name: 'a', from: { name: 'a', version: '1', id: a1 }, to: { name: 'a', version: '2', id: a2 } }],
-    downgraded: [], changed: [],
-  } as unknown as Diff, 'no files without --files');
+  t.deepEqual(
+    j,
+    {
+      prefix: await fsp.realpath(prefix),
+      from: 1,
+      to: 3,
+      added: [{ name: 'c', version: '1', id: c1 }],
+      removed: [{ name: 'b', version: '1', id: b1 }],
+      upgraded: [
+        {
+          name: 'a',
+          from: { name: 'a', version: '1', id: a1 },
+          to: { name: 'a', version: '2', id: a2 },
+        },
+      ],
+      downgraded: [],
+      changed: [],
+    } as unknown as Diff,
+    'no files without --files',
+  );
   // Default: the previous generation to the current one.
   t.is((await ok(['diff', '--prefix', prefix])).stdout, 'generation 2 -> 3\n- b@1\n');
   // One generation: from it to the current one; 0 is the empty prefix.
   t.is((await ok(['diff', '0', '--prefix', prefix])).stdout, 'generation 0 -> 3\n+ a@2\n+ c@1\n');
-  t.is((await ok(['diff', '3', '3', '--prefix', prefix])).stdout, 'generation 3 -> 3: no differences\n');
+  t.is(
+    (await ok(['diff', '3', '3', '--prefix', prefix])).stdout,
+    'generation 3 -> 3: no differences\n',
+  );
   // A downgrade, and the same version with other content.
   await ok(['activate', a1, '--prefix', prefix, '--quiet']); // generation 4
-  t.deepEqual(jsonOut<Diff>(await ok(['diff', '--prefix', prefix, '--json'])).downgraded.map((c) => [c.from.version, c.to.version]), [['2', '1']]);
+  t.deepEqual(
+    jsonOut<Diff>(await ok(['diff', '--prefix', prefix, '--json'])).downgraded.map((c) => [
+      c.from.version,
+      c.to.version,
+    ]),
+    [['2', '1']],
+  );
   const c1b = await add('c', '1', { 'bin/c': 'c rebuilt\n' });
   await ok(['activate', c1b, '--prefix', prefix, '--quiet']); // generation 5
   const changed = await ok(['diff', '--prefix', prefix, '--files']);
-  t.is(changed.stdout, `generation 4 -> 5\n~ c 1 (${c1.slice(0, 12)} -> ${c1b.slice(0, 12)})\n  M bin/c\n`);
-  for (const [args, code] of [[['diff', '9'], 6], [['diff', 'x'], 2], [['diff', '1', '2', '3'], 2], [['diff', '-1'], 2]] as const) {
+  t.is(
+    changed.stdout,
+    `generation 4 -> 5\n~ c 1 (${c1.slice(0, 12)} -> ${c1b.slice(0, 12)})\n  M bin/c\n`,
+  );
+  for (const [args, code] of [
+    [['diff', '9'], 6],
+    [['diff', 'x'], 2],
+    [['diff', '1', '2', '3'], 2],
+    [['diff', '-1'], 2],
+  ] as const) {
     const r = await cli([...args, '--prefix', prefix]);
     t.is(r.code, code, describe(r));
   }
@@ -210,12 +335,23 @@ test('deactivate NAME@VERSION: the active version is removed; another version ex
   t.is(wrong.code, 6, describe(wrong));
   t.regex(wrong.stderr, /EPSTORE_NOT_FOUND: a@2 is not active in this prefix \(a@1 is\)/);
   const wrongJson = await cli(['deactivate', 'a@2', '--prefix', prefix, '--json']);
-  t.deepEqual(JSON.parse(wrongJson.stderr.trim()).error.data.active.map((p: Ref) => p.version), ['1']);
+  t.deepEqual(
+    JSON.parse(wrongJson.stderr.trim()).error.data.active.map((p: Ref) => p.version),
+    ['1'],
+  );
   t.deepEqual(await describeTree(prefix), before);
-  t.is(jsonOut<{ generation: number }>(await ok(['status', '--prefix', prefix, '--json'])).generation, 1);
+  t.is(
+    jsonOut<{ generation: number }>(await ok(['status', '--prefix', prefix, '--json'])).generation,
+    1,
+  );
   const r = await ok(['deactivate', 'a@1', '--prefix', prefix]);
   t.regex(r.stdout, /^- a@1\n.*generation 2 \(was 1\)\n$/s);
-  t.deepEqual(jsonOut<{ packages: Ref[] }>(await ok(['status', '--prefix', prefix, '--json'])).packages.map((p) => p.name), ['b']);
+  t.deepEqual(
+    jsonOut<{ packages: Ref[] }>(await ok(['status', '--prefix', prefix, '--json'])).packages.map(
+      (p) => p.name,
+    ),
+    ['b'],
+  );
   const gone = await cli(['deactivate', 'a@1', '--prefix', prefix]);
   t.is(gone.code, 6, describe(gone));
   t.regex(gone.stderr, /a@1 is not active in this prefix\n/);

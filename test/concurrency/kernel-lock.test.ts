@@ -14,7 +14,11 @@ import { tempDir } from '../_helpers/tmp.js';
 const LOCK_MODULE = path.join(REPO, 'dist', 'lib', 'fs', 'lock.js');
 
 /** A child that takes the lock and prints `held` (or `busy`), then holds it until killed. */
-function holder(file: string, mode: 'shared' | 'exclusive', waitMs = 0): { child: ChildProcess; state: Promise<string> } {
+function holder(
+  file: string,
+  mode: 'shared' | 'exclusive',
+  waitMs = 0,
+): { child: ChildProcess; state: Promise<string> } {
   const script = `
     const { acquireLock } = await import(${JSON.stringify(LOCK_MODULE)});
     try {
@@ -25,7 +29,9 @@ function holder(file: string, mode: 'shared' | 'exclusive', waitMs = 0): { child
       console.log(err.code === 'EPSTORE_BUSY' ? 'busy' : 'error ' + err.code + ' ' + err.message);
       process.exit(0);
     }`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const state = new Promise<string>((resolve) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
@@ -89,7 +95,11 @@ test('a reader on a read-only mount takes a shared lock that excludes writers; w
   const ro = await bindReadOnly(t, dir);
   const reader = holder(path.join(ro, 'locks', 'store.lock'), 'shared');
   t.is(await reader.state, 'held');
-  t.is(await holder(path.join(dir, 'locks', 'store.lock'), 'exclusive').state, 'busy', 'the writer sees the reader');
+  t.is(
+    await holder(path.join(dir, 'locks', 'store.lock'), 'exclusive').state,
+    'busy',
+    'the writer sees the reader',
+  );
   kill(reader.child);
   const absent = holder(path.join(ro, 'nowhere', 'store.lock'), 'shared');
   t.is(await absent.state, 'held', 'no lock file and no way to make one: nothing can write here');

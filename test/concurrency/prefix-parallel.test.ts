@@ -9,20 +9,66 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { describe, finished, jsonOut, spawnCli, storeCli, type CliResult } from '../_helpers/cli.js';
+import {
+  describe,
+  finished,
+  jsonOut,
+  spawnCli,
+  storeCli,
+  type CliResult,
+} from '../_helpers/cli.js';
 import { removeTree, tempDir } from '../_helpers/tmp.js';
 import {
-  SITE, makeTemplateStore, addPkgs, exists, jsonError, listTree, pkgName, sorted, splitPycache, stagePkg, unionOf, type StagedPkg,
+  SITE,
+  makeTemplateStore,
+  addPkgs,
+  exists,
+  jsonError,
+  listTree,
+  pkgName,
+  sorted,
+  splitPycache,
+  stagePkg,
+  unionOf,
+  type StagedPkg,
 } from '../_helpers/txn-trees.js';
 
 const TORTURE = process.env.PSTORE_TORTURE === '1';
 
-interface PkgRef { name: string; version: string; id: string }
-interface TxnJson { prefix: string; generation: number; previousGeneration: number; activated: PkgRef[]; deactivated: PkgRef[]; noop: boolean }
-interface StatusJson { generation: number; packages: PkgRef[]; transactionInProgress: boolean }
-interface GenJson { generation: number; current: boolean; packages: PkgRef[] }
-interface VerifyJson { ok: boolean; missing: string[]; modified: string[]; strays: string[] }
-interface GcJson { entriesRemoved: Array<{ name: string }>; prefixes: number; entriesKept: number }
+interface PkgRef {
+  name: string;
+  version: string;
+  id: string;
+}
+interface TxnJson {
+  prefix: string;
+  generation: number;
+  previousGeneration: number;
+  activated: PkgRef[];
+  deactivated: PkgRef[];
+  noop: boolean;
+}
+interface StatusJson {
+  generation: number;
+  packages: PkgRef[];
+  transactionInProgress: boolean;
+}
+interface GenJson {
+  generation: number;
+  current: boolean;
+  packages: PkgRef[];
+}
+interface VerifyJson {
+  ok: boolean;
+  missing: string[];
+  modified: string[];
+  strays: string[];
+}
+interface GcJson {
+  entriesRemoved: Array<{ name: string }>;
+  prefixes: number;
+  entriesKept: number;
+}
 
 // pkg0..pkg{N-1} (N = 16, or 32 with PSTORE_TORTURE), added once to a template store that tests copy.
 const N_MAX = TORTURE ? 32 : 16;
@@ -37,7 +83,11 @@ test.after.always(async () => {
 });
 
 /** A copy of the template store holding the first `n` packages (and the rest, unused). */
-async function storeWith(t: ExecutionContext, tag: string, n: number): Promise<{ dir: string; store: string; cli: ReturnType<typeof storeCli>; pkgs: StagedPkg[] }> {
+async function storeWith(
+  t: ExecutionContext,
+  tag: string,
+  n: number,
+): Promise<{ dir: string; store: string; cli: ReturnType<typeof storeCli>; pkgs: StagedPkg[] }> {
   const dir = await tempDir(t, tag);
   const store = path.join(dir, 'store');
   await fsp.cp(template.store, store, { recursive: true });
@@ -45,7 +95,11 @@ async function storeWith(t: ExecutionContext, tag: string, n: number): Promise<{
 }
 
 /** Start every command at once (no per-worker cap) and collect all results. */
-async function allAtOnce(store: string, commands: ReadonlyArray<readonly string[]>, env: Record<string, string> = {}): Promise<CliResult[]> {
+async function allAtOnce(
+  store: string,
+  commands: ReadonlyArray<readonly string[]>,
+  env: Record<string, string> = {},
+): Promise<CliResult[]> {
   const children = commands.map((args) => spawnCli(['--store', store, ...args], { env }));
   return Promise.all(children.map((c) => finished(c, 170_000)));
 }
@@ -80,88 +134,135 @@ function compileLoop(dir: string, stopFile: string) {
 
 const names = (pkgs: readonly PkgRef[]) => pkgs.map((p) => p.name).sort();
 
-async function assertVerifies(t: ExecutionContext, cli: ReturnType<typeof storeCli>, prefix: string): Promise<void> {
+async function assertVerifies(
+  t: ExecutionContext,
+  cli: ReturnType<typeof storeCli>,
+  prefix: string,
+): Promise<void> {
   const v = await cli(['verify', '--prefix', prefix, '--json']);
   t.is(v.code, 0, `verify --prefix ${prefix}: ${describe(v)}`);
   t.like(jsonOut<VerifyJson>(v), { ok: true, missing: [], modified: [], strays: [] });
 }
 
-async function assertStoreVerifies(t: ExecutionContext, cli: ReturnType<typeof storeCli>): Promise<void> {
+async function assertStoreVerifies(
+  t: ExecutionContext,
+  cli: ReturnType<typeof storeCli>,
+): Promise<void> {
   const v = await cli(['verify', '--json']);
   t.is(v.code, 0, `store verify: ${describe(v)}`);
 }
 
 for (const n of TORTURE ? [16, 32] : [16]) {
-  test.serial(`${n} activate processes at once into one prefix, with compileall writing __pycache__ meanwhile`, async (t) => {
-    const { dir, store, cli, pkgs } = await storeWith(t, 'par1', n);
-    const prefix = path.join(dir, 'prefix');
+  test.serial(
+    `${n} activate processes at once into one prefix, with compileall writing __pycache__ meanwhile`,
+    async (t) => {
+      const { dir, store, cli, pkgs } = await storeWith(t, 'par1', n);
+      const prefix = path.join(dir, 'prefix');
 
-    const loop = compileLoop(path.join(prefix, SITE), path.join(dir, 'stop-compiling'));
-    t.teardown(loop.kill);
-    let results: CliResult[];
-    try {
-      results = await allAtOnce(store, pkgs.map((p) => ['activate', p.name, '--prefix', prefix, '--json']));
-    } finally {
-      const rounds = await loop.stop();
-      t.log(`compileall ran ${rounds} times during the activations`);
-    }
+      const loop = compileLoop(path.join(prefix, SITE), path.join(dir, 'stop-compiling'));
+      t.teardown(loop.kill);
+      let results: CliResult[];
+      try {
+        results = await allAtOnce(
+          store,
+          pkgs.map((p) => ['activate', p.name, '--prefix', prefix, '--json']),
+        );
+      } finally {
+        const rounds = await loop.stop();
+        t.log(`compileall ran ${rounds} times during the activations`);
+      }
 
-    for (const [i, r] of results.entries()) t.is(r.code, 0, `activate ${pkgName(i)}: ${describe(r)}`);
-    const txns = results.map((r) => jsonOut<TxnJson>(r));
-    t.deepEqual(txns.map((x) => x.generation).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i + 1), 'each writer made its own generation');
-    for (const x of txns) {
-      t.is(x.previousGeneration, x.generation - 1, 'transactions ran one after another');
-      t.is(x.activated.length, 1);
-      t.deepEqual(x.deactivated, []);
-    }
+      for (const [i, r] of results.entries())
+        t.is(r.code, 0, `activate ${pkgName(i)}: ${describe(r)}`);
+      const txns = results.map((r) => jsonOut<TxnJson>(r));
+      t.deepEqual(
+        txns.map((x) => x.generation).sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i + 1),
+        'each writer made its own generation',
+      );
+      for (const x of txns) {
+        t.is(x.previousGeneration, x.generation - 1, 'transactions ran one after another');
+        t.is(x.activated.length, 1);
+        t.deepEqual(x.deactivated, []);
+      }
 
-    const st = await cli(['status', '--prefix', prefix, '--json']);
-    t.is(st.code, 0, describe(st));
-    const status = jsonOut<StatusJson>(st);
-    t.like(status, { generation: n, transactionInProgress: false });
-    t.deepEqual(names(status.packages), pkgs.map((p) => p.name).sort(), 'status lists every package');
+      const st = await cli(['status', '--prefix', prefix, '--json']);
+      t.is(st.code, 0, describe(st));
+      const status = jsonOut<StatusJson>(st);
+      t.like(status, { generation: n, transactionInProgress: false });
+      t.deepEqual(
+        names(status.packages),
+        pkgs.map((p) => p.name).sort(),
+        'status lists every package',
+      );
 
-    const gens = jsonOut<GenJson[]>(await cli(['generations', '--prefix', prefix, '--json']));
-    t.deepEqual(gens.map((g) => g.generation), Array.from({ length: n }, (_, i) => i + 1), 'generations 1..N');
-    for (const g of gens) {
-      t.is(g.packages.length, g.generation, `generation ${g.generation} has ${g.generation} packages (no lost update)`);
-      const prev = gens.find((x) => x.generation === g.generation - 1);
-      if (prev) t.true(names(prev.packages).every((name) => names(g.packages).includes(name)), `generation ${g.generation} extends ${prev.generation}`);
-    }
+      const gens = jsonOut<GenJson[]>(await cli(['generations', '--prefix', prefix, '--json']));
+      t.deepEqual(
+        gens.map((g) => g.generation),
+        Array.from({ length: n }, (_, i) => i + 1),
+        'generations 1..N',
+      );
+      for (const g of gens) {
+        t.is(
+          g.packages.length,
+          g.generation,
+          `generation ${g.generation} has ${g.generation} packages (no lost update)`,
+        );
+        const prev = gens.find((x) => x.generation === g.generation - 1);
+        if (prev)
+          t.true(
+            names(prev.packages).every((name) => names(g.packages).includes(name)),
+            `generation ${g.generation} extends ${prev.generation}`,
+          );
+      }
 
-    const { plain, pycache } = splitPycache(await listTree(prefix));
-    t.deepEqual(sorted(plain), await unionOf(pkgs), 'the tree is the union of the manifests, plus __pycache__ only');
-    t.true(Object.keys(pycache).length > 0, 'compileall did write into the prefix');
-    for (const [rel, what] of Object.entries(pycache)) {
-      const ok = (rel.endsWith('/__pycache__') && what === 'dir') || (/\/__pycache__\/[^/]+\.cpython-\d+\.pyc$/.test(rel) && what.startsWith('file'));
-      t.true(ok, `only byte-compiled files appear beside the packages: ${rel} (${what})`);
-    }
-    await assertVerifies(t, cli, prefix);
-    t.false(await exists(path.join(prefix, '.pstore', 'journal.json')));
+      const { plain, pycache } = splitPycache(await listTree(prefix));
+      t.deepEqual(
+        sorted(plain),
+        await unionOf(pkgs),
+        'the tree is the union of the manifests, plus __pycache__ only',
+      );
+      t.true(Object.keys(pycache).length > 0, 'compileall did write into the prefix');
+      for (const [rel, what] of Object.entries(pycache)) {
+        const ok =
+          (rel.endsWith('/__pycache__') && what === 'dir') ||
+          (/\/__pycache__\/[^/]+\.cpython-\d+\.pyc$/.test(rel) && what.startsWith('file'));
+        t.true(ok, `only byte-compiled files appear beside the packages: ${rel} (${what})`);
+      }
+      await assertVerifies(t, cli, prefix);
+      t.false(await exists(path.join(prefix, '.pstore', 'journal.json')));
 
-    if (!TORTURE) return;
-    // And all of them out again, at once, while Python keeps compiling.
-    const loop2 = compileLoop(path.join(prefix, SITE), path.join(dir, 'stop-compiling-2'));
-    t.teardown(loop2.kill);
-    let outs: CliResult[];
-    try {
-      outs = await allAtOnce(store, pkgs.map((p) => ['deactivate', p.name, '--prefix', prefix, '--json']));
-    } finally {
-      await loop2.stop();
-    }
-    for (const [i, r] of outs.entries()) t.is(r.code, 0, `deactivate ${pkgName(i)}: ${describe(r)}`);
-    const end = jsonOut<StatusJson>(await cli(['status', '--prefix', prefix, '--json']));
-    t.is(end.generation, 2 * n);
-    t.deepEqual(end.packages, []);
-    // Nothing of any package is left; only bytecode Python wrote after pstore had cleaned a
-    // directory may keep that directory (and its parents) alive.
-    const left = await listTree(prefix);
-    const pyc = Object.keys(left).filter((k) => k.split('/').includes('__pycache__'));
-    for (const k of Object.keys(left)) {
-      t.true(pyc.some((q) => q === k || q.startsWith(`${k}/`)), `left behind: ${k} (${left[k]})`);
-    }
-    await assertVerifies(t, cli, prefix);
-  });
+      if (!TORTURE) return;
+      // And all of them out again, at once, while Python keeps compiling.
+      const loop2 = compileLoop(path.join(prefix, SITE), path.join(dir, 'stop-compiling-2'));
+      t.teardown(loop2.kill);
+      let outs: CliResult[];
+      try {
+        outs = await allAtOnce(
+          store,
+          pkgs.map((p) => ['deactivate', p.name, '--prefix', prefix, '--json']),
+        );
+      } finally {
+        await loop2.stop();
+      }
+      for (const [i, r] of outs.entries())
+        t.is(r.code, 0, `deactivate ${pkgName(i)}: ${describe(r)}`);
+      const end = jsonOut<StatusJson>(await cli(['status', '--prefix', prefix, '--json']));
+      t.is(end.generation, 2 * n);
+      t.deepEqual(end.packages, []);
+      // Nothing of any package is left; only bytecode Python wrote after pstore had cleaned a
+      // directory may keep that directory (and its parents) alive.
+      const left = await listTree(prefix);
+      const pyc = Object.keys(left).filter((k) => k.split('/').includes('__pycache__'));
+      for (const k of Object.keys(left)) {
+        t.true(
+          pyc.some((q) => q === k || q.startsWith(`${k}/`)),
+          `left behind: ${k} (${left[k]})`,
+        );
+      }
+      await assertVerifies(t, cli, prefix);
+    },
+  );
 }
 
 test.serial('16 activations at once into 16 new prefixes of one store', async (t) => {
@@ -169,20 +270,30 @@ test.serial('16 activations at once into 16 new prefixes of one store', async (t
   const { dir, store, cli, pkgs } = await storeWith(t, 'par16', n);
   // Half the prefixes below directories that do not exist yet, half of them generations layout.
   const prefixOf = (i: number) => path.join(dir, 'prefixes', i % 2 ? `deep/p${i}` : `p${i}`);
-  const results = await allAtOnce(store, pkgs.map((p, i) => [
-    'activate', p.name, '--prefix', prefixOf(i), '--json', ...(i % 4 === 3 ? ['--layout', 'generations'] : []),
-  ]));
+  const results = await allAtOnce(
+    store,
+    pkgs.map((p, i) => [
+      'activate',
+      p.name,
+      '--prefix',
+      prefixOf(i),
+      '--json',
+      ...(i % 4 === 3 ? ['--layout', 'generations'] : []),
+    ]),
+  );
   for (const [i, r] of results.entries()) {
     t.is(r.code, 0, `activate into ${prefixOf(i)}: ${describe(r)}`);
     t.like(jsonOut<TxnJson>(r), { generation: 1, previousGeneration: 0 });
   }
-  await Promise.all(pkgs.map(async (p, i) => {
-    const st = jsonOut<StatusJson>(await cli(['status', '--prefix', prefixOf(i), '--json']));
-    t.like(st, { generation: 1 });
-    t.deepEqual(names(st.packages), [p.name]);
-    t.deepEqual(await listTree(prefixOf(i)), await unionOf([p]));
-    await assertVerifies(t, cli, prefixOf(i));
-  }));
+  await Promise.all(
+    pkgs.map(async (p, i) => {
+      const st = jsonOut<StatusJson>(await cli(['status', '--prefix', prefixOf(i), '--json']));
+      t.like(st, { generation: 1 });
+      t.deepEqual(names(st.packages), [p.name]);
+      t.deepEqual(await listTree(prefixOf(i)), await unionOf([p]));
+      await assertVerifies(t, cli, prefixOf(i));
+    }),
+  );
   // Every prefix was registered in the index (no registration lost to LevelDB contention): a gc
   // with no grace period keeps every entry, because each is rooted by its prefix.
   const gc = await cli(['gc', '--older-than', '0', '--dry-run', '--json']);
@@ -191,86 +302,103 @@ test.serial('16 activations at once into 16 new prefixes of one store', async (t
   await assertStoreVerifies(t, cli);
 });
 
-test.serial('8 parallel add → activate pipelines while gc --older-than 0 runs in a loop', async (t) => {
-  const n = TORTURE ? 16 : 8;
-  const dir = await tempDir(t, 'pipe');
-  const store = path.join(dir, 'store');
-  const cli = storeCli(store);
-  // A seed prefix, so gc has a rooted entry whose objects (the shared copyright) new adds reuse.
-  const seed = await stagePkg(path.join(dir, 'src'), 'seed');
-  await addPkgs(t, cli, [seed]);
-  const seeded = await cli(['activate', 'seed', '--prefix', path.join(dir, 'seedprefix')]);
-  t.is(seeded.code, 0, describe(seeded));
+test.serial(
+  '8 parallel add → activate pipelines while gc --older-than 0 runs in a loop',
+  async (t) => {
+    const n = TORTURE ? 16 : 8;
+    const dir = await tempDir(t, 'pipe');
+    const store = path.join(dir, 'store');
+    const cli = storeCli(store);
+    // A seed prefix, so gc has a rooted entry whose objects (the shared copyright) new adds reuse.
+    const seed = await stagePkg(path.join(dir, 'src'), 'seed');
+    await addPkgs(t, cli, [seed]);
+    const seeded = await cli(['activate', 'seed', '--prefix', path.join(dir, 'seedprefix')]);
+    t.is(seeded.code, 0, describe(seeded));
 
-  const pkgs: StagedPkg[] = await Promise.all(Array.from({ length: n }, (_, i) => stagePkg(path.join(dir, 'src'), `pipe${i}`)));
-  const prefixOf = (i: number) => path.join(dir, 'prefixes', `p${i % 4}`);
+    const pkgs: StagedPkg[] = await Promise.all(
+      Array.from({ length: n }, (_, i) => stagePkg(path.join(dir, 'src'), `pipe${i}`)),
+    );
+    const prefixOf = (i: number) => path.join(dir, 'prefixes', `p${i % 4}`);
 
-  // gc takes the store lock exclusive and requests do not queue (SPEC §9 Fairness): a gc that
-  // waits would starve behind overlapping adds and activations and never run between them. So the
-  // loop tries with --wait 0 again and again: busy (5) is an expected answer, anything else fails.
-  let running = true;
-  let gcRuns = 0;
-  let gcBusy = 0;
-  const gcFailures: string[] = [];
-  const gcLoop = (async () => {
-    while (running) {
-      const r = await cli(['gc', '--older-than', '0', '--wait', '0', '--json'], { unlimited: true });
-      if (r.code === 0) gcRuns++;
-      else if (r.code === 5 && jsonError(r).code === 'EPSTORE_BUSY') gcBusy++;
-      else gcFailures.push(describe(r));
-    }
-  })();
-
-  /** add X && activate X; an activation whose entry gc forgot in between is counted, then retried. */
-  const lostToGc: string[] = [];
-  const pipeline = async (p: StagedPkg, i: number, delayMs: number): Promise<CliResult> => {
-    await new Promise((r) => setTimeout(r, delayMs));
-    for (let attempt = 0; ; attempt++) {
-      const add = await cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json'], { unlimited: true });
-      if (add.code !== 0) return add;
-      const act = await cli(['activate', `${p.name}@${p.version}`, '--prefix', prefixOf(i), '--json'], { unlimited: true });
-      if (act.code === 6 && attempt < 3) {
-        const e = jsonError(act);
-        if (e.code === 'EPSTORE_NOT_FOUND' && e.subject === `${p.name}@${p.version}`) {
-          lostToGc.push(p.name);
-          continue;
-        }
+    // gc takes the store lock exclusive and requests do not queue (SPEC §9 Fairness): a gc that
+    // waits would starve behind overlapping adds and activations and never run between them. So the
+    // loop tries with --wait 0 again and again: busy (5) is an expected answer, anything else fails.
+    let running = true;
+    let gcRuns = 0;
+    let gcBusy = 0;
+    const gcFailures: string[] = [];
+    const gcLoop = (async () => {
+      while (running) {
+        const r = await cli(['gc', '--older-than', '0', '--wait', '0', '--json'], {
+          unlimited: true,
+        });
+        if (r.code === 0) gcRuns++;
+        else if (r.code === 5 && jsonError(r).code === 'EPSTORE_BUSY') gcBusy++;
+        else gcFailures.push(describe(r));
       }
-      return act;
-    }
-  };
-  let results: CliResult[];
-  try {
-    results = await Promise.all(pkgs.map((p, i) => pipeline(p, i, i * 250))); // staggered, so gc finds moments to run
-  } finally {
-    running = false;
-    await gcLoop;
-  }
-  // A pipeline that kept losing its entry runs once more with gc stopped, so that the end state
-  // below is still checked in full.
-  const retried = await Promise.all(results.map(async (r, i) => (r.code === 6 ? pipeline(pkgs[i]!, i, 0) : r)));
-  t.log(`gc ran ${gcRuns} times (${gcBusy} times busy); entries forgotten between add and activate: ${lostToGc.length ? lostToGc.join(' ') : 'none'}`);
-  t.deepEqual(gcFailures, [], 'every gc run succeeded');
-  for (const [i, r] of retried.entries()) t.is(r.code, 0, `pipeline ${pkgs[i]!.name}: ${describe(r)}`);
-  t.true(gcRuns >= 1, 'gc really ran alongside the pipelines');
-  // With --older-than 0 there is no grace period, and the window between `add` exiting and
-  // `activate` resolving the ref is covered by nothing else: a gc that lands there forgets the
-  // entry (as it must: "gc --older-than 0 removes an unreferenced entry", see gc-roots.test.ts).
-  // The only acceptable symptom is the clean one retried above, exit 6 EPSTORE_NOT_FOUND naming the
-  // ref; any other failure of add, activate or gc fails this test.
-  t.true(lostToGc.every((name) => pkgs.some((p) => p.name === name)));
+    })();
 
-  for (let k = 0; k < Math.min(4, n); k++) {
-    const active = pkgs.filter((_, i) => i % 4 === k);
-    const st = jsonOut<StatusJson>(await cli(['status', '--prefix', prefixOf(k), '--json']));
-    t.deepEqual(names(st.packages), active.map((p) => p.name).sort());
-    t.deepEqual(await listTree(prefixOf(k)), await unionOf(active));
-    await assertVerifies(t, cli, prefixOf(k));
-  }
-  await assertVerifies(t, cli, path.join(dir, 'seedprefix'));
-  await assertStoreVerifies(t, cli);
-  // Every entry is now rooted by a prefix: one more gc removes nothing.
-  const gc = await cli(['gc', '--older-than', '0', '--json']);
-  t.like(jsonOut<GcJson>(gc), { entriesRemoved: [] });
-  await assertStoreVerifies(t, cli);
-});
+    /** add X && activate X; an activation whose entry gc forgot in between is counted, then retried. */
+    const lostToGc: string[] = [];
+    const pipeline = async (p: StagedPkg, i: number, delayMs: number): Promise<CliResult> => {
+      await new Promise((r) => setTimeout(r, delayMs));
+      for (let attempt = 0; ; attempt++) {
+        const add = await cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json'], {
+          unlimited: true,
+        });
+        if (add.code !== 0) return add;
+        const act = await cli(
+          ['activate', `${p.name}@${p.version}`, '--prefix', prefixOf(i), '--json'],
+          { unlimited: true },
+        );
+        if (act.code === 6 && attempt < 3) {
+          const e = jsonError(act);
+          if (e.code === 'EPSTORE_NOT_FOUND' && e.subject === `${p.name}@${p.version}`) {
+            lostToGc.push(p.name);
+            continue;
+          }
+        }
+        return act;
+      }
+    };
+    let results: CliResult[];
+    try {
+      results = await Promise.all(pkgs.map((p, i) => pipeline(p, i, i * 250))); // staggered, so gc finds moments to run
+    } finally {
+      running = false;
+      await gcLoop;
+    }
+    // A pipeline that kept losing its entry runs once more with gc stopped, so that the end state
+    // below is still checked in full.
+    const retried = await Promise.all(
+      results.map(async (r, i) => (r.code === 6 ? pipeline(pkgs[i]!, i, 0) : r)),
+    );
+    t.log(
+      `gc ran ${gcRuns} times (${gcBusy} times busy); entries forgotten between add and activate: ${lostToGc.length ? lostToGc.join(' ') : 'none'}`,
+    );
+    t.deepEqual(gcFailures, [], 'every gc run succeeded');
+    for (const [i, r] of retried.entries())
+      t.is(r.code, 0, `pipeline ${pkgs[i]!.name}: ${describe(r)}`);
+    t.true(gcRuns >= 1, 'gc really ran alongside the pipelines');
+    // With --older-than 0 there is no grace period, and the window between `add` exiting and
+    // `activate` resolving the ref is covered by nothing else: a gc that lands there forgets the
+    // entry (as it must: "gc --older-than 0 removes an unreferenced entry", see gc-roots.test.ts).
+    // The only acceptable symptom is the clean one retried above, exit 6 EPSTORE_NOT_FOUND naming the
+    // ref; any other failure of add, activate or gc fails this test.
+    t.true(lostToGc.every((name) => pkgs.some((p) => p.name === name)));
+
+    for (let k = 0; k < Math.min(4, n); k++) {
+      const active = pkgs.filter((_, i) => i % 4 === k);
+      const st = jsonOut<StatusJson>(await cli(['status', '--prefix', prefixOf(k), '--json']));
+      t.deepEqual(names(st.packages), active.map((p) => p.name).sort());
+      t.deepEqual(await listTree(prefixOf(k)), await unionOf(active));
+      await assertVerifies(t, cli, prefixOf(k));
+    }
+    await assertVerifies(t, cli, path.join(dir, 'seedprefix'));
+    await assertStoreVerifies(t, cli);
+    // Every entry is now rooted by a prefix: one more gc removes nothing.
+    const gc = await cli(['gc', '--older-than', '0', '--json']);
+    t.like(jsonOut<GcJson>(gc), { entriesRemoved: [] });
+    await assertStoreVerifies(t, cli);
+  },
+);

@@ -8,7 +8,7 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { describe, jsonOut, runCli } from '../_helpers/cli.js';
 import { mountTmpfs, needsRoot, otherUser, worldReadable } from '../_helpers/environment.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
@@ -17,15 +17,35 @@ import { jsonError, sharedTemplateStore, stagePkg } from '../_helpers/txn-trees.
 
 const storeCopy = sharedTemplateStore('readers', 4);
 
-
-interface HashJson { generation: number; digest: string; transaction: string }
-interface VerifyJson { ok: boolean; generation: number; missing: string[]; modified: string[]; pendingTransaction: boolean; transaction: string; interruptedReason?: string }
-interface StatusJson { generation: number; transaction: string; transactionInProgress: boolean; interruptedReason?: string }
+interface HashJson {
+  generation: number;
+  digest: string;
+  transaction: string;
+}
+interface VerifyJson {
+  ok: boolean;
+  generation: number;
+  missing: string[];
+  modified: string[];
+  pendingTransaction: boolean;
+  transaction: string;
+  interruptedReason?: string;
+}
+interface StatusJson {
+  generation: number;
+  transaction: string;
+  transactionInProgress: boolean;
+  interruptedReason?: string;
+}
 
 test('verify --prefix and hash while writers run: never a false alarm, one digest per generation', async (t) => {
   const { store, dir } = await storeCopy(t, 'readers-soak');
   const prefix = path.join(dir, 'prefix');
-  const run = (args: string[]) => runCli(['--store', store, ...args, '--prefix', prefix, '--json'], { unlimited: true, timeoutMs: 120_000 });
+  const run = (args: string[]) =>
+    runCli(['--store', store, ...args, '--prefix', prefix, '--json'], {
+      unlimited: true,
+      timeoutMs: 120_000,
+    });
   t.is((await run(['activate', 'pkg0'])).code, 0);
   let writing = true;
   const writer = async (name: string) => {
@@ -41,10 +61,18 @@ test('verify --prefix and hash while writers run: never a false alarm, one diges
       const r = await run([kind]);
       reads++;
       t.is(r.code, 0, `${kind} during writes: ${describe(r)}`);
-      if (kind === 'verify') t.like(jsonOut<VerifyJson>(r), { ok: true, missing: [], modified: [], pendingTransaction: false });
+      if (kind === 'verify')
+        t.like(jsonOut<VerifyJson>(r), {
+          ok: true,
+          missing: [],
+          modified: [],
+          pendingTransaction: false,
+        });
       else {
         const h = jsonOut<HashJson>(r);
-        (digests.get(h.generation) ?? digests.set(h.generation, new Set()).get(h.generation)!).add(h.digest);
+        (digests.get(h.generation) ?? digests.set(h.generation, new Set()).get(h.generation)!).add(
+          h.digest,
+        );
       }
     }
   };
@@ -53,7 +81,8 @@ test('verify --prefix and hash while writers run: never a false alarm, one diges
   writing = false;
   await Promise.all(readers);
   t.true(reads >= 8, `readers ran during the writes (${reads})`);
-  for (const [g, set] of digests) t.is(set.size, 1, `generation ${g} hashed to one digest, not a mix: ${[...set].join(' ')}`);
+  for (const [g, set] of digests)
+    t.is(set.size, 1, `generation ${g} hashed to one digest, not a mix: ${[...set].join(' ')}`);
   const v = await run(['verify']);
   t.is(v.code, 0, describe(v));
 });
@@ -63,7 +92,9 @@ test('another user on a root-owned prefix with an interrupted journal: readers w
   const { dir, cli } = await storeCopy(t, 'readers-other');
   const prefix = path.join(dir, 'prefix');
   t.is((await cli(['activate', 'pkg0', '--prefix', prefix])).code, 0);
-  const crashed = await cli(['activate', 'pkg1', '--prefix', prefix], { env: { PSTORE_TEST_CRASHPOINT: 'apply:after-files' } });
+  const crashed = await cli(['activate', 'pkg1', '--prefix', prefix], {
+    env: { PSTORE_TEST_CRASHPOINT: 'apply:after-files' },
+  });
   t.is(crashed.signal, 'SIGKILL', describe(crashed));
   await worldReadable(dir);
   const user = await otherUser();
@@ -79,16 +110,33 @@ test('another user on a root-owned prefix with an interrupted journal: readers w
   t.regex(s.interruptedReason ?? '', /may not be written/, 'status says why it did not recover');
   const v = await as(['verify']);
   t.is(v.code, 4, describe(v));
-  t.like(jsonOut<VerifyJson>(v), { ok: false, pendingTransaction: true, transaction: 'interrupted' });
+  t.like(jsonOut<VerifyJson>(v), {
+    ok: false,
+    pendingTransaction: true,
+    transaction: 'interrupted',
+  });
 
-  for (const args of [['activate', 'pkg2'], ['deactivate', 'pkg0'], ['rollback'], ['prune', '--keep', '0'], ['recover']]) {
+  for (const args of [
+    ['activate', 'pkg2'],
+    ['deactivate', 'pkg0'],
+    ['rollback'],
+    ['prune', '--keep', '0'],
+    ['recover'],
+  ]) {
     const r = await as(args);
     t.is(r.code, 9, `${args[0]} as another user: ${describe(r)}`);
     const err = jsonError(r);
     t.is(err.code, 'EPSTORE_PERMISSION');
-    t.true(typeof err.subject === 'string' && err.subject.startsWith(dir), `${args[0]} names a path: ${err.subject}`);
+    t.true(
+      typeof err.subject === 'string' && err.subject.startsWith(dir),
+      `${args[0]} names a path: ${err.subject}`,
+    );
   }
-  t.deepEqual(await snapshotDir(dir, { exclude: ['store'] }), before, 'the prefix and its state are unchanged');
+  t.deepEqual(
+    await snapshotDir(dir, { exclude: ['store'] }),
+    before,
+    'the prefix and its state are unchanged',
+  );
 
   // Its owner recovers it (rolled forward: pkg1 was the target).
   const r = await cli(['recover', '--prefix', prefix, '--json']);
@@ -113,7 +161,8 @@ test('a revert that fails too (no inodes left): status says interrupted with the
   // revert cannot make the temp files it needs to put pkg0 1.0 back.
   const fillers = path.join(mnt, 'fillers');
   await fsp.mkdir(fillers);
-  for (let i = 0; (await fsp.statfs(mnt)).ffree > 60; i++) await fsp.writeFile(path.join(fillers, String(i)), '');
+  for (let i = 0; (await fsp.statfs(mnt)).ffree > 60; i++)
+    await fsp.writeFile(path.join(fillers, String(i)), '');
   const failed = await cli(['activate', 'pkg0@2.0', 'big', '--prefix', prefix, '--json']);
   t.is(failed.code, 9, describe(failed));
   t.is(jsonError(failed).code, 'EPSTORE_NO_SPACE');
@@ -121,7 +170,11 @@ test('a revert that fails too (no inodes left): status says interrupted with the
   const st = await cli(['status', '--prefix', prefix, '--json']);
   t.is(st.code, 0, describe(st));
   const s = jsonOut<StatusJson>(st);
-  t.like(s, { transaction: 'interrupted', transactionInProgress: false }, 'not "running": nothing runs');
+  t.like(
+    s,
+    { transaction: 'interrupted', transactionInProgress: false },
+    'not "running": nothing runs',
+  );
   t.regex(s.interruptedReason ?? '', /EPSTORE_NO_SPACE/, `the reason: ${s.interruptedReason}`);
 
   await fsp.rm(fillers, { recursive: true });

@@ -16,9 +16,26 @@ const SECONDS = Number(process.env.PSTORE_SOAK_SECONDS ?? 20);
 const WORKERS = Number(process.env.PSTORE_SOAK_WORKERS ?? 8);
 const PACKAGES = 6;
 
-interface PkgRef { name: string; version: string; id: string }
-interface TxnJson { prefix: string; generation: number; previousGeneration: number; activated: PkgRef[]; deactivated: PkgRef[] }
-interface Observation { op: string; prefix: string; generation: number; digest?: string; ok?: boolean; raw: string }
+interface PkgRef {
+  name: string;
+  version: string;
+  id: string;
+}
+interface TxnJson {
+  prefix: string;
+  generation: number;
+  previousGeneration: number;
+  activated: PkgRef[];
+  deactivated: PkgRef[];
+}
+interface Observation {
+  op: string;
+  prefix: string;
+  generation: number;
+  digest?: string;
+  ok?: boolean;
+  raw: string;
+}
 
 interface Soak {
   store: string;
@@ -39,7 +56,8 @@ async function pstore(s: Soak, args: string[], allowed: number[]): Promise<CliRe
   const r = await runCli(['--store', s.store, ...args], { unlimited: true, timeoutMs: 240_000 });
   const key = `${args[0]} → ${r.code ?? r.signal}`;
   s.counts.set(key, (s.counts.get(key) ?? 0) + 1);
-  if (r.code === null || !allowed.includes(r.code)) s.violations.push(`pstore ${args.join(' ')}\n${describe(r)}`);
+  if (r.code === null || !allowed.includes(r.code))
+    s.violations.push(`pstore ${args.join(' ')}\n${describe(r)}`);
   return r.code === 0 ? r : undefined;
 }
 
@@ -49,49 +67,123 @@ function recordTxn(s: Soak, r: CliResult | undefined): void {
 
 /** One random operation; the exit codes each may legitimately end with are listed beside it. */
 const OPERATIONS: Array<[weight: number, run: (s: Soak) => Promise<void>]> = [
-  [2, async (s) => {
-    const p = pick(s.staged);
-    await pstore(s, ['add', p.dir, '--name', p.name, '--version', p.version, '--json'], [0]);
-  }],
-  [6, async (s) => {
-    const refs = [pick(s.staged), pick(s.staged)].map((p) => `${p.name}@${p.version}`);
-    const distinct = refs[0]!.split('@')[0] === refs[1]!.split('@')[0] ? refs.slice(0, 1) : refs;
-    recordTxn(s, await pstore(s, ['activate', ...distinct, '--prefix', pick(s.prefixes), '--json'], [0, 6]));
-  }],
-  [3, async (s) => recordTxn(s, await pstore(s, ['deactivate', pkgName(Math.floor(Math.random() * PACKAGES)), '--prefix', pick(s.prefixes), '--json'], [0, 6]))],
-  [2, async (s) => recordTxn(s, await pstore(s, ['rollback', '--prefix', pick(s.prefixes), '--json'], [0, 6]))],
-  [1, async (s) => {
-    const prefix = pick(s.prefixes);
-    const gens = s.txns.filter((x) => x.prefix === prefix).map((x) => x.generation);
-    if (gens.length === 0) return;
-    // 2: already current; 6: pruned meanwhile. Never 4: pstore never prunes half a tree.
-    recordTxn(s, await pstore(s, ['rollback', '--to', String(pick(gens)), '--prefix', prefix, '--json'], [0, 2, 6]));
-  }],
-  [1, async (s) => { await pstore(s, ['prune', '--keep', '3', '--prefix', pick(s.prefixes), '--json'], [0]); }],
-  [1, async (s) => { await pstore(s, ['gc', '--json', ...(Math.random() < 0.3 ? ['--older-than', '0'] : [])], [0]); }],
-  [1, async (s) => {
-    const r = await pstore(s, ['verify', '--json'], [0, 4]);
-    if (!r) s.violations.push('store verify found problems in a healthy store');
-  }],
-  [2, async (s) => { await pstore(s, ['status', '--prefix', pick(s.prefixes), '--json'], [0]); }],
-  [1, async (s) => {
-    const [from, to] = [pick(s.prefixes), pick(s.prefixes)];
-    const file = path.join(path.dirname(s.store), `lock-${Math.random().toString(36).slice(2)}.json`);
-    if (!(await pstore(s, ['lock', '--prefix', from, '-o', file, '--json'], [0]))) return;
-    recordTxn(s, await pstore(s, ['sync', file, '--prefix', to, '--json'], [0, 6]));
-  }],
+  [
+    2,
+    async (s) => {
+      const p = pick(s.staged);
+      await pstore(s, ['add', p.dir, '--name', p.name, '--version', p.version, '--json'], [0]);
+    },
+  ],
+  [
+    6,
+    async (s) => {
+      const refs = [pick(s.staged), pick(s.staged)].map((p) => `${p.name}@${p.version}`);
+      const distinct = refs[0]!.split('@')[0] === refs[1]!.split('@')[0] ? refs.slice(0, 1) : refs;
+      recordTxn(
+        s,
+        await pstore(s, ['activate', ...distinct, '--prefix', pick(s.prefixes), '--json'], [0, 6]),
+      );
+    },
+  ],
+  [
+    3,
+    async (s) =>
+      recordTxn(
+        s,
+        await pstore(
+          s,
+          [
+            'deactivate',
+            pkgName(Math.floor(Math.random() * PACKAGES)),
+            '--prefix',
+            pick(s.prefixes),
+            '--json',
+          ],
+          [0, 6],
+        ),
+      ),
+  ],
+  [
+    2,
+    async (s) =>
+      recordTxn(s, await pstore(s, ['rollback', '--prefix', pick(s.prefixes), '--json'], [0, 6])),
+  ],
+  [
+    1,
+    async (s) => {
+      const prefix = pick(s.prefixes);
+      const gens = s.txns.filter((x) => x.prefix === prefix).map((x) => x.generation);
+      if (gens.length === 0) return;
+      // 2: already current; 6: pruned meanwhile. Never 4: pstore never prunes half a tree.
+      recordTxn(
+        s,
+        await pstore(
+          s,
+          ['rollback', '--to', String(pick(gens)), '--prefix', prefix, '--json'],
+          [0, 2, 6],
+        ),
+      );
+    },
+  ],
+  [
+    1,
+    async (s) => {
+      await pstore(s, ['prune', '--keep', '3', '--prefix', pick(s.prefixes), '--json'], [0]);
+    },
+  ],
+  [
+    1,
+    async (s) => {
+      await pstore(s, ['gc', '--json', ...(Math.random() < 0.3 ? ['--older-than', '0'] : [])], [0]);
+    },
+  ],
+  [
+    1,
+    async (s) => {
+      const r = await pstore(s, ['verify', '--json'], [0, 4]);
+      if (!r) s.violations.push('store verify found problems in a healthy store');
+    },
+  ],
+  [
+    2,
+    async (s) => {
+      await pstore(s, ['status', '--prefix', pick(s.prefixes), '--json'], [0]);
+    },
+  ],
+  [
+    1,
+    async (s) => {
+      const [from, to] = [pick(s.prefixes), pick(s.prefixes)];
+      const file = path.join(
+        path.dirname(s.store),
+        `lock-${Math.random().toString(36).slice(2)}.json`,
+      );
+      if (!(await pstore(s, ['lock', '--prefix', from, '-o', file, '--json'], [0]))) return;
+      recordTxn(s, await pstore(s, ['sync', file, '--prefix', to, '--json'], [0, 6]));
+    },
+  ],
   [3, async (s) => observe(s, 'hash')],
   [3, async (s) => observe(s, 'verify')],
 ];
 
 async function observe(s: Soak, op: 'hash' | 'verify'): Promise<void> {
   const prefix = pick(s.prefixes);
-  const args = op === 'hash' ? ['hash', '--prefix', prefix, '--json'] : ['verify', '--prefix', prefix, '--json'];
+  const args =
+    op === 'hash'
+      ? ['hash', '--prefix', prefix, '--json']
+      : ['verify', '--prefix', prefix, '--json'];
   // 5: "changed while reading" after bounded retries is an honest answer; 4 from verify is not.
   const r = await pstore(s, args, [0, 5]);
   if (!r) return;
   const j = jsonOut<{ prefix: string; generation: number; digest?: string; ok?: boolean }>(r);
-  s.seen.push({ op, prefix, generation: j.generation, ...(j.digest ? { digest: j.digest } : {}), ...(j.ok === undefined ? {} : { ok: j.ok }), raw: r.stdout });
+  s.seen.push({
+    op,
+    prefix,
+    generation: j.generation,
+    ...(j.digest ? { digest: j.digest } : {}),
+    ...(j.ok === undefined ? {} : { ok: j.ok }),
+    raw: r.stdout,
+  });
 }
 
 async function worker(s: Soak, until: number): Promise<void> {
@@ -125,10 +217,23 @@ function generationSets(s: Soak): Map<string, Map<number, Map<string, string>>> 
 }
 
 /** The digest of a set, from a fresh prefix holding exactly it. */
-async function referenceDigest(t: ExecutionContext, s: Soak, set: Map<string, string>, n: number): Promise<string> {
+async function referenceDigest(
+  t: ExecutionContext,
+  s: Soak,
+  set: Map<string, string>,
+  n: number,
+): Promise<string> {
   const fresh = path.join(path.dirname(s.store), `reference-${n}`);
   if (set.size) {
-    const r = await runCli(['--store', s.store, 'activate', ...set.values(), '--prefix', fresh, '--quiet']);
+    const r = await runCli([
+      '--store',
+      s.store,
+      'activate',
+      ...set.values(),
+      '--prefix',
+      fresh,
+      '--quiet',
+    ]);
     t.is(r.code, 0, describe(r));
   }
   const h = await runCli(['--store', s.store, 'hash', '--prefix', fresh, '--json']);
@@ -140,15 +245,37 @@ async function referenceDigest(t: ExecutionContext, s: Soak, set: Map<string, st
 async function setUp(t: ExecutionContext): Promise<Soak> {
   const dir = await tempDir(t, 'soak');
   const s: Soak = {
-    store: path.join(dir, 'store'), prefixes: ['inplace-a', 'inplace-b', 'gens'].map((n) => path.join(dir, n)),
-    staged: [], txns: [], seen: [], violations: [], counts: new Map(),
+    store: path.join(dir, 'store'),
+    prefixes: ['inplace-a', 'inplace-b', 'gens'].map((n) => path.join(dir, n)),
+    staged: [],
+    txns: [],
+    seen: [],
+    violations: [],
+    counts: new Map(),
   };
   for (let i = 0; i < PACKAGES; i++) {
-    for (const version of ['1.0', '2.0']) s.staged.push(await stagePkg(path.join(dir, 'src'), pkgName(i), { version }));
+    for (const version of ['1.0', '2.0'])
+      s.staged.push(await stagePkg(path.join(dir, 'src'), pkgName(i), { version }));
   }
-  for (const p of s.staged) await pstore(s, ['add', p.dir, '--name', p.name, '--version', p.version, '--quiet'], [0]);
+  for (const p of s.staged)
+    await pstore(s, ['add', p.dir, '--name', p.name, '--version', p.version, '--quiet'], [0]);
   for (const [i, prefix] of s.prefixes.entries()) {
-    recordTxn(s, await pstore(s, ['activate', `${pkgName(i)}@1.0`, '--prefix', prefix, '--layout', i === 2 ? 'generations' : 'inplace', '--json'], [0]));
+    recordTxn(
+      s,
+      await pstore(
+        s,
+        [
+          'activate',
+          `${pkgName(i)}@1.0`,
+          '--prefix',
+          prefix,
+          '--layout',
+          i === 2 ? 'generations' : 'inplace',
+          '--json',
+        ],
+        [0],
+      ),
+    );
   }
   return s;
 }
@@ -158,31 +285,50 @@ test('soak: random writers and readers on one store and three prefixes; every re
   const s = await setUp(t);
   const until = Date.now() + SECONDS * 1000;
   await Promise.all(Array.from({ length: WORKERS }, () => worker(s, until)));
-  t.log([...s.counts].sort().map(([k, n]) => `${k}: ${n}`).join(', '));
+  t.log(
+    [...s.counts]
+      .sort()
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', '),
+  );
   t.deepEqual(s.violations, [], 'no exit 1, no unexpected code');
 
-  for (const o of s.seen.filter((x) => x.op === 'verify')) t.true(o.ok, `verify --prefix raised a false alarm:\n${o.raw}`);
+  for (const o of s.seen.filter((x) => x.op === 'verify'))
+    t.true(o.ok, `verify --prefix raised a false alarm:\n${o.raw}`);
   // Every entry back in the store (gc --older-than 0 may have taken some); re-adds keep their ids.
-  for (const p of s.staged) await pstore(s, ['add', p.dir, '--name', p.name, '--version', p.version, '--quiet'], [0]);
+  for (const p of s.staged)
+    await pstore(s, ['add', p.dir, '--name', p.name, '--version', p.version, '--quiet'], [0]);
   const sets = generationSets(s);
   const digests = new Map<string, string>();
   let checked = 0;
   for (const o of s.seen.filter((x) => x.op === 'hash')) {
     const set = sets.get(o.prefix)!.get(o.generation);
-    if (!set) { t.fail(`hash named generation ${o.generation} of ${o.prefix}, which no writer committed`); continue; }
+    if (!set) {
+      t.fail(`hash named generation ${o.generation} of ${o.prefix}, which no writer committed`);
+      continue;
+    }
     const key = [...set.values()].sort().join(',');
     if (!digests.has(key)) digests.set(key, await referenceDigest(t, s, set, digests.size));
-    if (set.size) t.is(o.digest, digests.get(key), `hash of ${o.prefix} generation ${o.generation} is not the digest of its package set`);
+    if (set.size)
+      t.is(
+        o.digest,
+        digests.get(key),
+        `hash of ${o.prefix} generation ${o.generation} is not the digest of its package set`,
+      );
     checked++;
   }
-  t.log(`${s.txns.length} transactions, ${checked} hash answers and ${s.seen.length - checked} verify answers checked`);
+  t.log(
+    `${s.txns.length} transactions, ${checked} hash answers and ${s.seen.length - checked} verify answers checked`,
+  );
 
   const v = await runCli(['--store', s.store, 'verify', '--json']);
   t.is(v.code, 0, describe(v));
   for (const prefix of s.prefixes) {
     const pv = await runCli(['--store', s.store, 'verify', '--prefix', prefix, '--json']);
     t.is(pv.code, 0, describe(pv));
-    const st = jsonOut<{ transactionInProgress: boolean; transaction?: string }>(await runCli(['--store', s.store, 'status', '--prefix', prefix, '--json']));
+    const st = jsonOut<{ transactionInProgress: boolean; transaction?: string }>(
+      await runCli(['--store', s.store, 'status', '--prefix', prefix, '--json']),
+    );
     t.false(st.transactionInProgress);
     if (st.transaction !== undefined) t.is(st.transaction, 'none');
   }

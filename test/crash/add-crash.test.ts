@@ -4,7 +4,13 @@
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, finished, jsonOut, spawnCli, storeCli } from '../_helpers/cli.js';
-import { assertCleanStore, expectedEntryId, lsJson, objectFiles, tmpFiles } from '../_helpers/store.js';
+import {
+  assertCleanStore,
+  expectedEntryId,
+  lsJson,
+  objectFiles,
+  tmpFiles,
+} from '../_helpers/store.js';
 import { buildTree, describeTree, file, manyFiles, symlink } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 
@@ -35,13 +41,25 @@ async function seededStore(t: ExecutionContext): Promise<{ store: string; seedId
   return { store, seedId: jsonOut<{ id: string }>(r).id };
 }
 
-async function crashAdd(t: ExecutionContext, store: string, src: string, point: string): Promise<void> {
-  const r = await storeCli(store)(['add', src, ...NAME, '--json'], { env: { PSTORE_TEST_CRASHPOINT: point } });
+async function crashAdd(
+  t: ExecutionContext,
+  store: string,
+  src: string,
+  point: string,
+): Promise<void> {
+  const r = await storeCli(store)(['add', src, ...NAME, '--json'], {
+    env: { PSTORE_TEST_CRASHPOINT: point },
+  });
   t.is(r.signal, 'SIGKILL', `killed at ${point}: ${describe(r)}`);
   t.is(r.stdout, '', 'the killed add printed no result');
 }
 
-async function addAgain(t: ExecutionContext, store: string, src: string, id: string): Promise<void> {
+async function addAgain(
+  t: ExecutionContext,
+  store: string,
+  src: string,
+  id: string,
+): Promise<void> {
   const r = await storeCli(store)(['add', src, ...NAME, '--json']);
   t.is(r.code, 0, describe(r));
   t.is(jsonOut<{ id: string }>(r).id, id, 'the same id as an uninterrupted add');
@@ -61,7 +79,12 @@ async function gcClean(t: ExecutionContext, store: string): Promise<void> {
   await assertCleanStore(t, store);
 }
 
-const POINTS = ['object:before-rename#3', 'add:after-objects', 'add:after-manifest', 'add:after-index'];
+const POINTS = [
+  'object:before-rename#3',
+  'add:after-objects',
+  'add:after-manifest',
+  'add:after-index',
+];
 
 for (const point of POINTS) {
   test(`crash at ${point} on a new store, then add again, verify, gc`, async (t) => {
@@ -69,13 +92,19 @@ for (const point of POINTS) {
     const store = await tempStore(t);
     await crashAdd(t, store, src, point);
     if (point === 'object:before-rename#3') {
-      t.true((await objectFiles(store)).length <= 2, 'at most two objects were placed before the third rename');
+      t.true(
+        (await objectFiles(store)).length <= 2,
+        'at most two objects were placed before the third rename',
+      );
       t.true((await tmpFiles(store)).length >= 1, 'the third object is still a temp file');
     }
     await addAgain(t, store, src, id);
     await verifyClean(t, store);
     await gcClean(t, store);
-    t.deepEqual((await lsJson(t, store)).map((e) => e.id), [id]);
+    t.deepEqual(
+      (await lsJson(t, store)).map((e) => e.id),
+      [id],
+    );
   });
 
   test(`crash at ${point} on a store with entries: nothing half-visible, gc cleans up, add again works`, async (t) => {
@@ -87,7 +116,11 @@ for (const point of POINTS) {
     // the index is a cache, and ls registers a manifest the index lacks (SPEC §Index, reconcile).
     const committed = point === 'add:after-manifest' || point === 'add:after-index';
     const listed = (await lsJson(t, store)).map((e) => e.id).sort();
-    t.deepEqual(listed, (committed ? [seedId, id] : [seedId]).sort(), 'ls shows committed (whole) entries only');
+    t.deepEqual(
+      listed,
+      (committed ? [seedId, id] : [seedId]).sort(),
+      'ls shows committed (whole) entries only',
+    );
     const info = await storeCli(store)(['info', 'victim@1.0', '--json']);
     t.is(info.code, committed ? 0 : 6, describe(info));
     await verifyClean(t, store);
@@ -106,47 +139,58 @@ for (const point of POINTS) {
 test('a crash point that is never reached changes nothing (the hook is not the reason adds die)', async (t) => {
   const { src, id } = await victimTree(t);
   const store = await tempStore(t);
-  const r = await storeCli(store)(['add', src, ...NAME, '--json'], { env: { PSTORE_TEST_CRASHPOINT: 'object:before-rename#1000' } });
+  const r = await storeCli(store)(['add', src, ...NAME, '--json'], {
+    env: { PSTORE_TEST_CRASHPOINT: 'object:before-rename#1000' },
+  });
   t.is(r.code, 0, describe(r));
   t.is(jsonOut<{ id: string }>(r).id, id);
 });
 
-test.serial('kill -9 at random moments during a large add, repeatedly; then add, verify and gc are clean', async (t) => {
-  const src = await buildTree(path.join(await tempDir(t, 'crash-big'), 'big'), {
-    ...manyFiles(3000, { prefix: 'usr/share/big/d', salt: 'random kill ' }),
-    'bin/big': file('#!/bin/sh\n', 0o755),
-    'lib/link': symlink('../bin/big'),
-  });
-  const id = expectedEntryId('big', '1', [], await describeTree(src));
-  const store = await tempStore(t);
-  const args = ['--store', store, 'add', src, '--name', 'big', '--version', '1', '--json'];
+test.serial(
+  'kill -9 at random moments during a large add, repeatedly; then add, verify and gc are clean',
+  async (t) => {
+    const src = await buildTree(path.join(await tempDir(t, 'crash-big'), 'big'), {
+      ...manyFiles(3000, { prefix: 'usr/share/big/d', salt: 'random kill ' }),
+      'bin/big': file('#!/bin/sh\n', 0o755),
+      'lib/link': symlink('../bin/big'),
+    });
+    const id = expectedEntryId('big', '1', [], await describeTree(src));
+    const store = await tempStore(t);
+    const args = ['--store', store, 'add', src, '--name', 'big', '--version', '1', '--json'];
 
-  // 20-200 ms mostly lands in start-up and early ingest; a few later kills reach the flush,
-  // the manifest and the index.
-  const delays = [
-    ...Array.from({ length: 5 }, () => 20 + Math.floor(Math.random() * 180)),
-    ...Array.from({ length: 3 }, () => 200 + Math.floor(Math.random() * 1300)),
-  ];
-  t.log(`kill delays (ms): ${delays.join(', ')}`);
-  let killed = 0;
-  for (const ms of delays) {
-    const child = spawnCli(args);
-    const done = finished(child, 120_000);
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    const r = await done;
-    clearTimeout(timer);
-    if (r.signal === 'SIGKILL') killed++;
-    else t.is(r.code, 0, `not killed (finished in under ${ms} ms?): ${describe(r)}`);
-    // never a half entry: either nothing, or the complete entry
-    const listed = (await lsJson(t, store)).map((e) => e.id);
-    t.true(listed.every((e) => e === id), `after a kill at ${ms} ms ls shows only the complete entry: ${listed.join(' ')}`);
-  }
-  t.true(killed >= 5, `most runs were killed (${killed} of ${delays.length})`);
+    // 20-200 ms mostly lands in start-up and early ingest; a few later kills reach the flush,
+    // the manifest and the index.
+    const delays = [
+      ...Array.from({ length: 5 }, () => 20 + Math.floor(Math.random() * 180)),
+      ...Array.from({ length: 3 }, () => 200 + Math.floor(Math.random() * 1300)),
+    ];
+    t.log(`kill delays (ms): ${delays.join(', ')}`);
+    let killed = 0;
+    for (const ms of delays) {
+      const child = spawnCli(args);
+      const done = finished(child, 120_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+      const r = await done;
+      clearTimeout(timer);
+      if (r.signal === 'SIGKILL') killed++;
+      else t.is(r.code, 0, `not killed (finished in under ${ms} ms?): ${describe(r)}`);
+      // never a half entry: either nothing, or the complete entry
+      const listed = (await lsJson(t, store)).map((e) => e.id);
+      t.true(
+        listed.every((e) => e === id),
+        `after a kill at ${ms} ms ls shows only the complete entry: ${listed.join(' ')}`,
+      );
+    }
+    t.true(killed >= 5, `most runs were killed (${killed} of ${delays.length})`);
 
-  const r = await storeCli(store)(['add', src, '--name', 'big', '--version', '1', '--json']);
-  t.is(r.code, 0, describe(r));
-  t.like(jsonOut(r), { id, files: 3001 });
-  await verifyClean(t, store);
-  await gcClean(t, store);
-  t.deepEqual((await lsJson(t, store)).map((e) => e.id), [id]);
-});
+    const r = await storeCli(store)(['add', src, '--name', 'big', '--version', '1', '--json']);
+    t.is(r.code, 0, describe(r));
+    t.like(jsonOut(r), { id, files: 3001 });
+    await verifyClean(t, store);
+    await gcClean(t, store);
+    t.deepEqual(
+      (await lsJson(t, store)).map((e) => e.id),
+      [id],
+    );
+  },
+);

@@ -13,7 +13,16 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore, type Prefix } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { addWithStore, castPackage, expectedTree, listing, prefixListing, pstoreLeftovers, type Added, type PyPackage } from '../_helpers/prefix-fixtures.js';
+import {
+  addWithStore,
+  castPackage,
+  expectedTree,
+  listing,
+  prefixListing,
+  pstoreLeftovers,
+  type Added,
+  type PyPackage,
+} from '../_helpers/prefix-fixtures.js';
 import { startReader } from '../_helpers/pyprefix.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 
@@ -45,22 +54,35 @@ test.before(async () => {
   storeRoot = await makeTemp('crash-store');
   store = path.join(storeRoot, 'store');
   const s = openStore({ path: store });
-  const refs = ['alpha@1.0', 'alpha@2.0', 'beta@1.0', 'beta@2.0', 'gamma@1.0', 'delta@1.0', 'delta@2.0'];
-  for (const a of await Promise.all(refs.map((ref) => {
-    const [name, version] = ref.split('@') as [Parameters<typeof castPackage>[0], string];
-    return addWithStore(s, storeRoot, castPackage(name, version));
-  }))) added.set(a.ref, a);
+  const refs = [
+    'alpha@1.0',
+    'alpha@2.0',
+    'beta@1.0',
+    'beta@2.0',
+    'gamma@1.0',
+    'delta@1.0',
+    'delta@2.0',
+  ];
+  for (const a of await Promise.all(
+    refs.map((ref) => {
+      const [name, version] = ref.split('@') as [Parameters<typeof castPackage>[0], string];
+      return addWithStore(s, storeRoot, castPackage(name, version));
+    }),
+  ))
+    added.set(a.ref, a);
   // Reference hashes: each set activated cleanly (no crash) into its own prefix.
   const sets = [S0, S1, S2, S3, ...[S1, S2, S3].map(withNext)];
-  const digests = await Promise.all(sets.map(async (set, i) => {
-    const p = s.prefix(path.join(storeRoot, `ref-${i}`));
-    if (set.length) await p.sync(set);
-    else {
-      await p.activate(['beta@1.0']);
-      await p.deactivate(['beta']);
-    }
-    return (await p.hash()).digest;
-  }));
+  const digests = await Promise.all(
+    sets.map(async (set, i) => {
+      const p = s.prefix(path.join(storeRoot, `ref-${i}`));
+      if (set.length) await p.sync(set);
+      else {
+        await p.activate(['beta@1.0']);
+        await p.deactivate(['beta']);
+      }
+      return (await p.hash()).digest;
+    }),
+  );
   sets.forEach((set, i) => referenceHashes.set(keyOf(set), digests[i]!));
 });
 
@@ -86,57 +108,110 @@ interface Op {
 // upgrade also a file point after some files are in place (the first 32 start at once) and a
 // second marker unit. Torture: more of both everywhere. `files` = how many files the operation
 // places (the plan's `place` list), so every point listed is reached.
-const FILE_POINTS = (files: number, more: boolean) => (TORTURE
-  ? [1, 2, 33, 40, 50, 58].filter((n) => n <= files).map((n) => `apply:file#${n}`)
-  : more ? ['apply:file#2', 'apply:file#40'] : ['apply:file#2']);
-const MARKER_POINTS = (units: number, more: boolean) => Array.from({ length: TORTURE ? units : Math.min(units, more ? 2 : 1) }, (_, i) => `apply:marker#${i + 1}`);
+const FILE_POINTS = (files: number, more: boolean) =>
+  TORTURE
+    ? [1, 2, 33, 40, 50, 58].filter((n) => n <= files).map((n) => `apply:file#${n}`)
+    : more
+      ? ['apply:file#2', 'apply:file#40']
+      : ['apply:file#2'];
+const MARKER_POINTS = (units: number, more: boolean) =>
+  Array.from(
+    { length: TORTURE ? units : Math.min(units, more ? 2 : 1) },
+    (_, i) => `apply:marker#${i + 1}`,
+  );
 const applyPoints = (markerUnits: number, files: number, more = false) => [
-  'txn:after-journal', 'apply:after-remove-markers', ...(files ? FILE_POINTS(files, more) : []), 'apply:after-files', 'apply:after-removals',
-  ...MARKER_POINTS(markerUnits, more), 'apply:after-markers',
+  'txn:after-journal',
+  'apply:after-remove-markers',
+  ...(files ? FILE_POINTS(files, more) : []),
+  'apply:after-files',
+  'apply:after-removals',
+  ...MARKER_POINTS(markerUnits, more),
+  'apply:after-markers',
 ];
 const COMMIT_POINTS = ['commit:after-generation', 'commit:after-current'];
 
 const OPS: Op[] = [
   {
-    name: 'inplace activate into a new prefix', layout: 'inplace', before: [], args: ['activate', ...S1],
-    oldSet: S0, newSet: S1, newGeneration: 1, rollback: false,
+    name: 'inplace activate into a new prefix',
+    layout: 'inplace',
+    before: [],
+    args: ['activate', ...S1],
+    oldSet: S0,
+    newSet: S1,
+    newGeneration: 1,
+    rollback: false,
     points: [...applyPoints(4, 81), ...COMMIT_POINTS], // alpha: dist-info + .pth; beta, delta: dist-info
   },
   {
-    name: 'inplace upgrade', layout: 'inplace', before: [S1], args: ['activate', 'alpha@2.0', 'delta@2.0', 'gamma@1.0'],
-    oldSet: S1, newSet: S2, newGeneration: 2, rollback: false,
+    name: 'inplace upgrade',
+    layout: 'inplace',
+    before: [S1],
+    args: ['activate', 'alpha@2.0', 'delta@2.0', 'gamma@1.0'],
+    oldSet: S1,
+    newSet: S2,
+    newGeneration: 2,
+    rollback: false,
     points: [...applyPoints(5, 72, true), ...COMMIT_POINTS],
   },
   {
-    name: 'inplace deactivate', layout: 'inplace', before: [S1], args: ['deactivate', 'alpha'],
-    oldSet: S1, newSet: S3, newGeneration: 2, rollback: false,
+    name: 'inplace deactivate',
+    layout: 'inplace',
+    before: [S1],
+    args: ['deactivate', 'alpha'],
+    oldSet: S1,
+    newSet: S3,
+    newGeneration: 2,
+    rollback: false,
     points: [...applyPoints(0, 0), ...COMMIT_POINTS],
   },
   {
-    name: 'inplace rollback', layout: 'inplace', before: [S1, S2], args: ['rollback'],
-    oldSet: S2, newSet: S1, newGeneration: 1, rollback: true,
+    name: 'inplace rollback',
+    layout: 'inplace',
+    before: [S1, S2],
+    args: ['rollback'],
+    oldSet: S2,
+    newSet: S1,
+    newGeneration: 1,
+    rollback: true,
     points: [...applyPoints(3, 59), ...COMMIT_POINTS],
   },
   {
-    name: 'generations activate', layout: 'generations', before: [S1], args: ['activate', 'alpha@2.0', 'delta@2.0', 'gamma@1.0'],
-    oldSet: S1, newSet: S2, newGeneration: 2, rollback: false,
+    name: 'generations activate',
+    layout: 'generations',
+    before: [S1],
+    args: ['activate', 'alpha@2.0', 'delta@2.0', 'gamma@1.0'],
+    oldSet: S1,
+    newSet: S2,
+    newGeneration: 2,
+    rollback: false,
     points: [...applyPoints(6, 94), 'apply:before-switch', 'apply:after-switch', ...COMMIT_POINTS],
   },
   {
-    name: 'generations rollback', layout: 'generations', before: [S1, S2], args: ['rollback'],
-    oldSet: S2, newSet: S1, newGeneration: 1, rollback: true,
+    name: 'generations rollback',
+    layout: 'generations',
+    before: [S1, S2],
+    args: ['rollback'],
+    oldSet: S2,
+    newSet: S1,
+    newGeneration: 1,
+    rollback: true,
     points: ['txn:after-journal', 'apply:before-switch', 'apply:after-switch', ...COMMIT_POINTS],
   },
 ];
 
 function metaOf(prefix: string, layout: Op['layout']): string {
-  return layout === 'inplace' ? path.join(prefix, '.pstore') : path.join(path.dirname(prefix), `.pstore-${path.basename(prefix)}`);
+  return layout === 'inplace'
+    ? path.join(prefix, '.pstore')
+    : path.join(path.dirname(prefix), `.pstore-${path.basename(prefix)}`);
 }
 
 const expectedListing = (set: readonly string[]) => listing(expectedTree(set.map(pkgOf)));
 
 async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(() => true, () => false);
+  return fsp.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -145,11 +220,24 @@ async function exists(p: string): Promise<boolean> {
  * importing at its version). Markers are removed first and placed last precisely so that this
  * holds at every instant, including the instant a writer dies. (python3 -B: nothing is written.)
  */
-async function assertReaderSeesNoHalfPackage(t: ExecutionContext, prefix: string, what: string): Promise<void> {
-  const reader = await startReader({ prefix, work: await tempDir(t, 'pyreader'), polls: 1, seconds: 60 });
+async function assertReaderSeesNoHalfPackage(
+  t: ExecutionContext,
+  prefix: string,
+  what: string,
+): Promise<void> {
+  const reader = await startReader({
+    prefix,
+    work: await tempDir(t, 'pyreader'),
+    polls: 1,
+    seconds: 60,
+  });
   const r = await reader.done;
   t.is(r.polls, 1);
-  t.is(r.violationCount, 0, `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`);
+  t.is(
+    r.violationCount,
+    0,
+    `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`,
+  );
 }
 
 /**
@@ -157,9 +245,13 @@ async function assertReaderSeesNoHalfPackage(t: ExecutionContext, prefix: string
  * Returns which one.
  */
 async function assertRecovered(
-  t: ExecutionContext, prefix: string, layout: Op['layout'],
-  old: { set: string[]; generation: number }, next: { set: string[]; generation: number },
-  gensBefore: number[], newGenerationRecorded: boolean,
+  t: ExecutionContext,
+  prefix: string,
+  layout: Op['layout'],
+  old: { set: string[]; generation: number },
+  next: { set: string[]; generation: number },
+  gensBefore: number[],
+  newGenerationRecorded: boolean,
 ): Promise<'old' | 'new'> {
   const cli = storeCli(store);
   const meta = metaOf(prefix, layout);
@@ -167,7 +259,11 @@ async function assertRecovered(
 
   const st = await cli(['status', '--prefix', prefix, '--json']);
   t.is(st.code, 0, `status recovers: ${describe(st)}`);
-  const status = jsonOut<{ generation: number; transactionInProgress: boolean; packages: Array<{ name: string; version: string }> }>(st);
+  const status = jsonOut<{
+    generation: number;
+    transactionInProgress: boolean;
+    packages: Array<{ name: string; version: string }>;
+  }>(st);
   t.false(status.transactionInProgress);
   t.false(await exists(path.join(meta, 'journal.json')), 'status recovered: no journal left');
 
@@ -178,36 +274,77 @@ async function assertRecovered(
   t.truthy(oldHash);
   t.truthy(newHash);
   const outcome = h.digest === newHash ? 'new' : h.digest === oldHash ? 'old' : undefined;
-  t.truthy(outcome, `the hash is the old (${old.set.join(' ') || 'empty'}) or the new (${next.set.join(' ')}) generation's: ${h.digest}`);
+  t.truthy(
+    outcome,
+    `the hash is the old (${old.set.join(' ') || 'empty'}) or the new (${next.set.join(' ')}) generation's: ${h.digest}`,
+  );
   const want = outcome === 'old' ? old : next;
   t.is(h.generation, want.generation, 'hash reports the matching generation');
   t.is(status.generation, want.generation, 'status reports the matching generation');
   t.deepEqual(status.packages.map((x) => `${x.name}@${x.version}`).sort(), [...want.set].sort());
-  t.deepEqual(await prefixListing(prefix), expectedListing(want.set), `the tree is exactly the ${outcome ?? '?'} package set`);
+  t.deepEqual(
+    await prefixListing(prefix),
+    expectedListing(want.set),
+    `the tree is exactly the ${outcome ?? '?'} package set`,
+  );
 
   const v = await cli(['verify', '--prefix', prefix, '--json']);
   t.is(v.code, 0, `verify --prefix after recovery: ${describe(v)}`);
   const root = await fsp.realpath(prefix).catch(() => prefix);
-  if (await exists(root)) t.deepEqual(await pstoreLeftovers(root), [], 'no .pstore-tmp/.pstore-trash names anywhere in the prefix');
+  if (await exists(root))
+    t.deepEqual(
+      await pstoreLeftovers(root),
+      [],
+      'no .pstore-tmp/.pstore-trash names anywhere in the prefix',
+    );
 
   // Generation records: exactly one current, the matching one; a new number exists only if used.
   const gens = await p.generations();
-  t.deepEqual(gens.filter((g) => g.current).map((g) => g.generation), want.generation === 0 ? [] : [want.generation], 'one current generation');
-  const expectNumbers = newGenerationRecorded && outcome === 'new' ? [...gensBefore, next.generation].sort((a, b) => a - b) : gensBefore;
-  t.deepEqual(gens.map((g) => g.generation), expectNumbers, 'generation records');
+  t.deepEqual(
+    gens.filter((g) => g.current).map((g) => g.generation),
+    want.generation === 0 ? [] : [want.generation],
+    'one current generation',
+  );
+  const expectNumbers =
+    newGenerationRecorded && outcome === 'new'
+      ? [...gensBefore, next.generation].sort((a, b) => a - b)
+      : gensBefore;
+  t.deepEqual(
+    gens.map((g) => g.generation),
+    expectNumbers,
+    'generation records',
+  );
   const cur = gens.find((g) => g.current);
-  if (cur) t.deepEqual(cur.packages.map((x) => `${x.name}@${x.version}`).sort(), [...want.set].sort());
+  if (cur)
+    t.deepEqual(cur.packages.map((x) => `${x.name}@${x.version}`).sort(), [...want.set].sort());
   if (layout === 'generations') {
-    const trees = (await fsp.readdir(path.join(meta, 'trees')).catch(() => [] as string[])).map(Number).sort((a, b) => a - b);
-    t.deepEqual(trees, gens.map((g) => g.generation), 'one tree per generation record, no half-built tree left');
-    t.is(await fsp.readlink(prefix), path.join(path.basename(meta), 'trees', String(want.generation)));
-    t.deepEqual((await fsp.readdir(path.dirname(prefix))).sort(), [path.basename(meta), path.basename(prefix)].sort(), 'no temp symlink beside the prefix');
+    const trees = (await fsp.readdir(path.join(meta, 'trees')).catch(() => [] as string[]))
+      .map(Number)
+      .sort((a, b) => a - b);
+    t.deepEqual(
+      trees,
+      gens.map((g) => g.generation),
+      'one tree per generation record, no half-built tree left',
+    );
+    t.is(
+      await fsp.readlink(prefix),
+      path.join(path.basename(meta), 'trees', String(want.generation)),
+    );
+    t.deepEqual(
+      (await fsp.readdir(path.dirname(prefix))).sort(),
+      [path.basename(meta), path.basename(prefix)].sort(),
+      'no temp symlink beside the prefix',
+    );
   }
   return outcome ?? 'old';
 }
 
 /** The next transaction after recovery works and gets a fresh number. */
-async function assertNextTransaction(t: ExecutionContext, prefix: string, set: readonly string[]): Promise<void> {
+async function assertNextTransaction(
+  t: ExecutionContext,
+  prefix: string,
+  set: readonly string[],
+): Promise<void> {
   const p = openStore({ path: store }).prefix(prefix);
   const gens = (await p.generations()).map((g) => g.generation);
   const r = await p.activate([NEXT]);
@@ -227,19 +364,29 @@ for (const op of OPS) {
       for (const set of op.before) await p.sync(set);
       const gensBefore = op.before.map((_, i) => i + 1);
       const cli = storeCli(store);
-      const r = await cli([...op.args, '--prefix', prefix, ...(op.before.length ? [] : ['--layout', op.layout])], {
-        env: { PSTORE_TEST_CRASHPOINT: point },
-      });
+      const r = await cli(
+        [...op.args, '--prefix', prefix, ...(op.before.length ? [] : ['--layout', op.layout])],
+        {
+          env: { PSTORE_TEST_CRASHPOINT: point },
+        },
+      );
       t.is(r.signal, 'SIGKILL', `the CLI died at ${point}: ${describe(r)}`);
       await assertReaderSeesNoHalfPackage(t, prefix, `${op.name} killed at ${point}`);
       const outcome = await assertRecovered(
-        t, prefix, op.layout,
+        t,
+        prefix,
+        op.layout,
         { set: op.oldSet, generation: op.before.length },
         { set: op.newSet, generation: op.newGeneration },
-        gensBefore, !op.rollback,
+        gensBefore,
+        !op.rollback,
       );
       if (point === 'commit:after-current' || point === 'apply:after-switch') {
-        t.is(outcome, 'new', 'once the new generation was visible (switched or current), recovery keeps it');
+        t.is(
+          outcome,
+          'new',
+          'once the new generation was visible (switched or current), recovery keeps it',
+        );
       }
       t.log(`${op.name} @ ${point}: recovered to the ${outcome} generation`);
       await assertNextTransaction(t, prefix, outcome === 'new' ? op.newSet : op.oldSet);
@@ -253,7 +400,11 @@ const DOUBLE: Array<{ op: string; first: string; second: string }> = [
   { op: 'inplace upgrade', first: 'apply:after-files', second: 'apply:marker#1' },
   { op: 'inplace upgrade', first: 'apply:file#40', second: 'apply:file#2' },
   { op: 'inplace rollback', first: 'apply:after-removals', second: 'apply:after-remove-markers' },
-  { op: 'inplace deactivate', first: 'apply:after-remove-markers', second: 'commit:after-generation' },
+  {
+    op: 'inplace deactivate',
+    first: 'apply:after-remove-markers',
+    second: 'commit:after-generation',
+  },
   { op: 'generations activate', first: 'apply:after-markers', second: 'apply:file#2' },
   { op: 'generations rollback', first: 'apply:before-switch', second: 'apply:after-switch' },
 ];
@@ -266,16 +417,23 @@ for (const d of DOUBLE) {
     const p: Prefix = openStore({ path: store }).prefix(prefix, { layout: op.layout });
     for (const set of op.before) await p.sync(set);
     const cli = storeCli(store);
-    const first = await cli([...op.args, '--prefix', prefix], { env: { PSTORE_TEST_CRASHPOINT: d.first } });
+    const first = await cli([...op.args, '--prefix', prefix], {
+      env: { PSTORE_TEST_CRASHPOINT: d.first },
+    });
     t.is(first.signal, 'SIGKILL', describe(first));
-    const second = await cli(['recover', '--prefix', prefix], { env: { PSTORE_TEST_CRASHPOINT: d.second } });
+    const second = await cli(['recover', '--prefix', prefix], {
+      env: { PSTORE_TEST_CRASHPOINT: d.second },
+    });
     t.is(second.signal, 'SIGKILL', `recover died at ${d.second}: ${describe(second)}`);
     await assertReaderSeesNoHalfPackage(t, prefix, `${op.name}, recovery killed at ${d.second}`);
     const outcome = await assertRecovered(
-      t, prefix, op.layout,
+      t,
+      prefix,
+      op.layout,
       { set: op.oldSet, generation: op.before.length },
       { set: op.newSet, generation: op.newGeneration },
-      op.before.map((_, i) => i + 1), !op.rollback,
+      op.before.map((_, i) => i + 1),
+      !op.rollback,
     );
     await assertNextTransaction(t, prefix, outcome === 'new' ? op.newSet : op.oldSet);
   });

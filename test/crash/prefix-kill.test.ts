@@ -12,7 +12,15 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, finished, jsonOut, spawnCli, storeCli } from '../_helpers/cli.js';
-import { addWithStore, castPackage, expectedTree, listing, prefixListing, pstoreLeftovers, pyPackage } from '../_helpers/prefix-fixtures.js';
+import {
+  addWithStore,
+  castPackage,
+  expectedTree,
+  listing,
+  prefixListing,
+  pstoreLeftovers,
+  pyPackage,
+} from '../_helpers/prefix-fixtures.js';
 import { startReader } from '../_helpers/pyprefix.js';
 import { assertCleanStore, lsJson, objectPathOf } from '../_helpers/store.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
@@ -21,14 +29,30 @@ const TORTURE = process.env.PSTORE_TORTURE === '1';
 const sha512 = (data: Buffer) => `sha512-${createHash('sha512').update(data).digest('base64')}`;
 
 async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(() => true, () => false);
+  return fsp.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
-async function assertReaderSeesNoHalfPackage(t: ExecutionContext, prefix: string, what: string): Promise<void> {
-  const reader = await startReader({ prefix, work: await tempDir(t, 'pyreader'), polls: 1, seconds: 60 });
+async function assertReaderSeesNoHalfPackage(
+  t: ExecutionContext,
+  prefix: string,
+  what: string,
+): Promise<void> {
+  const reader = await startReader({
+    prefix,
+    work: await tempDir(t, 'pyreader'),
+    polls: 1,
+    seconds: 60,
+  });
   const r = await reader.done;
   t.is(r.polls, 1);
-  t.is(r.violationCount, 0, `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`);
+  t.is(
+    r.violationCount,
+    0,
+    `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`,
+  );
 }
 
 test('crash: a 2000-file upgrade killed at random moments always recovers to old or new', async (t) => {
@@ -55,10 +79,20 @@ test('crash: a 2000-file upgrade killed at random moments always recovers to old
   const outcomes: string[] = [];
   for (let i = 0; i < iterations; i++) {
     const target = current === '1.0' ? '2.0' : '1.0';
-    const child = spawnCli(['--store', bigStore, 'activate', `bulky@${target}`, '--prefix', prefix, '-q']);
+    const child = spawnCli([
+      '--store',
+      bigStore,
+      'activate',
+      `bulky@${target}`,
+      '--prefix',
+      prefix,
+      '-q',
+    ]);
     const done = finished(child, 120_000);
     let exited = false;
-    void done.then(() => { exited = true; });
+    void done.then(() => {
+      exited = true;
+    });
     // The clock starts when the transaction does (its journal appears), not at process start:
     // node's own startup takes longer than the window being tested.
     while (!exited && !(await exists(journal))) await new Promise((r) => setTimeout(r, 1));
@@ -69,20 +103,34 @@ test('crash: a 2000-file upgrade killed at random moments always recovers to old
     const res = await done;
     if (wasRunning && res.signal === 'SIGKILL') killedMidway++;
     else t.is(res.code, 0, describe(res));
-    await assertReaderSeesNoHalfPackage(t, prefix, `iteration ${i}, killed ${delay} ms into the transaction`);
+    await assertReaderSeesNoHalfPackage(
+      t,
+      prefix,
+      `iteration ${i}, killed ${delay} ms into the transaction`,
+    );
 
     const st = await cli(['status', '--prefix', prefix, '--json']);
     t.is(st.code, 0, describe(st));
     t.false(await exists(journal), 'status recovered');
     const digest = (await p.hash()).digest;
-    const outcome = digest === hashes.get(target) ? target : digest === hashes.get(current) ? current : undefined;
-    t.truthy(outcome, `iteration ${i} (${current} → ${target}, kill after ${delay} ms): the tree is exactly one of the two versions`);
+    const outcome =
+      digest === hashes.get(target) ? target : digest === hashes.get(current) ? current : undefined;
+    t.truthy(
+      outcome,
+      `iteration ${i} (${current} → ${target}, kill after ${delay} ms): the tree is exactly one of the two versions`,
+    );
     const v = await cli(['verify', '--prefix', prefix, '--json']);
     t.is(v.code, 0, `iteration ${i}: ${describe(v)}`);
     t.deepEqual(await pstoreLeftovers(prefix), [], `iteration ${i}: no leftovers`);
     const status = jsonOut<{ packages: Array<{ version: string }> }>(st);
-    t.deepEqual(status.packages.map((x) => x.version), [outcome], 'status names the version on disk');
-    outcomes.push(`${current}→${target} +${delay}ms${wasRunning ? ' killed' : ' finished'}: ${outcome === target ? 'new' : 'old'}`);
+    t.deepEqual(
+      status.packages.map((x) => x.version),
+      [outcome],
+      'status names the version on disk',
+    );
+    outcomes.push(
+      `${current}→${target} +${delay}ms${wasRunning ? ' killed' : ' finished'}: ${outcome === target ? 'new' : 'old'}`,
+    );
     current = outcome ?? current;
   }
   t.log(outcomes.join('\n'));
@@ -94,7 +142,12 @@ test('crash: gc killed before its sweep leaves a valid store, and a rerun comple
   const work = await tempDir(t, 'gc-crash');
   const gcStore = await tempStore(t);
   const s = openStore({ path: gcStore });
-  for (const [name, v] of [['alpha', '1.0'], ['beta', '1.0'], ['gamma', '1.0']] as const) await addWithStore(s, work, castPackage(name, v));
+  for (const [name, v] of [
+    ['alpha', '1.0'],
+    ['beta', '1.0'],
+    ['gamma', '1.0'],
+  ] as const)
+    await addWithStore(s, work, castPackage(name, v));
   const prefix = path.join(work, 'prefix');
   const p = s.prefix(prefix);
   await p.activate(['alpha@1.0', 'beta@1.0']);
@@ -103,17 +156,26 @@ test('crash: gc killed before its sweep leaves a valid store, and a rerun comple
   const hashBefore = (await p.hash()).digest;
   const cli = storeCli(gcStore);
 
-  const crashed = await cli(['gc', '--older-than', '0'], { env: { PSTORE_TEST_CRASHPOINT: 'gc:before-sweep' } });
+  const crashed = await cli(['gc', '--older-than', '0'], {
+    env: { PSTORE_TEST_CRASHPOINT: 'gc:before-sweep' },
+  });
   t.is(crashed.signal, 'SIGKILL', describe(crashed));
   const v = await cli(['verify', '--json']);
   t.is(v.code, 0, `store verify after the killed gc: ${describe(v)}`);
-  t.deepEqual((await lsJson(t, gcStore)).map((e) => `${e.name}@${e.version}`), ['alpha@1.0'], 'the unrooted entries were forgotten before the kill');
+  t.deepEqual(
+    (await lsJson(t, gcStore)).map((e) => `${e.name}@${e.version}`),
+    ['alpha@1.0'],
+    'the unrooted entries were forgotten before the kill',
+  );
   const pv = await cli(['verify', '--prefix', prefix, '--json']);
   t.is(pv.code, 0, describe(pv));
 
   const again = await cli(['gc', '--older-than', '0', '--json']);
   t.is(again.code, 0, describe(again));
-  t.true(jsonOut<{ objectsRemoved: number }>(again).objectsRemoved > 0, 'the rerun sweeps what the killed gc left');
+  t.true(
+    jsonOut<{ objectsRemoved: number }>(again).objectsRemoved > 0,
+    'the rerun sweeps what the killed gc left',
+  );
   await assertCleanStore(t, gcStore);
   t.is((await p.hash()).digest, hashBefore, 'the prefix is untouched');
   const pv2 = await cli(['verify', '--prefix', prefix, '--json']);
@@ -130,17 +192,26 @@ test('crash: when recovery cannot roll forward it rolls back to exactly the old 
   const work = await tempDir(t, 'revert');
   const ownStore = await tempStore(t);
   const s = openStore({ path: ownStore });
-  for (const [name, v] of [['alpha', '1.0'], ['alpha', '2.0'], ['beta', '1.0']] as const) await addWithStore(s, work, castPackage(name, v));
+  for (const [name, v] of [
+    ['alpha', '1.0'],
+    ['alpha', '2.0'],
+    ['beta', '1.0'],
+  ] as const)
+    await addWithStore(s, work, castPackage(name, v));
   const prefix = path.join(work, 'prefix');
   const p = s.prefix(prefix);
   await p.activate(['alpha@1.0', 'beta@1.0']);
   const oldHash = (await p.hash()).digest;
   const cli = storeCli(ownStore);
   for (const point of ['apply:file#2', 'apply:after-files']) {
-    const r = await cli(['activate', 'alpha@2.0', '--prefix', prefix], { env: { PSTORE_TEST_CRASHPOINT: point } });
+    const r = await cli(['activate', 'alpha@2.0', '--prefix', prefix], {
+      env: { PSTORE_TEST_CRASHPOINT: point },
+    });
     t.is(r.signal, 'SIGKILL', describe(r));
     // alpha 2.0's feature.py exists only in 2.0: lose its object
-    const feature = castPackage('alpha', '2.0').tree.get('usr/lib/python3/dist-packages/alpha/feature.py') as { data: Buffer };
+    const feature = castPackage('alpha', '2.0').tree.get(
+      'usr/lib/python3/dist-packages/alpha/feature.py',
+    ) as { data: Buffer };
     const obj = objectPathOf(ownStore, { integrity: sha512(feature.data), exec: false });
     const inPrefix = path.join(prefix, 'usr/lib/python3/dist-packages/alpha/feature.py');
     // after apply:after-files the file is already in the prefix (a hard link): take that too, or
@@ -150,13 +221,24 @@ test('crash: when recovery cannot roll forward it rolls back to exactly the old 
 
     const rec = await cli(['recover', '--prefix', prefix, '--json']);
     t.is(rec.code, 0, `${point}: ${describe(rec)}`);
-    t.like(jsonOut<{ recovered: boolean; action: string; generation: number }>(rec), { recovered: true, action: 'rolled-back', generation: 1 });
+    t.like(jsonOut<{ recovered: boolean; action: string; generation: number }>(rec), {
+      recovered: true,
+      action: 'rolled-back',
+      generation: 1,
+    });
     t.is((await p.hash()).digest, oldHash, `${point}: the old generation's tree exactly`);
-    t.deepEqual(await prefixListing(prefix), listing(expectedTree([castPackage('alpha', '1.0'), castPackage('beta', '1.0')])));
+    t.deepEqual(
+      await prefixListing(prefix),
+      listing(expectedTree([castPackage('alpha', '1.0'), castPackage('beta', '1.0')])),
+    );
     const v = await cli(['verify', '--prefix', prefix, '--json']);
     t.is(v.code, 0, `${point}: ${describe(v)}`);
     t.deepEqual(await pstoreLeftovers(prefix), []);
-    t.deepEqual((await p.generations()).map((g) => [g.generation, g.current]), [[1, true]], 'no generation 2 was recorded');
+    t.deepEqual(
+      (await p.generations()).map((g) => [g.generation, g.current]),
+      [[1, true]],
+      'no generation 2 was recorded',
+    );
     await assertReaderSeesNoHalfPackage(t, prefix, `${point}: after the roll-back`);
     // re-adding restores the object; the upgrade then works
     await addWithStore(s, work, castPackage('alpha', '2.0'));
@@ -164,5 +246,8 @@ test('crash: when recovery cannot roll forward it rolls back to exactly the old 
   const r = await cli(['activate', 'alpha@2.0', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
   t.like(jsonOut<{ generation: number }>(r), { generation: 2 });
-  t.deepEqual(await prefixListing(prefix), listing(expectedTree([castPackage('alpha', '2.0'), castPackage('beta', '1.0')])));
+  t.deepEqual(
+    await prefixListing(prefix),
+    listing(expectedTree([castPackage('alpha', '2.0'), castPackage('beta', '1.0')])),
+  );
 });

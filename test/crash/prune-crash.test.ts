@@ -25,7 +25,10 @@ interface Fixture {
   digests: Map<number, string>;
 }
 
-async function hashOf(t: ExecutionContext, f: Fixture): Promise<{ digest: string; generation: number }> {
+async function hashOf(
+  t: ExecutionContext,
+  f: Fixture,
+): Promise<{ digest: string; generation: number }> {
   const r = await f.cli(['hash', '--prefix', f.prefix, '--json']);
   t.is(r.code, 0, describe(r));
   return jsonOut(r);
@@ -34,7 +37,13 @@ async function hashOf(t: ExecutionContext, f: Fixture): Promise<{ digest: string
 /** A generations prefix at generation 3 (pkg0; +pkg1; +pkg2), its store a copy of the template. */
 async function threeGenerations(t: ExecutionContext): Promise<Fixture> {
   const { dir, store, cli } = await storeCopy(t);
-  const f: Fixture = { cli, store, prefix: path.join(dir, 'prefix'), trees: path.join(dir, '.pstore-prefix', 'trees'), digests: new Map() };
+  const f: Fixture = {
+    cli,
+    store,
+    prefix: path.join(dir, 'prefix'),
+    trees: path.join(dir, '.pstore-prefix', 'trees'),
+    digests: new Map(),
+  };
   for (const [i, name] of ['pkg0', 'pkg1', 'pkg2'].entries()) {
     const r = await f.cli(['activate', name, '--prefix', f.prefix, '--layout', 'generations']);
     t.is(r.code, 0, describe(r));
@@ -44,17 +53,31 @@ async function threeGenerations(t: ExecutionContext): Promise<Fixture> {
 }
 
 /** The live prefix is exactly generation `n`: status, hash, verify --prefix all agree. */
-async function assertExactly(t: ExecutionContext, f: Fixture, n: number, what: string): Promise<void> {
+async function assertExactly(
+  t: ExecutionContext,
+  f: Fixture,
+  n: number,
+  what: string,
+): Promise<void> {
   const s = await f.cli(['status', '--prefix', f.prefix, '--json']);
   t.is(s.code, 0, describe(s));
   t.like(jsonOut(s), { generation: n, transaction: 'none' }, what);
-  t.is((await hashOf(t, f)).digest, f.digests.get(n) ?? 'no digest recorded', `${what}: the live tree is generation ${n}'s, byte for byte`);
+  t.is(
+    (await hashOf(t, f)).digest,
+    f.digests.get(n) ?? 'no digest recorded',
+    `${what}: the live tree is generation ${n}'s, byte for byte`,
+  );
   const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
   t.is(v.code, 0, `${what}: ${describe(v)}`);
 }
 
 /** Roll back to a pruned generation: complete, or refused naming it (4 or 6) with nothing changed. */
-async function rollbackToPruned(t: ExecutionContext, f: Fixture, n: number, point: string): Promise<void> {
+async function rollbackToPruned(
+  t: ExecutionContext,
+  f: Fixture,
+  n: number,
+  point: string,
+): Promise<void> {
   const r = await f.cli(['rollback', '--to', String(n), '--prefix', f.prefix, '--json']);
   if (r.code === 0) {
     await assertExactly(t, f, n, `after ${point}, rollback --to ${n} worked`);
@@ -64,16 +87,28 @@ async function rollbackToPruned(t: ExecutionContext, f: Fixture, n: number, poin
   }
   t.true(r.code === 4 || r.code === 6, `after ${point}, rollback --to ${n}: ${describe(r)}`);
   const err = jsonError(r);
-  t.true(err.subject === String(n) && err.message.includes(`generation ${n}`), `the error names generation ${n}: ${JSON.stringify(err)}`);
+  t.true(
+    err.subject === String(n) && err.message.includes(`generation ${n}`),
+    `the error names generation ${n}: ${JSON.stringify(err)}`,
+  );
 }
 
 // tree:removing fires after each entry deleted: #3 is early in the first tree, #30 inside the second.
-const POINTS = ['prune:after-current', 'prune:after-record', 'tree:after-unreachable', 'tree:removing#3', 'prune:after-record#2', 'tree:removing#30'];
+const POINTS = [
+  'prune:after-current',
+  'prune:after-record',
+  'tree:after-unreachable',
+  'tree:removing#3',
+  'prune:after-record#2',
+  'tree:removing#30',
+];
 
 for (const point of POINTS) {
   test(`prune --keep 1 killed at ${point}: pruned generations roll back whole or are refused by number`, async (t) => {
     const f = await threeGenerations(t);
-    const killed = await f.cli(['prune', '--keep', '1', '--prefix', f.prefix], { env: { PSTORE_TEST_CRASHPOINT: point } });
+    const killed = await f.cli(['prune', '--keep', '1', '--prefix', f.prefix], {
+      env: { PSTORE_TEST_CRASHPOINT: point },
+    });
     t.is(killed.signal, 'SIGKILL', describe(killed));
     await assertExactly(t, f, 3, `after the kill at ${point}`);
     for (const n of [1, 2]) await rollbackToPruned(t, f, n, point);
@@ -82,7 +117,11 @@ for (const point of POINTS) {
     // The next prune finishes the job: only the current tree is left, no trash.
     const again = await f.cli(['prune', '--keep', '1', '--prefix', f.prefix]);
     t.is(again.code, 0, describe(again));
-    t.deepEqual((await fsp.readdir(f.trees)).sort(), ['3'], 'only the current tree remains, nothing half-deleted');
+    t.deepEqual(
+      (await fsp.readdir(f.trees)).sort(),
+      ['3'],
+      'only the current tree remains, nothing half-deleted',
+    );
     await assertExactly(t, f, 3, 'after the second prune');
     await assertCleanStore(t, f.store);
   });
@@ -95,7 +134,13 @@ test('rollback to a generation whose tree is gone exits 4 naming it and leaves t
   const r = await f.cli(['rollback', '--to', '1', '--prefix', f.prefix, '--json']);
   t.is(r.code, 4, describe(r));
   t.like(jsonError(r), { code: 'EPSTORE_INTEGRITY', subject: '1' });
-  t.false(await fsp.lstat(path.join(path.dirname(f.trees), 'journal.json')).then(() => true, () => false), 'no journal was written');
+  t.false(
+    await fsp.lstat(path.join(path.dirname(f.trees), 'journal.json')).then(
+      () => true,
+      () => false,
+    ),
+    'no journal was written',
+  );
   await assertExactly(t, f, 3, 'after the refused rollback');
 });
 
@@ -103,11 +148,16 @@ test('a new generation whose build is killed is never reachable as trees/N; the 
   const f = await threeGenerations(t);
   await f.cli(['deactivate', 'pkg2', '--prefix', f.prefix]); // generation 4
   f.digests.set(4, (await hashOf(t, f)).digest);
-  const killed = await f.cli(['activate', 'pkg2', '--prefix', f.prefix], { env: { PSTORE_TEST_CRASHPOINT: 'apply:file#5' } });
+  const killed = await f.cli(['activate', 'pkg2', '--prefix', f.prefix], {
+    env: { PSTORE_TEST_CRASHPOINT: 'apply:file#5' },
+  });
   t.is(killed.signal, 'SIGKILL', describe(killed));
   t.false((await fsp.readdir(f.trees)).includes('5'), 'the half-built tree has no generation name');
   const r = await f.cli(['rollback', '--to', '3', '--prefix', f.prefix, '--json']);
   t.is(r.code, 0, describe(r)); // recovery first (rolls generation 5 forward), then the switch
   await assertExactly(t, f, 3, 'after recovery and rollback');
-  t.false((await fsp.readdir(f.trees)).some((n) => n.startsWith('.pstore-')), 'no build or trash leftovers');
+  t.false(
+    (await fsp.readdir(f.trees)).some((n) => n.startsWith('.pstore-')),
+    'no build or trash leftovers',
+  );
 });

@@ -9,10 +9,25 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { diffSnapshots, storeSnapshot, type Snapshot } from '../_helpers/snapshot.js';
-import { assertCleanStore, lsJson, manifestFiles, manifestPathOf, objectFiles, objectKeyOf } from '../_helpers/store.js';
+import {
+  assertCleanStore,
+  lsJson,
+  manifestFiles,
+  manifestPathOf,
+  objectFiles,
+  objectKeyOf,
+} from '../_helpers/store.js';
 import { bindMount, needsRoot, shiftedClock, unmount } from '../_helpers/environment.js';
 import { tempDir } from '../_helpers/tmp.js';
-import { addPkgs, exists, listTree, stagePkg, unionOf, type PkgOptions, type StagedPkg } from '../_helpers/txn-trees.js';
+import {
+  addPkgs,
+  exists,
+  listTree,
+  stagePkg,
+  unionOf,
+  type PkgOptions,
+  type StagedPkg,
+} from '../_helpers/txn-trees.js';
 
 interface GcJson {
   dryRun: boolean;
@@ -43,7 +58,11 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
   const ids = new Map<string, string>();
   const pkg = new Map<string, StagedPkg>();
   const f: Fx = {
-    dir, store, cli, ids, pkg,
+    dir,
+    store,
+    cli,
+    ids,
+    pkg,
     async add(name, opts = {}) {
       const p = await stagePkg(path.join(dir, 'src'), name, opts);
       const id = (await addPkgs(t, cli, [p])).get(`${p.name}@${p.version}`)!;
@@ -70,7 +89,11 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
 async function keysOf(store: string, id: string): Promise<Set<string>> {
   const m = (await manifestFiles(store)).get(id);
   if (!m) throw new Error(`no manifest for ${id}`);
-  return new Set(m.files.filter((x) => x.type === 'file').map((x) => objectKeyOf({ integrity: x.integrity!, exec: x.exec! })));
+  return new Set(
+    m.files
+      .filter((x) => x.type === 'file')
+      .map((x) => objectKeyOf({ integrity: x.integrity!, exec: x.exec! })),
+  );
 }
 
 async function objectKeys(store: string): Promise<Set<string>> {
@@ -79,7 +102,8 @@ async function objectKeys(store: string): Promise<Set<string>> {
 
 /** Differences apart from prefixes-v1/ (gc notes there when it first found a prefix missing). */
 function diffNoRegistrations(before: Snapshot, after: Snapshot) {
-  const strip = (s: Snapshot) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('prefixes-v1/')));
+  const strip = (s: Snapshot) =>
+    Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('prefixes-v1/')));
   return diffSnapshots(strip(before), strip(after));
 }
 
@@ -89,7 +113,12 @@ async function listed(t: ExecutionContext, store: string): Promise<string[]> {
   return (await lsJson(t, store)).map((e) => `${e.name}@${e.version}`).sort();
 }
 
-async function assertPrefixOk(t: ExecutionContext, f: Fx, prefix: string, active: string[]): Promise<void> {
+async function assertPrefixOk(
+  t: ExecutionContext,
+  f: Fx,
+  prefix: string,
+  active: string[],
+): Promise<void> {
   const v = await f.cli(['verify', '--prefix', prefix, '--json']);
   t.is(v.code, 0, `verify --prefix: ${describe(v)}`);
   t.deepEqual(await listTree(prefix), await unionOf(active.map((k) => f.pkg.get(k)!)));
@@ -114,10 +143,15 @@ test('gc keeps an old version while a retained generation names it; after prune 
   t.deepEqual(await listed(t, f.store), ['tool@1.0', 'tool@2.0']);
   for (const k of k1) t.true((await objectKeys(f.store)).has(k));
 
-  const pr = jsonOut<{ removed: number[] }>(await f.cli(['prune', '--prefix', P, '--keep', '1', '--json']));
+  const pr = jsonOut<{ removed: number[] }>(
+    await f.cli(['prune', '--prefix', P, '--keep', '1', '--json']),
+  );
   t.deepEqual(pr.removed, [1]);
   const g2 = await f.gc('--older-than', '0');
-  t.deepEqual(g2.entriesRemoved.map((e) => e.id), [v1]);
+  t.deepEqual(
+    g2.entriesRemoved.map((e) => e.id),
+    [v1],
+  );
   t.is(g2.objectsRemoved, only1.length);
   t.deepEqual(await listed(t, f.store), ['tool@2.0']);
   t.false(await exists(manifestPathOf(f.store, v1)), 'the manifest of tool@1.0 is gone');
@@ -146,10 +180,17 @@ test('an entry stays rooted while any registered prefix retains it', async (t) =
   t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved, [], 'B still has tool@1.0');
 
   await f.ok(['activate', 'tool@2.0', '--prefix', B]);
-  t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved, [], 'B generation 1 still names tool@1.0');
+  t.deepEqual(
+    (await f.gc('--older-than', '0')).entriesRemoved,
+    [],
+    'B generation 1 still names tool@1.0',
+  );
   await f.ok(['prune', '--prefix', B, '--keep', '1']);
   const g = await f.gc('--older-than', '0');
-  t.deepEqual(g.entriesRemoved.map((e) => e.id), [v1]);
+  t.deepEqual(
+    g.entriesRemoved.map((e) => e.id),
+    [v1],
+  );
   t.is(g.prefixes, 2);
   await assertCleanStore(t, f.store);
   await assertPrefixOk(t, f, A, ['tool@2.0']);
@@ -174,7 +215,12 @@ test('entries added within the grace period are kept by default; --older-than 0 
   t.deepEqual(removedNames(g), ['loose@1.0']);
   t.deepEqual(await listed(t, f.store), ['rooted@1.0']);
   const have = await objectKeys(f.store);
-  for (const k of kLoose) t.is(have.has(k), kRooted.has(k), `object ${k.slice(0, 16)}: kept iff the rooted entry uses it`);
+  for (const k of kLoose)
+    t.is(
+      have.has(k),
+      kRooted.has(k),
+      `object ${k.slice(0, 16)}: kept iff the rooted entry uses it`,
+    );
   await assertCleanStore(t, f.store);
   const r = await f.cli(['activate', 'loose', '--prefix', f.prefix('p')]);
   t.is(r.code, 6, describe(r));
@@ -186,27 +232,41 @@ test('entries added within the grace period are kept by default; --older-than 0 
   await assertPrefixOk(t, f, f.prefix('p'), ['rooted@1.0', 'loose@1.0']);
 });
 
-for (const [point, fresh] of [['txn:after-journal', false], ['apply:after-files', false], ['txn:after-journal', true]] as const) {
+for (const [point, fresh] of [
+  ['txn:after-journal', false],
+  ['apply:after-files', false],
+  ['txn:after-journal', true],
+] as const) {
   test(`entries of an interrupted transaction (crash at ${point}${fresh ? ', first transaction of a new prefix' : ''}) survive gc --older-than 0; recover then succeeds`, async (t) => {
     const f = await fx(t, 'gc-journal');
     await f.add('base');
     const y = await f.add('newcomer');
     const P = f.prefix('p');
     if (!fresh) await f.ok(['activate', 'base', '--prefix', P]);
-    const crashed = await f.cli(['activate', 'newcomer', '--prefix', P], { env: { PSTORE_TEST_CRASHPOINT: point } });
+    const crashed = await f.cli(['activate', 'newcomer', '--prefix', P], {
+      env: { PSTORE_TEST_CRASHPOINT: point },
+    });
     t.is(crashed.signal, 'SIGKILL', describe(crashed));
     t.true(await exists(path.join(P, '.pstore', 'journal.json')));
 
     const g = await f.gc('--older-than', '0');
-    t.false(g.entriesRemoved.some((e) => e.id === y), `the journal roots newcomer: ${JSON.stringify(g.entriesRemoved)}`);
+    t.false(
+      g.entriesRemoved.some((e) => e.id === y),
+      `the journal roots newcomer: ${JSON.stringify(g.entriesRemoved)}`,
+    );
     t.deepEqual(removedNames(g), fresh ? ['base@1.0'] : []);
     const have = await objectKeys(f.store);
-    for (const k of await keysOf(f.store, y)) t.true(have.has(k), 'every object of newcomer is still there');
+    for (const k of await keysOf(f.store, y))
+      t.true(have.has(k), 'every object of newcomer is still there');
     t.true(await exists(path.join(P, '.pstore', 'journal.json')), 'gc leaves the journal alone');
 
     const rec = await f.cli(['recover', '--prefix', P, '--json']);
     t.is(rec.code, 0, describe(rec));
-    t.like(jsonOut<{ recovered: boolean; action: string; generation: number }>(rec), { recovered: true, action: 'rolled-forward', generation: fresh ? 1 : 2 });
+    t.like(jsonOut<{ recovered: boolean; action: string; generation: number }>(rec), {
+      recovered: true,
+      action: 'rolled-forward',
+      generation: fresh ? 1 : 2,
+    });
     await assertPrefixOk(t, f, P, fresh ? ['newcomer@1.0'] : ['base@1.0', 'newcomer@1.0']);
     await assertCleanStore(t, f.store);
   });
@@ -225,15 +285,30 @@ for (const layout of ['inplace', 'generations'] as const) {
 
     // Delete the prefix the way a user would: the directory (and, for generations, its state beside it).
     await fsp.rm(P, { recursive: true, force: true });
-    if (layout === 'generations') await fsp.rm(path.join(path.dirname(P), `.pstore-${path.basename(P)}`), { recursive: true, force: true });
+    if (layout === 'generations')
+      await fsp.rm(path.join(path.dirname(P), `.pstore-${path.basename(P)}`), {
+        recursive: true,
+        force: true,
+      });
     const before = await storeSnapshot(f.store);
     const kept = await f.gc('--older-than', '0');
-    t.deepEqual(kept.entriesRemoved, [], 'gc cannot know what a missing prefix uses: it keeps every entry');
+    t.deepEqual(
+      kept.entriesRemoved,
+      [],
+      'gc cannot know what a missing prefix uses: it keeps every entry',
+    );
     t.deepEqual(kept.prefixesMissing, [P]);
-    t.deepEqual(diffNoRegistrations(before, await storeSnapshot(f.store)), { added: [], removed: [], changed: [] });
+    t.deepEqual(diffNoRegistrations(before, await storeSnapshot(f.store)), {
+      added: [],
+      removed: [],
+      changed: [],
+    });
     const g = await f.gc('--older-than', '0', '--forget-missing');
     t.deepEqual(g.prefixesMissing, []);
-    t.deepEqual(g.entriesRemoved.map((e) => e.id), [gone]);
+    t.deepEqual(
+      g.entriesRemoved.map((e) => e.id),
+      [gone],
+    );
     t.is(g.prefixes, 1);
     t.deepEqual(await listed(t, f.store), ['stays@1.0']);
     await assertCleanStore(t, f.store);
@@ -269,7 +344,11 @@ test('gc --dry-run removes nothing: no entry, object, manifest, tmp file or pref
   t.true(dry.dryRun);
   t.deepEqual(removedNames(dry), ['doomed@1.0', 'loose@1.0', 'v@1.0']);
   t.true(dry.objectsRemoved > 0);
-  t.deepEqual(await storeSnapshot(f.store), snap, 'objects, manifests, tmp/ and prefix registrations are unchanged');
+  t.deepEqual(
+    await storeSnapshot(f.store),
+    snap,
+    'objects, manifests, tmp/ and prefix registrations are unchanged',
+  );
   t.deepEqual(await lsJson(t, f.store), ls, 'the index is unchanged');
 
   const real = await f.gc('--older-than', '0', '--forget-missing');
@@ -288,7 +367,9 @@ for (const layout of ['inplace', 'generations'] as const) {
     await f.add('lib');
     const P = f.prefix('p');
     await f.ok(['activate', 'app@1.0', '--prefix', P, '--layout', layout]);
-    const hash1 = jsonOut<{ digest: string }>(await f.cli(['hash', '--prefix', P, '--json'])).digest;
+    const hash1 = jsonOut<{ digest: string }>(
+      await f.cli(['hash', '--prefix', P, '--json']),
+    ).digest;
     await f.ok(['activate', 'app@2.0', 'lib', '--prefix', P]);
     await f.ok(['deactivate', 'lib', '--prefix', P]);
 
@@ -300,7 +381,11 @@ for (const layout of ['inplace', 'generations'] as const) {
     t.is(rb.code, 0, describe(rb));
     t.like(jsonOut<{ generation: number }>(rb), { generation: 1 });
     await assertPrefixOk(t, f, P, ['app@1.0']);
-    t.is(jsonOut<{ digest: string }>(await f.cli(['hash', '--prefix', P, '--json'])).digest, hash1, 'the same tree as before');
+    t.is(
+      jsonOut<{ digest: string }>(await f.cli(['hash', '--prefix', P, '--json'])).digest,
+      hash1,
+      'the same tree as before',
+    );
 
     await f.gc('--older-than', '0');
     const fwd = await f.cli(['rollback', '--prefix', P, '--to', '2', '--json']);
@@ -309,7 +394,7 @@ for (const layout of ['inplace', 'generations'] as const) {
   });
 }
 
-test('gc fails closed when a registered prefix\'s generation record or journal cannot be read: nothing is removed', async (t) => {
+test("gc fails closed when a registered prefix's generation record or journal cannot be read: nothing is removed", async (t) => {
   const f = await fx(t, 'gc-closed');
   await f.add('used');
   await f.add('loose');
@@ -322,7 +407,11 @@ test('gc fails closed when a registered prefix\'s generation record or journal c
     const snap = await storeSnapshot(f.store);
     const ls = await lsJson(t, f.store);
     const r = await f.cli(['gc', '--older-than', '0', '--json']);
-    t.not(r.code, 0, `gc must not guess the roots of a prefix it cannot read (${damaged}): ${describe(r)}`);
+    t.not(
+      r.code,
+      0,
+      `gc must not guess the roots of a prefix it cannot read (${damaged}): ${describe(r)}`,
+    );
     t.deepEqual(await storeSnapshot(f.store), snap, `nothing removed (${damaged})`);
     t.deepEqual(await lsJson(t, f.store), ls);
     if (saved) await fsp.writeFile(file, saved);
@@ -347,7 +436,11 @@ test('gc fails closed on a prefix registration it cannot read: nothing is remove
   await fsp.writeFile(reg, '{"dir": "/trunc');
   const snap = await storeSnapshot(f.store);
   const r = await f.cli(['gc', '--older-than', '0', '--json']);
-  t.not(r.code, 0, `a registration gc cannot read may name roots: gc must stop, not guess: ${describe(r)}`);
+  t.not(
+    r.code,
+    0,
+    `a registration gc cannot read may name roots: gc must stop, not guess: ${describe(r)}`,
+  );
   t.deepEqual(await storeSnapshot(f.store), snap, 'nothing removed, the registration kept');
   await fsp.writeFile(reg, saved);
   t.deepEqual(removedNames(await f.gc('--older-than', '0')), ['loose@1.0']);
@@ -357,43 +450,72 @@ test('gc fails closed on a prefix registration it cannot read: nothing is remove
 const DAY = 24 * 3600 * 1000;
 
 /** The one registration file under <store>/prefixes-v1/ (SPEC §25), parsed, with its path. */
-async function registration(t: ExecutionContext, store: string): Promise<{ file: string; reg: { dir: string; missingSince?: string } } | undefined> {
+async function registration(
+  t: ExecutionContext,
+  store: string,
+): Promise<{ file: string; reg: { dir: string; missingSince?: string } } | undefined> {
   const dir = path.join(store, 'prefixes-v1');
-  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
+  const names = (await fsp.readdir(dir).catch(() => [] as string[])).filter((n) =>
+    n.endsWith('.json'),
+  );
   t.true(names.length <= 1, `at most one registration: ${names.join(' ')}`);
   if (names.length === 0) return undefined;
   const file = path.join(dir, names[0]!);
-  return { file, reg: JSON.parse(await fsp.readFile(file, 'utf8')) as { dir: string; missingSince?: string } };
+  return {
+    file,
+    reg: JSON.parse(await fsp.readFile(file, 'utf8')) as { dir: string; missingSince?: string },
+  };
 }
 
 test('an entry added by a process whose clock is two days behind is kept by the default gc: the filesystem clock decides', async (t) => {
   const f = await fx(t, 'gc-clock');
   const p = await stagePkg(path.join(f.dir, 'src'), 'late');
-  const r = await f.cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json'], { env: await shiftedClock(-2 * DAY) });
+  const r = await f.cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json'], {
+    env: await shiftedClock(-2 * DAY),
+  });
   t.is(r.code, 0, describe(r));
   const id = jsonOut<{ id: string }>(r).id;
-  const recorded = Date.parse(jsonOut<Array<{ lastAddedAt: string }>>(await f.cli(['ls', '--json']))[0]!.lastAddedAt);
-  t.true(Date.now() - recorded > 1.9 * DAY, `the index records the add two days back (${new Date(recorded).toISOString()})`);
+  const recorded = Date.parse(
+    jsonOut<Array<{ lastAddedAt: string }>>(await f.cli(['ls', '--json']))[0]!.lastAddedAt,
+  );
+  t.true(
+    Date.now() - recorded > 1.9 * DAY,
+    `the index records the add two days back (${new Date(recorded).toISOString()})`,
+  );
   // The manifest's mtime as that host would set it on a re-add: two days back too.
   const old = new Date(Date.now() - 2 * DAY);
   await fsp.utimes(manifestPathOf(f.store, id), old, old);
   const before = await storeSnapshot(f.store);
 
-  t.deepEqual((await f.gc()).entriesRemoved, [], 'default grace (24 h) by the filesystem clock: the add was seconds ago');
+  t.deepEqual(
+    (await f.gc()).entriesRemoved,
+    [],
+    'default grace (24 h) by the filesystem clock: the add was seconds ago',
+  );
   t.deepEqual((await f.gc('--older-than', '1h')).entriesRemoved, []);
   t.deepEqual(await storeSnapshot(f.store), before, 'nothing was removed');
   t.deepEqual(await listed(t, f.store), ['late@1.0']);
   await assertCleanStore(t, f.store);
-  t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved.map((e) => e.id), [id], 'it is unreferenced: no grace, no entry');
+  t.deepEqual(
+    (await f.gc('--older-than', '0')).entriesRemoved.map((e) => e.id),
+    [id],
+    'it is unreferenced: no grace, no entry',
+  );
 });
 
 test('an entry added by a process whose clock is two days ahead counts as added now', async (t) => {
   const f = await fx(t, 'gc-clock-ahead');
   const p = await stagePkg(path.join(f.dir, 'src'), 'early');
-  const r = await f.cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json'], { env: await shiftedClock(2 * DAY) });
+  const r = await f.cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json'], {
+    env: await shiftedClock(2 * DAY),
+  });
   t.is(r.code, 0, describe(r));
   t.deepEqual((await f.gc()).entriesRemoved, []);
-  t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved.map((e) => e.id), [jsonOut<{ id: string }>(r).id], 'a future time is now, not forever');
+  t.deepEqual(
+    (await f.gc('--older-than', '0')).entriesRemoved.map((e) => e.id),
+    [jsonOut<{ id: string }>(r).id],
+    'a future time is now, not forever',
+  );
   await assertCleanStore(t, f.store);
 });
 
@@ -408,13 +530,26 @@ test('a prefix missing for longer than 24 h is forgotten by a plain gc', async (
   t.deepEqual(first.prefixesMissing, [P]);
   const noted = await registration(t, f.store);
   t.truthy(noted?.reg.missingSince, 'gc noted when it first found the prefix missing');
-  t.true(Math.abs(Date.parse(noted!.reg.missingSince!) - Date.now()) < 60_000, noted?.reg.missingSince);
+  t.true(
+    Math.abs(Date.parse(noted!.reg.missingSince!) - Date.now()) < 60_000,
+    noted?.reg.missingSince,
+  );
   t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved, [], 'still within 24 h');
-  t.is((await registration(t, f.store))?.reg.missingSince, noted!.reg.missingSince, 'the first time it was seen missing is kept');
+  t.is(
+    (await registration(t, f.store))?.reg.missingSince,
+    noted!.reg.missingSince,
+    'the first time it was seen missing is kept',
+  );
 
-  await fsp.writeFile(noted!.file, JSON.stringify({ ...noted!.reg, missingSince: new Date(Date.now() - 2 * DAY).toISOString() }));
+  await fsp.writeFile(
+    noted!.file,
+    JSON.stringify({ ...noted!.reg, missingSince: new Date(Date.now() - 2 * DAY).toISOString() }),
+  );
   const g = await f.gc('--older-than', '0');
-  t.deepEqual(g.entriesRemoved.map((e) => e.id), [gone]);
+  t.deepEqual(
+    g.entriesRemoved.map((e) => e.id),
+    [gone],
+  );
   t.deepEqual(g.prefixesMissing, []);
   t.is(await registration(t, f.store), undefined, 'the registration is gone');
   await assertCleanStore(t, f.store);
@@ -438,7 +573,11 @@ test('an inplace prefix on a volume that is unmounted when gc runs keeps its ent
   const g1 = await f.gc('--older-than', '0');
   t.deepEqual(g1.entriesRemoved, [], 'the prefix cannot be read: every entry is kept');
   t.deepEqual(g1.prefixesMissing, [P]);
-  t.deepEqual(diffNoRegistrations(before, await storeSnapshot(f.store)), { added: [], removed: [], changed: [] });
+  t.deepEqual(diffNoRegistrations(before, await storeSnapshot(f.store)), {
+    added: [],
+    removed: [],
+    changed: [],
+  });
   const human = await f.cli(['gc', '--older-than', '0']);
   t.regex(human.stderr, /prefix .*mnt is missing/, 'a note on stderr says which prefix');
 
@@ -447,15 +586,27 @@ test('an inplace prefix on a volume that is unmounted when gc runs keeps its ent
   const st = await f.cli(['status', '--prefix', P]);
   t.is(st.code, 0, describe(st));
   const g2 = await f.gc('--older-than', '0');
-  t.deepEqual(g2.entriesRemoved.map((e) => e.id), [loose], 'back again: its roots count, the loose entry goes');
+  t.deepEqual(
+    g2.entriesRemoved.map((e) => e.id),
+    [loose],
+    'back again: its roots count, the loose entry goes',
+  );
   t.deepEqual(g2.prefixesMissing, []);
-  t.is((await registration(t, f.store))?.reg.missingSince, undefined, 'the missing note is cleared');
+  t.is(
+    (await registration(t, f.store))?.reg.missingSince,
+    undefined,
+    'the missing note is cleared',
+  );
   await assertPrefixOk(t, f, P, ['onvol@1.0']);
   await assertCleanStore(t, f.store);
 
   await unmount(P);
   const g3 = await f.gc('--older-than', '0', '--forget-missing');
-  t.deepEqual(g3.entriesRemoved.map((e) => e.id), [onVolume], '--forget-missing forgets the prefix and its roots');
+  t.deepEqual(
+    g3.entriesRemoved.map((e) => e.id),
+    [onVolume],
+    '--forget-missing forgets the prefix and its roots',
+  );
   t.is(await registration(t, f.store), undefined);
   await assertCleanStore(t, f.store);
 });

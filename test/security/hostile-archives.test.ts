@@ -10,7 +10,14 @@ import { isPstoreError, openStore, type ErrorCode } from '../../lib/index.js';
 import { describe, storeCli, type CliResult } from '../_helpers/cli.js';
 import { diffSnapshots, storeSnapshot } from '../_helpers/snapshot.js';
 import { lsJson, objectFiles } from '../_helpers/store.js';
-import { BLOCK, buildTar, buildTarLayout, gzip, writeChecksum, type Member } from '../_helpers/tar.js';
+import {
+  BLOCK,
+  buildTar,
+  buildTarLayout,
+  gzip,
+  writeChecksum,
+  type Member,
+} from '../_helpers/tar.js';
 import { buildTree, fifo, file, socket, symlink, type TreeSpec } from '../_helpers/tree.js';
 import { makeTemp, removeTree, tempDir, tempStore } from '../_helpers/tmp.js';
 
@@ -32,7 +39,12 @@ interface StoreState {
 
 // One seeded store, copied for each test: a store that already holds an entry, so that
 // "unchanged" means something. Copying is much cheaper than seeding each store with the CLI.
-let template: { root: string; store: string; snapshot: Awaited<ReturnType<typeof storeSnapshot>>; listed: unknown[] };
+let template: {
+  root: string;
+  store: string;
+  snapshot: Awaited<ReturnType<typeof storeSnapshot>>;
+  listed: unknown[];
+};
 
 test.before(async () => {
   const root = await makeTemp('hostile-template');
@@ -68,12 +80,19 @@ async function assertUntouched(t: ExecutionContext, state: StoreState): Promise<
   const diff = diffSnapshots(state.snapshot, await storeSnapshot(store));
   t.deepEqual(diff.removed, [], 'nothing was removed from the store');
   t.deepEqual(diff.changed, [], 'nothing in the store was modified');
-  t.deepEqual(diff.added.filter((p) => !p.startsWith('objects-v1/') && !p.startsWith('tmp/')), [],
-    'only unreferenced objects or tmp files may be new (no manifest)');
+  t.deepEqual(
+    diff.added.filter((p) => !p.startsWith('objects-v1/') && !p.startsWith('tmp/')),
+    [],
+    'only unreferenced objects or tmp files may be new (no manifest)',
+  );
   t.deepEqual(await lsJson(t, store), state.listed, 'ls shows no new entry');
   const gc = await storeCli(store)(['gc']);
   t.is(gc.code, 0, describe(gc));
-  t.deepEqual(await storeSnapshot(store), state.snapshot, 'after gc the store is exactly as before');
+  t.deepEqual(
+    await storeSnapshot(store),
+    state.snapshot,
+    'after gc the store is exactly as before',
+  );
 }
 
 function assertRefused(t: ExecutionContext, r: CliResult, code: ErrorCode, names: string): void {
@@ -85,11 +104,18 @@ function assertRefused(t: ExecutionContext, r: CliResult, code: ErrorCode, names
   t.true(r.stderr.includes(names), `stderr names ${JSON.stringify(names)}:\n${r.stderr}`);
 }
 
-function assertJsonRefused(t: ExecutionContext, r: CliResult, code: ErrorCode, subject: string): void {
+function assertJsonRefused(
+  t: ExecutionContext,
+  r: CliResult,
+  code: ErrorCode,
+  subject: string,
+): void {
   t.is(r.code, 7, describe(r));
   const lines = r.stderr.split('\n').filter(Boolean);
   t.is(lines.length, 1, `one JSON line on stderr:\n${r.stderr}`);
-  const parsed = JSON.parse(lines[0]!) as { error: { code: string; subject?: string; message: string } };
+  const parsed = JSON.parse(lines[0]!) as {
+    error: { code: string; subject?: string; message: string };
+  };
   t.is(parsed.error.code, code);
   t.is(parsed.error.subject, subject, 'error.subject is the offending member');
 }
@@ -113,7 +139,12 @@ const cases: ArchiveCase[] = [
   },
   {
     title: 'a member named a/../../x',
-    bytes: () => buildTar([...good('nested dotdot'), { path: 'a/', type: 'dir' }, { path: 'a/../../x', data: 'escape\n' }]),
+    bytes: () =>
+      buildTar([
+        ...good('nested dotdot'),
+        { path: 'a/', type: 'dir' },
+        { path: 'a/../../x', data: 'escape\n' },
+      ]),
     code: 'EPSTORE_UNSAFE_PATH',
     member: 'a/../../x',
   },
@@ -125,37 +156,59 @@ const cases: ArchiveCase[] = [
   },
   {
     title: 'a member under a symlink of the same archive (lib -> /tmp, lib/evil)',
-    bytes: () => buildTar([...good('abs symlink'), { path: 'lib', type: 'symlink', linkpath: '/tmp' }, { path: 'lib/evil', data: 'planted\n' }]),
+    bytes: () =>
+      buildTar([
+        ...good('abs symlink'),
+        { path: 'lib', type: 'symlink', linkpath: '/tmp' },
+        { path: 'lib/evil', data: 'planted\n' },
+      ]),
     code: 'EPSTORE_UNSAFE_PATH',
     member: 'lib/evil',
   },
   {
     title: 'a directory member under a symlink of the same archive (lib -> /tmp, lib/sub/)',
-    bytes: () => buildTar([...good('dir under symlink'), { path: 'lib', type: 'symlink', linkpath: '/tmp' }, { path: 'lib/sub/', type: 'dir' }]),
+    bytes: () =>
+      buildTar([
+        ...good('dir under symlink'),
+        { path: 'lib', type: 'symlink', linkpath: '/tmp' },
+        { path: 'lib/sub/', type: 'dir' },
+      ]),
     code: 'EPSTORE_UNSAFE_PATH',
     member: 'lib/sub',
   },
   {
     title: 'a member under a relative symlink (a -> b, a/x)',
-    bytes: () => buildTar([...good('rel symlink'), { path: 'b/', type: 'dir' }, { path: 'a', type: 'symlink', linkpath: 'b' }, { path: 'a/x', data: 'through\n' }]),
+    bytes: () =>
+      buildTar([
+        ...good('rel symlink'),
+        { path: 'b/', type: 'dir' },
+        { path: 'a', type: 'symlink', linkpath: 'b' },
+        { path: 'a/x', data: 'through\n' },
+      ]),
     code: 'EPSTORE_UNSAFE_PATH',
     member: 'a/x',
   },
   {
     title: 'a hard link to ../outside',
-    bytes: () => buildTar([...good('hardlink dotdot'), { path: 'h', type: 'link', linkpath: '../outside' }]),
+    bytes: () =>
+      buildTar([...good('hardlink dotdot'), { path: 'h', type: 'link', linkpath: '../outside' }]),
     code: 'EPSTORE_UNSAFE_PATH',
     member: 'h',
   },
   {
     title: 'a hard link to an absolute path',
-    bytes: () => buildTar([...good('hardlink abs'), { path: 'passwd', type: 'link', linkpath: '/etc/passwd' }]),
+    bytes: () =>
+      buildTar([
+        ...good('hardlink abs'),
+        { path: 'passwd', type: 'link', linkpath: '/etc/passwd' },
+      ]),
     code: 'EPSTORE_UNSAFE_PATH',
     member: 'passwd',
   },
   {
     title: 'a hard link to a name not in the archive',
-    bytes: () => buildTar([...good('hardlink missing'), { path: 'h', type: 'link', linkpath: 'ok/nowhere' }]),
+    bytes: () =>
+      buildTar([...good('hardlink missing'), { path: 'h', type: 'link', linkpath: 'ok/nowhere' }]),
     code: 'EPSTORE_UNSAFE_PATH',
     member: 'h',
   },
@@ -167,13 +220,21 @@ const cases: ArchiveCase[] = [
   },
   {
     title: 'a character device',
-    bytes: () => buildTar([...good('chr'), { path: 'dev/null', type: 'chr', mode: 0o666, devmajor: 1, devminor: 3 }]),
+    bytes: () =>
+      buildTar([
+        ...good('chr'),
+        { path: 'dev/null', type: 'chr', mode: 0o666, devmajor: 1, devminor: 3 },
+      ]),
     code: 'EPSTORE_UNSUPPORTED_TYPE',
     member: 'dev/null',
   },
   {
     title: 'a block device',
-    bytes: () => buildTar([...good('blk'), { path: 'dev/sda', type: 'blk', mode: 0o660, devmajor: 8, devminor: 0 }]),
+    bytes: () =>
+      buildTar([
+        ...good('blk'),
+        { path: 'dev/sda', type: 'blk', mode: 0o660, devmajor: 8, devminor: 0 },
+      ]),
     code: 'EPSTORE_UNSUPPORTED_TYPE',
     member: 'dev/sda',
   },
@@ -185,39 +246,63 @@ const cases: ArchiveCase[] = [
   },
   {
     title: 'a duplicate path with different contents',
-    bytes: () => buildTar([...good('dup'), { path: 'etc/conf', data: 'one\n' }, { path: 'etc/conf', data: 'two\n' }]),
+    bytes: () =>
+      buildTar([
+        ...good('dup'),
+        { path: 'etc/conf', data: 'one\n' },
+        { path: 'etc/conf', data: 'two\n' },
+      ]),
     code: 'EPSTORE_BAD_ARCHIVE',
     member: 'etc/conf',
   },
   {
     title: 'a file, then a directory at the same path',
-    bytes: () => buildTar([...good('file then dir'), { path: 'x', data: 'file\n' }, { path: 'x/', type: 'dir' }]),
+    bytes: () =>
+      buildTar([
+        ...good('file then dir'),
+        { path: 'x', data: 'file\n' },
+        { path: 'x/', type: 'dir' },
+      ]),
     code: 'EPSTORE_BAD_ARCHIVE',
     member: 'x',
   },
   {
     title: 'a path under a regular file',
-    bytes: () => buildTar([...good('under file'), { path: 'f', data: 'plain\n' }, { path: 'f/x', data: 'below a file\n' }]),
+    bytes: () =>
+      buildTar([
+        ...good('under file'),
+        { path: 'f', data: 'plain\n' },
+        { path: 'f/x', data: 'below a file\n' },
+      ]),
     code: 'EPSTORE_BAD_ARCHIVE',
     member: 'f/x',
   },
   {
     title: 'a truncated archive cut in the middle of a body',
     bytes: () => {
-      const { bytes, headers } = buildTarLayout([...good('cut body'), { path: 'big.txt', data: 'z'.repeat(5000) }]);
+      const { bytes, headers } = buildTarLayout([
+        ...good('cut body'),
+        { path: 'big.txt', data: 'z'.repeat(5000) },
+      ]);
       return bytes.subarray(0, headers[3]! + BLOCK + 1700);
     },
     code: 'EPSTORE_BAD_ARCHIVE',
   },
   {
     title: 'a truncated archive cut at a block boundary without the end marker',
-    bytes: () => buildTar([...good('cut boundary'), { path: 'last.txt', data: 'last\n' }], { endMarker: false }),
+    bytes: () =>
+      buildTar([...good('cut boundary'), { path: 'last.txt', data: 'last\n' }], {
+        endMarker: false,
+      }),
     code: 'EPSTORE_BAD_ARCHIVE',
   },
   {
     title: 'a truncated archive cut in the middle of a header',
     bytes: () => {
-      const { bytes, headers } = buildTarLayout([...good('cut header'), { path: 'last.txt', data: 'last\n' }]);
+      const { bytes, headers } = buildTarLayout([
+        ...good('cut header'),
+        { path: 'last.txt', data: 'last\n' },
+      ]);
       return bytes.subarray(0, headers[3]! + 200);
     },
     code: 'EPSTORE_BAD_ARCHIVE',
@@ -225,7 +310,11 @@ const cases: ArchiveCase[] = [
   {
     title: 'a corrupt header checksum',
     bytes: () => {
-      const { bytes, headers } = buildTarLayout([...good('checksum'), { path: 'victim.txt', data: 'v\n' }, { path: 'after.txt', data: 'a\n' }]);
+      const { bytes, headers } = buildTarLayout([
+        ...good('checksum'),
+        { path: 'victim.txt', data: 'v\n' },
+        { path: 'after.txt', data: 'a\n' },
+      ]);
       const h = headers[3]!;
       bytes[h] = 'w'.charCodeAt(0); // victim.txt -> wictim.txt, checksum left as it was
       return bytes;
@@ -235,7 +324,10 @@ const cases: ArchiveCase[] = [
   {
     title: 'a header whose checksum field is not a number',
     bytes: () => {
-      const { bytes, headers } = buildTarLayout([...good('checksum garbage'), { path: 'victim.txt', data: 'v\n' }]);
+      const { bytes, headers } = buildTarLayout([
+        ...good('checksum garbage'),
+        { path: 'victim.txt', data: 'v\n' },
+      ]);
       const h = headers[3]!;
       bytes.write('zzzzzz\0 ', h + 148, 'latin1');
       return bytes;
@@ -255,7 +347,15 @@ const cases: ArchiveCase[] = [
   {
     title: 'a truncated .tar.gz',
     bytes: () => {
-      const gz = gzip(buildTar([...good('gz'), { path: 'data.bin', data: Buffer.from(Array.from({ length: 20000 }, (_, i) => (i * 7919) % 251)) }]));
+      const gz = gzip(
+        buildTar([
+          ...good('gz'),
+          {
+            path: 'data.bin',
+            data: Buffer.from(Array.from({ length: 20000 }, (_, i) => (i * 7919) % 251)),
+          },
+        ]),
+      );
       return gz.subarray(0, Math.floor(gz.length / 2));
     },
     ext: '.tar.gz',
@@ -266,7 +366,9 @@ const cases: ArchiveCase[] = [
     // be failed too, not left waiting for bytes that never come (which once exited 0, silently).
     title: 'a truncated .tar.gz cut inside a >8 MiB member',
     bytes: () => {
-      const gz = gzip(buildTar([...good('gz big'), { path: 'big.bin', data: randomBytes(10 * 1024 * 1024) }]));
+      const gz = gzip(
+        buildTar([...good('gz big'), { path: 'big.bin', data: randomBytes(10 * 1024 * 1024) }]),
+      );
       return gz.subarray(0, Math.floor(gz.length * 0.6));
     },
     ext: '.tar.gz',
@@ -274,13 +376,18 @@ const cases: ArchiveCase[] = [
   },
   {
     title: 'a zstd frame that does not decompress',
-    bytes: () => Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.from('definitely not a zstd frame body'.repeat(20))]),
+    bytes: () =>
+      Buffer.concat([
+        Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+        Buffer.from('definitely not a zstd frame body'.repeat(20)),
+      ]),
     ext: '.tar.zst',
     code: 'EPSTORE_BAD_ARCHIVE',
   },
   {
     title: 'a symlink member with an empty target',
-    bytes: () => buildTar([...good('empty target'), { path: 'lib/broken', type: 'symlink', linkpath: '' }]),
+    bytes: () =>
+      buildTar([...good('empty target'), { path: 'lib/broken', type: 'symlink', linkpath: '' }]),
     code: 'EPSTORE_BAD_ARCHIVE', // node-tar itself refuses it ("linkpath required"), naming no member
   },
   {
@@ -316,21 +423,41 @@ for (const c of cases) {
 
 test('stdin: a hostile archive on stdin (-) is refused the same way', async (t) => {
   const state = await seededStore(t);
-  const bytes = buildTar([...good('stdin'), { path: 'lib', type: 'symlink', linkpath: '/tmp' }, { path: 'lib/evil', data: 'planted\n' }]);
-  const r = await storeCli(state.store)(['add', '-', '--name', 'evil', '--version', '1'], { input: bytes });
+  const bytes = buildTar([
+    ...good('stdin'),
+    { path: 'lib', type: 'symlink', linkpath: '/tmp' },
+    { path: 'lib/evil', data: 'planted\n' },
+  ]);
+  const r = await storeCli(state.store)(['add', '-', '--name', 'evil', '--version', '1'], {
+    input: bytes,
+  });
   assertRefused(t, r, 'EPSTORE_UNSAFE_PATH', 'lib/evil');
-  const truncated = await storeCli(state.store)(['add', '-', '--name', 'evil', '--version', '1', '--json'], { input: bytes.subarray(0, 2 * BLOCK + 100) });
+  const truncated = await storeCli(state.store)(
+    ['add', '-', '--name', 'evil', '--version', '1', '--json'],
+    { input: bytes.subarray(0, 2 * BLOCK + 100) },
+  );
   t.is(truncated.code, 7, describe(truncated));
-  t.is((JSON.parse(truncated.stderr) as { error: { code: string } }).error.code, 'EPSTORE_BAD_ARCHIVE');
+  t.is(
+    (JSON.parse(truncated.stderr) as { error: { code: string } }).error.code,
+    'EPSTORE_BAD_ARCHIVE',
+  );
   await assertUntouched(t, state);
 });
 
 // A good archive written by the same generator is accepted: the refusals above are about the
 // hostile members, not about the generator.
-test('control: the generator\'s good members alone make a valid archive', async (t) => {
+test("control: the generator's good members alone make a valid archive", async (t) => {
   const store = await tempStore(t);
   const archive = path.join(await tempDir(t, 'good'), 'good.tar');
-  await fsp.writeFile(archive, buildTar([...good('control'), { path: 'b/', type: 'dir' }, { path: 'a', type: 'symlink', linkpath: 'b' }, { path: 'h', type: 'link', linkpath: 'ok/one.txt' }]));
+  await fsp.writeFile(
+    archive,
+    buildTar([
+      ...good('control'),
+      { path: 'b/', type: 'dir' },
+      { path: 'a', type: 'symlink', linkpath: 'b' },
+      { path: 'h', type: 'link', linkpath: 'ok/one.txt' },
+    ]),
+  );
   const r = await storeCli(store)(['add', archive, '--name', 'fine', '--version', '1', '--json']);
   t.is(r.code, 0, describe(r));
   t.like(JSON.parse(r.stdout), { files: 4, symlinks: 1, dirs: 2 });
@@ -343,7 +470,11 @@ interface DirCase {
 }
 
 const dirCases: DirCase[] = [
-  { title: 'a FIFO', spec: { 'a.txt': 'a\n', run: { pipe: fifo() }, 'z.txt': 'z\n' }, bad: 'run/pipe' },
+  {
+    title: 'a FIFO',
+    spec: { 'a.txt': 'a\n', run: { pipe: fifo() }, 'z.txt': 'z\n' },
+    bad: 'run/pipe',
+  },
   { title: 'a unix socket', spec: { 'a.txt': 'a\n', run: { sock: socket() } }, bad: 'run/sock' },
 ];
 
@@ -363,7 +494,10 @@ for (const c of dirCases) {
 
 test('directory: a symlink in a source directory is stored as a symlink, never followed', async (t) => {
   const store = await tempStore(t);
-  const src = await buildTree(path.join(await tempDir(t, 'dirsrc'), 'tree'), { etc: symlink('/etc'), 'passwd': symlink('/etc/passwd') });
+  const src = await buildTree(path.join(await tempDir(t, 'dirsrc'), 'tree'), {
+    etc: symlink('/etc'),
+    passwd: symlink('/etc/passwd'),
+  });
   const r = await storeCli(store)(['add', src, '--name', 'links', '--version', '1', '--json']);
   t.is(r.code, 0, describe(r));
   t.like(JSON.parse(r.stdout), { files: 0, symlinks: 2 });
@@ -373,17 +507,39 @@ test('directory: a symlink in a source directory is stored as a symlink, never f
 test('library: unsafe paths throw PstoreError EPSTORE_UNSAFE_PATH naming the member', async (t) => {
   const store = openStore({ path: await tempStore(t) });
 
-  const fromList = await t.throwsAsync(store.add({ files: [{ path: 'ok.txt', data: 'ok' }, { path: '../x', data: 'x' }] }, { name: 'evil', version: '1' }));
+  const fromList = await t.throwsAsync(
+    store.add(
+      {
+        files: [
+          { path: 'ok.txt', data: 'ok' },
+          { path: '../x', data: 'x' },
+        ],
+      },
+      { name: 'evil', version: '1' },
+    ),
+  );
   t.true(isPstoreError(fromList, 'EPSTORE_UNSAFE_PATH'), String(fromList));
   t.is((fromList as { subject?: string }).subject, '../x');
   t.false(isPstoreError(fromList, 'EPSTORE_BAD_ARCHIVE'), 'the code check is exact');
 
   const stream = Readable.from([buildTar([...good('lib'), { path: '/etc/x', data: 'x' }])]);
-  const fromTar = await t.throwsAsync(store.add({ tar: stream, label: 'test stream' }, { name: 'evil', version: '1' }));
+  const fromTar = await t.throwsAsync(
+    store.add({ tar: stream, label: 'test stream' }, { name: 'evil', version: '1' }),
+  );
   t.true(isPstoreError(fromTar, 'EPSTORE_UNSAFE_PATH'), String(fromTar));
   t.is((fromTar as { subject?: string }).subject, '/etc/x');
 
-  const underLink = await t.throwsAsync(store.add({ files: [{ path: 'l', type: 'symlink', target: '/tmp' }, { path: 'l/x', data: 'x' }] }, { name: 'evil', version: '1' }));
+  const underLink = await t.throwsAsync(
+    store.add(
+      {
+        files: [
+          { path: 'l', type: 'symlink', target: '/tmp' },
+          { path: 'l/x', data: 'x' },
+        ],
+      },
+      { name: 'evil', version: '1' },
+    ),
+  );
   t.true(isPstoreError(underLink, 'EPSTORE_UNSAFE_PATH'), String(underLink));
 
   t.deepEqual(await store.list(), [], 'no entry was recorded');
@@ -392,7 +548,9 @@ test('library: unsafe paths throw PstoreError EPSTORE_UNSAFE_PATH naming the mem
 test('library: broken archives throw EPSTORE_BAD_ARCHIVE', async (t) => {
   const store = openStore({ path: await tempStore(t) });
   const bytes = buildTar(good('lib bad'), { endMarker: false });
-  const err = await t.throwsAsync(store.add({ tar: Readable.from([bytes]), label: 'cut stream' }, { name: 'evil', version: '1' }));
+  const err = await t.throwsAsync(
+    store.add({ tar: Readable.from([bytes]), label: 'cut stream' }, { name: 'evil', version: '1' }),
+  );
   t.true(isPstoreError(err, 'EPSTORE_BAD_ARCHIVE'), String(err));
   t.true(String((err as Error).message).includes('cut stream'));
 });
@@ -405,8 +563,19 @@ test('control: a header with a recomputed checksum after editing is accepted aga
   writeChecksum(bytes.subarray(headers[0]!, headers[0]! + BLOCK));
   const archive = path.join(await tempDir(t, 'cks'), 'fixed.tar');
   await fsp.writeFile(archive, bytes);
-  const add = await storeCli(store)(['add', archive, '--name', 'fixed', '--version', '1', '--json']);
+  const add = await storeCli(store)([
+    'add',
+    archive,
+    '--name',
+    'fixed',
+    '--version',
+    '1',
+    '--json',
+  ]);
   t.is(add.code, 0, describe(add));
   const info = await storeCli(store)(['info', 'fixed@1', '--paths', '--json']);
-  t.deepEqual((JSON.parse(info.stdout) as { paths: Array<{ path: string }> }).paths.map((p) => p.path), ['wictim.txt']);
+  t.deepEqual(
+    (JSON.parse(info.stdout) as { paths: Array<{ path: string }> }).paths.map((p) => p.path),
+    ['wictim.txt'],
+  );
 });

@@ -19,7 +19,14 @@ async function storeWithOneEntry(t: ExecutionContext) {
   const dir = await tempDir(t, 'names');
   const store = path.join(dir, 'store');
   const cli = storeCli(store);
-  const r = await cli(['add', await buildTree(path.join(dir, 'base'), { 'share/base/README': 'base\n' }), '--name', 'base', '--version', '1']);
+  const r = await cli([
+    'add',
+    await buildTree(path.join(dir, 'base'), { 'share/base/README': 'base\n' }),
+    '--name',
+    'base',
+    '--version',
+    '1',
+  ]);
   t.is(r.code, 0, describe(r));
   return { dir, store, cli };
 }
@@ -30,11 +37,19 @@ function assertRefused(t: ExecutionContext, r: CliResult, member: string, why: R
   t.is(e.code, 'EPSTORE_UNSAFE_PATH');
   t.is(e.subject, member, 'the error names the member');
   t.regex(e.message, why);
-  t.true(e.message.length < 400, `a short message, not the whole path: ${e.message.length} characters`);
+  t.true(
+    e.message.length < 400,
+    `a short message, not the whole path: ${e.message.length} characters`,
+  );
 }
 
 /** Add a tar made of `members` (the offending one first) and check the store did not change. */
-async function addRefused(t: ExecutionContext, members: Member[], member: string, why: RegExp): Promise<void> {
+async function addRefused(
+  t: ExecutionContext,
+  members: Member[],
+  member: string,
+  why: RegExp,
+): Promise<void> {
   const { dir, store, cli } = await storeWithOneEntry(t);
   const before = await storeSnapshot(store);
   const tar = path.join(dir, 'x.tar');
@@ -44,11 +59,20 @@ async function addRefused(t: ExecutionContext, members: Member[], member: string
   await assertCleanStore(t, store);
 }
 
-const long = (name: string, m: Omit<Member, 'path' | 'rawPath'> = {}): Member => ({ ...m, path: 'placeholder', rawPath: Buffer.from(name) });
+const long = (name: string, m: Omit<Member, 'path' | 'rawPath'> = {}): Member => ({
+  ...m,
+  path: 'placeholder',
+  rawPath: Buffer.from(name),
+});
 
 test('a member name of 256 bytes is refused at add (exit 7) naming the member; the store is unchanged', async (t) => {
   const member = `share/${'n'.repeat(256)}`;
-  await addRefused(t, [long(member, { data: 'x\n' }), { path: 'share/ok', data: 'ok\n' }], member, /longer than 255 bytes/);
+  await addRefused(
+    t,
+    [long(member, { data: 'x\n' }), { path: 'share/ok', data: 'ok\n' }],
+    member,
+    /longer than 255 bytes/,
+  );
 });
 
 test('a member path of 4096 bytes (every name ≤ 255) is refused at add (exit 7) naming the member', async (t) => {
@@ -58,21 +82,41 @@ test('a member path of 4096 bytes (every name ≤ 255) is refused at add (exit 7
 });
 
 test('three member names that differ only in invalid UTF-8 bytes are refused (exit 7), not collapsed into one file', async (t) => {
-  const names = [0xff, 0xfe, 0xfd].map((b) => Buffer.concat([Buffer.from('share/bad-'), Buffer.from([b]), Buffer.from('.txt')]));
-  const members = names.map((n, i): Member => ({ path: 'placeholder', rawPath: n, data: `member ${i}\n` }));
+  const names = [0xff, 0xfe, 0xfd].map((b) =>
+    Buffer.concat([Buffer.from('share/bad-'), Buffer.from([b]), Buffer.from('.txt')]),
+  );
+  const members = names.map((n, i): Member => ({
+    path: 'placeholder',
+    rawPath: n,
+    data: `member ${i}\n`,
+  }));
   await addRefused(t, members, 'share/bad-\uFFFD.txt', /not valid UTF-8/);
 });
 
 test('a directory holding a file whose name is not valid UTF-8 is refused (exit 7) naming it, not an internal error', async (t) => {
   const { dir, store, cli } = await storeWithOneEntry(t);
   const src = await buildTree(path.join(dir, 'src'), { 'share/ok': 'ok\n' });
-  await fsp.writeFile(Buffer.concat([Buffer.from(`${src}/share/bad-`), Buffer.from([0xff])]), 'latin-1 name\n');
+  await fsp.writeFile(
+    Buffer.concat([Buffer.from(`${src}/share/bad-`), Buffer.from([0xff])]),
+    'latin-1 name\n',
+  );
   const before = await storeSnapshot(store);
   const r = await cli(['add', src, '--name', 'x', '--version', '1', '--json']);
   assertRefused(t, r, 'share/bad-\uFFFD', /not valid UTF-8/);
-  t.deepEqual((await lsJson(t, store)).map((e) => e.name), ['base'], 'no entry was added');
-  const manifests = (snap: Record<string, string>) => Object.keys(snap).filter((k) => !k.startsWith('objects-v1/')).sort();
-  t.deepEqual(manifests(await storeSnapshot(store)), manifests(before), 'no manifest was written (objects of other members wait for gc)');
+  t.deepEqual(
+    (await lsJson(t, store)).map((e) => e.name),
+    ['base'],
+    'no entry was added',
+  );
+  const manifests = (snap: Record<string, string>) =>
+    Object.keys(snap)
+      .filter((k) => !k.startsWith('objects-v1/'))
+      .sort();
+  t.deepEqual(
+    manifests(await storeSnapshot(store)),
+    manifests(before),
+    'no manifest was written (objects of other members wait for gc)',
+  );
 });
 
 test('control: a 255-byte name and a 4095-byte path are accepted', async (t) => {
@@ -101,7 +145,10 @@ test('a 250-byte name under a long prefix path: activation is refused (exit 7) b
   t.is((await cli(['add', src, '--name', 'longname', '--version', '1'])).code, 0);
   const ok = await cli(['activate', 'base', '--prefix', prefix, '--json']);
   t.is(ok.code, 0, describe(ok));
-  const before = { tree: await listTree(prefix), state: await snapshotDir(path.join(prefix, '.pstore')) };
+  const before = {
+    tree: await listTree(prefix),
+    state: await snapshotDir(path.join(prefix, '.pstore')),
+  };
 
   const r = await cli(['activate', 'longname', '--prefix', prefix, '--json']);
   t.is(r.code, 7, describe(r));
@@ -109,7 +156,11 @@ test('a 250-byte name under a long prefix path: activation is refused (exit 7) b
   t.is(e.code, 'EPSTORE_UNSAFE_PATH');
   t.is(e.subject, path.join(prefix, name), 'names the path that cannot be placed');
   t.true(e.message.length < 400, `a short message: ${e.message}`);
-  t.deepEqual({ tree: await listTree(prefix), state: await snapshotDir(path.join(prefix, '.pstore')) }, before, 'the prefix is unchanged');
+  t.deepEqual(
+    { tree: await listTree(prefix), state: await snapshotDir(path.join(prefix, '.pstore')) },
+    before,
+    'the prefix is unchanged',
+  );
   t.false(await exists(path.join(prefix, 'share', 'long')), 'not even a directory was made');
 
   const status = await cli(['status', '--prefix', prefix, '--json']);

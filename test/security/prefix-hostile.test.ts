@@ -10,12 +10,24 @@ import { snapshotDir } from '../_helpers/snapshot.js';
 import { buildTree, file, symlink, type TreeSpec } from '../_helpers/tree.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 import {
-  SITE, addPkgs, exists, jsonError, listTree, pkgSpec, unionOf, type StagedPkg,
+  SITE,
+  addPkgs,
+  exists,
+  jsonError,
+  listTree,
+  pkgSpec,
+  unionOf,
+  type StagedPkg,
 } from '../_helpers/txn-trees.js';
 
 type Layout = 'inplace' | 'generations';
-interface PkgRef { name: string }
-interface StatusJson { generation: number; packages: PkgRef[] }
+interface PkgRef {
+  name: string;
+}
+interface StatusJson {
+  generation: number;
+  packages: PkgRef[];
+}
 
 interface Fx {
   dir: string;
@@ -45,19 +57,60 @@ const TEMPLATE: Array<[string, string, TreeSpec]> = [
   ['pkg1', '1.0', pkgSpec('pkg1', { extra: { 'usr/share/pkg1/empty': {} } })],
   ['pkg2', '1.0', pkgSpec('pkg2')],
   ['pycpkg', '1.0', pkgSpec('pycpkg', { extra: { [PYC]: Buffer.from('shipped bytecode') } })],
-  ['victim', '1.0', { 'lib/x/file': 'would land outside\n', 'lib/x/sub/deeper': 'd\n', 'lib/other': 'o\n' }],
+  [
+    'victim',
+    '1.0',
+    { 'lib/x/file': 'would land outside\n', 'lib/x/sub/deeper': 'd\n', 'lib/other': 'o\n' },
+  ],
   ['evilrel', '1.0', { 'lib/x': symlink('../../outside') }],
   ['optvictim', '1.0', { 'opt/a/b/file': 'would land outside\n' }],
   // a directory that becomes a symlink in the next version: to OUTSIDE (`prefix/lib/x` ->
   // `../../outside`), and to another package's directory in the prefix
-  ['morph', '1.0', { 'lib/x/file': 'morph 1\n', 'lib/x/sub/deeper': 'morph 1\n', 'lib/x/mod.py': 'X = 1\n', 'lib/keep': 'k\n' }],
+  [
+    'morph',
+    '1.0',
+    {
+      'lib/x/file': 'morph 1\n',
+      'lib/x/sub/deeper': 'morph 1\n',
+      'lib/x/mod.py': 'X = 1\n',
+      'lib/keep': 'k\n',
+    },
+  ],
   ['morph', '2.0', { 'lib/x': symlink('../../outside'), 'lib/keep': 'k\n' }],
-  ['docs', '1.0', { 'usr/share/doc/docs/README': 'docs 1\n', 'usr/share/doc/docs/sub/x': 'docs 1\n' }],
+  [
+    'docs',
+    '1.0',
+    { 'usr/share/doc/docs/README': 'docs 1\n', 'usr/share/doc/docs/sub/x': 'docs 1\n' },
+  ],
   ['docs', '2.0', { 'usr/share/doc/docs': symlink('other') }],
-  ['other', '1.0', { 'usr/share/doc/other/README': 'other\n', 'usr/share/doc/other/sub/x': 'other\n' }],
+  [
+    'other',
+    '1.0',
+    { 'usr/share/doc/other/README': 'other\n', 'usr/share/doc/other/sub/x': 'other\n' },
+  ],
   // every type change a path can make between versions
-  ['shape', '1.0', { 'share/a': 'file\n', 'share/b/c': 'in dir\n', 'lib/l': symlink('real'), 'lib/real/r': 'r\n', 'lib/d/e': 'e\n' }],
-  ['shape', '2.0', { 'share/a/inner': 'now a dir\n', 'share/b': 'now a file\n', 'lib/l/own': 'now a dir\n', 'lib/real/r': 'r\n', 'lib/d': symlink('real') }],
+  [
+    'shape',
+    '1.0',
+    {
+      'share/a': 'file\n',
+      'share/b/c': 'in dir\n',
+      'lib/l': symlink('real'),
+      'lib/real/r': 'r\n',
+      'lib/d/e': 'e\n',
+    },
+  ],
+  [
+    'shape',
+    '2.0',
+    {
+      'share/a/inner': 'now a dir\n',
+      'share/b': 'now a file\n',
+      'lib/l/own': 'now a dir\n',
+      'lib/real/r': 'r\n',
+      'lib/d': symlink('real'),
+    },
+  ],
 ];
 let template: { root: string; store: string };
 const staged = new Map<string, StagedPkg>();
@@ -66,7 +119,11 @@ test.before(async () => {
   const root = await makeTemp('prefix-hostile');
   const store = path.join(root, 'store');
   for (const [name, version, spec] of TEMPLATE) {
-    const p: StagedPkg = { name, version, dir: await buildTree(path.join(root, 'src', `${name}-${version}`), spec) };
+    const p: StagedPkg = {
+      name,
+      version,
+      dir: await buildTree(path.join(root, 'src', `${name}-${version}`), spec),
+    };
     const r = await storeCli(store)(['add', p.dir, '--name', name, '--version', version]);
     if (r.code !== 0) throw new Error(describe(r));
     staged.set(`${name}@${version}`, p);
@@ -78,18 +135,32 @@ test.after.always(async () => {
   if (template) await removeTree(template.root);
 });
 
-const pkg = (ref: string): StagedPkg => staged.get(ref) ?? (() => { throw new Error(`no template package ${ref}`); })();
+const pkg = (ref: string): StagedPkg =>
+  staged.get(ref) ??
+  (() => {
+    throw new Error(`no template package ${ref}`);
+  })();
 
 async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
   const dir = await tempDir(t, tag);
   const store = path.join(dir, 'store');
   await fsp.cp(template.store, store, { recursive: true });
   const cli = storeCli(store);
-  const outside = await buildTree(path.join(dir, 'outside'), { 'sentinel.txt': 'outside the prefix\n' });
+  const outside = await buildTree(path.join(dir, 'outside'), {
+    'sentinel.txt': 'outside the prefix\n',
+  });
   return {
-    dir, store, prefix: path.join(dir, 'prefix'), outside, cli,
+    dir,
+    store,
+    prefix: path.join(dir, 'prefix'),
+    outside,
+    cli,
     async stage(name, spec, version = '1.0') {
-      const p: StagedPkg = { name, version, dir: await buildTree(path.join(dir, 'src', `${name}-${version}`), spec) };
+      const p: StagedPkg = {
+        name,
+        version,
+        dir: await buildTree(path.join(dir, 'src', `${name}-${version}`), spec),
+      };
       await addPkgs(t, cli, [p]);
       return p;
     },
@@ -97,7 +168,9 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
 }
 
 function stateDir(prefix: string, layout: Layout): string {
-  return layout === 'inplace' ? path.join(prefix, '.pstore') : path.join(path.dirname(prefix), `.pstore-${path.basename(prefix)}`);
+  return layout === 'inplace'
+    ? path.join(prefix, '.pstore')
+    : path.join(path.dirname(prefix), `.pstore-${path.basename(prefix)}`);
 }
 
 /** Everything that "the prefix is unchanged" covers: its tree and pstore's state for it. */
@@ -116,7 +189,11 @@ function assertConflict(t: ExecutionContext, r: CliResult, ...mentions: string[]
   t.is(r.code, 3, describe(r));
   const e = jsonError(r);
   t.is(e.code, 'EPSTORE_CONFLICT');
-  for (const m of mentions) t.true(`${e.message} ${e.subject ?? ''}`.includes(m), `the error names ${m}: ${JSON.stringify(e)}`);
+  for (const m of mentions)
+    t.true(
+      `${e.message} ${e.subject ?? ''}`.includes(m),
+      `the error names ${m}: ${JSON.stringify(e)}`,
+    );
 }
 
 async function assertOutsideUntouched(t: ExecutionContext, f: Fx, before?: unknown): Promise<void> {
@@ -133,8 +210,18 @@ for (const layout of ['inplace', 'generations'] as const) {
     const f = await fx(t, 'dup1');
     t.is((await activate(f, ['base'], ['--layout', layout])).code, 0);
     const before = await prefixState(f.prefix, layout);
-    assertConflict(t, await activate(f, ['alpha', 'beta']), 'usr/share/common/data.txt', 'alpha', 'beta');
-    t.deepEqual(await prefixState(f.prefix, layout), before, 'the prefix and its state are unchanged');
+    assertConflict(
+      t,
+      await activate(f, ['alpha', 'beta']),
+      'usr/share/common/data.txt',
+      'alpha',
+      'beta',
+    );
+    t.deepEqual(
+      await prefixState(f.prefix, layout),
+      before,
+      'the prefix and its state are unchanged',
+    );
   });
 
   test(`${layout}: a package shipping a path an active package owns → exit 3 naming both owners`, async (t) => {
@@ -144,7 +231,11 @@ for (const layout of ['inplace', 'generations'] as const) {
     const r = await activate(f, ['delta']);
     assertConflict(t, r, 'usr/share/common/data.txt', 'gamma', 'delta');
     t.is(jsonError(r).subject, 'usr/share/common/data.txt');
-    t.deepEqual(await prefixState(f.prefix, layout), before, 'the prefix and its state are unchanged');
+    t.deepEqual(
+      await prefixState(f.prefix, layout),
+      before,
+      'the prefix and its state are unchanged',
+    );
   });
 }
 
@@ -171,19 +262,30 @@ test('an unowned file at a package path → exit 3 naming it; the file and the p
 test('an unowned directory at a package directory path merges: activation succeeds, the user file stays', async (t) => {
   const f = await fx(t, 'merge');
   const p1 = pkg('pkg1@1.0');
-  await buildTree(f.prefix, { 'usr/share/doc/pkg1/NOTES.mine': 'user file\n', [`${SITE}/shared_ns/pkg1/local.cfg`]: 'x=1\n' });
+  await buildTree(f.prefix, {
+    'usr/share/doc/pkg1/NOTES.mine': 'user file\n',
+    [`${SITE}/shared_ns/pkg1/local.cfg`]: 'x=1\n',
+  });
   const r = await activate(f, ['pkg1@1.0']);
   t.is(r.code, 0, describe(r));
   const tree = await listTree(f.prefix);
   const want = await unionOf([p1]);
   for (const [k, v] of Object.entries(want)) t.is(tree[k], v, k);
-  t.deepEqual(Object.keys(tree).filter((k) => !(k in want)).sort(), [`${SITE}/shared_ns/pkg1/local.cfg`, 'usr/share/doc/pkg1/NOTES.mine']);
+  t.deepEqual(
+    Object.keys(tree)
+      .filter((k) => !(k in want))
+      .sort(),
+    [`${SITE}/shared_ns/pkg1/local.cfg`, 'usr/share/doc/pkg1/NOTES.mine'],
+  );
   const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
   t.is(v.code, 0, describe(v));
   // Deactivating leaves the user's files (and so their directories) in place.
   const d = await f.cli(['deactivate', 'pkg1', '--prefix', f.prefix]);
   t.is(d.code, 0, describe(d));
-  t.is(await fsp.readFile(path.join(f.prefix, 'usr/share/doc/pkg1/NOTES.mine'), 'utf8'), 'user file\n');
+  t.is(
+    await fsp.readFile(path.join(f.prefix, 'usr/share/doc/pkg1/NOTES.mine'), 'utf8'),
+    'user file\n',
+  );
   t.false(await exists(path.join(f.prefix, 'usr/share/doc/pkg1/README')));
 });
 
@@ -227,7 +329,11 @@ for (const layout of ['inplace', 'generations'] as const) {
 test('package A ships a relative lib/x -> ../../outside; B ships lib/x/file → exit 3, nothing outside', async (t) => {
   const f = await fx(t, 'esc-rel');
   t.is((await activate(f, ['evilrel'])).code, 0);
-  t.is((await fsp.realpath(path.join(f.prefix, 'lib/x'))), await fsp.realpath(f.outside), 'the link does lead outside');
+  t.is(
+    await fsp.realpath(path.join(f.prefix, 'lib/x')),
+    await fsp.realpath(f.outside),
+    'the link does lead outside',
+  );
   const before = await prefixState(f.prefix);
   assertConflict(t, await activate(f, ['victim']), 'lib/x', 'evilrel', 'victim');
   t.deepEqual(await prefixState(f.prefix), before);
@@ -239,7 +345,10 @@ for (const kind of ['absolute', 'relative'] as const) {
     const f = await fx(t, `esc-user-${kind}`);
     t.is((await activate(f, ['base'])).code, 0);
     await fsp.mkdir(path.join(f.prefix, 'lib'));
-    await fsp.symlink(kind === 'absolute' ? f.outside : '../../outside', path.join(f.prefix, 'lib/x'));
+    await fsp.symlink(
+      kind === 'absolute' ? f.outside : '../../outside',
+      path.join(f.prefix, 'lib/x'),
+    );
     const before = await prefixState(f.prefix);
     assertConflict(t, await activate(f, ['victim']), 'lib/x');
     t.deepEqual(await prefixState(f.prefix), before);
@@ -272,15 +381,24 @@ test('a package-shipped symlinked parent two levels up (opt -> OUTSIDE) and a pa
 test('the prefix given through a symlinked parent (and as a symlink itself) works and is one prefix', async (t) => {
   const f = await fx(t, 'via-link');
   const p2 = pkg('pkg2@1.0');
-  const real = await fsp.mkdir(path.join(f.dir, 'real'), { recursive: true }).then(() => path.join(f.dir, 'real'));
+  const real = await fsp
+    .mkdir(path.join(f.dir, 'real'), { recursive: true })
+    .then(() => path.join(f.dir, 'real'));
   await fsp.symlink(real, path.join(f.dir, 'link'));
   const viaLink = path.join(f.dir, 'link', 'prefix');
   const direct = path.join(real, 'prefix');
 
   const r1 = await f.cli(['activate', 'pkg1@1.0', '--prefix', viaLink, '--json']);
   t.is(r1.code, 0, describe(r1));
-  t.is(jsonOut<{ prefix: string }>(r1).prefix, await fsp.realpath(direct), 'reported under its real path');
-  t.true((await fsp.lstat(direct)).isDirectory(), 'the prefix is a real directory under the real parent');
+  t.is(
+    jsonOut<{ prefix: string }>(r1).prefix,
+    await fsp.realpath(direct),
+    'reported under its real path',
+  );
+  t.true(
+    (await fsp.lstat(direct)).isDirectory(),
+    'the prefix is a real directory under the real parent',
+  );
   const r2 = await f.cli(['activate', 'pkg2', '--prefix', direct, '--json']);
   t.like(jsonOut<{ generation: number }>(r2), { generation: 2 });
 
@@ -312,17 +430,27 @@ async function withActivePkg1(t: ExecutionContext, tag: string) {
 }
 
 /** Deactivate: refusing (3) or succeeding are both acceptable; deleting outside the prefix is not. */
-async function deactivateSafely(t: ExecutionContext, f: Fx, outsideBefore: unknown, symlinkRel: string): Promise<void> {
+async function deactivateSafely(
+  t: ExecutionContext,
+  f: Fx,
+  outsideBefore: unknown,
+  symlinkRel: string,
+): Promise<void> {
   const r = await f.cli(['deactivate', 'pkg1', '--prefix', f.prefix, '--json']);
   t.true(r.code === 0 || r.code === 3, describe(r));
-  if (r.code === 3) t.true(jsonError(r).message.includes(symlinkRel), `names ${symlinkRel}: ${r.stderr}`);
+  if (r.code === 3)
+    t.true(jsonError(r).message.includes(symlinkRel), `names ${symlinkRel}: ${r.stderr}`);
   await assertOutsideUntouched(t, f, outsideBefore);
 }
 
 test('deactivate a package whose directory the user replaced with a symlink to outside: nothing outside is deleted', async (t) => {
   const { f } = await withActivePkg1(t, 'deact-dir');
   // OUTSIDE holds files with the very names the package owns in that directory.
-  await buildTree(f.outside, { README: 'not pstore\'s\n', copyright: 'not pstore\'s either\n', keep: 'k\n' });
+  await buildTree(f.outside, {
+    README: "not pstore's\n",
+    copyright: "not pstore's either\n",
+    keep: 'k\n',
+  });
   const docDir = path.join(f.prefix, 'usr/share/doc/pkg1');
   await fsp.rm(docDir, { recursive: true });
   await fsp.symlink(f.outside, docDir);
@@ -342,17 +470,23 @@ test('deactivate a package whose __pycache__ the user made a symlink to outside:
   const { f } = await withActivePkg1(t, 'deact-pyc');
   // Python's bytecode cache of pkg1's modules, redirected elsewhere (say, a shared cache dir).
   await buildTree(f.outside, {
-    'cache/core.cpython-311.pyc': 'someone else\'s bytecode\n',
-    'cache/__init__.cpython-311.pyc': 'someone else\'s bytecode\n',
+    'cache/core.cpython-311.pyc': "someone else's bytecode\n",
+    'cache/__init__.cpython-311.pyc': "someone else's bytecode\n",
   });
-  await fsp.symlink(path.join(f.outside, 'cache'), path.join(f.prefix, SITE, 'shared_ns/pkg1/__pycache__'));
+  await fsp.symlink(
+    path.join(f.outside, 'cache'),
+    path.join(f.prefix, SITE, 'shared_ns/pkg1/__pycache__'),
+  );
   await deactivateSafely(t, f, await snapshotDir(f.outside), `${SITE}/shared_ns/pkg1/__pycache__`);
 });
 
 test('upgrade a package whose __pycache__ the user made a symlink to outside: no .pyc outside is deleted', async (t) => {
   const { f } = await withActivePkg1(t, 'upg-pyc');
-  await buildTree(f.outside, { 'cache/core.cpython-311.pyc': 'someone else\'s bytecode\n' });
-  await fsp.symlink(path.join(f.outside, 'cache'), path.join(f.prefix, SITE, 'shared_ns/pkg1/__pycache__'));
+  await buildTree(f.outside, { 'cache/core.cpython-311.pyc': "someone else's bytecode\n" });
+  await fsp.symlink(
+    path.join(f.outside, 'cache'),
+    path.join(f.prefix, SITE, 'shared_ns/pkg1/__pycache__'),
+  );
   const outsideBefore = await snapshotDir(f.outside);
   const r = await activate(f, ['pkg1@2.0']);
   t.true(r.code === 0 || r.code === 3, describe(r));
@@ -376,7 +510,7 @@ async function userDir(f: Fx): Promise<string> {
     '.bashrc': 'export X=1\n',
     '.config/tool/settings': 'a=b\n',
     '.hidden-dir': {},
-    'usr/share/doc/pkg1/README': 'mine, not pkg1\'s\n',
+    'usr/share/doc/pkg1/README': "mine, not pkg1's\n",
     'usr/bin/mytool': file('#!/bin/sh\n', 0o750),
     'link-to-home': symlink('/nonexistent/home'),
   });
@@ -395,10 +529,18 @@ for (const [what, refs, code] of [
     const parentBefore = await fsp.readdir(f.dir);
     const r = await activate(f, [...refs]);
     t.is(r.code, code, describe(r));
-    t.deepEqual(await snapshotDir(f.prefix), before, 'every path, dotfiles included, with modes and contents');
+    t.deepEqual(
+      await snapshotDir(f.prefix),
+      before,
+      'every path, dotfiles included, with modes and contents',
+    );
     t.is((await fsp.stat(f.prefix)).mode & 0o777, 0o751);
     t.false(await exists(path.join(f.prefix, '.pstore')));
-    t.deepEqual((await fsp.readdir(f.dir)).sort(), parentBefore.sort(), 'nothing new beside it either');
+    t.deepEqual(
+      (await fsp.readdir(f.dir)).sort(),
+      parentBefore.sort(),
+      'nothing new beside it either',
+    );
     const st = await f.cli(['status', '--prefix', f.prefix]);
     t.is(st.code, 6, `still not a pstore prefix: ${describe(st)}`);
   });
@@ -410,7 +552,11 @@ test('a generations prefix cannot be created over an existing directory: exit 3,
   const before = await snapshotDir(f.dir, { exclude: ['store'] });
   const r = await activate(f, ['pkg1@1.0'], ['--layout', 'generations']);
   assertConflict(t, r, f.prefix);
-  t.deepEqual(await snapshotDir(f.dir, { exclude: ['store'] }), before, 'no .pstore-prefix beside it, nothing inside it');
+  t.deepEqual(
+    await snapshotDir(f.dir, { exclude: ['store'] }),
+    before,
+    'no .pstore-prefix beside it, nothing inside it',
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -420,7 +566,12 @@ test('an upgrade that turns a directory into a symlink to outside deletes nothin
   const f = await fx(t, 'morph-out');
   t.is((await activate(f, ['morph@1.0'])).code, 0);
   // OUTSIDE holds the names the old directory had: a file, an empty subdirectory, a .pyc.
-  await buildTree(f.outside, { file: 'precious\n', 'sub/deeper': 'precious too\n', '__pycache__/mod.cpython-311.pyc': 'bytecode\n', empty: {} });
+  await buildTree(f.outside, {
+    file: 'precious\n',
+    'sub/deeper': 'precious too\n',
+    '__pycache__/mod.cpython-311.pyc': 'bytecode\n',
+    empty: {},
+  });
   const outsideBefore = await snapshotDir(f.outside);
   const r = await activate(f, ['morph@2.0']);
   t.is(r.code, 0, describe(r));
@@ -430,12 +581,16 @@ test('an upgrade that turns a directory into a symlink to outside deletes nothin
   t.is(v.code, 0, describe(v));
 });
 
-test('an upgrade that turns a directory into a symlink to another package\'s directory leaves that package intact', async (t) => {
+test("an upgrade that turns a directory into a symlink to another package's directory leaves that package intact", async (t) => {
   const f = await fx(t, 'morph-in');
   t.is((await activate(f, ['docs@1.0', 'other'])).code, 0);
   const r = await activate(f, ['docs@2.0']);
   t.is(r.code, 0, describe(r));
-  t.deepEqual(await listTree(f.prefix), await unionOf([pkg('docs@2.0'), pkg('other@1.0')]), 'other\'s README and sub/x are still there');
+  t.deepEqual(
+    await listTree(f.prefix),
+    await unionOf([pkg('docs@2.0'), pkg('other@1.0')]),
+    "other's README and sub/x are still there",
+  );
   const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
   t.is(v.code, 0, describe(v));
   // and back: rollback turns the symlink into a directory again
@@ -457,14 +612,17 @@ test('file → directory, directory → file, symlink → directory, directory �
   t.is((await f.cli(['verify', '--prefix', f.prefix])).code, 0);
 });
 
-test('a package may not ship paths named .pstore*: add refuses them (exit 7), so none can reach a prefix\'s state', async (t) => {
+test("a package may not ship paths named .pstore*: add refuses them (exit 7), so none can reach a prefix's state", async (t) => {
   const f = await fx(t, 'reserved');
   for (const spec of [
     { '.pstore/journal.json': '{}' },
     { '.pstore/generations/9.json': '{}' },
     { 'usr/.pstore-tmp-abc-12345678': 'x' },
   ] as TreeSpec[]) {
-    const dir = await buildTree(path.join(f.dir, 'src', `reserved-${Object.keys(spec)[0]!.replace(/\W/g, '_')}`), spec);
+    const dir = await buildTree(
+      path.join(f.dir, 'src', `reserved-${Object.keys(spec)[0]!.replace(/\W/g, '_')}`),
+      spec,
+    );
     const r = await f.cli(['add', dir, '--name', 'reserved', '--version', '1', '--json']);
     t.is(r.code, 7, describe(r));
     t.is(jsonError(r).code, 'EPSTORE_UNSAFE_PATH');
@@ -478,7 +636,9 @@ for (const via of ['recover', 'activate'] as const) {
   test(`${via} after a crash does not write through a symlink planted in the prefix since`, async (t) => {
     const f = await fx(t, `recover-${via}`);
     t.is((await activate(f, ['base'])).code, 0);
-    const crashed = await f.cli(['activate', 'pkg1@1.0', '--prefix', f.prefix], { env: { PSTORE_TEST_CRASHPOINT: 'txn:after-journal' } });
+    const crashed = await f.cli(['activate', 'pkg1@1.0', '--prefix', f.prefix], {
+      env: { PSTORE_TEST_CRASHPOINT: 'txn:after-journal' },
+    });
     t.is(crashed.signal, 'SIGKILL', describe(crashed));
     // usr/share/doc (owned by base, already there) now leads outside, with base's files moved along.
     const doc = path.join(f.prefix, 'usr/share/doc');
@@ -486,9 +646,10 @@ for (const via of ['recover', 'activate'] as const) {
     await fsp.rmdir(doc);
     await fsp.symlink(f.outside, doc);
     const outsideBefore = await snapshotDir(f.outside);
-    const r = via === 'recover'
-      ? await f.cli(['recover', '--prefix', f.prefix, '--json'])
-      : await activate(f, ['pkg2']);
+    const r =
+      via === 'recover'
+        ? await f.cli(['recover', '--prefix', f.prefix, '--json'])
+        : await activate(f, ['pkg2']);
     t.true(r.code === 0 || r.code === 3, describe(r));
     await assertOutsideUntouched(t, f, outsideBefore);
   });
@@ -502,11 +663,18 @@ test('deactivate a package one of whose files the user replaced with a directory
   t.is((await activate(f, ['base', 'pkg1@1.0'])).code, 0);
   const readme = path.join(f.prefix, 'usr/share/doc/pkg1/README');
   await fsp.rm(readme);
-  await buildTree(readme, { notes: 'the user\'s own notes\n' });
+  await buildTree(readme, { notes: "the user's own notes\n" });
   const r = await f.cli(['deactivate', 'pkg1', '--prefix', f.prefix, '--json']);
-  t.true(r.code === 0 || r.code === 3, `refused with EPSTORE_CONFLICT naming the path, or done: ${describe(r)}`);
+  t.true(
+    r.code === 0 || r.code === 3,
+    `refused with EPSTORE_CONFLICT naming the path, or done: ${describe(r)}`,
+  );
   if (r.code === 3) t.true(jsonError(r).message.includes('usr/share/doc/pkg1/README'), r.stderr);
-  t.is(await fsp.readFile(path.join(readme, 'notes'), 'utf8'), 'the user\'s own notes\n', 'the user\'s file is intact');
+  t.is(
+    await fsp.readFile(path.join(readme, 'notes'), 'utf8'),
+    "the user's own notes\n",
+    "the user's file is intact",
+  );
   t.false(await exists(path.join(f.prefix, '.pstore', 'journal.json')), 'no journal left behind');
   const st = await f.cli(['status', '--prefix', f.prefix, '--json']);
   t.is(st.code, 0, `status still works: ${describe(st)}`);

@@ -10,7 +10,13 @@ import test, { type ExecutionContext } from 'ava';
 import type { VerifyResult } from '../../lib/index.js';
 import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
-import { assertCleanStore, flipByte, manifestPathOf, objectKeyOf, objectPathOf } from '../_helpers/store.js';
+import {
+  assertCleanStore,
+  flipByte,
+  manifestPathOf,
+  objectKeyOf,
+  objectPathOf,
+} from '../_helpers/store.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { buildTree, file, sha512Integrity } from '../_helpers/tree.js';
 import { exists, jsonError, listTree } from '../_helpers/txn-trees.js';
@@ -24,17 +30,35 @@ async function setup(t: ExecutionContext) {
   const store = path.join(dir, 'store');
   const cli = storeCli(store);
   const src = {
-    a: await buildTree(path.join(dir, 'a'), { 'share/a/data.txt': A_DATA, 'bin/a': file(A_TOOL, 0o755) }),
+    a: await buildTree(path.join(dir, 'a'), {
+      'share/a/data.txt': A_DATA,
+      'bin/a': file(A_TOOL, 0o755),
+    }),
     b: await buildTree(path.join(dir, 'b'), { 'share/b/data.txt': B_DATA }),
   };
-  const add = async (which: 'a' | 'b'): Promise<CliResult> => cli(['add', src[which], '--name', which, '--version', '1', '--json']);
+  const add = async (which: 'a' | 'b'): Promise<CliResult> =>
+    cli(['add', src[which], '--name', which, '--version', '1', '--json']);
   for (const which of ['a', 'b'] as const) t.is((await add(which)).code, 0);
-  const objA = objectPathOf(store, { integrity: sha512Integrity(Buffer.from(A_DATA)), exec: false });
-  return { dir, store, cli, add, objA, keyA: objectKeyOf({ integrity: sha512Integrity(Buffer.from(A_DATA)), exec: false }) };
+  const objA = objectPathOf(store, {
+    integrity: sha512Integrity(Buffer.from(A_DATA)),
+    exec: false,
+  });
+  return {
+    dir,
+    store,
+    cli,
+    add,
+    objA,
+    keyA: objectKeyOf({ integrity: sha512Integrity(Buffer.from(A_DATA)), exec: false }),
+  };
 }
 
 /** Cut entry `name`'s manifest to 40 bytes (as a crash or a bad disk might); returns its id. */
-async function truncateManifest(cli: ReturnType<typeof storeCli>, store: string, name: string): Promise<string> {
+async function truncateManifest(
+  cli: ReturnType<typeof storeCli>,
+  store: string,
+  name: string,
+): Promise<string> {
   const id = jsonOut<{ id: string }>(await cli(['info', name, '--json'])).id;
   const manifest = manifestPathOf(store, id);
   const text = await fsp.readFile(manifest, 'utf8');
@@ -49,26 +73,47 @@ function verifyJson(t: ExecutionContext, r: CliResult, code: number): VerifyResu
   return jsonOut<VerifyResult>(r);
 }
 
-async function assertPrefixClean(t: ExecutionContext, cli: ReturnType<typeof storeCli>, prefix: string, names: string[]): Promise<void> {
+async function assertPrefixClean(
+  t: ExecutionContext,
+  cli: ReturnType<typeof storeCli>,
+  prefix: string,
+  names: string[],
+): Promise<void> {
   const v = await cli(['verify', '--prefix', prefix, '--json']);
   t.is(v.code, 0, `verify --prefix: ${describe(v)}`);
-  const status = jsonOut<{ packages: Array<{ name: string }> }>(await cli(['status', '--prefix', prefix, '--json']));
+  const status = jsonOut<{ packages: Array<{ name: string }> }>(
+    await cli(['status', '--prefix', prefix, '--json']),
+  );
   t.deepEqual(status.packages.map((p) => p.name).sort(), names);
 }
 
 test('a flipped byte: verify finds it, verify --repair removes it (exit 4), re-adding restores it, verify is clean', async (t) => {
   const { store, cli, add, objA, keyA } = await setup(t);
   await flipByte(objA, 7);
-  t.deepEqual(verifyJson(t, await cli(['verify', '--json']), 4).problems.map((p) => [p.name, p.corrupt]), [['a', ['share/a/data.txt']]]);
+  t.deepEqual(
+    verifyJson(t, await cli(['verify', '--json']), 4).problems.map((p) => [p.name, p.corrupt]),
+    [['a', ['share/a/data.txt']]],
+  );
 
   const repaired = verifyJson(t, await cli(['verify', '--repair', '--json']), 4);
-  t.deepEqual(repaired.repaired, { objects: [keyA], entries: [] }, 'the damaged object is named as removed');
+  t.deepEqual(
+    repaired.repaired,
+    { objects: [keyA], entries: [] },
+    'the damaged object is named as removed',
+  );
   t.false(await exists(objA));
-  t.deepEqual(verifyJson(t, await cli(['verify', '--json']), 4).problems.map((p) => [p.name, p.missing]), [['a', ['share/a/data.txt']]]);
+  t.deepEqual(
+    verifyJson(t, await cli(['verify', '--json']), 4).problems.map((p) => [p.name, p.missing]),
+    [['a', ['share/a/data.txt']]],
+  );
 
   const again = await add('a');
   t.is(again.code, 0, describe(again));
-  t.is(jsonOut<{ objectsWritten: number }>(again).objectsWritten, 1, 'the missing object was written');
+  t.is(
+    jsonOut<{ objectsWritten: number }>(again).objectsWritten,
+    1,
+    'the missing object was written',
+  );
   t.is(await fsp.readFile(objA, 'utf8'), A_DATA);
   await assertCleanStore(t, store);
 });
@@ -77,7 +122,11 @@ test('a flipped byte is repaired by re-adding alone: a present object is trusted
   const { store, add, objA } = await setup(t);
   await flipByte(objA, 3);
   const again = await add('a');
-  t.is(jsonOut<{ objectsWritten: number }>(again).objectsWritten, 1, 'the damaged object was replaced');
+  t.is(
+    jsonOut<{ objectsWritten: number }>(again).objectsWritten,
+    1,
+    'the damaged object was replaced',
+  );
   t.is(await fsp.readFile(objA, 'utf8'), A_DATA);
   t.is((await fsp.stat(objA)).mode & 0o777, 0o444);
   await assertCleanStore(t, store);
@@ -103,9 +152,16 @@ test('appending to a hard-linked prefix file: activating that entry elsewhere ex
 
   const existing = path.join(dir, 'existing');
   t.is((await cli(['activate', 'b', '--prefix', existing])).code, 0);
-  const before = { tree: await listTree(existing), state: await snapshotDir(path.join(existing, '.pstore')) };
+  const before = {
+    tree: await listTree(existing),
+    state: await snapshotDir(path.join(existing, '.pstore')),
+  };
   t.is((await cli(['activate', 'a', '--prefix', existing])).code, 4);
-  t.deepEqual({ tree: await listTree(existing), state: await snapshotDir(path.join(existing, '.pstore')) }, before, 'an existing prefix is unchanged');
+  t.deepEqual(
+    { tree: await listTree(existing), state: await snapshotDir(path.join(existing, '.pstore')) },
+    before,
+    'an existing prefix is unchanged',
+  );
   await assertPrefixClean(t, cli, existing, ['b']);
 
   // repair, re-add: everything is right again (the first prefix keeps the damaged inode it shares)
@@ -114,7 +170,10 @@ test('appending to a hard-linked prefix file: activating that entry elsewhere ex
   t.is((await cli(['activate', 'a', '--prefix', second])).code, 0);
   t.is(await fsp.readFile(path.join(second, 'share/a/data.txt'), 'utf8'), A_DATA);
   await assertPrefixClean(t, cli, second, ['a']);
-  t.deepEqual(jsonOut<{ modified: string[] }>(await cli(['verify', '--prefix', first, '--json'])).modified, ['share/a/data.txt']);
+  t.deepEqual(
+    jsonOut<{ modified: string[] }>(await cli(['verify', '--prefix', first, '--json'])).modified,
+    ['share/a/data.txt'],
+  );
   await assertCleanStore(t, store);
 });
 
@@ -141,7 +200,11 @@ test('a truncated manifest of A active beside B: deactivate B works, deactivate 
   const offB = await cli(['deactivate', 'b', '--prefix', prefix, '--json']);
   t.is(offB.code, 0, describe(offB));
   t.false(await exists(path.join(prefix, 'share/b')));
-  t.is(await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'), A_DATA, "A's files are untouched");
+  t.is(
+    await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'),
+    A_DATA,
+    "A's files are untouched",
+  );
 
   const offA = await cli(['deactivate', 'a', '--prefix', prefix, '--json']);
   t.is(offA.code, 4, describe(offA));
@@ -191,8 +254,15 @@ test('a truncated manifest of an active entry does not block gc: gc does everyth
   // b is unreferenced: gc --older-than 0 forgets it, but sweeps no object while a's are unknown.
   const gc = await cli(['gc', '--older-than', '0', '--json']);
   t.is(gc.code, 0, describe(gc));
-  const r = jsonOut<{ entriesRemoved: Array<{ name: string }>; objectsRemoved: number; damagedManifests: string[] }>(gc);
-  t.deepEqual(r.entriesRemoved.map((e) => e.name), ['b']);
+  const r = jsonOut<{
+    entriesRemoved: Array<{ name: string }>;
+    objectsRemoved: number;
+    damagedManifests: string[];
+  }>(gc);
+  t.deepEqual(
+    r.entriesRemoved.map((e) => e.name),
+    ['b'],
+  );
   t.deepEqual(r.damagedManifests, [idA]);
   t.is(r.objectsRemoved, 0);
   t.is(await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'), A_DATA);
@@ -202,7 +272,9 @@ test('a truncated manifest of an active entry does not block gc: gc does everyth
   // Repaired and re-added, the next gc sweeps b's objects as usual.
   verifyJson(t, await cli(['verify', '--repair', '--json']), 4);
   t.is((await add('a')).code, 0);
-  const after = jsonOut<{ objectsRemoved: number; damagedManifests: string[] }>(await cli(['gc', '--older-than', '0', '--json']));
+  const after = jsonOut<{ objectsRemoved: number; damagedManifests: string[] }>(
+    await cli(['gc', '--older-than', '0', '--json']),
+  );
   t.deepEqual(after.damagedManifests, []);
   t.true(after.objectsRemoved > 0);
   await assertPrefixClean(t, cli, prefix, ['a']);

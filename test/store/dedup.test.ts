@@ -8,18 +8,24 @@ import { buildTree, file, sha512Integrity, symlink } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 import { promises as fsp } from 'node:fs';
 
-const shared = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`share/common/f${i}.txt`, `common file ${i}\n`]));
+const shared = Object.fromEntries(
+  Array.from({ length: 20 }, (_, i) => [`share/common/f${i}.txt`, `common file ${i}\n`]),
+);
 
 test('two entries sharing files store each object once', async (t) => {
   const dir = await tempDir(t, 'dedup');
-  const a = await buildTree(path.join(dir, 'a'), { ...shared, 'bin/a': file('#!/bin/sh\necho a\n', 0o755), 'a-only.txt': 'only in a\n' });
+  const a = await buildTree(path.join(dir, 'a'), {
+    ...shared,
+    'bin/a': file('#!/bin/sh\necho a\n', 0o755),
+    'a-only.txt': 'only in a\n',
+  });
   const b = await buildTree(path.join(dir, 'b'), {
     ...shared,
     // the same bytes at other paths, and twice within b
     'other/place/f0.txt': 'common file 0\n',
     'other/place/f0-again.txt': 'common file 0\n',
     'b-only.txt': 'only in b\n',
-    'link': symlink('share/common/f1.txt'),
+    link: symlink('share/common/f1.txt'),
   });
   const store = await tempStore(t);
   const cli = storeCli(store);
@@ -55,7 +61,13 @@ test('an executable and a non-executable copy of the same bytes are two objects'
 
   const integrity = sha512Integrity(Buffer.from(bytes));
   const objects = await objectFiles(store);
-  t.deepEqual(objects.map((o) => o.file).sort(), [objectPathOf(store, { integrity, exec: false }), objectPathOf(store, { integrity, exec: true })].sort());
+  t.deepEqual(
+    objects.map((o) => o.file).sort(),
+    [
+      objectPathOf(store, { integrity, exec: false }),
+      objectPathOf(store, { integrity, exec: true }),
+    ].sort(),
+  );
   t.is((await fsp.stat(objectPathOf(store, { integrity, exec: true }))).mode & 0o777, 0o555);
   t.is((await fsp.stat(objectPathOf(store, { integrity, exec: false }))).mode & 0o777, 0o444);
   t.true(objects.some((o) => o.key.endsWith('-x')));

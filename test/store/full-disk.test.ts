@@ -8,7 +8,13 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
-import { assertRefused, fillFilesystem, leaveFree, mountTmpfs, needsRoot } from '../_helpers/environment.js';
+import {
+  assertRefused,
+  fillFilesystem,
+  leaveFree,
+  mountTmpfs,
+  needsRoot,
+} from '../_helpers/environment.js';
 import { assertCleanStore, lsJson, tmpFiles } from '../_helpers/store.js';
 import { buildTar } from '../_helpers/tar.js';
 import { buildTree } from '../_helpers/tree.js';
@@ -48,7 +54,11 @@ async function ok(t: ExecutionContext, r: Promise<CliResult>, what: string): Pro
 /** While the filesystem is full to the last byte: ls, info, verify and gc all work. */
 async function readersWorkWhileFull(t: ExecutionContext, f: Fx): Promise<void> {
   await fillFilesystem(f.mnt);
-  t.deepEqual((await lsJson(t, f.store)).map((e) => e.name), ['seed'], 'ls on a full disk');
+  t.deepEqual(
+    (await lsJson(t, f.store)).map((e) => e.name),
+    ['seed'],
+    'ls on a full disk',
+  );
   await ok(t, f.cli(['info', 'seed', '--paths']), 'info on a full disk');
   await ok(t, f.cli(['verify']), 'verify on a full disk');
   const gc = await ok(t, f.cli(['gc', '--json']), 'gc on a full disk');
@@ -59,14 +69,23 @@ async function readersWorkWhileFull(t: ExecutionContext, f: Fx): Promise<void> {
 /** The refused command left nothing staged and no new entry. */
 async function nothingLeft(t: ExecutionContext, f: Fx): Promise<void> {
   t.deepEqual(await tmpFiles(f.store), [], 'nothing is left in <store>/tmp');
-  t.deepEqual((await lsJson(t, f.store)).map((e) => e.name), ['seed'], 'no entry was added');
+  t.deepEqual(
+    (await lsJson(t, f.store)).map((e) => e.name),
+    ['seed'],
+    'no entry was added',
+  );
 }
 
 /**
  * With only `free` bytes left, `args` exits 9 EPSTORE_NO_SPACE and leaves nothing; readers and gc
  * work on the full disk; once the filler is gone the same command succeeds and the store is clean.
  */
-async function refusedUntilFreed(t: ExecutionContext, f: Fx, args: string[], free: number): Promise<void> {
+async function refusedUntilFreed(
+  t: ExecutionContext,
+  f: Fx,
+  args: string[],
+  free: number,
+): Promise<void> {
   await leaveFree(f.filler, free);
   assertRefused(t, await f.cli([...args, '--json'], SLOW), 'EPSTORE_NO_SPACE', f.store);
   await nothingLeft(t, f);
@@ -80,7 +99,13 @@ test('add of a tar with a member over 8 MiB on a full disk: exit 9 EPSTORE_NO_SP
   if (needsRoot(t)) return;
   const f = await fullStore(t);
   const archive = path.join(f.work, 'big.tar');
-  await fsp.writeFile(archive, buildTar([{ path: 'share/big.bin', data: randomBytes(BIG) }, { path: 'share/small.txt', data: 'small\n' }]));
+  await fsp.writeFile(
+    archive,
+    buildTar([
+      { path: 'share/big.bin', data: randomBytes(BIG) },
+      { path: 'share/small.txt', data: 'small\n' },
+    ]),
+  );
   await refusedUntilFreed(t, f, ['add', archive, '--name', 'big', '--version', '1'], 4 * MiB);
   t.deepEqual((await lsJson(t, f.store)).map((e) => e.name).sort(), ['big', 'seed']);
 });
@@ -88,8 +113,13 @@ test('add of a tar with a member over 8 MiB on a full disk: exit 9 EPSTORE_NO_SP
 test('add of a directory on a full disk (large and small files): exit 9 EPSTORE_NO_SPACE, nothing staged; then it succeeds', async (t) => {
   if (needsRoot(t)) return;
   const f = await fullStore(t);
-  const small = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`share/s${i}.txt`, randomBytes(64 * 1024)]));
-  const src = await buildTree(path.join(f.work, 'tree'), { 'share/big.bin': randomBytes(BIG), ...small });
+  const small = Object.fromEntries(
+    Array.from({ length: 40 }, (_, i) => [`share/s${i}.txt`, randomBytes(64 * 1024)]),
+  );
+  const src = await buildTree(path.join(f.work, 'tree'), {
+    'share/big.bin': randomBytes(BIG),
+    ...small,
+  });
   await refusedUntilFreed(t, f, ['add', src, '--name', 'tree', '--version', '1'], 2 * MiB);
   t.deepEqual((await lsJson(t, f.store)).map((e) => e.name).sort(), ['seed', 'tree']);
 });
@@ -98,8 +128,15 @@ test('import on a full disk: exit 9 EPSTORE_NO_SPACE and no staging left; re-imp
   if (needsRoot(t)) return;
   const f = await fullStore(t);
   const source = path.join(f.work, 'source-store');
-  const src = await buildTree(path.join(f.work, 'tree'), { 'share/big.bin': randomBytes(BIG), 'share/note.txt': 'note\n' });
-  await ok(t, storeCli(source)(['add', src, '--name', 'bundled', '--version', '1']), 'add to the source store');
+  const src = await buildTree(path.join(f.work, 'tree'), {
+    'share/big.bin': randomBytes(BIG),
+    'share/note.txt': 'note\n',
+  });
+  await ok(
+    t,
+    storeCli(source)(['add', src, '--name', 'bundled', '--version', '1']),
+    'add to the source store',
+  );
   const bundle = path.join(f.work, 'b.pstore');
   await ok(t, storeCli(source)(['export', 'bundled', '-o', bundle]), 'export');
 
@@ -119,11 +156,22 @@ test('gc on a full disk removes unreferenced entries even though the index canno
   if (needsRoot(t)) return;
   const f = await fullStore(t);
   await fsp.rm(f.filler);
-  const loose = await buildTree(path.join(f.work, 'loose'), { 'share/loose.bin': randomBytes(2 * MiB) });
+  const loose = await buildTree(path.join(f.work, 'loose'), {
+    'share/loose.bin': randomBytes(2 * MiB),
+  });
   await ok(t, f.cli(['add', loose, '--name', 'loose', '--version', '1']), 'add loose');
   await fillFilesystem(f.mnt);
-  const gc = await ok(t, f.cli(['gc', '--older-than', '0', '--json']), 'gc --older-than 0 on a full disk');
-  t.deepEqual(jsonOut<{ entriesRemoved: Array<{ name: string }> }>(gc).entriesRemoved.map((e) => e.name).sort(), ['loose', 'seed']);
+  const gc = await ok(
+    t,
+    f.cli(['gc', '--older-than', '0', '--json']),
+    'gc --older-than 0 on a full disk',
+  );
+  t.deepEqual(
+    jsonOut<{ entriesRemoved: Array<{ name: string }> }>(gc)
+      .entriesRemoved.map((e) => e.name)
+      .sort(),
+    ['loose', 'seed'],
+  );
   t.deepEqual(await lsJson(t, f.store), [], 'ls on the still full disk lists nothing');
   await fsp.rm(path.join(f.mnt, '.filler'));
   t.deepEqual(await lsJson(t, f.store), [], 'nor after space is freed');

@@ -6,7 +6,13 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { storeSnapshot } from '../_helpers/snapshot.js';
-import { assertCleanStore, lsJson, objectFiles, referencedKeys, tmpFiles } from '../_helpers/store.js';
+import {
+  assertCleanStore,
+  lsJson,
+  objectFiles,
+  referencedKeys,
+  tmpFiles,
+} from '../_helpers/store.js';
 import { buildTar } from '../_helpers/tar.js';
 import { buildTree, file } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
@@ -34,13 +40,24 @@ async function seeded(t: ExecutionContext) {
 }
 
 /** A failed add that wrote `n` new objects before reaching a hostile member. */
-async function failedAdd(t: ExecutionContext, dir: string, cli: ReturnType<typeof storeCli>, n: number): Promise<void> {
+async function failedAdd(
+  t: ExecutionContext,
+  dir: string,
+  cli: ReturnType<typeof storeCli>,
+  n: number,
+): Promise<void> {
   const archive = path.join(dir, 'hostile.tar');
-  await fsp.writeFile(archive, buildTar([
-    ...Array.from({ length: n }, (_, i) => ({ path: `good/f${i}`, data: `orphaned object ${i}\n`.repeat(i + 1) })),
-    { path: 'share/a.txt', data: 'kept a\n' }, // already in the store: not new
-    { path: '../escape', data: 'x' },
-  ]));
+  await fsp.writeFile(
+    archive,
+    buildTar([
+      ...Array.from({ length: n }, (_, i) => ({
+        path: `good/f${i}`,
+        data: `orphaned object ${i}\n`.repeat(i + 1),
+      })),
+      { path: 'share/a.txt', data: 'kept a\n' }, // already in the store: not new
+      { path: '../escape', data: 'x' },
+    ]),
+  );
   const r = await cli(['add', archive, '--name', 'evil', '--version', '1']);
   t.is(r.code, 7, describe(r));
 }
@@ -56,7 +73,12 @@ test('gc removes the objects of a failed add and keeps every referenced object',
   const gc = await cli(['gc', '--json']);
   t.is(gc.code, 0, describe(gc));
   const orphanBytes = before.filter((o) => !referenced.has(o.key)).reduce((n, o) => n + o.size, 0);
-  t.like(jsonOut<GcJson>(gc), { dryRun: false, entriesRemoved: [], objectsRemoved: 5, bytesFreed: orphanBytes });
+  t.like(jsonOut<GcJson>(gc), {
+    dryRun: false,
+    entriesRemoved: [],
+    objectsRemoved: 5,
+    bytesFreed: orphanBytes,
+  });
   t.deepEqual((await objectFiles(store)).map((o) => o.key).sort(), [...referenced].sort());
   await assertCleanStore(t, store);
 });
@@ -64,7 +86,9 @@ test('gc removes the objects of a failed add and keeps every referenced object',
 test('gc removes leftover temporary files', async (t) => {
   const { store, cli } = await seeded(t);
   await fsp.mkdir(path.join(store, 'tmp'), { recursive: true });
-  await fsp.writeFile(path.join(store, 'tmp', '.pstore-obj-99999-deadbeef0000'), 'half an object', { mode: 0o444 });
+  await fsp.writeFile(path.join(store, 'tmp', '.pstore-obj-99999-deadbeef0000'), 'half an object', {
+    mode: 0o444,
+  });
   await fsp.writeFile(path.join(store, 'tmp', 'stray'), 'x');
   await fsp.mkdir(path.join(store, 'tmp', 'leftover-dir', 'sub'), { recursive: true });
   await fsp.writeFile(path.join(store, 'tmp', 'leftover-dir', 'sub', 'f'), 'x');
@@ -97,7 +121,11 @@ test('gc --dry-run removes nothing but reports what gc would remove', async (t) 
 
   const real = await cli(['gc', '--json']);
   t.is(real.code, 0, describe(real));
-  t.deepEqual({ ...jsonOut<GcJson>(real), dryRun: true }, report, 'the real gc removes exactly what the dry run reported');
+  t.deepEqual(
+    { ...jsonOut<GcJson>(real), dryRun: true },
+    report,
+    'the real gc removes exactly what the dry run reported',
+  );
   await assertCleanStore(t, store);
 });
 
@@ -112,21 +140,38 @@ test('gc fails closed: a kept entry whose manifest is unreadable keeps all of it
   // The damage blocks only what needs the entry: gc runs, but sweeps no object it cannot vouch for.
   const gc = await cli(['gc', '--json']);
   t.is(gc.code, 0, describe(gc));
-  t.deepEqual(jsonOut<{ damagedManifests: string[] }>(gc).damagedManifests, [id], 'the result names the entry');
+  t.deepEqual(
+    jsonOut<{ damagedManifests: string[] }>(gc).damagedManifests,
+    [id],
+    'the result names the entry',
+  );
   t.deepEqual(await objectFiles(store), objectsBefore, 'no object was removed');
-  t.regex((await cli(['gc'])).stderr, new RegExp(`damaged \\(${id.slice(0, 12)}\\).*verify --repair`));
+  t.regex(
+    (await cli(['gc'])).stderr,
+    new RegExp(`damaged \\(${id.slice(0, 12)}\\).*verify --repair`),
+  );
 
   await fsp.rm(manifest);
   const gc2 = await cli(['gc', '--json']);
   t.is(gc2.code, 0, describe(gc2));
-  t.deepEqual(jsonOut<{ damagedManifests: string[] }>(gc2).damagedManifests, [id], 'a missing manifest of an indexed entry is damage too');
+  t.deepEqual(
+    jsonOut<{ damagedManifests: string[] }>(gc2).damagedManifests,
+    [id],
+    'a missing manifest of an indexed entry is damage too',
+  );
   t.deepEqual(await objectFiles(store), objectsBefore, 'still no object was removed');
 });
 
 async function rebuildFixture(t: ExecutionContext) {
   const dir = await tempDir(t, 'rebuild');
-  const one = await buildTree(path.join(dir, 'one'), { 'f.txt': 'one\n', 'bin/x': file('x\n', 0o755) });
-  const two = await buildTree(path.join(dir, 'two'), { 'f.txt': 'two\n', 'bin/x': file('x\n', 0o755) });
+  const one = await buildTree(path.join(dir, 'one'), {
+    'f.txt': 'one\n',
+    'bin/x': file('x\n', 0o755),
+  });
+  const two = await buildTree(path.join(dir, 'two'), {
+    'f.txt': 'two\n',
+    'bin/x': file('x\n', 0o755),
+  });
   const other = await buildTree(path.join(dir, 'other'), { 'g.txt': 'other\n' });
   const store = await tempStore(t);
   const cli = storeCli(store);
@@ -141,7 +186,8 @@ async function rebuildFixture(t: ExecutionContext) {
     return r.code === 0 ? jsonOut<{ id: string }>(r).id : undefined;
   };
   const dropIndex = () => fsp.rm(path.join(store, 'index-v1'), { recursive: true, force: true });
-  const listing = async () => (await lsJson(t, store)).map((e) => `${e.id} ${e.name}@${e.version}`).sort();
+  const listing = async () =>
+    (await lsJson(t, store)).map((e) => `${e.id} ${e.name}@${e.version}`).sort();
   const a = await add(one, 'pkg', '1.0');
   const b = await add(two, 'pkg', '1.0');
   const c = await add(other, 'other', '0.1');

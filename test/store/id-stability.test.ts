@@ -32,22 +32,33 @@ function added(t: ExecutionContext, r: CliResult): AddSummary {
 }
 
 /** Tar members for the tree in `src`, read from disk, with variations. */
-async function members(src: string, opts: { dotSlash?: boolean; parents?: boolean; reverse?: boolean; root?: boolean } = {}): Promise<Member[]> {
+async function members(
+  src: string,
+  opts: { dotSlash?: boolean; parents?: boolean; reverse?: boolean; root?: boolean } = {},
+): Promise<Member[]> {
   const desc = await describeTree(src);
   const prefix = opts.dotSlash ? './' : '';
   // a directory entry is needed only for empty directories when parents are omitted
-  const nonEmpty = new Set(desc.flatMap((f) => {
-    const i = f.path.lastIndexOf('/');
-    return i === -1 ? [] : [f.path.slice(0, i)];
-  }));
+  const nonEmpty = new Set(
+    desc.flatMap((f) => {
+      const i = f.path.lastIndexOf('/');
+      return i === -1 ? [] : [f.path.slice(0, i)];
+    }),
+  );
   const out: Member[] = opts.root ? [{ path: './', type: 'dir' }] : [];
   for (const f of desc) {
     if (f.type === 'dir') {
-      if ((opts.parents ?? true) || !nonEmpty.has(f.path)) out.push({ path: `${prefix}${f.path}/`, type: 'dir' });
+      if ((opts.parents ?? true) || !nonEmpty.has(f.path))
+        out.push({ path: `${prefix}${f.path}/`, type: 'dir' });
     } else if (f.type === 'symlink') {
       out.push({ path: `${prefix}${f.path}`, type: 'symlink', linkpath: f.target });
     } else {
-      out.push({ path: `${prefix}${f.path}`, type: 'file', data: await fsp.readFile(path.join(src, f.path)), mode: f.exec ? 0o755 : 0o644 });
+      out.push({
+        path: `${prefix}${f.path}`,
+        type: 'file',
+        data: await fsp.readFile(path.join(src, f.path)),
+        mode: f.exec ? 0o755 : 0o644,
+      });
     }
   }
   if (opts.reverse) out.reverse();
@@ -67,13 +78,23 @@ test('directory, .tar, .tar.gz and stdin give the same id; re-adds write no obje
 
   const fromDir = added(t, await cli(['add', src, ...args]));
   t.true(fromDir.objectsWritten > 0);
-  t.is(fromDir.id, expectedEntryId('pkg', '1.0', [], await describeTree(src)), 'the id is the documented hash of the canonical manifest');
+  t.is(
+    fromDir.id,
+    expectedEntryId('pkg', '1.0', [], await describeTree(src)),
+    'the id is the documented hash of the canonical manifest',
+  );
   const objectsAfterFirst = (await objectFiles(store)).length;
 
   const fromTar = added(t, await cli(['add', tarFile, ...args]));
   const fromTgz = added(t, await cli(['add', tgzFile, ...args]));
-  const fromStdin = added(t, await cli(['add', '-', ...args], { input: await fsp.readFile(tarFile) }));
-  const fromStdinGz = added(t, await cli(['add', '-', ...args], { input: await fsp.readFile(tgzFile) }));
+  const fromStdin = added(
+    t,
+    await cli(['add', '-', ...args], { input: await fsp.readFile(tarFile) }),
+  );
+  const fromStdinGz = added(
+    t,
+    await cli(['add', '-', ...args], { input: await fsp.readFile(tgzFile) }),
+  );
   const again = added(t, await cli(['add', src, ...args]));
   for (const [label, r] of Object.entries({ fromTar, fromTgz, fromStdin, fromStdinGz, again })) {
     t.is(r.id, fromDir.id, `${label}: same id`);
@@ -95,10 +116,17 @@ test('tar quirks do not change the id: omitted parents, ./ prefixes, a ./ root e
     plain: await members(src),
     'no parent directory entries': await members(src, { parents: false }),
     './ prefixes': await members(src, { dotSlash: true }),
-    './ prefixes and a ./ root entry, no parents': await members(src, { dotSlash: true, root: true, parents: false }),
+    './ prefixes and a ./ root entry, no parents': await members(src, {
+      dotSlash: true,
+      root: true,
+      parents: false,
+    }),
     'reverse order, no parents': await members(src, { reverse: true, parents: false }),
   };
-  t.true(variants['no parent directory entries']!.length < variants.plain!.length, 'the variant really omits directories');
+  t.true(
+    variants['no parent directory entries']!.length < variants.plain!.length,
+    'the variant really omits directories',
+  );
   for (const [label, m] of Object.entries(variants)) {
     const archive = path.join(dir, `${label.replace(/\W+/g, '-')}.tar`);
     await fsp.writeFile(archive, buildTar(m));
@@ -122,14 +150,19 @@ test('an empty tar and an empty directory are the same valid, empty entry', asyn
   t.like(a, { files: 0, objectsWritten: 0 });
   t.is(a.id, expectedEntryId('nothing', '0', [], []));
   t.is(added(t, await cli(['add', emptyTar, ...args])).id, a.id, 'GNU tar of nothing');
-  t.is(added(t, await cli(['add', '-', ...args], { input: buildTar([]) })).id, a.id, 'just the end-of-archive blocks, on stdin');
+  t.is(
+    added(t, await cli(['add', '-', ...args], { input: buildTar([]) })).id,
+    a.id,
+    'just the end-of-archive blocks, on stdin',
+  );
 });
 
 test('name, version and markers are part of the id; marker order and duplicates are not', async (t) => {
   const src = await buildTree(path.join(await tempDir(t, 'meta'), 'src'), SPEC);
   const store = await tempStore(t);
   const cli = storeCli(store);
-  const idOf = async (source: string, ...args: string[]) => added(t, await cli(['add', source, '--json', ...args])).id;
+  const idOf = async (source: string, ...args: string[]) =>
+    added(t, await cli(['add', source, '--json', ...args])).id;
   const id = (...args: string[]) => idOf(src, ...args);
 
   const base = await id('--name', 'pkg', '--version', '1.0');
@@ -137,19 +170,48 @@ test('name, version and markers are part of the id; marker order and duplicates 
     name: await id('--name', 'pkg2', '--version', '1.0'),
     version: await id('--name', 'pkg', '--version', '1.1'),
     marker: await id('--name', 'pkg', '--version', '1.0', '--marker', 'share/doc/**'),
-    twoMarkers: await id('--name', 'pkg', '--version', '1.0', '--marker', 'share/doc/**', '--marker', 'etc/*.conf'),
+    twoMarkers: await id(
+      '--name',
+      'pkg',
+      '--version',
+      '1.0',
+      '--marker',
+      'share/doc/**',
+      '--marker',
+      'etc/*.conf',
+    ),
   };
   const all = [base, ...Object.values(others)];
   t.is(new Set(all).size, all.length, `all different: ${JSON.stringify({ base, ...others })}`);
-  t.is(await id('--name', 'pkg', '--version', '1.0', '--marker', 'etc/*.conf', '--marker', 'share/doc/**', '--marker', 'etc/*.conf'), others.twoMarkers,
-    'markers are a sorted set');
-  t.is(others.twoMarkers, expectedEntryId('pkg', '1.0', ['share/doc/**', 'etc/*.conf'], await describeTree(src)));
+  t.is(
+    await id(
+      '--name',
+      'pkg',
+      '--version',
+      '1.0',
+      '--marker',
+      'etc/*.conf',
+      '--marker',
+      'share/doc/**',
+      '--marker',
+      'etc/*.conf',
+    ),
+    others.twoMarkers,
+    'markers are a sorted set',
+  );
+  t.is(
+    others.twoMarkers,
+    expectedEntryId('pkg', '1.0', ['share/doc/**', 'etc/*.conf'], await describeTree(src)),
+  );
   t.is((await lsJson(t, store)).length, 5);
 
   // content is part of the id too, of course: one changed byte, one changed exec bit
   const dir2 = await tempDir(t, 'meta2');
   const changed = await buildTree(path.join(dir2, 'a'), { ...SPEC, 'top.txt': 'top levek\n' });
-  const chmodded = await buildTree(path.join(dir2, 'b'), { ...SPEC, 'top.txt': file('top level\n', 0o755) });
+  const chmodded = await buildTree(path.join(dir2, 'b'), {
+    ...SPEC,
+    'top.txt': file('top level\n', 0o755),
+  });
   const c1 = await idOf(changed, '--name', 'pkg', '--version', '1.0');
   const c2 = await idOf(chmodded, '--name', 'pkg', '--version', '1.0');
   t.not(c1, base);
@@ -177,7 +239,11 @@ test('same name@version with new content: a second entry, and NAME@VERSION is th
   t.is(b.objectsWritten, 1, 'only the changed file is new');
   t.is(await resolve('pkg@2.0'), b.id, 'the latest add wins');
   t.is(await resolve('pkg'), b.id, 'NAME alone: the latest add of any version');
-  t.deepEqual((await lsJson(t, store)).map((e) => e.id).sort(), [a.id, b.id].sort(), 'both entries are kept');
+  t.deepEqual(
+    (await lsJson(t, store)).map((e) => e.id).sort(),
+    [a.id, b.id].sort(),
+    'both entries are kept',
+  );
 
   const again = added(t, await cli(['add', one, ...args]));
   t.is(again.id, a.id);

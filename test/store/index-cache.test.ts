@@ -19,7 +19,10 @@ async function fx(t: ExecutionContext) {
   const store = path.join(dir, 'store');
   const cli = storeCli(store);
   const add = async (name: string) => {
-    const src = await buildTree(path.join(dir, 'src', name), { [`share/${name}.txt`]: `${name}\n`, 'bin/tool': file(`#!/bin/sh\necho ${name}\n`, 0o755) });
+    const src = await buildTree(path.join(dir, 'src', name), {
+      [`share/${name}.txt`]: `${name}\n`,
+      'bin/tool': file(`#!/bin/sh\necho ${name}\n`, 0o755),
+    });
     const r = await cli(['add', src, '--name', name, '--version', '1', '--json']);
     t.is(r.code, 0, describe(r));
     return jsonOut<{ id: string }>(r).id;
@@ -66,7 +69,8 @@ test('damaged index files: every command works, the index is set aside and rebui
   const f = await fx(t);
   const a = await f.add('alpha');
   const b = await f.add('beta');
-  for (const name of await fsp.readdir(f.index)) await fsp.writeFile(path.join(f.index, name), randomBytes(200));
+  for (const name of await fsp.readdir(f.index))
+    await fsp.writeFile(path.join(f.index, name), randomBytes(200));
   const before = await storeSnapshot(f.store);
 
   t.deepEqual(await f.ids(), [a, b].sort(), 'ls answers from a rebuilt index');
@@ -81,7 +85,11 @@ test('damaged index files: every command works, the index is set aside and rebui
   const gc = await f.cli(['gc', '--json']);
   t.is(gc.code, 0, describe(gc));
   t.like(jsonOut(gc), { entriesRemoved: [], objectsRemoved: 0, tmpRemoved: 1 });
-  t.deepEqual((await fsp.readdir(f.store)).filter((n) => n.startsWith('index-v1.')), [], 'gc removed the broken copy');
+  t.deepEqual(
+    (await fsp.readdir(f.store)).filter((n) => n.startsWith('index-v1.')),
+    [],
+    'gc removed the broken copy',
+  );
   t.deepEqual(await f.ids(), [a, b, c].sort());
   await assertCleanStore(t, f.store);
 });

@@ -7,7 +7,13 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli, type CliOptions } from '../_helpers/cli.js';
-import { assertRefused, bindReadOnly, needsRoot, otherUser, worldReadable } from '../_helpers/environment.js';
+import {
+  assertRefused,
+  bindReadOnly,
+  needsRoot,
+  otherUser,
+  worldReadable,
+} from '../_helpers/environment.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { assertCleanStore } from '../_helpers/store.js';
 import { buildTree, file } from '../_helpers/tree.js';
@@ -24,9 +30,15 @@ async function seeded(t: ExecutionContext) {
   const dir = await tempDir(t, 'ro');
   const store = path.join(dir, 'store');
   const cli = storeCli(store);
-  const a = await buildTree(path.join(dir, 'a'), { 'bin/a': file('#!/bin/sh\n', 0o755), 'share/a.txt': 'a\n' });
+  const a = await buildTree(path.join(dir, 'a'), {
+    'bin/a': file('#!/bin/sh\n', 0o755),
+    'share/a.txt': 'a\n',
+  });
   const b = await buildTree(path.join(dir, 'b'), { 'share/b.txt': 'b\n' });
-  for (const [src, name] of [[a, 'alpha'], [b, 'beta']] as const) {
+  for (const [src, name] of [
+    [a, 'alpha'],
+    [b, 'beta'],
+  ] as const) {
     const r = await cli(['add', src, '--name', name, '--version', '1']);
     t.is(r.code, 0, describe(r));
   }
@@ -42,10 +54,18 @@ async function gc(t: ExecutionContext, cli: ReturnType<typeof storeCli>): Promis
   t.is(r.code, 0, describe(r));
 }
 
-async function answers(t: ExecutionContext, store: string, opts: CliOptions = {}): Promise<Answers> {
+async function answers(
+  t: ExecutionContext,
+  store: string,
+  opts: CliOptions = {},
+): Promise<Answers> {
   const cli = storeCli(store);
   const out: Record<string, unknown> = {};
-  for (const [key, args] of [['ls', ['ls']], ['info', ['info', 'alpha@1', '--paths']], ['verify', ['verify']]] as const) {
+  for (const [key, args] of [
+    ['ls', ['ls']],
+    ['info', ['info', 'alpha@1', '--paths']],
+    ['verify', ['verify']],
+  ] as const) {
     const r = await cli([...args, '--json'], opts);
     t.is(r.code, 0, `${key}: ${describe(r)}`);
     out[key] = r.code === 0 ? withoutTimes(jsonOut(r)) : undefined;
@@ -60,14 +80,28 @@ async function answers(t: ExecutionContext, store: string, opts: CliOptions = {}
 function withoutTimes(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutTimes);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'addedAt' && k !== 'lastAddedAt').map(([k, v]) => [k, withoutTimes(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== 'addedAt' && k !== 'lastAddedAt')
+      .map(([k, v]) => [k, withoutTimes(v)]),
+  );
 }
 
 /** add, import and gc are refused with EPSTORE_PERMISSION naming a path in the store, and change nothing. */
-async function writersRefused(t: ExecutionContext, store: string, fx: { fresh: string; bundle: string }, opts: CliOptions = {}): Promise<void> {
+async function writersRefused(
+  t: ExecutionContext,
+  store: string,
+  fx: { fresh: string; bundle: string },
+  opts: CliOptions = {},
+): Promise<void> {
   const cli = storeCli(store);
   const before = await snapshotDir(store);
-  for (const args of [['add', fx.fresh, '--name', 'fresh', '--version', '1'], ['import', fx.bundle], ['gc'], ['gc', '--older-than', '0']]) {
+  for (const args of [
+    ['add', fx.fresh, '--name', 'fresh', '--version', '1'],
+    ['import', fx.bundle],
+    ['gc'],
+    ['gc', '--older-than', '0'],
+  ]) {
     assertRefused(t, await cli([...args, '--json'], opts), 'EPSTORE_PERMISSION', store);
   }
   t.deepEqual(await snapshotDir(store), before, 'not one file of the store changed');
@@ -102,7 +136,16 @@ test("another user's store whose index was never built (or was deleted): readers
   const seen = await answers(t, fx.store, { user });
   t.deepEqual(seen.info, fx.answers.info);
   t.deepEqual(seen.verify, fx.answers.verify);
-  t.deepEqual((seen.ls as Array<{ id: string }>).map((e) => e.id), (fx.answers.ls as Array<{ id: string }>).map((e) => e.id));
-  t.false(await fsp.access(path.join(fx.store, 'index-v1')).then(() => true, () => false), 'nothing was written');
+  t.deepEqual(
+    (seen.ls as Array<{ id: string }>).map((e) => e.id),
+    (fx.answers.ls as Array<{ id: string }>).map((e) => e.id),
+  );
+  t.false(
+    await fsp.access(path.join(fx.store, 'index-v1')).then(
+      () => true,
+      () => false,
+    ),
+    'nothing was written',
+  );
   await assertCleanStore(t, fx.store);
 });

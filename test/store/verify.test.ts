@@ -25,7 +25,10 @@ async function setup(t: ExecutionContext) {
     'docs/one.txt': 'twin\n',
     'docs/two.txt': 'twin\n',
   });
-  const betaSrc = await buildTree(path.join(dir, 'beta'), { 'shared.txt': SHARED, 'b.txt': 'beta only\n' });
+  const betaSrc = await buildTree(path.join(dir, 'beta'), {
+    'shared.txt': SHARED,
+    'b.txt': 'beta only\n',
+  });
   const store = await tempStore(t);
   const cli = storeCli(store);
   const add = async (src: string, name: string) => {
@@ -38,7 +41,8 @@ async function setup(t: ExecutionContext) {
   return { store, cli, alpha, beta };
 }
 
-const obj = (store: string, content: string, exec = false) => objectPathOf(store, { integrity: sha512Integrity(Buffer.from(content)), exec });
+const obj = (store: string, content: string, exec = false) =>
+  objectPathOf(store, { integrity: sha512Integrity(Buffer.from(content)), exec });
 
 function problemsOf(t: ExecutionContext, r: CliResult): VerifyJson {
   t.is(r.code, 4, describe(r));
@@ -53,7 +57,12 @@ test('a clean store verifies: exit 0 and counts', async (t) => {
   t.is(r.code, 0, describe(r));
   const distinct = [A_TXT, SHARED, TOOL, 'twin\n', 'beta only\n'];
   const v = jsonOut<VerifyJson>(r);
-  t.like(v, { ok: true, entries: 2, objects: 5, bytes: distinct.reduce((n, s) => n + Buffer.byteLength(s), 0) });
+  t.like(v, {
+    ok: true,
+    entries: 2,
+    objects: 5,
+    bytes: distinct.reduce((n, s) => n + Buffer.byteLength(s), 0),
+  });
   t.deepEqual(v.problems, []);
   const human = await cli(['verify']);
   t.is(human.code, 0, describe(human));
@@ -64,7 +73,9 @@ test('one flipped byte: exit 4 naming the entry and the path as corrupt', async 
   const { store, cli, alpha } = await setup(t);
   await flipByte(obj(store, A_TXT), 500);
   const v = problemsOf(t, await cli(['verify', '--json']));
-  t.deepEqual(v.problems, [{ id: alpha, name: 'alpha', version: '1', manifest: 'ok', missing: [], corrupt: ['a.txt'] }]);
+  t.deepEqual(v.problems, [
+    { id: alpha, name: 'alpha', version: '1', manifest: 'ok', missing: [], corrupt: ['a.txt'] },
+  ]);
 
   const human = await cli(['verify']);
   t.is(human.code, 4, describe(human));
@@ -78,10 +89,26 @@ test('a damaged shared object is reported for every entry and path that uses it'
   await flipByte(obj(store, SHARED));
   await flipByte(obj(store, 'twin\n'));
   const v = problemsOf(t, await cli(['verify', '--json']));
-  const byName = Object.fromEntries(v.problems.map((p) => [p.name, { ...p, corrupt: [...p.corrupt].sort() }]));
+  const byName = Object.fromEntries(
+    v.problems.map((p) => [p.name, { ...p, corrupt: [...p.corrupt].sort() }]),
+  );
   t.deepEqual(byName, {
-    alpha: { id: alpha, name: 'alpha', version: '1', manifest: 'ok', missing: [], corrupt: ['docs/one.txt', 'docs/two.txt', 'shared.txt'] },
-    beta: { id: beta, name: 'beta', version: '1', manifest: 'ok', missing: [], corrupt: ['shared.txt'] },
+    alpha: {
+      id: alpha,
+      name: 'alpha',
+      version: '1',
+      manifest: 'ok',
+      missing: [],
+      corrupt: ['docs/one.txt', 'docs/two.txt', 'shared.txt'],
+    },
+    beta: {
+      id: beta,
+      name: 'beta',
+      version: '1',
+      manifest: 'ok',
+      missing: [],
+      corrupt: ['shared.txt'],
+    },
   });
 });
 
@@ -89,7 +116,9 @@ test('a deleted object is reported missing', async (t) => {
   const { store, cli, alpha } = await setup(t);
   await fsp.rm(obj(store, TOOL, true));
   const v = problemsOf(t, await cli(['verify', '--json']));
-  t.deepEqual(v.problems, [{ id: alpha, name: 'alpha', version: '1', manifest: 'ok', missing: ['bin/tool'], corrupt: [] }]);
+  t.deepEqual(v.problems, [
+    { id: alpha, name: 'alpha', version: '1', manifest: 'ok', missing: ['bin/tool'], corrupt: [] },
+  ]);
   const human = await cli(['verify']);
   t.is(human.code, 4);
   t.true(human.stdout.includes('missing: bin/tool'), human.stdout);
@@ -102,14 +131,20 @@ test('a truncated object is reported corrupt', async (t) => {
   await fsp.truncate(f, 10);
   await fsp.chmod(f, 0o444);
   const v = problemsOf(t, await cli(['verify', '--json']));
-  t.deepEqual(v.problems.map((p) => [p.name, p.corrupt]), [['alpha', ['a.txt']]]);
+  t.deepEqual(
+    v.problems.map((p) => [p.name, p.corrupt]),
+    [['alpha', ['a.txt']]],
+  );
 });
 
 test('an executable object that lost its exec bit is reported corrupt', async (t) => {
   const { store, cli } = await setup(t);
   await fsp.chmod(obj(store, TOOL, true), 0o444);
   const v = problemsOf(t, await cli(['verify', '--json']));
-  t.deepEqual(v.problems.map((p) => [p.name, p.corrupt]), [['alpha', ['bin/tool']]]);
+  t.deepEqual(
+    v.problems.map((p) => [p.name, p.corrupt]),
+    [['alpha', ['bin/tool']]],
+  );
 });
 
 test('a tampered manifest is reported corrupt', async (t) => {
@@ -121,7 +156,9 @@ test('a tampered manifest is reported corrupt', async (t) => {
   await fsp.writeFile(file, text.replace('"a.txt"', '"a.txx"')); // still valid JSON, wrong hash
   await fsp.chmod(file, 0o444);
   const v = problemsOf(t, await cli(['verify', '--json']));
-  t.deepEqual(v.problems, [{ id: alpha, name: 'alpha', version: '1', manifest: 'corrupt', missing: [], corrupt: [] }]);
+  t.deepEqual(v.problems, [
+    { id: alpha, name: 'alpha', version: '1', manifest: 'corrupt', missing: [], corrupt: [] },
+  ]);
   const human = await cli(['verify']);
   t.is(human.code, 4);
   t.regex(human.stdout, /alpha@1 \([0-9a-f]{12}\): manifest corrupt/);
@@ -135,7 +172,10 @@ test('a manifest re-formatted without changing its meaning is reported corrupt (
   await fsp.writeFile(file, pretty);
   await fsp.chmod(file, 0o444);
   const v = problemsOf(t, await cli(['verify', '--json']));
-  t.deepEqual(v.problems.map((p) => [p.name, p.manifest]), [['alpha', 'corrupt']]);
+  t.deepEqual(
+    v.problems.map((p) => [p.name, p.manifest]),
+    [['alpha', 'corrupt']],
+  );
 });
 
 test('a manifest that is not JSON is reported corrupt, a deleted one missing', async (t) => {

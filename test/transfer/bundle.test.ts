@@ -39,8 +39,15 @@ test.before(async () => {
     'usr/lib/libdemo.so': symlink('libdemo.so.1'),
     'usr/share/empty': {},
   };
-  for (const [name, version] of [['pkg0', '1.0'], ['pkg1', '1.0'], ['pkg1', '2.0']] as const) {
-    const p = await stagePkg(path.join(root, 'staged'), name, { version, extra: name === 'pkg0' ? extra : {} });
+  for (const [name, version] of [
+    ['pkg0', '1.0'],
+    ['pkg1', '1.0'],
+    ['pkg1', '2.0'],
+  ] as const) {
+    const p = await stagePkg(path.join(root, 'staged'), name, {
+      version,
+      extra: name === 'pkg0' ? extra : {},
+    });
     ids.set(`${name}@${version}`, (await s.add(p.dir, { name, version })).id);
   }
   const cli = storeCli(store);
@@ -82,7 +89,10 @@ interface TarMap {
 }
 
 function field(h: Buffer, off: number, len: number): string {
-  return h.subarray(off, off + len).toString('utf8').replace(/\0.*$/s, '');
+  return h
+    .subarray(off, off + len)
+    .toString('utf8')
+    .replace(/\0.*$/s, '');
 }
 
 function mapTar(buf: Buffer): TarMap {
@@ -101,8 +111,16 @@ function mapTar(buf: Buffer): TarMap {
       pax = found ? { at: off, path: found[1]! } : { at: off };
     } else {
       const prefixField = field(h, 345, 155);
-      const name = pax?.path ?? (prefixField ? `${prefixField}/${field(h, 0, 100)}` : field(h, 0, 100));
-      members.push({ path: name, header: off, ...(pax ? { pax: pax.at } : {}), data, size, typeflag });
+      const name =
+        pax?.path ?? (prefixField ? `${prefixField}/${field(h, 0, 100)}` : field(h, 0, 100));
+      members.push({
+        path: name,
+        header: off,
+        ...(pax ? { pax: pax.at } : {}),
+        data,
+        size,
+        typeflag,
+      });
       pax = undefined;
     }
     off = data + Math.ceil(size / BLOCK) * BLOCK;
@@ -110,10 +128,16 @@ function mapTar(buf: Buffer): TarMap {
   throw new Error('no end-of-archive marker');
 }
 
-interface Content { path: string; data: Buffer }
+interface Content {
+  path: string;
+  data: Buffer;
+}
 
 function contentsOf(buf: Buffer): Content[] {
-  return mapTar(buf).members.map((m) => ({ path: m.path, data: buf.subarray(m.data, m.data + m.size) }));
+  return mapTar(buf).members.map((m) => ({
+    path: m.path,
+    data: buf.subarray(m.data, m.data + m.size),
+  }));
 }
 
 /**
@@ -121,18 +145,31 @@ function contentsOf(buf: Buffer): Content[] {
  * from a staging directory: the same members give the same bytes, so a changed bundle differs from
  * a real one only where the test changed it. A path listed twice is packed twice.
  */
-async function repack(t: ExecutionContext, members: readonly Content[], order?: readonly string[]): Promise<Buffer> {
+async function repack(
+  t: ExecutionContext,
+  members: readonly Content[],
+  order?: readonly string[],
+): Promise<Buffer> {
   const stage = await tempDir(t, 'repack');
   for (const m of members) {
     const p = path.join(stage, m.path);
     await fsp.mkdir(path.dirname(p), { recursive: true });
     await fsp.writeFile(p, m.data);
-    const mode = m.path.startsWith('objects/') ? (m.path.endsWith('-x') ? 0o555 : 0o444) : m.path.startsWith('entries/') ? 0o444 : 0o644;
+    const mode = m.path.startsWith('objects/')
+      ? m.path.endsWith('-x')
+        ? 0o555
+        : 0o444
+      : m.path.startsWith('entries/')
+        ? 0o444
+        : 0o644;
     await fsp.chmod(p, mode);
   }
   const out = path.join(stage, '..', `${path.basename(stage)}.tar`);
   t.teardown(() => fsp.rm(out, { force: true }));
-  await tarCreate({ cwd: stage, file: out, portable: true, mtime: new Date(0), noDirRecurse: true }, [...(order ?? members.map((m) => m.path))]);
+  await tarCreate(
+    { cwd: stage, file: out, portable: true, mtime: new Date(0), noDirRecurse: true },
+    [...(order ?? members.map((m) => m.path))],
+  );
   return fsp.readFile(out);
 }
 
@@ -149,7 +186,12 @@ async function freshTarget(t: ExecutionContext): Promise<Target> {
   return { store: path.join(await tempDir(t, 'target'), 'store'), before: {}, entriesBefore: [] };
 }
 
-async function importBytes(t: ExecutionContext, target: Target, bytes: Buffer, label: string): Promise<CliResult> {
+async function importBytes(
+  t: ExecutionContext,
+  target: Target,
+  bytes: Buffer,
+  label: string,
+): Promise<CliResult> {
   const dir = await tempDir(t, 'bad-bundle');
   const f = path.join(dir, `${label.replace(/\W+/g, '-').slice(0, 60)}.pstore`);
   await fsp.writeFile(f, bytes);
@@ -157,31 +199,54 @@ async function importBytes(t: ExecutionContext, target: Target, bytes: Buffer, l
 }
 
 /** A refusal as import must refuse: exit 4, EPSTORE_INTEGRITY, and the target store as it was. */
-async function refused(t: ExecutionContext, target: Target, r: CliResult, label: string): Promise<string[]> {
+async function refused(
+  t: ExecutionContext,
+  target: Target,
+  r: CliResult,
+  label: string,
+): Promise<string[]> {
   const problems: string[] = [];
   if (r.code !== 4) {
-    problems.push(`${label}: exit ${r.code} (${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 200) || r.stdout.slice(0, 200)})`);
+    problems.push(
+      `${label}: exit ${r.code} (${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 200) || r.stdout.slice(0, 200)})`,
+    );
   } else if (jsonError(r).code !== 'EPSTORE_INTEGRITY') {
     problems.push(`${label}: ${jsonError(r).code}`);
   }
   const snap = await storeSnapshot(target.store);
   const added = Object.keys(snap).filter((k) => !(k in target.before));
   const removed = Object.keys(target.before).filter((k) => !(k in snap));
-  if (added.length || removed.length) problems.push(`${label}: the store changed (+${added.slice(0, 3).join(', ')} -${removed.slice(0, 3).join(', ')})`);
+  if (added.length || removed.length)
+    problems.push(
+      `${label}: the store changed (+${added.slice(0, 3).join(', ')} -${removed.slice(0, 3).join(', ')})`,
+    );
   // what `ls` lists (through the library, in-process: a process per check would double the run time)
   const listed = (await openStore({ path: target.store }).list()).map((e) => e.id).sort();
-  if (JSON.stringify(listed) !== JSON.stringify(target.entriesBefore)) problems.push(`${label}: ls lists ${listed.join(', ')}`);
-  if (!target.entriesBefore.length && (await objectFiles(target.store)).length) problems.push(`${label}: objects appeared`);
+  if (JSON.stringify(listed) !== JSON.stringify(target.entriesBefore))
+    problems.push(`${label}: ls lists ${listed.join(', ')}`);
+  if (!target.entriesBefore.length && (await objectFiles(target.store)).length)
+    problems.push(`${label}: objects appeared`);
   return problems;
 }
 
 /** Import each damaged bundle into its own fresh store; collect every case that was not refused. */
-async function expectAllRefused(t: ExecutionContext, cases: ReadonlyArray<[string, Buffer]>): Promise<void> {
-  const problems = (await Promise.all(cases.map(async ([label, bytes]) => {
-    const target = await freshTarget(t);
-    return refused(t, target, await importBytes(t, target, bytes, label), label);
-  }))).flat();
-  t.deepEqual(problems, [], `every damaged bundle is refused with exit 4 and imports nothing (${cases.length} cases)`);
+async function expectAllRefused(
+  t: ExecutionContext,
+  cases: ReadonlyArray<[string, Buffer]>,
+): Promise<void> {
+  const problems = (
+    await Promise.all(
+      cases.map(async ([label, bytes]) => {
+        const target = await freshTarget(t);
+        return refused(t, target, await importBytes(t, target, bytes, label), label);
+      }),
+    )
+  ).flat();
+  t.deepEqual(
+    problems,
+    [],
+    `every damaged bundle is refused with exit 4 and imports nothing (${cases.length} cases)`,
+  );
 }
 
 // ---- the good path ------------------------------------------------------------------------------------
@@ -192,9 +257,15 @@ test('export → import into a fresh store → sync reproduces the prefix (same 
   const cli = storeCli(other);
   const r = await cli(['import', bundleFile, '--json']);
   t.is(r.code, 0, describe(r));
-  const res = jsonOut<{ entries: Array<{ id: string; name: string; version: string }>; objectsImported: number; objectsPresent: number }>(r);
-  t.deepEqual(res.entries.map((e) => `${e.name}@${e.version}=${e.id}`).sort(),
-    ['pkg0@1.0', 'pkg1@2.0'].map((ref) => `${ref}=${ids.get(ref)}`));
+  const res = jsonOut<{
+    entries: Array<{ id: string; name: string; version: string }>;
+    objectsImported: number;
+    objectsPresent: number;
+  }>(r);
+  t.deepEqual(
+    res.entries.map((e) => `${e.name}@${e.version}=${e.id}`).sort(),
+    ['pkg0@1.0', 'pkg1@2.0'].map((ref) => `${ref}=${ids.get(ref)}`),
+  );
   t.is(res.objectsPresent, 0);
   t.true(res.objectsImported > 0);
   await assertCleanStore(t, other);
@@ -226,17 +297,31 @@ test('export is deterministic: same entries, same bytes (any ref order, any stor
   const viaLock = path.join(dir, 'lock.pstore');
   const r = await cli(['export', '--lock', lockFile, '-o', viaLock, '--json']);
   t.is(r.code, 0, describe(r));
-  const res = jsonOut<{ file: string; entries: Array<{ id: string }>; objects: number; bytes: number }>(r);
+  const res = jsonOut<{
+    file: string;
+    entries: Array<{ id: string }>;
+    objects: number;
+    bytes: number;
+  }>(r);
   t.is(res.file, viaLock);
-  t.deepEqual(res.entries.map((e) => e.id).sort(), [ids.get('pkg0@1.0')!, ids.get('pkg1@2.0')!].sort());
-  t.true((await fsp.readFile(viaLock)).equals(bundle), 'export --lock of the same set: byte-identical');
+  t.deepEqual(
+    res.entries.map((e) => e.id).sort(),
+    [ids.get('pkg0@1.0')!, ids.get('pkg1@2.0')!].sort(),
+  );
+  t.true(
+    (await fsp.readFile(viaLock)).equals(bundle),
+    'export --lock of the same set: byte-identical',
+  );
 
   // from another store holding the same entries (imported), the same bytes again
   const other = path.join(dir, 'store');
   t.is((await storeCli(other)(['import', bundleFile])).code, 0);
   const fromOther = path.join(dir, 'other.pstore');
   t.is((await storeCli(other)(['export', '--lock', lockFile, '-o', fromOther])).code, 0);
-  t.true((await fsp.readFile(fromOther)).equals(bundle), 'exported from another store: byte-identical');
+  t.true(
+    (await fsp.readFile(fromOther)).equals(bundle),
+    'exported from another store: byte-identical',
+  );
 
   // the member order is fixed: descriptor, manifests by id, objects by key
   const names = mapTar(bundle).members.map((m) => m.path);
@@ -252,25 +337,40 @@ test('export: a ref or lockfile entry the store lacks is not found (exit 6), no 
   const out = path.join(dir, 'x.pstore');
   const r = await cli(['export', 'pkg0@1.0', 'nosuch@1.0', '-o', out, '--json']);
   t.is(r.code, 6, describe(r));
-  const lock = JSON.parse(await fsp.readFile(lockFile, 'utf8')) as { packages: Record<string, unknown> };
+  const lock = JSON.parse(await fsp.readFile(lockFile, 'utf8')) as {
+    packages: Record<string, unknown>;
+  };
   const empty = path.join(dir, 'empty-store');
   const r2 = await storeCli(empty)(['export', '--lock', lockFile, '-o', out, '--json']);
   t.is(r2.code, 6, describe(r2));
   t.true(Object.keys(lock.packages).length > 0);
-  t.deepEqual(await fsp.readdir(dir).then((xs) => xs.filter((x) => x.includes('x.pstore'))), [], 'no bundle (nor temp) written');
+  t.deepEqual(
+    await fsp.readdir(dir).then((xs) => xs.filter((x) => x.includes('x.pstore'))),
+    [],
+    'no bundle (nor temp) written',
+  );
 });
 
 test('import from stdin (-) works', async (t) => {
   const other = path.join(await tempDir(t, 'stdin'), 'store');
   const r = await storeCli(other)(['import', '-', '--json'], { input: bundle });
   t.is(r.code, 0, describe(r));
-  t.deepEqual(jsonOut<{ entries: Array<{ id: string }> }>(r).entries.map((e) => e.id).sort(), [ids.get('pkg0@1.0')!, ids.get('pkg1@2.0')!].sort());
+  t.deepEqual(
+    jsonOut<{ entries: Array<{ id: string }> }>(r)
+      .entries.map((e) => e.id)
+      .sort(),
+    [ids.get('pkg0@1.0')!, ids.get('pkg1@2.0')!].sort(),
+  );
   await assertCleanStore(t, other);
   // and damaged bytes on stdin are refused like a damaged file
   const bad = Buffer.from(bundle);
   const at = mapTar(bundle).members.at(-1)!.data;
   bad[at] = bad[at]! ^ 0x01;
-  const target: Target = { store: path.join(await tempDir(t, 'stdin-bad'), 'store'), before: {}, entriesBefore: [] };
+  const target: Target = {
+    store: path.join(await tempDir(t, 'stdin-bad'), 'store'),
+    before: {},
+    entriesBefore: [],
+  };
   const r2 = await storeCli(target.store)(['import', '-', '--json'], { input: bad });
   t.deepEqual(await refused(t, target, r2, 'damaged object on stdin'), []);
 });
@@ -305,7 +405,11 @@ test('one flipped byte anywhere (headers, descriptor, manifests, objects, paddin
   const objects = map.members.filter((m) => m.path.startsWith('objects/'));
   const exec = objects.find((m) => m.path.endsWith('-x'))!;
   // headers: name, mode, size, mtime, checksum, typeflag, magic, uname, prefix, the unused tail
-  for (const [m, fields] of [[descriptor, [0, 100, 124, 136, 148, 156, 257, 265, 345, 511]], [manifest, [1, 124, 150]], [exec, [100, 157]]] as const) {
+  for (const [m, fields] of [
+    [descriptor, [0, 100, 124, 136, 148, 156, 257, 265, 345, 511]],
+    [manifest, [1, 124, 150]],
+    [exec, [100, 157]],
+  ] as const) {
     for (const f of fields) add(m.header + f, `${m.path.slice(0, 24)} header byte ${f}`);
   }
   if (exec.pax !== undefined) {
@@ -328,7 +432,10 @@ test('one flipped byte anywhere (headers, descriptor, manifests, objects, paddin
   for (const m of [descriptor, manifest, exec]) {
     if (m.size % BLOCK) {
       add(m.data + m.size, `${m.path.slice(0, 24)} padding, first byte`);
-      add(m.data + Math.ceil(m.size / BLOCK) * BLOCK - 1, `${m.path.slice(0, 24)} padding, last byte`);
+      add(
+        m.data + Math.ceil(m.size / BLOCK) * BLOCK - 1,
+        `${m.path.slice(0, 24)} padding, last byte`,
+      );
     }
   }
   // the trailer: both end-of-archive blocks and whatever record padding follows
@@ -339,14 +446,17 @@ test('one flipped byte anywhere (headers, descriptor, manifests, objects, paddin
   add(bundle.length - 1, 'the very last byte');
   t.true(offsets.size >= 30 && offsets.size <= 48, `${offsets.size} offsets`);
 
-  await expectAllRefused(t, [...offsets].map(([off, what]) => {
-    const b = Buffer.from(bundle);
-    b[off] = b[off]! ^ 0xff;
-    return [`flip @${off} (${what})`, b] as [string, Buffer];
-  }));
+  await expectAllRefused(
+    t,
+    [...offsets].map(([off, what]) => {
+      const b = Buffer.from(bundle);
+      b[off] = b[off]! ^ 0xff;
+      return [`flip @${off} (${what})`, b] as [string, Buffer];
+    }),
+  );
 });
 
-test('the checksum field\'s terminator bytes (148+6, 148+7) are part of the bundle too: flipping them is refused', async (t) => {
+test("the checksum field's terminator bytes (148+6, 148+7) are part of the bundle too: flipping them is refused", async (t) => {
   // node-tar parses the checksum with parseInt over the field and the checksum sums the field as
   // spaces, so these two bytes are read by nobody; a verifier of every byte must still notice them.
   const map = mapTar(bundle);
@@ -378,7 +488,10 @@ test('a truncated bundle is refused wherever it is cut', async (t) => {
     ['after one of the two end-of-archive blocks', map.end + BLOCK],
     ['one byte short', bundle.length - 1],
   ];
-  await expectAllRefused(t, cuts.map(([what, at]) => [`cut at ${at} (${what})`, bundle.subarray(0, at)]));
+  await expectAllRefused(
+    t,
+    cuts.map(([what, at]) => [`cut at ${at} (${what})`, bundle.subarray(0, at)]),
+  );
 });
 
 test('re-packed with a member missing, swapped, added or duplicated: refused', async (t) => {
@@ -392,12 +505,38 @@ test('re-packed with a member missing, swapped, added or duplicated: refused', a
     ['the last object deleted', await repack(t, without(objects.at(-1)!.path))],
     ['a manifest deleted', await repack(t, without(manifests[0]!.path))],
     ['the descriptor deleted', await repack(t, without('pstore-bundle.json'))],
-    ['a manifest swapped for the other entry\'s', await repack(t, members.map((m) => (m.path === manifests[0]!.path ? { ...m, data: manifests[1]!.data } : m)))],
-    ['an object\'s bytes swapped for another object\'s', await repack(t, members.map((m) => (m.path === objects[0]!.path ? { ...m, data: objects[1]!.data } : m)))],
-    ['an unexpected member', await repack(t, [...members, { path: 'README', data: Buffer.from('hello\n') }])],
-    ['an unexpected member under objects/', await repack(t, [...members, { path: 'objects/not-a-key', data: Buffer.from('x') }])],
-    ['a member duplicated (an object)', await repack(t, members, [...members.map((m) => m.path), objects[0]!.path])],
-    ['a member duplicated (the descriptor)', await repack(t, members, [...members.map((m) => m.path), 'pstore-bundle.json'])],
+    [
+      "a manifest swapped for the other entry's",
+      await repack(
+        t,
+        members.map((m) =>
+          m.path === manifests[0]!.path ? { ...m, data: manifests[1]!.data } : m,
+        ),
+      ),
+    ],
+    [
+      "an object's bytes swapped for another object's",
+      await repack(
+        t,
+        members.map((m) => (m.path === objects[0]!.path ? { ...m, data: objects[1]!.data } : m)),
+      ),
+    ],
+    [
+      'an unexpected member',
+      await repack(t, [...members, { path: 'README', data: Buffer.from('hello\n') }]),
+    ],
+    [
+      'an unexpected member under objects/',
+      await repack(t, [...members, { path: 'objects/not-a-key', data: Buffer.from('x') }]),
+    ],
+    [
+      'a member duplicated (an object)',
+      await repack(t, members, [...members.map((m) => m.path), objects[0]!.path]),
+    ],
+    [
+      'a member duplicated (the descriptor)',
+      await repack(t, members, [...members.map((m) => m.path), 'pstore-bundle.json']),
+    ],
   ];
   await expectAllRefused(t, cases);
 });
@@ -410,10 +549,16 @@ test('an object no manifest names is an unexpected member: refused, nothing impo
   const members = contentsOf(bundle);
   const objects = members.filter((m) => m.path.startsWith('objects/'));
   const extra = { path: `objects/${key}`, data };
-  const sorted = [...members.filter((m) => !m.path.startsWith('objects/')), ...[...objects, extra].sort((a, b) => (a.path < b.path ? -1 : 1))];
+  const sorted = [
+    ...members.filter((m) => !m.path.startsWith('objects/')),
+    ...[...objects, extra].sort((a, b) => (a.path < b.path ? -1 : 1)),
+  ];
   await expectAllRefused(t, [
     ['an unreferenced object', await repack(t, sorted)],
-    ['an unreferenced executable object', await repack(t, [...members, { path: `objects/${key}-x`, data }])],
+    [
+      'an unreferenced executable object',
+      await repack(t, [...members, { path: `objects/${key}-x`, data }]),
+    ],
   ]);
 });
 
@@ -422,7 +567,14 @@ test('a damaged bundle leaves a store that already has content exactly as it was
   const dir = await tempDir(t, 'populated');
   const target: Target = { store: path.join(dir, 'store'), before: {}, entriesBefore: [] };
   const staged = await stagePkg(path.join(dir, 'staged'), 'pkg1', { version: '1.0' });
-  const r0 = await storeCli(target.store)(['add', staged.dir, '--name', 'pkg1', '--version', '1.0']);
+  const r0 = await storeCli(target.store)([
+    'add',
+    staged.dir,
+    '--name',
+    'pkg1',
+    '--version',
+    '1.0',
+  ]);
   t.is(r0.code, 0, describe(r0));
   target.before = await storeSnapshot(target.store);
   target.entriesBefore = [ids.get('pkg1@1.0')!];
@@ -430,11 +582,25 @@ test('a damaged bundle leaves a store that already has content exactly as it was
   const last = map.members.at(-1)!;
   const problems: string[] = [];
   for (const [label, bytes] of [
-    ['last object flipped', (() => { const b = Buffer.from(bundle); b[last.data] = b[last.data]! ^ 1; return b; })()],
+    [
+      'last object flipped',
+      (() => {
+        const b = Buffer.from(bundle);
+        b[last.data] = b[last.data]! ^ 1;
+        return b;
+      })(),
+    ],
     ['cut inside the last object', bundle.subarray(0, last.data + 1)],
-    ['trailer flipped', (() => { const b = Buffer.from(bundle); b[bundle.length - 1] = b[bundle.length - 1]! ^ 1; return b; })()],
+    [
+      'trailer flipped',
+      (() => {
+        const b = Buffer.from(bundle);
+        b[bundle.length - 1] = b[bundle.length - 1]! ^ 1;
+        return b;
+      })(),
+    ],
   ] as const) {
-    problems.push(...await refused(t, target, await importBytes(t, target, bytes, label), label));
+    problems.push(...(await refused(t, target, await importBytes(t, target, bytes, label), label)));
   }
   t.deepEqual(problems, []);
   t.deepEqual(await storeSnapshot(target.store), target.before);

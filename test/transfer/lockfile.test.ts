@@ -12,13 +12,24 @@ import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js'
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { manifestPathOf } from '../_helpers/store.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
-import { exists, jsonError, listTree, stagePkg, unionOf, type StagedPkg } from '../_helpers/txn-trees.js';
+import {
+  exists,
+  jsonError,
+  listTree,
+  stagePkg,
+  unionOf,
+  type StagedPkg,
+} from '../_helpers/txn-trees.js';
 
 interface LockJson {
   lockfileVersion: number;
   packages: Record<string, { version: string; id: string; integrity: string }>;
 }
-interface PkgJson { name: string; version: string; id: string }
+interface PkgJson {
+  name: string;
+  version: string;
+  id: string;
+}
 interface TxnJson {
   prefix: string;
   generation: number;
@@ -102,7 +113,9 @@ async function fullState(dir: string): Promise<Record<string, string>> {
       } else if (st.isSymbolicLink()) {
         out[r] = `symlink ${await fsp.readlink(p)} mtime=${st.mtimeMs}`;
       } else {
-        out[r] = `file ${base} ${createHash('sha256').update(await fsp.readFile(p)).digest('hex')}`;
+        out[r] = `file ${base} ${createHash('sha256')
+          .update(await fsp.readFile(p))
+          .digest('hex')}`;
       }
     }
   };
@@ -117,7 +130,11 @@ async function expectedLock(refs: readonly string[]): Promise<string> {
     const [name, version] = ref.split('@') as [string, string];
     const id = ids.get(ref)!;
     const bytes = await fsp.readFile(manifestPathOf(store, id));
-    packages[name] = { version, id, integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}` };
+    packages[name] = {
+      version,
+      id,
+      integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+    };
   }
   return `${JSON.stringify({ lockfileVersion: 1, packages }, null, 2)}\n`;
 }
@@ -135,14 +152,21 @@ test('lock prints stable, sorted JSON naming every active entry by version, id a
   ok(t, second, 'lock again');
   t.is(second.stdout, first.stdout, 'two runs print the same bytes');
 
-  t.is(first.stdout, await expectedLock(['pkg0@1.0', 'pkg1@1.0', 'pkg2@1.0']), 'the lockfile: version 1, packages sorted by name, ids and manifest integrities');
+  t.is(
+    first.stdout,
+    await expectedLock(['pkg0@1.0', 'pkg1@1.0', 'pkg2@1.0']),
+    'the lockfile: version 1, packages sorted by name, ids and manifest integrities',
+  );
   const lock = JSON.parse(first.stdout) as LockJson;
   t.deepEqual(Object.keys(lock), ['lockfileVersion', 'packages']);
   t.deepEqual(Object.keys(lock.packages), ['pkg0', 'pkg1', 'pkg2']);
   for (const [name, p] of Object.entries(lock.packages)) {
     t.deepEqual(Object.keys(p), ['version', 'id', 'integrity'], `${name}: fields in a fixed order`);
     t.regex(p.id, /^[0-9a-f]{40}$/);
-    t.true(Buffer.from(p.integrity.slice(7), 'base64').toString('hex').startsWith(p.id), `${name}: the id is the start of the integrity digest`);
+    t.true(
+      Buffer.from(p.integrity.slice(7), 'base64').toString('hex').startsWith(p.id),
+      `${name}: the id is the start of the integrity digest`,
+    );
   }
 
   // a no-op transaction changes nothing the lockfile says
@@ -158,7 +182,14 @@ test('lock prints stable, sorted JSON naming every active entry by version, id a
   ok(t, written, 'lock -o');
   t.deepEqual(jsonOut(written), { file, packages: 3 });
   t.is(await fsp.readFile(file, 'utf8'), first.stdout, '-o FILE holds exactly what stdout showed');
-  const quiet = await cli(['lock', '--prefix', prefix, '--output', path.join(dir, 'q.lock'), '--quiet']);
+  const quiet = await cli([
+    'lock',
+    '--prefix',
+    prefix,
+    '--output',
+    path.join(dir, 'q.lock'),
+    '--quiet',
+  ]);
   ok(t, quiet, 'lock --output --quiet');
   t.is(quiet.stdout, '');
   t.is(await fsp.readFile(path.join(dir, 'q.lock'), 'utf8'), first.stdout);
@@ -177,12 +208,23 @@ test('sync of a lockfile into a fresh prefix (same store) reproduces the tree an
   const res = jsonOut<TxnJson>(r);
   t.is(res.generation, 1);
   t.false(res.noop);
-  t.deepEqual(res.activated.map((p) => `${p.name}@${p.version}`).sort(), ['pkg0@2.0', 'pkg1@1.0', 'pkg3@1.0']);
+  t.deepEqual(res.activated.map((p) => `${p.name}@${p.version}`).sort(), [
+    'pkg0@2.0',
+    'pkg1@1.0',
+    'pkg3@1.0',
+  ]);
   t.is(await hashOf(t, b), await hashOf(t, a), 'the same digest');
   t.deepEqual(await listTree(b), await listTree(a), 'the same tree, byte for byte');
-  t.deepEqual(await listTree(b), await unionOf([staged.get('pkg0@2.0')!, staged.get('pkg1@1.0')!, staged.get('pkg3@1.0')!]));
+  t.deepEqual(
+    await listTree(b),
+    await unionOf([staged.get('pkg0@2.0')!, staged.get('pkg1@1.0')!, staged.get('pkg3@1.0')!]),
+  );
   const relock = await cli(['lock', '--prefix', b]);
-  t.is(relock.stdout, await fsp.readFile(lockFile, 'utf8'), 'locking the synced prefix gives the lockfile back');
+  t.is(
+    relock.stdout,
+    await fsp.readFile(lockFile, 'utf8'),
+    'locking the synced prefix gives the lockfile back',
+  );
 });
 
 test('sync activates, upgrades and deactivates in one transaction, then a warm sync touches nothing', async (t) => {
@@ -206,13 +248,23 @@ test('sync activates, upgrades and deactivates in one transaction, then a warm s
   const fmt = (xs: PkgJson[]) => xs.map((p) => `${p.name}@${p.version}`).sort();
   t.deepEqual(fmt(res.activated), ['pkg0@2.0', 'pkg2@1.0'], 'upgraded pkg0, activated pkg2');
   t.true(fmt(res.deactivated).includes('pkg1@1.0'), 'deactivated pkg1');
-  t.false([...fmt(res.activated), ...fmt(res.deactivated)].some((p) => p.startsWith('pkg3@')), 'pkg3 is unchanged');
+  t.false(
+    [...fmt(res.activated), ...fmt(res.deactivated)].some((p) => p.startsWith('pkg3@')),
+    'pkg3 is unchanged',
+  );
 
-  const status = jsonOut<{ generation: number; packages: PkgJson[] }>(await cli(['status', '--prefix', prefix, '--json']));
-  t.deepEqual(status.packages.map((p) => `${p.name}@${p.version}=${p.id}`).sort(),
-    ['pkg0@2.0', 'pkg2@1.0', 'pkg3@1.0'].map((ref) => `${ref}=${ids.get(ref)}`));
-  t.deepEqual(await listTree(prefix), await unionOf([staged.get('pkg0@2.0')!, staged.get('pkg2@1.0')!, staged.get('pkg3@1.0')!]),
-    'the tree is exactly the locked set: pkg1 gone, pkg0 at 2.0');
+  const status = jsonOut<{ generation: number; packages: PkgJson[] }>(
+    await cli(['status', '--prefix', prefix, '--json']),
+  );
+  t.deepEqual(
+    status.packages.map((p) => `${p.name}@${p.version}=${p.id}`).sort(),
+    ['pkg0@2.0', 'pkg2@1.0', 'pkg3@1.0'].map((ref) => `${ref}=${ids.get(ref)}`),
+  );
+  t.deepEqual(
+    await listTree(prefix),
+    await unionOf([staged.get('pkg0@2.0')!, staged.get('pkg2@1.0')!, staged.get('pkg3@1.0')!]),
+    'the tree is exactly the locked set: pkg1 gone, pkg0 at 2.0',
+  );
   t.is(await hashOf(t, prefix), await hashOf(t, want));
 
   // warm: nothing to do, nothing touched (not even current.json's mtime)
@@ -229,11 +281,17 @@ test('sync activates, upgrades and deactivates in one transaction, then a warm s
   const currentAfter = await fsp.stat(path.join(prefix, '.pstore', 'current.json'));
   t.is(currentAfter.mtimeMs, currentBefore.mtimeMs, 'current.json not rewritten');
   t.is(currentAfter.ino, currentBefore.ino, 'current.json not replaced');
-  t.deepEqual(await fullState(prefix), before, 'every path, mode, inode and mtime of the prefix is as it was');
+  t.deepEqual(
+    await fullState(prefix),
+    before,
+    'every path, mode, inode and mtime of the prefix is as it was',
+  );
 });
 
 /** A lockfile text naming these packages (sorted), as `lock` would write it. */
-function lockText(pkgs: Record<string, { version: string; id: string; integrity: string }>): string {
+function lockText(
+  pkgs: Record<string, { version: string; id: string; integrity: string }>,
+): string {
   const sorted = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a < b ? -1 : 1)));
   return `${JSON.stringify({ lockfileVersion: 1, packages: sorted }, null, 2)}\n`;
 }
@@ -241,7 +299,11 @@ function lockText(pkgs: Record<string, { version: string; id: string; integrity:
 async function lockedOf(ref: string): Promise<{ version: string; id: string; integrity: string }> {
   const id = ids.get(ref)!;
   const bytes = await fsp.readFile(manifestPathOf(store, id));
-  return { version: ref.split('@')[1]!, id, integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}` };
+  return {
+    version: ref.split('@')[1]!,
+    id,
+    integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+  };
 }
 
 test('entries missing from the store: exit 6 listing every one, the prefix untouched', async (t) => {
@@ -249,11 +311,14 @@ test('entries missing from the store: exit 6 listing every one, the prefix untou
   const prefix = path.join(dir, 'prefix');
   await activate(t, prefix, 'pkg1@1.0');
   const lockFile = path.join(dir, 'pstore.lock');
-  await fsp.writeFile(lockFile, lockText({
-    pkg0: await lockedOf('pkg0@2.0'), // present
-    pkgx: { version: '1.0', ...foreign.get('pkgx')! },
-    pkgy: { version: '1.0', ...foreign.get('pkgy')! },
-  }));
+  await fsp.writeFile(
+    lockFile,
+    lockText({
+      pkg0: await lockedOf('pkg0@2.0'), // present
+      pkgx: { version: '1.0', ...foreign.get('pkgx')! },
+      pkgy: { version: '1.0', ...foreign.get('pkgy')! },
+    }),
+  );
 
   const before = await snapshotDir(prefix);
   const gensBefore = await generationsOf(t, prefix);
@@ -263,28 +328,47 @@ test('entries missing from the store: exit 6 listing every one, the prefix untou
   t.is(err.code, 'EPSTORE_NOT_FOUND');
   for (const name of ['pkgx', 'pkgy']) {
     t.true(err.message.includes(`${name}@1.0`), `the message names ${name}: ${err.message}`);
-    t.true(err.message.includes(foreign.get(name)!.id), `the message gives ${name}'s id: ${err.message}`);
+    t.true(
+      err.message.includes(foreign.get(name)!.id),
+      `the message gives ${name}'s id: ${err.message}`,
+    );
   }
   t.false(err.message.includes('pkg0'), 'the entry that is present is not listed');
   t.deepEqual((err.data?.missing as unknown[] | undefined)?.length, 2, 'data.missing lists both');
-  t.deepEqual(await snapshotDir(prefix), before, 'the prefix (state directory included) is untouched');
+  t.deepEqual(
+    await snapshotDir(prefix),
+    before,
+    'the prefix (state directory included) is untouched',
+  );
   t.deepEqual(await generationsOf(t, prefix), gensBefore);
 
   // without --json: the human message lists both as well
   const plain = await cli(['sync', lockFile, '--prefix', prefix]);
   t.is(plain.code, 6, describe(plain));
   t.regex(plain.stderr, /EPSTORE_NOT_FOUND/);
-  t.true(plain.stderr.includes(foreign.get('pkgx')!.id) && plain.stderr.includes(foreign.get('pkgy')!.id), plain.stderr);
+  t.true(
+    plain.stderr.includes(foreign.get('pkgx')!.id) &&
+      plain.stderr.includes(foreign.get('pkgy')!.id),
+    plain.stderr,
+  );
 
   // into a prefix directory that does not exist yet: it is not created, nor registered in the store
-  const registrations = async () => fsp.readdir(path.join(store, 'prefixes-v1')).then((xs) => xs.filter((x) => !x.startsWith('.')).sort(), () => []);
+  const registrations = async () =>
+    fsp.readdir(path.join(store, 'prefixes-v1')).then(
+      (xs) => xs.filter((x) => !x.startsWith('.')).sort(),
+      () => [],
+    );
   const regsBefore = await registrations();
   const fresh = path.join(dir, 'fresh');
   const r2 = await cli(['sync', lockFile, '--prefix', fresh, '--json']);
   t.is(r2.code, 6, describe(r2));
   t.is(jsonError(r2).code, 'EPSTORE_NOT_FOUND');
   t.false(await exists(fresh), 'the prefix directory was not left behind');
-  t.deepEqual((await fsp.readdir(dir)).sort(), ['prefix', 'pstore.lock'], 'nothing else appeared beside it');
+  t.deepEqual(
+    (await fsp.readdir(dir)).sort(),
+    ['prefix', 'pstore.lock'],
+    'nothing else appeared beside it',
+  );
   t.deepEqual(await registrations(), regsBefore, 'no prefix registration left in the store');
 });
 
@@ -298,7 +382,10 @@ test('a lockfile path that does not exist: exit 6, the prefix untouched', async 
   t.is(r.code, 6, describe(r));
   const err = jsonError(r);
   t.is(err.code, 'EPSTORE_NOT_FOUND');
-  t.true(err.message.includes(missing) || err.subject === missing, `names the lockfile: ${JSON.stringify(err)}`);
+  t.true(
+    err.message.includes(missing) || err.subject === missing,
+    `names the lockfile: ${JSON.stringify(err)}`,
+  );
   t.deepEqual(await snapshotDir(prefix), before);
   const fresh = path.join(dir, 'fresh');
   const r2 = await cli(['sync', missing, '--prefix', fresh]);
@@ -326,13 +413,48 @@ test('malformed lockfiles: exit 7 (EPSTORE_INVALID) naming the file, the prefix 
     ['packages is an array', json({ lockfileVersion: 1, packages: [{ name: 'pkg0', ...good }] })],
     ['packages is a string', json({ lockfileVersion: 1, packages: 'pkg0' })],
     ['a package that is not an object', json({ lockfileVersion: 1, packages: { pkg0: '1.0' } })],
-    ['a package without integrity', json({ lockfileVersion: 1, packages: { pkg0: { version: good.version, id: good.id } } })],
-    ['a package without version', json({ lockfileVersion: 1, packages: { pkg0: { id: good.id, integrity: good.integrity } } })],
-    ['integrity with another algorithm', json({ lockfileVersion: 1, packages: { pkg0: { ...good, integrity: `sha256-${createHash('sha256').update('x').digest('base64')}` } } })],
-    ['integrity too short', json({ lockfileVersion: 1, packages: { pkg0: { ...good, integrity: good.integrity.slice(0, 40) } } })],
-    ['integrity that is not base64', json({ lockfileVersion: 1, packages: { pkg0: { ...good, integrity: `sha512-${'!'.repeat(86)}==` } } })],
-    ['an id that does not match the integrity', json({ lockfileVersion: 1, packages: { pkg0: { ...good, integrity: otherIntegrity } } })],
-    ['an id that is not hex', json({ lockfileVersion: 1, packages: { pkg0: { ...good, id: 'zz'.repeat(20) } } })],
+    [
+      'a package without integrity',
+      json({ lockfileVersion: 1, packages: { pkg0: { version: good.version, id: good.id } } }),
+    ],
+    [
+      'a package without version',
+      json({ lockfileVersion: 1, packages: { pkg0: { id: good.id, integrity: good.integrity } } }),
+    ],
+    [
+      'integrity with another algorithm',
+      json({
+        lockfileVersion: 1,
+        packages: {
+          pkg0: {
+            ...good,
+            integrity: `sha256-${createHash('sha256').update('x').digest('base64')}`,
+          },
+        },
+      }),
+    ],
+    [
+      'integrity too short',
+      json({
+        lockfileVersion: 1,
+        packages: { pkg0: { ...good, integrity: good.integrity.slice(0, 40) } },
+      }),
+    ],
+    [
+      'integrity that is not base64',
+      json({
+        lockfileVersion: 1,
+        packages: { pkg0: { ...good, integrity: `sha512-${'!'.repeat(86)}==` } },
+      }),
+    ],
+    [
+      'an id that does not match the integrity',
+      json({ lockfileVersion: 1, packages: { pkg0: { ...good, integrity: otherIntegrity } } }),
+    ],
+    [
+      'an id that is not hex',
+      json({ lockfileVersion: 1, packages: { pkg0: { ...good, id: 'zz'.repeat(20) } } }),
+    ],
     ['a directory', null],
   ];
   const before = await snapshotDir(prefix);
@@ -362,10 +484,11 @@ test('a lockfile whose name or version disagrees with the entry it pins: exit 7,
   await activate(t, prefix, 'pkg1@1.0');
   const before = await snapshotDir(prefix);
   const good = await lockedOf('pkg0@1.0');
-  const cases: Array<[string, Record<string, { version: string; id: string; integrity: string }>]> = [
-    ['renamed', { renamed: good }],
-    ['another version', { pkg0: { ...good, version: '9.9' } }],
-  ];
+  const cases: Array<[string, Record<string, { version: string; id: string; integrity: string }>]> =
+    [
+      ['renamed', { renamed: good }],
+      ['another version', { pkg0: { ...good, version: '9.9' } }],
+    ];
   for (const [what, packages] of cases) {
     const file = path.join(dir, `${what.replace(/\W+/g, '-')}.lock`);
     await fsp.writeFile(file, lockText(packages));
@@ -381,7 +504,11 @@ test('lock sorts package names as strings, also names that look like numbers', a
   // first, in numeric order: "9" before "10" and both before "a" unless the writer takes care.
   const dir = await tempDir(t, 'lock-numeric');
   const s = openStore({ path: store });
-  for (const name of ['a', '10', '9', 'B']) await s.add({ files: [{ path: `usr/share/numeric/${name}`, data: `${name}\n` }] }, { name, version: '1' });
+  for (const name of ['a', '10', '9', 'B'])
+    await s.add(
+      { files: [{ path: `usr/share/numeric/${name}`, data: `${name}\n` }] },
+      { name, version: '1' },
+    );
   const prefix = path.join(dir, 'prefix');
   await activate(t, prefix, 'a@1', '10@1', '9@1', 'B@1');
   const r = await cli(['lock', '--prefix', prefix]);

@@ -17,9 +17,11 @@ function bytes(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     b[i] = x & 0xff;
   }
   return b;
@@ -31,20 +33,25 @@ const SITE = 'usr/lib/python3/dist-packages';
 function packages(): Array<{ name: string; version: string; spec: TreeSpec }> {
   return [
     {
-      name: 'tool', version: '1.0', spec: {
+      name: 'tool',
+      version: '1.0',
+      spec: {
         'usr/bin/tool': file('#!/bin/sh\nexec python3 -m tool "$@"\n', 0o755),
         'usr/bin/tool-alias': symlink('tool'),
         'usr/share/tool/empty': {},
         'usr/share/tool/data.txt': 'tool data\n',
         [`${SITE}/tool/__init__.py`]: 'VERSION = "1.0"\n',
         [`${SITE}/tool/_impl.py`]: file('# read-only source\n', 0o444),
-        [`${SITE}/tool-1.0.dist-info/METADATA`]: 'Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n',
+        [`${SITE}/tool-1.0.dist-info/METADATA`]:
+          'Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n',
         [`${SITE}/tool-1.0.dist-info/RECORD`]: 'tool/__init__.py,,\ntool/_impl.py,,\n',
         [`${SITE}/tool-1.0.dist-info/top_level.txt`]: 'tool\n',
       },
     },
     {
-      name: 'libfoo', version: '2.3.1-4', spec: {
+      name: 'libfoo',
+      version: '2.3.1-4',
+      spec: {
         'usr/lib/libfoo.so.2.3.1': file(bytes(40_000, 7), 0o755),
         'usr/lib/libfoo.so.2': symlink('libfoo.so.2.3.1'),
         'usr/lib/libfoo.so': symlink('libfoo.so.2'),
@@ -55,7 +62,9 @@ function packages(): Array<{ name: string; version: string; spec: TreeSpec }> {
       },
     },
     {
-      name: 'data', version: '0.1', spec: {
+      name: 'data',
+      version: '0.1',
+      spec: {
         'usr/share/data/blob.bin': bytes(300_000, 99),
         'usr/share/data/ünïcödé name.txt': 'utf-8 names\n',
         'usr/share/data/exec-twin': file('same bytes\n', 0o755),
@@ -88,15 +97,27 @@ async function addAll(cli: ReturnType<typeof storeCli>, dir: string): Promise<st
   const out: string[] = [];
   for (const p of packages()) {
     const src = await buildTree(path.join(dir, `src-${p.name}`), p.spec);
-    out.push(jsonOut<{ id: string }>(await must(cli, ['add', src, '--name', p.name, '--version', p.version, '--json'])).id);
+    out.push(
+      jsonOut<{ id: string }>(
+        await must(cli, ['add', src, '--name', p.name, '--version', p.version, '--json']),
+      ).id,
+    );
   }
   return out;
 }
 
 test.before(async () => {
   const dir = await makeTemp('reproducible');
-  const stores = { a: path.join(dir, 'A', 'store'), b: path.join(dir, 'B', 'elsewhere', 'store'), c: path.join(dir, 'C', 'store') };
-  const prefixes = { a: path.join(dir, 'A', 'prefix'), b: path.join(dir, 'B', 'prefix'), c: path.join(dir, 'C', 'prefix') };
+  const stores = {
+    a: path.join(dir, 'A', 'store'),
+    b: path.join(dir, 'B', 'elsewhere', 'store'),
+    c: path.join(dir, 'C', 'store'),
+  };
+  const prefixes = {
+    a: path.join(dir, 'A', 'prefix'),
+    b: path.join(dir, 'B', 'prefix'),
+    c: path.join(dir, 'C', 'prefix'),
+  };
   const A = storeCli(stores.a);
   const B = storeCli(stores.b);
   const C = storeCli(stores.c);
@@ -104,7 +125,12 @@ test.before(async () => {
 
   // A: add, activate, lock
   const idsA = await addAll(A, path.join(dir, 'A', 'build'));
-  await must(A, ['activate', ...packages().map((p) => `${p.name}@${p.version}`), '--prefix', prefixes.a]);
+  await must(A, [
+    'activate',
+    ...packages().map((p) => `${p.name}@${p.version}`),
+    '--prefix',
+    prefixes.a,
+  ]);
   await must(A, ['lock', '--prefix', prefixes.a, '-o', lockFile]);
   // B: the same adds, separately, from other paths; then sync the lockfile
   const idsB = await addAll(B, path.join(dir, 'B', 'somewhere', 'else'));
@@ -113,7 +139,16 @@ test.before(async () => {
   const bundle = path.join(dir, 'deps.pstore');
   await must(A, ['export', '--lock', lockFile, '-o', bundle]);
   await must(C, ['import', bundle]);
-  await must(C, ['sync', lockFile, '--prefix', prefixes.c, '--layout', 'generations', '--link', 'copy']);
+  await must(C, [
+    'sync',
+    lockFile,
+    '--prefix',
+    prefixes.c,
+    '--layout',
+    'generations',
+    '--link',
+    'copy',
+  ]);
   world = { dir, lockFile, prefixes, stores, ids: { a: idsA, b: idsB } };
 });
 
@@ -130,8 +165,15 @@ async function hashOf(t: ExecutionContext, store: string, prefix: string): Promi
 test('two fresh stores, the same adds: the same ids; lock → sync and export → import → sync: the same hash', async (t) => {
   const { stores, prefixes } = world;
   t.deepEqual(world.ids.b, world.ids.a, 'the same content gives the same entry ids in both stores');
-  const lock = JSON.parse(await fsp.readFile(world.lockFile, 'utf8')) as { packages: Record<string, { id: string }> };
-  t.deepEqual(Object.values(lock.packages).map((p) => p.id).sort(), [...world.ids.a].sort());
+  const lock = JSON.parse(await fsp.readFile(world.lockFile, 'utf8')) as {
+    packages: Record<string, { id: string }>;
+  };
+  t.deepEqual(
+    Object.values(lock.packages)
+      .map((p) => p.id)
+      .sort(),
+    [...world.ids.a].sort(),
+  );
 
   const a = await hashOf(t, stores.a, prefixes.a);
   const b = await hashOf(t, stores.b, prefixes.b);
@@ -144,18 +186,27 @@ test('two fresh stores, the same adds: the same ids; lock → sync and export �
   const treeA = await listTree(prefixes.a);
   t.deepEqual(await listTree(prefixes.b), treeA);
   t.deepEqual(await listTree(prefixes.c), treeA);
-  t.is(treeA['usr/share/data/exec-twin'], treeA['usr/share/data/plain-twin']!.replace(' - ', ' x '), 'the exec twin differs only by its bit');
+  t.is(
+    treeA['usr/share/data/exec-twin'],
+    treeA['usr/share/data/plain-twin']!.replace(' - ', ' x '),
+    'the exec twin differs only by its bit',
+  );
   t.is(treeA['usr/share/tool/empty'], 'dir');
 
   // each lock gives the lockfile back
-  for (const [s, p] of [[stores.b, prefixes.b], [stores.c, prefixes.c]] as const) {
+  for (const [s, p] of [
+    [stores.b, prefixes.b],
+    [stores.c, prefixes.c],
+  ] as const) {
     const r = await storeCli(s)(['lock', '--prefix', p]);
     t.is(r.stdout, await fsp.readFile(world.lockFile, 'utf8'));
   }
 });
 
 /** A fresh prefix synced from the lockfile in store B, for a test to change. */
-async function scratchPrefix(t: ExecutionContext): Promise<{ prefix: string; hash: () => Promise<string> }> {
+async function scratchPrefix(
+  t: ExecutionContext,
+): Promise<{ prefix: string; hash: () => Promise<string> }> {
   const prefix = path.join(await tempDir(t, 'mutate'), 'prefix');
   await must(storeCli(world.stores.b), ['sync', world.lockFile, '--prefix', prefix]);
   return { prefix, hash: () => hashOf(t, world.stores.b, prefix) };
@@ -183,7 +234,10 @@ test('mtimes and unowned files are not part of the hash', async (t) => {
   await fsp.mkdir(path.join(prefix, 'opt/local'), { recursive: true });
   await fsp.writeFile(path.join(prefix, 'opt/local/notes'), 'mine\n');
   await fsp.mkdir(path.join(prefix, SITE, 'tool', '__pycache__'));
-  await fsp.writeFile(path.join(prefix, SITE, 'tool', '__pycache__', '__init__.cpython-311.pyc'), 'bytecode');
+  await fsp.writeFile(
+    path.join(prefix, SITE, 'tool', '__pycache__', '__init__.cpython-311.pyc'),
+    'bytecode',
+  );
   t.is(await hash(), original, 'unowned files and directories');
 
   // directory modes and other mode bits than "any x" are not hashed either

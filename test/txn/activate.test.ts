@@ -12,7 +12,17 @@ import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import {
-  SITE, addWithStore, castPackage, expectedTree, listing, prefixListing, pstoreLeftovers, readTree, stagePackage, type Added, type PyPackage,
+  SITE,
+  addWithStore,
+  castPackage,
+  expectedTree,
+  listing,
+  prefixListing,
+  pstoreLeftovers,
+  readTree,
+  stagePackage,
+  type Added,
+  type PyPackage,
 } from '../_helpers/prefix-fixtures.js';
 import { compileAll, importedVersion, pycOf } from '../_helpers/pyprefix.js';
 import { objectPathOf } from '../_helpers/store.js';
@@ -20,7 +30,11 @@ import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 
 const execFileP = promisify(execFile);
 
-interface PkgJson { name: string; version: string; id: string }
+interface PkgJson {
+  name: string;
+  version: string;
+  id: string;
+}
 interface TxnJson {
   prefix: string;
   layout: string;
@@ -31,7 +45,12 @@ interface TxnJson {
   noop: boolean;
   link: string;
 }
-interface GenJson { generation: number; current: boolean; createdAt: string; packages: PkgJson[] }
+interface GenJson {
+  generation: number;
+  current: boolean;
+  createdAt: string;
+  packages: PkgJson[];
+}
 
 let storeRoot: string;
 let store: string;
@@ -52,7 +71,11 @@ async function pinMtimes(pkgs: readonly PyPackage[]): Promise<void> {
       const node = p.tree.get(rel)!;
       if (node.type !== 'file') continue;
       const integrity = `sha512-${createHash('sha512').update(node.data).digest('base64')}`;
-      await fsp.utimes(objectPathOf(store, { integrity, exec: node.exec }), FIXED_MTIME, FIXED_MTIME);
+      await fsp.utimes(
+        objectPathOf(store, { integrity, exec: node.exec }),
+        FIXED_MTIME,
+        FIXED_MTIME,
+      );
     }
   }
 }
@@ -62,7 +85,12 @@ test.before(async () => {
   store = path.join(storeRoot, 'store');
   const s = openStore({ path: store });
   const wanted: Array<[Parameters<typeof castPackage>[0], string]> = [
-    ['alpha', '1.0'], ['alpha', '2.0'], ['alpha', '3.0'], ['beta', '1.0'], ['beta', '2.0'], ['gamma', '1.0'],
+    ['alpha', '1.0'],
+    ['alpha', '2.0'],
+    ['alpha', '3.0'],
+    ['beta', '1.0'],
+    ['beta', '2.0'],
+    ['gamma', '1.0'],
   ];
   for (const [name, version] of wanted) {
     const a = await addWithStore(s, storeRoot, castPackage(name, version));
@@ -77,7 +105,12 @@ test.after.always(async () => {
   await removeTree(storeRoot);
 });
 
-async function assertTreeIs(t: ExecutionContext, prefix: string, pkgs: readonly PyPackage[], what: string): Promise<void> {
+async function assertTreeIs(
+  t: ExecutionContext,
+  prefix: string,
+  pkgs: readonly PyPackage[],
+  what: string,
+): Promise<void> {
   const have = listing(await readTree(prefix, { exclude: ['.pstore'] }));
   t.deepEqual(have, listing(expectedTree(pkgs)), what);
 }
@@ -97,28 +130,68 @@ test('activate into a new prefix creates it, and the tree is exactly the union o
   const cli = storeCli(store);
   const work = await tempDir(t, 'act');
   const prefix = path.join(work, 'not', 'yet', 'prefix');
-  const r = await cli(['activate', 'alpha@1.0', 'beta@1.0', 'gamma@1.0', '--prefix', prefix, '--json']);
+  const r = await cli([
+    'activate',
+    'alpha@1.0',
+    'beta@1.0',
+    'gamma@1.0',
+    '--prefix',
+    prefix,
+    '--json',
+  ]);
   t.is(r.code, 0, describe(r));
   const j = jsonOut<TxnJson>(r);
-  t.like(j, { prefix, layout: 'inplace', generation: 1, previousGeneration: 0, deactivated: [], noop: false });
+  t.like(j, {
+    prefix,
+    layout: 'inplace',
+    generation: 1,
+    previousGeneration: 0,
+    deactivated: [],
+    noop: false,
+  });
   t.deepEqual(byName(j.activated), [A('alpha@1.0'), A('beta@1.0'), A('gamma@1.0')].map(asJson));
   t.true((await fsp.lstat(prefix)).isDirectory(), 'DIR was created as a real directory');
-  t.deepEqual((await fsp.readdir(prefix)).sort(), ['.pstore', 'usr'], 'only the packages\' top dir and pstore\'s state');
-  await assertTreeIs(t, prefix, [A('alpha@1.0').pkg, A('beta@1.0').pkg, A('gamma@1.0').pkg], 'prefix = union of the three packages');
+  t.deepEqual(
+    (await fsp.readdir(prefix)).sort(),
+    ['.pstore', 'usr'],
+    "only the packages' top dir and pstore's state",
+  );
+  await assertTreeIs(
+    t,
+    prefix,
+    [A('alpha@1.0').pkg, A('beta@1.0').pkg, A('gamma@1.0').pkg],
+    'prefix = union of the three packages',
+  );
   // spot checks the listing covers, said plainly
-  t.is((await fsp.stat(path.join(prefix, 'usr/bin/alpha'))).mode & 0o111, 0o111, 'the script is executable');
+  t.is(
+    (await fsp.stat(path.join(prefix, 'usr/bin/alpha'))).mode & 0o111,
+    0o111,
+    'the script is executable',
+  );
   t.is(await fsp.readlink(path.join(prefix, 'usr/bin/alpha-run')), 'alpha');
   t.is(await fsp.readlink(path.join(prefix, 'usr/share/doc/beta/NEWS')), 'NEWS-1.txt');
   t.is(await importedVersion(prefix, 'gamma.sub.impl'), '1.0');
   const gens = await generationsOf(t, prefix);
-  t.deepEqual(gens.map((g) => [g.generation, g.current]), [[1, true]]);
+  t.deepEqual(
+    gens.map((g) => [g.generation, g.current]),
+    [[1, true]],
+  );
   await verifyOk(t, prefix, 'verify after the first activation');
 });
 
 test('an upgrade is one transaction: adds, replaces and removes files, and no stale .pyc survives', async (t) => {
   const cli = storeCli(store);
   const prefix = path.join(await tempDir(t, 'upg'), 'prefix');
-  let r = await cli(['activate', 'alpha@1.0', 'beta@1.0', '--prefix', prefix, '--link', 'hardlink', '--json']);
+  let r = await cli([
+    'activate',
+    'alpha@1.0',
+    'beta@1.0',
+    '--prefix',
+    prefix,
+    '--link',
+    'hardlink',
+    '--json',
+  ]);
   t.is(r.code, 0, describe(r));
   const site = path.join(prefix, SITE);
   const v1 = A('alpha@1.0').pkg;
@@ -126,10 +199,19 @@ test('an upgrade is one transaction: adds, replaces and removes files, and no st
 
   // The precondition of the stale-bytecode case: same size and same mtime for v1 and v2.
   const init = path.join(site, 'alpha/__init__.py');
-  const bytesOf = (p: PyPackage, rel: string) => (p.tree.get(`${SITE}/${rel}`) as { data: Buffer }).data;
-  t.is(bytesOf(v1, 'alpha/__init__.py').length, bytesOf(v2, 'alpha/__init__.py').length, 'v1 and v2 __init__.py have the same size');
+  const bytesOf = (p: PyPackage, rel: string) =>
+    (p.tree.get(`${SITE}/${rel}`) as { data: Buffer }).data;
+  t.is(
+    bytesOf(v1, 'alpha/__init__.py').length,
+    bytesOf(v2, 'alpha/__init__.py').length,
+    'v1 and v2 __init__.py have the same size',
+  );
   t.notDeepEqual(bytesOf(v1, 'alpha/__init__.py'), bytesOf(v2, 'alpha/__init__.py'));
-  t.is((await fsp.stat(init)).mtime.getTime(), FIXED_MTIME.getTime(), 'the prefix file carries the pinned object mtime');
+  t.is(
+    (await fsp.stat(init)).mtime.getTime(),
+    FIXED_MTIME.getTime(),
+    'the prefix file carries the pinned object mtime',
+  );
 
   await compileAll(prefix);
   const pycs = {
@@ -141,7 +223,8 @@ test('an upgrade is one transaction: adds, replaces and removes files, and no st
     odd: await pycOf(path.join(site, 'alpha/extra_odd.py')),
     beta: await pycOf(path.join(site, 'beta/__init__.py')),
   };
-  for (const [k, f] of Object.entries(pycs)) t.truthy(await fsp.stat(f).catch(() => undefined), `compileall wrote the ${k} .pyc`);
+  for (const [k, f] of Object.entries(pycs))
+    t.truthy(await fsp.stat(f).catch(() => undefined), `compileall wrote the ${k} .pyc`);
   const stalePyc = await fsp.readFile(pycs.init);
   t.is(await importedVersion(prefix, 'alpha'), '1.0');
 
@@ -152,7 +235,11 @@ test('an upgrade is one transaction: adds, replaces and removes files, and no st
   t.deepEqual(j.activated, [asJson(A('alpha@2.0'))]);
   t.deepEqual(j.deactivated, [asJson(A('alpha@1.0'))]);
 
-  t.deepEqual(await prefixListing(prefix), listing(expectedTree([v2, A('beta@1.0').pkg])), 'prefix = alpha 2.0 + beta 1.0, .pyc aside');
+  t.deepEqual(
+    await prefixListing(prefix),
+    listing(expectedTree([v2, A('beta@1.0').pkg])),
+    'prefix = alpha 2.0 + beta 1.0, .pyc aside',
+  );
   for (const gone of ['alpha/legacy.py', 'alpha/extra_odd.py', 'alpha-1.0.dist-info']) {
     t.false(await exists(path.join(site, gone)), `${gone} was removed`);
   }
@@ -162,19 +249,36 @@ test('an upgrade is one transaction: adds, replaces and removes files, and no st
   for (const k of ['init', 'impl', 'ext', 'core', 'legacy', 'odd'] as const) {
     t.false(await exists(pycs[k]), `the .pyc of the replaced or removed module (${k}) is gone`);
   }
-  t.true(await exists(pycs.beta), 'bytecode of a package the transaction did not touch is left alone');
-  t.is(await importedVersion(prefix, 'alpha'), '2.0', 'python imports the new __init__ (same size, same mtime as the old)');
+  t.true(
+    await exists(pycs.beta),
+    'bytecode of a package the transaction did not touch is left alone',
+  );
+  t.is(
+    await importedVersion(prefix, 'alpha'),
+    '2.0',
+    'python imports the new __init__ (same size, same mtime as the old)',
+  );
   t.is(await importedVersion(prefix, 'alpha.sub.impl'), '2.0');
   t.is(await importedVersion(prefix, 'nsroot.alpha_ext'), '2.0');
 
   // Control: had the old .pyc stayed, Python would have trusted it. (This is what the test guards.)
   await fsp.mkdir(path.dirname(pycs.init), { recursive: true });
   await fsp.writeFile(pycs.init, stalePyc);
-  t.is(await importedVersion(prefix, 'alpha'), '1.0', 'control: a leftover v1 .pyc is accepted for the v2 source');
+  t.is(
+    await importedVersion(prefix, 'alpha'),
+    '1.0',
+    'control: a leftover v1 .pyc is accepted for the v2 source',
+  );
   await fsp.rm(pycs.init);
 
   const gens = await generationsOf(t, prefix);
-  t.deepEqual(gens.map((g) => [g.generation, g.current]), [[1, false], [2, true]]);
+  t.deepEqual(
+    gens.map((g) => [g.generation, g.current]),
+    [
+      [1, false],
+      [2, true],
+    ],
+  );
   t.deepEqual(byName(gens[1]!.packages), [A('alpha@2.0'), A('beta@1.0')].map(asJson));
   await verifyOk(t, prefix, 'verify after the upgrade');
 
@@ -183,7 +287,11 @@ test('an upgrade is one transaction: adds, replaces and removes files, and no st
   t.is(r.code, 0, describe(r));
   r = await cli(['activate', 'alpha@1.0', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
-  t.like(jsonOut<TxnJson>(r), { generation: 4, activated: [asJson(A('alpha@1.0'))], deactivated: [asJson(A('alpha@3.0'))] });
+  t.like(jsonOut<TxnJson>(r), {
+    generation: 4,
+    activated: [asJson(A('alpha@1.0'))],
+    deactivated: [asJson(A('alpha@3.0'))],
+  });
   t.deepEqual(await prefixListing(prefix), listing(expectedTree([v1, A('beta@1.0').pkg])));
   t.is(await importedVersion(prefix, 'alpha'), '1.0');
   t.deepEqual(await pstoreLeftovers(prefix), []);
@@ -205,11 +313,22 @@ test('a .pyc written by an importer that raced the upgrade does not make python 
   const initObject = (a: typeof v1) => {
     const node = a.pkg.tree.get(a.pkg.modules.find((m) => m.endsWith('alpha/__init__.py'))!)!;
     if (node.type !== 'file') throw new Error('alpha/__init__.py is a file');
-    return objectPathOf(ownStore, { integrity: `sha512-${createHash('sha512').update(node.data).digest('base64')}`, exec: node.exec });
+    return objectPathOf(ownStore, {
+      integrity: `sha512-${createHash('sha512').update(node.data).digest('base64')}`,
+      exec: node.exec,
+    });
   };
   const [st1, st2] = await Promise.all([fsp.stat(initObject(v1)), fsp.stat(initObject(v2))]);
-  t.is(st1.size, st2.size, 'precondition: the two versions of alpha/__init__.py have the same size');
-  t.not(Math.floor(st1.mtimeMs / 1000), Math.floor(st2.mtimeMs / 1000), 'their objects carry different (content-derived) mtimes');
+  t.is(
+    st1.size,
+    st2.size,
+    'precondition: the two versions of alpha/__init__.py have the same size',
+  );
+  t.not(
+    Math.floor(st1.mtimeMs / 1000),
+    Math.floor(st2.mtimeMs / 1000),
+    'their objects carry different (content-derived) mtimes',
+  );
   const cli = storeCli(ownStore);
   const prefix = path.join(work, 'prefix');
   let r = await cli(['activate', 'alpha@1.0', '--prefix', prefix, '--link', 'hardlink', '--json']);
@@ -218,33 +337,48 @@ test('a .pyc written by an importer that raced the upgrade does not make python 
   const ready = path.join(work, 'ready');
   const go = path.join(work, 'go');
   const script = path.join(work, 'slow_importer.py');
-  await fsp.writeFile(script, [
-    'import importlib._bootstrap_external as be, os, sys, time',
-    'site, ready, go = sys.argv[1:4]',
-    'orig = be.SourceFileLoader.set_data',
-    'def held(self, path, data, *, _mode=0o666):',
-    '    open(ready, "w").close()',
-    '    while not os.path.exists(go):',
-    '        time.sleep(0.01)',
-    '    return orig(self, path, data, _mode=_mode)',
-    'be.SourceFileLoader.set_data = held',
-    'sys.path.insert(0, site)',
-    'import alpha',
-    'print(alpha.VERSION)',
-    '',
-  ].join('\n'));
+  await fsp.writeFile(
+    script,
+    [
+      'import importlib._bootstrap_external as be, os, sys, time',
+      'site, ready, go = sys.argv[1:4]',
+      'orig = be.SourceFileLoader.set_data',
+      'def held(self, path, data, *, _mode=0o666):',
+      '    open(ready, "w").close()',
+      '    while not os.path.exists(go):',
+      '        time.sleep(0.01)',
+      '    return orig(self, path, data, _mode=_mode)',
+      'be.SourceFileLoader.set_data = held',
+      'sys.path.insert(0, site)',
+      'import alpha',
+      'print(alpha.VERSION)',
+      '',
+    ].join('\n'),
+  );
   const importer = execFileP('python3', ['-I', '-S', script, site, ready, go]);
   const deadline = Date.now() + 30_000;
-  while (!(await exists(ready)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+  while (!(await exists(ready)) && Date.now() < deadline)
+    await new Promise((res) => setTimeout(res, 10));
   t.true(await exists(ready), 'the importer compiled alpha 1.0 and is about to write its .pyc');
 
   r = await cli(['activate', 'alpha@2.0', '--prefix', prefix, '--link', 'hardlink', '--json']);
   t.is(r.code, 0, describe(r));
   await fsp.writeFile(go, '');
-  t.is((await importer).stdout.trim(), '1.0', 'the importer got the version that was installed when it imported');
+  t.is(
+    (await importer).stdout.trim(),
+    '1.0',
+    'the importer got the version that was installed when it imported',
+  );
 
-  t.true(await exists(path.join(site, 'alpha-2.0.dist-info')), 'alpha 2.0 is what the metadata says is installed');
-  t.is(await importedVersion(prefix, 'alpha'), '2.0', 'a fresh python imports alpha 2.0, not bytecode compiled from 1.0');
+  t.true(
+    await exists(path.join(site, 'alpha-2.0.dist-info')),
+    'alpha 2.0 is what the metadata says is installed',
+  );
+  t.is(
+    await importedVersion(prefix, 'alpha'),
+    '2.0',
+    'a fresh python imports alpha 2.0, not bytecode compiled from 1.0',
+  );
 });
 
 // The check lets a new module land beside an existing __pycache__/*.pyc ("Python's own, removed
@@ -255,7 +389,16 @@ test('a .pyc written by an importer that raced the upgrade does not make python 
 test('activating a package sweeps bytecode already lying beside its new modules', async (t) => {
   const cli = storeCli(store);
   const prefix = path.join(await tempDir(t, 'leftpyc'), 'prefix');
-  let r = await cli(['activate', 'alpha@1.0', 'beta@1.0', '--prefix', prefix, '--link', 'hardlink', '--json']);
+  let r = await cli([
+    'activate',
+    'alpha@1.0',
+    'beta@1.0',
+    '--prefix',
+    prefix,
+    '--link',
+    'hardlink',
+    '--json',
+  ]);
   t.is(r.code, 0, describe(r));
   const site = path.join(prefix, SITE);
   await compileAll(prefix);
@@ -270,7 +413,11 @@ test('activating a package sweeps bytecode already lying beside its new modules'
 
   r = await cli(['activate', 'alpha@2.0', '--prefix', prefix, '--link', 'hardlink', '--json']);
   t.is(r.code, 0, `the leftover .pyc does not block the activation: ${describe(r)}`);
-  t.is(await importedVersion(prefix, 'alpha'), '2.0', 'python imports alpha 2.0, not the leftover bytecode of 1.0');
+  t.is(
+    await importedVersion(prefix, 'alpha'),
+    '2.0',
+    'python imports alpha 2.0, not the leftover bytecode of 1.0',
+  );
 });
 
 test('activating what is already active is a no-op and records no generation', async (t) => {
@@ -281,11 +428,20 @@ test('activating what is already active is a no-op and records no generation', a
   const before = await readTree(path.join(prefix, '.pstore'));
   r = await cli(['activate', 'beta@2.0', 'alpha@2.0', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
-  t.like(jsonOut<TxnJson>(r), { generation: 1, previousGeneration: 1, activated: [], deactivated: [], noop: true });
+  t.like(jsonOut<TxnJson>(r), {
+    generation: 1,
+    previousGeneration: 1,
+    activated: [],
+    deactivated: [],
+    noop: true,
+  });
   r = await cli(['activate', A('alpha@2.0').id, '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
   t.like(jsonOut<TxnJson>(r), { generation: 1, noop: true }, 'by id too');
-  t.deepEqual((await generationsOf(t, prefix)).map((g) => g.generation), [1]);
+  t.deepEqual(
+    (await generationsOf(t, prefix)).map((g) => g.generation),
+    [1],
+  );
   const after = await readTree(path.join(prefix, '.pstore'));
   t.deepEqual(listing(after), listing(before), 'the state directory is untouched');
   // the next real change gets the next number
@@ -297,7 +453,9 @@ test('activating what is already active is a no-op and records no generation', a
   await fsp.writeFile(stray, 'left behind\n');
   const v = await cli(['verify', '--prefix', prefix, '--json']);
   t.is(v.code, 4, describe(v));
-  t.deepEqual(jsonOut<{ strays: string[] }>(v).strays, [`${SITE}/gamma/.pstore-tmp-0123456789ab-deadbeef`]);
+  t.deepEqual(jsonOut<{ strays: string[] }>(v).strays, [
+    `${SITE}/gamma/.pstore-tmp-0123456789ab-deadbeef`,
+  ]);
   await fsp.rm(stray);
   await verifyOk(t, prefix, 'clean again');
 });
@@ -308,9 +466,19 @@ test('--link copy makes independent files, --link hardlink shares the store obje
   const pkg = A('beta@1.0').pkg;
   const rel = `${SITE}/beta/core.py`;
   const node = pkg.tree.get(rel) as { data: Buffer; exec: boolean };
-  const obj = await fsp.stat(objectPathOf(store, { integrity: `sha512-${createHash('sha512').update(node.data).digest('base64')}`, exec: false }));
+  const obj = await fsp.stat(
+    objectPathOf(store, {
+      integrity: `sha512-${createHash('sha512').update(node.data).digest('base64')}`,
+      exec: false,
+    }),
+  );
   const script = pkg.tree.get('usr/bin/beta') as { data: Buffer; exec: boolean };
-  const scriptObj = await fsp.stat(objectPathOf(store, { integrity: `sha512-${createHash('sha512').update(script.data).digest('base64')}`, exec: true }));
+  const scriptObj = await fsp.stat(
+    objectPathOf(store, {
+      integrity: `sha512-${createHash('sha512').update(script.data).digest('base64')}`,
+      exec: true,
+    }),
+  );
 
   const results: Record<string, TxnJson> = {};
   for (const mode of ['copy', 'hardlink'] as const) {
@@ -321,19 +489,25 @@ test('--link copy makes independent files, --link hardlink shares the store obje
     t.is(results[mode]!.link, mode);
     await assertTreeIs(t, prefix, [pkg], `${mode}: exact tree`);
   }
-  const hashes = await Promise.all(['copy', 'hardlink'].map(async (m) => {
-    const h = await cli(['hash', '--prefix', path.join(work, m), '--json']);
-    t.is(h.code, 0, describe(h));
-    return jsonOut<{ digest: string }>(h).digest;
-  }));
+  const hashes = await Promise.all(
+    ['copy', 'hardlink'].map(async (m) => {
+      const h = await cli(['hash', '--prefix', path.join(work, m), '--json']);
+      t.is(h.code, 0, describe(h));
+      return jsonOut<{ digest: string }>(h).digest;
+    }),
+  );
   t.is(hashes[0], hashes[1], 'the tree digest does not depend on the link method');
   const copied = await fsp.stat(path.join(work, 'copy', rel));
   const linked = await fsp.stat(path.join(work, 'hardlink', rel));
   t.not(copied.ino, obj.ino, 'copy: a different inode from the object');
-  t.is(linked.ino, obj.ino, 'hardlink: the object\'s inode');
+  t.is(linked.ino, obj.ino, "hardlink: the object's inode");
   t.is(linked.dev, obj.dev);
   t.not((await fsp.stat(path.join(work, 'copy', 'usr/bin/beta'))).ino, scriptObj.ino);
-  t.is((await fsp.stat(path.join(work, 'copy', 'usr/bin/beta'))).mode & 0o111, 0o111, 'copy keeps the exec bit');
+  t.is(
+    (await fsp.stat(path.join(work, 'copy', 'usr/bin/beta'))).mode & 0o111,
+    0o111,
+    'copy keeps the exec bit',
+  );
   // a copy is independent: changing it does not touch the store
   await fsp.chmod(path.join(work, 'copy', rel), 0o644);
   await fsp.writeFile(path.join(work, 'copy', rel), 'changed\n');
@@ -345,7 +519,7 @@ test('--link copy makes independent files, --link hardlink shares the store obje
   t.deepEqual(jsonOut<{ modified: string[] }>(pv).modified, [rel]);
 });
 
-test('deactivate removes the package\'s files and emptied dirs, and keeps files nobody owns', async (t) => {
+test("deactivate removes the package's files and emptied dirs, and keeps files nobody owns", async (t) => {
   const cli = storeCli(store);
   const prefix = path.join(await tempDir(t, 'deact'), 'prefix');
   let r = await cli(['activate', 'alpha@1.0', 'beta@1.0', '--prefix', prefix, '--json']);
@@ -356,28 +530,60 @@ test('deactivate removes the package\'s files and emptied dirs, and keeps files 
 
   r = await cli(['deactivate', 'alpha', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
-  t.like(jsonOut<TxnJson>(r), { generation: 2, previousGeneration: 1, activated: [], deactivated: [asJson(A('alpha@1.0'))] });
+  t.like(jsonOut<TxnJson>(r), {
+    generation: 2,
+    previousGeneration: 1,
+    activated: [],
+    deactivated: [asJson(A('alpha@1.0'))],
+  });
   const expected = expectedTree([A('beta@1.0').pkg]);
   expected.set(`${SITE}/alpha`, { type: 'dir' });
-  expected.set(`${SITE}/alpha/user-notes.txt`, { type: 'file', exec: false, data: Buffer.from('mine\n') });
-  t.deepEqual(await prefixListing(prefix), listing(expected), 'beta + the user file (and its directory)');
-  t.deepEqual(await fsp.readdir(path.join(site, 'alpha')), ['user-notes.txt'], 'alpha/ keeps only the user file (no __pycache__)');
-  for (const gone of ['alpha/sub', 'nsroot/alpha_ext', 'alpha.pth', 'alpha-1.0.dist-info']) t.false(await exists(path.join(site, gone)), `${gone} is gone`);
+  expected.set(`${SITE}/alpha/user-notes.txt`, {
+    type: 'file',
+    exec: false,
+    data: Buffer.from('mine\n'),
+  });
+  t.deepEqual(
+    await prefixListing(prefix),
+    listing(expected),
+    'beta + the user file (and its directory)',
+  );
+  t.deepEqual(
+    await fsp.readdir(path.join(site, 'alpha')),
+    ['user-notes.txt'],
+    'alpha/ keeps only the user file (no __pycache__)',
+  );
+  for (const gone of ['alpha/sub', 'nsroot/alpha_ext', 'alpha.pth', 'alpha-1.0.dist-info'])
+    t.false(await exists(path.join(site, gone)), `${gone} is gone`);
   t.false(await exists(path.join(prefix, 'usr/share/doc/alpha')));
-  t.true(await exists(path.join(site, 'nsroot/beta_ext')), 'the shared namespace dir stays for beta');
+  t.true(
+    await exists(path.join(site, 'nsroot/beta_ext')),
+    'the shared namespace dir stays for beta',
+  );
   await verifyOk(t, prefix, 'verify after deactivating alpha');
 
   r = await cli(['deactivate', 'beta', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
-  const rest = new Map([...expected].filter(([rel]) => rel === `${SITE}/alpha/user-notes.txt` || `${SITE}/alpha`.startsWith(rel)));
-  t.deepEqual(await prefixListing(prefix), listing(rest), 'only the user file and its ancestors remain');
+  const rest = new Map(
+    [...expected].filter(
+      ([rel]) => rel === `${SITE}/alpha/user-notes.txt` || `${SITE}/alpha`.startsWith(rel),
+    ),
+  );
+  t.deepEqual(
+    await prefixListing(prefix),
+    listing(rest),
+    'only the user file and its ancestors remain',
+  );
   t.false(await exists(path.join(prefix, 'usr/share')), 'usr/share, usr/bin emptied and removed');
   t.false(await exists(path.join(prefix, 'usr/bin')));
   await verifyOk(t, prefix, 'verify after deactivating everything');
 
   const missing = await cli(['deactivate', 'alpha', '--prefix', prefix, '--json']);
   t.is(missing.code, 6, `deactivating an inactive name is not found: ${describe(missing)}`);
-  t.deepEqual((await generationsOf(t, prefix)).map((g) => g.generation), [1, 2, 3]);
+  t.deepEqual(
+    (await generationsOf(t, prefix)).map((g) => g.generation),
+    [1, 2, 3],
+  );
 });
 
 test('activate refuses to overwrite a file nobody owns (exit 3) and changes nothing', async (t) => {
@@ -392,7 +598,10 @@ test('activate refuses to overwrite a file nobody owns (exit 3) and changes noth
   t.is(r.code, 3, describe(r));
   t.regex(r.stderr, /gamma\/core\.py/);
   t.deepEqual(await prefixListing(prefix), before, 'nothing changed');
-  t.deepEqual((await generationsOf(t, prefix)).map((g) => g.generation), [1]);
+  t.deepEqual(
+    (await generationsOf(t, prefix)).map((g) => g.generation),
+    [1],
+  );
   await verifyOk(t, prefix, 'verify after the refused activation');
 });
 
@@ -401,7 +610,12 @@ test('library: one transaction activates and deactivates together', async (t) =>
   const p = openStore({ path: store }).prefix(prefix);
   const first = await p.activate(['alpha@2.0', 'beta@1.0']);
   t.is(first.generation, 1);
-  const r = await p.transaction().activate('gamma@1.0').deactivate('beta').activate('alpha@3.0').commit();
+  const r = await p
+    .transaction()
+    .activate('gamma@1.0')
+    .deactivate('beta')
+    .activate('alpha@3.0')
+    .commit();
   t.like(r, { generation: 2, previousGeneration: 1, noop: false });
   t.deepEqual(byName(r.activated), [A('alpha@3.0'), A('gamma@1.0')].map(asJson));
   t.deepEqual(byName(r.deactivated), [A('alpha@2.0'), A('beta@1.0')].map(asJson));
@@ -419,18 +633,32 @@ test('library: the same package added to two stores at once activates from both'
   const work = await tempDir(t, 'twostores');
   const stores = ['a', 'b'].map((n) => openStore({ path: path.join(work, `store-${n}`) }));
   const pkg = castPackage('beta', '2.0');
-  const staged = await Promise.all(stores.map((_, i) => stagePackage(path.join(work, `stage-${i}`), pkg)));
+  const staged = await Promise.all(
+    stores.map((_, i) => stagePackage(path.join(work, `stage-${i}`), pkg)),
+  );
   await Promise.all(stores.map((s, i) => s.add(staged[i]!, { name: 'beta', version: '2.0' })));
   for (const [i, s] of stores.entries()) {
     const v = await s.verify();
-    t.true(v.ok, `store ${i}: every object of the entry is there: ${JSON.stringify(v.problems.map((p) => p.missing.length))} missing`);
+    t.true(
+      v.ok,
+      `store ${i}: every object of the entry is there: ${JSON.stringify(v.problems.map((p) => p.missing.length))} missing`,
+    );
     const prefix = path.join(work, `prefix-${i}`);
-    const r = await s.prefix(prefix).activate(['beta@2.0']).then(() => 'ok', (err: Error) => err.message);
+    const r = await s
+      .prefix(prefix)
+      .activate(['beta@2.0'])
+      .then(
+        () => 'ok',
+        (err: Error) => err.message,
+      );
     t.is(r, 'ok', `activate from store ${i}`);
     if (r === 'ok') await assertTreeIs(t, prefix, [pkg], `prefix ${i}`);
   }
 });
 
 async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(() => true, () => false);
+  return fsp.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }

@@ -13,7 +13,15 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, storeCli, type CliResult } from '../_helpers/cli.js';
-import { CAST, VERSIONS, addWithStore, castPackage, expectedTree, listing, prefixListing } from '../_helpers/prefix-fixtures.js';
+import {
+  CAST,
+  VERSIONS,
+  addWithStore,
+  castPackage,
+  expectedTree,
+  listing,
+  prefixListing,
+} from '../_helpers/prefix-fixtures.js';
 import { startReader, type ReaderResult } from '../_helpers/pyprefix.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 
@@ -91,11 +99,18 @@ async function runWriterAndReader(t: ExecutionContext, opts: RunOptions): Promis
   const first = await cli([...STEPS[0]!, '--prefix', prefix, ...layoutArgs, '-q']);
   t.is(first.code, 0, describe(first));
   const reader = await startReader({
-    prefix, work, polls: opts.untilViolation ? 0 : MIN_POLLS, stopFile, seconds: READER_SECONDS,
-    writeBytecode: opts.writeBytecode ?? false, stopOnViolation: opts.untilViolation !== undefined,
+    prefix,
+    work,
+    polls: opts.untilViolation ? 0 : MIN_POLLS,
+    stopFile,
+    seconds: READER_SECONDS,
+    writeBytecode: opts.writeBytecode ?? false,
+    stopOnViolation: opts.untilViolation !== undefined,
   });
   let readerExited = false;
-  const done = reader.done.finally(() => { readerExited = true; });
+  const done = reader.done.finally(() => {
+    readerExited = true;
+  });
   done.catch(() => {});
   const writerFailures: CliResult[] = [];
   let steps = 1;
@@ -107,7 +122,9 @@ async function runWriterAndReader(t: ExecutionContext, opts: RunOptions): Promis
       } else if (steps >= MIN_STEPS && reader.progress.polls >= MIN_POLLS) {
         break;
       }
-      const r = await cli([...STEPS[steps % STEPS.length]!, '--prefix', prefix, '-q'], { env: opts.writerEnv ?? {} });
+      const r = await cli([...STEPS[steps % STEPS.length]!, '--prefix', prefix, '-q'], {
+        env: opts.writerEnv ?? {},
+      });
       if (r.code !== 0) writerFailures.push(r);
       steps++;
     }
@@ -115,51 +132,76 @@ async function runWriterAndReader(t: ExecutionContext, opts: RunOptions): Promis
     await fsp.writeFile(stopFile, '');
   }
   const result = await done;
-  t.log(`${opts.layout}${opts.writeBytecode ? ' (bytecode written)' : ''}${opts.writerEnv ? ` ${JSON.stringify(opts.writerEnv)}` : ''}: ${steps} writer steps; reader: ${result.polls} polls, ${result.checked} conclusive checks, ${result.inconclusive} inconclusive, ${result.violationCount} violations in ${result.seconds}s`);
+  t.log(
+    `${opts.layout}${opts.writeBytecode ? ' (bytecode written)' : ''}${opts.writerEnv ? ` ${JSON.stringify(opts.writerEnv)}` : ''}: ${steps} writer steps; reader: ${result.polls} polls, ${result.checked} conclusive checks, ${result.inconclusive} inconclusive, ${result.violationCount} violations in ${result.seconds}s`,
+  );
   return { reader: result, steps, prefix, writerFailures };
 }
 
-async function assertCleanEnd(t: ExecutionContext, out: RunOutcome, opts: { bytecode?: boolean } = {}): Promise<void> {
+async function assertCleanEnd(
+  t: ExecutionContext,
+  out: RunOutcome,
+  opts: { bytecode?: boolean } = {},
+): Promise<void> {
   const cli = storeCli(store);
   const v = await cli(['verify', '--prefix', out.prefix, '--json']);
   t.is(v.code, 0, `verify after the run: ${describe(v)}`);
   const active = setAfter(out.steps);
-  const pkgs = [...active].map(([name, version]) => castPackage(name as (typeof CAST)[number], version));
+  const pkgs = [...active].map(([name, version]) =>
+    castPackage(name as (typeof CAST)[number], version),
+  );
   const want = listing(expectedTree(pkgs));
   const have = await prefixListing(out.prefix);
   if (!opts.bytecode) {
-    t.deepEqual(have, want, 'the prefix holds exactly the last step\'s packages');
+    t.deepEqual(have, want, "the prefix holds exactly the last step's packages");
     return;
   }
   // A reader writing bytecode may keep a deactivated package's directory alive with a __pycache__
   // pstore could not empty (the .pyc appeared after the removal): such directories are all the
   // difference allowed, never a file.
-  t.deepEqual(want.filter((l) => !have.includes(l)), [], 'every owned path is in place');
-  t.deepEqual(have.filter((l) => !want.includes(l) && !l.endsWith('/ dir')), [], 'nothing but directories beyond the owned paths');
+  t.deepEqual(
+    want.filter((l) => !have.includes(l)),
+    [],
+    'every owned path is in place',
+  );
+  t.deepEqual(
+    have.filter((l) => !want.includes(l) && !l.endsWith('/ dir')),
+    [],
+    'nothing but directories beyond the owned paths',
+  );
 }
 
 function assertNoViolations(t: ExecutionContext, out: RunOutcome): void {
   t.deepEqual(out.writerFailures.map(describe), [], 'every writer step succeeded');
   t.true(out.reader.polls >= MIN_POLLS, `at least ${MIN_POLLS} polls (${out.reader.polls})`);
-  t.true(out.reader.checked >= MIN_POLLS / 2, `the reader verified distributions (${out.reader.checked} conclusive checks)`);
+  t.true(
+    out.reader.checked >= MIN_POLLS / 2,
+    `the reader verified distributions (${out.reader.checked} conclusive checks)`,
+  );
   // It saw the packages change under it: several versions of several packages.
   t.true(out.reader.seen.length >= 6, `versions verified: ${out.reader.seen.join(' ')}`);
   t.is(out.reader.violationCount, 0, JSON.stringify(out.reader.violations, null, 2));
   t.is(out.reader.listErrors, 0, 'distributions() never failed');
 }
 
-test.serial('inplace: a python reader never sees a marker before its files (python3 -B)', async (t) => {
-  const out = await runWriterAndReader(t, { layout: 'inplace' });
-  assertNoViolations(t, out);
-  await assertCleanEnd(t, out);
-});
+test.serial(
+  'inplace: a python reader never sees a marker before its files (python3 -B)',
+  async (t) => {
+    const out = await runWriterAndReader(t, { layout: 'inplace' });
+    assertNoViolations(t, out);
+    await assertCleanEnd(t, out);
+  },
+);
 
-test.serial('inplace: a python reader that writes __pycache__ into the prefix never imports stale bytecode', async (t) => {
-  const out = await runWriterAndReader(t, { layout: 'inplace', writeBytecode: true });
-  t.true(out.reader.bytecode, 'the reader ran with bytecode writing on');
-  assertNoViolations(t, out);
-  await assertCleanEnd(t, out, { bytecode: true });
-});
+test.serial(
+  'inplace: a python reader that writes __pycache__ into the prefix never imports stale bytecode',
+  async (t) => {
+    const out = await runWriterAndReader(t, { layout: 'inplace', writeBytecode: true });
+    t.true(out.reader.bytecode, 'the reader ran with bytecode writing on');
+    assertNoViolations(t, out);
+    await assertCleanEnd(t, out, { bytecode: true });
+  },
+);
 
 test.serial('generations: a python reader never sees a half-built tree', async (t) => {
   const out = await runWriterAndReader(t, { layout: 'generations' });
@@ -168,13 +210,21 @@ test.serial('generations: a python reader never sees a half-built tree', async (
   t.true((await fsp.lstat(out.prefix)).isSymbolicLink(), 'the generations prefix is a symlink');
 });
 
-test.serial('control: the same reader catches a writer that places markers before files', async (t) => {
-  const out = await runWriterAndReader(t, {
-    layout: 'inplace', writerEnv: { PSTORE_TEST_UNSAFE_ORDER: 'markers-first' }, untilViolation: { maxSteps: TORTURE ? 400 : 120 },
-  });
-  t.deepEqual(out.writerFailures.map(describe), [], 'every writer step succeeded');
-  // Not just any violation: one where a plain package file or module was not in place while the
-  // marker was (a .pth placed after its .dist-info would be a different, smaller bug).
-  t.true(out.reader.fileViolationCount > 0, `file violations after ${out.steps} markers-first steps and ${out.reader.polls} polls: ${JSON.stringify(out.reader.violations)}`);
-  t.log(JSON.stringify(out.reader.violations.at(-1)));
-});
+test.serial(
+  'control: the same reader catches a writer that places markers before files',
+  async (t) => {
+    const out = await runWriterAndReader(t, {
+      layout: 'inplace',
+      writerEnv: { PSTORE_TEST_UNSAFE_ORDER: 'markers-first' },
+      untilViolation: { maxSteps: TORTURE ? 400 : 120 },
+    });
+    t.deepEqual(out.writerFailures.map(describe), [], 'every writer step succeeded');
+    // Not just any violation: one where a plain package file or module was not in place while the
+    // marker was (a .pth placed after its .dist-info would be a different, smaller bug).
+    t.true(
+      out.reader.fileViolationCount > 0,
+      `file violations after ${out.steps} markers-first steps and ${out.reader.polls} polls: ${JSON.stringify(out.reader.violations)}`,
+    );
+    t.log(JSON.stringify(out.reader.violations.at(-1)));
+  },
+);

@@ -8,12 +8,36 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { addWithStore, castPackage, expectedTree, listing, prefixListing, pstoreLeftovers, type Added, type CastName } from '../_helpers/prefix-fixtures.js';
+import {
+  addWithStore,
+  castPackage,
+  expectedTree,
+  listing,
+  prefixListing,
+  pstoreLeftovers,
+  type Added,
+  type CastName,
+} from '../_helpers/prefix-fixtures.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 
-interface PkgJson { name: string; version: string; id: string }
-interface TxnJson { generation: number; previousGeneration: number; activated: PkgJson[]; deactivated: PkgJson[]; noop: boolean }
-interface GenJson { generation: number; current: boolean; createdAt: string; packages: PkgJson[] }
+interface PkgJson {
+  name: string;
+  version: string;
+  id: string;
+}
+interface TxnJson {
+  generation: number;
+  previousGeneration: number;
+  activated: PkgJson[];
+  deactivated: PkgJson[];
+  noop: boolean;
+}
+interface GenJson {
+  generation: number;
+  current: boolean;
+  createdAt: string;
+  packages: PkgJson[];
+}
 
 let storeRoot: string;
 let store: string;
@@ -24,7 +48,14 @@ test.before(async () => {
   store = path.join(storeRoot, 'store');
   const s = openStore({ path: store });
   const wanted: Array<[CastName, string]> = [
-    ['alpha', '1.0'], ['alpha', '2.0'], ['alpha', '3.0'], ['beta', '1.0'], ['beta', '2.0'], ['gamma', '1.0'], ['gamma', '2.0'], ['delta', '1.0'],
+    ['alpha', '1.0'],
+    ['alpha', '2.0'],
+    ['alpha', '3.0'],
+    ['beta', '1.0'],
+    ['beta', '2.0'],
+    ['gamma', '1.0'],
+    ['gamma', '2.0'],
+    ['delta', '1.0'],
   ];
   for (const [name, version] of wanted) {
     const a = await addWithStore(s, storeRoot, castPackage(name, version));
@@ -63,13 +94,15 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
     const cli = storeCli(store);
     const work = await tempDir(t, `rb-${layout}`);
     const prefix = path.join(work, 'prefix');
-    const meta = layout === 'inplace' ? path.join(prefix, '.pstore') : path.join(work, '.pstore-prefix');
+    const meta =
+      layout === 'inplace' ? path.join(prefix, '.pstore') : path.join(work, '.pstore-prefix');
     const sets: Array<Map<string, string>> = [new Map()];
     const hashes: string[] = [''];
     const listings: string[][] = [[]];
     const treeInodes: number[] = [0];
 
-    const expectedListing = (set: Map<string, string>) => listing(expectedTree([...set.values()].map((ref) => added.get(ref)!.pkg)));
+    const expectedListing = (set: Map<string, string>) =>
+      listing(expectedTree([...set.values()].map((ref) => added.get(ref)!.pkg)));
     const hashOf = async (): Promise<{ digest: string; generation: number }> => {
       const r = await cli(['hash', '--prefix', prefix, '--json']);
       t.is(r.code, 0, describe(r));
@@ -88,7 +121,13 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
     // Build generations 1..6, recording the hash and the full owned-tree listing of each.
     for (const [i, step] of BUILD.entries()) {
       const k = i + 1;
-      const r = await cli([...step, '--prefix', prefix, ...(k === 1 ? ['--layout', layout] : []), '--json']);
+      const r = await cli([
+        ...step,
+        '--prefix',
+        prefix,
+        ...(k === 1 ? ['--layout', layout] : []),
+        '--json',
+      ]);
       t.is(r.code, 0, describe(r));
       t.is(jsonOut<TxnJson>(r).generation, k);
       sets[k] = applyStep(sets[k - 1]!, step);
@@ -96,18 +135,33 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
       t.is(h.generation, k);
       hashes[k] = h.digest;
       listings[k] = await prefixListing(prefix);
-      t.deepEqual(listings[k], expectedListing(sets[k]!), `generation ${k} holds exactly its packages`);
+      t.deepEqual(
+        listings[k],
+        expectedListing(sets[k]!),
+        `generation ${k} holds exactly its packages`,
+      );
       if (layout === 'generations') {
-        t.is(await fsp.readlink(prefix), path.join('.pstore-prefix', 'trees', String(k)), 'DIR points at the new tree');
+        t.is(
+          await fsp.readlink(prefix),
+          path.join('.pstore-prefix', 'trees', String(k)),
+          'DIR points at the new tree',
+        );
         treeInodes[k] = (await fsp.stat(path.join(meta, 'trees', String(k)))).ino;
       }
     }
     t.is(new Set(hashes.slice(1)).size, 6, 'six different trees, six different hashes');
 
     const gens = await generations();
-    t.deepEqual(gens.map((g) => g.generation), [1, 2, 3, 4, 5, 6]);
+    t.deepEqual(
+      gens.map((g) => g.generation),
+      [1, 2, 3, 4, 5, 6],
+    );
     for (const g of gens) {
-      t.deepEqual(Object.keys(g).sort(), ['createdAt', 'current', 'generation', 'packages'], 'generations --json fields');
+      t.deepEqual(
+        Object.keys(g).sort(),
+        ['createdAt', 'current', 'generation', 'packages'],
+        'generations --json fields',
+      );
       t.false(Number.isNaN(Date.parse(g.createdAt)), `createdAt is a date: ${g.createdAt}`);
       t.is(g.current, g.generation === 6);
       t.deepEqual(sortRefs(g.packages), [...sets[g.generation]!.values()].sort());
@@ -120,17 +174,44 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
       const h = await hashOf();
       t.is(h.generation, k, `${what}: current generation`);
       t.is(h.digest, hashes[k]!, `${what}: hash equals generation ${k}'s`);
-      t.deepEqual(await prefixListing(prefix), listings[k], `${what}: listing equals generation ${k}'s`);
-      t.deepEqual(await prefixListing(prefix), expectedListing(sets[k]!), `${what}: generation ${k}'s packages, exactly`);
+      t.deepEqual(
+        await prefixListing(prefix),
+        listings[k],
+        `${what}: listing equals generation ${k}'s`,
+      );
+      t.deepEqual(
+        await prefixListing(prefix),
+        expectedListing(sets[k]!),
+        `${what}: generation ${k}'s packages, exactly`,
+      );
       await verify(what);
       const g = await openStore({ path: store }).prefix(prefix).generations();
-      t.deepEqual(g.map((x) => x.generation), [1, 2, 3, 4, 5, 6], `${what}: rollback records no new generation`);
-      t.deepEqual(g.filter((x) => x.current).map((x) => x.generation), [k]);
+      t.deepEqual(
+        g.map((x) => x.generation),
+        [1, 2, 3, 4, 5, 6],
+        `${what}: rollback records no new generation`,
+      );
+      t.deepEqual(
+        g.filter((x) => x.current).map((x) => x.generation),
+        [k],
+      );
       t.deepEqual(await pstoreLeftovers(await fsp.realpath(prefix)), []);
       if (layout === 'generations') {
-        t.is(await fsp.readlink(prefix), path.join('.pstore-prefix', 'trees', String(k)), `${what}: DIR is a symlink to tree ${k}`);
-        t.deepEqual((await fsp.readdir(path.join(meta, 'trees'))).sort(), ['1', '2', '3', '4', '5', '6'], 'every tree is kept until prune');
-        t.is((await fsp.stat(path.join(meta, 'trees', String(k)))).ino, treeInodes[k]!, 'the same tree, not a rebuilt one');
+        t.is(
+          await fsp.readlink(prefix),
+          path.join('.pstore-prefix', 'trees', String(k)),
+          `${what}: DIR is a symlink to tree ${k}`,
+        );
+        t.deepEqual(
+          (await fsp.readdir(path.join(meta, 'trees'))).sort(),
+          ['1', '2', '3', '4', '5', '6'],
+          'every tree is kept until prune',
+        );
+        t.is(
+          (await fsp.stat(path.join(meta, 'trees', String(k)))).ino,
+          treeInodes[k]!,
+          'the same tree, not a rebuilt one',
+        );
       }
     };
     for (const k of [3, 1, 5, 2, 6, 4]) {
@@ -140,8 +221,16 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
       t.like(j, { generation: k, previousGeneration: current, noop: false });
       const from = new Set(sets[current]!.values());
       const to = new Set(sets[k]!.values());
-      t.deepEqual(sortRefs(j.activated), [...to].filter((x) => !from.has(x)).sort(), `rollback ${current}→${k}: activated`);
-      t.deepEqual(sortRefs(j.deactivated), [...from].filter((x) => !to.has(x)).sort(), `rollback ${current}→${k}: deactivated`);
+      t.deepEqual(
+        sortRefs(j.activated),
+        [...to].filter((x) => !from.has(x)).sort(),
+        `rollback ${current}→${k}: activated`,
+      );
+      t.deepEqual(
+        sortRefs(j.deactivated),
+        [...from].filter((x) => !to.has(x)).sort(),
+        `rollback ${current}→${k}: deactivated`,
+      );
       await check(k, `rollback --to ${k}`);
       current = k;
     }
@@ -168,14 +257,26 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
     // prune --keep 1: only 7 is left; rollback has nowhere to go; numbers keep increasing.
     r = await cli(['prune', '--prefix', prefix, '--keep', '1', '--json']);
     t.is(r.code, 0, describe(r));
-    t.deepEqual(jsonOut<{ removed: number[]; kept: number[] }>(r), { prefix: jsonOut<{ prefix: string }>(r).prefix, removed: [1, 2, 3, 4, 5, 6], kept: [7] });
-    t.deepEqual((await generations()).map((g) => [g.generation, g.current]), [[7, true]]);
-    if (layout === 'generations') t.deepEqual(await fsp.readdir(path.join(meta, 'trees')), ['7'], 'pruned trees are deleted');
+    t.deepEqual(jsonOut<{ removed: number[]; kept: number[] }>(r), {
+      prefix: jsonOut<{ prefix: string }>(r).prefix,
+      removed: [1, 2, 3, 4, 5, 6],
+      kept: [7],
+    });
+    t.deepEqual(
+      (await generations()).map((g) => [g.generation, g.current]),
+      [[7, true]],
+    );
+    if (layout === 'generations')
+      t.deepEqual(await fsp.readdir(path.join(meta, 'trees')), ['7'], 'pruned trees are deleted');
     for (const args of [[], ['--to', '3'], ['--to', '99']]) {
       const rb = await cli(['rollback', '--prefix', prefix, ...args, '--json']);
       t.is(rb.code, 6, `rollback ${args.join(' ') || '(previous)'} after prune: ${describe(rb)}`);
     }
-    t.deepEqual(await prefixListing(prefix), expectedListing(sets[7]!), 'failed rollbacks changed nothing');
+    t.deepEqual(
+      await prefixListing(prefix),
+      expectedListing(sets[7]!),
+      'failed rollbacks changed nothing',
+    );
     r = await cli(['deactivate', 'delta', '--prefix', prefix, '--json']);
     t.is(r.code, 0, describe(r));
     t.like(jsonOut<TxnJson>(r), { generation: 8, previousGeneration: 7 });
@@ -190,11 +291,26 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
     r = await cli(['prune', '--prefix', prefix, '--keep', '0', '--json']);
     t.deepEqual(jsonOut<{ removed: number[] }>(r).removed, [9]);
     r = await cli(['activate', 'gamma@2.0', '--prefix', prefix, '--json']);
-    t.like(jsonOut<TxnJson>(r), { generation: 10, previousGeneration: 8 }, 'a pruned number (9) is not handed out again');
-    t.deepEqual(await prefixListing(prefix), expectedListing(applyStep(applyStep(sets[7]!, ['deactivate', 'delta']), ['activate', 'gamma@2.0'])));
+    t.like(
+      jsonOut<TxnJson>(r),
+      { generation: 10, previousGeneration: 8 },
+      'a pruned number (9) is not handed out again',
+    );
+    t.deepEqual(
+      await prefixListing(prefix),
+      expectedListing(
+        applyStep(applyStep(sets[7]!, ['deactivate', 'delta']), ['activate', 'gamma@2.0']),
+      ),
+    );
     await verify('at the end');
   };
 }
 
-test('inplace: rollback to any of six generations restores its exact tree', rollbackMacro('inplace'));
-test('generations: rollback is a symlink switch to the kept tree, exact too', rollbackMacro('generations'));
+test(
+  'inplace: rollback to any of six generations restores its exact tree',
+  rollbackMacro('inplace'),
+);
+test(
+  'generations: rollback is a symlink switch to the kept tree, exact too',
+  rollbackMacro('generations'),
+);

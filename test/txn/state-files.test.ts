@@ -24,7 +24,11 @@ interface Fixture {
 /** An inplace prefix at generation 2 (pkg0, then pkg0 + pkg1). */
 async function twoGenerations(t: ExecutionContext): Promise<Fixture> {
   const { dir, cli } = await storeCopy(t);
-  const f: Fixture = { cli, prefix: path.join(dir, 'prefix'), meta: path.join(dir, 'prefix', '.pstore') };
+  const f: Fixture = {
+    cli,
+    prefix: path.join(dir, 'prefix'),
+    meta: path.join(dir, 'prefix', '.pstore'),
+  };
   for (const name of ['pkg0', 'pkg1']) {
     const r = await f.cli(['activate', name, '--prefix', f.prefix]);
     t.is(r.code, 0, describe(r));
@@ -35,7 +39,12 @@ async function twoGenerations(t: ExecutionContext): Promise<Fixture> {
 const snapshot = async (f: Fixture): Promise<Snapshot> => snapshotDir(f.prefix);
 
 /** `args` exits 4 with EPSTORE_INTEGRITY naming `file`. */
-async function assertDamaged(t: ExecutionContext, f: Fixture, args: string[], file: string): Promise<void> {
+async function assertDamaged(
+  t: ExecutionContext,
+  f: Fixture,
+  args: string[],
+  file: string,
+): Promise<void> {
   const r = await f.cli([...args, '--prefix', f.prefix, '--json']);
   t.is(r.code, 4, `${args[0]}: ${describe(r)}`);
   const err = jsonError(r);
@@ -43,7 +52,14 @@ async function assertDamaged(t: ExecutionContext, f: Fixture, args: string[], fi
   t.is(err.subject, file, `${args[0]} names the damaged file`);
 }
 
-const BAD_SHAPES = ['{}', '[]', 'null', '""', '{"formatVersion":1,"generation":"2","highest":2}', '{"formatVersion":1,"generation":2,"highest":1}'];
+const BAD_SHAPES = [
+  '{}',
+  '[]',
+  'null',
+  '""',
+  '{"formatVersion":1,"generation":"2","highest":2}',
+  '{"formatVersion":1,"generation":2,"highest":1}',
+];
 
 for (const [i, text] of BAD_SHAPES.entries()) {
   test(`current.json = ${text}: every command exits 4 naming it and nothing changes (#${i})`, async (t) => {
@@ -51,18 +67,40 @@ for (const [i, text] of BAD_SHAPES.entries()) {
     const file = path.join(f.meta, 'current.json');
     await fsp.writeFile(file, text);
     const before = await snapshot(f);
-    for (const args of [['status'], ['verify'], ['hash'], ['lock'], ['activate', 'pkg2'], ['rollback'], ['prune', '--keep', '0']]) await assertDamaged(t, f, args, file);
+    for (const args of [
+      ['status'],
+      ['verify'],
+      ['hash'],
+      ['lock'],
+      ['activate', 'pkg2'],
+      ['rollback'],
+      ['prune', '--keep', '0'],
+    ])
+      await assertDamaged(t, f, args, file);
     t.deepEqual(await snapshot(f), before, 'the prefix and its state are untouched');
   });
 }
 
-for (const text of ['{}', '[]', 'null', '{"formatVersion":1,"txid":"../../x","kind":"activate","layout":"inplace","link":"auto","startedAt":"","from":{"generation":2,"packages":[]},"to":{"generation":3,"packages":[],"newGeneration":true}}']) {
+for (const text of [
+  '{}',
+  '[]',
+  'null',
+  '{"formatVersion":1,"txid":"../../x","kind":"activate","layout":"inplace","link":"auto","startedAt":"","from":{"generation":2,"packages":[]},"to":{"generation":3,"packages":[],"newGeneration":true}}',
+]) {
   test(`journal.json = ${text.slice(0, 40)}: exit 4 naming it (never a TypeError, never dropped)`, async (t) => {
     const f = await twoGenerations(t);
     const file = path.join(f.meta, 'journal.json');
     await fsp.writeFile(file, text);
     const before = await snapshot(f);
-    for (const args of [['status'], ['generations'], ['verify'], ['hash'], ['recover'], ['activate', 'pkg2']]) await assertDamaged(t, f, args, file);
+    for (const args of [
+      ['status'],
+      ['generations'],
+      ['verify'],
+      ['hash'],
+      ['recover'],
+      ['activate', 'pkg2'],
+    ])
+      await assertDamaged(t, f, args, file);
     t.deepEqual(await snapshot(f), before, 'the journal is kept and nothing else changed');
   });
 }
@@ -74,7 +112,10 @@ test('a generation record of the wrong shape or naming another number is exit 4 
   await fsp.writeFile(one, JSON.stringify({ ...record, generation: 7 }));
   await assertDamaged(t, f, ['generations'], one);
   await assertDamaged(t, f, ['rollback'], one);
-  await fsp.writeFile(one, JSON.stringify({ ...record, packages: [{ name: 'x', version: '1', id: '../../../etc' }] }));
+  await fsp.writeFile(
+    one,
+    JSON.stringify({ ...record, packages: [{ name: 'x', version: '1', id: '../../../etc' }] }),
+  );
   await assertDamaged(t, f, ['generations'], one);
   await fsp.writeFile(path.join(f.meta, 'generations', '2.json'), '[]');
   await assertDamaged(t, f, ['status'], path.join(f.meta, 'generations', '2.json'));
@@ -113,7 +154,11 @@ test('a failed first activation removes only what it created', async (t) => {
   await fsp.writeFile(path.join(prefix, 'mine.txt'), 'user data\n');
   const r = await cli(['activate', 'no-such-ref', '--prefix', prefix, '--json']);
   t.is(r.code, 6, describe(r));
-  t.deepEqual(await fsp.readdir(prefix), ['mine.txt'], 'the state directory it made is gone, the user file stays');
+  t.deepEqual(
+    await fsp.readdir(prefix),
+    ['mine.txt'],
+    'the state directory it made is gone, the user file stays',
+  );
 });
 
 for (const dir of ['/proc/self/x', '/proc/self/fd/pstore-prefix', '/sys/kernel/pstore-x']) {
@@ -123,7 +168,9 @@ for (const dir of ['/proc/self/x', '/proc/self/fd/pstore-prefix', '/sys/kernel/p
       // The old code spun for ever here: a child still running after 60 s is killed, and a killed
       // child has no exit code, so `code === 7` is the proof it answered (no wall-clock assertion,
       // which a loaded machine would make flaky).
-      const r = await cli([...args, '--prefix', dir, '--wait', '1', '--json'], { timeoutMs: 60_000 });
+      const r = await cli([...args, '--prefix', dir, '--wait', '1', '--json'], {
+        timeoutMs: 60_000,
+      });
       t.is(r.code, 7, `${args[0]}: ${describe(r)}`);
       t.is(jsonError(r).code, 'EPSTORE_UNSAFE_PATH');
     }

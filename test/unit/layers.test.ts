@@ -13,22 +13,39 @@ import type { ExecutionContext } from 'ava';
 
 const execFileP = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const DEPCRUISE = path.join(REPO, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+const DEPCRUISE = path.join(
+  REPO,
+  'node_modules',
+  'dependency-cruiser',
+  'bin',
+  'dependency-cruise.mjs',
+);
 
 /** A copy of lib/ and the layer config; `change` edits it; returns depcruise's exit code and output. */
-async function cruiseCopy(t: ExecutionContext, change?: (dir: string) => Promise<void>): Promise<{ code: number; output: string }> {
+async function cruiseCopy(
+  t: ExecutionContext,
+  change?: (dir: string) => Promise<void>,
+): Promise<{ code: number; output: string }> {
   const dir = await tempDir(t, 'layers');
   await fsp.cp(path.join(REPO, 'lib'), path.join(dir, 'lib'), { recursive: true });
-  for (const f of ['.dependency-cruiser.cjs', 'tsconfig.json']) await fsp.copyFile(path.join(REPO, f), path.join(dir, f));
+  for (const f of ['.dependency-cruiser.cjs', 'tsconfig.json'])
+    await fsp.copyFile(path.join(REPO, f), path.join(dir, f));
   // packages resolve as in the repository (lib/ imports valibot, level, ...)
   await fsp.symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   await change?.(dir);
   try {
-    const { stdout, stderr } = await execFileP(process.execPath, [DEPCRUISE, 'lib', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: dir });
+    const { stdout, stderr } = await execFileP(
+      process.execPath,
+      [DEPCRUISE, 'lib', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'],
+      { cwd: dir },
+    );
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    return {
+      code: typeof e.code === 'number' ? e.code : -1,
+      output: `${e.stdout ?? ''}${e.stderr ?? ''}`,
+    };
   }
 }
 
@@ -44,27 +61,40 @@ test('the untouched copy of lib/ keeps the layer rule', async (t) => {
 
 test('an import from a later layer into an earlier one fails the check', async (t) => {
   // core/ is the bottom layer: it may not reach the store
-  const r = await cruiseCopy(t, (dir) => addImport(dir, 'lib/core/manifest.ts', "import '../store/layout.js';"));
+  const r = await cruiseCopy(t, (dir) =>
+    addImport(dir, 'lib/core/manifest.ts', "import '../store/layout.js';"),
+  );
   t.not(r.code, 0, r.output);
   t.regex(r.output, /layer-core/);
   t.regex(r.output, /lib\/core\/manifest\.ts → lib\/store\/layout\.ts/);
 });
 
 test('a type-only import counts as much as any other', async (t) => {
-  const r = await cruiseCopy(t, (dir) => addImport(dir, 'lib/store/layout.ts', "import type { PrefixPaths } from '../prefix/layout.js';"));
+  const r = await cruiseCopy(t, (dir) =>
+    addImport(
+      dir,
+      'lib/store/layout.ts',
+      "import type { PrefixPaths } from '../prefix/layout.js';",
+    ),
+  );
   t.not(r.code, 0, r.output);
   t.regex(r.output, /layer-store/);
 });
 
 test('gc/ and transfer/ share a rank and may not import each other', async (t) => {
-  const r = await cruiseCopy(t, (dir) => addImport(dir, 'lib/gc/clock.ts', "import '../transfer/bundle.js';"));
+  const r = await cruiseCopy(t, (dir) =>
+    addImport(dir, 'lib/gc/clock.ts', "import '../transfer/bundle.js';"),
+  );
   t.not(r.code, 0, r.output);
   t.regex(r.output, /layer-gc-peers/);
 });
 
 test('a module outside the layer folders fails the check', async (t) => {
   const r = await cruiseCopy(t, async (dir) => {
-    await fsp.writeFile(path.join(dir, 'lib', 'stray.ts'), "export { PstoreError } from './core/errors.js';\n");
+    await fsp.writeFile(
+      path.join(dir, 'lib', 'stray.ts'),
+      "export { PstoreError } from './core/errors.js';\n",
+    );
   });
   t.not(r.code, 0, r.output);
   t.regex(r.output, /layer-known/);
