@@ -3,7 +3,13 @@
 //   const store = openStore({ path: '/var/cache/pstore' });
 //   const entry = await store.add('./staged', { name: 'foo', version: '1.0' });
 
-import { addEntry, type AddOptions, type AddResult, type AddSource } from './ingest/add.js';
+import {
+  addEntry,
+  type AddOptions,
+  type AddOrigin,
+  type AddResult,
+  type AddSource,
+} from './ingest/add.js';
 import type { GcOptions, GcResult } from './gc/collect.js';
 import { createContext, type StoreContext, type StoreOptions } from './store/context.js';
 import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './store/query.js';
@@ -30,6 +36,7 @@ export { compareVersions } from './core/version.js';
 export { identifyManifest, serializeManifest } from './core/manifest.js';
 export type {
   AddOptions,
+  AddOrigin,
   AddResult,
   AddSource,
   EntryInfo,

@@ -5,7 +5,6 @@
 
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { registerEntry } from '../store/index-entries.js';
@@ -20,23 +19,17 @@ import {
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../core/types.js';
 import { crashpoint } from '../core/crashpoint.js';
-import type { InMemoryFile } from './from-list.js';
 import { buildManifest, identifyManifest, summarizeManifest } from '../core/manifest.js';
 import type { IngestResult } from './source.js';
+import { prepareSource, type AddOptions, type AddOrigin, type AddSource } from './prepare.js';
 
-/** A path (directory, .tar, .tar.gz/.tgz), a tar stream, or files given in memory. */
-export type AddSource = string | { tar: Readable; label?: string } | { files: InMemoryFile[] };
-
-export interface AddOptions {
-  name: string;
-  version: string;
-  markers?: string[];
-  onProgress?: ProgressListener;
-}
+export type { AddOptions, AddOrigin, AddSource } from './prepare.js';
 
 export interface AddResult extends EntryRecord {
   /** objects this add wrote; 0 when every file was in the store already */
   objectsWritten: number;
+  /** for a wheel or a .deb: how it was read and laid out */
+  origin?: AddOrigin;
 }
 
 export async function addEntry(
@@ -44,16 +37,18 @@ export async function addEntry(
   source: AddSource,
   opts: AddOptions,
 ): Promise<AddResult> {
-  validateName(opts.name);
-  validateVersion(opts.version);
+  const prepared = await prepareSource(source, opts);
+  validateName(prepared.name);
+  validateVersion(prepared.version);
   const markers = (opts.markers ?? []).map(validateMarker);
   await assertWritable(ctx);
   await using _lock = await lockStore(ctx, 'shared');
   // A store's first add creates its index now, before this entry's manifest exists: otherwise the
   // rebuild would read that manifest back and register it twice (and hold it twice in memory).
   if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING);
-  const ingested = await ingestSource(ctx, source, opts.onProgress);
-  const manifest = buildManifest(opts.name, opts.version, markers, ingested.files);
+  const ingested = await ingestSource(ctx, prepared.source, opts.onProgress);
+  await prepared.done;
+  const manifest = buildManifest(prepared.name, prepared.version, markers, ingested.files);
   const ident = identifyManifest(manifest, true);
   crashpoint('add:after-objects');
   // Always flush, even when this add wrote nothing: objects it found present may have been written
@@ -76,7 +71,11 @@ export async function addEntry(
     RECORDING,
   );
   crashpoint('add:after-index');
-  return { ...record, objectsWritten: ingested.objectsWritten };
+  return {
+    ...record,
+    objectsWritten: ingested.objectsWritten,
+    ...(prepared.origin ? { origin: prepared.origin } : {}),
+  };
 }
 
 async function ingestSource(
