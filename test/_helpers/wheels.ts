@@ -132,3 +132,43 @@ export function fullWheel(dir: string, version = '1.0', extra: Partial<WheelSpec
     ...extra,
   });
 }
+
+/**
+ * An interpreter that has the `installer` module (the reference these tests compare with): the
+ * `python3` on PATH, else Debian's /usr/bin/python3 (apt-get install python3-installer).
+ */
+export function installerPython(): string | undefined {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(py, ['-c', 'import installer'], { stdio: 'ignore' });
+      return py;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+/** The site directory (purelib) of `python` under `prefix`, as pstore and installer lay it out. */
+export function purelibOf(python: string, prefix: string): string {
+  const rel = execFileSync(
+    python,
+    [
+      '-I',
+      '-c',
+      "import sysconfig; print(sysconfig.get_paths(vars={'base': '/', 'platbase': '/'})['purelib'])",
+    ],
+    { encoding: 'utf8' },
+  ).trim();
+  return path.join(prefix, rel);
+}
+
+/** Real wheels of the corpus (pip, setuptools, wheel from Debian's python3-*-whl), unpacked into `dir`. */
+export function corpusWheels(debs: readonly string[], dir: string): string[] {
+  for (const deb of debs) execFileSync('dpkg-deb', ['-x', deb, dir]);
+  const wheels = path.join(dir, 'usr', 'share', 'python-wheels');
+  return execFileSync('find', [wheels, '-name', '*.whl'], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .sort();
+}
