@@ -3,7 +3,7 @@
 // refused with the commands that do the same by hand.
 
 import { execFile, spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { PstoreError, errnoCode } from '../core/errors.js';
 
@@ -69,7 +69,13 @@ export function debPayload(file: string): { tar: Readable; done: Promise<void> }
     });
   });
   done.catch(() => {}); // observed by the caller after the tar is read
-  return { tar: child.stdout, done };
+  // Node discards what an exited child wrote that nobody was reading (flushStdio), and the tar is
+  // read only after the store lock is taken: a PassThrough holds it (back-pressure keeps dpkg-deb
+  // waiting, not exiting, while it is full).
+  const tar = new PassThrough();
+  child.stdout.pipe(tar);
+  tar.on('close', () => child.stdout.destroy());
+  return { tar, done };
 }
 
 function damaged(file: string, err: unknown): PstoreError {

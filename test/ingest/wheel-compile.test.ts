@@ -32,7 +32,7 @@ async function installed(dir: string, store: string, compile: boolean) {
 }
 
 function importAll(site: string): void {
-  const env = { ...process.env, PYTHONPATH: site };
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: site };
   delete env.PYTHONDONTWRITEBYTECODE;
   execFileSync(PY, ['-c', IMPORTS], { env });
 }
