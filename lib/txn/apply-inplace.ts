@@ -94,7 +94,15 @@ export async function removeAtomically(ctx: ApplyContext, abs: string): Promise<
   await fsp.rm(trash, { recursive: true, force: true });
 }
 
-async function removePycache(ctx: ApplyContext, modules: readonly string[]): Promise<void> {
+/**
+ * Remove the bytecode Python made for `modules`; a .pyc the new generation itself ships (a wheel
+ * added with --compile) is a package file, not a cache, and stays.
+ */
+async function removePycache(
+  ctx: ApplyContext,
+  modules: readonly string[],
+  owned: ReadonlyMap<string, unknown>,
+): Promise<void> {
   const byDir = groupBy(modules, (m) => path.join(ctx.root, path.dirname(m), '__pycache__'));
   await pMap(
     byDir,
@@ -107,7 +115,11 @@ async function removePycache(ctx: ApplyContext, modules: readonly string[]): Pro
       } catch {
         return;
       }
-      const doomed = names.filter((n) => n.endsWith('.pyc') && stems.some((s) => n.startsWith(s)));
+      const rel = path.relative(ctx.root, dir);
+      const doomed = names.filter(
+        (n) =>
+          n.endsWith('.pyc') && stems.some((s) => n.startsWith(s)) && !owned.has(`${rel}/${n}`),
+      );
       await Promise.all(doomed.map((n) => fsp.rm(path.join(dir, n), { force: true })));
     },
     { concurrency: CONCURRENCY },
@@ -211,7 +223,7 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
   if (unsafeMarkersFirst) for (const unit of plan.placeMarkers) await placeMarkerUnit(ctx, unit);
   // (a)
   for (const unit of plan.removeMarkers) await removeAtomically(ctx, path.join(ctx.root, unit));
-  await removePycache(ctx, plan.pycacheFor);
+  await removePycache(ctx, plan.pycacheFor, plan.owned);
   crashpoint('apply:after-remove-markers');
   // (b)
   const wanted = new Map(plan.place.map((p) => [p.file.path, p.file.type] as const));
@@ -224,6 +236,7 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
     plan.newModules.filter(
       (m) => !created.has(m.includes('/') ? m.slice(0, m.lastIndexOf('/')) : ''),
     ),
+    plan.owned,
   );
   let done = 0;
   await pMap(
@@ -241,7 +254,7 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
   await pMap(plan.remove, (rel) => removeIfPresent(path.join(ctx.root, rel)), {
     concurrency: CONCURRENCY,
   });
-  await removePycache(ctx, plan.pycacheFor);
+  await removePycache(ctx, plan.pycacheFor, plan.owned);
   for (const rel of plan.rmdirs) await removeDirIfEmpty(path.join(ctx.root, rel));
   crashpoint('apply:after-removals');
   // (d)
