@@ -3,64 +3,26 @@
 // the prefix → journal (durable) → apply → commit → unlock. Failure before commit reverts.
 
 import { PstoreError } from '../core/errors.js';
-import { resolveRef } from '../store/index-entries.js';
-import type { IndexDb } from '../store/index-db.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
-import type { LayoutKind } from '../core/names.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
 import type { PackageRef } from '../core/package-ref.js';
-import {
-  listGenerationNumbers,
-  readCurrent,
-  readCurrentGeneration,
-  readGeneration,
-} from '../prefix/state.js';
+import { listGenerationNumbers, readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import { requireCompleteTree } from '../prefix/trees.js';
-import { lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { lockStore, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
-import type { ProgressListener } from '../core/types.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
-import { createLinker, type LinkMode } from './link.js';
-import { difference, loadPlanSides, ownedPaths, sameSet, toPackageRef } from './packages.js';
+import { createLinker } from './link.js';
+import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
 import { planTransaction } from './plan.js';
 import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
+import { resolveGoal, type Target, type TargetContext } from './goal.js';
+import { previewTransaction } from './preview.js';
+import type { TxnOptions, TxnResult } from './txn-types.js';
 
-export interface TxnOptions {
-  link?: LinkMode;
-  /** layout for a prefix this transaction creates */
-  layout?: LayoutKind;
-  onProgress?: ProgressListener;
-  /** rehash every object to be linked first, not only check its size */
-  verify?: boolean;
-}
-
-export interface TxnResult {
-  prefix: string;
-  layout: LayoutKind;
-  generation: number;
-  previousGeneration: number;
-  activated: PackageRef[];
-  deactivated: PackageRef[];
-  noop: boolean;
-  /** how files were linked: hardlink, reflink or copy (auto when nothing was linked) */
-  link: LinkMode;
-}
-
-export interface TargetContext {
-  current: PackageRef[];
-  currentGeneration: number;
-  resolve(ref: string): Promise<PackageRef>;
-  generation(n: number): Promise<PackageRef[] | undefined>;
-}
-
-export interface Target {
-  packages: PackageRef[];
-  /** set for rollback: the existing generation that becomes current */
-  existingGeneration?: number;
-}
+export type { Target, TargetContext, TxnOptions, TxnResult };
 
 export async function runTransaction(
   ctx: StoreContext,
@@ -69,6 +31,7 @@ export async function runTransaction(
   target: (t: TargetContext) => Promise<Target>,
   opts: TxnOptions = {},
 ): Promise<TxnResult> {
+  if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
   const opened = await openPrefixForWrite(dir, {
     storeRoot: ctx.root,
     layout: opts.layout,
@@ -83,23 +46,7 @@ export async function runTransaction(
     const cur = await readCurrent(p);
     const current = (await readCurrentGeneration(p, cur)).packages;
     await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
-    const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
-      current,
-      currentGeneration: cur.generation,
-      resolve,
-      generation: async (n) => (await readGeneration(p, n))?.packages,
-    });
-    // A rollback names a generation, not refs: it needs no index session.
-    const goal =
-      kind === 'rollback'
-        ? await target(
-            targetCtx(async (ref) => {
-              throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`);
-            }),
-          )
-        : await useIndex(ctx, (db: IndexDb) =>
-            target(targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref)))),
-          );
+    const goal = await resolveGoal(ctx, p, kind, target, { current, generation: cur.generation });
     const result: TxnResult = {
       prefix: p.dir,
       layout: p.layout,
