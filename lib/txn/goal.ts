@@ -47,6 +47,8 @@ export async function resolveGoal(
       }),
     );
   return useIndex(ctx, (db: IndexDb) =>
-    target(targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref)))),
+    target(
+      targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref, { active: cur.current }))),
+    ),
   );
 }

@@ -55,7 +55,7 @@ interface Side {
 /** Where a conflict goes: thrown by default; a dry run collects every one and plans on. */
 export type ConflictSink = (err: PstoreError) => void;
 
-const throwConflict: ConflictSink = (err) => {
+export const throwConflict: ConflictSink = (err) => {
   throw err;
 };
 

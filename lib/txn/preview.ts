@@ -23,6 +23,7 @@ import { readJournal, type TxnKind } from './journal.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
 import { planTransaction, type Plan } from './plan.js';
 import { preflight } from './preflight.js';
+import { hintReplace } from './replace-hint.js';
 import type { PlanCounts, PlanPreview, TxnOptions, TxnResult } from './txn-types.js';
 
 export async function previewTransaction(
@@ -108,7 +109,7 @@ async function checkedPlan(
   if (p.layout === 'generations' && goal.existingGeneration !== undefined)
     await requireCompleteTree(p, goal.existingGeneration);
   const { from, to } = await loadPlanSides(ctx, current, goal.packages);
-  const plan = planTransaction(from, to, collect);
+  const plan = planTransaction(from, to, hintReplace(current, goal.packages, collect));
   if (p.layout === 'generations') {
     if (goal.existingGeneration === undefined)
       await preflight(

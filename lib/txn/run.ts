@@ -15,7 +15,8 @@ import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
 import { createLinker } from './link.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
-import { planTransaction } from './plan.js';
+import { planTransaction, throwConflict } from './plan.js';
+import { hintReplace } from './replace-hint.js';
 import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
@@ -69,7 +70,8 @@ export async function runTransaction(
       ? { from: [], to: [] }
       : await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
     if (!switchOnly) {
-      const plan = planTransaction(from, to); // throws on paths two packages ship
+      // throws on paths two packages ship
+      const plan = planTransaction(from, to, hintReplace(current, goal.packages, throwConflict));
       await preflight(ctx, p, plan, to, { verify: opts.verify });
       if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
     }
