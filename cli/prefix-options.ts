@@ -5,6 +5,7 @@ import {
   type LayoutKind,
   type LinkMode,
   type Prefix,
+  type ProgressListener,
   type TxnOptions,
   type TxnResult,
 } from '../lib/index.js';
@@ -17,6 +18,7 @@ export const TXN_OPTIONS = {
   layout: { type: 'string' as const },
   link: { type: 'string' as const },
   'dry-run': { type: 'boolean' as const },
+  verbose: { type: 'boolean' as const, short: 'v' },
 };
 /** `activate` and `sync`: hash every object before linking it (a size check is always made). */
 export const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
@@ -31,6 +33,8 @@ export const TXN_HELP = [
   '--dry-run        print the plan (packages, file counts, every conflict) and change nothing; exit as the',
   '                 real run would (3 on a conflict); --json adds plan:{added,removed,upgraded,downgraded,',
   '                 changed,files:{place,replace,remove,mkdirs,rmdirs,markersRemoved,markersPlaced},conflicts}',
+  '--verbose, -v    print each step (lock, recover, plan, check, journal, apply phases, commit, unlock)',
+  '                 with its time in ms on stderr',
 ];
 
 function oneOf<T extends string>(
@@ -58,13 +62,25 @@ export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
 
 export function txnOptionsOf(ctx: CommandContext): TxnOptions {
   const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
-  const progress = ctx.out.progress();
+  const progress = withSteps(ctx, ctx.out.progress());
   const verify = ctx.values.verify === true;
   return {
     ...(ctx.values['dry-run'] === true ? { dryRun: true } : {}),
     ...(link ? { link } : {}),
     ...(progress ? { onProgress: progress } : {}),
     ...(verify ? { verify } : {}),
+  };
+}
+
+/** With --verbose, transaction steps (events with `ms`) become stderr lines; the rest is progress. */
+function withSteps(
+  ctx: CommandContext,
+  progress: ProgressListener | undefined,
+): ProgressListener | undefined {
+  if (ctx.values.verbose !== true) return progress;
+  return (e) => {
+    if (e.ms === undefined) progress?.(e);
+    else ctx.out.verbose(`${e.phase} ${e.ms.toFixed(1)} ms`);
   };
 }
 

@@ -46,6 +46,8 @@ export type {
   ManifestFile,
   ProgressEvent,
   ProgressListener,
+  ProgressPhase,
+  TxnStep,
 } from './core/types.js';
 export type {
   Prefix,

@@ -19,6 +19,7 @@ import { planTransaction, throwConflict } from './plan.js';
 import { hintReplace } from './replace-hint.js';
 import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
+import { stepClock } from './steps.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
 import { previewTransaction } from './preview.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
@@ -33,6 +34,7 @@ export async function runTransaction(
   opts: TxnOptions = {},
 ): Promise<TxnResult> {
   if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
+  const step = stepClock(opts.onProgress);
   const opened = await openPrefixForWrite(dir, {
     storeRoot: ctx.root,
     layout: opts.layout,
@@ -43,7 +45,9 @@ export async function runTransaction(
   const p = opened.paths;
   try {
     await using _storeLock = await lockStore(ctx, 'shared');
+    step('lock');
     await recoverPending(ctx, p);
+    step('recover');
     const cur = await readCurrent(p);
     const current = (await readCurrentGeneration(p, cur)).packages;
     await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
@@ -72,9 +76,11 @@ export async function runTransaction(
     if (!switchOnly) {
       // throws on paths two packages ship
       const plan = planTransaction(from, to, hintReplace(current, goal.packages, throwConflict));
+      step('plan');
       await preflight(ctx, p, plan, to, { verify: opts.verify });
       if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
     }
+    step(switchOnly ? 'plan' : 'check');
     const generation =
       goal.existingGeneration ??
       Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
@@ -95,6 +101,7 @@ export async function runTransaction(
     await writeJournal(p, journal);
     crashpoint('txn:after-journal');
     await pausepoint('txn:after-journal');
+    step('journal');
     const linker = createLinker(journal.link);
     try {
       await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress);
@@ -102,7 +109,9 @@ export async function runTransaction(
       await revertJournal(ctx, p, journal, from, to, linker).catch(() => {});
       throw err;
     }
+    step('apply');
     await commitGeneration(p, journal);
+    step('commit');
     return { ...result, generation, link: linker.method };
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
@@ -113,6 +122,7 @@ export async function runTransaction(
     throw err;
   } finally {
     await opened.lock.release();
+    step('unlock');
   }
 }
 
