@@ -39,6 +39,13 @@ export class Output {
     this.stderr.write(`pstore: ${message}\n`);
   }
 
+  /** --verbose lines (a transaction's steps and their times): stderr, never with --quiet. */
+  verbose(message: string): void {
+    if (this.mode.quiet) return;
+    this.clearProgress();
+    this.stderr.write(`pstore: ${message}\n`);
+  }
+
   error(err: PstoreError): void {
     this.clearProgress();
     if (this.mode.json) {

@@ -5,16 +5,20 @@ import {
   type LayoutKind,
   type LinkMode,
   type Prefix,
+  type ProgressListener,
   type TxnOptions,
   type TxnResult,
 } from '../lib/index.js';
 import { requireString, type CommandContext } from './command.js';
+import { printPreview } from './preview.js';
 
 export const PREFIX_OPTION = { prefix: { type: 'string' as const } };
 export const TXN_OPTIONS = {
   ...PREFIX_OPTION,
   layout: { type: 'string' as const },
   link: { type: 'string' as const },
+  'dry-run': { type: 'boolean' as const },
+  verbose: { type: 'boolean' as const, short: 'v' },
 };
 /** `activate` and `sync`: hash every object before linking it (a size check is always made). */
 export const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
@@ -26,6 +30,11 @@ export const TXN_HELP = [
   PREFIX_HELP,
   '--layout L       inplace (default: DIR is a real directory) or generations (DIR is a symlink to a tree); for a new prefix',
   '--link M         auto (default: hardlink, else reflink, else copy), hardlink, reflink or copy',
+  '--dry-run        print the plan (packages, file counts, every conflict) and change nothing; exit as the',
+  '                 real run would (3 on a conflict); --json adds plan:{added,removed,upgraded,downgraded,',
+  '                 changed,files:{place,replace,remove,mkdirs,rmdirs,markersRemoved,markersPlaced},conflicts}',
+  '--verbose, -v    print each step (lock, recover, plan, check, journal, apply phases, commit, unlock)',
+  '                 with its time in ms on stderr',
 ];
 
 function oneOf<T extends string>(
@@ -53,18 +62,32 @@ export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
 
 export function txnOptionsOf(ctx: CommandContext): TxnOptions {
   const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
-  const progress = ctx.out.progress();
+  const progress = withSteps(ctx, ctx.out.progress());
   const verify = ctx.values.verify === true;
   return {
+    ...(ctx.values['dry-run'] === true ? { dryRun: true } : {}),
     ...(link ? { link } : {}),
     ...(progress ? { onProgress: progress } : {}),
     ...(verify ? { verify } : {}),
   };
 }
 
+/** With --verbose, transaction steps (events with `ms`) become stderr lines; the rest is progress. */
+function withSteps(
+  ctx: CommandContext,
+  progress: ProgressListener | undefined,
+): ProgressListener | undefined {
+  if (ctx.values.verbose !== true) return progress;
+  return (e) => {
+    if (e.ms === undefined) progress?.(e);
+    else ctx.out.verbose(`${e.phase} ${e.ms.toFixed(1)} ms`);
+  };
+}
+
 const fmt = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
 
 export function printTxn(ctx: CommandContext, r: TxnResult): void {
+  if (r.plan) return printPreview(ctx, r, r.plan);
   ctx.out.result(
     {
       prefix: r.prefix,

@@ -53,6 +53,8 @@ export type {
   ManifestFile,
   ProgressEvent,
   ProgressListener,
+  ProgressPhase,
+  TxnStep,
 } from './core/types.js';
 export type {
   Prefix,
@@ -67,6 +69,7 @@ export type {
 export type { DiffOptions, GenerationDiff, PathOwners } from './api/prefix.js';
 export type { FileChanges, PackageChanges, VersionChange } from './prefix/query.js';
 export type { TxnOptions, TxnResult } from './txn/run.js';
+export type { PlanCounts, PlanPreview } from './txn/txn-types.js';
 export type { RecoverResult } from './txn/recover.js';
 export type { LinkMode } from './txn/link.js';
 export type { LayoutKind } from './core/names.js';

@@ -81,7 +81,8 @@ export interface Transaction {
 
 export interface Prefix {
   readonly dir: string;
-  activate(refs: string[], opts?: TxnOptions): Promise<TxnResult>;
+  /** `opts.replace`: names deactivated in the same transaction (swap a package for one shipping the same paths) */
+  activate(refs: string[], opts?: TxnOptions & { replace?: string[] }): Promise<TxnResult>;
   deactivate(names: string[], opts?: TxnOptions): Promise<TxnResult>;
   rollback(opts?: TxnOptions & { to?: number }): Promise<TxnResult>;
   /** make the active set exactly these refs, in one transaction */
@@ -146,12 +147,15 @@ export function openPrefix(
 
   const prefix: Prefix = {
     dir: path.resolve(dir),
-    activate: (refs, opts) =>
+    activate: (refs, { replace = [], ...opts } = {}) =>
       run(
         'activate',
         (t) =>
           targetFor(
-            refs.map((ref) => ({ kind: 'activate', ref })),
+            [
+              ...replace.map((name) => ({ kind: 'deactivate' as const, name })),
+              ...refs.map((ref) => ({ kind: 'activate' as const, ref })),
+            ],
             t,
           ),
         opts,

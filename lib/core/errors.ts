@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   EPSTORE_BAD_ARCHIVE: 7,
   EPSTORE_UNSUPPORTED_TYPE: 7,
   EPSTORE_INVALID: 7,
+  /** a ref that names several entries (a bare NAME with several versions, a short id prefix) */
+  EPSTORE_AMBIGUOUS: 7,
   /** exit 8 is reserved for remote registries */
   /** the filesystem is full (ENOSPC) or a quota is exhausted (EDQUOT) */
   EPSTORE_NO_SPACE: 9,

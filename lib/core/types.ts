@@ -34,9 +34,29 @@ export interface EntryRecord {
   seq: number;
 }
 
+/** The steps of a transaction, each reported once done with its duration (`ms`). */
+export type TxnStep =
+  | 'lock'
+  | 'recover'
+  | 'plan'
+  | 'check'
+  | 'journal'
+  | 'apply:remove-markers'
+  | 'apply:place-files'
+  | 'apply:remove-files'
+  | 'apply:place-markers'
+  | 'apply'
+  | 'commit'
+  | 'unlock';
+
+/** What a progress event counts: ingesting a source, rehashing objects, linking files, or a step. */
+export type ProgressPhase = 'ingest' | 'verify' | 'link' | TxnStep;
+
 export interface ProgressEvent {
-  phase: string;
+  phase: ProgressPhase;
   done: number;
+  /** transaction steps: how long the step took, in milliseconds */
+  ms?: number;
   total?: number;
   bytes?: number;
   subject?: string;

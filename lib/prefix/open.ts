@@ -55,19 +55,9 @@ export async function openPrefixForWrite(
     onWait?: (() => void) | undefined;
   },
 ): Promise<OpenedPrefix> {
-  const abs = await canonicalPrefixDir(dir, opts.layout);
-  const found = await detectPrefix(abs);
-  const layout = found?.record.layout ?? opts.layout ?? 'inplace';
-  if (found && opts.layout && opts.layout !== found.record.layout) {
-    throw new PstoreError(
-      'EPSTORE_USAGE',
-      `${abs} uses the ${found.record.layout} layout, not ${opts.layout}`,
-      { subject: '--layout' },
-    );
-  }
-  if (!found && !opts.create) throw notManaged(abs);
-  const paths = prefixPaths(abs, layout);
-  await refuseOverlap(paths, opts.storeRoot); // before anything is created
+  const { paths, found } = await prefixToOpen(dir, opts);
+  const abs = paths.dir;
+  const layout = paths.layout;
   const createdTop = found ? undefined : await prepareNewPrefix(paths);
   const lock = await acquireLock(paths.lock, {
     mode: 'exclusive',
@@ -89,17 +79,49 @@ export async function openPrefixForWrite(
       };
       await writeJson(paths.prefixFile, record);
     }
-    if (!(await sameDir(record.store, opts.storeRoot))) {
-      throw new PstoreError(
-        'EPSTORE_CONFLICT',
-        `${abs} is managed with the store ${record.store}, not ${opts.storeRoot}`,
-        { subject: abs },
-      );
-    }
+    await requireSameStore(abs, record, opts.storeRoot);
     return { paths, record, lock, created, createdTop: created ? createdTop : undefined };
   } catch (err) {
     await lock.release();
     throw err;
+  }
+}
+
+/**
+ * What opening `dir` for writing would find, checked as openPrefixForWrite checks it but without
+ * creating, locking or writing anything: a dry run asks this. Refuses a layout other than the
+ * prefix's, an unmanaged DIR unless `create`, an overlap with the store (before anything is made).
+ */
+export async function prefixToOpen(
+  dir: string,
+  opts: { storeRoot: string; layout?: LayoutKind | undefined; create: boolean },
+): Promise<{ paths: PrefixPaths; found: { record: PrefixRecord } | undefined }> {
+  const abs = await canonicalPrefixDir(dir, opts.layout);
+  const found = await detectPrefix(abs);
+  if (found && opts.layout && opts.layout !== found.record.layout) {
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `${abs} uses the ${found.record.layout} layout, not ${opts.layout}`,
+      { subject: '--layout' },
+    );
+  }
+  if (!found && !opts.create) throw notManaged(abs);
+  const paths = prefixPaths(abs, found?.record.layout ?? opts.layout ?? 'inplace');
+  await refuseOverlap(paths, opts.storeRoot);
+  return { paths, found };
+}
+
+export async function requireSameStore(
+  abs: string,
+  record: PrefixRecord,
+  storeRoot: string,
+): Promise<void> {
+  if (!(await sameDir(record.store, storeRoot))) {
+    throw new PstoreError(
+      'EPSTORE_CONFLICT',
+      `${abs} is managed with the store ${record.store}, not ${storeRoot}`,
+      { subject: abs },
+    );
   }
 }
 
@@ -124,21 +146,26 @@ async function prepareNewPrefix(paths: PrefixPaths): Promise<string | undefined>
   if (paths.layout === 'inplace') {
     made = await fsp.mkdir(paths.dir, { recursive: true });
   } else {
-    const st = await fsp.lstat(paths.dir).catch((err: unknown) => {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (st) {
-      throw new PstoreError(
-        'EPSTORE_CONFLICT',
-        `${paths.dir} exists; a generations prefix must be created where nothing is (pstore makes it a symlink)`,
-        { subject: paths.dir },
-      );
-    }
+    await refuseOccupiedSymlinkPlace(paths.dir);
     made = await fsp.mkdir(path.dirname(paths.dir), { recursive: true });
   }
   await fsp.mkdir(paths.meta, { recursive: true });
   return made;
+}
+
+/** A new generations prefix is a symlink pstore creates: nothing may be at DIR yet. */
+export async function refuseOccupiedSymlinkPlace(dir: string): Promise<void> {
+  const st = await fsp.lstat(dir).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (st) {
+    throw new PstoreError(
+      'EPSTORE_CONFLICT',
+      `${dir} exists; a generations prefix must be created where nothing is (pstore makes it a symlink)`,
+      { subject: dir },
+    );
+  }
 }
 
 /**

@@ -105,44 +105,88 @@ export async function unregisterEntries(db: IndexDb, ids: readonly string[]): Pr
 }
 
 const HEX_ID = /^[0-9a-f]{8,40}$/;
+/** Shorter than an id prefix may be: said so when nothing else matches. */
+const SHORT_HEX = /^[0-9a-f]{1,7}$/;
+
+export interface ResolveOptions {
+  /** the entries active in the prefix the ref is used for: a bare NAME means the active one */
+  active?: readonly { name: string; id: string }[];
+}
 
 /**
  * Resolve a ref: an entry id (or a unique prefix of at least 8 hex digits), NAME@VERSION (the
- * latest added with that version) or NAME (the latest added of any version).
+ * latest added with that version) or a bare NAME: the version active in the prefix (`active`),
+ * else the only entry of that name; several → EPSTORE_AMBIGUOUS listing them (an old tar re-added
+ * never silently becomes what NAME means). Nothing → EPSTORE_NOT_FOUND listing that name's entries.
  */
-export async function resolveRef(db: IndexDb, ref: string): Promise<EntryRecord> {
+export async function resolveRef(
+  db: IndexDb,
+  ref: string,
+  opts: ResolveOptions = {},
+): Promise<EntryRecord> {
   const s = subs(db);
   if (HEX_ID.test(ref)) {
     const byId = await resolveIdPrefix(db, ref);
     if (byId) return byId;
   }
   const { name, version } = splitRef(ref);
+  const named = name === '' ? [] : await entriesNamed(db, name);
   if (version !== undefined) {
     const id = await s.latest.get(nameVersionKey(name, version));
     const rec = id === undefined ? undefined : await s.entries.get(id);
     if (rec) return rec;
-  } else if (name !== '') {
-    let best: EntryRecord | undefined;
-    for await (const e of s.entries.values())
-      if (e.name === name && (best === undefined || e.seq > best.seq)) best = e;
-    if (best) return best;
+  } else {
+    const active = opts.active?.find((a) => a.name === name);
+    const rec =
+      named.find((e) => e.id === active?.id) ?? (named.length === 1 ? named[0] : undefined);
+    if (rec) return rec;
+    if (named.length > 1) throw ambiguous(ref, named, `${name} has ${named.length} entries`);
   }
-  throw new PstoreError('EPSTORE_NOT_FOUND', `no entry matches ${JSON.stringify(ref)}`, {
-    subject: ref,
-  });
+  throw notFound(ref, named);
+}
+
+async function entriesNamed(db: IndexDb, name: string): Promise<EntryRecord[]> {
+  const out: EntryRecord[] = [];
+  for await (const e of subs(db).entries.values()) if (e.name === name) out.push(e);
+  return out.sort((a, b) => a.seq - b.seq);
+}
+
+const candidate = (e: EntryRecord) => `${e.name}@${e.version} (${e.id.slice(0, 12)})`;
+const refOf = (e: EntryRecord) => ({ name: e.name, version: e.version, id: e.id });
+
+function ambiguous(ref: string, matches: EntryRecord[], why: string): PstoreError {
+  return new PstoreError(
+    'EPSTORE_AMBIGUOUS',
+    `${JSON.stringify(ref)} is ambiguous: ${why}: ${matches.map(candidate).join(', ')}`,
+    {
+      subject: ref,
+      hint: 'name one as NAME@VERSION or by its id',
+      data: { candidates: matches.map(refOf) },
+    },
+  );
+}
+
+function notFound(ref: string, named: EntryRecord[]): PstoreError {
+  const existing = named.length ? `; the store has ${named.map(candidate).join(', ')}` : '';
+  return new PstoreError(
+    'EPSTORE_NOT_FOUND',
+    `no entry matches ${JSON.stringify(ref)}${existing}`,
+    {
+      subject: ref,
+      ...(named.length ? { data: { candidates: named.map(refOf) } } : {}),
+      ...(SHORT_HEX.test(ref) && !named.length
+        ? { hint: 'an entry id prefix needs at least 8 hex digits' }
+        : {}),
+    },
+  );
 }
 
 async function resolveIdPrefix(db: IndexDb, prefix: string): Promise<EntryRecord | undefined> {
   const matches: EntryRecord[] = [];
   for await (const e of subs(db).entries.values({ gte: prefix, lt: `${prefix}\xff` })) {
     matches.push(e);
-    if (matches.length > 1) {
-      throw new PstoreError(
-        'EPSTORE_USAGE',
-        `entry id prefix ${prefix} is ambiguous; give more digits`,
-        { subject: prefix },
-      );
-    }
   }
+  if (matches.length > 1)
+    throw ambiguous(prefix, matches, `${matches.length} entry ids start with it`);
   return matches[0];
 }

@@ -20,6 +20,7 @@ import { crashpoint, pausepoint, unsafeMarkersFirst } from '../core/crashpoint.j
 import type { ManifestFile, ProgressListener } from '../core/types.js';
 import { isLinkFallback, type Linker } from './link.js';
 import type { Plan, PlacedFile } from './plan.js';
+import { stepClock } from './steps.js';
 
 const CONCURRENCY = 32;
 
@@ -218,13 +219,15 @@ async function placeMarkerUnit(
 }
 
 export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void> {
-  const progress = (phase: string, done: number, total: number) =>
+  const progress = (phase: 'link', done: number, total: number) =>
     ctx.onProgress?.({ phase, done, total });
+  const step = stepClock(ctx.onProgress);
   if (unsafeMarkersFirst) for (const unit of plan.placeMarkers) await placeMarkerUnit(ctx, unit);
   // (a)
   for (const unit of plan.removeMarkers) await removeAtomically(ctx, path.join(ctx.root, unit));
   await removePycache(ctx, plan.pycacheFor, plan.owned);
   crashpoint('apply:after-remove-markers');
+  step('apply:remove-markers');
   // (b)
   const wanted = new Map(plan.place.map((p) => [p.file.path, p.file.type] as const));
   for (const rel of plan.obstacles) await clearObstacle(ctx, rel, wanted.get(rel) ?? 'dir');
@@ -250,6 +253,7 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
   );
   crashpoint('apply:after-files');
   await pausepoint('apply:after-files');
+  step('apply:place-files');
   // (c)
   await pMap(plan.remove, (rel) => removeIfPresent(path.join(ctx.root, rel)), {
     concurrency: CONCURRENCY,
@@ -257,6 +261,7 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
   await removePycache(ctx, plan.pycacheFor, plan.owned);
   for (const rel of plan.rmdirs) await removeDirIfEmpty(path.join(ctx.root, rel));
   crashpoint('apply:after-removals');
+  step('apply:remove-files');
   // (d)
   await syncFilesystem(ctx.root);
   // (e)
@@ -267,4 +272,5 @@ export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void>
   // (f)
   await syncFilesystem(ctx.root);
   crashpoint('apply:after-markers');
+  step('apply:place-markers');
 }

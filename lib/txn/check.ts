@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { groupBy } from '../core/group-by.js';
-import type { Plan } from './plan.js';
+import type { ConflictSink, Plan } from './plan.js';
 
 type DirState = 'dir' | 'absent';
 
@@ -22,7 +22,14 @@ export async function checkPrefix(
   root: string,
   plan: Plan,
   ownedBefore: ReadonlySet<string>,
+  onConflict?: ConflictSink,
 ): Promise<void> {
+  // A dry run collects every conflict: a directory found wrong then counts as absent (nothing
+  // below it is looked up) and the check goes on.
+  const refuse = (err: PstoreError): void => {
+    if (!onConflict) throw err;
+    onConflict(err);
+  };
   const dirs = new Map<string, Promise<DirState>>();
   // A path whose type changes is removed in step (b) before anything is made there.
   const obstacles = new Set(plan.obstacles);
@@ -43,15 +50,20 @@ export async function checkPrefix(
           throw err;
         });
         if (!st) return 'absent';
-        if (st.isSymbolicLink())
-          throw conflict(abs, 'is a symlink; pstore never writes through symlinks');
+        if (st.isSymbolicLink()) {
+          refuse(conflict(abs, 'is a symlink; pstore never writes through symlinks'));
+          return 'absent';
+        }
         if (!st.isDirectory()) {
-          throw conflict(
-            abs,
-            ownedBefore.has(rel)
-              ? 'is a file where a directory is needed'
-              : 'exists, is not a directory, and no package owns it',
+          refuse(
+            conflict(
+              abs,
+              ownedBefore.has(rel)
+                ? 'is a file where a directory is needed'
+                : 'exists, is not a directory, and no package owns it',
+            ),
           );
+          return 'absent';
         }
         return 'dir';
       })();
@@ -92,7 +104,7 @@ export async function checkPrefix(
     for (const rel of names) {
       const d = present.get(path.posix.basename(rel));
       if (!d || isBytecode(rel) || d.name.startsWith(TEMP_PREFIX)) continue;
-      throw conflict(path.join(root, rel), 'exists and no package owns it');
+      refuse(conflict(path.join(root, rel), 'exists and no package owns it'));
     }
   }
   // New directories may merge with existing ones (checked above) but not replace files.
@@ -104,9 +116,11 @@ export async function checkPrefix(
     if (!(await fsp.lstat(abs).catch(() => undefined))?.isDirectory()) continue;
     const stray = await firstUnowned(root, rel, ownedBefore);
     if (stray !== undefined)
-      throw conflict(
-        path.join(root, stray),
-        'exists and no package owns it (its directory would be replaced)',
+      refuse(
+        conflict(
+          path.join(root, stray),
+          'exists and no package owns it (its directory would be replaced)',
+        ),
       );
   }
   // Directories to remove must be directories (a symlink in their place is not followed).
@@ -124,9 +138,11 @@ export async function checkPrefix(
     );
     for (const rel of names) {
       if (present.get(path.posix.basename(rel))?.isDirectory())
-        throw conflict(
-          path.join(root, rel),
-          'is a directory where a package file was; pstore will not remove it',
+        refuse(
+          conflict(
+            path.join(root, rel),
+            'is a directory where a package file was; pstore will not remove it',
+          ),
         );
     }
   }

@@ -52,7 +52,14 @@ interface Side {
   owned: Map<string, ManifestFile>;
 }
 
-function collectSide(pkgs: readonly PlanPackage[]): Side {
+/** Where a conflict goes: thrown by default; a dry run collects every one and plans on. */
+export type ConflictSink = (err: PstoreError) => void;
+
+export const throwConflict: ConflictSink = (err) => {
+  throw err;
+};
+
+function collectSide(pkgs: readonly PlanPackage[], onConflict: ConflictSink): Side {
   const side: Side = { plain: new Map(), units: new Map(), owned: new Map() };
   const owners = new Map<string, string>();
   // Marker units are found in the union of the set, with every entry's globs: a unit is placed
@@ -66,14 +73,18 @@ function collectSide(pkgs: readonly PlanPackage[]): Side {
     for (const f of manifest.files) {
       const prev = side.owned.get(f.path);
       if (prev && !(prev.type === 'dir' && f.type === 'dir')) {
-        throw new PstoreError(
-          'EPSTORE_CONFLICT',
-          `path ${f.path} is shipped by both ${owners.get(f.path)} and ${ref.name}`,
-          {
-            subject: f.path,
-            data: { path: f.path, owners: [owners.get(f.path), ref.name] },
-          },
+        // Collected (dry run): the first owner keeps the path and the plan goes on.
+        onConflict(
+          new PstoreError(
+            'EPSTORE_CONFLICT',
+            `path ${f.path} is shipped by both ${owners.get(f.path)} and ${ref.name}`,
+            {
+              subject: f.path,
+              data: { path: f.path, owners: [owners.get(f.path), ref.name] },
+            },
+          ),
         );
+        continue;
       }
       side.owned.set(f.path, f);
       owners.set(f.path, ref.name);
@@ -99,9 +110,13 @@ export function sameFile(a: ManifestFile, b: ManifestFile): boolean {
   return true;
 }
 
-export function planTransaction(from: readonly PlanPackage[], to: readonly PlanPackage[]): Plan {
-  const before = collectSide(from);
-  const after = collectSide(to);
+export function planTransaction(
+  from: readonly PlanPackage[],
+  to: readonly PlanPackage[],
+  onConflict: ConflictSink = throwConflict,
+): Plan {
+  const before = collectSide(from, onConflict);
+  const after = collectSide(to, onConflict);
   const idsBefore = new Map(from.map((p) => [p.ref.name, p.ref.id]));
   const idsAfter = new Map(to.map((p) => [p.ref.name, p.ref.id]));
   const changed = new Set<string>();

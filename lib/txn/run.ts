@@ -3,64 +3,28 @@
 // the prefix → journal (durable) → apply → commit → unlock. Failure before commit reverts.
 
 import { PstoreError } from '../core/errors.js';
-import { resolveRef } from '../store/index-entries.js';
-import type { IndexDb } from '../store/index-db.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
-import type { LayoutKind } from '../core/names.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
 import type { PackageRef } from '../core/package-ref.js';
-import {
-  listGenerationNumbers,
-  readCurrent,
-  readCurrentGeneration,
-  readGeneration,
-} from '../prefix/state.js';
+import { listGenerationNumbers, readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import { requireCompleteTree } from '../prefix/trees.js';
-import { lockStore, useIndex, type StoreContext } from '../store/context.js';
+import { lockStore, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
-import type { ProgressListener } from '../core/types.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
-import { createLinker, type LinkMode } from './link.js';
-import { difference, loadPlanSides, ownedPaths, sameSet, toPackageRef } from './packages.js';
-import { planTransaction } from './plan.js';
+import { createLinker } from './link.js';
+import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
+import { planTransaction, throwConflict } from './plan.js';
+import { hintReplace } from './replace-hint.js';
 import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
+import { stepClock } from './steps.js';
+import { resolveGoal, type Target, type TargetContext } from './goal.js';
+import { previewTransaction } from './preview.js';
+import type { TxnOptions, TxnResult } from './txn-types.js';
 
-export interface TxnOptions {
-  link?: LinkMode;
-  /** layout for a prefix this transaction creates */
-  layout?: LayoutKind;
-  onProgress?: ProgressListener;
-  /** rehash every object to be linked first, not only check its size */
-  verify?: boolean;
-}
-
-export interface TxnResult {
-  prefix: string;
-  layout: LayoutKind;
-  generation: number;
-  previousGeneration: number;
-  activated: PackageRef[];
-  deactivated: PackageRef[];
-  noop: boolean;
-  /** how files were linked: hardlink, reflink or copy (auto when nothing was linked) */
-  link: LinkMode;
-}
-
-export interface TargetContext {
-  current: PackageRef[];
-  currentGeneration: number;
-  resolve(ref: string): Promise<PackageRef>;
-  generation(n: number): Promise<PackageRef[] | undefined>;
-}
-
-export interface Target {
-  packages: PackageRef[];
-  /** set for rollback: the existing generation that becomes current */
-  existingGeneration?: number;
-}
+export type { Target, TargetContext, TxnOptions, TxnResult };
 
 export async function runTransaction(
   ctx: StoreContext,
@@ -69,6 +33,8 @@ export async function runTransaction(
   target: (t: TargetContext) => Promise<Target>,
   opts: TxnOptions = {},
 ): Promise<TxnResult> {
+  if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
+  const step = stepClock(opts.onProgress);
   const opened = await openPrefixForWrite(dir, {
     storeRoot: ctx.root,
     layout: opts.layout,
@@ -79,27 +45,13 @@ export async function runTransaction(
   const p = opened.paths;
   try {
     await using _storeLock = await lockStore(ctx, 'shared');
+    step('lock');
     await recoverPending(ctx, p);
+    step('recover');
     const cur = await readCurrent(p);
     const current = (await readCurrentGeneration(p, cur)).packages;
     await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
-    const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
-      current,
-      currentGeneration: cur.generation,
-      resolve,
-      generation: async (n) => (await readGeneration(p, n))?.packages,
-    });
-    // A rollback names a generation, not refs: it needs no index session.
-    const goal =
-      kind === 'rollback'
-        ? await target(
-            targetCtx(async (ref) => {
-              throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`);
-            }),
-          )
-        : await useIndex(ctx, (db: IndexDb) =>
-            target(targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref)))),
-          );
+    const goal = await resolveGoal(ctx, p, kind, target, { current, generation: cur.generation });
     const result: TxnResult = {
       prefix: p.dir,
       layout: p.layout,
@@ -122,10 +74,13 @@ export async function runTransaction(
       ? { from: [], to: [] }
       : await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
     if (!switchOnly) {
-      const plan = planTransaction(from, to); // throws on paths two packages ship
+      // throws on paths two packages ship
+      const plan = planTransaction(from, to, hintReplace(current, goal.packages, throwConflict));
+      step('plan');
       await preflight(ctx, p, plan, to, { verify: opts.verify });
       if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
     }
+    step(switchOnly ? 'plan' : 'check');
     const generation =
       goal.existingGeneration ??
       Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
@@ -146,6 +101,7 @@ export async function runTransaction(
     await writeJournal(p, journal);
     crashpoint('txn:after-journal');
     await pausepoint('txn:after-journal');
+    step('journal');
     const linker = createLinker(journal.link);
     try {
       await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress);
@@ -153,7 +109,9 @@ export async function runTransaction(
       await revertJournal(ctx, p, journal, from, to, linker).catch(() => {});
       throw err;
     }
+    step('apply');
     await commitGeneration(p, journal);
+    step('commit');
     return { ...result, generation, link: linker.method };
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
@@ -164,6 +122,7 @@ export async function runTransaction(
     throw err;
   } finally {
     await opened.lock.release();
+    step('unlock');
   }
 }
 

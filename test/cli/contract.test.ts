@@ -337,10 +337,14 @@ test('free-form versions round-trip through NAME@VERSION refs', async (t) => {
   }
   const human = await cli(['ls']);
   for (const v of versions) t.true(human.stdout.includes(`nginx@${v}`), `ls shows nginx@${v}`);
-  t.like(
-    jsonOut(await cli(['info', 'nginx', '--json'])),
-    { version: versions.at(-1) },
-    'NAME alone: the latest add',
+  const bare = await cli(['info', 'nginx', '--json']);
+  t.is(bare.code, 7, `NAME alone with several versions is ambiguous\n${describe(bare)}`);
+  t.deepEqual(
+    (
+      JSON.parse(bare.stderr) as { error: { data: { candidates: Array<{ version: string }> } } }
+    ).error.data.candidates.map((c) => c.version),
+    versions,
+    'the candidates, in the order added',
   );
 });
 

@@ -198,11 +198,9 @@ test('info NAME --prefix shows the version active there, not the latest added', 
   const prefix = path.join(dir, 'p');
   await ok(['activate', 'a@1', '--prefix', prefix, '--quiet']);
   const a2 = await add('a', '2', { ...A1, 'bin/a': 'a 2\n' });
-  t.is(
-    jsonOut<Ref>(await ok(['info', 'a', '--json'])).id,
-    a2,
-    'without --prefix: the latest added',
-  );
+  const bare = await cli(['info', 'a', '--json']);
+  t.is(bare.code, 7, `without --prefix, NAME with two versions is ambiguous\n${describe(bare)}`);
+  t.true(bare.stderr.includes(a2), 'the candidates are listed');
   const here = await ok(['info', 'a', '--prefix', prefix]);
   t.regex(here.stdout, new RegExp(`^id: +${a1}\n`));
   t.regex(here.stdout, /\nversion: +1\n/);

@@ -1,0 +1,54 @@
+// The package set a transaction moves to: the caller's target function, given the current set and
+// a way to resolve refs (one index session) or read existing generations (rollback). Shared by the
+// real run (run.ts) and the dry run (preview.ts), so both resolve the same way and fail the same way.
+
+import { PstoreError } from '../core/errors.js';
+import type { PackageRef } from '../core/package-ref.js';
+import type { PrefixPaths } from '../prefix/layout.js';
+import { readGeneration } from '../prefix/state.js';
+import { resolveRef } from '../store/index-entries.js';
+import type { IndexDb } from '../store/index-db.js';
+import { useIndex, type StoreContext } from '../store/context.js';
+import type { TxnKind } from './journal.js';
+import { toPackageRef } from './packages.js';
+
+export interface TargetContext {
+  current: PackageRef[];
+  currentGeneration: number;
+  resolve(ref: string): Promise<PackageRef>;
+  generation(n: number): Promise<PackageRef[] | undefined>;
+}
+
+export interface Target {
+  packages: PackageRef[];
+  /** set for rollback: the existing generation that becomes current */
+  existingGeneration?: number;
+}
+
+/** The package set the transaction moves to, with refs resolved in one index session. */
+export async function resolveGoal(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  kind: TxnKind,
+  target: (t: TargetContext) => Promise<Target>,
+  cur: { current: PackageRef[]; generation: number },
+): Promise<Target> {
+  const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
+    current: cur.current,
+    currentGeneration: cur.generation,
+    resolve,
+    generation: async (n) => (await readGeneration(p, n))?.packages,
+  });
+  // A rollback names a generation, not refs: it needs no index session.
+  if (kind === 'rollback')
+    return target(
+      targetCtx(async (ref) => {
+        throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`);
+      }),
+    );
+  return useIndex(ctx, (db: IndexDb) =>
+    target(
+      targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref, { active: cur.current }))),
+    ),
+  );
+}

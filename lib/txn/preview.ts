@@ -1,0 +1,140 @@
+// A dry run (`--dry-run`): the transaction's target, plan and checks, computed as the real run
+// computes them, and nothing changed — no prefix created, no registration, no journal, no recovery.
+// The prefix lock is held shared while the tree is checked (a writer cannot change it meanwhile);
+// every conflict is collected, not only the first.
+
+import { PstoreError } from '../core/errors.js';
+import type { PackageRef } from '../core/package-ref.js';
+import { acquireLock } from '../fs/lock.js';
+import type { PrefixPaths } from '../prefix/layout.js';
+import { prefixToOpen, refuseOccupiedSymlinkPlace, requireSameStore } from '../prefix/open.js';
+import { diffPackages } from '../prefix/query.js';
+import {
+  listGenerationNumbers,
+  readCurrent,
+  readCurrentGeneration,
+  type CurrentRecord,
+} from '../prefix/state.js';
+import { requireCompleteTree } from '../prefix/trees.js';
+import type { StoreContext } from '../store/context.js';
+import { checkPrefix } from './check.js';
+import { resolveGoal, type Target, type TargetContext } from './goal.js';
+import { readJournal, type TxnKind } from './journal.js';
+import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
+import { planTransaction, type Plan } from './plan.js';
+import { preflight } from './preflight.js';
+import { hintReplace } from './replace-hint.js';
+import type { PlanCounts, PlanPreview, TxnOptions, TxnResult } from './txn-types.js';
+
+export async function previewTransaction(
+  ctx: StoreContext,
+  dir: string,
+  kind: TxnKind,
+  target: (t: TargetContext) => Promise<Target>,
+  opts: TxnOptions,
+): Promise<TxnResult & { plan: PlanPreview }> {
+  const create = kind === 'activate' || kind === 'sync';
+  const { paths: p, found } = await prefixToOpen(dir, { ...opts, storeRoot: ctx.root, create });
+  if (!found) {
+    if (p.layout === 'generations') await refuseOccupiedSymlinkPlace(p.dir);
+    const empty = { formatVersion: 1 as const, generation: 0, highest: 0 };
+    return previewFrom(ctx, p, kind, target, opts, empty, []);
+  }
+  await requireSameStore(p.dir, found.record, ctx.root);
+  await using _lock = await acquireLock(p.lock, {
+    mode: 'shared',
+    waitMs: ctx.waitMs,
+    what: `prefix ${p.dir}`,
+    onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${p.dir}`),
+  });
+  // The real run would recover first, and what that leaves cannot be known without doing it.
+  if (await readJournal(p))
+    throw new PstoreError(
+      'EPSTORE_BUSY',
+      `${p.dir} has an interrupted transaction; a dry run cannot tell what recovering it leaves`,
+      { subject: p.dir, hint: 'run pstore recover first' },
+    );
+  const cur = await readCurrent(p);
+  const current = (await readCurrentGeneration(p, cur)).packages;
+  return previewFrom(ctx, p, kind, target, opts, cur, current);
+}
+
+async function previewFrom(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  kind: TxnKind,
+  target: (t: TargetContext) => Promise<Target>,
+  opts: TxnOptions,
+  cur: CurrentRecord,
+  current: PackageRef[],
+): Promise<TxnResult & { plan: PlanPreview }> {
+  const goal = await resolveGoal(ctx, p, kind, target, { current, generation: cur.generation });
+  const noop = goal.existingGeneration === undefined && sameSet(current, goal.packages);
+  const generation = noop
+    ? cur.generation
+    : (goal.existingGeneration ??
+      Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1);
+  const conflicts: PstoreError[] = [];
+  const plan = noop ? undefined : await checkedPlan(ctx, p, current, goal, opts, conflicts);
+  return {
+    prefix: p.dir,
+    layout: p.layout,
+    generation,
+    previousGeneration: cur.generation,
+    activated: difference(goal.packages, current),
+    deactivated: difference(current, goal.packages),
+    noop,
+    link: opts.link ?? 'auto',
+    plan: {
+      ...diffPackages(current, goal.packages),
+      files: countPlan(plan),
+      conflicts: conflicts.map((c) => c.toJSON()),
+    },
+  };
+}
+
+/**
+ * The plan of what the prefix shows now → the target (for a generations prefix the real run
+ * builds a whole tree, but what a reader sees change is this), under the real run's checks.
+ */
+async function checkedPlan(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  current: PackageRef[],
+  goal: Target,
+  opts: TxnOptions,
+  conflicts: PstoreError[],
+): Promise<Plan> {
+  const collect = (err: PstoreError) => void conflicts.push(err);
+  if (p.layout === 'generations' && goal.existingGeneration !== undefined)
+    await requireCompleteTree(p, goal.existingGeneration);
+  const { from, to } = await loadPlanSides(ctx, current, goal.packages);
+  const plan = planTransaction(from, to, hintReplace(current, goal.packages, collect));
+  if (p.layout === 'generations') {
+    if (goal.existingGeneration === undefined)
+      await preflight(
+        ctx,
+        p,
+        planTransaction([], to, () => {}),
+        to,
+        opts,
+      );
+    return plan;
+  }
+  await preflight(ctx, p, plan, to, opts);
+  await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()), collect);
+  return plan;
+}
+
+function countPlan(plan: Plan | undefined): PlanCounts {
+  const replaced = plan?.place.filter((x) => x.replace).length ?? 0;
+  return {
+    place: (plan?.place.length ?? 0) - replaced,
+    replace: replaced,
+    remove: plan?.remove.length ?? 0,
+    mkdirs: plan?.mkdirs.length ?? 0,
+    rmdirs: plan?.rmdirs.length ?? 0,
+    markersRemoved: plan?.removeMarkers.length ?? 0,
+    markersPlaced: plan?.placeMarkers.length ?? 0,
+  };
+}

@@ -1,0 +1,55 @@
+// The options a transaction takes and the result it returns, shared by the real run (run.ts) and
+// the dry run (preview.ts).
+
+import type { LayoutKind } from '../core/names.js';
+import type { PackageRef } from '../core/package-ref.js';
+import type { ProgressListener } from '../core/types.js';
+import type { LinkMode } from './link.js';
+import type { PackageChanges } from '../prefix/query.js';
+
+export interface TxnOptions {
+  link?: LinkMode;
+  /** layout for a prefix this transaction creates */
+  layout?: LayoutKind;
+  onProgress?: ProgressListener;
+  /** rehash every object to be linked first, not only check its size */
+  verify?: boolean;
+  /** compute the plan and every conflict, change nothing; the result carries `plan` */
+  dryRun?: boolean;
+}
+
+export interface TxnResult {
+  prefix: string;
+  layout: LayoutKind;
+  generation: number;
+  previousGeneration: number;
+  activated: PackageRef[];
+  deactivated: PackageRef[];
+  noop: boolean;
+  /** how files were linked: hardlink, reflink or copy (auto when nothing was linked) */
+  link: LinkMode;
+  /** dry runs only: what would change */
+  plan?: PlanPreview;
+}
+
+/** How many paths a transaction would touch (plain paths; marker units counted as units). */
+export interface PlanCounts {
+  /** files and symlinks created where the prefix had none of them */
+  place: number;
+  /** files and symlinks the prefix had, with other content */
+  replace: number;
+  /** files and symlinks no package will own any more */
+  remove: number;
+  mkdirs: number;
+  rmdirs: number;
+  /** marker units (e.g. `*.dist-info`) taken away first and put back last */
+  markersRemoved: number;
+  markersPlaced: number;
+}
+
+/** A dry run's answer: what would change, and every conflict that would stop it. */
+export interface PlanPreview extends PackageChanges {
+  files: PlanCounts;
+  /** every EPSTORE_CONFLICT the real run would raise (it stops at the first) */
+  conflicts: Array<Record<string, unknown>>;
+}
