@@ -371,7 +371,7 @@ test('--layout that does not match an existing prefix is a usage error (exit 2),
   const before = await everything(inplace);
   assertJsonError(
     t,
-    await cli(['activate', 'pkg1', '--prefix', inplace, '--layout', 'generations', '--json']),
+    await cli(['activate', 'pkg1@2.0', '--prefix', inplace, '--layout', 'generations', '--json']),
     2,
     'EPSTORE_USAGE',
     '--layout',
@@ -380,7 +380,7 @@ test('--layout that does not match an existing prefix is a usage error (exit 2),
   const genTree = await listTree(generations);
   assertJsonError(
     t,
-    await cli(['activate', 'pkg1', '--prefix', generations, '--layout', 'inplace', '--json']),
+    await cli(['activate', 'pkg1@2.0', '--prefix', generations, '--layout', 'inplace', '--json']),
     2,
     'EPSTORE_USAGE',
     '--layout',
@@ -389,10 +389,10 @@ test('--layout that does not match an existing prefix is a usage error (exit 2),
   t.true((await fsp.lstat(generations)).isSymbolicLink());
   // the matching layout, or none, is fine
   t.is(
-    (await cli(['activate', 'pkg1', '--prefix', generations, '--layout', 'generations'])).code,
+    (await cli(['activate', 'pkg1@2.0', '--prefix', generations, '--layout', 'generations'])).code,
     0,
   );
-  t.is((await cli(['activate', 'pkg1', '--prefix', inplace])).code, 0);
+  t.is((await cli(['activate', 'pkg1@2.0', '--prefix', inplace])).code, 0);
 });
 
 test('the same name twice in one activate is a usage error (exit 2) naming it; nothing changes', async (t) => {
@@ -400,7 +400,7 @@ test('the same name twice in one activate is a usage error (exit 2) naming it; n
   const before = await everything(prefix);
   for (const refs of [
     ['pkg1@1.0', 'pkg1@2.0'],
-    ['pkg1', 'pkg1'],
+    ['pkg1@2.0', 'pkg1@2.0'], // a bare pkg1 is ambiguous here: the store has two versions
     ['pkg1@1.0', pkgs['pkg1@1.0']!.id],
   ]) {
     assertJsonError(
@@ -419,7 +419,7 @@ test('an unknown REF exits 6 naming the ref; an existing prefix is unchanged and
   const before = await everything(prefix);
   assertError(
     t,
-    await cli(['activate', 'pkg1', 'nosuch@1.0', '--prefix', prefix]),
+    await cli(['activate', 'pkg1@2.0', 'nosuch@1.0', '--prefix', prefix]),
     6,
     'EPSTORE_NOT_FOUND',
     'nosuch@1.0',
