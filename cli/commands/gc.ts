@@ -1,6 +1,6 @@
 import { PstoreError } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { requirePositionals } from '../command.js';
+import { existingStore, requirePositionals } from '../command.js';
 import { formatBytes } from '../output.js';
 
 const UNITS: Record<string, number> = {
@@ -43,7 +43,9 @@ export const gc: Command = {
   async run({ positionals, values, out, store }) {
     requirePositionals(positionals, 0, 0, '', 'gc');
     const older = values['older-than'];
-    const r = await store().gc({
+    const r = await (
+      await existingStore(store)
+    ).gc({
       dryRun: values['dry-run'] === true,
       forgetMissing: values['forget-missing'] === true,
       ...(typeof older === 'string' ? { graceMs: parseDuration(older) } : {}),
