@@ -35,6 +35,11 @@ export interface TxnOptions {
   onProgress?: ProgressListener;
   /** rehash every object to be linked first, not only check its size */
   verify?: boolean;
+  /**
+   * what made this transaction, recorded in the generation it creates and shown by `generations`
+   * (the CLI passes its command line; an installer may pass its own words)
+   */
+  command?: string;
 }
 
 export interface TxnResult {
@@ -136,6 +141,7 @@ export async function runTransaction(
       layout: p.layout,
       link: opts.link ?? 'auto',
       startedAt: new Date().toISOString(),
+      ...(opts.command === undefined ? {} : { command: opts.command }),
       from: { generation: cur.generation, packages: current },
       to: {
         generation,
