@@ -21,6 +21,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExportResult } from './transfer/export.js';
 import type { PrefixLinks, StoreUsage } from './gc/usage.js';
+import type { GcWhy, PrefixHold } from './gc/why.js';
 import type { ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './core/names.js';
 
@@ -80,7 +81,7 @@ export {
   type Lockfile,
   type LockedPackage,
 } from './transfer/lockfile.js';
-export type { ExportResult, ImportResult, PrefixLinks, StoreUsage };
+export type { ExportResult, ImportResult, PrefixLinks, StoreUsage, GcWhy, PrefixHold };
 
 export interface Store {
   readonly root: string;
@@ -94,6 +95,8 @@ export interface Store {
   /** rehash everything; `repair` removes damaged objects and manifests so that re-adding restores them */
   verify(opts?: VerifyOptions): Promise<VerifyResult>;
   gc(opts?: GcOptions): Promise<GcResult>;
+  /** why gc keeps the entry REF names (prefix generations, a transaction, the grace period), or that it would not */
+  whyKept(ref: string, opts?: { graceMs?: number }): Promise<GcWhy>;
   /** disk usage: store size, objects, entries, bytes shared by dedup and hard links, per-prefix links */
   du(): Promise<StoreUsage>;
   /** a prefix this store activates entries into; `layout` applies when the prefix is created */
@@ -117,6 +120,8 @@ export function openStore(opts: StoreOptions = {}): Store {
     verify: (o) => verifyStore(ctx, o),
     // gc, export and import load on first use: node-tar and fs-extra cost every command start-up.
     gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
+    whyKept: async (ref, o) =>
+      (await import('./gc/why.js')).explainKeep(ctx, await resolveEntry(ctx, ref), o),
     du: async () => (await import('./gc/usage.js')).storeUsage(ctx),
     prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
     export: async (refs, file) =>
