@@ -22,7 +22,7 @@ import type { ProgressListener } from '../core/types.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
-import { createLinker, type LinkMode } from './link.js';
+import { assertSameFilesystem, createLinker, type LinkMode } from './link.js';
 import { difference, loadPlanSides, ownedPaths, sameSet, toPackageRef } from './packages.js';
 import { planTransaction } from './plan.js';
 import { preflight } from './preflight.js';
@@ -117,6 +117,7 @@ export async function runTransaction(
     };
     if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
       return { ...result, noop: true };
+    await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
 
     // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
     // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
