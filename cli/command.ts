@@ -150,6 +150,20 @@ export function makeStoreFactory(values: CommandContext['values'], out: Output):
     }));
 }
 
+/**
+ * The store for a command that only reads it: a store that does not exist is `EPSTORE_NOT_FOUND`,
+ * never an empty answer (a mistyped --store must not make `verify` in CI say "ok: 0 entries").
+ */
+export async function existingStore(store: () => Store): Promise<Store> {
+  const s = store();
+  if (!(await s.exists()))
+    throw new PstoreError('EPSTORE_NOT_FOUND', `no store at ${s.root}`, {
+      subject: s.root,
+      hint: 'check --store or $PSTORE_STORE; pstore add creates a store',
+    });
+  return s;
+}
+
 export function requireString(values: CommandContext['values'], flag: string, cmd: string): string {
   const v = values[flag];
   if (typeof v !== 'string' || v === '') {

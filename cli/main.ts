@@ -48,7 +48,7 @@ async function mainHelp(): Promise<string> {
     'commands:',
     ...rows,
     '',
-    'aliases: install = activate, remove = uninstall = deactivate, list = ls',
+    'aliases: install = activate, remove = uninstall = deactivate, list = ls, stats = du',
     '',
     'global options (before or after the command):',
     ...GLOBAL_HELP.map((l) => `  ${l}`),

@@ -69,6 +69,7 @@ export function txnOptionsOf(ctx: CommandContext): TxnOptions {
     ...(link ? { link } : {}),
     ...(progress ? { onProgress: progress } : {}),
     ...(verify ? { verify } : {}),
+    command: commandLine(process.argv.slice(2)),
   };
 }
 
@@ -82,6 +83,27 @@ function withSteps(
     if (e.ms === undefined) progress?.(e);
     else ctx.out.verbose(`${e.phase} ${e.ms.toFixed(1)} ms`);
   };
+}
+
+const UNRECORDED_FLAGS = new Set(['--json', '--quiet', '-q']);
+const UNRECORDED_WITH_VALUE = new Set(['--store', '--wait']);
+
+/**
+ * The command line as `generations` shows it: what the user asked for, without the options that
+ * only say where and how to print (the store is the prefix's own; --json, --quiet, --wait).
+ */
+export function commandLine(argv: readonly string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const flag = arg.split('=')[0]!;
+    if (UNRECORDED_FLAGS.has(arg) || UNRECORDED_WITH_VALUE.has(flag)) {
+      if (UNRECORDED_WITH_VALUE.has(arg)) i++;
+      continue;
+    }
+    kept.push(/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+  }
+  return ['pstore', ...kept].join(' ');
 }
 
 const fmt = (p: { name: string; version: string }) => `${p.name}@${p.version}`;

@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   completion: async () => (await import('./commands/completion.js')).completion,
   owner: async () => (await import('./commands/owner.js')).owner,
   diff: async () => (await import('./commands/diff.js')).diff,
+  du: async () => (await import('./commands/du.js')).du,
 };
 
 export const ALIASES: Record<string, string> = {
@@ -31,4 +32,5 @@ export const ALIASES: Record<string, string> = {
   remove: 'deactivate',
   uninstall: 'deactivate',
   list: 'ls',
+  stats: 'du',
 };

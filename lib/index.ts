@@ -11,7 +11,12 @@ import {
   type AddSource,
 } from './ingest/add.js';
 import type { GcOptions, GcResult } from './gc/collect.js';
-import { createContext, type StoreContext, type StoreOptions } from './store/context.js';
+import {
+  createContext,
+  storeExists,
+  type StoreContext,
+  type StoreOptions,
+} from './store/context.js';
 import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './store/query.js';
 import { readManifestFile } from './store/manifests.js';
 import { verifyStore, type VerifyOptions, type VerifyResult } from './store/verify.js';
@@ -21,6 +26,8 @@ import { guarded } from './api/boundary.js';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExportResult } from './transfer/export.js';
+import type { PrefixLinks, StoreUsage } from './gc/usage.js';
+import type { GcWhy, PrefixHold } from './gc/why.js';
 import type { ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './core/names.js';
 
@@ -84,10 +91,12 @@ export {
   type Lockfile,
   type LockedPackage,
 } from './transfer/lockfile.js';
-export type { ExportResult, ImportResult };
+export type { ExportResult, ImportResult, PrefixLinks, StoreUsage, GcWhy, PrefixHold };
 
 export interface Store {
   readonly root: string;
+  /** whether the store directory exists (reading commands refuse a mistyped store instead of answering "empty") */
+  exists(): Promise<boolean>;
   add(source: AddSource, opts: AddOptions): Promise<AddResult>;
   list(): Promise<EntryRecord[]>;
   resolve(ref: string): Promise<EntryRecord>;
@@ -96,6 +105,10 @@ export interface Store {
   /** rehash everything; `repair` removes damaged objects and manifests so that re-adding restores them */
   verify(opts?: VerifyOptions): Promise<VerifyResult>;
   gc(opts?: GcOptions): Promise<GcResult>;
+  /** why gc keeps the entry REF names (prefix generations, a transaction, the grace period), or that it would not */
+  whyKept(ref: string, opts?: { graceMs?: number }): Promise<GcWhy>;
+  /** disk usage: store size, objects, entries, bytes shared by dedup and hard links, per-prefix links */
+  du(): Promise<StoreUsage>;
   /** a prefix this store activates entries into; `layout` applies when the prefix is created */
   prefix(dir: string, opts?: { layout?: LayoutKind }): Prefix;
   /** write the entries (refs) and everything they need into a bundle file */
@@ -108,6 +121,7 @@ export function openStore(opts: StoreOptions = {}): Store {
   const ctx: StoreContext = createContext(opts);
   return guarded<Store>({
     root: ctx.root,
+    exists: () => storeExists(ctx),
     add: (source, o) => addEntry(ctx, source, o),
     list: () => listStoreEntries(ctx),
     resolve: (ref) => resolveEntry(ctx, ref),
@@ -116,6 +130,9 @@ export function openStore(opts: StoreOptions = {}): Store {
     verify: (o) => verifyStore(ctx, o),
     // gc, export and import load on first use: node-tar and fs-extra cost every command start-up.
     gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
+    whyKept: async (ref, o) =>
+      (await import('./gc/why.js')).explainKeep(ctx, await resolveEntry(ctx, ref), o),
+    du: async () => (await import('./gc/usage.js')).storeUsage(ctx),
     prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
     export: async (refs, file) =>
       (await import('./transfer/export.js')).exportBundle(

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { PstoreError, lockedPackages, readLockfile } from '../../lib/index.js';
-import { requirePositionals, requireString, type Command } from '../command.js';
+import { existingStore, requirePositionals, requireString, type Command } from '../command.js';
 import { formatBytes } from '../output.js';
 
 export const exportCmd: Command = {
@@ -26,7 +26,7 @@ export const exportCmd: Command = {
     } else {
       requirePositionals(positionals, 1, Infinity, 'REF (or --lock LOCKFILE)', 'export');
     }
-    const r = await store().export(refs, file);
+    const r = await (await existingStore(store)).export(refs, file);
     out.result(
       r,
       () => `${r.file}: ${r.entries.length} entries, ${r.objects} objects, ${formatBytes(r.bytes)}`,

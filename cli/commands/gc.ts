@@ -1,7 +1,8 @@
-import { PstoreError } from '../../lib/index.js';
+import { PstoreError, compareVersions, type GcResult } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { requirePositionals } from '../command.js';
-import { formatBytes } from '../output.js';
+import { existingStore, requirePositionals } from '../command.js';
+import { formatBytes, table } from '../output.js';
+import { whyLines } from './gc-why.js';
 
 const UNITS: Record<string, number> = {
   ms: 1,
@@ -27,26 +28,38 @@ export const gc: Command = {
   name: 'gc',
   summary:
     'remove entries and objects no prefix generation, transaction in flight or recent add refers to',
-  usage: 'pstore gc [--dry-run] [--older-than DURATION] [--forget-missing]',
+  usage: 'pstore gc [--dry-run] [--older-than DURATION] [--forget-missing] | pstore gc --why REF',
   help: [
-    '--dry-run        report what would be removed, remove nothing',
+    '--dry-run        report what would be removed (each NAME@VERSION), remove nothing',
     '--older-than D   only remove entries last added longer ago than D (default 24h; 0 = no grace)',
     '--forget-missing forget registered prefixes whose state is missing now (default: after 24 h missing;',
     '                 until then gc keeps every entry, as it cannot know what such a prefix uses)',
-    '--json: {dryRun, entriesRemoved, entriesKept, prefixes, prefixesMissing, objectsRemoved, bytesFreed, tmpRemoved}',
+    '--why REF        say what keeps the entry: prefixes and their generations, a transaction, a missing',
+    '                 prefix, the grace period (with --older-than), or nothing (gc would remove it); changes nothing',
+    '--json: {dryRun, entriesRemoved: [{id, name, version}], entriesKept, prefixes, prefixesMissing, objectsRemoved, bytesFreed, tmpRemoved}',
+    '   with --why: {id, name, version, kept, prefixes: [{prefix, generations, current, transaction}],',
+    '   missingPrefixes, lastAddedAt, graceMs, withinGrace}',
   ],
   options: {
     'dry-run': { type: 'boolean' },
     'older-than': { type: 'string' },
     'forget-missing': { type: 'boolean' },
+    why: { type: 'string' },
   },
   async run({ positionals, values, out, store }) {
     requirePositionals(positionals, 0, 0, '', 'gc');
     const older = values['older-than'];
-    const r = await store().gc({
+    const grace = typeof older === 'string' ? { graceMs: parseDuration(older) } : {};
+    const s = await existingStore(store);
+    if (typeof values.why === 'string') {
+      const why = await s.whyKept(values.why, grace);
+      out.result(why, () => whyLines(why));
+      return;
+    }
+    const r = await s.gc({
       dryRun: values['dry-run'] === true,
       forgetMissing: values['forget-missing'] === true,
-      ...(typeof older === 'string' ? { graceMs: parseDuration(older) } : {}),
+      ...grace,
     });
     for (const dir of r.prefixesMissing)
       out.note(
@@ -57,11 +70,21 @@ export const gc: Command = {
         `the manifests of ${r.damagedManifests.length} kept entries are damaged (${r.damagedManifests.map((id) => id.slice(0, 12)).join(', ')}): no object was swept; run pstore verify --repair, then re-add or import them`,
       );
     }
-    const verb = r.dryRun ? 'would remove' : 'removed';
-    out.result(
-      r,
-      () =>
-        `${verb} ${r.entriesRemoved.length} entries, ${r.objectsRemoved} objects (${formatBytes(r.bytesFreed)}), ${r.tmpRemoved} temporary files; kept ${r.entriesKept} entries`,
-    );
+    out.result(r, () => [...(r.dryRun ? wouldRemove(r) : []), summary(r)]);
   },
 };
+
+function wouldRemove(r: GcResult): string[] {
+  const rows = [...r.entriesRemoved]
+    .sort(
+      (a, b) =>
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || compareVersions(a.version, b.version),
+    )
+    .map((e) => ['would remove', `${e.name}@${e.version}`, e.id.slice(0, 12)]);
+  return table(rows);
+}
+
+function summary(r: GcResult): string {
+  const verb = r.dryRun ? 'would remove' : 'removed';
+  return `${verb} ${r.entriesRemoved.length} entries, ${r.objectsRemoved} objects (${formatBytes(r.bytesFreed)}), ${r.tmpRemoved} temporary files; kept ${r.entriesKept} entries`;
+}

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { requirePositionals } from '../command.js';
+import { existingStore, requirePositionals } from '../command.js';
 import { formatBytes } from '../output.js';
 import { prefixOf } from '../prefix-options.js';
 
@@ -19,7 +19,7 @@ export const info: Command = {
     const opts = { paths: values.paths === true };
     const e =
       values.prefix === undefined
-        ? await store().info(positionals[0]!, opts)
+        ? await (await existingStore(store)).info(positionals[0]!, opts)
         : await prefixOf(ctx, 'info').info(positionals[0]!, opts);
     out.result(e, () => [
       `id:        ${e.id}`,

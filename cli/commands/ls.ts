@@ -1,6 +1,6 @@
 import { compareVersions } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { requirePositionals } from '../command.js';
+import { existingStore, requirePositionals } from '../command.js';
 import { count, formatBytes, table } from '../output.js';
 
 export const ls: Command = {
@@ -14,7 +14,7 @@ export const ls: Command = {
   options: {},
   async run({ positionals, out, store }) {
     requirePositionals(positionals, 0, 0, '', 'ls');
-    const entries = (await store().list()).sort(
+    const entries = (await (await existingStore(store)).list()).sort(
       (a, b) =>
         (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
         compareVersions(a.version, b.version) ||

@@ -1,4 +1,6 @@
+import type { PrefixStatus } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
+import { count, table } from '../output.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 export const status: Command = {
@@ -22,7 +24,13 @@ export const status: Command = {
       ...(s.transaction === 'interrupted'
         ? [`transaction: interrupted, ${s.interruptedReason ?? 'not recovered'}`]
         : []),
-      ...s.packages.map((p) => `  ${p.name}@${p.version}  ${p.id.slice(0, 12)}`),
+      `packages:   ${count(s.packages.length, 'package')}`,
+      ...packageRows(s),
     ]);
   },
 };
+
+function packageRows(s: PrefixStatus): string[] {
+  const rows = s.packages.map((p) => [p.name, p.version, p.id.slice(0, 12)]);
+  return table(rows).map((line) => `  ${line}`);
+}

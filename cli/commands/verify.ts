@@ -1,6 +1,6 @@
 import { PstoreError, type VerifyResult } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { requirePositionals } from '../command.js';
+import { existingStore, requirePositionals } from '../command.js';
 import { formatBytes } from '../output.js';
 import { prefixOf } from '../prefix-options.js';
 
@@ -41,7 +41,9 @@ export const verify: Command = {
       return r.ok ? 0 : 4;
     }
     const progress = out.progress();
-    const r = await store().verify({
+    const r = await (
+      await existingStore(store)
+    ).verify({
       ...(progress ? { onProgress: progress } : {}),
       ...(values.repair === true ? { repair: true } : {}),
     });

@@ -70,6 +70,8 @@ export interface GenerationInfo {
   generation: number;
   current: boolean;
   createdAt: string;
+  /** what made the generation (TxnOptions.command), when it was recorded */
+  command?: string;
   packages: PackageRef[];
 }
 
@@ -193,7 +195,11 @@ export function openPrefix(
               opts.to === undefined
                 ? `no generation before ${t.currentGeneration} in ${dir}`
                 : `generation ${opts.to} does not exist in ${dir}`,
-              { subject: String(opts.to ?? t.currentGeneration) },
+              {
+                subject: String(opts.to ?? t.currentGeneration),
+                hint: otherGenerationsHint(numbers),
+                data: { generations: numbers },
+              },
             );
           }
           if (to === t.currentGeneration)
@@ -246,6 +252,7 @@ export function openPrefix(
         generation: g.generation,
         current: g.generation === cur.generation,
         createdAt: g.createdAt,
+        ...(g.command === undefined ? {} : { command: g.command }),
         packages: g.packages,
       }));
     },
@@ -349,4 +356,11 @@ export function openPrefix(
 async function generationNumbersOf(dir: string): Promise<number[]> {
   const found = await managed(dir);
   return listGenerationNumbers(found.paths);
+}
+
+/** Where a rollback that found nothing below the current generation could go instead. */
+function otherGenerationsHint(others: readonly number[]): string {
+  if (!others.length) return 'it is the only generation';
+  const list = others.join(', ');
+  return `other generations: ${list}; pstore rollback --to GEN returns to one of them`;
 }

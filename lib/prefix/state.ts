@@ -40,6 +40,8 @@ const GenerationRecordSchema = v.object({
   formatVersion: v.literal(1),
   generation: v.pipe(generationNumber, v.minValue(1)),
   createdAt: v.string(),
+  /** what made the generation (optional: records written before it was kept stay valid) */
+  command: v.optional(v.string()),
   packages: PackageListSchema,
 });
 

@@ -19,6 +19,7 @@ export async function commitGeneration(p: PrefixPaths, j: Journal): Promise<void
       formatVersion: 1,
       generation: j.to.generation,
       createdAt: j.startedAt,
+      ...(j.command === undefined ? {} : { command: j.command }),
       packages: sortPackages(j.to.packages),
     };
     await writeJson(generationFile(p, j.to.generation), record);

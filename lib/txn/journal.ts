@@ -23,6 +23,8 @@ const JournalSchema = v.object({
   layout: LayoutSchema,
   link: v.picklist(['auto', 'hardlink', 'reflink', 'copy']),
   startedAt: v.string(),
+  /** what made this transaction (TxnOptions.command), copied into the generation record */
+  command: v.optional(v.string()),
   from: v.object({ generation: GenerationNumberSchema, packages: PackageListSchema }),
   /** newGeneration: false when the target is an existing generation (rollback) */
   to: v.object({

@@ -90,11 +90,40 @@ async function fallbackFrom(method: LinkMethod, src: string, dest: string): Prom
   }
 }
 
+const CROSS_FILESYSTEM =
+  'store and prefix are on different filesystems; use --link auto or --link copy';
+
+/**
+ * `--link hardlink` and `reflink` cannot cross filesystems: refused before the journal, in the
+ * user's words and naming the prefix, instead of EXDEV on an internal temp path halfway through.
+ * `placeDir` is where files will be placed (it exists once the prefix is opened).
+ */
+export async function assertSameFilesystem(
+  mode: LinkMode | undefined,
+  storeRoot: string,
+  placeDir: string,
+  prefix: string,
+): Promise<void> {
+  if (mode !== 'hardlink' && mode !== 'reflink') return;
+  const [store, place] = await Promise.all([fsp.stat(storeRoot), fsp.stat(placeDir)]);
+  if (store.dev !== place.dev)
+    throw new PstoreError('EPSTORE_USAGE', `--link ${mode}: ${CROSS_FILESYSTEM}`, {
+      subject: prefix,
+      data: { store: storeRoot },
+    });
+}
+
 async function wrap(method: LinkMode, fn: () => Promise<void>, dest: string): Promise<void> {
   try {
     await fn();
   } catch (err) {
     const code = errnoCode(err);
+    // the same device seen through two mounts (a bind mount) still refuses links: EXDEV here
+    if ((method === 'hardlink' || method === 'reflink') && code === 'EXDEV')
+      throw new PstoreError('EPSTORE_USAGE', `--link ${method}: ${CROSS_FILESYSTEM}`, {
+        subject: dest,
+        cause: err,
+      });
     if ((method === 'hardlink' || method === 'reflink') && FALLBACK.has(code ?? '')) {
       throw new PstoreError(
         'EPSTORE_USAGE',

@@ -13,7 +13,7 @@ import { crashpoint, pausepoint } from '../core/crashpoint.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
-import { createLinker } from './link.js';
+import { assertSameFilesystem, createLinker } from './link.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
 import { planTransaction, throwConflict } from './plan.js';
 import { hintReplace } from './replace-hint.js';
@@ -64,6 +64,7 @@ export async function runTransaction(
     };
     if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
       return { ...result, noop: true };
+    await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
 
     // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
     // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
@@ -91,6 +92,7 @@ export async function runTransaction(
       layout: p.layout,
       link: opts.link ?? 'auto',
       startedAt: new Date().toISOString(),
+      ...(opts.command === undefined ? {} : { command: opts.command }),
       from: { generation: cur.generation, packages: current },
       to: {
         generation,

@@ -16,6 +16,11 @@ export interface TxnOptions {
   verify?: boolean;
   /** compute the plan and every conflict, change nothing; the result carries `plan` */
   dryRun?: boolean;
+  /**
+   * what made this transaction, recorded in the generation it creates and shown by `generations`
+   * (the CLI passes its command line; an installer may pass its own words)
+   */
+  command?: string;
 }
 
 export interface TxnResult {

@@ -184,9 +184,8 @@ test('add without --name, --version or SOURCE exits 2 naming what is missing', a
     '--marker',
   );
   assertError(t, await cli(['ls', '--wait', 'soon']), 2, 'EPSTORE_USAGE', '--wait');
-  const ls = await cli(['ls', '--json']);
-  t.is(ls.code, 0, describe(ls));
-  t.deepEqual(jsonOut(ls), [], 'nothing was added');
+  // nothing was added: not even a store was created, so reading it is "no store" (exit 6)
+  assertJsonError(t, await cli(['ls', '--json']), 6, 'EPSTORE_NOT_FOUND', store);
 });
 
 test('a source that does not exist exits 6 naming the path', async (t) => {
@@ -299,8 +298,8 @@ test('the store location comes from --store, else $PSTORE_STORE, else $XDG_DATA_
   t.true(existsSync(path.join(xdg, 'pstore', 'entries-v1')));
   const explicit = path.join(dir, 'explicit');
   const r3 = await runCli(['--store', explicit, 'ls', '--json'], { env: { PSTORE_STORE: viaEnv } });
-  t.is(r3.code, 0, describe(r3));
-  t.deepEqual(jsonOut(r3), [], '--store wins over $PSTORE_STORE');
+  // --store wins over $PSTORE_STORE: the explicit store, which does not exist, is the one read
+  assertJsonError(t, r3, 6, 'EPSTORE_NOT_FOUND', explicit);
 });
 
 test('free-form versions round-trip through NAME@VERSION refs', async (t) => {

@@ -1,0 +1,182 @@
+// `du` (SPEC.md §Disk usage): what the store holds and what deduplication and hard links save,
+// beside gc because both ask the same question of the same files: which objects do the entries
+// and the registered prefixes' generations use. Read-only; the store lock is held shared so that
+// no gc sweeps objects while they are counted.
+
+import { promises as fsp, type Stats } from 'node:fs';
+import path from 'node:path';
+import pMap from 'p-map';
+import { errnoCode } from '../core/errors.js';
+import { fileObjectKey } from '../core/object-key.js';
+import type { PackageRef } from '../core/package-ref.js';
+import { readdirOrEmpty } from '../fs/dir.js';
+import { lockStore, type StoreContext } from '../store/context.js';
+import { objectPath } from '../store/layout.js';
+import { listManifestIds, readManifestFile } from '../store/manifests.js';
+import { listPrefixes } from '../store/prefixes.js';
+import { prefixPaths } from '../prefix/layout.js';
+import { readCurrent, readCurrentGeneration, readPrefixRecord } from '../prefix/state.js';
+
+export interface PrefixLinks {
+  /** the prefix directory */
+  dir: string;
+  /** its current generation (0: empty), or null when its state is missing (unmounted? deleted?) */
+  generation: number | null;
+  packages: number;
+  /** regular files of the active packages */
+  files: number;
+  /** of those, hard links to the store's object (they cost no space of their own) */
+  linked: number;
+  /** of those, separate copies (`--link copy`, reflinks, or another filesystem) */
+  copied: number;
+  /** of those, absent from the prefix (pstore verify --prefix says more) */
+  missing: number;
+}
+
+export interface StoreUsage {
+  store: string;
+  /** bytes of every file under the store (apparent sizes; a hard-linked inode counted once) */
+  bytes: number;
+  objects: number;
+  objectBytes: number;
+  entries: number;
+  /** the regular-file bytes of every entry, as if each were stored alone */
+  entryBytes: number;
+  /** entryBytes minus the bytes of the objects the entries use: saved by sharing objects */
+  sharedBytes: number;
+  /** bytes saved by hard links from prefixes to objects: size × (links − 1) per object */
+  linkedBytes: number;
+  prefixes: PrefixLinks[];
+}
+
+export async function storeUsage(ctx: StoreContext): Promise<StoreUsage> {
+  await using _lock = await lockStore(ctx, 'shared');
+  const { entries, entryBytes, used } = await entryObjects(ctx);
+  const objects = await objectStats(ctx);
+  let usedBytes = 0;
+  let linkedBytes = 0;
+  for (const [key, st] of objects) {
+    if (used.has(key)) usedBytes += st.size;
+    linkedBytes += st.size * (st.nlink - 1);
+  }
+  const prefixes = await pMap(await listPrefixes(ctx.layout), (reg) => prefixLinks(ctx, reg), {
+    concurrency: 2,
+  });
+  return {
+    store: ctx.root,
+    bytes: await treeBytes(ctx.root),
+    objects: objects.size,
+    objectBytes: [...objects.values()].reduce((sum, st) => sum + st.size, 0),
+    entries,
+    entryBytes,
+    sharedBytes: entryBytes - usedBytes,
+    linkedBytes,
+    prefixes: prefixes.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0)),
+  };
+}
+
+/** Every manifest once: how many entries, their bytes alone, and the object keys they use. */
+async function entryObjects(ctx: StoreContext) {
+  const used = new Set<string>();
+  let entryBytes = 0;
+  const ids = await listManifestIds(ctx.layout);
+  for (const id of ids) {
+    const manifest = await readManifestFile(ctx.layout, id);
+    for (const f of manifest.files) {
+      if (f.type !== 'file') continue;
+      entryBytes += f.size;
+      used.add(fileObjectKey(f));
+    }
+  }
+  return { entries: ids.length, entryBytes, used };
+}
+
+async function objectStats(ctx: StoreContext): Promise<Map<string, Stats>> {
+  const stats = new Map<string, Stats>();
+  for (const shard of await readdirOrEmpty(ctx.layout.objects)) {
+    const dir = path.join(ctx.layout.objects, shard);
+    const names = await readdirOrEmpty(dir);
+    await pMap(
+      names,
+      async (name) => {
+        const st = await lstatOrUndefined(path.join(dir, name));
+        if (st?.isFile()) stats.set(`${shard}${name}`, st);
+      },
+      { concurrency: 16 },
+    );
+  }
+  return stats;
+}
+
+/** Apparent bytes of every regular file under `dir`, each inode once. */
+async function treeBytes(dir: string, seen = new Set<number>()): Promise<number> {
+  let total = 0;
+  for (const ent of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, ent.name);
+    if (ent.isDirectory()) total += await treeBytes(p, seen);
+    else if (ent.isFile()) {
+      const st = await lstatOrUndefined(p);
+      if (st && !seen.has(st.ino)) {
+        seen.add(st.ino);
+        total += st.size;
+      }
+    }
+  }
+  return total;
+}
+
+async function prefixLinks(
+  ctx: StoreContext,
+  reg: { dir: string; layout: 'inplace' | 'generations' },
+): Promise<PrefixLinks> {
+  const paths = prefixPaths(reg.dir, reg.layout);
+  const links: PrefixLinks = {
+    dir: reg.dir,
+    generation: null,
+    packages: 0,
+    files: 0,
+    linked: 0,
+    copied: 0,
+    missing: 0,
+  };
+  if (!(await readPrefixRecord(paths))) return links;
+  const gen = await readCurrentGeneration(paths, await readCurrent(paths));
+  links.generation = gen.generation;
+  links.packages = gen.packages.length;
+  for (const pkg of gen.packages) await countLinks(ctx, reg.dir, pkg, links);
+  return links;
+}
+
+/** Compare each regular file of `pkg` in the prefix with its object: the same inode is a link. */
+async function countLinks(
+  ctx: StoreContext,
+  dir: string,
+  pkg: PackageRef,
+  links: PrefixLinks,
+): Promise<void> {
+  const files = (await readManifestFile(ctx.layout, pkg.id)).files;
+  await pMap(
+    files,
+    async (f) => {
+      if (f.type !== 'file') return;
+      links.files++;
+      const [placed, object] = await Promise.all([
+        lstatOrUndefined(path.join(dir, f.path)),
+        lstatOrUndefined(objectPath(ctx.layout, fileObjectKey(f))),
+      ]);
+      if (!placed) links.missing++;
+      else if (object && placed.ino === object.ino && placed.dev === object.dev) links.linked++;
+      else links.copied++;
+    },
+    { concurrency: 16 },
+  );
+}
+
+async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
+  try {
+    return await fsp.lstat(p);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
