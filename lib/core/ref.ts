@@ -1,4 +1,4 @@
-// Refs (SPEC.md §12.3): a user's name for an entry, NAME@VERSION, NAME, or an entry id prefix.
+// Refs (SPEC.md §Refs): a user's name for an entry, NAME@VERSION, NAME, or an entry id prefix.
 // Resolving one against the index is store/index-entries.ts's; this is only the grammar.
 
 /** Split NAME@VERSION at the first `@` after the name's first character (names may start with @). */

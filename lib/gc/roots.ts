@@ -1,4 +1,4 @@
-// GC roots (SPEC.md §GC roots): every entry named by a retained generation of a registered prefix,
+// GC roots (SPEC.md §GC): every entry named by a retained generation of a registered prefix,
 // by the journal of a transaction in flight, or added within the grace period (so an
 // `add` → `activate` pipeline never loses its entry to a gc that runs between the two). A prefix
 // whose state cannot be found (deleted, or on a volume that is merely unmounted) keeps every entry

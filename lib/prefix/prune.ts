@@ -1,4 +1,4 @@
-// Forgetting old generations (SPEC.md §Prefix state, prune). Order, so that a crash at any instant
+// Forgetting old generations (SPEC.md §Transactions, prune). Order, so that a crash at any instant
 // leaves nothing half-deleted reachable: current.json records the highest number (never reused);
 // then, per generation, its record goes (durably) BEFORE its tree is renamed away and deleted. A
 // tree whose record is gone is unreachable (rollback names generations by record); one left by a

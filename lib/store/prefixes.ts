@@ -1,4 +1,4 @@
-// Registered prefixes (SPEC.md §GC roots): gc reads every registered prefix's generations and
+// Registered prefixes (SPEC.md §Registrations): gc reads every registered prefix's generations and
 // journal as roots. One small file per prefix under prefixes-v1/, named by the hash of the
 // prefix's state directory, written atomically before the prefix's first journal. Kept as files,
 // not in the index, so that the index stays a cache that can be rebuilt from the store's files.
@@ -21,7 +21,8 @@ export interface PrefixRegistration {
   missingSince?: string;
 }
 
-// Checked when read (SPEC.md §Prefix state): a registration of the wrong shape is EPSTORE_INTEGRITY.
+// Checked when read (SPEC.md §Registrations): a registration of the wrong shape is
+// EPSTORE_INTEGRITY.
 const RegistrationSchema: v.GenericSchema<unknown, PrefixRegistration> = v.object({
   dir: v.pipe(v.string(), v.minLength(1)),
   meta: v.pipe(v.string(), v.minLength(1)),

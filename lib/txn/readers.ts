@@ -1,4 +1,4 @@
-// How readers see a prefix's transactions (SPEC.md §Prefix locks and readers). Three answers:
+// How readers see a prefix's transactions (SPEC.md §Locks). Three answers:
 //   running      a journal, and a writer holds the prefix lock (alive: the kernel drops a dead one's lock)
 //   interrupted  a journal is there and nobody holds the lock; recovery was not possible (the
 //                user may not write, gc holds the store, or recovery itself failed), with why
@@ -123,8 +123,8 @@ export async function recoverOrReport(
 
 /**
  * Run `read` under the prefix lock held shared, waiting up to --wait for a running writer. A dead
- * writer's journal is recovered first (dropping the shared lock: no upgrade, §9); one that cannot
- * be recovered is read as it is and reported interrupted.
+ * writer's journal is recovered first (dropping the shared lock: no upgrade, §Locks); one that
+ * cannot be recovered is read as it is and reported interrupted.
  */
 export async function withSteadyPrefix<T>(
   ctx: StoreContext,

@@ -320,7 +320,7 @@ test.serial(
     );
     const prefixOf = (i: number) => path.join(dir, 'prefixes', `p${i % 4}`);
 
-    // gc takes the store lock exclusive and requests do not queue (SPEC §9 Fairness): a gc that
+    // gc takes the store lock exclusive and requests do not queue (SPEC §Locks): a gc that
     // waits would starve behind overlapping adds and activations and never run between them. So the
     // loop tries with --wait 0 again and again: busy (5) is an expected answer, anything else fails.
     let running = true;

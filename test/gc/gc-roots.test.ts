@@ -427,7 +427,7 @@ test('gc fails closed on a prefix registration it cannot read: nothing is remove
   await f.add('loose');
   const P = f.prefix('p');
   await f.ok(['activate', 'used', '--prefix', P]);
-  // SPEC §25: one registration file per prefix under <store>/prefixes-v1/.
+  // SPEC §Registrations: one registration file per prefix under <store>/prefixes-v1/.
   const regDir = path.join(f.store, 'prefixes-v1');
   const regs = (await fsp.readdir(regDir)).filter((n) => n.endsWith('.json'));
   t.is(regs.length, 1, `one registration: ${regs.join(' ')}`);
@@ -449,7 +449,8 @@ test('gc fails closed on a prefix registration it cannot read: nothing is remove
 
 const DAY = 24 * 3600 * 1000;
 
-/** The one registration file under <store>/prefixes-v1/ (SPEC §25), parsed, with its path. */
+/** The one registration file under <store>/prefixes-v1/ (SPEC §Registrations), parsed, with its
+ * path. */
 async function registration(
   t: ExecutionContext,
   store: string,

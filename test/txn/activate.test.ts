@@ -382,7 +382,7 @@ test('a .pyc written by an importer that raced the upgrade does not make python 
 });
 
 // The check lets a new module land beside an existing __pycache__/*.pyc ("Python's own, removed
-// anyway", SPEC §19). Such a .pyc is what a python importing during a deactivation leaves behind
+// anyway", SPEC §Check). Such a .pyc is what a python importing during a deactivation leaves behind
 // (it writes after step (c) swept; seen in the bytecode reader test under PSTORE_TORTURE=1). When
 // the package comes back in another version whose module has the same size and mtime second, the
 // leftover must not be imported in place of the new source.
