@@ -8,6 +8,7 @@ import type { IndexDb } from '../store/index-db.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import type { LayoutKind } from '../core/names.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
+import type { PrefixPaths } from '../prefix/layout.js';
 import type { PackageRef } from '../core/package-ref.js';
 import {
   listGenerationNumbers,
@@ -22,9 +23,9 @@ import type { ProgressListener } from '../core/types.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
-import { createLinker, type LinkMode } from './link.js';
+import { createLinker, type LinkMode, type Linker } from './link.js';
 import { difference, loadPlanSides, ownedPaths, sameSet, toPackageRef } from './packages.js';
-import { planTransaction } from './plan.js';
+import { planTransaction, type PlanPackage } from './plan.js';
 import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
 
@@ -56,6 +57,11 @@ export interface TargetContext {
   generation(n: number): Promise<PackageRef[] | undefined>;
 }
 
+interface PlanSides {
+  from: PlanPackage[];
+  to: PlanPackage[];
+}
+
 export interface Target {
   packages: PackageRef[];
   /** set for rollback: the existing generation that becomes current */
@@ -83,23 +89,7 @@ export async function runTransaction(
     const cur = await readCurrent(p);
     const current = (await readCurrentGeneration(p, cur)).packages;
     await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
-    const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
-      current,
-      currentGeneration: cur.generation,
-      resolve,
-      generation: async (n) => (await readGeneration(p, n))?.packages,
-    });
-    // A rollback names a generation, not refs: it needs no index session.
-    const goal =
-      kind === 'rollback'
-        ? await target(
-            targetCtx(async (ref) => {
-              throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`);
-            }),
-          )
-        : await useIndex(ctx, (db: IndexDb) =>
-            target(targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref)))),
-          );
+    const goal = await resolveGoal(ctx, p, kind, target, { current, generation: cur.generation });
     const result: TxnResult = {
       prefix: p.dir,
       layout: p.layout,
@@ -112,49 +102,18 @@ export async function runTransaction(
     };
     if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
       return { ...result, noop: true };
-
-    // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
-    // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
-    // A new generations tree is built from nothing: the old set's manifests are not needed either.
-    const switchOnly = p.layout === 'generations' && goal.existingGeneration !== undefined;
-    if (switchOnly) await requireCompleteTree(p, goal.existingGeneration!); // never switch to a partial tree
-    const { from, to } = switchOnly
-      ? { from: [], to: [] }
-      : await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
-    if (!switchOnly) {
-      const plan = planTransaction(from, to); // throws on paths two packages ship
-      await preflight(ctx, p, plan, to, { verify: opts.verify });
-      if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
-    }
-    const generation =
-      goal.existingGeneration ??
-      Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
-    const journal: Journal = {
-      formatVersion: 1,
-      txid: newTxid(),
-      kind,
-      layout: p.layout,
-      link: opts.link ?? 'auto',
-      startedAt: new Date().toISOString(),
+    const { from, to } = await planAndCheck(ctx, p, current, goal, opts);
+    const journal = newJournal(kind, p, opts, {
       from: { generation: cur.generation, packages: current },
       to: {
-        generation,
+        generation: goal.existingGeneration ?? (await nextGeneration(p, cur)),
         packages: goal.packages,
         newGeneration: goal.existingGeneration === undefined,
       },
-    };
-    await writeJournal(p, journal);
-    crashpoint('txn:after-journal');
-    await pausepoint('txn:after-journal');
-    const linker = createLinker(journal.link);
-    try {
-      await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress);
-    } catch (err) {
-      await revertJournal(ctx, p, journal, from, to, linker).catch(() => {});
-      throw err;
-    }
+    });
+    const linker = await applyNew(ctx, p, journal, { from, to }, opts);
     await commitGeneration(p, journal);
-    return { ...result, generation, link: linker.method };
+    return { ...result, generation: journal.to.generation, link: linker.method };
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
@@ -165,6 +124,100 @@ export async function runTransaction(
   } finally {
     await opened.lock.release();
   }
+}
+
+/** The package set the transaction moves to, with refs resolved in one index session. */
+async function resolveGoal(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  kind: TxnKind,
+  target: (t: TargetContext) => Promise<Target>,
+  cur: { current: PackageRef[]; generation: number },
+): Promise<Target> {
+  const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
+    current: cur.current,
+    currentGeneration: cur.generation,
+    resolve,
+    generation: async (n) => (await readGeneration(p, n))?.packages,
+  });
+  // A rollback names a generation, not refs: it needs no index session.
+  if (kind === 'rollback')
+    return target(
+      targetCtx(async (ref) => {
+        throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`);
+      }),
+    );
+  return useIndex(ctx, (db: IndexDb) =>
+    target(targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref)))),
+  );
+}
+
+/** Load both sides, plan and check everything before the journal: a refusal changes nothing. */
+async function planAndCheck(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  current: PackageRef[],
+  goal: Target,
+  opts: TxnOptions,
+): Promise<PlanSides> {
+  // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
+  // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
+  // A new generations tree is built from nothing: the old set's manifests are not needed either.
+  if (p.layout === 'generations' && goal.existingGeneration !== undefined) {
+    await requireCompleteTree(p, goal.existingGeneration); // never switch to a partial tree
+    return { from: [], to: [] };
+  }
+  const sides = await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
+  const plan = planTransaction(sides.from, sides.to); // throws on paths two packages ship
+  await preflight(ctx, p, plan, sides.to, { verify: opts.verify });
+  if (p.layout === 'inplace')
+    await checkPrefix(p.dir, plan, new Set(ownedPaths(sides.from).keys()));
+  return sides;
+}
+
+async function nextGeneration(
+  p: PrefixPaths,
+  cur: { generation: number; highest: number },
+): Promise<number> {
+  return Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
+}
+
+function newJournal(
+  kind: TxnKind,
+  p: PrefixPaths,
+  opts: TxnOptions,
+  sets: Pick<Journal, 'from' | 'to'>,
+): Journal {
+  return {
+    formatVersion: 1,
+    txid: newTxid(),
+    kind,
+    layout: p.layout,
+    link: opts.link ?? 'auto',
+    startedAt: new Date().toISOString(),
+    ...sets,
+  };
+}
+
+/** Journal (durable), then apply; a failure before commit reverts what was applied. */
+async function applyNew(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  journal: Journal,
+  sides: PlanSides,
+  opts: TxnOptions,
+): Promise<Linker> {
+  await writeJournal(p, journal);
+  crashpoint('txn:after-journal');
+  await pausepoint('txn:after-journal');
+  const linker = createLinker(journal.link);
+  try {
+    await applyJournal(ctx, p, journal, sides.from, sides.to, linker, opts.onProgress);
+  } catch (err) {
+    await revertJournal(ctx, p, journal, sides.from, sides.to, linker).catch(() => {});
+    throw err;
+  }
+  return linker;
 }
 
 export function duplicateNames(refs: readonly PackageRef[]): void {
