@@ -25,7 +25,12 @@ import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
 import { createLinker, type LinkMode, type Linker } from './link.js';
 import { difference, loadPlanSides, ownedPaths, sameSet, toPackageRef } from './packages.js';
-import { planTransaction, type PlanPackage } from './plan.js';
+import { planTransaction, type Plan } from './plan.js';
+import { planDelta } from './plan-delta.js';
+import type { OwnershipDb } from './ownership/db.js';
+import { ownedBefore, type OwnershipDelta } from './ownership/delta.js';
+import { syncOwnership, type CommittedSet } from './ownership/sync.js';
+import { loadChange, Prepared } from './prepared.js';
 import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
 
@@ -55,11 +60,6 @@ export interface TargetContext {
   currentGeneration: number;
   resolve(ref: string): Promise<PackageRef>;
   generation(n: number): Promise<PackageRef[] | undefined>;
-}
-
-interface PlanSides {
-  from: PlanPackage[];
-  to: PlanPackage[];
 }
 
 export interface Target {
@@ -102,7 +102,7 @@ export async function runTransaction(
     };
     if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
       return { ...result, noop: true };
-    const { from, to } = await planAndCheck(ctx, p, current, goal, opts);
+    await using prep = await planAndCheck(ctx, p, { ...cur, packages: current }, goal, opts);
     const journal = newJournal(kind, p, opts, {
       from: { generation: cur.generation, packages: current },
       to: {
@@ -111,8 +111,9 @@ export async function runTransaction(
         newGeneration: goal.existingGeneration === undefined,
       },
     });
-    const linker = await applyNew(ctx, p, journal, { from, to }, opts);
+    const linker = await applyNew(ctx, p, journal, prep, opts);
     await commitGeneration(p, journal);
+    await prep.commitIndex(ctx, journal.to);
     return { ...result, generation: journal.to.generation, link: linker.method };
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
@@ -152,27 +153,56 @@ async function resolveGoal(
   );
 }
 
-/** Load both sides, plan and check everything before the journal: a refusal changes nothing. */
+/**
+ * Plan and check everything before the journal: a refusal changes nothing. An inplace prefix with
+ * an ownership index plans from the packages that change alone (plan-delta.ts); otherwise both
+ * sides' manifests are read in full.
+ */
 async function planAndCheck(
   ctx: StoreContext,
   p: PrefixPaths,
-  current: PackageRef[],
+  committed: CommittedSet,
   goal: Target,
   opts: TxnOptions,
-): Promise<PlanSides> {
+): Promise<Prepared> {
   // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
   // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
   // A new generations tree is built from nothing: the old set's manifests are not needed either.
+  const index = await syncOwnership(ctx, p, committed);
+  const prepared = new Prepared(index);
   if (p.layout === 'generations' && goal.existingGeneration !== undefined) {
     await requireCompleteTree(p, goal.existingGeneration); // never switch to a partial tree
-    return { from: [], to: [] };
+    return prepared;
   }
-  const sides = await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
+  const delta =
+    index && p.layout === 'inplace'
+      ? await loadChange(ctx, index, committed.packages, goal.packages)
+      : undefined;
+  if (delta) return prepared.incremental(delta, await checked(ctx, p, index!, delta, opts));
+  const sides = await loadPlanSides(
+    ctx,
+    p.layout === 'generations' ? [] : committed.packages,
+    goal.packages,
+  );
   const plan = planTransaction(sides.from, sides.to); // throws on paths two packages ship
   await preflight(ctx, p, plan, sides.to, { verify: opts.verify });
   if (p.layout === 'inplace')
     await checkPrefix(p.dir, plan, new Set(ownedPaths(sides.from).keys()));
-  return sides;
+  return prepared.full(sides);
+}
+
+/** The incremental plan, checked as a full one would be. */
+async function checked(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  index: OwnershipDb,
+  delta: OwnershipDelta,
+  opts: TxnOptions,
+): Promise<Plan> {
+  const plan = planDelta(delta);
+  await preflight(ctx, p, plan, delta.added, { verify: opts.verify });
+  await checkPrefix(p.dir, plan, await ownedBefore(index, delta, plan.obstacles));
+  return plan;
 }
 
 async function nextGeneration(
@@ -204,17 +234,18 @@ async function applyNew(
   ctx: StoreContext,
   p: PrefixPaths,
   journal: Journal,
-  sides: PlanSides,
+  prep: Prepared,
   opts: TxnOptions,
 ): Promise<Linker> {
   await writeJournal(p, journal);
   crashpoint('txn:after-journal');
   await pausepoint('txn:after-journal');
   const linker = createLinker(journal.link);
+  const { from, to } = prep;
   try {
-    await applyJournal(ctx, p, journal, sides.from, sides.to, linker, opts.onProgress);
+    await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress, prep.plan);
   } catch (err) {
-    await revertJournal(ctx, p, journal, sides.from, sides.to, linker).catch(() => {});
+    await revertJournal(ctx, p, journal, from, to, linker, prep.reverse).catch(() => {});
     throw err;
   }
   return linker;

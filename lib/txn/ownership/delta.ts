@@ -90,3 +90,19 @@ export function deltaWrites(d: OwnershipDelta): Map<string, OwnerEntry | undefin
   for (const [rel, e] of d.after) writes.set(rel, e);
   return writes;
 }
+
+/**
+ * The paths the index says the old set owns, as far as the prefix check asks: the touched paths,
+ * and everything below a directory the plan replaces whole (an obstacle).
+ */
+export async function ownedBefore(
+  db: EntrySource,
+  d: OwnershipDelta,
+  obstacles: readonly string[],
+): Promise<Set<string>> {
+  const owned = new Set(d.before.keys());
+  for (const rel of obstacles)
+    if (d.before.get(rel)?.file.type === 'dir')
+      for (const below of (await db.below(rel)).keys()) owned.add(below);
+  return owned;
+}
