@@ -12,6 +12,7 @@ import { isPstoreError } from '../../core/errors.js';
 import { TEMP_PREFIX } from '../../core/names.js';
 import type { PackageRef } from '../../core/package-ref.js';
 import type { PrefixPaths } from '../../prefix/layout.js';
+import { readCurrent, readCurrentGeneration } from '../../prefix/state.js';
 import type { StoreContext } from '../../store/context.js';
 import { loadPackages } from '../packages.js';
 import { DamagedIndex, OwnershipDb, rebuildAside, removeIndex } from './db.js';
@@ -147,4 +148,15 @@ async function sweepBuilds(p: PrefixPaths): Promise<void> {
   for (const n of names)
     if (n.startsWith(`${TEMP_PREFIX}ownership-`))
       await fsp.rm(path.join(p.meta, n), { recursive: true, force: true });
+}
+
+/** Rebuild the index from the committed generation's manifests (`verify --prefix --repair`). */
+export async function rebuildOwnership(ctx: StoreContext, p: PrefixPaths): Promise<void> {
+  const cur = await readCurrent(p);
+  const committed = {
+    generation: cur.generation,
+    packages: (await readCurrentGeneration(p, cur)).packages,
+  };
+  await removeIndex(p);
+  await (await syncOwnership(ctx, p, committed))?.close();
 }
