@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import type { AbstractLevel } from 'abstract-level';
 import { TEMP_PREFIX } from '../../core/names.js';
+import { crashpoint } from '../../core/crashpoint.js';
 import type { PrefixPaths } from '../../prefix/layout.js';
 import { IndexMetaSchema, parseEntry, type IndexMeta, type OwnerEntry } from './entry.js';
 
@@ -91,6 +92,7 @@ export class OwnershipDb {
       else batch.del(key(rel));
     }
     batch.put(META, meta);
+    crashpoint('ownership:before-write');
     await batch.write();
   }
 
@@ -118,6 +120,7 @@ export async function rebuildAside(
     } finally {
       await db.close();
     }
+    crashpoint('ownership:before-rename');
     await removeIndex(p);
     await fsp.rename(build, dir);
   } catch (err) {
