@@ -11,7 +11,7 @@ import { run } from './exec.js';
 export const GENERATOR_VERSION = 1;
 
 /** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -1,4 +1,4 @@
-import { PstoreError, type VerifyResult } from '../../lib/index.js';
+import type { VerifyResult } from '../../lib/index.js';
 import type { Command } from '../command.js';
 import { existingStore, requirePositionals } from '../command.js';
 import { formatBytes } from '../output.js';
@@ -8,13 +8,15 @@ export const verify: Command = {
   name: 'verify',
   summary:
     'rehash every object (or, with --prefix, every owned path of a prefix); exit 4 if anything is wrong',
-  usage: 'pstore verify [--repair | --prefix DIR]',
+  usage: 'pstore verify [--repair] [--prefix DIR]',
   help: [
     '--prefix DIR     check that the prefix holds exactly its current generation (no missing or modified paths, no leftovers)',
     '--repair         remove damaged objects and manifests, so that re-adding or importing the entries restores them;',
-    '                 still exit 4 when anything was wrong (run verify again after re-adding: exit 0 means clean)',
+    '                 still exit 4 when anything was wrong (run verify again after re-adding: exit 0 means clean);',
+    "                 with --prefix: rebuild the prefix's ownership index from the manifests, then verify",
     '--json: {ok, entries, objects, bytes, problems: [{id, name, version, manifest, missing, corrupt}], repaired?: {objects, entries}}',
-    '   with --prefix: {ok, prefix, generation, checked, missing, modified, strays, pendingTransaction, transaction, interruptedReason?}',
+    '   with --prefix: {ok, prefix, generation, checked, missing, modified, strays, pendingTransaction, transaction, interruptedReason?,',
+    '                   index: {state: ok|missing|behind|damaged|unchecked, differing}} (a damaged ownership index fails)',
     '   with --prefix it waits (up to --wait) for a running transaction, then reads one committed state',
   ],
   options: { prefix: { type: 'string' }, repair: { type: 'boolean' } },
@@ -22,17 +24,16 @@ export const verify: Command = {
     const { positionals, out, store, values } = ctx;
     requirePositionals(positionals, 0, 0, '', 'verify');
     if (typeof values.prefix === 'string') {
-      if (values.repair === true)
-        throw new PstoreError(
-          'EPSTORE_USAGE',
-          '--repair repairs the store; it cannot be combined with --prefix',
-          { subject: '--repair' },
-        );
-      const r = await prefixOf(ctx, 'verify').verify();
+      const r = await prefixOf(ctx, 'verify').verify({ repair: values.repair === true });
       out.result(r, () => [
         ...r.missing.map((p) => `missing:  ${p}`),
         ...r.modified.map((p) => `modified: ${p}`),
         ...r.strays.map((p) => `leftover: ${p}`),
+        ...(r.index.state === 'damaged'
+          ? [
+              `ownership index damaged${r.index.differing.length ? ` at ${r.index.differing.join(', ')}` : ''}: run pstore verify --prefix DIR --repair (or any transaction) to rebuild it`,
+            ]
+          : []),
         ...(r.pendingTransaction
           ? [`an interrupted transaction is not recovered: ${r.interruptedReason ?? ''}`]
           : []),

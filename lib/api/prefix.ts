@@ -8,6 +8,7 @@ import { guarded } from './boundary.js';
 import type { LayoutKind } from '../core/names.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { openPrefixForWrite } from '../prefix/open.js';
+import type { PrefixPaths } from '../prefix/layout.js';
 import { pruneGenerations, type PruneResult } from '../prefix/prune.js';
 import {
   listGenerationNumbers,
@@ -20,6 +21,7 @@ import { identifyManifest } from '../core/manifest.js';
 import { readManifestFile } from '../store/manifests.js';
 import { buildLockfile, lockedPackages, type Lockfile } from '../transfer/lockfile.js';
 import { recoverPending, type RecoverResult } from '../txn/recover.js';
+import { rebuildOwnership } from '../txn/ownership/sync.js';
 import {
   duplicateNames,
   runTransaction,
@@ -94,7 +96,8 @@ export interface Prefix {
   generations(): Promise<GenerationInfo[]>;
   recover(): Promise<RecoverResult>;
   prune(opts: { keep: number }): Promise<PruneResult>;
-  verify(): Promise<PrefixVerifyResult>;
+  /** repair: rebuild the ownership index from the manifests first (under the writer lock) */
+  verify(opts?: { repair?: boolean }): Promise<PrefixVerifyResult>;
   /** digest of the owned tree, read under the prefix lock (shared): one committed state */
   hash(): Promise<PrefixHashResult>;
   /** the active set as a lockfile */
@@ -256,42 +259,26 @@ export function openPrefix(
         packages: g.packages,
       }));
     },
-    recover: async () => {
-      const found = await managed(dir);
-      const storeCtx = contextFor(ctx, found.record);
-      const opened = await openPrefixForWrite(dir, {
-        storeRoot: found.record.store,
-        create: false,
-        waitMs: ctx.waitMs,
-      });
-      try {
-        await using _l = await lockStore(storeCtx, 'shared');
-        return await recoverPending(storeCtx, opened.paths);
-      } finally {
-        await opened.lock.release();
-      }
-    },
+    recover: async () => underWriterLock(ctx, dir, recoverPending),
     prune: async ({ keep }) => {
       if (!Number.isInteger(keep) || keep < 0)
         throw new PstoreError('EPSTORE_USAGE', `--keep must be a whole number ≥ 0, not ${keep}`, {
           subject: '--keep',
         });
-      const found = await managed(dir);
-      const opened = await openPrefixForWrite(dir, {
-        storeRoot: found.record.store,
-        create: false,
-        waitMs: ctx.waitMs,
+      return underWriterLock(ctx, dir, async (storeCtx, paths) => {
+        await recoverPending(storeCtx, paths);
+        return pruneGenerations(paths, keep);
       });
-      try {
-        const storeCtx = contextFor(ctx, found.record);
-        await using _l = await lockStore(storeCtx, 'shared');
-        await recoverPending(storeCtx, opened.paths);
-        return await pruneGenerations(opened.paths, keep);
-      } finally {
-        await opened.lock.release();
-      }
     },
-    verify: async () => verifyPrefix(ctx, dir),
+    verify: async (opts) => {
+      // The index is rebuilt under the writer lock, after any interrupted transaction is recovered.
+      if (opts?.repair)
+        await underWriterLock(ctx, dir, async (storeCtx, paths) => {
+          await recoverPending(storeCtx, paths);
+          await rebuildOwnership(storeCtx, paths);
+        });
+      return verifyPrefix(ctx, dir);
+    },
     lock: async () => {
       const { paths, record } = await settled(ctx, dir);
       const gen = await readCurrentGeneration(paths, await readCurrent(paths));
@@ -363,4 +350,25 @@ function otherGenerationsHint(others: readonly number[]): string {
   if (!others.length) return 'it is the only generation';
   const list = others.join(', ');
   return `other generations: ${list}; pstore rollback --to GEN returns to one of them`;
+}
+
+/** Run fn under the prefix writer lock and the store lock (shared), as a transaction does. */
+async function underWriterLock<T>(
+  ctx: StoreContext,
+  dir: string,
+  fn: (storeCtx: StoreContext, paths: PrefixPaths) => Promise<T>,
+): Promise<T> {
+  const found = await managed(dir);
+  const opened = await openPrefixForWrite(dir, {
+    storeRoot: found.record.store,
+    create: false,
+    waitMs: ctx.waitMs,
+  });
+  try {
+    const storeCtx = contextFor(ctx, found.record);
+    await using _l = await lockStore(storeCtx, 'shared');
+    return await fn(storeCtx, opened.paths);
+  } finally {
+    await opened.lock.release();
+  }
 }

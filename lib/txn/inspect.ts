@@ -7,7 +7,8 @@ import type { PrefixPaths } from '../prefix/layout.js';
 import { readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import type { StoreContext } from '../store/context.js';
 import { loadPackages, ownedPaths } from './packages.js';
-import { sameFile } from './plan.js';
+import { sameFile, type PlanPackage } from './plan.js';
+import { checkOwnershipIndex, type OwnershipIndexCheck } from './ownership/verify.js';
 import type { ManifestFile } from '../core/types.js';
 import { contextFor, type ManagedPrefix } from '../prefix/access.js';
 import { withSteadyPrefix, type TransactionView } from './readers.js';
@@ -22,6 +23,8 @@ export interface PrefixVerifyResult extends TransactionView {
   strays: string[];
   /** an interrupted transaction is waiting for recovery (the files may be a mix) */
   pendingTransaction: boolean;
+  /** the ownership index against the manifests (SPEC.md §Ownership index); damaged fails */
+  index: OwnershipIndexCheck;
 }
 
 export interface PrefixHashResult extends TransactionView {
@@ -38,17 +41,20 @@ interface Walk {
   root: string;
   owned: Map<string, ManifestFile>;
   observed: Observed[];
+  packages: PlanPackage[];
 }
 
 async function walk(ctx: StoreContext, found: ManagedPrefix): Promise<Walk> {
   const cur = await readCurrent(found.paths);
   const gen = await readCurrentGeneration(found.paths, cur);
-  const owned = ownedPaths(await loadPackages(contextFor(ctx, found.record), gen.packages));
+  const packages = await loadPackages(contextFor(ctx, found.record), gen.packages);
+  const owned = ownedPaths(packages);
   const root = await rootOf(found.paths);
   return {
     generation: cur.generation,
     root,
     owned,
+    packages,
     observed: await observeTree(root, owned.keys()),
   };
 }
@@ -84,6 +90,7 @@ export function verifyPrefix(ctx: StoreContext, dir: string): Promise<PrefixVeri
       modified: [],
       strays: [],
       pendingTransaction,
+      index: await checkOwnershipIndex(found.paths, w.packages),
       ...view,
     };
     for (const o of w.observed) {
@@ -98,7 +105,8 @@ export function verifyPrefix(ctx: StoreContext, dir: string): Promise<PrefixVeri
       !pendingTransaction &&
       result.missing.length === 0 &&
       result.modified.length === 0 &&
-      result.strays.length === 0;
+      result.strays.length === 0 &&
+      result.index.state !== 'damaged';
     return result;
   });
 }

@@ -40,7 +40,10 @@ export interface Plan {
   rmdirs: string[];
   /** (e) marker units to place, each built whole and renamed into place */
   placeMarkers: MarkerUnit[];
-  /** every path the target set owns, for checks and digests */
+  /**
+   * every path the target set owns (planTransaction); a plan from the ownership index holds only
+   * the target's entries at the paths the change touches (plan-delta.ts)
+   */
   owned: Map<string, ManifestFile>;
 }
 
@@ -74,16 +77,7 @@ function collectSide(pkgs: readonly PlanPackage[], onConflict: ConflictSink): Si
       const prev = side.owned.get(f.path);
       if (prev && !(prev.type === 'dir' && f.type === 'dir')) {
         // Collected (dry run): the first owner keeps the path and the plan goes on.
-        onConflict(
-          new PstoreError(
-            'EPSTORE_CONFLICT',
-            `path ${f.path} is shipped by both ${owners.get(f.path)} and ${ref.name}`,
-            {
-              subject: f.path,
-              data: { path: f.path, owners: [owners.get(f.path), ref.name] },
-            },
-          ),
-        );
+        onConflict(shippedTwice(f.path, owners.get(f.path)!, ref.name));
         continue;
       }
       side.owned.set(f.path, f);
@@ -100,6 +94,18 @@ function collectSide(pkgs: readonly PlanPackage[], onConflict: ConflictSink): Si
     }
   }
   return side;
+}
+
+/** Two packages of one set ship the same path (not both as a directory). */
+export function shippedTwice(path: string, first: string, second: string): PstoreError {
+  return new PstoreError(
+    'EPSTORE_CONFLICT',
+    `path ${path} is shipped by both ${first} and ${second}`,
+    {
+      subject: path,
+      data: { path, owners: [first, second] },
+    },
+  );
 }
 
 export function sameFile(a: ManifestFile, b: ManifestFile): boolean {
@@ -123,8 +129,28 @@ export function planTransaction(
   for (const [name, id] of idsBefore) if (idsAfter.get(name) !== id) changed.add(name);
   for (const [name, id] of idsAfter) if (idsBefore.get(name) !== id) changed.add(name);
 
-  const plan: Plan = {
-    noop: changed.size === 0,
+  const plan = emptyPlan(changed.size === 0, after.owned);
+  const touches = (owners: Set<string>) => [...owners].some((o) => changed.has(o));
+  const touched = new Set<string>();
+  for (const [unit, u] of before.units) if (touches(u.owners)) touched.add(unit);
+  for (const [unit, u] of after.units) if (touches(u.owners)) touched.add(unit);
+  planMarkers(
+    plan,
+    touched,
+    (u) => before.units.has(u),
+    (u) => after.units.get(u)?.files,
+  );
+
+  for (const [path, { file }] of after.plain)
+    planPath(plan, path, before.plain.get(path)?.file, file);
+  for (const [path, { file }] of before.plain)
+    if (!after.owned.has(path)) planPath(plan, path, file, undefined);
+  return finishPlan(plan);
+}
+
+export function emptyPlan(noop: boolean, owned: Map<string, ManifestFile>): Plan {
+  return {
+    noop,
     removeMarkers: [],
     pycacheFor: [],
     newModules: [],
@@ -134,47 +160,62 @@ export function planTransaction(
     remove: [],
     rmdirs: [],
     placeMarkers: [],
-    owned: after.owned,
+    owned,
   };
-  const touches = (owners: Set<string>) => [...owners].some((o) => changed.has(o));
-  const touched = new Set<string>();
-  for (const [unit, u] of before.units) if (touches(u.owners)) touched.add(unit);
-  for (const [unit, u] of after.units) if (touches(u.owners)) touched.add(unit);
-  // Declaring markers go first and come last (markers.ts markerRank).
+}
+
+/**
+ * The marker steps for the touched units: removed if present before (declaring first), placed
+ * whole if present after (supporting first; markers.ts markerRank).
+ */
+export function planMarkers(
+  plan: Plan,
+  touched: ReadonlySet<string>,
+  presentBefore: (unit: string) => boolean,
+  filesAfter: (unit: string) => readonly ManifestFile[] | undefined,
+): void {
   const byRank = (rank: (u: string) => number) => (a: string, b: string) =>
     rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
-  for (const unit of [...touched]
-    .filter((u) => before.units.has(u))
-    .sort(byRank((u) => -markerRank(u))))
+  for (const unit of [...touched].filter(presentBefore).sort(byRank((u) => -markerRank(u))))
     plan.removeMarkers.push(unit);
   for (const unit of [...touched].sort(byRank(markerRank))) {
-    const u = after.units.get(unit);
-    if (u)
+    const files = filesAfter(unit);
+    if (files)
       plan.placeMarkers.push({
         path: unit,
-        files: [...u.files].sort((a, b) => (a.path < b.path ? -1 : 1)),
+        files: [...files].sort((a, b) => (a.path < b.path ? -1 : 1)),
       });
   }
+}
 
-  for (const [path, { file }] of after.plain) {
-    const old = before.plain.get(path)?.file;
-    if (old && sameFile(old, file)) continue;
-    if (old && old.type !== file.type) plan.obstacles.push(path);
-    if (file.type === 'dir') {
-      if (!old || old.type !== 'dir') plan.mkdirs.push(path);
-    } else {
-      plan.place.push({ file, replace: old !== undefined });
-      if (path.endsWith('.py')) (old ? plan.pycacheFor : plan.newModules).push(path);
-    }
-  }
-  for (const [path, { file }] of before.plain) {
-    if (after.owned.has(path)) continue;
-    if (file.type === 'dir') plan.rmdirs.push(path);
+/** The steps for one plain path, from what the old set has there to what the new set has. */
+export function planPath(
+  plan: Plan,
+  path: string,
+  old: ManifestFile | undefined,
+  file: ManifestFile | undefined,
+): void {
+  if (!file) {
+    if (!old) return;
+    if (old.type === 'dir') plan.rmdirs.push(path);
     else {
       plan.remove.push(path);
       if (path.endsWith('.py')) plan.pycacheFor.push(path);
     }
+    return;
   }
+  if (old && sameFile(old, file)) return;
+  if (old && old.type !== file.type) plan.obstacles.push(path);
+  if (file.type === 'dir') {
+    if (!old || old.type !== 'dir') plan.mkdirs.push(path);
+  } else {
+    plan.place.push({ file, replace: old !== undefined });
+    if (path.endsWith('.py')) (old ? plan.pycacheFor : plan.newModules).push(path);
+  }
+}
+
+/** Drop what lies below obstacles, order the directory steps. */
+export function finishPlan(plan: Plan): Plan {
   // What lay below a path whose type changes went with it in step (b). Removing it again in step (c)
   // would resolve through whatever stands there now: a symlink, possibly leading out of the prefix.
   if (plan.obstacles.length) {

@@ -18,7 +18,7 @@ import { clearJournal, readJournal, type Journal } from './journal.js';
 import { createLinker, type Linker } from './link.js';
 import { loadPlanSides, ownedPaths } from './packages.js';
 import { checkPrefix } from './check.js';
-import { planTransaction, type PlanPackage } from './plan.js';
+import { planTransaction, type Plan, type PlanPackage } from './plan.js';
 
 export interface RecoverResult {
   recovered: boolean;
@@ -27,7 +27,11 @@ export interface RecoverResult {
   generation?: number;
 }
 
-/** Move the prefix from `from` to `to` as the journal says (used by the first run and by recovery). */
+/**
+ * Move the prefix from `from` to `to` as the journal says (used by the first run and by recovery).
+ * `plan`, from the ownership index, stands for planTransaction(from, to) when the sides hold only
+ * the packages that change (SPEC.md §Ownership index).
+ */
 export async function applyJournal(
   ctx: StoreContext,
   p: PrefixPaths,
@@ -36,10 +40,11 @@ export async function applyJournal(
   to: PlanPackage[],
   linker: Linker,
   onProgress?: ProgressListener,
+  plan?: Plan,
 ): Promise<void> {
   const base = { store: ctx.layout, linker, txid: j.txid, onProgress };
   if (p.layout === 'generations') await applyGenerations(base, p, j, to);
-  else await applyInplace({ ...base, root: p.dir }, planTransaction(from, to));
+  else await applyInplace({ ...base, root: p.dir }, plan ?? planTransaction(from, to));
 }
 
 /** Undo a transaction that failed part-way, before its commit. */
@@ -50,6 +55,7 @@ export async function revertJournal(
   from: PlanPackage[],
   to: PlanPackage[],
   linker: Linker,
+  reverse?: Plan,
 ): Promise<void> {
   if (p.layout === 'generations') {
     // The switch happened: switch back (or, for a first generation, remove the link again).
@@ -62,7 +68,7 @@ export async function revertJournal(
   } else {
     await applyInplace(
       { store: ctx.layout, root: p.dir, linker, txid: j.txid },
-      planTransaction(to, from),
+      reverse ?? planTransaction(to, from),
     );
     await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
   }

@@ -2,9 +2,10 @@
 // gc waits) → recover any interrupted transaction → compute the target set → plan (pure) → check
 // the prefix → journal (durable) → apply → commit → unlock. Failure before commit reverts.
 
-import { PstoreError } from '../core/errors.js';
+import { PstoreError, isPstoreError } from '../core/errors.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
+import type { PrefixPaths } from '../prefix/layout.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { listGenerationNumbers, readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import { requireCompleteTree } from '../prefix/trees.js';
@@ -13,9 +14,14 @@ import { crashpoint, pausepoint } from '../core/crashpoint.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
-import { assertSameFilesystem, createLinker } from './link.js';
+import { assertSameFilesystem, createLinker, type Linker } from './link.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
-import { planTransaction, throwConflict } from './plan.js';
+import { planTransaction, throwConflict, type Plan } from './plan.js';
+import { planDelta } from './plan-delta.js';
+import type { OwnershipDb } from './ownership/db.js';
+import { ownedBefore, type OwnershipDelta } from './ownership/delta.js';
+import { syncOwnership, type CommittedSet } from './ownership/sync.js';
+import { loadChange, Prepared } from './prepared.js';
 import { hintReplace } from './replace-hint.js';
 import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
@@ -25,6 +31,8 @@ import { previewTransaction } from './preview.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
 
 export type { Target, TargetContext, TxnOptions, TxnResult };
+
+type StepClock = ReturnType<typeof stepClock>;
 
 export async function runTransaction(
   ctx: StoreContext,
@@ -65,56 +73,22 @@ export async function runTransaction(
     if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
       return { ...result, noop: true };
     await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
-
-    // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
-    // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
-    // A new generations tree is built from nothing: the old set's manifests are not needed either.
-    const switchOnly = p.layout === 'generations' && goal.existingGeneration !== undefined;
-    if (switchOnly) await requireCompleteTree(p, goal.existingGeneration!); // never switch to a partial tree
-    const { from, to } = switchOnly
-      ? { from: [], to: [] }
-      : await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
-    if (!switchOnly) {
-      // throws on paths two packages ship
-      const plan = planTransaction(from, to, hintReplace(current, goal.packages, throwConflict));
-      step('plan');
-      await preflight(ctx, p, plan, to, { verify: opts.verify });
-      if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
-    }
-    step(switchOnly ? 'plan' : 'check');
-    const generation =
-      goal.existingGeneration ??
-      Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
-    const journal: Journal = {
-      formatVersion: 1,
-      txid: newTxid(),
-      kind,
-      layout: p.layout,
-      link: opts.link ?? 'auto',
-      startedAt: new Date().toISOString(),
-      ...(opts.command === undefined ? {} : { command: opts.command }),
+    await using prep = await withReplaceHint(current, goal, () =>
+      planAndCheck(ctx, p, { ...cur, packages: current }, goal, opts, step),
+    );
+    const journal = newJournal(kind, p, opts, {
       from: { generation: cur.generation, packages: current },
       to: {
-        generation,
+        generation: goal.existingGeneration ?? (await nextGeneration(p, cur)),
         packages: goal.packages,
         newGeneration: goal.existingGeneration === undefined,
       },
-    };
-    await writeJournal(p, journal);
-    crashpoint('txn:after-journal');
-    await pausepoint('txn:after-journal');
-    step('journal');
-    const linker = createLinker(journal.link);
-    try {
-      await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress);
-    } catch (err) {
-      await revertJournal(ctx, p, journal, from, to, linker).catch(() => {});
-      throw err;
-    }
-    step('apply');
+    });
+    const linker = await applyNew(ctx, p, journal, prep, opts, step);
     await commitGeneration(p, journal);
+    await prep.commitIndex(ctx, journal.to);
     step('commit');
-    return { ...result, generation, link: linker.method };
+    return { ...result, generation: journal.to.generation, link: linker.method };
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
@@ -124,7 +98,130 @@ export async function runTransaction(
     throw err;
   } finally {
     await opened.lock.release();
-    step('unlock');
+  }
+}
+
+/**
+ * Plan and check everything before the journal: a refusal changes nothing. An inplace prefix with
+ * an ownership index plans from the packages that change alone (plan-delta.ts); otherwise both
+ * sides' manifests are read in full.
+ */
+async function planAndCheck(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  committed: CommittedSet,
+  goal: Target,
+  opts: TxnOptions,
+  step: StepClock,
+): Promise<Prepared> {
+  // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
+  // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
+  // A new generations tree is built from nothing: the old set's manifests are not needed either.
+  const index = await syncOwnership(ctx, p, committed);
+  const prepared = new Prepared(index);
+  if (p.layout === 'generations' && goal.existingGeneration !== undefined) {
+    await requireCompleteTree(p, goal.existingGeneration); // never switch to a partial tree
+    step('plan');
+    return prepared;
+  }
+  const delta =
+    index && p.layout === 'inplace'
+      ? await loadChange(ctx, index, committed.packages, goal.packages)
+      : undefined;
+  if (delta) return prepared.incremental(delta, await checked(ctx, p, index!, delta, opts, step));
+  const sides = await loadPlanSides(
+    ctx,
+    p.layout === 'generations' ? [] : committed.packages,
+    goal.packages,
+  );
+  const plan = planTransaction(sides.from, sides.to); // throws on paths two packages ship
+  step('plan');
+  await preflight(ctx, p, plan, sides.to, { verify: opts.verify });
+  if (p.layout === 'inplace')
+    await checkPrefix(p.dir, plan, new Set(ownedPaths(sides.from).keys()));
+  step('check');
+  return prepared.full(sides);
+}
+
+/** The incremental plan, checked as a full one would be. */
+async function checked(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  index: OwnershipDb,
+  delta: OwnershipDelta,
+  opts: TxnOptions,
+  step: StepClock,
+): Promise<Plan> {
+  const plan = planDelta(delta);
+  step('plan');
+  await preflight(ctx, p, plan, delta.added, { verify: opts.verify });
+  await checkPrefix(p.dir, plan, await ownedBefore(index, delta, plan.obstacles));
+  step('check');
+  return plan;
+}
+
+async function nextGeneration(
+  p: PrefixPaths,
+  cur: { generation: number; highest: number },
+): Promise<number> {
+  return Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
+}
+
+function newJournal(
+  kind: TxnKind,
+  p: PrefixPaths,
+  opts: TxnOptions,
+  sets: Pick<Journal, 'from' | 'to'>,
+): Journal {
+  return {
+    formatVersion: 1,
+    txid: newTxid(),
+    kind,
+    layout: p.layout,
+    link: opts.link ?? 'auto',
+    startedAt: new Date().toISOString(),
+    ...(opts.command === undefined ? {} : { command: opts.command }),
+    ...sets,
+  };
+}
+
+/** Journal (durable), then apply; a failure before commit reverts what was applied. */
+async function applyNew(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  journal: Journal,
+  prep: Prepared,
+  opts: TxnOptions,
+  step: StepClock,
+): Promise<Linker> {
+  await writeJournal(p, journal);
+  crashpoint('txn:after-journal');
+  await pausepoint('txn:after-journal');
+  step('journal');
+  const linker = createLinker(journal.link);
+  const { from, to } = prep;
+  try {
+    await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress, prep.plan);
+  } catch (err) {
+    await revertJournal(ctx, p, journal, from, to, linker, prep.reverse).catch(() => {});
+    throw err;
+  }
+  step('apply');
+  return linker;
+}
+
+/** A conflict with a package that stays active hints at `--replace` (replace-hint.ts). */
+async function withReplaceHint<T>(
+  current: readonly PackageRef[],
+  goal: Target,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isPstoreError(err) && err.code === 'EPSTORE_CONFLICT')
+      hintReplace(current, goal.packages, throwConflict)(err);
+    throw err;
   }
 }
 

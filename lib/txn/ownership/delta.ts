@@ -1,0 +1,108 @@
+// What a transaction needs to know about a prefix, and no more: the index's entries at the paths
+// of the packages it removes and adds, and at every path of a marker unit those packages touch
+// (a unit is placed whole), before and after the change. Conflicts with packages that stay are
+// found here, against the index, as planTransaction finds them against every manifest.
+
+import type { PackageRef } from '../../core/package-ref.js';
+import { shippedTwice, type PlanPackage } from '../plan.js';
+import { addOwner, removeOwner, unitsOf, type OwnerEntry } from './entry.js';
+
+export interface OwnershipDelta {
+  removed: PlanPackage[];
+  added: PlanPackage[];
+  /** the paths of the removed and added packages, sorted */
+  touched: string[];
+  /** the marker units holding any touched path */
+  units: Set<string>;
+  /** entries before and after at the touched paths and at every path of a touched unit */
+  before: Map<string, OwnerEntry>;
+  after: Map<string, OwnerEntry>;
+}
+
+/** Packages whose name changes id between the sets: the old ones go, the new ones come. */
+export function changedPackages(
+  from: readonly PackageRef[],
+  to: readonly PackageRef[],
+): { removed: PackageRef[]; added: PackageRef[] } {
+  const idsBefore = new Map(from.map((p) => [p.name, p.id]));
+  const idsAfter = new Map(to.map((p) => [p.name, p.id]));
+  return {
+    removed: from.filter((p) => idsAfter.get(p.name) !== p.id),
+    added: to.filter((p) => idsBefore.get(p.name) !== p.id),
+  };
+}
+
+/** Where a delta's entries come from: the index on disk (db.ts), or a map in tests. */
+export interface EntrySource {
+  get(paths: readonly string[]): Promise<Map<string, OwnerEntry>>;
+  below(rel: string): Promise<Map<string, OwnerEntry>>;
+}
+
+export async function loadDelta(
+  db: EntrySource,
+  removed: PlanPackage[],
+  added: PlanPackage[],
+  globs: readonly string[],
+): Promise<OwnershipDelta> {
+  const touched = [
+    ...new Set([...removed, ...added].flatMap((p) => p.manifest.files.map((f) => f.path))),
+  ].sort();
+  const before = await db.get(touched);
+  const units = new Set<string>();
+  for (const e of before.values()) if (e.unit !== undefined) units.add(e.unit);
+  for (const p of added) for (const unit of unitsOf(p, globs).values()) units.add(unit);
+  for (const unit of units) for (const [rel, e] of await db.below(unit)) before.set(rel, e);
+  const after = applyChange(before, removed, added, globs);
+  return { removed, added, touched, units, before, after };
+}
+
+/** The entries after removing and adding packages; EPSTORE_CONFLICT as planTransaction's. */
+export function applyChange(
+  before: ReadonlyMap<string, OwnerEntry>,
+  removed: readonly PlanPackage[],
+  added: readonly PlanPackage[],
+  globs: readonly string[],
+): Map<string, OwnerEntry> {
+  const work = new Map<string, OwnerEntry | undefined>(before);
+  for (const p of removed) removeOwner(work, p);
+  for (const p of added) {
+    for (const f of p.manifest.files) {
+      const e = work.get(f.path);
+      if (e && !(e.file.type === 'dir' && f.type === 'dir'))
+        throw shippedTwice(f.path, e.owners[0]!, p.ref.name);
+    }
+    addOwner(work, p, unitsOf(p, globs));
+  }
+  const after = new Map<string, OwnerEntry>();
+  for (const [rel, e] of work) if (e) after.set(rel, e);
+  return after;
+}
+
+/** The same change, undone: what a failed transaction's revert applies. */
+export function reverseDelta(d: OwnershipDelta): OwnershipDelta {
+  return { ...d, removed: d.added, added: d.removed, before: d.after, after: d.before };
+}
+
+/** The index writes of a delta: every path it knows, its entry after (undefined: gone). */
+export function deltaWrites(d: OwnershipDelta): Map<string, OwnerEntry | undefined> {
+  const writes = new Map<string, OwnerEntry | undefined>();
+  for (const rel of d.before.keys()) writes.set(rel, undefined);
+  for (const [rel, e] of d.after) writes.set(rel, e);
+  return writes;
+}
+
+/**
+ * The paths the index says the old set owns, as far as the prefix check asks: the touched paths,
+ * and everything below a directory the plan replaces whole (an obstacle).
+ */
+export async function ownedBefore(
+  db: EntrySource,
+  d: OwnershipDelta,
+  obstacles: readonly string[],
+): Promise<Set<string>> {
+  const owned = new Set(d.before.keys());
+  for (const rel of obstacles)
+    if (d.before.get(rel)?.file.type === 'dir')
+      for (const below of (await db.below(rel)).keys()) owned.add(below);
+  return owned;
+}

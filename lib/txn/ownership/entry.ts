@@ -1,0 +1,135 @@
+// The ownership index's records (SPEC.md §Ownership index), derived from manifests and nothing
+// else: path → owner entry, and one meta record naming the package set the entries describe.
+// Pure: no IO, so the same derivation serves the rebuild, the catch-up and the property test.
+
+import { createHash } from 'node:crypto';
+import * as v from 'valibot';
+import { markerMatcher, markerUnits } from '../../core/markers.js';
+import { PackageRefSchema, type PackageRef } from '../../core/package-ref.js';
+import { GenerationNumberSchema } from '../../prefix/state.js';
+import type { ManifestFile } from '../../core/types.js';
+import type { PlanPackage } from '../plan.js';
+
+export interface OwnerEntry {
+  /** what the manifest lists at this path (a shared directory: any owner's record, all alike) */
+  file: ManifestFile;
+  /** names of the packages that ship the path, sorted: one, or several for a shared directory */
+  owners: string[];
+  /** the marker unit the path belongs to (SPEC.md §Markers), absent for a plain path */
+  unit?: string;
+}
+
+const IndexedPackageSchema = v.object({
+  ...PackageRefSchema.entries,
+  markers: v.array(v.string()),
+});
+
+export const IndexMetaSchema = v.object({
+  formatVersion: v.literal(1),
+  generation: GenerationNumberSchema,
+  /** setDigest() of the packages: what a transaction compares with the committed generation */
+  digest: v.string(),
+  packages: v.array(IndexedPackageSchema),
+});
+
+export type IndexMeta = v.InferOutput<typeof IndexMetaSchema>;
+export type IndexedPackage = v.InferOutput<typeof IndexedPackageSchema>;
+
+/** A digest of a package set, independent of order: sha256 over the sorted ids. */
+export function setDigest(refs: readonly Pick<PackageRef, 'id'>[]): string {
+  const ids = refs.map((r) => r.id).sort();
+  return createHash('sha256').update(ids.join('\n')).digest('hex');
+}
+
+export function indexMeta(generation: number, pkgs: readonly IndexedPackage[]): IndexMeta {
+  const packages = [...pkgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { formatVersion: 1, generation, digest: setDigest(packages), packages };
+}
+
+export function indexedPackage(p: PlanPackage): IndexedPackage {
+  return { ...p.ref, markers: [...p.manifest.markers] };
+}
+
+/** The marker globs of a set beyond the defaults: the union of every entry's own, sorted. */
+export function globsOf(pkgs: readonly { markers: readonly string[] }[]): string[] {
+  return [...new Set(pkgs.flatMap((p) => p.markers))].sort();
+}
+
+/**
+ * The unit of every path of one manifest. Every manifest lists each ancestor of its paths (§4.1),
+ * so a path's unit depends only on the path and the set's globs, not on the other packages.
+ */
+export function unitsOf(p: PlanPackage, globs: readonly string[]): Map<string, string> {
+  return markerUnits(
+    p.manifest.files.map((f) => f.path),
+    markerMatcher(globs),
+  );
+}
+
+/** Add one package's paths to entries (shared directories gain an owner). */
+export function addOwner(
+  entries: Map<string, OwnerEntry | undefined>,
+  p: PlanPackage,
+  units: ReadonlyMap<string, string>,
+): void {
+  for (const file of p.manifest.files) {
+    const e = entries.get(file.path);
+    if (e) entries.set(file.path, { ...e, owners: [...e.owners, p.ref.name].sort() });
+    else entries.set(file.path, withUnit({ file, owners: [p.ref.name] }, units.get(file.path)));
+  }
+}
+
+/** Remove one package's paths from entries; a path nobody ships any more maps to undefined. */
+export function removeOwner(entries: Map<string, OwnerEntry | undefined>, p: PlanPackage): void {
+  for (const file of p.manifest.files) {
+    const e = entries.get(file.path);
+    if (!e) continue;
+    const owners = e.owners.filter((o) => o !== p.ref.name);
+    entries.set(file.path, owners.length ? { ...e, owners } : undefined);
+  }
+}
+
+function withUnit(e: OwnerEntry, unit: string | undefined): OwnerEntry {
+  return unit === undefined ? e : { ...e, unit };
+}
+
+/** Every entry of a package set, from its manifests: what a rebuild writes and verify compares. */
+export function deriveEntries(pkgs: readonly PlanPackage[]): Map<string, OwnerEntry> {
+  const globs = globsOf(pkgs.map((p) => p.manifest));
+  const entries = new Map<string, OwnerEntry | undefined>();
+  for (const p of pkgs) addOwner(entries, p, unitsOf(p, globs));
+  return entries as Map<string, OwnerEntry>;
+}
+
+export function sameEntry(a: OwnerEntry, b: OwnerEntry): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(e: OwnerEntry): unknown[] {
+  const f = e.file;
+  const what =
+    f.type === 'file' ? [f.integrity, f.exec, f.size] : f.type === 'symlink' ? [f.target] : [];
+  return [f.path, f.type, ...what, e.owners, e.unit ?? null];
+}
+
+const OwnerEntrySchema = v.object({
+  file: v.variant('type', [
+    v.object({
+      path: v.string(),
+      type: v.literal('file'),
+      exec: v.boolean(),
+      size: v.number(),
+      integrity: v.string(),
+    }),
+    v.object({ path: v.string(), type: v.literal('dir') }),
+    v.object({ path: v.string(), type: v.literal('symlink'), target: v.string() }),
+  ]),
+  owners: v.pipe(v.array(v.string()), v.minLength(1)),
+  unit: v.optional(v.string()),
+});
+
+/** A stored entry, checked: anything else is a damaged index (undefined), rebuilt by the caller. */
+export function parseEntry(value: unknown, path: string): OwnerEntry | undefined {
+  const r = v.safeParse(OwnerEntrySchema, value);
+  return r.success && r.output.file.path === path ? (r.output as OwnerEntry) : undefined;
+}

@@ -1,0 +1,162 @@
+// Keeping the ownership index in line with the committed generation (SPEC.md §Ownership index).
+// Before a transaction plans, and after it commits, the index's meta record is compared with the
+// committed set: equal, it is used; another set (a crash between commit and the index batch, a
+// rollback recovered, an older pstore's transaction), it is caught up by the delta between the two
+// sets, reading only their manifests; missing or damaged, it is rebuilt aside from every manifest.
+// The index is derived data: when even that cannot be done (a damaged manifest), the transaction
+// plans from every manifest as before, and nothing is lost.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { isPstoreError } from '../../core/errors.js';
+import { TEMP_PREFIX } from '../../core/names.js';
+import type { PackageRef } from '../../core/package-ref.js';
+import type { PrefixPaths } from '../../prefix/layout.js';
+import { readCurrent, readCurrentGeneration } from '../../prefix/state.js';
+import type { StoreContext } from '../../store/context.js';
+import { loadPackages } from '../packages.js';
+import { DamagedIndex, OwnershipDb, rebuildAside, removeIndex } from './db.js';
+import { changedPackages, deltaWrites, loadDelta, type OwnershipDelta } from './delta.js';
+import {
+  deriveEntries,
+  globsOf,
+  indexedPackage,
+  indexMeta,
+  setDigest,
+  type IndexedPackage,
+  type IndexMeta,
+} from './entry.js';
+import type { PlanPackage } from '../plan.js';
+
+export interface CommittedSet {
+  generation: number;
+  packages: readonly PackageRef[];
+}
+
+/** The index describing `committed`, open; undefined when it cannot be built (plan in full). */
+export async function syncOwnership(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  committed: CommittedSet,
+): Promise<OwnershipDb | undefined> {
+  const db = await openOrDrop(p);
+  if (db === 'busy') return undefined;
+  if (db) {
+    try {
+      if (await catchUp(ctx, db, committed)) return db;
+    } catch (err) {
+      if (!(err instanceof DamagedIndex) && !isPstoreError(err)) {
+        await db.close();
+        throw err;
+      }
+    }
+    await db.close();
+  }
+  return rebuild(ctx, p, committed);
+}
+
+/**
+ * After a commit: write the transaction's own delta (the index described its from-set, under the
+ * same lock), or catch up when it planned in full. A failure here leaves the index behind, and the
+ * next transaction catches it up: the commit stands.
+ */
+export async function commitOwnership(
+  ctx: StoreContext,
+  db: OwnershipDb,
+  delta: OwnershipDelta | undefined,
+  committed: CommittedSet,
+): Promise<void> {
+  if (!delta) {
+    await catchUp(ctx, db, committed);
+    return;
+  }
+  const after = packagesAfter(
+    await db.meta(),
+    delta.removed.map((r) => r.ref),
+    delta.added,
+  );
+  await db.write(deltaWrites(delta), indexMeta(committed.generation, after));
+}
+
+export function packagesAfter(
+  meta: IndexMeta,
+  removed: readonly { id: string }[],
+  added: readonly PlanPackage[],
+): IndexedPackage[] {
+  const gone = new Set(removed.map((r) => r.id));
+  return [...meta.packages.filter((k) => !gone.has(k.id)), ...added.map(indexedPackage)];
+}
+
+/** The index, or undefined after removing a damaged one; 'busy' while `verify` reads it. */
+async function openOrDrop(p: PrefixPaths): Promise<OwnershipDb | 'busy' | undefined> {
+  try {
+    return await OwnershipDb.open(p);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'LEVEL_LOCKED') return 'busy';
+    if (!(err instanceof DamagedIndex)) throw err;
+    await removeIndex(p);
+    return undefined;
+  }
+}
+
+/** Bring the index to `committed` by the delta between the sets; false when only a rebuild can. */
+async function catchUp(
+  ctx: StoreContext,
+  db: OwnershipDb,
+  committed: CommittedSet,
+): Promise<boolean> {
+  const meta = await db.meta();
+  if (meta.digest === setDigest(committed.packages)) {
+    if (meta.generation !== committed.generation)
+      await db.write(new Map(), { ...meta, generation: committed.generation });
+    return true;
+  }
+  const { removed, added } = changedPackages(meta.packages, committed.packages);
+  const [r, a] = await Promise.all([loadPackages(ctx, removed), loadPackages(ctx, added)]);
+  const after = packagesAfter(meta, removed, a);
+  // Other globs move paths between marker units: the entries' units are rebuilt from scratch.
+  if (globsOf(after).join('\0') !== globsOf(meta.packages).join('\0')) return false;
+  const delta = await loadDelta(db, r, a, globsOf(after));
+  await db.write(deltaWrites(delta), indexMeta(committed.generation, after));
+  return true;
+}
+
+async function rebuild(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  committed: CommittedSet,
+): Promise<OwnershipDb | undefined> {
+  await sweepBuilds(p);
+  let pkgs;
+  try {
+    pkgs = await loadPackages(ctx, committed.packages);
+  } catch (err) {
+    if (isPstoreError(err)) return undefined; // a manifest unreadable: plan in full, as before
+    throw err;
+  }
+  await rebuildAside(
+    p,
+    deriveEntries(pkgs),
+    indexMeta(committed.generation, pkgs.map(indexedPackage)),
+  );
+  return OwnershipDb.open(p);
+}
+
+/** Builds a killed rebuild left behind (only the writer lock's holder rebuilds). */
+async function sweepBuilds(p: PrefixPaths): Promise<void> {
+  const names = await fsp.readdir(p.meta).catch(() => [] as string[]);
+  for (const n of names)
+    if (n.startsWith(`${TEMP_PREFIX}ownership-`))
+      await fsp.rm(path.join(p.meta, n), { recursive: true, force: true });
+}
+
+/** Rebuild the index from the committed generation's manifests (`verify --prefix --repair`). */
+export async function rebuildOwnership(ctx: StoreContext, p: PrefixPaths): Promise<void> {
+  const cur = await readCurrent(p);
+  const committed = {
+    generation: cur.generation,
+    packages: (await readCurrentGeneration(p, cur)).packages,
+  };
+  await removeIndex(p);
+  await (await syncOwnership(ctx, p, committed))?.close();
+}

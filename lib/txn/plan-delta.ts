@@ -1,0 +1,32 @@
+// The plan of a transaction from the ownership index (SPEC.md §Ownership index): the same Plan
+// planTransaction computes from every manifest of both sets, computed from the delta alone — the
+// paths of the packages that change and the marker units they touch. planTransaction stays the
+// oracle: test/txn/ownership-plan.test.ts checks the two agree over random sets and changes.
+
+import type { ManifestFile } from '../core/types.js';
+import type { OwnershipDelta } from './ownership/delta.js';
+import { emptyPlan, finishPlan, planMarkers, planPath, type Plan } from './plan.js';
+
+export function planDelta(d: OwnershipDelta): Plan {
+  const owned = new Map<string, ManifestFile>();
+  for (const [rel, e] of d.after) owned.set(rel, e.file);
+  const plan = emptyPlan(d.removed.length === 0 && d.added.length === 0, owned);
+  planMarkers(
+    plan,
+    d.units,
+    (unit) => d.before.has(unit),
+    (unit) => (d.after.has(unit) ? unitFiles(d, unit) : undefined),
+  );
+  for (const rel of d.touched) {
+    const old = d.before.get(rel);
+    const now = d.after.get(rel);
+    if ((old ?? now)?.unit === undefined) planPath(plan, rel, old?.file, now?.file);
+  }
+  return finishPlan(plan);
+}
+
+function unitFiles(d: OwnershipDelta, unit: string): ManifestFile[] {
+  const out: ManifestFile[] = [];
+  for (const [rel, e] of d.after) if (rel === unit || rel.startsWith(`${unit}/`)) out.push(e.file);
+  return out;
+}

@@ -1,0 +1,72 @@
+// What a transaction has prepared before its journal: the sides of the plan, the plan itself when
+// it came from the ownership index, and the index, open until the transaction ends.
+
+import type { PackageRef } from '../core/package-ref.js';
+import type { StoreContext } from '../store/context.js';
+import type { OwnershipDb } from './ownership/db.js';
+import {
+  changedPackages,
+  loadDelta,
+  reverseDelta,
+  type OwnershipDelta,
+} from './ownership/delta.js';
+import { globsOf } from './ownership/entry.js';
+import { commitOwnership, packagesAfter, type CommittedSet } from './ownership/sync.js';
+import { loadPackages } from './packages.js';
+import { planDelta } from './plan-delta.js';
+import type { Plan, PlanPackage } from './plan.js';
+
+export class Prepared {
+  /** the packages that leave and come (incremental), or both whole sets (full) */
+  from: PlanPackage[] = [];
+  to: PlanPackage[] = [];
+  /** set when incremental: applyJournal and revertJournal take these instead of planning again */
+  plan: Plan | undefined;
+  reverse: Plan | undefined;
+  private delta: OwnershipDelta | undefined;
+
+  constructor(private readonly index: OwnershipDb | undefined) {}
+
+  incremental(delta: OwnershipDelta, plan: Plan): this {
+    this.delta = delta;
+    this.from = delta.removed;
+    this.to = delta.added;
+    this.plan = plan;
+    this.reverse = planDelta(reverseDelta(delta));
+    return this;
+  }
+
+  full(sides: { from: PlanPackage[]; to: PlanPackage[] }): this {
+    this.from = sides.from;
+    this.to = sides.to;
+    return this;
+  }
+
+  /** After commit: the index follows (a failure leaves it behind; the next transaction catches up). */
+  async commitIndex(ctx: StoreContext, committed: CommittedSet): Promise<void> {
+    if (this.index) await commitOwnership(ctx, this.index, this.delta, committed).catch(() => {});
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.index?.close();
+  }
+}
+
+/**
+ * The delta from the committed set to the goal, reading only the manifests of the packages that
+ * change; undefined when the change alters the set's marker globs (every unit is then recomputed
+ * by the full planner).
+ */
+export async function loadChange(
+  ctx: StoreContext,
+  db: OwnershipDb,
+  current: readonly PackageRef[],
+  goal: readonly PackageRef[],
+): Promise<OwnershipDelta | undefined> {
+  const meta = await db.meta();
+  const { removed, added } = changedPackages(current, goal);
+  const [r, a] = await Promise.all([loadPackages(ctx, removed), loadPackages(ctx, added)]);
+  const globs = globsOf(packagesAfter(meta, removed, a));
+  if (globs.join('\0') !== globsOf(meta.packages).join('\0')) return undefined;
+  return loadDelta(db, r, a, globs);
+}
