@@ -98,6 +98,7 @@ export async function runTransaction(
     throw err;
   } finally {
     await opened.lock.release();
+    step('unlock');
   }
 }
 
