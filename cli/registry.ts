@@ -24,6 +24,8 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   completion: async () => (await import('./commands/completion.js')).completion,
   owner: async () => (await import('./commands/owner.js')).owner,
   diff: async () => (await import('./commands/diff.js')).diff,
+  push: async () => (await import('./commands/push.js')).push,
+  pull: async () => (await import('./commands/pull.js')).pull,
 };
 
 export const ALIASES: Record<string, string> = {

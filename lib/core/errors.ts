@@ -13,7 +13,8 @@ export const ERROR_CODES = {
   EPSTORE_BAD_ARCHIVE: 7,
   EPSTORE_UNSUPPORTED_TYPE: 7,
   EPSTORE_INVALID: 7,
-  /** exit 8 is reserved for remote registries */
+  /** a remote registry is unreachable, refuses the credentials, breaks the protocol or fails */
+  EPSTORE_REMOTE: 8,
   /** the filesystem is full (ENOSPC) or a quota is exhausted (EDQUOT) */
   EPSTORE_NO_SPACE: 9,
   /** the environment refuses a write: EACCES, EPERM, EROFS */
