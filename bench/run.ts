@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CORPUS } from './_lib/paths.js';
 
-const BENCHES = ['ingest', 'activate', 'sync'] as const;
+const BENCHES = ['ingest', 'activate', 'sync', 'oci'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const HELP = `usage: node --import=tsx bench/run.ts [options]
@@ -82,6 +82,8 @@ async function main(): Promise<number> {
       ).ok;
     } else if (name === 'sync') {
       ok &&= (await (await import('./sync.bench.js')).runSyncBench(common)).ok;
+    } else if (name === 'oci') {
+      ok &&= (await (await import('./oci.bench.js')).runOciBench(common)).ok;
     }
     process.stdout.write('\n');
   }

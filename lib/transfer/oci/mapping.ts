@@ -175,7 +175,10 @@ export function parseLockIndex(
   subject: string,
 ): Array<{ entry: EntryIdentity } & BlobRef> {
   const m = parseJson(bytes, subject);
-  if (m.mediaType !== OCI_INDEX || m.artifactType !== LOCK_ARTIFACT || !Array.isArray(m.manifests))
+  // skopeo copy (1.9) re-serializes an index without artifactType: accept its absence. Each child
+  // is verified by digest and by its config's sha512 anyway.
+  const artifactType = m.artifactType ?? LOCK_ARTIFACT;
+  if (m.mediaType !== OCI_INDEX || artifactType !== LOCK_ARTIFACT || !Array.isArray(m.manifests))
     throw notOurs(subject, `is not a pstore lockfile index (artifactType ${LOCK_ARTIFACT})`);
   return m.manifests.map((d: unknown) => ({
     ...blobRef(d, subject, 'entry', OCI_MANIFEST),

@@ -9,6 +9,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pMap from 'p-map';
 import { PstoreError, isPstoreError } from '../../core/errors.js';
 import { identifyManifest } from '../../core/manifest.js';
@@ -35,7 +36,6 @@ import {
   packageTag,
   parseEntryManifest,
   type BlobRef,
-  type EntryIdentity,
 } from './mapping.js';
 import { openRemote, stagingDir, TransferProgress, type RemoteOptions } from './session.js';
 
@@ -136,24 +136,40 @@ async function pushEntry(
   const config = Buffer.from(configText);
   const layer = await fileRef(bundle);
   const subject = `${e.name}@${e.version}`;
-  for (const [ref, source] of [
+  const blobs: Array<[BlobRef, BlobSource]> = [
     [{ digest: sha256Digest(config), size: config.length }, bufferSource(config)],
     [layer, fileSource(bundle, layer.size)],
-  ] as Array<[BlobRef, BlobSource]>) {
-    if (await client.blobExists(ref.digest)) continue;
-    await client.uploadBlob(ref.digest, source);
-    counts.blobs++;
-    progress.addBytes(ref.size, subject);
-  }
-  const entry: EntryIdentity = { ...base, integrity };
+  ];
   const manifest = entryManifestBytes({
-    entry,
-    config: { digest: sha256Digest(config), size: config.length },
+    entry: { ...base, integrity },
+    config: blobs[0]![0],
     layer,
   });
-  await client.putManifest(entryTag(e.id), manifest, OCI_MANIFEST);
+  // Another pusher uploading the same blob at this moment can make the registry refuse the
+  // manifest (DIGEST_INVALID, MANIFEST_BLOB_UNKNOWN while its upload commits): check the blobs
+  // again, then retry.
+  for (let attempt = 0; ; attempt++) {
+    for (const [ref, source] of blobs) {
+      if (await client.blobExists(ref.digest)) continue;
+      await client.uploadBlob(ref.digest, source);
+      counts.blobs++;
+      progress.addBytes(ref.size, subject);
+    }
+    try {
+      await client.putManifest(entryTag(e.id), manifest, OCI_MANIFEST);
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !isRacyRefusal(err)) throw err;
+      await sleep(300 * (attempt + 1));
+    }
+  }
   await client.putManifest(packageTag(e.name, e.version), manifest, OCI_MANIFEST);
   return { ...base, digest: sha256Digest(manifest), uploaded: true };
+}
+
+function isRacyRefusal(err: unknown): boolean {
+  const code = isPstoreError(err, 'EPSTORE_REMOTE') ? err.data?.registryCode : undefined;
+  return code === 'DIGEST_INVALID' || code === 'MANIFEST_BLOB_UNKNOWN';
 }
 
 /** The NAME-VERSION tag points at the latest push of that version: re-point it only if it moved. */
