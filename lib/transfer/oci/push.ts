@@ -145,26 +145,34 @@ async function pushEntry(
     config: blobs[0]![0],
     layer,
   });
-  // Another pusher uploading the same blob at this moment can make the registry refuse the
-  // manifest (DIGEST_INVALID, MANIFEST_BLOB_UNKNOWN while its upload commits): check the blobs
-  // again, then retry.
-  for (let attempt = 0; ; attempt++) {
+  const uploadMissing = async () => {
     for (const [ref, source] of blobs) {
       if (await client.blobExists(ref.digest)) continue;
       await client.uploadBlob(ref.digest, source);
       counts.blobs++;
       progress.addBytes(ref.size, subject);
     }
+  };
+  await racyPut(() => client.putManifest(entryTag(e.id), manifest, OCI_MANIFEST), uploadMissing);
+  await client.putManifest(packageTag(e.name, e.version), manifest, OCI_MANIFEST);
+  return { ...base, digest: sha256Digest(manifest), uploaded: true };
+}
+
+/**
+ * Another pusher writing the same blob or manifest at this moment can make the registry refuse a
+ * manifest (DIGEST_INVALID, MANIFEST_BLOB_UNKNOWN while its write commits; seen with two pushers on
+ * registry 2.8.2): check the blobs again (`prepare`), then retry.
+ */
+async function racyPut(put: () => Promise<void>, prepare?: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await prepare?.();
     try {
-      await client.putManifest(entryTag(e.id), manifest, OCI_MANIFEST);
-      break;
+      return await put();
     } catch (err) {
       if (attempt >= 3 || !isRacyRefusal(err)) throw err;
       await sleep(300 * (attempt + 1));
     }
   }
-  await client.putManifest(packageTag(e.name, e.version), manifest, OCI_MANIFEST);
-  return { ...base, digest: sha256Digest(manifest), uploaded: true };
 }
 
 function isRacyRefusal(err: unknown): boolean {
@@ -196,7 +204,7 @@ async function pushLockIndex(
   const tag = lockTag(serializeLockfile(lock));
   if ((await client.manifestDigest(tag)) !== undefined) return { tag, uploaded: false };
   if (dryRun) return { tag, uploaded: true };
-  const children = [];
+  const children: Parameters<typeof lockIndexBytes>[0][number][] = [];
   for (const p of lockedPackages(lock)) {
     // Present entries were not uploaded now: their manifest (small) gives digest and size.
     const m = await client.getManifest(entryTag(p.id));
@@ -210,6 +218,6 @@ async function pushLockIndex(
       );
     children.push({ entry: { ...p }, digest: m.digest, size: m.bytes.length });
   }
-  await client.putManifest(tag, lockIndexBytes(children), OCI_INDEX);
+  await racyPut(() => client.putManifest(tag, lockIndexBytes(children), OCI_INDEX));
   return { tag, uploaded: true };
 }
