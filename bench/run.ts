@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CORPUS } from './_lib/paths.js';
 
-const BENCHES = ['ingest', 'activate', 'sync', 'wheel'] as const;
+const BENCHES = ['ingest', 'activate', 'sync', 'wheel', 'oci'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const HELP = `usage: node --import=tsx bench/run.ts [options]
@@ -84,6 +84,8 @@ async function main(): Promise<number> {
       ok &&= (await (await import('./sync.bench.js')).runSyncBench(common)).ok;
     } else if (name === 'wheel') {
       ok &&= (await (await import('./wheel.bench.js')).runWheelBench(common)).ok;
+    } else if (name === 'oci') {
+      ok &&= (await (await import('./oci.bench.js')).runOciBench(common)).ok;
     }
     process.stdout.write('\n');
   }

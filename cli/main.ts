@@ -54,7 +54,7 @@ async function mainHelp(): Promise<string> {
     ...GLOBAL_HELP.map((l) => `  ${l}`),
     '',
     'exit codes: 0 ok, 1 internal error (a bug), 2 usage, 3 conflict, 4 integrity, 5 busy, 6 not found,',
-    '            7 invalid input, 9 the environment refused (no space, permission, read-only, I/O error)',
+    '            7 invalid input, 8 remote registry, 9 the environment refused (no space, permission, read-only, I/O error)',
     "run 'pstore COMMAND --help' for a command's options",
   ].join('\n');
 }

@@ -25,6 +25,8 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   owner: async () => (await import('./commands/owner.js')).owner,
   diff: async () => (await import('./commands/diff.js')).diff,
   du: async () => (await import('./commands/du.js')).du,
+  push: async () => (await import('./commands/push.js')).push,
+  pull: async () => (await import('./commands/pull.js')).pull,
 };
 
 export const ALIASES: Record<string, string> = {

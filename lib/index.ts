@@ -30,6 +30,10 @@ import type { PrefixLinks, StoreUsage } from './gc/usage.js';
 import type { GcWhy, PrefixHold } from './gc/why.js';
 import type { ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './core/names.js';
+import type { PushResult } from './transfer/oci/push.js';
+import type { PullResult } from './transfer/oci/pull.js';
+import type { RemoteOptions } from './transfer/oci/session.js';
+import type { Lockfile } from './transfer/lockfile.js';
 
 export {
   PstoreError,
@@ -92,6 +96,13 @@ export {
   type LockedPackage,
 } from './transfer/lockfile.js';
 export type { ExportResult, ImportResult, PrefixLinks, StoreUsage, GcWhy, PrefixHold };
+export type { PushResult, PushedEntry } from './transfer/oci/push.js';
+export type { PullResult, PulledEntry } from './transfer/oci/pull.js';
+export type { RemoteOptions };
+export { parseRemote, type Remote } from './transfer/oci/remote-ref.js';
+
+/** push and pull options: a lockfile instead of refs moves exactly its entries (and its index) */
+export type RemoteTransferOptions = RemoteOptions & { lock?: Lockfile };
 
 export interface Store {
   readonly root: string;
@@ -115,6 +126,10 @@ export interface Store {
   export(refs: string[], file: string): Promise<ExportResult>;
   /** verify a bundle (a file path or a stream) completely, then add its entries */
   import(source: string | Readable): Promise<ImportResult>;
+  /** upload entries (or a lockfile's entries, then its index) to `oci://HOST[:PORT]/REPOSITORY` */
+  push(refs: string[], remote: string, opts?: RemoteTransferOptions): Promise<PushResult>;
+  /** download the entries the store lacks; nothing is imported before every byte is verified */
+  pull(refs: string[], remote: string, opts?: RemoteTransferOptions): Promise<PullResult>;
 }
 
 export function openStore(opts: StoreOptions = {}): Store {
@@ -146,5 +161,9 @@ export function openStore(opts: StoreOptions = {}): Store {
         ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source))
         : importBundle(ctx, source, 'stream');
     },
+    push: async (refs, remote, o) =>
+      (await import('./transfer/oci/push.js')).pushToRemote(ctx, refs, remote, o),
+    pull: async (refs, remote, o) =>
+      (await import('./transfer/oci/pull.js')).pullFromRemote(ctx, refs, remote, o),
   });
 }

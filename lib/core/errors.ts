@@ -15,7 +15,8 @@ export const ERROR_CODES = {
   EPSTORE_INVALID: 7,
   /** a ref that names several entries (a bare NAME with several versions, a short id prefix) */
   EPSTORE_AMBIGUOUS: 7,
-  /** exit 8 is reserved for remote registries */
+  /** a remote registry is unreachable, refuses the credentials, breaks the protocol or fails */
+  EPSTORE_REMOTE: 8,
   /** the filesystem is full (ENOSPC) or a quota is exhausted (EDQUOT) */
   EPSTORE_NO_SPACE: 9,
   /** the environment refuses a write: EACCES, EPERM, EROFS */

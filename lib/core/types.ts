@@ -49,8 +49,11 @@ export type TxnStep =
   | 'commit'
   | 'unlock';
 
-/** What a progress event counts: ingesting a source, rehashing objects, linking files, or a step. */
-export type ProgressPhase = 'ingest' | 'verify' | 'link' | TxnStep;
+/**
+ * What a progress event counts: ingesting a source, rehashing objects, linking files, uploading or
+ * downloading entries (with bytes), or a transaction step.
+ */
+export type ProgressPhase = 'ingest' | 'verify' | 'link' | 'push' | 'pull' | TxnStep;
 
 export interface ProgressEvent {
   phase: ProgressPhase;

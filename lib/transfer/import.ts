@@ -63,6 +63,8 @@ export async function importBundle(
   ctx: StoreContext,
   source: Readable,
   label: string,
+  /** the entry ids the bundle must carry, no more and no fewer (a pull knows what it asked for) */
+  expectIds?: readonly string[],
 ): Promise<ImportResult> {
   await assertWritable(ctx);
   await using _lock = await lockStore(ctx, 'shared');
@@ -84,6 +86,12 @@ export async function importBundle(
       stage,
     );
     const present = await checkComplete(ctx, label, descriptor, manifests, received, staged);
+    const carried = descriptor.entries.map((e) => e.id).sort();
+    if (expectIds && carried.join() !== [...expectIds].sort().join())
+      throw damaged(
+        label,
+        `carries the entries ${carried.join(', ') || 'none'}, not the ones asked for`,
+      );
     let imported = 0;
     // Staged are the objects the store lacks or holds damaged: the hashed copy replaces them.
     for (const key of staged) {

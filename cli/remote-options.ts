@@ -1,0 +1,100 @@
+// Options shared by the commands that talk to an OCI remote (push, pull, sync --from).
+
+import path from 'node:path';
+import {
+  PstoreError,
+  readLockfile,
+  type Lockfile,
+  type RemoteOptions,
+  type RemoteTransferOptions,
+} from '../lib/index.js';
+import { requirePositionals, type CommandContext } from './command.js';
+
+export const REMOTE_OPTIONS = {
+  'plain-http': { type: 'boolean' as const },
+  verbose: { type: 'boolean' as const },
+};
+export const REMOTE_HELP = [
+  '--plain-http     speak HTTP, not HTTPS, to a host that is not loopback (loopback always uses HTTP)',
+  '--verbose        log every HTTP request (method, URL, status; never a credential) on stderr',
+  'REMOTE           oci://HOST[:PORT]/REPOSITORY (default $PSTORE_REMOTE); credentials from',
+  '                 PSTORE_REGISTRY_USERNAME/PASSWORD or docker config.json auths',
+  'exit 8 (EPSTORE_REMOTE): registry unreachable, credentials refused, protocol or HTTP error',
+];
+
+/** push's and pull's options: the remote flag, --lock, --dry-run and the remote options */
+export function transferOptions(flag: 'to' | 'from') {
+  return {
+    [flag]: { type: 'string' as const },
+    lock: { type: 'string' as const },
+    'dry-run': { type: 'boolean' as const },
+    ...REMOTE_OPTIONS,
+  };
+}
+
+/** What push and pull were asked: the remote, REFs (or none with --lock), and the options. */
+export async function transferRequest(
+  ctx: CommandContext,
+  flag: 'to' | 'from',
+  cmd: string,
+): Promise<{ remote: string; refs: string[]; opts: RemoteTransferOptions }> {
+  const remote = remoteOf(ctx, flag, cmd);
+  const { refs, lock } = await refsOrLock(ctx, cmd);
+  return { remote, refs, opts: { ...remoteOptionsOf(ctx), ...(lock ? { lock } : {}) } };
+}
+
+/** `<verb|present>  NAME@VERSION  <id[0:12]>` per entry. */
+export function entryLines(
+  entries: ReadonlyArray<{ id: string; name: string; version: string }>,
+  moved: (i: number) => boolean,
+  verb: string,
+): string[] {
+  return entries.map(
+    (e, i) => `${moved(i) ? verb : 'present'}  ${e.name}@${e.version}  ${e.id.slice(0, 12)}`,
+  );
+}
+
+/** `--to`/`--from REMOTE`, else $PSTORE_REMOTE. */
+export function remoteOf(ctx: CommandContext, flag: 'to' | 'from', cmd: string): string {
+  const v = ctx.values[flag];
+  const remote = typeof v === 'string' && v !== '' ? v : process.env.PSTORE_REMOTE;
+  if (!remote)
+    throw new PstoreError(
+      'EPSTORE_USAGE',
+      `${cmd}: --${flag} REMOTE is required (or set PSTORE_REMOTE)`,
+      {
+        subject: `--${flag}`,
+        hint: `see pstore ${cmd} --help`,
+      },
+    );
+  return remote;
+}
+
+export function remoteOptionsOf(ctx: CommandContext): RemoteOptions {
+  const progress = ctx.out.progress();
+  const quiet = ctx.out.mode.quiet && !ctx.out.mode.json;
+  return {
+    plainHttp: ctx.values['plain-http'] === true,
+    dryRun: ctx.values['dry-run'] === true,
+    ...(progress ? { onProgress: progress } : {}),
+    ...(ctx.values.verbose === true && !quiet
+      ? { onRequest: (line: string) => process.stderr.write(`pstore: ${line}\n`) }
+      : {}),
+  };
+}
+
+/** REF... or --lock LOCKFILE (not both): what push and pull move. */
+export async function refsOrLock(
+  ctx: CommandContext,
+  cmd: string,
+): Promise<{ refs: string[]; lock?: Lockfile }> {
+  if (typeof ctx.values.lock !== 'string') {
+    requirePositionals(ctx.positionals, 1, Infinity, 'REF (or --lock LOCKFILE)', cmd);
+    return { refs: ctx.positionals };
+  }
+  if (ctx.positionals.length)
+    throw new PstoreError('EPSTORE_USAGE', `${cmd}: give REFs or --lock, not both`, {
+      subject: '--lock',
+    });
+  return { refs: [], lock: await readLockfile(path.resolve(ctx.values.lock)) };
+}
