@@ -5,7 +5,7 @@
 // LevelDB it needs) is read on first use; one 700 KB file costs more to compile than node's start. Modules of lib/ and cli/ are declared free of side effects, so
 // what a command does not use is dropped and what it reaches only through import() (each command,
 // the store, tar, LevelDB) is initialised on first use, not at start-up. classic-level stays
-// external: its native binding is found relative to its own package.
+// (with level, which wraps it) external: its native binding is found relative to its package.
 
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -46,7 +46,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['classic-level'],
+  external: ['level', 'classic-level', 'memory-level'],
   // CommonJS dependencies bundled into ES modules still call require() for Node's built-ins.
   banner: {
     js: "import { createRequire as __pstoreRequire } from 'node:module';const require=__pstoreRequire(import.meta.url);",
