@@ -18,13 +18,7 @@ import type { ExportResult } from './transfer/export.js';
 import type { ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './core/names.js';
 
-export {
-  PstoreError,
-  isPstoreError,
-  environmentError,
-  ERROR_CODES,
-  type ErrorCode,
-} from './core/errors.js';
+export * from './errors.js';
 export { splitRef } from './core/ref.js';
 export { compareVersions } from './core/version.js';
 export { identifyManifest, serializeManifest } from './core/manifest.js';
