@@ -2,7 +2,8 @@
 // --json, --quiet, --wait, --help) are accepted before or after the command name.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { PstoreError, openStore, type Store } from '../lib/index.js';
+import { PstoreError } from '../lib/errors.js';
+import type { Store, StoreOptions } from '../lib/index.js';
 import { Output } from './output.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -126,7 +127,12 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-export function makeStoreFactory(values: CommandContext['values'], out: Output): () => Store {
+/** `openStore` comes in from the caller, which loads the library only when a command runs. */
+export function makeStoreFactory(
+  values: CommandContext['values'],
+  out: Output,
+  openStore: (opts: StoreOptions) => Store,
+): () => Store {
   const wait = values.wait;
   let waitSeconds: number | undefined;
   if (values.store === '')

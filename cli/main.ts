@@ -3,7 +3,7 @@
 // (the only place that does: lib/ throws typed PstoreErrors, SPEC.md §Exit codes lists the table).
 
 import { readFileSync } from 'node:fs';
-import { PstoreError, environmentError, isPstoreError } from '../lib/index.js';
+import { PstoreError, environmentError, isPstoreError } from '../lib/errors.js';
 import {
   GLOBAL_HELP,
   closest,
@@ -95,7 +95,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${commandHelp(cmd)}\n`);
       return 0;
     }
-    const code = await cmd.run({ positionals, values, out, store: makeStoreFactory(values, out) });
+    const { openStore } = await import('../lib/index.js'); // not needed for --help or --version
+    const store = makeStoreFactory(values, out, openStore);
+    const code = await cmd.run({ positionals, values, out, store });
     return code ?? 0;
   } catch (err) {
     const mapped = environmentError(err);

@@ -2,7 +2,8 @@
 // success with --quiet, errors as one line on stderr (a JSON {error} object with --json), and a
 // progress line on stderr only when stderr is a terminal.
 
-import { PstoreError, type ProgressEvent } from '../lib/index.js';
+import { PstoreError } from '../lib/errors.js';
+import type { ProgressEvent } from '../lib/index.js';
 
 export interface OutputMode {
   json: boolean;

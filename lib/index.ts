@@ -35,13 +35,7 @@ import type { PullResult } from './transfer/oci/pull.js';
 import type { RemoteOptions } from './transfer/oci/session.js';
 import type { Lockfile } from './transfer/lockfile.js';
 
-export {
-  PstoreError,
-  isPstoreError,
-  environmentError,
-  ERROR_CODES,
-  type ErrorCode,
-} from './core/errors.js';
+export * from './errors.js';
 export { splitRef } from './core/ref.js';
 export { compareVersions } from './core/version.js';
 export { identifyManifest, serializeManifest } from './core/manifest.js';

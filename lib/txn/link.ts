@@ -3,8 +3,10 @@
 // importer); a later file that the kept method cannot make (EMLINK: an object's link count is
 // full) falls back the same way. Only a hard link publishes a complete file in one step, so
 // callers write reflinks and copies under a temporary name first.
+// Synchronous on purpose: activation places files in one loop with no per-file promise (the
+// hard-link floor, SPEC.md §Activation cost); nothing else runs in the process meanwhile.
 
-import { constants as fsc, promises as fsp } from 'node:fs';
+import fs, { constants as fsc } from 'node:fs';
 import { PstoreError, errnoCode } from '../core/errors.js';
 
 export type LinkMode = 'auto' | 'hardlink' | 'reflink' | 'copy';
@@ -14,80 +16,60 @@ export interface Linker {
   /** the method in use; `auto` until the first file settles it */
   readonly method: LinkMode;
   /** create `dest` (which must not exist) from the object at `src` */
-  link(src: string, dest: string): Promise<void>;
+  link(src: string, dest: string): void;
   /** true when `dest` may be written directly (its appearance is atomic) */
   readonly atomicCreate: boolean;
 }
 
 const FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS']);
+const ORDER: readonly LinkMethod[] = ['hardlink', 'reflink', 'copy'];
 
 /** An error after which another link method may still work. */
 export function isLinkFallback(err: unknown): boolean {
   return FALLBACK.has(errnoCode(err) ?? '');
 }
 
-async function byMethod(method: LinkMethod, src: string, dest: string): Promise<void> {
-  if (method === 'hardlink') return fsp.link(src, dest);
-  await fsp.copyFile(
+function byMethod(method: LinkMethod, src: string, dest: string): void {
+  if (method === 'hardlink') return fs.linkSync(src, dest);
+  fs.copyFileSync(
     src,
     dest,
     fsc.COPYFILE_EXCL | (method === 'reflink' ? fsc.COPYFILE_FICLONE_FORCE : fsc.COPYFILE_FICLONE),
   );
   // A copy keeps the object's content-derived mtime, for the same .pyc reason (objects.ts).
-  const st = await fsp.stat(src);
-  await fsp.utimes(dest, st.atime, st.mtime);
+  const st = fs.statSync(src);
+  fs.utimesSync(dest, st.atime, st.mtime);
+}
+
+/** Try `from` and the methods after it, in order, for this one file; returns the one that worked. */
+function firstThatWorks(from: LinkMethod, src: string, dest: string): LinkMethod {
+  for (const m of ORDER.slice(ORDER.indexOf(from))) {
+    try {
+      byMethod(m, src, dest);
+      return m;
+    } catch (err) {
+      if (m === 'copy' || !isLinkFallback(err)) throw err;
+    }
+  }
+  return 'copy'; // not reached: copy either works or throws
 }
 
 export function createLinker(mode: LinkMode): Linker {
   let method: LinkMode = mode;
-  let probing: Promise<void> | undefined;
-  const linker: Linker = {
+  return {
     get method() {
       return method;
     },
     get atomicCreate() {
       return method === 'hardlink';
     },
-    async link(src, dest) {
-      if (mode === 'auto' && method !== 'auto') return fallbackFrom(method, src, dest);
-      if (method !== 'auto')
-        return wrap(method, () => byMethod(method as LinkMethod, src, dest), dest);
-      if (probing) {
-        await probing.catch(() => {});
-        return linker.link(src, dest);
-      }
-      let release!: () => void;
-      probing = new Promise<void>((r) => (release = r));
-      try {
-        for (const m of ['hardlink', 'reflink', 'copy'] as const) {
-          try {
-            await byMethod(m, src, dest);
-            method = m;
-            return;
-          } catch (err) {
-            if (m === 'copy' || !FALLBACK.has(errnoCode(err) ?? '')) throw err;
-          }
-        }
-      } finally {
-        release();
-        probing = undefined;
-      }
+    link(src, dest) {
+      if (mode !== 'auto') return forced(mode, src, dest);
+      // The first file settles the method; later ones start from it and fall back per file.
+      const used = firstThatWorks(method === 'auto' ? 'hardlink' : method, src, dest);
+      if (method === 'auto') method = used;
     },
   };
-  return linker;
-}
-
-const ORDER: readonly LinkMethod[] = ['hardlink', 'reflink', 'copy'];
-
-/** In auto mode: the settled method first, then the ones after it, for this file only. */
-async function fallbackFrom(method: LinkMethod, src: string, dest: string): Promise<void> {
-  for (const m of ORDER.slice(ORDER.indexOf(method))) {
-    try {
-      return await byMethod(m, src, dest);
-    } catch (err) {
-      if (m === 'copy' || !FALLBACK.has(errnoCode(err) ?? '')) throw err;
-    }
-  }
 }
 
 const CROSS_FILESYSTEM =
@@ -105,7 +87,10 @@ export async function assertSameFilesystem(
   prefix: string,
 ): Promise<void> {
   if (mode !== 'hardlink' && mode !== 'reflink') return;
-  const [store, place] = await Promise.all([fsp.stat(storeRoot), fsp.stat(placeDir)]);
+  const [store, place] = await Promise.all([
+    fs.promises.stat(storeRoot),
+    fs.promises.stat(placeDir),
+  ]);
   if (store.dev !== place.dev)
     throw new PstoreError('EPSTORE_USAGE', `--link ${mode}: ${CROSS_FILESYSTEM}`, {
       subject: prefix,
@@ -113,9 +98,9 @@ export async function assertSameFilesystem(
     });
 }
 
-async function wrap(method: LinkMode, fn: () => Promise<void>, dest: string): Promise<void> {
+function forced(method: LinkMethod, src: string, dest: string): void {
   try {
-    await fn();
+    byMethod(method, src, dest);
   } catch (err) {
     const code = errnoCode(err);
     // the same device seen through two mounts (a bind mount) still refuses links: EXDEV here
@@ -124,7 +109,7 @@ async function wrap(method: LinkMode, fn: () => Promise<void>, dest: string): Pr
         subject: dest,
         cause: err,
       });
-    if ((method === 'hardlink' || method === 'reflink') && FALLBACK.has(code ?? '')) {
+    if ((method === 'hardlink' || method === 'reflink') && isLinkFallback(err)) {
       throw new PstoreError(
         'EPSTORE_USAGE',
         `--link ${method} is not possible for ${dest} (${code}); try --link auto`,

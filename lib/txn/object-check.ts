@@ -1,11 +1,11 @@
 // Damaged store content is never installed (SPEC.md §Check): before a transaction changes anything,
-// every object it will link is lstat'ed once — a regular file of the manifest's size with the key's
-// exec bit — and, with `--verify`, rehashed. A mismatch is EPSTORE_INTEGRITY naming the object and
-// the entry. Cost: one lstat per distinct object placed (32 at a time); hashing only on request.
+// every object it will link is lstat'ed once, in one synchronous loop (a regular file of the
+// manifest's size with the key's exec bit), and, with `--verify`, rehashed. A mismatch is EPSTORE_INTEGRITY naming the object and
+// the entry. Cost: one lstat per distinct object placed; hashing (8 at a time) only on request.
 
-import { promises as fsp } from 'node:fs';
+import fs from 'node:fs';
 import pMap from 'p-map';
-import { PstoreError, errnoCode } from '../core/errors.js';
+import { PstoreError } from '../core/errors.js';
 import { fileObjectKey } from '../core/object-key.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { objectPath, type StoreLayout } from '../store/layout.js';
@@ -20,25 +20,44 @@ export function repairHint(entry: string): string {
   return `run \`pstore verify --repair\`, then re-add or import ${entry}`;
 }
 
-/** Why the object at `file` cannot stand for `f`, or undefined when it can. */
-async function damage(
-  store: StoreLayout,
-  key: string,
-  f: FileRecord,
-  hash: boolean,
-): Promise<string | undefined> {
-  const file = objectPath(store, key);
-  const st = await fsp.lstat(file).catch((err: unknown) => {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  });
+/** Why the object's inode cannot stand for `f` (a cheap lstat), or undefined when it can. */
+function shapeDamage(file: string, f: FileRecord): string | undefined {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
   if (!st) return 'it is missing';
   if (!st.isFile()) return 'it is not a regular file';
   if (st.size !== f.size) return `it has ${st.size} bytes, the manifest says ${f.size}`;
   if (((st.mode & 0o100) !== 0) !== f.exec) return `its mode is ${(st.mode & 0o777).toString(8)}`;
-  if (hash && (await checkObject(store, key, f.integrity)).status !== 'ok')
-    return "its bytes do not hash to the manifest's integrity";
   return undefined;
+}
+
+interface Damage {
+  key: string;
+  f: FileRecord;
+  why: string;
+}
+
+/** One synchronous lstat per distinct object: no promise per file (SPEC.md §Activation cost). */
+function firstShapeDamage(store: StoreLayout, byKey: Map<string, FileRecord>): Damage | undefined {
+  for (const [key, f] of byKey) {
+    const why = shapeDamage(objectPath(store, key), f);
+    if (why !== undefined) return { key, f, why };
+  }
+  return undefined;
+}
+
+async function firstHashDamage(
+  store: StoreLayout,
+  byKey: Map<string, FileRecord>,
+): Promise<Damage | undefined> {
+  const found = await pMap(
+    byKey,
+    async ([key, f]) =>
+      (await checkObject(store, key, f.integrity)).status === 'ok'
+        ? undefined
+        : { key, f, why: "its bytes do not hash to the manifest's integrity" },
+    { concurrency: 8 },
+  );
+  return found.find((d) => d !== undefined);
 }
 
 export async function refuseDamagedObjects(
@@ -49,15 +68,9 @@ export async function refuseDamagedObjects(
 ): Promise<void> {
   const byKey = new Map<string, FileRecord>();
   for (const f of files) byKey.set(fileObjectKey(f), f);
-  const found = await pMap(
-    byKey,
-    async ([key, f]) => {
-      const why = await damage(store, key, f, opts.verify === true);
-      return why === undefined ? undefined : { key, f, why };
-    },
-    { concurrency: opts.verify ? 8 : 32 },
-  );
-  const bad = found.find((d) => d !== undefined);
+  const bad =
+    firstShapeDamage(store, byKey) ??
+    (opts.verify === true ? await firstHashDamage(store, byKey) : undefined);
   if (!bad) return;
   const owner = ownerOf(to, bad.f.path);
   const entry = owner ? `${owner.name}@${owner.version}` : 'its entry';

@@ -1,0 +1,111 @@
+// The one loop every scenario runs through (scenario.ts): setup once, then subject and peer in
+// turn, each after its reset, and the median of the pairwise ratios (pairing keeps a ratio honest
+// when the machine's speed drifts, as it does on a shared machine).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { generateTree } from './_lib/gen-tree.js';
+import { CLI_PATH, WORK_DIR } from './_lib/paths.js';
+import { median } from './_lib/timing.js';
+import type { Scenario } from './scenario.js';
+
+export interface Result {
+  id: string;
+  target: string;
+  peer: string;
+  subjectMs?: number;
+  peerMs?: number;
+  /** subject ÷ peer, the median of the pairs */
+  ratio?: number;
+  limit: number;
+  rssMiB?: number;
+  verdict: 'met' | 'missed' | 'peer missing' | 'failed';
+  note?: string;
+}
+
+class StepFailed extends Error {}
+
+function step(cmd: string, env: NodeJS.ProcessEnv): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('sh', ['-c', cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0)
+    throw new StepFailed(`${cmd.slice(0, 60)}: exit ${r.status} ${r.stderr.toString().trim()}`);
+  return ms;
+}
+
+function have(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+async function treeOf(n: number): Promise<string> {
+  const dir = path.join(WORK_DIR, 'trees', `tree-${n}`);
+  if (!existsSync(path.join(dir, '.complete'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    await generateTree(n, path.join(dir, 'root'), path.join(dir, 'root.tar'));
+    step(`touch "${dir}/.complete"`, process.env);
+  }
+  return path.join(dir, 'root');
+}
+
+async function envFor(s: Scenario): Promise<NodeJS.ProcessEnv> {
+  const W = path.join(WORK_DIR, 'runs', s.id);
+  step(`chmod -R u+w "${W}" 2>/dev/null; rm -rf "${W}"`, process.env);
+  mkdirSync(W, { recursive: true });
+  const tree = s.tree === undefined ? {} : { TREE: await treeOf(s.tree), N: String(s.tree) };
+  return { ...process.env, PSTORE: `node ${CLI_PATH}`, W, ...tree };
+}
+
+function peakRss(s: Scenario, env: NodeJS.ProcessEnv): number {
+  const out = path.join(env.W!, 'rss');
+  for (const r of s.reset ?? []) step(r, env);
+  step(`/usr/bin/time -f %M -o "${out}" sh -c '${s.subject.replace(/'/g, `'\\''`)}'`, env);
+  return Number(readFileSync(out, 'utf8').trim().split('\n').pop()) / 1024;
+}
+
+function timed(s: Scenario, env: NodeJS.ProcessEnv, repeats: number) {
+  const subject: number[] = [];
+  const peer: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    for (const r of s.reset ?? []) step(r, env);
+    subject.push(step(s.subject, env));
+    if (!s.peer) continue;
+    for (const r of s.reset ?? []) step(r, env);
+    peer.push(step(s.peer.cmd, env));
+  }
+  const ratios = peer.map((p, i) => subject[i]! / p);
+  return { subject, peer, ratios };
+}
+
+export async function runScenario(s: Scenario, repeats: number): Promise<Result> {
+  const base: Result = {
+    id: s.id,
+    target: s.target,
+    peer: s.peer?.name ?? '-',
+    limit: s.limit,
+    verdict: 'failed',
+  };
+  const missing = (s.needs ?? []).filter((t) => !have(t));
+  if (missing.length) return { ...base, verdict: 'peer missing', note: missing.join(', ') };
+  try {
+    const env = await envFor(s);
+    for (const cmd of s.setup ?? []) step(cmd, env);
+    const t = timed(s, env, repeats);
+    const value = s.peer ? median(t.ratios) : median(t.subject);
+    const rssMiB =
+      s.rssLimitMiB === undefined || !have('/usr/bin/time') ? undefined : peakRss(s, env);
+    const rssOk = rssMiB === undefined || rssMiB < s.rssLimitMiB!;
+    return {
+      ...base,
+      subjectMs: median(t.subject),
+      ...(s.peer ? { peerMs: median(t.peer), ratio: value } : {}),
+      ...(rssMiB === undefined ? {} : { rssMiB }),
+      verdict: value <= s.limit && rssOk ? 'met' : 'missed',
+    };
+  } catch (err) {
+    if (!(err instanceof StepFailed)) throw err;
+    return { ...base, note: err.message };
+  }
+}

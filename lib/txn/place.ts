@@ -1,0 +1,117 @@
+// Creating things in a prefix during apply (SPEC.md §Step order, step b and e), synchronously: one
+// loop over the plan, no per-file promise, and no lstat of a path the plan says is new (link() and
+// symlink() fail with EEXIST when it is not, and only then is the path looked at).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../core/errors.js';
+import { tempPath } from '../fs/atomic.js';
+import type { DirtyDirs } from '../fs/flush.js';
+import type { ManifestFile } from '../core/types.js';
+import { fileObjectPath, type StoreLayout } from '../store/layout.js';
+import { isLinkFallback, type Linker } from './link.js';
+import type { MarkerUnit, PlacedFile } from './plan.js';
+
+export interface PlaceContext {
+  store: StoreLayout;
+  root: string;
+  linker: Linker;
+  txid: string;
+  /** every directory whose entries this phase changed, for its flush */
+  dirty: DirtyDirs;
+}
+
+/** A fresh temp name in `dir` tagged with the transaction; random, since a retry after a crash
+ * (another process, same txid) must not meet the name the crashed attempt left. */
+export function tempName(ctx: PlaceContext, dir: string, kind: 'tmp' | 'trash'): string {
+  return tempPath(dir, kind, ctx.txid, Math.random().toString(36).slice(2, 10));
+}
+
+/** Create `dest` (absent) as the given file or symlink. */
+function createAt(ctx: PlaceContext, f: PlacedFile, dest: string): void {
+  if (f.type === 'symlink') fs.symlinkSync(f.target, dest);
+  else ctx.linker.link(fileObjectPath(ctx.store, f), dest);
+}
+
+/** Put `f` at its path: straight to the final name when that is atomic and free, else temp + rename. */
+export function placeFile(ctx: PlaceContext, f: PlacedFile, replace: boolean): void {
+  const dest = `${ctx.root}/${f.path}`;
+  ctx.dirty.touched(dest);
+  if (!replace && (f.type === 'symlink' || ctx.linker.atomicCreate)) {
+    try {
+      // Only link() and symlink() may create a final name: each publishes a whole file at once.
+      if (f.type === 'symlink') fs.symlinkSync(f.target, dest);
+      else fs.linkSync(fileObjectPath(ctx.store, f), dest);
+      return;
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') {
+        if (alreadyPlaced(ctx, f, dest)) return;
+      } else if (!isLinkFallback(err)) {
+        throw err;
+      }
+    }
+  }
+  const tmp = tempName(ctx, path.dirname(dest), 'tmp');
+  createAt(ctx, f, tmp);
+  try {
+    fs.renameSync(tmp, dest);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** After a crash, a path may already hold exactly what the plan wants (same inode as the object). */
+function alreadyPlaced(ctx: PlaceContext, f: PlacedFile, dest: string): boolean {
+  const st = fs.lstatSync(dest, { throwIfNoEntry: false });
+  if (!st) return false;
+  if (f.type === 'symlink') return st.isSymbolicLink() && fs.readlinkSync(dest) === f.target;
+  const obj = fs.statSync(fileObjectPath(ctx.store, f), { throwIfNoEntry: false });
+  return obj !== undefined && st.isFile() && st.ino === obj.ino && st.dev === obj.dev;
+}
+
+/** mkdir that never fails because the directory exists, and never accepts a symlink in its place. */
+export function ensureDir(abs: string): boolean {
+  try {
+    fs.mkdirSync(abs);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    if (!fs.lstatSync(abs).isDirectory())
+      throw Object.assign(new Error(`${abs} exists and is not a directory`), { code: 'ENOTDIR' });
+    return false;
+  }
+}
+
+/** Create directories (sorted, so parents come first); returns those this call created. */
+export function makeDirs(ctx: PlaceContext, dirs: readonly string[]): Set<string> {
+  const created = new Set<string>();
+  for (const d of [...dirs].sort()) {
+    const abs = `${ctx.root}/${d}`;
+    ctx.dirty.touched(abs); // even when it exists: a crashed attempt may have made it unflushed
+    if (ensureDir(abs)) created.add(d);
+  }
+  return created;
+}
+
+/** Build a marker unit under a temp name beside it, then rename it into place whole. */
+export function placeMarkerUnit(
+  ctx: PlaceContext,
+  unit: MarkerUnit,
+  removeWhole: (abs: string) => void,
+): void {
+  const dest = path.join(ctx.root, unit.path);
+  const tmp = tempName(ctx, path.dirname(dest), 'tmp');
+  const [head, ...rest] = unit.files;
+  if (!head) return;
+  const make = (f: ManifestFile, at: string) => {
+    if (f.type === 'dir') fs.mkdirSync(at);
+    else createAt(ctx, f, at);
+    ctx.dirty.touched(at);
+  };
+  make(head, tmp);
+  for (const f of rest) make(f, path.join(tmp, f.path.slice(unit.path.length + 1)));
+  // A unit left by an interrupted attempt is complete (it arrived by rename); replace it whole.
+  if (fs.lstatSync(dest, { throwIfNoEntry: false })?.isDirectory()) removeWhole(dest);
+  fs.renameSync(tmp, dest);
+}
