@@ -24,6 +24,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { ExecutionContext } from 'ava';
+import { tempDir } from './tmp.js';
 
 const execFileP = promisify(execFile);
 
@@ -303,6 +305,32 @@ export async function startReader(opts: ReaderOptions): Promise<Reader> {
     });
   });
   return reader;
+}
+
+/**
+ * Before anything recovers it, the crashed prefix as a Python client sees it: every distribution
+ * whose .dist-info is visible must be complete (RECORD files present with their hashes, modules
+ * importing at its version). Markers are removed first and placed last precisely so that this
+ * holds at every instant, including the instant a writer dies. (python3 -B: nothing is written.)
+ */
+export async function assertReaderSeesNoHalfPackage(
+  t: ExecutionContext,
+  prefix: string,
+  what: string,
+): Promise<void> {
+  const reader = await startReader({
+    prefix,
+    work: await tempDir(t, 'pyreader'),
+    polls: 1,
+    seconds: 60,
+  });
+  const r = await reader.done;
+  t.is(r.polls, 1);
+  t.is(
+    r.violationCount,
+    0,
+    `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`,
+  );
 }
 
 /** Import `module` from the prefix's site dir in a fresh python3 and return its VERSION. */

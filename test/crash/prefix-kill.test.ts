@@ -4,12 +4,12 @@
 // After each: a reading command recovers, the prefix is exactly the old or the new version (tree
 // hash), `verify` is clean, and a Python client of the crashed prefix saw no half-installed package.
 //
-// PSTORE_TORTURE=1: many more random kills.
+// Default: 3 random kills; PSTORE_TORTURE=1: 40.
 
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, finished, jsonOut, spawnCli, storeCli } from '../_helpers/cli.js';
 import {
@@ -21,42 +21,16 @@ import {
   pstoreLeftovers,
   pyPackage,
 } from '../_helpers/prefix-fixtures.js';
-import { startReader } from '../_helpers/pyprefix.js';
+import { exists } from '../_helpers/txn-trees.js';
+import { assertReaderSeesNoHalfPackage } from '../_helpers/pyprefix.js';
 import { assertCleanStore, lsJson, objectPathOf } from '../_helpers/store.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
+import { sizeFor } from '../_helpers/torture.js';
 
-const TORTURE = process.env.PSTORE_TORTURE === '1';
 const sha512 = (data: Buffer) => `sha512-${createHash('sha512').update(data).digest('base64')}`;
 
-async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function assertReaderSeesNoHalfPackage(
-  t: ExecutionContext,
-  prefix: string,
-  what: string,
-): Promise<void> {
-  const reader = await startReader({
-    prefix,
-    work: await tempDir(t, 'pyreader'),
-    polls: 1,
-    seconds: 60,
-  });
-  const r = await reader.done;
-  t.is(r.polls, 1);
-  t.is(
-    r.violationCount,
-    0,
-    `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`,
-  );
-}
-
 test('crash: a 2000-file upgrade killed at random moments always recovers to old or new', async (t) => {
-  const iterations = TORTURE ? 40 : 8;
+  const iterations = sizeFor(3, 40);
   const work = await tempDir(t, 'random-kill');
   const bigStore = await tempStore(t);
   const s = openStore({ path: bigStore });
