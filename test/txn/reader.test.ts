@@ -100,7 +100,6 @@ async function runWriterAndReader(t: ExecutionContext, opts: RunOptions): Promis
   t.is(first.code, 0, describe(first));
   const reader = await startReader({
     prefix,
-    work,
     polls: opts.untilViolation ? 0 : MIN_POLLS,
     stopFile,
     seconds: READER_SECONDS,
