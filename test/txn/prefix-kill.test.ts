@@ -29,6 +29,8 @@ import { sizeFor } from '../_helpers/torture.js';
 
 const sha512 = (data: Buffer) => `sha512-${createHash('sha512').update(data).digest('base64')}`;
 
+const SLOW = { timeoutMs: 300_000 };
+
 test('crash: a 2000-file upgrade killed at random moments always recovers to old or new', async (t) => {
   const iterations = sizeFor(3, 40);
   const work = await tempDir(t, 'random-kill');
@@ -83,7 +85,8 @@ test('crash: a 2000-file upgrade killed at random moments always recovers to old
       `iteration ${i}, killed ${delay} ms into the transaction`,
     );
 
-    const st = await cli(['status', '--prefix', prefix, '--json']);
+    // 2000 files on a loaded machine: more than the default 60 s kill timeout of a CLI call
+    const st = await cli(['status', '--prefix', prefix, '--json'], SLOW);
     t.is(st.code, 0, describe(st));
     t.false(await exists(journal), 'status recovered');
     const digest = (await p.hash()).digest;
@@ -93,7 +96,7 @@ test('crash: a 2000-file upgrade killed at random moments always recovers to old
       outcome,
       `iteration ${i} (${current} → ${target}, kill after ${delay} ms): the tree is exactly one of the two versions`,
     );
-    const v = await cli(['verify', '--prefix', prefix, '--json']);
+    const v = await cli(['verify', '--prefix', prefix, '--json'], SLOW);
     t.is(v.code, 0, `iteration ${i}: ${describe(v)}`);
     t.deepEqual(await pstoreLeftovers(prefix), [], `iteration ${i}: no leftovers`);
     const status = jsonOut<{ packages: Array<{ version: string }> }>(st);
