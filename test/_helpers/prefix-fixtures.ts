@@ -28,6 +28,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { describe, jsonOut, type CliResult } from './cli.js';
+import { buildTree, file, sha256Hex, symlink, walkTree, type TreeSpec } from './tree.js';
 
 export const SITE = 'usr/lib/python3/dist-packages';
 
@@ -57,7 +58,10 @@ export interface PyPackage {
   modules: string[];
 }
 
-const sha256b64 = (data: Buffer): string => createHash('sha256').update(data).digest('base64url');
+/** A RECORD row of a wheel's .dist-info: `path,sha256=<urlsafe b64, no padding>,size`. */
+export function recordRow(relToSite: string, data: Uint8Array): string {
+  return `${relToSite},sha256=${createHash('sha256').update(data).digest('base64url')},${data.length}`;
+}
 
 function majorOf(version: string): number {
   const n = Number.parseInt(version, 10);
@@ -153,8 +157,7 @@ export function pyPackage(name: string, version: string, opts: PyPackageOptions 
   const record: string[] = [];
   for (const [rel, node] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const r = path.posix.relative(SITE, rel);
-    if (node.type === 'file')
-      record.push(`${r},sha256=${sha256b64(node.data)},${node.data.length}`);
+    if (node.type === 'file') record.push(recordRow(r, node.data));
     else if (node.type === 'symlink') record.push(`${r},,`);
   }
   record.push(`${path.posix.relative(SITE, distInfo)}/RECORD,,`);
@@ -172,17 +175,13 @@ export function pyPackage(name: string, version: string, opts: PyPackageOptions 
 
 /** Write a package's staged tree under `dir` (created; must not exist or be empty). */
 export async function stagePackage(dir: string, pkg: PyPackage): Promise<string> {
-  await fsp.mkdir(dir, { recursive: true });
-  for (const [rel, node] of [...pkg.tree].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const abs = path.join(dir, rel);
-    if (node.type === 'dir') await fsp.mkdir(abs, { recursive: true });
-    else if (node.type === 'symlink') await fsp.symlink(node.target, abs);
-    else {
-      await fsp.writeFile(abs, node.data);
-      await fsp.chmod(abs, node.exec ? 0o755 : 0o644);
-    }
+  const spec: TreeSpec = {};
+  for (const [rel, node] of pkg.tree) {
+    if (node.type === 'dir') spec[rel] = {};
+    else if (node.type === 'symlink') spec[rel] = symlink(node.target);
+    else spec[rel] = file(node.data, node.exec ? 0o755 : 0o644);
   }
-  return dir;
+  return buildTree(dir, spec);
 }
 
 export interface Added {
@@ -255,7 +254,7 @@ export function listing(tree: FixtureTree): string[] {
     .map(([rel, n]) => {
       if (n.type === 'dir') return `${rel}/ dir`;
       if (n.type === 'symlink') return `${rel} -> ${n.target}`;
-      return `${rel} ${n.exec ? 'x' : '-'} ${n.data.length} ${createHash('sha256').update(n.data).digest('hex')}`;
+      return `${rel} ${n.exec ? 'x' : '-'} ${n.data.length} ${sha256Hex(n.data)}`;
     })
     .sort();
 }
@@ -271,30 +270,16 @@ export interface ReadTreeOptions {
 export async function readTree(root: string, opts: ReadTreeOptions = {}): Promise<FixtureTree> {
   const out: FixtureTree = new Map();
   const exclude = new Set(opts.exclude ?? []);
-  const walk = async (rel: string): Promise<void> => {
-    const abs = rel === '' ? root : path.join(root, rel);
-    for (const name of await fsp.readdir(abs)) {
-      if (rel === '' && exclude.has(name)) continue;
-      if (opts.skipPycache && name === '__pycache__') continue;
-      const r = rel === '' ? name : `${rel}/${name}`;
-      const st = await fsp.lstat(path.join(abs, name));
-      if (st.isDirectory()) {
-        out.set(r, { type: 'dir' });
-        await walk(r);
-      } else if (st.isSymbolicLink()) {
-        out.set(r, { type: 'symlink', target: await fsp.readlink(path.join(abs, name)) });
-      } else if (st.isFile()) {
-        out.set(r, {
-          type: 'file',
-          exec: (st.mode & 0o111) !== 0,
-          data: await fsp.readFile(path.join(abs, name)),
-        });
-      } else {
-        throw new Error(`readTree: ${path.join(abs, name)} is not a file, directory or symlink`);
-      }
-    }
-  };
-  await walk('');
+  const skip = (name: string, parent: string) =>
+    (parent === '' && exclude.has(name)) || (opts.skipPycache === true && name === '__pycache__');
+  for (const { rel, abs, st } of await walkTree(root, skip)) {
+    if (st.isDirectory()) out.set(rel, { type: 'dir' });
+    else if (st.isSymbolicLink())
+      out.set(rel, { type: 'symlink', target: await fsp.readlink(abs) });
+    else if (st.isFile())
+      out.set(rel, { type: 'file', exec: (st.mode & 0o111) !== 0, data: await fsp.readFile(abs) });
+    else throw new Error(`readTree: ${abs} is not a file, directory or symlink`);
+  }
   return out;
 }
 
@@ -306,18 +291,11 @@ export async function prefixListing(dir: string): Promise<string[]> {
 
 /** Every name under `root` that starts with `.pstore-` (temp and trash names), except the state dir. */
 export async function pstoreLeftovers(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const abs = rel === '' ? root : path.join(root, rel);
-    for (const d of await fsp.readdir(abs, { withFileTypes: true })) {
-      const r = rel === '' ? d.name : `${rel}/${d.name}`;
-      if (rel === '' && d.name === '.pstore') continue;
-      if (d.name.startsWith('.pstore-')) out.push(r);
-      if (d.isDirectory()) await walk(r);
-    }
-  };
-  await walk('');
-  return out.sort();
+  const entries = await walkTree(root, (name, parent) => parent === '' && name === '.pstore');
+  return entries
+    .map((e) => e.rel)
+    .filter((rel) => path.posix.basename(rel).startsWith('.pstore-'))
+    .sort();
 }
 
 /**

@@ -21,173 +21,12 @@
 // polls on stdout, then one final line `{"result": {...}}`.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ExecutionContext } from 'ava';
 
 const execFileP = promisify(execFile);
-
-export const READER_PY = String.raw`
-import base64, csv, hashlib, importlib, importlib.metadata, io, json, os, sys, time
-
-args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-SITE = args['--site']
-STOP = args.get('--stop-file')
-MIN_POLLS = int(args.get('--polls', '0'))
-MAX_SECONDS = float(args.get('--seconds', '60'))
-EVERY = int(args.get('--progress-every', '100'))
-STOP_ON_VIOLATION = args.get('--stop-on-violation') == '1'
-
-polls = 0
-checked = 0
-inconclusive = 0
-violation_count = 0
-file_violation_count = 0
-violations = []
-seen = set()
-errors = 0
-sys.path.insert(0, SITE)
-
-
-def identity(p):
-    try:
-        st = os.stat(p)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_ctime_ns)
-
-
-def drop_modules(top):
-    for k in list(sys.modules):
-        if k == top or k.startswith(top + '.'):
-            del sys.modules[k]
-
-
-def fresh_imports(modnames):
-    # Forget every module of these top-level packages and every cached directory listing, then
-    # import them all again from the files as they are now (parents are shared within one pass).
-    for top in {m.split('.')[0] for m in modnames}:
-        drop_modules(top)
-    importlib.invalidate_caches()
-    out = []
-    for mod in sorted(modnames):
-        try:
-            out.append((mod, importlib.import_module(mod), None))
-        except Exception as e:
-            out.append((mod, None, e))
-    return out
-
-
-def module_name(rel):
-    # rel is relative to the site directory; 'pkg/sub/__init__.py' -> 'pkg.sub'
-    parts = rel[:-3].split('/')
-    if parts[-1] == '__init__':
-        parts = parts[:-1]
-    return '.'.join(parts)
-
-
-def about_marker_only(problem):
-    # A problem with another marker unit of the package (its .pth), not with its plain files.
-    return problem.split(' ')[0] in ('missing', 'hash', 'size') and problem.endswith(('.pth', '.egg-link'))
-
-
-def check_dist(dist, site):
-    global checked, inconclusive, violation_count, file_violation_count
-    where = str(dist._path)
-    before = identity(where)
-    if before is None:
-        inconclusive += 1
-        return
-    problems = []
-    name = version = None
-    try:
-        name = dist.metadata['Name']
-        version = dist.version
-        if not name or not version:
-            problems.append('METADATA has no Name or Version')
-        record = dist.read_text('RECORD')
-        if record is None:
-            problems.append('RECORD is missing')
-            record = ''
-        modules = []
-        for row in csv.reader(io.StringIO(record)):
-            if not row:
-                continue
-            rel, digest, size = (row + ['', ''])[:3]
-            full = os.path.normpath(os.path.join(site, rel))
-            if not digest:
-                if not os.path.lexists(full):
-                    problems.append('missing ' + rel)
-                continue
-            try:
-                with open(full, 'rb') as f:
-                    data = f.read()
-            except FileNotFoundError:
-                problems.append('missing ' + rel)
-                continue
-            algo, _, want = digest.partition('=')
-            got = base64.urlsafe_b64encode(hashlib.new(algo, data).digest()).rstrip(b'=').decode()
-            if got != want:
-                problems.append('hash mismatch ' + rel)
-            elif size and int(size) != len(data):
-                problems.append('size mismatch ' + rel)
-            if rel.endswith('.py') and not rel.startswith('..') and '/gen/' not in rel and not rel.endswith('.pth'):
-                modules.append(module_name(rel))
-        for mod, m, e in fresh_imports(modules):
-            if e is not None:
-                problems.append('import %s: %s: %s' % (mod, type(e).__name__, e))
-                continue
-            f = getattr(m, '__file__', None) or ''
-            if not f.startswith(site + os.sep):
-                problems.append('%s imported from %s, not from %s' % (mod, f, site))
-            if hasattr(m, 'VERSION') and m.VERSION != version:
-                problems.append('%s.VERSION is %r, the distribution says %r' % (mod, m.VERSION, version))
-            if hasattr(m, 'version') and callable(m.version) and m.version() != version:
-                problems.append('%s.version() is %r, the distribution says %r' % (mod, m.version(), version))
-    except Exception as e:
-        problems.append('%s: %s' % (type(e).__name__, e))
-    after = identity(where)
-    if after != before:
-        inconclusive += 1
-        return
-    checked += 1
-    seen.add('%s==%s' % (name, version))
-    if problems:
-        violation_count += 1
-        if not all(about_marker_only(p) for p in problems):
-            file_violation_count += 1
-        if len(violations) < 25:
-            violations.append({'poll': polls, 'dist': os.path.basename(where), 'problems': problems[:10]})
-
-
-start = time.monotonic()
-while True:
-    if time.monotonic() - start > MAX_SECONDS:
-        break
-    if polls >= MIN_POLLS and (STOP is None or os.path.exists(STOP)):
-        break
-    if STOP_ON_VIOLATION and file_violation_count:
-        break
-    polls += 1
-    site = os.path.realpath(SITE)
-    sys.path[0] = site
-    importlib.invalidate_caches()
-    try:
-        dists = list(importlib.metadata.distributions(path=[site]))
-    except Exception:
-        errors += 1
-        dists = []
-    for d in dists:
-        check_dist(d, site)
-    if polls % EVERY == 0:
-        print(json.dumps({'progress': polls, 'violations': violation_count, 'checked': checked}), flush=True)
-
-print(json.dumps({'result': {
-    'polls': polls, 'checked': checked, 'inconclusive': inconclusive, 'listErrors': errors,
-    'violationCount': violation_count, 'fileViolationCount': file_violation_count, 'violations': violations, 'seen': sorted(seen),
-    'seconds': round(time.monotonic() - start, 3), 'bytecode': not sys.dont_write_bytecode,
-}}), flush=True)
-`;
 
 export interface ReaderResult {
   polls: number;
@@ -207,8 +46,6 @@ export interface ReaderResult {
 export interface ReaderOptions {
   /** the prefix directory (the site dir below it is polled; a generations prefix is re-resolved every poll) */
   prefix: string;
-  /** the script file is written here */
-  work: string;
   /** keep polling until at least this many polls... */
   polls: number;
   /** ...and this file exists (omit: stop after `polls`) */
@@ -228,12 +65,8 @@ export interface Reader {
   done: Promise<ReaderResult>;
 }
 
-/** Write the reader script to `work` and return its path. */
-export async function writeReaderScript(work: string): Promise<string> {
-  const file = path.join(work, 'pstore_reader.py');
-  await fsp.writeFile(file, READER_PY);
-  return file;
-}
+/** The reader script (it imports examples/sage-make/record_check.py, the one RECORD checker). */
+export const READER_SCRIPT = fileURLToPath(new URL('./prefix_reader.py', import.meta.url));
 
 /**
  * Start the python reader. It runs isolated (-I: no user site, no PYTHON* variables, no script
@@ -241,7 +74,7 @@ export async function writeReaderScript(work: string): Promise<string> {
  * distributions it can see are the prefix's.
  */
 export async function startReader(opts: ReaderOptions): Promise<Reader> {
-  const script = await writeReaderScript(opts.work);
+  const script = READER_SCRIPT;
   const site = path.join(opts.prefix, 'usr/lib/python3/dist-packages');
   const args = [
     '-I',
@@ -303,6 +136,31 @@ export async function startReader(opts: ReaderOptions): Promise<Reader> {
     });
   });
   return reader;
+}
+
+/**
+ * Before anything recovers it, the crashed prefix as a Python client sees it: every distribution
+ * whose .dist-info is visible must be complete (RECORD files present with their hashes, modules
+ * importing at its version). Markers are removed first and placed last precisely so that this
+ * holds at every instant, including the instant a writer dies. (python3 -B: nothing is written.)
+ */
+export async function assertReaderSeesNoHalfPackage(
+  t: ExecutionContext,
+  prefix: string,
+  what: string,
+): Promise<void> {
+  const reader = await startReader({
+    prefix,
+    polls: 1,
+    seconds: 60,
+  });
+  const r = await reader.done;
+  t.is(r.polls, 1);
+  t.is(
+    r.violationCount,
+    0,
+    `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`,
+  );
 }
 
 /** Import `module` from the prefix's site dir in a fresh python3 and return its VERSION. */

@@ -1,9 +1,9 @@
 // Snapshots of a directory: every path with its type, mode and a hash of its bytes (or symlink
 // target), to prove that something left a store or a tree unchanged.
 
-import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { sha256Hex, walkTree, type WalkEntry } from './tree.js';
 
 export type Snapshot = Record<string, string>;
 
@@ -18,40 +18,32 @@ export async function snapshotDir(root: string, opts: SnapshotOptions = {}): Pro
   const out: Snapshot = {};
   const exclude = new Set(opts.exclude ?? []);
   const withDirs = opts.dirs ?? true;
-  const walk = async (rel: string): Promise<void> => {
-    const abs = rel === '' ? root : path.join(root, rel);
-    let names: string[];
-    try {
-      names = await fsp.readdir(abs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && rel === '') return;
-      throw err;
+  let entries: WalkEntry[];
+  try {
+    entries = await walkTree(
+      root,
+      (name, parent) => (parent === '' && exclude.has(name)) || isOwnershipIndex(name, parent),
+    );
+  } catch (err) {
+    if (
+      (err as NodeJS.ErrnoException).code === 'ENOENT' &&
+      (err as { path?: string }).path === root
+    )
+      return out;
+    throw err;
+  }
+  for (const { rel, abs, st } of entries) {
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    if (st.isDirectory()) {
+      if (withDirs) out[`${rel}/`] = `dir ${mode}`;
+    } else if (st.isSymbolicLink()) {
+      out[rel] = `symlink -> ${await fsp.readlink(abs)}`;
+    } else if (st.isFile()) {
+      out[rel] = `file ${mode} ${st.size} ${sha256Hex(await fsp.readFile(abs))}`;
+    } else {
+      out[rel] = `special ${mode}`;
     }
-    for (const name of names.sort()) {
-      if (rel === '' && exclude.has(name)) continue;
-      // A prefix's ownership index is a cache (SPEC.md §Ownership index) in LevelDB, which rewrites
-      // its log and manifest files whenever it is opened: its bytes say nothing about the prefix.
-      if (name === 'ownership-v1' && path.basename(abs).startsWith('.pstore')) continue;
-      const r = rel === '' ? name : `${rel}/${name}`;
-      const p = path.join(abs, name);
-      const st = await fsp.lstat(p);
-      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
-      if (st.isDirectory()) {
-        if (withDirs) out[`${r}/`] = `dir ${mode}`;
-        await walk(r);
-      } else if (st.isSymbolicLink()) {
-        out[r] = `symlink -> ${await fsp.readlink(p)}`;
-      } else if (st.isFile()) {
-        const hash = createHash('sha256')
-          .update(await fsp.readFile(p))
-          .digest('hex');
-        out[r] = `file ${mode} ${st.size} ${hash}`;
-      } else {
-        out[r] = `special ${mode}`;
-      }
-    }
-  };
-  await walk('');
+  }
   return out;
 }
 
@@ -77,4 +69,12 @@ export function diffSnapshots(
   const removed = Object.keys(before).filter((k) => !(k in after));
   const changed = Object.keys(after).filter((k) => k in before && before[k] !== after[k]);
   return { added, removed, changed };
+}
+
+/**
+ * A prefix's ownership index is a cache (SPEC.md §Ownership index) in LevelDB, which rewrites its
+ * log and manifest files whenever it is opened: its bytes say nothing about the prefix.
+ */
+function isOwnershipIndex(name: string, parentRel: string): boolean {
+  return name === 'ownership-v1' && path.basename(parentRel).startsWith('.pstore');
 }

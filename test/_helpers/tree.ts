@@ -11,7 +11,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 
 export class FileNode {
@@ -89,6 +89,10 @@ export function sha512Integrity(data: Uint8Array): string {
   return `sha512-${createHash('sha512').update(data).digest('base64')}`;
 }
 
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
 export function sha512Hex(data: Uint8Array): string {
   return createHash('sha512').update(data).digest('hex');
 }
@@ -97,35 +101,58 @@ export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-/** Walk `root` with lstat (never following symlinks); the result is sorted by the UTF-8 bytes of the path. */
-export async function describeTree(root: string): Promise<Described[]> {
-  const out: Described[] = [];
+export interface WalkEntry {
+  /** `a/b/c`, relative to the root */
+  rel: string;
+  abs: string;
+  st: Stats;
+}
+
+/**
+ * Every path below `root` (lstat, never following symlinks), parents before children, names of a
+ * directory in sorted order. `skip(name, parentRel)` leaves a path out with everything below it.
+ * The one tree walker of the test helpers: listings, snapshots and descriptions format its entries.
+ */
+export async function walkTree(
+  root: string,
+  skip: (name: string, parentRel: string) => boolean = () => false,
+): Promise<WalkEntry[]> {
+  const out: WalkEntry[] = [];
   const walk = async (rel: string): Promise<void> => {
-    const abs = rel === '' ? root : path.join(root, rel);
-    for (const name of await fsp.readdir(abs)) {
-      const r = rel === '' ? name : `${rel}/${name}`;
-      const p = path.join(abs, name);
-      const st = await fsp.lstat(p);
-      if (st.isDirectory()) {
-        out.push({ path: r, type: 'dir' });
-        await walk(r);
-      } else if (st.isSymbolicLink()) {
-        out.push({ path: r, type: 'symlink', target: await fsp.readlink(p) });
-      } else if (st.isFile()) {
-        const data = await fsp.readFile(p);
-        out.push({
-          path: r,
-          type: 'file',
-          exec: (st.mode & 0o111) !== 0,
-          size: data.byteLength,
-          integrity: sha512Integrity(data),
-        });
-      } else {
-        throw new Error(`describeTree: ${p} is neither file, dir nor symlink`);
-      }
+    const dir = rel === '' ? root : path.join(root, rel);
+    for (const name of (await fsp.readdir(dir)).sort()) {
+      if (skip(name, rel)) continue;
+      const entry = { rel: rel === '' ? name : `${rel}/${name}`, abs: path.join(dir, name) };
+      const st = await fsp.lstat(entry.abs);
+      out.push({ ...entry, st });
+      if (st.isDirectory()) await walk(entry.rel);
     }
   };
   await walk('');
+  return out;
+}
+
+/** Walk `root` with lstat (never following symlinks); the result is sorted by the UTF-8 bytes of the path. */
+export async function describeTree(root: string): Promise<Described[]> {
+  const out: Described[] = [];
+  for (const { rel, abs, st } of await walkTree(root)) {
+    if (st.isDirectory()) {
+      out.push({ path: rel, type: 'dir' });
+    } else if (st.isSymbolicLink()) {
+      out.push({ path: rel, type: 'symlink', target: await fsp.readlink(abs) });
+    } else if (st.isFile()) {
+      const data = await fsp.readFile(abs);
+      out.push({
+        path: rel,
+        type: 'file',
+        exec: (st.mode & 0o111) !== 0,
+        size: data.byteLength,
+        integrity: sha512Integrity(data),
+      });
+    } else {
+      throw new Error(`describeTree: ${abs} is neither file, dir nor symlink`);
+    }
+  }
   return out.sort((a, b) => byteOrder(a.path, b.path));
 }
 

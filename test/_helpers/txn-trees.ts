@@ -12,15 +12,15 @@
 //
 // Nothing here uses pstore's code: listings are computed with lstat/readFile/readlink only.
 
-import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli, type CliOptions, type CliResult } from './cli.js';
 import { makeTemp, removeTree, tempDir } from './tmp.js';
-import { buildTree, file, type TreeSpec } from './tree.js';
+import { recordRow, SITE } from './prefix-fixtures.js';
+import { buildTree, file, sha256Hex, walkTree, type TreeSpec } from './tree.js';
 
-export const SITE = 'usr/lib/python3/dist-packages';
+export { SITE } from './prefix-fixtures.js';
 
 /** The same bytes in every package and every version: one store object, many prefix paths. */
 export const SHARED_COPYRIGHT = 'Copyright: the pstore test suite\nLicense: MIT\n';
@@ -57,8 +57,7 @@ export function pkgSpec(name: string, opts: PkgOptions = {}): TreeSpec {
     const record = Object.entries(files)
       .map(([p, node]) => {
         const data = Buffer.from(typeof node === 'string' ? node : node.content);
-        const digest = createHash('sha256').update(data).digest('base64url');
-        return `${path.posix.relative(SITE, p)},sha256=${digest},${data.length}`;
+        return recordRow(path.posix.relative(SITE, p), data);
       })
       .concat([
         `${name}-${version}.dist-info/METADATA,,`,
@@ -147,31 +146,17 @@ export interface ListOptions {
  * top-level names starting with `.pstore`.
  */
 export async function listTree(root: string, opts: ListOptions = {}): Promise<Listing> {
-  const real = await fsp.realpath(root);
+  const skip = (name: string, parent: string) =>
+    name.startsWith('.pstore') && (parent === '' || opts.allPstoreNames === true);
   const out: Listing = {};
-  const walk = async (rel: string): Promise<void> => {
-    const abs = rel === '' ? real : path.join(real, rel);
-    for (const name of (await fsp.readdir(abs)).sort()) {
-      if (name.startsWith('.pstore') && (rel === '' || opts.allPstoreNames)) continue;
-      const r = rel === '' ? name : `${rel}/${name}`;
-      const p = path.join(abs, name);
-      const st = await fsp.lstat(p);
-      if (st.isDirectory()) {
-        out[r] = 'dir';
-        await walk(r);
-      } else if (st.isSymbolicLink()) {
-        out[r] = `symlink -> ${await fsp.readlink(p)}`;
-      } else if (st.isFile()) {
-        const hash = createHash('sha256')
-          .update(await fsp.readFile(p))
-          .digest('hex');
-        out[r] = `file ${st.mode & 0o111 ? 'x' : '-'} ${st.size} ${hash}`;
-      } else {
-        out[r] = 'other';
-      }
-    }
-  };
-  await walk('');
+  for (const { rel, abs, st } of await walkTree(await fsp.realpath(root), skip)) {
+    if (st.isDirectory()) out[rel] = 'dir';
+    else if (st.isSymbolicLink()) out[rel] = `symlink -> ${await fsp.readlink(abs)}`;
+    else if (st.isFile())
+      out[rel] =
+        `file ${st.mode & 0o111 ? 'x' : '-'} ${st.size} ${sha256Hex(await fsp.readFile(abs))}`;
+    else out[rel] = 'other';
+  }
   return out;
 }
 

@@ -27,6 +27,7 @@ import {
 import { compileAll, importedVersion, pycOf } from '../_helpers/pyprefix.js';
 import { objectPathOf } from '../_helpers/store.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
+import { exists } from '../_helpers/txn-trees.js';
 
 const execFileP = promisify(execFile);
 
@@ -655,10 +656,3 @@ test('library: the same package added to two stores at once activates from both'
     if (r === 'ok') await assertTreeIs(t, prefix, [pkg], `prefix ${i}`);
   }
 });
-
-async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(
-    () => true,
-    () => false,
-  );
-}

@@ -6,7 +6,7 @@
 // places markers before files (PSTORE_TEST_UNSAFE_ORDER=markers-first) must find violations: that
 // is what proves the harness can see the bug it exists to catch.
 //
-// PSTORE_TORTURE=1: many more polls and writer steps.
+// Default: one cycle of writer steps and 300 polls each; PSTORE_TORTURE=1: many more of both.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -24,11 +24,11 @@ import {
 } from '../_helpers/prefix-fixtures.js';
 import { startReader, type ReaderResult } from '../_helpers/pyprefix.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
+import { sizeFor } from '../_helpers/torture.js';
 
-const TORTURE = process.env.PSTORE_TORTURE === '1';
-const MIN_POLLS = TORTURE ? 20_000 : 1000;
-const MIN_STEPS = TORTURE ? 120 : 11;
-const READER_SECONDS = TORTURE ? 1500 : 150;
+const MIN_POLLS = sizeFor(300, 20_000);
+const MIN_STEPS = sizeFor(11, 120);
+const READER_SECONDS = sizeFor(150, 1500);
 
 /** One cycle of writer steps: upgrades, downgrades, several packages at once, deactivations. */
 const STEPS: string[][] = [
@@ -100,7 +100,6 @@ async function runWriterAndReader(t: ExecutionContext, opts: RunOptions): Promis
   t.is(first.code, 0, describe(first));
   const reader = await startReader({
     prefix,
-    work,
     polls: opts.untilViolation ? 0 : MIN_POLLS,
     stopFile,
     seconds: READER_SECONDS,
@@ -216,7 +215,7 @@ test.serial(
     const out = await runWriterAndReader(t, {
       layout: 'inplace',
       writerEnv: { PSTORE_TEST_UNSAFE_ORDER: 'markers-first' },
-      untilViolation: { maxSteps: TORTURE ? 400 : 120 },
+      untilViolation: { maxSteps: sizeFor(120, 400) },
     });
     t.deepEqual(out.writerFailures.map(describe), [], 'every writer step succeeded');
     // Not just any violation: one where a plain package file or module was not in place while the

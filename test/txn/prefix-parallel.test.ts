@@ -32,8 +32,7 @@ import {
   unionOf,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
-
-const TORTURE = process.env.PSTORE_TORTURE === '1';
+import { TORTURE } from '../_helpers/torture.js';
 
 interface PkgRef {
   name: string;

@@ -4,15 +4,17 @@
 // rebuilds the package set of every generation, and then checks each `hash` and `verify --prefix`
 // answer against it: no false alarm, no digest of a mix, and no exit 1 anywhere.
 //
-// Quick mode runs in `npm test`; PSTORE_SOAK_SECONDS=600 (and PSTORE_SOAK_WORKERS) for a long run.
+// Quick mode (10 s) runs in `npm test`; PSTORE_TORTURE=1 soaks 60 s; PSTORE_SOAK_SECONDS=600 (and
+// PSTORE_SOAK_WORKERS) for a long run.
 
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, runCli, type CliResult } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
+import { sizeFor } from '../_helpers/torture.js';
 import { pkgName, stagePkg, type StagedPkg } from '../_helpers/txn-trees.js';
 
-const SECONDS = Number(process.env.PSTORE_SOAK_SECONDS ?? 20);
+const SECONDS = Number(process.env.PSTORE_SOAK_SECONDS ?? sizeFor(10, 60));
 const WORKERS = Number(process.env.PSTORE_SOAK_WORKERS ?? 8);
 const PACKAGES = 6;
 

@@ -6,7 +6,8 @@
 // next transaction works. Before recovery, a Python client must not see a half-installed package
 // either. (Random-moment kills and gc kills: prefix-kill.test.ts.)
 //
-// PSTORE_TORTURE=1 adds more crash points per operation (apply:file#N for many N, every marker).
+// The default run kills each operation at a few points, every named point at least once over all
+// operations; PSTORE_TORTURE=1 at every point each passes (apply:file#N for many N, every marker).
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -23,10 +24,10 @@ import {
   type Added,
   type PyPackage,
 } from '../_helpers/prefix-fixtures.js';
-import { startReader } from '../_helpers/pyprefix.js';
+import { exists } from '../_helpers/txn-trees.js';
+import { assertReaderSeesNoHalfPackage } from '../_helpers/pyprefix.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
-
-const TORTURE = process.env.PSTORE_TORTURE === '1';
+import { TORTURE, casesFor } from '../_helpers/torture.js';
 
 let storeRoot: string;
 let store: string;
@@ -101,12 +102,15 @@ interface Op {
   /** the generation number the new state has (an existing one for rollback) */
   newGeneration: number;
   rollback: boolean;
+  /** every point the operation passes */
   points: string[];
+  /** the points of the default run */
+  quick: string[];
 }
 
-// Default: every point an operation passes once (apply:file#2, apply:marker#1), and for the
-// upgrade also a file point after some files are in place (the first 32 start at once) and a
-// second marker unit. Torture: more of both everywhere. `files` = how many files the operation
+// Every point an operation passes once (apply:file#2, apply:marker#1), and for the upgrade also a
+// file point after some files are in place (the first 32 start at once) and a second marker unit;
+// torture adds more of both everywhere. `files` = how many files the operation
 // places (the plan's `place` list), so every point listed is reached.
 const FILE_POINTS = (files: number, more: boolean) =>
   TORTURE
@@ -141,6 +145,7 @@ const OPS: Op[] = [
     newGeneration: 1,
     rollback: false,
     points: [...applyPoints(4, 81), ...COMMIT_POINTS], // alpha: dist-info + .pth; beta, delta: dist-info
+    quick: ['txn:after-journal', 'apply:file#2', 'apply:marker#1', 'commit:after-generation'],
   },
   {
     name: 'inplace upgrade',
@@ -152,6 +157,12 @@ const OPS: Op[] = [
     newGeneration: 2,
     rollback: false,
     points: [...applyPoints(5, 72, true), ...COMMIT_POINTS],
+    quick: [
+      'apply:after-remove-markers',
+      'apply:file#40',
+      'apply:marker#2',
+      'commit:after-current',
+    ],
   },
   {
     name: 'inplace deactivate',
@@ -163,6 +174,7 @@ const OPS: Op[] = [
     newGeneration: 2,
     rollback: false,
     points: [...applyPoints(0, 0), ...COMMIT_POINTS],
+    quick: ['apply:after-remove-markers', 'apply:after-removals'],
   },
   {
     name: 'inplace rollback',
@@ -174,6 +186,7 @@ const OPS: Op[] = [
     newGeneration: 1,
     rollback: true,
     points: [...applyPoints(3, 59), ...COMMIT_POINTS],
+    quick: ['apply:after-files', 'apply:after-markers'],
   },
   {
     name: 'generations activate',
@@ -185,6 +198,7 @@ const OPS: Op[] = [
     newGeneration: 2,
     rollback: false,
     points: [...applyPoints(6, 94), 'apply:before-switch', 'apply:after-switch', ...COMMIT_POINTS],
+    quick: ['apply:file#2', 'apply:before-switch', 'apply:after-switch', 'commit:after-generation'],
   },
   {
     name: 'generations rollback',
@@ -196,6 +210,7 @@ const OPS: Op[] = [
     newGeneration: 1,
     rollback: true,
     points: ['txn:after-journal', 'apply:before-switch', 'apply:after-switch', ...COMMIT_POINTS],
+    quick: ['apply:after-switch', 'commit:after-current'],
   },
 ];
 
@@ -206,39 +221,6 @@ function metaOf(prefix: string, layout: Op['layout']): string {
 }
 
 const expectedListing = (set: readonly string[]) => listing(expectedTree(set.map(pkgOf)));
-
-async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
- * Before anything recovers it, the crashed prefix as a Python client sees it: every distribution
- * whose .dist-info is visible must be complete (RECORD files present with their hashes, modules
- * importing at its version). Markers are removed first and placed last precisely so that this
- * holds at every instant, including the instant a writer dies. (python3 -B: nothing is written.)
- */
-async function assertReaderSeesNoHalfPackage(
-  t: ExecutionContext,
-  prefix: string,
-  what: string,
-): Promise<void> {
-  const reader = await startReader({
-    prefix,
-    work: await tempDir(t, 'pyreader'),
-    polls: 1,
-    seconds: 60,
-  });
-  const r = await reader.done;
-  t.is(r.polls, 1);
-  t.is(
-    r.violationCount,
-    0,
-    `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`,
-  );
-}
 
 /**
  * After a crash: a reading command recovers, and the prefix is exactly old or exactly new.
@@ -356,7 +338,7 @@ async function assertNextTransaction(
 }
 
 for (const op of OPS) {
-  for (const point of op.points) {
+  for (const point of casesFor(op.points, op.quick)) {
     test(`crash: ${op.name}, killed at ${point}`, async (t) => {
       const work = await tempDir(t, 'crash');
       const prefix = path.join(work, 'prefix');
@@ -396,7 +378,7 @@ for (const op of OPS) {
 
 // Crash, then crash the recovery too (`recover --prefix` killed at a second point): re-applying
 // converges from whatever the first attempt and the interrupted recovery left.
-const DOUBLE: Array<{ op: string; first: string; second: string }> = [
+const ALL_DOUBLE: Array<{ op: string; first: string; second: string }> = [
   { op: 'inplace upgrade', first: 'apply:after-files', second: 'apply:marker#1' },
   { op: 'inplace upgrade', first: 'apply:file#40', second: 'apply:file#2' },
   { op: 'inplace rollback', first: 'apply:after-removals', second: 'apply:after-remove-markers' },
@@ -408,6 +390,9 @@ const DOUBLE: Array<{ op: string; first: string; second: string }> = [
   { op: 'generations activate', first: 'apply:after-markers', second: 'apply:file#2' },
   { op: 'generations rollback', first: 'apply:before-switch', second: 'apply:after-switch' },
 ];
+
+// the default run: one of each layout
+const DOUBLE = casesFor(ALL_DOUBLE, [ALL_DOUBLE[0]!, ALL_DOUBLE[4]!]);
 
 for (const d of DOUBLE) {
   const op = OPS.find((o) => o.name === d.op)!;

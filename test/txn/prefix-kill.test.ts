@@ -4,12 +4,12 @@
 // After each: a reading command recovers, the prefix is exactly the old or the new version (tree
 // hash), `verify` is clean, and a Python client of the crashed prefix saw no half-installed package.
 //
-// PSTORE_TORTURE=1: many more random kills.
+// Default: 3 random kills; PSTORE_TORTURE=1: 40.
 
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, finished, jsonOut, spawnCli, storeCli } from '../_helpers/cli.js';
 import {
@@ -21,42 +21,18 @@ import {
   pstoreLeftovers,
   pyPackage,
 } from '../_helpers/prefix-fixtures.js';
-import { startReader } from '../_helpers/pyprefix.js';
+import { exists } from '../_helpers/txn-trees.js';
+import { assertReaderSeesNoHalfPackage } from '../_helpers/pyprefix.js';
 import { assertCleanStore, lsJson, objectPathOf } from '../_helpers/store.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
+import { sizeFor } from '../_helpers/torture.js';
 
-const TORTURE = process.env.PSTORE_TORTURE === '1';
 const sha512 = (data: Buffer) => `sha512-${createHash('sha512').update(data).digest('base64')}`;
 
-async function exists(p: string): Promise<boolean> {
-  return fsp.lstat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function assertReaderSeesNoHalfPackage(
-  t: ExecutionContext,
-  prefix: string,
-  what: string,
-): Promise<void> {
-  const reader = await startReader({
-    prefix,
-    work: await tempDir(t, 'pyreader'),
-    polls: 1,
-    seconds: 60,
-  });
-  const r = await reader.done;
-  t.is(r.polls, 1);
-  t.is(
-    r.violationCount,
-    0,
-    `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`,
-  );
-}
+const SLOW = { timeoutMs: 300_000 };
 
 test('crash: a 2000-file upgrade killed at random moments always recovers to old or new', async (t) => {
-  const iterations = TORTURE ? 40 : 8;
+  const iterations = sizeFor(3, 40);
   const work = await tempDir(t, 'random-kill');
   const bigStore = await tempStore(t);
   const s = openStore({ path: bigStore });
@@ -109,7 +85,8 @@ test('crash: a 2000-file upgrade killed at random moments always recovers to old
       `iteration ${i}, killed ${delay} ms into the transaction`,
     );
 
-    const st = await cli(['status', '--prefix', prefix, '--json']);
+    // 2000 files on a loaded machine: more than the default 60 s kill timeout of a CLI call
+    const st = await cli(['status', '--prefix', prefix, '--json'], SLOW);
     t.is(st.code, 0, describe(st));
     t.false(await exists(journal), 'status recovered');
     const digest = (await p.hash()).digest;
@@ -119,7 +96,7 @@ test('crash: a 2000-file upgrade killed at random moments always recovers to old
       outcome,
       `iteration ${i} (${current} → ${target}, kill after ${delay} ms): the tree is exactly one of the two versions`,
     );
-    const v = await cli(['verify', '--prefix', prefix, '--json']);
+    const v = await cli(['verify', '--prefix', prefix, '--json'], SLOW);
     t.is(v.code, 0, `iteration ${i}: ${describe(v)}`);
     t.deepEqual(await pstoreLeftovers(prefix), [], `iteration ${i}: no leftovers`);
     const status = jsonOut<{ packages: Array<{ version: string }> }>(st);

@@ -26,6 +26,7 @@ import {
   until,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
+import { TORTURE } from '../_helpers/torture.js';
 
 interface PkgRef {
   name: string;
@@ -90,8 +91,6 @@ function spawnWriter(f: Fixture, args: string[], env: Record<string, string> = {
   const child = spawnCli(['--store', f.store, ...args], { env });
   return { child, done: finished(child, 120_000) };
 }
-
-const TORTURE = process.env.PSTORE_TORTURE === '1';
 
 const journalOf = (prefix: string) => path.join(prefix, '.pstore', 'journal.json');
 

@@ -42,7 +42,7 @@ test('wheel upgrades under a python3 reader: zero half-installed states', async 
   const prefix = path.join(dir, 'prefix');
   t.is((await cli(['activate', 'wpkg@1.0', '--prefix', prefix, '-q'])).code, 0);
   const stopFile = path.join(dir, 'stop');
-  const reader = await startReader({ prefix, work: dir, polls: 50, stopFile, seconds: 240 });
+  const reader = await startReader({ prefix, polls: 50, stopFile, seconds: 240 });
   for (let i = 0; i < 8; i++) {
     const r = await cli([
       'activate',

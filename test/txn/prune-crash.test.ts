@@ -5,13 +5,15 @@
 // generation was made) or exit 4/6 naming the generation, leaving the live prefix exactly the
 // current generation (same `pstore hash`, clean `verify --prefix`). On the old order (tree deleted
 // before its record) the kill at tree:removing leaves the record and a partial tree, and the
-// rollback switches to it: the hash check fails.
+// rollback switches to it: the hash check fails. The default run kills at tree:removing#3 (the step
+// that catches that order) and between two records; PSTORE_TORTURE=1 at every step.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, type storeCli } from '../_helpers/cli.js';
 import { assertCleanStore } from '../_helpers/store.js';
+import { casesFor } from '../_helpers/torture.js';
 import { jsonError, sharedTemplateStore } from '../_helpers/txn-trees.js';
 
 const storeCopy = sharedTemplateStore('prune-crash', 3);
@@ -94,14 +96,17 @@ async function rollbackToPruned(
 }
 
 // tree:removing fires after each entry deleted: #3 is early in the first tree, #30 inside the second.
-const POINTS = [
-  'prune:after-current',
-  'prune:after-record',
-  'tree:after-unreachable',
-  'tree:removing#3',
-  'prune:after-record#2',
-  'tree:removing#30',
-];
+const POINTS = casesFor(
+  [
+    'prune:after-current',
+    'prune:after-record',
+    'tree:after-unreachable',
+    'tree:removing#3',
+    'prune:after-record#2',
+    'tree:removing#30',
+  ],
+  ['tree:removing#3', 'prune:after-record#2'],
+);
 
 for (const point of POINTS) {
   test(`prune --keep 1 killed at ${point}: pruned generations roll back whole or are refused by number`, async (t) => {

@@ -1,0 +1,78 @@
+// lib/core/markers.ts: which paths are metadata markers, how they group into units, and which
+// are placed first (SPEC.md §Markers).
+
+import test from 'ava';
+import {
+  DEFAULT_MARKER_GLOBS,
+  markerMatcher,
+  markerRank,
+  markerUnits,
+} from '../../lib/core/markers.js';
+
+const isDefault = markerMatcher([]);
+
+test('the default globs match the metadata of Python, pkg-config, CMake, stamps and conda', (t) => {
+  for (const p of [
+    'usr/lib/python3/dist-packages/numpy-1.24.2.dist-info',
+    'lib/python3.11/site-packages/foo.egg-info',
+    'site-packages/foo.egg-link',
+    'site-packages/distutils-precedence.pth',
+    'lib/pkgconfig/zlib.pc',
+    'lib/cmake/Foo/FooConfig.cmake',
+    'lib/cmake/foo-config.cmake',
+    'var/lib/sage/installed/cython-0.29',
+    'conda-meta/numpy-1.24.json',
+    '.hidden/pkg.dist-info',
+  ])
+    t.true(isDefault(p), p);
+  for (const p of [
+    'usr/lib/python3/dist-packages/numpy/__init__.py',
+    'usr/lib/python3/dist-packages/numpy-1.24.2.dist-info/RECORD', // inside a unit, not a unit
+    'lib/pkgconfig/sub/zlib.pc',
+    'share/doc/README.pc.txt',
+    'var/lib/sage/installed',
+    'conda-meta/history',
+    'lib/FooConfig.cmake.in',
+  ])
+    t.false(isDefault(p), p);
+  t.true(DEFAULT_MARKER_GLOBS.length > 0);
+});
+
+test('an entry’s own globs add to the defaults, and equal glob lists share one matcher', (t) => {
+  const own = markerMatcher(['share/stamps/*']);
+  t.true(own('share/stamps/done'));
+  t.true(own('x.dist-info'));
+  t.false(isDefault('share/stamps/done'));
+  t.is(markerMatcher(['share/stamps/*']), own);
+  t.is(markerMatcher([]), isDefault);
+});
+
+test('a unit is the top-most matching path; everything below it belongs to it', (t) => {
+  const units = markerUnits(
+    [
+      'site',
+      'site/a-1.dist-info',
+      'site/a-1.dist-info/RECORD',
+      'site/a-1.dist-info/licenses',
+      'site/a-1.dist-info/licenses/x.pth',
+      'site/a.pth',
+      'site/a',
+      'site/a/__init__.py',
+    ],
+    isDefault,
+  );
+  t.deepEqual(Object.fromEntries(units), {
+    'site/a-1.dist-info': 'site/a-1.dist-info',
+    'site/a-1.dist-info/RECORD': 'site/a-1.dist-info',
+    'site/a-1.dist-info/licenses': 'site/a-1.dist-info',
+    'site/a-1.dist-info/licenses/x.pth': 'site/a-1.dist-info',
+    'site/a.pth': 'site/a.pth',
+  });
+});
+
+test('supporting markers rank before declaring ones', (t) => {
+  for (const p of ['s/a.pth', 's/a.egg-link', 'lib/pkgconfig/z.pc', 'lib/cmake/F/FConfig.cmake'])
+    t.is(markerRank(p), 0, p);
+  for (const p of ['s/a-1.dist-info', 's/a.egg-info', 'var/lib/x/installed/y', 'conda-meta/a.json'])
+    t.is(markerRank(p), 1, p);
+});
