@@ -22,8 +22,12 @@ export {
   PstoreError,
   isPstoreError,
   environmentError,
-  ERROR_CODES,
+  ERROR_MEANINGS,
   type ErrorCode,
+  type ErrorData,
+  type ErrorDataMap,
+  type ErrorDetails,
+  type IntegrityReason,
 } from './core/errors.js';
 export { splitRef } from './core/ref.js';
 export { compareVersions } from './core/version.js';

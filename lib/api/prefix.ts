@@ -262,8 +262,9 @@ export function openPrefix(
     },
     prune: async ({ keep }) => {
       if (!Number.isInteger(keep) || keep < 0)
-        throw new PstoreError('EPSTORE_USAGE', `--keep must be a whole number ≥ 0, not ${keep}`, {
-          subject: '--keep',
+        throw new PstoreError('EPSTORE_USAGE', `keep must be a whole number ≥ 0, not ${keep}`, {
+          subject: String(keep),
+          data: { option: 'keep' },
         });
       const found = await managed(dir);
       const opened = await openPrefixForWrite(dir, {

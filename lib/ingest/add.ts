@@ -130,8 +130,8 @@ function validateName(name: string): void {
   ) {
     throw new PstoreError(
       'EPSTORE_USAGE',
-      `--name ${JSON.stringify(name)} is not a valid package name (non-empty, no spaces or control characters, no "@" after the first character)`,
-      { subject: '--name' },
+      `${JSON.stringify(name)} is not a valid package name (non-empty, no spaces or control characters, no "@" after the first character)`,
+      { subject: String(name), data: { option: 'name' } },
     );
   }
 }
@@ -145,8 +145,8 @@ function validateVersion(version: string): void {
   ) {
     throw new PstoreError(
       'EPSTORE_USAGE',
-      `--version ${JSON.stringify(version)} is not a valid version (non-empty, no spaces or control characters)`,
-      { subject: '--version' },
+      `${JSON.stringify(version)} is not a valid version (non-empty, no spaces or control characters)`,
+      { subject: String(version), data: { option: 'version' } },
     );
   }
 }
@@ -155,8 +155,8 @@ function validateMarker(glob: string): string {
   if (typeof glob !== 'string' || glob === '' || glob.includes('\0') || glob.startsWith('/')) {
     throw new PstoreError(
       'EPSTORE_USAGE',
-      `--marker ${JSON.stringify(glob)} is not a valid glob (relative to the prefix root)`,
-      { subject: '--marker' },
+      `${JSON.stringify(glob)} is not a valid marker glob (relative to the prefix root)`,
+      { subject: String(glob), data: { option: 'marker' } },
     );
   }
   return glob;
