@@ -50,8 +50,13 @@ export type {
   ManifestFile,
   ProgressEvent,
   ProgressListener,
+  ProgressPhase,
 } from './core/types.js';
+export { PROGRESS_PHASES } from './core/types.js';
 export type {
+  ActiveNames,
+  EntryRef,
+  EntryRefs,
   Prefix,
   PrefixStatus,
   GenerationInfo,

@@ -34,12 +34,28 @@ export interface EntryRecord {
   seq: number;
 }
 
+/**
+ * Every phase a ProgressEvent may name. A new phase is one more string here (the union type
+ * follows): `ingest` (add hashing files), `link` (a transaction placing files), `verify` (store
+ * verify rehashing objects).
+ */
+export const PROGRESS_PHASES = ['ingest', 'link', 'verify'] as const;
+
+/** One of PROGRESS_PHASES. */
+export type ProgressPhase = (typeof PROGRESS_PHASES)[number];
+
+/** A step of a long operation; listeners receive at most about ten a second per operation. */
 export interface ProgressEvent {
-  phase: string;
+  phase: ProgressPhase;
+  /** units done so far in this phase (files) */
   done: number;
+  /** units the phase will do, when known in advance */
   total?: number;
+  /** bytes done so far, where the phase counts them */
   bytes?: number;
+  /** what is being worked on (a path in the entry or the prefix) */
   subject?: string;
 }
 
+/** Receives progress events; it must not throw (an AbortSignal is the way to stop an operation). */
 export type ProgressListener = (event: ProgressEvent) => void;

@@ -1,6 +1,6 @@
 // What every ingest source returns, and the small pieces they share.
 
-import type { ManifestFile, ProgressListener } from '../core/types.js';
+import type { ManifestFile, ProgressListener, ProgressPhase } from '../core/types.js';
 import type { WriteQueue } from './write-queue.js';
 
 /** Files larger than this are streamed through the hasher instead of read whole. */
@@ -19,7 +19,7 @@ export interface IngestResult {
 /** Throttled progress: at most one event per 100 ms, so huge trees do not flood listeners. */
 export function reportProgress(
   listener: ProgressListener | undefined,
-  phase: string,
+  phase: ProgressPhase,
 ): (done: number, bytes: number, subject: string) => void {
   if (!listener) return () => {};
   let last = 0;

@@ -17,7 +17,7 @@ import { syncFilesystem, tempPath } from '../fs/atomic.js';
 import { groupBy } from '../core/group-by.js';
 import { fileObjectPath, type StoreLayout } from '../store/layout.js';
 import { crashpoint, pausepoint, unsafeMarkersFirst } from '../core/crashpoint.js';
-import type { ManifestFile, ProgressListener } from '../core/types.js';
+import type { ManifestFile, ProgressListener, ProgressPhase } from '../core/types.js';
 import { isLinkFallback, type Linker } from './link.js';
 import type { Plan, PlacedFile } from './plan.js';
 
@@ -206,7 +206,7 @@ async function placeMarkerUnit(
 }
 
 export async function applyInplace(ctx: ApplyContext, plan: Plan): Promise<void> {
-  const progress = (phase: string, done: number, total: number) =>
+  const progress = (phase: ProgressPhase, done: number, total: number) =>
     ctx.onProgress?.({ phase, done, total });
   if (unsafeMarkersFirst) for (const unit of plan.placeMarkers) await placeMarkerUnit(ctx, unit);
   // (a)

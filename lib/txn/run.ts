@@ -3,6 +3,7 @@
 // the prefix → journal (durable) → apply → commit → unlock. Failure before commit reverts.
 
 import { PstoreError } from '../core/errors.js';
+import { throwIfAborted } from '../core/abort.js';
 import { resolveRef } from '../store/index-entries.js';
 import type { IndexDb } from '../store/index-db.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
@@ -35,6 +36,8 @@ export interface TxnOptions {
   onProgress?: ProgressListener;
   /** rehash every object to be linked first, not only check its size */
   verify?: boolean;
+  /** stop at the next safe point with EPSTORE_ABORTED; the prefix is left as before (core/abort.ts) */
+  signal?: AbortSignal;
 }
 
 export interface TxnResult {
@@ -143,6 +146,7 @@ export async function runTransaction(
         newGeneration: goal.existingGeneration === undefined,
       },
     };
+    throwIfAborted(opts.signal, { what: `the transaction on ${p.dir}`, subject: p.dir }); // the last moment nothing is written
     await writeJournal(p, journal);
     crashpoint('txn:after-journal');
     await pausepoint('txn:after-journal');

@@ -20,6 +20,7 @@ import {
   type ProgressEvent,
   type TxnResult,
 } from '../../lib/index.js';
+import { entryNames, rejection } from '../_helpers/api.js';
 import { REPO } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { buildTree, manyFiles } from '../_helpers/tree.js';
@@ -30,18 +31,7 @@ const execFileP = promisify(execFile);
 // The tests below run one at a time: an installer process normally has one store, and two stores
 // adding the same content at the same moment in one process is its own test (the last one).
 
-const names = (xs: ReadonlyArray<{ name: string; version: string }>) =>
-  xs.map((p) => `${p.name}@${p.version}`).sort();
-
-/** Catch the error a promise rejects with (fails the test if it resolves). */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, but it resolved');
-}
+const names = entryNames;
 
 test.serial(
   'an installer session: add (directory, tar stream, in memory), activate, one-commit swap, status, generations',
