@@ -10,12 +10,12 @@ import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './sto
 import { readManifestFile } from './store/manifests.js';
 import { verifyStore, type VerifyOptions, type VerifyResult } from './store/verify.js';
 import type { EntryRecord, Manifest } from './core/types.js';
-import { openPrefix, type Prefix } from './api/prefix.js';
+import { openPrefix, refStrings, type EntryRefs, type Prefix } from './api/prefix.js';
 import { guarded } from './api/boundary.js';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ExportResult } from './transfer/export.js';
-import type { ImportResult } from './transfer/import.js';
+import type { ExportOptions, ExportResult } from './transfer/export.js';
+import type { ImportOptions, ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './core/names.js';
 
 export {
@@ -83,26 +83,35 @@ export {
   type Lockfile,
   type LockedPackage,
 } from './transfer/lockfile.js';
-export type { ExportResult, ImportResult };
+export type { ExportOptions, ExportResult, ImportOptions, ImportResult };
 
+/** A content-addressed store: entries (name, version, file tree) and the objects they share. */
 export interface Store {
+  /** the store directory, absolute */
   readonly root: string;
+  /** ingest a directory, a tar (file or stream) or files in memory as the entry NAME@VERSION */
   add(source: AddSource, opts: AddOptions): Promise<AddResult>;
+  /** every entry, oldest add first */
   list(): Promise<EntryRecord[]>;
+  /** the entry `ref` names (NAME, NAME@VERSION or an id prefix); EPSTORE_NOT_FOUND if none */
   resolve(ref: string): Promise<EntryRecord>;
+  /** an entry's record and counts; with `paths`, every path it ships */
   info(ref: string, opts?: { paths?: boolean }): Promise<EntryInfo>;
+  /** an entry's manifest (its file tree) */
   manifest(ref: string): Promise<Manifest>;
   /** rehash everything; `repair` removes damaged objects and manifests so that re-adding restores them */
   verify(opts?: VerifyOptions): Promise<VerifyResult>;
+  /** remove entries no prefix needs (after a grace period) and objects no entry needs */
   gc(opts?: GcOptions): Promise<GcResult>;
   /** a prefix this store activates entries into; `layout` applies when the prefix is created */
   prefix(dir: string, opts?: { layout?: LayoutKind }): Prefix;
   /** write the entries (refs) and everything they need into a bundle file */
-  export(refs: string[], file: string): Promise<ExportResult>;
+  export(refs: EntryRefs, file: string, opts?: ExportOptions): Promise<ExportResult>;
   /** verify a bundle (a file path or a stream) completely, then add its entries */
-  import(source: string | Readable): Promise<ImportResult>;
+  import(source: string | Readable, opts?: ImportOptions): Promise<ImportResult>;
 }
 
+/** Open the store at `opts.path` (else $PSTORE_STORE, else the XDG default); created on first write. */
 export function openStore(opts: StoreOptions = {}): Store {
   const ctx: StoreContext = createContext(opts);
   return guarded<Store>({
@@ -116,17 +125,18 @@ export function openStore(opts: StoreOptions = {}): Store {
     // gc, export and import load on first use: node-tar and fs-extra cost every command start-up.
     gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
     prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
-    export: async (refs, file) =>
+    export: async (refs, file, o) =>
       (await import('./transfer/export.js')).exportBundle(
         ctx,
-        await Promise.all(refs.map((r) => resolveEntry(ctx, r))),
+        await Promise.all(refStrings([refs]).map((r) => resolveEntry(ctx, r))),
         file,
+        o,
       ),
-    import: async (source) => {
+    import: async (source, o) => {
       const { importBundle, openBundle } = await import('./transfer/import.js');
       return typeof source === 'string'
-        ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source))
-        : importBundle(ctx, source, 'stream');
+        ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source), o)
+        : importBundle(ctx, source, 'stream', o);
     },
   });
 }

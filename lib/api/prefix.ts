@@ -134,7 +134,7 @@ export interface Prefix {
 }
 
 /** Refs as strings: an entry object is named by its full id. */
-function refStrings(refs: readonly EntryRefs[]): string[] {
+export function refStrings(refs: readonly EntryRefs[]): string[] {
   return refs.flat().map((r) => (typeof r === 'string' ? r : r.id));
 }
 

@@ -3,6 +3,7 @@
 // the entry in the index with a synced batch. A failure before the last step records nothing; the
 // objects it wrote are unreferenced and `gc` removes them.
 
+import { abortingListener, throwIfAborted } from '../core/abort.js';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -30,8 +31,15 @@ export type AddSource = string | { tar: Readable; label?: string } | { files: In
 export interface AddOptions {
   name: string;
   version: string;
+  /** marker globs (relative to the prefix root) naming files that show an activated package */
   markers?: string[];
+  /** receives `ingest` events while files are hashed */
   onProgress?: ProgressListener;
+  /**
+   * stop with EPSTORE_ABORTED, checked as files are hashed (at most 100 ms apart) and before the
+   * entry is recorded; no entry is recorded (objects written so far stay unreferenced until gc)
+   */
+  signal?: AbortSignal;
 }
 
 export interface AddResult extends EntryRecord {
@@ -44,6 +52,7 @@ export async function addEntry(
   source: AddSource,
   opts: AddOptions,
 ): Promise<AddResult> {
+  throwIfAborted(opts.signal, { what: 'add', subject: String(opts.name) });
   validateName(opts.name);
   validateVersion(opts.version);
   const markers = (opts.markers ?? []).map(validateMarker);
@@ -52,7 +61,13 @@ export async function addEntry(
   // A store's first add creates its index now, before this entry's manifest exists: otherwise the
   // rebuild would read that manifest back and register it twice (and hold it twice in memory).
   if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING);
-  const ingested = await ingestSource(ctx, source, opts.onProgress);
+  const op = {
+    what: `adding ${opts.name}@${opts.version}`,
+    subject: `${opts.name}@${opts.version}`,
+  };
+  const onProgress = abortingListener(opts.signal, op, opts.onProgress);
+  const ingested = await ingestSource(ctx, source, onProgress);
+  throwIfAborted(opts.signal, op); // the last moment before the entry is written
   const manifest = buildManifest(opts.name, opts.version, markers, ingested.files);
   const ident = identifyManifest(manifest, true);
   crashpoint('add:after-objects');
