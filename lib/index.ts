@@ -28,6 +28,7 @@ export {
   type ErrorDataMap,
   type ErrorDetails,
   type IntegrityReason,
+  type EnvironmentData,
 } from './core/errors.js';
 export { splitRef } from './core/ref.js';
 export { compareVersions } from './core/version.js';
@@ -70,8 +71,12 @@ export type { DiffOptions, GenerationDiff, PathOwners } from './api/prefix.js';
 export type { FileChanges, PackageChanges, VersionChange } from './prefix/query.js';
 export type { TxnOptions, TxnResult } from './txn/run.js';
 export type { RecoverResult } from './txn/recover.js';
+export type { TransactionState } from './txn/readers.js';
+export type { EntryProblems } from './store/verify.js';
+export type { ManifestIdentity } from './core/manifest.js';
 export type { LinkMode } from './txn/link.js';
 export type { LayoutKind } from './core/names.js';
+export { LAYOUT_KINDS } from './core/names.js';
 export type { PackageRef } from './core/package-ref.js';
 export { DEFAULT_MARKER_GLOBS } from './core/markers.js';
 export {
