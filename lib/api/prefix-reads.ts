@@ -4,7 +4,7 @@
 import type { LayoutKind } from '../core/names.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { identifyManifest } from '../core/manifest.js';
-import { contextFor, managed } from '../prefix/access.js';
+import { contextFor, findManagedPrefix } from '../prefix/access.js';
 import { listGenerations, readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import type { StoreContext } from '../store/context.js';
 import { readManifestFile } from '../store/manifests.js';
@@ -35,7 +35,7 @@ export interface GenerationInfo {
 }
 
 export async function prefixStatus(ctx: StoreContext, dir: string): Promise<PrefixStatus> {
-  const found = await managed(dir);
+  const found = await findManagedPrefix(dir);
   const view = await probeTransaction(ctx, found);
   const cur = await readCurrent(found.paths);
   const gen = await readCurrentGeneration(found.paths, cur);

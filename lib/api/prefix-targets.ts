@@ -5,7 +5,7 @@ import { PstoreError, isPstoreError } from '../core/errors.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { matchActive } from '../prefix/query.js';
 import { lockedPackages, type Lockfile } from '../transfer/lockfile.js';
-import { duplicateNames, type Target, type TargetContext } from '../txn/run.js';
+import { refuseDuplicateNames, type Target, type TargetContext } from '../txn/run.js';
 
 export type Op = { kind: 'activate'; ref: string } | { kind: 'deactivate'; name: string };
 
@@ -23,7 +23,7 @@ export async function opsTarget(ops: readonly Op[], t: TargetContext): Promise<T
       incoming.push(await t.resolve(op.ref));
     }
   }
-  duplicateNames(incoming);
+  refuseDuplicateNames(incoming);
   const names = new Set(incoming.map((p) => p.name));
   return { packages: [...packages.filter((p) => !names.has(p.name)), ...incoming] };
 }
@@ -31,7 +31,7 @@ export async function opsTarget(ops: readonly Op[], t: TargetContext): Promise<T
 /** Exactly `refs`, whatever is active now. */
 export async function syncTarget(refs: readonly string[], t: TargetContext): Promise<Target> {
   const packages = await Promise.all(refs.map((r) => t.resolve(r)));
-  duplicateNames(packages);
+  refuseDuplicateNames(packages);
   return { packages };
 }
 

@@ -12,7 +12,7 @@ import { pruneGenerations, type PruneResult } from '../prefix/prune.js';
 import { listGenerationNumbers } from '../prefix/state.js';
 import { canonicalPrefixDir } from '../prefix/open.js';
 import { detectPrefix } from '../prefix/state.js';
-import { managed } from '../prefix/access.js';
+import { findManagedPrefix } from '../prefix/access.js';
 import type { StoreContext } from '../store/context.js';
 import type { Lockfile } from '../transfer/lockfile.js';
 import type { RecoverResult } from '../txn/recover.js';
@@ -205,7 +205,7 @@ async function isManaged(dir: string): Promise<boolean> {
 }
 
 async function generationNumbersOf(dir: string): Promise<number[]> {
-  return listGenerationNumbers((await managed(dir)).paths);
+  return listGenerationNumbers((await findManagedPrefix(dir)).paths);
 }
 
 export function openPrefix(

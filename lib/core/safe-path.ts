@@ -12,7 +12,7 @@ import { PstoreError } from './errors.js';
 export const MAX_PATH_BYTES = 4095;
 /** NAME_MAX: the longest single name every Linux filesystem holds */
 export const MAX_NAME_BYTES = 255;
-export const MAX_DEPTH = 256;
+const MAX_DEPTH = 256;
 /** What a decoder makes of bytes that are not UTF-8. */
 export const REPLACEMENT_CHAR = '\uFFFD';
 

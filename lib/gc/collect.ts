@@ -37,7 +37,7 @@ export interface GcOptions {
   forgetMissing?: boolean;
 }
 
-export const DEFAULT_GRACE_MS = 24 * 3600 * 1000;
+const DEFAULT_GRACE_MS = 24 * 3600 * 1000;
 
 export interface GcResult {
   dryRun: boolean;

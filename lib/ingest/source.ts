@@ -18,7 +18,7 @@ export interface IngestResult {
 }
 
 /** Throttled progress: at most one event per 100 ms, so huge trees do not flood listeners. */
-export function reportProgress(
+function reportProgress(
   listener: ProgressListener | undefined,
   phase: ProgressPhase,
 ): (done: number, bytes: number, subject: string) => void {

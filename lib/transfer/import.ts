@@ -41,7 +41,7 @@ import {
 import type { Manifest } from '../core/types.js';
 import type { ReadEntry } from 'tar';
 import { throwIfAborted } from '../core/abort.js';
-import { ZeroPaddingCheck } from './tar-padding.js';
+import { IgnoredTarBytesCheck } from './tar-padding.js';
 import {
   BUNDLE_DESCRIPTOR,
   BUNDLE_VERSION,
@@ -82,7 +82,7 @@ export async function importBundle(
   try {
     // Piped only now: the reader below attaches its error handlers in the same tick.
     const checked = source.pipe(
-      new ZeroPaddingCheck((at) =>
+      new IgnoredTarBytesCheck((at) =>
         damaged(label, `byte ${at} should be zero tar padding but is not`),
       ),
     );

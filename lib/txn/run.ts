@@ -171,7 +171,7 @@ export async function runTransaction(
   }
 }
 
-export function duplicateNames(refs: readonly PackageRef[]): void {
+export function refuseDuplicateNames(refs: readonly PackageRef[]): void {
   const seen = new Set<string>();
   for (const r of refs) {
     if (seen.has(r.name))

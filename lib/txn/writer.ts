@@ -3,7 +3,7 @@
 // transaction. runTransaction takes the same three steps in the same order (SPEC.md §Locks).
 
 import type { PrefixPaths } from '../prefix/layout.js';
-import { contextFor, managed } from '../prefix/access.js';
+import { contextFor, findManagedPrefix } from '../prefix/access.js';
 import { openPrefixForWrite } from '../prefix/open.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { recoverPending, type RecoverResult } from './recover.js';
@@ -22,7 +22,7 @@ export async function withPrefixWriter<T>(
   dir: string,
   work: (w: PrefixWriter) => Promise<T>,
 ): Promise<T> {
-  const found = await managed(dir);
+  const found = await findManagedPrefix(dir);
   const storeCtx = contextFor(ctx, found.record);
   const opened = await openPrefixForWrite(dir, {
     storeRoot: found.record.store,
