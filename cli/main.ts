@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // pstore's entry point: find the command, parse its options, run it, and map errors to exit codes
-// (the only place that does: lib/ throws typed PstoreErrors, SPEC.md §Exit codes lists the table).
+// (lib/ throws typed PstoreErrors; cli/exit-codes.ts holds the one table, SPEC.md §Exit codes).
 
 import { readFileSync } from 'node:fs';
-import { PstoreError, environmentError, isPstoreError } from '../lib/errors.js';
+import { PstoreError } from '../lib/errors.js';
+import { asCliError } from './errors.js';
+import { exitCodeOf } from './exit-codes.js';
 import {
   GLOBAL_HELP,
   closest,
@@ -100,15 +102,10 @@ export async function main(argv: string[]): Promise<number> {
     const code = await cmd.run({ positionals, values, out, store });
     return code ?? 0;
   } catch (err) {
-    const mapped = environmentError(err);
-    const e = isPstoreError(mapped)
-      ? mapped
-      : new PstoreError('EPSTORE_INTERNAL', err instanceof Error ? err.message : String(err), {
-          cause: err,
-        });
+    const e = asCliError(err);
     out.error(e);
     if (e.code === 'EPSTORE_INTERNAL' && process.env.PSTORE_DEBUG) console.error(err);
-    return e.exitCode;
+    return exitCodeOf(e.code);
   }
 }
 

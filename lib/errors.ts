@@ -5,6 +5,11 @@ export {
   PstoreError,
   isPstoreError,
   environmentError,
-  ERROR_CODES,
+  ERROR_MEANINGS,
   type ErrorCode,
+  type ErrorData,
+  type ErrorDataMap,
+  type ErrorDetails,
+  type IntegrityReason,
+  type EnvironmentData,
 } from './core/errors.js';

@@ -21,14 +21,14 @@ import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './sto
 import { readManifestFile } from './store/manifests.js';
 import { verifyStore, type VerifyOptions, type VerifyResult } from './store/verify.js';
 import type { EntryRecord, Manifest } from './core/types.js';
-import { openPrefix, type Prefix } from './api/prefix.js';
+import { openPrefix, refStrings, type EntryRefs, type Prefix } from './api/prefix.js';
 import { guarded } from './api/boundary.js';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ExportResult } from './transfer/export.js';
+import type { ExportOptions, ExportResult } from './transfer/export.js';
 import type { PrefixLinks, StoreUsage } from './gc/usage.js';
 import type { GcWhy, PrefixHold } from './gc/why.js';
-import type { ImportResult } from './transfer/import.js';
+import type { ImportOptions, ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './core/names.js';
 import type { PushResult } from './transfer/oci/push.js';
 import type { PullResult } from './transfer/oci/pull.js';
@@ -61,7 +61,11 @@ export type {
   ProgressPhase,
   TxnStep,
 } from './core/types.js';
+export { PROGRESS_PHASES } from './core/types.js';
 export type {
+  ActiveNames,
+  EntryRef,
+  EntryRefs,
   Prefix,
   PrefixStatus,
   GenerationInfo,
@@ -76,8 +80,12 @@ export type { FileChanges, PackageChanges, VersionChange } from './prefix/query.
 export type { TxnOptions, TxnResult } from './txn/run.js';
 export type { PlanCounts, PlanPreview } from './txn/txn-types.js';
 export type { RecoverResult } from './txn/recover.js';
+export type { TransactionState } from './txn/readers.js';
+export type { EntryProblems } from './store/verify.js';
+export type { ManifestIdentity } from './core/manifest.js';
 export type { LinkMode } from './txn/link.js';
 export type { LayoutKind } from './core/names.js';
+export { LAYOUT_KINDS } from './core/names.js';
 export type { PackageRef } from './core/package-ref.js';
 export { DEFAULT_MARKER_GLOBS } from './core/markers.js';
 export {
@@ -89,7 +97,16 @@ export {
   type Lockfile,
   type LockedPackage,
 } from './transfer/lockfile.js';
-export type { ExportResult, ImportResult, PrefixLinks, StoreUsage, GcWhy, PrefixHold };
+export type {
+  ExportOptions,
+  ExportResult,
+  ImportOptions,
+  ImportResult,
+  PrefixLinks,
+  StoreUsage,
+  GcWhy,
+  PrefixHold,
+};
 export type { PushResult, PushedEntry } from './transfer/oci/push.js';
 export type { PullResult, PulledEntry } from './transfer/oci/pull.js';
 export type { RemoteOptions };
@@ -98,17 +115,25 @@ export { parseRemote, type Remote } from './transfer/oci/remote-ref.js';
 /** push and pull options: a lockfile instead of refs moves exactly its entries (and its index) */
 export type RemoteTransferOptions = RemoteOptions & { lock?: Lockfile };
 
+/** A content-addressed store: entries (name, version, file tree) and the objects they share. */
 export interface Store {
+  /** the store directory, absolute */
   readonly root: string;
   /** whether the store directory exists (reading commands refuse a mistyped store instead of answering "empty") */
   exists(): Promise<boolean>;
+  /** ingest a directory, a tar (file or stream) or files in memory as the entry NAME@VERSION */
   add(source: AddSource, opts: AddOptions): Promise<AddResult>;
+  /** every entry, oldest add first */
   list(): Promise<EntryRecord[]>;
+  /** the entry `ref` names (NAME, NAME@VERSION or an id prefix); EPSTORE_NOT_FOUND if none */
   resolve(ref: string): Promise<EntryRecord>;
+  /** an entry's record and counts; with `paths`, every path it ships */
   info(ref: string, opts?: { paths?: boolean }): Promise<EntryInfo>;
+  /** an entry's manifest (its file tree) */
   manifest(ref: string): Promise<Manifest>;
   /** rehash everything; `repair` removes damaged objects and manifests so that re-adding restores them */
   verify(opts?: VerifyOptions): Promise<VerifyResult>;
+  /** remove entries no prefix needs (after a grace period) and objects no entry needs */
   gc(opts?: GcOptions): Promise<GcResult>;
   /** why gc keeps the entry REF names (prefix generations, a transaction, the grace period), or that it would not */
   whyKept(ref: string, opts?: { graceMs?: number }): Promise<GcWhy>;
@@ -117,15 +142,16 @@ export interface Store {
   /** a prefix this store activates entries into; `layout` applies when the prefix is created */
   prefix(dir: string, opts?: { layout?: LayoutKind }): Prefix;
   /** write the entries (refs) and everything they need into a bundle file */
-  export(refs: string[], file: string): Promise<ExportResult>;
+  export(refs: EntryRefs, file: string, opts?: ExportOptions): Promise<ExportResult>;
   /** verify a bundle (a file path or a stream) completely, then add its entries */
-  import(source: string | Readable): Promise<ImportResult>;
+  import(source: string | Readable, opts?: ImportOptions): Promise<ImportResult>;
   /** upload entries (or a lockfile's entries, then its index) to `oci://HOST[:PORT]/REPOSITORY` */
   push(refs: string[], remote: string, opts?: RemoteTransferOptions): Promise<PushResult>;
   /** download the entries the store lacks; nothing is imported before every byte is verified */
   pull(refs: string[], remote: string, opts?: RemoteTransferOptions): Promise<PullResult>;
 }
 
+/** Open the store at `opts.path` (else $PSTORE_STORE, else the XDG default); created on first write. */
 export function openStore(opts: StoreOptions = {}): Store {
   const ctx: StoreContext = createContext(opts);
   return guarded<Store>({
@@ -143,17 +169,18 @@ export function openStore(opts: StoreOptions = {}): Store {
       (await import('./gc/why.js')).explainKeep(ctx, await resolveEntry(ctx, ref), o),
     du: async () => (await import('./gc/usage.js')).storeUsage(ctx),
     prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
-    export: async (refs, file) =>
+    export: async (refs, file, o) =>
       (await import('./transfer/export.js')).exportBundle(
         ctx,
-        await Promise.all(refs.map((r) => resolveEntry(ctx, r))),
+        await Promise.all(refStrings([refs]).map((r) => resolveEntry(ctx, r))),
         file,
+        o,
       ),
-    import: async (source) => {
+    import: async (source, o) => {
       const { importBundle, openBundle } = await import('./transfer/import.js');
       return typeof source === 'string'
-        ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source))
-        : importBundle(ctx, source, 'stream');
+        ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source), o)
+        : importBundle(ctx, source, 'stream', o);
     },
     push: async (refs, remote, o) =>
       (await import('./transfer/oci/push.js')).pushToRemote(ctx, refs, remote, o),

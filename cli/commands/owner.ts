@@ -1,4 +1,5 @@
-import { ERROR_CODES, PstoreError, type PackageRef } from '../../lib/index.js';
+import { PstoreError, type PackageRef } from '../../lib/index.js';
+import { exitCodeOf } from '../exit-codes.js';
 import { requirePositionals, type Command } from '../command.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
@@ -35,6 +36,6 @@ export const owner: Command = {
           : `no active package owns ${f.path}`;
       ctx.out.error(new PstoreError('EPSTORE_NOT_FOUND', why, { subject: f.path }));
     }
-    return unowned.length ? ERROR_CODES.EPSTORE_NOT_FOUND : 0;
+    return unowned.length ? exitCodeOf('EPSTORE_NOT_FOUND') : 0;
   },
 };

@@ -1,43 +1,37 @@
-// The prefix handle: store.prefix(dir) → activate / deactivate / rollback / transaction / status /
-// generations / recover / prune / verify / hash. Writers go through runTransaction; readers read
-// the committed state files and never wait for a healthy writer.
+// The prefix handle: store.prefix(dir) → activate / deactivate / rollback / sync / transaction /
+// status / generations / recover / prune / verify / hash / lock / owners / info / diff. A thin
+// facade: writers go through runTransaction (targets in prefix-targets.ts), maintenance through
+// the one writer lock order (txn/writer.ts), readers read the committed state (prefix-reads.ts).
 
 import path from 'node:path';
-import { PstoreError, isPstoreError } from '../core/errors.js';
+import { PstoreError } from '../core/errors.js';
+import { abortingListener, throwIfAborted } from '../core/abort.js';
 import { guarded } from './boundary.js';
 import type { LayoutKind } from '../core/names.js';
-import type { PackageRef } from '../core/package-ref.js';
-import { openPrefixForWrite } from '../prefix/open.js';
-import type { PrefixPaths } from '../prefix/layout.js';
 import { pruneGenerations, type PruneResult } from '../prefix/prune.js';
+import { listGenerationNumbers } from '../prefix/state.js';
+import { canonicalPrefixDir } from '../prefix/open.js';
+import { detectPrefix } from '../prefix/state.js';
+import { findManagedPrefix } from '../prefix/access.js';
+import type { StoreContext } from '../store/context.js';
+import type { Lockfile } from '../transfer/lockfile.js';
+import type { RecoverResult } from '../txn/recover.js';
 import {
-  listGenerationNumbers,
-  listGenerations,
-  readCurrent,
-  readCurrentGeneration,
-} from '../prefix/state.js';
-import { lockStore, type StoreContext } from '../store/context.js';
-import { identifyManifest } from '../core/manifest.js';
-import { readManifestFile } from '../store/manifests.js';
-import { buildLockfile, lockedPackages, type Lockfile } from '../transfer/lockfile.js';
-import { recoverPending, type RecoverResult } from '../txn/recover.js';
-import { rebuildOwnership } from '../txn/ownership/sync.js';
-import {
-  duplicateNames,
   runTransaction,
+  type Target,
   type TargetContext,
   type TxnOptions,
   type TxnResult,
 } from '../txn/run.js';
-import { contextFor, managed } from '../prefix/access.js';
+import { withPrefixWriter } from '../txn/writer.js';
+import { rebuildOwnership } from '../txn/ownership/sync.js';
 import {
   hashPrefix,
   verifyPrefix,
   type PrefixHashResult,
   type PrefixVerifyResult,
 } from '../txn/inspect.js';
-import { probeTransaction, settled, type TransactionView } from '../txn/readers.js';
-import { matchActive } from '../prefix/query.js';
+import type { TransactionView } from '../txn/readers.js';
 import {
   activeEntryInfo,
   diffGenerations,
@@ -46,57 +40,81 @@ import {
   type GenerationDiff,
   type PathOwners,
 } from './prefix-queries.js';
+import {
+  prefixGenerations,
+  prefixLockfile,
+  prefixStatus,
+  type GenerationInfo,
+  type PrefixStatus,
+} from './prefix-reads.js';
+import {
+  lockfileTarget,
+  opsTarget,
+  rollbackTarget,
+  syncTarget,
+  type Op,
+} from './prefix-targets.js';
 import type { EntryInfo } from '../store/query.js';
 
 export type {
   DiffOptions,
   GenerationDiff,
+  GenerationInfo,
   PathOwners,
   PrefixHashResult,
+  PrefixStatus,
   PrefixVerifyResult,
   PruneResult,
   TransactionView,
 };
 
-export interface PrefixStatus extends TransactionView {
-  prefix: string;
-  layout: LayoutKind;
-  store: string;
-  generation: number;
-  packages: PackageRef[];
-  /** a transaction is running right now (its writer is alive): transaction === 'running' */
-  transactionInProgress: boolean;
-}
+/**
+ * Names a store entry: a string (`NAME`, `NAME@VERSION` or an id prefix of at least 8 hex
+ * digits), or an entry object as `store.add`, `store.list` or `store.resolve` return it (its `id`).
+ */
+export type EntryRef = string | { readonly id: string };
 
-export interface GenerationInfo {
-  generation: number;
-  current: boolean;
-  createdAt: string;
-  /** what made the generation (TxnOptions.command), when it was recorded */
-  command?: string;
-  packages: PackageRef[];
-}
+/** One EntryRef, or a list of them: every method that takes refs takes either. */
+export type EntryRefs = EntryRef | readonly EntryRef[];
 
+/** Names of active packages: `NAME`, or `NAME@VERSION` of the version active. One or a list. */
+export type ActiveNames = string | readonly string[];
+
+/** Several activations and deactivations, committed as one transaction (one generation). */
 export interface Transaction {
-  activate(...refs: string[]): Transaction;
-  deactivate(...names: string[]): Transaction;
+  /** queue refs to activate (each replaces the active version of its name) */
+  activate(...refs: EntryRefs[]): Transaction;
+  /** queue names to deactivate */
+  deactivate(...names: ActiveNames[]): Transaction;
+  /** run the queued operations in one transaction, in the order they were queued */
   commit(opts?: TxnOptions): Promise<TxnResult>;
 }
 
+/** A prefix: a directory this store activates entries into, atomically, one generation a change. */
 export interface Prefix {
+  /** the prefix directory, absolute */
   readonly dir: string;
-  /** `opts.replace`: names deactivated in the same transaction (swap a package for one shipping the same paths) */
-  activate(refs: string[], opts?: TxnOptions & { replace?: string[] }): Promise<TxnResult>;
-  deactivate(names: string[], opts?: TxnOptions): Promise<TxnResult>;
+  /** whether `dir` is a prefix managed by pstore (false for a missing or foreign directory) */
+  exists(): Promise<boolean>;
+  /** make `refs` active, each replacing the active version of its name; creates the prefix */
+  activate(refs: EntryRefs, opts?: TxnOptions & { replace?: ActiveNames }): Promise<TxnResult>;
+  /** remove the packages named; EPSTORE_NOT_FOUND if one is not active */
+  deactivate(names: ActiveNames, opts?: TxnOptions): Promise<TxnResult>;
+  /** make generation `to` (default: the one before the current) current again */
   rollback(opts?: TxnOptions & { to?: number }): Promise<TxnResult>;
   /** make the active set exactly these refs, in one transaction */
-  sync(refs: string[], opts?: TxnOptions): Promise<TxnResult>;
+  sync(refs: EntryRefs, opts?: TxnOptions): Promise<TxnResult>;
+  /** several operations as one transaction: `prefix.transaction().activate(a).deactivate(b).commit()` */
   transaction(): Transaction;
+  /** the current generation, its packages, and whether a transaction is running or interrupted */
   status(): Promise<PrefixStatus>;
+  /** every generation kept, oldest first */
   generations(): Promise<GenerationInfo[]>;
+  /** finish or revert an interrupted transaction (any writer does this first anyway) */
   recover(): Promise<RecoverResult>;
+  /** remove all but the newest `keep` generations (never the current one) */
   prune(opts: { keep: number }): Promise<PruneResult>;
-  /** repair: rebuild the ownership index from the manifests first (under the writer lock) */
+  /** compare every owned path with its manifest (content, mode, type) */
   verify(opts?: { repair?: boolean }): Promise<PrefixVerifyResult>;
   /** digest of the owned tree, read under the prefix lock (shared): one committed state */
   hash(): Promise<PrefixHashResult>;
@@ -116,27 +134,92 @@ export interface Prefix {
   diff(opts?: DiffOptions): Promise<GenerationDiff>;
 }
 
-type Op = { kind: 'activate'; ref: string } | { kind: 'deactivate'; name: string };
+/** Refs as strings: an entry object is named by its full id. */
+export function refStrings(refs: readonly EntryRefs[]): string[] {
+  return refs.flat().map((r) => (typeof r === 'string' ? r : r.id));
+}
 
-async function targetFor(
-  ops: readonly Op[],
-  t: TargetContext,
-): Promise<{ packages: PackageRef[] }> {
-  let packages = [...t.current];
-  const incoming: PackageRef[] = [];
-  for (const op of ops) {
-    if (op.kind === 'deactivate') {
-      // NAME or NAME@VERSION (that version must be the active one): either way the name goes.
-      const { name } = matchActive([...packages, ...incoming], op.name);
-      packages = packages.filter((p) => p.name !== name);
-      incoming.splice(0, incoming.length, ...incoming.filter((p) => p.name !== name));
-    } else {
-      incoming.push(await t.resolve(op.ref));
-    }
-  }
-  duplicateNames(incoming);
-  const names = new Set(incoming.map((p) => p.name));
-  return { packages: [...packages.filter((p) => !names.has(p.name)), ...incoming] };
+function activations(refs: readonly EntryRefs[]): Op[] {
+  return refStrings(refs).map((ref) => ({ kind: 'activate', ref }));
+}
+
+function deactivations(names: readonly ActiveNames[]): Op[] {
+  return names.flat().map((name) => ({ kind: 'deactivate', name }));
+}
+
+type Run = (
+  kind: 'activate' | 'deactivate' | 'rollback' | 'sync',
+  target: (t: TargetContext) => Promise<Target>,
+  opts?: TxnOptions,
+) => Promise<TxnResult>;
+
+/** runTransaction with the prefix's defaults, and the caller's signal checked at each safe point. */
+function transactionRunner(ctx: StoreContext, dir: string, defaults: { layout?: LayoutKind }): Run {
+  return async (kind, target, opts = {}) => {
+    const what = { what: `the transaction on ${dir}`, subject: dir };
+    throwIfAborted(opts.signal, what);
+    const onProgress = abortingListener(opts.signal, what, opts.onProgress);
+    const checked = async (t: TargetContext) => {
+      throwIfAborted(opts.signal, what);
+      return target(t);
+    };
+    return runTransaction(ctx, dir, kind, checked, {
+      ...defaults,
+      ...opts,
+      ...(onProgress ? { onProgress } : {}),
+    });
+  };
+}
+
+function openTransaction(run: Run): Transaction {
+  const ops: Op[] = [];
+  const txn: Transaction = {
+    activate: (...refs) => {
+      ops.push(...activations(refs));
+      return txn;
+    },
+    deactivate: (...names) => {
+      ops.push(...deactivations(names));
+      return txn;
+    },
+    commit: (opts) =>
+      run(
+        ops.some((o) => o.kind === 'activate') ? 'activate' : 'deactivate',
+        (t) => opsTarget(ops, t),
+        opts,
+      ),
+  };
+  return guarded(txn);
+}
+
+async function prune(ctx: StoreContext, dir: string, keep: number): Promise<PruneResult> {
+  if (!Number.isInteger(keep) || keep < 0)
+    throw new PstoreError('EPSTORE_USAGE', `keep must be a whole number ≥ 0, not ${keep}`, {
+      subject: String(keep),
+      data: { option: 'keep' },
+    });
+  return withPrefixWriter(ctx, dir, ({ paths }) => pruneGenerations(paths, keep));
+}
+
+/**
+ * `repair` rebuilds the ownership index from the manifests first, under the writer lock and after
+ * any interrupted transaction is recovered (withPrefixWriter does both).
+ */
+async function verifyAndRepair(
+  ctx: StoreContext,
+  dir: string,
+  repair: boolean,
+): Promise<PrefixVerifyResult> {
+  if (repair) await withPrefixWriter(ctx, dir, (w) => rebuildOwnership(w.ctx, w.paths));
+  return verifyPrefix(ctx, dir);
+}
+
+async function isManaged(dir: string): Promise<boolean> {
+  return (await detectPrefix(await canonicalPrefixDir(dir, undefined))) !== undefined;
+}
+
+async function generationNumbersOf(dir: string): Promise<number[]> {
+  return listGenerationNumbers((await findManagedPrefix(dir)).paths);
 }
 
 export function openPrefix(
@@ -144,231 +227,36 @@ export function openPrefix(
   dir: string,
   defaults: { layout?: LayoutKind } = {},
 ): Prefix {
-  const run = (
-    kind: 'activate' | 'deactivate' | 'rollback' | 'sync',
-    fn: (t: TargetContext) => ReturnType<typeof targetFor>,
-    opts: TxnOptions = {},
-  ) => runTransaction(ctx, dir, kind, fn, { ...defaults, ...opts });
-
-  const prefix: Prefix = {
+  const run = transactionRunner(ctx, dir, defaults);
+  return {
     dir: path.resolve(dir),
+    exists: () => isManaged(dir),
     activate: (refs, { replace = [], ...opts } = {}) =>
       run(
         'activate',
-        (t) =>
-          targetFor(
-            [
-              ...replace.map((name) => ({ kind: 'deactivate' as const, name })),
-              ...refs.map((ref) => ({ kind: 'activate' as const, ref })),
-            ],
-            t,
-          ),
+        (t) => opsTarget([...deactivations([replace]), ...activations([refs])], t),
         opts,
       ),
     deactivate: (names, opts) =>
-      run(
-        'deactivate',
-        (t) =>
-          targetFor(
-            names.map((name) => ({ kind: 'deactivate', name })),
-            t,
-          ),
-        opts,
-      ),
-    sync: (refs, opts) =>
-      run(
-        'sync',
-        async (t) => {
-          const packages = await Promise.all(refs.map((r) => t.resolve(r)));
-          duplicateNames(packages);
-          return { packages };
-        },
-        opts,
-      ),
+      run('deactivate', (t) => opsTarget(deactivations([names]), t), opts),
+    sync: (refs, opts) => run('sync', (t) => syncTarget(refStrings([refs]), t), opts),
     rollback: (opts = {}) =>
       run(
         'rollback',
-        async (t) => {
-          const numbers = (await generationNumbersOf(dir)).filter((n) => n !== t.currentGeneration);
-          const to = opts.to ?? numbers.filter((n) => n < t.currentGeneration).pop();
-          const packages = to === undefined || to < 1 ? undefined : await t.generation(to);
-          if (to === undefined || packages === undefined) {
-            throw new PstoreError(
-              'EPSTORE_NOT_FOUND',
-              opts.to === undefined
-                ? `no generation before ${t.currentGeneration} in ${dir}`
-                : `generation ${opts.to} does not exist in ${dir}`,
-              {
-                subject: String(opts.to ?? t.currentGeneration),
-                hint: otherGenerationsHint(numbers),
-                data: { generations: numbers },
-              },
-            );
-          }
-          if (to === t.currentGeneration)
-            throw new PstoreError('EPSTORE_USAGE', `generation ${to} is already current`, {
-              subject: String(to),
-            });
-          return { packages, existingGeneration: to };
-        },
+        async (t) => rollbackTarget(dir, await generationNumbersOf(dir), opts.to, t),
         opts,
       ),
-    transaction: () => {
-      const ops: Op[] = [];
-      const txn: Transaction = {
-        activate: (...refs) => {
-          ops.push(...refs.map((ref) => ({ kind: 'activate' as const, ref })));
-          return txn;
-        },
-        deactivate: (...names) => {
-          ops.push(...names.map((name) => ({ kind: 'deactivate' as const, name })));
-          return txn;
-        },
-        commit: (opts) =>
-          run(
-            ops.some((o) => o.kind === 'activate') ? 'activate' : 'deactivate',
-            (t) => targetFor(ops, t),
-            opts,
-          ),
-      };
-      return guarded(txn);
-    },
-    status: async () => {
-      const found = await managed(dir);
-      const view = await probeTransaction(ctx, found);
-      const cur = await readCurrent(found.paths);
-      const gen = await readCurrentGeneration(found.paths, cur);
-      return {
-        prefix: found.paths.dir,
-        layout: found.paths.layout,
-        store: found.record.store,
-        generation: cur.generation,
-        packages: gen.packages,
-        transactionInProgress: view.transaction === 'running',
-        ...view,
-      };
-    },
-    generations: async () => {
-      const { paths } = await settled(ctx, dir);
-      const cur = await readCurrent(paths);
-      return (await listGenerations(paths)).map((g) => ({
-        generation: g.generation,
-        current: g.generation === cur.generation,
-        createdAt: g.createdAt,
-        ...(g.command === undefined ? {} : { command: g.command }),
-        packages: g.packages,
-      }));
-    },
-    recover: async () => underWriterLock(ctx, dir, recoverPending),
-    prune: async ({ keep }) => {
-      if (!Number.isInteger(keep) || keep < 0)
-        throw new PstoreError('EPSTORE_USAGE', `--keep must be a whole number ≥ 0, not ${keep}`, {
-          subject: '--keep',
-        });
-      return underWriterLock(ctx, dir, async (storeCtx, paths) => {
-        await recoverPending(storeCtx, paths);
-        return pruneGenerations(paths, keep);
-      });
-    },
-    verify: async (opts) => {
-      // The index is rebuilt under the writer lock, after any interrupted transaction is recovered.
-      if (opts?.repair)
-        await underWriterLock(ctx, dir, async (storeCtx, paths) => {
-          await recoverPending(storeCtx, paths);
-          await rebuildOwnership(storeCtx, paths);
-        });
-      return verifyPrefix(ctx, dir);
-    },
-    lock: async () => {
-      const { paths, record } = await settled(ctx, dir);
-      const gen = await readCurrentGeneration(paths, await readCurrent(paths));
-      const storeCtx = contextFor(ctx, record);
-      const locked = await Promise.all(
-        gen.packages.map(async (p) => {
-          const { integrity } = identifyManifest(await readManifestFile(storeCtx.layout, p.id));
-          return { ...p, integrity };
-        }),
-      );
-      return buildLockfile(locked);
-    },
-    syncLockfile: (lock, opts) =>
-      run(
-        'sync',
-        async (t) => {
-          const wanted = lockedPackages(lock);
-          const found = await Promise.all(
-            wanted.map((w) =>
-              t.resolve(w.id).then(
-                (r) => r,
-                (err: unknown) => {
-                  if (isPstoreError(err, 'EPSTORE_NOT_FOUND')) return undefined;
-                  throw err;
-                },
-              ),
-            ),
-          );
-          const missing = wanted
-            .filter((_, i) => found[i] === undefined)
-            .map((w) => `${w.name}@${w.version} (${w.id})`);
-          if (missing.length) {
-            throw new PstoreError(
-              'EPSTORE_NOT_FOUND',
-              `${missing.length} locked ${missing.length === 1 ? 'entry is' : 'entries are'} not in the store: ${missing.join(', ')}`,
-              { subject: missing.join(', '), data: { missing } },
-            );
-          }
-          const packages = found as PackageRef[];
-          packages.forEach((p, i) => {
-            const w = wanted[i]!;
-            if (p.id !== w.id || p.name !== w.name || p.version !== w.version) {
-              throw new PstoreError(
-                'EPSTORE_INVALID',
-                `the lockfile names ${w.id} ${w.name}@${w.version}, but that entry is ${p.name}@${p.version}`,
-                { subject: w.name },
-              );
-            }
-          });
-          return { packages };
-        },
-        opts,
-      ),
-    hash: async () => hashPrefix(ctx, dir),
+    syncLockfile: (lock, opts) => run('sync', (t) => lockfileTarget(lock, t), opts),
+    transaction: () => openTransaction(run),
+    status: () => prefixStatus(ctx, dir),
+    generations: () => prefixGenerations(ctx, dir),
+    recover: () => withPrefixWriter(ctx, dir, async ({ recovered }) => recovered),
+    prune: ({ keep }) => prune(ctx, dir, keep),
+    verify: (opts) => verifyAndRepair(ctx, dir, opts?.repair === true),
+    hash: () => hashPrefix(ctx, dir),
+    lock: () => prefixLockfile(ctx, dir),
     owners: (paths) => prefixOwners(ctx, dir, paths),
     info: (ref, o) => activeEntryInfo(ctx, dir, ref, o),
     diff: (o) => diffGenerations(ctx, dir, o),
   };
-  return prefix;
-}
-
-async function generationNumbersOf(dir: string): Promise<number[]> {
-  const found = await managed(dir);
-  return listGenerationNumbers(found.paths);
-}
-
-/** Where a rollback that found nothing below the current generation could go instead. */
-function otherGenerationsHint(others: readonly number[]): string {
-  if (!others.length) return 'it is the only generation';
-  const list = others.join(', ');
-  return `other generations: ${list}; pstore rollback --to GEN returns to one of them`;
-}
-
-/** Run fn under the prefix writer lock and the store lock (shared), as a transaction does. */
-async function underWriterLock<T>(
-  ctx: StoreContext,
-  dir: string,
-  fn: (storeCtx: StoreContext, paths: PrefixPaths) => Promise<T>,
-): Promise<T> {
-  const found = await managed(dir);
-  const opened = await openPrefixForWrite(dir, {
-    storeRoot: found.record.store,
-    create: false,
-    waitMs: ctx.waitMs,
-  });
-  try {
-    const storeCtx = contextFor(ctx, found.record);
-    await using _l = await lockStore(storeCtx, 'shared');
-    return await fn(storeCtx, opened.paths);
-  } finally {
-    await opened.lock.release();
-  }
 }

@@ -7,7 +7,10 @@ import { PstoreError } from './errors.js';
 
 export function resolveStoreRoot(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (explicit === '')
-    throw new PstoreError('EPSTORE_USAGE', 'the store path is empty', { subject: '--store' });
+    throw new PstoreError('EPSTORE_USAGE', 'the store path is empty', {
+      subject: '',
+      data: { option: 'store' },
+    });
   if (explicit !== undefined) return path.resolve(explicit);
   if (env.PSTORE_STORE) return path.resolve(env.PSTORE_STORE);
   // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.

@@ -1,57 +1,125 @@
-// Every failure pstore reports carries a stable EPSTORE_* code. Callers branch on `code`, never on
-// the message. The table below is mirrored in SPEC.md §Errors; only the CLI turns codes into exit
-// codes, but the mapping lives here so that library users and the CLI agree.
+// Every failure pstore reports carries a stable EPSTORE_* code. Callers branch on `code` (and on
+// the typed `data` of that code, e.g. an integrity error's `reason`), never on the message. The
+// library knows codes only: turning a code into a process exit code is the CLI's business
+// (cli/exit-codes.ts), and so is naming its flags.
 
-export const ERROR_CODES = {
-  EPSTORE_INTERNAL: 1,
-  EPSTORE_USAGE: 2,
-  EPSTORE_CONFLICT: 3,
-  EPSTORE_INTEGRITY: 4,
-  EPSTORE_BUSY: 5,
-  EPSTORE_NOT_FOUND: 6,
-  EPSTORE_UNSAFE_PATH: 7,
-  EPSTORE_BAD_ARCHIVE: 7,
-  EPSTORE_UNSUPPORTED_TYPE: 7,
-  EPSTORE_INVALID: 7,
-  /** a ref that names several entries (a bare NAME with several versions, a short id prefix) */
-  EPSTORE_AMBIGUOUS: 7,
-  /** a remote registry is unreachable, refuses the credentials, breaks the protocol or fails */
-  EPSTORE_REMOTE: 8,
+/** Every code pstore throws, with what it means. */
+export const ERROR_MEANINGS = {
+  EPSTORE_INTERNAL: 'a bug in pstore',
+  EPSTORE_USAGE:
+    'a bad argument or option: a malformed value, or arguments that contradict each other',
+  EPSTORE_CONFLICT: 'two packages, or a package and the store, claim the same path',
+  EPSTORE_INTEGRITY: 'stored data is missing or damaged (data.reason says which)',
+  EPSTORE_BUSY: 'another process holds the lock and the wait ran out',
+  EPSTORE_NOT_FOUND: 'no such entry, prefix, generation or file',
+  EPSTORE_UNSAFE_PATH: 'a path that would escape its root, or a place that cannot hold pstore data',
+  EPSTORE_BAD_ARCHIVE: 'an archive or bundle that cannot be read',
+  EPSTORE_UNSUPPORTED_TYPE: 'a file type pstore does not store (device, socket, fifo)',
+  EPSTORE_INVALID: 'input that is well-formed but not acceptable (a lockfile, a manifest field)',
+  EPSTORE_ABORTED: "the caller's AbortSignal fired; what was under way was rolled back",
+  EPSTORE_AMBIGUOUS:
+    'a ref that names several entries (a bare NAME with several versions, a short id prefix)',
+  EPSTORE_REMOTE:
+    'a remote registry is unreachable, refuses the credentials, breaks the protocol or fails',
   /** the filesystem is full (ENOSPC) or a quota is exhausted (EDQUOT) */
-  EPSTORE_NO_SPACE: 9,
+  EPSTORE_NO_SPACE: 'the filesystem is full or a quota is exhausted',
   /** the environment refuses a write: EACCES, EPERM, EROFS */
-  EPSTORE_PERMISSION: 9,
+  EPSTORE_PERMISSION: 'the environment refuses: permission denied, read-only filesystem',
   /** the storage device failed (EIO), or a filesystem flush failed */
-  EPSTORE_IO: 9,
+  EPSTORE_IO: 'the storage device failed (EIO), or a filesystem flush failed',
 } as const;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+export type ErrorCode = keyof typeof ERROR_MEANINGS;
 
-export interface ErrorDetails {
-  /** The offending thing: archive member, source file, path in a prefix, ref, flag... */
+/** Why stored data is unusable: absent altogether, or present with the wrong bytes or shape. */
+export type IntegrityReason = 'missing' | 'corrupt';
+
+/** The system error (`errno`) the environment refused with. */
+export interface EnvironmentData {
+  errno: string;
+}
+
+/**
+ * What each code carries in `PstoreError.data`, beyond message and subject. Every field is optional
+ * unless the code always sets it, so a caller can read it after narrowing with `isPstoreError(err, code)`.
+ */
+export interface ErrorDataMap {
+  EPSTORE_INTERNAL: undefined;
+  /** `option`: the library option (the CLI flag without `--`) whose value was refused */
+  EPSTORE_USAGE: { option?: string; store?: string };
+  /** `path` (relative to the prefix) claimed by `owners` (package names), or lying inside `store` */
+  EPSTORE_CONFLICT: {
+    path?: string;
+    owners?: Array<string | undefined>;
+    store?: string;
+    /** a dry run's answer: every conflict the real run would meet (it stops at the first) */
+    conflicts?: Array<Record<string, unknown>>;
+  };
+  EPSTORE_INTEGRITY: {
+    reason: IntegrityReason;
+    generation?: number;
+    tree?: string;
+    object?: string;
+    path?: string;
+    entry?: { name: string; version: string; id: string };
+    issues?: string[];
+  };
+  EPSTORE_BUSY: undefined;
+  /**
+   * `active`: the versions of that name active in the prefix; `missing`: refs absent from the store
+   * (or from `remote`); `candidates`: the entries a name does have; `generations`: those that exist
+   */
+  EPSTORE_NOT_FOUND: {
+    active?: Array<{ name: string; version: string; id: string }>;
+    missing?: string[];
+    remote?: string;
+    candidates?: Array<{ name: string; version: string; id: string }>;
+    generations?: number[];
+  };
+  /** `bytes`: the path length needed; `prefix`/`other`: two nested roots; `filesystem`: e.g. proc */
+  EPSTORE_UNSAFE_PATH: {
+    path?: string;
+    bytes?: number;
+    prefix?: string;
+    other?: string;
+    filesystem?: string;
+  };
+  EPSTORE_BAD_ARCHIVE: undefined;
+  EPSTORE_UNSUPPORTED_TYPE: undefined;
+  /** `tags`: a wheel's compatibility tags none of which the target interpreter accepts */
+  EPSTORE_INVALID: { tags?: string[] };
+  EPSTORE_ABORTED: undefined;
+  EPSTORE_NO_SPACE: EnvironmentData;
+  EPSTORE_PERMISSION: EnvironmentData;
+  EPSTORE_IO: EnvironmentData;
+}
+
+/** The data of code `C` (a code added without an entry in the map carries a plain record). */
+export type ErrorData<C extends ErrorCode = ErrorCode> = C extends keyof ErrorDataMap
+  ? ErrorDataMap[C]
+  : Record<string, unknown>;
+
+export interface ErrorDetails<C extends ErrorCode = ErrorCode> {
+  /** The offending thing: archive member, source file, path in a prefix, ref, option... */
   subject?: string;
   hint?: string;
   cause?: unknown;
-  data?: Record<string, unknown>;
+  data?: ErrorData<C>;
 }
 
-export class PstoreError extends Error {
-  readonly code: ErrorCode;
+export class PstoreError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
   readonly subject: string | undefined;
   readonly hint: string | undefined;
-  readonly data: Record<string, unknown> | undefined;
+  readonly data: ErrorData<C> | undefined;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+  constructor(code: C, message: string, details: ErrorDetails<C> = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'PstoreError';
     this.code = code;
     this.subject = details.subject;
     this.hint = details.hint;
     this.data = details.data;
-  }
-
-  get exitCode(): number {
-    return ERROR_CODES[this.code];
   }
 
   toJSON(): Record<string, unknown> {
@@ -65,7 +133,11 @@ export class PstoreError extends Error {
   }
 }
 
-export function isPstoreError(err: unknown, code?: ErrorCode): err is PstoreError {
+/** Whether `err` is a PstoreError (of `code`, if given); narrows `data` to that code's type. */
+export function isPstoreError<C extends ErrorCode = ErrorCode>(
+  err: unknown,
+  code?: C,
+): err is PstoreError<C> {
   return err instanceof PstoreError && (code === undefined || err.code === code);
 }
 
@@ -78,7 +150,10 @@ export function errnoCode(err: unknown): string | undefined {
   return undefined;
 }
 
-const ENVIRONMENT: Record<string, { code: ErrorCode; what: string }> = {
+const ENVIRONMENT: Record<
+  string,
+  { code: 'EPSTORE_NO_SPACE' | 'EPSTORE_PERMISSION' | 'EPSTORE_IO'; what: string }
+> = {
   ENOSPC: { code: 'EPSTORE_NO_SPACE', what: 'no space left on the filesystem' },
   EDQUOT: { code: 'EPSTORE_NO_SPACE', what: 'disk quota exceeded' },
   EACCES: { code: 'EPSTORE_PERMISSION', what: 'permission denied' },
@@ -96,7 +171,7 @@ export function environmentError(err: unknown): unknown {
   if (err instanceof PstoreError) return err;
   const code = errnoCode(err);
   const env = code === undefined ? undefined : ENVIRONMENT[code];
-  if (env === undefined) return err;
+  if (code === undefined || env === undefined) return err;
   const file = (err as { path?: unknown }).path;
   const subject = typeof file === 'string' ? file : undefined;
   const message = subject === undefined ? env.what : `${subject}: ${env.what}`;
@@ -105,11 +180,4 @@ export function environmentError(err: unknown): unknown {
     cause: err,
     data: { errno: code },
   });
-}
-
-/** Wrap anything that is not already a PstoreError as an internal error, keeping the cause. */
-export function toPstoreError(err: unknown): PstoreError {
-  if (err instanceof PstoreError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new PstoreError('EPSTORE_INTERNAL', message, { cause: err });
 }

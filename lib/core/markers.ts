@@ -22,7 +22,7 @@ export const DEFAULT_MARKER_GLOBS: readonly string[] = [
  * (`*.dist-info`, `*.egg-info`, installed-stamps, conda-meta records, an entry's own globs), so a
  * declaration is never visible while something it lists is missing.
  */
-export const SUPPORTING_MARKER_GLOBS: readonly string[] = [
+const SUPPORTING_MARKER_GLOBS: readonly string[] = [
   '**/*.egg-link',
   '**/*.pth',
   '**/pkgconfig/*.pc',

@@ -11,7 +11,20 @@ export const PackageRefSchema = v.object({
 });
 export const PackageListSchema = v.array(PackageRefSchema);
 
-export type PackageRef = v.InferOutput<typeof PackageRefSchema>;
+/** A package as a prefix holds it: the entry `id` (40 hex digits) and its NAME@VERSION. */
+export interface PackageRef {
+  name: string;
+  version: string;
+  id: string;
+}
+
+// The schema and the interface describe one shape: this fails to compile if they drift apart.
+const _sameShape: [PackageRef, v.InferOutput<typeof PackageRefSchema>] extends [
+  v.InferOutput<typeof PackageRefSchema>,
+  PackageRef,
+]
+  ? true
+  : never = true;
 
 export function sortPackages(pkgs: readonly PackageRef[]): PackageRef[] {
   return [...pkgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -50,19 +50,30 @@ export type TxnStep =
   | 'unlock';
 
 /**
- * What a progress event counts: ingesting a source, rehashing objects, linking files, uploading or
- * downloading entries (with bytes), or a transaction step.
+ * Every phase a ProgressEvent may name besides the transaction steps. A new phase is one more
+ * string here (the union type follows): `ingest` (add hashing files), `link` (a transaction placing
+ * files), `verify` (store verify rehashing objects), `push` and `pull` (entries to or from a
+ * registry, with bytes).
  */
-export type ProgressPhase = 'ingest' | 'verify' | 'link' | 'push' | 'pull' | TxnStep;
+export const PROGRESS_PHASES = ['ingest', 'link', 'verify', 'push', 'pull'] as const;
 
+/** One of PROGRESS_PHASES, or a transaction step (TxnStep, reported with `ms`). */
+export type ProgressPhase = (typeof PROGRESS_PHASES)[number] | TxnStep;
+
+/** A step of a long operation; listeners receive at most about ten a second per operation. */
 export interface ProgressEvent {
   phase: ProgressPhase;
+  /** units done so far in this phase (files) */
   done: number;
   /** transaction steps: how long the step took, in milliseconds */
   ms?: number;
+  /** units the phase will do, when known in advance */
   total?: number;
+  /** bytes done so far, where the phase counts them */
   bytes?: number;
+  /** what is being worked on (a path in the entry or the prefix) */
   subject?: string;
 }
 
+/** Receives progress events; it must not throw (an AbortSignal is the way to stop an operation). */
 export type ProgressListener = (event: ProgressEvent) => void;

@@ -266,7 +266,7 @@ async function dropHolder(s: ProcessState): Promise<void> {
 function busy(file: string, opts: LockOptions): PstoreError {
   return new PstoreError(
     'EPSTORE_BUSY',
-    `${opts.what} is busy: another pstore process holds ${file} (waited ${Math.round(opts.waitMs / 1000)} s; see --wait)`,
+    `${opts.what} is busy: another pstore process holds ${file} (waited ${Math.round(opts.waitMs / 1000)} s)`,
     { subject: file },
   );
 }

@@ -28,7 +28,7 @@ const PSEUDO_FILESYSTEMS = new Map<number, string>([
 ]);
 
 /** The pseudo filesystem `target` (or its nearest existing ancestor) lies on, if any. */
-export async function pseudoFilesystemOf(target: string): Promise<string | undefined> {
+async function pseudoFilesystemOf(target: string): Promise<string | undefined> {
   let dir = path.resolve(target);
   for (;;) {
     const st = await fsp.statfs(dir).catch(() => undefined);

@@ -4,7 +4,8 @@
 // whose state cannot be found (deleted, or on a volume that is merely unmounted) keeps every entry
 // until it has been missing for the missing-prefix grace, or the user says `--forget-missing`.
 
-import { promises as fsp } from 'node:fs';
+// Only a prefix whose state is really gone (ENOENT) is missing: any other error stops gc.
+import { pathExists } from '../fs/exists.js';
 import { errnoCode } from '../core/errors.js';
 import {
   listPrefixes,
@@ -50,7 +51,7 @@ export async function collectPrefixRoots(
   const roots: PrefixRoots = { keep: new Set(), prefixes: 0, missing: [] };
   for (const reg of await listPrefixes(layout)) {
     const paths = prefixPaths(reg.dir, reg.layout);
-    if (!(await exists(paths.prefixFile))) {
+    if (!(await pathExists(paths.prefixFile))) {
       await onMissing(layout, reg, opts, roots);
       continue;
     }
@@ -108,15 +109,4 @@ export function keptEntries(
       keep.add(c.id);
   }
   return keep;
-}
-
-/** Only a prefix whose state is really gone (ENOENT) is missing; any other error stops gc. */
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fsp.lstat(p);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
-    throw err;
-  }
 }

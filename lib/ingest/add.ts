@@ -3,6 +3,7 @@
 // the entry in the index with a synced batch. A failure before the last step records nothing; the
 // objects it wrote are unreferenced and `gc` removes them.
 
+import { abortingListener, throwIfAborted } from '../core/abort.js';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
@@ -37,6 +38,7 @@ export async function addEntry(
   source: AddSource,
   opts: AddOptions,
 ): Promise<AddResult> {
+  throwIfAborted(opts.signal, { what: 'add', subject: String(opts.name ?? source) });
   const prepared = await prepareSource(source, opts);
   validateName(prepared.name);
   validateVersion(prepared.version);
@@ -46,8 +48,14 @@ export async function addEntry(
   // A store's first add creates its index now, before this entry's manifest exists: otherwise the
   // rebuild would read that manifest back and register it twice (and hold it twice in memory).
   if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING);
-  const ingested = await ingestSource(ctx, prepared.source, opts.onProgress);
+  const op = {
+    what: `adding ${prepared.name}@${prepared.version}`,
+    subject: `${prepared.name}@${prepared.version}`,
+  };
+  const onProgress = abortingListener(opts.signal, op, opts.onProgress);
+  const ingested = await ingestSource(ctx, prepared.source, onProgress);
   await prepared.done;
+  throwIfAborted(opts.signal, op); // the last moment before the entry is written
   const manifest = buildManifest(prepared.name, prepared.version, markers, ingested.files);
   const ident = identifyManifest(manifest, true);
   crashpoint('add:after-objects');
@@ -129,8 +137,8 @@ function validateName(name: string): void {
   ) {
     throw new PstoreError(
       'EPSTORE_USAGE',
-      `--name ${JSON.stringify(name)} is not a valid package name (non-empty, no spaces or control characters, no "@" after the first character)`,
-      { subject: '--name' },
+      `${JSON.stringify(name)} is not a valid package name (non-empty, no spaces or control characters, no "@" after the first character)`,
+      { subject: String(name), data: { option: 'name' } },
     );
   }
 }
@@ -144,8 +152,8 @@ function validateVersion(version: string): void {
   ) {
     throw new PstoreError(
       'EPSTORE_USAGE',
-      `--version ${JSON.stringify(version)} is not a valid version (non-empty, no spaces or control characters)`,
-      { subject: '--version' },
+      `${JSON.stringify(version)} is not a valid version (non-empty, no spaces or control characters)`,
+      { subject: String(version), data: { option: 'version' } },
     );
   }
 }
@@ -154,8 +162,8 @@ function validateMarker(glob: string): string {
   if (typeof glob !== 'string' || glob === '' || glob.includes('\0') || glob.startsWith('/')) {
     throw new PstoreError(
       'EPSTORE_USAGE',
-      `--marker ${JSON.stringify(glob)} is not a valid glob (relative to the prefix root)`,
-      { subject: '--marker' },
+      `${JSON.stringify(glob)} is not a valid marker glob (relative to the prefix root)`,
+      { subject: String(glob), data: { option: 'marker' } },
     );
   }
   return glob;

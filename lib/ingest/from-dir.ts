@@ -13,7 +13,7 @@ import {
   STREAM_THRESHOLD,
   type IngestResult,
   type IngestOptions,
-  reportProgress,
+  IngestTally,
   settleAll,
 } from './source.js';
 import { WriteQueue } from './write-queue.js';
@@ -23,14 +23,29 @@ export async function ingestDir(
   root: string,
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
-  const collector = new TreeCollector(root);
-  // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
-  const queue = new WriteQueue(64 * 1024 * 1024, 16);
-  const stats = { written: 0, files: 0, bytes: 0 };
-  const progress = reportProgress(opts.onProgress, 'ingest');
+  const ingest = new DirIngest(layout, root, opts);
+  await settleAll(() => ingest.visit(''), ingest.queue);
+  return ingest.tally.result();
+}
 
-  const visit = async (rel: string): Promise<void> => {
-    const abs = rel === '' ? root : path.join(root, rel);
+/** One directory tree being ingested, walked in name order. */
+class DirIngest {
+  private readonly collector: TreeCollector;
+  readonly tally: IngestTally;
+  // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
+  readonly queue = new WriteQueue(64 * 1024 * 1024, 16);
+
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly root: string,
+    opts: IngestOptions,
+  ) {
+    this.collector = new TreeCollector(root);
+    this.tally = new IngestTally(this.collector, opts.onProgress);
+  }
+
+  async visit(rel: string): Promise<void> {
+    const abs = rel === '' ? this.root : path.join(this.root, rel);
     const dirents = await fsp.readdir(abs, { withFileTypes: true });
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of dirents) {
@@ -38,15 +53,19 @@ export async function ingestDir(
       const member = normalizeMemberPath(memberRel);
       const memberAbs = path.join(abs, d.name);
       if (d.isDirectory()) {
-        collector.add({ path: member, type: 'dir' });
-        await visit(memberRel);
+        this.collector.add({ path: member, type: 'dir' });
+        await this.visit(memberRel);
       } else if (d.isSymbolicLink()) {
-        collector.add({ path: member, type: 'symlink', target: await fsp.readlink(memberAbs) });
+        this.collector.add({
+          path: member,
+          type: 'symlink',
+          target: await fsp.readlink(memberAbs),
+        });
       } else if (d.isFile()) {
         // Reading, hashing and writing all overlap; a directory tree has no ordering rules to keep.
-        await queue.room();
-        if (queue.failed !== undefined) break;
-        queue.push(0, () => ingestFile(memberAbs, member));
+        await this.queue.room();
+        if (this.queue.failed !== undefined) break;
+        this.queue.push(0, () => this.ingestFile(memberAbs, member));
       } else {
         throw new PstoreError(
           'EPSTORE_UNSUPPORTED_TYPE',
@@ -55,46 +74,35 @@ export async function ingestDir(
         );
       }
     }
-  };
+  }
 
-  const ingestFile = async (abs: string, member: string): Promise<void> => {
+  private async ingestFile(abs: string, member: string): Promise<void> {
     const fh = await openNoFollow(abs);
     let handedOff = false;
     try {
       const st = await fh.stat();
       const exec = (st.mode & 0o111) !== 0;
-      stats.files++;
-      stats.bytes += st.size;
-      progress(stats.files, stats.bytes, member);
+      this.tally.counted(member, st.size);
       if (st.size > STREAM_THRESHOLD) {
         handedOff = true;
         const obj = await writeObjectFromStream(
-          layout,
+          this.layout,
           createReadStream('', { fd: fh, autoClose: true }),
           exec,
         );
-        collector.add(
-          { path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity },
-          obj.key,
-        );
-        if (obj.written) stats.written++;
+        this.tally.addFile(member, exec, obj);
+        this.tally.wrote(obj.written);
         return;
       }
       const hashed = hashBuffer(await readWhole(fh, st.size), exec);
       await fh.close();
       handedOff = true;
-      collector.add(
-        { path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity },
-        hashed.key,
-      );
-      if ((await writeHashedBuffer(layout, hashed, exec)).written) stats.written++;
+      this.tally.addFile(member, exec, hashed);
+      this.tally.wrote((await writeHashedBuffer(this.layout, hashed, exec)).written);
     } finally {
       if (!handedOff) await fh.close();
     }
-  };
-
-  await settleAll(() => visit(''), queue);
-  return { files: collector.files(), objectsWritten: stats.written };
+  }
 }
 
 /** Read a file whose size fstat just gave, with no second fstat (as readFile would do). */

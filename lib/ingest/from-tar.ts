@@ -12,7 +12,7 @@ import {
   STREAM_THRESHOLD,
   type IngestOptions,
   type IngestResult,
-  reportProgress,
+  IngestTally,
   settleAll,
 } from './source.js';
 import { readTarStream, type TarStream } from './tar-stream.js';
@@ -26,55 +26,83 @@ export async function ingestTar(
   sourceName: string,
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
-  const collector = new TreeCollector(sourceName);
-  const queue = new WriteQueue();
-  const stats = { written: 0, files: 0, bytes: 0 };
-  const progress = reportProgress(opts.onProgress, 'ingest');
-  const bad = (why: string, subject = sourceName): PstoreError =>
-    new PstoreError('EPSTORE_BAD_ARCHIVE', `${sourceName}: ${why}`, { subject });
-  /** large members whose hash is not known yet, for hard links to them */
-  const pendingLarge = new Map<string, Promise<void>>();
+  const ingest = new TarIngest(layout, sourceName, opts);
+  await settleAll(() => ingest.read(source), ingest.queue);
+  return ingest.tally.result();
+}
 
-  const onEntry = (entry: ReadEntry): void => {
+/** One tar being ingested: each member checked, hashed and queued for writing as it arrives. */
+class TarIngest {
+  readonly collector: TreeCollector;
+  readonly queue = new WriteQueue();
+  readonly tally: IngestTally;
+  /** large members whose hash is not known yet, for hard links to them */
+  private readonly pendingLarge = new Map<string, Promise<void>>();
+  private tar!: TarStream;
+
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly sourceName: string,
+    opts: IngestOptions,
+  ) {
+    this.collector = new TreeCollector(sourceName);
+    this.tally = new IngestTally(this.collector, opts.onProgress);
+  }
+
+  read(source: Readable): Promise<void> {
+    this.tar = readTarStream(source, {
+      queue: this.queue,
+      onEntry: (entry) => this.onEntry(entry),
+      bad: (why, subject) => this.bad(why, subject),
+    });
+    return this.tar.done;
+  }
+
+  private bad(why: string, subject = this.sourceName): PstoreError {
+    return new PstoreError('EPSTORE_BAD_ARCHIVE', `${this.sourceName}: ${why}`, { subject });
+  }
+
+  private onEntry(entry: ReadEntry): void {
     const member = normalizeMemberPath(entry.path);
     const type = entry.type;
-    if (member === '') {
-      if (type !== 'Directory')
-        throw bad(
-          `member ${JSON.stringify(entry.path)} names the root but is not a directory`,
-          entry.path,
-        );
-      entry.resume();
+    if (FILE_TYPES.has(type) && member !== '') {
+      this.collector.checkPlace(member);
+      this.addFile(entry, member);
       return;
     }
-    if (type === 'Directory') {
-      collector.add({ path: member, type: 'dir' });
-      entry.resume();
-    } else if (type === 'SymbolicLink') {
-      const target = entry.linkpath ?? '';
-      if (target === '' || target.includes('\0'))
-        throw bad(
-          `symlink ${JSON.stringify(entry.path)} has an empty or invalid target`,
-          entry.path,
-        );
-      collector.add({ path: member, type: 'symlink', target });
-      entry.resume();
-    } else if (type === 'Link') {
-      addHardLink(entry, member);
-      entry.resume();
-    } else if (FILE_TYPES.has(type)) {
-      collector.checkPlace(member);
-      addFile(entry, member);
-    } else {
+    if (member === '') this.checkRoot(entry);
+    else if (type === 'Directory') this.collector.add({ path: member, type: 'dir' });
+    else if (type === 'SymbolicLink') this.addSymlink(entry, member);
+    else if (type === 'Link') this.addHardLink(entry, member);
+    else {
       throw new PstoreError(
         'EPSTORE_UNSUPPORTED_TYPE',
-        `${sourceName}: member ${JSON.stringify(entry.path)} is a ${type}; only files, directories, symlinks and hard links can be stored`,
+        `${this.sourceName}: member ${JSON.stringify(entry.path)} is a ${type}; only files, directories, symlinks and hard links can be stored`,
         { subject: entry.path },
       );
     }
-  };
+    entry.resume();
+  }
 
-  const addHardLink = (entry: ReadEntry, member: string): void => {
+  private checkRoot(entry: ReadEntry): void {
+    if (entry.type !== 'Directory')
+      throw this.bad(
+        `member ${JSON.stringify(entry.path)} names the root but is not a directory`,
+        entry.path,
+      );
+  }
+
+  private addSymlink(entry: ReadEntry, member: string): void {
+    const target = entry.linkpath ?? '';
+    if (target === '' || target.includes('\0'))
+      throw this.bad(
+        `symlink ${JSON.stringify(entry.path)} has an empty or invalid target`,
+        entry.path,
+      );
+    this.collector.add({ path: member, type: 'symlink', target });
+  }
+
+  private addHardLink(entry: ReadEntry, member: string): void {
     const raw = entry.linkpath ?? '';
     let target: string;
     try {
@@ -83,77 +111,66 @@ export async function ingestTar(
       throw unsafe(entry.path, `is a hard link to ${JSON.stringify(raw)}, outside the archive`);
     }
     const link = () => {
-      const file = collector.get(target);
-      const key = collector.objectKeyOf(target);
+      const file = this.collector.get(target);
+      const key = this.collector.objectKeyOf(target);
       if (file?.type !== 'file' || key === undefined) {
         throw unsafe(
           entry.path,
           `is a hard link to ${JSON.stringify(raw)}, which is not an earlier regular file of the archive`,
         );
       }
-      collector.add({ ...file, path: member }, key);
+      this.collector.add({ ...file, path: member }, key);
     };
-    const pending = pendingLarge.get(target);
-    if (pending) {
-      collector.checkPlace(member);
-      queue.push(0, async () => {
-        await pending;
-        link();
-      });
-    } else {
+    const pending = this.pendingLarge.get(target);
+    if (!pending) return link();
+    this.collector.checkPlace(member);
+    this.queue.push(0, async () => {
+      await pending;
       link();
-    }
-  };
+    });
+  }
 
-  const addFile = (entry: ReadEntry, member: string): void => {
+  private addFile(entry: ReadEntry, member: string): void {
     const exec = ((entry.mode ?? 0o644) & 0o111) !== 0;
     const size = entry.size ?? 0;
-    stats.files++;
-    stats.bytes += size;
-    progress(stats.files, stats.bytes, member);
-    if (size > STREAM_THRESHOLD) {
-      // Streamed, not buffered: its bytes flow only while the source flows, so it must not count
-      // against the queue's byte bound (that would pause the source it needs and stall).
-      const pass = tar.stream(entry);
-      let done!: () => void;
-      pendingLarge.set(member, new Promise<void>((r) => (done = r)));
-      queue.push(0, async () => {
-        try {
-          const obj = await writeObjectFromStream(layout, pass, exec);
-          collector.add(
-            { path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity },
-            obj.key,
-          );
-          if (obj.written) stats.written++;
-        } finally {
-          done();
-        }
-      });
-      return;
-    }
+    this.tally.counted(member, size);
+    if (size > STREAM_THRESHOLD) this.addLargeFile(entry, member, exec);
+    else this.addSmallFile(entry, member, exec);
+  }
+
+  /**
+   * Streamed, not buffered: its bytes flow only while the source flows, so it must not count
+   * against the queue's byte bound (that would pause the source it needs and stall).
+   */
+  private addLargeFile(entry: ReadEntry, member: string, exec: boolean): void {
+    const pass = this.tar.stream(entry);
+    let done!: () => void;
+    this.pendingLarge.set(member, new Promise<void>((r) => (done = r)));
+    this.queue.push(0, async () => {
+      try {
+        const obj = await writeObjectFromStream(this.layout, pass, exec);
+        this.tally.addFile(member, exec, obj);
+        this.tally.wrote(obj.written);
+      } finally {
+        done();
+      }
+    });
+  }
+
+  private addSmallFile(entry: ReadEntry, member: string, exec: boolean): void {
     const chunks: Buffer[] = [];
     entry.on('data', (c: Buffer) => chunks.push(c));
     entry.on('end', () => {
       const hashed = hashBuffer(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), exec);
       try {
-        collector.add(
-          { path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity },
-          hashed.key,
-        );
+        this.tally.addFile(member, exec, hashed);
       } catch (err) {
-        queue.push(0, () => Promise.reject(err));
+        this.queue.push(0, () => Promise.reject(err));
         return;
       }
-      queue.push(hashed.size, async () => {
-        if ((await writeHashedBuffer(layout, hashed, exec)).written) stats.written++;
+      this.queue.push(hashed.size, async () => {
+        this.tally.wrote((await writeHashedBuffer(this.layout, hashed, exec)).written);
       });
     });
-  };
-
-  let tar!: TarStream;
-  await settleAll(() => {
-    tar = readTarStream(source, { queue, onEntry, bad });
-    return tar.done;
-  }, queue);
-  return { files: collector.files(), objectsWritten: stats.written };
+  }
 }

@@ -20,8 +20,15 @@ export interface AddOptions extends WheelOptions {
   name?: string;
   /** required unless the source is a wheel or a .deb (then it must agree) */
   version?: string;
+  /** marker globs (relative to the prefix root) naming files that show an activated package */
   markers?: string[];
+  /** receives `ingest` events while files are hashed */
   onProgress?: ProgressListener;
+  /**
+   * stop with EPSTORE_ABORTED, checked as files are hashed (at most 100 ms apart) and before the
+   * entry is recorded; no entry is recorded (objects written so far stay unreferenced until gc)
+   */
+  signal?: AbortSignal;
 }
 
 /** How a wheel or a .deb was installed into the entry (absent for trees and tars). */

@@ -1,6 +1,7 @@
 // What every ingest source returns, and the small pieces they share.
 
 import type { ManifestFile, ProgressListener, ProgressPhase } from '../core/types.js';
+import type { TreeCollector } from '../core/tree.js';
 import type { WriteQueue } from './write-queue.js';
 
 /** Files larger than this are streamed through the hasher instead of read whole. */
@@ -17,7 +18,7 @@ export interface IngestResult {
 }
 
 /** Throttled progress: at most one event per 100 ms, so huge trees do not flood listeners. */
-export function reportProgress(
+function reportProgress(
   listener: ProgressListener | undefined,
   phase: ProgressPhase,
 ): (done: number, bytes: number, subject: string) => void {
@@ -45,4 +46,49 @@ export async function settleAll(produce: () => Promise<void>, queue: WriteQueue)
     failure ??= err;
   }
   if (failure !== undefined) throw failure;
+}
+
+/** A file's object as ingest knows it once hashed. */
+export interface HashedObject {
+  key: string;
+  size: number;
+  integrity: string;
+}
+
+/** What every ingest source counts: files and bytes seen (reported as progress), objects written. */
+export class IngestTally {
+  private files = 0;
+  private bytes = 0;
+  private written = 0;
+  private readonly progress: ReturnType<typeof reportProgress>;
+
+  constructor(
+    readonly collector: TreeCollector,
+    onProgress: ProgressListener | undefined,
+  ) {
+    this.progress = reportProgress(onProgress, 'ingest');
+  }
+
+  /** A regular file of `size` bytes is about to be read. */
+  counted(member: string, size: number): void {
+    this.files++;
+    this.bytes += size;
+    this.progress(this.files, this.bytes, member);
+  }
+
+  /** A regular file's content is known: it joins the tree. */
+  addFile(member: string, exec: boolean, obj: HashedObject): void {
+    this.collector.add(
+      { path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity },
+      obj.key,
+    );
+  }
+
+  wrote(written: boolean): void {
+    if (written) this.written++;
+  }
+
+  result(): IngestResult {
+    return { files: this.collector.files(), objectsWritten: this.written };
+  }
 }

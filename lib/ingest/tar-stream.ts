@@ -24,93 +24,118 @@ export interface TarStream {
 }
 
 export function readTarStream(source: Readable, opts: TarStreamOptions): TarStream {
-  const streaming = new Set<PassThrough>();
-  const stream = (entry: ReadEntry): PassThrough => {
+  const reader = new TarReader(source, opts);
+  return { done: reader.done, stream: (entry) => reader.stream(entry) };
+}
+
+/** One archive read: the parser's events, the source's flow, and the first failure ending both. */
+class TarReader {
+  readonly done: Promise<void>;
+  private readonly parser = new Parser({ strict: true });
+  private readonly streaming = new Set<PassThrough>();
+  private endMarker = false;
+  private sawEof = false;
+  private entries = 0;
+  private failed = false;
+  private settle!: { resolve: () => void; reject: (err: unknown) => void };
+
+  constructor(
+    private readonly source: Readable,
+    private readonly opts: TarStreamOptions,
+  ) {
+    this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    // A failed write (a full disk) leaves its member's bytes unread, which would pause the parser
+    // and the source for ever: the first failure of the queue ends the archive at once.
+    opts.queue.onFailure((err) => this.fail(err));
+    this.watchParser();
+    this.watchSource();
+  }
+
+  stream(entry: ReadEntry): PassThrough {
     const pass = new PassThrough();
     // A failure destroys every member stream with its error, possibly before the consumer has
     // attached (it may still await a check): the consumer sees it through pipeline(), and the
     // process must not die of an unhandled 'error' meanwhile.
     pass.on('error', () => {});
-    streaming.add(pass);
-    pass.on('close', () => streaming.delete(pass));
+    this.streaming.add(pass);
+    pass.on('close', () => this.streaming.delete(pass));
     entry.pipe(pass);
     return pass;
-  };
-  const done = new Promise<void>((resolve, reject) => {
-    const parser = new Parser({ strict: true });
-    let endMarker = false;
-    let sawEof = false;
-    let entries = 0;
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      source.destroy();
-      for (const pass of streaming)
-        pass.destroy(err instanceof Error ? err : new Error(String(err)));
-      reject(err);
-    };
-    // A failed write (a full disk) leaves its member's bytes unread, which would pause the parser
-    // and the source for ever: the first failure of the queue ends the archive at once.
-    opts.queue.onFailure(fail);
-    parser.on('nullBlock', () => {
-      endMarker = true;
-    });
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.source.destroy();
+    for (const pass of this.streaming)
+      pass.destroy(err instanceof Error ? err : new Error(String(err)));
+    this.settle.reject(err);
+  }
+
+  private watchParser(): void {
+    const { parser, opts } = this;
+    parser.on('nullBlock', () => (this.endMarker = true));
     parser.on('eof', () => {
-      endMarker = true;
-      sawEof = true;
+      this.endMarker = true;
+      this.sawEof = true;
     });
     parser.on('ignoredEntry', (e: ReadEntry) =>
-      fail(opts.bad(`member ${JSON.stringify(e.path)} has an oversized header`, e.path)),
+      this.fail(opts.bad(`member ${JSON.stringify(e.path)} has an oversized header`, e.path)),
     );
     parser.on('error', (err: Error & { code?: string }) => {
       // node-tar calls an archive of nothing but end-of-archive blocks "unrecognized"; it is a valid
       // empty tar (`tar -cf x.tar -T /dev/null`), as an empty directory is a valid empty tree.
-      if (err.code === 'TAR_BAD_ARCHIVE' && sawEof && entries === 0) return;
-      fail(opts.bad(`not a complete tar archive (${err.message})`));
+      if (err.code === 'TAR_BAD_ARCHIVE' && this.sawEof && this.entries === 0) return;
+      this.fail(opts.bad(`not a complete tar archive (${err.message})`));
     });
-    parser.on('entry', (entry: ReadEntry) => {
-      endMarker = false;
-      entries++;
-      if (failed) {
-        entry.resume();
-        return;
-      }
-      try {
-        opts.onEntry(entry);
-      } catch (err) {
-        entry.resume();
-        fail(err);
-      }
-    });
+    parser.on('entry', (entry: ReadEntry) => this.onEntry(entry));
     parser.on('end', () => {
-      if (failed) return;
-      if (!endMarker) fail(opts.bad('truncated: the end-of-archive marker is missing'));
-      else resolve();
+      if (this.failed) return;
+      if (!this.endMarker) this.fail(opts.bad('truncated: the end-of-archive marker is missing'));
+      else this.settle.resolve();
     });
+  }
+
+  private onEntry(entry: ReadEntry): void {
+    this.endMarker = false;
+    this.entries++;
+    if (this.failed) {
+      entry.resume();
+      return;
+    }
+    try {
+      this.opts.onEntry(entry);
+    } catch (err) {
+      entry.resume();
+      this.fail(err);
+    }
+  }
+
+  private watchSource(): void {
+    const { source, opts } = this;
     source.on('error', (err) =>
-      fail(err instanceof PstoreError ? err : opts.bad(`cannot be read (${err.message})`)),
+      this.fail(err instanceof PstoreError ? err : opts.bad(`cannot be read (${err.message})`)),
     );
-    source.on('data', (chunk: Buffer) => {
-      let accepted: boolean;
-      try {
-        accepted = parser.write(chunk);
-      } catch (err) {
-        // node-tar throws from write() for formats it recognizes but cannot read here (zstd on Node 20).
-        fail(opts.bad(`cannot be read (${(err as Error).message})`));
-        return;
-      }
-      if (failed) return;
-      if (!accepted || opts.queue.full) {
-        source.pause();
-        const waits: Array<Promise<unknown>> = [opts.queue.room()];
-        if (!accepted) waits.push(new Promise((r) => parser.once('drain', r)));
-        void Promise.all(waits).then(() => {
-          if (!failed) source.resume();
-        });
-      }
+    source.on('data', (chunk: Buffer) => this.feed(chunk));
+    source.on('end', () => this.parser.end());
+  }
+
+  /** Hand a chunk to the parser; pause the source while the parser or the write queue is full. */
+  private feed(chunk: Buffer): void {
+    let accepted: boolean;
+    try {
+      accepted = this.parser.write(chunk);
+    } catch (err) {
+      // node-tar throws from write() for formats it recognizes but cannot read here (zstd on Node 20).
+      this.fail(this.opts.bad(`cannot be read (${(err as Error).message})`));
+      return;
+    }
+    if (this.failed || (accepted && !this.opts.queue.full)) return;
+    this.source.pause();
+    const waits: Array<Promise<unknown>> = [this.opts.queue.room()];
+    if (!accepted) waits.push(new Promise((r) => this.parser.once('drain', r)));
+    void Promise.all(waits).then(() => {
+      if (!this.failed) this.source.resume();
     });
-    source.on('end', () => parser.end());
-  });
-  return { done, stream };
+  }
 }

@@ -11,7 +11,7 @@ export interface ManagedPrefix {
   record: PrefixRecord;
 }
 
-export async function managed(dir: string): Promise<ManagedPrefix> {
+export async function findManagedPrefix(dir: string): Promise<ManagedPrefix> {
   const abs = await canonicalPrefixDir(dir, undefined);
   const found = await detectPrefix(abs);
   if (!found) throw notManaged(abs);

@@ -102,7 +102,7 @@ export async function prefixToOpen(
     throw new PstoreError(
       'EPSTORE_USAGE',
       `${abs} uses the ${found.record.layout} layout, not ${opts.layout}`,
-      { subject: '--layout' },
+      { subject: abs, data: { option: 'layout' } },
     );
   }
   if (!found && !opts.create) throw notManaged(abs);

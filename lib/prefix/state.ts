@@ -3,9 +3,9 @@
 // (immutable records). All are written atomically and fsynced, so readers need no lock; each has
 // one reader here that checks its schema (lib/fs/json-file.ts: damage is EPSTORE_INTEGRITY).
 
-import { promises as fsp } from 'node:fs';
+import { pathExists } from '../fs/exists.js';
 import * as v from 'valibot';
-import { PstoreError, errnoCode } from '../core/errors.js';
+import { PstoreError } from '../core/errors.js';
 import { damaged, readJson, readJsonAs, writeJson } from '../fs/json-file.js';
 import { LAYOUT_KINDS, TEMP_PREFIX } from '../core/names.js';
 import { PackageListSchema } from '../core/package-ref.js';
@@ -71,18 +71,10 @@ export async function detectPrefix(
  * trees) but no prefix.json has lost that file: treating it as a new prefix would write over, or
  * (on a failed first transaction) remove, that history. No error path ever deletes history.
  */
-export async function refuseOrphanedHistory(p: PrefixPaths): Promise<void> {
-  const present = async (f: string) =>
-    fsp.lstat(f).then(
-      () => true,
-      (err: unknown) => {
-        if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
-        throw err;
-      },
-    );
+async function refuseOrphanedHistory(p: PrefixPaths): Promise<void> {
   const hasRecords = (await readdirOrEmpty(p.generations)).some((n) => n.endsWith('.json'));
   const hasTrees = (await readdirOrEmpty(p.trees)).some((n) => !n.startsWith(TEMP_PREFIX));
-  if (hasRecords || hasTrees || (await present(p.current)) || (await present(p.journal))) {
+  if (hasRecords || hasTrees || (await pathExists(p.current)) || (await pathExists(p.journal))) {
     throw new PstoreError(
       'EPSTORE_INTEGRITY',
       `${p.prefixFile} is missing, but ${p.meta} holds the history of a prefix; restore prefix.json (pstore will not start over and lose it)`,
@@ -104,7 +96,7 @@ export async function readCurrent(p: PrefixPaths): Promise<CurrentRecord> {
   );
 }
 
-export const EMPTY_GENERATION: GenerationRecord = {
+const EMPTY_GENERATION: GenerationRecord = {
   formatVersion: 1,
   generation: 0,
   createdAt: '',

@@ -1,5 +1,7 @@
 // The one context object every store operation takes first (root-first, options-last).
 
+import { isAccessible } from '../fs/exists.js';
+import { hasCurrent } from './index-files.js';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../core/config.js';
@@ -60,10 +62,7 @@ export function storeLockFile(ctx: StoreContext): string {
 }
 
 export async function indexExists(ctx: StoreContext): Promise<boolean> {
-  return fsp.access(path.join(ctx.layout.index, 'CURRENT')).then(
-    () => true,
-    () => false,
-  );
+  return hasCurrent(ctx.layout);
 }
 
 /**
@@ -87,10 +86,7 @@ export async function assertWritable(ctx: StoreContext): Promise<void> {
 
 /** Read-only commands must not create a store where there is none (a mistyped --store). */
 export async function storeExists(ctx: StoreContext): Promise<boolean> {
-  return fsp.access(ctx.root).then(
-    () => true,
-    () => false,
-  );
+  return isAccessible(ctx.root);
 }
 
 export interface IndexUse {

@@ -142,7 +142,7 @@ async function openWithRetry(
       }
     }
     if (Date.now() >= deadline) {
-      throw new PstoreError('EPSTORE_BUSY', `the index ${layout.index} stayed busy (see --wait)`, {
+      throw new PstoreError('EPSTORE_BUSY', `the index ${layout.index} stayed busy`, {
         subject: layout.index,
       });
     }

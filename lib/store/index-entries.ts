@@ -23,7 +23,7 @@ export interface SubOp {
 // `sync` is classic-level's (LevelDB fsyncs its log); an index in memory ignores it.
 const SYNCED = { sync: true } as object;
 
-export function commitBatch(db: IndexDb, ops: SubOp[]): Promise<void> {
+function commitBatch(db: IndexDb, ops: SubOp[]): Promise<void> {
   return db.batch(ops as never, SYNCED);
 }
 
@@ -64,10 +64,6 @@ export function registerEntry(
     ]);
     return full;
   });
-}
-
-export async function getEntry(db: IndexDb, id: string): Promise<EntryRecord | undefined> {
-  return subs(db).entries.get(id);
 }
 
 export async function listEntries(db: IndexDb): Promise<EntryRecord[]> {

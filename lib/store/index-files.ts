@@ -1,6 +1,7 @@
 // The index's files: opening the LevelDB at index-v1/, building a new one aside and publishing it
 // by rename (SPEC.md §Index, building), and the in-memory stand-in for stores that refuse writes.
 
+import { isAccessible } from '../fs/exists.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { errnoCode } from '../core/errors.js';
@@ -17,10 +18,7 @@ export type IndexDb = AbstractLevel<string | Buffer | Uint8Array, string, unknow
 let levelModule: Promise<typeof import('level')> | undefined;
 
 export async function hasCurrent(layout: StoreLayout): Promise<boolean> {
-  return fsp.access(`${layout.index}/CURRENT`).then(
-    () => true,
-    () => false,
-  );
+  return isAccessible(`${layout.index}/CURRENT`);
 }
 
 export async function openIndexFiles(layout: StoreLayout): Promise<IndexDb> {

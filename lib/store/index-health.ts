@@ -64,7 +64,7 @@ export async function probeWritable(
 }
 
 /** The same refusal, naming the path the user should look at. */
-export function refusalAt(err: unknown, subject: string): NodeJS.ErrnoException {
+function refusalAt(err: unknown, subject: string): NodeJS.ErrnoException {
   const code = errnoCode(err)!;
   return Object.assign(new Error(`${subject}: ${code}`), { code, path: subject, cause: err });
 }

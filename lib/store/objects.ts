@@ -32,7 +32,7 @@ const madeDirs = new Set<string>();
 /** Concurrent writes of one object inside this process share one write (cacache moveOperations). */
 const inflight = new Map<string, Promise<boolean>>();
 
-async function ensureDir(dir: string): Promise<void> {
+async function mkdirOnce(dir: string): Promise<void> {
   if (madeDirs.has(dir)) return;
   await fsp.mkdir(dir, { recursive: true });
   madeDirs.add(dir);
@@ -142,7 +142,7 @@ async function placeObject(
     const dest = objectPath(layout, key);
     const found = await presence(dest);
     if (found === 'intact' && !alwaysReplace) return false;
-    await ensureDir(path.dirname(dest));
+    await mkdirOnce(path.dirname(dest));
     const tmp = await produce();
     try {
       await stampObject(tmp, key);
@@ -181,14 +181,6 @@ export function hashBuffer(data: Uint8Array, exec: boolean): HashedBuffer {
   };
 }
 
-export async function writeObjectFromBuffer(
-  layout: StoreLayout,
-  data: Uint8Array,
-  exec: boolean,
-): Promise<StoredObject> {
-  return writeHashedBuffer(layout, hashBuffer(data, exec), exec);
-}
-
 export async function writeHashedBuffer(
   layout: StoreLayout,
   hashed: HashedBuffer,
@@ -199,7 +191,7 @@ export async function writeHashedBuffer(
     layout,
     key,
     async () => {
-      await ensureDir(layout.tmp);
+      await mkdirOnce(layout.tmp);
       const tmp = tmpName(layout.tmp, 'obj');
       await fsp
         .writeFile(tmp, data, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flag: 'wx' })
@@ -220,7 +212,7 @@ export async function writeObjectFromStream(
   source: Readable,
   exec: boolean,
 ): Promise<StoredObject> {
-  await ensureDir(layout.tmp);
+  await mkdirOnce(layout.tmp);
   const tmp = tmpName(layout.tmp, 'obj');
   const hasher = ssri.integrityStream({ algorithms: ['sha512'] });
   let integrity: ssri.Integrity | undefined;

@@ -3,6 +3,7 @@
 // prefix's state directory, written atomically before the prefix's first journal. Kept as files,
 // not in the index, so that the index stays a cache that can be rebuilt from the store's files.
 
+import { isAccessible } from '../fs/exists.js';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -39,13 +40,7 @@ function registrationFile(layout: StoreLayout, meta: string): string {
 
 export async function registerPrefix(layout: StoreLayout, reg: PrefixRegistration): Promise<void> {
   const file = registrationFile(layout, reg.meta);
-  if (
-    await fsp.access(file).then(
-      () => true,
-      () => false,
-    )
-  )
-    return;
+  if (await isAccessible(file)) return;
   await fsp.mkdir(layout.prefixes, { recursive: true });
   await writeFileAtomic(file, `${JSON.stringify(reg)}\n`);
 }

@@ -13,7 +13,8 @@ import { objectPath } from './layout.js';
 import { checkObject, type ObjectCheck } from './objects.js';
 import { lockStore, storeExists, useIndex, type StoreContext } from './context.js';
 import { readManifestFile, removeManifestFile } from './manifests.js';
-import type { Manifest, ProgressListener } from '../core/types.js';
+import type { EntryRecord, Manifest, ProgressListener } from '../core/types.js';
+import { abortingListener, throwIfAborted } from '../core/abort.js';
 import pMap from 'p-map';
 
 export interface EntryProblems {
@@ -39,80 +40,107 @@ export interface VerifyOptions {
   onProgress?: ProgressListener;
   /** remove damaged objects and manifests (and their index records) so that re-adding restores them */
   repair?: boolean;
+  /** stop before the next entry or object with EPSTORE_ABORTED (a repair is not started) */
+  signal?: AbortSignal;
 }
 
 export async function verifyStore(
   ctx: StoreContext,
   opts: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  if (!(await storeExists(ctx)))
-    return {
-      ok: true,
-      entries: 0,
-      objects: 0,
-      bytes: 0,
-      problems: [],
-      ...(opts.repair ? { repaired: { objects: [], entries: [] } } : {}),
-    };
+  const op = { what: `verify of ${ctx.root}`, subject: ctx.root };
+  throwIfAborted(opts.signal, op);
+  if (!(await storeExists(ctx))) return resultOf([], new ObjectChecks(ctx), [], opts);
   await using _lock = await lockStore(ctx, opts.repair ? 'exclusive' : 'shared');
   const entries = await useIndex(ctx, listEntries, { reconcile: 'always' });
-  const checks = new Map<string, Promise<ObjectCheck>>();
-  let objects = 0,
-    bytes = 0,
-    done = 0;
-  const check = (key: string, integrity: string, size: number) => {
-    let c = checks.get(key);
-    if (!c) {
-      objects++;
-      bytes += size;
-      c = checkWithMode(ctx, key, integrity);
-      checks.set(key, c);
-    }
-    return c;
-  };
+  const checks = new ObjectChecks(ctx);
+  const onProgress = abortingListener(opts.signal, op, opts.onProgress);
   const problems: EntryProblems[] = [];
   for (const e of entries) {
-    const report: EntryProblems = {
-      id: e.id,
-      name: e.name,
-      version: e.version,
-      manifest: 'ok',
-      missing: [],
-      corrupt: [],
-    };
-    let manifest: Manifest;
-    try {
-      manifest = await readManifestFile(ctx.layout, e.id);
-    } catch (err) {
-      if (!isPstoreError(err, 'EPSTORE_INTEGRITY')) throw err;
-      report.manifest = err.data?.reason === 'missing' ? 'missing' : 'corrupt';
+    throwIfAborted(opts.signal, op);
+    const report = await verifyEntry(ctx, e, checks, onProgress);
+    if (report.manifest !== 'ok' || report.missing.length || report.corrupt.length)
       problems.push(report);
-      continue;
-    }
-    const files = manifest.files.flatMap((f) => (f.type === 'file' ? [f] : []));
-    const results = await pMap(
-      files,
-      (f) => {
-        opts.onProgress?.({ phase: 'verify', done: ++done, subject: f.path });
-        return check(fileObjectKey(f), f.integrity, f.size);
-      },
-      { concurrency: 8 },
-    );
-    results.forEach((r, i) => {
-      if (r.status === 'missing') report.missing.push(files[i]!.path);
-      if (r.status === 'corrupt') report.corrupt.push(files[i]!.path);
-    });
-    if (report.missing.length || report.corrupt.length) problems.push(report);
   }
-  const result: VerifyResult = {
+  const result = resultOf(entries, checks, problems, opts);
+  if (opts.repair) result.repaired = await repair(ctx, problems, checks.all);
+  return result;
+}
+
+function resultOf(
+  entries: readonly EntryRecord[],
+  checks: ObjectChecks,
+  problems: EntryProblems[],
+  opts: VerifyOptions,
+): VerifyResult {
+  return {
     ok: problems.length === 0,
     entries: entries.length,
-    objects,
-    bytes,
+    objects: checks.objects,
+    bytes: checks.bytes,
     problems,
+    ...(opts.repair ? { repaired: { objects: [], entries: [] } } : {}),
   };
-  if (opts.repair) result.repaired = await repair(ctx, problems, checks);
-  return result;
+}
+
+/** Each object rehashed once, however many entries share it. */
+class ObjectChecks {
+  readonly all = new Map<string, Promise<ObjectCheck>>();
+  objects = 0;
+  bytes = 0;
+  done = 0;
+
+  constructor(private readonly ctx: StoreContext) {}
+
+  check(key: string, integrity: string, size: number): Promise<ObjectCheck> {
+    let c = this.all.get(key);
+    if (!c) {
+      this.objects++;
+      this.bytes += size;
+      c = checkWithMode(this.ctx, key, integrity);
+      this.all.set(key, c);
+    }
+    return c;
+  }
+}
+
+/** One entry: its manifest readable, and every file's object present with the right bytes. */
+async function verifyEntry(
+  ctx: StoreContext,
+  e: EntryRecord,
+  checks: ObjectChecks,
+  onProgress: ProgressListener | undefined,
+): Promise<EntryProblems> {
+  const report: EntryProblems = {
+    id: e.id,
+    name: e.name,
+    version: e.version,
+    manifest: 'ok',
+    missing: [],
+    corrupt: [],
+  };
+  let manifest: Manifest;
+  try {
+    manifest = await readManifestFile(ctx.layout, e.id);
+  } catch (err) {
+    if (!isPstoreError(err, 'EPSTORE_INTEGRITY')) throw err;
+    report.manifest = err.data?.reason ?? 'corrupt';
+    return report;
+  }
+  const files = manifest.files.flatMap((f) => (f.type === 'file' ? [f] : []));
+  const results = await pMap(
+    files,
+    (f) => {
+      onProgress?.({ phase: 'verify', done: ++checks.done, subject: f.path });
+      return checks.check(fileObjectKey(f), f.integrity, f.size);
+    },
+    { concurrency: 8 },
+  );
+  results.forEach((r, i) => {
+    if (r.status === 'missing') report.missing.push(files[i]!.path);
+    if (r.status === 'corrupt') report.corrupt.push(files[i]!.path);
+  });
+  return report;
 }
 
 /** Remove what `verify` found damaged; missing objects need no removal, only a re-add. */

@@ -13,6 +13,7 @@ import { fileObjectKey } from '../core/object-key.js';
 import { manifestPath, objectPath } from '../store/layout.js';
 import { readManifestFile } from '../store/manifests.js';
 import type { EntryRecord } from '../core/types.js';
+import { throwIfAborted } from '../core/abort.js';
 import {
   BUNDLE_DESCRIPTOR,
   BUNDLE_VERSION,
@@ -27,60 +28,38 @@ export interface ExportResult {
   bytes: number;
 }
 
+export interface ExportOptions {
+  /** stop before the next entry or object with EPSTORE_ABORTED; no bundle file is written */
+  signal?: AbortSignal;
+}
+
 export async function exportBundle(
   ctx: StoreContext,
   entries: readonly EntryRecord[],
   file: string,
+  opts: ExportOptions = {},
 ): Promise<ExportResult> {
+  const out = path.resolve(file);
+  const checkAbort = () =>
+    throwIfAborted(opts.signal, { what: `the export to ${out}`, subject: out });
+  checkAbort();
   await using _lock = await lockStore(ctx, 'shared');
   const stage = path.join(ctx.layout.tmp, `export-${randomBytes(6).toString('hex')}`);
   await fsp.mkdir(path.join(stage, 'entries'), { recursive: true });
   await fsp.mkdir(path.join(stage, 'objects'));
   try {
-    const keys = new Set<string>();
     const sorted = [...new Map(entries.map((e) => [e.id, e])).values()].sort((a, b) =>
       a.id < b.id ? -1 : 1,
     );
-    const descriptor: BundleDescriptor = { bundleVersion: BUNDLE_VERSION, entries: [] };
-    for (const e of sorted) {
-      const manifest = await readManifestFile(ctx.layout, e.id);
-      descriptor.entries.push({
-        id: e.id,
-        name: e.name,
-        version: e.version,
-        integrity: identifyManifest(manifest).integrity,
-      });
-      await fsp.link(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
-      for (const f of manifest.files) if (f.type === 'file') keys.add(fileObjectKey(f));
-    }
-    let bytes = 0;
+    const { descriptor, keys } = await stageManifests(ctx, stage, sorted, checkAbort);
     const objectNames = [...keys].sort();
-    for (const key of objectNames) {
-      const src = objectPath(ctx.layout, key);
-      bytes += (await fsp.stat(src)).size;
-      await fsp.link(src, path.join(stage, 'objects', key));
-    }
+    const bytes = await stageObjects(ctx, stage, objectNames, checkAbort);
     await fsp.writeFile(path.join(stage, BUNDLE_DESCRIPTOR), serializeDescriptor(descriptor));
-    const members = [
+    await packBundle(stage, out, [
       BUNDLE_DESCRIPTOR,
       ...sorted.map((e) => `entries/${e.id}.json`),
       ...objectNames.map((k) => `objects/${k}`),
-    ];
-    const out = path.resolve(file);
-    const tmpOut = `${out}${TEMP_PREFIX}tmp-${randomBytes(4).toString('hex')}`;
-    try {
-      await tarCreate(
-        { cwd: stage, file: tmpOut, portable: true, mtime: new Date(0), noDirRecurse: true },
-        members,
-      );
-      const fh = await fsp.open(tmpOut, 'r');
-      await fh.sync();
-      await fh.close();
-      await fsp.rename(tmpOut, out);
-    } catch (err) {
-      await fsp.rm(tmpOut, { force: true });
-      throw err;
-    }
+    ]);
     return {
       file: out,
       entries: sorted.map(({ id, name, version }) => ({ id, name, version })),
@@ -89,5 +68,64 @@ export async function exportBundle(
     };
   } finally {
     await fsp.rm(stage, { recursive: true, force: true });
+  }
+}
+
+/** Link each entry's manifest into the stage; the descriptor and the object keys they name. */
+async function stageManifests(
+  ctx: StoreContext,
+  stage: string,
+  sorted: readonly EntryRecord[],
+  checkAbort: () => void,
+): Promise<{ descriptor: BundleDescriptor; keys: Set<string> }> {
+  const keys = new Set<string>();
+  const descriptor: BundleDescriptor = { bundleVersion: BUNDLE_VERSION, entries: [] };
+  for (const e of sorted) {
+    checkAbort();
+    const manifest = await readManifestFile(ctx.layout, e.id);
+    descriptor.entries.push({
+      id: e.id,
+      name: e.name,
+      version: e.version,
+      integrity: identifyManifest(manifest).integrity,
+    });
+    await fsp.link(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
+    for (const f of manifest.files) if (f.type === 'file') keys.add(fileObjectKey(f));
+  }
+  return { descriptor, keys };
+}
+
+/** Link each object into the stage; their total size in bytes. */
+async function stageObjects(
+  ctx: StoreContext,
+  stage: string,
+  objectNames: readonly string[],
+  checkAbort: () => void,
+): Promise<number> {
+  let bytes = 0;
+  for (const key of objectNames) {
+    checkAbort();
+    const src = objectPath(ctx.layout, key);
+    bytes += (await fsp.stat(src)).size;
+    await fsp.link(src, path.join(stage, 'objects', key));
+  }
+  return bytes;
+}
+
+/** Pack the staged members with fixed metadata into `out`, durably, or leave no file. */
+async function packBundle(stage: string, out: string, members: string[]): Promise<void> {
+  const tmpOut = `${out}${TEMP_PREFIX}tmp-${randomBytes(4).toString('hex')}`;
+  try {
+    await tarCreate(
+      { cwd: stage, file: tmpOut, portable: true, mtime: new Date(0), noDirRecurse: true },
+      members,
+    );
+    const fh = await fsp.open(tmpOut, 'r');
+    await fh.sync();
+    await fh.close();
+    await fsp.rename(tmpOut, out);
+  } catch (err) {
+    await fsp.rm(tmpOut, { force: true });
+    throw err;
   }
 }

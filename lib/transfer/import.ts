@@ -39,7 +39,9 @@ import {
   OBJECT_MODE_EXEC,
 } from '../store/objects.js';
 import type { Manifest } from '../core/types.js';
-import { ZeroPaddingCheck } from './tar-padding.js';
+import type { ReadEntry } from 'tar';
+import { throwIfAborted } from '../core/abort.js';
+import { IgnoredTarBytesCheck } from './tar-padding.js';
 import {
   BUNDLE_DESCRIPTOR,
   BUNDLE_VERSION,
@@ -59,13 +61,21 @@ function damaged(file: string, why: string, subject = file): PstoreError {
   return new PstoreError('EPSTORE_INTEGRITY', `bundle ${file}: ${why}`, { subject });
 }
 
+export interface ImportOptions {
+  /** stop before the next member with EPSTORE_ABORTED; the store is left as it was */
+  signal?: AbortSignal;
+  /** the entry ids the bundle must carry, no more and no fewer (a pull knows what it asked for) */
+  expectIds?: readonly string[];
+}
+
 export async function importBundle(
   ctx: StoreContext,
   source: Readable,
   label: string,
-  /** the entry ids the bundle must carry, no more and no fewer (a pull knows what it asked for) */
-  expectIds?: readonly string[],
+  opts: ImportOptions = {},
 ): Promise<ImportResult> {
+  const op = { what: `the import of ${label}`, subject: label };
+  throwIfAborted(opts.signal, op);
   await assertWritable(ctx);
   await using _lock = await lockStore(ctx, 'shared');
   if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING); // see add.ts
@@ -74,132 +84,159 @@ export async function importBundle(
   try {
     // Piped only now: the reader below attaches its error handlers in the same tick.
     const checked = source.pipe(
-      new ZeroPaddingCheck((at) =>
+      new IgnoredTarBytesCheck((at) =>
         damaged(label, `byte ${at} should be zero tar padding but is not`),
       ),
     );
     source.on('error', (err) => checked.destroy(err));
-    const { descriptor, manifests, received, staged } = await readBundle(
-      ctx,
-      checked,
-      label,
-      stage,
-    );
-    const present = await checkComplete(ctx, label, descriptor, manifests, received, staged);
-    const carried = descriptor.entries.map((e) => e.id).sort();
-    if (expectIds && carried.join() !== [...expectIds].sort().join())
-      throw damaged(
-        label,
-        `carries the entries ${carried.join(', ') || 'none'}, not the ones asked for`,
-      );
-    let imported = 0;
-    // Staged are the objects the store lacks or holds damaged: the hashed copy replaces them.
-    for (const key of staged) {
-      const dest = objectPath(ctx.layout, key);
-      await fsp.mkdir(path.dirname(dest), { recursive: true });
-      await fsp.rename(path.join(stage, key), dest);
-      imported++;
-    }
-    await syncFilesystem(ctx.root);
-    const out: ImportResult['entries'] = [];
-    for (const d of descriptor.entries) {
-      const { manifest, text } = manifests.get(d.id)!;
-      await writeManifestFile(ctx.layout, d.id, text);
-      await useIndex(
-        ctx,
-        (db) =>
-          registerEntry(db, {
-            id: d.id,
-            name: manifest.name,
-            version: manifest.version,
-            integrity: d.integrity,
-            markers: manifest.markers,
-            ...summarizeManifest(manifest),
-            addedAt: new Date().toISOString(),
-          }),
-        RECORDING,
-      );
-      out.push({ id: d.id, name: manifest.name, version: manifest.version });
-    }
-    return { entries: out, objectsImported: imported, objectsPresent: present };
+    const bundle = await new BundleReader(ctx, label, stage, () =>
+      throwIfAborted(opts.signal, op),
+    ).read(checked);
+    checkEntries(label, bundle);
+    checkExpected(label, bundle, opts.expectIds);
+    const present = await checkObjects(ctx, label, bundle);
+    throwIfAborted(opts.signal, op); // the last moment the store is untouched
+    const imported = await moveStagedObjects(ctx, stage, bundle.staged);
+    const entries = await recordEntries(ctx, bundle);
+    return { entries, objectsImported: imported, objectsPresent: present };
   } finally {
     await fsp.rm(stage, { recursive: true, force: true });
   }
 }
 
-async function readBundle(ctx: StoreContext, source: Readable, label: string, stage: string) {
-  let descriptor: BundleDescriptor | undefined;
-  const manifests = new Map<string, { manifest: Manifest; text: string }>();
-  /** objects of the bundle that hash to their names */
-  const received = new Set<string>();
-  /** those of them written to the staging directory (the rest the store has already) */
-  const staged = new Set<string>();
-  const seen = new Set<string>();
-  const queue = new WriteQueue(64 * 1024 * 1024, 16);
-  const bad = (why: string, subject?: string) => damaged(label, why, subject);
+/** Staged are the objects the store lacks or holds damaged: the hashed copy replaces them. */
+async function moveStagedObjects(
+  ctx: StoreContext,
+  stage: string,
+  staged: ReadonlySet<string>,
+): Promise<number> {
+  for (const key of staged) {
+    const dest = objectPath(ctx.layout, key);
+    await fsp.mkdir(path.dirname(dest), { recursive: true });
+    await fsp.rename(path.join(stage, key), dest);
+  }
+  await syncFilesystem(ctx.root);
+  return staged.size;
+}
 
-  const readSmall = (entry: import('tar').ReadEntry, then: (text: string) => void) => {
+/** Manifests last: an entry exists once its objects are durable. */
+async function recordEntries(ctx: StoreContext, bundle: Bundle): Promise<ImportResult['entries']> {
+  const out: ImportResult['entries'] = [];
+  for (const d of bundle.descriptor.entries) {
+    const { manifest, text } = bundle.manifests.get(d.id)!;
+    await writeManifestFile(ctx.layout, d.id, text);
+    await useIndex(
+      ctx,
+      (db) =>
+        registerEntry(db, {
+          id: d.id,
+          name: manifest.name,
+          version: manifest.version,
+          integrity: d.integrity,
+          markers: manifest.markers,
+          ...summarizeManifest(manifest),
+          addedAt: new Date().toISOString(),
+        }),
+      RECORDING,
+    );
+    out.push({ id: d.id, name: manifest.name, version: manifest.version });
+  }
+  return out;
+}
+
+/** What a bundle held, every member checked on its own (the whole is checked after). */
+interface Bundle {
+  descriptor: BundleDescriptor;
+  manifests: Map<string, { manifest: Manifest; text: string }>;
+  /** objects of the bundle that hash to their names */
+  received: Set<string>;
+  /** those of them written to the staging directory (the rest the store has already) */
+  staged: Set<string>;
+}
+
+/** Reads a bundle's members: the descriptor, manifests (parsed, id-checked), objects (hashed, staged). */
+class BundleReader {
+  private descriptor: BundleDescriptor | undefined;
+  private readonly manifests: Bundle['manifests'] = new Map();
+  private readonly received = new Set<string>();
+  private readonly staged = new Set<string>();
+  private readonly seen = new Set<string>();
+  private readonly queue = new WriteQueue(64 * 1024 * 1024, 16);
+  private tar!: ReturnType<typeof readTarStream>;
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly label: string,
+    private readonly stage: string,
+    private readonly checkAbort: () => void,
+  ) {}
+
+  async read(source: Readable): Promise<Bundle> {
+    await settleAll(() => {
+      this.tar = readTarStream(source, {
+        queue: this.queue,
+        bad: (why, subject) => damaged(this.label, why, subject),
+        onEntry: (entry) => this.onEntry(entry),
+      });
+      return this.tar.done;
+    }, this.queue);
+    if (!this.descriptor) throw damaged(this.label, `${BUNDLE_DESCRIPTOR} is missing`);
+    const { descriptor, manifests, received, staged } = this;
+    return { descriptor, manifests, received, staged };
+  }
+
+  private onEntry(entry: ReadEntry): void {
+    this.checkAbort();
+    const name = entry.path;
+    if (this.seen.has(name)) throw damaged(this.label, `member ${name} appears twice`, name);
+    this.seen.add(name);
+    if (entry.type !== 'File' && entry.type !== 'OldFile')
+      throw damaged(this.label, `member ${name} is a ${entry.type}, not a file`, name);
+    if (name === BUNDLE_DESCRIPTOR) {
+      this.readSmall(entry, (text) => (this.descriptor = parseDescriptor(text, this.label)));
+    } else if (/^entries\/[0-9a-f]{40}\.json$/.test(name)) {
+      this.readSmall(entry, (text) => this.addManifest(name, text));
+    } else if (/^objects\/[0-9a-f]{128}(-x)?$/.test(name)) {
+      this.readObject(entry, name.slice('objects/'.length));
+    } else {
+      throw damaged(this.label, `unexpected member ${JSON.stringify(name)}`, name);
+    }
+  }
+
+  private addManifest(member: string, text: string): void {
+    const id = member.slice('entries/'.length, -'.json'.length);
+    try {
+      this.manifests.set(id, { manifest: parseManifest(text, id), text });
+    } catch (err) {
+      const why = `manifest ${member} does not match its id (${(err as Error).message})`;
+      throw damaged(this.label, why, member);
+    }
+  }
+
+  private readObject(entry: ReadEntry, key: string): void {
+    const pass = this.tar.stream(entry);
+    this.queue.push(0, async () => {
+      const intact = await hasIntactObject(this.ctx.layout, key, entry.size ?? -1);
+      const dest = intact ? undefined : path.join(this.stage, key);
+      const wrote = await stageObject(pass, dest, key, this.label, entry.path);
+      this.received.add(key);
+      if (wrote) this.staged.add(key);
+    });
+  }
+
+  private readSmall(entry: ReadEntry, then: (text: string) => void): void {
     if ((entry.size ?? 0) > MAX_JSON_MEMBER)
-      throw bad(`member ${entry.path} is too large`, entry.path);
+      throw damaged(this.label, `member ${entry.path} is too large`, entry.path);
     const chunks: Buffer[] = [];
     entry.on('data', (c: Buffer) => chunks.push(c));
     entry.on('end', () => {
       try {
         then(Buffer.concat(chunks).toString('utf8'));
       } catch (err) {
-        queue.push(0, () => Promise.reject(err));
+        this.queue.push(0, () => Promise.reject(err));
       }
     });
-  };
-
-  let tar!: ReturnType<typeof readTarStream>;
-  await settleAll(() => {
-    tar = readTarStream(source, {
-      queue,
-      bad,
-      onEntry(entry) {
-        const name = entry.path;
-        if (seen.has(name)) throw bad(`member ${name} appears twice`, name);
-        seen.add(name);
-        if (entry.type !== 'File' && entry.type !== 'OldFile')
-          throw bad(`member ${name} is a ${entry.type}, not a file`, name);
-        if (name === BUNDLE_DESCRIPTOR) {
-          readSmall(entry, (text) => {
-            descriptor = parseDescriptor(text, label);
-          });
-        } else if (/^entries\/[0-9a-f]{40}\.json$/.test(name)) {
-          const id = name.slice('entries/'.length, -'.json'.length);
-          readSmall(entry, (text) => {
-            try {
-              manifests.set(id, { manifest: parseManifest(text, id), text });
-            } catch (err) {
-              throw bad(`manifest ${name} does not match its id (${(err as Error).message})`, name);
-            }
-          });
-        } else if (/^objects\/[0-9a-f]{128}(-x)?$/.test(name)) {
-          const key = name.slice('objects/'.length);
-          const pass = tar.stream(entry);
-          queue.push(0, async () => {
-            const intact = await hasIntactObject(ctx.layout, key, entry.size ?? -1);
-            const wrote = await stageObject(
-              pass,
-              intact ? undefined : path.join(stage, key),
-              key,
-              label,
-              name,
-            );
-            received.add(key);
-            if (wrote) staged.add(key);
-          });
-        } else {
-          throw bad(`unexpected member ${JSON.stringify(name)}`, name);
-        }
-      },
-    });
-    return tar.done;
-  }, queue);
-  if (!descriptor) throw damaged(label, `${BUNDLE_DESCRIPTOR} is missing`);
-  return { descriptor, manifests, received, staged };
+  }
 }
 
 /**
@@ -248,15 +285,18 @@ function parseDescriptor(text: string, label: string): BundleDescriptor {
   return d;
 }
 
-/** Every listed entry has its manifest; every object is in the bundle or the store. */
-async function checkComplete(
-  ctx: StoreContext,
-  label: string,
-  d: BundleDescriptor,
-  manifests: Map<string, { manifest: Manifest }>,
-  received: Set<string>,
-  staged: Set<string>,
-): Promise<number> {
+/** The descriptor lists exactly the manifests, each as its manifest describes itself. */
+/** A pull knows which entries it asked for: a bundle carrying others is not what was verified. */
+function checkExpected(label: string, bundle: Bundle, expectIds?: readonly string[]): void {
+  const carried = bundle.descriptor.entries.map((e) => e.id).sort();
+  if (expectIds && carried.join() !== [...expectIds].sort().join())
+    throw damaged(
+      label,
+      `carries the entries ${carried.join(', ') || 'none'}, not the ones asked for`,
+    );
+}
+
+function checkEntries(label: string, { descriptor: d, manifests }: Bundle): void {
   const listed = new Set(d.entries.map((e) => e.id));
   for (const e of d.entries) {
     const m = manifests.get(e.id);
@@ -282,21 +322,28 @@ async function checkComplete(
         `manifest entries/${id}.json is not listed in ${BUNDLE_DESCRIPTOR}`,
         `entries/${id}.json`,
       );
+}
+
+/**
+ * Every object a manifest names is in the bundle or the store, and the bundle holds no other;
+ * returns how many were present already (in the store, or received intact over a stored copy).
+ */
+async function checkObjects(ctx: StoreContext, label: string, bundle: Bundle): Promise<number> {
   const missing: string[] = [];
   const named = new Set<string>();
   const present = new Set<string>();
-  for (const { manifest } of manifests.values()) {
+  for (const { manifest } of bundle.manifests.values()) {
     for (const f of manifest.files) {
       if (f.type !== 'file') continue;
       const key = fileObjectKey(f);
       named.add(key);
-      if (staged.has(key)) continue;
-      if (received.has(key) || (await hasObject(ctx.layout, key))) present.add(key);
+      if (bundle.staged.has(key)) continue;
+      if (bundle.received.has(key) || (await hasObject(ctx.layout, key))) present.add(key);
       else missing.push(`${manifest.name}: ${f.path}`);
     }
   }
   // export writes exactly the objects the manifests name: anything else was added afterwards.
-  for (const key of received)
+  for (const key of bundle.received)
     if (!named.has(key))
       throw damaged(
         label,

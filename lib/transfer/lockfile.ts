@@ -9,7 +9,7 @@ import { ENTRY_ID_LENGTH } from '../core/manifest.js';
 import { hexOf } from '../core/object-key.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 
-export const LOCKFILE_VERSION = 1;
+const LOCKFILE_VERSION = 1;
 
 export interface LockedPackage {
   name: string;

@@ -61,7 +61,8 @@ function checksumFieldExact(header: Buffer): boolean {
   return field === `${digits}\0 ` || field === `${digits} \0`;
 }
 
-export class ZeroPaddingCheck extends Transform {
+/** Passes a tar through, failing on any byte a tar parser ignores (padding, trailer, checksum spelling). */
+export class IgnoredTarBytesCheck extends Transform {
   private pending: Buffer = Buffer.alloc(0);
   private offset = 0;
   /** bytes of member data left before the next padding/header */

@@ -12,7 +12,7 @@ import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { readJournal } from './journal.js';
 import { recoverPending } from './recover.js';
-import { contextFor, managed, type ManagedPrefix } from '../prefix/access.js';
+import { contextFor, findManagedPrefix, type ManagedPrefix } from '../prefix/access.js';
 
 export type TransactionState = 'none' | 'running' | 'interrupted';
 
@@ -71,7 +71,7 @@ export async function settled(
   ctx: StoreContext,
   dir: string,
 ): Promise<ManagedPrefix & TransactionView> {
-  const found = await managed(dir);
+  const found = await findManagedPrefix(dir);
   if (!(await readJournal(found.paths))) return { ...found, ...NONE };
   return { ...found, ...(await recoverOrReport(ctx, found)) };
 }
@@ -131,7 +131,7 @@ export async function withSteadyPrefix<T>(
   dir: string,
   read: (found: ManagedPrefix, view: TransactionView) => Promise<T>,
 ): Promise<T> {
-  const found = await managed(dir);
+  const found = await findManagedPrefix(dir);
   let refused: TransactionView | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const lock = await acquireLock(found.paths.lock, {

@@ -15,7 +15,7 @@ export function hintReplace(
     current.filter((c) => target.some((t) => t.id === c.id)).map((c) => c.name),
   );
   return (err) => {
-    const owners = err.data?.owners;
+    const owners = (err.data as { owners?: unknown } | undefined)?.owners;
     const active = Array.isArray(owners)
       ? owners.filter((o): o is string => typeof o === 'string' && staying.has(o))
       : [];

@@ -3,6 +3,7 @@
 // the prefix → journal (durable) → apply → commit → unlock. Failure before commit reverts.
 
 import { PstoreError, isPstoreError } from '../core/errors.js';
+import { throwIfAborted } from '../core/abort.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
 import type { PrefixPaths } from '../prefix/layout.js';
@@ -195,6 +196,8 @@ async function applyNew(
   opts: TxnOptions,
   step: StepClock,
 ): Promise<Linker> {
+  // the last moment nothing is written
+  throwIfAborted(opts.signal, { what: `the transaction on ${p.dir}`, subject: p.dir });
   await writeJournal(p, journal);
   crashpoint('txn:after-journal');
   await pausepoint('txn:after-journal');
@@ -226,7 +229,7 @@ async function withReplaceHint<T>(
   }
 }
 
-export function duplicateNames(refs: readonly PackageRef[]): void {
+export function refuseDuplicateNames(refs: readonly PackageRef[]): void {
   const seen = new Set<string>();
   for (const r of refs) {
     if (seen.has(r.name))

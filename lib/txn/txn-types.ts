@@ -16,6 +16,8 @@ export interface TxnOptions {
   verify?: boolean;
   /** compute the plan and every conflict, change nothing; the result carries `plan` */
   dryRun?: boolean;
+  /** stop at the next safe point with EPSTORE_ABORTED; the prefix is left as before (core/abort.ts) */
+  signal?: AbortSignal;
   /**
    * what made this transaction, recorded in the generation it creates and shown by `generations`
    * (the CLI passes its command line; an installer may pass its own words)

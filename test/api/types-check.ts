@@ -6,8 +6,7 @@
 import { Readable } from 'node:stream';
 import {
   DEFAULT_MARKER_GLOBS,
-  ERROR_CODES,
-  PstoreError,
+  ERROR_MEANINGS,
   identifyManifest,
   isPstoreError,
   lockedPackages,
@@ -160,13 +159,15 @@ export async function installerTypes(): Promise<void> {
   } catch (err: unknown) {
     if (isPstoreError(err, 'EPSTORE_CONFLICT')) {
       const subject: string | undefined = err.subject;
-      const exitCode: number = err.exitCode;
       const code: ErrorCode = err.code;
-      const data: Record<string, unknown> | undefined = err.data;
-      void [subject, exitCode, code, data];
-    } else if (err instanceof PstoreError) {
-      const exit: number = ERROR_CODES[err.code];
-      void exit;
+      const owners: Array<string | undefined> | undefined = err.data?.owners;
+      void [subject, code, owners];
+    } else if (isPstoreError(err, 'EPSTORE_INTEGRITY')) {
+      const reason: 'missing' | 'corrupt' | undefined = err.data?.reason;
+      void reason;
+    } else if (isPstoreError(err)) {
+      const meaning: string = ERROR_MEANINGS[err.code];
+      void meaning;
     }
   }
   const split: { name: string; version?: string } = splitRef('numpy@1:1.24.2-1+deb12u1');

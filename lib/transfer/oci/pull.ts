@@ -106,7 +106,7 @@ export async function pullFromRemote(
       ctx,
       createReadStream(file),
       `${result.remote} ${entryTag(a.entry.id)}`,
-      [a.entry.id],
+      { expectIds: [a.entry.id] },
     );
     result.objectsImported += r.objectsImported;
     result.entries.push({ ...presentEntry(a.entry), pulled: true });

@@ -1,0 +1,79 @@
+// The prefix handle's reading methods: the committed state, read without waiting for a healthy
+// writer (txn/readers.ts decides when an interrupted transaction must be recovered first).
+
+import type { LayoutKind } from '../core/names.js';
+import type { PackageRef } from '../core/package-ref.js';
+import { identifyManifest } from '../core/manifest.js';
+import { contextFor, findManagedPrefix } from '../prefix/access.js';
+import { listGenerations, readCurrent, readCurrentGeneration } from '../prefix/state.js';
+import type { StoreContext } from '../store/context.js';
+import { readManifestFile } from '../store/manifests.js';
+import { buildLockfile, type Lockfile } from '../transfer/lockfile.js';
+import { probeTransaction, settled, type TransactionView } from '../txn/readers.js';
+
+export interface PrefixStatus extends TransactionView {
+  /** the prefix directory, absolute */
+  prefix: string;
+  layout: LayoutKind;
+  /** the store that manages the prefix */
+  store: string;
+  /** the current generation (0: nothing was ever activated) */
+  generation: number;
+  /** the active packages */
+  packages: PackageRef[];
+  /** a transaction is running right now (its writer is alive): transaction === 'running' */
+  transactionInProgress: boolean;
+}
+
+export interface GenerationInfo {
+  generation: number;
+  /** this generation is the current one */
+  current: boolean;
+  /** when it was committed, ISO 8601 */
+  createdAt: string;
+  /** what made the generation (TxnOptions.command), when it was recorded */
+  command?: string;
+  packages: PackageRef[];
+}
+
+export async function prefixStatus(ctx: StoreContext, dir: string): Promise<PrefixStatus> {
+  const found = await findManagedPrefix(dir);
+  const view = await probeTransaction(ctx, found);
+  const cur = await readCurrent(found.paths);
+  const gen = await readCurrentGeneration(found.paths, cur);
+  return {
+    prefix: found.paths.dir,
+    layout: found.paths.layout,
+    store: found.record.store,
+    generation: cur.generation,
+    packages: gen.packages,
+    transactionInProgress: view.transaction === 'running',
+    ...view,
+  };
+}
+
+export async function prefixGenerations(ctx: StoreContext, dir: string): Promise<GenerationInfo[]> {
+  const { paths } = await settled(ctx, dir);
+  const cur = await readCurrent(paths);
+  return (await listGenerations(paths)).map((g) => ({
+    generation: g.generation,
+    current: g.generation === cur.generation,
+    createdAt: g.createdAt,
+    ...(g.command === undefined ? {} : { command: g.command }),
+    packages: g.packages,
+  }));
+}
+
+/** The active set as a lockfile: each package with its manifest's integrity. */
+export async function prefixLockfile(ctx: StoreContext, dir: string): Promise<Lockfile> {
+  const { paths, record } = await settled(ctx, dir);
+  const gen = await readCurrentGeneration(paths, await readCurrent(paths));
+  const storeCtx = contextFor(ctx, record);
+  const locked = await Promise.all(
+    gen.packages.map(async (p) => {
+      const { integrity } = identifyManifest(await readManifestFile(storeCtx.layout, p.id));
+      return { ...p, integrity };
+    }),
+  );
+  return buildLockfile(locked);
+}

@@ -1,0 +1,109 @@
+// What each prefix operation asks a transaction to produce: the package set it should end with
+// (runTransaction's `target`). Pure choices over the current set and the refs the caller gave.
+
+import { PstoreError, isPstoreError } from '../core/errors.js';
+import type { PackageRef } from '../core/package-ref.js';
+import { matchActive } from '../prefix/query.js';
+import { lockedPackages, type Lockfile } from '../transfer/lockfile.js';
+import { refuseDuplicateNames, type Target, type TargetContext } from '../txn/run.js';
+
+export type Op = { kind: 'activate'; ref: string } | { kind: 'deactivate'; name: string };
+
+/** Activate and deactivate, in the order given: the current set with `ops` applied. */
+export async function opsTarget(ops: readonly Op[], t: TargetContext): Promise<Target> {
+  let packages = [...t.current];
+  const incoming: PackageRef[] = [];
+  for (const op of ops) {
+    if (op.kind === 'deactivate') {
+      // NAME or NAME@VERSION (that version must be the active one): either way the name goes.
+      const { name } = matchActive([...packages, ...incoming], op.name);
+      packages = packages.filter((p) => p.name !== name);
+      incoming.splice(0, incoming.length, ...incoming.filter((p) => p.name !== name));
+    } else {
+      incoming.push(await t.resolve(op.ref));
+    }
+  }
+  refuseDuplicateNames(incoming);
+  const names = new Set(incoming.map((p) => p.name));
+  return { packages: [...packages.filter((p) => !names.has(p.name)), ...incoming] };
+}
+
+/** Exactly `refs`, whatever is active now. */
+export async function syncTarget(refs: readonly string[], t: TargetContext): Promise<Target> {
+  const packages = await Promise.all(refs.map((r) => t.resolve(r)));
+  refuseDuplicateNames(packages);
+  return { packages };
+}
+
+/** Generation `to`, or the newest one before the current generation. */
+export async function rollbackTarget(
+  dir: string,
+  generations: readonly number[],
+  to: number | undefined,
+  t: TargetContext,
+): Promise<Target> {
+  const others = generations.filter((n) => n !== t.currentGeneration);
+  const chosen = to ?? others.filter((n) => n < t.currentGeneration).pop();
+  const packages = chosen === undefined || chosen < 1 ? undefined : await t.generation(chosen);
+  if (chosen === undefined || packages === undefined) {
+    throw new PstoreError(
+      'EPSTORE_NOT_FOUND',
+      to === undefined
+        ? `no generation before ${t.currentGeneration} in ${dir}`
+        : `generation ${to} does not exist in ${dir}`,
+      {
+        subject: String(to ?? t.currentGeneration),
+        hint: otherGenerationsHint(others),
+        data: { generations: others },
+      },
+    );
+  }
+  if (chosen === t.currentGeneration)
+    throw new PstoreError('EPSTORE_USAGE', `generation ${chosen} is already current`, {
+      subject: String(chosen),
+    });
+  return { packages, existingGeneration: chosen };
+}
+
+/** Where a rollback that found nothing below the current generation could go instead. */
+function otherGenerationsHint(others: readonly number[]): string {
+  if (!others.length) return 'it is the only generation';
+  return `other generations: ${others.join(', ')}; pstore rollback --to GEN returns to one of them`;
+}
+
+/** The lockfile's set, each entry as locked (id, name and version); every missing one named at once. */
+export async function lockfileTarget(lock: Lockfile, t: TargetContext): Promise<Target> {
+  const wanted = lockedPackages(lock);
+  const found = await Promise.all(wanted.map((w) => resolveIfPresent(t, w.id)));
+  const missing = wanted
+    .filter((_, i) => found[i] === undefined)
+    .map((w) => `${w.name}@${w.version} (${w.id})`);
+  if (missing.length) {
+    throw new PstoreError(
+      'EPSTORE_NOT_FOUND',
+      `${missing.length} locked ${missing.length === 1 ? 'entry is' : 'entries are'} not in the store: ${missing.join(', ')}`,
+      { subject: missing.join(', '), data: { missing } },
+    );
+  }
+  const packages = found as PackageRef[];
+  packages.forEach((p, i) => {
+    const w = wanted[i]!;
+    if (p.id !== w.id || p.name !== w.name || p.version !== w.version) {
+      throw new PstoreError(
+        'EPSTORE_INVALID',
+        `the lockfile names ${w.id} ${w.name}@${w.version}, but that entry is ${p.name}@${p.version}`,
+        { subject: w.name },
+      );
+    }
+  });
+  return { packages };
+}
+
+async function resolveIfPresent(t: TargetContext, ref: string): Promise<PackageRef | undefined> {
+  try {
+    return await t.resolve(ref);
+  } catch (err) {
+    if (isPstoreError(err, 'EPSTORE_NOT_FOUND')) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+// Lists the functions in lib/ longer than a limit, counted by the TypeScript AST (a function's
+// span from its first to its last line, nested functions counted inside their parent too).
+//   node --import=tsx scripts/function-lengths.ts [LIMIT=60] [DIR=lib]
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+
+interface FunctionSpan {
+  file: string;
+  name: string;
+  line: number;
+  lines: number;
+}
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const full = path.join(dir, d.name);
+    if (d.isDirectory()) return sourceFiles(full);
+    return d.name.endsWith('.ts') && !d.name.endsWith('.d.ts') ? [full] : [];
+  });
+}
+
+function nameOf(node: ts.Node): string {
+  const named = node as { name?: ts.Node };
+  if (named.name !== undefined) return named.name.getText();
+  const parent = node.parent;
+  if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent))
+    return parent.name.getText();
+  return '(anonymous)';
+}
+
+function functionSpans(file: string): FunctionSpan[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const spans: FunctionSpan[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body !== undefined) {
+      const first = source.getLineAndCharacterOfPosition(node.getStart()).line;
+      const last = source.getLineAndCharacterOfPosition(node.getEnd()).line;
+      spans.push({ file, name: nameOf(node), line: first + 1, lines: last - first + 1 });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return spans;
+}
+
+const limit = Number(process.argv[2] ?? 60);
+const dir = process.argv[3] ?? 'lib';
+const long = sourceFiles(dir)
+  .flatMap(functionSpans)
+  .filter((s) => s.lines > limit)
+  .sort((a, b) => b.lines - a.lines);
+for (const s of long) console.log(`${String(s.lines).padStart(4)}  ${s.file}:${s.line}  ${s.name}`);
+console.log(`${long.length} function(s) over ${limit} lines in ${dir}/`);
