@@ -84,6 +84,8 @@ export type { TransactionState } from './txn/readers.js';
 export type { EntryProblems } from './store/verify.js';
 export type { ManifestIdentity } from './core/manifest.js';
 export type { LinkMode } from './txn/link.js';
+export type { OwnershipIndexCheck } from './txn/ownership/verify.js';
+export { SCHEME_KEYS, type Scheme, type SchemeKey } from './ingest/wheel/layout.js';
 export type { LayoutKind } from './core/names.js';
 export { LAYOUT_KINDS } from './core/names.js';
 export type { PackageRef } from './core/package-ref.js';
