@@ -10,7 +10,6 @@ import { listGenerationNumbers, readCurrent, readCurrentGeneration } from '../pr
 import { requireCompleteTree } from '../prefix/trees.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
-import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
 import { assertSameFilesystem, createLinker } from './link.js';
@@ -22,6 +21,9 @@ import { applyJournal, recoverPending, revertJournal } from './recover.js';
 import { stepClock } from './steps.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
 import { previewTransaction } from './preview.js';
+import { checkTakingOver, saveTakenOver } from './overwrite.js';
+import { savedToRestore } from './restore-saved.js';
+import type { SavedPath } from '../prefix/overwritten.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
 
 export type { Target, TargetContext, TxnOptions, TxnResult };
@@ -74,17 +76,26 @@ export async function runTransaction(
     const { from, to } = switchOnly
       ? { from: [], to: [] }
       : await loadPlanSides(ctx, p.layout === 'generations' ? [] : current, goal.packages);
+    let overwritten: SavedPath[] = [];
     if (!switchOnly) {
       // throws on paths two packages ship
       const plan = planTransaction(from, to, hintReplace(current, goal.packages, throwConflict));
       step('plan');
       await preflight(ctx, p, plan, to, { verify: opts.verify });
-      if (p.layout === 'inplace') await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()));
+      if (p.layout === 'inplace') {
+        const owned = new Set(ownedPaths(from).keys());
+        const taken = await checkTakingOver(p.dir, plan, owned, opts.overwrite);
+        overwritten = await saveTakenOver(ctx.layout, p.dir, taken);
+      }
     }
     step(switchOnly ? 'plan' : 'check');
     const generation =
       goal.existingGeneration ??
       Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1;
+    const restore =
+      p.layout === 'inplace' && goal.existingGeneration !== undefined
+        ? await savedToRestore(p, cur.generation, generation, ownedPaths(to))
+        : [];
     const journal: Journal = {
       formatVersion: 1,
       txid: newTxid(),
@@ -99,6 +110,8 @@ export async function runTransaction(
         packages: goal.packages,
         newGeneration: goal.existingGeneration === undefined,
       },
+      ...(overwritten.length ? { overwritten } : {}),
+      ...(restore.length ? { restore } : {}),
     };
     await writeJournal(p, journal);
     crashpoint('txn:after-journal');
@@ -114,7 +127,13 @@ export async function runTransaction(
     step('apply');
     await commitGeneration(p, journal);
     step('commit');
-    return { ...result, generation, link: linker.method };
+    return {
+      ...result,
+      generation,
+      link: linker.method,
+      ...(overwritten.length ? { overwritten: overwritten.map((s) => s.path) } : {}),
+      ...(restore.length ? { restored: restore.map((s) => s.path) } : {}),
+    };
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
