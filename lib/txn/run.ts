@@ -21,7 +21,7 @@ import { applyJournal, recoverPending, revertJournal } from './recover.js';
 import { stepClock } from './steps.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
 import { previewTransaction } from './preview.js';
-import { checkTakingOver, saveTakenOver } from './overwrite.js';
+import { checkTakingOver, overwriteMatcher, saveTakenOver } from './overwrite.js';
 import { savedToRestore } from './restore-saved.js';
 import type { SavedPath } from '../prefix/overwritten.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
@@ -35,6 +35,7 @@ export async function runTransaction(
   target: (t: TargetContext) => Promise<Target>,
   opts: TxnOptions = {},
 ): Promise<TxnResult> {
+  if (opts.overwrite) overwriteMatcher(opts.overwrite); // a bad glob is refused before anything
   if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
   const step = stepClock(opts.onProgress);
   const opened = await openPrefixForWrite(dir, {
