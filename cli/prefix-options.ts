@@ -20,6 +20,14 @@ export const TXN_OPTIONS = {
   'dry-run': { type: 'boolean' as const },
   verbose: { type: 'boolean' as const, short: 'v' },
 };
+/** `activate` and `sync`: take over unowned files matching a glob (pacman's --overwrite). */
+export const OVERWRITE_OPTION = { overwrite: { type: 'string' as const, multiple: true } };
+export const OVERWRITE_HELP = [
+  '--overwrite GLOB take over unowned files and symlinks at matching prefix-relative paths instead of',
+  '                 refusing (repeatable; as pacman: * crosses /, !GLOB excludes, the last match decides);',
+  '                 owned paths and directories still conflict; rollback puts back what was taken over.',
+  '                 --json adds overwritten:[PATH] (and plan.overwrite with --dry-run)',
+];
 /** `activate` and `sync`: hash every object before linking it (a size check is always made). */
 export const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
 export const VERIFY_HELP =
@@ -64,7 +72,9 @@ export function txnOptionsOf(ctx: CommandContext): TxnOptions {
   const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
   const progress = withSteps(ctx, ctx.out.progress());
   const verify = ctx.values.verify === true;
+  const overwrite = ctx.values.overwrite as string[] | undefined;
   return {
+    ...(overwrite?.length ? { overwrite } : {}),
     ...(ctx.values['dry-run'] === true ? { dryRun: true } : {}),
     ...(link ? { link } : {}),
     ...(progress ? { onProgress: progress } : {}),
@@ -120,6 +130,8 @@ export function printTxn(ctx: CommandContext, r: TxnResult): void {
       deactivated: r.deactivated,
       noop: r.noop,
       link: r.link,
+      ...(r.overwritten ? { overwritten: r.overwritten } : {}),
+      ...(r.restored ? { restored: r.restored } : {}),
     },
     () =>
       r.noop
@@ -127,6 +139,8 @@ export function printTxn(ctx: CommandContext, r: TxnResult): void {
         : [
             ...r.deactivated.map((p) => `- ${fmt(p)}`),
             ...r.activated.map((p) => `+ ${fmt(p)}`),
+            ...(r.overwritten ?? []).map((f) => `overwrote ${f} (kept for rollback)`),
+            ...(r.restored ?? []).map((f) => `restored ${f}`),
             `${r.prefix}: generation ${r.generation} (was ${r.previousGeneration})`,
           ],
   );

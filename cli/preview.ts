@@ -40,6 +40,7 @@ function previewLines(r: TxnResult, plan: PlanPreview): string[] {
     `files: ${f.place} to place, ${f.replace} to replace, ${f.remove} to remove; ` +
       `directories: ${f.mkdirs} to make, ${f.rmdirs} to remove; ` +
       `markers: ${f.markersRemoved} to remove, ${f.markersPlaced} to place`,
+    ...(plan.overwrite ?? []).map((f) => `overwrite: ${f} (unowned; would be taken over)`),
     ...plan.conflicts.map((c) => `conflict: ${String(c.message)}`),
     `${r.prefix}: dry run: generation ${r.generation} (now ${r.previousGeneration}); nothing changed`,
   ];

@@ -1,5 +1,7 @@
 import { requirePositionals, type Command } from '../command.js';
 import {
+  OVERWRITE_HELP,
+  OVERWRITE_OPTION,
   TXN_HELP,
   TXN_OPTIONS,
   VERIFY_HELP,
@@ -14,16 +16,22 @@ export const activate: Command = {
   summary:
     'activate entries in a prefix, replacing other versions of the same names, in one transaction',
   usage:
-    'pstore activate REF... --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify] [--replace NAME]...',
+    'pstore activate REF... --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify] [--overwrite GLOB]... [--replace NAME]...',
   help: [
     'REF              NAME@VERSION, NAME, or an entry id',
     ...TXN_HELP,
     VERIFY_HELP,
+    ...OVERWRITE_HELP,
     '--replace NAME   deactivate NAME in the same transaction (repeatable): swap a package for one that',
     '                 ships the same paths; NAME must be active (exit 6 otherwise)',
     '--json: {prefix, generation, previousGeneration, activated:[{name,version,id}], deactivated:[...], noop, link}',
   ],
-  options: { ...TXN_OPTIONS, ...VERIFY_OPTION, replace: { type: 'string', multiple: true } },
+  options: {
+    ...TXN_OPTIONS,
+    ...VERIFY_OPTION,
+    ...OVERWRITE_OPTION,
+    replace: { type: 'string', multiple: true },
+  },
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, Infinity, 'REF', 'activate');
     const replace = (ctx.values.replace as string[] | undefined) ?? [];

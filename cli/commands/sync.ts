@@ -3,6 +3,8 @@ import { readLockfile } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
 import { REMOTE_HELP, REMOTE_OPTIONS, remoteOptionsOf } from '../remote-options.js';
 import {
+  OVERWRITE_HELP,
+  OVERWRITE_OPTION,
   TXN_HELP,
   TXN_OPTIONS,
   VERIFY_HELP,
@@ -16,16 +18,23 @@ export const sync: Command = {
   name: 'sync',
   summary: 'make the active set of a prefix exactly a lockfile, in one transaction',
   usage:
-    'pstore sync LOCKFILE --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify]',
+    'pstore sync LOCKFILE --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify] [--overwrite GLOB]...',
   help: [
     'LOCKFILE         written by pstore lock; every entry must be in the store (exit 6 lists the missing ones)',
     ...TXN_HELP,
     VERIFY_HELP,
     '--from REMOTE    first pull what the store lacks from oci://HOST[:PORT]/REPOSITORY (no request when nothing is missing)',
     ...REMOTE_HELP.slice(0, 2),
+    ...OVERWRITE_HELP,
     'A prefix that already matches is left alone (noop: true). --json: as activate',
   ],
-  options: { ...TXN_OPTIONS, ...VERIFY_OPTION, from: { type: 'string' }, ...REMOTE_OPTIONS },
+  options: {
+    ...TXN_OPTIONS,
+    ...VERIFY_OPTION,
+    from: { type: 'string' },
+    ...REMOTE_OPTIONS,
+    ...OVERWRITE_OPTION,
+  },
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, 1, 'LOCKFILE', 'sync');
     const lockfile = await readLockfile(path.resolve(ctx.positionals[0]!));

@@ -93,6 +93,7 @@ export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): P
     );
 
   const { live, damaged } = await markLive(ctx, keep, indexed);
+  for (const key of roots.objects) live.add(key);
   result.damagedManifests = damaged;
   for (const id of files.keys()) {
     if (!keep.has(id) && !dryRun) await removeManifestFile(ctx.layout, id);

@@ -19,6 +19,7 @@ import { prefixPaths } from '../prefix/layout.js';
 import { listGenerations } from '../prefix/state.js';
 import { readJournal } from '../txn/journal.js';
 import { lastAddMs, sinceMs } from './clock.js';
+import { fileObjectKey } from '../core/object-key.js';
 
 /** An entry gc considers: an index record, or a manifest the index lacked. */
 export interface Candidate {
@@ -31,6 +32,8 @@ export interface Candidate {
 
 export interface PrefixRoots {
   keep: Set<string>;
+  /** object keys of files --overwrite took over, kept while a generation record or journal names them */
+  objects: Set<string>;
   /** registered prefixes whose state exists */
   prefixes: number;
   /** registered prefixes whose state is missing and not yet forgotten (their roots are unknown) */
@@ -48,7 +51,7 @@ export async function collectPrefixRoots(
   layout: StoreLayout,
   opts: RootOptions,
 ): Promise<PrefixRoots> {
-  const roots: PrefixRoots = { keep: new Set(), prefixes: 0, missing: [] };
+  const roots: PrefixRoots = { keep: new Set(), objects: new Set(), prefixes: 0, missing: [] };
   for (const reg of await listPrefixes(layout)) {
     const paths = prefixPaths(reg.dir, reg.layout);
     if (!(await pathExists(paths.prefixFile))) {
@@ -58,9 +61,13 @@ export async function collectPrefixRoots(
     roots.prefixes++;
     if (reg.missingSince !== undefined && !opts.dryRun)
       await saveBestEffort(layout, { dir: reg.dir, meta: reg.meta, layout: reg.layout });
-    for (const g of await listGenerations(paths)) for (const p of g.packages) roots.keep.add(p.id);
+    const generations = await listGenerations(paths);
+    for (const g of generations) for (const p of g.packages) roots.keep.add(p.id);
     const j = await readJournal(paths);
     for (const p of [...(j?.from.packages ?? []), ...(j?.to.packages ?? [])]) roots.keep.add(p.id);
+    const saved = [...generations.map((g) => g.overwritten), j?.overwritten, j?.restore];
+    for (const s of saved.flatMap((list) => list ?? []))
+      if (s.type === 'file') roots.objects.add(fileObjectKey(s));
   }
   return roots;
 }

@@ -11,6 +11,7 @@ import { LAYOUT_KINDS, TEMP_PREFIX } from '../core/names.js';
 import { PackageListSchema } from '../core/package-ref.js';
 import { readdirOrEmpty } from '../fs/dir.js';
 import { generationFile, prefixPaths, type PrefixPaths } from './layout.js';
+import { SavedPathListSchema } from './overwritten.js';
 
 export { readJson, writeJson };
 
@@ -43,6 +44,8 @@ const GenerationRecordSchema = v.object({
   /** what made the generation (optional: records written before it was kept stay valid) */
   command: v.optional(v.string()),
   packages: PackageListSchema,
+  /** unowned files this generation's transaction took over (--overwrite), kept for rollback */
+  overwritten: v.optional(SavedPathListSchema),
 });
 
 export type PrefixRecord = v.InferOutput<typeof PrefixRecordSchema>;

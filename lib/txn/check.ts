@@ -23,6 +23,8 @@ export async function checkPrefix(
   plan: Plan,
   ownedBefore: ReadonlySet<string>,
   onConflict?: ConflictSink,
+  /** --overwrite: true for an unowned file or symlink the transaction may take over */
+  takeOver?: (rel: string) => boolean,
 ): Promise<void> {
   // A dry run collects every conflict: a directory found wrong then counts as absent (nothing
   // below it is looked up) and the check goes on.
@@ -104,6 +106,7 @@ export async function checkPrefix(
     for (const rel of names) {
       const d = present.get(path.posix.basename(rel));
       if (!d || isBytecode(rel) || d.name.startsWith(TEMP_PREFIX)) continue;
+      if ((d.isFile() || d.isSymbolicLink()) && takeOver?.(rel)) continue;
       refuse(conflict(path.join(root, rel), 'exists and no package owns it'));
     }
   }

@@ -21,6 +21,7 @@ export async function commitGeneration(p: PrefixPaths, j: Journal): Promise<void
       createdAt: j.startedAt,
       ...(j.command === undefined ? {} : { command: j.command }),
       packages: sortPackages(j.to.packages),
+      ...(j.overwritten?.length ? { overwritten: j.overwritten } : {}),
     };
     await writeJson(generationFile(p, j.to.generation), record);
   }

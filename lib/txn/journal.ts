@@ -11,6 +11,7 @@ import { fsyncDir } from '../fs/atomic.js';
 import { readJsonAs } from '../fs/json-file.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import { PackageListSchema } from '../core/package-ref.js';
+import { SavedPathListSchema } from '../prefix/overwritten.js';
 import { GenerationNumberSchema, LayoutSchema, writeJson } from '../prefix/state.js';
 
 export type TxnKind = 'activate' | 'deactivate' | 'rollback' | 'sync';
@@ -32,6 +33,10 @@ const JournalSchema = v.object({
     packages: PackageListSchema,
     newGeneration: v.boolean(),
   }),
+  /** unowned files this transaction takes over (--overwrite): put back if it is reverted */
+  overwritten: v.optional(SavedPathListSchema),
+  /** files earlier transactions took over, put back once a rollback has removed the packages' */
+  restore: v.optional(SavedPathListSchema),
 });
 
 export type Journal = v.InferOutput<typeof JournalSchema>;

@@ -17,7 +17,7 @@ import {
 } from '../prefix/state.js';
 import { requireCompleteTree } from '../prefix/trees.js';
 import type { StoreContext } from '../store/context.js';
-import { checkPrefix } from './check.js';
+import { checkTakingOver } from './overwrite.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
 import { readJournal, type TxnKind } from './journal.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
@@ -75,7 +75,8 @@ async function previewFrom(
     : (goal.existingGeneration ??
       Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1);
   const conflicts: PstoreError[] = [];
-  const plan = noop ? undefined : await checkedPlan(ctx, p, current, goal, opts, conflicts);
+  const taken: string[] = [];
+  const plan = noop ? undefined : await checkedPlan(ctx, p, current, goal, opts, conflicts, taken);
   return {
     prefix: p.dir,
     layout: p.layout,
@@ -89,6 +90,7 @@ async function previewFrom(
       ...diffPackages(current, goal.packages),
       files: countPlan(plan),
       conflicts: conflicts.map((c) => c.toJSON()),
+      ...(opts.overwrite?.length ? { overwrite: taken } : {}),
     },
   };
 }
@@ -104,6 +106,7 @@ async function checkedPlan(
   goal: Target,
   opts: TxnOptions,
   conflicts: PstoreError[],
+  taken: string[],
 ): Promise<Plan> {
   const collect = (err: PstoreError) => void conflicts.push(err);
   if (p.layout === 'generations' && goal.existingGeneration !== undefined)
@@ -122,7 +125,8 @@ async function checkedPlan(
     return plan;
   }
   await preflight(ctx, p, plan, to, opts);
-  await checkPrefix(p.dir, plan, new Set(ownedPaths(from).keys()), collect);
+  const owned = new Set(ownedPaths(from).keys());
+  taken.push(...(await checkTakingOver(p.dir, plan, owned, opts.overwrite, collect)));
   return plan;
 }
 

@@ -19,6 +19,7 @@ import { createLinker, type Linker } from './link.js';
 import { loadPlanSides, ownedPaths } from './packages.js';
 import { checkPrefix } from './check.js';
 import { planTransaction, type Plan, type PlanPackage } from './plan.js';
+import { restoreSaved } from './restore-saved.js';
 
 export interface RecoverResult {
   recovered: boolean;
@@ -44,7 +45,10 @@ export async function applyJournal(
 ): Promise<void> {
   const base = { store: ctx.layout, linker, txid: j.txid, onProgress };
   if (p.layout === 'generations') await applyGenerations(base, p, j, to);
-  else await applyInplace({ ...base, root: p.dir }, plan ?? planTransaction(from, to));
+  else {
+    await applyInplace({ ...base, root: p.dir }, plan ?? planTransaction(from, to));
+    await restoreSaved(ctx.layout, p.dir, j.txid, j.restore);
+  }
 }
 
 /** Undo a transaction that failed part-way, before its commit. */
@@ -70,6 +74,7 @@ export async function revertJournal(
       { store: ctx.layout, root: p.dir, linker, txid: j.txid },
       reverse ?? planTransaction(to, from),
     );
+    await restoreSaved(ctx.layout, p.dir, j.txid, j.overwritten);
     await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
   }
   await clearJournal(p);

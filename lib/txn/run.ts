@@ -29,11 +29,20 @@ import { applyJournal, recoverPending, revertJournal } from './recover.js';
 import { stepClock } from './steps.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
 import { previewTransaction } from './preview.js';
+import { checkTakingOver, overwriteMatcher, saveTakenOver } from './overwrite.js';
+import { savedToRestore } from './restore-saved.js';
+import type { SavedPath } from '../prefix/overwritten.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
 
 export type { Target, TargetContext, TxnOptions, TxnResult };
 
 type StepClock = ReturnType<typeof stepClock>;
+
+/** Whether the whole target set must be planned, and what --overwrite took over (saved first). */
+interface TakingOver {
+  full: boolean;
+  overwritten: SavedPath[];
+}
 
 export async function runTransaction(
   ctx: StoreContext,
@@ -42,6 +51,7 @@ export async function runTransaction(
   target: (t: TargetContext) => Promise<Target>,
   opts: TxnOptions = {},
 ): Promise<TxnResult> {
+  if (opts.overwrite) overwriteMatcher(opts.overwrite); // a bad glob is refused before anything
   if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
   const step = stepClock(opts.onProgress);
   const opened = await openPrefixForWrite(dir, {
@@ -74,22 +84,41 @@ export async function runTransaction(
     if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
       return { ...result, noop: true };
     await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
+    // Files an older generation took over (--overwrite) come back on a rollback past it.
+    const restoring =
+      p.layout === 'inplace' && goal.existingGeneration !== undefined
+        ? await savedToRestore(p, cur.generation, goal.existingGeneration, new Map())
+        : [];
+    const taking: TakingOver = { full: restoring.length > 0, overwritten: [] };
     await using prep = await withReplaceHint(current, goal, () =>
-      planAndCheck(ctx, p, { ...cur, packages: current }, goal, opts, step),
+      planAndCheck(ctx, p, { ...cur, packages: current }, goal, opts, step, taking),
     );
+    const generation = goal.existingGeneration ?? (await nextGeneration(p, cur));
+    const restore = restoring.length
+      ? await savedToRestore(p, cur.generation, generation, ownedPaths(prep.to))
+      : [];
+    const { overwritten } = taking;
     const journal = newJournal(kind, p, opts, {
       from: { generation: cur.generation, packages: current },
       to: {
-        generation: goal.existingGeneration ?? (await nextGeneration(p, cur)),
+        generation,
         packages: goal.packages,
         newGeneration: goal.existingGeneration === undefined,
       },
+      ...(overwritten.length ? { overwritten } : {}),
+      ...(restore.length ? { restore } : {}),
     });
     const linker = await applyNew(ctx, p, journal, prep, opts, step);
     await commitGeneration(p, journal);
     await prep.commitIndex(ctx, journal.to);
     step('commit');
-    return { ...result, generation: journal.to.generation, link: linker.method };
+    return {
+      ...result,
+      generation,
+      link: linker.method,
+      ...(overwritten.length ? { overwritten: overwritten.map((s) => s.path) } : {}),
+      ...(restore.length ? { restored: restore.map((s) => s.path) } : {}),
+    };
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
@@ -115,6 +144,7 @@ async function planAndCheck(
   goal: Target,
   opts: TxnOptions,
   step: StepClock,
+  taking: TakingOver,
 ): Promise<Prepared> {
   // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
   // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
@@ -126,8 +156,10 @@ async function planAndCheck(
     step('plan');
     return prepared;
   }
+  // Taking files over (--overwrite) and putting them back (rollback) need the whole target set.
+  const full = taking.full || (opts.overwrite?.length ?? 0) > 0;
   const delta =
-    index && p.layout === 'inplace'
+    index && p.layout === 'inplace' && !full
       ? await loadChange(ctx, index, committed.packages, goal.packages)
       : undefined;
   if (delta) return prepared.incremental(delta, await checked(ctx, p, index!, delta, opts, step));
@@ -139,8 +171,11 @@ async function planAndCheck(
   const plan = planTransaction(sides.from, sides.to); // throws on paths two packages ship
   step('plan');
   await preflight(ctx, p, plan, sides.to, { verify: opts.verify });
-  if (p.layout === 'inplace')
-    await checkPrefix(p.dir, plan, new Set(ownedPaths(sides.from).keys()));
+  if (p.layout === 'inplace') {
+    const owned = new Set(ownedPaths(sides.from).keys());
+    const taken = await checkTakingOver(p.dir, plan, owned, opts.overwrite);
+    taking.overwritten = await saveTakenOver(ctx.layout, p.dir, taken);
+  }
   step('check');
   return prepared.full(sides);
 }
@@ -173,7 +208,7 @@ function newJournal(
   kind: TxnKind,
   p: PrefixPaths,
   opts: TxnOptions,
-  sets: Pick<Journal, 'from' | 'to'>,
+  sets: Pick<Journal, 'from' | 'to' | 'overwritten' | 'restore'>,
 ): Journal {
   return {
     formatVersion: 1,

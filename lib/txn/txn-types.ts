@@ -23,6 +23,12 @@ export interface TxnOptions {
    * (the CLI passes its command line; an installer may pass its own words)
    */
   command?: string;
+  /**
+   * globs (prefix-relative, as pacman's --overwrite: `*` crosses `/`, `!GLOB` excludes, the last
+   * match decides): unowned files and symlinks at matching paths are taken over instead of being
+   * a conflict; what they held is kept so a revert or `rollback` puts it back
+   */
+  overwrite?: string[];
 }
 
 export interface TxnResult {
@@ -35,6 +41,10 @@ export interface TxnResult {
   noop: boolean;
   /** how files were linked: hardlink, reflink or copy (auto when nothing was linked) */
   link: LinkMode;
+  /** paths of unowned files this transaction took over (only with `overwrite`, when any) */
+  overwritten?: string[];
+  /** paths a rollback put back, as an `overwrite` transaction had found them (when any) */
+  restored?: string[];
   /** dry runs only: what would change */
   plan?: PlanPreview;
 }
@@ -59,4 +69,6 @@ export interface PlanPreview extends PackageChanges {
   files: PlanCounts;
   /** every EPSTORE_CONFLICT the real run would raise (it stops at the first) */
   conflicts: Array<Record<string, unknown>>;
+  /** with `overwrite`: the unowned paths the real run would take over */
+  overwrite?: string[];
 }
