@@ -22,6 +22,7 @@ import type { Readable } from 'node:stream';
 import type { ExportResult } from './transfer/export.js';
 import type { PrefixLinks, StoreUsage } from './gc/usage.js';
 import type { GcWhy, PrefixHold } from './gc/why.js';
+import { registeredOwners, type RegisteredPathOwners } from './api/registered-owners.js';
 import type { ImportResult } from './transfer/import.js';
 import type { LayoutKind } from './core/names.js';
 
@@ -82,6 +83,7 @@ export {
   type LockedPackage,
 } from './transfer/lockfile.js';
 export type { ExportResult, ImportResult, PrefixLinks, StoreUsage, GcWhy, PrefixHold };
+export type { RegisteredPathOwners };
 
 export interface Store {
   readonly root: string;
@@ -99,6 +101,11 @@ export interface Store {
   whyKept(ref: string, opts?: { graceMs?: number }): Promise<GcWhy>;
   /** disk usage: store size, objects, entries, bytes shared by dedup and hard links, per-prefix links */
   du(): Promise<StoreUsage>;
+  /**
+   * which active packages own each path, in the prefix registered with this store that contains it
+   * (relative paths are taken from the working directory); `prefix` null when none does
+   */
+  owners(paths: string[]): Promise<RegisteredPathOwners[]>;
   /** a prefix this store activates entries into; `layout` applies when the prefix is created */
   prefix(dir: string, opts?: { layout?: LayoutKind }): Prefix;
   /** write the entries (refs) and everything they need into a bundle file */
@@ -122,6 +129,7 @@ export function openStore(opts: StoreOptions = {}): Store {
     gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
     whyKept: async (ref, o) =>
       (await import('./gc/why.js')).explainKeep(ctx, await resolveEntry(ctx, ref), o),
+    owners: (paths) => registeredOwners(ctx, paths),
     du: async () => (await import('./gc/usage.js')).storeUsage(ctx),
     prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
     export: async (refs, file) =>
