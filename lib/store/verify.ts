@@ -56,6 +56,8 @@ export async function verifyStore(
     };
   await using _lock = await lockStore(ctx, opts.repair ? 'exclusive' : 'shared');
   const entries = await useIndex(ctx, listEntries, { reconcile: 'always' });
+  // every regular file of every entry is checked once (a shared object is hashed once, counted each time)
+  const total = entries.reduce((sum, e) => sum + e.files, 0);
   const checks = new Map<string, Promise<ObjectCheck>>();
   let objects = 0,
     bytes = 0,
@@ -93,7 +95,7 @@ export async function verifyStore(
     const results = await pMap(
       files,
       (f) => {
-        opts.onProgress?.({ phase: 'verify', done: ++done, subject: f.path });
+        opts.onProgress?.({ phase: 'verify', done: ++done, total, subject: f.path });
         return check(fileObjectKey(f), f.integrity, f.size);
       },
       { concurrency: 8 },

@@ -123,6 +123,7 @@ export async function runTransaction(
     // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
     // A new generations tree is built from nothing: the old set's manifests are not needed either.
     const switchOnly = p.layout === 'generations' && goal.existingGeneration !== undefined;
+    opts.onProgress?.({ phase: 'plan', done: 0 }); // reading manifests and checking may take a while
     if (switchOnly) await requireCompleteTree(p, goal.existingGeneration!); // never switch to a partial tree
     const { from, to } = switchOnly
       ? { from: [], to: [] }
