@@ -4,6 +4,7 @@
 
 import { PstoreError } from '../lib/errors.js';
 import type { ProgressEvent } from '../lib/index.js';
+import { ProgressLine } from './progress.js';
 
 export interface OutputMode {
   json: boolean;
@@ -59,18 +60,14 @@ export class Output {
   /** A listener for library progress events, or undefined when no terminal would show it. */
   progress(): ((e: ProgressEvent) => void) | undefined {
     if (this.mode.json || this.mode.quiet || !this.stderr.isTTY) return undefined;
+    const line = new ProgressLine(formatBytes);
+    let phase: string | undefined;
     return (e) => {
       const now = Date.now();
-      if (now - this.lastProgress < 100) return;
-      this.lastProgress = now;
-      const bytes = e.bytes === undefined ? '' : ` ${formatBytes(e.bytes)}`;
-      const count =
-        e.total === undefined
-          ? `${e.done}`
-          : `${bar(e.done / Math.max(1, e.total))} ${e.done}/${e.total}`;
-      const line = `${e.phase} ${count}${bytes} ${e.subject ?? ''}`;
-      const width = this.stderr.columns || 80;
-      this.stderr.write(`\r\x1b[K${line.slice(0, width - 1)}`);
+      // a new phase (planning, then linking) shows at once; within one, at most every 100 ms
+      if (e.phase === phase && now - this.lastProgress < 100) return;
+      [phase, this.lastProgress] = [e.phase, now];
+      this.stderr.write(`\r\x1b[K${line.render(e, now, this.stderr.columns || 80)}`);
       this.progressShown = true;
     };
   }
@@ -81,11 +78,6 @@ export class Output {
       this.progressShown = false;
     }
   }
-}
-
-function bar(fraction: number, width = 24): string {
-  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(fraction * 100)}%`;
 }
 
 export function formatBytes(n: number): string {

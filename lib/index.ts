@@ -29,6 +29,7 @@ import type { ExportOptions, ExportResult } from './transfer/export.js';
 import type { PrefixLinks, StoreUsage } from './gc/usage.js';
 import type { GcWhy, PrefixHold } from './gc/why.js';
 import type { ImportOptions, ImportResult } from './transfer/import.js';
+import { registeredOwners, type RegisteredPathOwners } from './api/registered-owners.js';
 import type { LayoutKind } from './core/names.js';
 import type { PushResult } from './transfer/oci/push.js';
 import type { PullResult } from './transfer/oci/pull.js';
@@ -113,6 +114,7 @@ export type { PushResult, PushedEntry } from './transfer/oci/push.js';
 export type { PullResult, PulledEntry } from './transfer/oci/pull.js';
 export type { RemoteOptions };
 export { parseRemote, type Remote } from './transfer/oci/remote-ref.js';
+export type { RegisteredPathOwners };
 
 /** push and pull options: a lockfile instead of refs moves exactly its entries (and its index) */
 export type RemoteTransferOptions = RemoteOptions & { lock?: Lockfile };
@@ -141,6 +143,11 @@ export interface Store {
   whyKept(ref: string, opts?: { graceMs?: number }): Promise<GcWhy>;
   /** disk usage: store size, objects, entries, bytes shared by dedup and hard links, per-prefix links */
   du(): Promise<StoreUsage>;
+  /**
+   * which active packages own each path, in the prefix registered with this store that contains it
+   * (relative paths are taken from the working directory); `prefix` null when none does
+   */
+  owners(paths: string[]): Promise<RegisteredPathOwners[]>;
   /** a prefix this store activates entries into; `layout` applies when the prefix is created */
   prefix(dir: string, opts?: { layout?: LayoutKind }): Prefix;
   /** write the entries (refs) and everything they need into a bundle file */
@@ -169,6 +176,7 @@ export function openStore(opts: StoreOptions = {}): Store {
     gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
     whyKept: async (ref, o) =>
       (await import('./gc/why.js')).explainKeep(ctx, await resolveEntry(ctx, ref), o),
+    owners: (paths) => registeredOwners(ctx, paths),
     du: async () => (await import('./gc/usage.js')).storeUsage(ctx),
     prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
     export: async (refs, file, o) =>

@@ -1,26 +1,34 @@
-import { PstoreError, type PackageRef } from '../../lib/index.js';
+import { PstoreError, type PackageRef, type PathOwners } from '../../lib/index.js';
+import {
+  existingStore,
+  requirePositionals,
+  type Command,
+  type CommandContext,
+} from '../command.js';
+import { prefixOf } from '../prefix-options.js';
 import { exitCodeOf } from '../exit-codes.js';
-import { requirePositionals, type Command } from '../command.js';
-import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 const fmt = (p: PackageRef) => `${p.name}@${p.version}`;
+
+type Found = PathOwners & { prefix?: string | null };
 
 export const owner: Command = {
   name: 'owner',
   summary: 'show which active packages own paths of a prefix (as dpkg -S, pacman -Qo)',
-  usage: 'pstore owner PATH... --prefix DIR',
+  usage: 'pstore owner PATH... [--prefix DIR]',
   help: [
     'PATH             absolute (inside DIR), or relative to DIR; a directory shared by several packages lists each',
-    PREFIX_HELP,
+    '--prefix DIR     the prefix; without it each PATH (relative: to the working directory) is looked up in',
+    '                 the prefix registered with the store that contains it',
     'Prints "NAME@VERSION[, NAME@VERSION...]: PATH" per owned path; exit 6 if any path has no owner (each such',
     'path is reported on stderr, the owned ones are still printed)',
     '--json: [{path, relative, owners: [{name, version, id}]}] (relative: null outside DIR; owners: [] if unowned)',
+    '   without --prefix each also has prefix: the registered prefix that contains it, or null',
   ],
-  options: PREFIX_OPTION,
+  options: { prefix: { type: 'string' } },
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, Infinity, 'PATH', 'owner');
-    const prefix = prefixOf(ctx, 'owner');
-    const found = await prefix.owners(ctx.positionals);
+    const { found, where } = await lookUp(ctx);
     ctx.out.result(
       found.map((f) => ({ ...f, relative: f.relative ?? null })),
       () =>
@@ -32,10 +40,22 @@ export const owner: Command = {
     for (const f of unowned) {
       const why =
         f.relative === undefined
-          ? `${f.path} is not inside the prefix ${prefix.dir}`
+          ? `${f.path} is not inside ${where}`
           : `no active package owns ${f.path}`;
       ctx.out.error(new PstoreError('EPSTORE_NOT_FOUND', why, { subject: f.path }));
     }
     return unowned.length ? exitCodeOf('EPSTORE_NOT_FOUND') : 0;
   },
 };
+
+async function lookUp(ctx: CommandContext): Promise<{ found: Found[]; where: string }> {
+  if (ctx.values.prefix !== undefined) {
+    const prefix = prefixOf(ctx, 'owner');
+    return { found: await prefix.owners(ctx.positionals), where: `the prefix ${prefix.dir}` };
+  }
+  const store = await existingStore(ctx.store);
+  return {
+    found: await store.owners(ctx.positionals),
+    where: `any prefix registered with the store ${store.root}`,
+  };
+}

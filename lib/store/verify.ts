@@ -50,10 +50,14 @@ export async function verifyStore(
 ): Promise<VerifyResult> {
   const op = { what: `verify of ${ctx.root}`, subject: ctx.root };
   throwIfAborted(opts.signal, op);
-  if (!(await storeExists(ctx))) return resultOf([], new ObjectChecks(ctx), [], opts);
+  if (!(await storeExists(ctx))) return resultOf([], new ObjectChecks(ctx, 0), [], opts);
   await using _lock = await lockStore(ctx, opts.repair ? 'exclusive' : 'shared');
   const entries = await useIndex(ctx, listEntries, { reconcile: 'always' });
-  const checks = new ObjectChecks(ctx);
+  // every regular file of every entry is checked once (a shared object is hashed once, counted each time)
+  const checks = new ObjectChecks(
+    ctx,
+    entries.reduce((sum, e) => sum + e.files, 0),
+  );
   const onProgress = abortingListener(opts.signal, op, opts.onProgress);
   const problems: EntryProblems[] = [];
   for (const e of entries) {
@@ -90,7 +94,11 @@ class ObjectChecks {
   bytes = 0;
   done = 0;
 
-  constructor(private readonly ctx: StoreContext) {}
+  constructor(
+    private readonly ctx: StoreContext,
+    /** file records in all, for progress with a known total */
+    readonly total: number,
+  ) {}
 
   check(key: string, integrity: string, size: number): Promise<ObjectCheck> {
     let c = this.all.get(key);
@@ -131,7 +139,7 @@ async function verifyEntry(
   const results = await pMap(
     files,
     (f) => {
-      onProgress?.({ phase: 'verify', done: ++checks.done, subject: f.path });
+      onProgress?.({ phase: 'verify', done: ++checks.done, total: checks.total, subject: f.path });
       return checks.check(fileObjectKey(f), f.integrity, f.size);
     },
     { concurrency: 8 },

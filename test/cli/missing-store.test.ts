@@ -21,6 +21,7 @@ const READING_COMMANDS: string[][] = [
   ['export', 'pkg', '-o', 'out.pstore'],
   ['du'],
   ['stats'],
+  ['owner', '/usr/bin/python3'],
 ];
 
 for (const args of READING_COMMANDS) {
