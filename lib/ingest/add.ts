@@ -8,7 +8,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
-import { registerEntry } from '../store/index-entries.js';
+import { registerManifest } from '../store/index-entries.js';
 import {
   assertWritable,
   indexExists,
@@ -20,7 +20,7 @@ import {
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../core/types.js';
 import { crashpoint } from '../core/crashpoint.js';
-import { buildManifest, identifyManifest, summarizeManifest } from '../core/manifest.js';
+import { buildManifest, identifyManifest } from '../core/manifest.js';
 import type { IngestResult } from './source.js';
 import { prepareSource, type AddOptions, type AddOrigin, type AddSource } from './prepare.js';
 
@@ -64,20 +64,7 @@ export async function addEntry(
   await syncFilesystem(ctx.root);
   await writeManifestFile(ctx.layout, ident.id, ident.bytes);
   crashpoint('add:after-manifest');
-  const record = await useIndex(
-    ctx,
-    (db) =>
-      registerEntry(db, {
-        id: ident.id,
-        name: manifest.name,
-        version: manifest.version,
-        integrity: ident.integrity,
-        markers: manifest.markers,
-        ...summarizeManifest(manifest),
-        addedAt: new Date().toISOString(),
-      }),
-    RECORDING,
-  );
+  const record = await useIndex(ctx, (db) => registerManifest(db, manifest, ident), RECORDING);
   crashpoint('add:after-index');
   return {
     ...record,

@@ -3,7 +3,8 @@
 
 import { PstoreError } from '../core/errors.js';
 import { splitRef } from '../core/ref.js';
-import type { EntryRecord } from '../core/types.js';
+import type { EntryRecord, Manifest } from '../core/types.js';
+import { summarizeManifest } from '../core/manifest.js';
 import type { IndexDb } from './index-db.js';
 
 const subs = (db: IndexDb) => ({
@@ -38,6 +39,23 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Record an entry (or re-record it as the latest add of its name@version) in one synced batch. */
+/** Record a manifest's entry (id and integrity from identifyManifest), added now. */
+export function registerManifest(
+  db: IndexDb,
+  manifest: Manifest,
+  ident: { id: string; integrity: string },
+): Promise<EntryRecord> {
+  return registerEntry(db, {
+    id: ident.id,
+    name: manifest.name,
+    version: manifest.version,
+    integrity: ident.integrity,
+    markers: manifest.markers,
+    ...summarizeManifest(manifest),
+    addedAt: new Date().toISOString(),
+  });
+}
+
 export function registerEntry(
   db: IndexDb,
   record: Omit<EntryRecord, 'seq' | 'lastAddedAt'>,

@@ -12,11 +12,11 @@ import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ssri from 'ssri';
-import { registerEntry } from '../store/index-entries.js';
+import { registerManifest } from '../store/index-entries.js';
 import { PstoreError } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
-import { identifyManifest, parseManifest, summarizeManifest } from '../core/manifest.js';
+import { identifyManifest, parseManifest } from '../core/manifest.js';
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll } from '../ingest/source.js';
 import { WriteQueue } from '../ingest/write-queue.js';
@@ -125,20 +125,7 @@ async function recordEntries(ctx: StoreContext, bundle: Bundle): Promise<ImportR
   for (const d of bundle.descriptor.entries) {
     const { manifest, text } = bundle.manifests.get(d.id)!;
     await writeManifestFile(ctx.layout, d.id, text);
-    await useIndex(
-      ctx,
-      (db) =>
-        registerEntry(db, {
-          id: d.id,
-          name: manifest.name,
-          version: manifest.version,
-          integrity: d.integrity,
-          markers: manifest.markers,
-          ...summarizeManifest(manifest),
-          addedAt: new Date().toISOString(),
-        }),
-      RECORDING,
-    );
+    await useIndex(ctx, (db) => registerManifest(db, manifest, d), RECORDING);
     out.push({ id: d.id, name: manifest.name, version: manifest.version });
   }
   return out;
