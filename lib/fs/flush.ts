@@ -13,17 +13,25 @@ const FEW_DIRS = 64;
 /** The directories whose entries a phase changed; each mutation notes its parent. */
 export class DirtyDirs {
   readonly dirs = new Set<string>();
+  /** a file's bytes were written (a copy or a reflink): its data needs a flush, not only its name */
+  private data = false;
 
   /** Note that the entry at `abs` was made, renamed or removed. */
   touched(abs: string): void {
     this.dirs.add(abs.slice(0, abs.lastIndexOf('/')) || '/');
   }
 
+  /** Note that new file data was written (not a link to a store object, already durable). */
+  wroteData(): void {
+    this.data = true;
+  }
+
   /** Make every noted change durable, then start a new phase. */
   async flush(root: string): Promise<void> {
-    if (this.dirs.size > FEW_DIRS) await syncFilesystem(root);
+    if (this.data || this.dirs.size > FEW_DIRS) await syncFilesystem(root);
     else for (const dir of this.dirs) fsyncDirSync(dir);
     this.dirs.clear();
+    this.data = false;
   }
 }
 

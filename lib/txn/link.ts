@@ -15,8 +15,8 @@ export type LinkMethod = Exclude<LinkMode, 'auto'>;
 export interface Linker {
   /** the method in use; `auto` until the first file settles it */
   readonly method: LinkMode;
-  /** create `dest` (which must not exist) from the object at `src` */
-  link(src: string, dest: string): void;
+  /** create `dest` (which must not exist) from the object at `src`; returns the method used */
+  link(src: string, dest: string): LinkMethod;
   /** true when `dest` may be written directly (its appearance is atomic) */
   readonly atomicCreate: boolean;
 }
@@ -64,10 +64,14 @@ export function createLinker(mode: LinkMode): Linker {
       return method === 'hardlink';
     },
     link(src, dest) {
-      if (mode !== 'auto') return forced(mode, src, dest);
+      if (mode !== 'auto') {
+        forced(mode, src, dest);
+        return mode;
+      }
       // The first file settles the method; later ones start from it and fall back per file.
       const used = firstThatWorks(method === 'auto' ? 'hardlink' : method, src, dest);
       if (method === 'auto') method = used;
+      return used;
     },
   };
 }

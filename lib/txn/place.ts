@@ -30,7 +30,10 @@ export function tempName(ctx: PlaceContext, dir: string, kind: 'tmp' | 'trash'):
 /** Create `dest` (absent) as the given file or symlink. */
 function createAt(ctx: PlaceContext, f: PlacedFile, dest: string): void {
   if (f.type === 'symlink') fs.symlinkSync(f.target, dest);
-  else ctx.linker.link(fileObjectPath(ctx.store, f), dest);
+  else {
+    // a copy or a reflink is new data: the phase's flush must cover file contents too
+    if (ctx.linker.link(fileObjectPath(ctx.store, f), dest) !== 'hardlink') ctx.dirty.wroteData();
+  }
 }
 
 /** Put `f` at its path: straight to the final name when that is atomic and free, else temp + rename. */

@@ -25,7 +25,7 @@ export class Prepared {
   reverse: Plan | undefined;
   private delta: OwnershipDelta | undefined;
 
-  constructor(private readonly index: OwnershipDb | undefined) {}
+  constructor(readonly index: OwnershipDb | undefined) {}
 
   incremental(delta: OwnershipDelta, plan: Plan): this {
     this.delta = delta;

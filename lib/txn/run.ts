@@ -152,6 +152,26 @@ async function planAndCheck(
   // A new generations tree is built from nothing: the old set's manifests are not needed either.
   const index = await syncOwnership(ctx, p, committed);
   const prepared = new Prepared(index);
+  try {
+    return await prepare(ctx, p, committed, goal, opts, step, taking, prepared);
+  } catch (err) {
+    // a refused transaction closes the index too: the next one in this process opens it again
+    await prepared[Symbol.asyncDispose]();
+    throw err;
+  }
+}
+
+async function prepare(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  committed: CommittedSet,
+  goal: Target,
+  opts: TxnOptions,
+  step: StepClock,
+  taking: TakingOver,
+  prepared: Prepared,
+): Promise<Prepared> {
+  const index = prepared.index;
   if (p.layout === 'generations' && goal.existingGeneration !== undefined) {
     await requireCompleteTree(p, goal.existingGeneration); // never switch to a partial tree
     step('plan');

@@ -373,7 +373,9 @@ test('a scoped name @scope/pkg@1.0 resolves', async (t) => {
   const r = await cli(['info', '@scope/pkg@1.0', '--json']);
   t.is(r.code, 0, describe(r));
   t.like(jsonOut(r), { id: jsonOut<{ id: string }>(one).id, name: '@scope/pkg', version: '1.0' });
-  t.like(jsonOut(await cli(['info', '@scope/pkg', '--json'])), {
+  // a bare scoped name with two versions in the store names neither (bare-name.test.ts)
+  assertError(t, await cli(['info', '@scope/pkg']), 7, 'EPSTORE_AMBIGUOUS', '@scope/pkg');
+  t.like(jsonOut(await cli(['info', '@scope/pkg@1.0-2', '--json'])), {
     id: jsonOut<{ id: string }>(two).id,
     version: '1.0-2',
   });
