@@ -65,14 +65,14 @@ export interface ErrorDataMap {
   EPSTORE_USAGE: {
     /** the option whose value was refused */
     option?: string;
-    /** the store directory the refusal concerns */
+    /** the store directory (e.g. one on another filesystem than the prefix) */
     store?: string;
   };
   /** `path` (relative to the prefix) claimed by `owners` (package names), or lying inside `store` */
   EPSTORE_CONFLICT: {
     /** the contested path, relative to the prefix */
     path?: string;
-    /** the package names claiming `path`; `undefined` for a file no package owns */
+    /** the package names claiming `path` */
     owners?: Array<string | undefined>;
     /** the store directory a prefix path lies inside */
     store?: string;
