@@ -117,7 +117,10 @@ export { parseRemote, type Remote } from './transfer/oci/remote-ref.js';
 export type { RegisteredPathOwners };
 
 /** push and pull options: a lockfile instead of refs moves exactly its entries (and its index) */
-export type RemoteTransferOptions = RemoteOptions & { lock?: Lockfile };
+export type RemoteTransferOptions = RemoteOptions & {
+  /** move exactly the lockfile's entries (the refs are then ignored), and its index */
+  lock?: Lockfile;
+};
 
 /** A content-addressed store: entries (name, version, file tree) and the objects they share. */
 export interface Store {

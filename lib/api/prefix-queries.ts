@@ -26,10 +26,13 @@ import { settled } from '../txn/readers.js';
 
 export type { FileChanges, PackageChanges, PathOwners };
 
+/** What changed between two generations of a prefix ({@link Prefix.diff}). */
 export interface GenerationDiff extends PackageChanges {
+  /** the prefix directory, absolute */
   prefix: string;
   /** the generation compared from (0: the empty prefix) */
   from: number;
+  /** the generation compared to */
   to: number;
   /** with `files` only: paths added, removed and changed between the two sets' manifests */
   files?: FileChanges;
@@ -62,6 +65,7 @@ export async function activeEntryInfo(
   return entryInfo(s.storeCtx, pkg.id, opts);
 }
 
+/** Options of {@link Prefix.diff}; all optional. */
 export interface DiffOptions {
   /** default: the newest existing generation before `to`, else 0 (the empty prefix) */
   from?: number;

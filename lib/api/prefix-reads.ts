@@ -11,9 +11,11 @@ import { readManifestFile } from '../store/manifests.js';
 import { buildLockfile, type Lockfile } from '../transfer/lockfile.js';
 import { probeTransaction, settled, type TransactionView } from '../txn/readers.js';
 
+/** What {@link Prefix.status} reports. */
 export interface PrefixStatus extends TransactionView {
   /** the prefix directory, absolute */
   prefix: string;
+  /** how the prefix is managed */
   layout: LayoutKind;
   /** the store that manages the prefix */
   store: string;
@@ -25,7 +27,9 @@ export interface PrefixStatus extends TransactionView {
   transactionInProgress: boolean;
 }
 
+/** One generation of a prefix, as {@link Prefix.generations} lists it. */
 export interface GenerationInfo {
+  /** the generation number */
   generation: number;
   /** this generation is the current one */
   current: boolean;
@@ -33,6 +37,7 @@ export interface GenerationInfo {
   createdAt: string;
   /** what made the generation (TxnOptions.command), when it was recorded */
   command?: string;
+  /** the packages active in it */
   packages: PackageRef[];
 }
 

@@ -72,7 +72,12 @@ export type {
  * Names a store entry: a string (`NAME`, `NAME@VERSION` or an id prefix of at least 8 hex
  * digits), or an entry object as `store.add`, `store.list` or `store.resolve` return it (its `id`).
  */
-export type EntryRef = string | { readonly id: string };
+export type EntryRef =
+  | string
+  | {
+      /** the entry id (a full id, or a prefix of at least 8 hex digits) */
+      readonly id: string;
+    };
 
 /** One EntryRef, or a list of them: every method that takes refs takes either. */
 export type EntryRefs = EntryRef | readonly EntryRef[];

@@ -5,20 +5,33 @@
 
 /** Every code pstore throws, with what it means. */
 export const ERROR_MEANINGS = {
+  /** a bug in pstore (an invariant broke) */
   EPSTORE_INTERNAL: 'a bug in pstore',
+  /** a bad argument or option, or arguments that contradict each other */
   EPSTORE_USAGE:
     'a bad argument or option: a malformed value, or arguments that contradict each other',
+  /** two packages, or a package and the store, claim the same path */
   EPSTORE_CONFLICT: 'two packages, or a package and the store, claim the same path',
+  /** stored data is missing or damaged; `data.reason` says which */
   EPSTORE_INTEGRITY: 'stored data is missing or damaged (data.reason says which)',
+  /** another process holds the lock and the wait ran out */
   EPSTORE_BUSY: 'another process holds the lock and the wait ran out',
+  /** no such entry, prefix, generation or file */
   EPSTORE_NOT_FOUND: 'no such entry, prefix, generation or file',
+  /** a path that would escape its root, or a place that cannot hold pstore data */
   EPSTORE_UNSAFE_PATH: 'a path that would escape its root, or a place that cannot hold pstore data',
+  /** an archive or bundle that cannot be read */
   EPSTORE_BAD_ARCHIVE: 'an archive or bundle that cannot be read',
+  /** a file type pstore does not store (device, socket, fifo) */
   EPSTORE_UNSUPPORTED_TYPE: 'a file type pstore does not store (device, socket, fifo)',
+  /** input that is well-formed but not acceptable (a lockfile, a manifest field) */
   EPSTORE_INVALID: 'input that is well-formed but not acceptable (a lockfile, a manifest field)',
+  /** the caller's AbortSignal fired; what was under way was rolled back */
   EPSTORE_ABORTED: "the caller's AbortSignal fired; what was under way was rolled back",
+  /** a ref that names several entries (a bare NAME with several versions, a short id prefix) */
   EPSTORE_AMBIGUOUS:
     'a ref that names several entries (a bare NAME with several versions, a short id prefix)',
+  /** a remote registry is unreachable, refuses the credentials, breaks the protocol or fails */
   EPSTORE_REMOTE:
     'a remote registry is unreachable, refuses the credentials, breaks the protocol or fails',
   /** the filesystem is full (ENOSPC) or a quota is exhausted (EDQUOT) */
@@ -29,6 +42,7 @@ export const ERROR_MEANINGS = {
   EPSTORE_IO: 'the storage device failed (EIO), or a filesystem flush failed',
 } as const;
 
+/** A stable error code: a key of {@link ERROR_MEANINGS}. */
 export type ErrorCode = keyof typeof ERROR_MEANINGS;
 
 /** Why stored data is unusable: absent altogether, or present with the wrong bytes or shape. */
@@ -36,6 +50,7 @@ export type IntegrityReason = 'missing' | 'corrupt';
 
 /** The system error (`errno`) the environment refused with. */
 export interface EnvironmentData {
+  /** the Node system error code, e.g. `ENOSPC`, `EACCES`, `EIO` */
   errno: string;
 }
 
@@ -44,53 +59,111 @@ export interface EnvironmentData {
  * unless the code always sets it, so a caller can read it after narrowing with `isPstoreError(err, code)`.
  */
 export interface ErrorDataMap {
+  /** no data */
   EPSTORE_INTERNAL: undefined;
   /** `option`: the library option (the CLI flag without `--`) whose value was refused */
-  EPSTORE_USAGE: { option?: string; store?: string };
+  EPSTORE_USAGE: {
+    /** the option whose value was refused */
+    option?: string;
+    /** the store directory (e.g. one on another filesystem than the prefix) */
+    store?: string;
+  };
   /** `path` (relative to the prefix) claimed by `owners` (package names), or lying inside `store` */
   EPSTORE_CONFLICT: {
+    /** the contested path, relative to the prefix */
     path?: string;
+    /** the package names claiming `path` */
     owners?: Array<string | undefined>;
+    /** the store directory a prefix path lies inside */
     store?: string;
     /** a dry run's answer: every conflict the real run would meet (it stops at the first) */
     conflicts?: Array<Record<string, unknown>>;
   };
+  /** always carries `reason`; the other fields name the damaged thing */
   EPSTORE_INTEGRITY: {
+    /** absent altogether (`missing`) or with the wrong bytes or shape (`corrupt`) */
     reason: IntegrityReason;
+    /** the prefix generation whose record or tree is damaged */
     generation?: number;
+    /** the generation tree directory, absolute */
     tree?: string;
+    /** the store object key that is missing or damaged */
     object?: string;
+    /** the path (in an entry's manifest) the damaged object is shipped as */
     path?: string;
-    entry?: { name: string; version: string; id: string };
+    /** the entry whose manifest or object is damaged */
+    entry?: {
+      /** the package name */
+      name: string;
+      /** the package version */
+      version: string;
+      /** the entry id */
+      id: string;
+    };
+    /** one line per problem found */
     issues?: string[];
   };
+  /** no data */
   EPSTORE_BUSY: undefined;
   /**
    * `active`: the versions of that name active in the prefix; `missing`: refs absent from the store
    * (or from `remote`); `candidates`: the entries a name does have; `generations`: those that exist
    */
   EPSTORE_NOT_FOUND: {
-    active?: Array<{ name: string; version: string; id: string }>;
+    /** the versions of the name that are active in the prefix */
+    active?: Array<{
+      /** the package name */
+      name: string;
+      /** the package version */
+      version: string;
+      /** the entry id */
+      id: string;
+    }>;
+    /** the refs absent from the store (or from `remote`) */
     missing?: string[];
+    /** the remote (`oci://HOST[:PORT]/REPOSITORY`) that lacks `missing` */
     remote?: string;
-    candidates?: Array<{ name: string; version: string; id: string }>;
+    /** the entries the store does have for that name */
+    candidates?: Array<{
+      /** the package name */
+      name: string;
+      /** the package version */
+      version: string;
+      /** the entry id */
+      id: string;
+    }>;
+    /** the generation numbers that do exist */
     generations?: number[];
   };
   /** `bytes`: the path length needed; `prefix`/`other`: two nested roots; `filesystem`: e.g. proc */
   EPSTORE_UNSAFE_PATH: {
+    /** the refused path */
     path?: string;
+    /** the path length needed, in bytes */
     bytes?: number;
+    /** one of two nested roots */
     prefix?: string;
+    /** the other of two nested roots */
     other?: string;
+    /** the filesystem type that cannot hold pstore data, e.g. `proc` */
     filesystem?: string;
   };
+  /** no data */
   EPSTORE_BAD_ARCHIVE: undefined;
+  /** no data */
   EPSTORE_UNSUPPORTED_TYPE: undefined;
   /** `tags`: a wheel's compatibility tags none of which the target interpreter accepts */
-  EPSTORE_INVALID: { tags?: string[] };
+  EPSTORE_INVALID: {
+    /** the wheel's compatibility tags, e.g. `cp312-cp312-manylinux_2_17_x86_64` */
+    tags?: string[];
+  };
+  /** no data */
   EPSTORE_ABORTED: undefined;
+  /** the system error that filled the disk or quota */
   EPSTORE_NO_SPACE: EnvironmentData;
+  /** the system error of the refused write */
   EPSTORE_PERMISSION: EnvironmentData;
+  /** the system error of the failing device */
   EPSTORE_IO: EnvironmentData;
 }
 
@@ -99,19 +172,37 @@ export type ErrorData<C extends ErrorCode = ErrorCode> = C extends keyof ErrorDa
   ? ErrorDataMap[C]
   : Record<string, unknown>;
 
+/** What a {@link PstoreError} carries beyond its code and message. */
 export interface ErrorDetails<C extends ErrorCode = ErrorCode> {
   /** The offending thing: archive member, source file, path in a prefix, ref, option... */
   subject?: string;
+  /** What to do about it, in the user's words (a command to run, an option to add). */
   hint?: string;
+  /** The underlying error (becomes `Error.cause`). */
   cause?: unknown;
+  /** Structured detail, typed per code: see {@link ErrorDataMap}. */
   data?: ErrorData<C>;
 }
 
+/**
+ * The one error type the library throws for expected failures. Branch on `code` (and the `data` of
+ * that code, narrowed by {@link isPstoreError}); the message is for humans and may change.
+ */
 export class PstoreError<C extends ErrorCode = ErrorCode> extends Error {
+  /** The stable EPSTORE_* code: see {@link ERROR_MEANINGS}. */
   readonly code: C;
+  /** The offending thing (archive member, path, ref, option...), if there is one. */
   readonly subject: string | undefined;
+  /** What to do about it, if pstore knows. */
   readonly hint: string | undefined;
+  /** Structured detail, typed per code: see {@link ErrorDataMap}. */
   readonly data: ErrorData<C> | undefined;
+
+  /**
+   * @param code - the stable EPSTORE_* code
+   * @param message - a human-readable sentence
+   * @param details - subject, hint, cause and data; all optional
+   */
 
   constructor(code: C, message: string, details: ErrorDetails<C> = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -122,6 +213,7 @@ export class PstoreError<C extends ErrorCode = ErrorCode> extends Error {
     this.data = details.data;
   }
 
+  /** `{ code, message, subject?, hint?, data? }`: what `--json` prints for an error. */
   toJSON(): Record<string, unknown> {
     return {
       code: this.code,

@@ -51,12 +51,20 @@ export function serializeManifest(m: Manifest, canonical = false): string {
   return JSON.stringify(canonical ? m : buildManifest(m.name, m.version, m.markers, m.files));
 }
 
+/** A manifest's canonical bytes and the identity derived from them. */
 export interface ManifestIdentity {
+  /** the entry id: the first 40 hex digits of the sha512 of `bytes` */
   id: string;
+  /** ssri integrity (`sha512-BASE64`) of `bytes` */
   integrity: string;
+  /** the canonical manifest, as a JSON string */
   bytes: string;
 }
 
+/**
+ * The id and integrity of a manifest. `canonical` says `m` came from buildManifest already (it is
+ * then serialized as is); otherwise it is canonicalized first.
+ */
 export function identifyManifest(m: Manifest, canonical = false): ManifestIdentity {
   const bytes = serializeManifest(m, canonical);
   // One hash gives both: the id is its hex prefix, the integrity its ssri (base64) form.

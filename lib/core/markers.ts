@@ -4,6 +4,10 @@
 
 import picomatch from 'picomatch';
 
+/**
+ * The marker globs every entry uses (its own `markers` are added): metadata that tells readers a
+ * package is installed (Python dist-info, pkg-config, CMake config, conda-meta records...).
+ */
 export const DEFAULT_MARKER_GLOBS: readonly string[] = [
   '**/*.dist-info',
   '**/*.egg-info',

@@ -10,4 +10,8 @@ export const TEMP_PREFIX = `${RESERVED_PREFIX}-`;
 
 /** The two ways a prefix is managed (SPEC.md §Prefix layout). */
 export const LAYOUT_KINDS = ['inplace', 'generations'] as const;
+/**
+ * How a prefix is managed: `inplace` (files placed in the directory itself) or `generations` (the
+ * directory is a symlink to the current generation's tree).
+ */
 export type LayoutKind = (typeof LAYOUT_KINDS)[number];

@@ -13,8 +13,11 @@ export const PackageListSchema = v.array(PackageRefSchema);
 
 /** A package as a prefix holds it: the entry `id` (40 hex digits) and its NAME@VERSION. */
 export interface PackageRef {
+  /** the package name */
   name: string;
+  /** the package version */
   version: string;
+  /** the entry id, 40 lowercase hex digits */
   id: string;
 }
 

@@ -2,29 +2,66 @@
 
 /** One path of an entry (core/manifest.ts, SPEC.md §Manifest). */
 export type ManifestFile =
-  | { path: string; type: 'file'; exec: boolean; size: number; integrity: string }
-  | { path: string; type: 'dir' }
-  | { path: string; type: 'symlink'; target: string };
+  | {
+      /** relative path inside the entry, `/`-separated */
+      path: string;
+      /** a regular file */
+      type: 'file';
+      /** whether the file is executable */
+      exec: boolean;
+      /** its length in bytes */
+      size: number;
+      /** ssri integrity of its content (`sha512-BASE64`) */
+      integrity: string;
+    }
+  | {
+      /** relative path inside the entry, `/`-separated */
+      path: string;
+      /** a directory */
+      type: 'dir';
+    }
+  | {
+      /** relative path inside the entry, `/`-separated */
+      path: string;
+      /** a symbolic link */
+      type: 'symlink';
+      /** the link's target, exactly as stored */
+      target: string;
+    };
 
 /** A package's canonical manifest: its identity is the hash of exactly these bytes. */
 export interface Manifest {
+  /** the manifest format; always 1 */
   formatVersion: 1;
+  /** the package name */
   name: string;
+  /** the package version (compared with {@link compareVersions}) */
   version: string;
+  /** the metadata marker paths, sorted: placed last on activation, removed first on deactivation */
   markers: string[];
+  /** every path of the entry, sorted by UTF-8 bytes */
   files: ManifestFile[];
 }
 
 /** What the index records for an entry (store/index-entries.ts). */
 export interface EntryRecord {
+  /** the entry id: the first 40 hex digits of the sha512 of its canonical manifest */
   id: string;
+  /** the package name */
   name: string;
+  /** the package version */
   version: string;
+  /** ssri integrity (`sha512-BASE64`) of the canonical manifest bytes */
   integrity: string;
+  /** number of regular files */
   files: number;
+  /** number of directories */
   dirs: number;
+  /** number of symbolic links */
   symlinks: number;
+  /** total size of the regular files, in bytes */
   bytes: number;
+  /** the metadata marker paths (see {@link Manifest.markers}) */
   markers: string[];
   /** when this content was first added */
   addedAt: string;
@@ -62,6 +99,7 @@ export type ProgressPhase = (typeof PROGRESS_PHASES)[number] | TxnStep;
 
 /** A step of a long operation; listeners receive at most about ten a second per operation. */
 export interface ProgressEvent {
+  /** what is under way: one of {@link PROGRESS_PHASES} or a transaction step ({@link TxnStep}) */
   phase: ProgressPhase;
   /** units done so far in this phase (files) */
   done: number;

@@ -29,7 +29,9 @@ import { crashpoint, pausepoint } from '../core/crashpoint.js';
 import { filesystemNow } from './clock.js';
 import { collectPrefixRoots, keptEntries, type Candidate } from './roots.js';
 
+/** Options of {@link Store.gc}; all optional. */
 export interface GcOptions {
+  /** report what would be removed and remove nothing (default false) */
   dryRun?: boolean;
   /** keep entries added within this many milliseconds (default 24 h) */
   graceMs?: number;
@@ -39,13 +41,28 @@ export interface GcOptions {
 
 export const DEFAULT_GRACE_MS = 24 * 3600 * 1000;
 
+/** What {@link Store.gc} removed (or, with `dryRun`, would remove). */
 export interface GcResult {
+  /** whether this was a dry run (nothing was removed) */
   dryRun: boolean;
-  entriesRemoved: Array<{ id: string; name: string; version: string }>;
+  /** the entries removed */
+  entriesRemoved: Array<{
+    /** the entry id */
+    id: string;
+    /** the package name */
+    name: string;
+    /** the package version */
+    version: string;
+  }>;
+  /** store objects removed */
   objectsRemoved: number;
+  /** size of the objects removed, in bytes */
   bytesFreed: number;
+  /** leftover temporary files and directories removed */
   tmpRemoved: number;
+  /** entries kept (needed by a prefix, or within the grace period) */
   entriesKept: number;
+  /** registered prefixes whose generations were taken as roots */
   prefixes: number;
   /** registered prefixes whose state is missing (unmounted? deleted?): while any is, every entry is kept */
   prefixesMissing: string[];

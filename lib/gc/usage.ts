@@ -17,11 +17,13 @@ import { listPrefixes } from '../store/prefixes.js';
 import { prefixPaths } from '../prefix/layout.js';
 import { readCurrent, readCurrentGeneration, readPrefixRecord } from '../prefix/state.js';
 
+/** How one registered prefix uses the store's objects. */
 export interface PrefixLinks {
   /** the prefix directory */
   dir: string;
   /** its current generation (0: empty), or null when its state is missing (unmounted? deleted?) */
   generation: number | null;
+  /** active packages */
   packages: number;
   /** regular files of the active packages */
   files: number;
@@ -33,12 +35,17 @@ export interface PrefixLinks {
   missing: number;
 }
 
+/** Disk usage of a store ({@link Store.du}); every size in bytes. */
 export interface StoreUsage {
+  /** the store directory, absolute */
   store: string;
   /** bytes of every file under the store (apparent sizes; a hard-linked inode counted once) */
   bytes: number;
+  /** file objects in the store */
   objects: number;
+  /** total size of the file objects, in bytes */
   objectBytes: number;
+  /** entries in the store */
   entries: number;
   /** the regular-file bytes of every entry, as if each were stored alone */
   entryBytes: number;
@@ -46,6 +53,7 @@ export interface StoreUsage {
   sharedBytes: number;
   /** bytes saved by hard links from prefixes to objects: size × (links − 1) per object */
   linkedBytes: number;
+  /** one item per prefix registered with the store */
   prefixes: PrefixLinks[];
 }
 

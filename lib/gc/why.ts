@@ -13,7 +13,9 @@ import { readJournal } from '../txn/journal.js';
 import { lastAddMs } from './clock.js';
 import { DEFAULT_GRACE_MS } from './collect.js';
 
+/** How one prefix holds an entry against gc. */
 export interface PrefixHold {
+  /** the prefix directory */
   prefix: string;
   /** the generations of this prefix that name the entry, oldest first */
   generations: number[];
@@ -23,9 +25,13 @@ export interface PrefixHold {
   transaction: boolean;
 }
 
+/** Why gc keeps an entry, or that it would not ({@link Store.whyKept}). */
 export interface GcWhy {
+  /** the entry id */
   id: string;
+  /** the package name */
   name: string;
+  /** the package version */
   version: string;
   /** whether gc (with the same grace) would keep the entry */
   kept: boolean;
@@ -35,6 +41,7 @@ export interface GcWhy {
   missingPrefixes: string[];
   /** the newest time the entry was added (recorded, or its manifest's times), ISO */
   lastAddedAt: string;
+  /** the grace period applied, in milliseconds (default 24 h) */
   graceMs: number;
   /** last added within the grace period (by this host's clock) */
   withinGrace: boolean;

@@ -6,10 +6,32 @@ import { hashBuffer, writeHashedBuffer } from '../store/objects.js';
 import { TreeCollector } from '../core/tree.js';
 import type { IngestResult } from './source.js';
 
+/** One path of an entry given in memory ({@link AddSource}); `path` is relative to the entry root. */
 export type InMemoryFile =
-  | { path: string; type?: 'file'; data: string | Uint8Array; exec?: boolean }
-  | { path: string; type: 'dir' }
-  | { path: string; type: 'symlink'; target: string };
+  | {
+      /** relative path, `/`-separated */
+      path: string;
+      /** a regular file (the default) */
+      type?: 'file';
+      /** the content; a string is written as UTF-8 */
+      data: string | Uint8Array;
+      /** whether the file is executable (default false) */
+      exec?: boolean;
+    }
+  | {
+      /** relative path, `/`-separated */
+      path: string;
+      /** a directory */
+      type: 'dir';
+    }
+  | {
+      /** relative path, `/`-separated */
+      path: string;
+      /** a symbolic link */
+      type: 'symlink';
+      /** the link's target */
+      target: string;
+    };
 
 export async function ingestFileList(
   layout: StoreLayout,

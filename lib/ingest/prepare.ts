@@ -13,8 +13,20 @@ import type { Scheme } from './wheel/layout.js';
 import type { WheelOptions } from './wheel/wheel.js';
 
 /** A path (directory, .tar, .tar.gz/.tgz, .whl, .deb), a tar stream, or files given in memory. */
-export type AddSource = string | { tar: Readable; label?: string } | { files: InMemoryFile[] };
+export type AddSource =
+  | string
+  | {
+      /** an uncompressed tar stream */
+      tar: Readable;
+      /** how messages name the stream (default `tar stream`) */
+      label?: string;
+    }
+  | {
+      /** the entry's paths and their contents */
+      files: InMemoryFile[];
+    };
 
+/** Options of {@link Store.add}: the entry's identity, and (for a wheel) how to install it. */
 export interface AddOptions extends WheelOptions {
   /** required unless the source is a wheel or a .deb, which name themselves (then it must agree) */
   name?: string;
@@ -33,7 +45,20 @@ export interface AddOptions extends WheelOptions {
 
 /** How a wheel or a .deb was installed into the entry (absent for trees and tars). */
 export type AddOrigin =
-  { format: 'wheel'; python: string; scheme: Scheme; compiled: number } | { format: 'deb' };
+  | {
+      /** a Python wheel, installed for an interpreter */
+      format: 'wheel';
+      /** the interpreter's executable, absolute */
+      python: string;
+      /** the prefix-relative directories the wheel was installed into */
+      scheme: Scheme;
+      /** .pyc files added (with `compile`) */
+      compiled: number;
+    }
+  | {
+      /** a Debian package's file tree */
+      format: 'deb';
+    };
 
 export interface PreparedSource {
   source: AddSource;

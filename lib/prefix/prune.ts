@@ -12,9 +12,13 @@ import { generationFile, type PrefixPaths } from './layout.js';
 import { listGenerationNumbers, readCurrent, writeJson } from './state.js';
 import { listTreeNumbers, removeGenerationTree } from './trees.js';
 
+/** What {@link Prefix.prune} did. */
 export interface PruneResult {
+  /** the prefix directory, absolute */
   prefix: string;
+  /** the generation numbers removed */
   removed: number[];
+  /** the generation numbers kept (the newest `keep`, and always the current one) */
   kept: number[];
 }
 

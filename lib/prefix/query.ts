@@ -13,6 +13,7 @@ import { readManifestFile } from '../store/manifests.js';
 import type { StoreLayout } from '../store/layout.js';
 import { realpathDeepest, relativeWithin } from './overlap.js';
 
+/** Which active packages own one queried path. */
 export interface PathOwners {
   /** the path as it was asked for */
   path: string;
@@ -113,23 +114,35 @@ export function matchActive(
   });
 }
 
+/** One package name whose entry differs between two package sets. */
 export interface VersionChange {
+  /** the package name */
   name: string;
+  /** the entry in the older set */
   from: PackageRef;
+  /** the entry in the newer set */
   to: PackageRef;
 }
 
+/** File-level differences between two package sets: paths relative to the prefix, sorted. */
 export interface FileChanges {
+  /** paths only the newer set ships */
   added: string[];
+  /** paths only the older set ships */
   removed: string[];
   /** paths in both sets whose type, content, exec bit or link target differ */
   changed: string[];
 }
 
+/** Package-level differences between two package sets, by name. */
 export interface PackageChanges {
+  /** names only the newer set has */
   added: PackageRef[];
+  /** names only the older set has */
   removed: PackageRef[];
+  /** names whose version went up (versions compared as dpkg does) */
   upgraded: VersionChange[];
+  /** names whose version went down */
   downgraded: VersionChange[];
   /** same name and version, different content (another entry id) */
   changed: VersionChange[];

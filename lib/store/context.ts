@@ -11,6 +11,7 @@ import { errnoCode, isPstoreError } from '../core/errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
 import { storeLayout, type StoreLayout } from './layout.js';
 
+/** Options of {@link openStore}; all optional. */
 export interface StoreOptions {
   /** store directory; default from --store / $PSTORE_STORE / XDG (config.ts) */
   path?: string;

@@ -22,7 +22,9 @@ export async function resolveEntry(ctx: StoreContext, ref: string): Promise<Entr
   return useIndex(ctx, (db) => resolveRef(db, ref));
 }
 
+/** An entry's record, and with the `paths` option every path it ships ({@link Store.info}). */
 export interface EntryInfo extends EntryRecord {
+  /** with `paths` only: the entry's manifest files, sorted by path */
   paths?: ManifestFile[];
 }
 

@@ -17,26 +17,53 @@ import type { EntryRecord, Manifest, ProgressListener } from '../core/types.js';
 import { abortingListener, throwIfAborted } from '../core/abort.js';
 import pMap from 'p-map';
 
+/** What `verify` found wrong with one entry. */
 export interface EntryProblems {
+  /** the entry id */
   id: string;
+  /** the package name */
   name: string;
+  /** the package version */
   version: string;
+  /** the state of the entry's manifest (when not `ok`, its files were not checked) */
   manifest: 'ok' | 'missing' | 'corrupt';
+  /** paths (in the entry) whose object is absent */
   missing: string[];
+  /** paths (in the entry) whose object has the wrong bytes, size or mode */
   corrupt: string[];
 }
 
+/** The outcome of {@link Store.verify}. */
 export interface VerifyResult {
+  /** true when no problem was found */
   ok: boolean;
+  /** entries checked */
   entries: number;
+  /** distinct objects rehashed (a shared object counts once) */
   objects: number;
+  /** total size of the distinct objects rehashed, in bytes */
   bytes: number;
+  /** one item per damaged entry; empty when `ok` */
   problems: EntryProblems[];
   /** with `repair`: what was removed (object keys; entries whose manifest was damaged or missing) */
-  repaired?: { objects: string[]; entries: Array<{ id: string; name: string; version: string }> };
+  repaired?: {
+    /** keys of the damaged objects removed */
+    objects: string[];
+    /** entries whose damaged manifest (and index record) was removed */
+    entries: Array<{
+      /** the entry id */
+      id: string;
+      /** the package name */
+      name: string;
+      /** the package version */
+      version: string;
+    }>;
+  };
 }
 
+/** Options of {@link Store.verify}; all optional. */
 export interface VerifyOptions {
+  /** called with `verify` events (`done`/`total` in files, `subject` the path) as files are checked */
   onProgress?: ProgressListener;
   /** remove damaged objects and manifests (and their index records) so that re-adding restores them */
   repair?: boolean;

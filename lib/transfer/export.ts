@@ -21,13 +21,26 @@ import {
   type BundleDescriptor,
 } from './bundle.js';
 
+/** What {@link Store.export} wrote. */
 export interface ExportResult {
+  /** the bundle file, absolute */
   file: string;
-  entries: Array<{ id: string; name: string; version: string }>;
+  /** the entries in the bundle, sorted by id */
+  entries: Array<{
+    /** the entry id */
+    id: string;
+    /** the package name */
+    name: string;
+    /** the package version */
+    version: string;
+  }>;
+  /** distinct objects in the bundle */
   objects: number;
+  /** total size of those objects, in bytes */
   bytes: number;
 }
 
+/** Options of {@link Store.export}; all optional. */
 export interface ExportOptions {
   /** stop before the next entry or object with EPSTORE_ABORTED; no bundle file is written */
   signal?: AbortSignal;

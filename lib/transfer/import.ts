@@ -49,9 +49,20 @@ import {
   type BundleDescriptor,
 } from './bundle.js';
 
+/** What {@link Store.import} added. */
 export interface ImportResult {
-  entries: Array<{ id: string; name: string; version: string }>;
+  /** the bundle's entries (all of them, whether new to the store or not) */
+  entries: Array<{
+    /** the entry id */
+    id: string;
+    /** the package name */
+    name: string;
+    /** the package version */
+    version: string;
+  }>;
+  /** objects the store lacked and took from the bundle */
   objectsImported: number;
+  /** objects the store had already */
   objectsPresent: number;
 }
 
@@ -61,6 +72,7 @@ function damaged(file: string, why: string, subject = file): PstoreError {
   return new PstoreError('EPSTORE_INTEGRITY', `bundle ${file}: ${why}`, { subject });
 }
 
+/** Options of {@link Store.import}; all optional. */
 export interface ImportOptions {
   /** stop before the next member with EPSTORE_ABORTED; the store is left as it was */
   signal?: AbortSignal;

@@ -11,16 +11,34 @@ import { writeFileAtomic } from '../fs/atomic.js';
 
 const LOCKFILE_VERSION = 1;
 
+/** One package of a lockfile, with its name. */
 export interface LockedPackage {
+  /** the package name */
   name: string;
+  /** the package version */
   version: string;
+  /** the entry id (derived from `integrity`) */
   id: string;
+  /** ssri integrity (`sha512-BASE64`) of the entry's canonical manifest */
   integrity: string;
 }
 
+/** A package set pinned by content: what `pstore lock` writes and `sync`/`push`/`pull` read. */
 export interface Lockfile {
+  /** the lockfile format; always 1 */
   lockfileVersion: 1;
-  packages: Record<string, { version: string; id: string; integrity: string }>;
+  /** each package by name */
+  packages: Record<
+    string,
+    {
+      /** the package version */
+      version: string;
+      /** the entry id: the first 40 hex digits of the integrity's sha512 */
+      id: string;
+      /** ssri integrity (`sha512-BASE64`) of the entry's canonical manifest */
+      integrity: string;
+    }
+  >;
 }
 
 export function buildLockfile(pkgs: readonly LockedPackage[]): Lockfile {
@@ -51,6 +69,7 @@ export async function writeLockfile(file: string, lock: Lockfile): Promise<void>
   await writeFileAtomic(file, serializeLockfile(lock));
 }
 
+/** The lockfile's packages as a list, each with its name. */
 export function lockedPackages(lock: Lockfile): LockedPackage[] {
   return Object.entries(lock.packages).map(([name, p]) => ({
     name,
@@ -88,6 +107,11 @@ export async function readLockfile(file: string): Promise<Lockfile> {
   return validateLockfile(raw, file);
 }
 
+/**
+ * Check parsed JSON (`raw`) as a lockfile: EPSTORE_INVALID naming `file` if malformed, if the
+ * version is not 1, or if an `id` disagrees with its integrity. Fills in each package's `id` (on
+ * `raw` itself) and returns `raw`.
+ */
 export function validateLockfile(raw: unknown, file: string): Lockfile {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw invalid(file, 'is not a JSON object');

@@ -13,13 +13,21 @@ import type { ManifestFile } from '../core/types.js';
 import { contextFor, type ManagedPrefix } from '../prefix/access.js';
 import { withSteadyPrefix, type TransactionView } from './readers.js';
 
+/** What {@link Prefix.verify} found: the prefix's files against the manifests of its packages. */
 export interface PrefixVerifyResult extends TransactionView {
+  /** true when nothing is missing, modified or stray, no transaction is pending and the index is not damaged */
   ok: boolean;
+  /** the prefix directory, absolute */
   prefix: string;
+  /** the current generation */
   generation: number;
+  /** paths checked (every path the active packages ship) */
   checked: number;
+  /** owned paths absent from the prefix */
   missing: string[];
+  /** owned paths whose type, content, exec bit or link target differ from the manifest */
   modified: string[];
+  /** temporary or trash names pstore left behind */
   strays: string[];
   /** an interrupted transaction is waiting for recovery (the files may be a mix) */
   pendingTransaction: boolean;
@@ -27,10 +35,15 @@ export interface PrefixVerifyResult extends TransactionView {
   index: OwnershipIndexCheck;
 }
 
+/** A digest of a prefix's owned tree ({@link Prefix.hash}): equal trees have equal digests. */
 export interface PrefixHashResult extends TransactionView {
+  /** the prefix directory, absolute */
   prefix: string;
+  /** the current generation */
   generation: number;
+  /** `sha512-BASE64` over the owned paths, types, exec bits, content hashes and link targets */
   digest: string;
+  /** owned paths hashed */
   paths: number;
   /** kept for compatibility: always false now (the walk holds the lock, no writer runs meanwhile) */
   transactionInProgress: boolean;

@@ -9,6 +9,10 @@
 import fs, { constants as fsc } from 'node:fs';
 import { PstoreError, errnoCode } from '../core/errors.js';
 
+/**
+ * How a store object becomes a file in a prefix: `hardlink`, `reflink`, `copy`, or `auto` (try a
+ * hard link, then a reflink, then a copy, and keep what worked).
+ */
 export type LinkMode = 'auto' | 'hardlink' | 'reflink' | 'copy';
 export type LinkMethod = Exclude<LinkMode, 'auto'>;
 

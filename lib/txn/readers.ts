@@ -14,9 +14,15 @@ import { readJournal } from './journal.js';
 import { recoverPending } from './recover.js';
 import { contextFor, findManagedPrefix, type ManagedPrefix } from '../prefix/access.js';
 
+/**
+ * `none`: no transaction is pending; `running`: one is under way (its writer holds the lock);
+ * `interrupted`: a journal is left and nobody holds the lock (recovery was not possible).
+ */
 export type TransactionState = 'none' | 'running' | 'interrupted';
 
+/** The state of a prefix's transaction, as a reader saw it. */
 export interface TransactionView {
+  /** whether a transaction is pending, and how */
   transaction: TransactionState;
   /** interrupted only: why this reader did not (or could not) recover it */
   interruptedReason?: string;

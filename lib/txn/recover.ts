@@ -21,10 +21,15 @@ import { checkPrefix } from './check.js';
 import { planTransaction, type Plan, type PlanPackage } from './plan.js';
 import { restoreSaved } from './restore-saved.js';
 
+/** What {@link Prefix.recover} did with an interrupted transaction. */
 export interface RecoverResult {
+  /** false when no interrupted transaction was found */
   recovered: boolean;
+  /** completed (`rolled-forward`) or undone (`rolled-back`) */
   action?: 'rolled-forward' | 'rolled-back';
+  /** the interrupted transaction's id (from its journal) */
   txid?: string;
+  /** the generation current after recovery */
   generation?: number;
 }
 

@@ -7,10 +7,16 @@ import type { ProgressListener } from '../core/types.js';
 import type { LinkMode } from './link.js';
 import type { PackageChanges } from '../prefix/query.js';
 
+/** Options of a transaction (activate, deactivate, sync, rollback, commit); all optional. */
 export interface TxnOptions {
+  /**
+   * how store objects become files in the prefix; default `auto` (hard link, else reflink, else
+   * copy). A forced `hardlink` or `reflink` across filesystems is EPSTORE_USAGE.
+   */
   link?: LinkMode;
   /** layout for a prefix this transaction creates */
   layout?: LayoutKind;
+  /** called once per finished step (`phase` a {@link TxnStep}, with `ms`) and with `link` events */
   onProgress?: ProgressListener;
   /** rehash every object to be linked first, not only check its size */
   verify?: boolean;
@@ -31,13 +37,21 @@ export interface TxnOptions {
   overwrite?: string[];
 }
 
+/** What a transaction did (or, with `dryRun`, would do). */
 export interface TxnResult {
+  /** the prefix directory, absolute */
   prefix: string;
+  /** the prefix's layout */
   layout: LayoutKind;
+  /** the generation current afterwards (unchanged by a no-op) */
   generation: number;
+  /** the generation current before */
   previousGeneration: number;
+  /** entries active afterwards that were not before */
   activated: PackageRef[];
+  /** entries active before that are not any more */
   deactivated: PackageRef[];
+  /** true when the package set was already the requested one and nothing was written */
   noop: boolean;
   /** how files were linked: hardlink, reflink or copy (auto when nothing was linked) */
   link: LinkMode;
@@ -57,15 +71,19 @@ export interface PlanCounts {
   replace: number;
   /** files and symlinks no package will own any more */
   remove: number;
+  /** directories created */
   mkdirs: number;
+  /** directories removed (once empty) */
   rmdirs: number;
   /** marker units (e.g. `*.dist-info`) taken away first and put back last */
   markersRemoved: number;
+  /** marker units placed last */
   markersPlaced: number;
 }
 
 /** A dry run's answer: what would change, and every conflict that would stop it. */
 export interface PlanPreview extends PackageChanges {
+  /** how many paths the run would touch */
   files: PlanCounts;
   /** every EPSTORE_CONFLICT the real run would raise (it stops at the first) */
   conflicts: Array<Record<string, unknown>>;

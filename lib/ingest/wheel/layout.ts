@@ -12,8 +12,11 @@ import type { PlacedFile } from './record.js';
 import type { WheelParts } from './structure.js';
 import { badZip } from './zip.js';
 
+/** The keys of a Python install scheme, as a wheel's `.data` directories name them. */
 export const SCHEME_KEYS = ['purelib', 'platlib', 'scripts', 'headers', 'data'] as const;
+/** One of {@link SCHEME_KEYS}. */
 export type SchemeKey = (typeof SCHEME_KEYS)[number];
+/** Each scheme key's directory, relative to the prefix. */
 export type Scheme = Record<SchemeKey, string>;
 
 /** The interpreter's scheme for this distribution, with the caller's overrides. */

@@ -39,9 +39,13 @@ import {
 } from './mapping.js';
 import { openRemote, stagingDir, TransferProgress, type RemoteOptions } from './session.js';
 
+/** One entry a push sent (or found already on the remote). */
 export interface PushedEntry {
+  /** the entry id */
   id: string;
+  /** the package name */
   name: string;
+  /** the package version */
   version: string;
   /** sha256 of the entry's OCI manifest (null on a dry run that would upload it) */
   digest: string | null;
@@ -49,13 +53,24 @@ export interface PushedEntry {
   uploaded: boolean;
 }
 
+/** What {@link Store.push} did (or, with `dryRun`, would do). */
 export interface PushResult {
+  /** the remote, `oci://HOST[:PORT]/REPOSITORY` */
   remote: string;
+  /** every entry pushed or found present */
   entries: PushedEntry[];
+  /** registry blobs uploaded */
   blobsUploaded: number;
+  /** bytes uploaded */
   bytesUploaded: number;
   /** the lockfile's index tag and whether it was uploaded (push --lock) */
-  lock: { tag: string; uploaded: boolean } | null;
+  lock: {
+    /** the tag the lockfile's index is pushed under */
+    tag: string;
+    /** false when the remote had it already */
+    uploaded: boolean;
+  } | null;
+  /** whether this was a dry run (nothing uploaded) */
   dryRun: boolean;
 }
 

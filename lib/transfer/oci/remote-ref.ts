@@ -3,11 +3,13 @@
 
 import { PstoreError } from '../../core/errors.js';
 
+/** A parsed `oci://HOST[:PORT]/REPOSITORY` remote. */
 export interface Remote {
   /** `oci://HOST[:PORT]/REPOSITORY`, for messages (a remote never carries credentials) */
   display: string;
   /** HOST[:PORT], the key of Docker's config.json `auths` */
   host: string;
+  /** the repository path, lowercase (`a-z0-9`, `.`, `_`, `-`, `/`) */
   repository: string;
   /** `https://HOST[:PORT]` (or http) */
   origin: string;
@@ -24,6 +26,10 @@ export function isLoopback(host: string): boolean {
   return name === 'localhost' || /^127\.[0-9.]+$/.test(name) || name === '[::1]';
 }
 
+/**
+ * Parse `oci://HOST[:PORT]/REPOSITORY`; EPSTORE_USAGE when malformed. Loopback hosts (and any host
+ * with `plainHttp`) are reached over plain HTTP, others over HTTPS.
+ */
 export function parseRemote(text: string, opts: { plainHttp?: boolean } = {}): Remote {
   const bad = (why: string) =>
     new PstoreError('EPSTORE_USAGE', `remote ${JSON.stringify(text)}: ${why}`, {

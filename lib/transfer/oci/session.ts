@@ -10,6 +10,7 @@ import { findCredentials } from './credentials.js';
 import { RegistryHttp } from './http.js';
 import { parseRemote } from './remote-ref.js';
 
+/** Options of {@link Store.push} and {@link Store.pull}; all optional. */
 export interface RemoteOptions {
   /** plain HTTP to a host that is not loopback (loopback hosts always use it) */
   plainHttp?: boolean;
@@ -17,6 +18,7 @@ export interface RemoteOptions {
   dryRun?: boolean;
   /** entries transferred at once (default 4) */
   concurrency?: number;
+  /** receives `push` or `pull` events: `done`/`total` in entries, `bytes` transferred */
   onProgress?: ProgressListener;
   /** one line per HTTP request: method, URL, status; never a header or a secret */
   onRequest?: (line: string) => void;

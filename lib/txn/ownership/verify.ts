@@ -10,6 +10,7 @@ import type { PlanPackage } from '../plan.js';
 import { DamagedIndex, OwnershipDb } from './db.js';
 import { deriveEntries, sameEntry, setDigest, type OwnerEntry } from './entry.js';
 
+/** The state of a prefix's ownership index (the path-to-owner database), checked against the manifests. */
 export interface OwnershipIndexCheck {
   /** unchecked: another reader has it open, or this user may not open it */
   state: 'ok' | 'missing' | 'behind' | 'damaged' | 'unchecked';
