@@ -18,6 +18,8 @@ export interface PrefixPaths {
   current: string;
   generations: string;
   trees: string;
+  /** the ownership index (a cache of the active manifests; lib/txn/ownership/) */
+  ownership: string;
 }
 
 export function prefixPaths(dir: string, layout: LayoutKind): PrefixPaths {
@@ -36,6 +38,7 @@ export function prefixPaths(dir: string, layout: LayoutKind): PrefixPaths {
     current: path.join(meta, 'current.json'),
     generations: path.join(meta, 'generations'),
     trees: path.join(meta, 'trees'),
+    ownership: path.join(meta, 'ownership-v1'),
   };
 }
 

@@ -184,6 +184,8 @@ export async function discardNewPrefix(opened: OpenedPrefix): Promise<void> {
       () => false,
     );
   for (const dir of [p.trees, p.generations]) await tryRmdir(dir);
+  // the ownership index this transaction built for the new prefix: a cache, never history
+  await fsp.rm(p.ownership, { recursive: true, force: true });
   // prefix.json last but one: until it goes, this is a prefix with no history, which is harmless.
   await fsp.rm(p.prefixFile, { force: true });
   await fsp.rm(p.lock, { force: true });

@@ -22,7 +22,8 @@ export async function snapshotDir(root: string, opts: SnapshotOptions = {}): Pro
   try {
     entries = await walkTree(
       root,
-      (name, parent) => (parent === '' && exclude.has(name)) || isOwnershipIndex(name, parent),
+      (name, parent) =>
+        (parent === '' && exclude.has(name)) || isOwnershipIndex(name, path.join(root, parent)),
     );
   } catch (err) {
     if (
@@ -75,6 +76,6 @@ export function diffSnapshots(
  * A prefix's ownership index is a cache (SPEC.md §Ownership index) in LevelDB, which rewrites its
  * log and manifest files whenever it is opened: its bytes say nothing about the prefix.
  */
-function isOwnershipIndex(name: string, parentRel: string): boolean {
-  return name === 'ownership-v1' && path.basename(parentRel).startsWith('.pstore');
+function isOwnershipIndex(name: string, parentAbs: string): boolean {
+  return name === 'ownership-v1' && path.basename(parentAbs).startsWith('.pstore');
 }

@@ -24,7 +24,7 @@ const belowRange = (rel: string) => ({ gt: `f:${rel}/`, lt: `f:${rel}0` });
 let levelModule: Promise<typeof import('level')> | undefined;
 
 export function ownershipDir(p: PrefixPaths): string {
-  return path.join(p.meta, 'ownership-v1');
+  return p.ownership;
 }
 
 /** The index could not be read as one: rebuild it. */
