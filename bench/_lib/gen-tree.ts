@@ -3,12 +3,10 @@
 // lognormal file sizes (median 4.8 KiB, sigma 1.77, capped at 4.5 MiB), ~3.5% empty files,
 // ~8 files per directory nested up to 5 levels, a few symlinks, and a dist-info with a RECORD.
 
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { run } from './exec.js';
-
-export const GENERATOR_VERSION = 1;
 
 /** mulberry32: small, fast, and the same sequence on every machine. */
 export function prng(seed: number): () => number {
@@ -126,8 +124,8 @@ export async function generateTree(n: number, dir: string, tar: string): Promise
     Buffer.from(`${[...records, 'genpkg-1.0.dist-info/RECORD,,'].join('\n')}\n`),
   );
   try {
-    await run('tar', ['--sort=name', '-cf', tar, '-C', dir, '.']);
+    execFileSync('tar', ['--sort=name', '-cf', tar, '-C', dir, '.'], { stdio: 'ignore' });
   } catch {
-    await run('tar', ['-cf', tar, '-C', dir, '.']); // not GNU tar: member order then follows readdir
+    execFileSync('tar', ['-cf', tar, '-C', dir, '.'], { stdio: 'ignore' }); // not GNU tar: member order then follows readdir
   }
 }
