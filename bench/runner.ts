@@ -54,7 +54,7 @@ async function treeOf(n: number): Promise<string> {
   if (!existsSync(path.join(dir, '.complete'))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    await generateTree(n, path.join(dir, 'root'), path.join(dir, 'root.tar'));
+    await generateTree(n, path.join(dir, 'root'), { tar: path.join(dir, 'root.tar') });
     step(`touch "${dir}/.complete"`, process.env);
   }
   return path.join(dir, 'root');
