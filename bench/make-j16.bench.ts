@@ -22,8 +22,9 @@ export const scenarios: Scenario[] = [
     needs: ['make'],
     setup: [`${tsx} "${dir}/packages.ts" "${pkgs}"`, `ln -s "${pkgs}" "$W/pkgs"`],
     reset: [
-      'chmod -R u+w "$W/store" 2>/dev/null; rm -rf "$W/store" "$W/prefix" "$W/cp-prefix" "$W/stamps" "$W/logs"',
-      // the shared directories exist up front: two `cp -a` making one at once fail (EEXIST)
+      'chmod -R u+w "$W/store" 2>/dev/null; rm -rf "$W/store" "$W/prefix" "$W/cp-prefix" "$W/stamps"',
+      // logs/ stays for the report: each pstore run rewrites every package's logs.
+      // The shared directories exist up front: two `cp -a` making one at once fail (EEXIST)
       'mkdir -p "$W/stamps" "$W/logs" "$W/cp-prefix/usr/lib/python3/dist-packages"',
     ],
     subject: make('pstore'),
