@@ -1,16 +1,20 @@
 // Ingest targets of issue 9: `add` (durable) beside `sha512sum` + `cp -a` of the same tree and
-// beside `ostree commit` (durable: fsync on, its default). A speed target of k× is a time ratio of
-// at most 1/k.
+// beside `ostree commit --fsync=true` (durable too), of generated trees and of the corpus's real
+// Debian packages merged into one tree. A speed target of k× is a time ratio of at most 1/k.
 
+import { CORPUS_DEBS, corpusMissing } from './_lib/paths.js';
 import type { Scenario } from './scenario.js';
 
-const add = '$PSTORE add "$TREE" --name t --version 1 --store "$W/s" -q';
+const add = (src: string) => `$PSTORE add "${src}" --name t --version 1 --store "$W/s" -q`;
 const fresh = 'rm -rf "$W/s" "$W/peer" "$W/repo"; sync';
 const shaCp = `sh -c 'find "$TREE" -type f -print0 | xargs -0 sha512sum >/dev/null && cp -a "$TREE" "$W/peer" && sync -f "$W"'`;
-const ostreeCommit = `ostree --repo="$W/repo" init --mode=bare && ostree --repo="$W/repo" commit -b bench --tree=dir="$TREE" >/dev/null`;
+const ostreeCommit = (src: string) => ({
+  name: 'ostree commit',
+  cmd: `ostree --repo="$W/repo" init --mode=bare && ostree --repo="$W/repo" commit --fsync=true -b bench --tree=dir="${src}" >/dev/null`,
+});
 
 function sized(n: number, slow: boolean): Scenario[] {
-  const base = { tree: n, slow, reset: [fresh], subject: add, rssLimitMiB: 300 };
+  const base = { tree: n, slow, reset: [fresh], subject: add('$TREE'), rssLimitMiB: 300 };
   return [
     {
       ...base,
@@ -25,13 +29,37 @@ function sized(n: number, slow: boolean): Scenario[] {
       target: `add of ${n} files ≥ 1.5× the speed of ostree commit`,
       limit: 1 / 1.5,
       needs: ['ostree'],
-      peer: { name: 'ostree commit', cmd: ostreeCommit },
+      peer: ostreeCommit('$TREE'),
     },
   ];
 }
+
+/** The corpus's .debs unpacked into one tree (dpkg-deb -x each), else a generated 7.5k-file one. */
+const mergedSource = corpusMissing
+  ? { tree: 7500, src: '$TREE', what: 'a generated 7500-file tree (no corpus)' }
+  : {
+      setup: [`for d in "${CORPUS_DEBS}"/*.deb; do dpkg-deb -x "$d" "$W/debian"; done`],
+      src: '$W/debian',
+      what: 'the merged Debian corpus',
+    };
+
+const debian: Scenario = {
+  id: 'add-debian-vs-ostree',
+  target: `add of ${mergedSource.what} ≥ 1.5× the speed of ostree commit`,
+  limit: 1 / 1.5,
+  slow: true,
+  needs: ['ostree', 'dpkg-deb'],
+  ...(mergedSource.tree ? { tree: mergedSource.tree } : {}),
+  ...(mergedSource.setup ? { setup: mergedSource.setup } : {}),
+  reset: [fresh],
+  subject: add(mergedSource.src),
+  peer: ostreeCommit(mergedSource.src),
+  rssLimitMiB: 300,
+};
 
 export const scenarios: Scenario[] = [
   ...sized(1000, false),
   ...sized(10000, true),
   ...sized(100000, true),
+  debian,
 ];

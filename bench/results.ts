@@ -37,6 +37,8 @@ export function writeResults(results: readonly Result[], quick: boolean): void {
     { header: 'verdict' },
   ];
   process.stdout.write(`${formatTable(columns, results.map(row))}\n`);
+  for (const r of results)
+    if (r.report) process.stdout.write(`\n${r.id}:\n${r.report.trimEnd()}\n`);
   const met = results.filter((r) => r.verdict === 'met').length;
   process.stdout.write(
     `${met} of ${results.length} targets met${quick ? ' (BENCH_QUICK=1)' : ''}\n`,

@@ -22,17 +22,27 @@ export interface Result {
   rssMiB?: number;
   verdict: 'met' | 'missed' | 'peer missing' | 'failed';
   note?: string;
+  /** the scenario's report command's output (a table of its own) */
+  report?: string;
 }
 
 class StepFailed extends Error {}
 
-function step(cmd: string, env: NodeJS.ProcessEnv): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('sh', ['-c', cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+/** Run one step under `sh -c`; a non-zero exit fails the scenario. Returns its stdout if kept. */
+function shell(cmd: string, env: NodeJS.ProcessEnv, keepStdout = false): string {
+  const r = spawnSync('sh', ['-c', cmd], {
+    env,
+    stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+  });
   if (r.status !== 0)
     throw new StepFailed(`${cmd.slice(0, 60)}: exit ${r.status} ${r.stderr.toString().trim()}`);
-  return ms;
+  return keepStdout ? r.stdout.toString() : '';
+}
+
+function step(cmd: string, env: NodeJS.ProcessEnv): number {
+  const t0 = process.hrtime.bigint();
+  shell(cmd, env);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
 function have(tool: string): boolean {
@@ -44,7 +54,7 @@ async function treeOf(n: number): Promise<string> {
   if (!existsSync(path.join(dir, '.complete'))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    await generateTree(n, path.join(dir, 'root'), path.join(dir, 'root.tar'));
+    await generateTree(n, path.join(dir, 'root'), { tar: path.join(dir, 'root.tar') });
     step(`touch "${dir}/.complete"`, process.env);
   }
   return path.join(dir, 'root');
@@ -79,6 +89,22 @@ function timed(s: Scenario, env: NodeJS.ProcessEnv, repeats: number) {
   return { subject, peer, ratios };
 }
 
+/** The timed runs and the untimed extras, as the columns of a result. */
+function measured(s: Scenario, env: NodeJS.ProcessEnv, repeats: number): Partial<Result> {
+  const t = timed(s, env, repeats);
+  const value = s.peer ? median(t.ratios) : median(t.subject);
+  const rssMiB =
+    s.rssLimitMiB === undefined || !have('/usr/bin/time') ? undefined : peakRss(s, env);
+  const rssOk = rssMiB === undefined || rssMiB < s.rssLimitMiB!;
+  return {
+    subjectMs: median(t.subject),
+    ...(s.peer ? { peerMs: median(t.peer), ratio: value } : {}),
+    ...(rssMiB === undefined ? {} : { rssMiB }),
+    ...(s.report === undefined ? {} : { report: shell(s.report, env, true) }),
+    verdict: value <= s.limit && rssOk ? 'met' : 'missed',
+  };
+}
+
 export async function runScenario(s: Scenario, repeats: number): Promise<Result> {
   const base: Result = {
     id: s.id,
@@ -87,25 +113,18 @@ export async function runScenario(s: Scenario, repeats: number): Promise<Result>
     limit: s.limit,
     verdict: 'failed',
   };
+  if (s.unavailable) return { ...base, verdict: 'peer missing', note: s.unavailable };
   const missing = (s.needs ?? []).filter((t) => !have(t));
   if (missing.length) return { ...base, verdict: 'peer missing', note: missing.join(', ') };
+  const env = await envFor(s);
   try {
-    const env = await envFor(s);
     for (const cmd of s.setup ?? []) step(cmd, env);
-    const t = timed(s, env, repeats);
-    const value = s.peer ? median(t.ratios) : median(t.subject);
-    const rssMiB =
-      s.rssLimitMiB === undefined || !have('/usr/bin/time') ? undefined : peakRss(s, env);
-    const rssOk = rssMiB === undefined || rssMiB < s.rssLimitMiB!;
-    return {
-      ...base,
-      subjectMs: median(t.subject),
-      ...(s.peer ? { peerMs: median(t.peer), ratio: value } : {}),
-      ...(rssMiB === undefined ? {} : { rssMiB }),
-      verdict: value <= s.limit && rssOk ? 'met' : 'missed',
-    };
+    return { ...base, ...measured(s, env, repeats) };
   } catch (err) {
     if (!(err instanceof StepFailed)) throw err;
     return { ...base, note: err.message };
+  } finally {
+    // A teardown that fails must not hide the result; its own error is the note's business.
+    for (const cmd of s.teardown ?? []) spawnSync('sh', ['-c', cmd], { env, stdio: 'ignore' });
   }
 }

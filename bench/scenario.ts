@@ -26,6 +26,13 @@ export interface Scenario {
   peer?: { name: string; cmd: string };
   /** also record the subject's peak RSS (MiB) once, untimed, against this bound */
   rssLimitMiB?: number;
+  /** untimed, once, after the last run, even when a step failed (stop a server setup started) */
+  teardown?: string[];
+  /** untimed, once, after the timed runs: its stdout is printed under the table */
+  report?: string;
+  /** why this scenario cannot run on this machine (a corpus or interpreter absent), decided when
+   *  its file is loaded; the row then says so instead of failing */
+  unavailable?: string;
   /** left out of BENCH_QUICK=1 runs */
   slow?: boolean;
 }

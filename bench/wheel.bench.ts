@@ -1,155 +1,63 @@
-// Wheels: `pstore add W && pstore activate` against `pip install --no-deps --no-index
+// Wheels (issue 12): `pstore add W && pstore activate` beside `pip install --no-deps --no-index
 // --no-compile --prefix` and `python3 -m installer --no-compile-bytecode` of the same wheel, then
-// with bytecode (`--compile` against their compiling defaults), as ratios (peer ÷ pstore, > 1 means
-// pstore is faster). Self-contained: the corpus's real wheels (pip, setuptools, wheel), each run
-// in a fresh store and prefix; the median of `repeats` runs.
+// with bytecode (`--compile` beside their compiling defaults). The wheels are the corpus's real
+// ones (pip, setuptools, wheel, from Debian's python3-*-whl); every run starts from a fresh store
+// and prefix. The goal is to be several times faster than both peers: ≥ 2× here.
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { CORPUS_DEBS, corpusMissing } from './_lib/paths.js';
+import type { Scenario } from './scenario.js';
 
-const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+/** An interpreter with both peers' modules: `python3` on PATH, else Debian's. */
+const python = ['python3', '/usr/bin/python3'].find(
+  (py) => spawnSync(py, ['-c', 'import pip, installer'], { stdio: 'ignore' }).status === 0,
+);
+const unavailable =
+  corpusMissing ??
+  (python ? undefined : 'no python3 with pip and installer (apt-get install python3-installer)');
 
-function can(py: string, module: string): boolean {
-  return spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+const wheelOf = (name: string) => `"$W"/usr/share/python-wheels/${name}-*.whl`;
+const extract = (name: string) =>
+  `for d in "${CORPUS_DEBS}"/python3-${name}-whl_*.deb; do dpkg-deb -x "$d" "$W"; done`;
+
+function pstore(name: string, compile: boolean): string {
+  const add = `$PSTORE add ${wheelOf(name)} --python ${python} ${compile ? '--compile ' : ''}`;
+  return `${add}--store "$W/s" -q && $PSTORE activate ${name} --prefix "$W/p" --store "$W/s" -q`;
 }
 
-function seconds(cmds: string[][]): number {
-  const start = process.hrtime.bigint();
-  for (const [cmd, ...args] of cmds) {
-    const r = spawnSync(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-  }
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-type Runner = (wheel: string, work: string) => string[][];
-
-function measure(wheel: string, runner: Runner, repeats: number): number {
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const work = mkdtempSync(path.join(os.tmpdir(), 'pstore-bench-wheel-'));
-    try {
-      times.push(seconds(runner(wheel, work)));
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-  }
-  return median(times);
-}
-
-const pstore =
-  (python: string, compile: boolean): Runner =>
-  (wheel, work) => [
-    [
-      'node',
-      CLI,
-      '--store',
-      `${work}/s`,
-      'add',
-      wheel,
-      '--python',
-      python,
-      '-q',
-      ...(compile ? ['--compile'] : []),
-    ],
-    [
-      'node',
-      CLI,
-      '--store',
-      `${work}/s`,
-      'activate',
-      wheelName(wheel),
-      '--prefix',
-      `${work}/p`,
-      '-q',
-    ],
+function peersOf(compile: boolean) {
+  // --ignore-installed: with --prefix, pip would otherwise uninstall the interpreter's own copy.
+  const pip = `${python} -m pip install -q --no-deps --no-index --ignore-installed ${compile ? '' : '--no-compile '}--prefix "$W/peer"`;
+  const installer = `${python} -m installer ${compile ? '' : '--no-compile-bytecode '}--destdir "$W/peer" --prefix /`;
+  return [
+    { key: 'pip', name: compile ? 'pip install' : 'pip install --no-compile', cmd: pip },
+    {
+      key: 'installer',
+      name: compile ? 'python3 -m installer' : 'installer --no-compile-bytecode',
+      cmd: installer,
+    },
   ];
-const pip =
-  (python: string, compile: boolean): Runner =>
-  (wheel, work) => [
-    [
-      python,
-      '-m',
-      'pip',
-      'install',
-      '-q',
-      '--no-deps',
-      '--no-index',
-      '--ignore-installed', // never uninstall the interpreter's own copy (pip does, with --prefix)
-      ...(compile ? [] : ['--no-compile']),
-      '--prefix',
-      `${work}/p`,
-      wheel,
-    ],
-  ];
-const installer =
-  (python: string, compile: boolean): Runner =>
-  (wheel, work) => [
-    [
-      python,
-      '-m',
-      'installer',
-      ...(compile ? [] : ['--no-compile-bytecode']),
-      '--destdir',
-      `${work}/d`,
-      '--prefix',
-      '/',
-      wheel,
-    ],
-  ];
-
-function wheelName(wheel: string): string {
-  return path.basename(wheel).split('-')[0]!;
 }
 
-export async function runWheelBench(opts: {
-  corpus: string;
-  repeats?: number;
-}): Promise<{ ok: boolean }> {
-  const pipPy = ['python3', '/usr/bin/python3'].find((py) => can(py, 'pip'));
-  const instPy = ['python3', '/usr/bin/python3'].find((py) => can(py, 'installer'));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pstore-bench-wheels-'));
-  try {
-    const debs = execFileSync(
-      'sh',
-      ['-c', `ls ${opts.corpus}/debs/python3-*-whl_*.deb 2>/dev/null || true`],
-      { encoding: 'utf8' },
-    )
-      .split('\n')
-      .filter(Boolean);
-    if (debs.length === 0 || !pipPy || !instPy) {
-      process.stdout.write(
-        `wheel bench skipped: needs the corpus's *-whl debs, pip and installer\n`,
-      );
-      return { ok: true };
-    }
-    for (const deb of debs) execFileSync('dpkg-deb', ['-x', deb, dir]);
-    const wheels = execFileSync('find', [dir, '-name', '*.whl'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .sort();
-    const repeats = opts.repeats ?? 3;
-    process.stdout.write(
-      'wheel            bytecode  pstore s   pip s  installer s  pip/pstore  installer/pstore\n',
-    );
-    for (const wheel of wheels)
-      for (const compile of [false, true]) {
-        const ours = measure(wheel, pstore(pipPy, compile), repeats);
-        const theirs = measure(wheel, pip(pipPy, compile), repeats);
-        const inst = measure(wheel, installer(instPy, compile), repeats);
-        process.stdout.write(
-          `${wheelName(wheel).padEnd(16)} ${(compile ? 'yes' : 'no').padEnd(9)} ${ours.toFixed(2).padStart(8)} ${theirs.toFixed(2).padStart(7)} ${inst.toFixed(2).padStart(12)} ${(theirs / ours).toFixed(2).padStart(11)} ${(inst / ours).toFixed(2).padStart(17)}\n`,
-        );
-      }
-    return { ok: true };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function wheel(name: string, slow: boolean): Scenario[] {
+  return [false, true].flatMap((compile) =>
+    peersOf(compile).map((peer): Scenario => ({
+      id: `wheel-${name}${compile ? '-compile' : ''}-vs-${peer.key}`,
+      target: `${name} wheel add + activate${compile ? ' --compile' : ''} ≥ 2× the speed of ${peer.key}`,
+      limit: 0.5,
+      slow,
+      needs: ['dpkg-deb'],
+      ...(unavailable ? { unavailable } : {}),
+      setup: [extract(name)],
+      reset: ['rm -rf "$W/s" "$W/p" "$W/peer"'],
+      subject: pstore(name, compile),
+      peer: { name: peer.name, cmd: `${peer.cmd} ${wheelOf(name)}` },
+    })),
+  );
 }
+
+export const scenarios: Scenario[] = [
+  ...wheel('pip', false),
+  ...wheel('setuptools', true),
+  ...wheel('wheel', true),
+];

@@ -3,12 +3,10 @@
 // lognormal file sizes (median 4.8 KiB, sigma 1.77, capped at 4.5 MiB), ~3.5% empty files,
 // ~8 files per directory nested up to 5 levels, a few symlinks, and a dist-info with a RECORD.
 
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { run } from './exec.js';
-
-export const GENERATOR_VERSION = 1;
 
 /** mulberry32: small, fast, and the same sequence on every machine. */
 export function prng(seed: number): () => number {
@@ -51,8 +49,17 @@ const EXTS = [
   '.dat',
 ];
 
-/** Write a tree of exactly `n` regular files at `dir` (which must not exist) and its tar at `tar`. */
-export async function generateTree(n: number, dir: string, tar: string): Promise<void> {
+export interface TreeOptions {
+  /** also write the tree's tar here */
+  tar?: string;
+  /** the package's name: its top-level module and dist-info (default genpkg), so that several
+   *  generated packages can share one prefix */
+  pkg?: string;
+}
+
+/** Write a tree of exactly `n` regular files at `dir` (which must not exist). */
+export async function generateTree(n: number, dir: string, opts: TreeOptions = {}): Promise<void> {
+  const pkg = opts.pkg ?? 'genpkg';
   const rand = prng(20251121 + n);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const pool = Buffer.alloc(8 << 20);
@@ -61,7 +68,7 @@ export async function generateTree(n: number, dir: string, tar: string): Promise
   const metaFiles = 3;
   const payload = n - metaFiles;
   if (payload < 1) throw new Error(`built-in generator: N must be at least ${metaFiles + 1}`);
-  const dirs: Array<{ rel: string; depth: number }> = [{ rel: 'genpkg', depth: 0 }];
+  const dirs: Array<{ rel: string; depth: number }> = [{ rel: pkg, depth: 0 }];
   const ndirs = Math.max(1, Math.round(payload / 8.4));
   while (dirs.length < ndirs) {
     const recent = dirs.slice(-200).filter((d) => d.depth < 5);
@@ -112,22 +119,26 @@ export async function generateTree(n: number, dir: string, tar: string): Promise
     const target = files[Math.floor(rand() * files.length)];
     if (target) await fsp.symlink(target.name, path.join(dir, SP, d.rel, `link_${k}`));
   }
-  const info = `${SP}/genpkg-1.0.dist-info`;
+  const info = `${SP}/${pkg}-1.0.dist-info`;
   await fsp.mkdir(path.join(dir, info));
   await put(
     `${info}/METADATA`,
     Buffer.from(
-      'Metadata-Version: 2.1\nName: genpkg\nVersion: 1.0\nSummary: built-in benchmark tree\n',
+      `Metadata-Version: 2.1\nName: ${pkg}\nVersion: 1.0\nSummary: built-in benchmark tree\n`,
     ),
   );
-  await put(`${info}/top_level.txt`, Buffer.from('genpkg\n'));
+  await put(`${info}/top_level.txt`, Buffer.from(`${pkg}\n`));
   await put(
     `${info}/RECORD`,
-    Buffer.from(`${[...records, 'genpkg-1.0.dist-info/RECORD,,'].join('\n')}\n`),
+    Buffer.from(`${[...records, `${pkg}-1.0.dist-info/RECORD,,`].join('\n')}\n`),
   );
+  if (opts.tar) writeTar(dir, opts.tar);
+}
+
+function writeTar(dir: string, tar: string): void {
   try {
-    await run('tar', ['--sort=name', '-cf', tar, '-C', dir, '.']);
+    execFileSync('tar', ['--sort=name', '-cf', tar, '-C', dir, '.'], { stdio: 'ignore' });
   } catch {
-    await run('tar', ['-cf', tar, '-C', dir, '.']); // not GNU tar: member order then follows readdir
+    execFileSync('tar', ['-cf', tar, '-C', dir, '.'], { stdio: 'ignore' }); // not GNU tar: member order then follows readdir
   }
 }

@@ -8,8 +8,6 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const WORK_DIR = path.join(REPO_ROOT, '.bench-work');
 export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 export const DEFAULT_CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
-/** Preload that records the peak RSS of a node process when it exits (see max-rss.mjs). */
-export const MAX_RSS_PRELOAD = path.join(import.meta.dirname, 'max-rss.mjs');
 
 /** Paths shown relative to the repo when they are inside it or beside it (../shared/...). */
 export function shortPath(p: string): string {
@@ -25,3 +23,9 @@ export function requireBuiltCli(): void {
     );
   }
 }
+
+/** The corpus's real .deb packages, or undefined (with the reason for the table) when absent. */
+export const CORPUS_DEBS = path.join(DEFAULT_CORPUS, 'debs');
+export const corpusMissing = existsSync(CORPUS_DEBS)
+  ? undefined
+  : `no corpus at ${shortPath(CORPUS_DEBS)}`;
