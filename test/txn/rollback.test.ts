@@ -159,7 +159,7 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
     for (const g of gens) {
       t.deepEqual(
         Object.keys(g).sort(),
-        ['createdAt', 'current', 'generation', 'packages'],
+        ['command', 'createdAt', 'current', 'generation', 'packages'],
         'generations --json fields',
       );
       t.false(Number.isNaN(Date.parse(g.createdAt)), `createdAt is a date: ${g.createdAt}`);

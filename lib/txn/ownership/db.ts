@@ -4,6 +4,7 @@
 // carries the meta record with the entries it describes; a rebuild is made under a name of its own
 // and renamed into place, so no process ever opens a half-made index.
 
+import { isLocked } from '../../store/index-health.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -42,7 +43,7 @@ export class OwnershipDb {
       await db.open({ createIfMissing: false });
     } catch (err) {
       await db.close().catch(() => {});
-      if ((err as { code?: string }).code === 'LEVEL_LOCKED') throw err;
+      if (isLocked(err)) throw err;
       throw new DamagedIndex(`cannot open ${dir}: ${String(err)}`);
     }
     return new OwnershipDb(db);

@@ -6,6 +6,7 @@
 // The index is derived data: when even that cannot be done (a damaged manifest), the transaction
 // plans from every manifest as before, and nothing is lost.
 
+import { isLocked } from '../../store/index-health.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { isPstoreError } from '../../core/errors.js';
@@ -92,7 +93,7 @@ async function openOrDrop(p: PrefixPaths): Promise<OwnershipDb | 'busy' | undefi
   try {
     return await OwnershipDb.open(p);
   } catch (err) {
-    if ((err as { code?: string }).code === 'LEVEL_LOCKED') return 'busy';
+    if (isLocked(err)) return 'busy';
     if (!(err instanceof DamagedIndex)) throw err;
     await removeIndex(p);
     return undefined;

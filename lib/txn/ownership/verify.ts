@@ -4,6 +4,7 @@
 // entries differ from a rebuild, or that cannot be read, is damage (exit 4); `verify --prefix
 // --repair` or the next transaction rebuilds it.
 
+import { isLocked } from '../../store/index-health.js';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import type { PrefixPaths } from '../../prefix/layout.js';
 import type { PlanPackage } from '../plan.js';
@@ -39,8 +40,7 @@ export async function checkOwnershipIndex(
     const differing = differences(await db.all(), deriveEntries(committed));
     return { state: differing.length ? 'damaged' : 'ok', differing: differing.slice(0, 20) };
   } catch (err) {
-    if ((err as { code?: string }).code === 'LEVEL_LOCKED')
-      return { state: 'unchecked', differing: [] };
+    if (isLocked(err)) return { state: 'unchecked', differing: [] };
     if (err instanceof DamagedIndex) return { state: 'damaged', differing: [] };
     throw err;
   } finally {
