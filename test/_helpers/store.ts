@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from './cli.js';
+import { tempDir } from './tmp.js';
 
 export interface ObjectFile {
   key: string;
@@ -198,4 +199,21 @@ export function expectedEntryId(
   files: readonly DescribedFile[],
 ): string {
   return entryIdOf(canonicalManifest(name, version, markers, files));
+}
+
+/**
+ * A temp dir with `store/` and `prefix/` paths, the CLI on that store, and `ok(args)`: run it and
+ * assert exit 0 (the setup most CLI tests start from).
+ */
+export async function storeWorkspace(t: ExecutionContext, tag: string) {
+  const dir = await tempDir(t, tag);
+  const store = path.join(dir, 'store');
+  const prefix = path.join(dir, 'prefix');
+  const cli = storeCli(store);
+  const ok = async (args: string[]) => {
+    const r = await cli(args);
+    t.is(r.code, 0, describe(r));
+    return r;
+  };
+  return { dir, store, prefix, cli, ok };
 }

@@ -5,10 +5,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
+import { describe, jsonOut } from '../_helpers/cli.js';
 import { snapshotDir, storeSnapshot } from '../_helpers/snapshot.js';
 import { buildTree } from '../_helpers/tree.js';
-import { tempDir } from '../_helpers/tmp.js';
+import { storeWorkspace } from '../_helpers/store.js';
 
 interface Why {
   id: string;
@@ -26,15 +26,7 @@ interface Why {
 }
 
 async function setup(t: import('ava').ExecutionContext) {
-  const dir = await tempDir(t, 'gcwhy');
-  const store = path.join(dir, 'store');
-  const prefix = path.join(dir, 'prefix');
-  const cli = storeCli(store);
-  const ok = async (args: string[]) => {
-    const r = await cli(args);
-    t.is(r.code, 0, describe(r));
-    return r;
-  };
+  const { dir, store, prefix, cli, ok } = await storeWorkspace(t, 'gcwhy');
   const ids: Record<string, string> = {};
   for (const ref of ['a@1', 'a@2', 'b@1', 'c@1', 'c@1.10']) {
     const [name, version] = ref.split('@') as [string, string];

@@ -5,9 +5,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
+import { describe, jsonOut } from '../_helpers/cli.js';
 import { buildTree } from '../_helpers/tree.js';
-import { tempDir } from '../_helpers/tmp.js';
+import { storeWorkspace } from '../_helpers/store.js';
 
 interface GenJson {
   generation: number;
@@ -17,15 +17,7 @@ interface GenJson {
 }
 
 async function setup(t: import('ava').ExecutionContext) {
-  const dir = await tempDir(t, 'gens');
-  const store = path.join(dir, 'store');
-  const prefix = path.join(dir, 'prefix');
-  const cli = storeCli(store);
-  const ok = async (args: string[]) => {
-    const r = await cli(args);
-    t.is(r.code, 0, describe(r));
-    return r;
-  };
+  const { dir, store, prefix, cli, ok } = await storeWorkspace(t, 'gens');
   for (const [name, version] of [
     ['a', '1'],
     ['long-package-name', '10.0.1'],
