@@ -25,7 +25,9 @@ export async function ingestDir(
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
   const ingest = new DirIngest(layout, root, opts);
-  // The walk first, so that progress knows how many files (and bytes) there are to hash.
+  // The walk first, so that progress knows how many files (and bytes) there are to hash; a
+  // terminal shows "add..." meanwhile.
+  ingest.tally.start();
   const files = await ingest.walk('', []);
   await ingest.announce(files);
   await settleAll(() => ingest.hashAll(files), ingest.queue);

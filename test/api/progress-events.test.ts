@@ -34,15 +34,21 @@ test('add from a directory: the walk gives total (files) and totalBytes before a
   const store = openStore({ path: path.join(dir, 'store') });
   const { events, onProgress } = collect();
   const entry = await store.add(src, { name: 'p', version: '1', onProgress });
-  t.true(events.length >= 1);
-  for (const e of events) {
+  const [walking, ...walked] = events;
+  t.deepEqual(
+    walking,
+    { phase: 'ingest', unit: 'files', done: 0, bytes: 0 },
+    'shown during the walk',
+  );
+  t.true(walked.length >= 1);
+  for (const e of walked) {
     t.is(e.phase, 'ingest');
     if (e.phase !== 'ingest') continue;
     t.is(e.unit, 'files');
-    t.is(e.total, 301, 'every event knows the file count');
+    t.is(e.total, 301, 'every event after the walk knows the file count');
     t.is(e.totalBytes, entry.bytes, 'and the bytes of all files');
   }
-  t.is(events[0]!.done, 0, 'announced before the first file');
+  t.is(walked[0]!.done, 0, 'announced before the first file');
   checkBytes(t, events);
 });
 
