@@ -64,8 +64,9 @@ export class Output {
     let phase: string | undefined;
     return (e) => {
       const now = Date.now();
-      // a new phase (planning, then linking) shows at once; within one, at most every 100 ms
-      if (e.phase === phase && now - this.lastProgress < 100) return;
+      // a new phase (planning, then linking) and an announcement (done 0: the totals are known)
+      // show at once; within a phase, at most every 100 ms
+      if (e.phase === phase && e.done !== 0 && now - this.lastProgress < 100) return;
       [phase, this.lastProgress] = [e.phase, now];
       this.stderr.write(`\r\x1b[K${line.render(e, now, this.stderr.columns || 80)}`);
       this.progressShown = true;

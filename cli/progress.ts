@@ -1,8 +1,19 @@
-// The progress line (SPEC.md §12.2): what a phase has done, with a bar, a percentage and the total
-// when the library knows it, and a rate since the phase began. Pure: Output decides when a line
-// may be shown (a terminal, no --json, no --quiet) and how often.
+// The progress line (SPEC.md §12.2): what a phase has done, out of its total when the library knows
+// it, with a percentage and a rate since the phase began, e.g.
+//   add: 4,210/10,000 files, 40.1 MiB/95.0 MiB (42%) 12.3 MiB/s usr/lib/libfoo.so
+// Pure: Output decides when a line may be shown (a terminal, no --json, no --quiet) and how often.
 
 import type { ProgressEvent } from '../lib/index.js';
+
+/** Phases named after the command a user typed, where the library's name differs. */
+const LABELS: Partial<Record<ProgressEvent['phase'], string>> = { ingest: 'add' };
+
+const SINGULAR: Record<ProgressEvent['unit'], string> = {
+  files: 'file',
+  members: 'member',
+  entries: 'entry',
+  steps: 'step',
+};
 
 export class ProgressLine {
   private phase: string | undefined;
@@ -17,28 +28,48 @@ export class ProgressLine {
       this.phase = e.phase;
       this.startedAt = now;
     }
-    const seconds = (now - this.startedAt) / 1000;
-    const parts: string[] = [e.phase];
-    if (e.done === 0 && e.total === undefined) parts[0] = `${e.phase}...`;
-    else if (e.total !== undefined) parts.push(bar(e.done, e.total), `${e.done}/${e.total}`);
-    else parts.push(String(e.done));
-    if (e.bytes !== undefined) parts.push(this.formatBytes(e.bytes));
-    const rate = this.rateOf(e, seconds);
+    const label = LABELS[e.phase] ?? e.phase;
+    const known = e.total !== undefined || e.totalBytes !== undefined;
+    if (e.unit === 'steps' || (e.done === 0 && !known)) return `${label}...`;
+    const parts = [`${label}:`, this.amounts(e)];
+    const percent = percentOf(e);
+    if (percent !== undefined) parts.push(`(${percent}%)`);
+    const rate = this.rateOf(e, (now - this.startedAt) / 1000);
     if (rate) parts.push(rate);
     if (e.subject) parts.push(e.subject);
     return parts.join(' ').slice(0, Math.max(1, width - 1));
   }
 
-  /** Bytes per second when bytes are counted, else items per second; none in the first half second. */
+  /** "4,210/10,000 files, 40.1 MiB/95.0 MiB": each count out of its total where known. */
+  private amounts(e: ProgressEvent): string {
+    const one = e.done === 1 && e.total === undefined; // "1 file", but "1/3 files"
+    const items = `${outOf(e.done, e.total, thousands)} ${one ? SINGULAR[e.unit] : e.unit}`;
+    if (e.bytes === undefined) return items;
+    return `${items}, ${outOf(e.bytes, e.totalBytes, this.formatBytes)}`;
+  }
+
+  /** Bytes per second when bytes are counted, else units per second; none in the first half second. */
   private rateOf(e: ProgressEvent, seconds: number): string | undefined {
     if (seconds < 0.5 || e.done === 0) return undefined;
     if (e.bytes !== undefined) return `${this.formatBytes(e.bytes / seconds)}/s`;
-    return `${Math.round(e.done / seconds)}/s`;
+    return `${thousands(Math.round(e.done / seconds))} ${e.unit}/s`;
   }
 }
 
-function bar(done: number, total: number, width = 20): string {
-  const fraction = Math.min(1, Math.max(0, done / Math.max(1, total)));
-  const filled = Math.round(fraction * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(fraction * 100)}%`;
+/** How far the phase has come, in whole percent: by bytes where their total is known, else units. */
+export function percentOf(e: ProgressEvent): number | undefined {
+  // a directory of empty files has 0 bytes to read but still files to count
+  const byBytes = e.totalBytes !== undefined && (e.totalBytes > 0 || e.total === undefined);
+  const [done, total] = byBytes ? [e.bytes ?? 0, e.totalBytes] : [e.done, e.total];
+  if (total === undefined) return undefined;
+  if (total === 0) return 100;
+  return Math.floor(Math.min(1, Math.max(0, done / total)) * 100);
+}
+
+function outOf(done: number, total: number | undefined, show: (n: number) => string): string {
+  return total === undefined ? show(done) : `${show(done)}/${show(total)}`;
+}
+
+function thousands(n: number): string {
+  return n.toLocaleString('en-US');
 }

@@ -61,6 +61,12 @@ export type {
   ProgressListener,
   ProgressPhase,
   TxnStep,
+  IngestProgress,
+  LinkProgress,
+  VerifyProgress,
+  ImportProgress,
+  RegistryProgress,
+  StepProgress,
 } from './core/types.js';
 export { PROGRESS_PHASES } from './core/types.js';
 export type {
@@ -191,9 +197,10 @@ export function openStore(opts: StoreOptions = {}): Store {
       ),
     import: async (source, o) => {
       const { importBundle, openBundle } = await import('./transfer/import.js');
-      return typeof source === 'string'
-        ? importBundle(ctx, await openBundle(path.resolve(source)), path.resolve(source), o)
-        : importBundle(ctx, source, 'stream', o);
+      if (typeof source !== 'string') return importBundle(ctx, source, 'stream', o);
+      const file = path.resolve(source);
+      const { stream, size } = await openBundle(file);
+      return importBundle(ctx, stream, file, { ...o, size });
     },
     push: async (refs, remote, o) =>
       (await import('./transfer/oci/push.js')).pushToRemote(ctx, refs, remote, o),

@@ -1,6 +1,7 @@
 import { PstoreError, type AddOptions } from '../../lib/index.js';
 import type { Command } from '../command.js';
 import { requirePositionals, type CommandContext } from '../command.js';
+import { stdinSize } from '../stdin.js';
 
 export const add: Command = {
   name: 'add',
@@ -45,7 +46,9 @@ export const add: Command = {
         { subject: '-' },
       );
     }
-    const source = src === '-' ? { tar: process.stdin, label: 'stdin' } : src;
+    const size = src === '-' ? stdinSize() : undefined;
+    const source =
+      src === '-' ? { tar: process.stdin, label: 'stdin', ...(size ? { size } : {}) } : src;
     const progress = out.progress();
     const r = await store().add(source, {
       ...identityOptions(values),

@@ -1,4 +1,5 @@
 import { requirePositionals, type Command } from '../command.js';
+import { stdinSize } from '../stdin.js';
 
 export const importCmd: Command = {
   name: 'import',
@@ -14,7 +15,12 @@ export const importCmd: Command = {
   async run({ positionals, out, store }) {
     requirePositionals(positionals, 1, 1, 'FILE', 'import');
     const src = positionals[0]!;
-    const r = await store().import(src === '-' ? process.stdin : src);
+    const progress = out.progress();
+    const size = src === '-' ? stdinSize() : undefined;
+    const r = await store().import(src === '-' ? process.stdin : src, {
+      ...(progress ? { onProgress: progress } : {}),
+      ...(size !== undefined ? { size } : {}),
+    });
     out.result(r, () => [
       ...r.entries.map((e) => `${e.id}  ${e.name}@${e.version}`),
       `imported ${r.entries.length} entries, ${r.objectsImported} new objects`,

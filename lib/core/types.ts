@@ -88,30 +88,109 @@ export type TxnStep =
 
 /**
  * Every phase a ProgressEvent may name besides the transaction steps. A new phase is one more
- * string here (the union type follows): `ingest` (add hashing files), `link` (a transaction placing
- * files), `verify` (store verify rehashing objects), `push` and `pull` (entries to or from a
- * registry, with bytes).
+ * string here and one more member of {@link ProgressEvent}: `ingest` (add hashing files), `link`
+ * (a transaction placing files), `verify` (store verify rehashing objects), `import` (a bundle
+ * being read and checked), `push` and `pull` (entries to or from a registry, with bytes).
  */
-export const PROGRESS_PHASES = ['ingest', 'link', 'verify', 'push', 'pull'] as const;
+export const PROGRESS_PHASES = ['ingest', 'link', 'verify', 'import', 'push', 'pull'] as const;
 
 /** One of PROGRESS_PHASES, or a transaction step (TxnStep, reported with `ms`). */
 export type ProgressPhase = (typeof PROGRESS_PHASES)[number] | TxnStep;
 
-/** A step of a long operation; listeners receive at most about ten a second per operation. */
-export interface ProgressEvent {
-  /** what is under way: one of {@link PROGRESS_PHASES} or a transaction step ({@link TxnStep}) */
-  phase: ProgressPhase;
-  /** units done so far in this phase (files) */
+/** The fields every progress event has; each phase's member below says what its units are. */
+interface ProgressCommon {
+  /** units done so far in this phase (see `unit`); 0 on the event that announces the phase */
   done: number;
-  /** transaction steps: how long the step took, in milliseconds */
-  ms?: number;
-  /** units the phase will do, when known in advance */
+  /** units the phase will do, when known in advance (a percentage is `done / total`) */
   total?: number;
-  /** bytes done so far, where the phase counts them */
+  /** what `done` and `total` count */
+  unit: 'files' | 'members' | 'entries' | 'steps';
+  /** bytes read so far, where the phase counts them (see each phase for which bytes) */
   bytes?: number;
-  /** what is being worked on (a path in the entry or the prefix) */
+  /**
+   * bytes the phase will read, when known in advance; where present, `bytes / totalBytes` is the
+   * better measure of how far the phase has come than `done / total`
+   */
+  totalBytes?: number;
+  /** what is being worked on: a path in the entry or the prefix, a bundle member, a ref */
   subject?: string;
+  /** only on a finished transaction step ({@link StepProgress}): its time in milliseconds */
+  ms?: number;
 }
+
+/**
+ * `add` hashing and writing files. `done` counts regular files. From a directory, `total` and
+ * `totalBytes` (sum of the file sizes) are known once it has been walked and `bytes` counts file
+ * content; from a tar, `bytes` counts the archive's bytes read (compressed, for a .tar.gz) and
+ * `totalBytes` is the archive's size when it is a file; `total` is never known for a tar.
+ */
+export interface IngestProgress extends ProgressCommon {
+  /** `add` hashing and writing a source's files */
+  phase: 'ingest';
+  unit: 'files';
+  /** bytes read so far: file content (directory) or archive bytes (tar) */
+  bytes: number;
+}
+
+/** A transaction placing files into the prefix: `done` and `total` in files (every 500 files). */
+export interface LinkProgress extends ProgressCommon {
+  /** a transaction placing files into the prefix */
+  phase: 'link';
+  unit: 'files';
+  total: number;
+}
+
+/**
+ * `verify` rehashing the store: `done`/`total` count the regular files of every entry (an object
+ * shared by several entries is hashed once, counted once per file); `subject` is the file's path.
+ */
+export interface VerifyProgress extends ProgressCommon {
+  /** `verify` rehashing the store's objects */
+  phase: 'verify';
+  unit: 'files';
+  total: number;
+}
+
+/**
+ * `import` reading a bundle: `done` counts its members (descriptor, manifests, objects), `bytes`
+ * the bundle's bytes read; `totalBytes` is the bundle's size when it is a file (or stdin redirected
+ * from one); `subject` is the member's name.
+ */
+export interface ImportProgress extends ProgressCommon {
+  /** `import` reading and checking a bundle */
+  phase: 'import';
+  unit: 'members';
+  /** the bundle's bytes read so far */
+  bytes: number;
+}
+
+/** `push`/`pull`: `done`/`total` in entries, `bytes` the blob bytes sent or received. */
+export interface RegistryProgress extends ProgressCommon {
+  /** entries sent to (`push`) or received from (`pull`) a registry */
+  phase: 'push' | 'pull';
+  unit: 'entries';
+  total: number;
+  bytes: number;
+}
+
+/**
+ * A transaction step ({@link TxnStep}), reported once done with `ms` (`done` 1); `plan` is also
+ * announced as it begins, with `done` 0 and no `ms`, since reading manifests may take a while.
+ */
+export interface StepProgress extends ProgressCommon {
+  /** the step of the transaction */
+  phase: TxnStep;
+  unit: 'steps';
+  /** how long the step took, in milliseconds; absent on the announcement of a step */
+  ms?: number;
+}
+
+/**
+ * A step of a long operation, one member per kind of phase (narrow on `phase`); listeners receive
+ * at most about ten a second per operation.
+ */
+export type ProgressEvent =
+  IngestProgress | LinkProgress | VerifyProgress | ImportProgress | RegistryProgress | StepProgress;
 
 /** Receives progress events; it must not throw (an AbortSignal is the way to stop an operation). */
 export type ProgressListener = (event: ProgressEvent) => void;

@@ -21,7 +21,7 @@ import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../core/types.js';
 import { crashpoint } from '../core/crashpoint.js';
 import { buildManifest, identifyManifest } from '../core/manifest.js';
-import type { IngestResult } from './source.js';
+import { streamMeter, type IngestResult, type SourceMeter } from './source.js';
 import { prepareSource, type AddOptions, type AddOrigin, type AddSource } from './prepare.js';
 
 export type { AddOptions, AddOrigin, AddSource } from './prepare.js';
@@ -53,7 +53,12 @@ export async function addEntry(
     subject: `${prepared.name}@${prepared.version}`,
   };
   const onProgress = abortingListener(opts.signal, op, opts.onProgress);
-  const ingested = await ingestSource(ctx, prepared.source, onProgress);
+  // a stream given by the caller is measured as given (prepare may wrap it to sniff its format)
+  const meter =
+    typeof source !== 'string' && 'tar' in source
+      ? streamMeter(source.tar, source.size)
+      : undefined;
+  const ingested = await ingestSource(ctx, prepared.source, onProgress, meter);
   await prepared.done;
   throwIfAborted(opts.signal, op); // the last moment before the entry is written
   const manifest = buildManifest(prepared.name, prepared.version, markers, ingested.files);
@@ -77,8 +82,9 @@ async function ingestSource(
   ctx: StoreContext,
   source: AddSource,
   onProgress?: ProgressListener,
+  meter?: SourceMeter,
 ): Promise<IngestResult> {
-  const opts = onProgress ? { onProgress } : {};
+  const opts = { ...(onProgress ? { onProgress } : {}), ...(meter ? { meter } : {}) };
   // Sources load their parsers on demand (node-tar alone costs ~70 ms of start-up here).
   if (typeof source !== 'string') {
     if ('files' in source)
@@ -107,7 +113,9 @@ async function ingestSource(
     );
   }
   if (st.isDirectory()) return (await import('./from-dir.js')).ingestDir(ctx.layout, abs, opts);
-  return (await import('./from-tar.js')).ingestTar(ctx.layout, createReadStream(abs), abs, opts);
+  const stream = createReadStream(abs);
+  const measured = { ...opts, meter: streamMeter(stream, st.size)! };
+  return (await import('./from-tar.js')).ingestTar(ctx.layout, stream, abs, measured);
 }
 
 // Names and versions end up in refs (NAME@VERSION) and index keys, so they are kept printable.

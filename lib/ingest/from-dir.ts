@@ -4,6 +4,7 @@
 
 import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import pMap from 'p-map';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
@@ -24,8 +25,19 @@ export async function ingestDir(
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
   const ingest = new DirIngest(layout, root, opts);
-  await settleAll(() => ingest.visit(''), ingest.queue);
+  // The walk first, so that progress knows how many files (and bytes) there are to hash; a
+  // terminal shows "add..." meanwhile.
+  ingest.tally.start();
+  const files = await ingest.walk('', []);
+  await ingest.announce(files);
+  await settleAll(() => ingest.hashAll(files), ingest.queue);
   return ingest.tally.result();
+}
+
+/** A regular file the walk found: its member path and where it is. */
+interface FoundFile {
+  member: string;
+  abs: string;
 }
 
 /** One directory tree being ingested, walked in name order. */
@@ -38,13 +50,14 @@ class DirIngest {
   constructor(
     private readonly layout: StoreLayout,
     private readonly root: string,
-    opts: IngestOptions,
+    private readonly opts: IngestOptions,
   ) {
     this.collector = new TreeCollector(root);
     this.tally = new IngestTally(this.collector, opts.onProgress);
   }
 
-  async visit(rel: string): Promise<void> {
+  /** Directories and symlinks join the tree; regular files are returned (into `found`) to hash. */
+  async walk(rel: string, found: FoundFile[]): Promise<FoundFile[]> {
     const abs = rel === '' ? this.root : path.join(this.root, rel);
     const dirents = await fsp.readdir(abs, { withFileTypes: true });
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -54,7 +67,7 @@ class DirIngest {
       const memberAbs = path.join(abs, d.name);
       if (d.isDirectory()) {
         this.collector.add({ path: member, type: 'dir' });
-        await this.visit(memberRel);
+        await this.walk(memberRel, found);
       } else if (d.isSymbolicLink()) {
         this.collector.add({
           path: member,
@@ -62,10 +75,7 @@ class DirIngest {
           target: await fsp.readlink(memberAbs),
         });
       } else if (d.isFile()) {
-        // Reading, hashing and writing all overlap; a directory tree has no ordering rules to keep.
-        await this.queue.room();
-        if (this.queue.failed !== undefined) break;
-        this.queue.push(0, () => this.ingestFile(memberAbs, member));
+        found.push({ member, abs: memberAbs });
       } else {
         throw new PstoreError(
           'EPSTORE_UNSUPPORTED_TYPE',
@@ -73,6 +83,31 @@ class DirIngest {
           { subject: memberAbs },
         );
       }
+    }
+    return found;
+  }
+
+  /** Progress learns the totals: the file count, and (only for a listener: one lstat a file) bytes. */
+  async announce(files: readonly FoundFile[]): Promise<void> {
+    if (!this.opts.onProgress) return;
+    const sizes = await pMap(
+      files,
+      // a file gone since the walk fails when it is read, with its name; here it counts nothing
+      async (f) => (await fsp.lstat(f.abs).catch(() => undefined))?.size ?? 0,
+      { concurrency: 16 },
+    );
+    this.tally.start(
+      files.length,
+      sizes.reduce((sum, n) => sum + n, 0),
+    );
+  }
+
+  /** Reading, hashing and writing all overlap; a directory tree has no ordering rules to keep. */
+  async hashAll(files: readonly FoundFile[]): Promise<void> {
+    for (const { abs, member } of files) {
+      await this.queue.room();
+      if (this.queue.failed !== undefined) break;
+      this.queue.push(0, () => this.ingestFile(abs, member));
     }
   }
 

@@ -46,10 +46,11 @@ class TarIngest {
     opts: IngestOptions,
   ) {
     this.collector = new TreeCollector(sourceName);
-    this.tally = new IngestTally(this.collector, opts.onProgress);
+    this.tally = new IngestTally(this.collector, opts.onProgress, opts.meter);
   }
 
   read(source: Readable): Promise<void> {
+    this.tally.start();
     this.tar = readTarStream(source, {
       queue: this.queue,
       onEntry: (entry) => this.onEntry(entry),

@@ -20,6 +20,8 @@ export type AddSource =
       tar: Readable;
       /** how messages name the stream (default `tar stream`) */
       label?: string;
+      /** the stream's length in bytes, when known: progress events then carry `totalBytes` */
+      size?: number;
     }
   | {
       /** the entry's paths and their contents */

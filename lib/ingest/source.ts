@@ -1,6 +1,7 @@
 // What every ingest source returns, and the small pieces they share.
 
-import type { ManifestFile, ProgressListener, ProgressPhase } from '../core/types.js';
+import type { Readable } from 'node:stream';
+import type { IngestProgress, ManifestFile, ProgressListener } from '../core/types.js';
 import type { TreeCollector } from '../core/tree.js';
 import type { WriteQueue } from './write-queue.js';
 
@@ -9,6 +10,23 @@ export const STREAM_THRESHOLD = 8 * 1024 * 1024;
 
 export interface IngestOptions {
   onProgress?: ProgressListener;
+  /** for a tar: how far the archive has been read, so progress counts its bytes */
+  meter?: SourceMeter;
+}
+
+/** How far a source has been read, where its own bytes measure progress better than its files. */
+export interface SourceMeter {
+  /** bytes of the source read so far */
+  read(): number;
+  /** the source's size in bytes, when known (a file, or stdin redirected from one) */
+  size?: number;
+}
+
+/** A meter for a stream that counts what it has read (fs.ReadStream, net.Socket), else none. */
+export function streamMeter(stream: Readable, size?: number): SourceMeter | undefined {
+  const counted = stream as Readable & { bytesRead?: unknown };
+  if (typeof counted.bytesRead !== 'number') return undefined;
+  return { read: () => counted.bytesRead as number, ...(size !== undefined ? { size } : {}) };
 }
 
 export interface IngestResult {
@@ -17,18 +35,20 @@ export interface IngestResult {
   objectsWritten: number;
 }
 
-/** Throttled progress: at most one event per 100 ms, so huge trees do not flood listeners. */
-function reportProgress(
-  listener: ProgressListener | undefined,
-  phase: ProgressPhase,
-): (done: number, bytes: number, subject: string) => void {
+/**
+ * Throttled progress: at most one event per 100 ms, so huge trees do not flood listeners; an
+ * announcement (`force`: the phase begins, or its totals become known) always goes through.
+ */
+export function throttled<E>(
+  listener: ((e: E) => void) | undefined,
+): (e: () => E, force?: boolean) => void {
   if (!listener) return () => {};
   let last = 0;
-  return (done, bytes, subject) => {
+  return (event, force = false) => {
     const now = Date.now();
-    if (now - last < 100) return;
+    if (!force && now - last < 100) return;
     last = now;
-    listener({ phase, done, bytes, subject });
+    listener(event());
   };
 }
 
@@ -60,20 +80,40 @@ export class IngestTally {
   private files = 0;
   private bytes = 0;
   private written = 0;
-  private readonly progress: ReturnType<typeof reportProgress>;
+  private totals: { total?: number; totalBytes?: number } = {};
+  private readonly progress: ReturnType<typeof throttled<IngestProgress>>;
 
   constructor(
     readonly collector: TreeCollector,
     onProgress: ProgressListener | undefined,
+    private readonly meter?: SourceMeter,
   ) {
-    this.progress = reportProgress(onProgress, 'ingest');
+    this.progress = throttled(onProgress);
+    if (meter?.size !== undefined) this.totals = { totalBytes: meter.size };
+  }
+
+  /** The phase begins; with `files` and `bytes` when a walk has counted them. */
+  start(files?: number, bytes?: number): void {
+    if (files !== undefined) this.totals = { total: files, totalBytes: bytes ?? 0 };
+    this.progress(() => this.event(), true);
   }
 
   /** A regular file of `size` bytes is about to be read. */
   counted(member: string, size: number): void {
     this.files++;
     this.bytes += size;
-    this.progress(this.files, this.bytes, member);
+    this.progress(() => this.event(member));
+  }
+
+  private event(subject?: string): IngestProgress {
+    return {
+      phase: 'ingest',
+      unit: 'files',
+      done: this.files,
+      bytes: this.meter ? this.meter.read() : this.bytes,
+      ...this.totals,
+      ...(subject !== undefined ? { subject } : {}),
+    };
   }
 
   /** A regular file's content is known: it joins the tree. */

@@ -166,7 +166,8 @@ async function verifyEntry(
   const results = await pMap(
     files,
     (f) => {
-      onProgress?.({ phase: 'verify', done: ++checks.done, total: checks.total, subject: f.path });
+      const done = ++checks.done;
+      onProgress?.({ phase: 'verify', unit: 'files', done, total: checks.total, subject: f.path });
       return checks.check(fileObjectKey(f), f.integrity, f.size);
     },
     { concurrency: 8 },

@@ -18,7 +18,8 @@ import { syncFilesystem } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
 import { identifyManifest, parseManifest } from '../core/manifest.js';
 import { readTarStream } from '../ingest/tar-stream.js';
-import { settleAll } from '../ingest/source.js';
+import { settleAll, streamMeter } from '../ingest/source.js';
+import { importProgress, type MemberReporter } from './import-progress.js';
 import { WriteQueue } from '../ingest/write-queue.js';
 import {
   assertWritable,
@@ -38,7 +39,7 @@ import {
   OBJECT_MODE,
   OBJECT_MODE_EXEC,
 } from '../store/objects.js';
-import type { Manifest } from '../core/types.js';
+import type { Manifest, ProgressListener } from '../core/types.js';
 import type { ReadEntry } from 'tar';
 import { throwIfAborted } from '../core/abort.js';
 import { IgnoredTarBytesCheck } from './tar-padding.js';
@@ -78,6 +79,13 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** the entry ids the bundle must carry, no more and no fewer (a pull knows what it asked for) */
   expectIds?: readonly string[];
+  /** receives `import` events as the bundle's members are read */
+  onProgress?: ProgressListener;
+  /**
+   * the bundle's length in bytes when `source` is a stream and its length is known (progress
+   * events then carry `totalBytes`); for a path, the file's size is used
+   */
+  size?: number;
 }
 
 export async function importBundle(
@@ -101,9 +109,11 @@ export async function importBundle(
       ),
     );
     source.on('error', (err) => checked.destroy(err));
-    const bundle = await new BundleReader(ctx, label, stage, () =>
-      throwIfAborted(opts.signal, op),
-    ).read(checked);
+    const reportMember = importProgress(opts.onProgress, streamMeter(source, opts.size));
+    const bundle = await new BundleReader(ctx, label, stage, (member, size) => {
+      throwIfAborted(opts.signal, op);
+      reportMember(member, size);
+    }).read(checked);
     checkEntries(label, bundle);
     checkExpected(label, bundle, opts.expectIds);
     const present = await checkObjects(ctx, label, bundle);
@@ -167,7 +177,8 @@ class BundleReader {
     private readonly ctx: StoreContext,
     private readonly label: string,
     private readonly stage: string,
-    private readonly checkAbort: () => void,
+    /** a safe point for abort, and progress: called as each member begins */
+    private readonly beginMember: MemberReporter,
   ) {}
 
   async read(source: Readable): Promise<Bundle> {
@@ -185,8 +196,8 @@ class BundleReader {
   }
 
   private onEntry(entry: ReadEntry): void {
-    this.checkAbort();
     const name = entry.path;
+    this.beginMember(name, entry.size ?? 0);
     if (this.seen.has(name)) throw damaged(this.label, `member ${name} appears twice`, name);
     this.seen.add(name);
     if (entry.type !== 'File' && entry.type !== 'OldFile')
@@ -358,9 +369,10 @@ async function checkObjects(ctx: StoreContext, label: string, bundle: Bundle): P
   return present.size;
 }
 
-export async function openBundle(file: string): Promise<Readable> {
+/** The bundle file as a stream, and its size for progress. */
+export async function openBundle(file: string): Promise<{ stream: Readable; size: number }> {
   const st = await fsp.stat(file).catch(() => undefined);
   if (!st?.isFile())
     throw new PstoreError('EPSTORE_NOT_FOUND', `bundle ${file} does not exist`, { subject: file });
-  return createReadStream(file);
+  return { stream: createReadStream(file), size: st.size };
 }

@@ -67,7 +67,8 @@ function placeFiles(ctx: PhaseContext, plan: Plan): void {
     crashpoint('apply:file');
     const { file, replace } = plan.place[i]!;
     placeFile(ctx, file, replace);
-    if ((i + 1) % PROGRESS_EVERY === 0) ctx.onProgress?.({ phase: 'link', done: i + 1, total });
+    if ((i + 1) % PROGRESS_EVERY === 0)
+      ctx.onProgress?.({ phase: 'link', unit: 'files', done: i + 1, total });
   }
 }
 

@@ -89,7 +89,7 @@ export async function runTransaction(
       p.layout === 'inplace' && goal.existingGeneration !== undefined
         ? await savedToRestore(p, cur.generation, goal.existingGeneration, new Map())
         : [];
-    opts.onProgress?.({ phase: 'plan', done: 0 }); // reading manifests and checking may take a while
+    opts.onProgress?.({ phase: 'plan', unit: 'steps', done: 0 }); // reading manifests and checking may take a while
     const taking: TakingOver = { full: restoring.length > 0, overwritten: [] };
     await using prep = await withReplaceHint(current, goal, () =>
       planAndCheck(ctx, p, { ...cur, packages: current }, goal, opts, step, taking),

@@ -9,7 +9,7 @@ export function stepClock(listener: ProgressListener | undefined): (step: TxnSte
   let last = performance.now();
   return (step) => {
     const now = performance.now();
-    listener({ phase: step, done: 1, ms: Math.round((now - last) * 10) / 10 });
+    listener({ phase: step, unit: 'steps', done: 1, ms: Math.round((now - last) * 10) / 10 });
     last = now;
   };
 }

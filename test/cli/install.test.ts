@@ -1,6 +1,6 @@
 // Install from a fresh clone (issue 10): `git clone`, `npm ci --ignore-scripts` (nothing compiled,
-// no install scripts: pnpm 10's default), `npm run build`, then `pstore --version` and a small
-// add + activate with the clone's own CLI. npm ci needs the registry or a warm npm cache
+// no install scripts: pnpm 10's default), `npm run build`, then `pstore --version`, a small
+// add + activate with the clone's own CLI, and examples/demo.sh. npm ci needs the registry or a warm npm cache
 // (--prefer-offline), so the test runs only with PSTORE_INSTALL_TEST=1.
 
 import { execFile } from 'node:child_process';
@@ -15,7 +15,7 @@ import { tempDir } from '../_helpers/tmp.js';
 const run = promisify(execFile);
 const ENABLED = process.env.PSTORE_INSTALL_TEST === '1';
 
-test('a fresh clone installs with --ignore-scripts, builds, and runs add and activate', async (t) => {
+test('a fresh clone installs with --ignore-scripts, builds, runs add and activate, then the demo', async (t) => {
   if (!ENABLED) {
     t.log('SKIPPED: set PSTORE_INSTALL_TEST=1 (npm ci needs the registry or a warm npm cache)');
     t.pass();
@@ -48,4 +48,7 @@ test('a fresh clone installs with --ignore-scripts, builds, and runs add and act
     /generation 1 \(was 0\)/,
   );
   t.is(await fsp.readFile(path.join(prefix, 'bin', 'hello'), 'utf8'), 'echo hello\n');
+  // then the demo, as README tells a new user to run it (it fails on any failing step)
+  const demo = await sh('bash', [path.join(clone, 'examples', 'demo.sh')]);
+  t.regex(demo.stdout, /python3/, 'the demo ran to its import checks');
 });

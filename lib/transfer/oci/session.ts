@@ -72,6 +72,7 @@ export class TransferProgress {
   private emit(subject: string): void {
     this.listener?.({
       phase: this.phase,
+      unit: 'entries',
       done: this.done,
       total: this.total,
       bytes: this.bytes,
