@@ -8,14 +8,7 @@ import { PstoreError, errnoCode } from '../core/errors.js';
 import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
-import { TreeCollector } from '../core/tree.js';
-import {
-  STREAM_THRESHOLD,
-  type IngestResult,
-  type IngestOptions,
-  IngestTally,
-  settleAll,
-} from './source.js';
+import { STREAM_THRESHOLD, TreeIngest, type IngestOptions, type IngestResult } from './source.js';
 import { WriteQueue } from './write-queue.js';
 
 export async function ingestDir(
@@ -23,29 +16,16 @@ export async function ingestDir(
   root: string,
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
-  const ingest = new DirIngest(layout, root, opts);
-  await settleAll(() => ingest.visit(''), ingest.queue);
-  return ingest.tally.result();
+  // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
+  const ingest = new DirIngest(layout, root, opts, new WriteQueue(64 * 1024 * 1024, 16));
+  return ingest.ingest(() => ingest.visit(''));
 }
 
-/** One directory tree being ingested, walked in name order. */
-class DirIngest {
-  private readonly collector: TreeCollector;
-  readonly tally: IngestTally;
-  // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
-  readonly queue = new WriteQueue(64 * 1024 * 1024, 16);
-
-  constructor(
-    private readonly layout: StoreLayout,
-    private readonly root: string,
-    opts: IngestOptions,
-  ) {
-    this.collector = new TreeCollector(root);
-    this.tally = new IngestTally(this.collector, opts.onProgress);
-  }
-
+/** One directory tree (`sourceName`) being ingested, walked in name order. */
+class DirIngest extends TreeIngest {
   async visit(rel: string): Promise<void> {
-    const abs = rel === '' ? this.root : path.join(this.root, rel);
+    const root = this.sourceName;
+    const abs = rel === '' ? root : path.join(root, rel);
     const dirents = await fsp.readdir(abs, { withFileTypes: true });
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of dirents) {
