@@ -70,8 +70,8 @@ function oneOf<T extends string>(
   return v as T;
 }
 
-/** A generation number from the command line (`diff GEN`, `rollback --to GEN`), else EPSTORE_USAGE. */
-export function generationNumber(
+/** A whole number from the command line (`diff GEN`, `rollback --to GEN`, `prune --keep N`). */
+export function wholeNumber(
   arg: string,
   message: string,
   details: { subject: string; hint?: string },
@@ -86,7 +86,7 @@ export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
   return ctx.store().prefix(dir, layout ? { layout } : {});
 }
 
-export function txnOptionsOf(ctx: CommandContext): TxnOptions {
+function txnOptionsOf(ctx: CommandContext): TxnOptions {
   const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
   const progress = withSteps(ctx, ctx.out.progress());
   const verify = ctx.values.verify === true;
@@ -145,7 +145,7 @@ export async function runTxn(
 
 const fmt = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
 
-export function printTxn(ctx: CommandContext, r: TxnResult): void {
+function printTxn(ctx: CommandContext, r: TxnResult): void {
   if (r.plan) return printPreview(ctx, r, r.plan);
   ctx.out.result(
     {

@@ -1,6 +1,6 @@
 import type { FileChanges, GenerationDiff, VersionChange } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
-import { PREFIX_HELP, PREFIX_OPTION, generationNumber, prefixOf } from '../prefix-options.js';
+import { PREFIX_HELP, PREFIX_OPTION, wholeNumber, prefixOf } from '../prefix-options.js';
 
 export const diff: Command = {
   name: 'diff',
@@ -26,7 +26,7 @@ export const diff: Command = {
 };
 
 function generationArg(arg: string): number {
-  return generationNumber(arg, `diff: ${JSON.stringify(arg)} is not a generation number`, {
+  return wholeNumber(arg, `diff: ${JSON.stringify(arg)} is not a generation number`, {
     subject: arg,
     hint: 'see pstore generations',
   });

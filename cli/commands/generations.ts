@@ -1,8 +1,8 @@
 import type { GenerationInfo } from '../../lib/index.js';
 import { count, table } from '../output.js';
-import { prefixQuery } from '../prefix-query.js';
+import { prefixCommand } from '../prefix-command.js';
 
-export const generations = prefixQuery({
+export const generations = prefixCommand({
   name: 'generations',
   summary: "list a prefix's generations",
   help: [
@@ -10,7 +10,7 @@ export const generations = prefixQuery({
     '(older records without one list their packages instead); pstore diff shows what changed',
     '--json: [{generation, current, createdAt, command?, packages}]',
   ],
-  ask: (prefix) => prefix.generations(),
+  call: (prefix) => prefix.generations(),
   human: (gens) => table(gens.map(generationRow), [1]),
 });
 

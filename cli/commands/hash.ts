@@ -1,6 +1,6 @@
-import { prefixQuery } from '../prefix-query.js';
+import { prefixCommand } from '../prefix-command.js';
 
-export const hash = prefixQuery({
+export const hash = prefixCommand({
   name: 'hash',
   summary:
     "print a digest of a prefix's owned tree (paths, types, exec bits, contents, symlink targets)",
@@ -9,6 +9,6 @@ export const hash = prefixQuery({
     'waits (up to --wait) for a running transaction; transaction: interrupted means the files may be a mix',
     '--json: {prefix, generation, digest, paths, transaction, interruptedReason?, transactionInProgress}',
   ],
-  ask: (prefix) => prefix.hash(),
+  call: (prefix) => prefix.hash(),
   human: (r) => r.digest,
 });

@@ -1,5 +1,5 @@
 import { requirePositionals, type Command } from '../command.js';
-import { TXN_HELP, TXN_OPTIONS, generationNumber, runTxn } from '../prefix-options.js';
+import { TXN_HELP, TXN_OPTIONS, wholeNumber, runTxn } from '../prefix-options.js';
 
 export const rollback: Command = {
   name: 'rollback',
@@ -17,7 +17,7 @@ export const rollback: Command = {
     const raw = ctx.values.to;
     const to =
       typeof raw === 'string'
-        ? generationNumber(raw, `--to must be a generation number, not ${JSON.stringify(raw)}`, {
+        ? wholeNumber(raw, `--to must be a generation number, not ${JSON.stringify(raw)}`, {
             subject: '--to',
           })
         : undefined;

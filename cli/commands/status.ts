@@ -1,8 +1,8 @@
 import type { PrefixStatus } from '../../lib/index.js';
 import { count, table } from '../output.js';
-import { prefixQuery } from '../prefix-query.js';
+import { prefixCommand } from '../prefix-command.js';
 
-export const status = prefixQuery({
+export const status = prefixCommand({
   name: 'status',
   summary: "show a prefix's layout, current generation and active packages",
   help: [
@@ -10,7 +10,7 @@ export const status = prefixQuery({
     "writer's journal that could not be recovered now; interruptedReason says why)",
     '--json: {prefix, layout, store, generation, packages, transaction, interruptedReason?, transactionInProgress}',
   ],
-  ask: (prefix) => prefix.status(),
+  call: (prefix) => prefix.status(),
   human: (s) => [
     `prefix:     ${s.prefix} (${s.layout})`,
     `store:      ${s.store}`,
