@@ -21,16 +21,16 @@ export const TXN_OPTIONS = {
   verbose: { type: 'boolean' as const, short: 'v' },
 };
 /** `activate` and `sync`: take over unowned files matching a glob (pacman's --overwrite). */
-export const OVERWRITE_OPTION = { overwrite: { type: 'string' as const, multiple: true } };
-export const OVERWRITE_HELP = [
+const OVERWRITE_OPTION = { overwrite: { type: 'string' as const, multiple: true } };
+const OVERWRITE_HELP = [
   '--overwrite GLOB take over unowned files and symlinks at matching prefix-relative paths instead of',
   '                 refusing (repeatable; as pacman: * crosses /, !GLOB excludes, the last match decides);',
   '                 owned paths and directories still conflict; rollback puts back what was taken over.',
   '                 --json adds overwritten:[PATH] (and plan.overwrite with --dry-run)',
 ];
 /** `activate` and `sync`: hash every object before linking it (a size check is always made). */
-export const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
-export const VERIFY_HELP =
+const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
+const VERIFY_HELP =
   '--verify         rehash every object first (its size is always checked); exit 4 if one is damaged';
 
 export const PREFIX_HELP = '--prefix DIR     the prefix (required)';
@@ -44,6 +44,14 @@ export const TXN_HELP = [
   '--verbose, -v    print each step (lock, recover, plan, check, journal, apply phases, commit, unlock)',
   '                 with its time in ms on stderr',
 ];
+
+/** The options of the transactions that place packages (activate, sync). */
+export const PLACING_OPTIONS = { ...TXN_OPTIONS, ...VERIFY_OPTION, ...OVERWRITE_OPTION };
+
+/** Their --help: the transaction's options, --verify, the command's `own` lines, --overwrite. */
+export function placingHelp(own: readonly string[]): string[] {
+  return [...TXN_HELP, VERIFY_HELP, ...own, ...OVERWRITE_HELP];
+}
 
 function oneOf<T extends string>(
   values: CommandContext['values'],
@@ -62,13 +70,23 @@ function oneOf<T extends string>(
   return v as T;
 }
 
+/** A whole number from the command line (`diff GEN`, `rollback --to GEN`, `prune --keep N`). */
+export function wholeNumber(
+  arg: string,
+  message: string,
+  details: { subject: string; hint?: string },
+): number {
+  if (!/^\d+$/.test(arg)) throw new PstoreError('EPSTORE_USAGE', message, details);
+  return Number(arg);
+}
+
 export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
   const dir = requireString(ctx.values, 'prefix', cmd);
   const layout = oneOf<LayoutKind>(ctx.values, 'layout', ['inplace', 'generations']);
   return ctx.store().prefix(dir, layout ? { layout } : {});
 }
 
-export function txnOptionsOf(ctx: CommandContext): TxnOptions {
+function txnOptionsOf(ctx: CommandContext): TxnOptions {
   const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
   const progress = withSteps(ctx, ctx.out.progress());
   const verify = ctx.values.verify === true;
@@ -116,9 +134,18 @@ export function commandLine(argv: readonly string[]): string {
   return ['pstore', ...kept].join(' ');
 }
 
+/** Run a transaction on --prefix with the transaction options given, and print its result. */
+export async function runTxn(
+  ctx: CommandContext,
+  cmd: string,
+  txn: (prefix: Prefix, opts: TxnOptions) => Promise<TxnResult>,
+): Promise<void> {
+  printTxn(ctx, await txn(prefixOf(ctx, cmd), txnOptionsOf(ctx)));
+}
+
 const fmt = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
 
-export function printTxn(ctx: CommandContext, r: TxnResult): void {
+function printTxn(ctx: CommandContext, r: TxnResult): void {
   if (r.plan) return printPreview(ctx, r, r.plan);
   ctx.out.result(
     {

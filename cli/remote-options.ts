@@ -7,8 +7,9 @@ import {
   type Lockfile,
   type RemoteOptions,
   type RemoteTransferOptions,
+  type Store,
 } from '../lib/index.js';
-import { requirePositionals, type CommandContext } from './command.js';
+import { requirePositionals, type Command, type CommandContext } from './command.js';
 
 export const REMOTE_OPTIONS = {
   'plain-http': { type: 'boolean' as const },
@@ -22,36 +23,55 @@ export const REMOTE_HELP = [
   'exit 8 (EPSTORE_REMOTE): registry unreachable, credentials refused, protocol or HTTP error',
 ];
 
-/** push's and pull's options: the remote flag, --lock, --dry-run and the remote options */
-export function transferOptions(flag: 'to' | 'from') {
+/** push or pull: what differs between the two; the rest of the command is {@link transferCommand}'s. */
+export interface Transfer<R> {
+  name: 'push' | 'pull';
+  /** the remote's flag */
+  flag: 'to' | 'from';
+  summary: string;
+  usage: string;
+  help: string[];
+  move: (store: Store, refs: string[], remote: string, opts: RemoteTransferOptions) => Promise<R>;
+  human: (result: R) => string[];
+}
+
+export function transferCommand<R>(t: Transfer<R>): Command {
   return {
-    [flag]: { type: 'string' as const },
-    lock: { type: 'string' as const },
-    'dry-run': { type: 'boolean' as const },
-    ...REMOTE_OPTIONS,
+    name: t.name,
+    summary: t.summary,
+    usage: t.usage,
+    help: t.help,
+    options: {
+      [t.flag]: { type: 'string' as const },
+      lock: { type: 'string' as const },
+      'dry-run': { type: 'boolean' as const },
+      ...REMOTE_OPTIONS,
+    },
+    async run(ctx) {
+      const remote = remoteOf(ctx, t.flag, t.name);
+      const { refs, lock } = await refsOrLock(ctx, t.name);
+      const opts = { ...remoteOptionsOf(ctx), ...(lock ? { lock } : {}) };
+      const result = await t.move(ctx.store(), refs, remote, opts);
+      ctx.out.result(result, () => t.human(result));
+    },
   };
 }
 
-/** What push and pull were asked: the remote, REFs (or none with --lock), and the options. */
-export async function transferRequest(
-  ctx: CommandContext,
-  flag: 'to' | 'from',
-  cmd: string,
-): Promise<{ remote: string; refs: string[]; opts: RemoteTransferOptions }> {
-  const remote = remoteOf(ctx, flag, cmd);
-  const { refs, lock } = await refsOrLock(ctx, cmd);
-  return { remote, refs, opts: { ...remoteOptionsOf(ctx), ...(lock ? { lock } : {}) } };
-}
-
-/** `<verb|present>  NAME@VERSION  <id[0:12]>` per entry. */
-export function entryLines(
-  entries: ReadonlyArray<{ id: string; name: string; version: string }>,
-  moved: (i: number) => boolean,
+/** A line per entry (`<verb|present>  NAME@VERSION  <id[0:12]>`), `after`, then the totals line. */
+export function transferLines<E extends { id: string; name: string; version: string }>(
+  r: { remote: string; entries: readonly E[] },
+  moved: (e: E) => boolean,
   verb: string,
+  more: { after?: string[]; totals: string },
 ): string[] {
-  return entries.map(
-    (e, i) => `${moved(i) ? verb : 'present'}  ${e.name}@${e.version}  ${e.id.slice(0, 12)}`,
-  );
+  const count = r.entries.filter(moved).length;
+  return [
+    ...r.entries.map(
+      (e) => `${moved(e) ? verb : 'present'}  ${e.name}@${e.version}  ${e.id.slice(0, 12)}`,
+    ),
+    ...(more.after ?? []),
+    `${r.remote}: ${count} ${verb}, ${r.entries.length - count} present, ${more.totals}`,
+  ];
 }
 
 /** `--to`/`--from REMOTE`, else $PSTORE_REMOTE. */

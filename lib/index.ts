@@ -54,7 +54,9 @@ export type {
 };
 export type { InMemoryFile } from './ingest/from-list.js';
 export type {
+  EntryDir,
   EntryRecord,
+  EntrySymlink,
   Manifest,
   ManifestFile,
   ProgressEvent,

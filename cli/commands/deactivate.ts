@@ -1,5 +1,5 @@
 import { requirePositionals, type Command } from '../command.js';
-import { TXN_HELP, TXN_OPTIONS, prefixOf, printTxn, txnOptionsOf } from '../prefix-options.js';
+import { TXN_HELP, TXN_OPTIONS, runTxn } from '../prefix-options.js';
 
 export const deactivate: Command = {
   name: 'deactivate',
@@ -14,6 +14,6 @@ export const deactivate: Command = {
   options: TXN_OPTIONS,
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, Infinity, 'NAME', 'deactivate');
-    printTxn(ctx, await prefixOf(ctx, 'deactivate').deactivate(ctx.positionals, txnOptionsOf(ctx)));
+    await runTxn(ctx, 'deactivate', (prefix, opts) => prefix.deactivate(ctx.positionals, opts));
   },
 };

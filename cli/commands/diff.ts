@@ -1,11 +1,6 @@
-import {
-  PstoreError,
-  type FileChanges,
-  type GenerationDiff,
-  type VersionChange,
-} from '../../lib/index.js';
+import type { FileChanges, GenerationDiff, VersionChange } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
-import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
+import { PREFIX_HELP, PREFIX_OPTION, wholeNumber, prefixOf } from '../prefix-options.js';
 
 export const diff: Command = {
   name: 'diff',
@@ -31,13 +26,10 @@ export const diff: Command = {
 };
 
 function generationArg(arg: string): number {
-  if (!/^\d+$/.test(arg))
-    throw new PstoreError(
-      'EPSTORE_USAGE',
-      `diff: ${JSON.stringify(arg)} is not a generation number`,
-      { subject: arg, hint: 'see pstore generations' },
-    );
-  return Number(arg);
+  return wholeNumber(arg, `diff: ${JSON.stringify(arg)} is not a generation number`, {
+    subject: arg,
+    hint: 'see pstore generations',
+  });
 }
 
 const versions = (c: VersionChange) => `${c.name} ${c.from.version} -> ${c.to.version}`;

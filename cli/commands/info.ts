@@ -1,7 +1,6 @@
-import type { Command } from '../command.js';
-import { existingStore, requirePositionals } from '../command.js';
+import { existingStore, requirePositionals, type Command } from '../command.js';
 import { formatBytes } from '../output.js';
-import { prefixOf } from '../prefix-options.js';
+import { PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 export const info: Command = {
   name: 'info',
@@ -12,7 +11,7 @@ export const info: Command = {
     '--paths          also list every path of the manifest',
     '--prefix DIR     the entry active in DIR that REF names (NAME: the version active there); exit 6 if none is',
   ],
-  options: { paths: { type: 'boolean' }, prefix: { type: 'string' } },
+  options: { paths: { type: 'boolean' }, ...PREFIX_OPTION },
   async run(ctx) {
     const { positionals, values, out, store } = ctx;
     requirePositionals(positionals, 1, 1, 'REF', 'info');

@@ -1,6 +1,5 @@
-import { PstoreError } from '../../lib/index.js';
 import { requirePositionals, requireString, type Command } from '../command.js';
-import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
+import { PREFIX_HELP, PREFIX_OPTION, prefixOf, wholeNumber } from '../prefix-options.js';
 
 export const prune: Command = {
   name: 'prune',
@@ -15,13 +14,10 @@ export const prune: Command = {
   async run(ctx) {
     requirePositionals(ctx.positionals, 0, 0, '', 'prune');
     const raw = requireString(ctx.values, 'keep', 'prune');
-    if (!/^\d+$/.test(raw))
-      throw new PstoreError(
-        'EPSTORE_USAGE',
-        `--keep must be a whole number, not ${JSON.stringify(raw)}`,
-        { subject: '--keep' },
-      );
-    const r = await prefixOf(ctx, 'prune').prune({ keep: Number(raw) });
+    const keep = wholeNumber(raw, `--keep must be a whole number, not ${JSON.stringify(raw)}`, {
+      subject: '--keep',
+    });
+    const r = await prefixOf(ctx, 'prune').prune({ keep });
     ctx.out.result(
       r,
       () => `removed generations: ${r.removed.join(' ') || 'none'}; kept: ${r.kept.join(' ')}`,

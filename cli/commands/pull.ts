@@ -1,9 +1,9 @@
 import { formatBytes } from '../output.js';
-import type { Command } from '../command.js';
-import { REMOTE_HELP, entryLines, transferOptions, transferRequest } from '../remote-options.js';
+import { REMOTE_HELP, transferCommand, transferLines } from '../remote-options.js';
 
-export const pull: Command = {
+export const pull = transferCommand({
   name: 'pull',
+  flag: 'from',
   summary:
     'download entries the store lacks from an OCI registry, verified before anything is added',
   usage: 'pstore pull REF... --from REMOTE | pstore pull --lock LOCKFILE --from REMOTE',
@@ -16,15 +16,9 @@ export const pull: Command = {
     'exit 4 when the remote serves other bytes (nothing imported); exit 6 lists every entry the remote lacks',
     '--json: {remote, entries: [{id, name, version, pulled}], blobsDownloaded, bytesDownloaded, objectsImported, dryRun}',
   ],
-  options: transferOptions('from'),
-  async run(ctx) {
-    const { remote, refs, opts } = await transferRequest(ctx, 'from', 'pull');
-    const r = await ctx.store().pull(refs, remote, opts);
-    const verb = r.dryRun ? 'would pull' : 'pulled';
-    const got = r.entries.filter((e) => e.pulled).length;
-    ctx.out.result(r, () => [
-      ...entryLines(r.entries, (i) => r.entries[i]!.pulled, verb),
-      `${r.remote}: ${got} ${verb}, ${r.entries.length - got} present, ${formatBytes(r.bytesDownloaded)}`,
-    ]);
-  },
-};
+  move: (store, refs, remote, opts) => store.pull(refs, remote, opts),
+  human: (r) =>
+    transferLines(r, (e) => e.pulled, r.dryRun ? 'would pull' : 'pulled', {
+      totals: formatBytes(r.bytesDownloaded),
+    }),
+});

@@ -1,9 +1,9 @@
 import { formatBytes } from '../output.js';
-import type { Command } from '../command.js';
-import { REMOTE_HELP, entryLines, transferOptions, transferRequest } from '../remote-options.js';
+import { REMOTE_HELP, transferCommand, transferLines } from '../remote-options.js';
 
-export const push: Command = {
+export const push = transferCommand({
   name: 'push',
+  flag: 'to',
   summary: 'upload entries (or a lockfile and its entries) to an OCI registry',
   usage: 'pstore push REF... --to REMOTE | pstore push --lock LOCKFILE --to REMOTE',
   help: [
@@ -15,16 +15,12 @@ export const push: Command = {
     'entries the remote has are not sent again; exit 6 lists every REF the store lacks',
     '--json: {remote, entries: [{id, name, version, digest, uploaded}], blobsUploaded, bytesUploaded, lock, dryRun}',
   ],
-  options: transferOptions('to'),
-  async run(ctx) {
-    const { remote, refs, opts } = await transferRequest(ctx, 'to', 'push');
-    const r = await ctx.store().push(refs, remote, opts);
+  move: (store, refs, remote, opts) => store.push(refs, remote, opts),
+  human: (r) => {
     const verb = r.dryRun ? 'would push' : 'pushed';
-    const sent = r.entries.filter((e) => e.uploaded).length;
-    ctx.out.result(r, () => [
-      ...entryLines(r.entries, (i) => r.entries[i]!.uploaded, verb),
-      ...(r.lock ? [`${r.lock.uploaded ? verb : 'present'}  lockfile  ${r.lock.tag}`] : []),
-      `${r.remote}: ${sent} ${verb}, ${r.entries.length - sent} present, ${r.blobsUploaded} blobs, ${formatBytes(r.bytesUploaded)}`,
-    ]);
+    return transferLines(r, (e) => e.uploaded, verb, {
+      after: r.lock ? [`${r.lock.uploaded ? verb : 'present'}  lockfile  ${r.lock.tag}`] : [],
+      totals: `${r.blobsUploaded} blobs, ${formatBytes(r.bytesUploaded)}`,
+    });
   },
-};
+});

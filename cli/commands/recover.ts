@@ -1,19 +1,12 @@
-import { requirePositionals, type Command } from '../command.js';
-import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
+import { prefixCommand } from '../prefix-command.js';
 
-export const recover: Command = {
+export const recover = prefixCommand({
   name: 'recover',
   summary: 'finish or undo an interrupted transaction (every prefix command also does this first)',
-  usage: 'pstore recover --prefix DIR',
-  help: [PREFIX_HELP, '--json: {recovered, action: rolled-forward|rolled-back, txid, generation}'],
-  options: PREFIX_OPTION,
-  async run(ctx) {
-    requirePositionals(ctx.positionals, 0, 0, '', 'recover');
-    const r = await prefixOf(ctx, 'recover').recover();
-    ctx.out.result(r, () =>
-      r.recovered
-        ? `${r.action} transaction ${r.txid}: generation ${r.generation}`
-        : 'nothing to recover',
-    );
-  },
-};
+  help: ['--json: {recovered, action: rolled-forward|rolled-back, txid, generation}'],
+  call: (prefix) => prefix.recover(),
+  human: (r) =>
+    r.recovered
+      ? `${r.action} transaction ${r.txid}: generation ${r.generation}`
+      : 'nothing to recover',
+});

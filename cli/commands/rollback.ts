@@ -1,6 +1,5 @@
-import { PstoreError } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
-import { TXN_HELP, TXN_OPTIONS, prefixOf, printTxn, txnOptionsOf } from '../prefix-options.js';
+import { TXN_HELP, TXN_OPTIONS, wholeNumber, runTxn } from '../prefix-options.js';
 
 export const rollback: Command = {
   name: 'rollback',
@@ -16,22 +15,14 @@ export const rollback: Command = {
   async run(ctx) {
     requirePositionals(ctx.positionals, 0, 0, '', 'rollback');
     const raw = ctx.values.to;
-    let to: number | undefined;
-    if (typeof raw === 'string') {
-      to = Number(raw);
-      if (!/^\d+$/.test(raw))
-        throw new PstoreError(
-          'EPSTORE_USAGE',
-          `--to must be a generation number, not ${JSON.stringify(raw)}`,
-          { subject: '--to' },
-        );
-    }
-    printTxn(
-      ctx,
-      await prefixOf(ctx, 'rollback').rollback({
-        ...txnOptionsOf(ctx),
-        ...(to === undefined ? {} : { to }),
-      }),
+    const to =
+      typeof raw === 'string'
+        ? wholeNumber(raw, `--to must be a generation number, not ${JSON.stringify(raw)}`, {
+            subject: '--to',
+          })
+        : undefined;
+    await runTxn(ctx, 'rollback', (prefix, opts) =>
+      prefix.rollback({ ...opts, ...(to === undefined ? {} : { to }) }),
     );
   },
 };

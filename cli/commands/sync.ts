@@ -2,17 +2,7 @@ import path from 'node:path';
 import { readLockfile } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
 import { REMOTE_HELP, REMOTE_OPTIONS, remoteOptionsOf } from '../remote-options.js';
-import {
-  OVERWRITE_HELP,
-  OVERWRITE_OPTION,
-  TXN_HELP,
-  TXN_OPTIONS,
-  VERIFY_HELP,
-  VERIFY_OPTION,
-  prefixOf,
-  printTxn,
-  txnOptionsOf,
-} from '../prefix-options.js';
+import { PLACING_OPTIONS, placingHelp, runTxn } from '../prefix-options.js';
 
 export const sync: Command = {
   name: 'sync',
@@ -21,25 +11,22 @@ export const sync: Command = {
     'pstore sync LOCKFILE --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify] [--overwrite GLOB]...',
   help: [
     'LOCKFILE         written by pstore lock; every entry must be in the store (exit 6 lists the missing ones)',
-    ...TXN_HELP,
-    VERIFY_HELP,
-    '--from REMOTE    first pull what the store lacks from oci://HOST[:PORT]/REPOSITORY (no request when nothing is missing)',
-    ...REMOTE_HELP.slice(0, 2),
-    ...OVERWRITE_HELP,
+    ...placingHelp([
+      '--from REMOTE    first pull what the store lacks from oci://HOST[:PORT]/REPOSITORY (no request when nothing is missing)',
+      ...REMOTE_HELP.slice(0, 2),
+    ]),
     'A prefix that already matches is left alone (noop: true). --json: as activate',
   ],
   options: {
-    ...TXN_OPTIONS,
-    ...VERIFY_OPTION,
+    ...PLACING_OPTIONS,
     from: { type: 'string' },
     ...REMOTE_OPTIONS,
-    ...OVERWRITE_OPTION,
   },
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, 1, 'LOCKFILE', 'sync');
     const lockfile = await readLockfile(path.resolve(ctx.positionals[0]!));
     if (typeof ctx.values.from === 'string')
       await ctx.store().pull([], ctx.values.from, { ...remoteOptionsOf(ctx), lock: lockfile });
-    printTxn(ctx, await prefixOf(ctx, 'sync').syncLockfile(lockfile, txnOptionsOf(ctx)));
+    await runTxn(ctx, 'sync', (prefix, opts) => prefix.syncLockfile(lockfile, opts));
   },
 };

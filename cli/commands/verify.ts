@@ -1,8 +1,12 @@
 import type { VerifyResult } from '../../lib/index.js';
-import type { Command } from '../command.js';
-import { existingStore, requirePositionals } from '../command.js';
+import {
+  existingStore,
+  requirePositionals,
+  type Command,
+  type CommandContext,
+} from '../command.js';
 import { formatBytes } from '../output.js';
-import { prefixOf } from '../prefix-options.js';
+import { PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 export const verify: Command = {
   name: 'verify',
@@ -19,47 +23,53 @@ export const verify: Command = {
     '                   index: {state: ok|missing|behind|damaged|unchecked, differing}} (a damaged ownership index fails)',
     '   with --prefix it waits (up to --wait) for a running transaction, then reads one committed state',
   ],
-  options: { prefix: { type: 'string' }, repair: { type: 'boolean' } },
+  options: { ...PREFIX_OPTION, repair: { type: 'boolean' } },
   async run(ctx) {
-    const { positionals, out, store, values } = ctx;
-    requirePositionals(positionals, 0, 0, '', 'verify');
-    if (typeof values.prefix === 'string') {
-      const r = await prefixOf(ctx, 'verify').verify({ repair: values.repair === true });
-      out.result(r, () => [
-        ...r.missing.map((p) => `missing:  ${p}`),
-        ...r.modified.map((p) => `modified: ${p}`),
-        ...r.strays.map((p) => `leftover: ${p}`),
-        ...(r.index.state === 'damaged'
-          ? [
-              `ownership index damaged${r.index.differing.length ? ` at ${r.index.differing.join(', ')}` : ''}: run pstore verify --prefix DIR --repair (or any transaction) to rebuild it`,
-            ]
-          : []),
-        ...(r.pendingTransaction
-          ? [`an interrupted transaction is not recovered: ${r.interruptedReason ?? ''}`]
-          : []),
-        `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.prefix} generation ${r.generation}, ${r.checked} paths checked`,
-      ]);
-      return r.ok ? 0 : 4;
-    }
-    const progress = out.progress();
-    const r = await (
-      await existingStore(store)
-    ).verify({
-      ...(progress ? { onProgress: progress } : {}),
-      ...(values.repair === true ? { repair: true } : {}),
-    });
-    out.result(r, () => [
-      ...r.problems.flatMap((p) => [
-        `${p.name}@${p.version} (${p.id.slice(0, 12)}):${p.manifest === 'ok' ? '' : ` manifest ${p.manifest}`}`,
-        ...p.missing.map((f) => `  missing: ${f}`),
-        ...p.corrupt.map((f) => `  corrupt: ${f}`),
-      ]),
-      `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.entries} entries, ${r.objects} objects, ${formatBytes(r.bytes)} checked`,
-      ...repairedLines(r.repaired),
-    ]);
-    return r.ok ? 0 : 4;
+    requirePositionals(ctx.positionals, 0, 0, '', 'verify');
+    const ok =
+      typeof ctx.values.prefix === 'string' ? await verifyPrefix(ctx) : await verifyStore(ctx);
+    return ok ? 0 : 4;
   },
 };
+
+async function verifyPrefix(ctx: CommandContext): Promise<boolean> {
+  const r = await prefixOf(ctx, 'verify').verify({ repair: ctx.values.repair === true });
+  ctx.out.result(r, () => [
+    ...r.missing.map((p) => `missing:  ${p}`),
+    ...r.modified.map((p) => `modified: ${p}`),
+    ...r.strays.map((p) => `leftover: ${p}`),
+    ...(r.index.state === 'damaged'
+      ? [
+          `ownership index damaged${r.index.differing.length ? ` at ${r.index.differing.join(', ')}` : ''}: run pstore verify --prefix DIR --repair (or any transaction) to rebuild it`,
+        ]
+      : []),
+    ...(r.pendingTransaction
+      ? [`an interrupted transaction is not recovered: ${r.interruptedReason ?? ''}`]
+      : []),
+    `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.prefix} generation ${r.generation}, ${r.checked} paths checked`,
+  ]);
+  return r.ok;
+}
+
+async function verifyStore({ out, store, values }: CommandContext): Promise<boolean> {
+  const progress = out.progress();
+  const r = await (
+    await existingStore(store)
+  ).verify({
+    ...(progress ? { onProgress: progress } : {}),
+    ...(values.repair === true ? { repair: true } : {}),
+  });
+  out.result(r, () => [
+    ...r.problems.flatMap((p) => [
+      `${p.name}@${p.version} (${p.id.slice(0, 12)}):${p.manifest === 'ok' ? '' : ` manifest ${p.manifest}`}`,
+      ...p.missing.map((f) => `  missing: ${f}`),
+      ...p.corrupt.map((f) => `  corrupt: ${f}`),
+    ]),
+    `${r.ok ? 'ok' : 'PROBLEMS FOUND'}: ${r.entries} entries, ${r.objects} objects, ${formatBytes(r.bytes)} checked`,
+    ...repairedLines(r.repaired),
+  ]);
+  return r.ok;
+}
 
 function repairedLines(repaired: VerifyResult['repaired']): string[] {
   if (!repaired) return [];

@@ -59,6 +59,7 @@ import importlib.machinery
 import importlib.metadata
 import json
 import os
+import runpy
 import sys
 import time
 import traceback
@@ -67,20 +68,10 @@ import warnings
 EXTENSION_SUFFIXES = tuple(importlib.machinery.all_suffixes())
 
 
-def _load_record_check():
-    """record_check.py beside this script, imported by path (this directory stays off sys.path)."""
-    import importlib.util
-
-    where = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'record_check.py')
-    spec = importlib.util.spec_from_file_location('record_check', where)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_record_check = _load_record_check()
-identity = _record_check.identity
-record_rows = _record_check.record_rows
+# record_check.py beside this script, run by path (this directory stays off sys.path).
+_record_check = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'record_check.py'))
+identity = _record_check['identity']
+record_rows = _record_check['record_rows']
 
 
 def parse_args():

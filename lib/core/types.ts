@@ -1,5 +1,23 @@
 // Shapes shared across layers. On-disk formats are owned by the module named beside each type.
 
+/** A directory of an entry, as a manifest records it and as an in-memory file list gives it. */
+export interface EntryDir {
+  /** relative path inside the entry, `/`-separated */
+  path: string;
+  /** a directory */
+  type: 'dir';
+}
+
+/** A symbolic link of an entry, as a manifest records it and as an in-memory file list gives it. */
+export interface EntrySymlink {
+  /** relative path inside the entry, `/`-separated */
+  path: string;
+  /** a symbolic link */
+  type: 'symlink';
+  /** the link's target, exactly as stored */
+  target: string;
+}
+
 /** One path of an entry (core/manifest.ts, SPEC.md §Manifest). */
 export type ManifestFile =
   | {
@@ -14,20 +32,8 @@ export type ManifestFile =
       /** ssri integrity of its content (`sha512-BASE64`) */
       integrity: string;
     }
-  | {
-      /** relative path inside the entry, `/`-separated */
-      path: string;
-      /** a directory */
-      type: 'dir';
-    }
-  | {
-      /** relative path inside the entry, `/`-separated */
-      path: string;
-      /** a symbolic link */
-      type: 'symlink';
-      /** the link's target, exactly as stored */
-      target: string;
-    };
+  | EntryDir
+  | EntrySymlink;
 
 /** A package's canonical manifest: its identity is the hash of exactly these bytes. */
 export interface Manifest {

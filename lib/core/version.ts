@@ -18,18 +18,14 @@ function compareSegments(a: string, b: string): number {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    const sa = run(a, i, false);
-    const sb = run(b, j, false);
-    const text = compareText(sa, sb);
-    if (text) return text;
-    i += sa.length;
-    j += sb.length;
-    const na = run(a, i, true);
-    const nb = run(b, j, true);
-    const num = compareNumbers(na, nb);
-    if (num) return num;
-    i += na.length;
-    j += nb.length;
+    for (const digits of [false, true]) {
+      const sa = run(a, i, digits);
+      const sb = run(b, j, digits);
+      const d = digits ? compareNumbers(sa, sb) : compareText(sa, sb);
+      if (d) return d;
+      i += sa.length;
+      j += sb.length;
+    }
   }
   return 0;
 }

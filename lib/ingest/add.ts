@@ -9,14 +9,7 @@ import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { registerManifest } from '../store/index-entries.js';
-import {
-  assertWritable,
-  indexExists,
-  lockStore,
-  RECORDING,
-  useIndex,
-  type StoreContext,
-} from '../store/context.js';
+import { lockForRecording, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
 import type { EntryRecord, ProgressListener } from '../core/types.js';
 import { crashpoint } from '../core/crashpoint.js';
@@ -43,11 +36,7 @@ export async function addEntry(
   validateName(prepared.name);
   validateVersion(prepared.version);
   const markers = (opts.markers ?? []).map(validateMarker);
-  await assertWritable(ctx);
-  await using _lock = await lockStore(ctx, 'shared');
-  // A store's first add creates its index now, before this entry's manifest exists: otherwise the
-  // rebuild would read that manifest back and register it twice (and hold it twice in memory).
-  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING);
+  await using _lock = await lockForRecording(ctx);
   const op = {
     what: `adding ${prepared.name}@${prepared.version}`,
     subject: `${prepared.name}@${prepared.version}`,

@@ -9,14 +9,7 @@ import { PstoreError, errnoCode } from '../core/errors.js';
 import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
-import { TreeCollector } from '../core/tree.js';
-import {
-  STREAM_THRESHOLD,
-  type IngestResult,
-  type IngestOptions,
-  IngestTally,
-  settleAll,
-} from './source.js';
+import { STREAM_THRESHOLD, TreeIngest, type IngestOptions, type IngestResult } from './source.js';
 import { WriteQueue } from './write-queue.js';
 
 export async function ingestDir(
@@ -24,14 +17,14 @@ export async function ingestDir(
   root: string,
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
-  const ingest = new DirIngest(layout, root, opts);
+  // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
+  const ingest = new DirIngest(layout, root, opts, new WriteQueue(64 * 1024 * 1024, 16));
   // The walk first, so that progress knows how many files (and bytes) there are to hash; a
   // terminal shows "add..." meanwhile.
   ingest.tally.start();
   const files = await ingest.walk('', []);
-  await ingest.announce(files);
-  await settleAll(() => ingest.hashAll(files), ingest.queue);
-  return ingest.tally.result();
+  if (opts.onProgress) await ingest.announce(files);
+  return ingest.ingest(() => ingest.hashAll(files));
 }
 
 /** A regular file the walk found: its member path and where it is. */
@@ -40,25 +33,11 @@ interface FoundFile {
   abs: string;
 }
 
-/** One directory tree being ingested, walked in name order. */
-class DirIngest {
-  private readonly collector: TreeCollector;
-  readonly tally: IngestTally;
-  // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
-  readonly queue = new WriteQueue(64 * 1024 * 1024, 16);
-
-  constructor(
-    private readonly layout: StoreLayout,
-    private readonly root: string,
-    private readonly opts: IngestOptions,
-  ) {
-    this.collector = new TreeCollector(root);
-    this.tally = new IngestTally(this.collector, opts.onProgress);
-  }
-
+/** One directory tree (`sourceName`) being ingested, walked in name order. */
+class DirIngest extends TreeIngest {
   /** Directories and symlinks join the tree; regular files are returned (into `found`) to hash. */
   async walk(rel: string, found: FoundFile[]): Promise<FoundFile[]> {
-    const abs = rel === '' ? this.root : path.join(this.root, rel);
+    const abs = rel === '' ? this.sourceName : path.join(this.sourceName, rel);
     const dirents = await fsp.readdir(abs, { withFileTypes: true });
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of dirents) {
@@ -89,7 +68,6 @@ class DirIngest {
 
   /** Progress learns the totals: the file count, and (only for a listener: one lstat a file) bytes. */
   async announce(files: readonly FoundFile[]): Promise<void> {
-    if (!this.opts.onProgress) return;
     const sizes = await pMap(
       files,
       // a file gone since the walk fails when it is read, with its name; here it counts nothing

@@ -4,6 +4,7 @@ import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer } from '../store/objects.js';
 import { TreeCollector } from '../core/tree.js';
+import type { EntryDir, EntrySymlink } from '../core/types.js';
 import type { IngestResult } from './source.js';
 
 /** One path of an entry given in memory ({@link AddSource}); `path` is relative to the entry root. */
@@ -18,20 +19,8 @@ export type InMemoryFile =
       /** whether the file is executable (default false) */
       exec?: boolean;
     }
-  | {
-      /** relative path, `/`-separated */
-      path: string;
-      /** a directory */
-      type: 'dir';
-    }
-  | {
-      /** relative path, `/`-separated */
-      path: string;
-      /** a symbolic link */
-      type: 'symlink';
-      /** the link's target */
-      target: string;
-    };
+  | EntryDir
+  | EntrySymlink;
 
 export async function ingestFileList(
   layout: StoreLayout,

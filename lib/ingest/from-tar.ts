@@ -7,14 +7,7 @@ import { PstoreError } from '../core/errors.js';
 import { normalizeMemberPath, unsafe } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
-import { TreeCollector } from '../core/tree.js';
-import {
-  STREAM_THRESHOLD,
-  type IngestOptions,
-  type IngestResult,
-  IngestTally,
-  settleAll,
-} from './source.js';
+import { STREAM_THRESHOLD, TreeIngest, type IngestOptions, type IngestResult } from './source.js';
 import { readTarStream, type TarStream } from './tar-stream.js';
 import { WriteQueue } from './write-queue.js';
 
@@ -26,28 +19,15 @@ export async function ingestTar(
   sourceName: string,
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
-  const ingest = new TarIngest(layout, sourceName, opts);
-  await settleAll(() => ingest.read(source), ingest.queue);
-  return ingest.tally.result();
+  const ingest = new TarIngest(layout, sourceName, opts, new WriteQueue());
+  return ingest.ingest(() => ingest.read(source));
 }
 
 /** One tar being ingested: each member checked, hashed and queued for writing as it arrives. */
-class TarIngest {
-  readonly collector: TreeCollector;
-  readonly queue = new WriteQueue();
-  readonly tally: IngestTally;
+class TarIngest extends TreeIngest {
   /** large members whose hash is not known yet, for hard links to them */
   private readonly pendingLarge = new Map<string, Promise<void>>();
   private tar!: TarStream;
-
-  constructor(
-    private readonly layout: StoreLayout,
-    private readonly sourceName: string,
-    opts: IngestOptions,
-  ) {
-    this.collector = new TreeCollector(sourceName);
-    this.tally = new IngestTally(this.collector, opts.onProgress, opts.meter);
-  }
 
   read(source: Readable): Promise<void> {
     this.tally.start();

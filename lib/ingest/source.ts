@@ -2,7 +2,8 @@
 
 import type { Readable } from 'node:stream';
 import type { IngestProgress, ManifestFile, ProgressListener } from '../core/types.js';
-import type { TreeCollector } from '../core/tree.js';
+import { TreeCollector } from '../core/tree.js';
+import type { StoreLayout } from '../store/layout.js';
 import type { WriteQueue } from './write-queue.js';
 
 /** Files larger than this are streamed through the hasher instead of read whole. */
@@ -130,5 +131,28 @@ export class IngestTally {
 
   result(): IngestResult {
     return { files: this.collector.files(), objectsWritten: this.written };
+  }
+}
+
+/** What a tree being ingested (a directory, a tar) holds: its paths so far, its tally, its writes. */
+export abstract class TreeIngest {
+  readonly collector: TreeCollector;
+  readonly tally: IngestTally;
+
+  constructor(
+    protected readonly layout: StoreLayout,
+    /** the directory, or the tar's name as messages give it */
+    protected readonly sourceName: string,
+    opts: IngestOptions,
+    readonly queue: WriteQueue,
+  ) {
+    this.collector = new TreeCollector(sourceName);
+    this.tally = new IngestTally(this.collector, opts.onProgress, opts.meter);
+  }
+
+  /** Walk the source, then wait for every queued write: what was ingested. */
+  async ingest(walk: () => Promise<void>): Promise<IngestResult> {
+    await settleAll(walk, this.queue);
+    return this.tally.result();
   }
 }

@@ -58,11 +58,29 @@ export function lockStore(
   });
 }
 
+/**
+ * The store lock of a writer that records entries (add, import): refused before anything is read
+ * when the store may not be written, held shared, and on a store's first write the index created
+ * now, before the writer's manifest exists: otherwise the rebuild would read that manifest back and
+ * register it twice (and hold it twice in memory).
+ */
+export async function lockForRecording(ctx: StoreContext): Promise<HeldLock> {
+  await assertWritable(ctx);
+  const lock = await lockStore(ctx, 'shared');
+  try {
+    if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING);
+    return lock;
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
 export function storeLockFile(ctx: StoreContext): string {
   return path.join(ctx.layout.locks, 'store.lock');
 }
 
-export async function indexExists(ctx: StoreContext): Promise<boolean> {
+async function indexExists(ctx: StoreContext): Promise<boolean> {
   return hasCurrent(ctx.layout);
 }
 
@@ -72,7 +90,7 @@ export async function indexExists(ctx: StoreContext): Promise<boolean> {
  * existing parent when it does not exist yet, throws EROFS/EACCES naming it. Checked up front
  * also because Node's recursive mkdir reports EROFS as ENOENT, which would hide the reason.
  */
-export async function assertWritable(ctx: StoreContext): Promise<void> {
+async function assertWritable(ctx: StoreContext): Promise<void> {
   let dir = ctx.root;
   for (;;) {
     try {

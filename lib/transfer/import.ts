@@ -21,14 +21,7 @@ import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll, streamMeter } from '../ingest/source.js';
 import { importProgress, type MemberReporter } from './import-progress.js';
 import { WriteQueue } from '../ingest/write-queue.js';
-import {
-  assertWritable,
-  indexExists,
-  lockStore,
-  RECORDING,
-  useIndex,
-  type StoreContext,
-} from '../store/context.js';
+import { lockForRecording, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { fileObjectKey, parseObjectKey } from '../core/object-key.js';
 import { objectPath } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
@@ -96,9 +89,7 @@ export async function importBundle(
 ): Promise<ImportResult> {
   const op = { what: `the import of ${label}`, subject: label };
   throwIfAborted(opts.signal, op);
-  await assertWritable(ctx);
-  await using _lock = await lockStore(ctx, 'shared');
-  if (!(await indexExists(ctx))) await useIndex(ctx, async () => undefined, RECORDING); // see add.ts
+  await using _lock = await lockForRecording(ctx);
   const stage = path.join(ctx.layout.tmp, `import-${randomBytes(6).toString('hex')}`);
   await fsp.mkdir(stage, { recursive: true });
   try {

@@ -80,7 +80,7 @@ export async function revertJournal(
       reverse ?? planTransaction(to, from),
     );
     await restoreSaved(ctx.layout, p.dir, j.txid, j.overwritten);
-    await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
+    await sweepTemps(p, j.txid, bothSides(from, to));
   }
   await clearJournal(p);
 }
@@ -97,14 +97,13 @@ export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise
   const linker = createLinker(j.link);
   // The prefix may have changed since the crash (a symlink planted where a directory was): check
   // again before writing, in either direction. Either side's paths may exist now, so both count as owned.
-  const owned = new Set([...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
+  const owned = new Set(bothSides(from, to));
   const recheck = (a: PlanPackage[], b: PlanPackage[]) =>
     p.layout === 'inplace' ? checkPrefix(p.dir, planTransaction(a, b), owned) : Promise.resolve();
   try {
     await recheck(from, to);
     await applyJournal(ctx, p, j, from, to, linker);
-    if (p.layout === 'inplace')
-      await sweepTemps(p, j.txid, [...ownedPaths(from).keys(), ...ownedPaths(to).keys()]);
+    if (p.layout === 'inplace') await sweepTemps(p, j.txid, bothSides(from, to));
     await commitGeneration(p, j);
     return { recovered: true, action: 'rolled-forward', txid: j.txid, generation: j.to.generation };
   } catch (forwardError) {
@@ -116,6 +115,11 @@ export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise
     }
     return { recovered: true, action: 'rolled-back', txid: j.txid, generation: j.from.generation };
   }
+}
+
+/** The paths either side of a transaction owns: after a crash, any of them may exist. */
+function bothSides(from: PlanPackage[], to: PlanPackage[]): string[] {
+  return [...ownedPaths(from).keys(), ...ownedPaths(to).keys()];
 }
 
 /** Remove temp and trash names an interrupted transaction left in the directories it worked in. */

@@ -5,25 +5,17 @@ examples/sage-make/record_check.py, imported by its path.
 
 import importlib
 import importlib.metadata
-import importlib.util
 import json
 import os
+import runpy
 import sys
 import time
 
 
-def _load_record_check():
-    here = os.path.dirname(os.path.abspath(__file__))
-    where = os.path.join(here, '..', '..', 'examples', 'sage-make', 'record_check.py')
-    spec = importlib.util.spec_from_file_location('record_check', where)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_record_check = _load_record_check()
-identity = _record_check.identity
-record_rows = _record_check.record_rows
+_record_check = runpy.run_path(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'examples', 'sage-make', 'record_check.py'))
+identity = _record_check['identity']
+record_rows = _record_check['record_rows']
 
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
 SITE = args['--site']
