@@ -19,7 +19,7 @@ import { assertSameFilesystem, createLinker, type Linker } from './link.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
 import { planTransaction, throwConflict, type Plan } from './plan.js';
 import { planDelta } from './plan-delta.js';
-import type { OwnershipDb } from './ownership/db.js';
+import { preloadIndexModule, type OwnershipDb } from './ownership/db.js';
 import { ownedBefore, type OwnershipDelta } from './ownership/delta.js';
 import { syncOwnership, type CommittedSet } from './ownership/sync.js';
 import { loadChange, Prepared } from './prepared.js';
@@ -54,6 +54,7 @@ export async function runTransaction(
   if (opts.overwrite) overwriteMatcher(opts.overwrite); // a bad glob is refused before anything
   if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
   const step = stepClock(opts.onProgress);
+  preloadIndexModule();
   const opened = await openPrefixForWrite(dir, {
     storeRoot: ctx.root,
     layout: opts.layout,
