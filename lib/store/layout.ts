@@ -35,7 +35,8 @@ export function storeLayout(root: string): StoreLayout {
 
 /** Where the object with this key (core/object-key.ts) lives. */
 export function objectPath(layout: StoreLayout, key: string): string {
-  return path.join(layout.objects, key.slice(0, 2), key.slice(2));
+  // a key is hex (and `-x`): nothing to normalize, and this runs once per file placed
+  return `${layout.objects}/${key.slice(0, 2)}/${key.slice(2)}`;
 }
 
 /** Where the object holding a manifest's regular file lives. */

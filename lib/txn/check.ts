@@ -26,127 +26,150 @@ export async function checkPrefix(
   /** --overwrite: true for an unowned file or symlink the transaction may take over */
   takeOver?: (rel: string) => boolean,
 ): Promise<void> {
-  // A dry run collects every conflict: a directory found wrong then counts as absent (nothing
-  // below it is looked up) and the check goes on.
-  const refuse = (err: PstoreError): void => {
-    if (!onConflict) throw err;
-    onConflict(err);
-  };
-  const dirs = new Map<string, Promise<DirState>>();
-  // A path whose type changes is removed in step (b) before anything is made there.
-  const obstacles = new Set(plan.obstacles);
-  const dirState = (rel: string): Promise<DirState> => {
-    let s = dirs.get(rel);
-    if (!s) {
-      s = (async () => {
-        if (rel !== '') {
-          const parent = await dirState(
-            path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel),
-          );
-          if (parent === 'absent') return 'absent';
-          if (obstacles.has(rel) && ownedBefore.has(rel)) return 'absent';
-        }
-        const abs = path.join(root, rel);
-        const st = await fsp.lstat(abs).catch((err: unknown) => {
-          if (errnoCode(err) === 'ENOENT') return undefined;
-          throw err;
-        });
-        if (!st) return 'absent';
-        if (st.isSymbolicLink()) {
-          refuse(conflict(abs, 'is a symlink; pstore never writes through symlinks'));
-          return 'absent';
-        }
-        if (!st.isDirectory()) {
-          refuse(
-            conflict(
-              abs,
-              ownedBefore.has(rel)
-                ? 'is a file where a directory is needed'
-                : 'exists, is not a directory, and no package owns it',
-            ),
-          );
-          return 'absent';
-        }
-        return 'dir';
-      })();
-      dirs.set(rel, s);
-    }
-    return s;
-  };
-  const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
-
+  const check = new PrefixCheck(root, plan, ownedBefore, onConflict);
   // Every directory the plan writes in must be a real directory or not exist yet.
-  const touched = [
-    ...plan.removeMarkers,
-    ...plan.obstacles,
-    ...plan.mkdirs,
-    ...plan.place.map((p) => p.file.path),
-    ...plan.remove,
-    ...plan.rmdirs,
-    ...plan.placeMarkers.map((u) => u.path),
-  ];
-  const parents = new Set(touched.map(parentOf));
-  for (const d of plan.mkdirs) parents.add(d);
-  await Promise.all([...parents].map(dirState));
+  await check.parentsOf(plan);
+  await check.newNamesFree(plan, takeOver);
+  // New directories may merge with existing ones (checked above) but not replace files.
+  for (const d of plan.mkdirs) await check.dirState(d);
+  await check.obstaclesHoldOnlyOwned(plan.obstacles);
+  // Directories to remove must be directories (a symlink in their place is not followed).
+  for (const d of plan.rmdirs) await check.dirState(d);
+  await check.leavesStillLeaves(plan);
+}
 
-  // New names must be free, unless what is there is ours (owned before) or Python's bytecode.
-  const created = [
-    ...plan.place.filter((p) => !p.replace).map((p) => p.file.path),
-    ...plan.placeMarkers.map((u) => u.path),
-  ];
-  const byParent = groupBy(
-    created.filter((p) => !ownedBefore.has(p) && !obstacles.has(p)),
-    parentOf,
-  );
-  for (const [parent, names] of byParent) {
-    if ((await dirState(parent)) === 'absent') continue;
-    const present = new Map<string, Dirent>(
-      (await fsp.readdir(path.join(root, parent), { withFileTypes: true })).map((d) => [d.name, d]),
-    );
-    for (const rel of names) {
-      const d = present.get(path.posix.basename(rel));
-      if (!d || isBytecode(rel) || d.name.startsWith(TEMP_PREFIX)) continue;
-      if ((d.isFile() || d.isSymbolicLink()) && takeOver?.(rel)) continue;
-      refuse(conflict(path.join(root, rel), 'exists and no package owns it'));
+const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+
+/** One prefix check: what it found of each directory, looked up once. */
+class PrefixCheck {
+  private readonly dirs = new Map<string, Promise<DirState>>();
+  /** A path whose type changes is removed in step (b) before anything is made there. */
+  private readonly obstacles: ReadonlySet<string>;
+
+  constructor(
+    private readonly root: string,
+    plan: Plan,
+    private readonly ownedBefore: ReadonlySet<string>,
+    private readonly onConflict: ConflictSink | undefined,
+  ) {
+    this.obstacles = new Set(plan.obstacles);
+  }
+
+  /**
+   * A dry run collects every conflict: a directory found wrong then counts as absent (nothing
+   * below it is looked up) and the check goes on.
+   */
+  private refuse(err: PstoreError): void {
+    if (!this.onConflict) throw err;
+    this.onConflict(err);
+  }
+
+  dirState(rel: string): Promise<DirState> {
+    let s = this.dirs.get(rel);
+    if (!s) this.dirs.set(rel, (s = this.lookUp(rel)));
+    return s;
+  }
+
+  /** An absent parent answers for its children: a directory the plan creates has nothing below. */
+  private async lookUp(rel: string): Promise<DirState> {
+    if (rel !== '') {
+      if ((await this.dirState(parentOf(rel))) === 'absent') return 'absent';
+      if (this.obstacles.has(rel) && this.ownedBefore.has(rel)) return 'absent';
+    }
+    const abs = path.join(this.root, rel);
+    const st = await fsp.lstat(abs).catch((err: unknown) => {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (!st) return 'absent';
+    if (st.isSymbolicLink()) {
+      this.refuse(conflict(abs, 'is a symlink; pstore never writes through symlinks'));
+      return 'absent';
+    }
+    if (!st.isDirectory()) {
+      const why = this.ownedBefore.has(rel)
+        ? 'is a file where a directory is needed'
+        : 'exists, is not a directory, and no package owns it';
+      this.refuse(conflict(abs, why));
+      return 'absent';
+    }
+    return 'dir';
+  }
+
+  async parentsOf(plan: Plan): Promise<void> {
+    const parents = new Set<string>(plan.mkdirs);
+    const note = (rel: string) => parents.add(parentOf(rel));
+    for (const list of [plan.removeMarkers, plan.obstacles, plan.mkdirs, plan.remove, plan.rmdirs])
+      list.forEach(note);
+    for (const p of plan.place) note(p.file.path);
+    for (const u of plan.placeMarkers) note(u.path);
+    await Promise.all([...parents].map((d) => this.dirState(d)));
+  }
+
+  /** The entries of an existing directory, by name: one readdir, undefined when it is absent. */
+  private async entries(parent: string): Promise<Map<string, Dirent> | undefined> {
+    if ((await this.dirState(parent)) === 'absent') return undefined;
+    const list = await fsp.readdir(path.join(this.root, parent), { withFileTypes: true });
+    return new Map(list.map((d) => [d.name, d]));
+  }
+
+  /** New names must be free, unless what is there is ours (owned before) or Python's bytecode. */
+  async newNamesFree(plan: Plan, takeOver?: (rel: string) => boolean): Promise<void> {
+    const created = [
+      ...plan.place.filter((p) => !p.replace).map((p) => p.file.path),
+      ...plan.placeMarkers.map((u) => u.path),
+    ].filter((p) => !this.ownedBefore.has(p) && !this.obstacles.has(p));
+    for (const [parent, names] of groupBy(created, parentOf)) {
+      const present = await this.entries(parent);
+      if (!present) continue;
+      for (const rel of names) {
+        const d = present.get(path.posix.basename(rel));
+        if (!d || isBytecode(rel) || d.name.startsWith(TEMP_PREFIX)) continue;
+        if ((d.isFile() || d.isSymbolicLink()) && takeOver?.(rel)) continue;
+        this.refuse(conflict(path.join(this.root, rel), 'exists and no package owns it'));
+      }
     }
   }
-  // New directories may merge with existing ones (checked above) but not replace files.
-  for (const d of plan.mkdirs) await dirState(d);
-  // A directory whose path becomes a file or symlink goes whole in step (b): it must hold nothing
-  // but what packages put there (and Python's bytecode), or someone's files would go with it.
-  for (const rel of plan.obstacles) {
-    const abs = path.join(root, rel);
-    if (!(await fsp.lstat(abs).catch(() => undefined))?.isDirectory()) continue;
-    const stray = await firstUnowned(root, rel, ownedBefore);
-    if (stray !== undefined)
-      refuse(
-        conflict(
-          path.join(root, stray),
-          'exists and no package owns it (its directory would be replaced)',
-        ),
-      );
-  }
-  // Directories to remove must be directories (a symlink in their place is not followed).
-  for (const d of plan.rmdirs) await dirState(d);
-  // Files to replace or remove must still be files or symlinks: a directory someone put there holds
-  // their data, which pstore neither deletes nor renames over.
-  const expectLeaf = [
-    ...plan.place.filter((p) => p.replace).map((p) => p.file.path),
-    ...plan.remove,
-  ].filter((p) => !obstacles.has(p));
-  for (const [parent, names] of groupBy(expectLeaf, parentOf)) {
-    if ((await dirState(parent)) === 'absent') continue;
-    const present = new Map<string, Dirent>(
-      (await fsp.readdir(path.join(root, parent), { withFileTypes: true })).map((d) => [d.name, d]),
-    );
-    for (const rel of names) {
-      if (present.get(path.posix.basename(rel))?.isDirectory())
-        refuse(
+
+  /**
+   * A directory whose path becomes a file or symlink goes whole in step (b): it must hold nothing
+   * but what packages put there (and Python's bytecode), or someone's files would go with it.
+   */
+  async obstaclesHoldOnlyOwned(obstacles: readonly string[]): Promise<void> {
+    for (const rel of obstacles) {
+      const abs = path.join(this.root, rel);
+      if (!(await fsp.lstat(abs).catch(() => undefined))?.isDirectory()) continue;
+      const stray = await firstUnowned(this.root, rel, this.ownedBefore);
+      if (stray !== undefined)
+        this.refuse(
           conflict(
-            path.join(root, rel),
-            'is a directory where a package file was; pstore will not remove it',
+            path.join(this.root, stray),
+            'exists and no package owns it (its directory would be replaced)',
           ),
         );
+    }
+  }
+
+  /**
+   * Files to replace or remove must still be files or symlinks: a directory someone put there
+   * holds their data, which pstore neither deletes nor renames over.
+   */
+  async leavesStillLeaves(plan: Plan): Promise<void> {
+    const expectLeaf = [
+      ...plan.place.filter((p) => p.replace).map((p) => p.file.path),
+      ...plan.remove,
+    ].filter((p) => !this.obstacles.has(p));
+    for (const [parent, names] of groupBy(expectLeaf, parentOf)) {
+      const present = await this.entries(parent);
+      if (!present) continue;
+      for (const rel of names)
+        if (present.get(path.posix.basename(rel))?.isDirectory())
+          this.refuse(
+            conflict(
+              path.join(this.root, rel),
+              'is a directory where a package file was; pstore will not remove it',
+            ),
+          );
     }
   }
 }

@@ -13,10 +13,14 @@ export const TEMP_NAME_ROOM = 1 + 14 + 12 + 1 + 8;
 export function refuseUnplaceable(root: string, rels: Iterable<string>): void {
   const rootBytes = Buffer.byteLength(root);
   for (const rel of rels) {
-    const abs = path.join(root, rel);
     const total = rootBytes + 1 + Buffer.byteLength(rel) + TEMP_NAME_ROOM;
-    const longName = rel.split('/').find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES);
+    // a UTF-16 unit is at most 3 UTF-8 bytes: a short path cannot hold a long name
+    const longName =
+      rel.length * 3 <= MAX_NAME_BYTES
+        ? undefined
+        : rel.split('/').find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES);
     if (total <= MAX_PATH_BYTES && longName === undefined) continue;
+    const abs = path.join(root, rel);
     const why =
       longName !== undefined
         ? `has a name longer than ${MAX_NAME_BYTES} bytes`

@@ -7,6 +7,7 @@ import type { OwnershipDb } from './ownership/db.js';
 import {
   changedPackages,
   loadDelta,
+  NO_ENTRIES,
   reverseDelta,
   type OwnershipDelta,
 } from './ownership/delta.js';
@@ -22,7 +23,6 @@ export class Prepared {
   to: PlanPackage[] = [];
   /** set when incremental: applyJournal and revertJournal take these instead of planning again */
   plan: Plan | undefined;
-  reverse: Plan | undefined;
   private delta: OwnershipDelta | undefined;
 
   constructor(readonly index: OwnershipDb | undefined) {}
@@ -32,8 +32,12 @@ export class Prepared {
     this.from = delta.removed;
     this.to = delta.added;
     this.plan = plan;
-    this.reverse = planDelta(reverseDelta(delta));
     return this;
+  }
+
+  /** The plan that undoes an incremental one: needed only when its apply fails. */
+  get reverse(): Plan | undefined {
+    return this.delta && planDelta(reverseDelta(this.delta));
   }
 
   full(sides: { from: PlanPackage[]; to: PlanPackage[] }): this {
@@ -68,5 +72,5 @@ export async function loadChange(
   const [r, a] = await Promise.all([loadPackages(ctx, removed), loadPackages(ctx, added)]);
   const globs = globsOf(packagesAfter(meta, removed, a));
   if (globs.join('\0') !== globsOf(meta.packages).join('\0')) return undefined;
-  return loadDelta(db, r, a, globs);
+  return loadDelta(meta.packages.length ? db : NO_ENTRIES, r, a, globs);
 }

@@ -19,7 +19,7 @@ import { assertSameFilesystem, createLinker, type Linker } from './link.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
 import { planTransaction, throwConflict, type Plan } from './plan.js';
 import { planDelta } from './plan-delta.js';
-import type { OwnershipDb } from './ownership/db.js';
+import { preloadIndexModule, type OwnershipDb } from './ownership/db.js';
 import { ownedBefore, type OwnershipDelta } from './ownership/delta.js';
 import { syncOwnership, type CommittedSet } from './ownership/sync.js';
 import { loadChange, Prepared } from './prepared.js';
@@ -54,6 +54,7 @@ export async function runTransaction(
   if (opts.overwrite) overwriteMatcher(opts.overwrite); // a bad glob is refused before anything
   if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
   const step = stepClock(opts.onProgress);
+  preloadIndexModule();
   const opened = await openPrefixForWrite(dir, {
     storeRoot: ctx.root,
     layout: opts.layout,
@@ -65,61 +66,7 @@ export async function runTransaction(
   try {
     await using _storeLock = await lockStore(ctx, 'shared');
     step('lock');
-    await recoverPending(ctx, p);
-    step('recover');
-    const cur = await readCurrent(p);
-    const current = (await readCurrentGeneration(p, cur)).packages;
-    await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
-    const goal = await resolveGoal(ctx, p, kind, target, { current, generation: cur.generation });
-    const result: TxnResult = {
-      prefix: p.dir,
-      layout: p.layout,
-      generation: cur.generation,
-      previousGeneration: cur.generation,
-      activated: difference(goal.packages, current),
-      deactivated: difference(current, goal.packages),
-      noop: false,
-      link: opts.link ?? 'auto',
-    };
-    if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
-      return { ...result, noop: true };
-    await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
-    // Files an older generation took over (--overwrite) come back on a rollback past it.
-    const restoring =
-      p.layout === 'inplace' && goal.existingGeneration !== undefined
-        ? await savedToRestore(p, cur.generation, goal.existingGeneration, new Map())
-        : [];
-    opts.onProgress?.({ phase: 'plan', unit: 'steps', done: 0 }); // reading manifests and checking may take a while
-    const taking: TakingOver = { full: restoring.length > 0, overwritten: [] };
-    await using prep = await withReplaceHint(current, goal, () =>
-      planAndCheck(ctx, p, { ...cur, packages: current }, goal, opts, step, taking),
-    );
-    const generation = goal.existingGeneration ?? (await nextGeneration(p, cur));
-    const restore = restoring.length
-      ? await savedToRestore(p, cur.generation, generation, ownedPaths(prep.to))
-      : [];
-    const { overwritten } = taking;
-    const journal = newJournal(kind, p, opts, {
-      from: { generation: cur.generation, packages: current },
-      to: {
-        generation,
-        packages: goal.packages,
-        newGeneration: goal.existingGeneration === undefined,
-      },
-      ...(overwritten.length ? { overwritten } : {}),
-      ...(restore.length ? { restore } : {}),
-    });
-    const linker = await applyNew(ctx, p, journal, prep, opts, step);
-    await commitGeneration(p, journal);
-    await prep.commitIndex(ctx, journal.to);
-    step('commit');
-    return {
-      ...result,
-      generation,
-      link: linker.method,
-      ...(overwritten.length ? { overwritten: overwritten.map((s) => s.path) } : {}),
-      ...(restore.length ? { restored: restore.map((s) => s.path) } : {}),
-    };
+    return await underLocks(ctx, p, kind, target, opts, step);
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
@@ -131,6 +78,90 @@ export async function runTransaction(
     await opened.lock.release();
     step('unlock');
   }
+}
+
+/** Everything between taking the locks and releasing them: recover, resolve, plan, apply, commit. */
+async function underLocks(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  kind: TxnKind,
+  target: (t: TargetContext) => Promise<Target>,
+  opts: TxnOptions,
+  step: StepClock,
+): Promise<TxnResult> {
+  await recoverPending(ctx, p);
+  step('recover');
+  const cur = await readCurrent(p);
+  const current = (await readCurrentGeneration(p, cur)).packages;
+  await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
+  const goal = await resolveGoal(ctx, p, kind, target, { current, generation: cur.generation });
+  const result: TxnResult = {
+    prefix: p.dir,
+    layout: p.layout,
+    generation: cur.generation,
+    previousGeneration: cur.generation,
+    activated: difference(goal.packages, current),
+    deactivated: difference(current, goal.packages),
+    noop: false,
+    link: opts.link ?? 'auto',
+  };
+  if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
+    return { ...result, noop: true };
+  await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
+  return {
+    ...result,
+    ...(await changeTo(ctx, p, kind, { ...cur, packages: current }, goal, opts, step)),
+  };
+}
+
+/** The committed set and what a transaction read of current.json. */
+type Committed = CommittedSet & { highest: number };
+
+/** Plan, check, journal, apply and commit the change from `committed` to `goal`. */
+async function changeTo(
+  ctx: StoreContext,
+  p: PrefixPaths,
+  kind: TxnKind,
+  committed: Committed,
+  goal: Target,
+  opts: TxnOptions,
+  step: StepClock,
+): Promise<Partial<TxnResult>> {
+  // Files an older generation took over (--overwrite) come back on a rollback past it.
+  const restoring =
+    p.layout === 'inplace' && goal.existingGeneration !== undefined
+      ? await savedToRestore(p, committed.generation, goal.existingGeneration, new Map())
+      : [];
+  opts.onProgress?.({ phase: 'plan', unit: 'steps', done: 0 }); // reading manifests and checking may take a while
+  const taking: TakingOver = { full: restoring.length > 0, overwritten: [] };
+  await using prep = await withReplaceHint(committed.packages, goal, () =>
+    planAndCheck(ctx, p, committed, goal, opts, step, taking),
+  );
+  const generation = goal.existingGeneration ?? (await nextGeneration(p, committed));
+  const restore = restoring.length
+    ? await savedToRestore(p, committed.generation, generation, ownedPaths(prep.to))
+    : [];
+  const { overwritten } = taking;
+  const journal = newJournal(kind, p, opts, {
+    from: { generation: committed.generation, packages: [...committed.packages] },
+    to: {
+      generation,
+      packages: goal.packages,
+      newGeneration: goal.existingGeneration === undefined,
+    },
+    ...(overwritten.length ? { overwritten } : {}),
+    ...(restore.length ? { restore } : {}),
+  });
+  const linker = await applyNew(ctx, p, journal, prep, opts, step);
+  await commitGeneration(p, journal);
+  await prep.commitIndex(ctx, journal.to);
+  step('commit');
+  return {
+    generation,
+    link: linker.method,
+    ...(overwritten.length ? { overwritten: overwritten.map((s) => s.path) } : {}),
+    ...(restore.length ? { restored: restore.map((s) => s.path) } : {}),
+  };
 }
 
 /**

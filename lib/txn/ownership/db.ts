@@ -24,6 +24,15 @@ const belowRange = (rel: string) => ({ gt: `f:${rel}/`, lt: `f:${rel}0` });
 
 let levelModule: Promise<typeof import('level')> | undefined;
 
+/**
+ * Start loading LevelDB's module now: a writer calls this before it waits for the prefix lock, so
+ * the load overlaps the wait instead of lengthening the critical section. A failed load is
+ * reported where the module is used.
+ */
+export function preloadIndexModule(): void {
+  (levelModule ??= import('level')).catch(() => {});
+}
+
 export function ownershipDir(p: PrefixPaths): string {
   return p.ownership;
 }

@@ -38,6 +38,12 @@ export interface EntrySource {
   below(rel: string): Promise<Map<string, OwnerEntry>>;
 }
 
+/** The entries of an index that describes no package: a new or emptied prefix has nothing to look up. */
+export const NO_ENTRIES: EntrySource = {
+  get: () => Promise.resolve(new Map()),
+  below: () => Promise.resolve(new Map()),
+};
+
 export async function loadDelta(
   db: EntrySource,
   removed: PlanPackage[],
@@ -50,9 +56,10 @@ export async function loadDelta(
   const before = await db.get(touched);
   const units = new Set<string>();
   for (const e of before.values()) if (e.unit !== undefined) units.add(e.unit);
-  for (const p of added) for (const unit of unitsOf(p, globs).values()) units.add(unit);
+  const unitMaps = new Map(added.map((p) => [p, unitsOf(p, globs)]));
+  for (const m of unitMaps.values()) for (const unit of m.values()) units.add(unit);
   for (const unit of units) for (const [rel, e] of await db.below(unit)) before.set(rel, e);
-  const after = applyChange(before, removed, added, globs);
+  const after = applyChange(before, removed, added, globs, unitMaps);
   return { removed, added, touched, units, before, after };
 }
 
@@ -62,6 +69,8 @@ export function applyChange(
   removed: readonly PlanPackage[],
   added: readonly PlanPackage[],
   globs: readonly string[],
+  /** each added package's units, when the caller has them already */
+  unitMaps?: ReadonlyMap<PlanPackage, ReadonlyMap<string, string>>,
 ): Map<string, OwnerEntry> {
   const work = new Map<string, OwnerEntry | undefined>(before);
   for (const p of removed) removeOwner(work, p);
@@ -71,7 +80,7 @@ export function applyChange(
       if (e && !(e.file.type === 'dir' && f.type === 'dir'))
         throw shippedTwice(f.path, e.owners[0]!, p.ref.name);
     }
-    addOwner(work, p, unitsOf(p, globs));
+    addOwner(work, p, unitMaps?.get(p) ?? unitsOf(p, globs));
   }
   const after = new Map<string, OwnerEntry>();
   for (const [rel, e] of work) if (e) after.set(rel, e);
