@@ -2,12 +2,12 @@
 // as data and never followed; files are opened with O_NOFOLLOW so a file swapped for a symlink
 // mid-walk is refused rather than read through.
 
-import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
+import fs, { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
-import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
+import { hashBuffer, writeHashedBufferSync, writeObjectFromFile } from '../store/objects.js';
 import { TreeCollector } from '../core/tree.js';
 import {
   STREAM_THRESHOLD,
@@ -28,12 +28,18 @@ export async function ingestDir(
   return ingest.tally.result();
 }
 
-/** One directory tree being ingested, walked in name order. */
+/**
+ * One directory tree being ingested, walked in name order. Small files are read, hashed and written
+ * with synchronous calls (SPEC.md §Add): a promise per call costs a thread-pool round trip, which
+ * is most of a small file's cost. Large files are streamed, a few at a time, while the walk goes on;
+ * the walk yields to the event loop every YIELD_MS so that they progress and an abort is seen.
+ */
 class DirIngest {
   private readonly collector: TreeCollector;
   readonly tally: IngestTally;
-  // A job holds up to one file (≤ STREAM_THRESHOLD) in memory: 16 of them bound memory to 128 MiB.
-  readonly queue = new WriteQueue(64 * 1024 * 1024, 16);
+  // A job streams one large file: 4 at a time keep the disk busy without a thread pool queue.
+  readonly queue = new WriteQueue(64 * 1024 * 1024, 4);
+  private lastYield = Date.now();
 
   constructor(
     private readonly layout: StoreLayout,
@@ -46,7 +52,7 @@ class DirIngest {
 
   async visit(rel: string): Promise<void> {
     const abs = rel === '' ? this.root : path.join(this.root, rel);
-    const dirents = await fsp.readdir(abs, { withFileTypes: true });
+    const dirents = fs.readdirSync(abs, { withFileTypes: true });
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of dirents) {
       const memberRel = rel === '' ? d.name : `${rel}/${d.name}`;
@@ -56,16 +62,11 @@ class DirIngest {
         this.collector.add({ path: member, type: 'dir' });
         await this.visit(memberRel);
       } else if (d.isSymbolicLink()) {
-        this.collector.add({
-          path: member,
-          type: 'symlink',
-          target: await fsp.readlink(memberAbs),
-        });
+        this.collector.add({ path: member, type: 'symlink', target: fs.readlinkSync(memberAbs) });
       } else if (d.isFile()) {
-        // Reading, hashing and writing all overlap; a directory tree has no ordering rules to keep.
-        await this.queue.room();
+        await this.pace();
         if (this.queue.failed !== undefined) break;
-        this.queue.push(0, () => this.ingestFile(memberAbs, member));
+        this.ingestFile(memberAbs, member);
       } else {
         throw new PstoreError(
           'EPSTORE_UNSUPPORTED_TYPE',
@@ -76,50 +77,69 @@ class DirIngest {
     }
   }
 
-  private async ingestFile(abs: string, member: string): Promise<void> {
-    const fh = await openNoFollow(abs);
+  /** Let the event loop run now and then: large files' streams, timers, an abort. */
+  private async pace(): Promise<void> {
+    if (this.queue.full) await this.queue.room();
+    if (Date.now() - this.lastYield < YIELD_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = Date.now();
+  }
+
+  private ingestFile(abs: string, member: string): void {
+    const fd = openNoFollow(abs);
     let handedOff = false;
     try {
-      const st = await fh.stat();
+      const st = fs.fstatSync(fd);
       const exec = (st.mode & 0o111) !== 0;
       this.tally.counted(member, st.size);
       if (st.size > STREAM_THRESHOLD) {
         handedOff = true;
-        const obj = await writeObjectFromStream(
-          this.layout,
-          createReadStream('', { fd: fh, autoClose: true }),
-          exec,
-        );
-        this.tally.addFile(member, exec, obj);
-        this.tally.wrote(obj.written);
+        this.queue.push(0, () => this.ingestLargeFile(fd, st.size, member, exec));
         return;
       }
-      const hashed = hashBuffer(await readWhole(fh, st.size), exec);
-      await fh.close();
-      handedOff = true;
+      const hashed = hashBuffer(readWhole(fd, st.size), exec);
       this.tally.addFile(member, exec, hashed);
-      this.tally.wrote((await writeHashedBuffer(this.layout, hashed, exec)).written);
+      this.tally.wrote(writeHashedBufferSync(this.layout, hashed));
     } finally {
-      if (!handedOff) await fh.close();
+      if (!handedOff) fs.closeSync(fd);
+    }
+  }
+
+  private async ingestLargeFile(
+    fd: number,
+    size: number,
+    member: string,
+    exec: boolean,
+  ): Promise<void> {
+    try {
+      const read = () => fs.createReadStream('', { fd, start: 0, autoClose: false });
+      const obj = await writeObjectFromFile(this.layout, read, size, exec);
+      this.tally.addFile(member, exec, obj);
+      this.tally.wrote(obj.written);
+    } finally {
+      fs.closeSync(fd);
     }
   }
 }
 
+/** YIELD_MS of synchronous work at most between two turns of the event loop. */
+const YIELD_MS = 20;
+
 /** Read a file whose size fstat just gave, with no second fstat (as readFile would do). */
-async function readWhole(fh: fsp.FileHandle, size: number): Promise<Buffer> {
+function readWhole(fd: number, size: number): Buffer {
   const buf = Buffer.allocUnsafe(size);
   let off = 0;
   while (off < size) {
-    const { bytesRead } = await fh.read(buf, off, size - off, off);
+    const bytesRead = fs.readSync(fd, buf, off, size - off, off);
     if (bytesRead === 0) break; // the file shrank meanwhile: store what was there
     off += bytesRead;
   }
   return off === size ? buf : buf.subarray(0, off);
 }
 
-async function openNoFollow(abs: string): Promise<fsp.FileHandle> {
+function openNoFollow(abs: string): number {
   try {
-    return await fsp.open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    return fs.openSync(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
   } catch (err) {
     if (errnoCode(err) === 'ELOOP') {
       throw new PstoreError(
