@@ -28,6 +28,7 @@ export class TreeCollector {
 
   /** Check that `path` may be added before any bytes of it are stored. */
   checkPlace(path: string): void {
+    if (this.underKnownDir(path)) return;
     for (const dir of ancestors(path)) {
       const existing = this.byPath.get(dir);
       if (existing?.type === 'symlink')
@@ -35,6 +36,16 @@ export class TreeCollector {
       if (existing?.type === 'file')
         throw this.disagree(path, `lies under the regular file ${dir}`);
     }
+  }
+
+  /**
+   * Whether `path`'s parent is a directory of the tree already: then every ancestor is one too (a
+   * directory is added only after its own ancestors, and no member changes type), so the walk up
+   * the ancestors, a tree's per-member cost in its size, can be skipped.
+   */
+  private underKnownDir(path: string): boolean {
+    const slash = path.lastIndexOf('/');
+    return slash === -1 || this.byPath.get(path.slice(0, slash))?.type === 'dir';
   }
 
   add(file: ManifestFile, key?: string): void {
@@ -62,8 +73,10 @@ export class TreeCollector {
         );
       return;
     }
-    for (const dir of ancestors(file.path)) {
-      if (!this.byPath.has(dir)) this.byPath.set(dir, { path: dir, type: 'dir' });
+    if (!this.underKnownDir(file.path)) {
+      for (const dir of ancestors(file.path)) {
+        if (!this.byPath.has(dir)) this.byPath.set(dir, { path: dir, type: 'dir' });
+      }
     }
     this.byPath.set(file.path, file);
     if (key !== undefined) this.keys.set(file.path, key);

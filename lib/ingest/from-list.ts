@@ -2,7 +2,7 @@
 
 import { normalizeMemberPath } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
-import { hashBuffer, writeHashedBuffer } from '../store/objects.js';
+import { hashBuffer, writeHashedBufferSync } from '../store/objects.js';
 import { TreeCollector } from '../core/tree.js';
 import type { EntryDir, EntrySymlink } from '../core/types.js';
 import type { IngestResult } from './source.js';
@@ -44,7 +44,8 @@ export async function ingestFileList(
         { path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity },
         hashed.key,
       );
-      if ((await writeHashedBuffer(layout, hashed, exec)).written) written++;
+      // In memory already: synchronous writes spare a thread-pool round trip per call (SPEC.md §Add).
+      if (writeHashedBufferSync(layout, hashed)) written++;
     }
   }
   return { files: collector.files(), objectsWritten: written };

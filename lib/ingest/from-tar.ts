@@ -6,7 +6,7 @@ import type { ReadEntry } from 'tar';
 import { PstoreError } from '../core/errors.js';
 import { normalizeMemberPath, unsafe } from '../core/safe-path.js';
 import type { StoreLayout } from '../store/layout.js';
-import { hashBuffer, writeHashedBuffer, writeObjectFromStream } from '../store/objects.js';
+import { hashBuffer, writeHashedBufferSync, writeObjectFromStream } from '../store/objects.js';
 import { STREAM_THRESHOLD, TreeIngest, type IngestOptions, type IngestResult } from './source.js';
 import { readTarStream, type TarStream } from './tar-stream.js';
 import { WriteQueue } from './write-queue.js';
@@ -145,13 +145,11 @@ class TarIngest extends TreeIngest {
       const hashed = hashBuffer(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), exec);
       try {
         this.tally.addFile(member, exec, hashed);
+        // Written at once, synchronously: a promise per member would cost a thread-pool round trip.
+        this.tally.wrote(writeHashedBufferSync(this.layout, hashed));
       } catch (err) {
-        this.queue.push(0, () => Promise.reject(err));
-        return;
+        this.queue.push(0, () => Promise.reject(err)); // the queue's failure stops the source
       }
-      this.queue.push(hashed.size, async () => {
-        this.tally.wrote((await writeHashedBuffer(this.layout, hashed, exec)).written);
-      });
     });
   }
 }

@@ -5,7 +5,8 @@
 // Objects are not fsynced one by one: `add` flushes the filesystem once before it writes the
 // manifest that refers to them (SPEC.md §Durability).
 
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import fs, { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { errnoCode } from '../core/errors.js';
 import { tmpName } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
 import { crashpoint } from '../core/crashpoint.js';
-import { objectKey, parseObjectKey } from '../core/object-key.js';
+import { hexOf, objectKey, parseObjectKey } from '../core/object-key.js';
 import { objectPath, type StoreLayout } from './layout.js';
 
 export interface StoredObject {
@@ -107,29 +108,16 @@ async function statPresence(dest: string, size: number, exec: boolean): Promise<
     : 'damaged';
 }
 
-/** A small object is trusted only if its bytes equal the ones just hashed (a read, no hash). */
-async function bufferPresence(dest: string, data: Uint8Array, exec: boolean): Promise<Presence> {
-  const presence = await statPresence(dest, data.byteLength, exec);
-  if (presence !== 'intact') return presence;
-  const now = await fsp.readFile(dest).catch((err: unknown) => {
-    if (errnoCode(err) === 'ENOENT') return undefined; // removed meanwhile (gc cannot run; a repair): write it
-    throw err;
-  });
-  return now?.equals(data) ? 'intact' : now ? 'damaged' : 'absent';
-}
-
 /**
  * Move a complete temp file to the object's name unless an intact object is there already (an
  * object is trusted only once hashed or written by pstore: a damaged one is replaced, which is how
- * re-adding repairs the store). `alwaysReplace`: the temp was hashed whole, so renaming it over
- * is cheaper than proving the present one intact. Returns true when the object was absent or damaged.
+ * re-adding repairs the store). Returns true when the object was absent or damaged.
  */
 async function placeObject(
   layout: StoreLayout,
   key: string,
   produce: () => Promise<string>,
   presence: (dest: string) => Promise<Presence>,
-  alwaysReplace = false,
 ): Promise<boolean> {
   // Keyed by path, not by key: two stores in one process must not wait on each other's writes.
   const slot = objectPath(layout, key);
@@ -141,7 +129,7 @@ async function placeObject(
   const work = withFreshDirs(async () => {
     const dest = objectPath(layout, key);
     const found = await presence(dest);
-    if (found === 'intact' && !alwaysReplace) return false;
+    if (found === 'intact') return false;
     await mkdirOnce(path.dirname(dest));
     const tmp = await produce();
     try {
@@ -153,7 +141,7 @@ async function placeObject(
       await fsp.rm(tmp, { force: true }); // a failure (a full disk) leaves nothing in tmp/
       throw err;
     }
-    return found !== 'intact';
+    return true;
   });
   inflight.set(slot, work);
   try {
@@ -170,40 +158,92 @@ export interface HashedBuffer {
   data: Uint8Array;
 }
 
-/** Hash in memory, synchronously: callers that must record a member in order use this first. */
+/**
+ * Hash in memory, synchronously: callers that must record a member in order use this first. One
+ * digest gives both forms (ssri's `sha512-BASE64` and the key's hex) without ssri's parsing.
+ */
 export function hashBuffer(data: Uint8Array, exec: boolean): HashedBuffer {
-  const integrity = ssri.fromData(data, { algorithms: ['sha512'] });
+  const digest = createHash('sha512').update(data).digest();
   return {
-    integrity: integrity.toString(),
-    key: objectKey(integrity.hexDigest(), exec),
+    integrity: `sha512-${digest.toString('base64')}`,
+    key: objectKey(digest.toString('hex'), exec),
     size: data.byteLength,
     data,
   };
 }
 
-export async function writeHashedBuffer(
-  layout: StoreLayout,
-  hashed: HashedBuffer,
-  exec: boolean,
-): Promise<StoredObject> {
-  const { key, data, integrity } = hashed;
-  const written = await placeObject(
-    layout,
-    key,
-    async () => {
-      await mkdirOnce(layout.tmp);
-      const tmp = tmpName(layout.tmp, 'obj');
-      await fsp
-        .writeFile(tmp, data, { mode: exec ? OBJECT_MODE_EXEC : OBJECT_MODE, flag: 'wx' })
-        .catch(async (err: unknown) => {
-          await fsp.rm(tmp, { force: true }); // half written on a full disk
-          throw withPath(err, tmp);
-        });
-      return tmp;
-    },
-    (dest) => bufferPresence(dest, data, exec),
-  );
-  return { integrity, key, size: data.byteLength, written };
+/** {@link statPresence} without a promise. */
+function statPresenceSync(dest: string, size: number, exec: boolean): Presence {
+  const st = fs.lstatSync(dest, { throwIfNoEntry: false });
+  if (!st) return 'absent';
+  return st.isFile() && st.size === size && ((st.mode & 0o100) !== 0) === exec
+    ? 'intact'
+    : 'damaged';
+}
+
+/** A small object is trusted only if its bytes equal the ones just hashed (a read, no hash). */
+function bufferPresenceSync(dest: string, data: Uint8Array, exec: boolean): Presence {
+  const presence = statPresenceSync(dest, data.byteLength, exec);
+  if (presence !== 'intact') return presence;
+  let now: Buffer;
+  try {
+    now = fs.readFileSync(dest);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return 'absent';
+    throw err;
+  }
+  return now.equals(data) ? 'intact' : 'damaged';
+}
+
+/**
+ * Write a small object with synchronous calls: each async call would cost a thread-pool round
+ * trip, and a wheel or a tree of small files would pay it ~6 times per object. The protocol: a temp file in tmp/, its content mtime, rename onto the name; an
+ * intact present object (its bytes equal) is kept, not rewritten; nothing is flushed here.
+ */
+export function writeHashedBufferSync(layout: StoreLayout, hashed: HashedBuffer): boolean {
+  try {
+    return placeBufferSync(layout, hashed);
+  } catch (err) {
+    // A directory the cache believed in has gone (the store was removed): forget and retry once.
+    if (errnoCode(err) !== 'ENOENT' || madeDirs.size === 0) throw err;
+    madeDirs.clear();
+    return placeBufferSync(layout, hashed);
+  }
+}
+
+function placeBufferSync(layout: StoreLayout, hashed: HashedBuffer): boolean {
+  const exec = parseObjectKey(hashed.key).exec;
+  const dest = objectPath(layout, hashed.key);
+  const found = bufferPresenceSync(dest, hashed.data, exec);
+  if (found === 'intact') return false;
+  mkdirOnceSync(layout.tmp);
+  mkdirOnceSync(path.dirname(dest));
+  const tmp = tmpName(layout.tmp, 'obj');
+  try {
+    writeStampedSync(tmp, hashed.data, exec, contentMtime(hashed.key));
+    crashpoint('object:before-rename');
+    fs.renameSync(tmp, dest);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true }); // a failure (a full disk) leaves nothing in tmp/
+    throw withPath(err, tmp);
+  }
+  return true;
+}
+
+function writeStampedSync(tmp: string, data: Uint8Array, exec: boolean, mtime: Date): void {
+  const fd = fs.openSync(tmp, 'wx', exec ? OBJECT_MODE_EXEC : OBJECT_MODE);
+  try {
+    fs.writeFileSync(fd, data);
+    fs.futimesSync(fd, mtime, mtime);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function mkdirOnceSync(dir: string): void {
+  if (madeDirs.has(dir)) return;
+  fs.mkdirSync(dir, { recursive: true });
+  madeDirs.add(dir);
 }
 
 /** Stream a large file into the store: hash while copying to a temp file, then place it. */
@@ -235,8 +275,7 @@ export async function writeObjectFromStream(
       layout,
       key,
       async () => tmp,
-      (dest) => statPresence(dest, size, exec),
-      true,
+      (dest) => hashPresence(dest, size, exec, integrity!.toString()),
     );
     await fsp.rm(tmp, { force: true }); // renamed already, unless a write of this process placed it
     return { integrity: integrity.toString(), key, size, written };
@@ -244,6 +283,47 @@ export async function writeObjectFromStream(
     await fsp.rm(tmp, { force: true });
     throw withPath(err, tmp);
   }
+}
+
+/**
+ * A large present object is trusted only if its bytes hash to `integrity` (reading it costs less
+ * than writing it again, and renaming over it would part it from the prefix files linked to it).
+ */
+async function hashPresence(
+  dest: string,
+  size: number,
+  exec: boolean,
+  integrity: string,
+): Promise<Presence> {
+  const presence = await statPresence(dest, size, exec);
+  if (presence !== 'intact') return presence;
+  const found = await hashStream(createReadStream(dest)).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT') return undefined; // removed meanwhile (a repair): write it
+    throw err;
+  });
+  return found === integrity ? 'intact' : found === undefined ? 'absent' : 'damaged';
+}
+
+async function hashStream(source: Readable): Promise<string> {
+  return (await ssri.fromStream(source, { algorithms: ['sha512'] })).toString();
+}
+
+/**
+ * A large file that can be read twice (a file of a tree; `read` opens a stream from its start):
+ * hash it first and write it only when no intact equal object is present, so re-adding a tree
+ * writes none of its large objects again.
+ */
+export async function writeObjectFromFile(
+  layout: StoreLayout,
+  read: () => Readable,
+  size: number,
+  exec: boolean,
+): Promise<StoredObject> {
+  const integrity = await hashStream(read());
+  const key = objectKey(hexOf(integrity), exec);
+  if ((await hashPresence(objectPath(layout, key), size, exec, integrity)) === 'intact')
+    return { integrity, key, size, written: false };
+  return writeObjectFromStream(layout, read(), exec);
 }
 
 export interface ObjectCheck {

@@ -1,6 +1,7 @@
 // Hostile wheels and inputs that are not what they claim: each refused with its code and exit
 // status, naming the member or file, and nothing in the store (it is never even created).
 
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -129,4 +130,36 @@ test('compatible tags are accepted: abi3, manylinux, compressed tag sets', async
     const r = await cli(['add', wheel, '-q']);
     t.is(r.code, 0, `${tag}\n${describe(r)}`);
   }
+});
+
+/** Declare `size` bytes for `member` in the zip's central directory and local header (a lie). */
+const UNDERSTATE = String.raw`
+import struct, sys
+path, member, size = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3])
+data = bytearray(open(path, 'rb').read())
+for sig, off in ((b'PK\x01\x02', 24), (b'PK\x03\x04', 22)):
+    at = data.find(sig)
+    while at != -1:
+        name_at = at + (46 if sig == b'PK\x01\x02' else 30)
+        if data[name_at:name_at + len(member)] == member:
+            struct.pack_into('<I', data, at + off, size)
+        at = data.find(sig, at + 4)
+open(path, 'wb').write(data)
+`;
+
+test('hostile wheel: a member that inflates past its declared size → exit 7 EPSTORE_BAD_ARCHIVE, nothing stored', async (t) => {
+  const dir = await tempDir(t, 'liar');
+  const zeros = 'evil/zeros.bin';
+  const wheel = buildWheel(dir, {
+    ...BASE,
+    files: { ...BASE.files, [zeros]: Buffer.alloc(4 * 1024 * 1024) },
+  });
+  execFileSync('python3', ['-c', UNDERSTATE, wheel, zeros, '1000']);
+  const store = path.join(dir, 'store');
+  const r = await storeCli(store)(['add', wheel, '--json']);
+  t.is(r.code, 7, describe(r));
+  const error = (JSON.parse(r.stderr) as { error: { code: string; subject: string } }).error;
+  t.is(error.code, 'EPSTORE_BAD_ARCHIVE');
+  t.is(error.subject, zeros);
+  t.false(existsSync(store), 'the store was not even created');
 });

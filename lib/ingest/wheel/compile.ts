@@ -8,7 +8,7 @@
 // compileall does.
 
 import { execFile } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -48,30 +48,46 @@ export async function compileModules(
   const inLib = (p: string): boolean => libDirs.some((d) => d === '' || p.startsWith(`${d}/`));
   const sources = files.filter((f) => f.path.endsWith('.py') && inLib(f.path));
   if (sources.length === 0) return [];
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'pstore-compile-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pstore-compile-'));
   try {
-    for (const f of sources) {
-      await fsp.mkdir(path.join(dir, path.dirname(f.path)), { recursive: true });
-      await fsp.writeFile(path.join(dir, f.path), f.data);
-    }
+    stageSources(dir, sources);
     const jobs = sources.map((f) => [f.path, pycPath(f.path, py.cacheTag)]);
-    const done = await runCompiler(python, dir, JSON.stringify(jobs));
-    return Promise.all(
-      done.map(async (p) => ({
-        path: p,
-        data: await fsp.readFile(path.join(dir, p)),
-        exec: false,
-      })),
-    );
+    // Compiling is CPU work in the interpreter: one process per core (at most COMPILERS) shares it.
+    const shares = splitJobs(jobs, Math.min(COMPILERS, os.availableParallelism()));
+    const done = await Promise.all(shares.map((share) => runCompiler(python, dir, share)));
+    return done
+      .flat()
+      .map((p) => ({ path: p, data: fs.readFileSync(path.join(dir, p)), exec: false }));
   } finally {
-    await fsp.rm(dir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function runCompiler(python: string, cwd: string, jobs: string): Promise<string[]> {
+/** More processes than this start more interpreters than they save compile time. */
+const COMPILERS = 4;
+
+/** Write the sources at their prefix-relative paths (synchronously: they are small and many). */
+function stageSources(dir: string, sources: readonly PlacedFile[]): void {
+  const made = new Set<string>();
+  for (const f of sources) {
+    const parent = path.join(dir, path.dirname(f.path));
+    if (!made.has(parent)) fs.mkdirSync(parent, { recursive: true });
+    made.add(parent);
+    fs.writeFileSync(path.join(dir, f.path), f.data);
+  }
+}
+
+/** `jobs` dealt round-robin into at most `n` non-empty shares (the output does not depend on n). */
+function splitJobs<T>(jobs: readonly T[], n: number): T[][] {
+  const shares: T[][] = Array.from({ length: Math.max(1, Math.min(n, jobs.length)) }, () => []);
+  jobs.forEach((job, i) => shares[i % shares.length]!.push(job));
+  return shares;
+}
+
+async function runCompiler(python: string, cwd: string, jobs: unknown[]): Promise<string[]> {
   try {
     const child = execFileP(python, ['-I', '-c', COMPILE], { cwd, maxBuffer: 64 * 1024 * 1024 });
-    child.child.stdin!.end(jobs);
+    child.child.stdin!.end(JSON.stringify(jobs));
     return JSON.parse((await child).stdout) as string[];
   } catch (err) {
     throw new PstoreError('EPSTORE_INVALID', `${python} failed to compile the wheel's modules`, {

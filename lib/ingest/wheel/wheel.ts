@@ -39,10 +39,13 @@ export interface PreparedWheel {
 }
 
 export async function prepareWheel(file: string, opts: WheelOptions): Promise<PreparedWheel> {
+  const python = opts.python ?? 'python3';
+  // The interpreter answers while the wheel is read and checked: its start-up is the longer wait.
+  const probe = probeInterpreter(python, opts.scheme);
+  probe.catch(() => undefined); // awaited below; a bad wheel's error wins over a bad interpreter's
   const parts = wheelParts(file, await readZip(file));
   checkRecord(file, parts);
-  const python = opts.python ?? 'python3';
-  const py = await probeInterpreter(python, opts.scheme);
+  const py = await probe;
   if (!opts.ignoreTags) checkTags(file, parts, py);
   const scheme = schemeFor(py, parts.distName, opts.paths ?? {});
   const files = placeMembers(file, parts, scheme, py.executable);

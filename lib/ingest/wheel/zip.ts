@@ -3,7 +3,12 @@
 // whose inflated bytes differ from its declared size, so the declared sizes the limits check are
 // the sizes read. Names are decoded here (not by yauzl) so that every unsafe name is refused by
 // pstore's own path policy, with its own code, naming the member.
+// A wheel up to IN_MEMORY_ZIP_BYTES (nearly all of them) is read whole and yauzl parses it from
+// memory through a reader that answers at once; members are inflated synchronously. Streams would
+// cost several event-loop round trips per member, which is most of a small wheel's add.
 
+import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { PstoreError } from '../../core/errors.js';
 import { normalizeMemberPath } from '../../core/safe-path.js';
 
@@ -21,20 +26,18 @@ export const MAX_ZIP_BYTES = 2 * 1024 ** 3;
 /** A member larger than `RATIO_FLOOR` whose size exceeds `MAX_RATIO` × its compressed size is a bomb. */
 export const MAX_RATIO = 100;
 export const RATIO_FLOOR = 8 * 1024 * 1024;
+/** A zip file up to this size is read into memory whole; a larger one is streamed member by member. */
+export const IN_MEMORY_ZIP_BYTES = 64 * 1024 * 1024;
 
 type Yauzl = typeof import('yauzl');
 type Entry = import('yauzl').Entry;
 
 export async function readZip(file: string): Promise<ZipMember[]> {
   const yauzl: Yauzl = (await import('yauzl')).default;
+  const whole = readSmallZip(file);
   let zip;
   try {
-    zip = await yauzl.openPromise(file, {
-      lazyEntries: true,
-      autoClose: false,
-      decodeStrings: false,
-      validateEntrySizes: true,
-    });
+    zip = await openZip(yauzl, file, whole);
   } catch (err) {
     throw badZip(file, `is not a readable zip archive (${(err as Error).message})`, err);
   }
@@ -43,12 +46,96 @@ export async function readZip(file: string): Promise<ZipMember[]> {
     const members: ZipMember[] = [];
     for (const { entry, path } of entries) {
       if (entry.fileName.toString().endsWith('/')) continue; // directories: installers make parents
-      members.push({ path, data: await readEntry(file, zip, entry), exec: isExecutable(entry) });
+      const data = whole
+        ? await inflateEntry(file, zip, whole, entry)
+        : await readEntry(file, zip, entry);
+      members.push({ path, data, exec: isExecutable(entry) });
     }
     return members;
   } finally {
     zip.close();
   }
+}
+
+const ZIP_OPTIONS = {
+  lazyEntries: true,
+  autoClose: false,
+  decodeStrings: false,
+  validateEntrySizes: true,
+} as const;
+
+/** The whole file when it is at most IN_MEMORY_ZIP_BYTES, else undefined (it is streamed). */
+function readSmallZip(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw badZip(file, `cannot be opened (${(err as Error).message})`, err);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    return size <= IN_MEMORY_ZIP_BYTES ? fs.readFileSync(fd) : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function openZip(
+  yauzl: Yauzl,
+  file: string,
+  whole: Buffer | undefined,
+): Promise<import('yauzl').ZipFile> {
+  if (!whole) return yauzl.openPromise(file, ZIP_OPTIONS);
+  return yauzl.fromRandomAccessReaderPromise(memoryReader(yauzl, whole), whole.length, ZIP_OPTIONS);
+}
+
+/** yauzl's reader over a buffer, answering each read at once (its own fromBuffer streams each). */
+function memoryReader(yauzl: Yauzl, whole: Buffer): import('yauzl').RandomAccessReader {
+  class MemoryReader extends yauzl.RandomAccessReader {
+    override _readStreamForRange(): never {
+      throw new Error('members are inflated from memory, not streamed');
+    }
+    override read(
+      buffer: Buffer,
+      offset: number,
+      length: number,
+      position: number,
+      callback: (err: Error | null, bytesRead?: number) => void,
+    ): void {
+      callback(null, whole.copy(buffer, offset, position, position + length));
+    }
+  }
+  return new MemoryReader();
+}
+
+/**
+ * A member's bytes, inflated synchronously from the file in memory. yauzl finds where its data
+ * starts (and checks it lies inside the file); the output may not exceed the declared size (so
+ * the zip-bomb limits on declared sizes hold) and must equal it, as validateEntrySizes requires.
+ */
+async function inflateEntry(
+  file: string,
+  zip: import('yauzl').ZipFile,
+  whole: Buffer,
+  entry: Entry,
+): Promise<Buffer> {
+  try {
+    const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
+    const raw = whole.subarray(fileDataStart, fileDataStart + entry.compressedSize);
+    const data = decompress(entry, raw);
+    if (data.length !== entry.uncompressedSize)
+      throw new Error(`${data.length} bytes where ${entry.uncompressedSize} were declared`);
+    return data;
+  } catch (err) {
+    throw unreadableMember(file, entry, err);
+  }
+}
+
+function decompress(entry: Entry, raw: Buffer): Buffer {
+  if (entry.compressionMethod === 0) return raw;
+  if (entry.compressionMethod !== 8)
+    throw new Error(`unsupported compression method ${entry.compressionMethod}`);
+  return zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
 }
 
 async function listEntries(
@@ -109,14 +196,18 @@ async function readEntry(
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   } catch (err) {
-    const name = (entry.fileName as unknown as Buffer).toString();
-    throw badZip(
-      file,
-      `member ${JSON.stringify(name)} cannot be read (${(err as Error).message})`,
-      err,
-      name,
-    );
+    throw unreadableMember(file, entry, err);
   }
+}
+
+function unreadableMember(file: string, entry: Entry, err: unknown): PstoreError {
+  const name = (entry.fileName as unknown as Buffer).toString();
+  return badZip(
+    file,
+    `member ${JSON.stringify(name)} cannot be read (${(err as Error).message})`,
+    err,
+    name,
+  );
 }
 
 /** The Unix mode in the high half of the external attributes (zip's "made by Unix"). */
