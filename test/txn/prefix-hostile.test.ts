@@ -161,7 +161,7 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
         version,
         dir: await buildTree(path.join(dir, 'src', `${name}-${version}`), spec),
       };
-      await addPkgs(t, cli, [p]);
+      await addPkgs(store, [p]);
       return p;
     },
   };

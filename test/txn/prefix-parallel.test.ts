@@ -310,7 +310,7 @@ test.serial(
     const cli = storeCli(store);
     // A seed prefix, so gc has a rooted entry whose objects (the shared copyright) new adds reuse.
     const seed = await stagePkg(path.join(dir, 'src'), 'seed');
-    await addPkgs(t, cli, [seed]);
+    await addPkgs(store, [seed]);
     const seeded = await cli(['activate', 'seed', '--prefix', path.join(dir, 'seedprefix')]);
     t.is(seeded.code, 0, describe(seeded));
 
