@@ -28,30 +28,9 @@ import { compileAll, importedVersion, pycOf } from '../_helpers/pyprefix.js';
 import { objectPathOf } from '../_helpers/store.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 import { exists } from '../_helpers/txn-trees.js';
+import type { GenJson, PkgJson, TxnJson } from '../_helpers/json.js';
 
 const execFileP = promisify(execFile);
-
-interface PkgJson {
-  name: string;
-  version: string;
-  id: string;
-}
-interface TxnJson {
-  prefix: string;
-  layout: string;
-  generation: number;
-  previousGeneration: number;
-  activated: PkgJson[];
-  deactivated: PkgJson[];
-  noop: boolean;
-  link: string;
-}
-interface GenJson {
-  generation: number;
-  current: boolean;
-  createdAt: string;
-  packages: PkgJson[];
-}
 
 let storeRoot: string;
 let store: string;

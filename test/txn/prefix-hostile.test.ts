@@ -19,15 +19,9 @@ import {
   unionOf,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
+import type { StatusJson } from '../_helpers/json.js';
 
 type Layout = 'inplace' | 'generations';
-interface PkgRef {
-  name: string;
-}
-interface StatusJson {
-  generation: number;
-  packages: PkgRef[];
-}
 
 interface Fx {
   dir: string;

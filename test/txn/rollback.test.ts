@@ -19,25 +19,7 @@ import {
   type CastName,
 } from '../_helpers/prefix-fixtures.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
-
-interface PkgJson {
-  name: string;
-  version: string;
-  id: string;
-}
-interface TxnJson {
-  generation: number;
-  previousGeneration: number;
-  activated: PkgJson[];
-  deactivated: PkgJson[];
-  noop: boolean;
-}
-interface GenJson {
-  generation: number;
-  current: boolean;
-  createdAt: string;
-  packages: PkgJson[];
-}
+import type { GenJson, PkgJson, TxnJson } from '../_helpers/json.js';
 
 let storeRoot: string;
 let store: string;
