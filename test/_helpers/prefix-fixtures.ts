@@ -217,6 +217,13 @@ export async function addWithCli(
 // directly). Tests of other things must not trip over that.
 let addChain: Promise<unknown> = Promise.resolve();
 
+/** Run a library add after every earlier one of this test process has finished (see above). */
+export function serialAdd<T>(add: () => Promise<T>): Promise<T> {
+  const done = addChain.then(add);
+  addChain = done.catch(() => {});
+  return done;
+}
+
 /** The same through the library (`openStore(...).add`). */
 export async function addWithStore(
   store: { add(src: string, o: { name: string; version: string }): Promise<{ id: string }> },
@@ -227,9 +234,7 @@ export async function addWithStore(
     path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`),
     pkg,
   );
-  const added = addChain.then(() => store.add(src, { name: pkg.name, version: pkg.version }));
-  addChain = added.catch(() => {});
-  const r = await added;
+  const r = await serialAdd(() => store.add(src, { name: pkg.name, version: pkg.version }));
   await fsp.rm(src, { recursive: true, force: true });
   return { pkg, id: r.id, ref: `${pkg.name}@${pkg.version}` };
 }

@@ -18,7 +18,7 @@ import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, storeCli, type CliResult } from './cli.js';
 import { makeTemp, removeTree, tempDir } from './tmp.js';
-import { recordRow, SITE } from './prefix-fixtures.js';
+import { recordRow, serialAdd, SITE } from './prefix-fixtures.js';
 import { buildTree, file, sha256Hex, walkTree, type TreeSpec } from './tree.js';
 
 export { SITE } from './prefix-fixtures.js';
@@ -102,9 +102,10 @@ export async function stagePkgs(
 }
 
 /**
- * Add each staged package (sequentially) through the library, returning the entry ids by
- * `name@version`. Setup, not the contract under test: `pstore add` has its own tests, and a CLI
- * start per package made this the bulk of the gc and prefix suites' time.
+ * Add each staged package through the library (one add at a time in this process: see
+ * serialAdd), returning the entry ids by `name@version`. Setup, not the contract under test:
+ * `pstore add` has its own tests, and a CLI start per package made this the bulk of the gc and
+ * prefix suites' time.
  */
 export async function addPkgs(
   store: string,
@@ -112,11 +113,10 @@ export async function addPkgs(
 ): Promise<Map<string, string>> {
   const opened = openStore({ path: store });
   const ids = new Map<string, string>();
-  for (const p of pkgs)
-    ids.set(
-      `${p.name}@${p.version}`,
-      (await opened.add(p.dir, { name: p.name, version: p.version })).id,
-    );
+  for (const p of pkgs) {
+    const added = await serialAdd(() => opened.add(p.dir, { name: p.name, version: p.version }));
+    ids.set(`${p.name}@${p.version}`, added.id);
+  }
   return ids;
 }
 
