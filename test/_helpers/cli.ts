@@ -5,7 +5,18 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The repository: the nearest folder above this module with a package.json. Not a fixed `../..`,
+ * because `npm test` runs the tests compiled into .test-build/ (scripts/build-tests.mjs).
+ */
+export const REPO = repoRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function repoRoot(dir: string): string {
+  if (existsSync(path.join(dir, 'package.json'))) return dir;
+  const up = path.dirname(dir);
+  if (up === dir) throw new Error('test/_helpers/cli.ts: no package.json above it');
+  return repoRoot(up);
+}
 export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
 
 export interface CliResult {

@@ -27,7 +27,9 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, type CliResult } from './cli.js';
+import { makeTemp } from './tmp.js';
 import { buildTree, file, sha256Hex, symlink, walkTree, type TreeSpec } from './tree.js';
 
 export const SITE = 'usr/lib/python3/dist-packages';
@@ -217,6 +219,13 @@ export async function addWithCli(
 // directly). Tests of other things must not trip over that.
 let addChain: Promise<unknown> = Promise.resolve();
 
+/** Run a library add after every earlier one of this test process has finished (see above). */
+export function serialAdd<T>(add: () => Promise<T>): Promise<T> {
+  const done = addChain.then(add);
+  addChain = done.catch(() => {});
+  return done;
+}
+
 /** The same through the library (`openStore(...).add`). */
 export async function addWithStore(
   store: { add(src: string, o: { name: string; version: string }): Promise<{ id: string }> },
@@ -227,9 +236,7 @@ export async function addWithStore(
     path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`),
     pkg,
   );
-  const added = addChain.then(() => store.add(src, { name: pkg.name, version: pkg.version }));
-  addChain = added.catch(() => {});
-  const r = await added;
+  const r = await serialAdd(() => store.add(src, { name: pkg.name, version: pkg.version }));
   await fsp.rm(src, { recursive: true, force: true });
   return { pkg, id: r.id, ref: `${pkg.name}@${pkg.version}` };
 }
@@ -310,4 +317,32 @@ export const VERSIONS = ['1.0', '2.0', '3.0'] as const;
 export function castPackage(name: CastName, version: string, bulk = 40): PyPackage {
   const pth = name === 'alpha' ? true : name === 'gamma' ? '_gamma_hook.pth' : false;
   return pyPackage(name, version, { pth, ...(name === 'delta' ? { bulk } : {}) });
+}
+
+/** A store holding cast packages, added through the library once per test file. */
+export interface CastStore {
+  /** the temporary folder holding the store (remove it after the file's tests) */
+  root: string;
+  store: string;
+  /** the added package `name@version`; throws for one that was not added */
+  get(ref: string): Added;
+}
+
+/** Add the cast packages `refs` (`name@version`) to a new store below a temporary folder. */
+export async function castStore(label: string, refs: readonly string[]): Promise<CastStore> {
+  const root = await makeTemp(label);
+  const store = path.join(root, 'store');
+  const opened = openStore({ path: store });
+  const added = new Map<string, Added>();
+  for (const ref of refs) {
+    const [name, version] = ref.split('@') as [CastName, string];
+    const a = await addWithStore(opened, root, castPackage(name, version));
+    added.set(a.ref, a);
+  }
+  const get = (ref: string): Added => {
+    const a = added.get(ref);
+    if (!a) throw new Error(`fixture ${ref} was not added`);
+    return a;
+  };
+  return { root, store, get };
 }

@@ -22,9 +22,9 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
+import { REPO } from './cli.js';
 
 const execFileP = promisify(execFile);
 
@@ -66,7 +66,7 @@ export interface Reader {
 }
 
 /** The reader script (it imports examples/sage-make/record_check.py, the one RECORD checker). */
-export const READER_SCRIPT = fileURLToPath(new URL('./prefix_reader.py', import.meta.url));
+export const READER_SCRIPT = path.join(REPO, 'test', '_helpers', 'prefix_reader.py');
 
 /**
  * Start the python reader. It runs isolated (-I: no user site, no PYTHON* variables, no script

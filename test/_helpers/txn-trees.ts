@@ -15,9 +15,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { describe, jsonOut, storeCli, type CliOptions, type CliResult } from './cli.js';
+import { openStore } from '../../lib/index.js';
+import { describe, storeCli, type CliResult } from './cli.js';
 import { makeTemp, removeTree, tempDir } from './tmp.js';
-import { recordRow, SITE } from './prefix-fixtures.js';
+import { recordRow, serialAdd, SITE } from './prefix-fixtures.js';
 import { buildTree, file, sha256Hex, walkTree, type TreeSpec } from './tree.js';
 
 export { SITE } from './prefix-fixtures.js';
@@ -100,19 +101,21 @@ export async function stagePkgs(
   return Promise.all(Array.from({ length: count }, (_, i) => stagePkg(root, pkgName(i), opts)));
 }
 
-type Cli = (args: readonly string[], opts?: CliOptions) => Promise<CliResult>;
-
-/** `pstore add` each staged package (sequentially), returning the entry ids by `name@version`. */
+/**
+ * Add each staged package through the library (one add at a time in this process: see
+ * serialAdd), returning the entry ids by `name@version`. Setup, not the contract under test:
+ * `pstore add` has its own tests, and a CLI start per package made this the bulk of the gc and
+ * prefix suites' time.
+ */
 export async function addPkgs(
-  t: ExecutionContext,
-  cli: Cli,
+  store: string,
   pkgs: readonly StagedPkg[],
 ): Promise<Map<string, string>> {
+  const opened = openStore({ path: store });
   const ids = new Map<string, string>();
   for (const p of pkgs) {
-    const r = await cli(['add', p.dir, '--name', p.name, '--version', p.version, '--json']);
-    if (r.code !== 0) t.fail(`add ${p.name}@${p.version}: ${describe(r)}`);
-    ids.set(`${p.name}@${p.version}`, jsonOut<{ id: string }>(r).id);
+    const added = await serialAdd(() => opened.add(p.dir, { name: p.name, version: p.version }));
+    ids.set(`${p.name}@${p.version}`, added.id);
   }
   return ids;
 }
@@ -126,10 +129,7 @@ export async function makeTemplateStore(
   const root = await makeTemp(label);
   const store = path.join(root, 'store');
   const pkgs = await stagePkgs(path.join(root, 'src'), count);
-  for (const p of pkgs) {
-    const r = await storeCli(store)(['add', p.dir, '--name', p.name, '--version', p.version]);
-    if (r.code !== 0) throw new Error(describe(r));
-  }
+  await addPkgs(store, pkgs);
   return { root, store, pkgs };
 }
 

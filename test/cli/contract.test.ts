@@ -3,7 +3,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { describe, jsonOut, runCli, storeCli, type CliResult } from '../_helpers/cli.js';
+import { REPO, describe, jsonOut, runCli, storeCli, type CliResult } from '../_helpers/cli.js';
 import { buildTree, file } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 
@@ -80,9 +80,9 @@ test('bare pstore prints the help and exits 2; --version prints the package vers
   const bare = await runCli([]);
   t.is(bare.code, 2, describe(bare));
   t.regex(bare.stdout, /^usage: pstore COMMAND/);
-  const pkg = JSON.parse(
-    await fsp.readFile(new URL('../../package.json', import.meta.url), 'utf8'),
-  ) as { version: string };
+  const pkg = JSON.parse(await fsp.readFile(path.join(REPO, 'package.json'), 'utf8')) as {
+    version: string;
+  };
   const v = await runCli(['--version']);
   t.is(v.code, 0, describe(v));
   t.is(v.stdout, `${pkg.version}\n`);

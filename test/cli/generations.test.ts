@@ -8,13 +8,7 @@ import test from 'ava';
 import { describe, jsonOut } from '../_helpers/cli.js';
 import { buildTree } from '../_helpers/tree.js';
 import { storeWorkspace } from '../_helpers/store.js';
-
-interface GenJson {
-  generation: number;
-  current: boolean;
-  command?: string;
-  packages: Array<{ name: string }>;
-}
+import type { GenJson } from '../_helpers/json.js';
 
 async function setup(t: import('ava').ExecutionContext) {
   const { dir, store, prefix, cli, ok } = await storeWorkspace(t, 'gens');

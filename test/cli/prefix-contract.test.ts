@@ -9,6 +9,7 @@ import { snapshotDir } from '../_helpers/snapshot.js';
 import { buildTree } from '../_helpers/tree.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 import { exists, listTree, pkgSpec, unionOf, type StagedPkg } from '../_helpers/txn-trees.js';
+import type { PkgJson, TxnJson } from '../_helpers/json.js';
 
 const PREFIX_COMMANDS = [
   'activate',
@@ -20,22 +21,6 @@ const PREFIX_COMMANDS = [
   'prune',
   'hash',
 ] as const;
-
-interface PkgRef {
-  name: string;
-  version: string;
-  id: string;
-}
-interface TxnJson {
-  prefix: string;
-  layout: string;
-  generation: number;
-  previousGeneration: number;
-  activated: PkgRef[];
-  deactivated: PkgRef[];
-  noop: boolean;
-  link: string;
-}
 
 // One store for the whole file, with pkg1@1.0, pkg1@2.0 and pkg2@1.0; every test uses its own prefixes.
 let root: string;
@@ -286,7 +271,7 @@ test('--json shapes: activate, deactivate, rollback, status, generations, hash, 
     layout: string;
     store: string;
     generation: number;
-    packages: PkgRef[];
+    packages: PkgJson[];
     transactionInProgress: boolean;
   }>(await cli(['status', '--prefix', prefix, '--json']));
   t.like(st, { layout: 'inplace', generation: 2, transactionInProgress: false, store });
@@ -296,7 +281,7 @@ test('--json shapes: activate, deactivate, rollback, status, generations, hash, 
   ]);
 
   const gens = jsonOut<
-    Array<{ generation: number; current: boolean; createdAt: string; packages: PkgRef[] }>
+    Array<{ generation: number; current: boolean; createdAt: string; packages: PkgJson[] }>
   >(await cli(['generations', '--prefix', prefix, '--json']));
   t.deepEqual(
     gens.map((g) => [

@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { diffSnapshots, storeSnapshot, type Snapshot } from '../_helpers/snapshot.js';
 import {
@@ -48,8 +49,13 @@ interface Fx {
   add(name: string, opts?: PkgOptions): Promise<string>;
   prefix(name: string): string;
   gc(...args: string[]): Promise<GcJson>;
-  ok(args: string[]): Promise<string>;
+  // Setup through the library: gc is under test here, not the CLI's activate, deactivate or prune.
+  activate(prefix: string, refs: string[], layout?: Layout): Promise<void>;
+  deactivate(prefix: string, names: string[]): Promise<void>;
+  prune(prefix: string, keep: number): Promise<void>;
 }
+
+type Layout = 'inplace' | 'generations';
 
 async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
   const dir = await tempDir(t, tag);
@@ -65,7 +71,7 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
     pkg,
     async add(name, opts = {}) {
       const p = await stagePkg(path.join(dir, 'src'), name, opts);
-      const id = (await addPkgs(t, cli, [p])).get(`${p.name}@${p.version}`)!;
+      const id = (await addPkgs(store, [p])).get(`${p.name}@${p.version}`)!;
       ids.set(`${p.name}@${p.version}`, id);
       pkg.set(`${p.name}@${p.version}`, p);
       return id;
@@ -76,10 +82,16 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
       t.is(r.code, 0, describe(r));
       return jsonOut<GcJson>(r);
     },
-    async ok(args) {
-      const r = await cli(args);
-      t.is(r.code, 0, `${args.join(' ')}: ${describe(r)}`);
-      return r.stdout;
+    async activate(prefix, refs, layout) {
+      await openStore({ path: store })
+        .prefix(prefix, layout ? { layout } : {})
+        .activate(refs);
+    },
+    async deactivate(prefix, names) {
+      await openStore({ path: store }).prefix(prefix).deactivate(names);
+    },
+    async prune(prefix, keep) {
+      await openStore({ path: store }).prefix(prefix).prune({ keep });
     },
   };
   return f;
@@ -128,9 +140,9 @@ test('gc keeps an old version while a retained generation names it; after prune 
   const f = await fx(t, 'gc-gen');
   const v1 = await f.add('tool', { version: '1.0' });
   const P = f.prefix('p');
-  await f.ok(['activate', 'tool@1.0', '--prefix', P]);
+  await f.activate(P, ['tool@1.0']);
   const v2 = await f.add('tool', { version: '2.0' });
-  await f.ok(['activate', 'tool@2.0', '--prefix', P]);
+  await f.activate(P, ['tool@2.0']);
   const k1 = await keysOf(f.store, v1);
   const k2 = await keysOf(f.store, v2);
   const shared = [...k1].filter((k) => k2.has(k));
@@ -173,19 +185,19 @@ test('an entry stays rooted while any registered prefix retains it', async (t) =
   await f.add('tool', { version: '2.0' });
   const A = f.prefix('a');
   const B = f.prefix('b');
-  await f.ok(['activate', 'tool@1.0', '--prefix', A]);
-  await f.ok(['activate', 'tool@2.0', '--prefix', A]);
-  await f.ok(['prune', '--prefix', A, '--keep', '1']);
-  await f.ok(['activate', 'tool@1.0', '--prefix', B, '--layout', 'generations']);
+  await f.activate(A, ['tool@1.0']);
+  await f.activate(A, ['tool@2.0']);
+  await f.prune(A, 1);
+  await f.activate(B, ['tool@1.0'], 'generations');
   t.deepEqual((await f.gc('--older-than', '0')).entriesRemoved, [], 'B still has tool@1.0');
 
-  await f.ok(['activate', 'tool@2.0', '--prefix', B]);
+  await f.activate(B, ['tool@2.0']);
   t.deepEqual(
     (await f.gc('--older-than', '0')).entriesRemoved,
     [],
     'B generation 1 still names tool@1.0',
   );
-  await f.ok(['prune', '--prefix', B, '--keep', '1']);
+  await f.prune(B, 1);
   const g = await f.gc('--older-than', '0');
   t.deepEqual(
     g.entriesRemoved.map((e) => e.id),
@@ -200,7 +212,7 @@ test('an entry stays rooted while any registered prefix retains it', async (t) =
 test('entries added within the grace period are kept by default; --older-than 0 removes them when unreferenced', async (t) => {
   const f = await fx(t, 'gc-grace');
   await f.add('rooted');
-  await f.ok(['activate', 'rooted', '--prefix', f.prefix('p')]);
+  await f.activate(f.prefix('p'), ['rooted']);
   const loose = await f.add('loose');
   const kLoose = await keysOf(f.store, loose);
   const kRooted = await keysOf(f.store, f.ids.get('rooted@1.0')!);
@@ -228,7 +240,7 @@ test('entries added within the grace period are kept by default; --older-than 0 
   // Re-adding restores it, and it is within the grace period again.
   await f.add('loose');
   t.deepEqual((await f.gc()).entriesRemoved, []);
-  await f.ok(['activate', 'loose', '--prefix', f.prefix('p')]);
+  await f.activate(f.prefix('p'), ['loose']);
   await assertPrefixOk(t, f, f.prefix('p'), ['rooted@1.0', 'loose@1.0']);
 });
 
@@ -242,7 +254,7 @@ for (const [point, fresh] of [
     await f.add('base');
     const y = await f.add('newcomer');
     const P = f.prefix('p');
-    if (!fresh) await f.ok(['activate', 'base', '--prefix', P]);
+    if (!fresh) await f.activate(P, ['base']);
     const crashed = await f.cli(['activate', 'newcomer', '--prefix', P], {
       env: { PSTORE_TEST_CRASHPOINT: point },
     });
@@ -279,8 +291,8 @@ for (const layout of ['inplace', 'generations'] as const) {
     await f.add('stays');
     const P = f.prefix('doomed');
     const Q = f.prefix('kept');
-    await f.ok(['activate', 'gone', '--prefix', P, '--layout', layout]);
-    await f.ok(['activate', 'stays', '--prefix', Q, '--layout', layout]);
+    await f.activate(P, ['gone'], layout);
+    await f.activate(Q, ['stays'], layout);
     t.like(await f.gc('--older-than', '0'), { entriesRemoved: [], prefixes: 2 });
 
     // Delete the prefix the way a user would: the directory (and, for generations, its state beside it).
@@ -316,7 +328,7 @@ for (const layout of ['inplace', 'generations'] as const) {
 
     // A new prefix at the same place starts from nothing and roots what it activates.
     await f.add('gone');
-    await f.ok(['activate', 'gone', '--prefix', P, '--layout', layout]);
+    await f.activate(P, ['gone'], layout);
     t.like(await f.gc('--older-than', '0'), { entriesRemoved: [], prefixes: 2 });
     await assertPrefixOk(t, f, P, ['gone@1.0']);
   });
@@ -329,11 +341,11 @@ test('gc --dry-run removes nothing: no entry, object, manifest, tmp file or pref
   await f.add('loose');
   const P = f.prefix('p');
   const D = f.prefix('deleted');
-  await f.ok(['activate', 'v@1.0', '--prefix', P]);
-  await f.ok(['activate', 'v@2.0', '--prefix', P]);
-  await f.ok(['prune', '--prefix', P, '--keep', '1']);
+  await f.activate(P, ['v@1.0']);
+  await f.activate(P, ['v@2.0']);
+  await f.prune(P, 1);
   await f.add('doomed');
-  await f.ok(['activate', 'doomed', '--prefix', D]);
+  await f.activate(D, ['doomed']);
   await fsp.rm(D, { recursive: true });
   await fsp.mkdir(path.join(f.store, 'tmp'), { recursive: true });
   await fsp.writeFile(path.join(f.store, 'tmp', '.pstore-obj-1-000000000000'), 'partial');
@@ -366,12 +378,12 @@ for (const layout of ['inplace', 'generations'] as const) {
     await f.add('app', { version: '2.0' });
     await f.add('lib');
     const P = f.prefix('p');
-    await f.ok(['activate', 'app@1.0', '--prefix', P, '--layout', layout]);
+    await f.activate(P, ['app@1.0'], layout);
     const hash1 = jsonOut<{ digest: string }>(
       await f.cli(['hash', '--prefix', P, '--json']),
     ).digest;
-    await f.ok(['activate', 'app@2.0', 'lib', '--prefix', P]);
-    await f.ok(['deactivate', 'lib', '--prefix', P]);
+    await f.activate(P, ['app@2.0', 'lib']);
+    await f.deactivate(P, ['lib']);
 
     const g = await f.gc('--older-than', '0');
     t.deepEqual(g.entriesRemoved, [], 'every entry is named by a retained generation');
@@ -399,7 +411,7 @@ test("gc fails closed when a registered prefix's generation record or journal ca
   await f.add('used');
   await f.add('loose');
   const P = f.prefix('p');
-  await f.ok(['activate', 'used', '--prefix', P]);
+  await f.activate(P, ['used']);
   for (const damaged of ['generations/1.json', 'journal.json']) {
     const file = path.join(P, '.pstore', damaged);
     const saved = await fsp.readFile(file).catch(() => undefined);
@@ -426,7 +438,7 @@ test('gc fails closed on a prefix registration it cannot read: nothing is remove
   await f.add('used');
   await f.add('loose');
   const P = f.prefix('p');
-  await f.ok(['activate', 'used', '--prefix', P]);
+  await f.activate(P, ['used']);
   // SPEC §Registrations: one registration file per prefix under <store>/prefixes-v1/.
   const regDir = path.join(f.store, 'prefixes-v1');
   const regs = (await fsp.readdir(regDir)).filter((n) => n.endsWith('.json'));
@@ -524,7 +536,7 @@ test('a prefix missing for longer than 24 h is forgotten by a plain gc', async (
   const f = await fx(t, 'gc-missing-grace');
   const gone = await f.add('gone');
   const P = f.prefix('doomed');
-  await f.ok(['activate', 'gone', '--prefix', P]);
+  await f.activate(P, ['gone']);
   await fsp.rm(P, { recursive: true });
   const first = await f.gc('--older-than', '0');
   t.deepEqual(first.entriesRemoved, []);
@@ -566,7 +578,7 @@ test('an inplace prefix on a volume that is unmounted when gc runs keeps its ent
   await fsp.mkdir(volume, { recursive: true });
   await fsp.mkdir(P, { recursive: true });
   await bindMount(t, volume, P);
-  await f.ok(['activate', 'onvol', '--prefix', P]);
+  await f.activate(P, ['onvol']);
   await assertPrefixOk(t, f, P, ['onvol@1.0']);
 
   await unmount(P);

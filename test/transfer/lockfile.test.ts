@@ -20,23 +20,11 @@ import {
   unionOf,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
+import type { PkgJson, TxnJson } from '../_helpers/json.js';
 
 interface LockJson {
   lockfileVersion: number;
   packages: Record<string, { version: string; id: string; integrity: string }>;
-}
-interface PkgJson {
-  name: string;
-  version: string;
-  id: string;
-}
-interface TxnJson {
-  prefix: string;
-  generation: number;
-  previousGeneration: number;
-  activated: PkgJson[];
-  deactivated: PkgJson[];
-  noop: boolean;
 }
 
 let root: string;

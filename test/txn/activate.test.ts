@@ -15,6 +15,7 @@ import {
   SITE,
   addWithStore,
   castPackage,
+  castStore,
   expectedTree,
   listing,
   prefixListing,
@@ -22,45 +23,20 @@ import {
   readTree,
   stagePackage,
   type Added,
+  type CastStore,
   type PyPackage,
 } from '../_helpers/prefix-fixtures.js';
 import { compileAll, importedVersion, pycOf } from '../_helpers/pyprefix.js';
 import { objectPathOf } from '../_helpers/store.js';
-import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
+import { removeTree, tempDir } from '../_helpers/tmp.js';
 import { exists } from '../_helpers/txn-trees.js';
+import type { GenJson, PkgJson, TxnJson } from '../_helpers/json.js';
 
 const execFileP = promisify(execFile);
 
-interface PkgJson {
-  name: string;
-  version: string;
-  id: string;
-}
-interface TxnJson {
-  prefix: string;
-  layout: string;
-  generation: number;
-  previousGeneration: number;
-  activated: PkgJson[];
-  deactivated: PkgJson[];
-  noop: boolean;
-  link: string;
-}
-interface GenJson {
-  generation: number;
-  current: boolean;
-  createdAt: string;
-  packages: PkgJson[];
-}
-
-let storeRoot: string;
+let cast: CastStore;
 let store: string;
-const added = new Map<string, Added>();
-const A = (ref: string): Added => {
-  const a = added.get(ref);
-  if (!a) throw new Error(`fixture ${ref} was not added`);
-  return a;
-};
+const A = (ref: string): Added => cast.get(ref);
 const asJson = (a: Added): PkgJson => ({ name: a.pkg.name, version: a.pkg.version, id: a.id });
 const byName = (xs: PkgJson[]) => [...xs].sort((a, b) => (a.name < b.name ? -1 : 1));
 
@@ -82,28 +58,22 @@ async function pinMtimes(pkgs: readonly PyPackage[]): Promise<void> {
 }
 
 test.before(async () => {
-  storeRoot = await makeTemp('activate-store');
-  store = path.join(storeRoot, 'store');
-  const s = openStore({ path: store });
-  const wanted: Array<[Parameters<typeof castPackage>[0], string]> = [
-    ['alpha', '1.0'],
-    ['alpha', '2.0'],
-    ['alpha', '3.0'],
-    ['beta', '1.0'],
-    ['beta', '2.0'],
-    ['gamma', '1.0'],
-  ];
-  for (const [name, version] of wanted) {
-    const a = await addWithStore(s, storeRoot, castPackage(name, version));
-    added.set(a.ref, a);
-  }
+  cast = await castStore('activate-store', [
+    'alpha@1.0',
+    'alpha@2.0',
+    'alpha@3.0',
+    'beta@1.0',
+    'beta@2.0',
+    'gamma@1.0',
+  ]);
+  store = cast.store;
   // alpha 1.0 and 2.0: __init__.py, sub/impl.py, sub/__init__.py and nsroot/alpha_ext/__init__.py
   // have the same size in both; with the same mtime too, a v1 .pyc would pass for v2's source.
   await pinMtimes([A('alpha@1.0').pkg, A('alpha@2.0').pkg]);
 });
 
 test.after.always(async () => {
-  await removeTree(storeRoot);
+  await removeTree(cast.root);
 });
 
 async function assertTreeIs(

@@ -19,15 +19,9 @@ import {
   unionOf,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
+import type { StatusJson } from '../_helpers/json.js';
 
 type Layout = 'inplace' | 'generations';
-interface PkgRef {
-  name: string;
-}
-interface StatusJson {
-  generation: number;
-  packages: PkgRef[];
-}
 
 interface Fx {
   dir: string;
@@ -161,7 +155,7 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
         version,
         dir: await buildTree(path.join(dir, 'src', `${name}-${version}`), spec),
       };
-      await addPkgs(t, cli, [p]);
+      await addPkgs(store, [p]);
       return p;
     },
   };

@@ -27,26 +27,8 @@ import {
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
 import { TORTURE } from '../_helpers/torture.js';
+import type { GenJson, PkgJson, StatusJson } from '../_helpers/json.js';
 
-interface PkgRef {
-  name: string;
-  version: string;
-  id: string;
-}
-interface StatusJson {
-  prefix: string;
-  layout: string;
-  generation: number;
-  packages: PkgRef[];
-  transactionInProgress: boolean;
-  transaction: string;
-  interruptedReason?: string;
-}
-interface GenJson {
-  generation: number;
-  current: boolean;
-  packages: PkgRef[];
-}
 interface VerifyJson {
   ok: boolean;
   generation: number;
@@ -135,7 +117,7 @@ async function assertVerified(
   t.false(await exists(journalOf(f.prefix)), 'no journal is left');
 }
 
-const names = (pkgs: readonly PkgRef[]) => pkgs.map((p) => p.name).sort();
+const names = (pkgs: readonly PkgJson[]) => pkgs.map((p) => p.name).sort();
 
 test('a paused writer: status answers at once, --wait 1 gives up with EPSTORE_BUSY, a patient writer goes next', async (t) => {
   const f = await fixture(t);

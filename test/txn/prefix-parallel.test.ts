@@ -33,30 +33,8 @@ import {
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
 import { TORTURE } from '../_helpers/torture.js';
+import type { GenJson, PkgJson, StatusJson, TxnJson } from '../_helpers/json.js';
 
-interface PkgRef {
-  name: string;
-  version: string;
-  id: string;
-}
-interface TxnJson {
-  prefix: string;
-  generation: number;
-  previousGeneration: number;
-  activated: PkgRef[];
-  deactivated: PkgRef[];
-  noop: boolean;
-}
-interface StatusJson {
-  generation: number;
-  packages: PkgRef[];
-  transactionInProgress: boolean;
-}
-interface GenJson {
-  generation: number;
-  current: boolean;
-  packages: PkgRef[];
-}
 interface VerifyJson {
   ok: boolean;
   missing: string[];
@@ -131,7 +109,7 @@ function compileLoop(dir: string, stopFile: string) {
   };
 }
 
-const names = (pkgs: readonly PkgRef[]) => pkgs.map((p) => p.name).sort();
+const names = (pkgs: readonly PkgJson[]) => pkgs.map((p) => p.name).sort();
 
 async function assertVerifies(
   t: ExecutionContext,
@@ -310,7 +288,7 @@ test.serial(
     const cli = storeCli(store);
     // A seed prefix, so gc has a rooted entry whose objects (the shared copyright) new adds reuse.
     const seed = await stagePkg(path.join(dir, 'src'), 'seed');
-    await addPkgs(t, cli, [seed]);
+    await addPkgs(store, [seed]);
     const seeded = await cli(['activate', 'seed', '--prefix', path.join(dir, 'seedprefix')]);
     t.is(seeded.code, 0, describe(seeded));
 

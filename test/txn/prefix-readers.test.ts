@@ -14,6 +14,7 @@ import { mountTmpfs, needsRoot, otherUser, worldReadable } from '../_helpers/env
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { manyFiles } from '../_helpers/tree.js';
 import { jsonError, sharedTemplateStore, stagePkg } from '../_helpers/txn-trees.js';
+import type { StatusJson } from '../_helpers/json.js';
 
 const storeCopy = sharedTemplateStore('readers', 4);
 
@@ -29,12 +30,6 @@ interface VerifyJson {
   modified: string[];
   pendingTransaction: boolean;
   transaction: string;
-  interruptedReason?: string;
-}
-interface StatusJson {
-  generation: number;
-  transaction: string;
-  transactionInProgress: boolean;
   interruptedReason?: string;
 }
 

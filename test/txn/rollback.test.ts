@@ -9,62 +9,35 @@ import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import {
-  addWithStore,
-  castPackage,
+  castStore,
   expectedTree,
   listing,
   prefixListing,
   pstoreLeftovers,
-  type Added,
-  type CastName,
+  type CastStore,
 } from '../_helpers/prefix-fixtures.js';
-import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
+import { removeTree, tempDir } from '../_helpers/tmp.js';
+import type { GenJson, PkgJson, TxnJson } from '../_helpers/json.js';
 
-interface PkgJson {
-  name: string;
-  version: string;
-  id: string;
-}
-interface TxnJson {
-  generation: number;
-  previousGeneration: number;
-  activated: PkgJson[];
-  deactivated: PkgJson[];
-  noop: boolean;
-}
-interface GenJson {
-  generation: number;
-  current: boolean;
-  createdAt: string;
-  packages: PkgJson[];
-}
-
-let storeRoot: string;
+let cast: CastStore;
 let store: string;
-const added = new Map<string, Added>();
 
 test.before(async () => {
-  storeRoot = await makeTemp('rollback-store');
-  store = path.join(storeRoot, 'store');
-  const s = openStore({ path: store });
-  const wanted: Array<[CastName, string]> = [
-    ['alpha', '1.0'],
-    ['alpha', '2.0'],
-    ['alpha', '3.0'],
-    ['beta', '1.0'],
-    ['beta', '2.0'],
-    ['gamma', '1.0'],
-    ['gamma', '2.0'],
-    ['delta', '1.0'],
-  ];
-  for (const [name, version] of wanted) {
-    const a = await addWithStore(s, storeRoot, castPackage(name, version));
-    added.set(a.ref, a);
-  }
+  cast = await castStore('rollback-store', [
+    'alpha@1.0',
+    'alpha@2.0',
+    'alpha@3.0',
+    'beta@1.0',
+    'beta@2.0',
+    'gamma@1.0',
+    'gamma@2.0',
+    'delta@1.0',
+  ]);
+  store = cast.store;
 });
 
 test.after.always(async () => {
-  await removeTree(storeRoot);
+  await removeTree(cast.root);
 });
 
 /** Six generations: activate, upgrade, add a package, deactivate, two upgrades at once, two adds. */
@@ -102,7 +75,7 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
     const treeInodes: number[] = [0];
 
     const expectedListing = (set: Map<string, string>) =>
-      listing(expectedTree([...set.values()].map((ref) => added.get(ref)!.pkg)));
+      listing(expectedTree([...set.values()].map((ref) => cast.get(ref).pkg)));
     const hashOf = async (): Promise<{ digest: string; generation: number }> => {
       const r = await cli(['hash', '--prefix', prefix, '--json']);
       t.is(r.code, 0, describe(r));
@@ -165,7 +138,7 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
       t.false(Number.isNaN(Date.parse(g.createdAt)), `createdAt is a date: ${g.createdAt}`);
       t.is(g.current, g.generation === 6);
       t.deepEqual(sortRefs(g.packages), [...sets[g.generation]!.values()].sort());
-      for (const p of g.packages) t.is(p.id, added.get(`${p.name}@${p.version}`)!.id);
+      for (const p of g.packages) t.is(p.id, cast.get(`${p.name}@${p.version}`).id);
     }
 
     // Roll back to each K in a scrambled order: the hash and the listing are K's exactly.

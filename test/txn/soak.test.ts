@@ -13,23 +13,12 @@ import { describe, jsonOut, runCli, type CliResult } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { sizeFor } from '../_helpers/torture.js';
 import { pkgName, stagePkg, type StagedPkg } from '../_helpers/txn-trees.js';
+import type { TxnJson } from '../_helpers/json.js';
 
 const SECONDS = Number(process.env.PSTORE_SOAK_SECONDS ?? sizeFor(10, 60));
 const WORKERS = Number(process.env.PSTORE_SOAK_WORKERS ?? 8);
 const PACKAGES = 6;
 
-interface PkgRef {
-  name: string;
-  version: string;
-  id: string;
-}
-interface TxnJson {
-  prefix: string;
-  generation: number;
-  previousGeneration: number;
-  activated: PkgRef[];
-  deactivated: PkgRef[];
-}
 interface Observation {
   op: string;
   prefix: string;

@@ -6,13 +6,12 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { REPO } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import type { ExecutionContext } from 'ava';
 
 const execFileP = promisify(execFile);
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DEPCRUISE = path.join(
   REPO,
   'node_modules',
