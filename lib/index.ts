@@ -114,6 +114,11 @@ export type { PushResult, PushedEntry } from './transfer/oci/push.js';
 export type { PullResult, PulledEntry } from './transfer/oci/pull.js';
 export type { RemoteOptions };
 export { parseRemote, type Remote } from './transfer/oci/remote-ref.js';
+export {
+  defaultRemote,
+  pstoreConfigFile,
+  type DefaultRemote,
+} from './transfer/oci/default-remote.js';
 export type { RegisteredPathOwners };
 
 /** push and pull options: a lockfile instead of refs moves exactly its entries (and its index) */

@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { readLockfile } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
-import { REMOTE_HELP, REMOTE_OPTIONS, remoteOptionsOf } from '../remote-options.js';
+import {
+  REMOTE_DEFAULT_HELP,
+  REMOTE_HELP,
+  REMOTE_OPTIONS,
+  remoteOf,
+  remoteOptionsOf,
+} from '../remote-options.js';
 import {
   OVERWRITE_HELP,
   OVERWRITE_OPTION,
@@ -23,8 +29,10 @@ export const sync: Command = {
     'LOCKFILE         written by pstore lock; every entry must be in the store (exit 6 lists the missing ones)',
     ...TXN_HELP,
     VERIFY_HELP,
-    '--from REMOTE    first pull what the store lacks from oci://HOST[:PORT]/REPOSITORY (no request when nothing is missing)',
+    '--from REMOTE    first pull what the store lacks from REMOTE (no request when nothing is missing)',
     ...REMOTE_HELP.slice(0, 2),
+    ...REMOTE_DEFAULT_HELP,
+    '                 with no remote at all, entries the store lacks are exit 6',
     ...OVERWRITE_HELP,
     'A prefix that already matches is left alone (noop: true). --json: as activate',
   ],
@@ -38,8 +46,8 @@ export const sync: Command = {
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, 1, 'LOCKFILE', 'sync');
     const lockfile = await readLockfile(path.resolve(ctx.positionals[0]!));
-    if (typeof ctx.values.from === 'string')
-      await ctx.store().pull([], ctx.values.from, { ...remoteOptionsOf(ctx), lock: lockfile });
+    const remote = await remoteOf(ctx, 'from');
+    if (remote) await ctx.store().pull([], remote, { ...remoteOptionsOf(ctx), lock: lockfile });
     printTxn(ctx, await prefixOf(ctx, 'sync').syncLockfile(lockfile, txnOptionsOf(ctx)));
   },
 };
