@@ -32,8 +32,9 @@ import type { ImportOptions, ImportResult } from './transfer/import.js';
 import { registeredOwners, type RegisteredPathOwners } from './api/registered-owners.js';
 import type { LayoutKind } from './core/names.js';
 import type { PushResult } from './transfer/oci/push.js';
-import type { PullResult } from './transfer/oci/pull.js';
+import type { PullResult } from './transfer/oci/pull-result.js';
 import type { RemoteOptions } from './transfer/oci/session.js';
+import { pulledAlready } from './transfer/oci/present.js';
 import type { Lockfile } from './transfer/lockfile.js';
 
 export * from './errors.js';
@@ -111,7 +112,7 @@ export type {
   PrefixHold,
 };
 export type { PushResult, PushedEntry } from './transfer/oci/push.js';
-export type { PullResult, PulledEntry } from './transfer/oci/pull.js';
+export type { PullResult, PulledEntry } from './transfer/oci/pull-result.js';
 export type { RemoteOptions };
 export { parseRemote, type Remote } from './transfer/oci/remote-ref.js';
 export {
@@ -202,7 +203,9 @@ export function openStore(opts: StoreOptions = {}): Store {
     },
     push: async (refs, remote, o) =>
       (await import('./transfer/oci/push.js')).pushToRemote(ctx, refs, remote, o),
+    // A lockfile the store already holds: answered without loading the OCI client (warm sync).
     pull: async (refs, remote, o) =>
+      (o?.lock && (await pulledAlready(ctx, o.lock, remote, o.dryRun ?? false))) ||
       (await import('./transfer/oci/pull.js')).pullFromRemote(ctx, refs, remote, o),
   });
 }
