@@ -2,6 +2,7 @@
 
 import path from 'node:path';
 import {
+  defaultRemote,
   PstoreError,
   readLockfile,
   type Lockfile,
@@ -15,11 +16,16 @@ export const REMOTE_OPTIONS = {
   'plain-http': { type: 'boolean' as const },
   verbose: { type: 'boolean' as const },
 };
+/** where a remote comes from when the command line names none */
+export const REMOTE_DEFAULT_HELP = [
+  'REMOTE           oci://HOST[:PORT]/REPOSITORY; without the flag: $PSTORE_REMOTE, else "remote" in',
+  '                 $XDG_CONFIG_HOME/pstore/config.json (else ~/.config/pstore/config.json)',
+];
 export const REMOTE_HELP = [
   '--plain-http     speak HTTP, not HTTPS, to a host that is not loopback (loopback always uses HTTP)',
   '--verbose        log every HTTP request (method, URL, status; never a credential) on stderr',
-  'REMOTE           oci://HOST[:PORT]/REPOSITORY (default $PSTORE_REMOTE); credentials from',
-  '                 PSTORE_REGISTRY_USERNAME/PASSWORD or docker config.json auths',
+  ...REMOTE_DEFAULT_HELP,
+  '                 credentials: PSTORE_REGISTRY_USERNAME/PASSWORD or docker config.json auths',
   'exit 8 (EPSTORE_REMOTE): registry unreachable, credentials refused, protocol or HTTP error',
 ];
 
@@ -48,7 +54,7 @@ export function transferCommand<R>(t: Transfer<R>): Command {
       ...REMOTE_OPTIONS,
     },
     async run(ctx) {
-      const remote = remoteOf(ctx, t.flag, t.name);
+      const remote = await requiredRemote(ctx, t.flag, t.name);
       const { refs, lock } = await refsOrLock(ctx, t.name);
       const opts = { ...remoteOptionsOf(ctx), ...(lock ? { lock } : {}) };
       const result = await t.move(ctx.store(), refs, remote, opts);
@@ -74,14 +80,29 @@ export function transferLines<E extends { id: string; name: string; version: str
   ];
 }
 
-/** `--to`/`--from REMOTE`, else $PSTORE_REMOTE. */
-export function remoteOf(ctx: CommandContext, flag: 'to' | 'from', cmd: string): string {
+/**
+ * `--to`/`--from REMOTE`, else the default remote ($PSTORE_REMOTE, else the config file's), else
+ * undefined. With --verbose, says on stderr where a default came from.
+ */
+export async function remoteOf(
+  ctx: CommandContext,
+  flag: 'to' | 'from',
+): Promise<string | undefined> {
   const v = ctx.values[flag];
-  const remote = typeof v === 'string' && v !== '' ? v : process.env.PSTORE_REMOTE;
+  if (typeof v === 'string' && v !== '') return v;
+  const found = await defaultRemote();
+  if (found && ctx.values.verbose === true && !ctx.out.mode.quiet)
+    process.stderr.write(`pstore: remote ${found.remote} from ${found.source}\n`);
+  return found?.remote;
+}
+
+/** {@link remoteOf}, and EPSTORE_USAGE when there is none. */
+async function requiredRemote(ctx: CommandContext, flag: 'to' | 'from', cmd: string) {
+  const remote = await remoteOf(ctx, flag);
   if (!remote)
     throw new PstoreError(
       'EPSTORE_USAGE',
-      `${cmd}: --${flag} REMOTE is required (or set PSTORE_REMOTE)`,
+      `${cmd}: --${flag} REMOTE is required (or set PSTORE_REMOTE, or "remote" in the config file)`,
       {
         subject: `--${flag}`,
         hint: `see pstore ${cmd} --help`,

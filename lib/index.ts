@@ -32,8 +32,9 @@ import type { ImportOptions, ImportResult } from './transfer/import.js';
 import { registeredOwners, type RegisteredPathOwners } from './api/registered-owners.js';
 import type { LayoutKind } from './core/names.js';
 import type { PushResult } from './transfer/oci/push.js';
-import type { PullResult } from './transfer/oci/pull.js';
+import type { PullResult } from './transfer/oci/pull-result.js';
 import type { RemoteOptions } from './transfer/oci/session.js';
+import { pulledAlready } from './transfer/oci/present.js';
 import type { Lockfile } from './transfer/lockfile.js';
 
 export * from './errors.js';
@@ -119,9 +120,14 @@ export type {
   PrefixHold,
 };
 export type { PushResult, PushedEntry } from './transfer/oci/push.js';
-export type { PullResult, PulledEntry } from './transfer/oci/pull.js';
+export type { PullResult, PulledEntry } from './transfer/oci/pull-result.js';
 export type { RemoteOptions };
 export { parseRemote, type Remote } from './transfer/oci/remote-ref.js';
+export {
+  defaultRemote,
+  pstoreConfigFile,
+  type DefaultRemote,
+} from './transfer/oci/default-remote.js';
 export type { RegisteredPathOwners };
 
 /** push and pull options: a lockfile instead of refs moves exactly its entries (and its index) */
@@ -206,7 +212,9 @@ export function openStore(opts: StoreOptions = {}): Store {
     },
     push: async (refs, remote, o) =>
       (await import('./transfer/oci/push.js')).pushToRemote(ctx, refs, remote, o),
+    // A lockfile the store already holds: answered without loading the OCI client (warm sync).
     pull: async (refs, remote, o) =>
+      (o?.lock && (await pulledAlready(ctx, o.lock, remote, o.dryRun ?? false))) ||
       (await import('./transfer/oci/pull.js')).pullFromRemote(ctx, refs, remote, o),
   });
 }

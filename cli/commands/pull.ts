@@ -9,7 +9,7 @@ export const pull = transferCommand({
   usage: 'pstore pull REF... --from REMOTE | pstore pull --lock LOCKFILE --from REMOTE',
   help: [
     'REF              NAME@VERSION or a full 40-hex entry id',
-    '--from REMOTE    oci://HOST[:PORT]/REPOSITORY (default $PSTORE_REMOTE)',
+    '--from REMOTE    oci://HOST[:PORT]/REPOSITORY (default: see REMOTE below)',
     '--lock FILE      pull the entries a lockfile names (nothing is asked when the store has them all)',
     '--dry-run        only resolve what would be downloaded; download and import nothing',
     ...REMOTE_HELP,

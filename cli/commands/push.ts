@@ -8,7 +8,7 @@ export const push = transferCommand({
   usage: 'pstore push REF... --to REMOTE | pstore push --lock LOCKFILE --to REMOTE',
   help: [
     'REF              NAME@VERSION, NAME or an entry id of this store',
-    '--to REMOTE      oci://HOST[:PORT]/REPOSITORY (default $PSTORE_REMOTE)',
+    '--to REMOTE      oci://HOST[:PORT]/REPOSITORY (default: see REMOTE below)',
     "--lock FILE      push the lockfile's entries, then the lockfile as an index tagged lock-<hash>",
     '--dry-run        only check what the remote lacks; upload nothing',
     ...REMOTE_HELP,

@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { readLockfile } from '../../lib/index.js';
 import { requirePositionals, type Command } from '../command.js';
-import { REMOTE_HELP, REMOTE_OPTIONS, remoteOptionsOf } from '../remote-options.js';
+import {
+  REMOTE_DEFAULT_HELP,
+  REMOTE_HELP,
+  REMOTE_OPTIONS,
+  remoteOf,
+  remoteOptionsOf,
+} from '../remote-options.js';
 import { PLACING_OPTIONS, placingHelp, runTxn } from '../prefix-options.js';
 
 export const sync: Command = {
@@ -12,8 +18,10 @@ export const sync: Command = {
   help: [
     'LOCKFILE         written by pstore lock; every entry must be in the store (exit 6 lists the missing ones)',
     ...placingHelp([
-      '--from REMOTE    first pull what the store lacks from oci://HOST[:PORT]/REPOSITORY (no request when nothing is missing)',
+      '--from REMOTE    first pull what the store lacks from REMOTE (no request when nothing is missing)',
       ...REMOTE_HELP.slice(0, 2),
+      ...REMOTE_DEFAULT_HELP,
+      '                 with no remote at all, entries the store lacks are exit 6',
     ]),
     'A prefix that already matches is left alone (noop: true). --json: as activate',
   ],
@@ -25,8 +33,8 @@ export const sync: Command = {
   async run(ctx) {
     requirePositionals(ctx.positionals, 1, 1, 'LOCKFILE', 'sync');
     const lockfile = await readLockfile(path.resolve(ctx.positionals[0]!));
-    if (typeof ctx.values.from === 'string')
-      await ctx.store().pull([], ctx.values.from, { ...remoteOptionsOf(ctx), lock: lockfile });
+    const remote = await remoteOf(ctx, 'from');
+    if (remote) await ctx.store().pull([], remote, { ...remoteOptionsOf(ctx), lock: lockfile });
     await runTxn(ctx, 'sync', (prefix, opts) => prefix.syncLockfile(lockfile, opts));
   },
 };

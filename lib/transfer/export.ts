@@ -2,7 +2,9 @@
 // Members are staged as hard links in <store>/tmp (same filesystem, no copying) and packed by
 // node-tar with fixed metadata; the store lock is held shared so gc cannot remove them meanwhile.
 
-import { promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { create as tarCreate } from 'tar';
@@ -53,6 +55,21 @@ export async function exportBundle(
   opts: ExportOptions = {},
 ): Promise<ExportResult> {
   const out = path.resolve(file);
+  const r = await streamBundle(ctx, entries, (tar) => writeDurably(tar, out), out, opts);
+  return { file: out, ...r };
+}
+
+/**
+ * The bundle of `entries` as one tar stream handed to `write` (the same bytes `export` writes);
+ * `out` names the destination in messages. Push hashes it on its way to a private file.
+ */
+export async function streamBundle(
+  ctx: StoreContext,
+  entries: readonly EntryRecord[],
+  write: (tar: Readable) => Promise<void>,
+  out: string,
+  opts: ExportOptions = {},
+): Promise<Omit<ExportResult, 'file'>> {
   const checkAbort = () =>
     throwIfAborted(opts.signal, { what: `the export to ${out}`, subject: out });
   checkAbort();
@@ -68,13 +85,18 @@ export async function exportBundle(
     const objectNames = [...keys].sort();
     const bytes = await stageObjects(ctx, stage, objectNames, checkAbort);
     await fsp.writeFile(path.join(stage, BUNDLE_DESCRIPTOR), serializeDescriptor(descriptor));
-    await packBundle(stage, out, [
+    const members = [
       BUNDLE_DESCRIPTOR,
       ...sorted.map((e) => `entries/${e.id}.json`),
       ...objectNames.map((k) => `objects/${k}`),
-    ]);
+    ];
+    const pack = tarCreate(
+      { cwd: stage, portable: true, mtime: new Date(0), noDirRecurse: true },
+      members,
+    );
+    // node-tar's Pack is a Minipass stream: pipe/on/async iteration as a Readable, not its type.
+    await write(pack as unknown as Readable);
     return {
-      file: out,
       entries: sorted.map(({ id, name, version }) => ({ id, name, version })),
       objects: objectNames.length,
       bytes,
@@ -125,14 +147,11 @@ async function stageObjects(
   return bytes;
 }
 
-/** Pack the staged members with fixed metadata into `out`, durably, or leave no file. */
-async function packBundle(stage: string, out: string, members: string[]): Promise<void> {
+/** The tar stream into `out`, durably, or leave no file. */
+async function writeDurably(tar: Readable, out: string): Promise<void> {
   const tmpOut = `${out}${TEMP_PREFIX}tmp-${randomBytes(4).toString('hex')}`;
   try {
-    await tarCreate(
-      { cwd: stage, file: tmpOut, portable: true, mtime: new Date(0), noDirRecurse: true },
-      members,
-    );
+    await pipeline(tar, createWriteStream(tmpOut, { flags: 'wx' }));
     const fh = await fsp.open(tmpOut, 'r');
     await fh.sync();
     await fh.close();

@@ -4,7 +4,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { describe, storeCli, type CliOptions, type CliResult } from './cli.js';
+import { describe, jsonOut, storeCli, type CliOptions, type CliResult } from './cli.js';
+import { assertCleanStore } from './store.js';
 import { buildTar } from './tar.js';
 import { tempDir } from './tmp.js';
 import { buildTree, file, manyFiles, symlink } from './tree.js';
@@ -63,6 +64,31 @@ export async function sourceStore(
   await must(t, cli, ['activate', 'tool', 'libfoo', '@scope/bar', '--prefix', prefix]);
   await must(t, cli, ['lock', '--prefix', prefix, '-o', lockfile]);
   return { root, store, prefix, lockfile, cli };
+}
+
+/** A store holding one unrelated entry, to show a failed pull leaves it exactly as it was. */
+export async function targetStore(t: ExecutionContext) {
+  const root = await tempDir(t, 'oci-target');
+  const store = path.join(root, 'store');
+  const cli = storeCli(store);
+  await must(t, cli, [
+    'add',
+    await buildTree(path.join(root, 'own'), { 'x.txt': 'x\n' }),
+    '--name',
+    'own',
+    '--version',
+    '1',
+  ]);
+  const assertUnchanged = async () => {
+    const ls = jsonOut<Array<{ name: string }>>(await must(t, cli, ['ls', '--json']));
+    t.deepEqual(
+      ls.map((e) => e.name),
+      ['own'],
+      'nothing was imported',
+    );
+    await assertCleanStore(t, store);
+  };
+  return { cli, assertUnchanged };
 }
 
 /** Blob uploads a proxy saw: upload sessions opened, and bodies sent. */

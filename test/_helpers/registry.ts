@@ -174,7 +174,9 @@ export function forward(
   port: number,
   transform?: (status: number, body: Buffer) => Buffer,
 ): void {
-  const headers = { ...req.headers, host: `127.0.0.1:${port}` };
+  // The proxy's own Host goes on: the registry builds upload Locations from it, so the uploads
+  // that follow come through the proxy too.
+  const headers = { ...req.headers };
   delete headers.authorization; // the proxy does its own auth; the registry behind it is open
   const up = http.request(
     { host: '127.0.0.1', port, method: req.method, path: req.url, headers },

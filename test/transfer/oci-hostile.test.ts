@@ -6,13 +6,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { must, sourceStore, type SourceStore } from '../_helpers/oci-fixtures.js';
+import { describe, jsonOut } from '../_helpers/cli.js';
+import { must, sourceStore, targetStore, type SourceStore } from '../_helpers/oci-fixtures.js';
 import { forward, startProxy, startRegistry, type Registry } from '../_helpers/registry.js';
-import { assertCleanStore } from '../_helpers/store.js';
 import { flipByte } from '../_helpers/store.js';
-import { tempDir } from '../_helpers/tmp.js';
-import { buildTree } from '../_helpers/tree.js';
 
 interface Pushed {
   entries: Array<{ id: string; name: string; digest: string }>;
@@ -32,31 +29,6 @@ async function pushed(
     '--json',
   ]);
   return { src, push: jsonOut<Pushed>(r) };
-}
-
-/** A store holding one unrelated entry, to show a failed pull leaves it exactly as it was. */
-async function targetStore(t: ExecutionContext) {
-  const root = await tempDir(t, 'oci-target');
-  const store = path.join(root, 'store');
-  const cli = storeCli(store);
-  await must(t, cli, [
-    'add',
-    await buildTree(path.join(root, 'own'), { 'x.txt': 'x\n' }),
-    '--name',
-    'own',
-    '--version',
-    '1',
-  ]);
-  const assertUnchanged = async () => {
-    const ls = jsonOut<Array<{ name: string }>>(await must(t, cli, ['ls', '--json']));
-    t.deepEqual(
-      ls.map((e) => e.name),
-      ['own'],
-      'nothing was imported',
-    );
-    await assertCleanStore(t, store);
-  };
-  return { cli, assertUnchanged };
 }
 
 function layerDigest(manifest: Buffer): { config: string; layer: string; size: number } {

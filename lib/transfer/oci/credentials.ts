@@ -3,10 +3,9 @@
 // ($DOCKER_CONFIG/config.json or ~/.docker/config.json). Never from the command line (it shows in
 // `ps`), and never printed: messages name only where credentials came from.
 
-import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode, PstoreError } from '../../core/errors.js';
+import { invalidFile, readOptionalJson } from './json-file.js';
 
 export interface Credentials {
   username: string;
@@ -35,21 +34,8 @@ function dockerConfigFile(env: Env): string {
 
 async function dockerConfigCredentials(host: string, env: Env): Promise<Credentials | undefined> {
   const file = dockerConfigFile(env);
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-    throw err;
-  }
-  const invalid = (why: string) =>
-    new PstoreError('EPSTORE_INVALID', `docker config ${file}: ${why}`, { subject: file });
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch {
-    throw invalid('is not JSON');
-  }
+  const config = await readOptionalJson('docker config', file);
+  const invalid = (why: string) => invalidFile('docker config', file, why);
   const auths = (config as { auths?: unknown } | null)?.auths;
   if (typeof auths !== 'object' || auths === null) return undefined;
   // Keys are written as `host`, `https://host` or `https://host/v1/` by different tools.

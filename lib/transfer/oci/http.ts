@@ -134,8 +134,26 @@ export class RegistryHttp {
 
 function bodyInit(body: Buffer | Readable): RequestInit {
   if (Buffer.isBuffer(body)) return { body };
-  // A stream is sent as it is read: RSS stays flat whatever the blob's size.
-  return { body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } as RequestInit;
+  return { body: pulledStream(body), duplex: 'half' } as RequestInit;
+}
+
+/**
+ * A web stream that reads `source` only when fetch asks for more, so a blob is sent as it is read
+ * and RSS stays flat whatever its size (Readable.toWeb reads ahead without bound on Node 20).
+ */
+function pulledStream(source: Readable): ReadableStream<Uint8Array> {
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel: () => void source.destroy(),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 function backoff(attempt: number): number {

@@ -5,13 +5,12 @@
 // when every wanted entry passed are the bundles imported (lib/transfer/import.ts re-checks every
 // object and manifest, and that each bundle carries exactly its entry).
 
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import pMap from 'p-map';
 import { PstoreError } from '../../core/errors.js';
 import { identifyManifest, parseManifest } from '../../core/manifest.js';
 import type { StoreContext } from '../../store/context.js';
-import { manifestPath } from '../../store/layout.js';
 import { importBundle } from '../import.js';
 import { lockedPackages, serializeLockfile, type Lockfile } from '../lockfile.js';
 import type { RegistryClient } from './client.js';
@@ -24,35 +23,9 @@ import {
   type EntryArtifact,
   type EntryIdentity,
 } from './mapping.js';
+import { presentEntry, presentIds } from './present.js';
+import type { PullResult } from './pull-result.js';
 import { openRemote, stagingDir, TransferProgress, type RemoteOptions } from './session.js';
-
-/** One entry a pull asked for. */
-export interface PulledEntry {
-  /** the entry id */
-  id: string;
-  /** the package name */
-  name: string;
-  /** the package version */
-  version: string;
-  /** false when the store had it already */
-  pulled: boolean;
-}
-
-/** What {@link Store.pull} did (or, with `dryRun`, would do). */
-export interface PullResult {
-  /** the remote, as given (`oci://HOST[:PORT]/REPOSITORY`) */
-  remote: string;
-  /** every entry asked for */
-  entries: PulledEntry[];
-  /** registry blobs downloaded */
-  blobsDownloaded: number;
-  /** bytes downloaded */
-  bytesDownloaded: number;
-  /** objects the store lacked and imported */
-  objectsImported: number;
-  /** whether this was a dry run (nothing downloaded or imported) */
-  dryRun: boolean;
-}
 
 /** what to fetch for one wanted entry, and what the answer must say */
 interface Target {
@@ -106,8 +79,13 @@ export async function pullFromRemote(
   }
   await using stage = await stagingDir('pull');
   const progress = new TransferProgress('pull', wanted.length, opts.onProgress);
+  // Every download settles before the staging directory is removed (a failed one does not leave
+  // the others writing into a directory being deleted); the first failure is the one reported.
   await pMap(wanted, (a) => fetchArtifact(client, a, stage.dir, progress), {
     concurrency: opts.concurrency ?? 4,
+    stopOnError: false,
+  }).catch((err: unknown) => {
+    throw err instanceof AggregateError ? err.errors[0] : err;
   });
   result.blobsDownloaded = wanted.length * 2;
   result.bytesDownloaded = progress.bytes;
@@ -123,10 +101,6 @@ export async function pullFromRemote(
     result.entries.push({ ...presentEntry(a.entry), pulled: true });
   }
   return result;
-}
-
-function presentEntry(e: Partial<EntryIdentity>): PulledEntry {
-  return { id: e.id ?? '', name: e.name ?? '', version: e.version ?? '', pulled: false };
 }
 
 function lockTargets(lock: Lockfile): Target[] {
@@ -154,25 +128,6 @@ function refTarget(ref: string): Target {
       hint: 'a remote cannot say which version of a name is the latest',
     },
   );
-}
-
-async function presentIds(
-  ctx: StoreContext,
-  ids: ReadonlyArray<string | undefined>,
-): Promise<Set<string>> {
-  const present = new Set<string>();
-  for (const id of ids) {
-    if (id === undefined) continue;
-    // The manifest file is the truth of an entry's existence (SPEC §7): no index session needed.
-    if (
-      await fsp.access(manifestPath(ctx.layout, id)).then(
-        () => true,
-        () => false,
-      )
-    )
-      present.add(id);
-  }
-  return present;
 }
 
 /** Where the lockfile's index exists (pushed by push --lock, or copied by skopeo), use its digests. */

@@ -5,7 +5,8 @@
 // PUT after all its entries exist (the registry refuses unknown children, and a reader never finds
 // a lock whose entries are missing).
 
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,7 +18,7 @@ import type { EntryRecord } from '../../core/types.js';
 import type { StoreContext } from '../../store/context.js';
 import { readManifestFile } from '../../store/manifests.js';
 import { resolveEntry } from '../../store/query.js';
-import { exportBundle } from '../export.js';
+import { streamBundle } from '../export.js';
 import { lockedPackages, serializeLockfile, type Lockfile } from '../lockfile.js';
 import {
   bufferSource,
@@ -144,12 +145,11 @@ async function pushEntry(
   if (dryRun) return { ...base, digest: null, uploaded: true };
   await using stage = await stagingDir('push');
   const bundle = path.join(stage.dir, `${e.id}.tar`);
-  await exportBundle(ctx, [e], bundle);
+  const layer = await writeHashedBundle(ctx, e, bundle);
   const { bytes: configText, integrity } = identifyManifest(
     await readManifestFile(ctx.layout, e.id),
   );
   const config = Buffer.from(configText);
-  const layer = await fileRef(bundle);
   const subject = `${e.name}@${e.version}`;
   const blobs: Array<[BlobRef, BlobSource]> = [
     [{ digest: sha256Digest(config), size: config.length }, bufferSource(config)],
@@ -205,10 +205,29 @@ async function retag(client: RegistryClient, e: EntryRecord, digest: string): Pr
   return m.digest;
 }
 
-async function fileRef(file: string): Promise<BlobRef> {
+/** The single-entry bundle written once to a private file, hashed on its way (no second read). */
+async function writeHashedBundle(
+  ctx: StoreContext,
+  e: EntryRecord,
+  file: string,
+): Promise<BlobRef> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return { digest: `sha256:${hash.digest('hex')}`, size: (await fsp.stat(file)).size };
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  // Not durable: the file lives only until its upload; a crash leaves a temp dir, not a store.
+  await streamBundle(
+    ctx,
+    [e],
+    (tar) => pipeline(tar, tap, createWriteStream(file, { flags: 'wx' })),
+    file,
+  );
+  return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 async function pushLockIndex(
