@@ -19,7 +19,8 @@ export const sync: Command = {
     'LOCKFILE         written by pstore lock; every entry must be in the store (exit 6 lists the missing ones)',
     ...placingHelp([
       '--from REMOTE    first pull what the store lacks from REMOTE (no request when nothing is missing)',
-      ...REMOTE_HELP.slice(0, 2),
+      REMOTE_HELP[0]!,
+      '                 (--verbose then also logs every HTTP request; never a credential)',
       ...REMOTE_DEFAULT_HELP,
       '                 with no remote at all, entries the store lacks are exit 6',
     ]),
