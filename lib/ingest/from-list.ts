@@ -5,7 +5,7 @@ import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBufferSync } from '../store/objects.js';
 import { TreeCollector } from '../core/tree.js';
 import type { EntryDir, EntrySymlink } from '../core/types.js';
-import type { IngestResult } from './source.js';
+import { IngestTally, type IngestOptions, type IngestResult } from './source.js';
 
 /** One path of an entry given in memory ({@link AddSource}); `path` is relative to the entry root. */
 export type InMemoryFile =
@@ -25,28 +25,39 @@ export type InMemoryFile =
 export async function ingestFileList(
   layout: StoreLayout,
   list: readonly InMemoryFile[],
+  opts: IngestOptions = {},
 ): Promise<IngestResult> {
-  const collector = new TreeCollector('file list');
-  let written = 0;
+  const tally = new IngestTally(new TreeCollector('file list'), opts.onProgress);
+  const files = list.filter(
+    (item): item is Extract<InMemoryFile, { data: unknown }> =>
+      item.type === undefined || item.type === 'file',
+  );
+  // Everything is in memory: the totals are known before the first file.
+  tally.start(
+    files.length,
+    files.reduce((sum, f) => sum + byteLength(f.data), 0),
+  );
   for (const item of list) {
     const member = normalizeMemberPath(item.path);
     if (item.type === 'dir') {
-      if (member !== '') collector.add({ path: member, type: 'dir' }); // the root itself is implied
+      if (member !== '') tally.collector.add({ path: member, type: 'dir' }); // the root is implied
     } else if (item.type === 'symlink') {
-      collector.add({ path: member, type: 'symlink', target: item.target });
+      tally.collector.add({ path: member, type: 'symlink', target: item.target });
     } else {
       const exec = item.exec ?? false;
       const hashed = hashBuffer(
         typeof item.data === 'string' ? Buffer.from(item.data) : item.data,
         exec,
       );
-      collector.add(
-        { path: member, type: 'file', exec, size: hashed.size, integrity: hashed.integrity },
-        hashed.key,
-      );
+      tally.counted(member, hashed.size);
+      tally.addFile(member, exec, hashed);
       // In memory already: synchronous writes spare a thread-pool round trip per call (SPEC.md §Add).
-      if (writeHashedBufferSync(layout, hashed)) written++;
+      tally.wrote(writeHashedBufferSync(layout, hashed));
     }
   }
-  return { files: collector.files(), objectsWritten: written };
+  return tally.result();
+}
+
+function byteLength(data: string | Uint8Array): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
 }

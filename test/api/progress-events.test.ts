@@ -106,3 +106,24 @@ test('import: members and bundle bytes, out of the bundle file size', async (t) 
   t.is(events[0]!.done, 0, 'announced before the first member');
   checkBytes(t, events);
 });
+
+test('add of files given in memory (and so of a wheel): the totals are known before the first file', async (t) => {
+  const dir = await tempDir(t, 'progress-list');
+  const store = openStore({ path: path.join(dir, 'store') });
+  const files = [
+    { path: 'lib', type: 'dir' as const },
+    { path: 'lib/a.py', data: 'a = 1\n' },
+    { path: 'lib/b.bin', data: new Uint8Array(5000) },
+    { path: 'lib/c', type: 'symlink' as const, target: 'a.py' },
+  ];
+  const { events, onProgress } = collect();
+  await store.add({ files }, { name: 'mem', version: '1', onProgress });
+  t.true(events.length >= 1);
+  t.deepEqual(
+    events[0],
+    { phase: 'ingest', unit: 'files', done: 0, bytes: 0, total: 2, totalBytes: 5006 },
+    'announced with both totals (the regular files only)',
+  );
+  for (const e of events) t.is(e.phase === 'ingest' && e.total, 2);
+  checkBytes(t, events);
+});
