@@ -71,7 +71,7 @@ export function unitsOf(p: PlanPackage, globs: readonly string[]): Map<string, s
 
 /** Add one package's paths to entries (shared directories gain an owner). */
 export function addOwner(
-  entries: Map<string, OwnerEntry | undefined>,
+  entries: Map<string, OwnerEntry>,
   p: PlanPackage,
   units: ReadonlyMap<string, string>,
 ): void {
@@ -82,13 +82,14 @@ export function addOwner(
   }
 }
 
-/** Remove one package's paths from entries; a path nobody ships any more maps to undefined. */
-export function removeOwner(entries: Map<string, OwnerEntry | undefined>, p: PlanPackage): void {
+/** Remove one package's paths from entries; a path nobody ships any more is deleted. */
+export function removeOwner(entries: Map<string, OwnerEntry>, p: PlanPackage): void {
   for (const file of p.manifest.files) {
     const e = entries.get(file.path);
     if (!e) continue;
     const owners = e.owners.filter((o) => o !== p.ref.name);
-    entries.set(file.path, owners.length ? { ...e, owners } : undefined);
+    if (owners.length) entries.set(file.path, { ...e, owners });
+    else entries.delete(file.path);
   }
 }
 
@@ -99,9 +100,9 @@ function withUnit(e: OwnerEntry, unit: string | undefined): OwnerEntry {
 /** Every entry of a package set, from its manifests: what a rebuild writes and verify compares. */
 export function deriveEntries(pkgs: readonly PlanPackage[]): Map<string, OwnerEntry> {
   const globs = globsOf(pkgs.map((p) => p.manifest));
-  const entries = new Map<string, OwnerEntry | undefined>();
+  const entries = new Map<string, OwnerEntry>();
   for (const p of pkgs) addOwner(entries, p, unitsOf(p, globs));
-  return entries as Map<string, OwnerEntry>;
+  return entries;
 }
 
 export function sameEntry(a: OwnerEntry, b: OwnerEntry): boolean {
