@@ -185,3 +185,25 @@ test('an index left behind is caught up; a rebuild killed before its rename leav
     'no build directory left',
   );
 });
+
+test('an index in the JSON format of formatVersion 1 is reported behind and rebuilt by the next transaction', async (t) => {
+  const prefix = await prepared(t);
+  const p = prefixPaths(prefix, 'inplace');
+  const db = (await OwnershipDb.open(p))!;
+  const [meta, entries] = [await db.meta(), await db.all()];
+  await db.close();
+  await fsp.rm(ownershipDir(p), { recursive: true });
+  // What the previous pstore wrote: JSON values, the manifest record (with its path) per key.
+  const { Level } = await import('level');
+  const old = new Level<string, unknown>(ownershipDir(p), { valueEncoding: 'json' });
+  await old.batch([
+    ...[...entries].map(([rel, e]) => ({ type: 'put' as const, key: `f:${rel}`, value: e })),
+    { type: 'put', key: 'm', value: { ...meta, formatVersion: 1 } },
+  ]);
+  await old.close();
+  const before = await verifyIndex(prefix);
+  t.is(before.r.code, 0, describe(before.r));
+  t.is(before.index.state, 'behind', 'another format is not damage');
+  await ok(t, ['activate', 'gamma@1.0', '--prefix', prefix]);
+  await assertIndexIsRebuild(t, prefix, 'inplace');
+});

@@ -1,6 +1,7 @@
 // The ownership index on disk: a LevelDB at <state>/ownership-v1 (SPEC.md §Ownership index).
-// Keys: `m` → IndexMeta; `f:PATH` → OwnerEntry. Opened only under the prefix writer lock (or the
-// readers' lock, by verify), so one process has it at a time. Every change is one atomic batch that
+// Keys: `m` → IndexMeta (JSON); `f:PATH` → OwnerEntry (encodeEntry: a NUL-delimited string).
+// Opened only under the prefix writer lock (or the readers' lock, by verify), so one process has
+// it at a time. Every change is one atomic batch that
 // carries the meta record with the entries it describes; a rebuild is made under a name of its own
 // and renamed into place, so no process ever opens a half-made index.
 
@@ -13,9 +14,16 @@ import type { AbstractLevel } from 'abstract-level';
 import { TEMP_PREFIX } from '../../core/names.js';
 import { crashpoint } from '../../core/crashpoint.js';
 import type { PrefixPaths } from '../../prefix/layout.js';
-import { IndexMetaSchema, parseEntry, type IndexMeta, type OwnerEntry } from './entry.js';
+import {
+  encodeEntry,
+  INDEX_FORMAT,
+  IndexMetaSchema,
+  parseEntry,
+  type IndexMeta,
+  type OwnerEntry,
+} from './entry.js';
 
-type Db = AbstractLevel<string | Buffer | Uint8Array, string, unknown>;
+type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>;
 
 const META = 'm';
 const key = (rel: string) => `f:${rel}`;
@@ -40,6 +48,9 @@ export function ownershipDir(p: PrefixPaths): string {
 /** The index could not be read as one: rebuild it. */
 export class DamagedIndex extends Error {}
 
+/** An index an older pstore wrote in another format: not damage, but rebuilt all the same. */
+export class OtherFormatIndex extends DamagedIndex {}
+
 export class OwnershipDb {
   private constructor(private readonly db: Db) {}
 
@@ -59,9 +70,13 @@ export class OwnershipDb {
   }
 
   async meta(): Promise<IndexMeta> {
-    const r = v.safeParse(IndexMetaSchema, await this.db.get(META));
-    if (!r.success) throw new DamagedIndex('the meta record is missing or damaged');
-    return r.output;
+    const json = parseJson(await this.db.get(META));
+    const r = v.safeParse(IndexMetaSchema, json);
+    if (r.success) return r.output;
+    const format = (json as { formatVersion?: unknown } | undefined)?.formatVersion;
+    if (typeof format === 'number' && format !== INDEX_FORMAT)
+      throw new OtherFormatIndex(`the index has format ${format}, not ${INDEX_FORMAT}`);
+    throw new DamagedIndex('the meta record is missing or damaged');
   }
 
   /** The entries at these paths (absent paths are left out). */
@@ -98,10 +113,10 @@ export class OwnershipDb {
   ): Promise<void> {
     const batch = this.db.batch();
     for (const [rel, e] of changes) {
-      if (e) batch.put(key(rel), e);
+      if (e) batch.put(key(rel), encodeEntry(e));
       else batch.del(key(rel));
     }
-    batch.put(META, meta);
+    batch.put(META, JSON.stringify(meta));
     crashpoint('ownership:before-write');
     await batch.write();
   }
@@ -124,8 +139,8 @@ export async function rebuildAside(
     await db.open();
     try {
       const batch = db.batch();
-      for (const [rel, e] of entries) batch.put(key(rel), e);
-      batch.put(META, meta);
+      for (const [rel, e] of entries) batch.put(key(rel), encodeEntry(e));
+      batch.put(META, JSON.stringify(meta));
       await batch.write();
     } finally {
       await db.close();
@@ -146,10 +161,19 @@ export async function removeIndex(p: PrefixPaths): Promise<void> {
 
 async function levelAt(dir: string, create: boolean): Promise<Db> {
   const { Level } = await (levelModule ??= import('level'));
-  return new Level<string, unknown>(dir, { valueEncoding: 'json', createIfMissing: create });
+  return new Level<string, string>(dir, { valueEncoding: 'utf8', createIfMissing: create });
 }
 
-function checked(value: unknown, rel: string): OwnerEntry {
+/** The meta record's JSON; undefined (a schema failure, so a rebuild) when it is not JSON. */
+function parseJson(text: string | undefined): unknown {
+  try {
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function checked(value: string, rel: string): OwnerEntry {
   const e = parseEntry(value, rel);
   if (!e) throw new DamagedIndex(`the entry of ${rel} is damaged`);
   return e;

@@ -50,9 +50,7 @@ export async function loadDelta(
   added: PlanPackage[],
   globs: readonly string[],
 ): Promise<OwnershipDelta> {
-  const touched = [
-    ...new Set([...removed, ...added].flatMap((p) => p.manifest.files.map((f) => f.path))),
-  ].sort();
+  const touched = touchedBy([...removed, ...added]);
   const before = await db.get(touched);
   const units = new Set<string>();
   for (const e of before.values()) if (e.unit !== undefined) units.add(e.unit);
@@ -61,6 +59,13 @@ export async function loadDelta(
   for (const unit of units) for (const [rel, e] of await db.below(unit)) before.set(rel, e);
   const after = applyChange(before, removed, added, globs, unitMaps);
   return { removed, added, touched, units, before, after };
+}
+
+/** The paths of the changed packages, sorted, once each. */
+function touchedBy(pkgs: readonly PlanPackage[]): string[] {
+  // One manifest lists its paths sorted and once each (SPEC.md §Manifest): nothing to merge.
+  if (pkgs.length === 1) return pkgs[0]!.manifest.files.map((f) => f.path);
+  return [...new Set(pkgs.flatMap((p) => p.manifest.files.map((f) => f.path)))].sort();
 }
 
 /** The entries after removing and adding packages; EPSTORE_CONFLICT as planTransaction's. */
@@ -72,18 +77,16 @@ export function applyChange(
   /** each added package's units, when the caller has them already */
   unitMaps?: ReadonlyMap<PlanPackage, ReadonlyMap<string, string>>,
 ): Map<string, OwnerEntry> {
-  const work = new Map<string, OwnerEntry | undefined>(before);
-  for (const p of removed) removeOwner(work, p);
+  const after = new Map(before);
+  for (const p of removed) removeOwner(after, p);
   for (const p of added) {
     for (const f of p.manifest.files) {
-      const e = work.get(f.path);
+      const e = after.get(f.path);
       if (e && !(e.file.type === 'dir' && f.type === 'dir'))
         throw shippedTwice(f.path, e.owners[0]!, p.ref.name);
     }
-    addOwner(work, p, unitMaps?.get(p) ?? unitsOf(p, globs));
+    addOwner(after, p, unitMaps?.get(p) ?? unitsOf(p, globs));
   }
-  const after = new Map<string, OwnerEntry>();
-  for (const [rel, e] of work) if (e) after.set(rel, e);
   return after;
 }
 

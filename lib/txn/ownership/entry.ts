@@ -19,13 +19,16 @@ export interface OwnerEntry {
   unit?: string;
 }
 
+/** 2: NUL-delimited entry values (encodeEntry); an index of another format is rebuilt. */
+export const INDEX_FORMAT = 2;
+
 const IndexedPackageSchema = v.object({
   ...PackageRefSchema.entries,
   markers: v.array(v.string()),
 });
 
 export const IndexMetaSchema = v.object({
-  formatVersion: v.literal(1),
+  formatVersion: v.literal(INDEX_FORMAT),
   generation: GenerationNumberSchema,
   /** setDigest() of the packages: what a transaction compares with the committed generation */
   digest: v.string(),
@@ -43,7 +46,7 @@ export function setDigest(refs: readonly Pick<PackageRef, 'id'>[]): string {
 
 export function indexMeta(generation: number, pkgs: readonly IndexedPackage[]): IndexMeta {
   const packages = [...pkgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { formatVersion: 1, generation, digest: setDigest(packages), packages };
+  return { formatVersion: INDEX_FORMAT, generation, digest: setDigest(packages), packages };
 }
 
 export function indexedPackage(p: PlanPackage): IndexedPackage {
@@ -68,7 +71,7 @@ export function unitsOf(p: PlanPackage, globs: readonly string[]): Map<string, s
 
 /** Add one package's paths to entries (shared directories gain an owner). */
 export function addOwner(
-  entries: Map<string, OwnerEntry | undefined>,
+  entries: Map<string, OwnerEntry>,
   p: PlanPackage,
   units: ReadonlyMap<string, string>,
 ): void {
@@ -79,13 +82,14 @@ export function addOwner(
   }
 }
 
-/** Remove one package's paths from entries; a path nobody ships any more maps to undefined. */
-export function removeOwner(entries: Map<string, OwnerEntry | undefined>, p: PlanPackage): void {
+/** Remove one package's paths from entries; a path nobody ships any more is deleted. */
+export function removeOwner(entries: Map<string, OwnerEntry>, p: PlanPackage): void {
   for (const file of p.manifest.files) {
     const e = entries.get(file.path);
     if (!e) continue;
     const owners = e.owners.filter((o) => o !== p.ref.name);
-    entries.set(file.path, owners.length ? { ...e, owners } : undefined);
+    if (owners.length) entries.set(file.path, { ...e, owners });
+    else entries.delete(file.path);
   }
 }
 
@@ -96,9 +100,9 @@ function withUnit(e: OwnerEntry, unit: string | undefined): OwnerEntry {
 /** Every entry of a package set, from its manifests: what a rebuild writes and verify compares. */
 export function deriveEntries(pkgs: readonly PlanPackage[]): Map<string, OwnerEntry> {
   const globs = globsOf(pkgs.map((p) => p.manifest));
-  const entries = new Map<string, OwnerEntry | undefined>();
+  const entries = new Map<string, OwnerEntry>();
   for (const p of pkgs) addOwner(entries, p, unitsOf(p, globs));
-  return entries as Map<string, OwnerEntry>;
+  return entries;
 }
 
 export function sameEntry(a: OwnerEntry, b: OwnerEntry): boolean {
@@ -112,24 +116,40 @@ function canonical(e: OwnerEntry): unknown[] {
   return [f.path, f.type, ...what, e.owners, e.unit ?? null];
 }
 
-const OwnerEntrySchema = v.object({
-  file: v.variant('type', [
-    v.object({
-      path: v.string(),
-      type: v.literal('file'),
-      exec: v.boolean(),
-      size: v.number(),
-      integrity: v.string(),
-    }),
-    v.object({ path: v.string(), type: v.literal('dir') }),
-    v.object({ path: v.string(), type: v.literal('symlink'), target: v.string() }),
-  ]),
-  owners: v.pipe(v.array(v.string()), v.minLength(1)),
-  unit: v.optional(v.string()),
-});
+/**
+ * A stored entry's value (formatVersion 2): fields joined by NUL, which no path, name, target or
+ * integrity can hold, so no JSON is built or parsed per key. `type \0 unit \0 what… \0 owners…`,
+ * with type `f` (what: integrity, `x` or empty for the exec bit, size), `d` (nothing) or `l`
+ * (what: the target); unit empty for a plain path. The path is the key's, not repeated.
+ */
+export function encodeEntry(e: OwnerEntry): string {
+  const f = e.file;
+  const head = `${e.unit ?? ''}\0`;
+  const owners = e.owners.join('\0');
+  if (f.type === 'file')
+    return `f\0${head}${f.integrity}\0${f.exec ? 'x' : ''}\0${f.size}\0${owners}`;
+  if (f.type === 'symlink') return `l\0${head}${f.target}\0${owners}`;
+  return `d\0${head}${owners}`;
+}
 
 /** A stored entry, checked: anything else is a damaged index (undefined), rebuilt by the caller. */
 export function parseEntry(value: unknown, path: string): OwnerEntry | undefined {
-  const r = v.safeParse(OwnerEntrySchema, value);
-  return r.success && r.output.file.path === path ? (r.output as OwnerEntry) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const [type, unit, ...rest] = value.split('\0');
+  const file = fileOf(type, rest, path);
+  if (!file || unit === undefined) return undefined;
+  const owners = rest.slice(WHAT_FIELDS[file.type]);
+  if (owners.length === 0 || owners.some((o) => o === '')) return undefined;
+  return unit === '' ? { file, owners } : { file, owners, unit };
+}
+
+const WHAT_FIELDS = { file: 3, symlink: 1, dir: 0 } as const;
+
+function fileOf(type: string | undefined, what: string[], path: string): ManifestFile | undefined {
+  if (type === 'd') return { path, type: 'dir' };
+  if (type === 'l' && what[0]) return { path, type: 'symlink', target: what[0] };
+  if (type !== 'f') return undefined;
+  const [integrity, exec, size] = what;
+  if (!integrity || (exec !== 'x' && exec !== '') || !size || !/^\d+$/.test(size)) return undefined;
+  return { path, type: 'file', integrity, exec: exec === 'x', size: Number(size) };
 }

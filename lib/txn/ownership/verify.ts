@@ -1,6 +1,6 @@
 // `verify --prefix` checks the ownership index against the manifests it is derived from.
-// A missing index, or one describing another package set (behind: a crash after commit), is not
-// damage: the next transaction catches it up. An index that claims the committed set but whose
+// A missing index, one describing another package set (behind: a crash after commit), or one an
+// older pstore wrote in another format (reported behind) is not damage: the next transaction catches it up. An index that claims the committed set but whose
 // entries differ from a rebuild, or that cannot be read, is damage (exit 4); `verify --prefix
 // --repair` or the next transaction rebuilds it.
 
@@ -8,7 +8,7 @@ import { isLocked } from '../../store/index-health.js';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import type { PrefixPaths } from '../../prefix/layout.js';
 import type { PlanPackage } from '../plan.js';
-import { DamagedIndex, OwnershipDb } from './db.js';
+import { DamagedIndex, OtherFormatIndex, OwnershipDb } from './db.js';
 import { deriveEntries, sameEntry, setDigest, type OwnerEntry } from './entry.js';
 
 /** The state of a prefix's ownership index (the path-to-owner database), checked against the manifests. */
@@ -41,6 +41,7 @@ export async function checkOwnershipIndex(
     return { state: differing.length ? 'damaged' : 'ok', differing: differing.slice(0, 20) };
   } catch (err) {
     if (isLocked(err)) return { state: 'unchecked', differing: [] };
+    if (err instanceof OtherFormatIndex) return { state: 'behind', differing: [] };
     if (err instanceof DamagedIndex) return { state: 'damaged', differing: [] };
     throw err;
   } finally {
