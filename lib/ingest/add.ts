@@ -77,7 +77,7 @@ async function ingestSource(
   // Sources load their parsers on demand (node-tar alone costs ~70 ms of start-up here).
   if (typeof source !== 'string') {
     if ('files' in source)
-      return (await import('./from-list.js')).ingestFileList(ctx.layout, source.files);
+      return (await import('./from-list.js')).ingestFileList(ctx.layout, source.files, opts);
     return (await import('./from-tar.js')).ingestTar(
       ctx.layout,
       source.tar,

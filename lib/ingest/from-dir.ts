@@ -6,7 +6,13 @@ import fs from 'node:fs';
 import { PstoreError } from '../core/errors.js';
 import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBufferSync, writeObjectFromFile } from '../store/objects.js';
-import { STREAM_THRESHOLD, TreeIngest, type IngestOptions, type IngestResult } from './source.js';
+import {
+  Pacer,
+  STREAM_THRESHOLD,
+  TreeIngest,
+  type IngestOptions,
+  type IngestResult,
+} from './source.js';
 import { WriteQueue } from './write-queue.js';
 import { openWalkedFile, walkTree, type WalkedFile } from './dir-walk.js';
 
@@ -29,11 +35,11 @@ export async function ingestDir(
  * One directory tree (`sourceName`) being ingested, walked in name order. Small files are read,
  * hashed and written with synchronous calls (SPEC.md §Add): a promise per call costs a thread-pool
  * round trip, which is most of a small file's cost. Large files are streamed, a few at a time,
- * while the others go on; hashing yields to the event loop every YIELD_MS so that they progress
+ * while the others go on; hashing yields to the event loop (Pacer) so that they progress
  * and an abort is seen.
  */
 class DirIngest extends TreeIngest {
-  private lastYield = Date.now();
+  private readonly pacer = new Pacer();
 
   /** Directories and symlinks join the tree; regular files are returned to hash. */
   walk(): WalkedFile[] {
@@ -72,9 +78,7 @@ class DirIngest extends TreeIngest {
   /** Let the event loop run now and then: large files' streams, timers, an abort. */
   private async pace(): Promise<void> {
     if (this.queue.full) await this.queue.room();
-    if (Date.now() - this.lastYield < YIELD_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.lastYield = Date.now();
+    await this.pacer.turn();
   }
 
   private ingestFile(found: WalkedFile): void {
@@ -113,9 +117,6 @@ class DirIngest extends TreeIngest {
     }
   }
 }
-
-/** YIELD_MS of synchronous work at most between two turns of the event loop. */
-const YIELD_MS = 20;
 
 /** Read a file whose size fstat just gave, with no second fstat (as readFile would do). */
 function readWhole(fd: number, size: number): Buffer {
