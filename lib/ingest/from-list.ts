@@ -5,7 +5,7 @@ import type { StoreLayout } from '../store/layout.js';
 import { hashBuffer, writeHashedBufferSync } from '../store/objects.js';
 import { TreeCollector } from '../core/tree.js';
 import type { EntryDir, EntrySymlink } from '../core/types.js';
-import { IngestTally, type IngestOptions, type IngestResult } from './source.js';
+import { IngestTally, Pacer, type IngestOptions, type IngestResult } from './source.js';
 
 /** One path of an entry given in memory ({@link AddSource}); `path` is relative to the entry root. */
 export type InMemoryFile =
@@ -28,16 +28,15 @@ export async function ingestFileList(
   opts: IngestOptions = {},
 ): Promise<IngestResult> {
   const tally = new IngestTally(new TreeCollector('file list'), opts.onProgress);
-  const files = list.filter(
-    (item): item is Extract<InMemoryFile, { data: unknown }> =>
-      item.type === undefined || item.type === 'file',
-  );
-  // Everything is in memory: the totals are known before the first file.
+  const pacer = new Pacer();
+  const files = list.filter(isFile);
   tally.start(
     files.length,
     files.reduce((sum, f) => sum + byteLength(f.data), 0),
   );
   for (const item of list) {
+    // Progress (with an abort's check) and turns of the event loop, as a directory's ingest has.
+    await pacer.turn();
     const member = normalizeMemberPath(item.path);
     if (item.type === 'dir') {
       if (member !== '') tally.collector.add({ path: member, type: 'dir' }); // the root is implied
@@ -45,17 +44,21 @@ export async function ingestFileList(
       tally.collector.add({ path: member, type: 'symlink', target: item.target });
     } else {
       const exec = item.exec ?? false;
-      const hashed = hashBuffer(
-        typeof item.data === 'string' ? Buffer.from(item.data) : item.data,
-        exec,
-      );
-      tally.counted(member, hashed.size);
+      const data = typeof item.data === 'string' ? Buffer.from(item.data) : item.data;
+      tally.counted(member, data.byteLength);
+      const hashed = hashBuffer(data, exec);
       tally.addFile(member, exec, hashed);
       // In memory already: synchronous writes spare a thread-pool round trip per call (SPEC.md §Add).
       tally.wrote(writeHashedBufferSync(layout, hashed));
     }
   }
   return tally.result();
+}
+
+type InMemoryRegular = Extract<InMemoryFile, { data: unknown }>;
+
+function isFile(item: InMemoryFile): item is InMemoryRegular {
+  return item.type !== 'dir' && item.type !== 'symlink';
 }
 
 function byteLength(data: string | Uint8Array): number {

@@ -53,6 +53,24 @@ export function throttled<E>(
   };
 }
 
+/** YIELD_MS of synchronous work at most between two turns of the event loop. */
+const YIELD_MS = 20;
+
+/**
+ * Turns of the event loop for a producer that works synchronously (small files are read, hashed
+ * and written with synchronous calls): streams, timers and an abort (a signal handler, a timeout)
+ * run at least every YIELD_MS.
+ */
+export class Pacer {
+  private last = Date.now();
+
+  async turn(): Promise<void> {
+    if (Date.now() - this.last < YIELD_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.last = Date.now();
+  }
+}
+
 /** Run the producer, then wait for every queued write; the first failure of either wins. */
 export async function settleAll(produce: () => Promise<void>, queue: WriteQueue): Promise<void> {
   let failure: unknown;

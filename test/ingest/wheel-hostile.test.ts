@@ -147,19 +147,26 @@ for sig, off in ((b'PK\x01\x02', 24), (b'PK\x03\x04', 22)):
 open(path, 'wb').write(data)
 `;
 
-test('hostile wheel: a member that inflates past its declared size → exit 7 EPSTORE_BAD_ARCHIVE, nothing stored', async (t) => {
-  const dir = await tempDir(t, 'liar');
-  const zeros = 'evil/zeros.bin';
-  const wheel = buildWheel(dir, {
-    ...BASE,
-    files: { ...BASE.files, [zeros]: Buffer.alloc(4 * 1024 * 1024) },
+// The declared size rewritten in both headers: below the member's bytes (it inflates past it) and
+// above them (it inflates short). Either way the member is refused.
+for (const [how, declared] of [
+  ['past', 1000],
+  ['short of', 4 * 1024 * 1024 + 1000],
+] as const) {
+  test(`hostile wheel: a member that inflates ${how} its declared size → exit 7 EPSTORE_BAD_ARCHIVE, nothing stored`, async (t) => {
+    const dir = await tempDir(t, 'liar');
+    const zeros = 'evil/zeros.bin';
+    const wheel = buildWheel(dir, {
+      ...BASE,
+      files: { ...BASE.files, [zeros]: Buffer.alloc(4 * 1024 * 1024) },
+    });
+    execFileSync('python3', ['-c', UNDERSTATE, wheel, zeros, String(declared)]);
+    const store = path.join(dir, 'store');
+    const r = await storeCli(store)(['add', wheel, '--json']);
+    t.is(r.code, 7, describe(r));
+    const error = (JSON.parse(r.stderr) as { error: { code: string; subject: string } }).error;
+    t.is(error.code, 'EPSTORE_BAD_ARCHIVE');
+    t.is(error.subject, zeros);
+    t.false(existsSync(store), 'the store was not even created');
   });
-  execFileSync('python3', ['-c', UNDERSTATE, wheel, zeros, '1000']);
-  const store = path.join(dir, 'store');
-  const r = await storeCli(store)(['add', wheel, '--json']);
-  t.is(r.code, 7, describe(r));
-  const error = (JSON.parse(r.stderr) as { error: { code: string; subject: string } }).error;
-  t.is(error.code, 'EPSTORE_BAD_ARCHIVE');
-  t.is(error.subject, zeros);
-  t.false(existsSync(store), 'the store was not even created');
-});
+}
