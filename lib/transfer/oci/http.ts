@@ -1,7 +1,8 @@
-// Requests to one registry repository over Node's built-in fetch (streamed bodies over node:http): the Authorization header of the
-// answered challenge, redirects followed by hand (Authorization is dropped when the host changes,
-// as the distribution spec requires), retries with backoff on connection errors, 429 and 5xx
-// (honouring Retry-After), and every other unexpected status as EPSTORE_REMOTE naming the status.
+// Requests to one registry repository over Node's built-in fetch (a blob streamed from a file goes
+// over node:http, see streamed-request.ts): the Authorization header of the answered challenge,
+// redirects followed by hand (Authorization is dropped when the host changes, as the distribution
+// spec requires), retries with backoff on connection errors, 429 and 5xx (honouring Retry-After),
+// and every other unexpected status as EPSTORE_REMOTE naming the status.
 
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
