@@ -91,7 +91,9 @@ export async function streamBundle(
       ...objectNames.map((k) => `objects/${k}`),
     ];
     const pack = tarCreate(
-      { cwd: stage, portable: true, mtime: new Date(0), noDirRecurse: true },
+      // 1 MiB reads (node-tar's default is 16 MiB per file): peak RSS of an export or a push
+      // stays flat however large the objects are.
+      { cwd: stage, portable: true, mtime: new Date(0), noDirRecurse: true, maxReadSize: 1 << 20 },
       members,
     );
     // node-tar's Pack is a Minipass stream: pipe/on/async iteration as a Readable, not its type.

@@ -1,11 +1,13 @@
-// Requests to one registry repository over Node's built-in fetch: the Authorization header of the
-// answered challenge, redirects followed by hand (Authorization is dropped when the host changes,
-// as the distribution spec requires), retries with backoff on connection errors, 429 and 5xx
-// (honouring Retry-After), and every other unexpected status as EPSTORE_REMOTE naming the status.
+// Requests to one registry repository over Node's built-in fetch (a blob streamed from a file goes
+// over node:http, see streamed-request.ts): the Authorization header of the answered challenge,
+// redirects followed by hand (Authorization is dropped when the host changes, as the distribution
+// spec requires), retries with backoff on connection errors, 429 and 5xx (honouring Retry-After),
+// and every other unexpected status as EPSTORE_REMOTE naming the status.
 
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authenticator, causeOf, remoteError } from './challenge.js';
+import { sendStreamed } from './streamed-request.js';
 import type { Credentials } from './credentials.js';
 import type { Remote } from './remote-ref.js';
 
@@ -89,12 +91,7 @@ export class RegistryHttp {
       const headers: Record<string, string> = { ...spec.headers };
       if (sendAuth && this.auth.header) headers.authorization = this.auth.header;
       const body = method === spec.method ? spec.body?.() : undefined;
-      const res = await fetch(url, {
-        method,
-        headers,
-        redirect: 'manual',
-        ...(body === undefined ? {} : bodyInit(body)),
-      });
+      const res = await send(url, method, headers, body);
       // The path only: an upload URL's query carries the registry's session state.
       this.opts.onRequest?.(`${method} ${url.origin}${url.pathname} -> ${res.status}`);
       const location = res.headers.get('location');
@@ -132,28 +129,20 @@ export class RegistryHttp {
   }
 }
 
-function bodyInit(body: Buffer | Readable): RequestInit {
-  if (Buffer.isBuffer(body)) return { body };
-  return { body: pulledStream(body), duplex: 'half' } as RequestInit;
-}
-
-/**
- * A web stream that reads `source` only when fetch asks for more, so a blob is sent as it is read
- * and RSS stays flat whatever its size (Readable.toWeb reads ahead without bound on Node 20).
- */
-function pulledStream(source: Readable): ReadableStream<Uint8Array> {
-  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const next = await chunks.next();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      },
-      cancel: () => void source.destroy(),
-    },
-    { highWaterMark: 0 },
-  );
+/** a streamed body over node:http (fetch buffers it); everything else over fetch */
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | Readable | undefined,
+): Promise<Response> {
+  if (body instanceof Readable) return sendStreamed(url, method, headers, body);
+  return fetch(url, {
+    method,
+    headers,
+    redirect: 'manual',
+    ...(body === undefined ? {} : { body }),
+  });
 }
 
 function backoff(attempt: number): number {
