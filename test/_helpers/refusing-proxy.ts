@@ -4,6 +4,7 @@
 
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { describe, type CliResult } from './cli.js';
 import type { ProxyHook } from './registry.js';
 
 export interface Refusal {
@@ -65,4 +66,28 @@ export function retryGaps(seen: readonly SeenRequest[]): number[][] {
     if (own.length) gaps.push(own);
   }
   return gaps;
+}
+
+/** How many requests the proxy saw per path (the first attempt and every retry). */
+export function attemptsByPath(seen: readonly SeenRequest[]): Map<string, number> {
+  const attempts = new Map<string, number>();
+  for (const s of seen) attempts.set(s.path, (attempts.get(s.path) ?? 0) + 1);
+  return attempts;
+}
+
+/** A `--json` run that ended in EPSTORE_REMOTE (exit 8) naming `remote` and `status`: its message. */
+export function remoteErrorOf(
+  t: import('ava').ExecutionContext,
+  r: CliResult,
+  remote: string,
+  status: number,
+): string {
+  t.is(r.code, 8, describe(r));
+  const err = JSON.parse(r.stderr) as {
+    error: { code: string; message: string; subject: string; data: { status: number } };
+  };
+  t.is(err.error.code, 'EPSTORE_REMOTE');
+  t.is(err.error.subject, remote);
+  t.is(err.error.data.status, status);
+  return err.error.message;
 }
