@@ -20,7 +20,7 @@ function sources(dir) {
 
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: ['lib', 'cli', 'test'].flatMap(sources),
+  entryPoints: ['lib', 'cli', 'test', 'bench/_lib'].flatMap(sources),
   outdir,
   outbase: root,
   format: 'esm',

@@ -8,7 +8,15 @@ import { describe, jsonOut, runCli, storeCli, type CliResult } from '../_helpers
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { buildTree } from '../_helpers/tree.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
-import { exists, listTree, pkgSpec, unionOf, type StagedPkg } from '../_helpers/txn-trees.js';
+import { openStore } from '../../lib/index.js';
+import {
+  addPkgs,
+  exists,
+  listTree,
+  pkgSpec,
+  unionOf,
+  type StagedPkg,
+} from '../_helpers/txn-trees.js';
 import type { PkgJson, TxnJson } from '../_helpers/json.js';
 
 const PREFIX_COMMANDS = [
@@ -30,6 +38,7 @@ const pkgs: Record<string, StagedPkg & { id: string }> = {};
 test.before(async () => {
   root = await makeTemp('prefix-contract');
   store = path.join(root, 'store');
+  const staged: StagedPkg[] = [];
   for (const [name, version] of [
     ['pkg1', '1.0'],
     ['pkg1', '2.0'],
@@ -39,10 +48,12 @@ test.before(async () => {
       path.join(root, 'src', `${name}-${version}`),
       pkgSpec(name, { version }),
     );
-    const r = await storeCli(store)(['add', dir, '--name', name, '--version', version, '--json']);
-    if (r.code !== 0) throw new Error(describe(r));
-    pkgs[`${name}@${version}`] = { name, version, dir, id: jsonOut<{ id: string }>(r).id };
+    staged.push({ name, version, dir });
   }
+  // setup through the library; the prefix commands are what this file spawns
+  const ids = await addPkgs(store, staged);
+  for (const p of staged)
+    pkgs[`${p.name}@${p.version}`] = { ...p, id: ids.get(`${p.name}@${p.version}`)! };
 });
 
 test.after.always(async () => {
@@ -93,8 +104,8 @@ async function prefixWith(
   layout: 'inplace' | 'generations' = 'inplace',
 ): Promise<string> {
   const prefix = path.join(await tempDir(t, 'pfx'), 'prefix');
-  const r = await cli(['activate', ...refs, '--prefix', prefix, '--layout', layout]);
-  t.is(r.code, 0, describe(r));
+  // setup through the library: the command under test comes after
+  await openStore({ path: store }).prefix(prefix, { layout }).activate(refs);
   return prefix;
 }
 

@@ -20,6 +20,7 @@ import {
 } from '../_helpers/tar.js';
 import { buildTree, fifo, file, socket, symlink, type TreeSpec } from '../_helpers/tree.js';
 import { makeTemp, removeTree, tempDir, tempStore } from '../_helpers/tmp.js';
+import { casesFor } from '../_helpers/torture.js';
 
 /** Good members that come first, so the failed add has written objects that gc must remove. */
 function good(tag: string): Member[] {
@@ -406,17 +407,25 @@ const cases: ArchiveCase[] = [
   },
 ];
 
+// Every case is refused in --json (where the subject is exact). The human error line is checked
+// for the first case of each code by default, for every case under PSTORE_TORTURE=1: it is the
+// same formatter for every case of one code.
+const FORMS = ['human', 'json'] as const;
+const firstOfCode = new Map<ErrorCode, ArchiveCase>();
+for (const c of cases) if (!firstOfCode.has(c.code)) firstOfCode.set(c.code, c);
+
 for (const c of cases) {
+  const forms = casesFor(FORMS, firstOfCode.get(c.code) === c ? FORMS : ['json']);
   test(`archive: ${c.title}`, async (t) => {
     const state = await seededStore(t);
     const dir = await tempDir(t, 'hostile');
     const archive = path.join(dir, `hostile${c.ext ?? '.tar'}`);
     await fsp.writeFile(archive, c.bytes());
     const cli = storeCli(state.store);
+    const args = ['add', archive, '--name', 'evil', '--version', '1'];
 
-    const human = await cli(['add', archive, '--name', 'evil', '--version', '1']);
-    assertRefused(t, human, c.code, c.member ?? archive);
-    const json = await cli(['add', archive, '--name', 'evil', '--version', '1', '--json']);
+    if (forms.includes('human')) assertRefused(t, await cli(args), c.code, c.member ?? archive);
+    const json = await cli([...args, '--json']);
     assertJsonRefused(t, json, c.code, c.member ?? archive);
     await assertUntouched(t, state);
   });

@@ -9,10 +9,12 @@
 // The default run kills each operation at a few points, every named point at least once over all
 // operations; PSTORE_TORTURE=1 at every point each passes (apply:file#N for many N, every marker).
 
+import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
-import { openStore, type Prefix } from '../../lib/index.js';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import {
   addWithStore,
@@ -85,7 +87,36 @@ test.before(async () => {
     }),
   );
   sets.forEach((set, i) => referenceHashes.set(keyOf(set), digests[i]!));
+  // The generations each operation starts from, made once through the library (setup, not the
+  // contract under test) and copied into every test of that operation.
+  for (const [i, op] of OPS.entries()) {
+    if (!op.before.length) continue;
+    const tpl = path.join(storeRoot, `before-${i}`);
+    const p = s.prefix(path.join(tpl, 'prefix'), { layout: op.layout });
+    for (const set of op.before) await p.sync(set);
+    beforeTemplates.set(op, tpl);
+  }
 });
+
+const beforeTemplates = new Map<Op, string>();
+const cp = promisify(execFile);
+
+/**
+ * Put `op`'s starting generations into `work` (holding `prefix`). Package files are hard-linked,
+ * as pstore placed them (the store's object inodes, which nothing writes in place); pstore's
+ * state directory is copied, so each test has its own lock, records and ownership index.
+ */
+async function startingPrefix(op: Op, work: string): Promise<void> {
+  const tpl = beforeTemplates.get(op);
+  if (!tpl) return;
+  await cp('cp', ['-al', `${tpl}/.`, work]);
+  const meta = path.relative(tpl, metaOf(path.join(tpl, 'prefix'), op.layout));
+  await fsp.rm(path.join(work, meta), { recursive: true });
+  await cp('cp', ['-a', path.join(tpl, meta), path.join(work, meta)]);
+  if (op.layout !== 'generations') return;
+  await fsp.rm(path.join(work, meta, 'trees'), { recursive: true });
+  await cp('cp', ['-al', path.join(tpl, meta, 'trees'), path.join(work, meta, 'trees')]);
+}
 
 test.after.always(async () => {
   await removeTree(storeRoot);
@@ -342,8 +373,7 @@ for (const op of OPS) {
     test(`crash: ${op.name}, killed at ${point}`, async (t) => {
       const work = await tempDir(t, 'crash');
       const prefix = path.join(work, 'prefix');
-      const p: Prefix = openStore({ path: store }).prefix(prefix, { layout: op.layout });
-      for (const set of op.before) await p.sync(set);
+      await startingPrefix(op, work);
       const gensBefore = op.before.map((_, i) => i + 1);
       const cli = storeCli(store);
       const r = await cli(
@@ -399,8 +429,7 @@ for (const d of DOUBLE) {
   test(`crash: ${op.name} killed at ${d.first}, its recovery killed at ${d.second}`, async (t) => {
     const work = await tempDir(t, 'crash2');
     const prefix = path.join(work, 'prefix');
-    const p: Prefix = openStore({ path: store }).prefix(prefix, { layout: op.layout });
-    for (const set of op.before) await p.sync(set);
+    await startingPrefix(op, work);
     const cli = storeCli(store);
     const first = await cli([...op.args, '--prefix', prefix], {
       env: { PSTORE_TEST_CRASHPOINT: d.first },

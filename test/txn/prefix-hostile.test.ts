@@ -118,10 +118,10 @@ test.before(async () => {
       version,
       dir: await buildTree(path.join(root, 'src', `${name}-${version}`), spec),
     };
-    const r = await storeCli(store)(['add', p.dir, '--name', name, '--version', version]);
-    if (r.code !== 0) throw new Error(describe(r));
     staged.set(`${name}@${version}`, p);
   }
+  // through the library, in TEMPLATE order (adding is setup here, not the contract under test)
+  await addPkgs(store, [...staged.values()]);
   template = { root, store };
 });
 

@@ -8,6 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, storeCli } from '../_helpers/cli.js';
 import { snapshotDir, type Snapshot } from '../_helpers/snapshot.js';
 import { tempDir } from '../_helpers/tmp.js';
@@ -23,16 +24,15 @@ interface Fixture {
 
 /** An inplace prefix at generation 2 (pkg0, then pkg0 + pkg1). */
 async function twoGenerations(t: ExecutionContext): Promise<Fixture> {
-  const { dir, cli } = await storeCopy(t);
+  const { dir, store, cli } = await storeCopy(t);
   const f: Fixture = {
     cli,
     prefix: path.join(dir, 'prefix'),
     meta: path.join(dir, 'prefix', '.pstore'),
   };
-  for (const name of ['pkg0', 'pkg1']) {
-    const r = await f.cli(['activate', name, '--prefix', f.prefix]);
-    t.is(r.code, 0, describe(r));
-  }
+  // setup through the library: the damaged-file commands below are what is spawned
+  const prefix = openStore({ path: store }).prefix(f.prefix);
+  for (const name of ['pkg0', 'pkg1']) await prefix.activate([name]);
   return f;
 }
 
