@@ -326,6 +326,16 @@ export interface CastStore {
   get(ref: string): Added;
 }
 
+/** The packages most transaction suites start from (alpha in three versions, beta in two, gamma). */
+export const CAST_PACKAGES = [
+  'alpha@1.0',
+  'alpha@2.0',
+  'alpha@3.0',
+  'beta@1.0',
+  'beta@2.0',
+  'gamma@1.0',
+] as const;
+
 /** Add the cast packages `refs` (`name@version`) to a new store below a temporary folder. */
 export async function castStore(label: string, refs: readonly string[]): Promise<CastStore> {
   const root = await makeTemp(label);

@@ -15,6 +15,7 @@ import {
   SITE,
   addWithStore,
   castPackage,
+  CAST_PACKAGES,
   castStore,
   expectedTree,
   listing,
@@ -58,14 +59,7 @@ async function pinMtimes(pkgs: readonly PyPackage[]): Promise<void> {
 }
 
 test.before(async () => {
-  cast = await castStore('activate-store', [
-    'alpha@1.0',
-    'alpha@2.0',
-    'alpha@3.0',
-    'beta@1.0',
-    'beta@2.0',
-    'gamma@1.0',
-  ]);
+  cast = await castStore('activate-store', [...CAST_PACKAGES]);
   store = cast.store;
   // alpha 1.0 and 2.0: __init__.py, sub/impl.py, sub/__init__.py and nsroot/alpha_ext/__init__.py
   // have the same size in both; with the same mtime too, a v1 .pyc would pass for v2's source.

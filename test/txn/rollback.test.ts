@@ -9,6 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import {
+  CAST_PACKAGES,
   castStore,
   expectedTree,
   listing,
@@ -23,16 +24,7 @@ let cast: CastStore;
 let store: string;
 
 test.before(async () => {
-  cast = await castStore('rollback-store', [
-    'alpha@1.0',
-    'alpha@2.0',
-    'alpha@3.0',
-    'beta@1.0',
-    'beta@2.0',
-    'gamma@1.0',
-    'gamma@2.0',
-    'delta@1.0',
-  ]);
+  cast = await castStore('rollback-store', [...CAST_PACKAGES, 'gamma@2.0', 'delta@1.0']);
   store = cast.store;
 });
 
