@@ -135,7 +135,7 @@ async function changeTo(
   opts.onProgress?.({ phase: 'plan', unit: 'steps', done: 0 }); // reading manifests and checking may take a while
   const taking: TakingOver = { full: restoring.length > 0, overwritten: [] };
   await using prep = await withReplaceHint(committed.packages, goal, () =>
-    planAndCheck(ctx, p, committed, goal, opts, step, taking),
+    planAndCheck({ ctx, p, committed, goal, opts, step, taking }),
   );
   const generation = goal.existingGeneration ?? (await nextGeneration(p, committed));
   const restore = restoring.length
@@ -169,22 +169,25 @@ async function changeTo(
  * an ownership index plans from the packages that change alone (plan-delta.ts); otherwise both
  * sides' manifests are read in full.
  */
-async function planAndCheck(
-  ctx: StoreContext,
-  p: PrefixPaths,
-  committed: CommittedSet,
-  goal: Target,
-  opts: TxnOptions,
-  step: StepClock,
-  taking: TakingOver,
-): Promise<Prepared> {
+/** What planning a transaction works from. */
+interface PlanRequest {
+  ctx: StoreContext;
+  p: PrefixPaths;
+  committed: CommittedSet;
+  goal: Target;
+  opts: TxnOptions;
+  step: StepClock;
+  taking: TakingOver;
+}
+
+async function planAndCheck(req: PlanRequest): Promise<Prepared> {
   // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
   // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
   // A new generations tree is built from nothing: the old set's manifests are not needed either.
-  const index = await syncOwnership(ctx, p, committed);
+  const index = await syncOwnership(req.ctx, req.p, req.committed);
   const prepared = new Prepared(index);
   try {
-    return await prepare(ctx, p, committed, goal, opts, step, taking, prepared);
+    return await prepare(req, prepared);
   } catch (err) {
     // a refused transaction closes the index too: the next one in this process opens it again
     await prepared[Symbol.asyncDispose]();
@@ -192,16 +195,8 @@ async function planAndCheck(
   }
 }
 
-async function prepare(
-  ctx: StoreContext,
-  p: PrefixPaths,
-  committed: CommittedSet,
-  goal: Target,
-  opts: TxnOptions,
-  step: StepClock,
-  taking: TakingOver,
-  prepared: Prepared,
-): Promise<Prepared> {
+async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> {
+  const { ctx, p, committed, goal, opts, step, taking } = req;
   const index = prepared.index;
   if (p.layout === 'generations' && goal.existingGeneration !== undefined) {
     await requireCompleteTree(p, goal.existingGeneration); // never switch to a partial tree
