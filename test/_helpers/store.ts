@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from './cli.js';
+import { buildTar } from './tar.js';
 import { tempDir } from './tmp.js';
 
 export interface ObjectFile {
@@ -216,4 +217,27 @@ export async function storeWorkspace(t: ExecutionContext, tag: string) {
     return r;
   };
   return { dir, store, prefix, cli, ok };
+}
+
+/**
+ * `big@1` (100,000 empty files, 500 a directory) added through `add -` and activated into
+ * `prefix`: the large prefix the owner queries are tried on.
+ */
+export async function activateBigPackage(
+  t: ExecutionContext,
+  cli: ReturnType<typeof storeCli>,
+  prefix: string,
+): Promise<void> {
+  const members = [];
+  for (let i = 0; i < 100_000; i++)
+    members.push({ path: `d${Math.floor(i / 500)}/f${i}`, type: 'file' as const, data: '' });
+  const added = await cli(['add', '-', '--name', 'big', '--version', '1', '--quiet'], {
+    input: buildTar(members),
+    timeoutMs: 240_000,
+  });
+  t.is(added.code, 0, describe(added));
+  const activated = await cli(['activate', 'big', '--prefix', prefix, '--quiet'], {
+    timeoutMs: 300_000,
+  });
+  t.is(activated.code, 0, describe(activated));
 }

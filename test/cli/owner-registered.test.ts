@@ -6,7 +6,7 @@
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { buildTar } from '../_helpers/tar.js';
+import { activateBigPackage } from '../_helpers/store.js';
 import { buildTree, symlink } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
 
@@ -76,17 +76,9 @@ test('owner without --prefix: each path answered by the registered prefix that c
 
 test('owner without --prefix on a 100k-file prefix, beside dpkg -S expectations', async (t) => {
   t.timeout(10 * 60_000); // adding and activating 100k files on a loaded machine; the query is logged, not asserted
-  const { dir, cli, ok } = await setup(t, 'owner-reg-big');
-  const members = [];
-  for (let i = 0; i < 100_000; i++)
-    members.push({ path: `d${Math.floor(i / 500)}/f${i}`, type: 'file' as const, data: '' });
-  const added = await cli(['add', '-', '--name', 'big', '--version', '1', '--quiet'], {
-    input: buildTar(members),
-    timeoutMs: 240_000,
-  });
-  t.is(added.code, 0, describe(added));
+  const { dir, cli } = await setup(t, 'owner-reg-big');
   const prefix = path.join(dir, 'p');
-  await ok(['activate', 'big', '--prefix', prefix, '--quiet'], 300_000);
+  await activateBigPackage(t, cli, prefix);
   // dpkg -S: a file and a directory of the package are owned, a path it does not ship is not
   const expected: Record<string, string | undefined> = {
     [`${prefix}/d0/f0`]: 'big@1',

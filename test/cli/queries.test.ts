@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { buildTar } from '../_helpers/tar.js';
+import { activateBigPackage } from '../_helpers/store.js';
 import { buildTree, describeTree, symlink } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
 
@@ -153,16 +153,8 @@ test('owner: an unowned path or one outside the prefix exits 6, the owned ones a
 test('owner on a 100k-file prefix answers from one pass over the active manifests', async (t) => {
   t.timeout(10 * 60_000); // adding and activating 100k files on a loaded machine; the query itself is not timed here
   const { dir, cli, ok } = await setup(t, 'owner-big');
-  const members = [];
-  for (let i = 0; i < 100_000; i++)
-    members.push({ path: `d${Math.floor(i / 500)}/f${i}`, type: 'file' as const, data: '' });
-  const added = await cli(['add', '-', '--name', 'big', '--version', '1', '--quiet'], {
-    input: buildTar(members),
-    timeoutMs: 240_000,
-  });
-  t.is(added.code, 0, describe(added));
   const prefix = path.join(dir, 'p');
-  await ok(['activate', 'big', '--prefix', prefix, '--quiet'], 300_000);
+  await activateBigPackage(t, cli, prefix);
   await add1(dir, cli);
   await ok(['activate', 'small', '--prefix', prefix, '--quiet']);
   const started = Date.now();
