@@ -1,8 +1,7 @@
 // The layer rule of lib/ (SPEC.md §Architecture), checked by `npm run lint`. Each folder may import
 // only from the folders before it; gc/ and transfer/ share a rank and may not import each other.
 // lib/index.ts is the public entry: it may import any layer, and no layer imports it. lib/errors.ts
-// is its light twin (the error vocabulary alone), so the CLI starts without loading the rest. lib/errors.ts
-// is its light twin (the error vocabulary alone), so the CLI can start without loading the rest.
+// is its light twin (the error vocabulary alone), so the CLI starts without loading the rest.
 
 const LAYERS = [
   ['core'],
