@@ -1,5 +1,5 @@
-// The progress line (SPEC.md §12.2): what a phase has done, out of its total when the library knows
-// it, with a percentage and a rate since the phase began, e.g.
+// The progress line (SPEC.md §Progress): what a phase has done, out of its total when the library
+// knows it, with a percentage and a rate since the phase began, e.g.
 //   add: 4,210/10,000 files, 40.1 MiB/95.0 MiB (42%) 12.3 MiB/s usr/lib/libfoo.so
 // Pure: Output decides when a line may be shown (a terminal, no --json, no --quiet) and how often.
 

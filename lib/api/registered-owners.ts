@@ -1,4 +1,4 @@
-// `owner PATH...` without --prefix (SPEC.md §12.1): each path is looked up in the prefix registered
+// `owner PATH...` without --prefix (SPEC.md §CLI): each path is looked up in the prefix registered
 // with this store that contains it (the deepest, when prefixes nest), as written or with its
 // symlinks resolved; then that prefix answers as `owner --prefix` does, one pass over its active
 // manifests for all of its paths.

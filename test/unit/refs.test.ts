@@ -1,5 +1,5 @@
 // lib/core/ref.ts, package-ref.ts and object-key.ts: the grammar of NAME@VERSION refs, the schema
-// every stored package list passes, and object keys (SPEC.md §12.3, §Prefix state, §Objects).
+// every stored package list passes, and object keys (SPEC.md §Refs, §Prefix state, §Objects).
 
 import test from 'ava';
 import { createHash } from 'node:crypto';

@@ -1,6 +1,7 @@
-// Which wanted entries the store already holds, asked of the manifest files alone (SPEC §7: the
-// manifest file is the truth of an entry's existence; no index session). Kept apart from pull.ts
-// so that a warm `sync --from`, whose store has every locked entry, loads no OCI client at all.
+// Which wanted entries the store already holds, asked of the manifest files alone (SPEC.md §OCI
+// push and pull: the manifest file is the truth of an entry's existence; no index session). Kept
+// apart from pull.ts so that a warm `sync --from`, whose store has every locked entry, loads no OCI
+// client at all.
 
 import { promises as fsp } from 'node:fs';
 import type { StoreContext } from '../../store/context.js';
