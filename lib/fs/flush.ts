@@ -18,6 +18,8 @@ export class DirtyDirs {
 
   /** Note that the entry at `abs` was made, renamed or removed. */
   touched(abs: string): void {
+    // Past FEW_DIRS the flush is one syncfs whatever the set holds: stop paying a dirname per file.
+    if (this.dirs.size > FEW_DIRS) return;
     this.dirs.add(abs.slice(0, abs.lastIndexOf('/')) || '/');
   }
 

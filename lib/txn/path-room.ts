@@ -10,15 +10,20 @@ import { PstoreError } from '../core/errors.js';
 /** '/' + `.pstore-trash-` + 12 hex txid + '-' + up to 8 characters: the longest name pstore adds. */
 export const TEMP_NAME_ROOM = 1 + 14 + 12 + 1 + 8;
 
+// A UTF-16 unit is at most 3 UTF-8 bytes: a name needs more units than this to be too long, so
+// only a path holding such a run of non-slashes is split and measured.
+const LONG_RUN = new RegExp(`[^/]{${Math.floor(MAX_NAME_BYTES / 3) + 1},}`);
+
 export function refuseUnplaceable(root: string, rels: Iterable<string>): void {
   const rootBytes = Buffer.byteLength(root);
+  // the longest relative path (in UTF-16 units) that fits whatever its characters
+  const surelyFits = Math.floor((MAX_PATH_BYTES - rootBytes - 1 - TEMP_NAME_ROOM) / 3);
   for (const rel of rels) {
+    if (rel.length <= surelyFits && !LONG_RUN.test(rel)) continue;
     const total = rootBytes + 1 + Buffer.byteLength(rel) + TEMP_NAME_ROOM;
-    // a UTF-16 unit is at most 3 UTF-8 bytes: a short path cannot hold a long name
-    const longName =
-      rel.length * 3 <= MAX_NAME_BYTES
-        ? undefined
-        : rel.split('/').find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES);
+    const longName = LONG_RUN.test(rel)
+      ? rel.split('/').find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES)
+      : undefined;
     if (total <= MAX_PATH_BYTES && longName === undefined) continue;
     const abs = path.join(root, rel);
     const why =

@@ -48,8 +48,8 @@ export interface Plan {
 }
 
 interface Side {
-  /** non-marker paths → file, owner */
-  plain: Map<string, { file: ManifestFile; owner: string }>;
+  /** non-marker paths → file */
+  plain: Map<string, ManifestFile>;
   /** marker unit → its files, owners */
   units: Map<string, { files: ManifestFile[]; owners: Set<string> }>;
   owned: Map<string, ManifestFile>;
@@ -64,27 +64,24 @@ export const throwConflict: ConflictSink = (err) => {
 
 function collectSide(pkgs: readonly PlanPackage[], onConflict: ConflictSink): Side {
   const side: Side = { plain: new Map(), units: new Map(), owned: new Map() };
-  const owners = new Map<string, string>();
   // Marker units are found in the union of the set, with every entry's globs: a unit is placed
   // whole, so it must hold every package's files below it, not just those of the glob's owner.
-  const allPaths = [...new Set(pkgs.flatMap((p) => p.manifest.files.map((f) => f.path)))].sort();
   const units = markerUnits(
-    allPaths,
+    unionOfPaths(pkgs),
     markerMatcher([...new Set(pkgs.flatMap((p) => p.manifest.markers))].sort()),
   );
-  for (const { ref, manifest } of pkgs) {
+  for (const [i, { ref, manifest }] of pkgs.entries()) {
     for (const f of manifest.files) {
       const prev = side.owned.get(f.path);
       if (prev && !(prev.type === 'dir' && f.type === 'dir')) {
         // Collected (dry run): the first owner keeps the path and the plan goes on.
-        onConflict(shippedTwice(f.path, owners.get(f.path)!, ref.name));
+        onConflict(shippedTwice(f.path, holderOf(pkgs, i, f.path), ref.name));
         continue;
       }
       side.owned.set(f.path, f);
-      owners.set(f.path, ref.name);
       const unit = units.get(f.path);
       if (unit === undefined) {
-        side.plain.set(f.path, { file: f, owner: ref.name });
+        side.plain.set(f.path, f);
       } else {
         let u = side.units.get(unit);
         if (!u) side.units.set(unit, (u = { files: [], owners: new Set() }));
@@ -94,6 +91,27 @@ function collectSide(pkgs: readonly PlanPackage[], onConflict: ConflictSink): Si
     }
   }
   return side;
+}
+
+/** Every path of a set, sorted, once each; one manifest's paths are that already (§Manifest). */
+function unionOfPaths(pkgs: readonly PlanPackage[]): string[] {
+  if (pkgs.length === 1) return pkgs[0]!.manifest.files.map((f) => f.path);
+  return [...new Set(pkgs.flatMap((p) => p.manifest.files.map((f) => f.path)))].sort();
+}
+
+/**
+ * Who holds `path` when package `before` of the set conflicts on it: its first shipper, or the
+ * last one sharing it as a directory. Worked out only on a conflict, so the loop keeps no owner
+ * per path.
+ */
+function holderOf(pkgs: readonly PlanPackage[], before: number, path: string): string {
+  let holder: { name: string; type: ManifestFile['type'] } | undefined;
+  for (const { ref, manifest } of pkgs.slice(0, before)) {
+    const f = manifest.files.find((g) => g.path === path);
+    if (f && (!holder || (holder.type === 'dir' && f.type === 'dir')))
+      holder = { name: ref.name, type: f.type };
+  }
+  return holder!.name;
 }
 
 /** Two packages of one set ship the same path (not both as a directory). */
@@ -141,9 +159,8 @@ export function planTransaction(
     (u) => after.units.get(u)?.files,
   );
 
-  for (const [path, { file }] of after.plain)
-    planPath(plan, path, before.plain.get(path)?.file, file);
-  for (const [path, { file }] of before.plain)
+  for (const [path, file] of after.plain) planPath(plan, path, before.plain.get(path), file);
+  for (const [path, file] of before.plain)
     if (!after.owned.has(path)) planPath(plan, path, file, undefined);
   return finishPlan(plan);
 }

@@ -48,7 +48,9 @@ export class Prepared {
 
   /** After commit: the index follows (a failure leaves it behind; the next transaction catches up). */
   async commitIndex(ctx: StoreContext, committed: CommittedSet): Promise<void> {
-    if (this.index) await commitOwnership(ctx, this.index, this.delta, committed).catch(() => {});
+    if (!this.index) return;
+    const loaded = this.delta ? [] : [...this.from, ...this.to];
+    await commitOwnership(ctx, this.index, this.delta, committed, loaded).catch(() => {});
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

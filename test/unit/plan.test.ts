@@ -146,6 +146,24 @@ test('two packages shipping one path is a conflict naming the path, whatever the
   t.notThrows(() => planTransaction([], [a, pkg('d', '1', [mfile('share/y.txt')])]));
 });
 
+test('a collected conflict names who holds the path: its first shipper, or the last sharing it as a directory', (t) => {
+  const owners = (set: PlanPackage[]) => {
+    const found: unknown[] = [];
+    planTransaction([], set, (err) => found.push((err.data as { owners?: string[] }).owners));
+    return found;
+  };
+  const a = pkg('a', '1', [mfile('share/x.txt', 'a')]);
+  const b = pkg('b', '1', [mfile('share/x.txt', 'b')]);
+  const c = pkg('c', '1', [mfile('share/x.txt', 'c')]);
+  t.deepEqual(owners([a, b, c]), [
+    ['a', 'b'],
+    ['a', 'c'],
+  ]);
+  const dirs = ['p', 'q'].map((n) => pkg(n, '1', [mdir('share/d')]));
+  const file = pkg('r', '1', [mfile('share/d', 'r')]);
+  t.deepEqual(owners([...dirs, file]), [['q', 'r']]);
+});
+
 test('a path that changes type is cleared first; what stood below it is not removed again', (t) => {
   const asDir = pkg('p', '1', [mfile('data/x/inner.txt'), mfile('data/x/sub/deep.txt')]);
   const asLink = pkg('p', '2', [mlink('data/x', '../elsewhere')]);

@@ -17,7 +17,13 @@ import { readCurrent, readCurrentGeneration } from '../../prefix/state.js';
 import type { StoreContext } from '../../store/context.js';
 import { loadPackages } from '../packages.js';
 import { DamagedIndex, OwnershipDb, rebuildAside, removeIndex } from './db.js';
-import { changedPackages, deltaWrites, loadDelta, type OwnershipDelta } from './delta.js';
+import {
+  changedPackages,
+  deltaWrites,
+  loadDelta,
+  NO_ENTRIES,
+  type OwnershipDelta,
+} from './delta.js';
 import {
   deriveEntries,
   globsOf,
@@ -66,9 +72,11 @@ export async function commitOwnership(
   db: OwnershipDb,
   delta: OwnershipDelta | undefined,
   committed: CommittedSet,
+  /** packages the transaction read already (a full plan's sides): not read again */
+  loaded: readonly PlanPackage[] = [],
 ): Promise<void> {
   if (!delta) {
-    await catchUp(ctx, db, committed);
+    await catchUp(ctx, db, committed, loaded);
     return;
   }
   const after = packagesAfter(
@@ -105,6 +113,7 @@ async function catchUp(
   ctx: StoreContext,
   db: OwnershipDb,
   committed: CommittedSet,
+  loaded: readonly PlanPackage[] = [],
 ): Promise<boolean> {
   const meta = await db.meta();
   if (meta.digest === setDigest(committed.packages)) {
@@ -113,13 +122,29 @@ async function catchUp(
     return true;
   }
   const { removed, added } = changedPackages(meta.packages, committed.packages);
-  const [r, a] = await Promise.all([loadPackages(ctx, removed), loadPackages(ctx, added)]);
+  const [r, a] = await Promise.all([
+    reusePackages(ctx, removed, loaded),
+    reusePackages(ctx, added, loaded),
+  ]);
   const after = packagesAfter(meta, removed, a);
   // Other globs move paths between marker units: the entries' units are rebuilt from scratch.
   if (globsOf(after).join('\0') !== globsOf(meta.packages).join('\0')) return false;
-  const delta = await loadDelta(db, r, a, globsOf(after));
+  // An index describing no package has no entry to look up (a new prefix's first transaction).
+  const delta = await loadDelta(meta.packages.length ? db : NO_ENTRIES, r, a, globsOf(after));
   await db.write(deltaWrites(delta), indexMeta(committed.generation, after));
   return true;
+}
+
+/** The packages of `refs`, taken from `loaded` where it holds them, else read from the store. */
+async function reusePackages(
+  ctx: StoreContext,
+  refs: readonly PackageRef[],
+  loaded: readonly PlanPackage[],
+): Promise<PlanPackage[]> {
+  const byId = new Map(loaded.map((p) => [p.ref.id, p]));
+  const missing = refs.filter((r) => !byId.has(r.id));
+  for (const p of await loadPackages(ctx, missing)) byId.set(p.ref.id, p);
+  return refs.map((r) => ({ ref: r, manifest: byId.get(r.id)!.manifest }));
 }
 
 async function rebuild(
