@@ -7,11 +7,12 @@ import { abortingListener, throwIfAborted } from '../core/abort.js';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
-import { syncFilesystem } from '../fs/atomic.js';
+import { flushFiles } from '../fs/flush.js';
+import { fileObjectPath } from '../store/layout.js';
 import { registerManifest } from '../store/index-entries.js';
 import { lockForRecording, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { writeManifestFile } from '../store/manifests.js';
-import type { EntryRecord, ProgressListener } from '../core/types.js';
+import type { EntryRecord, ManifestFile, ProgressListener } from '../core/types.js';
 import { crashpoint } from '../core/crashpoint.js';
 import { buildManifest, identifyManifest } from '../core/manifest.js';
 import { streamMeter, type IngestResult, type SourceMeter } from './source.js';
@@ -55,7 +56,7 @@ export async function addEntry(
   crashpoint('add:after-objects');
   // Always flush, even when this add wrote nothing: objects it found present may have been written
   // by a concurrent or crashed add and not be durable yet.
-  await syncFilesystem(ctx.root);
+  await flushFiles(ctx.root, objectPaths(ctx, ingested.files));
   await writeManifestFile(ctx.layout, ident.id, ident.bytes);
   crashpoint('add:after-manifest');
   const record = await useIndex(ctx, (db) => registerManifest(db, manifest, ident), RECORDING);
@@ -65,6 +66,13 @@ export async function addEntry(
     objectsWritten: ingested.objectsWritten,
     ...(prepared.origin ? { origin: prepared.origin } : {}),
   };
+}
+
+/** The objects an entry's files are, once each. */
+function objectPaths(ctx: StoreContext, files: readonly ManifestFile[]): string[] {
+  const paths = new Set<string>();
+  for (const f of files) if (f.type === 'file') paths.add(fileObjectPath(ctx.layout, f));
+  return [...paths];
 }
 
 async function ingestSource(

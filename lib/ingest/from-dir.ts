@@ -14,6 +14,7 @@ import {
   type IngestResult,
 } from './source.js';
 import { WriteQueue } from './write-queue.js';
+import { ScratchReader } from '../fs/scratch-read.js';
 import { openWalkedFile, walkTree, type WalkedFile } from './dir-walk.js';
 
 export async function ingestDir(
@@ -40,6 +41,7 @@ export async function ingestDir(
  */
 class DirIngest extends TreeIngest {
   private readonly pacer = new Pacer();
+  private readonly reader = new ScratchReader();
 
   /** Directories and symlinks join the tree; regular files are returned to hash. */
   walk(): WalkedFile[] {
@@ -93,7 +95,8 @@ class DirIngest extends TreeIngest {
         this.queue.push(0, () => this.ingestLargeFile(fd, st.size, member, exec));
         return;
       }
-      const hashed = hashBuffer(readWhole(fd, st.size), exec);
+      // The bytes are hashed and written at once: a reused buffer spares an allocation per file.
+      const hashed = hashBuffer(this.reader.read(fd, st.size), exec);
       this.tally.addFile(member, exec, hashed);
       this.tally.wrote(writeHashedBufferSync(this.layout, hashed));
     } finally {
@@ -116,16 +119,4 @@ class DirIngest extends TreeIngest {
       fs.closeSync(fd);
     }
   }
-}
-
-/** Read a file whose size fstat just gave, with no second fstat (as readFile would do). */
-function readWhole(fd: number, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
-  let off = 0;
-  while (off < size) {
-    const bytesRead = fs.readSync(fd, buf, off, size - off, off);
-    if (bytesRead === 0) break; // the file shrank meanwhile: store what was there
-    off += bytesRead;
-  }
-  return off === size ? buf : buf.subarray(0, off);
 }

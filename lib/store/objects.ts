@@ -13,6 +13,7 @@ import path from 'node:path';
 import ssri from 'ssri';
 import { errnoCode } from '../core/errors.js';
 import { tmpName } from '../fs/atomic.js';
+import { ScratchReader } from '../fs/scratch-read.js';
 import { withPath } from '../fs/errno.js';
 import { crashpoint } from '../core/crashpoint.js';
 import { hexOf, objectKey, parseObjectKey } from '../core/object-key.js';
@@ -185,14 +186,27 @@ function statPresenceSync(dest: string, size: number, exec: boolean): Presence {
 function bufferPresenceSync(dest: string, data: Uint8Array, exec: boolean): Presence {
   const presence = statPresenceSync(dest, data.byteLength, exec);
   if (presence !== 'intact') return presence;
-  let now: Buffer;
+  let now: Uint8Array;
   try {
-    now = fs.readFileSync(dest);
+    now = readPresentSync(dest, data.byteLength);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return 'absent';
     throw err;
   }
-  return now.equals(data) ? 'intact' : 'damaged';
+  return Buffer.compare(now, data) === 0 ? 'intact' : 'damaged';
+}
+
+/** Present objects are compared through one buffer (compared at once, never kept). */
+const presentReader = new ScratchReader();
+
+/** The first `size` bytes of a present object (one byte more, so that a grown file differs). */
+function readPresentSync(dest: string, size: number): Uint8Array {
+  const fd = fs.openSync(dest, 'r');
+  try {
+    return presentReader.read(fd, size + 1);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

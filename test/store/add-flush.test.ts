@@ -1,0 +1,79 @@
+// How `add` makes its objects durable before the manifest (SPEC.md §Durability), seen in the
+// system calls of a real `add` under strace: a few objects are fsynced each, with the directories
+// naming them and no `sync` process; many are flushed with one syncfs; either way before the
+// manifest's temp file is written.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { CLI, assertBuilt } from '../_helpers/cli.js';
+import { buildTree } from '../_helpers/tree.js';
+import { tempDir, tempStore } from '../_helpers/tmp.js';
+
+const HAS_STRACE = spawnSync('strace', ['-V']).status === 0;
+
+/** The paths fsynced (in order), whether syncfs ran, and the first manifest temp's position. */
+interface Trace {
+  fsynced: string[];
+  syncfs: boolean;
+  lines: string[];
+}
+
+async function tracedAdd(src: string, store: string, log: string): Promise<Trace> {
+  assertBuilt();
+  const args = ['add', src, '--name', 'p', '--version', '1', '--store', store, '-q'];
+  execFileSync('strace', [
+    '-f',
+    '-y',
+    '-e',
+    'trace=fsync,syncfs,openat',
+    '-o',
+    log,
+    'node',
+    CLI,
+    ...args,
+  ]);
+  const lines = (await fsp.readFile(log, 'utf8')).split('\n');
+  const fsynced = lines.flatMap((l) => /fsync\(\d+<([^>]*)>\)/.exec(l)?.slice(1) ?? []);
+  return { fsynced, syncfs: lines.some((l) => /\bsyncfs\(/.test(l)), lines };
+}
+
+function firstLine(trace: Trace, pattern: RegExp): number {
+  return trace.lines.findIndex((l) => pattern.test(l));
+}
+
+test('a few objects: each fsynced, with its shard and the store, before the manifest', async (t) => {
+  if (!HAS_STRACE) return t.pass('strace is not installed');
+  const dir = await tempDir(t, 'flush-few');
+  const src = await buildTree(path.join(dir, 'src'), { 'a.txt': 'a\n', 'bin/b': 'b\n' });
+  const store = await tempStore(t);
+  const trace = await tracedAdd(src, store, path.join(dir, 'strace.log'));
+  t.false(trace.syncfs, 'no syncfs');
+  const objects = trace.fsynced.filter((p) => /objects-v1\/[0-9a-f]{2}\/[0-9a-f]{126}$/.test(p));
+  t.is(objects.length, 2, 'each object');
+  const shards = new Set(objects.map((p) => path.dirname(p)));
+  for (const d of [...shards, path.join(store, 'objects-v1'), store])
+    t.true(trace.fsynced.includes(d), `${d} fsynced`);
+  const lastObjectFlush = Math.max(
+    ...objects.map((o) => firstLine(trace, new RegExp(`fsync.*${path.basename(o)}`))),
+  );
+  const manifestTemp = firstLine(trace, /entries-v1\/[0-9a-f]{2}\/\.pstore-tmp/);
+  t.true(manifestTemp > lastObjectFlush, 'objects flushed before the manifest is written');
+});
+
+test('many objects: one syncfs before the manifest, no fsync per object', async (t) => {
+  if (!HAS_STRACE) return t.pass('strace is not installed');
+  const dir = await tempDir(t, 'flush-many');
+  const spec = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, `file ${i}\n`]));
+  const src = await buildTree(path.join(dir, 'src'), spec);
+  const store = await tempStore(t);
+  const trace = await tracedAdd(src, store, path.join(dir, 'strace.log'));
+  t.true(trace.syncfs, 'syncfs');
+  t.false(
+    trace.fsynced.some((p) => p.includes('objects-v1')),
+    'no object fsynced',
+  );
+  const syncfs = firstLine(trace, /\bsyncfs\(/);
+  t.true(firstLine(trace, /entries-v1\/[0-9a-f]{2}\/\.pstore-tmp/) > syncfs, 'syncfs first');
+});
