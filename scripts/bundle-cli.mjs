@@ -4,8 +4,10 @@
 // file: --version and --help read only the entry, and each command's chunk (with the store, tar or
 // LevelDB it needs) is read on first use; one 700 KB file costs more to compile than node's start. Modules of lib/ and cli/ are declared free of side effects, so
 // what a command does not use is dropped and what it reaches only through import() (each command,
-// the store, tar, LevelDB) is initialised on first use, not at start-up. classic-level stays
-// (with level, which wraps it) external: its native binding is found relative to its package.
+// the store, tar, LevelDB) is initialised on first use, not at start-up. LevelDB's JavaScript
+// (level, classic-level, abstract-level and their helpers, ~30 CommonJS files) is bundled too:
+// resolving and loading them one by one cost a writer three times their compile time. Only the
+// native binding stays outside: it is found relative to classic-level's installed package.
 
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -35,6 +37,42 @@ const sideEffectFree = {
   },
 };
 
+/**
+ * classic-level's binding.js hands its own directory to node-gyp-build; bundled, that directory
+ * would be the chunk's. Ask it of the installed package instead (where npm put classic-level).
+ */
+const levelBinding = {
+  name: 'pstore-level-binding',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]classic-level[\\/]binding\.js$/ }, () => ({
+      contents:
+        "module.exports = require('node-gyp-build')(require('node:path').dirname(require.resolve('classic-level/package.json')));",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * pstore loads LevelDB with `import('level')` and `import('memory-level')` (CommonJS packages). As
+ * the root of a chunk, esbuild gives such a package a default export only; this wrapper re-exports
+ * by name the one class pstore takes from each, as Node's own CommonJS interop does.
+ */
+const LEVEL_CLASSES = { level: 'Level', 'memory-level': 'MemoryLevel' };
+const levelNamedExports = {
+  name: 'pstore-level-named-exports',
+  setup(b) {
+    const filter = new RegExp(`^(${Object.keys(LEVEL_CLASSES).join('|')})$`);
+    b.onResolve({ filter }, (args) =>
+      ours.test(args.importer) ? { path: args.path, namespace: 'pstore-level' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'pstore-level' }, (args) => ({
+      contents: `export { ${LEVEL_CLASSES[args.path]} } from '${args.path}';`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
 const outdir = path.join(root, 'dist', 'cli');
 await build({
   entryPoints: [path.join(root, 'cli', 'main.ts')],
@@ -46,12 +84,11 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['level', 'classic-level', 'memory-level'],
   // CommonJS dependencies bundled into ES modules still call require() for Node's built-ins.
   banner: {
     js: "import { createRequire as __pstoreRequire } from 'node:module';const require=__pstoreRequire(import.meta.url);",
   },
-  plugins: [sideEffectFree],
+  plugins: [levelNamedExports, levelBinding, sideEffectFree],
   logLevel: 'warning',
   allowOverwrite: true,
 });

@@ -9,6 +9,14 @@
 //
 // Each side claims its own name before it checks the other's, so the two can never both succeed.
 // Within one process, shared holders share one slot; an exclusive holder is alone.
+//
+// Waiting: a process that finds a name taken connects to it and waits for that connection to
+// close. A holder keeps such connections open and closes them right after it unbinds; when it
+// dies the kernel closes them (kill -9 included), so a waiter tries again the moment the name is
+// free instead of after a poll. A wake-up is only a prompt to try binding again: exclusion rests on
+// the binds alone, so an early, late or lost wake-up costs a retry, never safety. Where nobody
+// listens (every slot taken by readers of other processes, a name bound but not yet listening) the
+// waiter polls with backoff as before; each wait is also bounded, so a missed close costs a poll.
 
 import { constants as fsc, promises as fsp } from 'node:fs';
 import net from 'node:net';
@@ -36,7 +44,7 @@ const SLOTS = 64;
 
 interface ProcessState {
   /** the names this process has bound for its current holders */
-  bound: net.Server[] | undefined;
+  bound: Bound[] | undefined;
   mode: LockMode | undefined;
   holders: number;
   /** settles when the names for the current holders are bound */
@@ -117,24 +125,26 @@ async function takeKernelLock(
       s.bound = []; // see lockIdentity: nobody can write here, so nobody can need excluding
       return;
     }
-    const bound =
+    const got =
       opts.mode === 'exclusive' ? await bindExclusive(id, deadline, tell) : await bindShared(id);
-    if (bound) {
+    if (got.bound) {
       // The holder before us may have deleted the lock file (a failed new prefix is removed whole):
       // names derived from a file that is gone exclude nobody, so start over on the new one.
       if ((await lockIdentity(file, 'shared')) === id) {
-        s.bound = bound;
+        s.bound = got.bound;
         return;
       }
-      await unbindAll(bound);
+      await unbindAll(got.bound);
       continue;
     }
     tell();
     if (Date.now() >= deadline) throw busy(file, opts);
-    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
-    delay = Math.min(delay * 2, 100);
+    delay = await waitForHolder(got.heldBy, delay, deadline);
   }
 }
+
+/** What one attempt to bind got: the names, or the name whose holder to wait for (if known). */
+type Attempt = { bound: Bound[]; heldBy?: undefined } | { bound?: undefined; heldBy?: string };
 
 /**
  * The lock's identity: its lock file's device and inode, so every path to one file names one lock.
@@ -179,17 +189,15 @@ async function makeDir(dir: string): Promise<void> {
 const nameOf = (id: string, part: string) => `\0pstore-lock/${id}/${part}`;
 
 /** Bind X, then every slot: waits (holding X, so new shared holders stay out) until the deadline. */
-async function bindExclusive(
-  id: string,
-  deadline: number,
-  tell: () => void,
-): Promise<net.Server[] | undefined> {
-  const x = await bind(nameOf(id, 'x'), true);
-  if (!x) return undefined;
+async function bindExclusive(id: string, deadline: number, tell: () => void): Promise<Attempt> {
+  const xName = nameOf(id, 'x');
+  const x = await bind(xName);
+  if (!x) return { heldBy: xName };
   const bound = [x];
   let delay = 2;
   for (let slot = 0; slot < SLOTS;) {
-    const server = await bind(nameOf(id, String(slot)), false);
+    const slotName = nameOf(id, String(slot));
+    const server = await bind(slotName);
     if (server) {
       bound.push(server);
       slot++;
@@ -198,38 +206,51 @@ async function bindExclusive(
     tell();
     if (Date.now() >= deadline) {
       await unbindAll(bound);
-      return undefined;
+      return {};
     }
-    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
-    delay = Math.min(delay * 2, 100);
+    delay = await waitForHolder(slotName, delay, deadline);
   }
-  return bound;
+  return { bound };
 }
 
 /** Bind a free slot, then step back if an exclusive holder (or one about to be) listens on X. */
-async function bindShared(id: string): Promise<net.Server[] | undefined> {
+async function bindShared(id: string): Promise<Attempt> {
   const start = Math.floor(Math.random() * SLOTS);
+  const xName = nameOf(id, 'x');
   for (let i = 0; i < SLOTS; i++) {
-    const server = await bind(nameOf(id, String((start + i) % SLOTS)), false);
+    const server = await bind(nameOf(id, String((start + i) % SLOTS)));
     if (!server) continue;
-    if (!(await listening(nameOf(id, 'x')))) return [server];
+    if (!(await listening(xName))) return { bound: [server] };
     await unbindAll([server]);
-    return undefined;
+    return { heldBy: xName };
   }
-  return undefined;
+  return {};
+}
+
+/** A bound name and the connections of processes waiting for it (closed when it is unbound). */
+interface Bound {
+  server: net.Server;
+  waiters: Set<net.Socket>;
 }
 
 /** Bind an abstract socket name; undefined when another process has it. */
-function bind(name: string, accept: boolean): Promise<net.Server | undefined> {
+function bind(name: string): Promise<Bound | undefined> {
   return new Promise((resolve, reject) => {
-    // X answers connections (that is how shared requests see it) and closes them at once.
-    const server = net.createServer(accept ? (c) => c.destroy() : () => {});
+    const waiters = new Set<net.Socket>();
+    // Every connection is a waiter (or a shared request checking X, which closes it at once):
+    // kept open until the name is unbound, never keeping this process alive.
+    const server = net.createServer((c) => {
+      c.unref();
+      c.on('error', () => {}); // a waiter that gives up resets its end; nothing to report
+      waiters.add(c);
+      c.once('close', () => waiters.delete(c));
+    });
     server.once('error', (err) =>
       errnoCode(err) === 'EADDRINUSE' ? resolve(undefined) : reject(err),
     );
     server.listen({ path: name, exclusive: true }, () => {
       server.unref(); // a held lock must not keep the process alive
-      resolve(server);
+      resolve({ server, waiters });
     });
   });
 }
@@ -245,8 +266,58 @@ function listening(name: string): Promise<boolean> {
   });
 }
 
-async function unbindAll(servers: readonly net.Server[]): Promise<void> {
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+/** The longest one wait for a holder lasts before the waiter tries again anyway. */
+const MAX_WAIT_MS = 1000;
+
+/**
+ * Wait until the holder of `name` lets go: connect and wait for the connection to close (the
+ * holder closes it on release, the kernel on its death). How long the connection was open, or
+ * undefined when nobody listened.
+ */
+function holderLetGo(name: string, deadline: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let connectedAt: number | undefined;
+    const c = net.connect({ path: name });
+    const done = () => {
+      clearTimeout(timer);
+      c.destroy();
+      resolve(connectedAt === undefined ? undefined : performance.now() - connectedAt);
+    };
+    const timer = setTimeout(done, Math.max(1, Math.min(MAX_WAIT_MS, deadline - Date.now())));
+    c.once('connect', () => (connectedAt = performance.now()));
+    c.on('error', done);
+    c.once('close', done);
+  });
+}
+
+/**
+ * Wait for the holder of `name` (if known), else back off; the next backoff delay. A wait shorter
+ * than the delay counts as none (a holder that closes connections at once, as older pstores do,
+ * must not turn the wait into a busy loop).
+ */
+async function waitForHolder(
+  name: string | undefined,
+  delay: number,
+  deadline: number,
+): Promise<number> {
+  const waited = name === undefined ? undefined : await holderLetGo(name, deadline);
+  if (waited !== undefined && waited >= delay) return 2;
+  await sleep(Math.min(delay, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
+  return Math.min(delay * 2, 100);
+}
+
+async function unbindAll(bound: readonly Bound[]): Promise<void> {
+  await Promise.all(
+    bound.map(
+      ({ server, waiters }) =>
+        new Promise<void>((r) => {
+          // Closing the listening socket frees the name at once; only then wake the waiters, so
+          // that the one that binds next finds it free. 'close' waits for the connections.
+          server.close(() => r());
+          for (const c of waiters) c.destroy();
+        }),
+    ),
+  );
 }
 
 async function dropHolder(s: ProcessState): Promise<void> {

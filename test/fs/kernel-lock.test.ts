@@ -1,7 +1,8 @@
 // The lock primitive itself (lib/fs/lock.ts), between real processes: shared holders
 // coexist, exclusive excludes both ways, a holder killed with SIGKILL frees the lock at once, one
 // file reached by two paths is one lock, and a reader that may not write still locks (or, where no
-// lock file exists and none can be made, proceeds).
+// lock file exists and none can be made, proceeds). A waiter waits on a connection to the holder's
+// name, which the holder closes when it releases: it is woken, not left polling.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -13,34 +14,49 @@ import { tempDir } from '../_helpers/tmp.js';
 
 const LOCK_MODULE = path.join(REPO, 'dist', 'lib', 'fs', 'lock.js');
 
-/** A child that takes the lock and prints `held` (or `busy`), then holds it until killed. */
+/**
+ * A child that takes the lock and prints `held` (or `busy`), then holds it until killed, or until
+ * a line on its stdin, when it releases the lock, prints `released` and stays alive.
+ */
 function holder(
   file: string,
   mode: 'shared' | 'exclusive',
   waitMs = 0,
-): { child: ChildProcess; state: Promise<string> } {
+): { child: ChildProcess; state: Promise<string>; release: () => Promise<string> } {
   const script = `
     const { acquireLock } = await import(${JSON.stringify(LOCK_MODULE)});
     try {
-      await acquireLock(${JSON.stringify(file)}, { mode: ${JSON.stringify(mode)}, waitMs: ${waitMs}, what: 'test' });
+      const lock = await acquireLock(${JSON.stringify(file)}, { mode: ${JSON.stringify(mode)}, waitMs: ${waitMs}, what: 'test' });
       console.log('held');
       setInterval(() => {}, 1000);
+      process.stdin.once('data', async () => { await lock.release(); console.log('released'); });
     } catch (err) {
       console.log(err.code === 'EPSTORE_BUSY' ? 'busy' : 'error ' + err.code + ' ' + err.message);
       process.exit(0);
     }`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const state = new Promise<string>((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('\n')) resolve(out.trim());
+  const lines: string[] = [];
+  const nextLine = (n: number) =>
+    new Promise<string>((resolve) => {
+      const check = () => (lines.length > n ? resolve(lines[n]!) : undefined);
+      child.stdout!.on('data', check);
+      child.on('exit', () => resolve(lines[n] ?? 'exited'));
+      check();
     });
-    child.on('exit', () => resolve(out.trim() || 'exited'));
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+    const parts = out.split('\n');
+    out = parts.pop()!;
+    lines.push(...parts.map((l) => l.trim()));
   });
-  return { child, state };
+  const release = () => {
+    child.stdin!.write('release\n');
+    return nextLine(1);
+  };
+  return { child, state: nextLine(0), release };
 }
 
 function kill(...children: ChildProcess[]): void {
@@ -75,6 +91,40 @@ test('a holder killed with SIGKILL frees the lock for a waiting process at once'
   t.is(await waiter.state, 'held');
   t.true(Date.now() - started < 5000, 'taken soon after the holder died');
   kill(waiter.child);
+});
+
+/** How many sockets have the abstract name `name` (listening and accepted ones): /proc/net/unix. */
+async function socketsNamed(name: string): Promise<number> {
+  const table = await fsp.readFile('/proc/net/unix', 'utf8');
+  // Node binds the name padded with NULs to the full address length; the table shows them as '@'.
+  const named = new RegExp(` @${name.replace(/[.]/g, '\\.')}@*$`);
+  return table.split('\n').filter((line) => named.test(line)).length;
+}
+
+async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`never: ${what}`);
+}
+
+test('a waiter waits on a connection to the holder, which its release closes; the waiter then holds', async (t) => {
+  const file = path.join(await tempDir(t, 'lock'), 'lock');
+  const x = holder(file, 'exclusive');
+  t.is(await x.state, 'held');
+  const st = await fsp.stat(file);
+  const xName = `pstore-lock/${st.dev.toString(36)}.${st.ino.toString(36)}/x`;
+  t.is(await socketsNamed(xName), 1, 'the holder listens on X');
+  const waiter = holder(file, 'exclusive', 60_000);
+  const reader = holder(file, 'shared', 60_000);
+  t.teardown(() => kill(x.child, waiter.child, reader.child));
+  // Two waiters connected to X: its listening socket and two accepted connections.
+  await until('both waiters connected to X', async () => (await socketsNamed(xName)) === 3);
+  t.is(await x.release(), 'released');
+  t.is(await waiter.state, 'held', 'the writer waiting took the lock while the old holder lives');
+  t.is(await waiter.release(), 'released');
+  t.is(await reader.state, 'held');
 });
 
 test('two paths to one lock file (a symlinked directory) are one lock', async (t) => {
