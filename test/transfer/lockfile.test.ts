@@ -73,6 +73,16 @@ async function activate(t: ExecutionContext, prefix: string, ...refs: string[]):
   return jsonOut<TxnJson>(r);
 }
 
+/** In a new temp dir: `refs` activated into `DIR/locked`, and `lock` of it written to `DIR/pstore.lock`. */
+async function lockedPrefix(t: ExecutionContext, tag: string, ...refs: string[]) {
+  const dir = await tempDir(t, tag);
+  const locked = path.join(dir, 'locked');
+  await activate(t, locked, ...refs);
+  const lockFile = path.join(dir, 'pstore.lock');
+  ok(t, await cli(['lock', '--prefix', locked, '-o', lockFile]), 'lock');
+  return { dir, locked, lockFile };
+}
+
 async function hashOf(t: ExecutionContext, prefix: string, c = cli): Promise<string> {
   const r = await c(['hash', '--prefix', prefix, '--json']);
   ok(t, r, `hash ${prefix}`);
@@ -184,11 +194,11 @@ test('lock prints stable, sorted JSON naming every active entry by version, id a
 });
 
 test('sync of a lockfile into a fresh prefix (same store) reproduces the tree and the hash', async (t) => {
-  const dir = await tempDir(t, 'sync-fresh');
-  const a = path.join(dir, 'a');
-  await activate(t, a, 'pkg0@2.0', 'pkg1@1.0', 'pkg3@1.0');
-  const lockFile = path.join(dir, 'pstore.lock');
-  ok(t, await cli(['lock', '--prefix', a, '-o', lockFile]), 'lock');
+  const {
+    dir,
+    locked: a,
+    lockFile,
+  } = await lockedPrefix(t, 'sync-fresh', 'pkg0@2.0', 'pkg1@1.0', 'pkg3@1.0');
 
   const b = path.join(dir, 'b');
   const r = await cli(['sync', lockFile, '--prefix', b, '--json']);
@@ -216,11 +226,11 @@ test('sync of a lockfile into a fresh prefix (same store) reproduces the tree an
 });
 
 test('sync activates, upgrades and deactivates in one transaction, then a warm sync touches nothing', async (t) => {
-  const dir = await tempDir(t, 'sync-change');
-  const want = path.join(dir, 'want');
-  await activate(t, want, 'pkg0@2.0', 'pkg2@1.0', 'pkg3@1.0');
-  const lockFile = path.join(dir, 'pstore.lock');
-  ok(t, await cli(['lock', '--prefix', want, '-o', lockFile]), 'lock');
+  const {
+    dir,
+    locked: want,
+    lockFile,
+  } = await lockedPrefix(t, 'sync-change', 'pkg0@2.0', 'pkg2@1.0', 'pkg3@1.0');
 
   const prefix = path.join(dir, 'prefix');
   await activate(t, prefix, 'pkg0@1.0', 'pkg1@1.0', 'pkg3@1.0');
