@@ -83,6 +83,29 @@ async function lockedPrefix(t: ExecutionContext, tag: string, refs: readonly str
   return { dir, locked, lockFile };
 }
 
+/** What the refused syncs start from: a temp dir holding a prefix with pkg1 1.0 active. */
+async function refusingPrefix(t: ExecutionContext, tag: string) {
+  const dir = await tempDir(t, tag);
+  const prefix = path.join(dir, 'prefix');
+  await activate(t, prefix, 'pkg1@1.0');
+  return { dir, prefix };
+}
+
+/** `sync LOCKFILE` into DIR/fresh, which does not exist: exit `exit`, and it is not created. */
+async function assertSyncCreatesNothing(
+  t: ExecutionContext,
+  dir: string,
+  lockFile: string,
+  exit: number,
+  ...options: string[]
+): Promise<CliResult> {
+  const fresh = path.join(dir, 'fresh');
+  const r = await cli(['sync', lockFile, '--prefix', fresh, ...options]);
+  t.is(r.code, exit, describe(r));
+  t.false(await exists(fresh), 'the prefix directory was not left behind');
+  return r;
+}
+
 async function hashOf(t: ExecutionContext, prefix: string, c = cli): Promise<string> {
   const r = await c(['hash', '--prefix', prefix, '--json']);
   ok(t, r, `hash ${prefix}`);
@@ -292,9 +315,7 @@ async function lockedOf(ref: string): Promise<{ version: string; id: string; int
 }
 
 test('entries missing from the store: exit 6 listing every one, the prefix untouched', async (t) => {
-  const dir = await tempDir(t, 'sync-missing');
-  const prefix = path.join(dir, 'prefix');
-  await activate(t, prefix, 'pkg1@1.0');
+  const { dir, prefix } = await refusingPrefix(t, 'sync-missing');
   const lockFile = path.join(dir, 'pstore.lock');
   await fsp.writeFile(
     lockFile,
@@ -344,11 +365,8 @@ test('entries missing from the store: exit 6 listing every one, the prefix untou
       () => [],
     );
   const regsBefore = await registrations();
-  const fresh = path.join(dir, 'fresh');
-  const r2 = await cli(['sync', lockFile, '--prefix', fresh, '--json']);
-  t.is(r2.code, 6, describe(r2));
+  const r2 = await assertSyncCreatesNothing(t, dir, lockFile, 6, '--json');
   t.is(jsonError(r2).code, 'EPSTORE_NOT_FOUND');
-  t.false(await exists(fresh), 'the prefix directory was not left behind');
   t.deepEqual(
     (await fsp.readdir(dir)).sort(),
     ['prefix', 'pstore.lock'],
@@ -358,9 +376,7 @@ test('entries missing from the store: exit 6 listing every one, the prefix untou
 });
 
 test('a lockfile path that does not exist: exit 6, the prefix untouched', async (t) => {
-  const dir = await tempDir(t, 'sync-nofile');
-  const prefix = path.join(dir, 'prefix');
-  await activate(t, prefix, 'pkg1@1.0');
+  const { dir, prefix } = await refusingPrefix(t, 'sync-nofile');
   const before = await snapshotDir(prefix);
   const missing = path.join(dir, 'no-such.lock');
   const r = await cli(['sync', missing, '--prefix', prefix, '--json']);
@@ -372,16 +388,11 @@ test('a lockfile path that does not exist: exit 6, the prefix untouched', async 
     `names the lockfile: ${JSON.stringify(err)}`,
   );
   t.deepEqual(await snapshotDir(prefix), before);
-  const fresh = path.join(dir, 'fresh');
-  const r2 = await cli(['sync', missing, '--prefix', fresh]);
-  t.is(r2.code, 6, describe(r2));
-  t.false(await exists(fresh));
+  await assertSyncCreatesNothing(t, dir, missing, 6);
 });
 
 test('malformed lockfiles: exit 7 (EPSTORE_INVALID) naming the file, the prefix untouched', async (t) => {
-  const dir = await tempDir(t, 'sync-invalid');
-  const prefix = path.join(dir, 'prefix');
-  await activate(t, prefix, 'pkg1@1.0');
+  const { dir, prefix } = await refusingPrefix(t, 'sync-invalid');
   const good = await lockedOf('pkg0@1.0');
   const valid = { lockfileVersion: 1, packages: { pkg0: good } };
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
@@ -457,16 +468,11 @@ test('malformed lockfiles: exit 7 (EPSTORE_INVALID) naming the file, the prefix 
     t.deepEqual(await snapshotDir(prefix), before, `${what}: the prefix is untouched`);
   }
   // a malformed lockfile into a prefix that does not exist: not created
-  const fresh = path.join(dir, 'fresh');
-  const r = await cli(['sync', path.join(dir, 'not-JSON.lock'), '--prefix', fresh]);
-  t.is(r.code, 7, describe(r));
-  t.false(await exists(fresh));
+  await assertSyncCreatesNothing(t, dir, path.join(dir, 'not-JSON.lock'), 7);
 });
 
 test('a lockfile whose name or version disagrees with the entry it pins: exit 7, the prefix untouched', async (t) => {
-  const dir = await tempDir(t, 'sync-mismatch');
-  const prefix = path.join(dir, 'prefix');
-  await activate(t, prefix, 'pkg1@1.0');
+  const { dir, prefix } = await refusingPrefix(t, 'sync-mismatch');
   const before = await snapshotDir(prefix);
   const good = await lockedOf('pkg0@1.0');
   const cases: Array<[string, Record<string, { version: string; id: string; integrity: string }>]> =
