@@ -22,8 +22,21 @@ export interface Command {
   /** option lines for --help, beyond the global ones */
   help: string[];
   options: OptionSpecs;
+  /** the operands it takes, checked before `run` (a command that checks its own leaves it out) */
+  operands?: Operands;
   run(ctx: CommandContext): Promise<number | void>;
 }
+
+/** How many operands (positional arguments) a command takes; `what` names a missing one. */
+export interface Operands {
+  min: number;
+  max: number;
+  what: string;
+}
+
+export const NO_OPERANDS: Operands = { min: 0, max: 0, what: '' };
+export const oneOperand = (what: string): Operands => ({ min: 1, max: 1, what });
+export const someOperands = (what: string): Operands => ({ min: 1, max: Infinity, what });
 
 export const GLOBAL_OPTIONS: OptionSpecs = {
   store: { type: 'string' },
@@ -179,6 +192,12 @@ export function requireString(values: CommandContext['values'], flag: string, cm
     });
   }
   return v;
+}
+
+/** Refuse `positionals` that do not fit what `cmd` declares (EPSTORE_USAGE naming the first extra). */
+export function checkOperands(cmd: Command, positionals: string[]): void {
+  const o = cmd.operands;
+  if (o) requirePositionals(positionals, o.min, o.max, o.what, cmd.name);
 }
 
 export function requirePositionals(

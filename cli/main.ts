@@ -8,6 +8,7 @@ import { asCliError } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
 import {
   GLOBAL_HELP,
+  checkOperands,
   closest,
   makeStoreFactory,
   parseCommandArgs,
@@ -99,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const { openStore } = await import('../lib/index.js'); // not needed for --help or --version
     const store = makeStoreFactory(values, out, openStore);
+    checkOperands(cmd, positionals);
     const code = await cmd.run({ positionals, values, out, store });
     return code ?? 0;
   } catch (err) {

@@ -2,7 +2,7 @@
 // generations, recover): one shape, so that each command is only its call and its printing.
 
 import type { Prefix } from '../lib/index.js';
-import { requirePositionals, type Command } from './command.js';
+import { NO_OPERANDS, type Command } from './command.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from './prefix-options.js';
 
 export interface PrefixCommand<T> {
@@ -22,8 +22,8 @@ export function prefixCommand<T>(c: PrefixCommand<T>): Command {
     usage: `pstore ${c.name} --prefix DIR`,
     help: [PREFIX_HELP, ...c.help],
     options: PREFIX_OPTION,
+    operands: NO_OPERANDS,
     async run(ctx) {
-      requirePositionals(ctx.positionals, 0, 0, '', c.name);
       const result = await c.call(prefixOf(ctx, c.name));
       ctx.out.result(result, () => c.human(result));
     },

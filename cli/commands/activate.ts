@@ -1,4 +1,4 @@
-import { requirePositionals, type Command } from '../command.js';
+import { someOperands, type Command } from '../command.js';
 import { PLACING_OPTIONS, placingHelp, runTxn } from '../prefix-options.js';
 
 export const activate: Command = {
@@ -18,8 +18,8 @@ export const activate: Command = {
     ...PLACING_OPTIONS,
     replace: { type: 'string', multiple: true },
   },
+  operands: someOperands('REF'),
   async run(ctx) {
-    requirePositionals(ctx.positionals, 1, Infinity, 'REF', 'activate');
     const replace = (ctx.values.replace as string[] | undefined) ?? [];
     await runTxn(ctx, 'activate', (prefix, opts) =>
       prefix.activate(ctx.positionals, { ...opts, ...(replace.length ? { replace } : {}) }),

@@ -1,6 +1,6 @@
 import { PstoreError, type AddOptions } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { requirePositionals, type CommandContext } from '../command.js';
+import { oneOperand, type CommandContext } from '../command.js';
 import { stdinSize } from '../stdin.js';
 
 export const add: Command = {
@@ -35,8 +35,8 @@ export const add: Command = {
     compile: { type: 'boolean' },
     'ignore-tags': { type: 'boolean' },
   },
+  operands: oneOperand('SOURCE'),
   async run({ positionals, values, out, store }) {
-    requirePositionals(positionals, 1, 1, 'SOURCE', 'add');
     const src = positionals[0]!;
     if (src === '-' && process.stdin.isTTY) {
       // As GNU tar does: waiting for a terminal to type an archive helps nobody.

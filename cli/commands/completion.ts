@@ -1,5 +1,5 @@
 import { PstoreError } from '../../lib/index.js';
-import { GLOBAL_OPTIONS, requirePositionals, type Command } from '../command.js';
+import { oneOperand, GLOBAL_OPTIONS, type Command } from '../command.js';
 import { ALIASES, COMMANDS } from '../registry.js';
 
 type Words = Array<{ name: string; options: string[] }>;
@@ -79,8 +79,8 @@ export const completion: Command = {
     'bash: eval "$(pstore completion bash)"   zsh: eval "$(pstore completion zsh)"   fish: pstore completion fish | source',
   ],
   options: {},
+  operands: oneOperand('SHELL'),
   async run({ positionals }) {
-    requirePositionals(positionals, 1, 1, 'SHELL', 'completion');
     const shell = SHELLS[positionals[0]!];
     if (!shell)
       throw new PstoreError(

@@ -1,4 +1,4 @@
-import { requirePositionals, type Command } from '../command.js';
+import { someOperands, type Command } from '../command.js';
 import { TXN_HELP, TXN_OPTIONS, runTxn } from '../prefix-options.js';
 
 export const deactivate: Command = {
@@ -12,8 +12,8 @@ export const deactivate: Command = {
     '--json: as activate',
   ],
   options: TXN_OPTIONS,
+  operands: someOperands('NAME'),
   async run(ctx) {
-    requirePositionals(ctx.positionals, 1, Infinity, 'NAME', 'deactivate');
     await runTxn(ctx, 'deactivate', (prefix, opts) => prefix.deactivate(ctx.positionals, opts));
   },
 };

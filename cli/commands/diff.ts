@@ -1,5 +1,5 @@
 import type { FileChanges, GenerationDiff, VersionChange } from '../../lib/index.js';
-import { requirePositionals, type Command } from '../command.js';
+import { type Command } from '../command.js';
 import { PREFIX_HELP, PREFIX_OPTION, wholeNumber, prefixOf } from '../prefix-options.js';
 
 export const diff: Command = {
@@ -16,8 +16,8 @@ export const diff: Command = {
     '--json: {prefix, from, to, added, removed, upgraded, downgraded, changed, files?: {added, removed, changed}}',
   ],
   options: { ...PREFIX_OPTION, files: { type: 'boolean' } },
+  operands: { min: 0, max: 2, what: '' },
   async run(ctx) {
-    requirePositionals(ctx.positionals, 0, 2, '', 'diff');
     const [from, to] = ctx.positionals.map(generationArg);
     const range = { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
     const d = await prefixOf(ctx, 'diff').diff({ ...range, files: ctx.values.files === true });

@@ -1,5 +1,5 @@
 import type { PrefixLinks, StoreUsage } from '../../lib/index.js';
-import { existingStore, requirePositionals, type Command } from '../command.js';
+import { NO_OPERANDS, existingStore, type Command } from '../command.js';
 import { count, formatBytes, table } from '../output.js';
 
 export const du: Command = {
@@ -13,8 +13,8 @@ export const du: Command = {
     '         prefixes: [{dir, generation, packages, files, linked, copied, missing}]}',
   ],
   options: {},
-  async run({ positionals, out, store }) {
-    requirePositionals(positionals, 0, 0, '', 'du');
+  operands: NO_OPERANDS,
+  async run({ out, store }) {
     const u = await (await existingStore(store)).du();
     out.result(u, () => [...summaryLines(u), ...prefixLines(u.prefixes)]);
   },

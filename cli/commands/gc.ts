@@ -1,6 +1,6 @@
 import { PstoreError, compareVersions, type GcResult } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { existingStore, requirePositionals } from '../command.js';
+import { NO_OPERANDS, existingStore } from '../command.js';
 import { formatBytes, table } from '../output.js';
 import { whyLines } from './gc-why.js';
 
@@ -46,8 +46,8 @@ export const gc: Command = {
     'forget-missing': { type: 'boolean' },
     why: { type: 'string' },
   },
-  async run({ positionals, values, out, store }) {
-    requirePositionals(positionals, 0, 0, '', 'gc');
+  operands: NO_OPERANDS,
+  async run({ values, out, store }) {
     const older = values['older-than'];
     const grace = typeof older === 'string' ? { graceMs: parseDuration(older) } : {};
     const s = await existingStore(store);

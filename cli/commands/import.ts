@@ -1,4 +1,4 @@
-import { requirePositionals, type Command } from '../command.js';
+import { oneOperand, type Command } from '../command.js';
 import { stdinSize } from '../stdin.js';
 
 export const importCmd: Command = {
@@ -12,8 +12,8 @@ export const importCmd: Command = {
     '--json: {entries, objectsImported, objectsPresent}',
   ],
   options: {},
+  operands: oneOperand('FILE'),
   async run({ positionals, out, store }) {
-    requirePositionals(positionals, 1, 1, 'FILE', 'import');
     const src = positionals[0]!;
     const progress = out.progress();
     const size = src === '-' ? stdinSize() : undefined;

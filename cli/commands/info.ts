@@ -1,4 +1,4 @@
-import { existingStore, requirePositionals, type Command } from '../command.js';
+import { oneOperand, existingStore, type Command } from '../command.js';
 import { formatBytes } from '../output.js';
 import { PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
@@ -12,9 +12,9 @@ export const info: Command = {
     '--prefix DIR     the entry active in DIR that REF names (NAME: the version active there); exit 6 if none is',
   ],
   options: { paths: { type: 'boolean' }, ...PREFIX_OPTION },
+  operands: oneOperand('REF'),
   async run(ctx) {
     const { positionals, values, out, store } = ctx;
-    requirePositionals(positionals, 1, 1, 'REF', 'info');
     const opts = { paths: values.paths === true };
     const e =
       values.prefix === undefined

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { serializeLockfile, writeLockfile } from '../../lib/index.js';
-import { requirePositionals, type Command } from '../command.js';
+import { NO_OPERANDS, type Command } from '../command.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 export const lock: Command = {
@@ -14,8 +14,8 @@ export const lock: Command = {
     '--json with -o: {file, packages}',
   ],
   options: { ...PREFIX_OPTION, output: { type: 'string', short: 'o' } },
+  operands: NO_OPERANDS,
   async run(ctx) {
-    requirePositionals(ctx.positionals, 0, 0, '', 'lock');
     const lockfile = await prefixOf(ctx, 'lock').lock();
     const text = serializeLockfile(lockfile);
     const out = ctx.values.output;

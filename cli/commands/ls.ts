@@ -1,6 +1,6 @@
 import { compareVersions } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { existingStore, requirePositionals } from '../command.js';
+import { NO_OPERANDS, existingStore } from '../command.js';
 import { count, formatBytes, table } from '../output.js';
 
 export const ls: Command = {
@@ -12,8 +12,8 @@ export const ls: Command = {
     '--json: [{id, name, version, integrity, files, bytes, addedAt, ...}]',
   ],
   options: {},
-  async run({ positionals, out, store }) {
-    requirePositionals(positionals, 0, 0, '', 'ls');
+  operands: NO_OPERANDS,
+  async run({ out, store }) {
     const entries = (await (await existingStore(store)).list()).sort(
       (a, b) =>
         (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||

@@ -1,10 +1,5 @@
 import { PstoreError, type PackageRef, type PathOwners } from '../../lib/index.js';
-import {
-  existingStore,
-  requirePositionals,
-  type Command,
-  type CommandContext,
-} from '../command.js';
+import { someOperands, existingStore, type Command, type CommandContext } from '../command.js';
 import { prefixOf } from '../prefix-options.js';
 import { exitCodeOf } from '../exit-codes.js';
 
@@ -26,8 +21,8 @@ export const owner: Command = {
     '   without --prefix each also has prefix: the registered prefix that contains it, or null',
   ],
   options: { prefix: { type: 'string' } },
+  operands: someOperands('PATH'),
   async run(ctx) {
-    requirePositionals(ctx.positionals, 1, Infinity, 'PATH', 'owner');
     const { found, where } = await lookUp(ctx);
     ctx.out.result(
       found.map((f) => ({ ...f, relative: f.relative ?? null })),

@@ -1,4 +1,4 @@
-import { requirePositionals, requireString, type Command } from '../command.js';
+import { NO_OPERANDS, requireString, type Command } from '../command.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf, wholeNumber } from '../prefix-options.js';
 
 export const prune: Command = {
@@ -11,8 +11,8 @@ export const prune: Command = {
     '--json: {prefix, removed, kept}',
   ],
   options: { ...PREFIX_OPTION, keep: { type: 'string' } },
+  operands: NO_OPERANDS,
   async run(ctx) {
-    requirePositionals(ctx.positionals, 0, 0, '', 'prune');
     const raw = requireString(ctx.values, 'keep', 'prune');
     const keep = wholeNumber(raw, `--keep must be a whole number, not ${JSON.stringify(raw)}`, {
       subject: '--keep',

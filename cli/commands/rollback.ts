@@ -1,4 +1,4 @@
-import { requirePositionals, type Command } from '../command.js';
+import { NO_OPERANDS, type Command } from '../command.js';
 import { TXN_HELP, TXN_OPTIONS, wholeNumber, runTxn } from '../prefix-options.js';
 
 export const rollback: Command = {
@@ -12,8 +12,8 @@ export const rollback: Command = {
     '--json: as activate',
   ],
   options: { ...TXN_OPTIONS, to: { type: 'string' } },
+  operands: NO_OPERANDS,
   async run(ctx) {
-    requirePositionals(ctx.positionals, 0, 0, '', 'rollback');
     const raw = ctx.values.to;
     const to =
       typeof raw === 'string'

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readLockfile } from '../../lib/index.js';
-import { requirePositionals, type Command } from '../command.js';
+import { oneOperand, type Command } from '../command.js';
 import {
   REMOTE_DEFAULT_HELP,
   REMOTE_HELP,
@@ -31,8 +31,8 @@ export const sync: Command = {
     from: { type: 'string' },
     ...REMOTE_OPTIONS,
   },
+  operands: oneOperand('LOCKFILE'),
   async run(ctx) {
-    requirePositionals(ctx.positionals, 1, 1, 'LOCKFILE', 'sync');
     const lockfile = await readLockfile(path.resolve(ctx.positionals[0]!));
     const remote = await remoteOf(ctx, 'from');
     if (remote) await ctx.store().pull([], remote, { ...remoteOptionsOf(ctx), lock: lockfile });

@@ -1,10 +1,5 @@
 import type { VerifyResult } from '../../lib/index.js';
-import {
-  existingStore,
-  requirePositionals,
-  type Command,
-  type CommandContext,
-} from '../command.js';
+import { NO_OPERANDS, existingStore, type Command, type CommandContext } from '../command.js';
 import { formatBytes } from '../output.js';
 import { PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
@@ -24,8 +19,8 @@ export const verify: Command = {
     '   with --prefix it waits (up to --wait) for a running transaction, then reads one committed state',
   ],
   options: { ...PREFIX_OPTION, repair: { type: 'boolean' } },
+  operands: NO_OPERANDS,
   async run(ctx) {
-    requirePositionals(ctx.positionals, 0, 0, '', 'verify');
     const ok =
       typeof ctx.values.prefix === 'string' ? await verifyPrefix(ctx) : await verifyStore(ctx);
     return ok ? 0 : 4;

@@ -33,18 +33,25 @@ export interface RecoverResult {
   generation?: number;
 }
 
+/** A journalled transaction as the first run and recovery both move it, forward or back. */
+export interface JournalMove {
+  ctx: StoreContext;
+  p: PrefixPaths;
+  j: Journal;
+  /** the packages of the journal's `from` side, as planned */
+  from: PlanPackage[];
+  /** the packages of its `to` side */
+  to: PlanPackage[];
+  linker: Linker;
+}
+
 /**
  * Move the prefix from `from` to `to` as the journal says (used by the first run and by recovery).
  * `plan`, from the ownership index, stands for planTransaction(from, to) when the sides hold only
  * the packages that change (SPEC.md §Ownership index).
  */
 export async function applyJournal(
-  ctx: StoreContext,
-  p: PrefixPaths,
-  j: Journal,
-  from: PlanPackage[],
-  to: PlanPackage[],
-  linker: Linker,
+  { ctx, p, j, from, to, linker }: JournalMove,
   onProgress?: ProgressListener,
   plan?: Plan,
 ): Promise<void> {
@@ -58,12 +65,7 @@ export async function applyJournal(
 
 /** Undo a transaction that failed part-way, before its commit. */
 export async function revertJournal(
-  ctx: StoreContext,
-  p: PrefixPaths,
-  j: Journal,
-  from: PlanPackage[],
-  to: PlanPackage[],
-  linker: Linker,
+  { ctx, p, j, from, to, linker }: JournalMove,
   reverse?: Plan,
 ): Promise<void> {
   if (p.layout === 'generations') {
@@ -94,7 +96,7 @@ export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise
   const { from, to } = switchOnly
     ? { from: [], to: [] }
     : await loadPlanSides(ctx, p.layout === 'generations' ? [] : j.from.packages, j.to.packages);
-  const linker = createLinker(j.link);
+  const move: JournalMove = { ctx, p, j, from, to, linker: createLinker(j.link) };
   // The prefix may have changed since the crash (a symlink planted where a directory was): check
   // again before writing, in either direction. Either side's paths may exist now, so both count as owned.
   const owned = new Set(bothSides(from, to));
@@ -102,14 +104,14 @@ export async function recoverPending(ctx: StoreContext, p: PrefixPaths): Promise
     p.layout === 'inplace' ? checkPrefix(p.dir, planTransaction(a, b), owned) : Promise.resolve();
   try {
     await recheck(from, to);
-    await applyJournal(ctx, p, j, from, to, linker);
+    await applyJournal(move);
     if (p.layout === 'inplace') await sweepTemps(p, j.txid, bothSides(from, to));
     await commitGeneration(p, j);
     return { recovered: true, action: 'rolled-forward', txid: j.txid, generation: j.to.generation };
   } catch (forwardError) {
     try {
       await recheck(to, from);
-      await revertJournal(ctx, p, j, from, to, linker);
+      await revertJournal(move);
     } catch {
       throw forwardError;
     }

@@ -285,11 +285,11 @@ async function applyNew(
   await pausepoint('txn:after-journal');
   step('journal');
   const linker = createLinker(journal.link);
-  const { from, to } = prep;
+  const move = { ctx, p, j: journal, from: prep.from, to: prep.to, linker };
   try {
-    await applyJournal(ctx, p, journal, from, to, linker, opts.onProgress, prep.plan);
+    await applyJournal(move, opts.onProgress, prep.plan);
   } catch (err) {
-    await revertJournal(ctx, p, journal, from, to, linker, prep.reverse).catch(() => {});
+    await revertJournal(move, prep.reverse).catch(() => {});
     throw err;
   }
   step('apply');

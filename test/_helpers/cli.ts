@@ -159,6 +159,17 @@ export function storeCli(
   return (args, opts) => runCli(['--store', store, ...args], opts);
 }
 
+/** `pstore --store STORE ARGS...` spawned: the child at once, and its result when it ends. */
+export function spawnStoreCli(
+  store: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs?: number,
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawnCli(['--store', store, ...args], { env });
+  return { child, done: finished(child, timeoutMs) };
+}
+
 /** Human-readable dump of a result, for assertion messages. */
 export function describe(r: CliResult): string {
   return `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;

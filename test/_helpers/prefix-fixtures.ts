@@ -195,6 +195,12 @@ export interface Added {
 
 type Cli = (args: readonly string[]) => Promise<CliResult>;
 
+/** Stage `pkg` in a folder of its own under `work`, a random suffix apart from concurrent adds. */
+function stageForAdd(work: string, pkg: PyPackage): Promise<string> {
+  const unique = Math.random().toString(36).slice(2, 8);
+  return stagePackage(path.join(work, `stage-${pkg.name}-${pkg.version}-${unique}`), pkg);
+}
+
 /** Stage `pkg` under `work` and `pstore add` it through the CLI; returns the entry id. */
 export async function addWithCli(
   t: ExecutionContext,
@@ -202,10 +208,7 @@ export async function addWithCli(
   work: string,
   pkg: PyPackage,
 ): Promise<Added> {
-  const src = await stagePackage(
-    path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`),
-    pkg,
-  );
+  const src = await stageForAdd(work, pkg);
   const r = await cli(['add', src, '--name', pkg.name, '--version', pkg.version, '--json']);
   if (r.code !== 0) t.fail(`add ${pkg.name}@${pkg.version}: ${describe(r)}`);
   await fsp.rm(src, { recursive: true, force: true });
@@ -230,10 +233,7 @@ export async function addWithStore(
   work: string,
   pkg: PyPackage,
 ): Promise<Added> {
-  const src = await stagePackage(
-    path.join(work, `stage-${pkg.name}-${pkg.version}-${Math.random().toString(36).slice(2, 8)}`),
-    pkg,
-  );
+  const src = await stageForAdd(work, pkg);
   const r = await serialAdd(() => store.add(src, { name: pkg.name, version: pkg.version }));
   await fsp.rm(src, { recursive: true, force: true });
   return { pkg, id: r.id, ref: `${pkg.name}@${pkg.version}` };
@@ -262,6 +262,11 @@ export function listing(tree: FixtureTree): string[] {
       return `${rel} ${n.exec ? 'x' : '-'} ${n.data.length} ${sha256Hex(n.data)}`;
     })
     .sort();
+}
+
+/** The listing of a prefix holding exactly these packages. */
+export function expectedListing(pkgs: readonly PyPackage[]): string[] {
+  return listing(expectedTree(pkgs));
 }
 
 export interface ReadTreeOptions {
@@ -294,6 +299,16 @@ export async function prefixListing(dir: string): Promise<string[]> {
   return listing(await readTree(root, { exclude: ['.pstore'], skipPycache: true }));
 }
 
+/** The prefix's tree is exactly these packages' (checked against the fixtures, not pstore). */
+export async function assertHolds(
+  t: ExecutionContext,
+  prefix: string,
+  pkgs: readonly PyPackage[],
+  what?: string,
+): Promise<void> {
+  t.deepEqual(await prefixListing(prefix), expectedListing(pkgs), what);
+}
+
 /** Every name under `root` that starts with `.pstore-` (temp and trash names), except the state dir. */
 export async function pstoreLeftovers(root: string): Promise<string[]> {
   const entries = await walkTree(root, (name, parent) => parent === '' && name === '.pstore');
@@ -324,6 +339,8 @@ export interface CastStore {
   store: string;
   /** the added package `name@version`; throws for one that was not added */
   get(ref: string): Added;
+  /** the fixture packages of these refs (each as `get` finds it) */
+  pkgs(refs: Iterable<string>): PyPackage[];
 }
 
 /** The packages most transaction suites start from (alpha in three versions, beta in two, gamma). */
@@ -352,5 +369,5 @@ export async function castStore(label: string, refs: readonly string[]): Promise
     if (!a) throw new Error(`fixture ${ref} was not added`);
     return a;
   };
-  return { root, store, get };
+  return { root, store, get, pkgs: (refs) => [...refs].map((ref) => get(ref).pkg) };
 }

@@ -8,6 +8,7 @@ import type { ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from './cli.js';
 import { buildTar } from './tar.js';
 import { tempDir } from './tmp.js';
+import type { Described } from './tree.js';
 
 export interface ObjectFile {
   key: string;
@@ -217,6 +218,21 @@ export async function storeWorkspace(t: ExecutionContext, tag: string) {
     return r;
   };
   return { dir, store, prefix, cli, ok };
+}
+
+/** `pstore add SOURCE --name NAME --version 1`, then the paths `info NAME@1 --paths` lists. */
+export async function addAndListPaths(
+  t: ExecutionContext,
+  store: string,
+  source: string,
+  name: string,
+): Promise<Described[]> {
+  const cli = storeCli(store);
+  const add = await cli(['add', source, '--name', name, '--version', '1', '--json']);
+  t.is(add.code, 0, describe(add));
+  const info = await cli(['info', `${name}@1`, '--paths', '--json']);
+  t.is(info.code, 0, describe(info));
+  return jsonOut<{ paths: Described[] }>(info).paths;
 }
 
 /**

@@ -245,6 +245,8 @@ export interface StoreCopy {
   dir: string;
   store: string;
   cli: ReturnType<typeof storeCli>;
+  /** pkg0..pkg{count-1} as staged (their source trees stay until the test file ends) */
+  pkgs: StagedPkg[];
 }
 
 /**
@@ -255,7 +257,7 @@ export function sharedTemplateStore(
   label: string,
   count: number,
 ): (t: ExecutionContext, tag?: string) => Promise<StoreCopy> {
-  let template: { root: string; store: string } | undefined;
+  let template: { root: string; store: string; pkgs: StagedPkg[] } | undefined;
   test.before(async () => {
     template = await makeTemplateStore(label, count);
   });
@@ -266,6 +268,6 @@ export function sharedTemplateStore(
     const dir = await tempDir(t, tag);
     const store = path.join(dir, 'store');
     await fsp.cp(template!.store, store, { recursive: true });
-    return { dir, store, cli: storeCli(store) };
+    return { dir, store, cli: storeCli(store), pkgs: template!.pkgs };
   };
 }

@@ -3,7 +3,8 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { REPO, describe, jsonOut, runCli, storeCli, type CliResult } from '../_helpers/cli.js';
+import { REPO, describe, jsonOut, runCli, storeCli } from '../_helpers/cli.js';
+import { assertError, assertJsonError } from '../_helpers/cli-errors.js';
 import { buildTree, file } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 
@@ -14,44 +15,6 @@ async function smallTree(t: ExecutionContext, content = 'hello\n'): Promise<stri
     'bin/hello': file('#!/bin/sh\necho hello\n', 0o755),
     'share/hello.txt': content,
   });
-}
-
-/** A human error: exit `code`, nothing on stdout, one `pstore: CODE: ...` line on stderr naming `subject`. */
-function assertError(
-  t: ExecutionContext,
-  r: CliResult,
-  exit: number,
-  code: string,
-  subject: string,
-): void {
-  t.is(r.code, exit, describe(r));
-  t.is(r.stdout, '', 'nothing on stdout');
-  const lines = r.stderr.split('\n').filter(Boolean);
-  t.is(lines.length, 1, `exactly one line on stderr:\n${r.stderr}`);
-  t.true(lines[0]!.startsWith(`pstore: ${code}: `), r.stderr);
-  t.true(lines[0]!.includes(subject), `stderr names ${JSON.stringify(subject)}:\n${r.stderr}`);
-}
-
-/** A --json error: one JSON line on stderr, {"error": {code, message, subject}}. */
-function assertJsonError(
-  t: ExecutionContext,
-  r: CliResult,
-  exit: number,
-  code: string,
-  subject?: string,
-): void {
-  t.is(r.code, exit, describe(r));
-  t.is(r.stdout, '', 'nothing on stdout');
-  t.true(r.stderr.endsWith('\n'));
-  const lines = r.stderr.split('\n').filter(Boolean);
-  t.is(lines.length, 1, `exactly one line on stderr:\n${r.stderr}`);
-  const parsed = JSON.parse(lines[0]!) as {
-    error: { code: string; message: string; subject?: string };
-  };
-  t.is(parsed.error.code, code);
-  t.is(typeof parsed.error.message, 'string');
-  t.true(parsed.error.message.length > 0);
-  if (subject !== undefined) t.is(parsed.error.subject, subject);
 }
 
 test('pstore --help lists the commands and exits 0; every command has --help', async (t) => {

@@ -1,46 +1,21 @@
 // `pstore du` (alias `stats`, issue 10): store size, objects, entries, the bytes entries share
 // through deduplication and those hard links save, and per registered prefix how many of its
-// files are links to the store. Numbers are checked against what the test put in.
+// files are links to the store. `--json` prints the library's StoreUsage as it is (so the type is
+// imported); the numbers are checked against what the test put in, not against lib/gc/usage.ts.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
+import type { StoreUsage as Usage } from '../../lib/index.js';
+import { jsonOut } from '../_helpers/cli.js';
+import { storeWorkspace } from '../_helpers/store.js';
 import { buildTree } from '../_helpers/tree.js';
-import { tempDir } from '../_helpers/tmp.js';
-
-interface Usage {
-  store: string;
-  bytes: number;
-  objects: number;
-  objectBytes: number;
-  entries: number;
-  entryBytes: number;
-  sharedBytes: number;
-  linkedBytes: number;
-  prefixes: Array<{
-    dir: string;
-    generation: number | null;
-    packages: number;
-    files: number;
-    linked: number;
-    copied: number;
-    missing: number;
-  }>;
-}
 
 const SHARED = 'shared bytes, 22 long\n'; // 22 bytes, in both entries
 const ONLY_B = 'b only\n'; // 7 bytes
 
 test('du: objects, entries, bytes shared by dedup and saved by hard links, links per prefix', async (t) => {
-  const dir = await tempDir(t, 'du');
-  const store = path.join(dir, 'store');
-  const cli = storeCli(store);
-  const ok = async (args: string[]) => {
-    const r = await cli(args);
-    t.is(r.code, 0, describe(r));
-    return r;
-  };
+  const { dir, store, ok } = await storeWorkspace(t, 'du');
   // the same bytes at two paths: one object
   const a = await buildTree(path.join(dir, 'a'), { 'share/a.txt': SHARED });
   const b = await buildTree(path.join(dir, 'b'), { 'share/b.txt': SHARED, 'bin/b': ONLY_B });

@@ -4,7 +4,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { describe, jsonOut, runCli, storeCli, type CliResult } from '../_helpers/cli.js';
+import { describe, jsonOut, runCli, storeCli } from '../_helpers/cli.js';
+import { assertError, assertJsonError } from '../_helpers/cli-errors.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { buildTree } from '../_helpers/tree.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
@@ -61,42 +62,6 @@ test.after.always(async () => {
 });
 
 const cli = (args: readonly string[]) => storeCli(store)(args);
-
-/** One human error line: `pstore: CODE: message`, naming `subject`; nothing on stdout. */
-function assertError(
-  t: ExecutionContext,
-  r: CliResult,
-  exit: number,
-  code: string,
-  subject: string,
-): void {
-  t.is(r.code, exit, describe(r));
-  t.is(r.stdout, '', `nothing on stdout: ${describe(r)}`);
-  const lines = r.stderr.split('\n').filter(Boolean);
-  t.is(lines.length, 1, `one line on stderr: ${describe(r)}`);
-  t.true(lines[0]?.startsWith(`pstore: ${code}: `), describe(r));
-  t.true(lines[0]?.includes(subject), `names ${subject}: ${describe(r)}`);
-}
-
-/** A --json error: one line `{"error":{code,message,subject}}` on stderr. */
-function assertJsonError(
-  t: ExecutionContext,
-  r: CliResult,
-  exit: number,
-  code: string,
-  subject: string,
-): void {
-  t.is(r.code, exit, describe(r));
-  t.is(r.stdout, '', describe(r));
-  const lines = r.stderr.split('\n').filter(Boolean);
-  t.is(lines.length, 1, describe(r));
-  const e = (
-    JSON.parse(lines[0]!) as { error: { code: string; message: string; subject?: string } }
-  ).error;
-  t.is(e.code, code);
-  t.true(e.message.length > 0);
-  t.is(e.subject, subject, `subject of ${lines[0]}`);
-}
 
 async function prefixWith(
   t: ExecutionContext,
@@ -364,24 +329,22 @@ test('--quiet prints nothing on success', async (t) => {
 test('--layout that does not match an existing prefix is a usage error (exit 2), nothing changes', async (t) => {
   const inplace = await prefixWith(t, ['pkg2'], 'inplace');
   const generations = await prefixWith(t, ['pkg2'], 'generations');
-  const before = await everything(inplace);
-  assertJsonError(
-    t,
-    await cli(['activate', 'pkg1@2.0', '--prefix', inplace, '--layout', 'generations', '--json']),
-    2,
-    'EPSTORE_USAGE',
-    '--layout',
-  );
-  t.deepEqual(await everything(inplace), before);
-  const genTree = await listTree(generations);
-  assertJsonError(
-    t,
-    await cli(['activate', 'pkg1@2.0', '--prefix', generations, '--layout', 'inplace', '--json']),
-    2,
-    'EPSTORE_USAGE',
-    '--layout',
-  );
-  t.deepEqual(await listTree(generations), genTree);
+  // a generations prefix keeps its state beside it, so its own tree is all there is to compare
+  const layouts = [
+    { prefix: inplace, wrong: 'generations', state: everything },
+    { prefix: generations, wrong: 'inplace', state: listTree },
+  ];
+  for (const { prefix, wrong, state } of layouts) {
+    const before = await state(prefix);
+    assertJsonError(
+      t,
+      await cli(['activate', 'pkg1@2.0', '--prefix', prefix, '--layout', wrong, '--json']),
+      2,
+      'EPSTORE_USAGE',
+      '--layout',
+    );
+    t.deepEqual(await state(prefix), before, `${wrong} asked of ${prefix}: nothing changed`);
+  }
   t.true((await fsp.lstat(generations)).isSymbolicLink());
   // the matching layout, or none, is fine
   t.is(
@@ -450,60 +413,22 @@ test('an unknown REF exits 6 naming the ref; an existing prefix is unchanged and
 test('rollback and prune argument errors: --to not a number (2), no such generation (6), --keep not a number (2)', async (t) => {
   const prefix = await prefixWith(t, ['pkg2']);
   const before = await everything(prefix);
-  assertJsonError(
-    t,
-    await cli(['rollback', '--prefix', prefix, '--to', 'two', '--json']),
-    2,
-    'EPSTORE_USAGE',
-    '--to',
-  );
-  assertJsonError(
-    t,
-    await cli(['rollback', '--prefix', prefix, '--to', '99', '--json']),
-    6,
-    'EPSTORE_NOT_FOUND',
-    '99',
-  );
+  const refusals: Array<[args: string[], exit: number, code: string, subject: string]> = [
+    [['rollback', '--to', 'two'], 2, 'EPSTORE_USAGE', '--to'],
+    [['rollback', '--to', '99'], 6, 'EPSTORE_NOT_FOUND', '99'],
+    [['prune', '--keep', '-1'], 2, 'EPSTORE_USAGE', '--keep'],
+    [['prune', '--keep', 'all'], 2, 'EPSTORE_USAGE', '--keep'],
+    [['prune'], 2, 'EPSTORE_USAGE', '--keep'],
+    [['status', 'extra'], 2, 'EPSTORE_USAGE', 'extra'],
+    [['activate'], 2, 'EPSTORE_USAGE', 'activate'],
+  ];
+  for (const [args, exit, code, subject] of refusals)
+    assertJsonError(t, await cli([...args, '--prefix', prefix, '--json']), exit, code, subject);
   const r = await cli(['rollback', '--prefix', prefix, '--json']);
   t.is(
     r.code,
     6,
     `generation 1 has none before it (generation 0, the empty prefix, is not a generation): ${describe(r)}`,
-  );
-  assertJsonError(
-    t,
-    await cli(['prune', '--prefix', prefix, '--keep', '-1', '--json']),
-    2,
-    'EPSTORE_USAGE',
-    '--keep',
-  );
-  assertJsonError(
-    t,
-    await cli(['prune', '--prefix', prefix, '--keep', 'all', '--json']),
-    2,
-    'EPSTORE_USAGE',
-    '--keep',
-  );
-  assertJsonError(
-    t,
-    await cli(['prune', '--prefix', prefix, '--json']),
-    2,
-    'EPSTORE_USAGE',
-    '--keep',
-  );
-  assertJsonError(
-    t,
-    await cli(['status', 'extra', '--prefix', prefix, '--json']),
-    2,
-    'EPSTORE_USAGE',
-    'extra',
-  );
-  assertJsonError(
-    t,
-    await cli(['activate', '--prefix', prefix, '--json']),
-    2,
-    'EPSTORE_USAGE',
-    'activate',
   );
   t.deepEqual(await everything(prefix), before);
   t.deepEqual(await listTree(prefix), await unionOf([pkgs['pkg2@1.0']!]));

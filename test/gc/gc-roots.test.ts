@@ -406,12 +406,24 @@ for (const layout of ['inplace', 'generations'] as const) {
   });
 }
 
-test("gc fails closed when a registered prefix's generation record or journal cannot be read: nothing is removed", async (t) => {
-  const f = await fx(t, 'gc-closed');
+/** `used` active in a prefix, `loose` only in the store: where the fail-closed gc tests start. */
+async function usedAndLoose(t: ExecutionContext, tag: string) {
+  const f = await fx(t, tag);
   await f.add('used');
   await f.add('loose');
   const P = f.prefix('p');
   await f.activate(P, ['used']);
+  return { f, P };
+}
+
+/** Once the damage is undone, gc removes exactly the loose entry and the prefix is intact. */
+async function assertOnlyLooseCollected(t: ExecutionContext, f: Fx, P: string): Promise<void> {
+  t.deepEqual(removedNames(await f.gc('--older-than', '0')), ['loose@1.0']);
+  await assertPrefixOk(t, f, P, ['used@1.0']);
+}
+
+test("gc fails closed when a registered prefix's generation record or journal cannot be read: nothing is removed", async (t) => {
+  const { f, P } = await usedAndLoose(t, 'gc-closed');
   for (const damaged of ['generations/1.json', 'journal.json']) {
     const file = path.join(P, '.pstore', damaged);
     const saved = await fsp.readFile(file).catch(() => undefined);
@@ -429,16 +441,11 @@ test("gc fails closed when a registered prefix's generation record or journal ca
     if (saved) await fsp.writeFile(file, saved);
     else await fsp.rm(file);
   }
-  t.deepEqual(removedNames(await f.gc('--older-than', '0')), ['loose@1.0']);
-  await assertPrefixOk(t, f, P, ['used@1.0']);
+  await assertOnlyLooseCollected(t, f, P);
 });
 
 test('gc fails closed on a prefix registration it cannot read: nothing is removed', async (t) => {
-  const f = await fx(t, 'gc-reg');
-  await f.add('used');
-  await f.add('loose');
-  const P = f.prefix('p');
-  await f.activate(P, ['used']);
+  const { f, P } = await usedAndLoose(t, 'gc-reg');
   // SPEC §Registrations: one registration file per prefix under <store>/prefixes-v1/.
   const regDir = path.join(f.store, 'prefixes-v1');
   const regs = (await fsp.readdir(regDir)).filter((n) => n.endsWith('.json'));
@@ -455,8 +462,7 @@ test('gc fails closed on a prefix registration it cannot read: nothing is remove
   );
   t.deepEqual(await storeSnapshot(f.store), snap, 'nothing removed, the registration kept');
   await fsp.writeFile(reg, saved);
-  t.deepEqual(removedNames(await f.gc('--older-than', '0')), ['loose@1.0']);
-  await assertPrefixOk(t, f, P, ['used@1.0']);
+  await assertOnlyLooseCollected(t, f, P);
 });
 
 const DAY = 24 * 3600 * 1000;

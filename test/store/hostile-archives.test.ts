@@ -9,7 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import { isPstoreError, openStore, type ErrorCode } from '../../lib/index.js';
 import { describe, storeCli, type CliResult } from '../_helpers/cli.js';
 import { diffSnapshots, storeSnapshot } from '../_helpers/snapshot.js';
-import { objectFiles } from '../_helpers/store.js';
+import { addAndListPaths, objectFiles } from '../_helpers/store.js';
 import {
   BLOCK,
   buildTar,
@@ -573,19 +573,9 @@ test('control: a header with a recomputed checksum after editing is accepted aga
   writeChecksum(bytes.subarray(headers[0]!, headers[0]! + BLOCK));
   const archive = path.join(await tempDir(t, 'cks'), 'fixed.tar');
   await fsp.writeFile(archive, bytes);
-  const add = await storeCli(store)([
-    'add',
-    archive,
-    '--name',
-    'fixed',
-    '--version',
-    '1',
-    '--json',
-  ]);
-  t.is(add.code, 0, describe(add));
-  const info = await storeCli(store)(['info', 'fixed@1', '--paths', '--json']);
+  const paths = await addAndListPaths(t, store, archive, 'fixed');
   t.deepEqual(
-    (JSON.parse(info.stdout) as { paths: Array<{ path: string }> }).paths.map((p) => p.path),
+    paths.map((p) => p.path),
     ['wictim.txt'],
   );
 });

@@ -39,6 +39,12 @@ function packageSpec(i: number): TreeSpec {
   };
 }
 
+/** The 16 jobs, staged in a temp dir of their own, and an empty store for them. */
+async function jobsAndStore(t: ExecutionContext, tag: string) {
+  const dir = await tempDir(t, tag);
+  return { dir, jobs: await makeJobs(t, dir), store: await tempStore(t) };
+}
+
 /** Ten distinct packages, some as directories, some as .tar/.tar.gz, one on stdin; then repeats. */
 async function makeJobs(t: ExecutionContext, dir: string): Promise<Job[]> {
   const jobs: Job[] = [];
@@ -115,9 +121,7 @@ function assertAllAdded(
 test.serial(
   '16 concurrent adds on one store all succeed; ls shows every entry; verify is clean',
   async (t) => {
-    const dir = await tempDir(t, 'parallel');
-    const jobs = await makeJobs(t, dir);
-    const store = await tempStore(t);
+    const { jobs, store } = await jobsAndStore(t, 'parallel');
 
     const results = await Promise.all(startAll(store, jobs));
     assertAllAdded(t, jobs, results);
@@ -138,9 +142,7 @@ test.serial(
 test.serial(
   '16 concurrent adds while gc runs: all succeed, nothing they need is swept, verify is clean',
   async (t) => {
-    const dir = await tempDir(t, 'parallel-gc');
-    const jobs = await makeJobs(t, dir);
-    const store = await tempStore(t);
+    const { dir, jobs, store } = await jobsAndStore(t, 'parallel-gc');
     const cli = storeCli(store);
 
     // Garbage for gc to sweep that the adds need: a failed add left the shared objects unreferenced,

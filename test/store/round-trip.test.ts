@@ -8,7 +8,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { manifestPathOf, objectFiles, objectPathOf } from '../_helpers/store.js';
+import { addAndListPaths, manifestPathOf, objectFiles, objectPathOf } from '../_helpers/store.js';
 import {
   buildTree,
   byteOrder,
@@ -197,19 +197,7 @@ test('hard links in a tar become regular files with the linked bytes', async (t)
     ],
   );
   const store = await tempStore(t);
-  const add = await storeCli(store)([
-    'add',
-    archive,
-    '--name',
-    'links',
-    '--version',
-    '1',
-    '--json',
-  ]);
-  t.is(add.code, 0, describe(add));
-  const info = await storeCli(store)(['info', 'links@1', '--paths', '--json']);
-  t.is(info.code, 0, describe(info));
-  t.deepEqual(jsonOut<{ paths: Described[] }>(info).paths, await describeTree(src));
+  t.deepEqual(await addAndListPaths(t, store, archive, 'links'), await describeTree(src));
   t.is((await objectFiles(store)).length, 2, 'a link and its target share one object');
 });
 
@@ -219,19 +207,7 @@ test('a hard link to an earlier >8 MiB member of a tar is accepted', async (t) =
   const big = randomBytes(BIG);
   const { src, archive } = await hardLinkTar(t, { 'big.bin': big }, [['big.bin', 'big-link.bin']]);
   const store = await tempStore(t);
-  const add = await storeCli(store)([
-    'add',
-    archive,
-    '--name',
-    'biglinks',
-    '--version',
-    '1',
-    '--json',
-  ]);
-  t.is(add.code, 0, describe(add));
-  const info = await storeCli(store)(['info', 'biglinks@1', '--paths', '--json']);
-  t.is(info.code, 0, describe(info));
-  t.deepEqual(jsonOut<{ paths?: Described[] }>(info).paths, await describeTree(src));
+  t.deepEqual(await addAndListPaths(t, store, archive, 'biglinks'), await describeTree(src));
   t.is((await objectFiles(store)).length, 1);
 });
 

@@ -73,6 +73,39 @@ async function activate(t: ExecutionContext, prefix: string, ...refs: string[]):
   return jsonOut<TxnJson>(r);
 }
 
+/** In a new temp dir: `refs` activated into `DIR/locked`, and `lock` of it written to `DIR/pstore.lock`. */
+async function lockedPrefix(t: ExecutionContext, tag: string, refs: readonly string[]) {
+  const dir = await tempDir(t, tag);
+  const locked = path.join(dir, 'locked');
+  await activate(t, locked, ...refs);
+  const lockFile = path.join(dir, 'pstore.lock');
+  ok(t, await cli(['lock', '--prefix', locked, '-o', lockFile]), 'lock');
+  return { dir, locked, lockFile };
+}
+
+/** What the refused syncs start from: a temp dir holding a prefix with pkg1 1.0 active. */
+async function refusingPrefix(t: ExecutionContext, tag: string) {
+  const dir = await tempDir(t, tag);
+  const prefix = path.join(dir, 'prefix');
+  await activate(t, prefix, 'pkg1@1.0');
+  return { dir, prefix };
+}
+
+/** `sync LOCKFILE` into DIR/fresh, which does not exist: exit `exit`, and it is not created. */
+async function assertSyncCreatesNothing(
+  t: ExecutionContext,
+  dir: string,
+  lockFile: string,
+  exit: number,
+  ...options: string[]
+): Promise<CliResult> {
+  const fresh = path.join(dir, 'fresh');
+  const r = await cli(['sync', lockFile, '--prefix', fresh, ...options]);
+  t.is(r.code, exit, describe(r));
+  t.false(await exists(fresh), 'the prefix directory was not left behind');
+  return r;
+}
+
 async function hashOf(t: ExecutionContext, prefix: string, c = cli): Promise<string> {
   const r = await c(['hash', '--prefix', prefix, '--json']);
   ok(t, r, `hash ${prefix}`);
@@ -184,11 +217,8 @@ test('lock prints stable, sorted JSON naming every active entry by version, id a
 });
 
 test('sync of a lockfile into a fresh prefix (same store) reproduces the tree and the hash', async (t) => {
-  const dir = await tempDir(t, 'sync-fresh');
-  const a = path.join(dir, 'a');
-  await activate(t, a, 'pkg0@2.0', 'pkg1@1.0', 'pkg3@1.0');
-  const lockFile = path.join(dir, 'pstore.lock');
-  ok(t, await cli(['lock', '--prefix', a, '-o', lockFile]), 'lock');
+  const refs = ['pkg0@2.0', 'pkg1@1.0', 'pkg3@1.0'];
+  const { dir, locked, lockFile } = await lockedPrefix(t, 'sync-fresh', refs);
 
   const b = path.join(dir, 'b');
   const r = await cli(['sync', lockFile, '--prefix', b, '--json']);
@@ -196,17 +226,10 @@ test('sync of a lockfile into a fresh prefix (same store) reproduces the tree an
   const res = jsonOut<TxnJson>(r);
   t.is(res.generation, 1);
   t.false(res.noop);
-  t.deepEqual(res.activated.map((p) => `${p.name}@${p.version}`).sort(), [
-    'pkg0@2.0',
-    'pkg1@1.0',
-    'pkg3@1.0',
-  ]);
-  t.is(await hashOf(t, b), await hashOf(t, a), 'the same digest');
-  t.deepEqual(await listTree(b), await listTree(a), 'the same tree, byte for byte');
-  t.deepEqual(
-    await listTree(b),
-    await unionOf([staged.get('pkg0@2.0')!, staged.get('pkg1@1.0')!, staged.get('pkg3@1.0')!]),
-  );
+  t.deepEqual(res.activated.map((p) => `${p.name}@${p.version}`).sort(), refs);
+  t.is(await hashOf(t, b), await hashOf(t, locked), 'the same digest');
+  t.deepEqual(await listTree(b), await listTree(locked), 'the same tree, byte for byte');
+  t.deepEqual(await listTree(b), await unionOf(refs.map((ref) => staged.get(ref)!)));
   const relock = await cli(['lock', '--prefix', b]);
   t.is(
     relock.stdout,
@@ -216,11 +239,8 @@ test('sync of a lockfile into a fresh prefix (same store) reproduces the tree an
 });
 
 test('sync activates, upgrades and deactivates in one transaction, then a warm sync touches nothing', async (t) => {
-  const dir = await tempDir(t, 'sync-change');
-  const want = path.join(dir, 'want');
-  await activate(t, want, 'pkg0@2.0', 'pkg2@1.0', 'pkg3@1.0');
-  const lockFile = path.join(dir, 'pstore.lock');
-  ok(t, await cli(['lock', '--prefix', want, '-o', lockFile]), 'lock');
+  const want = ['pkg0@2.0', 'pkg2@1.0', 'pkg3@1.0'];
+  const { dir, locked, lockFile } = await lockedPrefix(t, 'sync-change', want);
 
   const prefix = path.join(dir, 'prefix');
   await activate(t, prefix, 'pkg0@1.0', 'pkg1@1.0', 'pkg3@1.0');
@@ -246,14 +266,14 @@ test('sync activates, upgrades and deactivates in one transaction, then a warm s
   );
   t.deepEqual(
     status.packages.map((p) => `${p.name}@${p.version}=${p.id}`).sort(),
-    ['pkg0@2.0', 'pkg2@1.0', 'pkg3@1.0'].map((ref) => `${ref}=${ids.get(ref)}`),
+    want.map((ref) => `${ref}=${ids.get(ref)}`),
   );
   t.deepEqual(
     await listTree(prefix),
     await unionOf([staged.get('pkg0@2.0')!, staged.get('pkg2@1.0')!, staged.get('pkg3@1.0')!]),
     'the tree is exactly the locked set: pkg1 gone, pkg0 at 2.0',
   );
-  t.is(await hashOf(t, prefix), await hashOf(t, want));
+  t.is(await hashOf(t, prefix), await hashOf(t, locked));
 
   // warm: nothing to do, nothing touched (not even current.json's mtime)
   const before = await fullState(prefix);
@@ -295,9 +315,7 @@ async function lockedOf(ref: string): Promise<{ version: string; id: string; int
 }
 
 test('entries missing from the store: exit 6 listing every one, the prefix untouched', async (t) => {
-  const dir = await tempDir(t, 'sync-missing');
-  const prefix = path.join(dir, 'prefix');
-  await activate(t, prefix, 'pkg1@1.0');
+  const { dir, prefix } = await refusingPrefix(t, 'sync-missing');
   const lockFile = path.join(dir, 'pstore.lock');
   await fsp.writeFile(
     lockFile,
@@ -347,11 +365,8 @@ test('entries missing from the store: exit 6 listing every one, the prefix untou
       () => [],
     );
   const regsBefore = await registrations();
-  const fresh = path.join(dir, 'fresh');
-  const r2 = await cli(['sync', lockFile, '--prefix', fresh, '--json']);
-  t.is(r2.code, 6, describe(r2));
+  const r2 = await assertSyncCreatesNothing(t, dir, lockFile, 6, '--json');
   t.is(jsonError(r2).code, 'EPSTORE_NOT_FOUND');
-  t.false(await exists(fresh), 'the prefix directory was not left behind');
   t.deepEqual(
     (await fsp.readdir(dir)).sort(),
     ['prefix', 'pstore.lock'],
@@ -361,9 +376,7 @@ test('entries missing from the store: exit 6 listing every one, the prefix untou
 });
 
 test('a lockfile path that does not exist: exit 6, the prefix untouched', async (t) => {
-  const dir = await tempDir(t, 'sync-nofile');
-  const prefix = path.join(dir, 'prefix');
-  await activate(t, prefix, 'pkg1@1.0');
+  const { dir, prefix } = await refusingPrefix(t, 'sync-nofile');
   const before = await snapshotDir(prefix);
   const missing = path.join(dir, 'no-such.lock');
   const r = await cli(['sync', missing, '--prefix', prefix, '--json']);
@@ -375,16 +388,11 @@ test('a lockfile path that does not exist: exit 6, the prefix untouched', async 
     `names the lockfile: ${JSON.stringify(err)}`,
   );
   t.deepEqual(await snapshotDir(prefix), before);
-  const fresh = path.join(dir, 'fresh');
-  const r2 = await cli(['sync', missing, '--prefix', fresh]);
-  t.is(r2.code, 6, describe(r2));
-  t.false(await exists(fresh));
+  await assertSyncCreatesNothing(t, dir, missing, 6);
 });
 
 test('malformed lockfiles: exit 7 (EPSTORE_INVALID) naming the file, the prefix untouched', async (t) => {
-  const dir = await tempDir(t, 'sync-invalid');
-  const prefix = path.join(dir, 'prefix');
-  await activate(t, prefix, 'pkg1@1.0');
+  const { dir, prefix } = await refusingPrefix(t, 'sync-invalid');
   const good = await lockedOf('pkg0@1.0');
   const valid = { lockfileVersion: 1, packages: { pkg0: good } };
   const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
@@ -460,16 +468,11 @@ test('malformed lockfiles: exit 7 (EPSTORE_INVALID) naming the file, the prefix 
     t.deepEqual(await snapshotDir(prefix), before, `${what}: the prefix is untouched`);
   }
   // a malformed lockfile into a prefix that does not exist: not created
-  const fresh = path.join(dir, 'fresh');
-  const r = await cli(['sync', path.join(dir, 'not-JSON.lock'), '--prefix', fresh]);
-  t.is(r.code, 7, describe(r));
-  t.false(await exists(fresh));
+  await assertSyncCreatesNothing(t, dir, path.join(dir, 'not-JSON.lock'), 7);
 });
 
 test('a lockfile whose name or version disagrees with the entry it pins: exit 7, the prefix untouched', async (t) => {
-  const dir = await tempDir(t, 'sync-mismatch');
-  const prefix = path.join(dir, 'prefix');
-  await activate(t, prefix, 'pkg1@1.0');
+  const { dir, prefix } = await refusingPrefix(t, 'sync-mismatch');
   const before = await snapshotDir(prefix);
   const good = await lockedOf('pkg0@1.0');
   const cases: Array<[string, Record<string, { version: string; id: string; integrity: string }>]> =

@@ -12,11 +12,13 @@ import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import {
+  CAST_PACKAGES,
   SITE,
   addWithStore,
+  assertHolds,
   castPackage,
-  CAST_PACKAGES,
   castStore,
+  expectedListing,
   expectedTree,
   listing,
   prefixListing,
@@ -77,13 +79,27 @@ async function assertTreeIs(
   what: string,
 ): Promise<void> {
   const have = listing(await readTree(prefix, { exclude: ['.pstore'] }));
-  t.deepEqual(have, listing(expectedTree(pkgs)), what);
+  t.deepEqual(have, expectedListing(pkgs), what);
 }
 
 async function generationsOf(t: ExecutionContext, prefix: string): Promise<GenJson[]> {
   const r = await storeCli(store)(['generations', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
   return jsonOut<GenJson[]>(r);
+}
+
+/** alpha and beta in their first versions: where the upgrade and deactivation tests start. */
+const V1_SET = ['alpha@1.0', 'beta@1.0'];
+/** The same, hard-linked: the bytecode tests need the prefix files to carry the pinned mtimes. */
+const V1_HARDLINKED = [...V1_SET, '--link', 'hardlink'];
+
+/** A new prefix made by `activate ARGS` (refs, options): the CLI, the prefix, its site dir. */
+async function activatedPrefix(t: ExecutionContext, tag: string, args: readonly string[]) {
+  const cli = storeCli(store);
+  const prefix = path.join(await tempDir(t, tag), 'prefix');
+  const r = await cli(['activate', ...args, '--prefix', prefix, '--json']);
+  t.is(r.code, 0, describe(r));
+  return { cli, prefix, site: path.join(prefix, SITE) };
 }
 
 async function verifyOk(t: ExecutionContext, prefix: string, what: string): Promise<void> {
@@ -145,20 +161,7 @@ test('activate into a new prefix creates it, and the tree is exactly the union o
 });
 
 test('an upgrade is one transaction: adds, replaces and removes files, and no stale .pyc survives', async (t) => {
-  const cli = storeCli(store);
-  const prefix = path.join(await tempDir(t, 'upg'), 'prefix');
-  let r = await cli([
-    'activate',
-    'alpha@1.0',
-    'beta@1.0',
-    '--prefix',
-    prefix,
-    '--link',
-    'hardlink',
-    '--json',
-  ]);
-  t.is(r.code, 0, describe(r));
-  const site = path.join(prefix, SITE);
+  const { cli, prefix, site } = await activatedPrefix(t, 'upg', V1_HARDLINKED);
   const v1 = A('alpha@1.0').pkg;
   const v2 = A('alpha@2.0').pkg;
 
@@ -193,16 +196,17 @@ test('an upgrade is one transaction: adds, replaces and removes files, and no st
   const stalePyc = await fsp.readFile(pycs.init);
   t.is(await importedVersion(prefix, 'alpha'), '1.0');
 
-  r = await cli(['activate', 'alpha@2.0', '--prefix', prefix, '--link', 'hardlink', '--json']);
+  let r = await cli(['activate', 'alpha@2.0', '--prefix', prefix, '--link', 'hardlink', '--json']);
   t.is(r.code, 0, describe(r));
   const j = jsonOut<TxnJson>(r);
   t.like(j, { generation: 2, previousGeneration: 1, noop: false, link: 'hardlink' });
   t.deepEqual(j.activated, [asJson(A('alpha@2.0'))]);
   t.deepEqual(j.deactivated, [asJson(A('alpha@1.0'))]);
 
-  t.deepEqual(
-    await prefixListing(prefix),
-    listing(expectedTree([v2, A('beta@1.0').pkg])),
+  await assertHolds(
+    t,
+    prefix,
+    [v2, A('beta@1.0').pkg],
     'prefix = alpha 2.0 + beta 1.0, .pyc aside',
   );
   for (const gone of ['alpha/legacy.py', 'alpha/extra_odd.py', 'alpha-1.0.dist-info']) {
@@ -257,7 +261,7 @@ test('an upgrade is one transaction: adds, replaces and removes files, and no st
     activated: [asJson(A('alpha@1.0'))],
     deactivated: [asJson(A('alpha@3.0'))],
   });
-  t.deepEqual(await prefixListing(prefix), listing(expectedTree([v1, A('beta@1.0').pkg])));
+  await assertHolds(t, prefix, [v1, A('beta@1.0').pkg]);
   t.is(await importedVersion(prefix, 'alpha'), '1.0');
   t.deepEqual(await pstoreLeftovers(prefix), []);
 });
@@ -352,24 +356,11 @@ test('a .pyc written by an importer that raced the upgrade does not make python 
 // the package comes back in another version whose module has the same size and mtime second, the
 // leftover must not be imported in place of the new source.
 test('activating a package sweeps bytecode already lying beside its new modules', async (t) => {
-  const cli = storeCli(store);
-  const prefix = path.join(await tempDir(t, 'leftpyc'), 'prefix');
-  let r = await cli([
-    'activate',
-    'alpha@1.0',
-    'beta@1.0',
-    '--prefix',
-    prefix,
-    '--link',
-    'hardlink',
-    '--json',
-  ]);
-  t.is(r.code, 0, describe(r));
-  const site = path.join(prefix, SITE);
+  const { cli, prefix, site } = await activatedPrefix(t, 'leftpyc', V1_HARDLINKED);
   await compileAll(prefix);
   const pyc = await pycOf(path.join(site, 'alpha/__init__.py'));
   const bytes = await fsp.readFile(pyc);
-  r = await cli(['deactivate', 'alpha', '--prefix', prefix, '--json']);
+  let r = await cli(['deactivate', 'alpha', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
   t.false(await exists(path.join(site, 'alpha')), 'deactivate removed alpha/ with its bytecode');
   // what the importer that raced the deactivation wrote a moment later
@@ -386,12 +377,9 @@ test('activating a package sweeps bytecode already lying beside its new modules'
 });
 
 test('activating what is already active is a no-op and records no generation', async (t) => {
-  const cli = storeCli(store);
-  const prefix = path.join(await tempDir(t, 'noop'), 'prefix');
-  let r = await cli(['activate', 'alpha@2.0', 'beta@2.0', '--prefix', prefix, '--json']);
-  t.is(r.code, 0, describe(r));
+  const { cli, prefix } = await activatedPrefix(t, 'noop', ['alpha@2.0', 'beta@2.0']);
   const before = await readTree(path.join(prefix, '.pstore'));
-  r = await cli(['activate', 'beta@2.0', 'alpha@2.0', '--prefix', prefix, '--json']);
+  let r = await cli(['activate', 'beta@2.0', 'alpha@2.0', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
   t.like(jsonOut<TxnJson>(r), {
     generation: 1,
@@ -485,15 +473,11 @@ test('--link copy makes independent files, --link hardlink shares the store obje
 });
 
 test("deactivate removes the package's files and emptied dirs, and keeps files nobody owns", async (t) => {
-  const cli = storeCli(store);
-  const prefix = path.join(await tempDir(t, 'deact'), 'prefix');
-  let r = await cli(['activate', 'alpha@1.0', 'beta@1.0', '--prefix', prefix, '--json']);
-  t.is(r.code, 0, describe(r));
-  const site = path.join(prefix, SITE);
+  const { cli, prefix, site } = await activatedPrefix(t, 'deact', V1_SET);
   await fsp.writeFile(path.join(site, 'alpha', 'user-notes.txt'), 'mine\n');
   await compileAll(prefix); // python's own bytecode in alpha's dirs must not keep them alive
 
-  r = await cli(['deactivate', 'alpha', '--prefix', prefix, '--json']);
+  let r = await cli(['deactivate', 'alpha', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
   t.like(jsonOut<TxnJson>(r), {
     generation: 2,
@@ -552,14 +536,11 @@ test("deactivate removes the package's files and emptied dirs, and keeps files n
 });
 
 test('activate refuses to overwrite a file nobody owns (exit 3) and changes nothing', async (t) => {
-  const cli = storeCli(store);
-  const prefix = path.join(await tempDir(t, 'conflict'), 'prefix');
-  let r = await cli(['activate', 'beta@1.0', '--prefix', prefix, '--json']);
-  t.is(r.code, 0, describe(r));
+  const { cli, prefix } = await activatedPrefix(t, 'conflict', ['beta@1.0']);
   await fsp.mkdir(path.join(prefix, SITE, 'gamma'), { recursive: true });
   await fsp.writeFile(path.join(prefix, SITE, 'gamma', 'core.py'), 'VERSION = "user"\n');
   const before = await prefixListing(prefix);
-  r = await cli(['activate', 'gamma@1.0', 'alpha@1.0', '--prefix', prefix, '--json']);
+  const r = await cli(['activate', 'gamma@1.0', 'alpha@1.0', '--prefix', prefix, '--json']);
   t.is(r.code, 3, describe(r));
   t.regex(r.stderr, /gamma\/core\.py/);
   t.deepEqual(await prefixListing(prefix), before, 'nothing changed');

@@ -17,28 +17,19 @@ import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import {
-  addWithStore,
-  castPackage,
-  expectedTree,
-  listing,
-  prefixListing,
+  assertHolds,
+  castStore,
   pstoreLeftovers,
-  type Added,
-  type PyPackage,
+  type CastStore,
 } from '../_helpers/prefix-fixtures.js';
 import { exists } from '../_helpers/txn-trees.js';
 import { assertReaderSeesNoHalfPackage } from '../_helpers/pyprefix.js';
-import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
+import { removeTree, tempDir } from '../_helpers/tmp.js';
 import { TORTURE, casesFor } from '../_helpers/torture.js';
 
+let cast: CastStore;
 let storeRoot: string;
 let store: string;
-const added = new Map<string, Added>();
-const pkgOf = (ref: string): PyPackage => {
-  const a = added.get(ref);
-  if (!a) throw new Error(`fixture ${ref} was not added`);
-  return a.pkg;
-};
 
 // The package sets the operations move between. delta is the bigger one (40 extra modules), so
 // `apply:file#40` falls after some files are really in place.
@@ -54,10 +45,7 @@ const referenceHashes = new Map<string, string>();
 const withNext = (set: readonly string[]) => [...set.filter((r) => !r.startsWith('beta@')), NEXT];
 
 test.before(async () => {
-  storeRoot = await makeTemp('crash-store');
-  store = path.join(storeRoot, 'store');
-  const s = openStore({ path: store });
-  const refs = [
+  cast = await castStore('crash-store', [
     'alpha@1.0',
     'alpha@2.0',
     'beta@1.0',
@@ -65,14 +53,9 @@ test.before(async () => {
     'gamma@1.0',
     'delta@1.0',
     'delta@2.0',
-  ];
-  for (const a of await Promise.all(
-    refs.map((ref) => {
-      const [name, version] = ref.split('@') as [Parameters<typeof castPackage>[0], string];
-      return addWithStore(s, storeRoot, castPackage(name, version));
-    }),
-  ))
-    added.set(a.ref, a);
+  ]);
+  ({ root: storeRoot, store } = cast);
+  const s = openStore({ path: store });
   // Reference hashes: each set activated cleanly (no crash) into its own prefix.
   const sets = [S0, S1, S2, S3, ...[S1, S2, S3].map(withNext)];
   const digests = await Promise.all(
@@ -128,11 +111,8 @@ interface Op {
   /** package sets of the generations that exist before the crashed command (1, 2, ...) */
   before: string[][];
   args: string[];
-  oldSet: string[];
+  /** the package set the command leaves (the old one: the last of `before`, else none) */
   newSet: string[];
-  /** the generation number the new state has (an existing one for rollback) */
-  newGeneration: number;
-  rollback: boolean;
   /** every point the operation passes */
   points: string[];
   /** the points of the default run */
@@ -165,28 +145,28 @@ const applyPoints = (markerUnits: number, files: number, more = false) => [
 ];
 const COMMIT_POINTS = ['commit:after-generation', 'commit:after-current'];
 
+// The two operations each layout is crashed in, the same in both.
+const UPGRADE = {
+  before: [S1],
+  args: ['activate', 'alpha@2.0', 'delta@2.0', 'gamma@1.0'],
+  newSet: S2,
+};
+const ROLLBACK = { before: [S1, S2], args: ['rollback'], newSet: S1 };
+
 const OPS: Op[] = [
   {
     name: 'inplace activate into a new prefix',
     layout: 'inplace',
     before: [],
     args: ['activate', ...S1],
-    oldSet: S0,
     newSet: S1,
-    newGeneration: 1,
-    rollback: false,
     points: [...applyPoints(4, 81), ...COMMIT_POINTS], // alpha: dist-info + .pth; beta, delta: dist-info
     quick: ['txn:after-journal', 'apply:file#2', 'apply:marker#1', 'commit:after-generation'],
   },
   {
     name: 'inplace upgrade',
     layout: 'inplace',
-    before: [S1],
-    args: ['activate', 'alpha@2.0', 'delta@2.0', 'gamma@1.0'],
-    oldSet: S1,
-    newSet: S2,
-    newGeneration: 2,
-    rollback: false,
+    ...UPGRADE,
     points: [...applyPoints(5, 72, true), ...COMMIT_POINTS],
     quick: [
       'apply:after-remove-markers',
@@ -200,50 +180,49 @@ const OPS: Op[] = [
     layout: 'inplace',
     before: [S1],
     args: ['deactivate', 'alpha'],
-    oldSet: S1,
     newSet: S3,
-    newGeneration: 2,
-    rollback: false,
     points: [...applyPoints(0, 0), ...COMMIT_POINTS],
     quick: ['apply:after-remove-markers', 'apply:after-removals'],
   },
   {
     name: 'inplace rollback',
     layout: 'inplace',
-    before: [S1, S2],
-    args: ['rollback'],
-    oldSet: S2,
-    newSet: S1,
-    newGeneration: 1,
-    rollback: true,
+    ...ROLLBACK,
     points: [...applyPoints(3, 59), ...COMMIT_POINTS],
     quick: ['apply:after-files', 'apply:after-markers'],
   },
   {
     name: 'generations activate',
     layout: 'generations',
-    before: [S1],
-    args: ['activate', 'alpha@2.0', 'delta@2.0', 'gamma@1.0'],
-    oldSet: S1,
-    newSet: S2,
-    newGeneration: 2,
-    rollback: false,
+    ...UPGRADE,
     points: [...applyPoints(6, 94), 'apply:before-switch', 'apply:after-switch', ...COMMIT_POINTS],
     quick: ['apply:file#2', 'apply:before-switch', 'apply:after-switch', 'commit:after-generation'],
   },
   {
     name: 'generations rollback',
     layout: 'generations',
-    before: [S1, S2],
-    args: ['rollback'],
-    oldSet: S2,
-    newSet: S1,
-    newGeneration: 1,
-    rollback: true,
+    ...ROLLBACK,
     points: ['txn:after-journal', 'apply:before-switch', 'apply:after-switch', ...COMMIT_POINTS],
     quick: ['apply:after-switch', 'commit:after-current'],
   },
 ];
+
+interface Side {
+  set: string[];
+  generation: number;
+}
+
+/** The two states a crashed `op` may recover to, and whether reaching `next` records a generation. */
+function sidesOf(op: Op): { old: Side; next: Side; newGenerationRecorded: boolean } {
+  // a rollback makes an existing generation current again; everything else records a new one
+  const rollback = op.args[0] === 'rollback';
+  const current = op.before.length;
+  return {
+    old: { set: op.before.at(-1) ?? S0, generation: current },
+    next: { set: op.newSet, generation: rollback ? current - 1 : current + 1 },
+    newGenerationRecorded: !rollback,
+  };
+}
 
 function metaOf(prefix: string, layout: Op['layout']): string {
   return layout === 'inplace'
@@ -251,21 +230,14 @@ function metaOf(prefix: string, layout: Op['layout']): string {
     : path.join(path.dirname(prefix), `.pstore-${path.basename(prefix)}`);
 }
 
-const expectedListing = (set: readonly string[]) => listing(expectedTree(set.map(pkgOf)));
-
 /**
  * After a crash: a reading command recovers, and the prefix is exactly old or exactly new.
- * Returns which one.
+ * Returns which side it is.
  */
-async function assertRecovered(
-  t: ExecutionContext,
-  prefix: string,
-  layout: Op['layout'],
-  old: { set: string[]; generation: number },
-  next: { set: string[]; generation: number },
-  gensBefore: number[],
-  newGenerationRecorded: boolean,
-): Promise<'old' | 'new'> {
+async function assertRecovered(t: ExecutionContext, prefix: string, op: Op): Promise<Side> {
+  const { layout } = op;
+  const { old, next, newGenerationRecorded } = sidesOf(op);
+  const gensBefore = op.before.map((_, i) => i + 1);
   const cli = storeCli(store);
   const meta = metaOf(prefix, layout);
   t.true(await exists(path.join(meta, 'journal.json')), 'the killed transaction left its journal');
@@ -295,9 +267,10 @@ async function assertRecovered(
   t.is(h.generation, want.generation, 'hash reports the matching generation');
   t.is(status.generation, want.generation, 'status reports the matching generation');
   t.deepEqual(status.packages.map((x) => `${x.name}@${x.version}`).sort(), [...want.set].sort());
-  t.deepEqual(
-    await prefixListing(prefix),
-    expectedListing(want.set),
+  await assertHolds(
+    t,
+    prefix,
+    cast.pkgs(want.set),
     `the tree is exactly the ${outcome ?? '?'} package set`,
   );
 
@@ -349,7 +322,7 @@ async function assertRecovered(
       'no temp symlink beside the prefix',
     );
   }
-  return outcome ?? 'old';
+  return outcome === 'new' ? next : old;
 }
 
 /** The next transaction after recovery works and gets a fresh number. */
@@ -364,7 +337,7 @@ async function assertNextTransaction(
   t.is(r.generation, Math.max(0, ...gens) + 1, 'the next transaction gets the next number');
   const next = withNext(set);
   t.is((await p.hash()).digest, referenceHashes.get(keyOf(next))!, 'and the exact tree');
-  t.deepEqual(await prefixListing(prefix), expectedListing(next));
+  await assertHolds(t, prefix, cast.pkgs(next));
   t.deepEqual(await pstoreLeftovers(await fsp.realpath(prefix)), []);
 }
 
@@ -374,7 +347,6 @@ for (const op of OPS) {
       const work = await tempDir(t, 'crash');
       const prefix = path.join(work, 'prefix');
       await startingPrefix(op, work);
-      const gensBefore = op.before.map((_, i) => i + 1);
       const cli = storeCli(store);
       const r = await cli(
         [...op.args, '--prefix', prefix, ...(op.before.length ? [] : ['--layout', op.layout])],
@@ -384,24 +356,16 @@ for (const op of OPS) {
       );
       t.is(r.signal, 'SIGKILL', `the CLI died at ${point}: ${describe(r)}`);
       await assertReaderSeesNoHalfPackage(t, prefix, `${op.name} killed at ${point}`);
-      const outcome = await assertRecovered(
-        t,
-        prefix,
-        op.layout,
-        { set: op.oldSet, generation: op.before.length },
-        { set: op.newSet, generation: op.newGeneration },
-        gensBefore,
-        !op.rollback,
-      );
+      const outcome = await assertRecovered(t, prefix, op);
       if (point === 'commit:after-current' || point === 'apply:after-switch') {
-        t.is(
+        t.deepEqual(
           outcome,
-          'new',
+          sidesOf(op).next,
           'once the new generation was visible (switched or current), recovery keeps it',
         );
       }
-      t.log(`${op.name} @ ${point}: recovered to the ${outcome} generation`);
-      await assertNextTransaction(t, prefix, outcome === 'new' ? op.newSet : op.oldSet);
+      t.log(`${op.name} @ ${point}: recovered to generation ${outcome.generation}`);
+      await assertNextTransaction(t, prefix, outcome.set);
     });
   }
 }
@@ -440,15 +404,7 @@ for (const d of DOUBLE) {
     });
     t.is(second.signal, 'SIGKILL', `recover died at ${d.second}: ${describe(second)}`);
     await assertReaderSeesNoHalfPackage(t, prefix, `${op.name}, recovery killed at ${d.second}`);
-    const outcome = await assertRecovered(
-      t,
-      prefix,
-      op.layout,
-      { set: op.oldSet, generation: op.before.length },
-      { set: op.newSet, generation: op.newGeneration },
-      op.before.map((_, i) => i + 1),
-      !op.rollback,
-    );
-    await assertNextTransaction(t, prefix, outcome === 'new' ? op.newSet : op.oldSet);
+    const outcome = await assertRecovered(t, prefix, op);
+    await assertNextTransaction(t, prefix, outcome.set);
   });
 }

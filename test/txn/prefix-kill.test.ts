@@ -9,22 +9,21 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, finished, jsonOut, spawnCli, storeCli } from '../_helpers/cli.js';
 import {
   addWithStore,
+  assertHolds,
   castPackage,
-  expectedTree,
-  listing,
-  prefixListing,
+  castStore,
   pstoreLeftovers,
   pyPackage,
 } from '../_helpers/prefix-fixtures.js';
 import { exists } from '../_helpers/txn-trees.js';
 import { assertReaderSeesNoHalfPackage } from '../_helpers/pyprefix.js';
 import { assertCleanStore, lsJson, objectPathOf } from '../_helpers/store.js';
-import { tempDir, tempStore } from '../_helpers/tmp.js';
+import { removeTree, tempDir, tempStore } from '../_helpers/tmp.js';
 import { sizeFor } from '../_helpers/torture.js';
 
 const sha512 = (data: Buffer) => `sha512-${createHash('sha512').update(data).digest('base64')}`;
@@ -47,7 +46,7 @@ test('crash: a 2000-file upgrade killed at random moments always recovers to old
     await p.activate([`bulky@${v}`]);
     hashes.set(v, (await p.hash()).digest);
   }
-  t.deepEqual(await prefixListing(prefix), listing(expectedTree([big('2.0')])));
+  await assertHolds(t, prefix, [big('2.0')]);
   const cli = storeCli(bigStore);
   const journal = path.join(prefix, '.pstore', 'journal.json');
   let current = '2.0';
@@ -111,28 +110,27 @@ test('crash: a 2000-file upgrade killed at random moments always recovers to old
     current = outcome ?? current;
   }
   t.log(outcomes.join('\n'));
-  t.deepEqual(await prefixListing(prefix), listing(expectedTree([big(current)])));
+  await assertHolds(t, prefix, [big(current)]);
   t.true(killedMidway > 0, 'at least one kill landed while the transaction ran');
 });
 
-test('crash: gc killed before its sweep leaves a valid store, and a rerun completes', async (t) => {
-  const work = await tempDir(t, 'gc-crash');
-  const gcStore = await tempStore(t);
-  const s = openStore({ path: gcStore });
-  for (const [name, v] of [
-    ['alpha', '1.0'],
-    ['beta', '1.0'],
-    ['gamma', '1.0'],
-  ] as const)
-    await addWithStore(s, work, castPackage(name, v));
-  const prefix = path.join(work, 'prefix');
-  const p = s.prefix(prefix);
+/** A store of its own with alpha 1.0, beta 1.0 and `more`, and a prefix holding alpha and beta. */
+async function castPrefix(t: ExecutionContext, label: string, ...more: string[]) {
+  const cast = await castStore(label, ['alpha@1.0', 'beta@1.0', ...more]);
+  t.teardown(() => removeTree(cast.root));
+  const opened = openStore({ path: cast.store });
+  const prefix = path.join(cast.root, 'prefix');
+  const p = opened.prefix(prefix);
   await p.activate(['alpha@1.0', 'beta@1.0']);
+  return { ...cast, opened, prefix, p };
+}
+
+test('crash: gc killed before its sweep leaves a valid store, and a rerun completes', async (t) => {
+  const { store: gcStore, prefix, p } = await castPrefix(t, 'gc-crash', 'gamma@1.0');
   await p.deactivate(['beta']);
   await p.prune({ keep: 1 }); // beta is now named by no generation; gamma never was
   const hashBefore = (await p.hash()).digest;
   const cli = storeCli(gcStore);
-
   const crashed = await cli(['gc', '--older-than', '0'], {
     env: { PSTORE_TEST_CRASHPOINT: 'gc:before-sweep' },
   });
@@ -166,18 +164,13 @@ test('crash: gc killed before its sweep leaves a valid store, and a rerun comple
 // store has lost meanwhile (deleted here by hand, as damage would): re-applying fails, so the
 // reverse plan restores the old generation.
 test('crash: when recovery cannot roll forward it rolls back to exactly the old generation', async (t) => {
-  const work = await tempDir(t, 'revert');
-  const ownStore = await tempStore(t);
-  const s = openStore({ path: ownStore });
-  for (const [name, v] of [
-    ['alpha', '1.0'],
-    ['alpha', '2.0'],
-    ['beta', '1.0'],
-  ] as const)
-    await addWithStore(s, work, castPackage(name, v));
-  const prefix = path.join(work, 'prefix');
-  const p = s.prefix(prefix);
-  await p.activate(['alpha@1.0', 'beta@1.0']);
+  const {
+    store: ownStore,
+    root: work,
+    prefix,
+    p,
+    opened: s,
+  } = await castPrefix(t, 'revert', 'alpha@2.0');
   const oldHash = (await p.hash()).digest;
   const cli = storeCli(ownStore);
   for (const point of ['apply:file#2', 'apply:after-files']) {
@@ -204,10 +197,7 @@ test('crash: when recovery cannot roll forward it rolls back to exactly the old 
       generation: 1,
     });
     t.is((await p.hash()).digest, oldHash, `${point}: the old generation's tree exactly`);
-    t.deepEqual(
-      await prefixListing(prefix),
-      listing(expectedTree([castPackage('alpha', '1.0'), castPackage('beta', '1.0')])),
-    );
+    await assertHolds(t, prefix, [castPackage('alpha', '1.0'), castPackage('beta', '1.0')]);
     const v = await cli(['verify', '--prefix', prefix, '--json']);
     t.is(v.code, 0, `${point}: ${describe(v)}`);
     t.deepEqual(await pstoreLeftovers(prefix), []);
@@ -223,8 +213,5 @@ test('crash: when recovery cannot roll forward it rolls back to exactly the old 
   const r = await cli(['activate', 'alpha@2.0', '--prefix', prefix, '--json']);
   t.is(r.code, 0, describe(r));
   t.like(jsonOut<{ generation: number }>(r), { generation: 2 });
-  t.deepEqual(
-    await prefixListing(prefix),
-    listing(expectedTree([castPackage('alpha', '2.0'), castPackage('beta', '1.0')])),
-  );
+  await assertHolds(t, prefix, [castPackage('alpha', '2.0'), castPackage('beta', '1.0')]);
 });

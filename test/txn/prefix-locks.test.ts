@@ -6,21 +6,14 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import {
-  describe,
-  finished,
-  jsonOut,
-  spawnCli,
-  storeCli,
-  type CliResult,
-} from '../_helpers/cli.js';
-import { removeTree, tempDir } from '../_helpers/tmp.js';
+import type { PrefixVerifyResult } from '../../lib/index.js';
+import { describe, jsonOut, spawnStoreCli, storeCli, type CliResult } from '../_helpers/cli.js';
 import {
   SITE,
-  makeTemplateStore,
   exists,
   jsonError,
   listTree,
+  sharedTemplateStore,
   stateOf,
   unionOf,
   until,
@@ -28,15 +21,6 @@ import {
 } from '../_helpers/txn-trees.js';
 import { TORTURE } from '../_helpers/torture.js';
 import type { GenJson, PkgJson, StatusJson } from '../_helpers/json.js';
-
-interface VerifyJson {
-  ok: boolean;
-  generation: number;
-  missing: string[];
-  modified: string[];
-  strays: string[];
-  pendingTransaction: boolean;
-}
 
 interface Fixture {
   dir: string;
@@ -47,32 +31,19 @@ interface Fixture {
 }
 
 // pkg0..pkg3, added once to a template store that each test copies.
-let template: { root: string; store: string; pkgs: StagedPkg[] };
-
-test.before(async () => {
-  template = await makeTemplateStore('locks-template', 4);
-});
-
-test.after.always(async () => {
-  if (template) await removeTree(template.root);
-});
+const storeCopy = sharedTemplateStore('locks', 4);
 
 /** A store with pkg0..pkg3 added and a prefix at generation 1 with pkg0 active. */
 async function fixture(t: ExecutionContext): Promise<Fixture> {
-  const dir = await tempDir(t, 'locks');
-  const store = path.join(dir, 'store');
-  const prefix = path.join(dir, 'prefix');
-  await fsp.cp(template.store, store, { recursive: true });
-  const cli = storeCli(store);
-  const r = await cli(['activate', 'pkg0', '--prefix', prefix]);
+  const copy = await storeCopy(t);
+  const prefix = path.join(copy.dir, 'prefix');
+  const r = await copy.cli(['activate', 'pkg0', '--prefix', prefix]);
   t.is(r.code, 0, describe(r));
-  return { dir, store, prefix, pkgs: template.pkgs, cli };
+  return { ...copy, prefix };
 }
 
-function spawnWriter(f: Fixture, args: string[], env: Record<string, string> = {}) {
-  const child = spawnCli(['--store', f.store, ...args], { env });
-  return { child, done: finished(child, 120_000) };
-}
+const spawnWriter = (f: Fixture, args: string[], env: Record<string, string> = {}) =>
+  spawnStoreCli(f.store, args, env, 120_000);
 
 const journalOf = (prefix: string) => path.join(prefix, '.pstore', 'journal.json');
 
@@ -101,7 +72,7 @@ async function assertVerified(
 ): Promise<void> {
   const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
   t.is(v.code, 0, `verify --prefix: ${describe(v)}`);
-  t.like(jsonOut<VerifyJson>(v), {
+  t.like(jsonOut<PrefixVerifyResult>(v), {
     ok: true,
     generation,
     missing: [],
@@ -208,7 +179,7 @@ test('verify --prefix during a live transaction waits for it and checks the resu
   t.true(await exists(journalOf(f.prefix)), "a reader never recovers a live writer's journal");
   const v = await patient;
   t.is(v.code, 0, describe(v));
-  t.like(jsonOut<VerifyJson>(v), { ok: true, pendingTransaction: false, generation: 2 });
+  t.like(jsonOut<PrefixVerifyResult>(v), { ok: true, pendingTransaction: false, generation: 2 });
   const r = await w.done;
   t.is(r.code, 0, describe(r));
   await assertVerified(t, f, 2, [f.pkgs[0]!, f.pkgs[1]!]);

@@ -9,38 +9,27 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import {
-  describe,
-  finished,
-  jsonOut,
-  spawnCli,
-  storeCli,
-  type CliResult,
-} from '../_helpers/cli.js';
-import { removeTree, tempDir } from '../_helpers/tmp.js';
+import type { PrefixVerifyResult } from '../../lib/index.js';
+import { describe, jsonOut, spawnStoreCli, storeCli, type CliResult } from '../_helpers/cli.js';
+import { tempDir } from '../_helpers/tmp.js';
 import {
   SITE,
-  makeTemplateStore,
   addPkgs,
   exists,
   jsonError,
   listTree,
   pkgName,
+  sharedTemplateStore,
   sorted,
   splitPycache,
   stagePkg,
   unionOf,
   type StagedPkg,
+  type StoreCopy,
 } from '../_helpers/txn-trees.js';
 import { TORTURE } from '../_helpers/torture.js';
 import type { GenJson, PkgJson, StatusJson, TxnJson } from '../_helpers/json.js';
 
-interface VerifyJson {
-  ok: boolean;
-  missing: string[];
-  modified: string[];
-  strays: string[];
-}
 interface GcJson {
   entriesRemoved: Array<{ name: string }>;
   prefixes: number;
@@ -49,26 +38,12 @@ interface GcJson {
 
 // pkg0..pkg{N-1} (N = 16, or 32 with PSTORE_TORTURE), added once to a template store that tests copy.
 const N_MAX = TORTURE ? 32 : 16;
-let template: { root: string; store: string; pkgs: StagedPkg[] };
+const storeCopy = sharedTemplateStore('parallel', N_MAX);
 
-test.before(async () => {
-  template = await makeTemplateStore('parallel-template', N_MAX);
-});
-
-test.after.always(async () => {
-  if (template) await removeTree(template.root);
-});
-
-/** A copy of the template store holding the first `n` packages (and the rest, unused). */
-async function storeWith(
-  t: ExecutionContext,
-  tag: string,
-  n: number,
-): Promise<{ dir: string; store: string; cli: ReturnType<typeof storeCli>; pkgs: StagedPkg[] }> {
-  const dir = await tempDir(t, tag);
-  const store = path.join(dir, 'store');
-  await fsp.cp(template.store, store, { recursive: true });
-  return { dir, store, cli: storeCli(store), pkgs: template.pkgs.slice(0, n) };
+/** A copy of the template store, with the first `n` packages to use (the rest stay unused). */
+async function storeWith(t: ExecutionContext, tag: string, n: number): Promise<StoreCopy> {
+  const copy = await storeCopy(t, tag);
+  return { ...copy, pkgs: copy.pkgs.slice(0, n) };
 }
 
 /** Start every command at once (no per-worker cap) and collect all results. */
@@ -77,8 +52,7 @@ async function allAtOnce(
   commands: ReadonlyArray<readonly string[]>,
   env: Record<string, string> = {},
 ): Promise<CliResult[]> {
-  const children = commands.map((args) => spawnCli(['--store', store, ...args], { env }));
-  return Promise.all(children.map((c) => finished(c, 170_000)));
+  return Promise.all(commands.map((args) => spawnStoreCli(store, args, env, 170_000).done));
 }
 
 /**
@@ -109,6 +83,32 @@ function compileLoop(dir: string, stopFile: string) {
   };
 }
 
+/**
+ * `VERB NAME --prefix PREFIX` for every package at once while compileall loops over the prefix
+ * (stopped by `stopFile`); each must exit 0. Returns the results and how often compileall ran.
+ */
+async function allWhileCompiling(
+  t: ExecutionContext,
+  { store, dir, pkgs }: StoreCopy,
+  prefix: string,
+  verb: 'activate' | 'deactivate',
+): Promise<{ results: CliResult[]; rounds: number }> {
+  const loop = compileLoop(path.join(prefix, SITE), path.join(dir, `stop-compiling-${verb}`));
+  t.teardown(loop.kill);
+  let results: CliResult[];
+  let rounds: number;
+  try {
+    results = await allAtOnce(
+      store,
+      pkgs.map((p) => [verb, p.name, '--prefix', prefix, '--json']),
+    );
+  } finally {
+    rounds = await loop.stop();
+  }
+  for (const [i, r] of results.entries()) t.is(r.code, 0, `${verb} ${pkgName(i)}: ${describe(r)}`);
+  return { results, rounds };
+}
+
 const names = (pkgs: readonly PkgJson[]) => pkgs.map((p) => p.name).sort();
 
 async function assertVerifies(
@@ -118,7 +118,7 @@ async function assertVerifies(
 ): Promise<void> {
   const v = await cli(['verify', '--prefix', prefix, '--json']);
   t.is(v.code, 0, `verify --prefix ${prefix}: ${describe(v)}`);
-  t.like(jsonOut<VerifyJson>(v), { ok: true, missing: [], modified: [], strays: [] });
+  t.like(jsonOut<PrefixVerifyResult>(v), { ok: true, missing: [], modified: [], strays: [] });
 }
 
 async function assertStoreVerifies(
@@ -133,24 +133,11 @@ for (const n of TORTURE ? [16, 32] : [16]) {
   test.serial(
     `${n} activate processes at once into one prefix, with compileall writing __pycache__ meanwhile`,
     async (t) => {
-      const { dir, store, cli, pkgs } = await storeWith(t, 'par1', n);
+      const copy = await storeWith(t, 'par1', n);
+      const { dir, cli, pkgs } = copy;
       const prefix = path.join(dir, 'prefix');
-
-      const loop = compileLoop(path.join(prefix, SITE), path.join(dir, 'stop-compiling'));
-      t.teardown(loop.kill);
-      let results: CliResult[];
-      try {
-        results = await allAtOnce(
-          store,
-          pkgs.map((p) => ['activate', p.name, '--prefix', prefix, '--json']),
-        );
-      } finally {
-        const rounds = await loop.stop();
-        t.log(`compileall ran ${rounds} times during the activations`);
-      }
-
-      for (const [i, r] of results.entries())
-        t.is(r.code, 0, `activate ${pkgName(i)}: ${describe(r)}`);
+      const { results, rounds } = await allWhileCompiling(t, copy, prefix, 'activate');
+      t.log(`compileall ran ${rounds} times during the activations`);
       const txns = results.map((r) => jsonOut<TxnJson>(r));
       t.deepEqual(
         txns.map((x) => x.generation).sort((a, b) => a - b),
@@ -211,19 +198,7 @@ for (const n of TORTURE ? [16, 32] : [16]) {
 
       if (!TORTURE) return;
       // And all of them out again, at once, while Python keeps compiling.
-      const loop2 = compileLoop(path.join(prefix, SITE), path.join(dir, 'stop-compiling-2'));
-      t.teardown(loop2.kill);
-      let outs: CliResult[];
-      try {
-        outs = await allAtOnce(
-          store,
-          pkgs.map((p) => ['deactivate', p.name, '--prefix', prefix, '--json']),
-        );
-      } finally {
-        await loop2.stop();
-      }
-      for (const [i, r] of outs.entries())
-        t.is(r.code, 0, `deactivate ${pkgName(i)}: ${describe(r)}`);
+      await allWhileCompiling(t, copy, prefix, 'deactivate');
       const end = jsonOut<StatusJson>(await cli(['status', '--prefix', prefix, '--json']));
       t.is(end.generation, 2 * n);
       t.deepEqual(end.packages, []);

@@ -52,22 +52,22 @@ async function assertDamaged(
   t.is(err.subject, file, `${args[0]} names the damaged file`);
 }
 
-const BAD_SHAPES = [
-  '{}',
-  '[]',
-  'null',
-  '""',
-  '{"formatVersion":1,"generation":"2","highest":2}',
-  '{"formatVersion":1,"generation":2,"highest":1}',
-];
-
-for (const [i, text] of BAD_SHAPES.entries()) {
-  test(`current.json = ${text}: every command exits 4 naming it and nothing changes (#${i})`, async (t) => {
-    const f = await twoGenerations(t);
-    const file = path.join(f.meta, 'current.json');
-    await fsp.writeFile(file, text);
-    const before = await snapshot(f);
-    for (const args of [
+// The two state files every command reads first: each written in shapes it must never accept,
+// then every command that reads it must refuse (exit 4 naming it) and leave everything as it was.
+const DAMAGED_STATE = [
+  {
+    file: 'current.json',
+    texts: [
+      '{}',
+      '[]',
+      'null',
+      '""',
+      '{"formatVersion":1,"generation":"2","highest":2}',
+      '{"formatVersion":1,"generation":2,"highest":1}',
+    ],
+    title: (text: string, i: number) =>
+      `current.json = ${text}: every command exits 4 naming it and nothing changes (#${i})`,
+    readers: [
       ['status'],
       ['verify'],
       ['hash'],
@@ -75,34 +75,35 @@ for (const [i, text] of BAD_SHAPES.entries()) {
       ['activate', 'pkg2'],
       ['rollback'],
       ['prune', '--keep', '0'],
-    ])
-      await assertDamaged(t, f, args, file);
-    t.deepEqual(await snapshot(f), before, 'the prefix and its state are untouched');
-  });
-}
+    ],
+    unchanged: 'the prefix and its state are untouched',
+  },
+  {
+    file: 'journal.json',
+    texts: [
+      '{}',
+      '[]',
+      'null',
+      '{"formatVersion":1,"txid":"../../x","kind":"activate","layout":"inplace","link":"auto","startedAt":"","from":{"generation":2,"packages":[]},"to":{"generation":3,"packages":[],"newGeneration":true}}',
+    ],
+    title: (text: string) =>
+      `journal.json = ${text.slice(0, 40)}: exit 4 naming it (never a TypeError, never dropped)`,
+    readers: [['status'], ['generations'], ['verify'], ['hash'], ['recover'], ['activate', 'pkg2']],
+    unchanged: 'the journal is kept and nothing else changed',
+  },
+];
 
-for (const text of [
-  '{}',
-  '[]',
-  'null',
-  '{"formatVersion":1,"txid":"../../x","kind":"activate","layout":"inplace","link":"auto","startedAt":"","from":{"generation":2,"packages":[]},"to":{"generation":3,"packages":[],"newGeneration":true}}',
-]) {
-  test(`journal.json = ${text.slice(0, 40)}: exit 4 naming it (never a TypeError, never dropped)`, async (t) => {
-    const f = await twoGenerations(t);
-    const file = path.join(f.meta, 'journal.json');
-    await fsp.writeFile(file, text);
-    const before = await snapshot(f);
-    for (const args of [
-      ['status'],
-      ['generations'],
-      ['verify'],
-      ['hash'],
-      ['recover'],
-      ['activate', 'pkg2'],
-    ])
-      await assertDamaged(t, f, args, file);
-    t.deepEqual(await snapshot(f), before, 'the journal is kept and nothing else changed');
-  });
+for (const damaged of DAMAGED_STATE) {
+  for (const [i, text] of damaged.texts.entries()) {
+    test(damaged.title(text, i), async (t) => {
+      const f = await twoGenerations(t);
+      const file = path.join(f.meta, damaged.file);
+      await fsp.writeFile(file, text);
+      const before = await snapshot(f);
+      for (const args of damaged.readers) await assertDamaged(t, f, args, file);
+      t.deepEqual(await snapshot(f), before, damaged.unchanged);
+    });
+  }
 }
 
 test('a generation record of the wrong shape or naming another number is exit 4 naming it', async (t) => {
