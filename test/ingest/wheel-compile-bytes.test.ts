@@ -6,7 +6,7 @@
 // fails here).
 
 import { execFileSync } from 'node:child_process';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
@@ -131,4 +131,32 @@ else
     const [wheel] = corpusWheels([findDeb('python3-pip-whl')], path.join(dir, 'x'));
     const { compiled } = await compareWithPyCompile(t, dir, wheel!, 'pip');
     t.true(compiled > 400);
+  });
+
+/** `--python` that is not one, or one whose compiler dies after it described the scheme. */
+const BROKEN: Array<[string, (real: string) => string]> = [
+  ['not a Python', () => '#!/bin/sh\necho "no JSON here"\n'],
+  ['compiler exits 3 after the answer', (real) => `#!/bin/sh\n'${real}' "$@" </dev/null\nexit 3\n`],
+];
+
+for (const [what, script] of BROKEN)
+  test(`--compile with an interpreter that fails (${what}) → exit 7 EPSTORE_INVALID, nothing stored`, async (t) => {
+    const dir = await tempDir(t, 'bad-python');
+    const real = execFileSync(PY, ['-c', 'import sys; print(sys.executable)'], {
+      encoding: 'utf8',
+    }).trim();
+    const python = path.join(dir, 'python');
+    await fsp.writeFile(python, script(real), { mode: 0o755 });
+    const wheel = buildWheel(dir, {
+      name: 'victim',
+      version: '1',
+      files: { 'victim/__init__.py': 'X = 1\n' },
+    });
+    const store = path.join(dir, 'store');
+    const r = await storeCli(store)(['add', wheel, '--python', python, '--compile', '--json']);
+    t.is(r.code, 7, describe(r));
+    const { error } = JSON.parse(r.stderr) as { error: { code: string; subject: string } };
+    t.is(error.code, 'EPSTORE_INVALID', describe(r));
+    t.is(error.subject, python);
+    t.false(existsSync(store), 'the store was not even created');
   });
