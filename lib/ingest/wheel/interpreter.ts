@@ -51,10 +51,10 @@ print(json.dumps({
 
 /**
  * argv: PROBE, scheme[, WORKER, its arguments…]. A WORKER (code that reads stdin and writes
- * stdout) runs in a process forked before the probe imports anything, so that it works in a bare
- * interpreter's state: the bytes marshal writes depend on which strings the process holds
- * elsewhere, and py_compile run alone holds no sysconfig. The process exits with the worker's
- * status.
+ * stdout) runs in a process forked before the probe runs, so that it works in a bare
+ * interpreter's state: the bytes marshal writes depend on which strings the process has interned
+ * elsewhere (the probe's json.dumps of a list interns "[", which changes 24 of pip's 491 .pyc).
+ * The process exits with the worker's status.
  */
 const BOOT = String.raw`
 import os, sys
