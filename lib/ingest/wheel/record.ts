@@ -36,7 +36,7 @@ export function checkRecord(file: string, parts: WheelParts): void {
     const [alg = '', digest = ''] = row.hash.split('=', 2);
     if (!RECORD_HASHES.has(alg))
       throw integrity(file, p, `has no usable hash in RECORD (${JSON.stringify(row.hash)})`);
-    const actual = createHash(nodeHashName(alg)).update(member.data).digest('base64url');
+    const actual = digestOf(alg, member.data);
     if (actual !== digest.replace(/=+$/, ''))
       throw integrity(file, p, `does not match its ${alg} in RECORD`);
     if (row.size !== '' && Number(row.size) !== member.data.length)
@@ -47,6 +47,22 @@ export function checkRecord(file: string, parts: WheelParts): void {
     throw integrity(file, p, 'is listed in RECORD but not in the wheel');
   }
 }
+
+/**
+ * The urlsafe base64 digest of `data`, computed once per buffer and algorithm: the installed
+ * RECORD reuses the sha256 the wheel's RECORD check made of every member it does not rewrite.
+ */
+function digestOf(alg: string, data: Buffer): string {
+  const known = digests.get(data);
+  const hit = known?.get(alg);
+  if (hit !== undefined) return hit;
+  const digest = createHash(nodeHashName(alg)).update(data).digest('base64url');
+  if (known) known.set(alg, digest);
+  else digests.set(data, new Map([[alg, digest]]));
+  return digest;
+}
+
+const digests = new WeakMap<Buffer, Map<string, string>>();
 
 /** Python's hashlib names → Node's (`sha3_256` → `sha3-256`, `blake2b` → `blake2b512`). */
 function nodeHashName(alg: string): string {
@@ -70,15 +86,21 @@ export interface PlacedFile {
  * without hash, as installers write it.
  */
 export function installedRecord(files: readonly PlacedFile[], recordPath: string): Buffer {
-  // path.posix.relative resolves both sides against one cwd, so relative paths compare as they are.
   const base = path.posix.dirname(path.posix.dirname(recordPath));
   const rows = files
-    .map((f) => ({ rel: path.posix.relative(base, f.path), f }))
+    .map((f) => ({ rel: relativeTo(base, f.path), f }))
     .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0))
-    .map(({ rel, f }) => {
-      const digest = createHash('sha256').update(f.data).digest('base64url');
-      return csvLine([rel, `sha256=${digest}`, String(f.data.length)]);
-    });
-  rows.push(csvLine([path.posix.relative(base, recordPath), '', '']));
+    .map(({ rel, f }) =>
+      csvLine([rel, `sha256=${digestOf('sha256', f.data)}`, String(f.data.length)]),
+    );
+  rows.push(csvLine([relativeTo(base, recordPath), '', '']));
   return Buffer.from(rows.join(''));
+}
+
+/** `p` relative to the directory `base` (both prefix-relative); a path inside it is cut, not resolved. */
+function relativeTo(base: string, p: string): string {
+  if (base === '.') return p; // the .dist-info is at the prefix root
+  if (p.startsWith(`${base}/`)) return p.slice(base.length + 1);
+  // path.posix.relative resolves both sides against one cwd, so relative paths compare as they are.
+  return path.posix.relative(base, p);
 }

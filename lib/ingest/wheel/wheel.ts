@@ -5,8 +5,8 @@
 
 import { PstoreError } from '../../core/errors.js';
 import type { InMemoryFile } from '../from-list.js';
-import { compileModules } from './compile.js';
-import { probeInterpreter, type Interpreter } from './interpreter.js';
+import { COMPILE_SERVER, compileModules, compilerArgs } from './compile.js';
+import { startInterpreter, type Interpreter, type PythonSession } from './interpreter.js';
 import { schemeFor, placeMembers, type Scheme } from './layout.js';
 import { launcher } from './launchers.js';
 import { parseEntryPoints } from './metadata.js';
@@ -39,19 +39,31 @@ export interface PreparedWheel {
 }
 
 export async function prepareWheel(file: string, opts: WheelOptions): Promise<PreparedWheel> {
-  const python = opts.python ?? 'python3';
   // The interpreter answers while the wheel is read and checked: its start-up is the longer wait.
-  const probe = probeInterpreter(python, opts.scheme);
-  probe.catch(() => undefined); // awaited below; a bad wheel's error wins over a bad interpreter's
+  // With --compile it stays, waiting for the modules.
+  const compiler = opts.compile ? { code: COMPILE_SERVER, args: compilerArgs() } : undefined;
+  const session = startInterpreter(opts.python ?? 'python3', opts.scheme, compiler);
+  try {
+    return await layOut(file, opts, session);
+  } finally {
+    session.close(); // a bad wheel's error wins over a bad interpreter's; the process exits
+  }
+}
+
+async function layOut(
+  file: string,
+  opts: WheelOptions,
+  session: PythonSession,
+): Promise<PreparedWheel> {
   const parts = wheelParts(file, await readZip(file));
   checkRecord(file, parts);
-  const py = await probe;
+  const py = await session.described;
   if (!opts.ignoreTags) checkTags(file, parts, py);
   const scheme = schemeFor(py, parts.distName, opts.paths ?? {});
   const files = placeMembers(file, parts, scheme, py.executable);
   files.push(...launchers(parts, scheme, py));
   const libDirs = [scheme.purelib, scheme.platlib];
-  const compiled = opts.compile ? await compileModules(python, py, files, libDirs) : [];
+  const compiled = opts.compile ? await compileModules(session, py, files, libDirs) : [];
   files.push(...compiled);
   const metaDir =
     `${parts.rootIsPurelib ? scheme.purelib : scheme.platlib}/${parts.distInfo}`.replace(/^\//, '');

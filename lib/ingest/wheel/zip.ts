@@ -135,7 +135,14 @@ function decompress(entry: Entry, raw: Buffer): Buffer {
   if (entry.compressionMethod === 0) return raw;
   if (entry.compressionMethod !== 8)
     throw new Error(`unsupported compression method ${entry.compressionMethod}`);
-  return zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+  // One output chunk a byte larger than the declared size: zlib is not called again for a full
+  // buffer, and there is no chunk list to concatenate; more output than declared is refused by
+  // maxOutputLength.
+  const declared = Math.max(1, entry.uncompressedSize);
+  return zlib.inflateRawSync(raw, {
+    maxOutputLength: declared,
+    chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, declared + 1),
+  });
 }
 
 async function listEntries(
