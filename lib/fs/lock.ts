@@ -224,7 +224,8 @@ async function bindShared(id: string): Promise<Attempt> {
     await unbindAll([server]);
     return { heldBy: xName };
   }
-  return {};
+  // Every slot taken: by an exclusive holder (then wait on its X) or by 64 shared ones (back off).
+  return (await listening(xName)) ? { heldBy: xName } : {};
 }
 
 /** A bound name and the connections of processes waiting for it (closed when it is unbound). */
