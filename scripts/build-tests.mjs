@@ -1,7 +1,7 @@
 // Compile lib/, cli/ and test/ once into .test-build/ (esbuild, per file, no bundling: the layout
 // and the relative imports stay as they are) so that `npm test` runs every test file as plain
 // JavaScript instead of starting the tsx loader and compiling TypeScript in each of ~75 workers.
-// Type checking stays with `npm run lint` (tsc -p test/tsconfig.json).
+// Type checking stays with `npm run lint` (tsc -p tsconfig.lint.json).
 
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';

@@ -82,8 +82,9 @@ const CASES: Array<[string, Partial<WheelSpec>, number, string, RegExp]> = [
   ['Wheel-Version 2.0', { wheelVersion: '2.0' }, 7, 'EPSTORE_INVALID', /Wheel-Version 2\.0/],
   ['zip that is not a wheel', { noDistInfo: true }, 7, 'EPSTORE_BAD_ARCHIVE', /no \.dist-info/],
   [
-    'zip bomb (64 MiB of zeros)',
-    { files: { 'evil/__init__.py': 'X = 1\n', 'evil/zeros.bin': Buffer.alloc(64 * 1024 * 1024) } },
+    // twice the size below which the ratio is not checked (8 MiB), inflating ~1000 times
+    'zip bomb (16 MiB of zeros)',
+    { files: { 'evil/__init__.py': 'X = 1\n', 'evil/zeros.bin': Buffer.alloc(16 * 1024 * 1024) } },
     7,
     'EPSTORE_BAD_ARCHIVE',
     /zip bomb/,

@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { create as tarCreate } from 'tar';
-import { openStore } from '../../lib/index.js';
+import { openStore, writeLockfile } from '../../lib/index.js';
 import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
 import { storeSnapshot } from '../_helpers/snapshot.js';
 import { assertCleanStore, lsJson, objectFiles } from '../_helpers/store.js';
@@ -51,19 +51,16 @@ test.before(async () => {
     });
     ids.set(`${name}@${version}`, (await s.add(p.dir, { name, version })).id);
   }
-  const cli = storeCli(store);
-  const must = async (args: string[]): Promise<CliResult> => {
-    const r = await cli(args);
-    if (r.code !== 0) throw new Error(`${args.join(' ')}: ${describe(r)}`);
-    return r;
-  };
-  await must(['activate', 'pkg0@1.0', 'pkg1@2.0', '--prefix', prefix]);
+  // the prefix, its lockfile, the bundle and the prefix's digest through the library: setup, not
+  // the contract under test (each CLI step is asserted by a test below)
+  const p = s.prefix(prefix);
+  await p.activate(['pkg0@1.0', 'pkg1@2.0']);
   lockFile = path.join(root, 'pstore.lock');
-  await must(['lock', '--prefix', prefix, '-o', lockFile]);
+  await writeLockfile(lockFile, await p.lock());
   bundleFile = path.join(root, 'deps.pstore');
-  await must(['export', 'pkg0@1.0', 'pkg1@2.0', '-o', bundleFile]);
+  await s.export(['pkg0@1.0', 'pkg1@2.0'], bundleFile);
   bundle = await fsp.readFile(bundleFile);
-  digest = jsonOut<{ digest: string }>(await must(['hash', '--prefix', prefix, '--json'])).digest;
+  digest = (await p.hash()).digest;
 });
 
 test.after.always(async () => {

@@ -5,6 +5,10 @@
 // store's manifest files). Before that next transaction it is never damaged, only behind at most.
 // A missing, damaged or behind index is rebuilt or caught up; a tampered one is reported by
 // `verify --prefix` (exit 4) and rebuilt by `verify --prefix --repair`.
+//
+// The starting generation (alpha@1.0 beta@1.0) is activated once per layout through the library
+// and copied into each test. The default run kills at every point at least once over the two
+// layouts; PSTORE_TORTURE=1 at every point in both.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +22,9 @@ import { OwnershipDb, ownershipDir } from '../../lib/txn/ownership/db.js';
 import { deriveEntries, sameEntry, setDigest } from '../../lib/txn/ownership/entry.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { addWithStore, castPackage } from '../_helpers/prefix-fixtures.js';
+import { copyPrefixTemplate } from '../_helpers/templates.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
+import { casesFor } from '../_helpers/torture.js';
 
 let storeRoot: string;
 let store: string;
@@ -35,7 +41,21 @@ test.before(async () => {
     ['gamma', '1.0'],
   ] as const)
     await addWithStore(s, storeRoot, castPackage(name, version, 10));
+  for (const layout of LAYOUTS) {
+    const tpl = path.join(storeRoot, `start-${layout}`);
+    await s.prefix(path.join(tpl, 'prefix'), { layout }).activate(['alpha@1.0', 'beta@1.0']);
+    startTemplates.set(layout, tpl);
+  }
 });
+
+const LAYOUTS = ['inplace', 'generations'] as const;
+/** per layout: a folder holding `prefix`, alpha@1.0 and beta@1.0 active (generation 1) */
+const startTemplates = new Map<Layout, string>();
+
+/** A copy of the starting prefix in a new temporary folder. */
+async function startingPrefix(t: ExecutionContext, layout: Layout): Promise<string> {
+  return copyPrefixTemplate(startTemplates.get(layout)!, await tempDir(t, 'own'), layout);
+}
 
 test.after.always(async () => {
   await removeTree(storeRoot);
@@ -95,32 +115,36 @@ const POINTS = [
   'ownership:before-write',
 ];
 
-for (const layout of ['inplace', 'generations'] as const)
-  for (const point of POINTS) {
-    test(`${layout}: killed at ${point}, the index is never damaged and then equals a rebuild`, async (t) => {
-      const prefix = path.join(await tempDir(t, 'own-crash'), 'pfx');
-      const layoutArgs = ['--layout', layout];
-      await ok(t, ['activate', 'alpha@1.0', 'beta@1.0', '--prefix', prefix, ...layoutArgs]);
-      const killed = await storeCli(store)(
-        ['activate', 'alpha@2.0', 'delta@1.0', '--prefix', prefix],
-        { env: { PSTORE_TEST_CRASHPOINT: point } },
-      );
-      t.is(killed.signal, 'SIGKILL', describe(killed));
-      await ok(t, ['status', '--prefix', prefix]); // recovers
-      const { index } = await verifyIndex(prefix);
-      t.true(['ok', 'behind'].includes(index.state), `after recovery: ${index.state}`);
-      await ok(t, ['deactivate', 'beta', '--prefix', prefix]);
-      await assertIndexIsRebuild(t, prefix, layout);
-      await ok(t, ['rollback', '--prefix', prefix]);
-      await assertIndexIsRebuild(t, prefix, layout);
-    });
-  }
+const CRASHES = LAYOUTS.flatMap((layout) => POINTS.map((point) => `${layout} ${point}`));
+const QUICK_CRASHES = [
+  'inplace txn:after-journal',
+  'inplace apply:after-markers',
+  'inplace commit:after-current',
+  'generations apply:after-files',
+  'generations commit:after-generation',
+  'generations ownership:before-write',
+];
 
-async function prepared(t: ExecutionContext): Promise<string> {
-  const prefix = path.join(await tempDir(t, 'own-damage'), 'pfx');
-  await ok(t, ['activate', 'alpha@1.0', 'beta@1.0', '--prefix', prefix]);
-  return prefix;
+for (const crash of casesFor(CRASHES, QUICK_CRASHES)) {
+  const [layout, point] = crash.split(' ') as [Layout, string];
+  test(`${layout}: killed at ${point}, the index is never damaged and then equals a rebuild`, async (t) => {
+    const prefix = await startingPrefix(t, layout);
+    const killed = await storeCli(store)(
+      ['activate', 'alpha@2.0', 'delta@1.0', '--prefix', prefix],
+      { env: { PSTORE_TEST_CRASHPOINT: point } },
+    );
+    t.is(killed.signal, 'SIGKILL', describe(killed));
+    await ok(t, ['status', '--prefix', prefix]); // recovers
+    const { index } = await verifyIndex(prefix);
+    t.true(['ok', 'behind'].includes(index.state), `after recovery: ${index.state}`);
+    await ok(t, ['deactivate', 'beta', '--prefix', prefix]);
+    await assertIndexIsRebuild(t, prefix, layout);
+    await ok(t, ['rollback', '--prefix', prefix]);
+    await assertIndexIsRebuild(t, prefix, layout);
+  });
 }
+
+const prepared = (t: ExecutionContext) => startingPrefix(t, 'inplace');
 
 test('a missing index is rebuilt by the next transaction', async (t) => {
   const prefix = await prepared(t);

@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { buildTree, file, symlink, type TreeSpec } from '../_helpers/tree.js';
@@ -32,6 +33,8 @@ interface Fx {
   cli: ReturnType<typeof storeCli>;
   /** stage and add a package only this test has (e.g. a symlink to this test's OUTSIDE) */
   stage(name: string, spec: TreeSpec, version?: string): Promise<StagedPkg>;
+  /** activate `refs` into the prefix through the library: a test's starting state, not its contract */
+  setup(refs: string[], layout?: Layout): Promise<void>;
 }
 
 const base = { 'usr/share/doc/base/README': 'base\n' };
@@ -140,13 +143,14 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
   const store = path.join(dir, 'store');
   await fsp.cp(template.store, store, { recursive: true });
   const cli = storeCli(store);
+  const prefix = path.join(dir, 'prefix');
   const outside = await buildTree(path.join(dir, 'outside'), {
     'sentinel.txt': 'outside the prefix\n',
   });
   return {
     dir,
     store,
-    prefix: path.join(dir, 'prefix'),
+    prefix,
     outside,
     cli,
     async stage(name, spec, version = '1.0') {
@@ -157,6 +161,9 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
       };
       await addPkgs(store, [p]);
       return p;
+    },
+    async setup(refs, layout) {
+      await openStore({ path: store }).prefix(prefix, { layout }).activate(refs);
     },
   };
 }
@@ -202,7 +209,7 @@ async function assertOutsideUntouched(t: ExecutionContext, f: Fx, before?: unkno
 for (const layout of ['inplace', 'generations'] as const) {
   test(`${layout}: two packages shipping one file path in one activate → exit 3 naming the path and both owners`, async (t) => {
     const f = await fx(t, 'dup1');
-    t.is((await activate(f, ['base'], ['--layout', layout])).code, 0);
+    await f.setup(['base'], layout);
     const before = await prefixState(f.prefix, layout);
     assertConflict(
       t,
@@ -220,7 +227,7 @@ for (const layout of ['inplace', 'generations'] as const) {
 
   test(`${layout}: a package shipping a path an active package owns → exit 3 naming both owners`, async (t) => {
     const f = await fx(t, 'dup2');
-    t.is((await activate(f, ['gamma'], ['--layout', layout])).code, 0);
+    await f.setup(['gamma'], layout);
     const before = await prefixState(f.prefix, layout);
     const r = await activate(f, ['delta']);
     assertConflict(t, r, 'usr/share/common/data.txt', 'gamma', 'delta');
@@ -238,7 +245,7 @@ for (const layout of ['inplace', 'generations'] as const) {
 
 test('an unowned file at a package path → exit 3 naming it; the file and the prefix are untouched', async (t) => {
   const f = await fx(t, 'unowned');
-  t.is((await activate(f, ['base'])).code, 0);
+  await f.setup(['base']);
   const mine = path.join(f.prefix, 'usr/share/doc/pkg1/README');
   await fsp.mkdir(path.dirname(mine), { recursive: true });
   await fsp.writeFile(mine, 'my own notes\n', { mode: 0o600 });
@@ -301,7 +308,7 @@ for (const layout of ['inplace', 'generations'] as const) {
   test(`${layout}: package A ships lib/x -> /OUTSIDE, package B ships lib/x/file: B after A, and A+B, exit 3 naming lib/x`, async (t) => {
     const f = await fx(t, 'esc-pkg');
     await f.stage('evil', { 'lib/x': symlink(f.outside), 'lib/evil.txt': 'e\n' });
-    t.is((await activate(f, ['base'], ['--layout', layout])).code, 0);
+    await f.setup(['base'], layout);
 
     // together, into a prefix that has neither
     let before = await prefixState(f.prefix, layout);
@@ -322,7 +329,7 @@ for (const layout of ['inplace', 'generations'] as const) {
 
 test('package A ships a relative lib/x -> ../../outside; B ships lib/x/file → exit 3, nothing outside', async (t) => {
   const f = await fx(t, 'esc-rel');
-  t.is((await activate(f, ['evilrel'])).code, 0);
+  await f.setup(['evilrel']);
   t.is(
     await fsp.realpath(path.join(f.prefix, 'lib/x')),
     await fsp.realpath(f.outside),
@@ -337,7 +344,7 @@ test('package A ships a relative lib/x -> ../../outside; B ships lib/x/file → 
 for (const kind of ['absolute', 'relative'] as const) {
   test(`an unowned ${kind} symlink lib/x -> OUTSIDE made by the user; a package ships lib/x/file → exit 3, nothing outside`, async (t) => {
     const f = await fx(t, `esc-user-${kind}`);
-    t.is((await activate(f, ['base'])).code, 0);
+    await f.setup(['base']);
     await fsp.mkdir(path.join(f.prefix, 'lib'));
     await fsp.symlink(
       kind === 'absolute' ? f.outside : '../../outside',
@@ -352,7 +359,7 @@ for (const kind of ['absolute', 'relative'] as const) {
 
 test('a symlinked parent two levels up (user-made usr -> OUTSIDE) → exit 3 naming usr, nothing outside', async (t) => {
   const f = await fx(t, 'esc-up2');
-  t.is((await activate(f, ['base2'])).code, 0);
+  await f.setup(['base2']);
   await fsp.mkdir(path.join(f.outside, 'lib'));
   await fsp.symlink(f.outside, path.join(f.prefix, 'usr'));
   const outsideBefore = await snapshotDir(f.outside);
@@ -365,7 +372,7 @@ test('a symlinked parent two levels up (user-made usr -> OUTSIDE) → exit 3 nam
 test('a package-shipped symlinked parent two levels up (opt -> OUTSIDE) and a package with opt/a/b/file → exit 3', async (t) => {
   const f = await fx(t, 'esc-up2-pkg');
   await f.stage('evilopt', { opt: symlink(f.outside) });
-  t.is((await activate(f, ['evilopt'])).code, 0);
+  await f.setup(['evilopt']);
   const before = await prefixState(f.prefix);
   assertConflict(t, await activate(f, ['optvictim']), 'opt', 'evilopt', 'optvictim');
   t.deepEqual(await prefixState(f.prefix), before);
@@ -419,7 +426,7 @@ test('the prefix given through a symlinked parent (and as a symlink itself) work
 
 async function withActivePkg1(t: ExecutionContext, tag: string) {
   const f = await fx(t, tag);
-  t.is((await activate(f, ['base', 'pkg1@1.0'])).code, 0);
+  await f.setup(['base', 'pkg1@1.0']);
   return { f };
 }
 
@@ -558,7 +565,7 @@ test('a generations prefix cannot be created over an existing directory: exit 3,
 
 test('an upgrade that turns a directory into a symlink to outside deletes nothing outside', async (t) => {
   const f = await fx(t, 'morph-out');
-  t.is((await activate(f, ['morph@1.0'])).code, 0);
+  await f.setup(['morph@1.0']);
   // OUTSIDE holds the names the old directory had: a file, an empty subdirectory, a .pyc.
   await buildTree(f.outside, {
     file: 'precious\n',
@@ -577,7 +584,7 @@ test('an upgrade that turns a directory into a symlink to outside deletes nothin
 
 test("an upgrade that turns a directory into a symlink to another package's directory leaves that package intact", async (t) => {
   const f = await fx(t, 'morph-in');
-  t.is((await activate(f, ['docs@1.0', 'other'])).code, 0);
+  await f.setup(['docs@1.0', 'other']);
   const r = await activate(f, ['docs@2.0']);
   t.is(r.code, 0, describe(r));
   t.deepEqual(
@@ -595,7 +602,7 @@ test("an upgrade that turns a directory into a symlink to another package's dire
 
 test('file → directory, directory → file, symlink → directory, directory → symlink: upgrade and rollback give exact trees', async (t) => {
   const f = await fx(t, 'shape');
-  t.is((await activate(f, ['shape@1.0'])).code, 0);
+  await f.setup(['shape@1.0']);
   const up = await activate(f, ['shape@2.0']);
   t.is(up.code, 0, describe(up));
   t.deepEqual(await listTree(f.prefix), await unionOf([pkg('shape@2.0')]));
@@ -629,7 +636,7 @@ test("a package may not ship paths named .pstore*: add refuses them (exit 7), so
 for (const via of ['recover', 'activate'] as const) {
   test(`${via} after a crash does not write through a symlink planted in the prefix since`, async (t) => {
     const f = await fx(t, `recover-${via}`);
-    t.is((await activate(f, ['base'])).code, 0);
+    await f.setup(['base']);
     const crashed = await f.cli(['activate', 'pkg1@1.0', '--prefix', f.prefix], {
       env: { PSTORE_TEST_CRASHPOINT: 'txn:after-journal' },
     });
@@ -654,7 +661,7 @@ for (const via of ['recover', 'activate'] as const) {
 
 test('deactivate a package one of whose files the user replaced with a directory: refused or done, never wedged', async (t) => {
   const f = await fx(t, 'wedge');
-  t.is((await activate(f, ['base', 'pkg1@1.0'])).code, 0);
+  await f.setup(['base', 'pkg1@1.0']);
   const readme = path.join(f.prefix, 'usr/share/doc/pkg1/README');
   await fsp.rm(readme);
   await buildTree(readme, { notes: "the user's own notes\n" });
