@@ -43,7 +43,7 @@ function holder(
     new Promise<string>((resolve) => {
       const check = () => (lines.length > n ? resolve(lines[n]!) : undefined);
       child.stdout!.on('data', check);
-      child.on('exit', () => resolve(lines[n] ?? 'exited'));
+      child.on('close', () => resolve(lines[n] ?? 'exited')); // after stdout's last data, unlike 'exit'
       check();
     });
   let out = '';
