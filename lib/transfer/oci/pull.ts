@@ -77,6 +77,21 @@ export async function pullFromRemote(
     result.entries.push(...wanted.map((a) => ({ ...presentEntry(a.entry), pulled: true })));
     return result;
   }
+  await downloadAndImport(ctx, client, wanted, result, opts);
+  return result;
+}
+
+/**
+ * Download every wanted artifact into a private staging directory, then import each bundle:
+ * nothing is visible until every download passed its checks.
+ */
+async function downloadAndImport(
+  ctx: StoreContext,
+  client: RegistryClient,
+  wanted: readonly EntryArtifact[],
+  result: PullResult,
+  opts: RemoteOptions,
+): Promise<void> {
   await using stage = await stagingDir('pull');
   const progress = new TransferProgress('pull', wanted.length, opts.onProgress);
   // Every download settles before the staging directory is removed (a failed one does not leave
@@ -100,7 +115,6 @@ export async function pullFromRemote(
     result.objectsImported += r.objectsImported;
     result.entries.push({ ...presentEntry(a.entry), pulled: true });
   }
-  return result;
 }
 
 function lockTargets(lock: Lockfile): Target[] {
