@@ -7,7 +7,8 @@ import { peers } from './scenario.js';
 
 const S = '--store "$W/s" -q';
 const addTree = `$PSTORE add "$TREE" --name t --version 1 ${S}`;
-const freshPrefix = 'rm -rf "$W/p" "$W/peer"';
+// A generations prefix keeps its trees and records beside it, in .pstore-NAME.
+const freshPrefix = 'rm -rf "$W/p" "$W/.pstore-p" "$W/peer"';
 const ostreeRepo = [
   'ostree --repo="$W/repo" init --mode=bare',
   'ostree --repo="$W/repo" commit -b bench --tree=dir="$TREE" >/dev/null',
