@@ -50,14 +50,19 @@ const FEW_FILES = 8;
  * (a store made by this very command): the data of files written unflushed, by this process or
  * another, before a commit point that depends on them.
  */
-export async function flushFiles(root: string, files: readonly string[]): Promise<void> {
-  if (files.length > FEW_FILES) return syncFilesystem(root);
-  const dirs = new Set<string>();
+export async function flushFiles(root: string, files: Iterable<string>): Promise<void> {
+  // Read no further than FEW_FILES + 1 distinct files: past that, the answer is one syncfs.
+  const few = new Set<string>();
   for (const file of files) {
+    few.add(file);
+    if (few.size > FEW_FILES) return syncFilesystem(root);
+  }
+  const dirs = new Set<string>();
+  for (const file of few) {
     fsyncSync(file, false);
     for (const dir of dirsUpTo(file, root)) dirs.add(dir);
   }
-  if (files.length > 0) dirs.add(parentOf(root));
+  if (few.size > 0) dirs.add(parentOf(root));
   for (const dir of dirs) fsyncSync(dir, false);
 }
 

@@ -68,11 +68,9 @@ export async function addEntry(
   };
 }
 
-/** The objects an entry's files are, once each. */
-function objectPaths(ctx: StoreContext, files: readonly ManifestFile[]): string[] {
-  const paths = new Set<string>();
-  for (const f of files) if (f.type === 'file') paths.add(fileObjectPath(ctx.layout, f));
-  return [...paths];
+/** The objects an entry's files are, derived only as far as the flush reads (a few at most). */
+function* objectPaths(ctx: StoreContext, files: readonly ManifestFile[]): Generator<string> {
+  for (const f of files) if (f.type === 'file') yield fileObjectPath(ctx.layout, f);
 }
 
 async function ingestSource(
