@@ -6,7 +6,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
+import { serialAdd } from '../_helpers/prefix-fixtures.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { buildTree, file, symlink } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
@@ -33,16 +35,15 @@ async function setup(t: ExecutionContext, layout: 'inplace' | 'generations'): Pr
     rival: { 'bin/tool': 'rival\n' },
     base: { 'etc/base': 'base\n' },
   };
+  // setup through the library: the transactions with --overwrite are what this file spawns
+  const store = openStore({ path: path.join(dir, 'store') });
   for (const [name, spec] of Object.entries(trees)) {
     const src = await buildTree(path.join(dir, 'src', name), spec);
-    const r = await cli(['add', src, '--name', name, '--version', '1', '--quiet']);
-    t.is(r.code, 0, describe(r));
+    await serialAdd(() => store.add(src, { name, version: '1' }));
   }
   const prefix = path.join(dir, 'p');
-  const at = ['--prefix', prefix, '--layout', layout];
-  const base = await cli(['activate', 'base', ...at, '-q']);
-  t.is(base.code, 0, describe(base));
-  return { dir, cli, prefix, at };
+  await store.prefix(prefix, { layout }).activate(['base']);
+  return { dir, cli, prefix, at: ['--prefix', prefix, '--layout', layout] };
 }
 
 /** What a user had at the paths `tool` ships, before pstore was asked to take them over. */

@@ -5,12 +5,13 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
+import { serialAdd } from '../_helpers/prefix-fixtures.js';
 import { activateBigPackage } from '../_helpers/store.js';
 import { buildTree, describeTree, symlink } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
 
-type Cli = ReturnType<typeof storeCli>;
 interface Ref {
   name: string;
   version: string;
@@ -25,6 +26,8 @@ interface Owned {
 async function setup(t: ExecutionContext, tag: string) {
   const dir = await tempDir(t, tag);
   const cli = storeCli(path.join(dir, 'store'));
+  // setup (adds, the activations queried) through the library: the queries are what this file spawns
+  const store = openStore({ path: path.join(dir, 'store') });
   const add = async (
     name: string,
     version: string,
@@ -34,16 +37,17 @@ async function setup(t: ExecutionContext, tag: string) {
       path.join(dir, 'src', `${name}-${version}-${Math.random().toString(36).slice(2)}`),
       spec,
     );
-    const r = await cli(['add', src, '--name', name, '--version', version, '--json']);
-    t.is(r.code, 0, describe(r));
-    return jsonOut<{ id: string }>(r).id;
+    return (await serialAdd(() => store.add(src, { name, version }))).id;
+  };
+  const activate = async (prefix: string, refs: string[], layout?: 'inplace' | 'generations') => {
+    await store.prefix(prefix, layout ? { layout } : {}).activate(refs);
   };
   const ok = async (args: string[], timeoutMs?: number) => {
     const r = await cli(args, timeoutMs === undefined ? {} : { timeoutMs });
     t.is(r.code, 0, describe(r));
     return r;
   };
-  return { dir, cli, add, ok };
+  return { dir, cli, add, activate, ok };
 }
 
 const A1 = {
@@ -55,12 +59,12 @@ const A1 = {
 const B1 = { 'bin/b': 'b 1\n', 'share/doc/b/README': 'b\n' };
 
 test('owner: the owning package of files, symlinks and shared directories, absolute or relative, in both layouts', async (t) => {
-  const { dir, add, ok } = await setup(t, 'owner');
+  const { dir, add, activate, ok } = await setup(t, 'owner');
   const a = await add('a', '1', A1);
   const b = await add('b', '1', B1);
   for (const layout of ['inplace', 'generations'] as const) {
     const prefix = path.join(dir, `p-${layout}`);
-    await ok(['activate', 'a', 'b', '--prefix', prefix, '--layout', layout, '--quiet']);
+    await activate(prefix, ['a', 'b'], layout);
     const r = await ok([
       'owner',
       'bin/a',
@@ -111,10 +115,10 @@ test('owner: the owning package of files, symlinks and shared directories, absol
 });
 
 test('owner: an unowned path or one outside the prefix exits 6, the owned ones are still printed', async (t) => {
-  const { dir, cli, add, ok } = await setup(t, 'unowned');
+  const { dir, cli, add, activate, ok } = await setup(t, 'unowned');
   await add('a', '1', A1);
   const prefix = path.join(dir, 'p');
-  await ok(['activate', 'a', '--prefix', prefix, '--quiet']);
+  await activate(prefix, ['a']);
   // A file that is in the prefix but no package's: what a user or a postinst put there.
   await fsp.writeFile(path.join(prefix, 'bin', 'local'), 'mine\n');
   const r = await cli([
@@ -152,11 +156,11 @@ test('owner: an unowned path or one outside the prefix exits 6, the owned ones a
 
 test('owner on a 100k-file prefix answers from one pass over the active manifests', async (t) => {
   t.timeout(10 * 60_000); // adding and activating 100k files on a loaded machine; the query itself is not timed here
-  const { dir, cli, ok } = await setup(t, 'owner-big');
+  const { dir, cli, add, activate } = await setup(t, 'owner-big');
   const prefix = path.join(dir, 'p');
   await activateBigPackage(t, cli, prefix);
-  await add1(dir, cli);
-  await ok(['activate', 'small', '--prefix', prefix, '--quiet']);
+  await add('small', '1', { 'bin/small': 's\n' });
+  await activate(prefix, ['small']);
   const started = Date.now();
   const r = await cli(
     [
@@ -179,16 +183,11 @@ test('owner on a 100k-file prefix answers from one pass over the active manifest
   t.regex(r.stderr, /no active package owns d3\/missing/);
 });
 
-async function add1(dir: string, cli: Cli): Promise<void> {
-  const src = await buildTree(path.join(dir, 'small'), { 'bin/small': 's\n' });
-  await cli(['add', src, '--name', 'small', '--version', '1', '--quiet']);
-}
-
 test('info NAME --prefix shows the version active there, not the latest added', async (t) => {
-  const { dir, cli, add, ok } = await setup(t, 'info');
+  const { dir, cli, add, activate, ok } = await setup(t, 'info');
   const a1 = await add('a', '1', A1);
   const prefix = path.join(dir, 'p');
-  await ok(['activate', 'a@1', '--prefix', prefix, '--quiet']);
+  await activate(prefix, ['a@1']);
   const a2 = await add('a', '2', { ...A1, 'bin/a': 'a 2\n' });
   const bare = await cli(['info', 'a', '--json']);
   t.is(bare.code, 7, `without --prefix, NAME with two versions is ambiguous\n${describe(bare)}`);
@@ -224,18 +223,18 @@ interface Diff {
 }
 
 test('diff: packages added, removed, up- and downgraded between generations, and with --files the paths', async (t) => {
-  const { dir, cli, add, ok } = await setup(t, 'diff');
+  const { dir, cli, add, activate, ok } = await setup(t, 'diff');
   const a1 = await add('a', '1', A1);
   const b1 = await add('b', '1', B1);
   const prefix = path.join(dir, 'p');
-  await ok(['activate', 'a', 'b', '--prefix', prefix, '--quiet']); // generation 1
+  await activate(prefix, ['a', 'b']); // generation 1
   const a2 = await add('a', '2', {
     'bin/a': 'a 2\n',
     'share/doc/a/README': 'a\n',
     'share/doc/a/NEWS': 'new\n',
   });
   const c1 = await add('c', '1', { 'bin/c': 'c\n' });
-  await ok(['activate', 'a@2', 'c', '--prefix', prefix, '--quiet']);
+  await activate(prefix, ['a@2', 'c']);
   await ok(['deactivate', 'b', '--prefix', prefix, '--quiet']); // generation 3
   const d = await ok(['diff', '1', '3', '--prefix', prefix, '--files']);
   t.is(
@@ -287,7 +286,7 @@ test('diff: packages added, removed, up- and downgraded between generations, and
     'generation 3 -> 3: no differences\n',
   );
   // A downgrade, and the same version with other content.
-  await ok(['activate', a1, '--prefix', prefix, '--quiet']); // generation 4
+  await activate(prefix, [a1]); // generation 4
   t.deepEqual(
     jsonOut<Diff>(await ok(['diff', '--prefix', prefix, '--json'])).downgraded.map((c) => [
       c.from.version,
@@ -296,7 +295,7 @@ test('diff: packages added, removed, up- and downgraded between generations, and
     [['2', '1']],
   );
   const c1b = await add('c', '1', { 'bin/c': 'c rebuilt\n' });
-  await ok(['activate', c1b, '--prefix', prefix, '--quiet']); // generation 5
+  await activate(prefix, [c1b]); // generation 5
   const changed = await ok(['diff', '--prefix', prefix, '--files']);
   t.is(
     changed.stdout,
@@ -314,11 +313,11 @@ test('diff: packages added, removed, up- and downgraded between generations, and
 });
 
 test('deactivate NAME@VERSION: the active version is removed; another version exits 6 naming the active one, changing nothing', async (t) => {
-  const { dir, cli, add, ok } = await setup(t, 'deact');
+  const { dir, cli, add, activate, ok } = await setup(t, 'deact');
   await add('a', '1', A1);
   await add('b', '1', B1);
   const prefix = path.join(dir, 'p');
-  await ok(['activate', 'a', 'b', '--prefix', prefix, '--quiet']);
+  await activate(prefix, ['a', 'b']);
   await add('a', '2', { ...A1, 'bin/a': 'a 2\n' });
   const before = await describeTree(prefix);
   const wrong = await cli(['deactivate', 'a@2', '--prefix', prefix]);
