@@ -1,10 +1,13 @@
-// A source store for the OCI tests: entries added from a directory, a tar file and a tar on stdin,
-// activated into a prefix and locked.
+// A source store for the OCI tests: entries added from a directory, a tar file and a tar stream,
+// activated into a prefix and locked (through the library: setup, not the commands under test).
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
+import { openStore, writeLockfile } from '../../lib/index.js';
 import { describe, jsonOut, storeCli, type CliOptions, type CliResult } from './cli.js';
+import { serialAdd } from './prefix-fixtures.js';
 import { assertCleanStore } from './store.js';
 import { buildTar } from './tar.js';
 import { tempDir } from './tmp.js';
@@ -47,7 +50,9 @@ export async function sourceStore(
     'usr/share/empty': {},
     ...manyFiles(opts.files ?? 40, { prefix: 'usr/share/tool/d', distinct: 10 }),
   });
-  await must(t, cli, ['add', dir, '--name', 'tool', '--version', '1.0']);
+  // Setup through the library (push, pull and their failures are what the OCI tests spawn).
+  const opened = openStore({ path: store });
+  await serialAdd(() => opened.add(dir, { name: 'tool', version: '1.0' }));
   const tarFile = path.join(root, 'lib.tar');
   await fsp.writeFile(
     tarFile,
@@ -56,13 +61,12 @@ export async function sourceStore(
       { path: 'usr/share/doc/foo/README', data: 'foo\n' },
     ]),
   );
-  await must(t, cli, ['add', tarFile, '--name', 'libfoo', '--version', '2.1']);
-  const stdinTar = buildTar([{ path: 'etc/bar.conf', data: 'bar=1\n' }]);
-  await must(t, cli, ['add', '-', '--name', '@scope/bar', '--version', '0.3+b1'], {
-    input: stdinTar,
-  });
-  await must(t, cli, ['activate', 'tool', 'libfoo', '@scope/bar', '--prefix', prefix]);
-  await must(t, cli, ['lock', '--prefix', prefix, '-o', lockfile]);
+  await serialAdd(() => opened.add(tarFile, { name: 'libfoo', version: '2.1' }));
+  const streamed = Readable.from([buildTar([{ path: 'etc/bar.conf', data: 'bar=1\n' }])]);
+  await serialAdd(() => opened.add({ tar: streamed }, { name: '@scope/bar', version: '0.3+b1' }));
+  const p = opened.prefix(prefix);
+  await p.activate(['tool', 'libfoo', '@scope/bar']);
+  await writeLockfile(lockfile, await p.lock());
   return { root, store, prefix, lockfile, cli };
 }
 
@@ -71,14 +75,8 @@ export async function targetStore(t: ExecutionContext) {
   const root = await tempDir(t, 'oci-target');
   const store = path.join(root, 'store');
   const cli = storeCli(store);
-  await must(t, cli, [
-    'add',
-    await buildTree(path.join(root, 'own'), { 'x.txt': 'x\n' }),
-    '--name',
-    'own',
-    '--version',
-    '1',
-  ]);
+  const own = await buildTree(path.join(root, 'own'), { 'x.txt': 'x\n' });
+  await serialAdd(() => openStore({ path: store }).add(own, { name: 'own', version: '1' }));
   const assertUnchanged = async () => {
     const ls = jsonOut<Array<{ name: string }>>(await must(t, cli, ['ls', '--json']));
     t.deepEqual(

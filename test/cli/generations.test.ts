@@ -5,19 +5,23 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut } from '../_helpers/cli.js';
+import { serialAdd } from '../_helpers/prefix-fixtures.js';
 import { buildTree } from '../_helpers/tree.js';
 import { storeWorkspace } from '../_helpers/store.js';
 import type { GenJson } from '../_helpers/json.js';
 
 async function setup(t: import('ava').ExecutionContext) {
   const { dir, store, prefix, cli, ok } = await storeWorkspace(t, 'gens');
+  // the adds through the library: the prefix commands are what this file spawns
+  const opened = openStore({ path: store });
   for (const [name, version] of [
     ['a', '1'],
     ['long-package-name', '10.0.1'],
   ] as const) {
     const src = await buildTree(path.join(dir, `src-${name}`), { [`bin/${name}`]: `${name}\n` });
-    await ok(['add', src, '--name', name, '--version', version]);
+    await serialAdd(() => opened.add(src, { name, version }));
   }
   return { dir, store, prefix, cli, ok };
 }
