@@ -6,7 +6,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
+import { serialAdd } from '../_helpers/prefix-fixtures.js';
 import { snapshotDir, storeSnapshot } from '../_helpers/snapshot.js';
 import { buildTree, file } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
@@ -40,9 +42,8 @@ async function setup(t: ExecutionContext, layout: string) {
   const prefix = path.join(dir, 'root', 'prefix');
   const add = async (name: string, version: string, spec: Parameters<typeof buildTree>[1]) => {
     const src = await buildTree(path.join(dir, 'src', `${name}-${version}`), spec);
-    const r = await cli(['add', src, '--name', name, '--version', version, '--json']);
-    t.is(r.code, 0, describe(r));
-    const { id } = jsonOut<Ref>(r);
+    // the adds through the library: the transactions and their dry runs are what this file spawns
+    const { id } = await serialAdd(() => openStore({ path: store }).add(src, { name, version }));
     return { name, version, id };
   };
   const ok = async (args: string[]) => {
@@ -51,11 +52,12 @@ async function setup(t: ExecutionContext, layout: string) {
     return r;
   };
   // Everything a dry run must leave alone: the prefix's parent (tree and, for generations, the
-  // state beside it), the store's files (registrations included) and the index's entries.
+  // state beside it), the store's files (registrations included) and the index's entries (as the
+  // library lists them, what `ls` prints).
   const state = async () => ({
     tree: await snapshotDir(path.join(dir, 'root')),
     store: await storeSnapshot(store),
-    entries: (await cli(['ls', '--json'])).stdout,
+    entries: await openStore({ path: store }).list(),
   });
   // Run with --dry-run: the exit code, the preview, and proof that nothing changed.
   const dry = async (args: string[], code = 0): Promise<{ r: CliResult; preview: Preview }> => {
