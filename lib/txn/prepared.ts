@@ -50,6 +50,7 @@ export class Prepared {
   async commitIndex(ctx: StoreContext, committed: CommittedSet): Promise<void> {
     if (!this.index) return;
     const loaded = this.delta ? [] : [...this.from, ...this.to];
+    this.plan = undefined; // applied: its per-file objects go before the index batch is built
     await commitOwnership(ctx, this.index, this.delta, committed, loaded).catch(() => {});
   }
 
