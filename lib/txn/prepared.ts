@@ -50,7 +50,13 @@ export class Prepared {
   async commitIndex(ctx: StoreContext, committed: CommittedSet): Promise<void> {
     if (!this.index) return;
     const loaded = this.delta ? [] : [...this.from, ...this.to];
-    await commitOwnership(ctx, this.index, this.delta, committed, loaded).catch(() => {});
+    // Applied: the plan and the file lists the delta was read from go before the batch is built,
+    // so its garbage reuses their heap instead of growing it (the batch needs the entries alone).
+    this.plan = undefined;
+    this.from = this.to = [];
+    const delta = this.delta && withoutFileLists(this.delta);
+    this.delta = undefined;
+    await commitOwnership(ctx, this.index, delta, committed, loaded).catch(() => {});
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -75,4 +81,13 @@ export async function loadChange(
   const globs = globsOf(packagesAfter(meta, removed, a));
   if (globs.join('\0') !== globsOf(meta.packages).join('\0')) return undefined;
   return loadDelta(meta.packages.length ? db : NO_ENTRIES, r, a, globs);
+}
+
+/** A delta whose packages keep their ref and markers but no file list (what the index commit reads). */
+function withoutFileLists(d: OwnershipDelta): OwnershipDelta {
+  const bare = (p: PlanPackage): PlanPackage => ({
+    ref: p.ref,
+    manifest: { ...p.manifest, files: [] },
+  });
+  return { ...d, removed: d.removed.map(bare), added: d.added.map(bare), touched: [] };
 }

@@ -40,3 +40,11 @@ test('a name over NAME_MAX bytes is refused, in ASCII and in multi-byte characte
   refuses(t, () => refuseUnplaceable(ROOT, [wide]), 'EPSTORE_UNSAFE_PATH', `${ROOT}/${wide}`);
   t.notThrows(() => refuseUnplaceable(ROOT, [`a/${'€'.repeat(85)}`]));
 });
+
+test('a name too long is found first, in the middle or last of a path; runs of 85 characters between slashes pass', (t) => {
+  const wide = '€'.repeat(86);
+  for (const rel of [`${wide}/a`, `a/${wide}/b/c`, `a/b/${wide}`])
+    refuses(t, () => refuseUnplaceable(ROOT, [rel]), 'EPSTORE_UNSAFE_PATH', `${ROOT}/${rel}`);
+  const fits = ['€'.repeat(85), '€'.repeat(85), '€'.repeat(85)].join('/');
+  t.notThrows(() => refuseUnplaceable(ROOT, [fits]));
+});

@@ -30,6 +30,9 @@ const key = (rel: string) => `f:${rel}`;
 // Every key below DIR/ sorts between `f:DIR/` and `f:DIR0` ('0' follows '/').
 const belowRange = (rel: string) => ({ gt: `f:${rel}/`, lt: `f:${rel}0` });
 
+/** Keys per getMany call (get). */
+const GET_SLICE = 4096;
+
 let levelModule: Promise<typeof import('level')> | undefined;
 
 /**
@@ -81,11 +84,16 @@ export class OwnershipDb {
 
   /** The entries at these paths (absent paths are left out). */
   async get(paths: readonly string[]): Promise<Map<string, OwnerEntry>> {
-    const values = await this.db.getMany(paths.map(key));
     const out = new Map<string, OwnerEntry>();
-    paths.forEach((rel, i) => {
-      if (values[i] !== undefined) out.set(rel, checked(values[i], rel));
-    });
+    // In slices: LevelDB's getMany holds every value of one call natively at once (measured: a
+    // 100k-path call added 100 MB to the resident set).
+    for (let at = 0; at < paths.length; at += GET_SLICE) {
+      const slice = paths.slice(at, at + GET_SLICE);
+      const values = await this.db.getMany(slice.map(key));
+      slice.forEach((rel, i) => {
+        if (values[i] !== undefined) out.set(rel, checked(values[i], rel));
+      });
+    }
     return out;
   }
 
@@ -107,13 +115,9 @@ export class OwnershipDb {
   }
 
   /** One atomic batch: these entries (undefined: the path is gone) and the meta that describes them. */
-  async write(
-    changes: ReadonlyMap<string, OwnerEntry | undefined>,
-    meta: IndexMeta,
-  ): Promise<void> {
-    const ops = batchOps(changes, meta);
+  async write(changes: EntryWrites, meta: IndexMeta): Promise<void> {
     crashpoint('ownership:before-write');
-    await this.db.batch(ops);
+    await writeBatch(this.db, changes, meta);
   }
 
   async close(): Promise<void> {
@@ -133,7 +137,7 @@ export async function rebuildAside(
     const db = await levelAt(build, true);
     await db.open();
     try {
-      await db.batch(batchOps(entries, meta));
+      await writeBatch(db, entries, meta);
     } finally {
       await db.close();
     }
@@ -146,23 +150,26 @@ export async function rebuildAside(
   }
 }
 
-type BatchOp = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+/** What one batch writes: each path's entry after the change, undefined where the path is gone. */
+export type EntryWrites = Iterable<readonly [string, OwnerEntry | undefined]>;
 
 /**
- * One batch's operations as an array: LevelDB takes it in one native call, where a chained batch
- * crosses into native code once per key.
+ * One atomic batch, built key by key as `changes` yields them: a chained batch encodes each key
+ * into LevelDB's native batch at once, so no array of every operation (nor the copy the array form
+ * makes of it) is alive at the end; measured at 100k keys it also costs a third of the CPU.
  */
-function batchOps(
-  changes: ReadonlyMap<string, OwnerEntry | undefined>,
-  meta: IndexMeta,
-): BatchOp[] {
-  const ops: BatchOp[] = [];
-  for (const [rel, e] of changes)
-    ops.push(
-      e ? { type: 'put', key: key(rel), value: encodeEntry(e) } : { type: 'del', key: key(rel) },
-    );
-  ops.push({ type: 'put', key: META, value: JSON.stringify(meta) });
-  return ops;
+async function writeBatch(db: Db, changes: EntryWrites, meta: IndexMeta): Promise<void> {
+  const batch = db.batch();
+  try {
+    for (const [rel, e] of changes)
+      if (e) batch.put(key(rel), encodeEntry(e));
+      else batch.del(key(rel));
+    batch.put(META, JSON.stringify(meta));
+  } catch (err) {
+    await batch.close();
+    throw err;
+  }
+  await batch.write();
 }
 
 /** Remove the index (a damaged one, before its rebuild): it is derived data. */

@@ -95,12 +95,13 @@ export function reverseDelta(d: OwnershipDelta): OwnershipDelta {
   return { ...d, removed: d.added, added: d.removed, before: d.after, after: d.before };
 }
 
-/** The index writes of a delta: every path it knows, its entry after (undefined: gone). */
-export function deltaWrites(d: OwnershipDelta): Map<string, OwnerEntry | undefined> {
-  const writes = new Map<string, OwnerEntry | undefined>();
-  for (const rel of d.before.keys()) writes.set(rel, undefined);
-  for (const [rel, e] of d.after) writes.set(rel, e);
-  return writes;
+/**
+ * The index writes of a delta: every path it knows, its entry after (undefined: gone). Yielded,
+ * not collected: the batch takes them one by one.
+ */
+export function* deltaWrites(d: OwnershipDelta): Generator<[string, OwnerEntry | undefined]> {
+  for (const rel of d.before.keys()) if (!d.after.has(rel)) yield [rel, undefined];
+  yield* d.after;
 }
 
 /**
