@@ -131,7 +131,7 @@ class TarIngest extends TreeIngest {
       try {
         const obj = await writeObjectFromStream(this.layout, pass, exec);
         this.tally.addFile(member, exec, obj);
-        this.tally.wrote(obj.written);
+        this.tally.wrote(obj.written, obj.size);
       } finally {
         done();
       }
@@ -146,7 +146,7 @@ class TarIngest extends TreeIngest {
       try {
         this.tally.addFile(member, exec, hashed);
         // Written at once, synchronously: a promise per member would cost a thread-pool round trip.
-        this.tally.wrote(writeHashedBufferSync(this.layout, hashed));
+        this.tally.wrote(writeHashedBufferSync(this.layout, hashed), hashed.size);
       } catch (err) {
         this.queue.push(0, () => Promise.reject(err)); // the queue's failure stops the source
       }
