@@ -144,11 +144,15 @@ export class IngestTally {
     };
   }
 
-  /** A regular file's content is known: it joins the tree. */
-  addFile(member: string, exec: boolean, obj: HashedObject): void {
+  /**
+   * A regular file's content is known: it joins the tree. `linkable`: later members may be hard
+   * links to it (a tar's), so the collector keeps its object key; a tree's files need none kept
+   * (100k keys are ~20 MB).
+   */
+  addFile(member: string, exec: boolean, obj: HashedObject, linkable = false): void {
     this.collector.add(
       { path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity },
-      obj.key,
+      linkable ? obj.key : undefined,
     );
   }
 
