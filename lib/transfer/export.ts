@@ -108,8 +108,8 @@ export async function streamBundle(
   }
 }
 
-/** Members handed to the pack ahead of the last one it finished. */
-const PACK_WINDOW = 64;
+/** Members handed to the pack ahead of the last one it finished: each may buffer its whole file. */
+const PACK_WINDOW = 8;
 
 /**
  * A tar of `members` (paths under `opts.cwd`), fed to node-tar's Pack PACK_WINDOW at a time: its
