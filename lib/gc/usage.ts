@@ -60,25 +60,19 @@ export interface StoreUsage {
 export async function storeUsage(ctx: StoreContext): Promise<StoreUsage> {
   await using _lock = await lockStore(ctx, 'shared');
   const { entries, entryBytes, used } = await entryObjects(ctx);
-  const objects = await objectStats(ctx);
-  let usedBytes = 0;
-  let linkedBytes = 0;
-  for (const [key, st] of objects) {
-    if (used.has(key)) usedBytes += st.size;
-    linkedBytes += st.size * (st.nlink - 1);
-  }
+  const objects = await objectTotals(ctx, used);
   const prefixes = await pMap(await listPrefixes(ctx.layout), (reg) => prefixLinks(ctx, reg), {
     concurrency: 2,
   });
   return {
     store: ctx.root,
     bytes: await treeBytes(ctx.root),
-    objects: objects.size,
-    objectBytes: [...objects.values()].reduce((sum, st) => sum + st.size, 0),
+    objects: objects.count,
+    objectBytes: objects.bytes,
     entries,
     entryBytes,
-    sharedBytes: entryBytes - usedBytes,
-    linkedBytes,
+    sharedBytes: entryBytes - objects.usedBytes,
+    linkedBytes: objects.linkedBytes,
     prefixes: prefixes.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0)),
   };
 }
@@ -99,21 +93,31 @@ async function entryObjects(ctx: StoreContext) {
   return { entries: ids.length, entryBytes, used };
 }
 
-async function objectStats(ctx: StoreContext): Promise<Map<string, Stats>> {
-  const stats = new Map<string, Stats>();
+/** The file objects' sums, counted as they are statted: nothing kept per object. */
+interface ObjectTotals {
+  count: number;
+  bytes: number;
+  /** bytes of the objects some entry uses */
+  usedBytes: number;
+  /** size × (links − 1), summed */
+  linkedBytes: number;
+}
+
+async function objectTotals(ctx: StoreContext, used: ReadonlySet<string>): Promise<ObjectTotals> {
+  const totals: ObjectTotals = { count: 0, bytes: 0, usedBytes: 0, linkedBytes: 0 };
   for (const shard of await readdirOrEmpty(ctx.layout.objects)) {
     const dir = path.join(ctx.layout.objects, shard);
-    const names = await readdirOrEmpty(dir);
-    await pMap(
-      names,
-      async (name) => {
-        const st = await lstatOrUndefined(path.join(dir, name));
-        if (st?.isFile()) stats.set(`${shard}${name}`, st);
-      },
-      { concurrency: 16 },
-    );
+    const count = async (name: string) => {
+      const st = await lstatOrUndefined(path.join(dir, name));
+      if (!st?.isFile()) return;
+      totals.count++;
+      totals.bytes += st.size;
+      if (used.has(`${shard}${name}`)) totals.usedBytes += st.size;
+      totals.linkedBytes += st.size * (st.nlink - 1);
+    };
+    await pMap(await readdirOrEmpty(dir), count, { concurrency: 16 });
   }
-  return stats;
+  return totals;
 }
 
 /** Apparent bytes of every regular file under `dir`, each inode once. */

@@ -51,12 +51,19 @@ export async function addEntry(
   const ingested = await ingestSource(ctx, prepared.source, onProgress, meter);
   await prepared.done;
   throwIfAborted(opts.signal, op); // the last moment before the entry is written
-  const manifest = buildManifest(prepared.name, prepared.version, markers, ingested.files);
+  // The ingest's list is emptied into the manifest's (canonical copies): 100k files are not held
+  // twice while the manifest is serialized, written and recorded.
+  const manifest = buildManifest(
+    prepared.name,
+    prepared.version,
+    markers,
+    ingested.files.splice(0),
+  );
   const ident = identifyManifest(manifest, true);
   crashpoint('add:after-objects');
   // Always flush, even when this add wrote nothing: objects it found present may have been written
   // by a concurrent or crashed add and not be durable yet.
-  await flushFiles(ctx.root, objectPaths(ctx, ingested.files));
+  await flushFiles(ctx.root, objectPaths(ctx, manifest.files));
   await writeManifestFile(ctx.layout, ident.id, ident.bytes);
   crashpoint('add:after-manifest');
   const record = await useIndex(ctx, (db) => registerManifest(db, manifest, ident), RECORDING);

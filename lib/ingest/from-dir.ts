@@ -98,7 +98,7 @@ class DirIngest extends TreeIngest {
       // The bytes are hashed and written at once: a reused buffer spares an allocation per file.
       const hashed = hashBuffer(this.reader.read(fd, st.size), exec);
       this.tally.addFile(member, exec, hashed);
-      this.tally.wrote(writeHashedBufferSync(this.layout, hashed));
+      this.tally.wrote(writeHashedBufferSync(this.layout, hashed), hashed.size);
     } finally {
       if (!handedOff) fs.closeSync(fd);
     }
@@ -114,7 +114,7 @@ class DirIngest extends TreeIngest {
       const read = () => fs.createReadStream('', { fd, start: 0, autoClose: false });
       const obj = await writeObjectFromFile(this.layout, read, size, exec);
       this.tally.addFile(member, exec, obj);
-      this.tally.wrote(obj.written);
+      this.tally.wrote(obj.written, obj.size);
     } finally {
       fs.closeSync(fd);
     }

@@ -49,7 +49,7 @@ export async function ingestFileList(
       const hashed = hashBuffer(data, exec);
       tally.addFile(member, exec, hashed);
       // In memory already: synchronous writes spare a thread-pool round trip per call (SPEC.md §Add).
-      tally.wrote(writeHashedBufferSync(layout, hashed));
+      tally.wrote(writeHashedBufferSync(layout, hashed), hashed.size);
     }
   }
   return tally.result();

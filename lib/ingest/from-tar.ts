@@ -130,8 +130,8 @@ class TarIngest extends TreeIngest {
     this.queue.push(0, async () => {
       try {
         const obj = await writeObjectFromStream(this.layout, pass, exec);
-        this.tally.addFile(member, exec, obj);
-        this.tally.wrote(obj.written);
+        this.tally.addFile(member, exec, obj, true);
+        this.tally.wrote(obj.written, obj.size);
       } finally {
         done();
       }
@@ -144,9 +144,9 @@ class TarIngest extends TreeIngest {
     entry.on('end', () => {
       const hashed = hashBuffer(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), exec);
       try {
-        this.tally.addFile(member, exec, hashed);
+        this.tally.addFile(member, exec, hashed, true);
         // Written at once, synchronously: a promise per member would cost a thread-pool round trip.
-        this.tally.wrote(writeHashedBufferSync(this.layout, hashed));
+        this.tally.wrote(writeHashedBufferSync(this.layout, hashed), hashed.size);
       } catch (err) {
         this.queue.push(0, () => Promise.reject(err)); // the queue's failure stops the source
       }

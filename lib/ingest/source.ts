@@ -5,6 +5,7 @@ import type { IngestProgress, ManifestFile, ProgressListener } from '../core/typ
 import { TreeCollector } from '../core/tree.js';
 import type { StoreLayout } from '../store/layout.js';
 import type { WriteQueue } from './write-queue.js';
+import { EarlyWriteback } from '../fs/writeback.js';
 
 /** Files larger than this are streamed through the hasher instead of read whole. */
 export const STREAM_THRESHOLD = 8 * 1024 * 1024;
@@ -71,18 +72,22 @@ export class Pacer {
   }
 }
 
-/** Run the producer, then wait for every queued write; the first failure of either wins. */
-export async function settleAll(produce: () => Promise<void>, queue: WriteQueue): Promise<void> {
+/**
+ * Run the producer, then wait for every queued write and background flush; the first failure of
+ * any wins.
+ */
+export async function settleAll(
+  produce: () => Promise<void>,
+  queue: WriteQueue,
+  writeback?: EarlyWriteback,
+): Promise<void> {
   let failure: unknown;
-  try {
-    await produce();
-  } catch (err) {
-    failure = err;
-  }
-  try {
-    await queue.drain();
-  } catch (err) {
-    failure ??= err;
+  for (const step of [produce, () => queue.drain(), () => writeback?.finish()]) {
+    try {
+      await step();
+    } catch (err) {
+      failure ??= err;
+    }
   }
   if (failure !== undefined) throw failure;
 }
@@ -99,6 +104,8 @@ export class IngestTally {
   private files = 0;
   private bytes = 0;
   private written = 0;
+  /** the objects written flush in the background as they pile up (SPEC.md §Add, step 5) */
+  readonly writeback: EarlyWriteback | undefined;
   private totals: { total?: number; totalBytes?: number } = {};
   private readonly progress: ReturnType<typeof throttled<IngestProgress>>;
 
@@ -106,8 +113,10 @@ export class IngestTally {
     readonly collector: TreeCollector,
     onProgress: ProgressListener | undefined,
     private readonly meter?: SourceMeter,
+    storeRoot?: string,
   ) {
     this.progress = throttled(onProgress);
+    this.writeback = storeRoot === undefined ? undefined : new EarlyWriteback(storeRoot);
     if (meter?.size !== undefined) this.totals = { totalBytes: meter.size };
   }
 
@@ -135,16 +144,23 @@ export class IngestTally {
     };
   }
 
-  /** A regular file's content is known: it joins the tree. */
-  addFile(member: string, exec: boolean, obj: HashedObject): void {
+  /**
+   * A regular file's content is known: it joins the tree. `linkable`: later members may be hard
+   * links to it (a tar's), so the collector keeps its object key; a tree's files need none kept
+   * (100k keys are ~20 MB).
+   */
+  addFile(member: string, exec: boolean, obj: HashedObject, linkable = false): void {
     this.collector.add(
       { path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity },
-      obj.key,
+      linkable ? obj.key : undefined,
     );
   }
 
-  wrote(written: boolean): void {
-    if (written) this.written++;
+  /** An object of `size` bytes was placed (`written`) or found present. */
+  wrote(written: boolean, size: number): void {
+    if (!written) return;
+    this.written++;
+    this.writeback?.wrote(size);
   }
 
   result(): IngestResult {
@@ -165,12 +181,12 @@ export abstract class TreeIngest {
     readonly queue: WriteQueue,
   ) {
     this.collector = new TreeCollector(sourceName);
-    this.tally = new IngestTally(this.collector, opts.onProgress, opts.meter);
+    this.tally = new IngestTally(this.collector, opts.onProgress, opts.meter, layout.root);
   }
 
   /** Walk the source, then wait for every queued write: what was ingested. */
   async ingest(walk: () => Promise<void>): Promise<IngestResult> {
-    await settleAll(walk, this.queue);
+    await settleAll(walk, this.queue, this.tally.writeback);
     return this.tally.result();
   }
 }

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { create as tarCreate } from 'tar';
+import { Pack, type WriteEntry } from 'tar';
 import { identifyManifest } from '../core/manifest.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { lockStore, type StoreContext } from '../store/context.js';
@@ -90,9 +90,9 @@ export async function streamBundle(
       ...sorted.map((e) => `entries/${e.id}.json`),
       ...objectNames.map((k) => `objects/${k}`),
     ];
-    const pack = tarCreate(
-      // 1 MiB reads (node-tar's default is 16 MiB per file): peak RSS of an export or a push
-      // stays flat however large the objects are.
+    // 1 MiB reads (node-tar's default is 16 MiB per file): peak RSS of an export or a push
+    // stays flat however large the objects are.
+    const pack = packWindowed(
       { cwd: stage, portable: true, mtime: new Date(0), noDirRecurse: true, maxReadSize: 1 << 20 },
       members,
     );
@@ -106,6 +106,40 @@ export async function streamBundle(
   } finally {
     await fsp.rm(stage, { recursive: true, force: true });
   }
+}
+
+/** Members handed to the pack ahead of the last one it finished: each may buffer its whole file. */
+const PACK_WINDOW = 8;
+
+/**
+ * A tar of `members` (paths under `opts.cwd`), fed to node-tar's Pack PACK_WINDOW at a time: its
+ * Pack walks its whole queue of members each time one is done, so 100k members given at once
+ * cost quadratic time (an export of 100k objects ran for most of an hour) and an entry each.
+ */
+function packWindowed(
+  opts: ConstructorParameters<typeof Pack>[0],
+  members: readonly string[],
+): Pack {
+  let added = 0;
+  let finished = 0;
+  let ended = false;
+  const feed = () => {
+    while (added < members.length && added - finished < PACK_WINDOW) pack.write(members[added++]!);
+    if (added === members.length && !ended) {
+      ended = true; // the pack ends once the members given are written
+      pack.end();
+    }
+  };
+  const pack: Pack = new Pack({
+    ...opts,
+    onWriteEntry: (entry: WriteEntry) =>
+      entry.once('end', () => {
+        finished++;
+        feed();
+      }),
+  });
+  feed();
+  return pack;
 }
 
 /** Link each entry's manifest into the stage; the descriptor and the object keys they name. */

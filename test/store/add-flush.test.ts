@@ -4,6 +4,7 @@
 // manifest's temp file is written.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -19,6 +20,8 @@ const traced = HAS_STRACE ? test : test.skip;
 interface Trace {
   fsynced: string[];
   syncfs: boolean;
+  /** how many syncfs calls ran, in any process */
+  syncfsCalls: number;
   lines: string[];
 }
 
@@ -38,7 +41,8 @@ async function tracedAdd(src: string, store: string, log: string): Promise<Trace
   ]);
   const lines = (await fsp.readFile(log, 'utf8')).split('\n');
   const fsynced = lines.flatMap((l) => /fsync\(\d+<([^>]*)>\)/.exec(l)?.slice(1) ?? []);
-  return { fsynced, syncfs: lines.some((l) => /\bsyncfs\(/.test(l)), lines };
+  const syncfsCalls = lines.filter((l) => /\bsyncfs\(/.test(l)).length;
+  return { fsynced, syncfs: syncfsCalls > 0, syncfsCalls, lines };
 }
 
 function firstLine(trace: Trace, pattern: RegExp): number {
@@ -72,11 +76,25 @@ traced('many objects: one syncfs before the manifest, no fsync per object', asyn
   const src = await buildTree(path.join(dir, 'src'), spec);
   const store = await tempStore(t);
   const trace = await tracedAdd(src, store, path.join(dir, 'strace.log'));
-  t.true(trace.syncfs, 'syncfs');
+  t.is(trace.syncfsCalls, 1, 'one syncfs: too few bytes for a background one');
   t.false(
     trace.fsynced.some((p) => p.includes('objects-v1')),
     'no object fsynced',
   );
   const syncfs = firstLine(trace, /\bsyncfs\(/);
   t.true(firstLine(trace, /entries-v1\/[0-9a-f]{2}\/\.pstore-tmp/) > syncfs, 'syncfs first');
+});
+
+traced('past 16 MiB written: a background syncfs as well, both before the manifest', async (t) => {
+  const dir = await tempDir(t, 'flush-writeback');
+  const src = path.join(dir, 'src');
+  await fsp.mkdir(src);
+  // 10 × 2 MiB of distinct bytes: a background flush starts after the 8th object, the add goes on
+  for (let i = 0; i < 10; i++) await fsp.writeFile(path.join(src, `f${i}`), randomBytes(2 << 20));
+  const store = await tempStore(t);
+  const trace = await tracedAdd(src, store, path.join(dir, 'strace.log'));
+  t.is(trace.syncfsCalls, 2, 'a background syncfs and the final one');
+  const lastSyncfs = trace.lines.findLastIndex((l) => /\bsyncfs\(/.test(l));
+  const manifestTemp = firstLine(trace, /entries-v1\/[0-9a-f]{2}\/\.pstore-tmp/);
+  t.true(manifestTemp > lastSyncfs, 'every syncfs before the manifest is written');
 });
