@@ -6,8 +6,8 @@
 // timestamp anywhere: every machine makes the same .pyc, and Python checks it against the
 // source's hash, never an mtime. (Python replaces a loaded module's co_filename with the real
 // source path, so the relative dfile shows nowhere.) Nothing touches the disk.
-// Compiling is CPU work: the process forks one worker per further core (no second interpreter
-// start), each compiling every n-th module; a module's bytes do not depend on the split. A module
+// Compiling is CPU work: the process forks one worker per further idle core (no second
+// interpreter start), each compiling every n-th module; a module's bytes do not depend on the split. A module
 // that does not compile (a py2-only test file) gets no bytecode, as compileall does.
 
 import os from 'node:os';
@@ -75,12 +75,21 @@ if header:
     sys.stdout.buffer.write(framed(shares[i % n][i // n] for i in range(len(jobs))))
 `;
 
-/** How many processes compile: one per core, at most this many (more only contend). */
+/** How many processes compile at most (more only contend). */
 const MAX_COMPILERS = 4;
+
+/**
+ * How many processes compile: one per idle core, judged as `make -l` does by the 1-minute load
+ * average, at least one and at most MAX_COMPILERS. On busy cores a second compiler shortens
+ * nothing and costs its fork, the split and its share of contended caches.
+ */
+export function compilerCount(cores: number, load: number): number {
+  return Math.max(1, Math.min(MAX_COMPILERS, cores - Math.floor(load)));
+}
 
 /** The arguments COMPILE_SERVER takes after the scheme. */
 export function compilerArgs(): string[] {
-  return [String(Math.min(MAX_COMPILERS, os.availableParallelism()))];
+  return [String(compilerCount(os.availableParallelism(), os.loadavg()[0]!))];
 }
 
 /** `a/b/mod.py` → `a/b/__pycache__/mod.<cache tag>.pyc` (what importlib looks for at -O0). */

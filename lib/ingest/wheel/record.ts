@@ -1,7 +1,7 @@
 // RECORD, both ways (SPEC.md §Wheels): the wheel's RECORD checked against every member before
 // anything is stored, and the installed RECORD written for the paths as laid out in the prefix.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import path from 'node:path';
 import { PstoreError } from '../../core/errors.js';
 import { csvLine, parseRecord } from './metadata.js';
@@ -56,7 +56,8 @@ function digestOf(alg: string, data: Buffer): string {
   const known = digests.get(data);
   const hit = known?.get(alg);
   if (hit !== undefined) return hit;
-  const digest = createHash(nodeHashName(alg)).update(data).digest('base64url');
+  // One-shot: no Hash object per member (a wheel has hundreds).
+  const digest = hash(nodeHashName(alg), data, 'base64url');
   if (known) known.set(alg, digest);
   else digests.set(data, new Map([[alg, digest]]));
   return digest;

@@ -47,7 +47,7 @@ export async function readZip(file: string): Promise<ZipMember[]> {
     for (const { entry, path } of entries) {
       if (entry.fileName.toString().endsWith('/')) continue; // directories: installers make parents
       const data = whole
-        ? await inflateEntry(file, zip, whole, entry)
+        ? inflateEntry(file, zip, whole, entry)
         : await readEntry(file, zip, entry);
       members.push({ path, data, exec: isExecutable(entry) });
     }
@@ -113,14 +113,14 @@ function memoryReader(yauzl: Yauzl, whole: Buffer): import('yauzl').RandomAccess
  * starts (and checks it lies inside the file); the output may not exceed the declared size (so
  * the zip-bomb limits on declared sizes hold) and must equal it, as validateEntrySizes requires.
  */
-async function inflateEntry(
+function inflateEntry(
   file: string,
   zip: import('yauzl').ZipFile,
   whole: Buffer,
   entry: Entry,
-): Promise<Buffer> {
+): Buffer {
   try {
-    const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
+    const fileDataStart = dataStartInMemory(zip, entry);
     const raw = whole.subarray(fileDataStart, fileDataStart + entry.compressedSize);
     const data = decompress(entry, raw);
     if (data.length !== entry.uncompressedSize)
@@ -129,6 +129,19 @@ async function inflateEntry(
   } catch (err) {
     throw unreadableMember(file, entry, err);
   }
+}
+
+/** Where a member's data starts: yauzl reads its local header (and checks the bounds) at once. */
+function dataStartInMemory(zip: import('yauzl').ZipFile, entry: Entry): number {
+  let start: number | undefined;
+  let failure: Error | null = null;
+  zip.readLocalFileHeader(entry, { minimal: true }, (err, header) => {
+    failure = err;
+    start = header?.fileDataStart;
+  });
+  if (failure !== null) throw failure;
+  if (start === undefined) throw new Error('the local header was not read from memory at once');
+  return start;
 }
 
 function decompress(entry: Entry, raw: Buffer): Buffer {
@@ -156,7 +169,7 @@ async function listEntries(
   const seen = new Set<string>();
   let total = 0;
   try {
-    for await (const entry of zip.eachEntry()) {
+    for (const entry of await readEntries(zip)) {
       const raw = decodeName(yauzl, entry);
       const path = normalizeMemberPath(raw);
       if (seen.has(path))
@@ -172,6 +185,39 @@ async function listEntries(
     throw badZip(file, `has a damaged central directory (${(err as Error).message})`, err);
   }
   return out;
+}
+
+/**
+ * The central directory's entries, in order. A reader over memory answers before `readEntry`
+ * returns, so the loop takes no promise or event-loop turn per entry (a wheel has hundreds); a
+ * file's reader, or yauzl's own deferral (an entry with no name, extra or comment), is awaited.
+ */
+async function readEntries(zip: import('yauzl').ZipFile): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const onEntry = (entry: Entry): void => {
+    entries.push(entry);
+    wake?.();
+  };
+  const onError = (err: Error): void => {
+    failure = err;
+    wake?.();
+  };
+  zip.on('entry', onEntry).on('error', onError);
+  try {
+    while (entries.length < zip.entryCount) {
+      const wanted = entries.length + 1;
+      zip.readEntry();
+      if (entries.length < wanted && failure === undefined)
+        await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      if (failure !== undefined) throw failure;
+    }
+  } finally {
+    zip.off('entry', onEntry).off('error', onError);
+  }
+  return entries;
 }
 
 function decodeName(yauzl: Yauzl, entry: Entry): string {
