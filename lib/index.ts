@@ -3,13 +3,7 @@
 //   const store = openStore({ path: '/var/cache/pstore' });
 //   const entry = await store.add('./staged', { name: 'foo', version: '1.0' });
 
-import {
-  addEntry,
-  type AddOptions,
-  type AddOrigin,
-  type AddResult,
-  type AddSource,
-} from './ingest/add.js';
+import type { AddOptions, AddOrigin, AddResult, AddSource } from './ingest/add.js';
 import type { GcOptions, GcResult } from './gc/collect.js';
 import {
   createContext,
@@ -19,7 +13,7 @@ import {
 } from './store/context.js';
 import { entryInfo, listStoreEntries, resolveEntry, type EntryInfo } from './store/query.js';
 import { readManifestFile } from './store/manifests.js';
-import { verifyStore, type VerifyOptions, type VerifyResult } from './store/verify.js';
+import type { VerifyOptions, VerifyResult } from './store/verify.js';
 import type { EntryRecord, Manifest } from './core/types.js';
 import { openPrefix, refStrings, type EntryRefs, type Prefix } from './api/prefix.js';
 import { guarded } from './api/boundary.js';
@@ -29,7 +23,7 @@ import type { ExportOptions, ExportResult } from './transfer/export.js';
 import type { PrefixLinks, StoreUsage } from './gc/usage.js';
 import type { GcWhy, PrefixHold } from './gc/why.js';
 import type { ImportOptions, ImportResult } from './transfer/import.js';
-import { registeredOwners, type RegisteredPathOwners } from './api/registered-owners.js';
+import type { RegisteredPathOwners } from './api/registered-owners.js';
 import type { LayoutKind } from './core/names.js';
 import type { PushResult } from './transfer/oci/push.js';
 import type { PullResult } from './transfer/oci/pull-result.js';
@@ -95,7 +89,7 @@ export type { EntryProblems } from './store/verify.js';
 export type { ManifestIdentity } from './core/manifest.js';
 export type { LinkMode } from './txn/link.js';
 export type { OwnershipIndexCheck } from './txn/ownership/verify.js';
-export { SCHEME_KEYS, type Scheme, type SchemeKey } from './ingest/wheel/layout.js';
+export { SCHEME_KEYS, type Scheme, type SchemeKey } from './ingest/wheel/scheme.js';
 export type { LayoutKind } from './core/names.js';
 export { LAYOUT_KINDS } from './core/names.js';
 export type { PackageRef } from './core/package-ref.js';
@@ -183,17 +177,19 @@ export function openStore(opts: StoreOptions = {}): Store {
   return guarded<Store>({
     root: ctx.root,
     exists: () => storeExists(ctx),
-    add: (source, o) => addEntry(ctx, source, o),
+    // add and verify load on first use too: status and activate never compile ingestion or zlib.
+    add: async (source, o) => (await import('./ingest/add.js')).addEntry(ctx, source, o),
     list: () => listStoreEntries(ctx),
     resolve: (ref) => resolveEntry(ctx, ref),
     info: (ref, o) => entryInfo(ctx, ref, o),
     manifest: async (ref) => readManifestFile(ctx.layout, (await resolveEntry(ctx, ref)).id),
-    verify: (o) => verifyStore(ctx, o),
+    verify: async (o) => (await import('./store/verify.js')).verifyStore(ctx, o),
     // gc, export and import load on first use: node-tar and fs-extra cost every command start-up.
     gc: async (o) => (await import('./gc/collect.js')).collectGarbage(ctx, o),
     whyKept: async (ref, o) =>
       (await import('./gc/why.js')).explainKeep(ctx, await resolveEntry(ctx, ref), o),
-    owners: (paths) => registeredOwners(ctx, paths),
+    owners: async (paths) =>
+      (await import('./api/registered-owners.js')).registeredOwners(ctx, paths),
     du: async () => (await import('./gc/usage.js')).storeUsage(ctx),
     prefix: (dir, o) => guarded(openPrefix(ctx, dir, o)),
     export: async (refs, file, o) =>
