@@ -9,7 +9,8 @@ import type { PrefixHashResult, PrefixVerifyResult } from '../txn/inspect.js';
 import type { RecoverResult } from '../txn/recover.js';
 import type { TxnOptions, TxnResult } from '../txn/run.js';
 import type { DiffOptions, GenerationDiff, PathOwners } from './prefix-queries.js';
-import type { GenerationInfo, PrefixStatus } from './prefix-reads.js';
+import type { GenerationInfo } from './prefix-reads.js';
+import type { PrefixStatus } from './prefix-status.js';
 
 /**
  * Names a store entry: a string (`NAME`, `NAME@VERSION` or an id prefix of at least 8 hex

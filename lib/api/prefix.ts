@@ -1,6 +1,6 @@
 // The prefix handle: store.prefix(dir) → activate / deactivate / rollback / sync / transaction /
 // status / generations / recover / prune / verify / hash / lock / owners / info / diff. A thin
-// facade: status is answered here (prefix-reads.ts); every other method is in prefix-methods.ts,
+// facade: status is answered here (prefix-status.ts); every other method is in prefix-methods.ts,
 // loaded on the handle's first call of one.
 
 import path from 'node:path';
@@ -13,7 +13,8 @@ import type { TxnOptions, TxnResult } from '../txn/run.js';
 import type { PrefixHashResult, PrefixVerifyResult } from '../txn/inspect.js';
 import type { TransactionView } from '../txn/readers.js';
 import type { DiffOptions, GenerationDiff, PathOwners } from './prefix-queries.js';
-import { prefixStatus, type GenerationInfo, type PrefixStatus } from './prefix-reads.js';
+import type { GenerationInfo } from './prefix-reads.js';
+import { prefixStatus, type PrefixStatus } from './prefix-status.js';
 import type { Op } from './prefix-targets.js';
 import type { PrefixMethods } from './prefix-methods.js';
 import { guarded } from './boundary.js';
