@@ -23,7 +23,6 @@ import type { VerifyOptions, VerifyResult } from '../store/verify.js';
 import type { ExportOptions, ExportResult } from '../transfer/export.js';
 import type { ImportOptions, ImportResult } from '../transfer/import.js';
 import type { Lockfile } from '../transfer/lockfile.js';
-import { pulledAlready } from '../transfer/oci/present.js';
 import type { PullResult } from '../transfer/oci/pull-result.js';
 import type { PushResult } from '../transfer/oci/push.js';
 import type { RemoteOptions } from '../transfer/oci/session.js';
@@ -118,7 +117,10 @@ export function openStore(opts: StoreOptions = {}): Store {
       (await import('../transfer/oci/push.js')).pushToRemote(ctx, refs, remote, o),
     // A lockfile the store already holds: answered without loading the OCI client (warm sync).
     pull: async (refs, remote, o) =>
-      (o?.lock && (await pulledAlready(ctx, o.lock, remote, o.dryRun ?? false))) ||
+      (o?.lock &&
+        (await (
+          await import('../transfer/oci/present.js')
+        ).pulledAlready(ctx, o.lock, remote, o.dryRun ?? false))) ||
       (await import('../transfer/oci/pull.js')).pullFromRemote(ctx, refs, remote, o),
   });
 }
