@@ -98,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${commandHelp(cmd)}\n`);
       return 0;
     }
-    const { openStore } = await import('../lib/index.js'); // not needed for --help or --version
+    const { openStore } = await import('./open-store.js'); // not needed for --help or --version
     const store = makeStoreFactory(values, out, openStore);
     checkOperands(cmd, positionals);
     const code = await cmd.run({ positionals, values, out, store });

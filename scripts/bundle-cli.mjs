@@ -10,7 +10,8 @@
 // native binding stays outside: it is found relative to classic-level's installed package.
 
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import ts from 'typescript';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,6 +74,82 @@ const levelNamedExports = {
   },
 };
 
+/**
+ * Where each value lib/index.ts exports is defined: NAME → [absolute .ts file, name there]. From its
+ * `export { A, B as C } from './x.js'`, `export { A }` of an imported name, `export * from` (followed)
+ * and its own `export class|function|const`.
+ */
+function publicBindings(indexFile) {
+  const source = ts.createSourceFile(
+    indexFile,
+    readFileSync(indexFile, 'utf8'),
+    ts.ScriptTarget.Latest,
+  );
+  const bindings = new Map(declaredExports(source).map((name) => [name, [indexFile, name]]));
+  const imported = new Map();
+  const tsFile = (from, spec) => path.resolve(path.dirname(from), spec.replace(/\.js$/, '.ts'));
+  for (const st of source.statements) {
+    const from = st.moduleSpecifier && tsFile(indexFile, st.moduleSpecifier.text);
+    if (ts.isImportDeclaration(st) && st.importClause?.namedBindings?.elements)
+      for (const el of st.importClause.namedBindings.elements)
+        imported.set(el.name.text, [from, (el.propertyName ?? el.name).text]);
+    if (!ts.isExportDeclaration(st) || st.isTypeOnly) continue;
+    if (!st.exportClause) {
+      for (const [name, where] of publicBindings(from)) bindings.set(name, where);
+      continue;
+    }
+    for (const el of st.exportClause.elements) {
+      if (el.isTypeOnly) continue;
+      const orig = (el.propertyName ?? el.name).text;
+      bindings.set(el.name.text, from ? [from, orig] : imported.get(orig));
+    }
+  }
+  return bindings;
+}
+
+/** The names a module declares with `export` (class, function, const...). */
+function declaredExports(source) {
+  return source.statements.flatMap((st) => {
+    if (!st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) return [];
+    if (ts.isVariableStatement(st)) return st.declarationList.declarations.map((d) => d.name.text);
+    return st.name && !ts.isInterfaceDeclaration(st) && !ts.isTypeAliasDeclaration(st)
+      ? [st.name.text]
+      : [];
+  });
+}
+
+/**
+ * esbuild splits by file: a command that imports one value from lib/index.ts would load every
+ * module the public API re-exports (tar, picomatch, ssri, LevelDB). The CLI's imports of
+ * lib/index.js are rewritten to the modules that define each value, so that a command's chunks
+ * hold only what it uses. A name not found is a build error, never a silent fallback.
+ */
+const directImports = {
+  name: 'pstore-direct-imports',
+  setup(b) {
+    const bindings = publicBindings(path.join(root, 'lib', 'index.ts'));
+    const statement = /^(import|export) \{([^}]*)\} from '(?:\.\.\/)+lib\/index\.js';$/gm;
+    b.onLoad({ filter: /[\\/]cli[\\/].*\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const rewrite = (_all, keyword, names) =>
+        names
+          .split(',')
+          .map((n) => n.trim())
+          .filter((n) => n !== '' && !n.startsWith('type '))
+          .map((n) => {
+            const [name, alias = name] = n.split(/\s+as\s+/);
+            const found = bindings.get(name);
+            if (!found) throw new Error(`${args.path}: ${name} is not a value of lib/index.ts`);
+            let rel = path.relative(path.dirname(args.path), found[0]).replace(/\.ts$/, '.js');
+            if (!rel.startsWith('.')) rel = `./${rel}`;
+            return `${keyword} { ${found[1]} as ${alias} } from '${rel}';`;
+          })
+          .join('\n');
+      return { contents: source.replace(statement, rewrite), loader: 'ts' };
+    });
+  },
+};
+
 const outdir = path.join(root, 'dist', 'cli');
 await build({
   entryPoints: [path.join(root, 'cli', 'main.ts')],
@@ -88,7 +165,7 @@ await build({
   banner: {
     js: "import { createRequire as __pstoreRequire } from 'node:module';const require=__pstoreRequire(import.meta.url);",
   },
-  plugins: [levelNamedExports, levelBinding, sideEffectFree],
+  plugins: [levelNamedExports, levelBinding, directImports, sideEffectFree],
   logLevel: 'warning',
   allowOverwrite: true,
 });

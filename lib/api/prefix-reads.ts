@@ -1,31 +1,14 @@
-// The prefix handle's reading methods: the committed state, read without waiting for a healthy
-// writer (txn/readers.ts decides when an interrupted transaction must be recovered first).
+// The prefix handle's reading methods other than status (prefix-status.ts): the committed state,
+// read after any interrupted transaction is recovered (txn/readers.ts decides when).
 
-import type { LayoutKind } from '../core/names.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { identifyManifest } from '../core/manifest.js';
-import { contextFor, findManagedPrefix } from '../prefix/access.js';
+import { contextFor } from '../prefix/access.js';
 import { listGenerations, readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import type { StoreContext } from '../store/context.js';
 import { readManifestFile } from '../store/manifests.js';
 import { buildLockfile, type Lockfile } from '../transfer/lockfile.js';
-import { probeTransaction, settled, type TransactionView } from '../txn/readers.js';
-
-/** What {@link Prefix.status} reports. */
-export interface PrefixStatus extends TransactionView {
-  /** the prefix directory, absolute */
-  prefix: string;
-  /** how the prefix is managed */
-  layout: LayoutKind;
-  /** the store that manages the prefix */
-  store: string;
-  /** the current generation (0: nothing was ever activated) */
-  generation: number;
-  /** the active packages */
-  packages: PackageRef[];
-  /** a transaction is running right now (its writer is alive): transaction === 'running' */
-  transactionInProgress: boolean;
-}
+import { settled } from '../txn/readers.js';
 
 /** One generation of a prefix, as {@link Prefix.generations} lists it. */
 export interface GenerationInfo {
@@ -39,22 +22,6 @@ export interface GenerationInfo {
   command?: string;
   /** the packages active in it */
   packages: PackageRef[];
-}
-
-export async function prefixStatus(ctx: StoreContext, dir: string): Promise<PrefixStatus> {
-  const found = await findManagedPrefix(dir);
-  const view = await probeTransaction(ctx, found);
-  const cur = await readCurrent(found.paths);
-  const gen = await readCurrentGeneration(found.paths, cur);
-  return {
-    prefix: found.paths.dir,
-    layout: found.paths.layout,
-    store: found.record.store,
-    generation: cur.generation,
-    packages: gen.packages,
-    transactionInProgress: view.transaction === 'running',
-    ...view,
-  };
 }
 
 export async function prefixGenerations(ctx: StoreContext, dir: string): Promise<GenerationInfo[]> {

@@ -4,7 +4,6 @@
 // so the same content under the same name, version and markers has the same id on every machine.
 
 import { createHash } from 'node:crypto';
-import ssri from 'ssri';
 import { PstoreError } from './errors.js';
 import { normalizeMemberPath } from './safe-path.js';
 import { TreeCollector } from './tree.js';
@@ -67,9 +66,10 @@ export interface ManifestIdentity {
  */
 export function identifyManifest(m: Manifest, canonical = false): ManifestIdentity {
   const bytes = serializeManifest(m, canonical);
-  // One hash gives both: the id is its hex prefix, the integrity its ssri (base64) form.
+  // One hash gives both: the id is its hex prefix, the integrity its ssri (base64) form, written
+  // out directly (what ssri.parse(...).toString() returns) so that reading a manifest loads no ssri.
   const digest = createHash('sha512').update(bytes).digest();
-  const integrity = ssri.parse(`sha512-${digest.toString('base64')}`).toString();
+  const integrity = `sha512-${digest.toString('base64')}`;
   return { id: digest.toString('hex').slice(0, ENTRY_ID_LENGTH), integrity, bytes };
 }
 

@@ -11,7 +11,6 @@ import { isPstoreError, environmentError, PstoreError, errnoCode } from '../core
 import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { readJournal } from './journal.js';
-import { recoverPending } from './recover.js';
 import { contextFor, findManagedPrefix, type ManagedPrefix } from '../prefix/access.js';
 
 /**
@@ -113,7 +112,8 @@ export async function recoverOrReport(
         `not recovered: the store ${storeCtx.root} is locked (gc is running); the next writer recovers it`,
       );
     try {
-      await recoverPending(storeCtx, found.paths);
+      // Loaded only when there is a journal to recover: status never compiles the recovery path.
+      await (await import('./recover.js')).recoverPending(storeCtx, found.paths);
       return NONE;
     } catch (err) {
       const typed = environmentError(err);

@@ -12,12 +12,9 @@ import type { PlacedFile } from './record.js';
 import type { WheelParts } from './structure.js';
 import { badZip } from './zip.js';
 
-/** The keys of a Python install scheme, as a wheel's `.data` directories name them. */
-export const SCHEME_KEYS = ['purelib', 'platlib', 'scripts', 'headers', 'data'] as const;
-/** One of {@link SCHEME_KEYS}. */
-export type SchemeKey = (typeof SCHEME_KEYS)[number];
-/** Each scheme key's directory, relative to the prefix. */
-export type Scheme = Record<SchemeKey, string>;
+import { SCHEME_KEYS, type Scheme, type SchemeKey } from './scheme.js';
+
+export { SCHEME_KEYS, type Scheme, type SchemeKey };
 
 /** The interpreter's scheme for this distribution, with the caller's overrides. */
 export function schemeFor(

@@ -1,0 +1,72 @@
+// Issue 9, fixed costs: each command loads only what it uses (SPEC.md §Start-up cost). The built
+// CLI runs under a resolve hook that records every module it loads; status must load no LevelDB,
+// tar, zlib, picomatch, ssri or transaction code, and activate no zlib, tar or ingestion code.
+
+import { execFile } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { CLI, storeCli } from '../_helpers/cli.js';
+import { tempDir } from '../_helpers/tmp.js';
+import { buildTree } from '../_helpers/tree.js';
+
+const HOOK = `export async function resolve(spec, ctx, next) {
+  const r = await next(spec, ctx);
+  process.stderr.write('LOADED ' + r.url + '\\n');
+  return r;
+}`;
+const REGISTER = `import { register } from 'node:module';
+register('./hook.mjs', import.meta.url);`;
+
+/** The builtins and bundled sources (esbuild's `// path` comments) a pstore run loads. */
+async function loads(
+  dir: string,
+  args: string[],
+): Promise<{ builtins: string[]; sources: string }> {
+  await fsp.writeFile(path.join(dir, 'hook.mjs'), HOOK);
+  await fsp.writeFile(path.join(dir, 'register.mjs'), REGISTER);
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const { stderr } = await promisify(execFile)(
+    process.execPath,
+    ['--import', path.join(dir, 'register.mjs'), CLI, ...args],
+    { env },
+  );
+  const urls = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!);
+  const files = urls.filter((u) => u.startsWith('file:')).map((u) => new URL(u).pathname);
+  const texts = await Promise.all(files.map((f) => fsp.readFile(f, 'utf8')));
+  return { builtins: urls.filter((u) => u.startsWith('node:')), sources: texts.join('\n') };
+}
+
+test('status and activate load only what they use; --version no library at all', async (t) => {
+  const dir = await tempDir(t, 'loads');
+  const store = path.join(dir, 'store');
+  const cli = storeCli(store);
+  const pkg = await buildTree(path.join(dir, 'pkg'), { 'share/a': 'a\n', 'share/b': 'b\n' });
+  t.is((await cli(['add', pkg, '--name', 'p', '--version', '1'])).code, 0);
+  const common = ['--store', store, '--prefix', path.join(dir, 'prefix'), '-q'];
+
+  const activate = await loads(dir, ['activate', 'p@1', ...common]);
+  t.false(activate.builtins.includes('node:zlib'), 'activate loaded node:zlib');
+  for (const absent of ['node_modules/tar/', 'lib/ingest/add.ts', 'lib/transfer/oci/'])
+    t.false(activate.sources.includes(absent), `activate loaded ${absent}`);
+  t.true(activate.sources.includes('node_modules/abstract-level/'), 'the check sees LevelDB');
+  t.is((await cli(['status', '--prefix', path.join(dir, 'prefix')])).code, 0);
+
+  const status = await loads(dir, ['status', ...common]);
+  t.false(status.builtins.includes('node:zlib'), 'status loaded node:zlib');
+  for (const absent of [
+    'node_modules/abstract-level/',
+    'node_modules/tar/',
+    'node_modules/picomatch/',
+    'node_modules/ssri/',
+    'lib/txn/run.ts',
+    'lib/txn/recover.ts',
+  ])
+    t.false(status.sources.includes(absent), `status loaded ${absent}`);
+  t.true(status.sources.includes('lib/api/prefix-status.ts'), 'the check sees status');
+
+  const version = await loads(dir, ['--version']);
+  t.false(version.sources.includes('lib/api/'), '--version loaded the library');
+});
