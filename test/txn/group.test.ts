@@ -17,6 +17,7 @@ import {
   sharedTemplateStore,
   unionOf,
   until,
+  withPkg0Active,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
 import type { PkgJson, StatusJson, TxnJson } from '../_helpers/json.js';
@@ -35,11 +36,7 @@ interface Fixture {
 
 /** A store with pkg0..pkg7 and a prefix at generation 1 with pkg0 active. */
 async function fixture(t: ExecutionContext): Promise<Fixture> {
-  const copy = await storeCopy(t);
-  const prefix = path.join(copy.dir, 'prefix');
-  const r = await copy.cli(['activate', 'pkg0', '--prefix', prefix]);
-  t.is(r.code, 0, describe(r));
-  return { ...copy, prefix };
+  return withPkg0Active(t, await storeCopy(t));
 }
 
 const spawn = (f: Fixture, args: string[], env: Record<string, string> = {}) =>
