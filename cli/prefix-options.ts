@@ -118,12 +118,13 @@ function withSteps(
   };
 }
 
-const UNRECORDED_FLAGS = new Set(['--json', '--quiet', '-q']);
+const UNRECORDED_FLAGS = new Set(['--json', '--quiet', '-q', '--no-group']);
 const UNRECORDED_WITH_VALUE = new Set(['--store', '--wait']);
 
 /**
  * The command line as `generations` shows it: what the user asked for, without the options that
- * only say where and how to print (the store is the prefix's own; --json, --quiet, --wait).
+ * only say where and how to print or wait (the store is the prefix's own; --json, --quiet, --wait,
+ * --no-group).
  */
 export function commandLine(argv: readonly string[]): string {
   const kept: string[] = [];
