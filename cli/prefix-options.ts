@@ -19,6 +19,7 @@ export const TXN_OPTIONS = {
   link: { type: 'string' as const },
   'dry-run': { type: 'boolean' as const },
   verbose: { type: 'boolean' as const, short: 'v' },
+  'no-group': { type: 'boolean' as const },
 };
 /** `activate` and `sync`: take over unowned files matching a glob (pacman's --overwrite). */
 const OVERWRITE_OPTION = { overwrite: { type: 'string' as const, multiple: true } };
@@ -43,6 +44,9 @@ export const TXN_HELP = [
   '                 changed,files:{place,replace,remove,mkdirs,rmdirs,markersRemoved,markersPlaced},conflicts}',
   '--verbose, -v    print each step (lock, recover, plan, check, journal, apply phases, commit, unlock)',
   '                 with its time in ms on stderr',
+  '--no-group       run this transaction here even while another pstore process writes the prefix',
+  '                 (default: an activate or deactivate that waits is run by that process, --json',
+  '                 then adds grouped:true), and serve no waiting one; also PSTORE_NO_GROUP=1',
 ];
 
 /** The options of the transactions that place packages (activate, sync). */
@@ -97,6 +101,7 @@ function txnOptionsOf(ctx: CommandContext): TxnOptions {
     ...(link ? { link } : {}),
     ...(progress ? { onProgress: progress } : {}),
     ...(verify ? { verify } : {}),
+    ...(ctx.values['no-group'] === true ? { group: false } : {}),
     command: commandLine(process.argv.slice(2)),
   };
 }
@@ -113,12 +118,13 @@ function withSteps(
   };
 }
 
-const UNRECORDED_FLAGS = new Set(['--json', '--quiet', '-q']);
+const UNRECORDED_FLAGS = new Set(['--json', '--quiet', '-q', '--no-group']);
 const UNRECORDED_WITH_VALUE = new Set(['--store', '--wait']);
 
 /**
  * The command line as `generations` shows it: what the user asked for, without the options that
- * only say where and how to print (the store is the prefix's own; --json, --quiet, --wait).
+ * only say where and how to print or wait (the store is the prefix's own; --json, --quiet, --wait,
+ * --no-group).
  */
 export function commandLine(argv: readonly string[]): string {
   const kept: string[] = [];
@@ -159,6 +165,7 @@ function printTxn(ctx: CommandContext, r: TxnResult): void {
       link: r.link,
       ...(r.overwritten ? { overwritten: r.overwritten } : {}),
       ...(r.restored ? { restored: r.restored } : {}),
+      ...(r.grouped ? { grouped: true } : {}),
     },
     () =>
       r.noop

@@ -40,11 +40,13 @@ type Run = (
   kind: 'activate' | 'deactivate' | 'rollback' | 'sync',
   target: (t: TargetContext) => Promise<Target>,
   opts?: TxnOptions,
+  /** the operations `target` applies, as data: a writer that waits may send them (txn/group.ts) */
+  ops?: readonly Op[],
 ) => Promise<TxnResult>;
 
 /** runTransaction with the prefix's defaults, and the caller's signal checked at each safe point. */
 function transactionRunner(ctx: StoreContext, dir: string, defaults: { layout?: LayoutKind }): Run {
-  return async (kind, target, opts = {}) => {
+  return async (kind, target, opts = {}, ops) => {
     const what = { what: `the transaction on ${dir}`, subject: dir };
     throwIfAborted(opts.signal, what);
     const onProgress = abortingListener(opts.signal, what, opts.onProgress);
@@ -52,12 +54,25 @@ function transactionRunner(ctx: StoreContext, dir: string, defaults: { layout?: 
       throwIfAborted(opts.signal, what);
       return target(t);
     };
-    return runTransaction(ctx, dir, kind, checked, {
-      ...defaults,
-      ...opts,
-      ...(onProgress ? { onProgress } : {}),
-    });
+    return runTransaction(
+      ctx,
+      dir,
+      kind,
+      checked,
+      { ...defaults, ...opts, ...(onProgress ? { onProgress } : {}) },
+      ops,
+    );
   };
+}
+
+/** A transaction of activations and deactivations: its target, and the ops as data. */
+function runOps(
+  run: Run,
+  kind: 'activate' | 'deactivate',
+  ops: readonly Op[],
+  opts?: TxnOptions,
+): Promise<TxnResult> {
+  return run(kind, (t) => opsTarget(ops, t), opts, ops);
 }
 
 async function prune(ctx: StoreContext, dir: string, keep: number): Promise<PruneResult> {
@@ -94,13 +109,8 @@ export function prefixMethods(
   const run = transactionRunner(ctx, dir, defaults);
   return {
     activate: (refs, { replace = [], ...opts } = {}) =>
-      run(
-        'activate',
-        (t) => opsTarget([...deactivations([replace]), ...activations([refs])], t),
-        opts,
-      ),
-    deactivate: (names, opts) =>
-      run('deactivate', (t) => opsTarget(deactivations([names]), t), opts),
+      runOps(run, 'activate', [...deactivations([replace]), ...activations([refs])], opts),
+    deactivate: (names, opts) => runOps(run, 'deactivate', deactivations([names]), opts),
     sync: (refs, opts) => run('sync', (t) => syncTarget(refStrings([refs]), t), opts),
     rollback: (opts = {}) =>
       run(
@@ -110,9 +120,10 @@ export function prefixMethods(
       ),
     syncLockfile: (lock, opts) => run('sync', (t) => lockfileTarget(lock, t), opts),
     commitOps: (ops, opts) =>
-      run(
+      runOps(
+        run,
         ops.some((o) => o.kind === 'activate') ? 'activate' : 'deactivate',
-        (t) => opsTarget(ops, t),
+        [...ops],
         opts,
       ),
     generations: () => prefixGenerations(ctx, dir),

@@ -3,30 +3,11 @@
 
 import { PstoreError, isPstoreError } from '../core/errors.js';
 import type { PackageRef } from '../core/package-ref.js';
-import { matchActive } from '../prefix/query.js';
 import { lockedPackages, type Lockfile } from '../transfer/lockfile.js';
-import { refuseDuplicateNames, type Target, type TargetContext } from '../txn/run.js';
+import type { Target, TargetContext } from '../txn/run.js';
+import { refuseDuplicateNames } from '../txn/ops.js';
 
-export type Op = { kind: 'activate'; ref: string } | { kind: 'deactivate'; name: string };
-
-/** Activate and deactivate, in the order given: the current set with `ops` applied. */
-export async function opsTarget(ops: readonly Op[], t: TargetContext): Promise<Target> {
-  let packages = [...t.current];
-  const incoming: PackageRef[] = [];
-  for (const op of ops) {
-    if (op.kind === 'deactivate') {
-      // NAME or NAME@VERSION (that version must be the active one): either way the name goes.
-      const { name } = matchActive([...packages, ...incoming], op.name);
-      packages = packages.filter((p) => p.name !== name);
-      incoming.splice(0, incoming.length, ...incoming.filter((p) => p.name !== name));
-    } else {
-      incoming.push(await t.resolve(op.ref));
-    }
-  }
-  refuseDuplicateNames(incoming);
-  const names = new Set(incoming.map((p) => p.name));
-  return { packages: [...packages.filter((p) => !names.has(p.name)), ...incoming] };
-}
+export { opsTarget, type Op } from '../txn/ops.js';
 
 /** Exactly `refs`, whatever is active now. */
 export async function syncTarget(refs: readonly string[], t: TargetContext): Promise<Target> {

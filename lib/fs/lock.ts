@@ -17,6 +17,11 @@
 // the binds alone, so an early, late or lost wake-up costs a retry, never safety. Where nobody
 // listens (every slot taken by readers of other processes, a name bound but not yet listening) the
 // waiter polls with backoff as before; each wait is also bounded, so a missed close costs a poll.
+//
+// Requests: a waiter for an exclusive holder may send one line on that connection (LockOptions.
+// request). A holder that takes it (HeldLock.takeRequests) writes TAKEN, later ANSWER and the
+// answer, and the waiter's acquireLock throws LockAnswered: the holder did the waiter's work. A
+// request the holder never takes is dropped when it unbinds, and the waiter tries to bind as ever.
 
 import { constants as fsc, promises as fsp } from 'node:fs';
 import net from 'node:net';
@@ -33,11 +38,38 @@ export interface LockOptions {
   what: string;
   /** called once if the lock is not free at once */
   onWait?: () => void;
+  /**
+   * exclusive only: the line (no newline) to send an exclusive holder while waiting for it, made
+   * afresh for each wait; undefined sends none. An answer ends the wait with LockAnswered.
+   */
+  request?: (file: string) => Promise<string | undefined>;
 }
 
 export interface HeldLock extends AsyncDisposable {
   release(): Promise<void>;
+  /** the requests waiters have sent so far and no earlier call took; each waiter is told TAKEN */
+  takeRequests(): LockRequest[];
 }
+
+/** A waiter's request, taken: answer it, or decline it (the waiter then tries the lock again). */
+export interface LockRequest {
+  line: string;
+  answer(reply: string): void;
+  decline(): void;
+}
+
+/** acquireLock's outcome when the holder served the request instead of handing over the lock. */
+export class LockAnswered extends Error {
+  constructor(readonly answer: string) {
+    super('the lock holder answered the request');
+    this.name = 'LockAnswered';
+  }
+}
+
+const TAKEN = 'TAKEN';
+const ANSWER = 'ANSWER ';
+/** A request longer than this is not one: the connection is just a waiter. */
+const MAX_REQUEST = 1 << 16;
 
 /** Concurrent shared holders across processes; an exclusive holder binds them all. */
 const SLOTS = 64;
@@ -107,7 +139,27 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
     released = true;
     await dropHolder(s);
   };
-  return { release, [Symbol.asyncDispose]: release };
+  const takeRequests = () => (s.mode === 'exclusive' && s.bound?.[0] ? takeFrom(s.bound[0]) : []);
+  return { release, takeRequests, [Symbol.asyncDispose]: release };
+}
+
+function takeFrom(x: Bound): LockRequest[] {
+  const taken = [...x.requests].map(([c, line]) => {
+    c.write(`${TAKEN}\n`);
+    return {
+      line,
+      answer: (reply: string) => {
+        // Not destroyed on unbind but once the answer is written whole, keeping the process
+        // alive until then (the waiter's copy is in the kernel once 'finish' fires).
+        x.waiters.delete(c);
+        c.ref();
+        c.end(`${ANSWER}${reply}\n`, () => c.destroy());
+      },
+      decline: () => c.destroy(),
+    };
+  });
+  x.requests.clear();
+  return taken;
 }
 
 async function takeKernelLock(
@@ -139,7 +191,8 @@ async function takeKernelLock(
     }
     tell();
     if (Date.now() >= deadline) throw busy(file, opts);
-    delay = await waitForHolder(got.heldBy, delay, deadline);
+    const request = opts.mode === 'exclusive' ? await opts.request?.(file) : undefined;
+    delay = await waitForHolder(got.heldBy, delay, deadline, request);
   }
 }
 
@@ -232,28 +285,47 @@ async function bindShared(id: string): Promise<Attempt> {
 interface Bound {
   server: net.Server;
   waiters: Set<net.Socket>;
+  /** the request line each waiter sent, until taken */
+  requests: Map<net.Socket, string>;
 }
 
 /** Bind an abstract socket name; undefined when another process has it. */
 function bind(name: string): Promise<Bound | undefined> {
   return new Promise((resolve, reject) => {
     const waiters = new Set<net.Socket>();
+    const requests = new Map<net.Socket, string>();
     // Every connection is a waiter (or a shared request checking X, which closes it at once):
     // kept open until the name is unbound, never keeping this process alive.
     const server = net.createServer((c) => {
       c.unref();
       c.on('error', () => {}); // a waiter that gives up resets its end; nothing to report
       waiters.add(c);
-      c.once('close', () => waiters.delete(c));
+      readRequest(c, (line) => requests.set(c, line));
+      c.once('close', () => {
+        waiters.delete(c);
+        requests.delete(c); // a waiter that is gone (kill -9 included) is never served
+      });
     });
     server.once('error', (err) =>
       errnoCode(err) === 'EADDRINUSE' ? resolve(undefined) : reject(err),
     );
     server.listen({ path: name, exclusive: true }, () => {
       server.unref(); // a held lock must not keep the process alive
-      resolve({ server, waiters });
+      resolve({ server, waiters, requests });
     });
   });
+}
+
+/** The first line a waiter sends, if any; a waiter that sends too much is only a waiter. */
+function readRequest(c: net.Socket, onLine: (line: string) => void): void {
+  let buf = '';
+  const onData = (chunk: Buffer) => {
+    buf += chunk.toString('utf8');
+    const end = buf.indexOf('\n');
+    if (end >= 0) onLine(buf.slice(0, end));
+    if (end >= 0 || buf.length > MAX_REQUEST) c.off('data', onData);
+  };
+  c.on('data', onData);
 }
 
 function listening(name: string): Promise<boolean> {
@@ -294,17 +366,59 @@ function holderLetGo(name: string, deadline: number): Promise<number | undefined
 /**
  * Wait for the holder of `name` (if known), else back off; the next backoff delay. A wait shorter
  * than the delay counts as none (a holder that closes connections at once, as older pstores do,
- * must not turn the wait into a busy loop).
+ * must not turn the wait into a busy loop). With a `request`, an answer throws LockAnswered.
  */
 async function waitForHolder(
   name: string | undefined,
   delay: number,
   deadline: number,
+  request?: string,
 ): Promise<number> {
-  const waited = name === undefined ? undefined : await holderLetGo(name, deadline);
+  const waited =
+    name === undefined
+      ? undefined
+      : request === undefined
+        ? await holderLetGo(name, deadline)
+        : await askHolder(name, request, deadline);
   if (waited !== undefined && waited >= delay) return 2;
   await sleep(Math.min(delay, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
   return Math.min(delay * 2, 100);
+}
+
+/**
+ * holderLetGo, sending `request` first. Until the holder has taken it the wait ends at the
+ * deadline; once taken it lasts until the answer or the close (the holder is alive while the
+ * connection is open: the kernel closes it when the holder dies), so a request the holder acts on
+ * is never reported busy.
+ */
+function askHolder(name: string, request: string, deadline: number): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    let connectedAt: number | undefined;
+    let buf = '';
+    const c = net.connect({ path: name });
+    const done = () => {
+      clearTimeout(timer);
+      c.destroy();
+      resolve(connectedAt === undefined ? undefined : performance.now() - connectedAt);
+    };
+    const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+    c.once('connect', () => {
+      connectedAt = performance.now();
+      c.write(`${request}\n`);
+    });
+    c.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      if (buf.startsWith(`${TAKEN}\n`)) clearTimeout(timer);
+      const at = buf.indexOf(`\n${ANSWER}`);
+      const end = at < 0 ? -1 : buf.indexOf('\n', at + 1);
+      if (end < 0) return;
+      clearTimeout(timer);
+      c.destroy();
+      reject(new LockAnswered(buf.slice(at + 1 + ANSWER.length, end)));
+    });
+    c.on('error', done);
+    c.once('close', done);
+  });
 }
 
 async function unbindAll(bound: readonly Bound[]): Promise<void> {

@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
-import { acquireLock, type HeldLock } from '../fs/lock.js';
+import { acquireLock, type HeldLock, type LockOptions } from '../fs/lock.js';
 import { TEMP_PREFIX, type LayoutKind } from '../core/names.js';
 import { prefixPaths, type PrefixPaths } from './layout.js';
 import { refuseOverlap } from './overlap.js';
@@ -53,6 +53,8 @@ export async function openPrefixForWrite(
     create: boolean;
     waitMs: number;
     onWait?: (() => void) | undefined;
+    /** a request for the writer of the moment while waiting for it (LockOptions.request) */
+    request?: LockOptions['request'];
   },
 ): Promise<OpenedPrefix> {
   const { paths, found } = await prefixToOpen(dir, opts);
@@ -64,6 +66,7 @@ export async function openPrefixForWrite(
     waitMs: opts.waitMs,
     what: `prefix ${abs}`,
     onWait: opts.onWait,
+    ...(opts.request ? { request: opts.request } : {}),
   });
   try {
     await sweepStateTemps(paths);

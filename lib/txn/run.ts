@@ -2,10 +2,10 @@
 // gc waits) → recover any interrupted transaction → compute the target set → plan (pure) → check
 // the prefix → journal (durable) → apply → commit → unlock. Failure before commit reverts.
 
-import { PstoreError, isPstoreError } from '../core/errors.js';
+import { isPstoreError } from '../core/errors.js';
 import { throwIfAborted } from '../core/abort.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
-import { discardNewPrefix, openPrefixForWrite } from '../prefix/open.js';
+import { discardNewPrefix, openPrefixForWrite, type OpenedPrefix } from '../prefix/open.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { listGenerationNumbers, readCurrent, readCurrentGeneration } from '../prefix/state.js';
@@ -33,8 +33,11 @@ import { checkTakingOver, overwriteMatcher, saveTakenOver } from './overwrite.js
 import { savedToRestore } from './restore-saved.js';
 import type { SavedPath } from '../prefix/overwritten.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
+import { opsTarget, type Op } from './ops.js';
+import { groupAsk, groupingOn, requestOptions, serveWaiters } from './group.js';
 
 export type { Target, TargetContext, TxnOptions, TxnResult };
+export { refuseDuplicateNames } from './ops.js';
 
 type StepClock = ReturnType<typeof stepClock>;
 
@@ -50,23 +53,52 @@ export async function runTransaction(
   kind: TxnKind,
   target: (t: TargetContext) => Promise<Target>,
   opts: TxnOptions = {},
+  ops?: readonly Op[],
 ): Promise<TxnResult> {
   if (opts.overwrite) overwriteMatcher(opts.overwrite); // a bad glob is refused before anything
   if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
   const step = stepClock(opts.onProgress);
-  preloadIndexModule();
-  const opened = await openPrefixForWrite(dir, {
-    storeRoot: ctx.root,
-    layout: opts.layout,
-    create: kind === 'activate' || kind === 'sync',
-    waitMs: ctx.waitMs,
-    onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${dir}`),
-  });
+  const ask = groupAsk(ctx.root, kind, ops, { ...opts, waitMs: ctx.waitMs });
+  // A writer that may be served by the holder loads LevelDB only once it runs its own transaction.
+  if (!ask) preloadIndexModule();
+  let opened: OpenedPrefix;
+  try {
+    opened = await openPrefixForWrite(dir, {
+      storeRoot: ctx.root,
+      layout: opts.layout,
+      create: kind === 'activate' || kind === 'sync',
+      waitMs: ctx.waitMs,
+      onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${dir}`),
+      ...(ask ? { request: (file: string) => ask.request(file) } : {}),
+    });
+  } catch (err) {
+    if (ask) return ask.outcome(err);
+    throw err;
+  } finally {
+    await ask?.done();
+  }
+  return holdingPrefix(ctx, opened, kind, target, opts, step);
+}
+
+/** With the prefix's writer lock: the transaction, then the waiters' requests (group.ts). */
+async function holdingPrefix(
+  ctx: StoreContext,
+  opened: OpenedPrefix,
+  kind: TxnKind,
+  target: (t: TargetContext) => Promise<Target>,
+  opts: TxnOptions,
+  step: StepClock,
+): Promise<TxnResult> {
   const p = opened.paths;
   try {
     await using _storeLock = await lockStore(ctx, 'shared');
     step('lock');
-    return await underLocks(ctx, p, kind, target, opts, step);
+    const result = await underLocks(ctx, p, kind, target, opts, step);
+    if (groupingOn(opts))
+      await serveWaiters(opened.lock, p, ctx.root, (req) =>
+        underLocks(ctx, p, req.kind, (t) => opsTarget(req.ops, t), requestOptions(req), noSteps),
+      );
+    return result;
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
@@ -79,6 +111,8 @@ export async function runTransaction(
     step('unlock');
   }
 }
+
+const noSteps: StepClock = stepClock(undefined);
 
 /** Everything between taking the locks and releasing them: recover, resolve, plan, apply, commit. */
 async function underLocks(
@@ -308,16 +342,5 @@ async function withReplaceHint<T>(
     if (isPstoreError(err) && err.code === 'EPSTORE_CONFLICT')
       hintReplace(current, goal.packages, throwConflict)(err);
     throw err;
-  }
-}
-
-export function refuseDuplicateNames(refs: readonly PackageRef[]): void {
-  const seen = new Set<string>();
-  for (const r of refs) {
-    if (seen.has(r.name))
-      throw new PstoreError('EPSTORE_USAGE', `${r.name} is named twice in one transaction`, {
-        subject: r.name,
-      });
-    seen.add(r.name);
   }
 }

@@ -35,6 +35,12 @@ export interface TxnOptions {
    * a conflict; what they held is kept so a revert or `rollback` puts it back
    */
   overwrite?: string[];
+  /**
+   * default true: while another process holds the prefix, send it this activate or deactivate to
+   * run after its own, instead of waiting to run it here (SPEC.md §Group commit); false, or
+   * PSTORE_NO_GROUP=1, never sends nor serves one
+   */
+  group?: boolean;
 }
 
 /** What a transaction did (or, with `dryRun`, would do). */
@@ -59,6 +65,8 @@ export interface TxnResult {
   overwritten?: string[];
   /** paths a rollback put back, as an `overwrite` transaction had found them (when any) */
   restored?: string[];
+  /** true when the prefix's writer of the moment ran this transaction for this process (group) */
+  grouped?: boolean;
   /** dry runs only: what would change */
   plan?: PlanPreview;
 }

@@ -271,3 +271,14 @@ export function sharedTemplateStore(
     return { dir, store, cli: storeCli(store), pkgs: template!.pkgs };
   };
 }
+
+/** A store copy with a prefix (`prefix` in its temp dir) at generation 1, pkg0 active. */
+export async function withPkg0Active(
+  t: ExecutionContext,
+  copy: StoreCopy,
+): Promise<StoreCopy & { prefix: string }> {
+  const prefix = path.join(copy.dir, 'prefix');
+  const r = await copy.cli(['activate', 'pkg0', '--prefix', prefix]);
+  t.is(r.code, 0, describe(r));
+  return { ...copy, prefix };
+}

@@ -17,6 +17,7 @@ import {
   stateOf,
   unionOf,
   until,
+  withPkg0Active,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
 import { TORTURE } from '../_helpers/torture.js';
@@ -35,11 +36,7 @@ const storeCopy = sharedTemplateStore('locks', 4);
 
 /** A store with pkg0..pkg3 added and a prefix at generation 1 with pkg0 active. */
 async function fixture(t: ExecutionContext): Promise<Fixture> {
-  const copy = await storeCopy(t);
-  const prefix = path.join(copy.dir, 'prefix');
-  const r = await copy.cli(['activate', 'pkg0', '--prefix', prefix]);
-  t.is(r.code, 0, describe(r));
-  return { ...copy, prefix };
+  return withPkg0Active(t, await storeCopy(t));
 }
 
 const spawnWriter = (f: Fixture, args: string[], env: Record<string, string> = {}) =>

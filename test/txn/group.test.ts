@@ -1,0 +1,231 @@
+// Group serving (SPEC.md §Group commit), with real processes: a writer held inside its transaction
+// (PSTORE_TEST_PAUSEPOINT) while others queue behind it. Each waiter's request is seen on disk by
+// its token file (<state>/.pstore-tmp-group-TOKEN), so the test knows every waiter has asked before
+// the holder goes on. Serial: each test holds a writer for PAUSE while its waiters start. The holder then runs each request as its own transaction and each waiter
+// prints that result (grouped: true) with its own exit code; a request that fails, fails alone;
+// a holder killed after taking the requests leaves them to run their own transactions.
+
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import type { PrefixVerifyResult } from '../../lib/index.js';
+import { describe, jsonOut, spawnStoreCli, storeCli, type CliResult } from '../_helpers/cli.js';
+import {
+  exists,
+  jsonError,
+  listTree,
+  sharedTemplateStore,
+  unionOf,
+  until,
+  withPkg0Active,
+  type StagedPkg,
+} from '../_helpers/txn-trees.js';
+import type { PkgJson, StatusJson, TxnJson } from '../_helpers/json.js';
+
+// pkg0..pkg7, added once to a template store that each test copies.
+const storeCopy = sharedTemplateStore('group', 8);
+// How long the holder stays inside its transaction: long enough for every waiter to start and ask.
+const PAUSE = 'apply:after-files:30000';
+
+interface Fixture {
+  store: string;
+  prefix: string;
+  pkgs: StagedPkg[];
+  cli: ReturnType<typeof storeCli>;
+}
+
+/** A store with pkg0..pkg7 and a prefix at generation 1 with pkg0 active. */
+async function fixture(t: ExecutionContext): Promise<Fixture> {
+  return withPkg0Active(t, await storeCopy(t));
+}
+
+const spawn = (f: Fixture, args: string[], env: Record<string, string> = {}) =>
+  spawnStoreCli(f.store, args, env, 170_000);
+
+const stateDir = (f: Fixture) => path.join(f.prefix, '.pstore');
+
+async function tokens(f: Fixture): Promise<string[]> {
+  const names = await fsp.readdir(stateDir(f)).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith('.pstore-tmp-group-'));
+}
+
+/**
+ * `activate pkg1` held after placing its files for `pauseMs`, then each of `waiters` (argument
+ * lists) started once the holder has its journal; resolves once every waiter has asked (its token
+ * file is there), with the holder and the waiters.
+ */
+async function queueBehindHolder(
+  f: Fixture,
+  waiters: string[][],
+  holderEnv: Record<string, string> = {},
+  holderArgs: string[] = [],
+) {
+  const holder = spawn(f, ['activate', 'pkg1', '--prefix', f.prefix, '--json', ...holderArgs], {
+    PSTORE_TEST_PAUSEPOINT: PAUSE,
+    ...holderEnv,
+  });
+  await until('the holder to write its journal', () =>
+    exists(path.join(stateDir(f), 'journal.json')),
+  );
+  const started = waiters.map((args) => spawn(f, [...args, '--prefix', f.prefix, '--json']));
+  return { holder, started };
+}
+
+async function assertClean(t: ExecutionContext, f: Fixture, active: StagedPkg[]): Promise<void> {
+  const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
+  t.is(v.code, 0, `verify --prefix: ${describe(v)}`);
+  t.like(jsonOut<PrefixVerifyResult>(v), { ok: true, missing: [], modified: [], strays: [] });
+  t.deepEqual(await listTree(f.prefix), await unionOf(active), 'exactly the active packages');
+  t.false(await exists(path.join(stateDir(f), 'journal.json')), 'no journal is left');
+}
+
+const names = (pkgs: readonly PkgJson[]) => pkgs.map((p) => p.name).sort();
+
+async function activeNames(f: Fixture): Promise<string[]> {
+  return names(
+    jsonOut<StatusJson>(await f.cli(['status', '--prefix', f.prefix, '--json'])).packages,
+  );
+}
+
+async function allDone(rs: ReadonlyArray<{ done: Promise<CliResult> }>): Promise<CliResult[]> {
+  return Promise.all(rs.map((r) => r.done));
+}
+
+test.serial(
+  'six writers queued behind a holder are served by it: own generation, own JSON, grouped',
+  async (t) => {
+    const f = await fixture(t);
+    const waiting = [2, 3, 4, 5, 6, 7].map((i) => ['activate', `pkg${i}`]);
+    const { holder, started } = await queueBehindHolder(f, waiting);
+    await until('every waiter to ask', async () => (await tokens(f)).length === waiting.length);
+    const [own, ...served] = await allDone([holder, ...started]);
+    t.is(own!.code, 0, describe(own!));
+    t.like(jsonOut<TxnJson>(own!), { generation: 2 });
+    t.false('grouped' in jsonOut<object>(own!), 'the holder ran its own transaction');
+    const gens = served.map((r, i) => {
+      t.is(r.code, 0, `${waiting[i]!.join(' ')}: ${describe(r)}`);
+      const j = jsonOut<TxnJson & { grouped?: boolean }>(r);
+      t.true(j.grouped, 'served by the holder');
+      t.is(j.previousGeneration, j.generation - 1);
+      t.deepEqual(names(j.activated), [`pkg${i + 2}`], 'each result is its own');
+      t.deepEqual(j.deactivated, []);
+      return j.generation;
+    });
+    t.deepEqual(
+      gens.sort((a, b) => a - b),
+      [3, 4, 5, 6, 7, 8],
+      'each request made its own generation',
+    );
+    t.deepEqual(await tokens(f), [], 'every token file is gone');
+    t.deepEqual(await activeNames(f), f.pkgs.map((p) => p.name).sort());
+    await assertClean(t, f, f.pkgs);
+  },
+);
+
+test.serial('a request that fails, fails alone with its own code; the others commit', async (t) => {
+  const f = await fixture(t);
+  // "clash" ships pkg0's files under another name: a conflict with the active pkg0.
+  await addAgainAs(t, f, f.pkgs[0]!, 'clash');
+  const waiting = [
+    ['activate', 'pkg2'],
+    ['activate', 'clash'],
+    ['activate', 'nosuch@9'],
+    ['deactivate', 'pkg5'],
+    ['activate', 'pkg3'],
+  ];
+  const { holder, started } = await queueBehindHolder(f, waiting);
+  await until('every waiter to ask', async () => (await tokens(f)).length === waiting.length);
+  const [own, ok2, conflict, missing, notActive, ok3] = await allDone([holder, ...started]);
+  for (const r of [own!, ok2!, ok3!]) t.is(r.code, 0, describe(r));
+  t.is(conflict!.code, 3, describe(conflict!));
+  t.is(jsonError(conflict!).code, 'EPSTORE_CONFLICT');
+  for (const r of [missing!, notActive!]) {
+    t.is(r.code, 6, describe(r));
+    t.is(jsonError(r).code, 'EPSTORE_NOT_FOUND');
+  }
+  t.is(jsonError(missing!).subject, 'nosuch@9', 'the error names the ref');
+  t.true(jsonOut<{ grouped?: boolean }>(ok3!).grouped);
+  t.deepEqual(await activeNames(f), ['pkg0', 'pkg1', 'pkg2', 'pkg3']);
+  await assertClean(
+    t,
+    f,
+    [0, 1, 2, 3].map((i) => f.pkgs[i]!),
+  );
+});
+
+/** Add a package's tree again under another name: the same paths. */
+async function addAgainAs(t: ExecutionContext, f: Fixture, pkg: StagedPkg, name: string) {
+  const r = await f.cli(['add', pkg.dir, '--name', name, '--version', '1']);
+  t.is(r.code, 0, describe(r));
+}
+
+test.serial(
+  'a holder killed (SIGKILL) at group:after-take: its waiters run their own transactions',
+  async (t) => {
+    const f = await fixture(t);
+    const waiting = [4, 5, 6].map((i) => ['activate', `pkg${i}`]);
+    const { holder, started } = await queueBehindHolder(f, waiting, {
+      PSTORE_TEST_CRASHPOINT: 'group:after-take',
+    });
+    await until('every waiter to ask', async () => (await tokens(f)).length === waiting.length);
+    const [own, ...rest] = await allDone([holder, ...started]);
+    t.is(own!.signal, 'SIGKILL', `the holder died after taking requests: ${describe(own!)}`);
+    for (const r of rest) t.is(r.code, 0, describe(r));
+    t.deepEqual(await activeNames(f), ['pkg0', 'pkg1', 'pkg4', 'pkg5', 'pkg6']);
+    await assertClean(
+      t,
+      f,
+      [0, 1, 4, 5, 6].map((i) => f.pkgs[i]!),
+    );
+  },
+);
+
+test.serial(
+  'a waiter killed (SIGKILL) while queued harms nobody; its request is dropped',
+  async (t) => {
+    const f = await fixture(t);
+    const waiting = [2, 3, 4].map((i) => ['activate', `pkg${i}`]);
+    const { holder, started } = await queueBehindHolder(f, waiting);
+    await until('every waiter to ask', async () => (await tokens(f)).length === waiting.length);
+    started[1]!.child.kill('SIGKILL');
+    const [own, ok2, killed, ok4] = await allDone([holder, ...started]);
+    t.is(killed!.signal, 'SIGKILL');
+    for (const r of [own!, ok2!, ok4!]) t.is(r.code, 0, describe(r));
+    t.deepEqual(await activeNames(f), ['pkg0', 'pkg1', 'pkg2', 'pkg4']);
+    await assertClean(
+      t,
+      f,
+      [0, 1, 2, 4].map((i) => f.pkgs[i]!),
+    );
+    t.is((await tokens(f)).length, 1, "the killed waiter's token file is left");
+    const next = await f.cli(['activate', 'pkg3', '--prefix', f.prefix]);
+    t.is(next.code, 0, describe(next));
+    t.deepEqual(await tokens(f), [], 'the next writer sweeps it');
+  },
+);
+
+test.serial(
+  '--no-group and PSTORE_NO_GROUP=1: waiters run their own transactions; a --no-group holder serves none',
+  async (t) => {
+    const f = await fixture(t);
+    const holder = spawn(f, ['activate', 'pkg1', '--prefix', f.prefix, '--json', '--no-group'], {
+      PSTORE_TEST_PAUSEPOINT: PAUSE,
+    });
+    await until('the holder to write its journal', () =>
+      exists(path.join(stateDir(f), 'journal.json')),
+    );
+    const asking = spawn(f, ['activate', 'pkg2', '--prefix', f.prefix, '--json']);
+    const optOut = spawn(f, ['activate', 'pkg3', '--prefix', f.prefix, '--json', '--no-group']);
+    const envOut = spawnStoreCli(f.store, ['activate', 'pkg4', '--prefix', f.prefix, '--json'], {
+      PSTORE_NO_GROUP: '1',
+    });
+    await until('the default waiter to ask', async () => (await tokens(f)).length === 1);
+    const results = await allDone([holder, asking, optOut, envOut]);
+    for (const r of results) {
+      t.is(r.code, 0, describe(r));
+      t.false('grouped' in jsonOut<object>(r), `ran its own transaction: ${r.stdout}`);
+    }
+    t.deepEqual(await activeNames(f), ['pkg0', 'pkg1', 'pkg2', 'pkg3', 'pkg4']);
+    await assertClean(t, f, f.pkgs.slice(0, 5));
+  },
+);
