@@ -1,7 +1,7 @@
 // Group serving (SPEC.md §Group commit), with real processes: a writer held inside its transaction
 // (PSTORE_TEST_PAUSEPOINT) while others queue behind it. Each waiter's request is seen on disk by
 // its token file (<state>/.pstore-tmp-group-TOKEN), so the test knows every waiter has asked before
-// the holder goes on. Serial: each test holds a writer for PAUSE while its waiters start. The holder then runs each request as its own transaction and each waiter
+// the holder goes on. Serial: each test holds a writer (at most PAUSE) while its waiters start. The holder then runs each request as its own transaction and each waiter
 // prints that result (grouped: true) with its own exit code; a request that fails, fails alone;
 // a holder killed after taking the requests leaves them to run their own transactions.
 
@@ -24,8 +24,9 @@ import type { PkgJson, StatusJson, TxnJson } from '../_helpers/json.js';
 
 // pkg0..pkg7, added once to a template store that each test copies.
 const storeCopy = sharedTemplateStore('group', 8);
-// How long the holder stays inside its transaction: long enough for every waiter to start and ask.
-const PAUSE = 'apply:after-files:30000';
+// How long the holder stays inside its transaction at most: long enough for every waiter to start
+// and ask. Each test releases it (PSTORE_TEST_PAUSE_RELEASE) as soon as its waiters have asked.
+const PAUSE = 'apply:after-files:60000';
 
 interface Fixture {
   store: string;
@@ -41,6 +42,19 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
 
 const spawn = (f: Fixture, args: string[], env: Record<string, string> = {}) =>
   spawnStoreCli(f.store, args, env, 170_000);
+
+/** The file whose existence ends the holder's pause: a sibling of the prefix, not in it. */
+const releaseFile = (f: Fixture) => `${f.prefix}.release`;
+const holdEnv = (f: Fixture) => ({
+  PSTORE_TEST_PAUSEPOINT: PAUSE,
+  PSTORE_TEST_PAUSE_RELEASE: releaseFile(f),
+});
+
+/** Once `n` waiters have asked (their token files are there), let the holder go on. */
+async function releaseWhenAsked(f: Fixture, n: number): Promise<void> {
+  await until(`${n} waiter(s) to ask`, async () => (await tokens(f)).length === n);
+  await fsp.writeFile(releaseFile(f), '');
+}
 
 const stateDir = (f: Fixture) => path.join(f.prefix, '.pstore');
 
@@ -61,7 +75,7 @@ async function queueBehindHolder(
   holderArgs: string[] = [],
 ) {
   const holder = spawn(f, ['activate', 'pkg1', '--prefix', f.prefix, '--json', ...holderArgs], {
-    PSTORE_TEST_PAUSEPOINT: PAUSE,
+    ...holdEnv(f),
     ...holderEnv,
   });
   await until('the holder to write its journal', () =>
@@ -97,7 +111,7 @@ test.serial(
     const f = await fixture(t);
     const waiting = [2, 3, 4, 5, 6, 7].map((i) => ['activate', `pkg${i}`]);
     const { holder, started } = await queueBehindHolder(f, waiting);
-    await until('every waiter to ask', async () => (await tokens(f)).length === waiting.length);
+    await releaseWhenAsked(f, waiting.length);
     const [own, ...served] = await allDone([holder, ...started]);
     t.is(own!.code, 0, describe(own!));
     t.like(jsonOut<TxnJson>(own!), { generation: 2 });
@@ -134,7 +148,7 @@ test.serial('a request that fails, fails alone with its own code; the others com
     ['activate', 'pkg3'],
   ];
   const { holder, started } = await queueBehindHolder(f, waiting);
-  await until('every waiter to ask', async () => (await tokens(f)).length === waiting.length);
+  await releaseWhenAsked(f, waiting.length);
   const [own, ok2, conflict, missing, notActive, ok3] = await allDone([holder, ...started]);
   for (const r of [own!, ok2!, ok3!]) t.is(r.code, 0, describe(r));
   t.is(conflict!.code, 3, describe(conflict!));
@@ -167,7 +181,7 @@ test.serial(
     const { holder, started } = await queueBehindHolder(f, waiting, {
       PSTORE_TEST_CRASHPOINT: 'group:after-take',
     });
-    await until('every waiter to ask', async () => (await tokens(f)).length === waiting.length);
+    await releaseWhenAsked(f, waiting.length);
     const [own, ...rest] = await allDone([holder, ...started]);
     t.is(own!.signal, 'SIGKILL', `the holder died after taking requests: ${describe(own!)}`);
     for (const r of rest) t.is(r.code, 0, describe(r));
@@ -187,7 +201,9 @@ test.serial(
     const waiting = [2, 3, 4].map((i) => ['activate', `pkg${i}`]);
     const { holder, started } = await queueBehindHolder(f, waiting);
     await until('every waiter to ask', async () => (await tokens(f)).length === waiting.length);
-    started[1]!.child.kill('SIGKILL');
+    started[1]!.child.kill('SIGKILL'); // while the holder still pauses: killed in the queue
+    await started[1]!.done;
+    await fsp.writeFile(releaseFile(f), '');
     const [own, ok2, killed, ok4] = await allDone([holder, ...started]);
     t.is(killed!.signal, 'SIGKILL');
     for (const r of [own!, ok2!, ok4!]) t.is(r.code, 0, describe(r));
@@ -208,9 +224,11 @@ test.serial(
   '--no-group and PSTORE_NO_GROUP=1: waiters run their own transactions; a --no-group holder serves none',
   async (t) => {
     const f = await fixture(t);
-    const holder = spawn(f, ['activate', 'pkg1', '--prefix', f.prefix, '--json', '--no-group'], {
-      PSTORE_TEST_PAUSEPOINT: PAUSE,
-    });
+    const holder = spawn(
+      f,
+      ['activate', 'pkg1', '--prefix', f.prefix, '--json', '--no-group'],
+      holdEnv(f),
+    );
     await until('the holder to write its journal', () =>
       exists(path.join(stateDir(f), 'journal.json')),
     );
@@ -219,7 +237,7 @@ test.serial(
     const envOut = spawnStoreCli(f.store, ['activate', 'pkg4', '--prefix', f.prefix, '--json'], {
       PSTORE_NO_GROUP: '1',
     });
-    await until('the default waiter to ask', async () => (await tokens(f)).length === 1);
+    await releaseWhenAsked(f, 1);
     const results = await allDone([holder, asking, optOut, envOut]);
     for (const r of results) {
       t.is(r.code, 0, describe(r));
