@@ -10,6 +10,7 @@ import { describe, jsonOut, storeCli } from './cli.js';
 import { buildTar } from './tar.js';
 import { tempDir } from './tmp.js';
 import type { Described } from './tree.js';
+import { sizeFor } from './torture.js';
 
 export interface ObjectFile {
   key: string;
@@ -240,6 +241,14 @@ export async function addAndListPaths(
 }
 
 /**
+ * The big package's size: 100k files with PSTORE_TORTURE=1, 20k in the default run (the same code
+ * paths at a fifth of the CPU), in 200 directories d0..d199.
+ */
+export const BIG_FILES = sizeFor(20_000, 100_000);
+/** The big package's last file, in its last directory. */
+export const BIG_LAST = `d199/f${BIG_FILES - 1}`;
+
+/**
  * `big@1` (100,000 empty files, 500 a directory) added through `add -` and activated into
  * `prefix`: the large prefix the owner queries are tried on.
  */
@@ -249,8 +258,12 @@ export async function activateBigPackage(
   prefix: string,
 ): Promise<void> {
   const members = [];
-  for (let i = 0; i < 100_000; i++)
-    members.push({ path: `d${Math.floor(i / 500)}/f${i}`, type: 'file' as const, data: '' });
+  for (let i = 0; i < BIG_FILES; i++)
+    members.push({
+      path: `d${Math.floor(i / (BIG_FILES / 200))}/f${i}`,
+      type: 'file' as const,
+      data: '',
+    });
   const added = await cli(['add', '-', '--name', 'big', '--version', '1', '--quiet'], {
     input: buildTar(members),
     timeoutMs: 240_000,

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { activateBigPackage } from '../_helpers/store.js';
+import { activateBigPackage, BIG_FILES, BIG_LAST } from '../_helpers/store.js';
 import { buildTree, symlink } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
 
@@ -74,22 +74,22 @@ test('owner without --prefix: each path answered by the registered prefix that c
   t.deepEqual(outside, [{ path: '/etc/passwd', relative: null, prefix: null, owners: [] }]);
 });
 
-test('owner without --prefix on a 100k-file prefix, beside dpkg -S expectations', async (t) => {
-  t.timeout(10 * 60_000); // adding and activating 100k files on a loaded machine; the query is logged, not asserted
+test(`owner without --prefix on a ${BIG_FILES}-file prefix, beside dpkg -S expectations`, async (t) => {
+  t.timeout(10 * 60_000); // adding and activating the big package (100k files in torture mode) on a loaded machine; the query is logged, not asserted
   const { dir, cli } = await setup(t, 'owner-reg-big');
   const prefix = path.join(dir, 'p');
   await activateBigPackage(t, cli, prefix);
   // dpkg -S: a file and a directory of the package are owned, a path it does not ship is not
   const expected: Record<string, string | undefined> = {
     [`${prefix}/d0/f0`]: 'big@1',
-    [`${prefix}/d199/f99999`]: 'big@1',
+    [`${prefix}/${BIG_LAST}`]: 'big@1',
     [`${prefix}/d100`]: 'big@1',
     [`${prefix}/d3/missing`]: undefined,
   };
   const started = Date.now();
   const r = await cli(['owner', ...Object.keys(expected), '--json'], { timeoutMs: 120_000 });
   t.log(
-    `owner of 4 paths on a 100k-file prefix, no --prefix: ${Date.now() - started} ms (process start included)`,
+    `owner of 4 paths on a ${BIG_FILES}-file prefix, no --prefix: ${Date.now() - started} ms (process start included)`,
   );
   t.is(r.code, 6, describe(r));
   t.deepEqual(
