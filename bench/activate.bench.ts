@@ -93,7 +93,8 @@ const rollback: Scenario = {
     `$PSTORE activate t@1 --prefix "$W/p" --layout generations ${S}`,
     `$PSTORE activate extra@1 --prefix "$W/p" ${S}`,
   ],
-  reset: [`$PSTORE rollback --to 2 --prefix "$W/p" ${S}`],
+  // Its first reset finds generation 2 current already (a usage error, exit 2): nothing to undo.
+  reset: [`$PSTORE rollback --to 2 --prefix "$W/p" ${S} || true`],
   subject: `$PSTORE rollback --to 1 --prefix "$W/p" ${S}`,
 };
 
