@@ -22,6 +22,7 @@ import type { PrefixPaths } from '../prefix/layout.js';
 import type { Op } from './ops.js';
 import type { TxnKind } from './journal.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
+import { stepRecorder, type StepTime } from './steps.js';
 
 const RequestSchema = v.object({
   v: v.literal(1),
@@ -43,7 +44,13 @@ const RequestSchema = v.object({
 /** What a waiting writer asks the holder to run for it. */
 export type GroupRequest = v.InferOutput<typeof RequestSchema>;
 
-type Answer = { result: TxnResult } | { error: Record<string, unknown> };
+type Answer = { result: TxnResult; steps?: StepTime[] } | { error: Record<string, unknown> };
+
+/** What a served waiter gets: its result, and the steps the holder timed running it. */
+export interface Served {
+  result: TxnResult;
+  steps: StepTime[];
+}
 
 /** Whether grouping is on: unless TxnOptions.group is false or PSTORE_NO_GROUP=1. */
 export function groupingOn(opts: TxnOptions): boolean {
@@ -55,7 +62,7 @@ export interface GroupAsk {
   /** the request line for a wait on the lock file `file` (a fresh token each time) */
   request(file: string): Promise<string | undefined>;
   /** the result an answer carries (its error thrown); any other error rethrown */
-  outcome(err: unknown): TxnResult;
+  outcome(err: unknown): Served;
   /** remove the last token file */
   done(): Promise<void>;
 }
@@ -111,10 +118,11 @@ export function groupAsk(
 
 const tokenName = (token: string) => `${TEMP_PREFIX}tmp-group-${token}`;
 
-function answerOf(err: unknown): TxnResult {
+function answerOf(err: unknown): Served {
   if (!(err instanceof LockAnswered)) throw err;
   const answer = JSON.parse(err.answer) as Answer;
-  if ('result' in answer) return { ...answer.result, grouped: true };
+  if ('result' in answer)
+    return { result: { ...answer.result, grouped: true }, steps: answer.steps ?? [] };
   const e = answer.error as { code: string; message: string; subject?: string; hint?: string };
   const code = (e.code in ERROR_MEANINGS ? e.code : 'EPSTORE_INTERNAL') as ErrorCode;
   throw new PstoreError(code, e.message, {
@@ -133,7 +141,7 @@ export async function serveWaiters(
   lock: HeldLock,
   p: PrefixPaths,
   storeRoot: string,
-  serve: (req: GroupRequest) => Promise<TxnResult>,
+  serve: (req: GroupRequest, step: (step: StepTime['step']) => void) => Promise<TxnResult>,
 ): Promise<void> {
   for (let taken = lock.takeRequests(); taken.length; taken = lock.takeRequests()) {
     crashpoint('group:after-take');
@@ -145,13 +153,14 @@ async function serveOne(
   r: LockRequest,
   p: PrefixPaths,
   storeRoot: string,
-  serve: (req: GroupRequest) => Promise<TxnResult>,
+  serve: (req: GroupRequest, step: (step: StepTime['step']) => void) => Promise<TxnResult>,
 ): Promise<void> {
   const req = await acceptable(r.line, p, storeRoot);
   if (!req) return r.decline();
   let answer: Answer;
+  const timed = stepRecorder();
   try {
-    answer = { result: await serve(req) };
+    answer = { result: await serve(req, timed.clock), steps: timed.steps };
   } catch (err) {
     // A bug is not sent: the waiter runs its own transaction and meets it itself.
     if (!isPstoreError(err)) return r.decline();

@@ -26,7 +26,7 @@ import { loadChange, Prepared } from './prepared.js';
 import { hintReplace } from './replace-hint.js';
 import { preflight } from './preflight.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
-import { stepClock } from './steps.js';
+import { replaySteps, stepClock } from './steps.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
 import { previewTransaction } from './preview.js';
 import { checkTakingOver, overwriteMatcher, saveTakenOver } from './overwrite.js';
@@ -34,7 +34,7 @@ import { savedToRestore } from './restore-saved.js';
 import type { SavedPath } from '../prefix/overwritten.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
 import { opsTarget, type Op } from './ops.js';
-import { groupAsk, groupingOn, requestOptions, serveWaiters } from './group.js';
+import { groupAsk, groupingOn, requestOptions, serveWaiters, type Served } from './group.js';
 
 export type { Target, TargetContext, TxnOptions, TxnResult };
 export { refuseDuplicateNames } from './ops.js';
@@ -58,6 +58,7 @@ export async function runTransaction(
   if (opts.overwrite) overwriteMatcher(opts.overwrite); // a bad glob is refused before anything
   if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
   const step = stepClock(opts.onProgress);
+  const started = performance.now();
   const ask = groupAsk(ctx.root, kind, ops, { ...opts, waitMs: ctx.waitMs });
   // A writer that may be served by the holder loads LevelDB only once it runs its own transaction.
   if (!ask) preloadIndexModule();
@@ -72,7 +73,7 @@ export async function runTransaction(
       ...(ask ? { request: (file: string) => ask.request(file) } : {}),
     });
   } catch (err) {
-    if (ask) return ask.outcome(err);
+    if (ask) return servedResult(ask.outcome(err), opts, started);
     throw err;
   } finally {
     await ask?.done();
@@ -95,8 +96,8 @@ async function holdingPrefix(
     step('lock');
     const result = await underLocks(ctx, p, kind, target, opts, step);
     if (groupingOn(opts))
-      await serveWaiters(opened.lock, p, ctx.root, (req) =>
-        underLocks(ctx, p, req.kind, (t) => opsTarget(req.ops, t), requestOptions(req), noSteps),
+      await serveWaiters(opened.lock, p, ctx.root, (req, reqStep) =>
+        underLocks(ctx, p, req.kind, (t) => opsTarget(req.ops, t), requestOptions(req), reqStep),
       );
     return result;
   } catch (err) {
@@ -112,7 +113,11 @@ async function holdingPrefix(
   }
 }
 
-const noSteps: StepClock = stepClock(undefined);
+/** A served waiter's result, its wait and the holder's steps reported as its own (`--verbose`). */
+function servedResult(served: Served, opts: TxnOptions, started: number): TxnResult {
+  replaySteps(opts.onProgress, performance.now() - started, served.steps);
+  return served.result;
+}
 
 /** Everything between taking the locks and releasing them: recover, resolve, plan, apply, commit. */
 async function underLocks(

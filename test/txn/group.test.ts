@@ -109,7 +109,12 @@ test.serial(
   'six writers queued behind a holder are served by it: own generation, own JSON, grouped',
   async (t) => {
     const f = await fixture(t);
-    const waiting = [2, 3, 4, 5, 6, 7].map((i) => ['activate', `pkg${i}`]);
+    // pkg7's waiter asks for --verbose: the steps the holder timed for it, as if it ran them.
+    const waiting = [2, 3, 4, 5, 6, 7].map((i) => [
+      'activate',
+      `pkg${i}`,
+      ...(i === 7 ? ['--verbose'] : []),
+    ]);
     const { holder, started } = await queueBehindHolder(f, waiting);
     await releaseWhenAsked(f, waiting.length);
     const [own, ...served] = await allDone([holder, ...started]);
@@ -130,6 +135,9 @@ test.serial(
       [3, 4, 5, 6, 7, 8],
       'each request made its own generation',
     );
+    const verbose = served.at(-1)!.stderr;
+    for (const step of ['lock', 'recover', 'plan', 'journal', 'apply', 'commit'])
+      t.regex(verbose, new RegExp(`^pstore: ${step} [\\d.]+ ms$`, 'm'), `${step} in: ${verbose}`);
     t.deepEqual(await tokens(f), [], 'every token file is gone');
     t.deepEqual(await activeNames(f), f.pkgs.map((p) => p.name).sort());
     await assertClean(t, f, f.pkgs);
