@@ -113,8 +113,22 @@ export async function bindMount(t: ExecutionContext, src: string, dir: string): 
   );
 }
 
+/**
+ * Unmount `dir`. "target is busy" is retried for up to 2 s: a process that just exited may still
+ * be releasing its files there. A handle this process or a pstore process keeps open stays busy
+ * past that and still fails the test.
+ */
 export async function unmount(dir: string): Promise<void> {
-  await run('umount', [dir]);
+  for (let tries = 1; ; tries++) {
+    try {
+      await run('umount', [dir]);
+      return;
+    } catch (err) {
+      const busy = String((err as { stderr?: string }).stderr).includes('target is busy');
+      if (!busy || tries >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /**
