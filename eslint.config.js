@@ -4,7 +4,19 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.test-build/**', 'node_modules/**', 'docs/**', 'examples/fixtures/**'] },
+  // What the build, the tests and the benchmarks generate (all gitignored) is not linted.
+  {
+    ignores: [
+      'dist/**',
+      '.test-build/**',
+      '.bench-work/**',
+      'node_modules/**',
+      'docs/**',
+      'coverage/**',
+      'examples/fixtures/**',
+      'test/fixtures/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

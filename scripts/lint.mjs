@@ -56,7 +56,10 @@ async function lane() {
 
 const lanes = Math.max(1, Math.min(availableParallelism(), STEPS.length));
 await Promise.all(Array.from({ length: lanes }, lane));
+// The verdict last, on stdout with the steps (where a log's tail is read) and on stderr.
 if (failed.length) {
-  process.stderr.write(`lint failed: ${failed.join(', ')}\n`);
+  const verdict = `lint failed: ${failed.join(', ')} (output above, under each step's header)\n`;
+  process.stdout.write(`> ${verdict}`);
+  process.stderr.write(verdict);
   process.exitCode = 1;
-}
+} else process.stdout.write(`> lint: all ${STEPS.length} steps ok\n`);
