@@ -60,8 +60,9 @@ export async function runTransaction(
   const step = stepClock(opts.onProgress);
   const started = performance.now();
   const ask = groupAsk(ctx.root, kind, ops, { ...opts, waitMs: ctx.waitMs });
-  // A writer that may be served by the holder loads LevelDB only once it runs its own transaction.
-  if (!ask) preloadIndexModule();
+  // A writer that may be served by the holder loads LevelDB only once it runs its own transaction;
+  // a rollback loads it only if its layout needs the index (inplace), after the lock.
+  if (!ask && kind !== 'rollback') preloadIndexModule();
   let opened: OpenedPrefix;
   try {
     opened = await openPrefixForWrite(dir, {
@@ -221,9 +222,12 @@ interface PlanRequest {
 
 async function planAndCheck(req: PlanRequest): Promise<Prepared> {
   // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
-  // no plan, so its cost does not grow with the prefix (the tree was checked when it was built).
+  // no plan, no ownership index (left behind: the next transaction that uses it catches it up,
+  // §Ownership sync), so its cost does not grow with the prefix (the tree was checked when built).
   // A new generations tree is built from nothing: the old set's manifests are not needed either.
-  const index = await syncOwnership(req.ctx, req.p, req.committed);
+  const index = isTreeSwitch(req.p, req.goal)
+    ? undefined
+    : await syncOwnership(req.ctx, req.p, req.committed);
   const prepared = new Prepared(index);
   try {
     return await prepare(req, prepared);
@@ -237,7 +241,7 @@ async function planAndCheck(req: PlanRequest): Promise<Prepared> {
 async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> {
   const { ctx, p, committed, goal, opts, step, taking } = req;
   const index = prepared.index;
-  if (p.layout === 'generations' && goal.existingGeneration !== undefined) {
+  if (isTreeSwitch(p, goal)) {
     await requireCompleteTree(p, goal.existingGeneration); // never switch to a partial tree
     step('plan');
     return prepared;
@@ -264,6 +268,14 @@ async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> 
   }
   step('check');
   return prepared.full(sides);
+}
+
+/** A generations rollback: the switch to an existing tree alone. */
+function isTreeSwitch(
+  p: PrefixPaths,
+  goal: Target,
+): goal is Target & { existingGeneration: number } {
+  return p.layout === 'generations' && goal.existingGeneration !== undefined;
 }
 
 /** The incremental plan, checked as a full one would be. */

@@ -10,6 +10,7 @@
 // and copied into each test. The default run kills at every point at least once over the two
 // layouts; PSTORE_TORTURE=1 at every point in both.
 
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -140,8 +141,20 @@ for (const crash of casesFor(CRASHES, QUICK_CRASHES)) {
     await ok(t, ['deactivate', 'beta', '--prefix', prefix]);
     await assertIndexIsRebuild(t, prefix, layout);
     await ok(t, ['rollback', '--prefix', prefix]);
+    if (layout === 'generations') await assertBehindThenCaughtUp(t, prefix);
     await assertIndexIsRebuild(t, prefix, layout);
   });
+}
+
+/**
+ * A generations rollback switches trees and leaves the index alone: it is behind (not damaged)
+ * until the next transaction, which catches it up before it plans.
+ */
+async function assertBehindThenCaughtUp(t: ExecutionContext, prefix: string) {
+  const { r, index } = await verifyIndex(prefix);
+  t.is(r.code, 0, describe(r));
+  t.is(index.state, 'behind', 'a tree switch does not touch the index');
+  await ok(t, ['activate', 'gamma@1.0', '--prefix', prefix]);
 }
 
 const prepared = (t: ExecutionContext) => startingPrefix(t, 'inplace');
@@ -229,5 +242,37 @@ test('an index in the JSON format of formatVersion 1 is reported behind and rebu
   t.is(before.r.code, 0, describe(before.r));
   t.is(before.index.state, 'behind', 'another format is not damage');
   await ok(t, ['activate', 'gamma@1.0', '--prefix', prefix]);
+  await assertIndexIsRebuild(t, prefix, 'inplace');
+});
+
+/** Each file of the index directory with a hash of its bytes: LevelDB rewrites some on every open. */
+async function indexFiles(prefix: string, layout: Layout): Promise<Record<string, string>> {
+  const dir = ownershipDir(prefixPaths(prefix, layout));
+  const out: Record<string, string> = {};
+  for (const f of (await fsp.readdir(dir)).sort())
+    out[f] = createHash('sha256')
+      .update(await fsp.readFile(path.join(dir, f)))
+      .digest('hex');
+  return out;
+}
+
+test('a generations rollback never opens the index; the next transaction catches it up', async (t) => {
+  const prefix = await startingPrefix(t, 'generations');
+  await ok(t, ['activate', 'gamma@1.0', '--prefix', prefix]);
+  const before = await indexFiles(prefix, 'generations');
+  await ok(t, ['rollback', '--prefix', prefix]);
+  t.deepEqual(await indexFiles(prefix, 'generations'), before, 'not opened: no file rewritten');
+  await ok(t, ['rollback', '--to', '2', '--prefix', prefix]);
+  t.deepEqual(await indexFiles(prefix, 'generations'), before);
+  await ok(t, ['rollback', '--to', '1', '--prefix', prefix]);
+  await assertBehindThenCaughtUp(t, prefix);
+  await assertIndexIsRebuild(t, prefix, 'generations');
+});
+
+test('an inplace rollback keeps the index in step', async (t) => {
+  const prefix = await prepared(t);
+  await ok(t, ['activate', 'gamma@1.0', '--prefix', prefix]);
+  await ok(t, ['rollback', '--prefix', prefix]);
+  t.is((await verifyIndex(prefix)).index.state, 'ok');
   await assertIndexIsRebuild(t, prefix, 'inplace');
 });
