@@ -12,10 +12,14 @@ const ms = (v: number | undefined) =>
   v === undefined ? '' : v < 100 ? v.toFixed(1) : v.toFixed(0);
 
 function row(r: Result): string[] {
-  const limit = r.peer === '-' ? `< ${r.limit} ms` : `≤ ${r.limit.toFixed(2)}×`;
+  const limit =
+    r.peer !== '-'
+      ? `≤ ${r.limit.toFixed(2)}×`
+      : `< ${r.limit} ms${r.inProcessMs === undefined ? '' : ' in-process'}`;
   return [
     r.target,
     ms(r.subjectMs),
+    ms(r.inProcessMs),
     r.peer,
     ms(r.peerMs),
     r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
@@ -29,6 +33,7 @@ export function writeResults(results: readonly Result[], quick: boolean): void {
   const columns = [
     { header: 'target' },
     { header: 'pstore ms', align: 'right' as const },
+    { header: 'in-process ms', align: 'right' as const },
     { header: 'peer' },
     { header: 'peer ms', align: 'right' as const },
     { header: 'ratio', align: 'right' as const },

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { generateTree } from './_lib/gen-tree.js';
 import { CLI_PATH, WORK_DIR } from './_lib/paths.js';
+import { parseSteps, underLockMs } from './_lib/steps.js';
 import { median } from './_lib/timing.js';
 import type { Scenario } from './scenario.js';
 
@@ -18,6 +19,8 @@ export interface Result {
   peerMs?: number;
   /** subject ÷ peer, the median of the pairs */
   ratio?: number;
+  /** the median of the subject's own time under the prefix lock (Scenario.inProcess) */
+  inProcessMs?: number;
   limit: number;
   rssMiB?: number;
   verdict: 'met' | 'missed' | 'peer missing' | 'failed';
@@ -30,19 +33,33 @@ class StepFailed extends Error {}
 
 /** Run one step under `sh -c`; a non-zero exit fails the scenario. Returns its stdout if kept. */
 function shell(cmd: string, env: NodeJS.ProcessEnv, keepStdout = false): string {
+  return run(cmd, env, keepStdout).stdout;
+}
+
+/** One step's stdout (if kept) and stderr; a non-zero exit fails the scenario. */
+function run(cmd: string, env: NodeJS.ProcessEnv, keepStdout = false) {
   const r = spawnSync('sh', ['-c', cmd], {
     env,
     stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
   });
+  const stderr = r.stderr.toString();
   if (r.status !== 0)
-    throw new StepFailed(`${cmd.slice(0, 60)}: exit ${r.status} ${r.stderr.toString().trim()}`);
-  return keepStdout ? r.stdout.toString() : '';
+    throw new StepFailed(`${cmd.slice(0, 60)}: exit ${r.status} ${stderr.trim()}`);
+  return { stdout: keepStdout ? r.stdout.toString() : '', stderr };
 }
 
 function step(cmd: string, env: NodeJS.ProcessEnv): number {
+  return stepReporting(cmd, env).ms;
+}
+
+/** A step's wall time, and the time under the lock its --verbose lines report (steps.ts). */
+function stepReporting(cmd: string, env: NodeJS.ProcessEnv): { ms: number; underLockMs: number } {
   const t0 = process.hrtime.bigint();
-  shell(cmd, env);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  const { stderr } = run(cmd, env);
+  return {
+    ms: Number(process.hrtime.bigint() - t0) / 1e6,
+    underLockMs: underLockMs(parseSteps(stderr)),
+  };
 }
 
 function have(tool: string): boolean {
@@ -77,28 +94,33 @@ function peakRss(s: Scenario, env: NodeJS.ProcessEnv): number {
 
 function timed(s: Scenario, env: NodeJS.ProcessEnv, repeats: number) {
   const subject: number[] = [];
+  const inProcess: number[] = [];
   const peer: number[] = [];
   for (let i = 0; i < repeats; i++) {
     for (const r of s.reset ?? []) step(r, env);
-    subject.push(step(s.subject, env));
+    const run = stepReporting(s.subject, env);
+    subject.push(run.ms);
+    inProcess.push(run.underLockMs);
     if (!s.peer) continue;
     for (const r of s.reset ?? []) step(r, env);
     peer.push(step(s.peer.cmd, env));
   }
   const ratios = peer.map((p, i) => subject[i]! / p);
-  return { subject, peer, ratios };
+  return { subject, inProcess, peer, ratios };
 }
 
 /** The timed runs and the untimed extras, as the columns of a result. */
 function measured(s: Scenario, env: NodeJS.ProcessEnv, repeats: number): Partial<Result> {
   const t = timed(s, env, repeats);
-  const value = s.peer ? median(t.ratios) : median(t.subject);
+  const inProcessMs = s.inProcess ? median(t.inProcess) : undefined;
+  const value = s.peer ? median(t.ratios) : (inProcessMs ?? median(t.subject));
   const rssMiB =
     s.rssLimitMiB === undefined || !have('/usr/bin/time') ? undefined : peakRss(s, env);
   const rssOk = rssMiB === undefined || rssMiB < s.rssLimitMiB!;
   return {
     subjectMs: median(t.subject),
     ...(s.peer ? { peerMs: median(t.peer), ratio: value } : {}),
+    ...(inProcessMs === undefined ? {} : { inProcessMs }),
     ...(rssMiB === undefined ? {} : { rssMiB }),
     ...(s.report === undefined ? {} : { report: shell(s.report, env, true) }),
     verdict: value <= s.limit && rssOk ? 'met' : 'missed',

@@ -10,8 +10,12 @@ export interface Scenario {
   id: string;
   /** the target, in words */
   target: string;
-  /** met when median(subject ÷ peer) ≤ limit; without a peer, when median(subject) ≤ limit ms */
+  /** met when median(subject ÷ peer) ≤ limit; without a peer, when median(subject) ≤ limit ms
+   *  (with inProcess, the median of its own time under the prefix lock) */
   limit: number;
+  /** the subject runs with --verbose (stderr kept, not -q): its steps from recover to commit
+   *  (bench/_lib/steps.ts) are its in-process time, judged against limit beside the whole run */
+  inProcess?: boolean;
   /** a generated tree of this many files, as $TREE */
   tree?: number;
   /** commands the peer needs (a missing one makes the row say "peer missing") */

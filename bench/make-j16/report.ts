@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseSteps, underLockMs } from '../_lib/steps.js';
 import { formatTable } from '../_lib/table.js';
 import { median } from '../_lib/timing.js';
 import { packageSizes } from './packages.js';
@@ -21,20 +22,12 @@ function transaction(logs: string, name: string, files: number): Txn {
   const { generation } = JSON.parse(readFileSync(path.join(logs, `${name}.json`), 'utf8')) as {
     generation: number;
   };
-  const steps = [
-    ...readFileSync(path.join(logs, `${name}.log`), 'utf8').matchAll(
-      /^pstore: ([\w-]+) ([\d.]+) ms$/gm,
-    ),
-  ].map((m) => ({ step: m[1]!, ms: Number(m[2]) }));
-  // apply:* are apply's own parts (timed by its own clock): counting them too would count apply twice.
-  const underLock = steps.filter(
-    (s) => s.step !== 'lock' && s.step !== 'unlock' && !s.step.includes(':'),
-  );
+  const steps = parseSteps(readFileSync(path.join(logs, `${name}.log`), 'utf8'));
   return {
     generation,
     files,
     waitMs: steps.find((s) => s.step === 'lock')?.ms ?? 0,
-    underLockMs: underLock.reduce((sum, s) => sum + s.ms, 0),
+    underLockMs: underLockMs(steps),
     prefixFiles: 0,
   };
 }
