@@ -1,5 +1,5 @@
 // The ownership index on disk: a LevelDB at <state>/ownership-v1 (SPEC.md §Ownership index).
-// Keys: `m` → IndexMeta (JSON); `f:PATH` → OwnerEntry (encodeEntry: a NUL-delimited string).
+// Keys: `m` → IndexMeta (JSON); `d:DIR` → the entries of the paths directly in DIR (record.ts).
 // Opened only under the prefix writer lock (or the readers' lock, by verify), so one process has
 // it at a time. Every change is one atomic batch that
 // carries the meta record with the entries it describes; a rebuild is made under a name of its own
@@ -14,24 +14,21 @@ import type { AbstractLevel } from 'abstract-level';
 import { TEMP_PREFIX } from '../../core/names.js';
 import { crashpoint } from '../../core/crashpoint.js';
 import type { PrefixPaths } from '../../prefix/layout.js';
-import {
-  encodeEntry,
-  INDEX_FORMAT,
-  IndexMetaSchema,
-  parseEntry,
-  type IndexMeta,
-  type OwnerEntry,
-} from './entry.js';
+import { INDEX_FORMAT, IndexMetaSchema, type IndexMeta, type OwnerEntry } from './entry.js';
+import { encodeRecord, parseRecord, splitPath } from './record.js';
 
 type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>;
 
 const META = 'm';
-const key = (rel: string) => `f:${rel}`;
-// Every key below DIR/ sorts between `f:DIR/` and `f:DIR0` ('0' follows '/').
-const belowRange = (rel: string) => ({ gt: `f:${rel}/`, lt: `f:${rel}0` });
+const dirKey = (dir: string) => `d:${dir}`;
+// Every record below DIR/ sorts between `d:DIR/` and `d:DIR0` ('0' follows '/').
+const belowRange = (dir: string) => ({ gt: `d:${dir}/`, lt: `d:${dir}0` });
 
-/** Keys per getMany call (get). */
-const GET_SLICE = 4096;
+/** Records per getMany call (records). */
+const GET_SLICE = 1024;
+
+/** Directory → its children's entries (keyed by full path), as stored. */
+type Records = Map<string, Map<string, OwnerEntry>>;
 
 let levelModule: Promise<typeof import('level')> | undefined;
 
@@ -85,39 +82,49 @@ export class OwnershipDb {
   /** The entries at these paths (absent paths are left out). */
   async get(paths: readonly string[]): Promise<Map<string, OwnerEntry>> {
     const out = new Map<string, OwnerEntry>();
+    const records = await this.records([...new Set(paths.map((rel) => splitPath(rel)[0]))]);
+    for (const rel of paths) {
+      const e = records.get(splitPath(rel)[0])?.get(rel);
+      if (e) out.set(rel, e);
+    }
+    return out;
+  }
+
+  /** The records of these directories (those without one are left out). */
+  async records(dirs: readonly string[]): Promise<Records> {
+    const out: Records = new Map();
     // In slices: LevelDB's getMany holds every value of one call natively at once (measured: a
     // 100k-path call added 100 MB to the resident set).
-    for (let at = 0; at < paths.length; at += GET_SLICE) {
-      const slice = paths.slice(at, at + GET_SLICE);
-      const values = await this.db.getMany(slice.map(key));
-      slice.forEach((rel, i) => {
-        if (values[i] !== undefined) out.set(rel, checked(values[i], rel));
+    for (let at = 0; at < dirs.length; at += GET_SLICE) {
+      const slice = dirs.slice(at, at + GET_SLICE);
+      const values = await this.db.getMany(slice.map(dirKey));
+      slice.forEach((dir, i) => {
+        if (values[i] !== undefined) out.set(dir, checked(values[i], dir));
       });
     }
     return out;
   }
 
-  /** Every entry strictly below a directory. */
+  /** Every entry strictly below a directory: its own record and every record under it. */
   async below(rel: string): Promise<Map<string, OwnerEntry>> {
-    const out = new Map<string, OwnerEntry>();
-    for await (const [k, value] of this.db.iterator(belowRange(rel))) {
-      out.set(k.slice(2), checked(value, k.slice(2)));
-    }
+    const out = new Map((await this.records([rel])).get(rel));
+    for await (const [k, value] of this.db.iterator(belowRange(rel)))
+      for (const [path, e] of checked(value, k.slice(2))) out.set(path, e);
     return out;
   }
 
   /** Every entry, for verify. */
   async all(): Promise<Map<string, OwnerEntry>> {
     const out = new Map<string, OwnerEntry>();
-    for await (const [k, value] of this.db.iterator({ gt: 'f:', lt: 'f;' }))
-      out.set(k.slice(2), checked(value, k.slice(2)));
+    for await (const [k, value] of this.db.iterator({ gte: 'd:', lt: 'd;' }))
+      for (const [path, e] of checked(value, k.slice(2))) out.set(path, e);
     return out;
   }
 
   /** One atomic batch: these entries (undefined: the path is gone) and the meta that describes them. */
   async write(changes: EntryWrites, meta: IndexMeta): Promise<void> {
     crashpoint('ownership:before-write');
-    await writeBatch(this.db, changes, meta);
+    await writeBatch(this.db, changes, meta, (dirs) => this.records(dirs));
   }
 
   async close(): Promise<void> {
@@ -154,16 +161,35 @@ export async function rebuildAside(
 export type EntryWrites = Iterable<readonly [string, OwnerEntry | undefined]>;
 
 /**
- * One atomic batch, built key by key as `changes` yields them: a chained batch encodes each key
- * into LevelDB's native batch at once, so no array of every operation (nor the copy the array form
- * makes of it) is alive at the end; measured at 100k keys it also costs a third of the CPU.
+ * One atomic batch: each directory a change touches gets its record rewritten whole (its stored
+ * children, from `stored`, with the changes applied; deleted when none is left). A chained batch
+ * encodes each record into LevelDB's native batch at once, so no array of every operation (nor
+ * the copy the array form makes of it) is alive at the end.
  */
-async function writeBatch(db: Db, changes: EntryWrites, meta: IndexMeta): Promise<void> {
+async function writeBatch(
+  db: Db,
+  changes: EntryWrites,
+  meta: IndexMeta,
+  stored?: (dirs: readonly string[]) => Promise<Records>,
+): Promise<void> {
+  const byDir = new Map<string, Map<string, OwnerEntry | undefined>>();
+  for (const [rel, e] of changes) {
+    const dir = splitPath(rel)[0];
+    let writes = byDir.get(dir);
+    if (!writes) byDir.set(dir, (writes = new Map()));
+    writes.set(rel, e);
+  }
+  const before = stored ? await stored([...byDir.keys()]) : new Map<string, never>();
   const batch = db.batch();
   try {
-    for (const [rel, e] of changes)
-      if (e) batch.put(key(rel), encodeEntry(e));
-      else batch.del(key(rel));
+    for (const [dir, writes] of byDir) {
+      const children = before.get(dir) ?? new Map<string, OwnerEntry>();
+      for (const [rel, e] of writes)
+        if (e) children.set(rel, e);
+        else children.delete(rel);
+      if (children.size) batch.put(dirKey(dir), encodeRecord(children));
+      else batch.del(dirKey(dir));
+    }
     batch.put(META, JSON.stringify(meta));
   } catch (err) {
     await batch.close();
@@ -191,10 +217,10 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-function checked(value: string, rel: string): OwnerEntry {
-  const e = parseEntry(value, rel);
-  if (!e) throw new DamagedIndex(`the entry of ${rel} is damaged`);
-  return e;
+function checked(value: string, dir: string): Map<string, OwnerEntry> {
+  const record = parseRecord(value, dir);
+  if (!record) throw new DamagedIndex(`the record of ${dir || '/'} is damaged`);
+  return record;
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -19,8 +19,8 @@ export interface OwnerEntry {
   unit?: string;
 }
 
-/** 2: NUL-delimited entry values (encodeEntry); an index of another format is rebuilt. */
-export const INDEX_FORMAT = 2;
+/** 3: one record per directory (record.ts); an index of another format is rebuilt. */
+export const INDEX_FORMAT = 3;
 
 const IndexedPackageSchema = v.object({
   ...PackageRefSchema.entries,
@@ -114,42 +114,4 @@ function canonical(e: OwnerEntry): unknown[] {
   const what =
     f.type === 'file' ? [f.integrity, f.exec, f.size] : f.type === 'symlink' ? [f.target] : [];
   return [f.path, f.type, ...what, e.owners, e.unit ?? null];
-}
-
-/**
- * A stored entry's value (formatVersion 2): fields joined by NUL, which no path, name, target or
- * integrity can hold, so no JSON is built or parsed per key. `type \0 unit \0 what… \0 owners…`,
- * with type `f` (what: integrity, `x` or empty for the exec bit, size), `d` (nothing) or `l`
- * (what: the target); unit empty for a plain path. The path is the key's, not repeated.
- */
-export function encodeEntry(e: OwnerEntry): string {
-  const f = e.file;
-  const head = `${e.unit ?? ''}\0`;
-  const owners = e.owners.join('\0');
-  if (f.type === 'file')
-    return `f\0${head}${f.integrity}\0${f.exec ? 'x' : ''}\0${f.size}\0${owners}`;
-  if (f.type === 'symlink') return `l\0${head}${f.target}\0${owners}`;
-  return `d\0${head}${owners}`;
-}
-
-/** A stored entry, checked: anything else is a damaged index (undefined), rebuilt by the caller. */
-export function parseEntry(value: unknown, path: string): OwnerEntry | undefined {
-  if (typeof value !== 'string') return undefined;
-  const [type, unit, ...rest] = value.split('\0');
-  const file = fileOf(type, rest, path);
-  if (!file || unit === undefined) return undefined;
-  const owners = rest.slice(WHAT_FIELDS[file.type]);
-  if (owners.length === 0 || owners.some((o) => o === '')) return undefined;
-  return unit === '' ? { file, owners } : { file, owners, unit };
-}
-
-const WHAT_FIELDS = { file: 3, symlink: 1, dir: 0 } as const;
-
-function fileOf(type: string | undefined, what: string[], path: string): ManifestFile | undefined {
-  if (type === 'd') return { path, type: 'dir' };
-  if (type === 'l' && what[0]) return { path, type: 'symlink', target: what[0] };
-  if (type !== 'f') return undefined;
-  const [integrity, exec, size] = what;
-  if (!integrity || (exec !== 'x' && exec !== '') || !size || !/^\d+$/.test(size)) return undefined;
-  return { path, type: 'file', integrity, exec: exec === 'x', size: Number(size) };
 }
