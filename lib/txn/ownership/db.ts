@@ -82,11 +82,12 @@ export class OwnershipDb {
   /** The entries at these paths (absent paths are left out). */
   async get(paths: readonly string[]): Promise<Map<string, OwnerEntry>> {
     const out = new Map<string, OwnerEntry>();
-    const records = await this.records([...new Set(paths.map((rel) => splitPath(rel)[0]))]);
-    for (const rel of paths) {
-      const e = records.get(splitPath(rel)[0])?.get(rel);
+    const dirs = paths.map((rel) => splitPath(rel)[0]);
+    const records = await this.records([...new Set(dirs)]);
+    paths.forEach((rel, i) => {
+      const e = records.get(dirs[i]!)?.get(rel);
       if (e) out.set(rel, e);
-    }
+    });
     return out;
   }
 
