@@ -25,6 +25,11 @@ export interface Command {
   /** the operands it takes, checked before `run` (a command that checks its own leaves it out) */
   operands?: Operands;
   run(ctx: CommandContext): Promise<number | void>;
+  /**
+   * tried before `run`, before the library is loaded: true when another process did the work
+   * and printed its result (a writer served by the prefix's writer, SPEC.md §Group commit)
+   */
+  served?(ctx: CommandContext): Promise<boolean>;
 }
 
 /** How many operands (positional arguments) a command takes; `what` names a missing one. */

@@ -16,10 +16,13 @@ import {
   type Command,
 } from './command.js';
 import { Output } from './output.js';
+import type { openStore as OpenStoreFn } from './open-store.js';
 import { ALIASES, COMMANDS } from './registry.js';
 
 // Hashing and linking many small files is syscall-bound: give libuv more threads than its default 4.
 process.env.UV_THREADPOOL_SIZE ??= '16';
+
+type OpenStore = typeof OpenStoreFn;
 
 function findCommand(name: string): () => Promise<Command> {
   const load = COMMANDS[ALIASES[name] ?? name];
@@ -98,10 +101,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${commandHelp(cmd)}\n`);
       return 0;
     }
-    const { openStore } = await import('./open-store.js'); // not needed for --help or --version
-    const store = makeStoreFactory(values, out, openStore);
+    const lib: { openStore?: OpenStore } = {};
+    const store = makeStoreFactory(values, out, (opts) => lib.openStore!(opts));
     checkOperands(cmd, positionals);
-    const code = await cmd.run({ positionals, values, out, store });
+    const ctx = { positionals, values, out, store };
+    if (await cmd.served?.(ctx)) return 0;
+    // not needed for --help, --version nor a request another process served
+    lib.openStore = (await import('./open-store.js')).openStore;
+    const code = await cmd.run(ctx);
     return code ?? 0;
   } catch (err) {
     const e = asCliError(err);

@@ -2,12 +2,14 @@
 
 import {
   PstoreError,
+  askPrefixWriter,
   type LayoutKind,
   type LinkMode,
   type Prefix,
   type ProgressListener,
   type TxnOptions,
   type TxnResult,
+  type WriterChange,
 } from '../lib/index.js';
 import { requireString, type CommandContext } from './command.js';
 import { printPreview } from './preview.js';
@@ -84,10 +86,16 @@ export function wholeNumber(
   return Number(arg);
 }
 
-export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
+/** --prefix (required) and --layout, checked. */
+function prefixArgs(ctx: CommandContext, cmd: string): { dir: string; layout?: LayoutKind } {
   const dir = requireString(ctx.values, 'prefix', cmd);
   const layout = oneOf<LayoutKind>(ctx.values, 'layout', ['inplace', 'generations']);
-  return ctx.store().prefix(dir, layout ? { layout } : {});
+  return { dir, ...(layout ? { layout } : {}) };
+}
+
+export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
+  const { dir, ...layout } = prefixArgs(ctx, cmd);
+  return ctx.store().prefix(dir, layout);
 }
 
 function txnOptionsOf(ctx: CommandContext): TxnOptions {
@@ -138,6 +146,29 @@ export function commandLine(argv: readonly string[]): string {
     kept.push(/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
   }
   return ['pstore', ...kept].join(' ');
+}
+
+/**
+ * `activate`, `deactivate`: have the prefix's writer of the moment run `change` and print its
+ * result, before the library is loaded (askPrefixWriter, SPEC.md §Group commit); false when it
+ * did not, and the command runs the transaction itself.
+ */
+export async function servedByWriter(
+  ctx: CommandContext,
+  cmd: string,
+  change: WriterChange,
+): Promise<boolean> {
+  const { dir, ...layout } = prefixArgs(ctx, cmd);
+  const wait = ctx.values.wait;
+  const result = await askPrefixWriter(dir, change, {
+    ...txnOptionsOf(ctx),
+    ...layout,
+    ...(typeof ctx.values.store === 'string' ? { store: ctx.values.store } : {}),
+    ...(typeof wait === 'string' ? { waitSeconds: Number(wait) } : {}),
+    onWait: (what) => ctx.out.note(what),
+  });
+  if (result) printTxn(ctx, result);
+  return result !== undefined;
 }
 
 /** Run a transaction on --prefix with the transaction options given, and print its result. */

@@ -66,6 +66,7 @@ export type {
 export type { DiffOptions, GenerationDiff, PathOwners } from './api/prefix.js';
 export type { FileChanges, PackageChanges, VersionChange } from './prefix/query.js';
 export type { TxnOptions, TxnResult } from './txn/run.js';
+export { askPrefixWriter, type AskWriterOptions, type WriterChange } from './api/ask-writer.js';
 export type { PlanCounts, PlanPreview } from './txn/txn-types.js';
 export type { RecoverResult } from './txn/recover.js';
 export type { TransactionState } from './txn/readers.js';

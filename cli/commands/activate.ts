@@ -1,5 +1,5 @@
 import { someOperands, type Command } from '../command.js';
-import { PLACING_OPTIONS, placingHelp, runTxn } from '../prefix-options.js';
+import { PLACING_OPTIONS, placingHelp, runTxn, servedByWriter } from '../prefix-options.js';
 
 export const activate: Command = {
   name: 'activate',
@@ -19,6 +19,11 @@ export const activate: Command = {
     replace: { type: 'string', multiple: true },
   },
   operands: someOperands('REF'),
+  served: (ctx) =>
+    servedByWriter(ctx, 'activate', {
+      activate: ctx.positionals,
+      replace: (ctx.values.replace as string[] | undefined) ?? [],
+    }),
   async run(ctx) {
     const replace = (ctx.values.replace as string[] | undefined) ?? [];
     await runTxn(ctx, 'activate', (prefix, opts) =>

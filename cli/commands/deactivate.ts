@@ -1,5 +1,5 @@
 import { someOperands, type Command } from '../command.js';
-import { TXN_HELP, TXN_OPTIONS, runTxn } from '../prefix-options.js';
+import { TXN_HELP, TXN_OPTIONS, runTxn, servedByWriter } from '../prefix-options.js';
 
 export const deactivate: Command = {
   name: 'deactivate',
@@ -13,6 +13,7 @@ export const deactivate: Command = {
   ],
   options: TXN_OPTIONS,
   operands: someOperands('NAME'),
+  served: (ctx) => servedByWriter(ctx, 'deactivate', { deactivate: ctx.positionals }),
   async run(ctx) {
     await runTxn(ctx, 'deactivate', (prefix, opts) => prefix.deactivate(ctx.positionals, opts));
   },

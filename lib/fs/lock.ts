@@ -212,7 +212,7 @@ async function lockIdentity(file: string, mode: LockMode): Promise<string | unde
     // need a writable descriptor: a user who may only read a prefix or store never holds it
     // as a writer (and is told so: EACCES, EROFS).
     if (mode === 'exclusive') await fsp.access(file, fsc.W_OK);
-    return `${st.dev.toString(36)}.${st.ino.toString(36)}`;
+    return identityOf(st);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
   }
@@ -225,6 +225,9 @@ async function lockIdentity(file: string, mode: LockMode): Promise<string | unde
   }
   return lockIdentity(file, mode);
 }
+
+const identityOf = (st: { dev: number; ino: number }) =>
+  `${st.dev.toString(36)}.${st.ino.toString(36)}`;
 
 const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
@@ -379,7 +382,7 @@ async function waitForHolder(
       ? undefined
       : request === undefined
         ? await holderLetGo(name, deadline)
-        : await askHolder(name, request, deadline);
+        : (await askHolder(name, request, deadline)).waited;
   if (waited !== undefined && waited >= delay) return 2;
   await sleep(Math.min(delay, Math.max(1, deadline - Date.now())) * (0.5 + Math.random()));
   return Math.min(delay * 2, 100);
@@ -391,17 +394,23 @@ async function waitForHolder(
  * connection is open: the kernel closes it when the holder dies), so a request the holder acts on
  * is never reported busy.
  */
-function askHolder(name: string, request: string, deadline: number): Promise<number | undefined> {
+function askHolder(
+  name: string,
+  request: string,
+  deadline: number,
+): Promise<{ waited: number | undefined; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     let connectedAt: number | undefined;
     let buf = '';
     const c = net.connect({ path: name });
-    const done = () => {
+    const end = (timedOut: boolean) => {
       clearTimeout(timer);
       c.destroy();
-      resolve(connectedAt === undefined ? undefined : performance.now() - connectedAt);
+      const waited = connectedAt === undefined ? undefined : performance.now() - connectedAt;
+      resolve({ waited, timedOut });
     };
-    const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+    const done = () => end(false);
+    const timer = setTimeout(() => end(true), Math.max(1, deadline - Date.now()));
     c.once('connect', () => {
       connectedAt = performance.now();
       c.write(`${request}\n`);
@@ -419,6 +428,29 @@ function askHolder(name: string, request: string, deadline: number): Promise<num
     c.on('error', done);
     c.once('close', done);
   });
+}
+
+/**
+ * Send a request to the exclusive holder of `file`'s lock, if one listens, taking and making
+ * nothing (no bind, no lock file): how a writer that expects to be served asks before it loads
+ * what running its own transaction needs. Returns when nobody listens, when `request` makes no
+ * line, or when the holder lets go without answering (the caller then takes the lock as usual);
+ * throws LockAnswered with the answer, and EPSTORE_BUSY when the deadline passes before the
+ * holder took the request.
+ */
+export async function askExclusiveHolder(
+  file: string,
+  opts: Omit<LockOptions, 'mode' | 'request'> & Required<Pick<LockOptions, 'request'>>,
+): Promise<void> {
+  const st = await fsp.stat(file).catch(() => undefined);
+  if (!st) return;
+  const xName = nameOf(identityOf(st), 'x');
+  if (opts.waitMs <= 0 || !(await listening(xName))) return;
+  opts.onWait?.();
+  const request = await opts.request(file);
+  if (request === undefined) return;
+  const { timedOut } = await askHolder(xName, request, Date.now() + opts.waitMs);
+  if (timedOut) throw busy(file, opts);
 }
 
 async function unbindAll(bound: readonly Bound[]): Promise<void> {
@@ -449,7 +481,7 @@ async function dropHolder(s: ProcessState): Promise<void> {
   for (const w of s.wakeups.splice(0)) w();
 }
 
-function busy(file: string, opts: LockOptions): PstoreError {
+function busy(file: string, opts: Pick<LockOptions, 'what' | 'waitMs'>): PstoreError {
   return new PstoreError(
     'EPSTORE_BUSY',
     `${opts.what} is busy: another pstore process holds ${file} (waited ${Math.round(opts.waitMs / 1000)} s)`,

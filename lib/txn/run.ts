@@ -34,7 +34,8 @@ import { savedToRestore } from './restore-saved.js';
 import type { SavedPath } from '../prefix/overwritten.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
 import { opsTarget, type Op } from './ops.js';
-import { groupAsk, groupingOn, requestOptions, serveWaiters, type Served } from './group.js';
+import { requestOptions, serveWaiters } from './group.js';
+import { groupAsk, groupingOn, type Served } from './group-ask.js';
 
 export type { Target, TargetContext, TxnOptions, TxnResult };
 export { refuseDuplicateNames } from './ops.js';

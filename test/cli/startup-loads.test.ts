@@ -7,9 +7,10 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { CLI, storeCli } from '../_helpers/cli.js';
+import { CLI, spawnStoreCli, storeCli } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { buildTree } from '../_helpers/tree.js';
+import { exists, until } from '../_helpers/txn-trees.js';
 
 const HOOK = `export async function resolve(spec, ctx, next) {
   const r = await next(spec, ctx);
@@ -23,12 +24,12 @@ register('./hook.mjs', import.meta.url);`;
 async function loads(
   dir: string,
   args: string[],
-): Promise<{ builtins: string[]; sources: string }> {
+): Promise<{ builtins: string[]; sources: string; stdout: string }> {
   await fsp.writeFile(path.join(dir, 'hook.mjs'), HOOK);
   await fsp.writeFile(path.join(dir, 'register.mjs'), REGISTER);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const { stderr } = await promisify(execFile)(
+  const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
     ['--import', path.join(dir, 'register.mjs'), CLI, ...args],
     { env },
@@ -36,7 +37,11 @@ async function loads(
   const urls = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!);
   const files = urls.filter((u) => u.startsWith('file:')).map((u) => new URL(u).pathname);
   const texts = await Promise.all(files.map((f) => fsp.readFile(f, 'utf8')));
-  return { builtins: urls.filter((u) => u.startsWith('node:')), sources: texts.join('\n') };
+  return {
+    builtins: urls.filter((u) => u.startsWith('node:')),
+    sources: texts.join('\n'),
+    stdout,
+  };
 }
 
 test('status and activate load only what they use; --version no library at all', async (t) => {
@@ -69,4 +74,52 @@ test('status and activate load only what they use; --version no library at all',
 
   const version = await loads(dir, ['--version']);
   t.false(version.sources.includes('lib/api/'), '--version loaded the library');
+});
+
+test('a writer served by the holder of the prefix loads no store, LevelDB, schema nor transaction code', async (t) => {
+  const dir = await tempDir(t, 'served');
+  const store = path.join(dir, 'store');
+  const prefix = path.join(dir, 'prefix');
+  const cli = storeCli(store);
+  for (const name of ['p', 'q']) {
+    const pkg = await buildTree(path.join(dir, name), { [`share/${name}`]: `${name}\n` });
+    t.is((await cli(['add', pkg, '--name', name, '--version', '1'])).code, 0);
+  }
+  // The holder stays inside its transaction until the waiter's token file says it has asked.
+  const release = path.join(dir, 'release');
+  const holder = spawnStoreCli(store, ['activate', 'p@1', '--prefix', prefix], {
+    PSTORE_TEST_PAUSEPOINT: 'txn:after-journal:60000',
+    PSTORE_TEST_PAUSE_RELEASE: release,
+  });
+  const state = path.join(prefix, '.pstore');
+  await until('the holder to write its journal', () => exists(path.join(state, 'journal.json')));
+  const asked = until('the waiter to ask', async () =>
+    (await fsp.readdir(state)).some((n) => n.startsWith('.pstore-tmp-group-')),
+  ).then(() => fsp.writeFile(release, ''));
+  const waiter = await loads(dir, [
+    'activate',
+    'q@1',
+    '--store',
+    store,
+    '--prefix',
+    prefix,
+    '--json',
+  ]);
+  await asked;
+  t.is((await holder.done).code, 0);
+  t.like(JSON.parse(waiter.stdout), { grouped: true, generation: 2 });
+  for (const absent of [
+    'node_modules/abstract-level/',
+    'node_modules/valibot/',
+    'node_modules/picomatch/',
+    'node_modules/ssri/',
+    'lib/api/store.ts',
+    'lib/store/',
+    'lib/txn/run.ts',
+    'lib/txn/group.ts',
+    'lib/prefix/state.ts',
+  ])
+    t.false(waiter.sources.includes(absent), `the served waiter loaded ${absent}`);
+  t.true(waiter.sources.includes('lib/txn/group-ask.ts'), 'the check sees the waiter');
+  t.false(waiter.builtins.includes('node:crypto'), 'the served waiter loaded node:crypto');
 });

@@ -1,0 +1,71 @@
+// The waiting writer's shortcut (SPEC.md §Group commit): an `activate` or `deactivate` that finds
+// another process writing the prefix hands it its request before loading anything a transaction
+// of its own needs (no store handle, no LevelDB, no manifest, no transaction code). Undefined
+// means "not served": nobody holds the prefix, the request may not be grouped, or the holder let
+// go without answering; the caller then runs the transaction as usual (Prefix.activate, ...),
+// which waits, asks again or runs it itself.
+
+import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../core/config.js';
+import { askExclusiveHolder } from '../fs/lock.js';
+import { existingPrefixLock } from '../prefix/lock-file.js';
+import { groupAsk } from '../txn/group-ask.js';
+import { replaySteps } from '../txn/steps.js';
+import type { TxnOptions, TxnResult } from '../txn/txn-types.js';
+import { activations, deactivations } from './prefix-ops.js';
+
+/** What to ask: refs to activate (with names to replace), or names to deactivate. */
+export type WriterChange =
+  | {
+      /** refs to activate, as `Prefix.activate` takes them */
+      activate: readonly string[];
+      /** active names to deactivate in the same transaction (`--replace`) */
+      replace?: readonly string[];
+    }
+  | {
+      /** names (or NAME@VERSION) to deactivate, as `Prefix.deactivate` takes them */
+      deactivate: readonly string[];
+    };
+
+export interface AskWriterOptions extends TxnOptions {
+  /** the store (default as openStore: $PSTORE_STORE, else $XDG_DATA_HOME/pstore) */
+  store?: string;
+  /** how long to wait for the holder to take the request (default 600) */
+  waitSeconds?: number;
+  /** called once when a holder is found, before the request is sent */
+  onWait?: (what: string) => void;
+}
+
+/** Have the prefix's writer of the moment run `change` for this process, if it will. */
+export async function askPrefixWriter(
+  dir: string,
+  change: WriterChange,
+  opts: AskWriterOptions = {},
+): Promise<TxnResult | undefined> {
+  const started = Date.now(); // not performance.now(): perf_hooks is one more module to load
+  const waitMs = (opts.waitSeconds ?? DEFAULT_WAIT_SECONDS) * 1000;
+  const [kind, ops] =
+    'activate' in change
+      ? ([
+          'activate',
+          [...deactivations([change.replace ?? []]), ...activations([change.activate])],
+        ] as const)
+      : (['deactivate', deactivations([change.deactivate])] as const);
+  const ask = groupAsk(resolveStoreRoot(opts.store), kind, ops, { ...opts, waitMs });
+  const lock = ask && (await existingPrefixLock(dir));
+  if (!ask || !lock) return undefined;
+  try {
+    await askExclusiveHolder(lock, {
+      waitMs,
+      what: `prefix ${dir}`,
+      onWait: () => opts.onWait?.(`waiting for another pstore process to finish with ${dir}`),
+      request: (file) => ask.request(file),
+    });
+    return undefined;
+  } catch (err) {
+    const served = ask.outcome(err);
+    replaySteps(opts.onProgress, Date.now() - started, served.steps);
+    return served.result;
+  } finally {
+    await ask.done();
+  }
+}
