@@ -166,10 +166,12 @@ export function makeStoreFactory(
     }
   }
   let store: Store | undefined;
+  // --wait is read again when the store opens: a writer that asked the holder first and was not
+  // served waits only what is left of it (servedByWriter).
   return () =>
     (store ??= openStore({
       ...(typeof values.store === 'string' ? { path: values.store } : {}),
-      ...(waitSeconds === undefined ? {} : { waitSeconds }),
+      ...(waitSeconds === undefined ? {} : { waitSeconds: Number(values.wait) }),
       onWait: (what) => out.note(what),
     }));
 }

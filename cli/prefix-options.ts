@@ -160,6 +160,7 @@ export async function servedByWriter(
 ): Promise<boolean> {
   const { dir, ...layout } = prefixArgs(ctx, cmd);
   const wait = ctx.values.wait;
+  const started = Date.now();
   const result = await askPrefixWriter(dir, change, {
     ...txnOptionsOf(ctx),
     ...layout,
@@ -168,6 +169,9 @@ export async function servedByWriter(
     onWait: (what) => ctx.out.note(what),
   });
   if (result) printTxn(ctx, result);
+  // Not served: the transaction of our own waits only what is left of --wait, not a fresh --wait.
+  else if (typeof wait === 'string')
+    ctx.values.wait = String(Math.max(0, Number(wait) - (Date.now() - started) / 1000));
   return result !== undefined;
 }
 
