@@ -16,6 +16,7 @@ import { registerManifest } from '../store/index-entries.js';
 import { PstoreError } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
+import { removeTree } from '../fs/remove-tree.js';
 import { identifyManifest, parseManifest } from '../core/manifest.js';
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll, streamMeter } from '../ingest/source.js';
@@ -113,7 +114,7 @@ export async function importBundle(
     const entries = await recordEntries(ctx, bundle);
     return { entries, objectsImported: imported, objectsPresent: present };
   } finally {
-    await fsp.rm(stage, { recursive: true, force: true });
+    await removeTree(stage);
   }
 }
 
