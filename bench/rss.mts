@@ -28,7 +28,9 @@ async function treeOf(count: number): Promise<string> {
   return path.join(dir, 'root');
 }
 
-const W = path.join(WORK_DIR, 'runs', `rss-${n}${process.env.PSTORE_CLI ? '-other' : ''}`);
+/** Another build's runs go beside this one's, named after its directory (dist-before/cli/main.js). */
+const build = process.env.PSTORE_CLI ? `-${path.basename(path.dirname(path.dirname(cli)))}` : '';
+const W = path.join(WORK_DIR, 'runs', `rss-${n}${build}`);
 /** Entries are read-only in a store: make them writable before removing a store. */
 function removeTree(dir: string): void {
   execFileSync('sh', ['-c', `chmod -R u+w "${dir}" 2>/dev/null; rm -rf "${dir}"`]);

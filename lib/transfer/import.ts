@@ -17,7 +17,8 @@ import { PstoreError } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
 import { removeTree } from '../fs/remove-tree.js';
-import { identifyManifest, parseManifest } from '../core/manifest.js';
+import { parseManifest } from '../core/manifest.js';
+import { canonicalIntegrity } from './manifest-bytes.js';
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll, streamMeter } from '../ingest/source.js';
 import { importProgress, type MemberReporter } from './import-progress.js';
@@ -308,7 +309,8 @@ function checkEntries(label: string, { descriptor: d, manifests }: Bundle): void
         `the manifest of ${e.name}@${e.version} (${e.id}) is missing`,
         `entries/${e.id}.json`,
       );
-    if (identifyManifest(m.manifest).integrity !== e.integrity)
+    // parseManifest found the text canonical: its hash is the manifest's integrity
+    if (canonicalIntegrity(m.text) !== e.integrity)
       throw damaged(label, `entry ${e.id}'s integrity does not match its manifest`, e.id);
     if (m.manifest.name !== e.name || m.manifest.version !== e.version)
       throw damaged(
