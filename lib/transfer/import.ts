@@ -159,7 +159,8 @@ interface Bundle {
 /** Reads a bundle's members: the descriptor, manifests (parsed, id-checked), objects (hashed, staged). */
 class BundleReader {
   private descriptor: BundleDescriptor | undefined;
-  private readonly manifests: Bundle['manifests'] = new Map();
+  /** each manifest's text, checked; parsed again once every object is read (see read) */
+  private readonly texts = new Map<string, string>();
   private readonly received = new Set<string>();
   private readonly staged = new Set<string>();
   private readonly seen = new Set<string>();
@@ -184,7 +185,12 @@ class BundleReader {
       return this.tar.done;
     }, this.queue);
     if (!this.descriptor) throw damaged(this.label, `${BUNDLE_DESCRIPTOR} is missing`);
-    const { descriptor, manifests, received, staged } = this;
+    // Parsed manifests are kept only from here on: at 100k files one is several times its text,
+    // and held while every object streams it would raise the heap V8 lets grow with the garbage.
+    const manifests: Bundle['manifests'] = new Map();
+    for (const [id, text] of this.texts)
+      manifests.set(id, { manifest: parseManifest(text, id, { trustedTree: true }), text });
+    const { descriptor, received, staged } = this;
     return { descriptor, manifests, received, staged };
   }
 
@@ -209,7 +215,8 @@ class BundleReader {
   private addManifest(member: string, text: string): void {
     const id = member.slice('entries/'.length, -'.json'.length);
     try {
-      this.manifests.set(id, { manifest: parseManifest(text, id), text });
+      parseManifest(text, id); // every check of a foreign manifest, here as the member arrives
+      this.texts.set(id, text);
     } catch (err) {
       const why = `manifest ${member} does not match its id (${(err as Error).message})`;
       throw damaged(this.label, why, member);
