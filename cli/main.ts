@@ -3,6 +3,7 @@
 // (lib/ throws typed PstoreErrors; cli/exit-codes.ts holds the one table, SPEC.md §Exit codes).
 
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { PstoreError } from '../lib/errors.js';
 import { asCliError } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -21,6 +22,10 @@ import { ALIASES, COMMANDS } from './registry.js';
 
 // Hashing and linking many small files is syscall-bound: give libuv more threads than its default 4.
 process.env.UV_THREADPOOL_SIZE ??= '16';
+// A command over 100k files makes far more garbage (a stream, a stat, a hash per file) than it
+// keeps; V8's default lets old space grow to several times the live size before it compacts,
+// which set the peak RSS (issue 9). Grow it by 30% of what is live instead.
+setFlagsFromString('--heap-growing-percent=30');
 
 type OpenStore = typeof OpenStoreFn;
 

@@ -30,6 +30,15 @@ export async function observe(root: string, rel: string): Promise<Observed> {
   };
 }
 
+/** What is on disk for each owned path, handed to `visit` as read (in no order), none kept. */
+export async function observeEach(
+  root: string,
+  owned: Iterable<string>,
+  visit: (o: Observed) => void,
+): Promise<void> {
+  await pMap(owned, async (rel) => visit(await observe(root, rel)), { concurrency: 16 });
+}
+
 /** What is on disk for each owned path, in path order. */
 export async function observeTree(root: string, owned: Iterable<string>): Promise<Observed[]> {
   const paths = [...owned].sort(comparePaths);

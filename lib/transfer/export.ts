@@ -2,14 +2,13 @@
 // Members are staged as hard links in <store>/tmp (same filesystem, no copying) and packed by
 // node-tar with fixed metadata; the store lock is held shared so gc cannot remove them meanwhile.
 
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Pack, type WriteEntry } from 'tar';
-import { identifyManifest } from '../core/manifest.js';
+import { createHash, randomBytes } from 'node:crypto';
 import { TEMP_PREFIX } from '../core/names.js';
+import { removeTree } from '../fs/remove-tree.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { fileObjectKey } from '../core/object-key.js';
 import { manifestPath, objectPath } from '../store/layout.js';
@@ -22,6 +21,7 @@ import {
   serializeDescriptor,
   type BundleDescriptor,
 } from './bundle.js';
+import { packWindowed } from './pack-window.js';
 
 /** What {@link Store.export} wrote. */
 export interface ExportResult {
@@ -81,20 +81,14 @@ export async function streamBundle(
     const sorted = [...new Map(entries.map((e) => [e.id, e])).values()].sort((a, b) =>
       a.id < b.id ? -1 : 1,
     );
-    const { descriptor, keys } = await stageManifests(ctx, stage, sorted, checkAbort);
-    const objectNames = [...keys].sort();
+    const { descriptor, objectNames } = await stageManifests(ctx, stage, sorted, checkAbort);
     const bytes = await stageObjects(ctx, stage, objectNames, checkAbort);
     await fsp.writeFile(path.join(stage, BUNDLE_DESCRIPTOR), serializeDescriptor(descriptor));
-    const members = [
-      BUNDLE_DESCRIPTOR,
-      ...sorted.map((e) => `entries/${e.id}.json`),
-      ...objectNames.map((k) => `objects/${k}`),
-    ];
     // 1 MiB reads (node-tar's default is 16 MiB per file): peak RSS of an export or a push
     // stays flat however large the objects are.
     const pack = packWindowed(
       { cwd: stage, portable: true, mtime: new Date(0), noDirRecurse: true, maxReadSize: 1 << 20 },
-      members,
+      bundleMembers(sorted, objectNames),
     );
     // node-tar's Pack is a Minipass stream: pipe/on/async iteration as a Readable, not its type.
     await write(pack as unknown as Readable);
@@ -104,51 +98,27 @@ export async function streamBundle(
       bytes,
     };
   } finally {
-    await fsp.rm(stage, { recursive: true, force: true });
+    await removeTree(stage);
   }
 }
 
-/** Members handed to the pack ahead of the last one it finished: each may buffer its whole file. */
-const PACK_WINDOW = 8;
-
-/**
- * A tar of `members` (paths under `opts.cwd`), fed to node-tar's Pack PACK_WINDOW at a time: its
- * Pack walks its whole queue of members each time one is done, so 100k members given at once
- * cost quadratic time (an export of 100k objects ran for most of an hour) and an entry each.
- */
-function packWindowed(
-  opts: ConstructorParameters<typeof Pack>[0],
-  members: readonly string[],
-): Pack {
-  let added = 0;
-  let finished = 0;
-  let ended = false;
-  const feed = () => {
-    while (added < members.length && added - finished < PACK_WINDOW) pack.write(members[added++]!);
-    if (added === members.length && !ended) {
-      ended = true; // the pack ends once the members given are written
-      pack.end();
-    }
-  };
-  const pack: Pack = new Pack({
-    ...opts,
-    onWriteEntry: (entry: WriteEntry) =>
-      entry.once('end', () => {
-        finished++;
-        feed();
-      }),
-  });
-  feed();
-  return pack;
+/** The bundle's member names in bundle order, one at a time (not 100k strings at once). */
+function* bundleMembers(
+  sorted: readonly EntryRecord[],
+  objectNames: readonly string[],
+): Generator<string> {
+  yield BUNDLE_DESCRIPTOR;
+  for (const e of sorted) yield `entries/${e.id}.json`;
+  for (const k of objectNames) yield `objects/${k}`;
 }
 
-/** Link each entry's manifest into the stage; the descriptor and the object keys they name. */
+/** Link each entry's manifest into the stage; the descriptor and the object keys they name, sorted. */
 async function stageManifests(
   ctx: StoreContext,
   stage: string,
   sorted: readonly EntryRecord[],
   checkAbort: () => void,
-): Promise<{ descriptor: BundleDescriptor; keys: Set<string> }> {
+): Promise<{ descriptor: BundleDescriptor; objectNames: string[] }> {
   const keys = new Set<string>();
   const descriptor: BundleDescriptor = { bundleVersion: BUNDLE_VERSION, entries: [] };
   for (const e of sorted) {
@@ -158,12 +128,22 @@ async function stageManifests(
       id: e.id,
       name: e.name,
       version: e.version,
-      integrity: identifyManifest(manifest).integrity,
+      integrity: await manifestIntegrity(ctx, e.id),
     });
     await fsp.link(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
     for (const f of manifest.files) if (f.type === 'file') keys.add(fileObjectKey(f));
   }
-  return { descriptor, keys };
+  return { descriptor, objectNames: [...keys].sort() };
+}
+
+/**
+ * The integrity of an entry's canonical manifest: its file's bytes, which readManifestFile found to
+ * hash to the id (so they are canonical), hashed as a stream rather than serialized again whole.
+ */
+async function manifestIntegrity(ctx: StoreContext, id: string): Promise<string> {
+  const hash = createHash('sha512');
+  await pipeline(createReadStream(manifestPath(ctx.layout, id)), hash);
+  return `sha512-${hash.digest('base64')}`;
 }
 
 /** Link each object into the stage; their total size in bytes. */

@@ -16,7 +16,9 @@ import { registerManifest } from '../store/index-entries.js';
 import { PstoreError } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
-import { identifyManifest, parseManifest } from '../core/manifest.js';
+import { removeTree } from '../fs/remove-tree.js';
+import { parseManifest } from '../core/manifest.js';
+import { canonicalIntegrity } from './manifest-bytes.js';
 import { readTarStream } from '../ingest/tar-stream.js';
 import { settleAll, streamMeter } from '../ingest/source.js';
 import { importProgress, type MemberReporter } from './import-progress.js';
@@ -113,7 +115,7 @@ export async function importBundle(
     const entries = await recordEntries(ctx, bundle);
     return { entries, objectsImported: imported, objectsPresent: present };
   } finally {
-    await fsp.rm(stage, { recursive: true, force: true });
+    await removeTree(stage);
   }
 }
 
@@ -157,7 +159,8 @@ interface Bundle {
 /** Reads a bundle's members: the descriptor, manifests (parsed, id-checked), objects (hashed, staged). */
 class BundleReader {
   private descriptor: BundleDescriptor | undefined;
-  private readonly manifests: Bundle['manifests'] = new Map();
+  /** each manifest's text, checked; parsed again once every object is read (see read) */
+  private readonly texts = new Map<string, string>();
   private readonly received = new Set<string>();
   private readonly staged = new Set<string>();
   private readonly seen = new Set<string>();
@@ -182,7 +185,12 @@ class BundleReader {
       return this.tar.done;
     }, this.queue);
     if (!this.descriptor) throw damaged(this.label, `${BUNDLE_DESCRIPTOR} is missing`);
-    const { descriptor, manifests, received, staged } = this;
+    // Parsed manifests are kept only from here on: at 100k files one is several times its text,
+    // and held while every object streams it would raise the heap V8 lets grow with the garbage.
+    const manifests: Bundle['manifests'] = new Map();
+    for (const [id, text] of this.texts)
+      manifests.set(id, { manifest: parseManifest(text, id, { trustedTree: true }), text });
+    const { descriptor, received, staged } = this;
     return { descriptor, manifests, received, staged };
   }
 
@@ -207,7 +215,8 @@ class BundleReader {
   private addManifest(member: string, text: string): void {
     const id = member.slice('entries/'.length, -'.json'.length);
     try {
-      this.manifests.set(id, { manifest: parseManifest(text, id), text });
+      parseManifest(text, id); // every check of a foreign manifest, here as the member arrives
+      this.texts.set(id, text);
     } catch (err) {
       const why = `manifest ${member} does not match its id (${(err as Error).message})`;
       throw damaged(this.label, why, member);
@@ -307,7 +316,8 @@ function checkEntries(label: string, { descriptor: d, manifests }: Bundle): void
         `the manifest of ${e.name}@${e.version} (${e.id}) is missing`,
         `entries/${e.id}.json`,
       );
-    if (identifyManifest(m.manifest).integrity !== e.integrity)
+    // parseManifest found the text canonical: its hash is the manifest's integrity
+    if (canonicalIntegrity(m.text) !== e.integrity)
       throw damaged(label, `entry ${e.id}'s integrity does not match its manifest`, e.id);
     if (m.manifest.name !== e.name || m.manifest.version !== e.version)
       throw damaged(

@@ -2,7 +2,14 @@
 // held shared (readers.ts), so what they report is one committed state, never a mix.
 
 import { promises as fsp } from 'node:fs';
-import { findStrays, observeTree, treeDigest, type Observed } from '../prefix/inspect.js';
+import {
+  findStrays,
+  observeEach,
+  observeTree,
+  treeDigest,
+  type Observed,
+} from '../prefix/inspect.js';
+import { comparePaths } from '../core/manifest.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import { readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import type { StoreContext } from '../store/context.js';
@@ -49,27 +56,29 @@ export interface PrefixHashResult extends TransactionView {
   transactionInProgress: boolean;
 }
 
-interface Walk {
+interface Owned {
   generation: number;
   root: string;
   owned: Map<string, ManifestFile>;
-  observed: Observed[];
   packages: PlanPackage[];
 }
 
-async function walk(ctx: StoreContext, found: ManagedPrefix): Promise<Walk> {
+interface Walk extends Owned {
+  observed: Observed[];
+}
+
+/** The current generation's packages and the paths they own. */
+async function loadOwned(ctx: StoreContext, found: ManagedPrefix): Promise<Owned> {
   const cur = await readCurrent(found.paths);
   const gen = await readCurrentGeneration(found.paths, cur);
   const packages = await loadPackages(contextFor(ctx, found.record), gen.packages);
   const owned = ownedPaths(packages);
-  const root = await rootOf(found.paths);
-  return {
-    generation: cur.generation,
-    root,
-    owned,
-    packages,
-    observed: await observeTree(root, owned.keys()),
-  };
+  return { generation: cur.generation, root: await rootOf(found.paths), owned, packages };
+}
+
+async function walk(ctx: StoreContext, found: ManagedPrefix): Promise<Walk> {
+  const o = await loadOwned(ctx, found);
+  return { ...o, observed: await observeTree(o.root, o.owned.keys()) };
 }
 
 async function rootOf(p: PrefixPaths): Promise<string> {
@@ -92,25 +101,30 @@ export function hashPrefix(ctx: StoreContext, dir: string): Promise<PrefixHashRe
 
 export function verifyPrefix(ctx: StoreContext, dir: string): Promise<PrefixVerifyResult> {
   return withSteadyPrefix(ctx, dir, async (found, view) => {
-    const w = await walk(ctx, found);
+    const w = await loadOwned(ctx, found);
+    // The index is checked first: its two maps of every path are gone before the files are read.
+    const index = await checkOwnershipIndex(found.paths, w.packages);
     const pendingTransaction = view.transaction !== 'none';
     const result: PrefixVerifyResult = {
       ok: false,
       prefix: found.paths.dir,
       generation: w.generation,
-      checked: w.observed.length,
+      checked: w.owned.size,
       missing: [],
       modified: [],
       strays: [],
       pendingTransaction,
-      index: await checkOwnershipIndex(found.paths, w.packages),
+      index,
       ...view,
     };
-    for (const o of w.observed) {
-      const want = w.owned.get(o.path)!;
+    // Each path compared as it is read, nothing kept of it; the lists in path order as before.
+    await observeEach(w.root, w.owned.keys(), (o) => {
       if (o.type === 'missing') result.missing.push(o.path);
-      else if (o.type === 'other' || !sameFile(o, want)) result.modified.push(o.path);
-    }
+      else if (o.type === 'other' || !sameFile(o, w.owned.get(o.path)!))
+        result.modified.push(o.path);
+    });
+    result.missing.sort(comparePaths);
+    result.modified.sort(comparePaths);
     const dirs = new Set<string>(['']);
     for (const [rel, f] of w.owned) if (f.type === 'dir') dirs.add(rel);
     result.strays = await findStrays(w.root, dirs);

@@ -9,7 +9,8 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import pMap from 'p-map';
 import { PstoreError } from '../../core/errors.js';
-import { identifyManifest, parseManifest } from '../../core/manifest.js';
+import { parseManifest } from '../../core/manifest.js';
+import { canonicalIntegrity } from '../manifest-bytes.js';
 import type { StoreContext } from '../../store/context.js';
 import { importBundle } from '../import.js';
 import { lockedPackages, serializeLockfile, type Lockfile } from '../lockfile.js';
@@ -208,8 +209,9 @@ async function fetchArtifact(
   const config = await client.readBlob(a.config.digest, a.config.size);
   progress.addBytes(config.length, subject);
   // sha512 of the canonical bytes is the id: the registry can only serve the entry asked for.
-  const manifest = parseManifest(config.toString('utf8'), a.entry.id);
-  const { integrity: actual } = identifyManifest(manifest, true);
+  const text = config.toString('utf8');
+  const manifest = parseManifest(text, a.entry.id);
+  const actual = canonicalIntegrity(text); // parseManifest found the text canonical
   if (
     actual !== a.entry.integrity ||
     manifest.name !== a.entry.name ||

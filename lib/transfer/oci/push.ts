@@ -13,10 +13,9 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pMap from 'p-map';
 import { PstoreError, isPstoreError } from '../../core/errors.js';
-import { identifyManifest } from '../../core/manifest.js';
 import type { EntryRecord } from '../../core/types.js';
 import type { StoreContext } from '../../store/context.js';
-import { readManifestFile } from '../../store/manifests.js';
+import { readManifestBytes } from '../manifest-bytes.js';
 import { resolveEntry } from '../../store/query.js';
 import { streamBundle } from '../export.js';
 import { lockedPackages, serializeLockfile, type Lockfile } from '../lockfile.js';
@@ -146,10 +145,7 @@ async function pushEntry(
   await using stage = await stagingDir('push');
   const bundle = path.join(stage.dir, `${e.id}.tar`);
   const layer = await writeHashedBundle(ctx, e, bundle);
-  const { bytes: configText, integrity } = identifyManifest(
-    await readManifestFile(ctx.layout, e.id),
-  );
-  const config = Buffer.from(configText);
+  const { bytes: config, integrity } = await readManifestBytes(ctx.layout, e.id);
   const subject = `${e.name}@${e.version}`;
   const blobs: Array<[BlobRef, BlobSource]> = [
     [{ digest: sha256Digest(config), size: config.length }, bufferSource(config)],
