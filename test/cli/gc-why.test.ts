@@ -5,7 +5,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut } from '../_helpers/cli.js';
+import { serialAdd } from '../_helpers/prefix-fixtures.js';
 import { snapshotDir, storeSnapshot } from '../_helpers/snapshot.js';
 import { buildTree } from '../_helpers/tree.js';
 import { storeWorkspace } from '../_helpers/store.js';
@@ -27,15 +29,16 @@ interface Why {
 
 async function setup(t: import('ava').ExecutionContext) {
   const { dir, store, prefix, cli, ok } = await storeWorkspace(t, 'gcwhy');
+  // setup through the library: the gc runs are what this file spawns
+  const opened = openStore({ path: store });
   const ids: Record<string, string> = {};
   for (const ref of ['a@1', 'a@2', 'b@1', 'c@1', 'c@1.10']) {
     const [name, version] = ref.split('@') as [string, string];
     const src = await buildTree(path.join(dir, 'src', ref), { [`share/${name}`]: `${ref}\n` });
-    const r = await ok(['add', src, '--name', name, '--version', version, '--json']);
-    ids[ref] = jsonOut<{ id: string }>(r).id;
+    ids[ref] = (await serialAdd(() => opened.add(src, { name, version }))).id;
   }
-  await ok(['activate', 'a@1', 'b@1', '--prefix', prefix]);
-  await ok(['activate', 'a@2', '--prefix', prefix]);
+  await opened.prefix(prefix).activate(['a@1', 'b@1']);
+  await opened.prefix(prefix).activate(['a@2']);
   /** everything but LevelDB's own files, which change on every open */
   const state = async () => ({
     tree: await snapshotDir(dir, { exclude: ['store'] }),

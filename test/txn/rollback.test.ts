@@ -67,11 +67,11 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
     const treeInodes: number[] = [0];
 
     const packagesOf = (set: Map<string, string>) => cast.pkgs(set.values());
-    const hashOf = async (): Promise<{ digest: string; generation: number }> => {
-      const r = await cli(['hash', '--prefix', prefix, '--json']);
-      t.is(r.code, 0, describe(r));
-      return jsonOut(r);
-    };
+    // The tree digest and the prefix check are this test's instruments, read through the library
+    // (`hash` and `verify --prefix` have their CLI contracts in cli/prefix-contract and
+    // txn/activate); the rollbacks, activations and prunes under test are spawned.
+    const lib = () => openStore({ path: store }).prefix(prefix);
+    const hashOf = () => lib().hash();
     const generations = async (): Promise<GenJson[]> => {
       const r = await cli(['generations', '--prefix', prefix, '--json']);
       t.is(r.code, 0, describe(r));
@@ -80,6 +80,9 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
     const verify = async (what: string) => {
       const r = await cli(['verify', '--prefix', prefix, '--json']);
       t.is(r.code, 0, `${what}: ${describe(r)}`);
+    };
+    const verifyLib = async (what: string) => {
+      t.like(await lib().verify(), { ok: true, missing: [], modified: [], strays: [] }, what);
     };
 
     // Build generations 1..6, recording the hash and the full owned-tree listing of each.
@@ -149,8 +152,8 @@ function rollbackMacro(layout: 'inplace' | 'generations') {
         packagesOf(sets[k]!),
         `${what}: generation ${k}'s packages, exactly`,
       );
-      await verify(what);
-      const g = await openStore({ path: store }).prefix(prefix).generations();
+      await verifyLib(what);
+      const g = await lib().generations();
       t.deepEqual(
         g.map((x) => x.generation),
         [1, 2, 3, 4, 5, 6],
