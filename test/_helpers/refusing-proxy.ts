@@ -24,7 +24,7 @@ export interface SeenRequest {
   path: string;
   /** performance.now() when the request arrived */
   at: number;
-  /** performance.now() when the refusal was sent (undefined: the registry answered) */
+  /** performance.now() just before the refusal was sent (undefined: the registry answered) */
   refusedAt?: number;
 }
 
@@ -41,6 +41,9 @@ export function refusingHook(refusal: Refusal): { hook: ProxyHook; seen: SeenReq
     refusedPerPath.set(key, (refusedPerPath.get(key) ?? 0) + 1);
     // Read the whole body first: a client still sending it would see a reset, not the status.
     for await (const _chunk of req) void _chunk;
+    // Taken before the answer goes out: the client's wait starts after it, so a gap measured from
+    // here never reads short because this process was descheduled after writing (a loaded machine).
+    record.refusedAt = performance.now();
     res.writeHead(refusal.status, {
       'content-type': 'application/json',
       ...(refusal.retryAfter === undefined ? {} : { 'retry-after': refusal.retryAfter }),
@@ -48,7 +51,6 @@ export function refusingHook(refusal: Refusal): { hook: ProxyHook; seen: SeenReq
     res.end(
       JSON.stringify({ errors: [{ code: 'TEST_REFUSAL', message: 'refused by the proxy' }] }),
     );
-    record.refusedAt = performance.now();
     return true;
   };
   return { hook, seen };

@@ -89,12 +89,13 @@ test('a holder killed with SIGKILL frees the lock for a waiting process at once'
   const file = path.join(await tempDir(t, 'lock'), 'lock');
   const x = holder(file, 'exclusive');
   t.is(await x.state, 'held');
-  const waiter = holder(file, 'exclusive', 20_000);
+  const waiter = holder(file, 'exclusive', 60_000);
   await new Promise((r) => setTimeout(r, 300));
   const started = Date.now();
   kill(x.child);
   t.is(await waiter.state, 'held');
-  t.true(Date.now() - started < 5000, 'taken soon after the holder died');
+  // Woken by the death, not by its 60 s deadline; the margin is wide for a loaded machine.
+  t.true(Date.now() - started < 20_000, 'taken soon after the holder died');
   kill(waiter.child);
 });
 
