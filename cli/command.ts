@@ -152,11 +152,10 @@ export function makeStoreFactory(
   openStore: (opts: StoreOptions) => Store,
 ): () => Store {
   const wait = values.wait;
-  let waitSeconds: number | undefined;
   if (values.store === '')
     throw new PstoreError('EPSTORE_USAGE', '--store needs a directory', { subject: '--store' });
   if (typeof wait === 'string') {
-    waitSeconds = Number(wait);
+    const waitSeconds = Number(wait);
     if (wait.trim() === '' || !Number.isFinite(waitSeconds) || waitSeconds < 0) {
       throw new PstoreError(
         'EPSTORE_USAGE',
@@ -171,7 +170,7 @@ export function makeStoreFactory(
   return () =>
     (store ??= openStore({
       ...(typeof values.store === 'string' ? { path: values.store } : {}),
-      ...(waitSeconds === undefined ? {} : { waitSeconds: Number(values.wait) }),
+      ...(typeof values.wait === 'string' ? { waitSeconds: Number(values.wait) } : {}),
       onWait: (what) => out.note(what),
     }));
 }

@@ -1,6 +1,7 @@
 // Options shared by the commands that work on a prefix.
 
 import {
+  DEFAULT_WAIT_SECONDS,
   PstoreError,
   askPrefixWriter,
   type LayoutKind,
@@ -169,9 +170,12 @@ export async function servedByWriter(
     onWait: (what) => ctx.out.note(what),
   });
   if (result) printTxn(ctx, result);
-  // Not served: the transaction of our own waits only what is left of --wait, not a fresh --wait.
-  else if (typeof wait === 'string')
-    ctx.values.wait = String(Math.max(0, Number(wait) - (Date.now() - started) / 1000));
+  // Not served: the transaction of our own waits only what is left of --wait (given or default),
+  // not a fresh one.
+  else {
+    const total = typeof wait === 'string' ? Number(wait) : DEFAULT_WAIT_SECONDS;
+    ctx.values.wait = String(Math.max(0, total - (Date.now() - started) / 1000));
+  }
   return result !== undefined;
 }
 

@@ -79,6 +79,7 @@ export type { LayoutKind } from './core/names.js';
 export { LAYOUT_KINDS } from './core/names.js';
 export type { PackageRef } from './core/package-ref.js';
 export { DEFAULT_MARKER_GLOBS } from './core/markers.js';
+export { DEFAULT_WAIT_SECONDS } from './core/config.js';
 export {
   readLockfile,
   writeLockfile,
