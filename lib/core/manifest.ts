@@ -66,11 +66,20 @@ export interface ManifestIdentity {
  */
 export function identifyManifest(m: Manifest, canonical = false): ManifestIdentity {
   const bytes = serializeManifest(m, canonical);
-  // One hash gives both: the id is its hex prefix, the integrity its ssri (base64) form, written
-  // out directly (what ssri.parse(...).toString() returns) so that reading a manifest loads no ssri.
-  const digest = createHash('sha512').update(bytes).digest();
-  const integrity = `sha512-${digest.toString('base64')}`;
-  return { id: digest.toString('hex').slice(0, ENTRY_ID_LENGTH), integrity, bytes };
+  return { ...identityOfDigest(createHash('sha512').update(bytes).digest()), bytes };
+}
+
+/**
+ * A manifest's id and integrity from the sha512 of its canonical bytes, however they were hashed
+ * (whole, or streamed from the store's file). One hash gives both: the id is its hex prefix, the
+ * integrity its ssri (base64) form, written out directly (what ssri.parse(...).toString() returns)
+ * so that reading a manifest loads no ssri.
+ */
+export function identityOfDigest(sha512: Buffer): { id: string; integrity: string } {
+  return {
+    id: sha512.toString('hex').slice(0, ENTRY_ID_LENGTH),
+    integrity: `sha512-${sha512.toString('base64')}`,
+  };
 }
 
 export function summarizeManifest(m: Manifest): {
@@ -132,7 +141,7 @@ export function parseManifest(
   if (opts.trustedTree) {
     // The store names a manifest by the hash of its canonical bytes: text that hashes to its id
     // is those bytes, so it is not serialized again to compare (the costliest step at 10k files).
-    const id = createHash('sha512').update(text).digest('hex').slice(0, ENTRY_ID_LENGTH);
+    const { id } = identityOfDigest(createHash('sha512').update(text).digest());
     if (id !== expectedId) throw bad(expectedId, `hashes to ${id}, not to its id`);
     return m;
   }

@@ -12,13 +12,20 @@ const isFile = (file: string) =>
   );
 
 /**
+ * `abs` with its parent directory's symlinks resolved and its own name kept: a generations prefix
+ * is a symlink whose state lives beside it, so the name itself is resolved only for inplace.
+ */
+export async function underRealParent(abs: string): Promise<string> {
+  const parent = await fsp.realpath(path.dirname(abs)).catch(() => path.dirname(abs));
+  return path.join(parent, path.basename(abs));
+}
+
+/**
  * The lock file of the prefix at `dir`, if one exists: DIR/.pstore/lock (inplace, DIR resolved as
  * canonicalPrefixDir does), else PARENT/.pstore-BASE/lock (generations, DIR a symlink).
  */
 export async function existingPrefixLock(dir: string): Promise<string | undefined> {
-  const abs = path.resolve(dir);
-  const parent = await fsp.realpath(path.dirname(abs)).catch(() => path.dirname(abs));
-  const joined = path.join(parent, path.basename(abs));
+  const joined = await underRealParent(path.resolve(dir));
   const inplace = prefixPaths(await fsp.realpath(joined).catch(() => joined), 'inplace').lock;
   if (await isFile(inplace)) return inplace;
   const generations = prefixPaths(joined, 'generations').lock;

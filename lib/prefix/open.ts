@@ -8,6 +8,7 @@ import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
 import { acquireLock, type HeldLock, type LockOptions } from '../fs/lock.js';
 import { TEMP_PREFIX, type LayoutKind } from '../core/names.js';
 import { prefixPaths, type PrefixPaths } from './layout.js';
+import { underRealParent } from './lock-file.js';
 import { refuseOverlap } from './overlap.js';
 import { detectPrefix, writeJson, type PrefixRecord } from './state.js';
 import { sweepTreeLeftovers } from './trees.js';
@@ -19,8 +20,7 @@ export async function canonicalPrefixDir(
 ): Promise<string> {
   const abs = path.resolve(dir);
   await refusePseudoFilesystem(abs, 'prefix');
-  const parent = await fsp.realpath(path.dirname(abs)).catch(() => path.dirname(abs));
-  const joined = path.join(parent, path.basename(abs));
+  const joined = await underRealParent(abs);
   if (layout === 'generations') return joined;
   const st = await fsp.lstat(joined).catch(() => undefined);
   if (st?.isSymbolicLink() && (await detectPrefix(joined))?.record.layout === 'generations')

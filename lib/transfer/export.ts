@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { identityOfDigest } from '../core/manifest.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { removeTree } from '../fs/remove-tree.js';
 import { lockStore, type StoreContext } from '../store/context.js';
@@ -143,7 +144,7 @@ async function stageManifests(
 async function manifestIntegrity(ctx: StoreContext, id: string): Promise<string> {
   const hash = createHash('sha512');
   await pipeline(createReadStream(manifestPath(ctx.layout, id)), hash);
-  return `sha512-${hash.digest('base64')}`;
+  return identityOfDigest(hash.digest()).integrity;
 }
 
 /** Link each object into the stage; their total size in bytes. */

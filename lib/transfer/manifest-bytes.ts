@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { ENTRY_ID_LENGTH } from '../core/manifest.js';
+import { identityOfDigest } from '../core/manifest.js';
 import { PstoreError } from '../core/errors.js';
 import { manifestPath, type StoreLayout } from '../store/layout.js';
 import { readManifestFile } from '../store/manifests.js';
@@ -14,11 +14,7 @@ import { readManifestFile } from '../store/manifests.js';
  * identifyManifest gives, without building and serializing the manifest again.
  */
 export function canonicalIntegrity(bytes: string | Buffer): string {
-  return integrityOf(createHash('sha512').update(bytes).digest());
-}
-
-function integrityOf(sha512: Buffer): string {
-  return `sha512-${sha512.toString('base64')}`;
+  return identityOfDigest(createHash('sha512').update(bytes).digest()).integrity;
 }
 
 /** The canonical bytes of entry `id`'s manifest and their integrity (`sha512-BASE64`). */
@@ -27,9 +23,8 @@ export async function readManifestBytes(
   id: string,
 ): Promise<{ bytes: Buffer; integrity: string }> {
   const bytes = await fsp.readFile(manifestPath(layout, id)).catch(() => undefined);
-  const digest = bytes && createHash('sha512').update(bytes).digest();
-  if (bytes && digest && digest.toString('hex').slice(0, ENTRY_ID_LENGTH) === id)
-    return { bytes, integrity: integrityOf(digest) };
+  const found = bytes && identityOfDigest(createHash('sha512').update(bytes).digest());
+  if (bytes && found?.id === id) return { bytes, integrity: found.integrity };
   // Missing, unreadable or damaged: the store's own reader says which, with its typed error.
   await readManifestFile(layout, id);
   throw new PstoreError('EPSTORE_INTEGRITY', `manifest ${id} changed while it was read`, {

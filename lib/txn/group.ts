@@ -1,6 +1,7 @@
-// Group serving, the holder's side (SPEC.md §Group commit; the waiter's side is group-ask.ts). A writer that finds the prefix locked sends its request
-// (the operations, the options that matter) to the lock holder over the lock's own socket
-// (fs/lock.ts) instead of waiting to run its own transaction; the holder, after its own commit and
+// Group serving, the holder's side (SPEC.md §Group commit; the waiter's side is group-ask.ts). A
+// writer that finds the prefix locked sends its request (the operations, the options that matter)
+// to the lock holder over the lock's own socket (fs/lock.ts) instead of waiting to run its own
+// transaction; the holder, after its own commit and
 // still holding the locks, runs each request it took as a transaction of its own and sends back
 // the result or error. The waiter prints that as if it had run it: it never opens LevelDB nor
 // reads a manifest. Anything else (no answer, a holder that declines or dies) and the waiter takes
