@@ -2,8 +2,11 @@
 // `cp -al` and `ostree checkout -H`; generations rollback; a small package into and out of a big
 // prefix beside the same into an empty one.
 
+import path from 'node:path';
 import type { Scenario } from './scenario.js';
 import { peers } from './scenario.js';
+
+const linkFloor = `node "${path.join(import.meta.dirname, '_lib', 'link-floor.mjs')}"`;
 
 const S = '--store "$W/s" -q';
 const addTree = `$PSTORE add "$TREE" --name t --version 1 ${S}`;
@@ -42,6 +45,18 @@ function wholeTree(n: number, slow: boolean): Scenario[] {
       setup: [addTree, ...ostreeRepo],
       subject: activate('inplace'),
       peer: peers.ostreeCheckout,
+    },
+    {
+      // Not a pstore target: Node's bare loop beside cp -al, the floor the two targets above sit on.
+      ...base,
+      id: `link-floor-${n}`,
+      target: `Node's bare mkdirSync/linkSync loop, ${n} files, beside cp -al`,
+      limit: 1.3,
+      yardstick: true,
+      setup: [`${linkFloor} list "$TREE" "$W/list.json"`],
+      reset: [...base.reset, 'rm -rf "$W/floor"'],
+      subject: `${linkFloor} link "$TREE" "$W/list.json" "$W/floor"`,
+      peer: peers.cpAl,
     },
     {
       ...base,

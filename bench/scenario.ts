@@ -39,6 +39,8 @@ export interface Scenario {
   unavailable?: string;
   /** left out of BENCH_QUICK=1 runs */
   slow?: boolean;
+  /** a reference row, not a pstore target (a floor beside a peer): printed, never counted */
+  yardstick?: boolean;
 }
 
 /** Ratio targets use this: the peer is known by name. */
