@@ -3,7 +3,6 @@
 // (lib/ throws typed PstoreErrors; cli/exit-codes.ts holds the one table, SPEC.md §Exit codes).
 
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { PstoreError } from '../lib/errors.js';
 import { asCliError } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -22,12 +21,20 @@ import { ALIASES, COMMANDS } from './registry.js';
 
 // Hashing and linking many small files is syscall-bound: give libuv more threads than its default 4.
 process.env.UV_THREADPOOL_SIZE ??= '16';
-// A command over 100k files makes far more garbage (a stream, a stat, a hash per file) than it
-// keeps; V8's default lets old space grow to several times the live size before it compacts,
-// which set the peak RSS (issue 9). Grow it by 30% of what is live instead.
-setFlagsFromString('--heap-growing-percent=30');
 
 type OpenStore = typeof OpenStoreFn;
+
+/**
+ * A command over 100k files makes far more garbage (a stream, a stat, a hash per file) than it
+ * keeps; V8's default lets old space grow to several times the live size before it compacts,
+ * which set the peak RSS (issue 9). Grow it by 30% of what is live instead. Set once the library is
+ * loaded, before any work: changing a V8 flag changes V8's flag hash, and each Node built-in
+ * compiled after that misses Node's embedded code cache and is compiled from source (set at start,
+ * it cost `status` and `activate` ~7% of their instructions).
+ */
+async function limitHeapGrowth(): Promise<void> {
+  (await import('node:v8')).setFlagsFromString('--heap-growing-percent=30');
+}
 
 function findCommand(name: string): () => Promise<Command> {
   const load = COMMANDS[ALIASES[name] ?? name];
@@ -113,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     if (await cmd.served?.(ctx)) return 0;
     // not needed for --help, --version nor a request another process served
     lib.openStore = (await import('./open-store.js')).openStore;
+    await limitHeapGrowth();
     const code = await cmd.run(ctx);
     return code ?? 0;
   } catch (err) {

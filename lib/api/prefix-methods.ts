@@ -6,8 +6,6 @@ import { PstoreError } from '../core/errors.js';
 import { abortingListener, throwIfAborted } from '../core/abort.js';
 import type { LayoutKind } from '../core/names.js';
 import { pruneGenerations, type PruneResult } from '../prefix/prune.js';
-import { listGenerationNumbers } from '../prefix/state.js';
-import { findManagedPrefix } from '../prefix/access.js';
 import type { StoreContext } from '../store/context.js';
 import {
   runTransaction,
@@ -97,10 +95,6 @@ async function verifyAndRepair(
   return verifyPrefix(ctx, dir);
 }
 
-async function generationNumbersOf(dir: string): Promise<number[]> {
-  return listGenerationNumbers((await findManagedPrefix(dir)).paths);
-}
-
 export function prefixMethods(
   ctx: StoreContext,
   dir: string,
@@ -112,12 +106,7 @@ export function prefixMethods(
       runOps(run, 'activate', [...deactivations([replace]), ...activations([refs])], opts),
     deactivate: (names, opts) => runOps(run, 'deactivate', deactivations([names]), opts),
     sync: (refs, opts) => run('sync', (t) => syncTarget(refStrings([refs]), t), opts),
-    rollback: (opts = {}) =>
-      run(
-        'rollback',
-        async (t) => rollbackTarget(dir, await generationNumbersOf(dir), opts.to, t),
-        opts,
-      ),
+    rollback: (opts = {}) => run('rollback', (t) => rollbackTarget(dir, opts.to, t), opts),
     syncLockfile: (lock, opts) => run('sync', (t) => lockfileTarget(lock, t), opts),
     commitOps: (ops, opts) =>
       runOps(

@@ -19,11 +19,10 @@ export async function syncTarget(refs: readonly string[], t: TargetContext): Pro
 /** Generation `to`, or the newest one before the current generation. */
 export async function rollbackTarget(
   dir: string,
-  generations: readonly number[],
   to: number | undefined,
   t: TargetContext,
 ): Promise<Target> {
-  const others = generations.filter((n) => n !== t.currentGeneration);
+  const others = (await t.generationNumbers()).filter((n) => n !== t.currentGeneration);
   const chosen = to ?? others.filter((n) => n < t.currentGeneration).pop();
   const packages = chosen === undefined || chosen < 1 ? undefined : await t.generation(chosen);
   if (chosen === undefined || packages === undefined) {

@@ -2,16 +2,12 @@
 // link of a complete file, and everything a commit point depends on is flushed before it.
 // syncfs (one flush for the whole filesystem) replaces fsync-per-file, which costs 4-7 ms each here.
 
-import { execFile } from 'node:child_process';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { PstoreError } from '../core/errors.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { withPath } from './errno.js';
-
-const execFileP = promisify(execFile);
 
 /** fsync a directory so that renames/links/unlinks inside it are durable. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -23,13 +19,21 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** `sync ARGS`; node:child_process is loaded on first use: most commands never flush this way. */
+async function runSync(args: string[]): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((resolve, reject) =>
+    execFile('sync', args, (err) => (err ? reject(err) : resolve())),
+  );
+}
+
 /**
  * Flush the whole filesystem holding `dir`: syncfs(2) through coreutils `sync -f` on Linux, a global
  * `sync` elsewhere. A failure (EIO) is an error: nothing may be committed on top of unflushed data.
  */
 export async function syncFilesystem(dir: string): Promise<void> {
   try {
-    await execFileP('sync', process.platform === 'linux' ? ['-f', dir] : []);
+    await runSync(process.platform === 'linux' ? ['-f', dir] : []);
   } catch (err) {
     throw new PstoreError(
       'EPSTORE_IO',

@@ -13,7 +13,15 @@ import {
 import { crashpoint } from '../core/crashpoint.js';
 import { clearJournal, type Journal } from './journal.js';
 
-export async function commitGeneration(p: PrefixPaths, j: Journal): Promise<void> {
+/**
+ * `highest`: the highest generation current.json recorded, when the caller read it under the lock it
+ * still holds (a first run); recovery leaves it out and current.json is read again.
+ */
+export async function commitGeneration(
+  p: PrefixPaths,
+  j: Journal,
+  highest?: number,
+): Promise<void> {
   if (j.to.newGeneration) {
     const record: GenerationRecord = {
       formatVersion: 1,
@@ -26,8 +34,12 @@ export async function commitGeneration(p: PrefixPaths, j: Journal): Promise<void
     await writeJson(generationFile(p, j.to.generation), record);
   }
   crashpoint('commit:after-generation');
-  const highest = Math.max((await readCurrent(p)).highest, j.to.generation);
-  const current: CurrentRecord = { formatVersion: 1, generation: j.to.generation, highest };
+  const recorded = highest ?? (await readCurrent(p)).highest;
+  const current: CurrentRecord = {
+    formatVersion: 1,
+    generation: j.to.generation,
+    highest: Math.max(recorded, j.to.generation),
+  };
   await writeJson(p.current, current);
   crashpoint('commit:after-current');
   await clearJournal(p);

@@ -5,7 +5,7 @@
 import { PstoreError } from '../core/errors.js';
 import type { PackageRef } from '../core/package-ref.js';
 import type { PrefixPaths } from '../prefix/layout.js';
-import { readGeneration } from '../prefix/state.js';
+import { listGenerationNumbers, readGeneration } from '../prefix/state.js';
 import { resolveRef } from '../store/index-entries.js';
 import type { IndexDb } from '../store/index-db.js';
 import { useIndex, type StoreContext } from '../store/context.js';
@@ -17,6 +17,8 @@ export interface TargetContext {
   currentGeneration: number;
   resolve(ref: string): Promise<PackageRef>;
   generation(n: number): Promise<PackageRef[] | undefined>;
+  /** the prefix's recorded generations, ascending (read under the lock the transaction holds) */
+  generationNumbers(): Promise<number[]>;
 }
 
 export interface Target {
@@ -38,6 +40,7 @@ export async function resolveGoal(
     currentGeneration: cur.generation,
     resolve,
     generation: async (n) => (await readGeneration(p, n))?.packages,
+    generationNumbers: () => listGenerationNumbers(p),
   });
   // A rollback names a generation, not refs: it needs no index session.
   if (kind === 'rollback')

@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
+import { errnoCode } from '../core/errors.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { readJsonAs } from '../fs/json-file.js';
 import type { PrefixPaths } from '../prefix/layout.js';
@@ -54,6 +55,9 @@ export async function readJournal(p: PrefixPaths): Promise<Journal | undefined> 
 }
 
 export async function clearJournal(p: PrefixPaths): Promise<void> {
-  await fsp.rm(p.journal, { force: true });
+  // unlink, not fs.rm: rm lstats the path twice before it unlinks (a rollback's fixed cost)
+  await fsp.unlink(p.journal).catch((err: unknown) => {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  });
   await fsyncDir(p.meta);
 }

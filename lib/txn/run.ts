@@ -194,7 +194,7 @@ async function changeTo(
     ...(restore.length ? { restore } : {}),
   });
   const linker = await applyNew(ctx, p, journal, prep, opts, step);
-  await commitGeneration(p, journal);
+  await commitGeneration(p, journal, committed.highest);
   await prep.commitIndex(ctx, journal.to);
   step('commit');
   return {
