@@ -184,6 +184,8 @@ async function takeKernelLock(
       // names derived from a file that is gone exclude nobody, so start over on the new one.
       if ((await lockIdentity(file, 'shared')) === id) {
         s.bound = got.bound;
+        // Writers waiting on this process's arrival may now find X bound and ask it.
+        if (opts.mode === 'exclusive') await releaseArrivals();
         return;
       }
       await unbindAll(got.bound);
@@ -433,24 +435,79 @@ function askHolder(
 /**
  * Send a request to the exclusive holder of `file`'s lock, if one listens, taking and making
  * nothing (no bind, no lock file): how a writer that expects to be served asks before it loads
- * what running its own transaction needs. Returns when nobody listens, when `request` makes no
- * line, or when the holder lets go without answering (the caller then takes the lock as usual);
- * throws LockAnswered with the answer, and EPSTORE_BUSY when the deadline passes before the
- * holder took the request.
+ * what running its own transaction needs. 'nobody' when no file exists or nobody listens on X;
+ * 'done' when `request` makes no line or the holder lets go without answering (the caller then
+ * takes the lock as usual); throws LockAnswered with the answer, and EPSTORE_BUSY when the
+ * deadline passes before the holder took the request.
  */
 export async function askExclusiveHolder(
   file: string,
   opts: Omit<LockOptions, 'mode' | 'request'> & Required<Pick<LockOptions, 'request'>>,
-): Promise<void> {
+): Promise<'done' | 'nobody'> {
   const st = await fsp.stat(file).catch(() => undefined);
-  if (!st) return;
+  if (!st) return 'nobody';
   const xName = nameOf(identityOf(st), 'x');
-  if (opts.waitMs <= 0 || !(await listening(xName))) return;
+  if (opts.waitMs <= 0 || !(await listening(xName))) return 'nobody';
   opts.onWait?.();
   const request = await opts.request(file);
-  if (request === undefined) return;
+  if (request === undefined) return 'done';
   const { timedOut } = await askHolder(xName, request, Date.now() + opts.waitMs);
   if (timedOut) throw busy(file, opts);
+  return 'done';
+}
+
+// Arrivals (SPEC.md §Group commit, arrivals). Writers started together on a prefix whose lock
+// nobody holds yet would each load everything a transaction needs before the first of them binds
+// X, and only then queue. The first to arrive binds an arrival name derived from the lock file's
+// path (the file may not exist yet) and keeps it until it holds an exclusive lock; the others wait
+// on that name, then find X bound and send it their request. The name is only a hint: it excludes
+// nobody, and both sides bound it in time, so an arrival that never takes a lock costs a wait.
+
+/** How long an arrival name is kept at most, and how long a writer waits on arrivals in all. */
+export const ARRIVAL_MS = 20_000;
+/** This process's arrival names: unbound once it holds an exclusive lock, or after ARRIVAL_MS. */
+const arrivals = new Set<Bound>();
+
+/**
+ * For a writer that found nobody holding `file` (before it loads what a transaction needs):
+ * 'first' when it bound the arrival name (it goes on to take the lock itself), 'woken' when
+ * another process's arrival ended (that process holds the lock now, or gave up: ask again), or
+ * after at most a second, or at `until`.
+ */
+export async function arriveAt(file: string, until: number): Promise<'first' | 'woken'> {
+  const name = `\0pstore-arrive/${pathKey(path.resolve(file))}`;
+  const bound = await bind(name);
+  if (bound) {
+    arrivals.add(bound);
+    setTimeout(() => void releaseArrival(bound), ARRIVAL_MS).unref();
+    return 'first';
+  }
+  // Nobody listening (the name was just let go, or is not listening yet): a short pause, not a spin.
+  if ((await holderLetGo(name, until)) === undefined) await sleep(2);
+  return 'woken';
+}
+
+async function releaseArrival(bound: Bound): Promise<void> {
+  if (arrivals.delete(bound)) await unbindAll([bound]);
+}
+
+/** Let go of this process's arrival names (it will take no lock after all). */
+export async function releaseArrivals(): Promise<void> {
+  await Promise.all([...arrivals].map(releaseArrival));
+}
+
+/** A short name for a path (53-bit cyrb53): abstract socket names hold at most 107 bytes. */
+function pathKey(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
 async function unbindAll(bound: readonly Bound[]): Promise<void> {
