@@ -6,6 +6,7 @@
 // which waits, asks again or runs it itself.
 
 import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../core/config.js';
+import { pausepoint } from '../core/crashpoint.js';
 import { ARRIVAL_MS, arriveAt, askExclusiveHolder, releaseArrivals } from '../fs/lock.js';
 import { existingPrefixLock, prefixLockFor } from '../prefix/lock-file.js';
 import { groupAsk, type GroupAsk } from '../txn/group-ask.js';
@@ -88,7 +89,8 @@ async function askWhenHeld(
         onWait: () => opts.onWait?.(`waiting for another pstore process to finish with ${dir}`),
         request: (file) => ask.request(file),
       }));
-    if (asked === 'done' || first || Date.now() >= arrivalsEnd) return;
+    if (asked === 'done' || Date.now() >= arrivalsEnd) return;
+    if (first) return pausepoint('ask:first-arrival');
     const file = lock ?? (await prefixLockFor(dir, opts.layout));
     first = (await arriveAt(file, arrivalsEnd)) === 'first';
   }

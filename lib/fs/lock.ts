@@ -49,6 +49,12 @@ export interface HeldLock extends AsyncDisposable {
   release(): Promise<void>;
   /** the requests waiters have sent so far and no earlier call took; each waiter is told TAKEN */
   takeRequests(): LockRequest[];
+  /**
+   * Whether there are requests to take, after waiting for the writers that were waiting on this
+   * process's arrival when it took the lock (they ask right after) and have not asked yet: until
+   * each has, or none has asked for LATE_REQUEST_MS.
+   */
+  requestsDue(): Promise<boolean>;
 }
 
 /** A waiter's request, taken: answer it, or decline it (the waiter then tries the lock again). */
@@ -84,6 +90,9 @@ interface ProcessState {
   /** settles when the last holder's names are unbound */
   closing: Promise<void> | undefined;
   wakeups: Array<() => void>;
+  /** requests expected (writers that waited on our arrival) and taken, while held exclusive */
+  expected: number;
+  taken: number;
 }
 
 const states = new Map<string, ProcessState>();
@@ -98,6 +107,8 @@ function stateOf(file: string): ProcessState {
       osReady: undefined,
       closing: undefined,
       wakeups: [],
+      expected: 0,
+      taken: 0,
     };
     states.set(file, s);
   }
@@ -139,8 +150,29 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
     released = true;
     await dropHolder(s);
   };
-  const takeRequests = () => (s.mode === 'exclusive' && s.bound?.[0] ? takeFrom(s.bound[0]) : []);
-  return { release, takeRequests, [Symbol.asyncDispose]: release };
+  const takeRequests = () => {
+    const taken = s.mode === 'exclusive' && s.bound?.[0] ? takeFrom(s.bound[0]) : [];
+    s.taken += taken.length;
+    return taken;
+  };
+  const requestsDue = () => lateRequests(s);
+  return { release, takeRequests, requestsDue, [Symbol.asyncDispose]: release };
+}
+
+/** How long a holder waits for the next request of a writer that waited on its arrival. */
+const LATE_REQUEST_MS = 1000;
+
+async function lateRequests(s: ProcessState): Promise<boolean> {
+  const x = s.mode === 'exclusive' ? s.bound?.[0] : undefined;
+  if (!x) return false;
+  while (!x.requests.size && s.taken < s.expected) {
+    const asked = await Promise.race([
+      new Promise<boolean>((r) => x.requested.push(() => r(true))),
+      sleep(LATE_REQUEST_MS).then(() => false),
+    ]);
+    if (!asked) return false;
+  }
+  return x.requests.size > 0;
 }
 
 function takeFrom(x: Bound): LockRequest[] {
@@ -185,7 +217,7 @@ async function takeKernelLock(
       if ((await lockIdentity(file, 'shared')) === id) {
         s.bound = got.bound;
         // Writers waiting on this process's arrival may now find X bound and ask it.
-        if (opts.mode === 'exclusive') await releaseArrivals();
+        if (opts.mode === 'exclusive') s.expected = await releaseArrivals();
         return;
       }
       await unbindAll(got.bound);
@@ -292,6 +324,8 @@ interface Bound {
   waiters: Set<net.Socket>;
   /** the request line each waiter sent, until taken */
   requests: Map<net.Socket, string>;
+  /** called once at the next request line */
+  requested: Array<() => void>;
 }
 
 /** Bind an abstract socket name; undefined when another process has it. */
@@ -299,13 +333,17 @@ function bind(name: string): Promise<Bound | undefined> {
   return new Promise((resolve, reject) => {
     const waiters = new Set<net.Socket>();
     const requests = new Map<net.Socket, string>();
+    const requested: Array<() => void> = [];
     // Every connection is a waiter (or a shared request checking X, which closes it at once):
     // kept open until the name is unbound, never keeping this process alive.
     const server = net.createServer((c) => {
       c.unref();
       c.on('error', () => {}); // a waiter that gives up resets its end; nothing to report
       waiters.add(c);
-      readRequest(c, (line) => requests.set(c, line));
+      readRequest(c, (line) => {
+        requests.set(c, line);
+        for (const tell of requested.splice(0)) tell();
+      });
       c.once('close', () => {
         waiters.delete(c);
         requests.delete(c); // a waiter that is gone (kill -9 included) is never served
@@ -316,7 +354,7 @@ function bind(name: string): Promise<Bound | undefined> {
     );
     server.listen({ path: name, exclusive: true }, () => {
       server.unref(); // a held lock must not keep the process alive
-      resolve({ server, waiters, requests });
+      resolve({ server, waiters, requests, requested });
     });
   });
 }
@@ -352,7 +390,11 @@ const MAX_WAIT_MS = 1000;
  * holder closes it on release, the kernel on its death). How long the connection was open, or
  * undefined when nobody listened.
  */
-function holderLetGo(name: string, deadline: number): Promise<number | undefined> {
+function holderLetGo(
+  name: string,
+  deadline: number,
+  maxMs = MAX_WAIT_MS,
+): Promise<number | undefined> {
   return new Promise((resolve) => {
     let connectedAt: number | undefined;
     const c = net.connect({ path: name });
@@ -361,7 +403,7 @@ function holderLetGo(name: string, deadline: number): Promise<number | undefined
       c.destroy();
       resolve(connectedAt === undefined ? undefined : performance.now() - connectedAt);
     };
-    const timer = setTimeout(done, Math.max(1, Math.min(MAX_WAIT_MS, deadline - Date.now())));
+    const timer = setTimeout(done, Math.max(1, Math.min(maxMs, deadline - Date.now())));
     c.once('connect', () => (connectedAt = performance.now()));
     c.on('error', done);
     c.once('close', done);
@@ -472,28 +514,35 @@ const arrivals = new Set<Bound>();
  * For a writer that found nobody holding `file` (before it loads what a transaction needs):
  * 'first' when it bound the arrival name (it goes on to take the lock itself), 'woken' when
  * another process's arrival ended (that process holds the lock now, or gave up: ask again), or
- * after at most a second, or at `until`.
+ * at `until`.
  */
 export async function arriveAt(file: string, until: number): Promise<'first' | 'woken'> {
-  const name = `\0pstore-arrive/${pathKey(path.resolve(file))}`;
+  const name = arrivalName(file);
   const bound = await bind(name);
   if (bound) {
     arrivals.add(bound);
     setTimeout(() => void releaseArrival(bound), ARRIVAL_MS).unref();
     return 'first';
   }
-  // Nobody listening (the name was just let go, or is not listening yet): a short pause, not a spin.
-  if ((await holderLetGo(name, until)) === undefined) await sleep(2);
+  // Not bounded by a second as a lock wait: a waiter must be connected, and so counted by the
+  // holder (requestsDue), at the moment the arrival is let go. Nobody listening (the name was
+  // just let go, or is not listening yet): a short pause, not a spin.
+  if ((await holderLetGo(name, until, Infinity)) === undefined) await sleep(2);
   return 'woken';
 }
+
+/** The abstract socket name of the arrival at `file` (a test looks for it in /proc/net/unix). */
+export const arrivalName = (file: string) => `\0pstore-arrive/${pathKey(path.resolve(file))}`;
 
 async function releaseArrival(bound: Bound): Promise<void> {
   if (arrivals.delete(bound)) await unbindAll([bound]);
 }
 
 /** Let go of this process's arrival names (it will take no lock after all). */
-export async function releaseArrivals(): Promise<void> {
+export async function releaseArrivals(): Promise<number> {
+  const waiting = [...arrivals].reduce((n, b) => n + b.waiters.size, 0);
   await Promise.all([...arrivals].map(releaseArrival));
+  return waiting;
 }
 
 /** A short name for a path (53-bit cyrb53): abstract socket names hold at most 107 bytes. */
@@ -531,6 +580,8 @@ async function dropHolder(s: ProcessState): Promise<void> {
   s.bound = undefined;
   s.mode = undefined;
   s.osReady = undefined;
+  s.expected = 0;
+  s.taken = 0;
   if (bound) {
     s.closing = unbindAll(bound);
     await s.closing;
