@@ -518,16 +518,17 @@ const arrivals = new Set<Bound>();
  */
 export async function arriveAt(file: string, until: number): Promise<'first' | 'woken'> {
   const name = arrivalName(file);
+  // Waiting is tried before binding: most arrive late, and a connection loads less than a bind
+  // (net's listen loads node:cluster). Not bounded by a second as a lock wait: a waiter must be
+  // connected, and so counted by the holder (requestsDue), when the arrival is let go.
+  if ((await holderLetGo(name, until, Infinity)) !== undefined) return 'woken';
   const bound = await bind(name);
   if (bound) {
     arrivals.add(bound);
     setTimeout(() => void releaseArrival(bound), ARRIVAL_MS).unref();
     return 'first';
   }
-  // Not bounded by a second as a lock wait: a waiter must be connected, and so counted by the
-  // holder (requestsDue), at the moment the arrival is let go. Nobody listening (the name was
-  // just let go, or is not listening yet): a short pause, not a spin.
-  if ((await holderLetGo(name, until, Infinity)) === undefined) await sleep(2);
+  await sleep(2); // bound by another in between, not listening yet: a short pause, not a spin
   return 'woken';
 }
 
