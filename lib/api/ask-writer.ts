@@ -6,9 +6,10 @@
 // which waits, asks again or runs it itself.
 
 import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../core/config.js';
-import { askExclusiveHolder } from '../fs/lock.js';
-import { existingPrefixLock } from '../prefix/lock-file.js';
-import { groupAsk } from '../txn/group-ask.js';
+import { pausepoint } from '../core/crashpoint.js';
+import { ARRIVAL_MS, arriveAt, askExclusiveHolder, releaseArrivals } from '../fs/lock.js';
+import { existingPrefixLock, prefixLockFor } from '../prefix/lock-file.js';
+import { groupAsk, type GroupAsk } from '../txn/group-ask.js';
 import { replaySteps } from '../txn/steps.js';
 import type { TxnOptions, TxnResult } from '../txn/txn-types.js';
 import { activations, deactivations } from './prefix-ops.js';
@@ -51,21 +52,46 @@ export async function askPrefixWriter(
         ] as const)
       : (['deactivate', deactivations([change.deactivate])] as const);
   const ask = groupAsk(resolveStoreRoot(opts.store), kind, ops, { ...opts, waitMs });
-  const lock = ask && (await existingPrefixLock(dir));
-  if (!ask || !lock) return undefined;
+  if (!ask) return undefined;
   try {
-    await askExclusiveHolder(lock, {
-      waitMs,
-      what: `prefix ${dir}`,
-      onWait: () => opts.onWait?.(`waiting for another pstore process to finish with ${dir}`),
-      request: (file) => ask.request(file),
-    });
+    await askWhenHeld(dir, ask, opts, started + waitMs);
     return undefined;
   } catch (err) {
     const served = ask.outcome(err);
+    await releaseArrivals(); // served: this process will take no lock
     replaySteps(opts.onProgress, Date.now() - started, served.steps);
     return served.result;
   } finally {
     await ask.done();
+  }
+}
+
+/**
+ * Ask the holder of the prefix's lock; while nobody holds it, wait for a writer arriving at the
+ * same time to take it (arriveAt), unless this process is the first to arrive. Returns when not
+ * served (the caller runs the transaction); an answer is thrown as askExclusiveHolder throws it.
+ */
+async function askWhenHeld(
+  dir: string,
+  ask: GroupAsk,
+  opts: AskWriterOptions,
+  deadline: number,
+): Promise<void> {
+  const arrivalsEnd = Math.min(deadline, Date.now() + ARRIVAL_MS);
+  // Once first, ask once more: the writer before may have taken the lock just before we bound.
+  for (let first = false; ;) {
+    const lock = await existingPrefixLock(dir);
+    const asked =
+      lock &&
+      (await askExclusiveHolder(lock, {
+        waitMs: deadline - Date.now(),
+        what: `prefix ${dir}`,
+        onWait: () => opts.onWait?.(`waiting for another pstore process to finish with ${dir}`),
+        request: (file) => ask.request(file),
+      }));
+    if (asked === 'done' || Date.now() >= arrivalsEnd) return;
+    if (first) return pausepoint('ask:first-arrival');
+    const file = lock ?? (await prefixLockFor(dir, opts.layout));
+    first = (await arriveAt(file, arrivalsEnd)) === 'first';
   }
 }

@@ -49,6 +49,12 @@ export interface HeldLock extends AsyncDisposable {
   release(): Promise<void>;
   /** the requests waiters have sent so far and no earlier call took; each waiter is told TAKEN */
   takeRequests(): LockRequest[];
+  /**
+   * Whether there are requests to take, after waiting for the writers that were waiting on this
+   * process's arrival when it took the lock (they ask right after) and have not asked yet: until
+   * each has, or none has asked for LATE_REQUEST_MS.
+   */
+  requestsDue(): Promise<boolean>;
 }
 
 /** A waiter's request, taken: answer it, or decline it (the waiter then tries the lock again). */
@@ -84,6 +90,9 @@ interface ProcessState {
   /** settles when the last holder's names are unbound */
   closing: Promise<void> | undefined;
   wakeups: Array<() => void>;
+  /** requests expected (writers that waited on our arrival) and taken, while held exclusive */
+  expected: number;
+  taken: number;
 }
 
 const states = new Map<string, ProcessState>();
@@ -98,6 +107,8 @@ function stateOf(file: string): ProcessState {
       osReady: undefined,
       closing: undefined,
       wakeups: [],
+      expected: 0,
+      taken: 0,
     };
     states.set(file, s);
   }
@@ -139,8 +150,29 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Held
     released = true;
     await dropHolder(s);
   };
-  const takeRequests = () => (s.mode === 'exclusive' && s.bound?.[0] ? takeFrom(s.bound[0]) : []);
-  return { release, takeRequests, [Symbol.asyncDispose]: release };
+  const takeRequests = () => {
+    const taken = s.mode === 'exclusive' && s.bound?.[0] ? takeFrom(s.bound[0]) : [];
+    s.taken += taken.length;
+    return taken;
+  };
+  const requestsDue = () => lateRequests(s);
+  return { release, takeRequests, requestsDue, [Symbol.asyncDispose]: release };
+}
+
+/** How long a holder waits for the next request of a writer that waited on its arrival. */
+const LATE_REQUEST_MS = 1000;
+
+async function lateRequests(s: ProcessState): Promise<boolean> {
+  const x = s.mode === 'exclusive' ? s.bound?.[0] : undefined;
+  if (!x) return false;
+  while (!x.requests.size && s.taken < s.expected) {
+    const asked = await Promise.race([
+      new Promise<boolean>((r) => x.requested.push(() => r(true))),
+      sleep(LATE_REQUEST_MS).then(() => false),
+    ]);
+    if (!asked) return false;
+  }
+  return x.requests.size > 0;
 }
 
 function takeFrom(x: Bound): LockRequest[] {
@@ -184,6 +216,8 @@ async function takeKernelLock(
       // names derived from a file that is gone exclude nobody, so start over on the new one.
       if ((await lockIdentity(file, 'shared')) === id) {
         s.bound = got.bound;
+        // Writers waiting on this process's arrival may now find X bound and ask it.
+        if (opts.mode === 'exclusive') s.expected = await releaseArrivals();
         return;
       }
       await unbindAll(got.bound);
@@ -290,6 +324,8 @@ interface Bound {
   waiters: Set<net.Socket>;
   /** the request line each waiter sent, until taken */
   requests: Map<net.Socket, string>;
+  /** called once at the next request line */
+  requested: Array<() => void>;
 }
 
 /** Bind an abstract socket name; undefined when another process has it. */
@@ -297,13 +333,17 @@ function bind(name: string): Promise<Bound | undefined> {
   return new Promise((resolve, reject) => {
     const waiters = new Set<net.Socket>();
     const requests = new Map<net.Socket, string>();
+    const requested: Array<() => void> = [];
     // Every connection is a waiter (or a shared request checking X, which closes it at once):
     // kept open until the name is unbound, never keeping this process alive.
     const server = net.createServer((c) => {
       c.unref();
       c.on('error', () => {}); // a waiter that gives up resets its end; nothing to report
       waiters.add(c);
-      readRequest(c, (line) => requests.set(c, line));
+      readRequest(c, (line) => {
+        requests.set(c, line);
+        for (const tell of requested.splice(0)) tell();
+      });
       c.once('close', () => {
         waiters.delete(c);
         requests.delete(c); // a waiter that is gone (kill -9 included) is never served
@@ -314,7 +354,7 @@ function bind(name: string): Promise<Bound | undefined> {
     );
     server.listen({ path: name, exclusive: true }, () => {
       server.unref(); // a held lock must not keep the process alive
-      resolve({ server, waiters, requests });
+      resolve({ server, waiters, requests, requested });
     });
   });
 }
@@ -350,7 +390,11 @@ const MAX_WAIT_MS = 1000;
  * holder closes it on release, the kernel on its death). How long the connection was open, or
  * undefined when nobody listened.
  */
-function holderLetGo(name: string, deadline: number): Promise<number | undefined> {
+function holderLetGo(
+  name: string,
+  deadline: number,
+  maxMs = MAX_WAIT_MS,
+): Promise<number | undefined> {
   return new Promise((resolve) => {
     let connectedAt: number | undefined;
     const c = net.connect({ path: name });
@@ -359,7 +403,7 @@ function holderLetGo(name: string, deadline: number): Promise<number | undefined
       c.destroy();
       resolve(connectedAt === undefined ? undefined : performance.now() - connectedAt);
     };
-    const timer = setTimeout(done, Math.max(1, Math.min(MAX_WAIT_MS, deadline - Date.now())));
+    const timer = setTimeout(done, Math.max(1, Math.min(maxMs, deadline - Date.now())));
     c.once('connect', () => (connectedAt = performance.now()));
     c.on('error', done);
     c.once('close', done);
@@ -433,24 +477,87 @@ function askHolder(
 /**
  * Send a request to the exclusive holder of `file`'s lock, if one listens, taking and making
  * nothing (no bind, no lock file): how a writer that expects to be served asks before it loads
- * what running its own transaction needs. Returns when nobody listens, when `request` makes no
- * line, or when the holder lets go without answering (the caller then takes the lock as usual);
- * throws LockAnswered with the answer, and EPSTORE_BUSY when the deadline passes before the
- * holder took the request.
+ * what running its own transaction needs. 'nobody' when no file exists or nobody listens on X;
+ * 'done' when `request` makes no line or the holder lets go without answering (the caller then
+ * takes the lock as usual); throws LockAnswered with the answer, and EPSTORE_BUSY when the
+ * deadline passes before the holder took the request.
  */
 export async function askExclusiveHolder(
   file: string,
   opts: Omit<LockOptions, 'mode' | 'request'> & Required<Pick<LockOptions, 'request'>>,
-): Promise<void> {
+): Promise<'done' | 'nobody'> {
   const st = await fsp.stat(file).catch(() => undefined);
-  if (!st) return;
+  if (!st) return 'nobody';
   const xName = nameOf(identityOf(st), 'x');
-  if (opts.waitMs <= 0 || !(await listening(xName))) return;
+  if (opts.waitMs <= 0 || !(await listening(xName))) return 'nobody';
   opts.onWait?.();
   const request = await opts.request(file);
-  if (request === undefined) return;
+  if (request === undefined) return 'done';
   const { timedOut } = await askHolder(xName, request, Date.now() + opts.waitMs);
   if (timedOut) throw busy(file, opts);
+  return 'done';
+}
+
+// Arrivals (SPEC.md §Group commit, arrivals). Writers started together on a prefix whose lock
+// nobody holds yet would each load everything a transaction needs before the first of them binds
+// X, and only then queue. The first to arrive binds an arrival name derived from the lock file's
+// path (the file may not exist yet) and keeps it until it holds an exclusive lock; the others wait
+// on that name, then find X bound and send it their request. The name is only a hint: it excludes
+// nobody, and both sides bound it in time, so an arrival that never takes a lock costs a wait.
+
+/** How long an arrival name is kept at most, and how long a writer waits on arrivals in all. */
+export const ARRIVAL_MS = 20_000;
+/** This process's arrival names: unbound once it holds an exclusive lock, or after ARRIVAL_MS. */
+const arrivals = new Set<Bound>();
+
+/**
+ * For a writer that found nobody holding `file` (before it loads what a transaction needs):
+ * 'first' when it bound the arrival name (it goes on to take the lock itself), 'woken' when
+ * another process's arrival ended (that process holds the lock now, or gave up: ask again), or
+ * at `until`.
+ */
+export async function arriveAt(file: string, until: number): Promise<'first' | 'woken'> {
+  const name = arrivalName(file);
+  // Waiting is tried before binding: most arrive late, and a connection loads less than a bind
+  // (net's listen loads node:cluster). Not bounded by a second as a lock wait: a waiter must be
+  // connected, and so counted by the holder (requestsDue), when the arrival is let go.
+  if ((await holderLetGo(name, until, Infinity)) !== undefined) return 'woken';
+  const bound = await bind(name);
+  if (bound) {
+    arrivals.add(bound);
+    setTimeout(() => void releaseArrival(bound), ARRIVAL_MS).unref();
+    return 'first';
+  }
+  await sleep(2); // bound by another in between, not listening yet: a short pause, not a spin
+  return 'woken';
+}
+
+/** The abstract socket name of the arrival at `file` (a test looks for it in /proc/net/unix). */
+export const arrivalName = (file: string) => `\0pstore-arrive/${pathKey(path.resolve(file))}`;
+
+async function releaseArrival(bound: Bound): Promise<void> {
+  if (arrivals.delete(bound)) await unbindAll([bound]);
+}
+
+/** Let go of this process's arrival names (it will take no lock after all). */
+export async function releaseArrivals(): Promise<number> {
+  const waiting = [...arrivals].reduce((n, b) => n + b.waiters.size, 0);
+  await Promise.all([...arrivals].map(releaseArrival));
+  return waiting;
+}
+
+/** A short name for a path (53-bit cyrb53): abstract socket names hold at most 107 bytes. */
+function pathKey(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
 async function unbindAll(bound: readonly Bound[]): Promise<void> {
@@ -474,6 +581,8 @@ async function dropHolder(s: ProcessState): Promise<void> {
   s.bound = undefined;
   s.mode = undefined;
   s.osReady = undefined;
+  s.expected = 0;
+  s.taken = 0;
   if (bound) {
     s.closing = unbindAll(bound);
     await s.closing;

@@ -3,6 +3,7 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { LayoutKind } from '../core/names.js';
 import { prefixPaths } from './layout.js';
 
 const isFile = (file: string) =>
@@ -21,13 +22,31 @@ export async function underRealParent(abs: string): Promise<string> {
 }
 
 /**
- * The lock file of the prefix at `dir`, if one exists: DIR/.pstore/lock (inplace, DIR resolved as
- * canonicalPrefixDir does), else PARENT/.pstore-BASE/lock (generations, DIR a symlink).
+ * The lock file of the prefix at `dir` by its names: DIR/.pstore/lock (inplace, DIR resolved as
+ * canonicalPrefixDir does) and PARENT/.pstore-BASE/lock (generations, DIR a symlink).
  */
-export async function existingPrefixLock(dir: string): Promise<string | undefined> {
+async function lockCandidates(dir: string): Promise<{ inplace: string; generations: string }> {
   const joined = await underRealParent(path.resolve(dir));
-  const inplace = prefixPaths(await fsp.realpath(joined).catch(() => joined), 'inplace').lock;
+  return {
+    inplace: prefixPaths(await fsp.realpath(joined).catch(() => joined), 'inplace').lock,
+    generations: prefixPaths(joined, 'generations').lock,
+  };
+}
+
+/** The lock file of the prefix at `dir`, if one exists (inplace first, as lockCandidates). */
+export async function existingPrefixLock(dir: string): Promise<string | undefined> {
+  const { inplace, generations } = await lockCandidates(dir);
   if (await isFile(inplace)) return inplace;
-  const generations = prefixPaths(joined, 'generations').lock;
   return (await isFile(generations)) ? generations : undefined;
+}
+
+/**
+ * The lock file the prefix at `dir` has, or will have once a writer creates it with `layout`
+ * (default inplace): what writers arriving together on a new prefix agree on.
+ */
+export async function prefixLockFor(dir: string, layout?: LayoutKind): Promise<string> {
+  const found = await existingPrefixLock(dir);
+  if (found) return found;
+  const candidates = await lockCandidates(dir);
+  return layout === 'generations' ? candidates.generations : candidates.inplace;
 }

@@ -51,7 +51,11 @@ export async function serveWaiters(
   storeRoot: string,
   serve: (req: GroupRequest, step: (step: StepTime['step']) => void) => Promise<TxnResult>,
 ): Promise<void> {
-  for (let taken = lock.takeRequests(); taken.length; taken = lock.takeRequests()) {
+  for (;;) {
+    let taken = lock.takeRequests();
+    // Writers woken by our arrival ask right after we took the lock: wait for the late ones.
+    if (!taken.length && (await lock.requestsDue())) taken = lock.takeRequests();
+    if (!taken.length) return;
     crashpoint('group:after-take');
     for (const r of taken) await serveOne(r, p, storeRoot, serve);
   }

@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import test from 'ava';
-import { CLI, spawnStoreCli, storeCli } from '../_helpers/cli.js';
+import test, { type ExecutionContext } from 'ava';
+import { CLI, REPO, spawnStoreCli, storeCli } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { buildTree } from '../_helpers/tree.js';
 import { exists, until } from '../_helpers/txn-trees.js';
@@ -76,15 +76,33 @@ test('status and activate load only what they use; --version no library at all',
   t.false(version.sources.includes('lib/api/'), '--version loaded the library');
 });
 
-test('a writer served by the holder of the prefix loads no store, LevelDB, schema nor transaction code', async (t) => {
-  const dir = await tempDir(t, 'served');
+const activateQ = (store: string, prefix: string) => [
+  'activate',
+  'q@1',
+  '--store',
+  store,
+  '--prefix',
+  prefix,
+  '--json',
+];
+
+/** A store in `dir` with one-file packages p@1 and q@1 added, and where the prefix goes. */
+async function storeWithPQ(
+  t: ExecutionContext,
+  dir: string,
+): Promise<{ store: string; prefix: string }> {
   const store = path.join(dir, 'store');
-  const prefix = path.join(dir, 'prefix');
   const cli = storeCli(store);
   for (const name of ['p', 'q']) {
     const pkg = await buildTree(path.join(dir, name), { [`share/${name}`]: `${name}\n` });
     t.is((await cli(['add', pkg, '--name', name, '--version', '1'])).code, 0);
   }
+  return { store, prefix: path.join(dir, 'prefix') };
+}
+
+test('a writer served by the holder of the prefix loads no store, LevelDB, schema nor transaction code', async (t) => {
+  const dir = await tempDir(t, 'served');
+  const { store, prefix } = await storeWithPQ(t, dir);
   // The holder stays inside its transaction until the waiter's token file says it has asked.
   const release = path.join(dir, 'release');
   const holder = spawnStoreCli(store, ['activate', 'p@1', '--prefix', prefix], {
@@ -96,15 +114,7 @@ test('a writer served by the holder of the prefix loads no store, LevelDB, schem
   const asked = until('the waiter to ask', async () =>
     (await fsp.readdir(state)).some((n) => n.startsWith('.pstore-tmp-group-')),
   ).then(() => fsp.writeFile(release, ''));
-  const waiter = await loads(dir, [
-    'activate',
-    'q@1',
-    '--store',
-    store,
-    '--prefix',
-    prefix,
-    '--json',
-  ]);
+  const waiter = await loads(dir, activateQ(store, prefix));
   await asked;
   t.is((await holder.done).code, 0);
   t.like(JSON.parse(waiter.stdout), { grouped: true, generation: 2 });
@@ -122,4 +132,40 @@ test('a writer served by the holder of the prefix loads no store, LevelDB, schem
     t.false(waiter.sources.includes(absent), `the served waiter loaded ${absent}`);
   t.true(waiter.sources.includes('lib/txn/group-ask.ts'), 'the check sees the waiter');
   t.false(waiter.builtins.includes('node:crypto'), 'the served waiter loaded node:crypto');
+});
+
+test('writers started together on a new prefix: a waiter that arrives before any lock file exists is served without loading the library', async (t) => {
+  const dir = await fsp.realpath(await tempDir(t, 'arrival'));
+  const { store, prefix } = await storeWithPQ(t, dir);
+  // The first writer stops right after it has arrived, before the library is loaded: the prefix,
+  // its state directory and its lock file do not exist yet.
+  const release = path.join(dir, 'release');
+  const first = spawnStoreCli(store, ['activate', 'p@1', '--prefix', prefix, '--json'], {
+    PSTORE_TEST_PAUSEPOINT: 'ask:first-arrival:60000',
+    PSTORE_TEST_PAUSE_RELEASE: release,
+  });
+  const { arrivalName } = (await import(
+    path.join(REPO, 'dist', 'lib', 'fs', 'lock.js')
+  )) as typeof import('../../lib/fs/lock.js');
+  const key = arrivalName(path.join(prefix, '.pstore', 'lock')).slice(1);
+  const arrivalSockets = async () =>
+    (await fsp.readFile('/proc/net/unix', 'utf8')).split('\n').filter((l) => l.includes(`@${key}@`))
+      .length;
+  await until('the first writer to arrive', async () => (await arrivalSockets()) >= 1);
+  // Once the second one waits on the arrival (a second socket of that name), let the first go on.
+  const waited = until('the second writer to wait on the arrival', async () => {
+    if ((await arrivalSockets()) < 2) return false;
+    t.false(await exists(prefix), 'the second writer waited before the prefix existed');
+    await fsp.writeFile(release, '');
+    return true;
+  });
+  const second = await loads(dir, activateQ(store, prefix));
+  await waited;
+  const r1 = await first.done;
+  t.is(r1.code, 0, r1.stderr);
+  t.like(JSON.parse(r1.stdout), { generation: 1 });
+  t.false('grouped' in JSON.parse(r1.stdout), 'the first writer ran its own transaction');
+  t.like(JSON.parse(second.stdout), { grouped: true, generation: 2 });
+  for (const absent of ['node_modules/abstract-level/', 'lib/api/store.ts', 'lib/txn/run.ts'])
+    t.false(second.sources.includes(absent), `the waiter loaded ${absent}`);
 });
