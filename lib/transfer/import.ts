@@ -6,13 +6,7 @@
 // damage: EPSTORE_INTEGRITY naming the member, and the store is as it was; any failure (a full
 // disk) removes the staging directory.
 
-import {
-  createReadStream,
-  createWriteStream,
-  promises as fsp,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
@@ -119,7 +113,7 @@ export async function importBundle(
     const present = await checkObjects(ctx, label, bundle);
     throwIfAborted(opts.signal, op); // the last moment the store is untouched
     const imported = await moveStagedObjects(ctx, stage, bundle.objects);
-    const entries = await recordEntries(ctx, bundle, stage);
+    const entries = await recordEntries(ctx, bundle);
     return { entries, objectsImported: imported, objectsPresent: present };
   } finally {
     await removeTree(stage);
@@ -145,19 +139,11 @@ async function moveStagedObjects(
 }
 
 /** Manifests last: an entry exists once its objects are durable. */
-async function recordEntries(
-  ctx: StoreContext,
-  bundle: Bundle,
-  stage: string,
-): Promise<ImportResult['entries']> {
+async function recordEntries(ctx: StoreContext, bundle: Bundle): Promise<ImportResult['entries']> {
   const out: ImportResult['entries'] = [];
   for (const d of bundle.descriptor.entries) {
-    const { manifest } = bundle.manifests.get(d.id)!;
-    await writeManifestFile(
-      ctx.layout,
-      d.id,
-      await fsp.readFile(stagedManifest(stage, d.id), 'utf8'),
-    );
+    const { manifest, text } = bundle.manifests.get(d.id)!;
+    await writeManifestFile(ctx.layout, d.id, text);
     await useIndex(ctx, (db) => registerManifest(db, manifest, d), RECORDING);
     out.push({ id: d.id, name: manifest.name, version: manifest.version });
   }
@@ -167,22 +153,18 @@ async function recordEntries(
 /** What a bundle held, every member checked on its own (the whole is checked after). */
 interface Bundle {
   descriptor: BundleDescriptor;
-  /** each manifest, and the sha512 integrity of its (canonical) text */
-  manifests: Map<string, { manifest: Manifest; integrity: string }>;
+  manifests: Map<string, { manifest: Manifest; text: string }>;
   /** the bundle's objects: received (hash to their names), staged (the store lacks them) */
   objects: ObjectTally;
 }
 
 const OBJECT_MEMBER = /^objects\/[0-9a-f]{128}(-x)?$/;
 
-/** A checked manifest's text waits in the staging directory, not in memory (100k files: 20 MB). */
-const stagedManifest = (stage: string, id: string) => path.join(stage, `${id}.json`);
-
 /** Reads a bundle's members: the descriptor, manifests (parsed, id-checked), objects (hashed, staged). */
 class BundleReader {
   private descriptor: BundleDescriptor | undefined;
-  /** each manifest checked (its text staged), with its integrity; parsed again at the end (read) */
-  private readonly integrities = new Map<string, string>();
+  /** each manifest's text, checked; parsed again once every object is read (see read) */
+  private readonly texts = new Map<string, string>();
   private readonly objects = new ObjectTally();
   /** members other than objects, seen (objects are marked SEEN in `objects`) */
   private readonly seen = new Set<string>();
@@ -210,10 +192,8 @@ class BundleReader {
     // Parsed manifests are kept only from here on: at 100k files one is several times its text,
     // and held while every object streams it would raise the heap V8 lets grow with the garbage.
     const manifests: Bundle['manifests'] = new Map();
-    for (const [id, integrity] of this.integrities) {
-      const text = readFileSync(stagedManifest(this.stage, id), 'utf8');
-      manifests.set(id, { manifest: parseManifest(text, id, { trustedTree: true }), integrity });
-    }
+    for (const [id, text] of this.texts)
+      manifests.set(id, { manifest: parseManifest(text, id, { trustedTree: true }), text });
     const { descriptor, objects } = this;
     return { descriptor, manifests, objects };
   }
@@ -248,13 +228,11 @@ class BundleReader {
     const id = member.slice('entries/'.length, -'.json'.length);
     try {
       parseManifest(text, id); // every check of a foreign manifest, here as the member arrives
+      this.texts.set(id, text);
     } catch (err) {
       const why = `manifest ${member} does not match its id (${(err as Error).message})`;
       throw damaged(this.label, why, member);
     }
-    // parseManifest found the text canonical: its hash is the manifest's integrity
-    this.integrities.set(id, canonicalIntegrity(text));
-    writeFileSync(stagedManifest(this.stage, id), text);
   }
 
   private readObject(entry: ReadEntry, key: string, object: string): void {
@@ -351,7 +329,8 @@ function checkEntries(label: string, { descriptor: d, manifests }: Bundle): void
         `the manifest of ${e.name}@${e.version} (${e.id}) is missing`,
         `entries/${e.id}.json`,
       );
-    if (m.integrity !== e.integrity)
+    // parseManifest found the text canonical: its hash is the manifest's integrity
+    if (canonicalIntegrity(m.text) !== e.integrity)
       throw damaged(label, `entry ${e.id}'s integrity does not match its manifest`, e.id);
     if (m.manifest.name !== e.name || m.manifest.version !== e.version)
       throw damaged(
