@@ -145,12 +145,76 @@ export function parseManifest(
     if (id !== expectedId) throw bad(expectedId, `hashes to ${id}, not to its id`);
     return m;
   }
-  const { id, bytes } = identifyManifest(m);
-  if (bytes !== text) throw bad(expectedId, 'is not in canonical form');
+  // Canonical text parses to a manifest already in canonical order, which then serializes as is:
+  // checked in place, without buildManifest's copy of every record and Buffer per path (issue 9).
+  if (!inCanonicalOrder(m) || !serializesTo(m, text))
+    throw bad(expectedId, 'is not in canonical form');
+  const { id } = identityOfDigest(createHash('sha512').update(text).digest());
   if (id !== expectedId) throw bad(expectedId, `hashes to ${id}, not to its id`);
   checkManifestTree(m, expectedId);
   return m;
 }
+
+const MANIFEST_KEYS = ['formatVersion', 'name', 'version', 'markers', 'files'];
+const FILE_KEYS: Record<string, string[]> = {
+  file: ['path', 'type', 'exec', 'size', 'integrity'],
+  dir: ['path', 'type'],
+  symlink: ['path', 'type', 'target'],
+};
+
+/**
+ * Whether buildManifest would leave `m` as it is: its keys and each file's in the canonical order
+ * and no others, files in UTF-8 byte order of their paths, markers strictly so (sorted once).
+ */
+function inCanonicalOrder(m: Manifest): boolean {
+  if (!hasKeys(m, MANIFEST_KEYS)) return false;
+  const markers: unknown[] = m.markers;
+  for (let i = 0; i < markers.length; i++)
+    if (
+      typeof markers[i] !== 'string' ||
+      (i > 0 && byteOrder(m.markers[i - 1]!, m.markers[i]!) >= 0)
+    )
+      return false;
+  const files: unknown[] = m.files;
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i] as ManifestFile | null;
+    if (typeof f !== 'object' || f === null || typeof f.path !== 'string') return false;
+    const keys = FILE_KEYS[f.type];
+    if (!keys || !hasKeys(f, keys)) return false;
+    if (i > 0 && byteOrder(m.files[i - 1]!.path, f.path) > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether JSON.stringify(m) is `text`, compared a file at a time: the whole string would be one
+ * more copy of a 100k-file manifest at once.
+ */
+function serializesTo(m: Manifest, text: string): boolean {
+  const open = JSON.stringify({ ...m, files: [] }).slice(0, -2); // up to the files' `[`
+  if (!text.startsWith(open)) return false;
+  let at = open.length;
+  for (let i = 0; i < m.files.length; i++) {
+    if (i > 0 && text[at++] !== ',') return false;
+    const file = JSON.stringify(m.files[i]);
+    if (!text.startsWith(file, at)) return false;
+    at += file.length;
+  }
+  return text.length === at + 2 && text.endsWith(']}');
+}
+
+function hasKeys(o: object, keys: readonly string[]): boolean {
+  const own = Object.keys(o);
+  return own.length === keys.length && own.every((k, i) => k === keys[i]);
+}
+
+/** comparePaths without a Buffer per string: UTF-16 order is UTF-8 order unless a surrogate is in. */
+function byteOrder(a: string, b: string): number {
+  if (SURROGATE.test(a) || SURROGATE.test(b)) return comparePaths(a, b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /**
  * A manifest that did not come from this process's ingest (a file on disk, a bundle) obeys the

@@ -25,6 +25,7 @@ import { importProgress, type MemberReporter } from './import-progress.js';
 import { WriteQueue } from '../ingest/write-queue.js';
 import { lockForRecording, RECORDING, useIndex, type StoreContext } from '../store/context.js';
 import { fileObjectKey, parseObjectKey } from '../core/object-key.js';
+import { NAMED, ObjectTally, PRESENT, RECEIVED, SEEN, STAGED } from './object-tally.js';
 import { objectPath } from '../store/layout.js';
 import { writeManifestFile } from '../store/manifests.js';
 import {
@@ -111,7 +112,7 @@ export async function importBundle(
     checkExpected(label, bundle, opts.expectIds);
     const present = await checkObjects(ctx, label, bundle);
     throwIfAborted(opts.signal, op); // the last moment the store is untouched
-    const imported = await moveStagedObjects(ctx, stage, bundle.staged);
+    const imported = await moveStagedObjects(ctx, stage, bundle.objects);
     const entries = await recordEntries(ctx, bundle);
     return { entries, objectsImported: imported, objectsPresent: present };
   } finally {
@@ -123,15 +124,18 @@ export async function importBundle(
 async function moveStagedObjects(
   ctx: StoreContext,
   stage: string,
-  staged: ReadonlySet<string>,
+  objects: ObjectTally,
 ): Promise<number> {
-  for (const key of staged) {
+  let moved = 0;
+  for (const staged of objects.with(STAGED)) {
+    const key = ObjectTally.keyOf(staged);
     const dest = objectPath(ctx.layout, key);
     await fsp.mkdir(path.dirname(dest), { recursive: true });
     await fsp.rename(path.join(stage, key), dest);
+    moved++;
   }
   await syncFilesystem(ctx.root);
-  return staged.size;
+  return moved;
 }
 
 /** Manifests last: an entry exists once its objects are durable. */
@@ -150,19 +154,19 @@ async function recordEntries(ctx: StoreContext, bundle: Bundle): Promise<ImportR
 interface Bundle {
   descriptor: BundleDescriptor;
   manifests: Map<string, { manifest: Manifest; text: string }>;
-  /** objects of the bundle that hash to their names */
-  received: Set<string>;
-  /** those of them written to the staging directory (the rest the store has already) */
-  staged: Set<string>;
+  /** the bundle's objects: received (hash to their names), staged (the store lacks them) */
+  objects: ObjectTally;
 }
+
+const OBJECT_MEMBER = /^objects\/[0-9a-f]{128}(-x)?$/;
 
 /** Reads a bundle's members: the descriptor, manifests (parsed, id-checked), objects (hashed, staged). */
 class BundleReader {
   private descriptor: BundleDescriptor | undefined;
   /** each manifest's text, checked; parsed again once every object is read (see read) */
   private readonly texts = new Map<string, string>();
-  private readonly received = new Set<string>();
-  private readonly staged = new Set<string>();
+  private readonly objects = new ObjectTally();
+  /** members other than objects, seen (objects are marked SEEN in `objects`) */
   private readonly seen = new Set<string>();
   private readonly queue = new WriteQueue(64 * 1024 * 1024, 16);
   private tar!: ReturnType<typeof readTarStream>;
@@ -190,26 +194,34 @@ class BundleReader {
     const manifests: Bundle['manifests'] = new Map();
     for (const [id, text] of this.texts)
       manifests.set(id, { manifest: parseManifest(text, id, { trustedTree: true }), text });
-    const { descriptor, received, staged } = this;
-    return { descriptor, manifests, received, staged };
+    const { descriptor, objects } = this;
+    return { descriptor, manifests, objects };
   }
 
   private onEntry(entry: ReadEntry): void {
     const name = entry.path;
     this.beginMember(name, entry.size ?? 0);
-    if (this.seen.has(name)) throw damaged(this.label, `member ${name} appears twice`, name);
-    this.seen.add(name);
+    const object = OBJECT_MEMBER.test(name) ? ObjectTally.ofKey(name.slice(8)) : undefined;
+    this.firstTime(name, object);
     if (entry.type !== 'File' && entry.type !== 'OldFile')
       throw damaged(this.label, `member ${name} is a ${entry.type}, not a file`, name);
     if (name === BUNDLE_DESCRIPTOR) {
       this.readSmall(entry, (text) => (this.descriptor = parseDescriptor(text, this.label)));
     } else if (/^entries\/[0-9a-f]{40}\.json$/.test(name)) {
       this.readSmall(entry, (text) => this.addManifest(name, text));
-    } else if (/^objects\/[0-9a-f]{128}(-x)?$/.test(name)) {
-      this.readObject(entry, name.slice('objects/'.length));
+    } else if (object !== undefined) {
+      this.readObject(entry, name.slice('objects/'.length), object);
     } else {
       throw damaged(this.label, `unexpected member ${JSON.stringify(name)}`, name);
     }
+  }
+
+  /** A member may appear once. */
+  private firstTime(name: string, object: string | undefined): void {
+    const twice = object === undefined ? this.seen.has(name) : this.objects.has(object, SEEN);
+    if (twice) throw damaged(this.label, `member ${name} appears twice`, name);
+    if (object === undefined) this.seen.add(name);
+    else this.objects.mark(object, SEEN);
   }
 
   private addManifest(member: string, text: string): void {
@@ -223,14 +235,13 @@ class BundleReader {
     }
   }
 
-  private readObject(entry: ReadEntry, key: string): void {
+  private readObject(entry: ReadEntry, key: string, object: string): void {
     const pass = this.tar.stream(entry);
     this.queue.push(0, async () => {
       const intact = await hasIntactObject(this.ctx.layout, key, entry.size ?? -1);
       const dest = intact ? undefined : path.join(this.stage, key);
       const wrote = await stageObject(pass, dest, key, this.label, entry.path);
-      this.received.add(key);
-      if (wrote) this.staged.add(key);
+      this.objects.mark(object, wrote ? RECEIVED | STAGED : RECEIVED);
     });
   }
 
@@ -241,7 +252,9 @@ class BundleReader {
     entry.on('data', (c: Buffer) => chunks.push(c));
     entry.on('end', () => {
       try {
-        then(Buffer.concat(chunks).toString('utf8'));
+        const text = Buffer.concat(chunks).toString('utf8');
+        chunks.length = 0; // a 100k-file manifest's bytes go before it is checked, not after
+        then(text);
       } catch (err) {
         this.queue.push(0, () => Promise.reject(err));
       }
@@ -341,33 +354,34 @@ function checkEntries(label: string, { descriptor: d, manifests }: Bundle): void
  */
 async function checkObjects(ctx: StoreContext, label: string, bundle: Bundle): Promise<number> {
   const missing: string[] = [];
-  const named = new Set<string>();
-  const present = new Set<string>();
+  const objects = bundle.objects;
   for (const { manifest } of bundle.manifests.values()) {
     for (const f of manifest.files) {
       if (f.type !== 'file') continue;
-      const key = fileObjectKey(f);
-      named.add(key);
-      if (bundle.staged.has(key)) continue;
-      if (bundle.received.has(key) || (await hasObject(ctx.layout, key))) present.add(key);
+      const object = ObjectTally.ofFile(f);
+      objects.mark(object, NAMED);
+      if (objects.has(object, STAGED | PRESENT)) continue;
+      if (objects.has(object, RECEIVED) || (await hasObject(ctx.layout, fileObjectKey(f))))
+        objects.mark(object, PRESENT);
       else missing.push(`${manifest.name}: ${f.path}`);
     }
   }
   // export writes exactly the objects the manifests name: anything else was added afterwards.
-  for (const key of bundle.received)
-    if (!named.has(key))
-      throw damaged(
-        label,
-        `object objects/${key} belongs to no entry of the bundle`,
-        `objects/${key}`,
-      );
+  for (const stray of objects.with(RECEIVED, NAMED)) {
+    const key = ObjectTally.keyOf(stray);
+    throw damaged(
+      label,
+      `object objects/${key} belongs to no entry of the bundle`,
+      `objects/${key}`,
+    );
+  }
   if (missing.length)
     throw damaged(
       label,
       `${missing.length} object(s) are missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
       missing[0],
     );
-  return present.size;
+  return objects.count(PRESENT);
 }
 
 /** The bundle file as a stream, and its size for progress. */

@@ -76,6 +76,41 @@ test('parseManifest accepts exactly the canonical bytes of the id', (t) => {
   refuse(bytes, '0'.repeat(40)); // canonical but another id
 });
 
+test('parseManifest refuses every way JSON of the same content can differ from the canonical bytes', (t) => {
+  const m = buildManifest('pkg', '1.0', ['**/*.pc', '**/*.dist-info'], files);
+  const { id } = identifyManifest(m);
+  const swapped = (i: number, j: number) => {
+    const list = [...m.files];
+    [list[i], list[j]] = [list[j]!, list[i]!];
+    return list;
+  };
+  const variants: Record<string, unknown> = {
+    'top-level keys in another order': Object.fromEntries(Object.entries(m).reverse()),
+    'an extra top-level key': { ...m, extra: 1 },
+    'markers unsorted': { ...m, markers: [...m.markers].reverse() },
+    'a marker twice': { ...m, markers: [m.markers[0], ...m.markers] },
+    'a marker that is not a string': { ...m, markers: [1] },
+    'files unsorted': { ...m, files: swapped(0, 1) },
+    'a file with keys in another order': {
+      ...m,
+      files: m.files.map((f) => Object.fromEntries(Object.entries(f).reverse())),
+    },
+    'a file with an extra key': { ...m, files: [{ ...m.files[0], mode: 1 }, ...m.files.slice(1)] },
+    'a file of an unknown type': { ...m, files: [{ path: 'a', type: 'fifo' }] },
+    'a path that is not a string': { ...m, files: [{ path: 1, type: 'dir' }] },
+  };
+  for (const [what, value] of Object.entries(variants)) {
+    const err = t.throws(() => parseManifest(JSON.stringify(value), id), undefined, what);
+    t.is((err as { code?: string }).code, 'EPSTORE_INTEGRITY', what);
+  }
+  // UTF-8 byte order: U+FF5E before U+1F600, though UTF-16 sorts them the other way
+  const utf8 = buildManifest('pkg', '1.0', [], [mfile('\uFF5E'), mfile('\u{1F600}')]);
+  const ok = identifyManifest(utf8);
+  t.deepEqual(parseManifest(ok.bytes, ok.id), utf8);
+  const utf16 = { ...utf8, files: [...utf8.files].reverse() };
+  t.throws(() => parseManifest(JSON.stringify(utf16), ok.id));
+});
+
 test('parseManifest applies the tree rules to manifests from outside (a bundle), unless trusted', (t) => {
   const hostile = (list: Manifest['files']) => {
     const m: Manifest = { formatVersion: 1, name: 'evil', version: '1', markers: [], files: list };

@@ -204,11 +204,28 @@ async function fetchArtifact(
   progress: TransferProgress,
 ): Promise<void> {
   const subject = `${a.entry.name}@${a.entry.version}`;
+  // Checked in a call of its own: the config, its text and parsed form (a 100k-file manifest)
+  // are not held while the layer downloads.
+  await checkConfig(client, a, (n) => progress.addBytes(n, subject));
+  await client.downloadBlob(
+    a.layer.digest,
+    a.layer.size,
+    path.join(dir, `${a.entry.id}.tar`),
+    (n) => progress.addBytes(n, subject),
+  );
+  progress.entryDone(subject);
+}
+
+/** The config is the entry's manifest: sha512 of its canonical bytes is the id asked for. */
+async function checkConfig(
+  client: RegistryClient,
+  a: EntryArtifact,
+  onBytes: (n: number) => void,
+): Promise<void> {
   if (a.config.size > MAX_CONFIG_BYTES)
     throw integrity(a.config.digest, `the config is larger than ${MAX_CONFIG_BYTES} bytes`);
   const config = await client.readBlob(a.config.digest, a.config.size);
-  progress.addBytes(config.length, subject);
-  // sha512 of the canonical bytes is the id: the registry can only serve the entry asked for.
+  onBytes(config.length);
   const text = config.toString('utf8');
   const manifest = parseManifest(text, a.entry.id);
   const actual = canonicalIntegrity(text); // parseManifest found the text canonical
@@ -221,13 +238,6 @@ async function fetchArtifact(
       a.config.digest,
       `the entry's name, version or integrity differ from the annotations`,
     );
-  await client.downloadBlob(
-    a.layer.digest,
-    a.layer.size,
-    path.join(dir, `${a.entry.id}.tar`),
-    (n) => progress.addBytes(n, subject),
-  );
-  progress.entryDone(subject);
 }
 
 function integrity(subject: string, why: string): PstoreError {

@@ -180,16 +180,22 @@ async function writeBatch(
     if (!writes) byDir.set(dir, (writes = new Map()));
     writes.set(rel, e);
   }
-  const before = stored ? await stored([...byDir.keys()]) : new Map<string, never>();
+  const dirs = [...byDir.keys()];
   const batch = db.batch();
   try {
-    for (const [dir, writes] of byDir) {
-      const children = before.get(dir) ?? new Map<string, OwnerEntry>();
-      for (const [rel, e] of writes)
-        if (e) children.set(rel, e);
-        else children.delete(rel);
-      if (children.size) batch.put(dirKey(dir), encodeRecord(children));
-      else batch.del(dirKey(dir));
+    // Stored records are read a slice of directories at a time and dropped once encoded: a
+    // 100k-path removal would otherwise hold every entry of the prefix's touched part twice.
+    for (let at = 0; at < dirs.length; at += GET_SLICE) {
+      const slice = dirs.slice(at, at + GET_SLICE);
+      const before = stored ? await stored(slice) : new Map<string, never>();
+      for (const dir of slice) {
+        const children = before.get(dir) ?? new Map<string, OwnerEntry>();
+        for (const [rel, e] of byDir.get(dir)!)
+          if (e) children.set(rel, e);
+          else children.delete(rel);
+        if (children.size) batch.put(dirKey(dir), encodeRecord(children));
+        else batch.del(dirKey(dir));
+      }
     }
     batch.put(META, JSON.stringify(meta));
   } catch (err) {

@@ -4,7 +4,8 @@
 // found here, against the index, as planTransaction finds them against every manifest.
 
 import type { PackageRef } from '../../core/package-ref.js';
-import { shippedTwice, type PlanPackage } from '../plan.js';
+import type { ManifestFile } from '../../core/types.js';
+import { sameFile, shippedTwice, type PlanPackage } from '../plan.js';
 import { addOwner, removeOwner, unitsOf, type OwnerEntry } from './entry.js';
 
 export interface OwnershipDelta {
@@ -51,7 +52,7 @@ export async function loadDelta(
   globs: readonly string[],
 ): Promise<OwnershipDelta> {
   const touched = touchedBy([...removed, ...added]);
-  const before = await db.get(touched);
+  const before = shareFiles(await db.get(touched), [...removed, ...added]);
   const units = new Set<string>();
   for (const e of before.values()) if (e.unit !== undefined) units.add(e.unit);
   const unitMaps = new Map(added.map((p) => [p, unitsOf(p, globs)]));
@@ -60,6 +61,24 @@ export async function loadDelta(
   const after = applyChange(before, removed, added, globs, unitMaps);
   return { removed, added, touched, units, before, after };
 }
+
+/**
+ * Entries read back from the index repeat what the changed packages' manifests hold: pointed at
+ * the manifests' records, a 100k-path change holds each path and integrity once, not twice.
+ */
+function shareFiles(
+  entries: Map<string, OwnerEntry>,
+  pkgs: readonly PlanPackage[],
+): Map<string, OwnerEntry> {
+  for (const p of pkgs)
+    for (const f of p.manifest.files) {
+      const e = entries.get(f.path);
+      if (e && sameFile(e.file, f) && sizeOf(e.file) === sizeOf(f)) e.file = f;
+    }
+  return entries;
+}
+
+const sizeOf = (f: ManifestFile) => (f.type === 'file' ? f.size : undefined);
 
 /** The paths of the changed packages, sorted, once each. */
 function touchedBy(pkgs: readonly PlanPackage[]): string[] {
