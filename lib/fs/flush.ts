@@ -50,12 +50,17 @@ const FEW_FILES = 8;
  * (a store made by this very command): the data of files written unflushed, by this process or
  * another, before a commit point that depends on them.
  */
-export async function flushFiles(root: string, files: Iterable<string>): Promise<void> {
+export async function flushFiles(
+  root: string,
+  files: Iterable<string>,
+  /** how to syncfs `root`'s filesystem (an ingest's flush helper, lib/fs/writeback.ts) */
+  syncfs: (root: string) => Promise<void> = syncFilesystem,
+): Promise<void> {
   // Read no further than FEW_FILES + 1 distinct files: past that, the answer is one syncfs.
   const few = new Set<string>();
   for (const file of files) {
     few.add(file);
-    if (few.size > FEW_FILES) return syncFilesystem(root);
+    if (few.size > FEW_FILES) return syncfs(root);
   }
   const dirs = new Set<string>();
   for (const file of few) {

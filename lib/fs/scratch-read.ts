@@ -13,9 +13,11 @@ const KEEP_BYTES = 8 * 1024 * 1024;
 export class ScratchReader {
   private buffer = Buffer.allocUnsafe(64 * 1024);
 
-  /** Up to `size` bytes of `fd` from offset 0; fewer when the file is shorter (it shrank). */
-  read(fd: number, size: number): Buffer {
-    const target = this.room(size);
+  /**
+   * Up to `size` bytes of `fd` from offset 0; fewer when the file is shorter (it shrank). Into
+   * `target` when given (at least `size` bytes), which the caller then owns.
+   */
+  read(fd: number, size: number, target = this.room(size)): Buffer {
     let off = 0;
     while (off < size) {
       const bytesRead = fs.readSync(fd, target, off, size - off, off);
@@ -29,5 +31,24 @@ export class ScratchReader {
     if (size > KEEP_BYTES) return Buffer.allocUnsafe(size);
     if (this.buffer.byteLength < size) this.buffer = Buffer.allocUnsafe(size);
     return this.buffer;
+  }
+}
+
+/**
+ * Buffers for reads whose bytes outlive the next read (hashed on another thread): each is given
+ * back when its bytes are done with, and reused. A fresh buffer per file would cost its page
+ * faults (the kernel zeroing each page) about what hashing the bytes costs.
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  /** A buffer of at least `size` bytes, the caller's until it gives it back. */
+  take(size: number): Buffer {
+    const found = this.free.pop();
+    return found !== undefined && found.byteLength >= size ? found : Buffer.allocUnsafeSlow(size);
+  }
+
+  give(buffer: Buffer): void {
+    this.free.push(buffer);
   }
 }

@@ -5,10 +5,99 @@
 // each time enough bytes were written since the last one lets the disk work meanwhile: the final
 // flush finds little left. Each is only a head start; the final flush is what a commit relies on.
 
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { PstoreError } from '../core/errors.js';
 import { syncFilesystem } from './atomic.js';
 
-/** Bytes written between two background flushes: a `sync` process each costs a few ms. */
+/** Bytes written between two background flushes: each costs a `sync` process in the helper. */
 export const WRITEBACK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Node has no syncfs(2), and starting a `sync -f` child from a Node process costs its main thread
+ * 10-25 ms of CPU each (fork, pipes, a ChildProcess); an add of 200 MiB flushes a dozen times. One
+ * `sh` started on the first flush runs `sync -f ROOT` per request line instead and answers each
+ * with the exit status: one Node spawn per add, the rest are `sh`'s own cheap forks.
+ */
+const SERVE = 'while read -r _; do sync -f "$1" 2>/dev/null; echo $?; done';
+
+/** syncfs of the filesystem holding `root`, as often as asked, through one helper process. */
+export class FilesystemFlusher {
+  private helper: FlushHelper | undefined;
+  /** a helper could not start or died: each flush starts its own `sync` (syncFilesystem) */
+  private broken = process.platform !== 'linux';
+
+  constructor(readonly root: string) {}
+
+  /** Flush the filesystem; `EPSTORE_IO` naming the root when the flush fails. */
+  async flush(): Promise<void> {
+    if (this.broken) return syncFilesystem(this.root);
+    this.helper ??= new FlushHelper(this.root);
+    const status = await this.helper.ask();
+    if (status instanceof Error) {
+      this.broken = true; // the helper went: flush alone from now on
+      return syncFilesystem(this.root);
+    }
+    if (status !== '0')
+      throw new PstoreError(
+        'EPSTORE_IO',
+        `cannot flush the filesystem holding ${this.root}: sync -f exited ${status}`,
+        { subject: this.root },
+      );
+  }
+
+  /** End the helper (it exits at the end of its input); a flush after this starts a new one. */
+  close(): void {
+    this.helper?.close();
+    this.helper = undefined;
+  }
+}
+
+/** One `sh` serving flush requests: each written line is answered by a line, in order. */
+class FlushHelper {
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly waiting: Array<(status: string | Error) => void> = [];
+  private answers = '';
+  private gone: Error | undefined;
+
+  constructor(root: string) {
+    this.child = spawn('sh', ['-c', SERVE, 'sh', root], { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => this.answered(chunk));
+    this.child.on('error', (err) => this.end(err));
+    this.child.on('close', () => this.end(new Error('the flush helper exited')));
+    this.child.stdin.on('error', () => {}); // a write to a helper gone is answered by 'close'
+  }
+
+  /** The exit status of one `sync -f`, as text; an Error when the helper is gone. */
+  ask(): Promise<string | Error> {
+    if (this.gone) return Promise.resolve(this.gone);
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin.write('\n');
+    });
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+
+  private end(err: Error): void {
+    this.gone ??= err;
+    for (const resolve of this.waiting.splice(0)) resolve(this.gone);
+  }
+
+  /** Each answer line settles the oldest request (the helper serves them in order). */
+  private answered(chunk: string): void {
+    this.answers += chunk;
+    let eol;
+    while ((eol = this.answers.indexOf('\n')) !== -1) {
+      const status = this.answers.slice(0, eol);
+      this.answers = this.answers.slice(eol + 1);
+      this.waiting.shift()?.(status);
+    }
+  }
+}
 
 export class EarlyWriteback {
   private unflushed = 0;
@@ -16,7 +105,7 @@ export class EarlyWriteback {
   private failure: unknown;
 
   constructor(
-    private readonly root: string,
+    private readonly flusher: Pick<FilesystemFlusher, 'flush'>,
     private readonly everyBytes = WRITEBACK_BYTES,
   ) {}
 
@@ -25,7 +114,7 @@ export class EarlyWriteback {
     this.unflushed += bytes;
     if (this.unflushed < this.everyBytes || this.running !== undefined) return;
     this.unflushed = 0;
-    this.running = syncFilesystem(this.root).then(
+    this.running = this.flusher.flush().then(
       () => {
         this.running = undefined;
       },

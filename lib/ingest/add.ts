@@ -8,6 +8,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { flushFiles } from '../fs/flush.js';
+import { FilesystemFlusher } from '../fs/writeback.js';
 import { fileObjectPath } from '../store/layout.js';
 import { registerManifest } from '../store/index-entries.js';
 import { lockForRecording, RECORDING, useIndex, type StoreContext } from '../store/context.js';
@@ -16,7 +17,13 @@ import type { EntryRecord, ManifestFile, ProgressListener } from '../core/types.
 import { crashpoint } from '../core/crashpoint.js';
 import { buildManifest, identifyManifest } from '../core/manifest.js';
 import { streamMeter, type IngestResult, type SourceMeter } from './source.js';
-import { prepareSource, type AddOptions, type AddOrigin, type AddSource } from './prepare.js';
+import {
+  prepareSource,
+  type AddOptions,
+  type AddOrigin,
+  type AddSource,
+  type PreparedSource,
+} from './prepare.js';
 
 export type { AddOptions, AddOrigin, AddSource } from './prepare.js';
 
@@ -48,9 +55,27 @@ export async function addEntry(
     typeof source !== 'string' && 'tar' in source
       ? streamMeter(source.tar, source.size)
       : undefined;
-  const ingested = await ingestSource(ctx, prepared.source, onProgress, meter);
+  // One flush helper serves the ingest's background flushes and the final one (lib/fs/writeback.ts).
+  const flusher = new FilesystemFlusher(ctx.root);
+  try {
+    const how = { onProgress, meter, flusher };
+    return await recordEntry(ctx, prepared, markers, how, () => throwIfAborted(opts.signal, op));
+  } finally {
+    flusher.close();
+  }
+}
+
+/** Ingest, flush, write the manifest, register it: the add under the store lock. */
+async function recordEntry(
+  ctx: StoreContext,
+  prepared: PreparedSource,
+  markers: string[],
+  how: IngestHow,
+  checkAbort: () => void,
+): Promise<AddResult> {
+  const ingested = await ingestSource(ctx, prepared.source, how);
   await prepared.done;
-  throwIfAborted(opts.signal, op); // the last moment before the entry is written
+  checkAbort(); // the last moment before the entry is written
   // The ingest's list is emptied into the manifest's (canonical copies): 100k files are not held
   // twice while the manifest is serialized, written and recorded.
   const manifest = buildManifest(
@@ -63,7 +88,7 @@ export async function addEntry(
   crashpoint('add:after-objects');
   // Always flush, even when this add wrote nothing: objects it found present may have been written
   // by a concurrent or crashed add and not be durable yet.
-  await flushFiles(ctx.root, objectPaths(ctx, manifest.files));
+  await flushFiles(ctx.root, objectPaths(ctx, manifest.files), () => how.flusher.flush());
   await writeManifestFile(ctx.layout, ident.id, ident.bytes);
   crashpoint('add:after-manifest');
   const record = await useIndex(ctx, (db) => registerManifest(db, manifest, ident), RECORDING);
@@ -80,13 +105,19 @@ function* objectPaths(ctx: StoreContext, files: readonly ManifestFile[]): Genera
   for (const f of files) if (f.type === 'file') yield fileObjectPath(ctx.layout, f);
 }
 
+/** What an ingest reports to and flushes with. */
+interface IngestHow {
+  onProgress: ProgressListener | undefined;
+  meter: SourceMeter | undefined;
+  flusher: FilesystemFlusher;
+}
+
 async function ingestSource(
   ctx: StoreContext,
   source: AddSource,
-  onProgress?: ProgressListener,
-  meter?: SourceMeter,
+  { onProgress, meter, flusher }: IngestHow,
 ): Promise<IngestResult> {
-  const opts = { ...(onProgress ? { onProgress } : {}), ...(meter ? { meter } : {}) };
+  const opts = { ...(onProgress ? { onProgress } : {}), ...(meter ? { meter } : {}), flusher };
   // Sources load their parsers on demand (node-tar alone costs ~70 ms of start-up here).
   if (typeof source !== 'string') {
     if ('files' in source)

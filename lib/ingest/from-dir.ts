@@ -5,7 +5,12 @@
 import fs from 'node:fs';
 import { PstoreError } from '../core/errors.js';
 import type { StoreLayout } from '../store/layout.js';
-import { hashBuffer, writeHashedBufferSync, writeObjectFromFile } from '../store/objects.js';
+import {
+  hashBuffer,
+  hashBufferOffThread,
+  writeHashedBufferSync,
+  writeObjectFromFile,
+} from '../store/objects.js';
 import {
   Pacer,
   STREAM_THRESHOLD,
@@ -14,8 +19,14 @@ import {
   type IngestResult,
 } from './source.js';
 import { WriteQueue } from './write-queue.js';
-import { ScratchReader } from '../fs/scratch-read.js';
+import { BufferPool, ScratchReader } from '../fs/scratch-read.js';
 import { openWalkedFile, walkTree, type WalkedFile } from './dir-walk.js';
+
+/**
+ * Files of at least this size (up to STREAM_THRESHOLD) are hashed off the main thread: below it, the
+ * round trip and the promise cost about what hashing them here does.
+ */
+export const OFF_THREAD_BYTES = 256 * 1024;
 
 export async function ingestDir(
   layout: StoreLayout,
@@ -42,6 +53,8 @@ export async function ingestDir(
 class DirIngest extends TreeIngest {
   private readonly pacer = new Pacer();
   private readonly reader = new ScratchReader();
+  /** at most one buffer per job the queue runs at once */
+  private readonly buffers = new BufferPool();
 
   /** Directories and symlinks join the tree; regular files are returned to hash. */
   walk(): WalkedFile[] {
@@ -95,6 +108,14 @@ class DirIngest extends TreeIngest {
         this.queue.push(0, () => this.ingestLargeFile(fd, st.size, member, exec));
         return;
       }
+      if (st.size >= OFF_THREAD_BYTES) {
+        // Hashed on a thread-pool thread while this one goes on with the next files.
+        const buffer = this.buffers.take(st.size);
+        const data = this.reader.read(fd, st.size, buffer);
+        const job = () => this.storeOffThread(member, exec, data);
+        this.queue.push(data.byteLength, () => job().finally(() => this.buffers.give(buffer)));
+        return;
+      }
       // The bytes are hashed and written at once: a reused buffer spares an allocation per file.
       const hashed = hashBuffer(this.reader.read(fd, st.size), exec);
       this.tally.addFile(member, exec, hashed);
@@ -102,6 +123,12 @@ class DirIngest extends TreeIngest {
     } finally {
       if (!handedOff) fs.closeSync(fd);
     }
+  }
+
+  private async storeOffThread(member: string, exec: boolean, data: Buffer): Promise<void> {
+    const hashed = await hashBufferOffThread(data, exec);
+    this.tally.addFile(member, exec, hashed);
+    this.tally.wrote(writeHashedBufferSync(this.layout, hashed), hashed.size);
   }
 
   private async ingestLargeFile(

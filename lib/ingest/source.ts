@@ -5,7 +5,7 @@ import type { IngestProgress, ManifestFile, ProgressListener } from '../core/typ
 import { TreeCollector } from '../core/tree.js';
 import type { StoreLayout } from '../store/layout.js';
 import type { WriteQueue } from './write-queue.js';
-import { EarlyWriteback } from '../fs/writeback.js';
+import { EarlyWriteback, type FilesystemFlusher } from '../fs/writeback.js';
 
 /** Files larger than this are streamed through the hasher instead of read whole. */
 export const STREAM_THRESHOLD = 8 * 1024 * 1024;
@@ -14,6 +14,8 @@ export interface IngestOptions {
   onProgress?: ProgressListener;
   /** for a tar: how far the archive has been read, so progress counts its bytes */
   meter?: SourceMeter;
+  /** flushes the store's filesystem: objects written then start their writeback early */
+  flusher?: Pick<FilesystemFlusher, 'flush'>;
 }
 
 /** How far a source has been read, where its own bytes measure progress better than its files. */
@@ -113,10 +115,10 @@ export class IngestTally {
     readonly collector: TreeCollector,
     onProgress: ProgressListener | undefined,
     private readonly meter?: SourceMeter,
-    storeRoot?: string,
+    flusher?: Pick<FilesystemFlusher, 'flush'>,
   ) {
     this.progress = throttled(onProgress);
-    this.writeback = storeRoot === undefined ? undefined : new EarlyWriteback(storeRoot);
+    this.writeback = flusher === undefined ? undefined : new EarlyWriteback(flusher);
     if (meter?.size !== undefined) this.totals = { totalBytes: meter.size };
   }
 
@@ -181,7 +183,7 @@ export abstract class TreeIngest {
     readonly queue: WriteQueue,
   ) {
     this.collector = new TreeCollector(sourceName);
-    this.tally = new IngestTally(this.collector, opts.onProgress, opts.meter, layout.root);
+    this.tally = new IngestTally(this.collector, opts.onProgress, opts.meter, opts.flusher);
   }
 
   /** Walk the source, then wait for every queued write: what was ingested. */

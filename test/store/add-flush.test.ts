@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { CLI, assertBuilt } from '../_helpers/cli.js';
 import { buildTree } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
@@ -22,6 +22,8 @@ interface Trace {
   syncfs: boolean;
   /** how many syncfs calls ran, in any process */
   syncfsCalls: number;
+  /** the programs the add and its children ran, one per process, in order */
+  execs: string[];
   lines: string[];
 }
 
@@ -32,7 +34,7 @@ async function tracedAdd(src: string, store: string, log: string): Promise<Trace
     '-f',
     '-y',
     '-e',
-    'trace=fsync,syncfs,openat',
+    'trace=fsync,syncfs,openat,execve',
     '-o',
     log,
     'node',
@@ -42,7 +44,14 @@ async function tracedAdd(src: string, store: string, log: string): Promise<Trace
   const lines = (await fsp.readFile(log, 'utf8')).split('\n');
   const fsynced = lines.flatMap((l) => /fsync\(\d+<([^>]*)>\)/.exec(l)?.slice(1) ?? []);
   const syncfsCalls = lines.filter((l) => /\bsyncfs\(/.test(l)).length;
-  return { fsynced, syncfs: syncfsCalls > 0, syncfsCalls, lines };
+  // One process tries each PATH directory in turn: one program per process (pid) that ran one.
+  const ran = new Map<string, string>();
+  for (const l of lines) {
+    const m = /^(\d+)\s+execve\("[^"]*", \["([^"]*)"/.exec(l);
+    if (m) ran.set(m[1]!, m[2]!);
+  }
+  const execs = [...ran.values()];
+  return { fsynced, syncfs: syncfsCalls > 0, syncfsCalls, execs, lines };
 }
 
 function firstLine(trace: Trace, pattern: RegExp): number {
@@ -85,16 +94,39 @@ traced('many objects: one syncfs before the manifest, no fsync per object', asyn
   t.true(firstLine(trace, /entries-v1\/[0-9a-f]{2}\/\.pstore-tmp/) > syncfs, 'syncfs first');
 });
 
-traced('past 16 MiB written: a background syncfs as well, both before the manifest', async (t) => {
-  const dir = await tempDir(t, 'flush-writeback');
+/** An add of `count` files of 2 MiB of distinct bytes, traced. */
+async function tracedBigAdd(t: ExecutionContext, count: number): Promise<Trace> {
+  const dir = await tempDir(t, 'flush-big');
   const src = path.join(dir, 'src');
   await fsp.mkdir(src);
-  // 10 × 2 MiB of distinct bytes: a background flush starts after the 8th object, the add goes on
-  for (let i = 0; i < 10; i++) await fsp.writeFile(path.join(src, `f${i}`), randomBytes(2 << 20));
-  const store = await tempStore(t);
-  const trace = await tracedAdd(src, store, path.join(dir, 'strace.log'));
-  t.is(trace.syncfsCalls, 2, 'a background syncfs and the final one');
+  for (let i = 0; i < count; i++)
+    await fsp.writeFile(path.join(src, `f${i}`), randomBytes(2 << 20));
+  return tracedAdd(src, await tempStore(t), path.join(dir, 'strace.log'));
+}
+
+/** No syncfs runs after the manifest's temp file is opened. */
+function flushedBeforeManifest(t: ExecutionContext, trace: Trace): void {
   const lastSyncfs = trace.lines.findLastIndex((l) => /\bsyncfs\(/.test(l));
   const manifestTemp = firstLine(trace, /entries-v1\/[0-9a-f]{2}\/\.pstore-tmp/);
   t.true(manifestTemp > lastSyncfs, 'every syncfs before the manifest is written');
+}
+
+traced('past 16 MiB written: a background syncfs as well, both before the manifest', async (t) => {
+  // 10 × 2 MiB: a background flush starts after the 8th object, the add goes on
+  const trace = await tracedBigAdd(t, 10);
+  t.is(trace.syncfsCalls, 2, 'a background syncfs and the final one');
+  flushedBeforeManifest(t, trace);
+});
+
+traced('past 32 MiB written: every flush served by one helper process', async (t) => {
+  // 24 × 2 MiB: background flushes after 16 and 32 MiB (when none is running), then the final one
+  const trace = await tracedBigAdd(t, 24);
+  t.true(trace.syncfsCalls >= 2, `background and final syncfs (${trace.syncfsCalls})`);
+  t.deepEqual(
+    trace.execs.filter((p) => p !== 'sync'),
+    ['node', 'sh'],
+    'node, then one helper shell',
+  );
+  t.is(trace.execs.filter((p) => p === 'sync').length, trace.syncfsCalls, 'a sync per syncfs');
+  flushedBeforeManifest(t, trace);
 });

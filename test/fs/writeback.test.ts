@@ -1,0 +1,58 @@
+// The flush helper of ingest (lib/fs/writeback.ts): one `sh` runs `sync -f ROOT` per request, so an
+// add pays one process start for all its flushes. A failed flush is EPSTORE_IO naming the root,
+// and a failed background flush fails the ingest at its end.
+
+import path from 'node:path';
+import test from 'ava';
+import { PstoreError } from '../../lib/core/errors.js';
+import { EarlyWriteback, FilesystemFlusher } from '../../lib/fs/writeback.js';
+import { tempDir } from '../_helpers/tmp.js';
+
+function isIo(err: unknown, subject: string): boolean {
+  return err instanceof PstoreError && err.code === 'EPSTORE_IO' && err.subject === subject;
+}
+
+/** A flusher for `root`, closed (its helper ended) when `use` is done. */
+async function withFlusher(
+  root: string,
+  use: (flusher: FilesystemFlusher) => Promise<void>,
+): Promise<void> {
+  const flusher = new FilesystemFlusher(root);
+  try {
+    await use(flusher);
+  } finally {
+    flusher.close();
+  }
+}
+
+test('one helper serves many flushes, in order, and a new one starts after close', async (t) => {
+  await withFlusher(await tempDir(t, 'flusher'), async (flusher) => {
+    await Promise.all([flusher.flush(), flusher.flush(), flusher.flush()]);
+    await flusher.flush();
+    flusher.close();
+    await flusher.flush(); // a fresh helper
+    t.pass();
+  });
+});
+
+test('a flush that fails is EPSTORE_IO naming the root; the helper serves the next one', async (t) => {
+  const gone = path.join(await tempDir(t, 'flusher-gone'), 'missing');
+  await withFlusher(gone, async (flusher) => {
+    const err = await t.throwsAsync(flusher.flush());
+    t.true(isIo(err, gone), String(err));
+    const again = await t.throwsAsync(flusher.flush());
+    t.true(isIo(again, gone), 'answered again, not hung');
+  });
+});
+
+test('a background flush that failed fails the ingest when it finishes', async (t) => {
+  const gone = path.join(await tempDir(t, 'writeback-gone'), 'missing');
+  await withFlusher(gone, async (flusher) => {
+    const writeback = new EarlyWriteback(flusher, 1024);
+    writeback.wrote(100); // below the threshold: no flush
+    await writeback.finish();
+    writeback.wrote(2000);
+    const err = await t.throwsAsync(writeback.finish());
+    t.true(isIo(err, gone), String(err));
+  });
+});
