@@ -114,11 +114,12 @@ function bad(subject: string, why: string): PstoreError {
  * `trustedTree`: the bytes come from this store's entries-v1/, where only ingest (which enforces
  * the tree rules) and import (which runs this check in full) write; skip re-checking the tree and
  * the canonical form (bytes hashing to their id are the canonical bytes the id was made from).
+ * `bytes`: the text as read, hashed as it is rather than encoded from the text again.
  */
 export function parseManifest(
   text: string,
   expectedId: string,
-  opts: { trustedTree?: boolean } = {},
+  opts: { trustedTree?: boolean; bytes?: Uint8Array } = {},
 ): Manifest {
   let raw: unknown;
   try {
@@ -141,7 +142,11 @@ export function parseManifest(
   if (opts.trustedTree) {
     // The store names a manifest by the hash of its canonical bytes: text that hashes to its id
     // is those bytes, so it is not serialized again to compare (the costliest step at 10k files).
-    const { id } = identityOfDigest(createHash('sha512').update(text).digest());
+    const { id } = identityOfDigest(
+      createHash('sha512')
+        .update(opts.bytes ?? text)
+        .digest(),
+    );
     if (id !== expectedId) throw bad(expectedId, `hashes to ${id}, not to its id`);
     return m;
   }

@@ -40,9 +40,25 @@ export async function checkPrefix(
 
 const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
+/**
+ * parentOf for paths in manifest order, where siblings mostly follow each other: a sibling of the
+ * last path gets the same string back, neither sliced again nor hashed again by the maps it keys.
+ */
+function parentsInOrder(): (rel: string) => string {
+  let last = '';
+  return (rel) => {
+    const at = rel.lastIndexOf('/');
+    if (at < 0) return '';
+    if (at === last.length && rel.startsWith(last)) return last;
+    return (last = rel.slice(0, at));
+  };
+}
+
 /** One prefix check: what it found of each directory, looked up once. */
 class PrefixCheck {
   private readonly dirs = new Map<string, Promise<DirState>>();
+  /** the directories looked up already, for the loops over every path to read without a wait */
+  private readonly settled = new Map<string, DirState>();
   /** A path whose type changes is removed in step (b) before anything is made there. */
   private readonly obstacles: ReadonlySet<string>;
 
@@ -66,7 +82,11 @@ class PrefixCheck {
 
   dirState(rel: string): Promise<DirState> {
     let s = this.dirs.get(rel);
-    if (!s) this.dirs.set(rel, (s = this.lookUp(rel)));
+    if (!s) {
+      s = this.lookUp(rel);
+      this.dirs.set(rel, s);
+      void s.then((state) => this.settled.set(rel, state)).catch(() => {}); // thrown where awaited
+    }
     return s;
   }
 
@@ -101,7 +121,8 @@ class PrefixCheck {
     const note = (rel: string) => parents.add(parentOf(rel));
     for (const list of [plan.removeMarkers, plan.obstacles, plan.mkdirs, plan.remove, plan.rmdirs])
       list.forEach(note);
-    for (const p of plan.place) note(p.file.path);
+    const placedIn = parentsInOrder();
+    for (const p of plan.place) parents.add(placedIn(p.file.path));
     for (const u of plan.placeMarkers) note(u.path);
     await Promise.all([...parents].map((d) => this.dirState(d)));
   }
@@ -115,11 +136,21 @@ class PrefixCheck {
 
   /** New names must be free, unless what is there is ours (owned before) or Python's bytecode. */
   async newNamesFree(plan: Plan, takeOver?: (rel: string) => boolean): Promise<void> {
-    const created = [
-      ...plan.place.filter((p) => !p.replace).map((p) => p.file.path),
-      ...plan.placeMarkers.map((u) => u.path),
-    ].filter((p) => !this.ownedBefore.has(p) && !this.obstacles.has(p));
-    for (const [parent, names] of groupBy(created, parentOf)) {
+    // Only names in a directory that exists can be taken: parentsOf looked every parent up, so a
+    // name in an absent one is passed over here, without a list or a wait per directory.
+    const byParent = new Map<string, string[]>();
+    const parentIn = parentsInOrder();
+    const consider = (rel: string) => {
+      const parent = parentIn(rel);
+      if (this.settled.get(parent) === 'absent') return;
+      if (this.ownedBefore.has(rel) || this.obstacles.has(rel)) return;
+      const names = byParent.get(parent);
+      if (names) names.push(rel);
+      else byParent.set(parent, [rel]);
+    };
+    for (const p of plan.place) if (!p.replace) consider(p.file.path);
+    for (const u of plan.placeMarkers) consider(u.path);
+    for (const [parent, names] of byParent) {
       const present = await this.entries(parent);
       if (!present) continue;
       for (const rel of names) {

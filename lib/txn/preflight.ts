@@ -8,7 +8,7 @@ import { storeInsidePrefix } from '../prefix/overlap.js';
 import type { StoreContext } from '../store/context.js';
 import { refuseDamagedObjects } from './object-check.js';
 import { refuseUnplaceable } from './path-room.js';
-import { placedFiles, touchedPaths } from './plan-paths.js';
+import { createdPaths, placedFiles, touchedPaths } from './plan-paths.js';
 import type { Plan, PlanPackage } from './plan.js';
 import { refuseStoreTouch } from './store-guard.js';
 
@@ -19,10 +19,11 @@ export async function preflight(
   to: readonly PlanPackage[],
   opts: { verify?: boolean | undefined },
 ): Promise<void> {
-  const touched = touchedPaths(plan);
-  refuseStoreTouch(p.dir, await storeInsidePrefix(p, ctx.root), touched);
+  // The paths by what the plan does to them are listed only when the store lies in the prefix.
+  const storeRel = await storeInsidePrefix(p, ctx.root);
+  if (storeRel !== undefined) refuseStoreTouch(p.dir, storeRel, touchedPaths(plan));
   // A generations tree's number is not known yet: assume the longest one.
   const root = p.layout === 'inplace' ? p.dir : treeDir(p, Number.MAX_SAFE_INTEGER);
-  refuseUnplaceable(root, [...touched.created, ...plan.mkdirs]); // what it removes exists already
+  refuseUnplaceable(root, createdPaths(plan)); // what it removes exists already
   await refuseDamagedObjects(ctx.layout, placedFiles(plan), to, opts);
 }

@@ -122,10 +122,18 @@ export class OwnershipDb {
     return out;
   }
 
-  /** One atomic batch: these entries (undefined: the path is gone) and the meta that describes them. */
-  async write(changes: EntryWrites, meta: IndexMeta): Promise<void> {
+  /**
+   * One atomic batch: these entries (undefined: the path is gone) and the meta that describes
+   * them. `hasNoRecord`: directories the caller knows the index holds no record of (nothing
+   * to read and merge).
+   */
+  async write(
+    changes: EntryWrites,
+    meta: IndexMeta,
+    hasNoRecord?: (dir: string) => boolean,
+  ): Promise<void> {
     crashpoint('ownership:before-write');
-    await writeBatch(this.db, changes, meta, (dirs) => this.records(dirs));
+    await writeBatch(this.db, changes, meta, (dirs) => this.records(dirs), hasNoRecord);
   }
 
   async close(): Promise<void> {
@@ -172,14 +180,9 @@ async function writeBatch(
   changes: EntryWrites,
   meta: IndexMeta,
   stored?: (dirs: readonly string[]) => Promise<Records>,
+  hasNoRecord?: (dir: string) => boolean,
 ): Promise<void> {
-  const byDir = new Map<string, Map<string, OwnerEntry | undefined>>();
-  for (const [rel, e] of changes) {
-    const dir = splitPath(rel)[0];
-    let writes = byDir.get(dir);
-    if (!writes) byDir.set(dir, (writes = new Map()));
-    writes.set(rel, e);
-  }
+  const byDir = writesByDir(changes);
   const dirs = [...byDir.keys()];
   const batch = db.batch();
   try {
@@ -187,13 +190,13 @@ async function writeBatch(
     // 100k-path removal would otherwise hold every entry of the prefix's touched part twice.
     for (let at = 0; at < dirs.length; at += GET_SLICE) {
       const slice = dirs.slice(at, at + GET_SLICE);
-      const before = stored ? await stored(slice) : new Map<string, never>();
+      const toRead = stored ? slice.filter((dir) => !hasNoRecord?.(dir)) : [];
+      const before = toRead.length ? await stored!(toRead) : undefined;
       for (const dir of slice) {
-        const children = before.get(dir) ?? new Map<string, OwnerEntry>();
-        for (const [rel, e] of byDir.get(dir)!)
-          if (e) children.set(rel, e);
-          else children.delete(rel);
-        if (children.size) batch.put(dirKey(dir), encodeRecord(children));
+        const writes = byDir.get(dir)!;
+        const children = before?.get(dir);
+        const value = encodeRecord(children ? applied(children, writes) : writes);
+        if (value !== '') batch.put(dirKey(dir), value);
         else batch.del(dirKey(dir));
       }
     }
@@ -203,6 +206,28 @@ async function writeBatch(
     throw err;
   }
   await batch.write();
+}
+
+/** A directory's writes, in the order given: each path once (a Map or a delta's writes). */
+type DirWrites = (readonly [string, OwnerEntry | undefined])[];
+
+function writesByDir(changes: EntryWrites): Map<string, DirWrites> {
+  const byDir = new Map<string, DirWrites>();
+  for (const change of changes) {
+    const rel = change[0];
+    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+    const writes = byDir.get(dir);
+    if (writes) writes.push(change);
+    else byDir.set(dir, [change]);
+  }
+  return byDir;
+}
+
+function applied(children: Map<string, OwnerEntry>, writes: DirWrites): Map<string, OwnerEntry> {
+  for (const [rel, e] of writes)
+    if (e) children.set(rel, e);
+    else children.delete(rel);
+  return children;
 }
 
 /** Remove the index (a damaged one, before its rebuild): it is derived data. */

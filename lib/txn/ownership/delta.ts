@@ -124,6 +124,15 @@ export function* deltaWrites(d: OwnershipDelta): Generator<[string, OwnerEntry |
 }
 
 /**
+ * The directories a delta's batch need not read: one it adds that nobody owned before. It was
+ * looked up (an added package lists it), and an index holds a directory's record only while the
+ * directory is owned, since every manifest lists each ancestor of its paths.
+ */
+export function deltaHasNoRecord(d: OwnershipDelta): (dir: string) => boolean {
+  return (dir) => dir !== '' && d.after.has(dir) && !d.before.has(dir);
+}
+
+/**
  * The paths the index says the old set owns, as far as the prefix check asks: the touched paths,
  * and everything below a directory the plan replaces whole (an obstacle).
  */

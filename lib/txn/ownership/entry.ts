@@ -75,10 +75,18 @@ export function addOwner(
   p: PlanPackage,
   units: ReadonlyMap<string, string>,
 ): void {
+  // Entries are replaced, never changed in place: the package's paths can share one owners array.
+  const alone = [p.ref.name];
   for (const file of p.manifest.files) {
     const e = entries.get(file.path);
     if (e) entries.set(file.path, { ...e, owners: [...e.owners, p.ref.name].sort() });
-    else entries.set(file.path, withUnit({ file, owners: [p.ref.name] }, units.get(file.path)));
+    else {
+      const unit = units.get(file.path);
+      entries.set(
+        file.path,
+        unit === undefined ? { file, owners: alone } : { file, owners: alone, unit },
+      );
+    }
   }
 }
 
@@ -91,10 +99,6 @@ export function removeOwner(entries: Map<string, OwnerEntry>, p: PlanPackage): v
     if (owners.length) entries.set(file.path, { ...e, owners });
     else entries.delete(file.path);
   }
-}
-
-function withUnit(e: OwnerEntry, unit: string | undefined): OwnerEntry {
-  return unit === undefined ? e : { ...e, unit };
 }
 
 /** Every entry of a package set, from its manifests: what a rebuild writes and verify compares. */

@@ -18,18 +18,31 @@ export const joinPath = (dir: string, name: string) => (dir === '' ? name : `${d
 /**
  * A directory's record: per child `NAME \0 TYPE \0 UNIT \0 WHAT… \0 COUNT \0 OWNER…`; TYPE `f`
  * (WHAT: integrity, `x` or empty for the exec bit, decimal size), `d` (no WHAT) or `l` (WHAT: the
- * target); UNIT empty for a plain path; COUNT owners follow. Keys are the children's full paths.
+ * target); UNIT empty for a plain path; COUNT owners follow. Keys are the children's full paths;
+ * a child whose entry is undefined (gone) is left out; '' when none is left.
  */
-export function encodeRecord(children: ReadonlyMap<string, OwnerEntry>): string {
-  const fields: (string | number)[] = [];
-  for (const [rel, e] of children) {
-    const f = e.file;
-    fields.push(splitPath(rel)[1], TYPE_CODE[f.type], e.unit ?? '');
-    if (f.type === 'file') fields.push(f.integrity, f.exec ? 'x' : '', f.size);
-    else if (f.type === 'symlink') fields.push(f.target);
-    fields.push(e.owners.length, ...e.owners);
-  }
-  return fields.join('\0');
+export function encodeRecord(
+  children: Iterable<readonly [string, OwnerEntry | undefined]>,
+): string {
+  // One string per child, joined once (a flat string, as LevelDB copies it): no array of fields
+  // nor tuple per child (a 100k-file commit encodes every entry once).
+  const parts: string[] = [];
+  for (const [rel, e] of children)
+    if (e !== undefined) parts.push(encodeChild(rel.slice(rel.lastIndexOf('/') + 1), e));
+  return parts.join('\0');
+}
+
+function encodeChild(name: string, e: OwnerEntry): string {
+  const f = e.file;
+  const head = `${name}\0${TYPE_CODE[f.type]}\0${e.unit ?? ''}\0`;
+  const what =
+    f.type === 'file'
+      ? `${f.integrity}\0${f.exec ? 'x' : ''}\0${f.size}\0`
+      : f.type === 'symlink'
+        ? `${f.target}\0`
+        : '';
+  const owners = e.owners.length === 1 ? e.owners[0]! : e.owners.join('\0');
+  return `${head}${what}${e.owners.length}\0${owners}`;
 }
 
 const TYPE_CODE = { file: 'f', symlink: 'l', dir: 'd' } as const;

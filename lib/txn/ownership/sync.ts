@@ -19,6 +19,7 @@ import { loadPackages } from '../packages.js';
 import { DamagedIndex, OwnershipDb, rebuildAside, removeIndex } from './db.js';
 import {
   changedPackages,
+  deltaHasNoRecord,
   deltaWrites,
   loadDelta,
   NO_ENTRIES,
@@ -84,7 +85,11 @@ export async function commitOwnership(
     delta.removed.map((r) => r.ref),
     delta.added,
   );
-  await db.write(deltaWrites(delta), indexMeta(committed.generation, after));
+  await db.write(
+    deltaWrites(delta),
+    indexMeta(committed.generation, after),
+    deltaHasNoRecord(delta),
+  );
 }
 
 export function packagesAfter(
@@ -131,7 +136,11 @@ async function catchUp(
   if (globsOf(after).join('\0') !== globsOf(meta.packages).join('\0')) return false;
   // An index describing no package has no entry to look up (a new prefix's first transaction).
   const delta = await loadDelta(meta.packages.length ? db : NO_ENTRIES, r, a, globsOf(after));
-  await db.write(deltaWrites(delta), indexMeta(committed.generation, after));
+  await db.write(
+    deltaWrites(delta),
+    indexMeta(committed.generation, after),
+    deltaHasNoRecord(delta),
+  );
   return true;
 }
 
