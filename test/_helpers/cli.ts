@@ -19,6 +19,18 @@ function repoRoot(dir: string): string {
 }
 export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
 
+/** The commands that act on a prefix (`--prefix DIR`). */
+export const PREFIX_COMMANDS = [
+  'activate',
+  'deactivate',
+  'rollback',
+  'generations',
+  'status',
+  'recover',
+  'prune',
+  'hash',
+] as const;
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;

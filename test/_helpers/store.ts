@@ -138,6 +138,17 @@ export async function lsJson(t: ExecutionContext, store: string): Promise<Listed
 }
 
 /**
+ * The ids of the entries the store lists, through the library (what `ls` runs: the same reconcile
+ * of manifests the index lacks); none when there is no store. For checks after the command under
+ * test; `ls`'s own CLI contract is cli/ls's and the others that spawn `lsJson`.
+ */
+export async function listedIds(store: string): Promise<string[]> {
+  const opened = openStore({ path: store });
+  if (!(await opened.exists())) return [];
+  return (await opened.list()).map((e) => e.id);
+}
+
+/**
  * The store is complete and holds nothing extra: it exists, verifies clean, tmp/ is empty, the
  * objects are exactly those the manifests refer to, every manifest is listed and vice versa.
  * Through the library (what `pstore verify` and `ls` run): this checks a store's state after the

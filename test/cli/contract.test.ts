@@ -3,7 +3,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { REPO, describe, jsonOut, runCli, storeCli } from '../_helpers/cli.js';
+import { PREFIX_COMMANDS, REPO, describe, jsonOut, runCli, storeCli } from '../_helpers/cli.js';
 import { assertError, assertJsonError } from '../_helpers/cli-errors.js';
 import { buildTree, file } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
@@ -17,12 +17,12 @@ async function smallTree(t: ExecutionContext, content = 'hello\n'): Promise<stri
   });
 }
 
-test('pstore --help lists the commands and exits 0; every command has --help', async (t) => {
+test("pstore --help lists the commands and exits 0; every command has --help (a prefix command's names --prefix)", async (t) => {
   const main = await runCli(['--help']);
   t.is(main.code, 0, describe(main));
   t.regex(main.stdout, /^usage: pstore COMMAND/);
   const listed = [...main.stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}\S/gm)].map((m) => m[1]!);
-  for (const c of STORE_COMMANDS)
+  for (const c of [...STORE_COMMANDS, ...PREFIX_COMMANDS])
     t.true(listed.includes(c), `pstore --help lists ${c}: ${listed.join(' ')}`);
   t.deepEqual((await runCli(['-h'])).stdout, main.stdout, '-h is --help');
   t.is((await runCli(['help'])).code, 0);
@@ -32,6 +32,8 @@ test('pstore --help lists the commands and exits 0; every command has --help', a
     t.is(r.code, 0, `${c} --help: ${describe(r)}`);
     t.true(r.stdout.startsWith(`usage: pstore ${c}`), `${c} --help shows its usage:\n${r.stdout}`);
     t.true(r.stdout.includes('--store DIR'), `${c} --help lists the global options`);
+    if ((PREFIX_COMMANDS as readonly string[]).includes(c))
+      t.true(r.stdout.includes('--prefix'), `${c} --help mentions --prefix`);
     t.is(r.stderr, '');
     const viaHelp = await runCli(['help', c]);
     t.is(viaHelp.code, 0);

@@ -7,12 +7,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { openStore } from '../../lib/index.js';
+import { openStore, type Prefix } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { diffSnapshots, storeSnapshot, type Snapshot } from '../_helpers/snapshot.js';
 import {
   assertCleanStore,
-  lsJson,
   manifestFiles,
   manifestPathOf,
   objectFiles,
@@ -49,7 +48,9 @@ interface Fx {
   add(name: string, opts?: PkgOptions): Promise<string>;
   prefix(name: string): string;
   gc(...args: string[]): Promise<GcJson>;
-  // Setup through the library: gc is under test here, not the CLI's activate, deactivate or prune.
+  // Setup and the checks after each gc through the library: gc is under test here, not the CLI's
+  // activate, deactivate, prune, rollback, recover, hash, status or ls (each has its own CLI tests).
+  lib(prefix: string): Prefix;
   activate(prefix: string, refs: string[], layout?: Layout): Promise<void>;
   deactivate(prefix: string, names: string[]): Promise<void>;
   prune(prefix: string, keep: number): Promise<void>;
@@ -77,6 +78,7 @@ async function fx(t: ExecutionContext, tag: string): Promise<Fx> {
       return id;
     },
     prefix: (name) => path.join(dir, 'prefixes', name),
+    lib: (prefix) => openStore({ path: store }).prefix(prefix),
     async gc(...args) {
       const r = await cli(['gc', '--json', ...args]);
       t.is(r.code, 0, describe(r));
@@ -119,6 +121,16 @@ function diffNoRegistrations(before: Snapshot, after: Snapshot) {
   return diffSnapshots(strip(before), strip(after));
 }
 
+/** The code a refused library call rejects with (EPSTORE_NOT_FOUND is exit 6), or 'ok'. */
+const outcome = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e as { code?: unknown }).code ?? e,
+  );
+
+/** The store's entries as `ls --json` lists them, read through the library. */
+const entries = async (store: string) => openStore({ path: store }).list();
+
 const removedNames = (g: GcJson) => g.entriesRemoved.map((e) => `${e.name}@${e.version}`).sort();
 
 // The checks after each gc read through the library (what `ls` and `verify --prefix` run): gc is
@@ -157,9 +169,7 @@ test('gc keeps an old version while a retained generation names it; after prune 
   t.deepEqual(await listed(t, f.store), ['tool@1.0', 'tool@2.0']);
   for (const k of k1) t.true((await objectKeys(f.store)).has(k));
 
-  const pr = jsonOut<{ removed: number[] }>(
-    await f.cli(['prune', '--prefix', P, '--keep', '1', '--json']),
-  );
+  const pr = await f.lib(P).prune({ keep: 1 });
   t.deepEqual(pr.removed, [1]);
   const g2 = await f.gc('--older-than', '0');
   t.deepEqual(
@@ -175,10 +185,12 @@ test('gc keeps an old version while a retained generation names it; after prune 
   for (const k of k2) t.true(have.has(k));
   await assertCleanStore(t, f.store);
   await assertPrefixOk(t, f, P, ['tool@2.0']);
-  const rb = await f.cli(['rollback', '--prefix', P, '--to', '1']);
-  t.is(rb.code, 6, `a pruned generation is gone: ${describe(rb)}`);
-  const act = await f.cli(['activate', 'tool@1.0', '--prefix', P]);
-  t.is(act.code, 6, `and so is the entry: ${describe(act)}`);
+  t.is(
+    await outcome(f.lib(P).rollback({ to: 1 })),
+    'EPSTORE_NOT_FOUND',
+    'a pruned generation is gone',
+  );
+  t.is(await outcome(f.lib(P).activate(['tool@1.0'])), 'EPSTORE_NOT_FOUND', 'and so is the entry');
 });
 
 test('an entry stays rooted while any registered prefix retains it', async (t) => {
@@ -236,8 +248,7 @@ test('entries added within the grace period are kept by default; --older-than 0 
       `object ${k.slice(0, 16)}: kept iff the rooted entry uses it`,
     );
   await assertCleanStore(t, f.store);
-  const r = await f.cli(['activate', 'loose', '--prefix', f.prefix('p')]);
-  t.is(r.code, 6, describe(r));
+  t.is(await outcome(f.lib(f.prefix('p')).activate(['loose'])), 'EPSTORE_NOT_FOUND');
 
   // Re-adding restores it, and it is within the grace period again.
   await f.add('loose');
@@ -274,9 +285,7 @@ for (const [point, fresh] of [
       t.true(have.has(k), 'every object of newcomer is still there');
     t.true(await exists(path.join(P, '.pstore', 'journal.json')), 'gc leaves the journal alone');
 
-    const rec = await f.cli(['recover', '--prefix', P, '--json']);
-    t.is(rec.code, 0, describe(rec));
-    t.like(jsonOut<{ recovered: boolean; action: string; generation: number }>(rec), {
+    t.like(await f.lib(P).recover(), {
       recovered: true,
       action: 'rolled-forward',
       generation: fresh ? 1 : 2,
@@ -353,7 +362,7 @@ test('gc --dry-run removes nothing: no entry, object, manifest, tmp file or pref
   await fsp.writeFile(path.join(f.store, 'tmp', '.pstore-obj-1-000000000000'), 'partial');
 
   const snap = await storeSnapshot(f.store);
-  const ls = await lsJson(t, f.store);
+  const ls = await entries(f.store);
   const dry = await f.gc('--older-than', '0', '--forget-missing', '--dry-run');
   t.true(dry.dryRun);
   t.deepEqual(removedNames(dry), ['doomed@1.0', 'loose@1.0', 'v@1.0']);
@@ -363,7 +372,7 @@ test('gc --dry-run removes nothing: no entry, object, manifest, tmp file or pref
     snap,
     'objects, manifests, tmp/ and prefix registrations are unchanged',
   );
-  t.deepEqual(await lsJson(t, f.store), ls, 'the index is unchanged');
+  t.deepEqual(await entries(f.store), ls, 'the index is unchanged');
 
   const real = await f.gc('--older-than', '0', '--forget-missing');
   t.deepEqual(removedNames(real), removedNames(dry), 'the dry run predicted the real run');
@@ -381,9 +390,7 @@ for (const layout of ['inplace', 'generations'] as const) {
     await f.add('lib');
     const P = f.prefix('p');
     await f.activate(P, ['app@1.0'], layout);
-    const hash1 = jsonOut<{ digest: string }>(
-      await f.cli(['hash', '--prefix', P, '--json']),
-    ).digest;
+    const hash1 = (await f.lib(P).hash()).digest;
     await f.activate(P, ['app@2.0', 'lib']);
     await f.deactivate(P, ['lib']);
 
@@ -391,19 +398,12 @@ for (const layout of ['inplace', 'generations'] as const) {
     t.deepEqual(g.entriesRemoved, [], 'every entry is named by a retained generation');
     await assertCleanStore(t, f.store);
 
-    const rb = await f.cli(['rollback', '--prefix', P, '--to', '1', '--json']);
-    t.is(rb.code, 0, describe(rb));
-    t.like(jsonOut<{ generation: number }>(rb), { generation: 1 });
+    t.like(await f.lib(P).rollback({ to: 1 }), { generation: 1 });
     await assertPrefixOk(t, f, P, ['app@1.0']);
-    t.is(
-      jsonOut<{ digest: string }>(await f.cli(['hash', '--prefix', P, '--json'])).digest,
-      hash1,
-      'the same tree as before',
-    );
+    t.is((await f.lib(P).hash()).digest, hash1, 'the same tree as before');
 
     await f.gc('--older-than', '0');
-    const fwd = await f.cli(['rollback', '--prefix', P, '--to', '2', '--json']);
-    t.is(fwd.code, 0, describe(fwd));
+    t.like(await f.lib(P).rollback({ to: 2 }), { generation: 2 });
     await assertPrefixOk(t, f, P, ['app@2.0', 'lib@1.0']);
   });
 }
@@ -431,7 +431,7 @@ test("gc fails closed when a registered prefix's generation record or journal ca
     const saved = await fsp.readFile(file).catch(() => undefined);
     await fsp.writeFile(file, '{"formatVersion": 1, "generation": 1, "packa');
     const snap = await storeSnapshot(f.store);
-    const ls = await lsJson(t, f.store);
+    const ls = await entries(f.store);
     const r = await f.cli(['gc', '--older-than', '0', '--json']);
     t.not(
       r.code,
@@ -439,7 +439,7 @@ test("gc fails closed when a registered prefix's generation record or journal ca
       `gc must not guess the roots of a prefix it cannot read (${damaged}): ${describe(r)}`,
     );
     t.deepEqual(await storeSnapshot(f.store), snap, `nothing removed (${damaged})`);
-    t.deepEqual(await lsJson(t, f.store), ls);
+    t.deepEqual(await entries(f.store), ls);
     if (saved) await fsp.writeFile(file, saved);
     else await fsp.rm(file);
   }
@@ -496,9 +496,7 @@ test('an entry added by a process whose clock is two days behind is kept by the 
   });
   t.is(r.code, 0, describe(r));
   const id = jsonOut<{ id: string }>(r).id;
-  const recorded = Date.parse(
-    jsonOut<Array<{ lastAddedAt: string }>>(await f.cli(['ls', '--json']))[0]!.lastAddedAt,
-  );
+  const recorded = Date.parse((await entries(f.store))[0]!.lastAddedAt);
   t.true(
     Date.now() - recorded > 1.9 * DAY,
     `the index records the add two days back (${new Date(recorded).toISOString()})`,
@@ -604,8 +602,7 @@ test('an inplace prefix on a volume that is unmounted when gc runs keeps its ent
 
   await bindMount(t, volume, P);
   await assertPrefixOk(t, f, P, ['onvol@1.0']);
-  const st = await f.cli(['status', '--prefix', P]);
-  t.is(st.code, 0, describe(st));
+  t.like(await f.lib(P).status(), { generation: 1 });
   const g2 = await f.gc('--older-than', '0');
   t.deepEqual(
     g2.entriesRemoved.map((e) => e.id),

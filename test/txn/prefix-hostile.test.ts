@@ -24,6 +24,15 @@ import type { StatusJson } from '../_helpers/json.js';
 
 type Layout = 'inplace' | 'generations';
 
+/**
+ * `verify --prefix` is clean (exit 0 ⇔ ok), checked through the library after the command under
+ * test; its CLI contract is cli/prefix-contract's and txn/activate's.
+ */
+async function assertVerifies(t: ExecutionContext, store: string, prefix: string): Promise<void> {
+  const v = await openStore({ path: store }).prefix(prefix).verify();
+  t.true(v.ok, `verify --prefix ${prefix}: ${JSON.stringify(v)}`);
+}
+
 interface Fx {
   dir: string;
   store: string;
@@ -278,8 +287,7 @@ test('an unowned directory at a package directory path merges: activation succee
       .sort(),
     [`${SITE}/shared_ns/pkg1/local.cfg`, 'usr/share/doc/pkg1/NOTES.mine'],
   );
-  const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
-  t.is(v.code, 0, describe(v));
+  await assertVerifies(t, f.store, f.prefix);
   // Deactivating leaves the user's files (and so their directories) in place.
   const d = await f.cli(['deactivate', 'pkg1', '--prefix', f.prefix]);
   t.is(d.code, 0, describe(d));
@@ -297,8 +305,7 @@ test('a __pycache__/*.pyc Python wrote where a package ships the same .pyc path 
   t.is(r.code, 0, describe(r));
   t.is(await fsp.readFile(path.join(f.prefix, PYC), 'utf8'), 'shipped bytecode');
   t.deepEqual(await listTree(f.prefix), await unionOf([pkg('pycpkg@1.0')]));
-  const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
-  t.is(v.code, 0, describe(v));
+  await assertVerifies(t, f.store, f.prefix);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -410,8 +417,7 @@ test('the prefix given through a symlinked parent (and as a symlink itself) work
     const st = await f.cli(['status', '--prefix', p, '--json']);
     t.is(st.code, 0, describe(st));
     t.like(jsonOut<StatusJson>(st), { generation: 2 });
-    const v = await f.cli(['verify', '--prefix', p, '--json']);
-    t.is(v.code, 0, describe(v));
+    await assertVerifies(t, f.store, p);
   }
   const d = await f.cli(['deactivate', 'pkg1', '--prefix', alias, '--json']);
   t.is(d.code, 0, describe(d));
@@ -578,8 +584,7 @@ test('an upgrade that turns a directory into a symlink to outside deletes nothin
   t.is(r.code, 0, describe(r));
   await assertOutsideUntouched(t, f, outsideBefore);
   t.is(await fsp.readlink(path.join(f.prefix, 'lib/x')), '../../outside');
-  const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
-  t.is(v.code, 0, describe(v));
+  await assertVerifies(t, f.store, f.prefix);
 });
 
 test("an upgrade that turns a directory into a symlink to another package's directory leaves that package intact", async (t) => {
@@ -592,8 +597,7 @@ test("an upgrade that turns a directory into a symlink to another package's dire
     await unionOf([pkg('docs@2.0'), pkg('other@1.0')]),
     "other's README and sub/x are still there",
   );
-  const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
-  t.is(v.code, 0, describe(v));
+  await assertVerifies(t, f.store, f.prefix);
   // and back: rollback turns the symlink into a directory again
   const rb = await f.cli(['rollback', '--prefix', f.prefix, '--json']);
   t.is(rb.code, 0, describe(rb));
@@ -606,11 +610,11 @@ test('file → directory, directory → file, symlink → directory, directory �
   const up = await activate(f, ['shape@2.0']);
   t.is(up.code, 0, describe(up));
   t.deepEqual(await listTree(f.prefix), await unionOf([pkg('shape@2.0')]));
-  t.is((await f.cli(['verify', '--prefix', f.prefix])).code, 0);
+  await assertVerifies(t, f.store, f.prefix);
   const rb = await f.cli(['rollback', '--prefix', f.prefix]);
   t.is(rb.code, 0, describe(rb));
   t.deepEqual(await listTree(f.prefix), await unionOf([pkg('shape@1.0')]));
-  t.is((await f.cli(['verify', '--prefix', f.prefix])).code, 0);
+  await assertVerifies(t, f.store, f.prefix);
 });
 
 test("a package may not ship paths named .pstore*: add refuses them (exit 7), so none can reach a prefix's state", async (t) => {

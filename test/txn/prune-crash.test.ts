@@ -11,6 +11,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { openStore, type Prefix } from '../../lib/index.js';
 import { describe, jsonOut, type storeCli } from '../_helpers/cli.js';
 import { assertCleanStore } from '../_helpers/store.js';
 import { casesFor } from '../_helpers/torture.js';
@@ -22,39 +23,38 @@ interface Fixture {
   cli: ReturnType<typeof storeCli>;
   store: string;
   prefix: string;
+  /** the same prefix through the library, for setup and for the checks after the command under test */
+  lib: Prefix;
   trees: string;
   /** the digest of each generation's tree when it was made */
   digests: Map<number, string>;
 }
 
-async function hashOf(
-  t: ExecutionContext,
-  f: Fixture,
-): Promise<{ digest: string; generation: number }> {
-  const r = await f.cli(['hash', '--prefix', f.prefix, '--json']);
-  t.is(r.code, 0, describe(r));
-  return jsonOut(r);
-}
-
 /** A generations prefix at generation 3 (pkg0; +pkg1; +pkg2), its store a copy of the template. */
 async function threeGenerations(t: ExecutionContext): Promise<Fixture> {
   const { dir, store, cli } = await storeCopy(t);
+  const prefix = path.join(dir, 'prefix');
   const f: Fixture = {
     cli,
     store,
-    prefix: path.join(dir, 'prefix'),
+    prefix,
+    lib: openStore({ path: store }).prefix(prefix, { layout: 'generations' }),
     trees: path.join(dir, '.pstore-prefix', 'trees'),
     digests: new Map(),
   };
+  // setup through the library: prune, rollback and the recovering status are what is spawned
   for (const [i, name] of ['pkg0', 'pkg1', 'pkg2'].entries()) {
-    const r = await f.cli(['activate', name, '--prefix', f.prefix, '--layout', 'generations']);
-    t.is(r.code, 0, describe(r));
-    f.digests.set(i + 1, (await hashOf(t, f)).digest);
+    await f.lib.activate([name]);
+    f.digests.set(i + 1, (await f.lib.hash()).digest);
   }
   return f;
 }
 
-/** The live prefix is exactly generation `n`: status, hash, verify --prefix all agree. */
+/**
+ * The live prefix is exactly generation `n`: status, hash, verify --prefix all agree. `status` is
+ * spawned (after a kill it is the reading command that recovers); the hash and the verify that
+ * follow are library calls (their CLI contracts are cli/prefix-contract's and txn/activate's).
+ */
 async function assertExactly(
   t: ExecutionContext,
   f: Fixture,
@@ -65,12 +65,12 @@ async function assertExactly(
   t.is(s.code, 0, describe(s));
   t.like(jsonOut(s), { generation: n, transaction: 'none' }, what);
   t.is(
-    (await hashOf(t, f)).digest,
+    (await f.lib.hash()).digest,
     f.digests.get(n) ?? 'no digest recorded',
     `${what}: the live tree is generation ${n}'s, byte for byte`,
   );
-  const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
-  t.is(v.code, 0, `${what}: ${describe(v)}`);
+  const v = await f.lib.verify();
+  t.true(v.ok, `${what}: verify --prefix: ${JSON.stringify(v)}`);
 }
 
 /** Roll back to a pruned generation: complete, or refused naming it (4 or 6) with nothing changed. */
@@ -151,8 +151,8 @@ test('rollback to a generation whose tree is gone exits 4 naming it and leaves t
 
 test('a new generation whose build is killed is never reachable as trees/N; the next command finishes it', async (t) => {
   const f = await threeGenerations(t);
-  await f.cli(['deactivate', 'pkg2', '--prefix', f.prefix]); // generation 4
-  f.digests.set(4, (await hashOf(t, f)).digest);
+  await f.lib.deactivate(['pkg2']); // generation 4
+  f.digests.set(4, (await f.lib.hash()).digest);
   const killed = await f.cli(['activate', 'pkg2', '--prefix', f.prefix], {
     env: { PSTORE_TEST_CRASHPOINT: 'apply:file#5' },
   });

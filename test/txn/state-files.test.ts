@@ -8,7 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { openStore } from '../../lib/index.js';
+import { PstoreError, openStore, type Prefix } from '../../lib/index.js';
 import { describe, storeCli } from '../_helpers/cli.js';
 import { snapshotDir, type Snapshot } from '../_helpers/snapshot.js';
 import { tempDir } from '../_helpers/tmp.js';
@@ -19,20 +19,23 @@ const storeCopy = sharedTemplateStore('state-files', 3);
 interface Fixture {
   cli: ReturnType<typeof storeCli>;
   prefix: string;
+  /** the same prefix through the library */
+  lib: Prefix;
   meta: string;
 }
 
 /** An inplace prefix at generation 2 (pkg0, then pkg0 + pkg1). */
 async function twoGenerations(t: ExecutionContext): Promise<Fixture> {
   const { dir, store, cli } = await storeCopy(t);
+  const prefix = path.join(dir, 'prefix');
   const f: Fixture = {
     cli,
-    prefix: path.join(dir, 'prefix'),
-    meta: path.join(dir, 'prefix', '.pstore'),
+    prefix,
+    lib: openStore({ path: store }).prefix(prefix),
+    meta: path.join(prefix, '.pstore'),
   };
   // setup through the library: the damaged-file commands below are what is spawned
-  const prefix = openStore({ path: store }).prefix(f.prefix);
-  for (const name of ['pkg0', 'pkg1']) await prefix.activate([name]);
+  for (const name of ['pkg0', 'pkg1']) await f.lib.activate([name]);
   return f;
 }
 
@@ -52,6 +55,35 @@ async function assertDamaged(
   t.is(err.subject, file, `${args[0]} names the damaged file`);
 }
 
+/** Each reading or writing command as spawned (its arguments) and as the library call it makes. */
+const READERS = {
+  status: { args: ['status'], call: (p: Prefix) => p.status() },
+  generations: { args: ['generations'], call: (p: Prefix) => p.generations() },
+  verify: { args: ['verify'], call: (p: Prefix) => p.verify() },
+  hash: { args: ['hash'], call: (p: Prefix) => p.hash() },
+  lock: { args: ['lock'], call: (p: Prefix) => p.lock() },
+  recover: { args: ['recover'], call: (p: Prefix) => p.recover() },
+  activate: { args: ['activate', 'pkg2'], call: (p: Prefix) => p.activate(['pkg2']) },
+  rollback: { args: ['rollback'], call: (p: Prefix) => p.rollback() },
+  prune: { args: ['prune', '--keep', '0'], call: (p: Prefix) => p.prune({ keep: 0 }) },
+} as const;
+type Reader = keyof typeof READERS;
+
+/** The library call behind `reader` refuses with EPSTORE_INTEGRITY (exit 4) naming `file`. */
+async function assertDamagedInProcess(
+  t: ExecutionContext,
+  f: Fixture,
+  reader: Reader,
+  file: string,
+): Promise<void> {
+  const err = await READERS[reader].call(f.lib).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.true(err instanceof PstoreError, `${reader}: ${String(err)}`);
+  t.like(err, { code: 'EPSTORE_INTEGRITY', subject: file }, `${reader} names the damaged file`);
+}
+
 // The two state files every command reads first: each written in shapes it must never accept,
 // then every command that reads it must refuse (exit 4 naming it) and leave everything as it was.
 const DAMAGED_STATE = [
@@ -67,15 +99,7 @@ const DAMAGED_STATE = [
     ],
     title: (text: string, i: number) =>
       `current.json = ${text}: every command exits 4 naming it and nothing changes (#${i})`,
-    readers: [
-      ['status'],
-      ['verify'],
-      ['hash'],
-      ['lock'],
-      ['activate', 'pkg2'],
-      ['rollback'],
-      ['prune', '--keep', '0'],
-    ],
+    readers: ['status', 'verify', 'hash', 'lock', 'activate', 'rollback', 'prune'] as Reader[],
     unchanged: 'the prefix and its state are untouched',
   },
   {
@@ -88,11 +112,14 @@ const DAMAGED_STATE = [
     ],
     title: (text: string) =>
       `journal.json = ${text.slice(0, 40)}: exit 4 naming it (never a TypeError, never dropped)`,
-    readers: [['status'], ['generations'], ['verify'], ['hash'], ['recover'], ['activate', 'pkg2']],
+    readers: ['status', 'generations', 'verify', 'hash', 'recover', 'activate'] as Reader[],
     unchanged: 'the journal is kept and nothing else changed',
   },
 ];
 
+// Every command is spawned against the first damaged text of each file (the CLI's exit 4, JSON
+// error and subject); the other texts go through the library call each command makes (the same
+// refusal: code and subject; the exit code follows from the code by the CLI's one table).
 for (const damaged of DAMAGED_STATE) {
   for (const [i, text] of damaged.texts.entries()) {
     test(damaged.title(text, i), async (t) => {
@@ -100,7 +127,10 @@ for (const damaged of DAMAGED_STATE) {
       const file = path.join(f.meta, damaged.file);
       await fsp.writeFile(file, text);
       const before = await snapshot(f);
-      for (const args of damaged.readers) await assertDamaged(t, f, args, file);
+      for (const reader of damaged.readers) {
+        if (i === 0) await assertDamaged(t, f, [...READERS[reader].args], file);
+        else await assertDamagedInProcess(t, f, reader, file);
+      }
       t.deepEqual(await snapshot(f), before, damaged.unchanged);
     });
   }

@@ -58,43 +58,59 @@ test('the untouched copy of lib/ keeps the layer rule', async (t) => {
   t.is(r.code, 0, r.output);
 });
 
-test('an import from a later layer into an earlier one fails the check', async (t) => {
-  // core/ is the bottom layer: it may not reach the store
-  const r = await cruiseCopy(t, (dir) =>
-    addImport(dir, 'lib/core/manifest.ts', "import '../store/layout.js';"),
-  );
-  t.not(r.code, 0, r.output);
-  t.regex(r.output, /layer-core/);
-  t.regex(r.output, /lib\/core\/manifest\.ts → lib\/store\/layout\.ts/);
-});
+// The kinds of wrong import, all made in one copy of lib/ and checked by one depcruise run (each
+// run cruises the whole of lib/): every one must be reported under its own rule, naming its edge.
+const VIOLATIONS: Array<{
+  kind: string;
+  rule: string;
+  edge: string;
+  make(dir: string): Promise<void>;
+}> = [
+  {
+    kind: 'an import from a later layer into an earlier one (core/ may not reach the store)',
+    rule: 'layer-core',
+    edge: 'lib/core/manifest.ts → lib/store/layout.ts',
+    make: (dir) => addImport(dir, 'lib/core/manifest.ts', "import '../store/layout.js';"),
+  },
+  {
+    kind: 'a type-only import counts as much as any other',
+    rule: 'layer-store',
+    edge: 'lib/store/layout.ts → lib/prefix/layout.ts',
+    make: (dir) =>
+      addImport(
+        dir,
+        'lib/store/layout.ts',
+        "import type { PrefixPaths } from '../prefix/layout.js';",
+      ),
+  },
+  {
+    kind: 'gc/ and transfer/ share a rank and may not import each other',
+    rule: 'layer-gc-peers',
+    edge: 'lib/gc/clock.ts → lib/transfer/bundle.ts',
+    make: (dir) => addImport(dir, 'lib/gc/clock.ts', "import '../transfer/bundle.js';"),
+  },
+  {
+    kind: 'a module outside the layer folders',
+    rule: 'layer-known',
+    edge: 'lib/stray.ts → lib/core/errors.ts',
+    make: (dir) =>
+      fsp.writeFile(
+        path.join(dir, 'lib', 'stray.ts'),
+        "export { PstoreError } from './core/errors.js';\n",
+      ),
+  },
+];
 
-test('a type-only import counts as much as any other', async (t) => {
-  const r = await cruiseCopy(t, (dir) =>
-    addImport(
-      dir,
-      'lib/store/layout.ts',
-      "import type { PrefixPaths } from '../prefix/layout.js';",
-    ),
-  );
-  t.not(r.code, 0, r.output);
-  t.regex(r.output, /layer-store/);
-});
-
-test('gc/ and transfer/ share a rank and may not import each other', async (t) => {
-  const r = await cruiseCopy(t, (dir) =>
-    addImport(dir, 'lib/gc/clock.ts', "import '../transfer/bundle.js';"),
-  );
-  t.not(r.code, 0, r.output);
-  t.regex(r.output, /layer-gc-peers/);
-});
-
-test('a module outside the layer folders fails the check', async (t) => {
+test('each kind of wrong import fails the check under its own rule, naming the import', async (t) => {
   const r = await cruiseCopy(t, async (dir) => {
-    await fsp.writeFile(
-      path.join(dir, 'lib', 'stray.ts'),
-      "export { PstoreError } from './core/errors.js';\n",
-    );
+    for (const v of VIOLATIONS) await v.make(dir);
   });
   t.not(r.code, 0, r.output);
-  t.regex(r.output, /layer-known/);
+  for (const v of VIOLATIONS) {
+    const line = new RegExp(
+      `^ *error ${v.rule}: ${v.edge.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      'm',
+    );
+    t.regex(r.output, line, `${v.kind}: reported as ${v.rule}`);
+  }
 });
