@@ -57,6 +57,12 @@ export function shortened(p: string): string {
   return p.length <= 160 ? p : `${p.slice(0, 100)}…${p.slice(-50)} (${Buffer.byteLength(p)} bytes)`;
 }
 
+/** The directory holding a relative path: `a/b` for `a/b/c`, '' for a top-level name. */
+export function parentOf(rel: string): string {
+  const at = rel.lastIndexOf('/');
+  return at < 0 ? '' : rel.slice(0, at);
+}
+
 /** Every proper ancestor of `a/b/c`: `a`, `a/b`. */
 export function ancestors(p: string): string[] {
   const out: string[] = [];

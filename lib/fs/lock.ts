@@ -546,7 +546,10 @@ export async function releaseArrivals(): Promise<number> {
   return waiting;
 }
 
-/** A short name for a path (53-bit cyrb53): abstract socket names hold at most 107 bytes. */
+/**
+ * A short name for a path (53-bit cyrb53): abstract socket names hold at most 107 bytes, and a
+ * waiter computes it before it loads anything (node:crypto included, test/cli/startup-loads).
+ */
 function pathKey(text: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;

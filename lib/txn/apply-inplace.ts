@@ -15,6 +15,7 @@ import path from 'node:path';
 import { DirtyDirs } from '../fs/flush.js';
 import { crashpoint, pausepoint, unsafeMarkersFirst } from '../core/crashpoint.js';
 import type { ProgressListener } from '../core/types.js';
+import { parentOf } from '../core/safe-path.js';
 import { makeDirs, placeFile, placeMarkerUnit, type PlaceContext } from './place.js';
 import type { Plan } from './plan.js';
 import { stepClock } from './steps.js';
@@ -56,10 +57,9 @@ function placeFiles(ctx: PhaseContext, plan: Plan): void {
   const created = makeDirs(ctx, plan.mkdirs);
   // A __pycache__ left beside an arriving module (by an importer that raced an earlier removal)
   // must not outlive its source; a directory made just now cannot hold one.
-  const dirOf = (m: string) => (m.includes('/') ? m.slice(0, m.lastIndexOf('/')) : '');
   removePycache(
     ctx,
-    plan.newModules.filter((m) => !created.has(dirOf(m))),
+    plan.newModules.filter((m) => !created.has(parentOf(m))),
     plan.owned,
   );
   const total = plan.place.length;

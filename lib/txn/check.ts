@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { groupBy } from '../core/group-by.js';
+import { parentOf } from '../core/safe-path.js';
 import type { ConflictSink, Plan } from './plan.js';
 
 type DirState = 'dir' | 'absent';
@@ -37,8 +38,6 @@ export async function checkPrefix(
   for (const d of plan.rmdirs) await check.dirState(d);
   await check.leavesStillLeaves(plan);
 }
-
-const parentOf = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
 /**
  * parentOf for paths in manifest order, where siblings mostly follow each other: a sibling of the

@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { TEMP_PREFIX } from '../core/names.js';
+import { parentOf } from '../core/safe-path.js';
 import { treeDir, type PrefixPaths } from '../prefix/layout.js';
 import { removeGenerationTree, treeBuildDir } from '../prefix/trees.js';
 import type { StoreContext } from '../store/context.js';
@@ -127,7 +128,7 @@ function bothSides(from: PlanPackage[], to: PlanPackage[]): string[] {
 /** Remove temp and trash names an interrupted transaction left in the directories it worked in. */
 async function sweepTemps(p: PrefixPaths, txid: string, paths: readonly string[]): Promise<void> {
   const dirs = new Set<string>(['']);
-  for (const rel of paths) dirs.add(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+  for (const rel of paths) dirs.add(parentOf(rel));
   const mine = [`${TEMP_PREFIX}tmp-${txid}-`, `${TEMP_PREFIX}trash-${txid}-`];
   for (const rel of dirs) {
     const dir = path.join(p.dir, rel);

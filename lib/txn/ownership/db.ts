@@ -13,6 +13,7 @@ import * as v from 'valibot';
 import type { AbstractLevel } from 'abstract-level';
 import { TEMP_PREFIX } from '../../core/names.js';
 import { crashpoint } from '../../core/crashpoint.js';
+import { parentOf } from '../../core/safe-path.js';
 import type { PrefixPaths } from '../../prefix/layout.js';
 import { INDEX_FORMAT, IndexMetaSchema, type IndexMeta, type OwnerEntry } from './entry.js';
 import { encodeRecord, parseRecord, splitPath } from './record.js';
@@ -215,7 +216,7 @@ function writesByDir(changes: EntryWrites): Map<string, DirWrites> {
   const byDir = new Map<string, DirWrites>();
   for (const change of changes) {
     const rel = change[0];
-    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+    const dir = parentOf(rel);
     const writes = byDir.get(dir);
     if (writes) writes.push(change);
     else byDir.set(dir, [change]);

@@ -85,11 +85,7 @@ export async function commitOwnership(
     delta.removed.map((r) => r.ref),
     delta.added,
   );
-  await db.write(
-    deltaWrites(delta),
-    indexMeta(committed.generation, after),
-    deltaHasNoRecord(delta),
-  );
+  await writeDelta(db, delta, indexMeta(committed.generation, after));
 }
 
 export function packagesAfter(
@@ -136,11 +132,7 @@ async function catchUp(
   if (globsOf(after).join('\0') !== globsOf(meta.packages).join('\0')) return false;
   // An index describing no package has no entry to look up (a new prefix's first transaction).
   const delta = await loadDelta(meta.packages.length ? db : NO_ENTRIES, r, a, globsOf(after));
-  await db.write(
-    deltaWrites(delta),
-    indexMeta(committed.generation, after),
-    deltaHasNoRecord(delta),
-  );
+  await writeDelta(db, delta, indexMeta(committed.generation, after));
   return true;
 }
 
@@ -194,4 +186,9 @@ export async function rebuildOwnership(ctx: StoreContext, p: PrefixPaths): Promi
   };
   await removeIndex(p);
   await (await syncOwnership(ctx, p, committed))?.close();
+}
+
+/** One batch: a delta's entries, and the meta of the set they describe. */
+function writeDelta(db: OwnershipDb, delta: OwnershipDelta, meta: IndexMeta): Promise<void> {
+  return db.write(deltaWrites(delta), meta, deltaHasNoRecord(delta));
 }
