@@ -1,10 +1,10 @@
 // Group serving, the holder's side (SPEC.md §Group commit; the waiter's side is group-ask.ts). A
 // writer that finds the prefix locked sends its request (the operations, the options that matter)
 // to the lock holder over the lock's own socket (fs/lock.ts) instead of waiting to run its own
-// transaction; the holder, after its own commit and
-// still holding the locks, runs each request it took as a transaction of its own and sends back
-// the result or error. The waiter prints that as if it had run it: it never opens LevelDB nor
-// reads a manifest. Anything else (no answer, a holder that declines or dies) and the waiter takes
+// transaction; the holder, after its own commit and still holding the locks, runs the requests it
+// took as one transaction where they commute (group-merge.ts), else one at a time, and sends back
+// each one's own result or error. The waiter prints that as if it had run it: it never opens
+// LevelDB nor reads a manifest. Anything else (no answer, a holder that declines or dies) and the waiter takes
 // the lock and runs its own transaction, as without grouping; activating what is active is a no-op.
 //
 // Trust: the lock's socket name is reachable by any local user, so a request carries a token the
@@ -97,12 +97,12 @@ const optionsKey = (req: GroupRequest) => `${req.link ?? 'auto'} ${req.verify ==
 /**
  * Requests with the same options: one alone as before; several as one transaction, then the
  * deferred ones alone, in order. A merged transaction that fails before its commit committed
- * nothing: its members run one at a time, each to its own result or error.
+ * nothing: every request of the group then runs alone, in order, to its own result or error.
  */
 async function serveGroup(group: Taken[], p: PrefixPaths, serve: GroupServe): Promise<void> {
-  if (group.length === 1) return answer(group[0]!.r, (step) => serve.alone(group[0]!.req, step));
+  const alone = (t: Taken) => answer(t.r, (step) => serve.alone(t.req, step));
+  if (group.length === 1) return alone(group[0]!);
   const merged = new MergedRequests(group.map((t) => t.req));
-  const byReq = new Map(group.map((t) => [t.req, t.r]));
   const timed = stepRecorder();
   let results: Array<[GroupRequest, TxnResult]> | undefined;
   try {
@@ -110,16 +110,14 @@ async function serveGroup(group: Taken[], p: PrefixPaths, serve: GroupServe): Pr
   } catch {
     results = await committedAnyway(merged, p, serve);
   }
-  if (results) {
-    for (const [req, result] of results)
-      byReq.get(req)!.answer(JSON.stringify({ result, steps: timed.steps } satisfies GroupAnswer));
-  } else {
-    for (const m of merged.members) await answer(byReq.get(m.req)!, (s) => serve.alone(m.req, s));
+  if (!results) {
+    for (const t of group) await alone(t);
+    return;
   }
-  for (const req of merged.deferred) await answer(byReq.get(req)!, (s) => serve.alone(req, s));
-  // A merged run that failed before sorting its requests: each one alone.
-  if (merged.from === undefined)
-    for (const t of group) await answer(t.r, (s) => serve.alone(t.req, s));
+  const taken = new Map(group.map((t) => [t.req, t]));
+  for (const [req, result] of results)
+    taken.get(req)!.r.answer(JSON.stringify({ result, steps: timed.steps } satisfies GroupAnswer));
+  for (const req of merged.deferred) await alone(taken.get(req)!);
 }
 
 /**

@@ -98,7 +98,8 @@ async function holdingPrefix(
     await using _storeLock = await lockStore(ctx, 'shared');
     step('lock');
     const result = await underLocks({ ctx, p, held }, kind, target, opts, step);
-    if (groupingOn(opts)) await serveWaiters(opened.lock, p, ctx.root, groupServe({ ctx, p, held }));
+    if (groupingOn(opts))
+      await serveWaiters(opened.lock, p, ctx.root, groupServe({ ctx, p, held }));
     return result;
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
@@ -141,23 +142,18 @@ function servedResult(served: Served, opts: TxnOptions, started: number): TxnRes
   return served.result;
 }
 
-/** Everything between taking the locks and releasing them: recover, resolve, plan, apply, commit. */
-async function underLocks(
-  h: Holding,
-  kind: TxnKind,
-  target: (t: TargetContext) => Promise<Target>,
-  opts: TxnOptions,
-  step: StepClock,
-): Promise<TxnResult> {
+/** A transaction under the locks held; one that fails not as a PstoreError drops the index. */
+async function underLocks(...args: Parameters<typeof transaction>): Promise<TxnResult> {
   try {
-    return await transaction(h, kind, target, opts, step);
+    return await transaction(...args);
   } catch (err) {
     // Not one of ours (a LevelDB failure, a bug): the next transaction opens the index afresh.
-    if (!isPstoreError(err)) await h.held.close().catch(() => {});
+    if (!isPstoreError(err)) await args[0].held.close().catch(() => {});
     throw err;
   }
 }
 
+/** Everything between taking the locks and releasing them: recover, resolve, plan, apply, commit. */
 async function transaction(
   h: Holding,
   kind: TxnKind,

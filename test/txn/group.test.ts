@@ -248,10 +248,11 @@ test.serial(
     t.deepEqual(second.deactivated, first.activated, 'the second replaced the first');
     t.deepEqual(await generations(f), [1, 2, 3, 4]);
     const active = jsonOut<StatusJson>(await f.cli(['status', '--prefix', f.prefix, '--json']));
-    t.deepEqual(
-      active.packages.map((p) => `${p.name}@${p.version}`).sort(),
-      ['pkg1@1.0', `pkg2@${second.activated[0]!.version}`, 'pkg3@1.0'],
-    );
+    t.deepEqual(active.packages.map((p) => `${p.name}@${p.version}`).sort(), [
+      'pkg1@1.0',
+      `pkg2@${second.activated[0]!.version}`,
+      'pkg3@1.0',
+    ]);
     await assertClean(
       t,
       f,

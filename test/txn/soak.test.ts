@@ -217,7 +217,8 @@ function steps(txns: readonly TxnJson[]): TxnJson[] {
   for (const x of txns) {
     const key = `${x.prefix}\0${x.previousGeneration}\0${x.generation}`;
     const seen = byStep.get(key);
-    if (!seen) byStep.set(key, { ...x, activated: [...x.activated], deactivated: [...x.deactivated] });
+    if (!seen)
+      byStep.set(key, { ...x, activated: [...x.activated], deactivated: [...x.deactivated] });
     else {
       seen.activated.push(...x.activated);
       seen.deactivated.push(...x.deactivated);

@@ -124,12 +124,18 @@ test('each member is answered with its own operations and the shared generation'
     [GroupRequest, TxnResult],
     [GroupRequest, TxnResult],
   ];
-  t.is(r0, reqs[0]);
+  t.is(r0, reqs[0]!);
   t.like(own0, { generation: 8, previousGeneration: 7, noop: false, link: 'hardlink' });
   t.deepEqual([show(own0.activated), show(own0.deactivated)], [['a@2'], ['a@1']]);
-  t.is(r1, reqs[1]);
+  t.is(r1, reqs[1]!);
   // d@1 was active already: nothing of its own, as if it ran right after the group.
-  t.like(own1, { generation: 8, previousGeneration: 8, noop: true, activated: [], deactivated: [] });
+  t.like(own1, {
+    generation: 8,
+    previousGeneration: 8,
+    noop: true,
+    activated: [],
+    deactivated: [],
+  });
 });
 
 test('the merged options: the shared link and verify, every command line in order', (t) => {
