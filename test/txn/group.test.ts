@@ -7,6 +7,7 @@
 // requests naming one name run one after the other; a holder killed after taking the requests, or
 // inside the merged transaction, leaves them to run their own transactions.
 
+import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -31,6 +32,7 @@ const storeCopy = sharedTemplateStore('group', 8);
 const PAUSE = 'apply:after-files:60000';
 
 interface Fixture {
+  dir: string;
   store: string;
   prefix: string;
   pkgs: StagedPkg[];
@@ -42,8 +44,12 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
   return withPkg0Active(t, await storeCopy(t));
 }
 
-const spawn = (f: Fixture, args: string[], env: Record<string, string> = {}) =>
-  spawnStoreCli(f.store, args, env, 170_000);
+const spawn = (
+  f: Fixture,
+  args: string[],
+  env: Record<string, string> = {},
+  under?: readonly string[],
+) => spawnStoreCli(f.store, args, env, 170_000, under);
 
 /** The file whose existence ends the holder's pause: a sibling of the prefix, not in it. */
 const releaseFile = (f: Fixture) => `${f.prefix}.release`;
@@ -75,11 +81,14 @@ async function queueBehindHolder(
   waiters: string[][],
   holderEnv: Record<string, string> = {},
   holderArgs: string[] = [],
+  under?: readonly string[],
 ) {
-  const holder = spawn(f, ['activate', 'pkg1', '--prefix', f.prefix, '--json', ...holderArgs], {
-    ...holdEnv(f),
-    ...holderEnv,
-  });
+  const holder = spawn(
+    f,
+    ['activate', 'pkg1', '--prefix', f.prefix, '--json', ...holderArgs],
+    { ...holdEnv(f), ...holderEnv },
+    under,
+  );
   await until('the holder to write its journal', () =>
     exists(path.join(stateDir(f), 'journal.json')),
   );
@@ -257,6 +266,38 @@ test.serial(
       t,
       f,
       [1, 2, 3].map((i) => f.pkgs[i]!),
+    );
+  },
+);
+
+/** strace present and allowed to trace (a container without ptrace rights refuses it) */
+const HAS_STRACE = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']).status === 0;
+
+(HAS_STRACE ? test.serial : test.serial.skip)(
+  'a holder opens the ownership index once for all the transactions it runs (strace)',
+  async (t) => {
+    const f = await fixture(t);
+    await addAgainAs(t, f, f.pkgs[2]!, 'pkg2', '9');
+    // Its own, the merged one (pkg2@1.0, pkg3), then pkg2@9 alone: three transactions.
+    const waiting = [
+      ['activate', 'pkg2@1.0'],
+      ['activate', 'pkg3'],
+      ['activate', 'pkg2@9'],
+    ];
+    const log = path.join(f.dir, 'holder.strace');
+    const under = ['strace', '-f', '-qq', '-e', 'trace=openat', '-o', log];
+    const { holder, started } = await queueBehindHolder(f, waiting, {}, [], under);
+    await releaseWhenAsked(f, waiting.length);
+    for (const r of await allDone([holder, ...started])) t.is(r.code, 0, describe(r));
+    const opens = (await fsp.readFile(log, 'utf8'))
+      .split('\n')
+      .filter((l) => /ownership-v1\/LOCK"/.test(l) && !/= -1/.test(l));
+    t.is(opens.length, 1, `LevelDB opens of the ownership index:\n${opens.join('\n')}`);
+    t.deepEqual(await generations(f), [1, 2, 3, 4], 'three transactions');
+    await assertClean(
+      t,
+      f,
+      [0, 1, 2, 3].map((i) => f.pkgs[i]!),
     );
   },
 );
