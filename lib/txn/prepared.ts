@@ -1,5 +1,5 @@
 // What a transaction has prepared before its journal: the sides of the plan, the plan itself when
-// it came from the ownership index, and the index, open until the transaction ends.
+// it came from the ownership index, and the index (held open by the caller: HeldOwnership).
 
 import type { PackageRef } from '../core/package-ref.js';
 import type { StoreContext } from '../store/context.js';
@@ -57,10 +57,6 @@ export class Prepared {
     const delta = this.delta && withoutFileLists(this.delta);
     this.delta = undefined;
     await commitOwnership(ctx, this.index, delta, committed, loaded).catch(() => {});
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.index?.close();
   }
 }
 

@@ -21,7 +21,7 @@ import { planTransaction, throwConflict, type Plan } from './plan.js';
 import { planDelta } from './plan-delta.js';
 import { preloadIndexModule, type OwnershipDb } from './ownership/db.js';
 import { ownedBefore, type OwnershipDelta } from './ownership/delta.js';
-import { syncOwnership, type CommittedSet } from './ownership/sync.js';
+import { HeldOwnership, type CommittedSet } from './ownership/sync.js';
 import { loadChange, Prepared } from './prepared.js';
 import { hintReplace } from './replace-hint.js';
 import { preflight } from './preflight.js';
@@ -34,7 +34,7 @@ import { savedToRestore } from './restore-saved.js';
 import type { SavedPath } from '../prefix/overwritten.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
 import { opsTarget, type Op } from './ops.js';
-import { requestOptions, serveWaiters } from './group.js';
+import { requestOptions, serveWaiters, type GroupServe } from './group.js';
 import { groupAsk, groupingOn, type Served } from './group-ask.js';
 
 export type { Target, TargetContext, TxnOptions, TxnResult };
@@ -93,14 +93,13 @@ async function holdingPrefix(
   step: StepClock,
 ): Promise<TxnResult> {
   const p = opened.paths;
+  const held = new HeldOwnership();
   try {
     await using _storeLock = await lockStore(ctx, 'shared');
     step('lock');
-    const result = await underLocks(ctx, p, kind, target, opts, step);
+    const result = await underLocks({ ctx, p, held }, kind, target, opts, step);
     if (groupingOn(opts))
-      await serveWaiters(opened.lock, p, ctx.root, (req, reqStep) =>
-        underLocks(ctx, p, req.kind, (t) => opsTarget(req.ops, t), requestOptions(req), reqStep),
-      );
+      await serveWaiters(opened.lock, p, ctx.root, groupServe({ ctx, p, held }));
     return result;
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
@@ -110,9 +109,31 @@ async function holdingPrefix(
     }
     throw err;
   } finally {
+    await held.close().catch(() => {}); // before the lock: verify --prefix may open it next
     await opened.lock.release();
     step('unlock');
   }
+}
+
+/** What every transaction under one hold of the prefix lock shares. */
+interface Holding {
+  ctx: StoreContext;
+  p: PrefixPaths;
+  /** the ownership index, open across the transactions (its own, then its waiters') */
+  held: HeldOwnership;
+}
+
+/** How the holder serves its waiters (group.ts): alone, or several as one transaction. */
+function groupServe(h: Holding): GroupServe {
+  return {
+    alone: (req, step) =>
+      underLocks(h, req.kind, (t) => opsTarget(req.ops, t), requestOptions(req), step),
+    together: (group, step) => underLocks(h, group.kind, group.target, group.options(), step),
+    committedGeneration: async () => {
+      await recoverPending(h.ctx, h.p);
+      return (await readCurrent(h.p)).generation;
+    },
+  };
 }
 
 /** A served waiter's result, its wait and the holder's steps reported as its own (`--verbose`). */
@@ -121,15 +142,26 @@ function servedResult(served: Served, opts: TxnOptions, started: number): TxnRes
   return served.result;
 }
 
+/** A transaction under the locks held; one that fails not as a PstoreError drops the index. */
+async function underLocks(...args: Parameters<typeof transaction>): Promise<TxnResult> {
+  try {
+    return await transaction(...args);
+  } catch (err) {
+    // Not one of ours (a LevelDB failure, a bug): the next transaction opens the index afresh.
+    if (!isPstoreError(err)) await args[0].held.close().catch(() => {});
+    throw err;
+  }
+}
+
 /** Everything between taking the locks and releasing them: recover, resolve, plan, apply, commit. */
-async function underLocks(
-  ctx: StoreContext,
-  p: PrefixPaths,
+async function transaction(
+  h: Holding,
   kind: TxnKind,
   target: (t: TargetContext) => Promise<Target>,
   opts: TxnOptions,
   step: StepClock,
 ): Promise<TxnResult> {
+  const { ctx, p } = h;
   await recoverPending(ctx, p);
   step('recover');
   const cur = await readCurrent(p);
@@ -151,7 +183,7 @@ async function underLocks(
   await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
   return {
     ...result,
-    ...(await changeTo(ctx, p, kind, { ...cur, packages: current }, goal, opts, step)),
+    ...(await changeTo(h, kind, { ...cur, packages: current }, goal, opts, step)),
   };
 }
 
@@ -160,14 +192,14 @@ type Committed = CommittedSet & { highest: number };
 
 /** Plan, check, journal, apply and commit the change from `committed` to `goal`. */
 async function changeTo(
-  ctx: StoreContext,
-  p: PrefixPaths,
+  h: Holding,
   kind: TxnKind,
   committed: Committed,
   goal: Target,
   opts: TxnOptions,
   step: StepClock,
 ): Promise<Partial<TxnResult>> {
+  const { ctx, p } = h;
   // Files an older generation took over (--overwrite) come back on a rollback past it.
   const restoring =
     p.layout === 'inplace' && goal.existingGeneration !== undefined
@@ -175,8 +207,8 @@ async function changeTo(
       : [];
   opts.onProgress?.({ phase: 'plan', unit: 'steps', done: 0 }); // reading manifests and checking may take a while
   const taking: TakingOver = { full: restoring.length > 0, overwritten: [] };
-  await using prep = await withReplaceHint(committed.packages, goal, () =>
-    planAndCheck({ ctx, p, committed, goal, opts, step, taking }),
+  const prep = await withReplaceHint(committed.packages, goal, () =>
+    planAndCheck({ ...h, committed, goal, opts, step, taking }),
   );
   const generation = goal.existingGeneration ?? (await nextGeneration(p, committed));
   const restore = restoring.length
@@ -211,9 +243,7 @@ async function changeTo(
  * sides' manifests are read in full.
  */
 /** What planning a transaction works from. */
-interface PlanRequest {
-  ctx: StoreContext;
-  p: PrefixPaths;
+interface PlanRequest extends Holding {
   committed: CommittedSet;
   goal: Target;
   opts: TxnOptions;
@@ -228,15 +258,8 @@ async function planAndCheck(req: PlanRequest): Promise<Prepared> {
   // A new generations tree is built from nothing: the old set's manifests are not needed either.
   const index = isTreeSwitch(req.p, req.goal)
     ? undefined
-    : await syncOwnership(req.ctx, req.p, req.committed);
-  const prepared = new Prepared(index);
-  try {
-    return await prepare(req, prepared);
-  } catch (err) {
-    // a refused transaction closes the index too: the next one in this process opens it again
-    await prepared[Symbol.asyncDispose]();
-    throw err;
-  }
+    : await req.held.sync(req.ctx, req.p, req.committed);
+  return prepare(req, new Prepared(index));
 }
 
 async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> {

@@ -49,6 +49,8 @@ export interface CliOptions {
   unlimited?: boolean;
   /** run as this user (the test must run as root) */
   user?: { uid: number; gid: number };
+  /** a command the CLI runs under, as `strace -f -o LOG` (its arguments, then node and the CLI) */
+  under?: readonly string[];
 }
 
 /** Environment for children: nothing from the developer's shell that changes pstore's behaviour. */
@@ -117,7 +119,8 @@ export function spawnCli(
   opts: Omit<CliOptions, 'unlimited' | 'timeoutMs'> = {},
 ): ChildProcess {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const [cmd, ...pre] = [...(opts.under ?? []), process.execPath];
+  const child = spawn(cmd!, [...pre, CLI, ...args], {
     cwd: opts.cwd ?? REPO,
     env: childEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -177,8 +180,9 @@ export function spawnStoreCli(
   args: readonly string[],
   env: Record<string, string> = {},
   timeoutMs?: number,
+  under?: readonly string[],
 ): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawnCli(['--store', store, ...args], { env });
+  const child = spawnCli(['--store', store, ...args], { env, ...(under ? { under } : {}) });
   return { child, done: finished(child, timeoutMs) };
 }
 

@@ -1,10 +1,13 @@
 // Group serving (SPEC.md §Group commit), with real processes: a writer held inside its transaction
 // (PSTORE_TEST_PAUSEPOINT) while others queue behind it. Each waiter's request is seen on disk by
 // its token file (<state>/.pstore-tmp-group-TOKEN), so the test knows every waiter has asked before
-// the holder goes on. Serial: each test holds a writer (at most PAUSE) while its waiters start. The holder then runs each request as its own transaction and each waiter
-// prints that result (grouped: true) with its own exit code; a request that fails, fails alone;
-// a holder killed after taking the requests leaves them to run their own transactions.
+// the holder goes on. Serial: each test holds a writer (at most PAUSE) while its waiters start. The
+// holder then runs the requests it took as one transaction (one generation) and each waiter prints
+// its own part of it (grouped: true) with its own exit code; a request that fails, fails alone;
+// requests naming one name run one after the other; a holder killed after taking the requests, or
+// inside the merged transaction, leaves them to run their own transactions.
 
+import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -29,6 +32,7 @@ const storeCopy = sharedTemplateStore('group', 8);
 const PAUSE = 'apply:after-files:60000';
 
 interface Fixture {
+  dir: string;
   store: string;
   prefix: string;
   pkgs: StagedPkg[];
@@ -40,8 +44,12 @@ async function fixture(t: ExecutionContext): Promise<Fixture> {
   return withPkg0Active(t, await storeCopy(t));
 }
 
-const spawn = (f: Fixture, args: string[], env: Record<string, string> = {}) =>
-  spawnStoreCli(f.store, args, env, 170_000);
+const spawn = (
+  f: Fixture,
+  args: string[],
+  env: Record<string, string> = {},
+  under?: readonly string[],
+) => spawnStoreCli(f.store, args, env, 170_000, under);
 
 /** The file whose existence ends the holder's pause: a sibling of the prefix, not in it. */
 const releaseFile = (f: Fixture) => `${f.prefix}.release`;
@@ -73,11 +81,14 @@ async function queueBehindHolder(
   waiters: string[][],
   holderEnv: Record<string, string> = {},
   holderArgs: string[] = [],
+  under?: readonly string[],
 ) {
-  const holder = spawn(f, ['activate', 'pkg1', '--prefix', f.prefix, '--json', ...holderArgs], {
-    ...holdEnv(f),
-    ...holderEnv,
-  });
+  const holder = spawn(
+    f,
+    ['activate', 'pkg1', '--prefix', f.prefix, '--json', ...holderArgs],
+    { ...holdEnv(f), ...holderEnv },
+    under,
+  );
   await until('the holder to write its journal', () =>
     exists(path.join(stateDir(f), 'journal.json')),
   );
@@ -101,12 +112,18 @@ async function activeNames(f: Fixture): Promise<string[]> {
   );
 }
 
+/** The numbers of the prefix's generation records. */
+async function generations(f: Fixture): Promise<number[]> {
+  const records = await fsp.readdir(path.join(stateDir(f), 'generations'));
+  return records.map((n) => Number(path.basename(n, '.json'))).sort((a, b) => a - b);
+}
+
 async function allDone(rs: ReadonlyArray<{ done: Promise<CliResult> }>): Promise<CliResult[]> {
   return Promise.all(rs.map((r) => r.done));
 }
 
 test.serial(
-  'six writers queued behind a holder are served by it: own generation, own JSON, grouped',
+  'six writers queued behind a holder are served by it as one generation: own JSON, grouped',
   async (t) => {
     const f = await fixture(t);
     // pkg7's waiter asks for --verbose: the steps the holder timed for it, as if it ran them.
@@ -121,20 +138,15 @@ test.serial(
     t.is(own!.code, 0, describe(own!));
     t.like(jsonOut<TxnJson>(own!), { generation: 2 });
     t.false('grouped' in jsonOut<object>(own!), 'the holder ran its own transaction');
-    const gens = served.map((r, i) => {
+    served.forEach((r, i) => {
       t.is(r.code, 0, `${waiting[i]!.join(' ')}: ${describe(r)}`);
       const j = jsonOut<TxnJson & { grouped?: boolean }>(r);
       t.true(j.grouped, 'served by the holder');
-      t.is(j.previousGeneration, j.generation - 1);
+      t.like(j, { generation: 3, previousGeneration: 2, noop: false }, 'the shared generation');
       t.deepEqual(names(j.activated), [`pkg${i + 2}`], 'each result is its own');
       t.deepEqual(j.deactivated, []);
-      return j.generation;
     });
-    t.deepEqual(
-      gens.sort((a, b) => a - b),
-      [3, 4, 5, 6, 7, 8],
-      'each request made its own generation',
-    );
+    t.deepEqual(await generations(f), [1, 2, 3], 'one generation for the six requests');
     const verbose = served.at(-1)!.stderr;
     for (const step of ['lock', 'recover', 'plan', 'journal', 'apply', 'commit'])
       t.regex(verbose, new RegExp(`^pstore: ${step} [\\d.]+ ms$`, 'm'), `${step} in: ${verbose}`);
@@ -175,10 +187,159 @@ test.serial('a request that fails, fails alone with its own code; the others com
   );
 });
 
-/** Add a package's tree again under another name: the same paths. */
-async function addAgainAs(t: ExecutionContext, f: Fixture, pkg: StagedPkg, name: string) {
-  const r = await f.cli(['add', pkg.dir, '--name', name, '--version', '1']);
+/** Add a package's tree again under another name (or version): the same paths. */
+async function addAgainAs(
+  t: ExecutionContext,
+  f: Fixture,
+  pkg: StagedPkg,
+  name: string,
+  version = '1',
+) {
+  const r = await f.cli(['add', pkg.dir, '--name', name, '--version', version]);
   t.is(r.code, 0, describe(r));
+}
+
+test.serial(
+  'two requests whose files clash: the merged run commits nothing, each runs alone to its own answer',
+  async (t) => {
+    const f = await fixture(t);
+    await addAgainAs(t, f, f.pkgs[2]!, 'twin'); // pkg2's paths under another name
+    const waiting = [
+      ['activate', 'pkg2'],
+      ['activate', 'twin'],
+      ['activate', 'pkg3'],
+    ];
+    const { holder, started } = await queueBehindHolder(f, waiting);
+    await releaseWhenAsked(f, waiting.length);
+    const [own, pkg2, twin, pkg3] = await allDone([holder, ...started]);
+    for (const r of [own!, pkg3!]) t.is(r.code, 0, describe(r));
+    t.true(jsonOut<{ grouped?: boolean }>(pkg3!).grouped);
+    // Whichever of the two ran first commits; the other meets its files, as run one after the other.
+    const [won, lost] = pkg2!.code === 0 ? [pkg2!, twin!] : [twin!, pkg2!];
+    t.is(won.code, 0, describe(won));
+    t.is(lost.code, 3, describe(lost));
+    t.is(jsonError(lost).code, 'EPSTORE_CONFLICT');
+    t.deepEqual(await generations(f), [1, 2, 3, 4], 'one generation per request that committed');
+    const winner = jsonOut<TxnJson>(won).activated[0]!.name;
+    t.deepEqual(await activeNames(f), ['pkg0', 'pkg1', 'pkg3', winner].sort());
+    await assertClean(
+      t,
+      f,
+      [0, 1, 2, 3].map((i) => f.pkgs[i]!),
+    );
+  },
+);
+
+test.serial(
+  'requests naming one name run one after the other; the rest commit as one generation',
+  async (t) => {
+    const f = await fixture(t);
+    await addAgainAs(t, f, f.pkgs[2]!, 'pkg2', '9');
+    const waiting = [
+      ['activate', 'pkg2@1.0'],
+      ['activate', 'pkg2@9'],
+      ['activate', 'pkg3'],
+      ['deactivate', 'pkg0'],
+    ];
+    const { holder, started } = await queueBehindHolder(f, waiting);
+    await releaseWhenAsked(f, waiting.length);
+    const [own, ...rs] = await allDone([holder, ...started]);
+    for (const r of [own!, ...rs]) t.is(r.code, 0, describe(r));
+    const [v1, v9, pkg3, gone] = rs.map((r) => jsonOut<TxnJson & { grouped?: boolean }>(r));
+    for (const j of [v1!, v9!, pkg3!, gone!]) t.true(j.grouped);
+    t.like(pkg3, { generation: 3, previousGeneration: 2 });
+    t.like(gone, { generation: 3, previousGeneration: 2, activated: [] });
+    t.deepEqual(names(gone!.deactivated), ['pkg0'], 'its own operation only');
+    // The one taken second ran alone after the group, replacing the first one's version.
+    const [first, second] = v1!.generation < v9!.generation ? [v1!, v9!] : [v9!, v1!];
+    t.is(first.generation, 3);
+    t.like(second, { generation: 4, previousGeneration: 3 });
+    t.deepEqual(second.deactivated, first.activated, 'the second replaced the first');
+    t.deepEqual(await generations(f), [1, 2, 3, 4]);
+    const active = jsonOut<StatusJson>(await f.cli(['status', '--prefix', f.prefix, '--json']));
+    t.deepEqual(active.packages.map((p) => `${p.name}@${p.version}`).sort(), [
+      'pkg1@1.0',
+      `pkg2@${second.activated[0]!.version}`,
+      'pkg3@1.0',
+    ]);
+    await assertClean(
+      t,
+      f,
+      [1, 2, 3].map((i) => f.pkgs[i]!),
+    );
+  },
+);
+
+/** strace present and allowed to trace (a container without ptrace rights refuses it) */
+const HAS_STRACE = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']).status === 0;
+
+(HAS_STRACE ? test.serial : test.serial.skip)(
+  'a holder opens the ownership index once for all the transactions it runs (strace)',
+  async (t) => {
+    const f = await fixture(t);
+    await addAgainAs(t, f, f.pkgs[2]!, 'pkg2', '9');
+    // Its own, the merged one (pkg2@1.0, pkg3), then pkg2@9 alone: three transactions.
+    const waiting = [
+      ['activate', 'pkg2@1.0'],
+      ['activate', 'pkg3'],
+      ['activate', 'pkg2@9'],
+    ];
+    const log = path.join(f.dir, 'holder.strace');
+    const under = ['strace', '-f', '-qq', '-e', 'trace=openat', '-o', log];
+    const { holder, started } = await queueBehindHolder(f, waiting, {}, [], under);
+    await releaseWhenAsked(f, waiting.length);
+    for (const r of await allDone([holder, ...started])) t.is(r.code, 0, describe(r));
+    const opens = (await fsp.readFile(log, 'utf8'))
+      .split('\n')
+      .filter((l) => /ownership-v1\/LOCK"/.test(l) && !/= -1/.test(l));
+    t.is(opens.length, 1, `LevelDB opens of the ownership index:\n${opens.join('\n')}`);
+    t.deepEqual(await generations(f), [1, 2, 3, 4], 'three transactions');
+    await assertClean(
+      t,
+      f,
+      [0, 1, 2, 3].map((i) => f.pkgs[i]!),
+    );
+  },
+);
+
+// Crash points inside the merged transaction (the holder's own transaction reaches each once
+// first; pkg1 has one marker unit, the group's four packages four). Every one of them comes after
+// the journal: the next writer rolls the whole group forward as one generation.
+for (const point of [
+  'txn:after-journal#2',
+  'apply:after-files#2',
+  'apply:marker#3',
+  'commit:after-generation#2',
+  'commit:after-current#2',
+]) {
+  test.serial(
+    `a holder killed (SIGKILL) at ${point} in the merged transaction: all of it or none`,
+    async (t) => {
+      const f = await fixture(t);
+      const group = [2, 3, 4, 5];
+      const waiting = group.map((i) => ['activate', `pkg${i}`]);
+      const { holder, started } = await queueBehindHolder(f, waiting, {
+        PSTORE_TEST_CRASHPOINT: point,
+      });
+      await releaseWhenAsked(f, waiting.length);
+      const [own, ...rest] = await allDone([holder, ...started]);
+      t.is(own!.signal, 'SIGKILL', `the holder died in the group: ${describe(own!)}`);
+      for (const r of rest) {
+        t.is(r.code, 0, describe(r));
+        t.true(jsonOut<TxnJson>(r).noop, 'the recovered group had activated it');
+      }
+      t.deepEqual(await generations(f), [1, 2, 3], 'the group rolled forward as one generation');
+      const record = JSON.parse(
+        await fsp.readFile(path.join(stateDir(f), 'generations', '3.json'), 'utf8'),
+      ) as { packages: PkgJson[] };
+      t.deepEqual(names(record.packages), ['pkg0', 'pkg1', ...group.map((i) => `pkg${i}`)]);
+      await assertClean(
+        t,
+        f,
+        [0, 1, ...group].map((i) => f.pkgs[i]!),
+      );
+    },
+  );
 }
 
 test.serial(

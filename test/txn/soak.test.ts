@@ -189,7 +189,7 @@ async function worker(s: Soak, until: number): Promise<void> {
 /** The package set (name → id) of every generation of every prefix, from the writers' results. */
 function generationSets(s: Soak): Map<string, Map<number, Map<string, string>>> {
   const sets = new Map(s.prefixes.map((p) => [p, new Map([[0, new Map<string, string>()]])]));
-  let pending = [...s.txns];
+  let pending = [...steps(s.txns)];
   for (let progress = true; progress && pending.length;) {
     progress = false;
     pending = pending.filter((x) => {
@@ -205,6 +205,26 @@ function generationSets(s: Soak): Map<string, Map<number, Map<string, string>>> 
     });
   }
   return sets;
+}
+
+/**
+ * The writers' results as steps between generations: the members of one group commit (SPEC.md
+ * §Group commit) each report their own part of one step (same prefix, previous and new
+ * generation), so their parts are joined; names are distinct between members.
+ */
+function steps(txns: readonly TxnJson[]): TxnJson[] {
+  const byStep = new Map<string, TxnJson>();
+  for (const x of txns) {
+    const key = `${x.prefix}\0${x.previousGeneration}\0${x.generation}`;
+    const seen = byStep.get(key);
+    if (!seen)
+      byStep.set(key, { ...x, activated: [...x.activated], deactivated: [...x.deactivated] });
+    else {
+      seen.activated.push(...x.activated);
+      seen.deactivated.push(...x.deactivated);
+    }
+  }
+  return [...byStep.values()];
 }
 
 /** The digest of a set, from a fresh prefix holding exactly it. */

@@ -41,13 +41,17 @@ export interface CommittedSet {
   packages: readonly PackageRef[];
 }
 
-/** The index describing `committed`, open; undefined when it cannot be built (plan in full). */
+/**
+ * The index describing `committed`, open; undefined when it cannot be built (plan in full).
+ * `open`: the index as a previous transaction of this process left it, checked as one just opened.
+ */
 export async function syncOwnership(
   ctx: StoreContext,
   p: PrefixPaths,
   committed: CommittedSet,
+  open?: OwnershipDb,
 ): Promise<OwnershipDb | undefined> {
-  const db = await openOrDrop(p);
+  const db = open ?? (await openOrDrop(p));
   if (db === 'busy') return undefined;
   if (db) {
     try {
@@ -95,6 +99,34 @@ export function packagesAfter(
 ): IndexedPackage[] {
   const gone = new Set(removed.map((r) => r.id));
   return [...meta.packages.filter((k) => !gone.has(k.id)), ...added.map(indexedPackage)];
+}
+
+/**
+ * The index one writer keeps open across the transactions it runs under one hold of the prefix
+ * lock (its own, then the waiters' it serves: SPEC.md §Group commit), instead of opening LevelDB
+ * for each; still synced with the committed set before each one. Closed before the lock is let go.
+ */
+export class HeldOwnership {
+  private db: OwnershipDb | undefined;
+
+  /** The index describing `committed` (syncOwnership), kept open for the next transaction. */
+  async sync(
+    ctx: StoreContext,
+    p: PrefixPaths,
+    committed: CommittedSet,
+  ): Promise<OwnershipDb | undefined> {
+    const open = this.db;
+    this.db = undefined; // syncOwnership closes it when it cannot use it
+    this.db = await syncOwnership(ctx, p, committed, open);
+    return this.db;
+  }
+
+  /** Close it (a failed transaction's next one, if any, opens it afresh). */
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    await db?.close();
+  }
 }
 
 /** The index, or undefined after removing a damaged one; 'busy' while `verify` reads it. */
