@@ -7,32 +7,19 @@
 // prefix lock *shared* for the whole walk: writers take it exclusive, so nothing changes the tree
 // under them and they never report a writer's half-done work as damage or digest a mix.
 
-import { isPstoreError, environmentError, PstoreError, errnoCode } from '../core/errors.js';
+import { isPstoreError, PstoreError, errnoCode } from '../core/errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
-import { lockStore, type StoreContext } from '../store/context.js';
 import { readJournal } from './journal.js';
-import { contextFor, findManagedPrefix, type ManagedPrefix } from '../prefix/access.js';
+import { findManagedPrefix, type ManagedPrefix } from '../prefix/access.js';
+import {
+  NONE,
+  interrupted,
+  RUNNING,
+  type ReaderContext,
+  type TransactionView,
+} from './transaction-view.js';
 
-/**
- * `none`: no transaction is pending; `running`: one is under way (its writer holds the lock);
- * `interrupted`: a journal is left and nobody holds the lock (recovery was not possible).
- */
-export type TransactionState = 'none' | 'running' | 'interrupted';
-
-/** The state of a prefix's transaction, as a reader saw it. */
-export interface TransactionView {
-  /** whether a transaction is pending, and how */
-  transaction: TransactionState;
-  /** interrupted only: why this reader did not (or could not) recover it */
-  interruptedReason?: string;
-}
-
-const NONE: TransactionView = { transaction: 'none' };
-const RUNNING: TransactionView = { transaction: 'running' };
-const interrupted = (reason: string): TransactionView => ({
-  transaction: 'interrupted',
-  interruptedReason: reason,
-});
+export type { ReaderContext, TransactionState, TransactionView } from './transaction-view.js';
 
 /** A walk that keeps finding new interrupted transactions gives up after this many tries. */
 const MAX_ATTEMPTS = 8;
@@ -58,7 +45,7 @@ async function tryLock(found: ManagedPrefix, mode: LockMode): Promise<HeldLock |
  * on what status reports.
  */
 export async function probeTransaction(
-  ctx: StoreContext,
+  ctx: ReaderContext,
   found: ManagedPrefix,
 ): Promise<TransactionView> {
   const held = await tryLock(found, 'shared');
@@ -73,7 +60,7 @@ export async function probeTransaction(
 
 /** For `generations` and `lock`, which read only atomically replaced state files: no waiting either. */
 export async function settled(
-  ctx: StoreContext,
+  ctx: ReaderContext,
   dir: string,
 ): Promise<ManagedPrefix & TransactionView> {
   const found = await findManagedPrefix(dir);
@@ -87,7 +74,7 @@ export async function settled(
  * refusals and pstore's own typed ones are bugs and propagate.
  */
 export async function recoverOrReport(
-  ctx: StoreContext,
+  ctx: ReaderContext,
   found: ManagedPrefix,
 ): Promise<TransactionView> {
   let lock: HeldLock | undefined;
@@ -102,26 +89,9 @@ export async function recoverOrReport(
   if (!lock) return RUNNING;
   try {
     if (!(await readJournal(found.paths))) return NONE; // another reader recovered it meanwhile
-    const storeCtx = contextFor(ctx, found.record);
-    const storeLock = await lockStore(storeCtx, 'shared', { waitMs: 0 }).catch((err: unknown) => {
-      if (isPstoreError(err, 'EPSTORE_BUSY')) return undefined;
-      throw err;
-    });
-    if (!storeLock)
-      return interrupted(
-        `not recovered: the store ${storeCtx.root} is locked (gc is running); the next writer recovers it`,
-      );
-    try {
-      // Loaded only when there is a journal to recover: status never compiles the recovery path.
-      await (await import('./recover.js')).recoverPending(storeCtx, found.paths);
-      return NONE;
-    } catch (err) {
-      const typed = environmentError(err);
-      if (!(typed instanceof PstoreError)) throw err;
-      return interrupted(`recovery failed: ${typed.code}: ${typed.message}`);
-    } finally {
-      await storeLock.release();
-    }
+    // The store context and the recovery code load only here: a reader that finds no journal (status,
+    // every time but after a crash) loads neither, nor node:crypto.
+    return await (await import('./recover-found.js')).recoverFound(ctx, found);
   } finally {
     await lock.release();
   }
@@ -133,7 +103,7 @@ export async function recoverOrReport(
  * cannot be recovered is read as it is and reported interrupted.
  */
 export async function withSteadyPrefix<T>(
-  ctx: StoreContext,
+  ctx: ReaderContext,
   dir: string,
   read: (found: ManagedPrefix, view: TransactionView) => Promise<T>,
 ): Promise<T> {

@@ -12,6 +12,9 @@ import { tempDir } from '../_helpers/tmp.js';
 import { buildTree } from '../_helpers/tree.js';
 import { exists, until } from '../_helpers/txn-trees.js';
 
+/** What `status` may load: the entry, its 6 chunks that --version loads too, its own file, shared-errors.js. */
+const STATUS_FILES = 9;
+
 const HOOK = `export async function resolve(spec, ctx, next) {
   const r = await next(spec, ctx);
   process.stderr.write('LOADED ' + r.url + '\\n');
@@ -20,11 +23,11 @@ const HOOK = `export async function resolve(spec, ctx, next) {
 const REGISTER = `import { register } from 'node:module';
 register('./hook.mjs', import.meta.url);`;
 
-/** The builtins and bundled sources (esbuild's `// path` comments) a pstore run loads. */
+/** The builtins, module files and bundled sources (esbuild's `// path` comments) a pstore run loads. */
 async function loads(
   dir: string,
   args: string[],
-): Promise<{ builtins: string[]; sources: string; stdout: string }> {
+): Promise<{ builtins: string[]; files: string[]; sources: string; stdout: string }> {
   await fsp.writeFile(path.join(dir, 'hook.mjs'), HOOK);
   await fsp.writeFile(path.join(dir, 'register.mjs'), REGISTER);
   const env = { ...process.env };
@@ -39,6 +42,7 @@ async function loads(
   const texts = await Promise.all(files.map((f) => fsp.readFile(f, 'utf8')));
   return {
     builtins: urls.filter((u) => u.startsWith('node:')),
+    files: [...new Set(files)],
     sources: texts.join('\n'),
     stdout,
   };
@@ -71,6 +75,20 @@ test('status and activate load only what they use; --version no library at all',
   ])
     t.false(status.sources.includes(absent), `status loaded ${absent}`);
   t.true(status.sources.includes('lib/api/prefix-status.ts'), 'the check sees status');
+  // status is a light command, bundled into one file of its own (scripts/bundle-cli.mjs): it loads
+  // no store context, index nor recovery code, and so no node:crypto; and few module files.
+  for (const absent of [
+    'lib/store/context.ts',
+    'lib/store/index-db.ts',
+    'lib/txn/recover-found.ts',
+  ])
+    t.false(status.sources.includes(absent), `status loaded ${absent}`);
+  for (const builtin of ['node:crypto', 'node:os', 'node:v8'])
+    t.false(status.builtins.includes(builtin), `status loaded ${builtin}`);
+  t.true(
+    status.files.length <= STATUS_FILES,
+    `status loaded ${status.files.length} module files: ${status.files.join(' ')}`,
+  );
 
   const version = await loads(dir, ['--version']);
   t.false(version.sources.includes('lib/api/'), '--version loaded the library');
