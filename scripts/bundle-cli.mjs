@@ -7,7 +7,8 @@
 // the store, tar, LevelDB) is initialised on first use, not at start-up. LevelDB's JavaScript
 // (level, classic-level, abstract-level and their helpers, ~30 CommonJS files) is bundled too:
 // resolving and loading them one by one cost a writer three times their compile time. Only the
-// native binding stays outside: it is found relative to classic-level's installed package.
+// native binding stays outside: it is found relative to classic-level's installed package. A light
+// command (status) is built apart, into one file of its own (LIGHT, below).
 
 import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -205,7 +206,8 @@ const common = {
   },
   logLevel: 'warning',
   allowOverwrite: true,
-  metafile: true,
+  metafile: true, // its output paths are relative to absWorkingDir
+  absWorkingDir: root,
 };
 const plugins = [levelNamedExports, levelBinding, directImports, sideEffectFree];
 
