@@ -42,12 +42,15 @@ async function tryLock(found: ManagedPrefix, mode: LockMode): Promise<HeldLock |
 /**
  * For `status`: never waits for anything. A held lock with no journal is a writer that has not
  * touched the prefix yet (or a prune, which never touches the current tree): nothing is running
- * on what status reports.
+ * on what status reports. So no journal is `none` whoever holds the lock, and the lock is probed
+ * only when there is one: the common answer binds no socket (Node's listen loads its cluster
+ * module, and with it child_process and dgram).
  */
 export async function probeTransaction(
   ctx: ReaderContext,
   found: ManagedPrefix,
 ): Promise<TransactionView> {
+  if (!(await readJournal(found.paths))) return NONE;
   const held = await tryLock(found, 'shared');
   if (!held) return (await readJournal(found.paths)) ? RUNNING : NONE;
   try {

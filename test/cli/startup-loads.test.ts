@@ -21,14 +21,26 @@ const HOOK = `export async function resolve(spec, ctx, next) {
   process.stderr.write('LOADED ' + r.url + '\\n');
   return r;
 }`;
+// Node's own modules loaded by require inside Node (net's listen loads cluster) pass no hook:
+// process.moduleLoadList names them, printed at exit.
 const REGISTER = `import { register } from 'node:module';
-register('./hook.mjs', import.meta.url);`;
+register('./hook.mjs', import.meta.url);
+process.on('exit', () => {
+  for (const m of process.moduleLoadList)
+    if (m.startsWith('NativeModule ')) process.stderr.write('INTERNAL ' + m.slice(13) + '\\n');
+});`;
 
 /** The builtins, module files and bundled sources (esbuild's `// path` comments) a pstore run loads. */
 async function loads(
   dir: string,
   args: string[],
-): Promise<{ builtins: string[]; files: string[]; sources: string; stdout: string }> {
+): Promise<{
+  builtins: string[];
+  internals: string[];
+  files: string[];
+  sources: string;
+  stdout: string;
+}> {
   await fsp.writeFile(path.join(dir, 'hook.mjs'), HOOK);
   await fsp.writeFile(path.join(dir, 'register.mjs'), REGISTER);
   const env = { ...process.env };
@@ -43,6 +55,7 @@ async function loads(
   const texts = await Promise.all(files.map((f) => fsp.readFile(f, 'utf8')));
   return {
     builtins: urls.filter((u) => u.startsWith('node:')),
+    internals: [...stderr.matchAll(/^INTERNAL (\S+)$/gm)].map((m) => m[1]!),
     files: [...new Set(files)],
     sources: texts.join('\n'),
     stdout,
@@ -93,6 +106,10 @@ test('status and activate load only what they use; --version no library at all',
     t.false(status.sources.includes(absent), `status loaded ${absent}`);
   for (const builtin of ['node:crypto', 'node:os', 'node:v8'])
     t.false(status.builtins.includes(builtin), `status loaded ${builtin}`);
+  // No journal: the lock is not probed, so no socket is bound (a listen loads cluster).
+  t.true(status.internals.includes('fs'), 'the check sees Node modules');
+  for (const internal of ['cluster', 'child_process', 'crypto'])
+    t.false(status.internals.includes(internal), `status loaded Node's ${internal}`);
   t.true(
     status.files.length <= STATUS_FILES,
     `status loaded ${status.files.length} module files: ${status.files.join(' ')}`,
