@@ -30,6 +30,12 @@ export interface Command {
    * and printed its result (a writer served by the prefix's writer, SPEC.md §Group commit)
    */
   served?(ctx: CommandContext): Promise<boolean>;
+  /**
+   * the command reads a few small files and calls no store handle (status): main.ts loads no
+   * store code for it and sets no heap flag, and the bundle gives it a file of its own
+   * (scripts/bundle-cli.mjs, SPEC.md §Dependencies and cost model)
+   */
+  light?: boolean;
 }
 
 /** How many operands (positional arguments) a command takes; `what` names a missing one. */

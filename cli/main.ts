@@ -118,9 +118,11 @@ export async function main(argv: string[]): Promise<number> {
     checkOperands(cmd, positionals);
     const ctx = { positionals, values, out, store };
     if (await cmd.served?.(ctx)) return 0;
-    // not needed for --help, --version nor a request another process served
-    lib.openStore = (await import('./open-store.js')).openStore;
-    await limitHeapGrowth();
+    // not needed for --help, --version, a request another process served nor a light command
+    if (!cmd.light) {
+      lib.openStore = (await import('./open-store.js')).openStore;
+      await limitHeapGrowth();
+    }
     const code = await cmd.run(ctx);
     return code ?? 0;
   } catch (err) {

@@ -1,4 +1,4 @@
-// The commands that take nothing but --prefix and make one call on that prefix (hash, status,
+// The commands that take nothing but --prefix and make one call on that prefix (hash,
 // generations, recover): one shape, so that each command is only its call and its printing.
 
 import type { Prefix } from '../lib/index.js';

@@ -67,6 +67,7 @@ export type { DiffOptions, GenerationDiff, PathOwners } from './api/prefix.js';
 export type { FileChanges, PackageChanges, VersionChange } from './prefix/query.js';
 export type { TxnOptions, TxnResult } from './txn/run.js';
 export { askPrefixWriter, type AskWriterOptions, type WriterChange } from './api/ask-writer.js';
+export { readPrefixStatus, type PrefixStatusOptions } from './api/prefix-status.js';
 export type { PlanCounts, PlanPreview } from './txn/txn-types.js';
 export type { RecoverResult } from './txn/recover.js';
 export type { TransactionState } from './txn/readers.js';

@@ -7,10 +7,11 @@
 // the store, tar, LevelDB) is initialised on first use, not at start-up. LevelDB's JavaScript
 // (level, classic-level, abstract-level and their helpers, ~30 CommonJS files) is bundled too:
 // resolving and loading them one by one cost a writer three times their compile time. Only the
-// native binding stays outside: it is found relative to classic-level's installed package.
+// native binding stays outside: it is found relative to classic-level's installed package. A light
+// command (status) is built apart, into one file of its own (LIGHT, below).
 
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import ts from 'typescript';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,13 +151,51 @@ const directImports = {
   },
 };
 
+/**
+ * A light command (status) is bundled on its own into one file: built with the CLI it would load
+ * ~25 chunks, each module it shares with another command being split into a chunk per set of
+ * commands that use it. Its file shares two modules with the CLI's build, imported from the CLI's
+ * files: lib/core/errors.ts (main.ts recognises PstoreError by class) and lib/txn/recover-found.ts
+ * (a reader's recovery, imported on the rare run that finds a dead writer's journal; bundled in,
+ * it would make every status compile the recovery code). The CLI's build emits each as an entry
+ * of its own (shared-*.js), and the CLI's registry imports the light command's file: placeholders
+ * made relative paths once the files are placed (`placeholders`).
+ */
+const LIGHT = { status: path.join(root, 'cli', 'commands', 'status.ts') };
+/** The modules a light build takes from the CLI's build: source → the CLI's entry name. */
+const SHARED = {
+  [path.join(root, 'lib', 'core', 'errors.ts')]: 'shared-errors',
+  [path.join(root, 'lib', 'txn', 'recover-found.ts')]: 'shared-recover',
+};
+const PLACEHOLDER = 'pstore-placeholder:';
+
+/** `cli/registry.ts`'s import of a light command is left to the light build's file. */
+const lightExternal = {
+  name: 'pstore-light-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) => {
+      const name = path.basename(args.path, '.js');
+      if (!(name in LIGHT) || !args.importer.endsWith(`${path.sep}registry.ts`)) return undefined;
+      return { path: `${PLACEHOLDER}light/${name}.js`, external: true };
+    });
+  },
+};
+
+/** In a light build, the SHARED modules are the CLI build's copies. */
+const sharedModules = {
+  name: 'pstore-shared-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
+      const shared = SHARED[path.resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'))];
+      return shared ? { path: `${PLACEHOLDER}${shared}.js`, external: true } : undefined;
+    });
+  },
+};
+
 const outdir = path.join(root, 'dist', 'cli');
-await build({
-  entryPoints: [path.join(root, 'cli', 'main.ts')],
-  outdir,
-  entryNames: '[name]',
-  chunkNames: 'chunks/[name]-[hash]',
-  splitting: true,
+
+/** The options both builds share. */
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -165,8 +204,55 @@ await build({
   banner: {
     js: "import { createRequire as __pstoreRequire } from 'node:module';const require=__pstoreRequire(import.meta.url);",
   },
-  plugins: [levelNamedExports, levelBinding, directImports, sideEffectFree],
   logLevel: 'warning',
   allowOverwrite: true,
+  metafile: true, // its output paths are relative to absWorkingDir
+  absWorkingDir: root,
+};
+const plugins = [levelNamedExports, levelBinding, directImports, sideEffectFree];
+
+const cli = await build({
+  ...common,
+  entryPoints: [
+    { in: path.join(root, 'cli', 'main.ts'), out: 'main' },
+    ...Object.entries(SHARED).map(([from, name]) => ({ in: from, out: name })),
+  ],
+  outdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  plugins: [lightExternal, ...plugins],
+});
+// One file per light command: what it imports with import() is bundled in too, so a light
+// command must reach nothing heavy but through SHARED.
+const light = await build({
+  ...common,
+  entryPoints: Object.values(LIGHT),
+  outdir: path.join(outdir, 'light'),
+  entryNames: '[name]',
+  splitting: false,
+  plugins: [sharedModules, ...plugins],
 });
 rmSync(path.join(outdir, 'main.js.map'), { force: true }); // described tsc's emit, now replaced
+placeholders([...Object.keys(cli.metafile.outputs), ...Object.keys(light.metafile.outputs)]);
+
+/** Each placeholder import, made the path from its file to the file it names under dist/cli/. */
+function placeholders(outputs) {
+  const named = new RegExp(`(["'])${PLACEHOLDER}([\\w./-]+)\\1`, 'g');
+  let found = 0;
+  for (const rel of outputs.filter((o) => o.endsWith('.js'))) {
+    const file = path.resolve(root, rel);
+    const text = readFileSync(file, 'utf8');
+    const out = text.replace(named, (_all, quote, target) => {
+      found++;
+      let to = path.relative(path.dirname(file), path.join(outdir, target));
+      if (!to.startsWith('.')) to = `./${to}`;
+      return `${quote}${to}${quote}`;
+    });
+    if (out !== text) writeFileSync(file, out);
+  }
+  if (found === 0) throw new Error('bundle-cli: no placeholder import was resolved');
+  const left = outputs.filter((o) =>
+    readFileSync(path.resolve(root, o), 'utf8').includes(PLACEHOLDER),
+  );
+  if (left.length) throw new Error(`bundle-cli: placeholders left in ${left.join(', ')}`);
+}

@@ -4,10 +4,10 @@
 
 import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { PstoreError } from '../core/errors.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { withPath } from './errno.js';
+import { randomHex } from '../core/random.js';
 
 /** fsync a directory so that renames/links/unlinks inside it are durable. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -43,8 +43,9 @@ export async function syncFilesystem(dir: string): Promise<void> {
   }
 }
 
-// Unique per process (pid + random) and then a counter: one random draw per process, not per file.
-const processTag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+// Unique per process (pid + random) and then a counter: one random draw per process, not per file,
+// made on the first name (a process that writes nothing draws none).
+let processTag: string | undefined;
 let counter = 0;
 
 /**
@@ -58,6 +59,7 @@ export function tempPath(dir: string, kind: string, ...parts: Array<string | num
 
 /** A fresh name for a temporary file in `dir` that no reader mistakes for a real one. */
 export function tmpName(dir: string, tag = 'tmp'): string {
+  processTag ??= `${process.pid}-${randomHex(4)}`;
   return tempPath(dir, tag, processTag, (counter++).toString(36));
 }
 

@@ -5,10 +5,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import pMap from 'p-map';
-import ssri from 'ssri';
 import { comparePaths } from '../core/manifest.js';
 import type { ManifestFile } from '../core/types.js';
 import { TEMP_PREFIX } from '../core/names.js';
+
+/**
+ * ssri, loaded on the first file observed: this module is part of the prefix methods every
+ * transaction loads (lib/api/prefix-methods.ts), which must not compile ssri and its streams.
+ */
+let ssriModule: Promise<typeof import('ssri')> | undefined;
+const loadSsri = () => (ssriModule ??= import('ssri').then((m) => m.default));
 
 export type Observed =
   ManifestFile | { path: string; type: 'missing' } | { path: string; type: 'other' };
@@ -20,6 +26,7 @@ export async function observe(root: string, rel: string): Promise<Observed> {
   if (st.isDirectory()) return { path: rel, type: 'dir' };
   if (st.isSymbolicLink()) return { path: rel, type: 'symlink', target: await fsp.readlink(abs) };
   if (!st.isFile()) return { path: rel, type: 'other' };
+  const ssri = await loadSsri();
   const integrity = await ssri.fromStream(createReadStream(abs), { algorithms: ['sha512'] });
   return {
     path: rel,

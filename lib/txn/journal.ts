@@ -5,9 +5,9 @@
 // "no transaction" (that would silently drop an interrupted one).
 
 import { promises as fsp } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import * as v from 'valibot';
 import { errnoCode } from '../core/errors.js';
+import { randomHex } from '../core/random.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { readJsonAs } from '../fs/json-file.js';
 import type { PrefixPaths } from '../prefix/layout.js';
@@ -43,7 +43,7 @@ const JournalSchema = v.object({
 export type Journal = v.InferOutput<typeof JournalSchema>;
 
 export function newTxid(): string {
-  return randomBytes(6).toString('hex');
+  return randomHex(6);
 }
 
 export async function writeJournal(p: PrefixPaths, j: Journal): Promise<void> {

@@ -9,7 +9,6 @@ import { PstoreError } from '../core/errors.js';
 import { fileObjectKey } from '../core/object-key.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { objectPath, type StoreLayout } from '../store/layout.js';
-import { checkObject } from '../store/objects.js';
 import type { ManifestFile } from '../core/types.js';
 import type { PlanPackage } from './plan.js';
 
@@ -49,6 +48,9 @@ async function firstHashDamage(
   store: StoreLayout,
   byKey: Map<string, FileRecord>,
 ): Promise<Damage | undefined> {
+  // Loaded for --verify alone: the store's object code (ssri and its streams) is not compiled by
+  // every activation, which checks sizes only.
+  const { checkObject } = await import('../store/objects.js');
   const found = await pMap(
     byKey,
     async ([key, f]) =>

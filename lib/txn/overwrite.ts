@@ -9,7 +9,6 @@ import picomatch from 'picomatch';
 import { PstoreError } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import type { SavedPath } from '../prefix/overwritten.js';
-import { writeObjectFromStream } from '../store/objects.js';
 import type { StoreLayout } from '../store/layout.js';
 import { checkPrefix } from './check.js';
 import type { ConflictSink, Plan } from './plan.js';
@@ -101,6 +100,8 @@ async function saveOne(
   if (!st?.isFile()) return undefined; // gone since the check: nothing to keep
   const mode = st.mode & 0o7777;
   const exec = (mode & 0o111) !== 0;
+  // Loaded only to save a file taken over (--overwrite): not compiled by every activation.
+  const { writeObjectFromStream } = await import('../store/objects.js');
   // O_NOFOLLOW: a symlink swapped in since the lstat is not read through
   const handle = await fsp.open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
   const obj = await writeObjectFromStream(store, handle.createReadStream(), exec).finally(() =>

@@ -7,32 +7,19 @@
 // prefix lock *shared* for the whole walk: writers take it exclusive, so nothing changes the tree
 // under them and they never report a writer's half-done work as damage or digest a mix.
 
-import { isPstoreError, environmentError, PstoreError, errnoCode } from '../core/errors.js';
+import { isPstoreError, PstoreError, errnoCode } from '../core/errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
-import { lockStore, type StoreContext } from '../store/context.js';
 import { readJournal } from './journal.js';
-import { contextFor, findManagedPrefix, type ManagedPrefix } from '../prefix/access.js';
+import { findManagedPrefix, type ManagedPrefix } from '../prefix/access.js';
+import {
+  NONE,
+  interrupted,
+  RUNNING,
+  type ReaderContext,
+  type TransactionView,
+} from './transaction-view.js';
 
-/**
- * `none`: no transaction is pending; `running`: one is under way (its writer holds the lock);
- * `interrupted`: a journal is left and nobody holds the lock (recovery was not possible).
- */
-export type TransactionState = 'none' | 'running' | 'interrupted';
-
-/** The state of a prefix's transaction, as a reader saw it. */
-export interface TransactionView {
-  /** whether a transaction is pending, and how */
-  transaction: TransactionState;
-  /** interrupted only: why this reader did not (or could not) recover it */
-  interruptedReason?: string;
-}
-
-const NONE: TransactionView = { transaction: 'none' };
-const RUNNING: TransactionView = { transaction: 'running' };
-const interrupted = (reason: string): TransactionView => ({
-  transaction: 'interrupted',
-  interruptedReason: reason,
-});
+export type { ReaderContext, TransactionState, TransactionView } from './transaction-view.js';
 
 /** A walk that keeps finding new interrupted transactions gives up after this many tries. */
 const MAX_ATTEMPTS = 8;
@@ -55,12 +42,15 @@ async function tryLock(found: ManagedPrefix, mode: LockMode): Promise<HeldLock |
 /**
  * For `status`: never waits for anything. A held lock with no journal is a writer that has not
  * touched the prefix yet (or a prune, which never touches the current tree): nothing is running
- * on what status reports.
+ * on what status reports. So no journal is `none` whoever holds the lock, and the lock is probed
+ * only when there is one: the common answer binds no socket (Node's listen loads its cluster
+ * module, and with it child_process and dgram).
  */
 export async function probeTransaction(
-  ctx: StoreContext,
+  ctx: ReaderContext,
   found: ManagedPrefix,
 ): Promise<TransactionView> {
+  if (!(await readJournal(found.paths))) return NONE;
   const held = await tryLock(found, 'shared');
   if (!held) return (await readJournal(found.paths)) ? RUNNING : NONE;
   try {
@@ -73,7 +63,7 @@ export async function probeTransaction(
 
 /** For `generations` and `lock`, which read only atomically replaced state files: no waiting either. */
 export async function settled(
-  ctx: StoreContext,
+  ctx: ReaderContext,
   dir: string,
 ): Promise<ManagedPrefix & TransactionView> {
   const found = await findManagedPrefix(dir);
@@ -87,7 +77,7 @@ export async function settled(
  * refusals and pstore's own typed ones are bugs and propagate.
  */
 export async function recoverOrReport(
-  ctx: StoreContext,
+  ctx: ReaderContext,
   found: ManagedPrefix,
 ): Promise<TransactionView> {
   let lock: HeldLock | undefined;
@@ -102,26 +92,9 @@ export async function recoverOrReport(
   if (!lock) return RUNNING;
   try {
     if (!(await readJournal(found.paths))) return NONE; // another reader recovered it meanwhile
-    const storeCtx = contextFor(ctx, found.record);
-    const storeLock = await lockStore(storeCtx, 'shared', { waitMs: 0 }).catch((err: unknown) => {
-      if (isPstoreError(err, 'EPSTORE_BUSY')) return undefined;
-      throw err;
-    });
-    if (!storeLock)
-      return interrupted(
-        `not recovered: the store ${storeCtx.root} is locked (gc is running); the next writer recovers it`,
-      );
-    try {
-      // Loaded only when there is a journal to recover: status never compiles the recovery path.
-      await (await import('./recover.js')).recoverPending(storeCtx, found.paths);
-      return NONE;
-    } catch (err) {
-      const typed = environmentError(err);
-      if (!(typed instanceof PstoreError)) throw err;
-      return interrupted(`recovery failed: ${typed.code}: ${typed.message}`);
-    } finally {
-      await storeLock.release();
-    }
+    // The store context and the recovery code load only here: a reader that finds no journal (status,
+    // every time but after a crash) loads neither, nor node:crypto.
+    return await (await import('./recover-found.js')).recoverFound(ctx, found);
   } finally {
     await lock.release();
   }
@@ -133,7 +106,7 @@ export async function recoverOrReport(
  * cannot be recovered is read as it is and reported interrupted.
  */
 export async function withSteadyPrefix<T>(
-  ctx: StoreContext,
+  ctx: ReaderContext,
   dir: string,
   read: (found: ManagedPrefix, view: TransactionView) => Promise<T>,
 ): Promise<T> {

@@ -1,6 +1,7 @@
 // Issue 9, fixed costs: each command loads only what it uses (SPEC.md §Start-up cost). The built
 // CLI runs under a resolve hook that records every module it loads; status must load no LevelDB,
-// tar, zlib, picomatch, ssri or transaction code, and activate no zlib, tar or ingestion code.
+// tar, zlib, picomatch, ssri, store context or transaction code, nor node:crypto, and few module
+// files; activate no zlib, tar, ssri or ingestion code.
 
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -12,19 +13,34 @@ import { tempDir } from '../_helpers/tmp.js';
 import { buildTree } from '../_helpers/tree.js';
 import { exists, until } from '../_helpers/txn-trees.js';
 
+/** What `status` may load: the entry, its 6 chunks that --version loads too, its own file, shared-errors.js. */
+const STATUS_FILES = 9;
+
 const HOOK = `export async function resolve(spec, ctx, next) {
   const r = await next(spec, ctx);
   process.stderr.write('LOADED ' + r.url + '\\n');
   return r;
 }`;
+// Node's own modules loaded by require inside Node (net's listen loads cluster) pass no hook:
+// process.moduleLoadList names them, printed at exit.
 const REGISTER = `import { register } from 'node:module';
-register('./hook.mjs', import.meta.url);`;
+register('./hook.mjs', import.meta.url);
+process.on('exit', () => {
+  for (const m of process.moduleLoadList)
+    if (m.startsWith('NativeModule ')) process.stderr.write('INTERNAL ' + m.slice(13) + '\\n');
+});`;
 
-/** The builtins and bundled sources (esbuild's `// path` comments) a pstore run loads. */
+/** The builtins, module files and bundled sources (esbuild's `// path` comments) a pstore run loads. */
 async function loads(
   dir: string,
   args: string[],
-): Promise<{ builtins: string[]; sources: string; stdout: string }> {
+): Promise<{
+  builtins: string[];
+  internals: string[];
+  files: string[];
+  sources: string;
+  stdout: string;
+}> {
   await fsp.writeFile(path.join(dir, 'hook.mjs'), HOOK);
   await fsp.writeFile(path.join(dir, 'register.mjs'), REGISTER);
   const env = { ...process.env };
@@ -39,6 +55,8 @@ async function loads(
   const texts = await Promise.all(files.map((f) => fsp.readFile(f, 'utf8')));
   return {
     builtins: urls.filter((u) => u.startsWith('node:')),
+    internals: [...stderr.matchAll(/^INTERNAL (\S+)$/gm)].map((m) => m[1]!),
+    files: [...new Set(files)],
     sources: texts.join('\n'),
     stdout,
   };
@@ -54,7 +72,14 @@ test('status and activate load only what they use; --version no library at all',
 
   const activate = await loads(dir, ['activate', 'p@1', ...common]);
   t.false(activate.builtins.includes('node:zlib'), 'activate loaded node:zlib');
-  for (const absent of ['node_modules/tar/', 'lib/ingest/add.ts', 'lib/transfer/oci/'])
+  // ssri and minipass: only --verify, --overwrite and verify --prefix/hash load them
+  for (const absent of [
+    'node_modules/tar/',
+    'node_modules/ssri/',
+    'node_modules/minipass/',
+    'lib/ingest/add.ts',
+    'lib/transfer/oci/',
+  ])
     t.false(activate.sources.includes(absent), `activate loaded ${absent}`);
   t.true(activate.sources.includes('node_modules/abstract-level/'), 'the check sees LevelDB');
   t.is((await cli(['status', '--prefix', path.join(dir, 'prefix')])).code, 0);
@@ -71,6 +96,24 @@ test('status and activate load only what they use; --version no library at all',
   ])
     t.false(status.sources.includes(absent), `status loaded ${absent}`);
   t.true(status.sources.includes('lib/api/prefix-status.ts'), 'the check sees status');
+  // status is a light command, bundled into one file of its own (scripts/bundle-cli.mjs): it loads
+  // no store context, index nor recovery code, and so no node:crypto; and few module files.
+  for (const absent of [
+    'lib/store/context.ts',
+    'lib/store/index-db.ts',
+    'lib/txn/recover-found.ts',
+  ])
+    t.false(status.sources.includes(absent), `status loaded ${absent}`);
+  for (const builtin of ['node:crypto', 'node:os', 'node:v8'])
+    t.false(status.builtins.includes(builtin), `status loaded ${builtin}`);
+  // No journal: the lock is not probed, so no socket is bound (a listen loads cluster).
+  t.true(status.internals.includes('fs'), 'the check sees Node modules');
+  for (const internal of ['cluster', 'child_process', 'crypto'])
+    t.false(status.internals.includes(internal), `status loaded Node's ${internal}`);
+  t.true(
+    status.files.length <= STATUS_FILES,
+    `status loaded ${status.files.length} module files: ${status.files.join(' ')}`,
+  );
 
   const version = await loads(dir, ['--version']);
   t.false(version.sources.includes('lib/api/'), '--version loaded the library');

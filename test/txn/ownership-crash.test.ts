@@ -276,3 +276,30 @@ test('an inplace rollback keeps the index in step', async (t) => {
   t.is((await verifyIndex(prefix)).index.state, 'ok');
   await assertIndexIsRebuild(t, prefix, 'inplace');
 });
+
+test("a new prefix's first transaction killed after creating its empty index, before its meta record: the next transaction rebuilds it", async (t) => {
+  const dir = await tempDir(t, 'own-new');
+  const prefix = path.join(dir, 'prefix');
+  const p = prefixPaths(prefix, 'inplace');
+  const killed = await storeCli(store)(['activate', 'alpha@1.0', '--prefix', prefix], {
+    env: { PSTORE_TEST_CRASHPOINT: 'ownership:before-empty-meta' },
+  });
+  t.is(killed.signal, 'SIGKILL', describe(killed));
+  // Killed where the index is created in place, with no build aside: it holds no meta record.
+  t.true(
+    await fsp.stat(path.join(ownershipDir(p), 'CURRENT')).then(
+      () => true,
+      () => false,
+    ),
+  );
+  const db = (await OwnershipDb.open(p))!;
+  await t.throwsAsync(() => db.meta(), { message: /meta record is missing/ });
+  await db.close();
+  const status = jsonOut<{ generation: number }>(
+    await storeCli(store)(['status', '--prefix', prefix, '--json']),
+  );
+  t.is(status.generation, 0, 'nothing was committed');
+  await ok(t, ['activate', 'alpha@1.0', 'beta@1.0', '--prefix', prefix]);
+  await assertIndexIsRebuild(t, prefix, 'inplace');
+  t.is((await verifyIndex(prefix)).index.state, 'ok');
+});

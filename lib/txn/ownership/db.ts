@@ -70,6 +70,26 @@ export class OwnershipDb {
     return new OwnershipDb(db);
   }
 
+  /**
+   * A new index describing the empty set, made where it belongs with no build aside: a new
+   * prefix's first transaction opens one LevelDB instead of making, closing, renaming and opening
+   * it again. Safe without the rename: until the batch carrying `meta` is written, the index has no
+   * meta record, which the next open reads as damage and rebuilds (there is no entry to lose).
+   */
+  static async createEmpty(p: PrefixPaths, meta: IndexMeta): Promise<OwnershipDb> {
+    await removeIndex(p); // what a killed creation left, if anything (no CURRENT: never opened)
+    const db = await levelAt(ownershipDir(p), true);
+    await db.open();
+    try {
+      crashpoint('ownership:before-empty-meta'); // the index is there, with no meta record yet
+      await writeBatch(db, new Map(), meta);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return new OwnershipDb(db);
+  }
+
   async meta(): Promise<IndexMeta> {
     const json = parseJson(await this.db.get(META));
     const r = v.safeParse(IndexMetaSchema, json);

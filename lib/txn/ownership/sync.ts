@@ -186,6 +186,9 @@ async function rebuild(
   committed: CommittedSet,
 ): Promise<OwnershipDb | undefined> {
   await sweepBuilds(p);
+  // A new prefix (nothing committed): no manifest to read, no entry to build aside.
+  if (!committed.packages.length)
+    return OwnershipDb.createEmpty(p, indexMeta(committed.generation, []));
   let pkgs;
   try {
     pkgs = await loadPackages(ctx, committed.packages);
