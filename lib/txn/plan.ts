@@ -22,6 +22,13 @@ export interface MarkerUnit {
   files: ManifestFile[];
 }
 
+/**
+ * Where the object of each `plan.place` file lives, by index (undefined for a symlink): worked out
+ * once by the object check (object-check.ts) and used again by the apply (place.ts), so a placed
+ * file costs one object path, not two.
+ */
+export type ObjectPaths = Array<string | undefined>;
+
 export interface Plan {
   noop: boolean;
   /** (a) marker units present before that the change touches */
@@ -45,6 +52,8 @@ export interface Plan {
    * the target's entries at the paths the change touches (plan-delta.ts)
    */
   owned: Map<string, ManifestFile>;
+  /** set by the object check (preflight); a plan applied without it (recovery) works them out */
+  objectPaths?: ObjectPaths;
 }
 
 interface Side {
