@@ -12,7 +12,7 @@ import { refuseDamagedObjects } from '../../lib/txn/object-check.js';
 import { planTransaction, type PlanPackage } from '../../lib/txn/plan.js';
 import { rejects } from '../_helpers/errors.js';
 import { fakeId, mfile, mlink, withParents } from '../_helpers/manifests.js';
-import { objectPathOf } from '../_helpers/store.js';
+import { objectKeyOf, objectPathOf } from '../_helpers/store.js';
 import { tempDir } from '../_helpers/tmp.js';
 
 const CONTENT: Record<string, string> = {};
@@ -29,6 +29,15 @@ function pkg(files: readonly ManifestFile[]): PlanPackage {
     ref: { name: 'alpha', version: '1', id: fakeId(JSON.stringify(all)) },
     manifest: { formatVersion: 1, name: 'alpha', version: '1', markers: [], files: all },
   };
+}
+
+type FileEntry = Extract<ManifestFile, { type: 'file' }>;
+
+/** The package's entry at `rel`, a regular file. */
+function fileAt(rel: string): FileEntry {
+  const f = alpha.manifest.files.find((g) => g.path === rel);
+  if (f?.type !== 'file') throw new Error(`${rel} is not a file of alpha`);
+  return f;
 }
 
 const alpha = pkg([
@@ -67,21 +76,18 @@ test("a marker unit's file is checked like any placed file: a missing object ref
   await storeWithObjects(root, metadata);
   const plan = planTransaction([], [alpha]);
   t.false(plan.place.some(({ file }) => file.path === metadata)); // placed with its unit, last
-  const f = alpha.manifest.files.find((g) => g.path === metadata)!;
-  const key =
-    path.basename(path.dirname(objectPathOf(root, f))) + path.basename(objectPathOf(root, f));
   await rejects(
     t,
     refuseDamagedObjects(storeLayout(root), plan, [alpha]),
     'EPSTORE_INTEGRITY',
-    key,
+    objectKeyOf(fileAt(metadata)),
   );
 });
 
 test('a damaged object two paths share is reported at the first of them', async (t) => {
   const root = await tempDir(t, 'store');
   await storeWithObjects(root);
-  const shared = alpha.manifest.files.find((g) => g.path === 'lib/a.py')!;
+  const shared = fileAt('lib/a.py');
   await fsp.chmod(objectPathOf(root, shared), 0o644);
   await fsp.appendFile(objectPathOf(root, shared), 'more\n'); // as a write through a prefix would
   const plan = planTransaction([], [alpha]);
