@@ -51,7 +51,7 @@ export interface Plan {
    * every path the target set owns (planTransaction); a plan from the ownership index holds only
    * the target's entries at the paths the change touches (plan-delta.ts)
    */
-  owned: Map<string, ManifestFile>;
+  owned: ReadonlyMap<string, ManifestFile>;
   /** set by the object check (preflight); a plan applied without it (recovery) works them out */
   objectPaths?: ObjectPaths;
 }
@@ -174,7 +174,7 @@ export function planTransaction(
   return finishPlan(plan);
 }
 
-export function emptyPlan(noop: boolean, owned: Map<string, ManifestFile>): Plan {
+export function emptyPlan(noop: boolean, owned: ReadonlyMap<string, ManifestFile>): Plan {
   return {
     noop,
     removeMarkers: [],
