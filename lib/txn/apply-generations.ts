@@ -12,7 +12,7 @@ import { publishTree, requireCompleteTree, treeBuildDir, treeIsComplete } from '
 import { crashpoint } from '../core/crashpoint.js';
 import { applyInplace, type ApplyContext } from './apply-inplace.js';
 import type { Journal } from './journal.js';
-import { planTransaction, type PlanPackage } from './plan.js';
+import { planTransaction, type Plan, type PlanPackage } from './plan.js';
 
 export async function currentTreeTarget(p: PrefixPaths): Promise<string | undefined> {
   try {
@@ -27,12 +27,15 @@ export async function applyGenerations(
   p: PrefixPaths,
   j: Journal,
   target: readonly PlanPackage[],
+  /** planTransaction([], target) when the caller has it already (the checks' plan) */
+  plan?: Plan,
 ): Promise<void> {
   const n = j.to.generation;
   const tree = treeDir(p, n);
   if ((await currentTreeTarget(p)) === tree) return; // switched already, before a crash
   // A published trees/N is complete (an earlier attempt got that far): only the switch is left.
-  if (j.to.newGeneration && !(await treeIsComplete(p, n))) await buildTree(ctx, p, j, target);
+  if (j.to.newGeneration && !(await treeIsComplete(p, n)))
+    await buildTree(ctx, p, j, plan ?? planTransaction([], target));
   await requireCompleteTree(p, n);
   crashpoint('apply:before-switch');
   await switchTo(p, n);
@@ -43,12 +46,12 @@ async function buildTree(
   ctx: Omit<ApplyContext, 'root'>,
   p: PrefixPaths,
   j: Journal,
-  target: readonly PlanPackage[],
+  plan: Plan,
 ): Promise<void> {
   const built = treeBuildDir(p, j.to.generation, j.txid);
   await fsp.rm(built, { recursive: true, force: true }); // an earlier attempt's, never published
   await fsp.mkdir(built, { recursive: true });
-  await applyInplace({ ...ctx, root: built }, planTransaction([], target)); // ends with a flush
+  await applyInplace({ ...ctx, root: built }, plan); // ends with a flush
   await publishTree(p, built, j.to.generation);
 }
 

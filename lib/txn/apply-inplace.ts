@@ -66,7 +66,7 @@ function placeFiles(ctx: PhaseContext, plan: Plan): void {
   for (let i = 0; i < total; i++) {
     crashpoint('apply:file');
     const { file, replace } = plan.place[i]!;
-    placeFile(ctx, file, replace);
+    placeFile(ctx, file, replace, plan.objectPaths?.[i]);
     if ((i + 1) % PROGRESS_EVERY === 0)
       ctx.onProgress?.({ phase: 'link', unit: 'files', done: i + 1, total });
   }

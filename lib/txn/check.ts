@@ -2,12 +2,13 @@
 // (1) a path the plan creates that exists and no package owns (directories merge; Python's own
 // __pycache__/*.pyc never block), and (2) any symlink among the directories the plan writes in,
 // whoever owns it and wherever it leads: pstore never writes through a symlink.
-// Cost: one lstat per distinct directory and one readdir per existing directory receiving new
-// names, never one syscall per file.
+// Cost: one lstat per distinct directory (synchronous, parents first, none below an absent one) and
+// one readdir per existing directory receiving new names, never one syscall per file; one pass over
+// the placed files finds their parents and the new names to look at.
 
-import { promises as fsp, type Dirent } from 'node:fs';
+import fs, { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { PstoreError, errnoCode } from '../core/errors.js';
+import { PstoreError } from '../core/errors.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { groupBy } from '../core/group-by.js';
 import { parentOf } from '../core/safe-path.js';
@@ -28,15 +29,15 @@ export async function checkPrefix(
   takeOver?: (rel: string) => boolean,
 ): Promise<void> {
   const check = new PrefixCheck(root, plan, ownedBefore, onConflict);
-  // Every directory the plan writes in must be a real directory or not exist yet.
-  await check.parentsOf(plan);
-  await check.newNamesFree(plan, takeOver);
+  // Every directory the plan writes in must be a real directory or not exist yet; the new names in
+  // the existing ones must be free.
+  check.newNamesFree(takeOver, check.parentsOf(plan));
   // New directories may merge with existing ones (checked above) but not replace files.
-  for (const d of plan.mkdirs) await check.dirState(d);
+  for (const d of plan.mkdirs) check.dirState(d);
   await check.obstaclesHoldOnlyOwned(plan.obstacles);
   // Directories to remove must be directories (a symlink in their place is not followed).
-  for (const d of plan.rmdirs) await check.dirState(d);
-  await check.leavesStillLeaves(plan);
+  for (const d of plan.rmdirs) check.dirState(d);
+  check.leavesStillLeaves(plan);
 }
 
 /**
@@ -53,11 +54,12 @@ function parentsInOrder(): (rel: string) => string {
   };
 }
 
+/** The new names of the plan in each existing directory, by directory. */
+type NamesByParent = Map<string, string[]>;
+
 /** One prefix check: what it found of each directory, looked up once. */
 class PrefixCheck {
-  private readonly dirs = new Map<string, Promise<DirState>>();
-  /** the directories looked up already, for the loops over every path to read without a wait */
-  private readonly settled = new Map<string, DirState>();
+  private readonly dirs = new Map<string, DirState>();
   /** A path whose type changes is removed in step (b) before anything is made there. */
   private readonly obstacles: ReadonlySet<string>;
 
@@ -79,27 +81,26 @@ class PrefixCheck {
     this.onConflict(err);
   }
 
-  dirState(rel: string): Promise<DirState> {
+  dirState(rel: string): DirState {
     let s = this.dirs.get(rel);
-    if (!s) {
+    if (s === undefined) {
       s = this.lookUp(rel);
       this.dirs.set(rel, s);
-      void s.then((state) => this.settled.set(rel, state)).catch(() => {}); // thrown where awaited
     }
     return s;
   }
 
-  /** An absent parent answers for its children: a directory the plan creates has nothing below. */
-  private async lookUp(rel: string): Promise<DirState> {
+  /**
+   * An absent parent answers for its children: a directory the plan creates has nothing below.
+   * Synchronous: a directory's lstat is cheaper than a promise, and there is one per directory.
+   */
+  private lookUp(rel: string): DirState {
     if (rel !== '') {
-      if ((await this.dirState(parentOf(rel))) === 'absent') return 'absent';
+      if (this.dirState(parentOf(rel)) === 'absent') return 'absent';
       if (this.obstacles.has(rel) && this.ownedBefore.has(rel)) return 'absent';
     }
     const abs = path.join(this.root, rel);
-    const st = await fsp.lstat(abs).catch((err: unknown) => {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      throw err;
-    });
+    const st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (!st) return 'absent';
     if (st.isSymbolicLink()) {
       this.refuse(conflict(abs, 'is a symlink; pstore never writes through symlinks'));
@@ -115,42 +116,47 @@ class PrefixCheck {
     return 'dir';
   }
 
-  async parentsOf(plan: Plan): Promise<void> {
-    const parents = new Set<string>(plan.mkdirs);
-    const note = (rel: string) => parents.add(parentOf(rel));
+  /**
+   * Look up every directory the plan writes in, and gather the new names it makes in those that
+   * exist (a name in an absent one is passed over: nothing can be there). The placed files are
+   * read once, siblings sharing their parent's lookup.
+   */
+  parentsOf(plan: Plan): NamesByParent {
+    const note = (rel: string) => this.dirState(parentOf(rel));
     for (const list of [plan.removeMarkers, plan.obstacles, plan.mkdirs, plan.remove, plan.rmdirs])
       list.forEach(note);
-    const placedIn = parentsInOrder();
-    for (const p of plan.place) parents.add(placedIn(p.file.path));
-    for (const u of plan.placeMarkers) note(u.path);
-    await Promise.all([...parents].map((d) => this.dirState(d)));
-  }
-
-  /** The entries of an existing directory, by name: one readdir, undefined when it is absent. */
-  private async entries(parent: string): Promise<Map<string, Dirent> | undefined> {
-    if ((await this.dirState(parent)) === 'absent') return undefined;
-    const list = await fsp.readdir(path.join(this.root, parent), { withFileTypes: true });
-    return new Map(list.map((d) => [d.name, d]));
-  }
-
-  /** New names must be free, unless what is there is ours (owned before) or Python's bytecode. */
-  async newNamesFree(plan: Plan, takeOver?: (rel: string) => boolean): Promise<void> {
-    // Only names in a directory that exists can be taken: parentsOf looked every parent up, so a
-    // name in an absent one is passed over here, without a list or a wait per directory.
-    const byParent = new Map<string, string[]>();
+    for (const d of plan.mkdirs) this.dirState(d);
+    const byParent: NamesByParent = new Map();
     const parentIn = parentsInOrder();
-    const consider = (rel: string) => {
+    let last: string | undefined;
+    let exists = false; // whether `last` is a directory on disk
+    const consider = (rel: string, isNew: boolean) => {
       const parent = parentIn(rel);
-      if (this.settled.get(parent) === 'absent') return;
-      if (this.ownedBefore.has(rel) || this.obstacles.has(rel)) return;
+      if (parent !== last) {
+        last = parent;
+        exists = this.dirState(parent) === 'dir';
+      }
+      if (!isNew || !exists || this.ownedBefore.has(rel) || this.obstacles.has(rel)) return;
       const names = byParent.get(parent);
       if (names) names.push(rel);
       else byParent.set(parent, [rel]);
     };
-    for (const p of plan.place) if (!p.replace) consider(p.file.path);
-    for (const u of plan.placeMarkers) consider(u.path);
+    for (const p of plan.place) consider(p.file.path, !p.replace);
+    for (const u of plan.placeMarkers) consider(u.path, true);
+    return byParent;
+  }
+
+  /** The entries of an existing directory, by name: one readdir, undefined when it is absent. */
+  private entries(parent: string): Map<string, Dirent> | undefined {
+    if (this.dirState(parent) === 'absent') return undefined;
+    const list = fs.readdirSync(path.join(this.root, parent), { withFileTypes: true });
+    return new Map(list.map((d) => [d.name, d]));
+  }
+
+  /** New names must be free, unless what is there is ours (owned before) or Python's bytecode. */
+  newNamesFree(takeOver: ((rel: string) => boolean) | undefined, byParent: NamesByParent): void {
     for (const [parent, names] of byParent) {
-      const present = await this.entries(parent);
+      const present = this.entries(parent);
       if (!present) continue;
       for (const rel of names) {
         const d = present.get(path.posix.basename(rel));
@@ -184,13 +190,13 @@ class PrefixCheck {
    * Files to replace or remove must still be files or symlinks: a directory someone put there
    * holds their data, which pstore neither deletes nor renames over.
    */
-  async leavesStillLeaves(plan: Plan): Promise<void> {
+  leavesStillLeaves(plan: Plan): void {
     const expectLeaf = [
       ...plan.place.filter((p) => p.replace).map((p) => p.file.path),
       ...plan.remove,
     ].filter((p) => !this.obstacles.has(p));
     for (const [parent, names] of groupBy(expectLeaf, parentOf)) {
-      const present = await this.entries(parent);
+      const present = this.entries(parent);
       if (!present) continue;
       for (const rel of names)
         if (present.get(path.posix.basename(rel))?.isDirectory())

@@ -8,9 +8,9 @@ import pMap from 'p-map';
 import { PstoreError } from '../core/errors.js';
 import { fileObjectKey } from '../core/object-key.js';
 import type { PackageRef } from '../core/package-ref.js';
-import { objectPath, type StoreLayout } from '../store/layout.js';
+import { fileObjectPath, type StoreLayout } from '../store/layout.js';
 import type { ManifestFile } from '../core/types.js';
-import type { PlanPackage } from './plan.js';
+import type { ObjectPaths, Plan, PlanPackage } from './plan.js';
 
 type FileRecord = Extract<ManifestFile, { type: 'file' }>;
 
@@ -30,61 +30,90 @@ function shapeDamage(file: string, f: FileRecord): string | undefined {
 }
 
 interface Damage {
-  key: string;
   f: FileRecord;
   why: string;
 }
 
-/** One synchronous lstat per distinct object: no promise per file (SPEC.md §Activation cost). */
-function firstShapeDamage(store: StoreLayout, byKey: Map<string, FileRecord>): Damage | undefined {
-  for (const [key, f] of byKey) {
-    const why = shapeDamage(objectPath(store, key), f);
-    if (why !== undefined) return { key, f, why };
+/** The distinct objects met so far, by integrity: [plain, executable] (the key's two halves). */
+type Distinct = [Map<string, FileRecord>, Map<string, FileRecord>];
+
+/**
+ * One synchronous lstat per distinct object (no promise per file, SPEC.md §Activation cost). Objects
+ * are told apart by integrity and exec bit (shorter to hash than the object's path).
+ */
+function firstShapeDamage(
+  store: StoreLayout,
+  plan: Plan,
+  paths: ObjectPaths,
+  distinct: Distinct,
+): Damage | undefined {
+  const look = (f: FileRecord, file: string): Damage | undefined => {
+    const seen = distinct[f.exec ? 1 : 0];
+    if (seen.has(f.integrity)) return undefined;
+    seen.set(f.integrity, f);
+    const why = shapeDamage(file, f);
+    return why === undefined ? undefined : { f, why };
+  };
+  for (let i = 0; i < plan.place.length; i++) {
+    const f = plan.place[i]!.file;
+    if (f.type !== 'file') continue;
+    const damage = look(f, (paths[i] = fileObjectPath(store, f)));
+    if (damage) return damage;
   }
+  for (const u of plan.placeMarkers)
+    for (const f of u.files) {
+      const damage = f.type === 'file' ? look(f, fileObjectPath(store, f)) : undefined;
+      if (damage) return damage;
+    }
   return undefined;
 }
 
 async function firstHashDamage(
   store: StoreLayout,
-  byKey: Map<string, FileRecord>,
+  distinct: Distinct,
 ): Promise<Damage | undefined> {
   // Loaded for --verify alone: the store's object code (ssri and its streams) is not compiled by
   // every activation, which checks sizes only.
   const { checkObject } = await import('../store/objects.js');
   const found = await pMap(
-    byKey,
-    async ([key, f]) =>
-      (await checkObject(store, key, f.integrity)).status === 'ok'
+    distinct.flatMap((seen) => [...seen.values()]),
+    async (f) =>
+      (await checkObject(store, fileObjectKey(f), f.integrity)).status === 'ok'
         ? undefined
-        : { key, f, why: "its bytes do not hash to the manifest's integrity" },
+        : { f, why: "its bytes do not hash to the manifest's integrity" },
     { concurrency: 8 },
   );
   return found.find((d) => d !== undefined);
 }
 
+/**
+ * Refuse a plan that would link a damaged object (EPSTORE_INTEGRITY); returns the object path of
+ * each placed file, for the apply.
+ */
 export async function refuseDamagedObjects(
   store: StoreLayout,
-  files: readonly FileRecord[],
+  plan: Plan,
   to: readonly PlanPackage[],
   opts: { verify?: boolean | undefined } = {},
-): Promise<void> {
-  const byKey = new Map<string, FileRecord>();
-  for (const f of files) byKey.set(fileObjectKey(f), f);
+): Promise<ObjectPaths> {
+  const paths: ObjectPaths = new Array<string | undefined>(plan.place.length);
+  const distinct: Distinct = [new Map(), new Map()];
   const bad =
-    firstShapeDamage(store, byKey) ??
-    (opts.verify === true ? await firstHashDamage(store, byKey) : undefined);
-  if (!bad) return;
+    firstShapeDamage(store, plan, paths, distinct) ??
+    (opts.verify === true ? await firstHashDamage(store, distinct) : undefined);
+  if (!bad) return paths;
+  const key = fileObjectKey(bad.f);
   const owner = ownerOf(to, bad.f.path);
   const entry = owner ? `${owner.name}@${owner.version}` : 'its entry';
   throw new PstoreError(
     'EPSTORE_INTEGRITY',
-    `object ${bad.key} of ${entry} (${bad.f.path}) is damaged in the store: ${bad.why}`,
+    `object ${key} of ${entry} (${bad.f.path}) is damaged in the store: ${bad.why}`,
     {
-      subject: bad.key,
+      subject: key,
       hint: repairHint(entry),
       data: {
         reason: bad.why === 'it is missing' ? 'missing' : 'corrupt',
-        object: bad.key,
+        object: key,
         path: bad.f.path,
         ...(owner ? { entry: owner } : {}),
       },

@@ -27,24 +27,28 @@ export function tempName(ctx: PlaceContext, dir: string, kind: 'tmp' | 'trash'):
   return tempPath(dir, kind, ctx.txid, Math.random().toString(36).slice(2, 10));
 }
 
-/** Create `dest` (absent) as the given file or symlink. */
-function createAt(ctx: PlaceContext, f: PlacedFile, dest: string): void {
+/** Create `dest` (absent) as the given file or symlink; `src`: the object's path, when known. */
+function createAt(ctx: PlaceContext, f: PlacedFile, dest: string, src?: string): void {
   if (f.type === 'symlink') fs.symlinkSync(f.target, dest);
   else {
+    const obj = src ?? fileObjectPath(ctx.store, f);
     // a copy or a reflink is new data: the phase's flush must cover file contents too
-    if (ctx.linker.link(fileObjectPath(ctx.store, f), dest) !== 'hardlink') ctx.dirty.wroteData();
+    if (ctx.linker.link(obj, dest) !== 'hardlink') ctx.dirty.wroteData();
   }
 }
 
-/** Put `f` at its path: straight to the final name when that is atomic and free, else temp + rename. */
-export function placeFile(ctx: PlaceContext, f: PlacedFile, replace: boolean): void {
+/**
+ * Put `f` at its path: straight to the final name when that is atomic and free, else temp + rename.
+ * `src`: the object's path as the object check worked it out (plan.objectPaths), else computed here.
+ */
+export function placeFile(ctx: PlaceContext, f: PlacedFile, replace: boolean, src?: string): void {
   const dest = `${ctx.root}/${f.path}`;
   ctx.dirty.touched(dest);
   if (!replace && (f.type === 'symlink' || ctx.linker.atomicCreate)) {
     try {
       // Only link() and symlink() may create a final name: each publishes a whole file at once.
       if (f.type === 'symlink') fs.symlinkSync(f.target, dest);
-      else fs.linkSync(fileObjectPath(ctx.store, f), dest);
+      else fs.linkSync(src ?? fileObjectPath(ctx.store, f), dest);
       return;
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') {
@@ -55,7 +59,7 @@ export function placeFile(ctx: PlaceContext, f: PlacedFile, replace: boolean): v
     }
   }
   const tmp = tempName(ctx, path.dirname(dest), 'tmp');
-  createAt(ctx, f, tmp);
+  createAt(ctx, f, tmp, src);
   try {
     fs.renameSync(tmp, dest);
   } catch (err) {

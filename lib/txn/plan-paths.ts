@@ -1,7 +1,6 @@
 // The paths a plan creates, replaces or removes, by what it does to them, for the checks made
 // before a transaction changes anything (txn/preflight.ts).
 
-import type { ManifestFile } from '../core/types.js';
 import type { Plan } from './plan.js';
 
 export interface TouchedPaths {
@@ -36,13 +35,4 @@ export function* createdPaths(plan: Plan): Generator<string> {
   for (const p of plan.place) yield p.file.path;
   for (const u of plan.placeMarkers) for (const f of u.files) yield f.path;
   yield* plan.mkdirs;
-}
-
-/** Every regular file the plan links from the store. */
-export function placedFiles(plan: Plan): Array<Extract<ManifestFile, { type: 'file' }>> {
-  // A loop, not spreads and a flatMap: the latter made an array per file.
-  const files: Array<Extract<ManifestFile, { type: 'file' }>> = [];
-  for (const { file } of plan.place) if (file.type === 'file') files.push(file);
-  for (const u of plan.placeMarkers) for (const f of u.files) if (f.type === 'file') files.push(f);
-  return files;
 }

@@ -22,6 +22,13 @@ export interface MarkerUnit {
   files: ManifestFile[];
 }
 
+/**
+ * Where the object of each `plan.place` file lives, by index (undefined for a symlink): worked out
+ * once by the object check (object-check.ts) and used again by the apply (place.ts), so a placed
+ * file costs one object path, not two.
+ */
+export type ObjectPaths = Array<string | undefined>;
+
 export interface Plan {
   noop: boolean;
   /** (a) marker units present before that the change touches */
@@ -44,7 +51,9 @@ export interface Plan {
    * every path the target set owns (planTransaction); a plan from the ownership index holds only
    * the target's entries at the paths the change touches (plan-delta.ts)
    */
-  owned: Map<string, ManifestFile>;
+  owned: ReadonlyMap<string, ManifestFile>;
+  /** set by the object check (preflight); a plan applied without it (recovery) works them out */
+  objectPaths?: ObjectPaths;
 }
 
 interface Side {
@@ -165,7 +174,7 @@ export function planTransaction(
   return finishPlan(plan);
 }
 
-export function emptyPlan(noop: boolean, owned: Map<string, ManifestFile>): Plan {
+export function emptyPlan(noop: boolean, owned: ReadonlyMap<string, ManifestFile>): Plan {
   return {
     noop,
     removeMarkers: [],

@@ -8,7 +8,7 @@ import { storeInsidePrefix } from '../prefix/overlap.js';
 import type { StoreContext } from '../store/context.js';
 import { refuseDamagedObjects } from './object-check.js';
 import { refuseUnplaceable } from './path-room.js';
-import { createdPaths, placedFiles, touchedPaths } from './plan-paths.js';
+import { createdPaths, touchedPaths } from './plan-paths.js';
 import type { Plan, PlanPackage } from './plan.js';
 import { refuseStoreTouch } from './store-guard.js';
 
@@ -25,5 +25,5 @@ export async function preflight(
   // A generations tree's number is not known yet: assume the longest one.
   const root = p.layout === 'inplace' ? p.dir : treeDir(p, Number.MAX_SAFE_INTEGER);
   refuseUnplaceable(root, createdPaths(plan)); // what it removes exists already
-  await refuseDamagedObjects(ctx.layout, placedFiles(plan), to, opts);
+  plan.objectPaths = await refuseDamagedObjects(ctx.layout, plan, to, opts);
 }

@@ -21,7 +21,10 @@ export class Prepared {
   /** the packages that leave and come (incremental), or both whole sets (full) */
   from: PlanPackage[] = [];
   to: PlanPackage[] = [];
-  /** set when incremental: applyJournal and revertJournal take these instead of planning again */
+  /**
+   * the plan the checks saw, handed to the apply so that it does not plan again: from the index
+   * (incremental), or planTransaction(from, to) of the full sides (a generations tree's included)
+   */
   plan: Plan | undefined;
   private delta: OwnershipDelta | undefined;
 
@@ -40,9 +43,10 @@ export class Prepared {
     return this.delta && planDelta(reverseDelta(this.delta));
   }
 
-  full(sides: { from: PlanPackage[]; to: PlanPackage[] }): this {
+  full(sides: { from: PlanPackage[]; to: PlanPackage[] }, plan: Plan): this {
     this.from = sides.from;
     this.to = sides.to;
+    this.plan = plan;
     return this;
   }
 

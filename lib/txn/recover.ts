@@ -48,8 +48,9 @@ export interface JournalMove {
 
 /**
  * Move the prefix from `from` to `to` as the journal says (used by the first run and by recovery).
- * `plan`, from the ownership index, stands for planTransaction(from, to) when the sides hold only
- * the packages that change (SPEC.md §Ownership index).
+ * `plan`, the one the checks saw, stands for planTransaction(from, to): computed from the index
+ * when the sides hold only the packages that change (SPEC.md §Ownership index), or from the full
+ * sides; a generations tree is planTransaction([], to), which it is when `from` is empty.
  */
 export async function applyJournal(
   { ctx, p, j, from, to, linker }: JournalMove,
@@ -57,7 +58,8 @@ export async function applyJournal(
   plan?: Plan,
 ): Promise<void> {
   const base = { store: ctx.layout, linker, txid: j.txid, onProgress };
-  if (p.layout === 'generations') await applyGenerations(base, p, j, to);
+  if (p.layout === 'generations')
+    await applyGenerations(base, p, j, to, from.length === 0 ? plan : undefined);
   else {
     await applyInplace({ ...base, root: p.dir }, plan ?? planTransaction(from, to));
     await restoreSaved(ctx.layout, p.dir, j.txid, j.restore);

@@ -291,7 +291,7 @@ async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> 
     taking.overwritten = await saveTakenOver(ctx.layout, p.dir, taken);
   }
   step('check');
-  return prepared.full(sides);
+  return prepared.full(sides, plan);
 }
 
 /** A generations rollback: the switch to an existing tree alone. */
