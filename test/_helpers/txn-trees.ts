@@ -272,13 +272,16 @@ export function sharedTemplateStore(
   };
 }
 
-/** A store copy with a prefix (`prefix` in its temp dir) at generation 1, pkg0 active. */
+/**
+ * A store copy with a prefix (`prefix` in its temp dir) at generation 1, pkg0 active: activated
+ * through the library (setup; `pstore activate` has its own tests in txn/activate).
+ */
 export async function withPkg0Active(
   t: ExecutionContext,
   copy: StoreCopy,
 ): Promise<StoreCopy & { prefix: string }> {
   const prefix = path.join(copy.dir, 'prefix');
-  const r = await copy.cli(['activate', 'pkg0', '--prefix', prefix]);
-  t.is(r.code, 0, describe(r));
+  const r = await openStore({ path: copy.store }).prefix(prefix).activate(['pkg0']);
+  t.is(r.generation, 1);
   return { ...copy, prefix };
 }

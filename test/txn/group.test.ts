@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import type { PrefixVerifyResult } from '../../lib/index.js';
+import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, spawnStoreCli, storeCli, type CliResult } from '../_helpers/cli.js';
 import {
   exists,
@@ -23,7 +23,7 @@ import {
   withPkg0Active,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
-import type { PkgJson, StatusJson, TxnJson } from '../_helpers/json.js';
+import type { PkgJson, TxnJson } from '../_helpers/json.js';
 
 // pkg0..pkg7, added once to a template store that each test copies.
 const storeCopy = sharedTemplateStore('group', 8);
@@ -96,20 +96,22 @@ async function queueBehindHolder(
   return { holder, started };
 }
 
+/**
+ * After the spawned writers, read through the library (the writers are what these tests spawn;
+ * status and verify --prefix have their CLI contracts in cli/prefix-contract and txn/activate).
+ */
+const prefixOf = (f: Fixture) => openStore({ path: f.store }).prefix(f.prefix);
+
 async function assertClean(t: ExecutionContext, f: Fixture, active: StagedPkg[]): Promise<void> {
-  const v = await f.cli(['verify', '--prefix', f.prefix, '--json']);
-  t.is(v.code, 0, `verify --prefix: ${describe(v)}`);
-  t.like(jsonOut<PrefixVerifyResult>(v), { ok: true, missing: [], modified: [], strays: [] });
+  t.like(await prefixOf(f).verify(), { ok: true, missing: [], modified: [], strays: [] });
   t.deepEqual(await listTree(f.prefix), await unionOf(active), 'exactly the active packages');
   t.false(await exists(path.join(stateDir(f), 'journal.json')), 'no journal is left');
 }
 
-const names = (pkgs: readonly PkgJson[]) => pkgs.map((p) => p.name).sort();
+const names = (pkgs: ReadonlyArray<Pick<PkgJson, 'name'>>) => pkgs.map((p) => p.name).sort();
 
 async function activeNames(f: Fixture): Promise<string[]> {
-  return names(
-    jsonOut<StatusJson>(await f.cli(['status', '--prefix', f.prefix, '--json'])).packages,
-  );
+  return names((await prefixOf(f).status()).packages);
 }
 
 /** The numbers of the prefix's generation records. */
@@ -256,7 +258,7 @@ test.serial(
     t.like(second, { generation: 4, previousGeneration: 3 });
     t.deepEqual(second.deactivated, first.activated, 'the second replaced the first');
     t.deepEqual(await generations(f), [1, 2, 3, 4]);
-    const active = jsonOut<StatusJson>(await f.cli(['status', '--prefix', f.prefix, '--json']));
+    const active = await prefixOf(f).status();
     t.deepEqual(active.packages.map((p) => `${p.name}@${p.version}`).sort(), [
       'pkg1@1.0',
       `pkg2@${second.activated[0]!.version}`,

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { openStore, type PrefixVerifyResult, type Store } from '../../lib/index.js';
+import { openStore, type Store } from '../../lib/index.js';
 import { describe, jsonOut, spawnStoreCli, storeCli, type CliResult } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import {
@@ -28,7 +28,7 @@ import {
   type StoreCopy,
 } from '../_helpers/txn-trees.js';
 import { TORTURE } from '../_helpers/torture.js';
-import type { GenJson, PkgJson, StatusJson, TxnJson } from '../_helpers/json.js';
+import type { PkgJson, TxnJson } from '../_helpers/json.js';
 
 interface GcJson {
   entriesRemoved: Array<{ name: string }>;
@@ -119,16 +119,6 @@ async function allWhileCompiling(
 
 const names = (pkgs: ReadonlyArray<Pick<PkgJson, 'name'>>) => pkgs.map((p) => p.name).sort();
 
-async function assertVerifies(
-  t: ExecutionContext,
-  cli: ReturnType<typeof storeCli>,
-  prefix: string,
-): Promise<void> {
-  const v = await cli(['verify', '--prefix', prefix, '--json']);
-  t.is(v.code, 0, `verify --prefix ${prefix}: ${describe(v)}`);
-  t.like(jsonOut<PrefixVerifyResult>(v), { ok: true, missing: [], modified: [], strays: [] });
-}
-
 /**
  * After the spawned writers: the prefix holds exactly `pkgs` (its status, its tree against the
  * fixtures, a clean verify), read through the library, one prefix at a time. The writers are what
@@ -150,12 +140,10 @@ async function assertPrefixHolds(
   t.like(await prefix.verify(), { ok: true, missing: [], modified: [], strays: [] }, dir);
 }
 
-async function assertStoreVerifies(
-  t: ExecutionContext,
-  cli: ReturnType<typeof storeCli>,
-): Promise<void> {
-  const v = await cli(['verify', '--json']);
-  t.is(v.code, 0, `store verify: ${describe(v)}`);
+/** The store verifies (as `pstore verify` exits 0 exactly when `ok`), read through the library. */
+async function assertStoreVerifies(t: ExecutionContext, opened: Store): Promise<void> {
+  const v = await opened.verify();
+  t.true(v.ok, `store verify: ${JSON.stringify(v.problems)}`);
 }
 
 for (const n of TORTURE ? [16, 32] : [16]) {
@@ -163,7 +151,7 @@ for (const n of TORTURE ? [16, 32] : [16]) {
     `${n} activate processes at once into one prefix, with compileall writing __pycache__ meanwhile`,
     async (t) => {
       const copy = await storeWith(t, 'par1', n);
-      const { dir, cli, pkgs } = copy;
+      const { dir, pkgs } = copy;
       const prefix = path.join(dir, 'prefix');
       const { results, rounds } = await allWhileCompiling(t, copy, prefix, 'activate');
       t.log(`compileall ran ${rounds} times during the activations`);
@@ -181,9 +169,10 @@ for (const n of TORTURE ? [16, 32] : [16]) {
         t.deepEqual(x.deactivated, []);
       }
 
-      const st = await cli(['status', '--prefix', prefix, '--json']);
-      t.is(st.code, 0, describe(st));
-      const status = jsonOut<StatusJson>(st);
+      // The checks after the spawned writers read through the library (status, generations and
+      // verify --prefix have their CLI contracts in cli/prefix-contract and txn/activate).
+      const handle = openStore({ path: copy.store }).prefix(prefix);
+      const status = await handle.status();
       t.like(status, { generation: last, transactionInProgress: false });
       t.deepEqual(
         names(status.packages),
@@ -191,7 +180,7 @@ for (const n of TORTURE ? [16, 32] : [16]) {
         'status lists every package',
       );
 
-      const gens = jsonOut<GenJson[]>(await cli(['generations', '--prefix', prefix, '--json']));
+      const gens = await handle.generations();
       t.deepEqual(
         gens.map((g) => g.generation),
         Array.from({ length: last }, (_, i) => i + 1),
@@ -221,13 +210,13 @@ for (const n of TORTURE ? [16, 32] : [16]) {
           (/\/__pycache__\/[^/]+\.cpython-\d+\.pyc$/.test(rel) && what.startsWith('file'));
         t.true(ok, `only byte-compiled files appear beside the packages: ${rel} (${what})`);
       }
-      await assertVerifies(t, cli, prefix);
+      t.like(await handle.verify(), { ok: true, missing: [], modified: [], strays: [] });
       t.false(await exists(path.join(prefix, '.pstore', 'journal.json')));
 
       if (!TORTURE) return;
       // And all of them out again, at once, while Python keeps compiling.
       const out = await allWhileCompiling(t, copy, prefix, 'deactivate');
-      const end = jsonOut<StatusJson>(await cli(['status', '--prefix', prefix, '--json']));
+      const end = await handle.status();
       t.is(end.generation, Math.max(...out.results.map((r) => jsonOut<TxnJson>(r).generation)));
       t.deepEqual(end.packages, []);
       // Nothing of any package is left; only bytecode Python wrote after pstore had cleaned a
@@ -240,7 +229,7 @@ for (const n of TORTURE ? [16, 32] : [16]) {
           `left behind: ${k} (${left[k]})`,
         );
       }
-      await assertVerifies(t, cli, prefix);
+      t.like(await handle.verify(), { ok: true, missing: [], modified: [], strays: [] });
     },
   );
 }
@@ -272,7 +261,7 @@ test.serial('16 activations at once into 16 new prefixes of one store', async (t
   const gc = await cli(['gc', '--older-than', '0', '--dry-run', '--json']);
   t.is(gc.code, 0, describe(gc));
   t.like(jsonOut<GcJson>(gc), { prefixes: n, entriesRemoved: [], entriesKept: n });
-  await assertStoreVerifies(t, cli);
+  await assertStoreVerifies(t, opened);
 });
 
 test.serial(
@@ -366,10 +355,10 @@ test.serial(
       await assertPrefixHolds(t, opened, prefixOf(k), active);
     }
     await assertPrefixHolds(t, opened, path.join(dir, 'seedprefix'), [seed]);
-    await assertStoreVerifies(t, cli);
+    await assertStoreVerifies(t, opened);
     // Every entry is now rooted by a prefix: one more gc removes nothing.
     const gc = await cli(['gc', '--older-than', '0', '--json']);
     t.like(jsonOut<GcJson>(gc), { entriesRemoved: [] });
-    await assertStoreVerifies(t, cli);
+    await assertStoreVerifies(t, opened);
   },
 );
