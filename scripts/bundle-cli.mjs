@@ -170,3 +170,18 @@ await build({
   allowOverwrite: true,
 });
 rmSync(path.join(outdir, 'main.js.map'), { force: true }); // described tsc's emit, now replaced
+
+// The ingest worker thread's module (lib/ingest/dir-worker.ts), started by from-dir's chunk as
+// new URL('./dir-worker.js', import.meta.url): one self-contained file beside the chunks, so that
+// a worker's start reads one small file and shares no chunk with the command that starts it.
+await build({
+  entryPoints: [path.join(root, 'lib', 'ingest', 'dir-worker.ts')],
+  outfile: path.join(outdir, 'chunks', 'dir-worker.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  plugins: [sideEffectFree],
+  logLevel: 'warning',
+  allowOverwrite: true,
+});

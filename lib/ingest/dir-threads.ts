@@ -1,0 +1,118 @@
+// The second thread of a directory ingest (SPEC.md §Ingest, threads). Reading, hashing and placing
+// a small file is ~10 system calls and a hash, all on the calling thread; one worker thread taking
+// whole files from the same list as the main thread spreads them over two cores. Started only
+// where it can pay: two cores or more, and enough files to cover its start-up (a new isolate,
+// its modules). `PSTORE_INGEST_THREADS=1` turns it off (A/B measurements), `=2` on for any tree.
+
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { PstoreError } from '../core/errors.js';
+import type { WorkerMessage, WorkerStart } from './dir-worker.js';
+import type { FileClaims } from './shared-work.js';
+import { reviveError } from './thread-error.js';
+
+/**
+ * Files below which one thread does all: a worker's start-up (~25 ms of CPU on its own thread, ~3 ms
+ * on the main one) is worth it only when the main thread hands it at least that much work.
+ */
+export const THREADED_MIN_FILES = 256;
+
+/** How many threads ingest a tree of `files` files (each stored whole) here. */
+export function ingestThreads(files: number, setting = process.env.PSTORE_INGEST_THREADS): 1 | 2 {
+  if (setting === '1' || files === 0) return 1;
+  if (setting === '2') return 2;
+  return os.availableParallelism() >= 2 && files >= THREADED_MIN_FILES ? 2 : 1;
+}
+
+/**
+ * Test hook (SPEC.md §Testing hooks): the main thread takes no file of the shared list, so tests
+ * drive the worker's path (its errors, its crash points) deterministically.
+ */
+export const workerTakesAll = process.env.PSTORE_TEST_INGEST_WORKER_ONLY === '1';
+
+/** What the main thread is told of each file the worker stored. */
+export type StoredListener = (
+  index: number,
+  integrity: string,
+  size: number,
+  exec: boolean,
+  written: boolean,
+) => void;
+
+/** The compiled worker beside this module (`.ts` when run from source through tsx). */
+function workerUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return new URL(`./dir-worker.${ext}`, import.meta.url);
+}
+
+/** One worker thread storing files of a shared list, as seen from the main thread. */
+export class IngestWorker {
+  private failure: unknown;
+  private done = false;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    start: WorkerStart,
+    private readonly claims: FileClaims,
+    private readonly onStored: StoredListener,
+  ) {
+    const worker = new Worker(workerUrl(), { workerData: start, stdout: false, stderr: false });
+    worker.on('message', (m: WorkerMessage) => this.receive(m));
+    worker.on('error', (err) => this.fail(err));
+    this.exited = new Promise((resolve) =>
+      worker.on('exit', (code) => {
+        if (!this.done)
+          this.fail(
+            new PstoreError('EPSTORE_INTERNAL', `the ingest worker exited (${code}) unfinished`),
+          );
+        resolve();
+      }),
+    );
+  }
+
+  /** The worker's first failure (or the listener's): the main thread stops taking files. */
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  /** Wait for the worker to end; its failure, if any, as the error the main thread would throw. */
+  async finish(): Promise<void> {
+    await this.exited;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /**
+   * The main thread failed (or was aborted): the worker takes no more files and ends after the one
+   * it holds, so nothing is placed after the ingest has returned.
+   */
+  async abandon(): Promise<void> {
+    this.claims.stop();
+    await this.exited;
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err;
+    this.claims.stop();
+  }
+
+  private receive(m: WorkerMessage): void {
+    try {
+      if ('stored' in m) {
+        const s = m.stored;
+        for (let j = 0; j < s.length; j += 4) {
+          const flags = s[j + 3] as number;
+          this.onStored(
+            s[j] as number,
+            s[j + 1] as string,
+            s[j + 2] as number,
+            (flags & 1) !== 0,
+            (flags & 2) !== 0,
+          );
+        }
+      } else if ('failed' in m) this.fail(reviveError(m.failed));
+      else this.done = true;
+    } catch (err) {
+      this.fail(err); // the listener's own failure (an abort seen by progress)
+    }
+  }
+}
