@@ -45,29 +45,37 @@ function workerUrl(): URL {
   return new URL(`./dir-worker.${ext}`, import.meta.url);
 }
 
-/** One worker thread storing files of a shared list, as seen from the main thread. */
+/**
+ * One worker thread storing files of a shared list, as seen from the main thread. Started as soon
+ * as the walk has found enough files, so that its start-up overlaps the rest of the walk; it waits
+ * for its list (`begin`) once the walk is done.
+ */
 export class IngestWorker {
   private failure: unknown;
   private done = false;
+  private claims: FileClaims | undefined;
+  private readonly worker: Worker;
   private readonly exited: Promise<void>;
 
-  constructor(
-    start: WorkerStart,
-    private readonly claims: FileClaims,
-    private readonly onStored: StoredListener,
-  ) {
-    const worker = new Worker(workerUrl(), { workerData: start, stdout: false, stderr: false });
-    worker.on('message', (m: WorkerMessage) => this.receive(m));
-    worker.on('error', (err) => this.fail(err));
+  constructor(private readonly onStored: StoredListener) {
+    this.worker = new Worker(workerUrl(), { stdout: false, stderr: false });
+    this.worker.on('message', (m: WorkerMessage) => this.receive(m));
+    this.worker.on('error', (err) => this.fail(err));
     this.exited = new Promise((resolve) =>
-      worker.on('exit', (code) => {
-        if (!this.done)
+      this.worker.on('exit', (code) => {
+        if (!this.done && this.claims !== undefined)
           this.fail(
             new PstoreError('EPSTORE_INTERNAL', `the ingest worker exited (${code}) unfinished`),
           );
         resolve();
       }),
     );
+  }
+
+  /** Hand the worker its list: from now on it takes files of it. */
+  begin(start: WorkerStart, claims: FileClaims): void {
+    this.claims = claims;
+    this.worker.postMessage(start);
   }
 
   /** The worker's first failure (or the listener's): the main thread stops taking files. */
@@ -83,16 +91,17 @@ export class IngestWorker {
 
   /**
    * The main thread failed (or was aborted): the worker takes no more files and ends after the one
-   * it holds, so nothing is placed after the ingest has returned.
+   * it holds (or at once, if it has no list yet), so nothing is placed after the ingest returned.
    */
   async abandon(): Promise<void> {
-    this.claims.stop();
+    if (this.claims === undefined) await this.worker.terminate();
+    else this.claims.stop();
     await this.exited;
   }
 
   private fail(err: unknown): void {
     this.failure ??= err;
-    this.claims.stop();
+    this.claims?.stop();
   }
 
   private receive(m: WorkerMessage): void {

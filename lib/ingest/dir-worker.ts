@@ -3,7 +3,7 @@
 // reporting what it stored in batches. A failure stops both threads' claiming and is sent as data
 // (thread-error.ts); the worker then ends. It loads only the synchronous in-memory object code.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { ScratchReader } from '../fs/scratch-read.js';
 import type { StoreLayout } from '../store/layout.js';
 import type { WalkedFile } from './dir-walk.js';
@@ -11,7 +11,7 @@ import { FileClaims, ObjectClaims } from './shared-work.js';
 import { sendError } from './thread-error.js';
 import { storeWholeFile } from './whole-file.js';
 
-/** What the main thread starts a worker with (worker-data, structured-cloned). */
+/** The worker's list and what it shares, posted once the walk is done (structured-cloned). */
 export interface WorkerStart {
   layout: StoreLayout;
   files: WalkedFile[];
@@ -59,7 +59,12 @@ function run(start: WorkerStart, post: (m: WorkerMessage) => void): void {
   post({ done: true });
 }
 
+// Started during the walk; the list comes when the walk is done. The port is let go after it, so
+// the worker ends when its work does.
 if (parentPort) {
   const port = parentPort;
-  run(workerData as WorkerStart, (m) => port.postMessage(m));
+  port.once('message', (start: WorkerStart) => {
+    port.unref();
+    run(start, (m) => port.postMessage(m));
+  });
 }

@@ -36,8 +36,14 @@ export async function ingestDir(
   // The walk first, so that progress knows how many files (and bytes) there are to hash; a
   // terminal shows "add..." meanwhile.
   ingest.tally.start();
-  const files = ingest.walk();
-  if (opts.onProgress) ingest.announce(files);
+  let files: WalkedFile[];
+  try {
+    files = ingest.walk();
+    if (opts.onProgress) ingest.announce(files);
+  } catch (err) {
+    await ingest.worker?.abandon(); // started during the walk, never handed a list
+    throw err;
+  }
   return ingest.ingest(() => ingest.hashAll(files));
 }
 
@@ -55,14 +61,25 @@ class DirIngest extends TreeIngest {
   private readonly buffers = new BufferPool();
   /** objects claimed by this thread or the worker (none without a worker) */
   private objects: ObjectClaims | undefined;
+  /** the second thread, started during the walk once it pays (dir-threads.ts) */
+  worker: IngestWorker | undefined;
+  private readonly threadSetting = process.env.PSTORE_INGEST_THREADS;
 
-  /** Directories and symlinks join the tree; regular files are returned to hash. */
+  /**
+   * Directories and symlinks join the tree; regular files are returned to hash. Once enough
+   * files are found, the worker is started: its start-up overlaps the rest of the walk.
+   */
   walk(): WalkedFile[] {
     const found: WalkedFile[] = [];
+    let whole = 0;
     walkTree(this.sourceName, {
       dir: (member) => this.collector.add({ path: member, type: 'dir' }),
       symlink: (member, target) => this.collector.add({ path: member, type: 'symlink', target }),
-      file: (f) => found.push(f),
+      file: (f) => {
+        found.push(f);
+        if (f.size > STREAM_THRESHOLD || this.worker !== undefined) return;
+        if (ingestThreads(++whole, this.threadSetting) === 2) this.worker = this.startWorker();
+      },
       other: (abs, kind) => {
         throw new PstoreError(
           'EPSTORE_UNSUPPORTED_TYPE',
@@ -89,8 +106,9 @@ class DirIngest extends TreeIngest {
   async hashAll(files: readonly WalkedFile[]): Promise<void> {
     const whole = files.filter((f) => f.size <= STREAM_THRESHOLD);
     const claims = new FileClaims(whole.length);
-    const worker = ingestThreads(whole.length) === 2 ? this.startWorker(whole, claims) : undefined;
+    const worker = this.worker;
     try {
+      if (worker !== undefined) this.handOver(worker, whole, claims);
       for (const found of files) {
         if (found.size <= STREAM_THRESHOLD) continue;
         await this.pace();
@@ -119,8 +137,22 @@ class DirIngest extends TreeIngest {
     }
   }
 
-  /** A worker thread taking files of `whole` too; what it stores joins the tree here. */
-  private startWorker(whole: readonly WalkedFile[], claims: FileClaims): IngestWorker {
+  /** A worker thread; what it stores (a file of the list it is handed) joins the tree here. */
+  private startWorker(): IngestWorker {
+    return new IngestWorker((i, integrity, size, exec, written) => {
+      const member = this.handedOver[i]!.member;
+      this.tally.counted(member, size);
+      this.tally.addFile(member, exec, { integrity, size });
+      this.tally.wrote(written, size);
+    });
+  }
+
+  /** the list the worker takes files from */
+  private handedOver: readonly WalkedFile[] = [];
+
+  /** The walk is done: the worker takes files of `whole` too, claiming objects with this thread. */
+  private handOver(worker: IngestWorker, whole: readonly WalkedFile[], claims: FileClaims): void {
+    this.handedOver = whole;
     this.objects = ObjectClaims.forObjects(whole.length);
     const start = {
       layout: this.layout,
@@ -128,12 +160,7 @@ class DirIngest extends TreeIngest {
       claims: claims.buffer,
       objects: this.objects.buffer,
     };
-    return new IngestWorker(start, claims, (i, integrity, size, exec, written) => {
-      const member = whole[i]!.member;
-      this.tally.counted(member, size);
-      this.tally.addFile(member, exec, { integrity, size });
-      this.tally.wrote(written, size);
-    });
+    worker.begin(start, claims);
   }
 
   /** Let the event loop run now and then: large files' streams, timers, an abort. */
