@@ -24,9 +24,7 @@ export interface WorkerStart {
  * 2: written), repeated; one array per batch is far cheaper to clone than an object per file.
  */
 export type WorkerMessage =
-  | { stored: Array<string | number> }
-  | { failed: ReturnType<typeof sendError> }
-  | { done: true };
+  { stored: Array<string | number> } | { failed: ReturnType<typeof sendError> } | { done: true };
 
 /** A batch is sent after this many files or bytes: progress and early writeback stay current. */
 const BATCH_FILES = 64;

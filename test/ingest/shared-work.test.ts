@@ -67,6 +67,12 @@ test('a system error crosses with its errno code, syscall and path', (t) => {
   }
   const err = reviveError(structuredClone(sendError(original))) as NodeJS.ErrnoException;
   const o = original as NodeJS.ErrnoException;
-  t.like(err, { code: o.code, errno: o.errno, syscall: o.syscall, path: o.path, message: o.message });
+  t.like(err, {
+    code: o.code,
+    errno: o.errno,
+    syscall: o.syscall,
+    path: o.path,
+    message: o.message,
+  });
   t.is(reviveError(sendError('not an error')).message, 'not an error');
 });
