@@ -17,9 +17,15 @@ import { reviveError } from './thread-error.js';
  */
 export const THREADED_MIN_FILES = 256;
 
+/**
+ * Run from TypeScript source (tsx, while working on pstore): Node 20 starts a worker's module
+ * before tsx's loader hooks apply to it, so a `.ts` worker cannot load; one thread does all.
+ */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
 /** How many threads ingest a tree of `files` files (each stored whole) here. */
 export function ingestThreads(files: number, setting = process.env.PSTORE_INGEST_THREADS): 1 | 2 {
-  if (setting === '1' || files === 0) return 1;
+  if (setting === '1' || files === 0 || FROM_SOURCE) return 1;
   if (setting === '2') return 2;
   return os.availableParallelism() >= 2 && files >= THREADED_MIN_FILES ? 2 : 1;
 }
@@ -39,12 +45,6 @@ export type StoredListener = (
   written: boolean,
 ) => void;
 
-/** The compiled worker beside this module (`.ts` when run from source through tsx). */
-function workerUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`./dir-worker.${ext}`, import.meta.url);
-}
-
 /**
  * One worker thread storing files of a shared list, as seen from the main thread. Started as soon
  * as the walk has found enough files, so that its start-up overlaps the rest of the walk; it waits
@@ -58,7 +58,10 @@ export class IngestWorker {
   private readonly exited: Promise<void>;
 
   constructor(private readonly onStored: StoredListener) {
-    this.worker = new Worker(workerUrl(), { stdout: false, stderr: false });
+    this.worker = new Worker(new URL('./dir-worker.js', import.meta.url), {
+      stdout: false,
+      stderr: false,
+    });
     this.worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.worker.on('error', (err) => this.fail(err));
     this.exited = new Promise((resolve) =>

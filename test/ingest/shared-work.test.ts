@@ -38,7 +38,8 @@ test('an object key is claimed once; the exec bit makes another object', (t) => 
 test('thread count: off by PSTORE_INGEST_THREADS=1 and for no file, on by =2, by size otherwise', (t) => {
   t.is(ingestThreads(100_000, '1'), 1);
   t.is(ingestThreads(0, '2'), 1);
-  t.is(ingestThreads(1, '2'), 2);
+  // from TypeScript source (tsx) a worker cannot load its .ts module: one thread (dir-threads.ts)
+  t.is(ingestThreads(1, '2'), import.meta.url.endsWith('.ts') ? 1 : 2);
   t.is(ingestThreads(THREADED_MIN_FILES - 1, undefined), 1, 'a small tree: one thread');
 });
 
