@@ -63,6 +63,8 @@ class DirIngest extends TreeIngest {
   private objects: ObjectClaims | undefined;
   /** the second thread, started during the walk once it pays (dir-threads.ts) */
   worker: IngestWorker | undefined;
+  /** the list the worker takes files from (indexes in its reports are into it) */
+  private handedOver: readonly WalkedFile[] = [];
   private readonly threadSetting = process.env.PSTORE_INGEST_THREADS;
 
   /**
@@ -146,9 +148,6 @@ class DirIngest extends TreeIngest {
       this.tally.wrote(written, size);
     });
   }
-
-  /** the list the worker takes files from */
-  private handedOver: readonly WalkedFile[] = [];
 
   /** The walk is done: the worker takes files of `whole` too, claiming objects with this thread. */
   private handOver(worker: IngestWorker, whole: readonly WalkedFile[], claims: FileClaims): void {
