@@ -5,12 +5,7 @@
 import fs from 'node:fs';
 import { PstoreError } from '../core/errors.js';
 import type { StoreLayout } from '../store/layout.js';
-import {
-  hashBuffer,
-  hashBufferOffThread,
-  writeHashedBufferSync,
-  writeObjectFromFile,
-} from '../store/objects.js';
+import { hashBufferOffThread, writeObjectFromFile } from '../store/objects.js';
 import {
   Pacer,
   STREAM_THRESHOLD,
@@ -21,6 +16,9 @@ import {
 import { WriteQueue } from './write-queue.js';
 import { BufferPool, ScratchReader } from '../fs/scratch-read.js';
 import { openWalkedFile, walkTree, type WalkedFile } from './dir-walk.js';
+import { ingestThreads, IngestWorker, workerTakesAll } from './dir-threads.js';
+import { FileClaims, ObjectClaims } from './shared-work.js';
+import { placeClaimed, storeOpenFile } from './whole-file.js';
 
 /**
  * Files of at least this size (up to STREAM_THRESHOLD) are hashed off the main thread: below it, the
@@ -38,8 +36,14 @@ export async function ingestDir(
   // The walk first, so that progress knows how many files (and bytes) there are to hash; a
   // terminal shows "add..." meanwhile.
   ingest.tally.start();
-  const files = ingest.walk();
-  if (opts.onProgress) ingest.announce(files);
+  let files: WalkedFile[];
+  try {
+    files = ingest.walk();
+    if (opts.onProgress) ingest.announce(files);
+  } catch (err) {
+    await ingest.worker?.abandon(); // started during the walk, never handed a list
+    throw err;
+  }
   return ingest.ingest(() => ingest.hashAll(files));
 }
 
@@ -55,14 +59,29 @@ class DirIngest extends TreeIngest {
   private readonly reader = new ScratchReader();
   /** at most one buffer per job the queue runs at once */
   private readonly buffers = new BufferPool();
+  /** objects claimed by this thread or the worker (none without a worker) */
+  private objects: ObjectClaims | undefined;
+  /** the second thread, started during the walk once it pays (dir-threads.ts) */
+  worker: IngestWorker | undefined;
+  /** the list the worker takes files from (indexes in its reports are into it) */
+  private handedOver: readonly WalkedFile[] = [];
+  private readonly threadSetting = process.env.PSTORE_INGEST_THREADS;
 
-  /** Directories and symlinks join the tree; regular files are returned to hash. */
+  /**
+   * Directories and symlinks join the tree; regular files are returned to hash. Once enough
+   * files are found, the worker is started: its start-up overlaps the rest of the walk.
+   */
   walk(): WalkedFile[] {
     const found: WalkedFile[] = [];
+    let whole = 0;
     walkTree(this.sourceName, {
       dir: (member) => this.collector.add({ path: member, type: 'dir' }),
       symlink: (member, target) => this.collector.add({ path: member, type: 'symlink', target }),
-      file: (f) => found.push(f),
+      file: (f) => {
+        found.push(f);
+        if (f.size > STREAM_THRESHOLD || this.worker !== undefined) return;
+        if (ingestThreads(++whole, this.threadSetting) === 2) this.worker = this.startWorker();
+      },
       other: (abs, kind) => {
         throw new PstoreError(
           'EPSTORE_UNSUPPORTED_TYPE',
@@ -82,12 +101,65 @@ class DirIngest extends TreeIngest {
     );
   }
 
+  /**
+   * Store every file: the large ones streamed through the queue, the others taken whole, one at a
+   * time, from a list this thread shares with a worker thread when one pays (dir-threads.ts).
+   */
   async hashAll(files: readonly WalkedFile[]): Promise<void> {
-    for (const found of files) {
-      await this.pace();
-      if (this.queue.failed !== undefined) break;
-      this.ingestFile(found);
+    const whole = files.filter((f) => f.size <= STREAM_THRESHOLD);
+    const claims = new FileClaims(whole.length);
+    const worker = this.worker;
+    try {
+      if (worker !== undefined) this.handOver(worker, whole, claims);
+      for (const found of files) {
+        if (found.size <= STREAM_THRESHOLD) continue;
+        await this.pace();
+        if (this.queue.failed !== undefined) break;
+        this.ingestFile(found);
+      }
+      if (worker === undefined || !workerTakesAll) await this.takeFiles(whole, claims, worker);
+    } catch (err) {
+      await worker?.abandon();
+      throw err;
     }
+    // a failed streaming job fails the ingest (settleAll): the worker need not go on
+    if (this.queue.failed !== undefined) await worker?.abandon();
+    else await worker?.finish();
+  }
+
+  private async takeFiles(
+    whole: readonly WalkedFile[],
+    claims: FileClaims,
+    worker: IngestWorker | undefined,
+  ): Promise<void> {
+    for (let i = claims.next(); i !== -1; i = claims.next()) {
+      this.ingestFile(whole[i]!);
+      await this.pace();
+      if (this.queue.failed !== undefined || worker?.failed !== undefined) break;
+    }
+  }
+
+  /** A worker thread; what it stores (a file of the list it is handed) joins the tree here. */
+  private startWorker(): IngestWorker {
+    return new IngestWorker((i, integrity, size, exec, written) => {
+      const member = this.handedOver[i]!.member;
+      this.tally.counted(member, size);
+      this.tally.addFile(member, exec, { integrity, size });
+      this.tally.wrote(written, size);
+    });
+  }
+
+  /** The walk is done: the worker takes files of `whole` too, claiming objects with this thread. */
+  private handOver(worker: IngestWorker, whole: readonly WalkedFile[], claims: FileClaims): void {
+    this.handedOver = whole;
+    this.objects = ObjectClaims.forObjects(whole.length);
+    const start = {
+      layout: this.layout,
+      files: whole as WalkedFile[],
+      claims: claims.buffer,
+      objects: this.objects.buffer,
+    };
+    worker.begin(start, claims);
   }
 
   /** Let the event loop run now and then: large files' streams, timers, an abort. */
@@ -116,10 +188,10 @@ class DirIngest extends TreeIngest {
         this.queue.push(data.byteLength, () => job().finally(() => this.buffers.give(buffer)));
         return;
       }
-      // The bytes are hashed and written at once: a reused buffer spares an allocation per file.
-      const hashed = hashBuffer(this.reader.read(fd, st.size), exec);
-      this.tally.addFile(member, exec, hashed);
-      this.tally.wrote(writeHashedBufferSync(this.layout, hashed), hashed.size);
+      // Small: read into the reused buffer, hashed and placed at once (as the worker does).
+      const f = storeOpenFile(this.layout, this.reader, fd, st, this.objects);
+      this.tally.addFile(member, exec, f);
+      this.tally.wrote(f.written, f.size);
     } finally {
       if (!handedOff) fs.closeSync(fd);
     }
@@ -128,7 +200,7 @@ class DirIngest extends TreeIngest {
   private async storeOffThread(member: string, exec: boolean, data: Buffer): Promise<void> {
     const hashed = await hashBufferOffThread(data, exec);
     this.tally.addFile(member, exec, hashed);
-    this.tally.wrote(writeHashedBufferSync(this.layout, hashed), hashed.size);
+    this.tally.wrote(placeClaimed(this.layout, hashed, this.objects), hashed.size);
   }
 
   private async ingestLargeFile(

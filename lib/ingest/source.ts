@@ -151,7 +151,12 @@ export class IngestTally {
    * links to it (a tar's), so the collector keeps its object key; a tree's files need none kept
    * (100k keys are ~20 MB).
    */
-  addFile(member: string, exec: boolean, obj: HashedObject, linkable = false): void {
+  addFile(
+    member: string,
+    exec: boolean,
+    obj: Pick<HashedObject, 'size' | 'integrity'> & { key?: string },
+    linkable = false,
+  ): void {
     this.collector.add(
       { path: member, type: 'file', exec, size: obj.size, integrity: obj.integrity },
       linkable ? obj.key : undefined,

@@ -5,19 +5,36 @@
 // Objects are not fsynced one by one: `add` flushes the filesystem once before it writes the
 // manifest that refers to them (SPEC.md §Durability).
 
-import { createHash, webcrypto } from 'node:crypto';
-import fs, { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { webcrypto } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import ssri from 'ssri';
 import { errnoCode } from '../core/errors.js';
 import { tmpName } from '../fs/atomic.js';
-import { ScratchReader } from '../fs/scratch-read.js';
 import { withPath } from '../fs/errno.js';
 import { crashpoint } from '../core/crashpoint.js';
 import { hexOf, objectKey, parseObjectKey } from '../core/object-key.js';
 import { objectPath, type StoreLayout } from './layout.js';
+import {
+  contentMtime,
+  hashedByDigest,
+  madeDirs,
+  OBJECT_MODE,
+  OBJECT_MODE_EXEC,
+  type HashedBuffer,
+  type Presence,
+} from './write-buffer.js';
+
+export {
+  contentMtime,
+  hashBuffer,
+  OBJECT_MODE,
+  OBJECT_MODE_EXEC,
+  writeHashedBufferSync,
+  type HashedBuffer,
+} from './write-buffer.js';
 
 export interface StoredObject {
   integrity: string;
@@ -27,10 +44,6 @@ export interface StoredObject {
   written: boolean;
 }
 
-export const OBJECT_MODE = 0o444;
-export const OBJECT_MODE_EXEC = 0o555;
-
-const madeDirs = new Set<string>();
 /** Concurrent writes of one object inside this process share one write (cacache moveOperations). */
 const inflight = new Map<string, Promise<boolean>>();
 
@@ -74,28 +87,10 @@ export async function hasObject(layout: StoreLayout, key: string): Promise<boole
   }
 }
 
-/**
- * Every object's mtime is derived from its content (SPEC.md §Object mtimes). Hard links share it,
- * and Python trusts a .pyc whose recorded source mtime and size match: with per-content mtimes, a
- * .pyc compiled from one version of a module never validates against another of the same size,
- * even when an importer racing an upgrade writes it after pstore swept the old ones.
- */
-export function contentMtime(hex: string): Date {
-  // 2^28 distinct seconds from 2001-09-09 on: two differing same-size modules collide with p = 2^-28.
-  const seconds = 1_000_000_000 + (parseInt(hex.slice(0, 7), 16) & 0x0fffffff);
-  return new Date(seconds * 1000);
-}
-
 async function stampObject(tmp: string, key: string): Promise<void> {
   const t = contentMtime(key);
   await fsp.utimes(tmp, t, t);
 }
-
-/**
- * What is at an object's name: nothing, an object pstore can vouch for, or something else (bytes,
- * size or mode changed since it was placed: a hard-linked prefix file appended to, a planted file).
- */
-type Presence = 'absent' | 'intact' | 'damaged';
 
 /** Present, a regular file, of this size, with the key's exec bit: all a stat can tell. */
 async function statPresence(dest: string, size: number, exec: boolean): Promise<Presence> {
@@ -152,21 +147,6 @@ async function placeObject(
   }
 }
 
-export interface HashedBuffer {
-  integrity: string;
-  key: string;
-  size: number;
-  data: Uint8Array;
-}
-
-/**
- * Hash in memory, synchronously: callers that must record a member in order use this first. One
- * digest gives both forms (ssri's `sha512-BASE64` and the key's hex) without ssri's parsing.
- */
-export function hashBuffer(data: Uint8Array, exec: boolean): HashedBuffer {
-  return hashedByDigest(createHash('sha512').update(data).digest(), data, exec);
-}
-
 /**
  * {@link hashBuffer} on a thread-pool thread: WebCrypto's digest is Node's one hash that runs off
  * the calling thread (it copies `data` first), so the caller reads and hashes other files
@@ -175,102 +155,6 @@ export function hashBuffer(data: Uint8Array, exec: boolean): HashedBuffer {
  */
 export async function hashBufferOffThread(data: Uint8Array, exec: boolean): Promise<HashedBuffer> {
   return hashedByDigest(Buffer.from(await webcrypto.subtle.digest('SHA-512', data)), data, exec);
-}
-
-function hashedByDigest(digest: Buffer, data: Uint8Array, exec: boolean): HashedBuffer {
-  return {
-    integrity: `sha512-${digest.toString('base64')}`,
-    key: objectKey(digest.toString('hex'), exec),
-    size: data.byteLength,
-    data,
-  };
-}
-
-/** {@link statPresence} without a promise. */
-function statPresenceSync(dest: string, size: number, exec: boolean): Presence {
-  const st = fs.lstatSync(dest, { throwIfNoEntry: false });
-  if (!st) return 'absent';
-  return st.isFile() && st.size === size && ((st.mode & 0o100) !== 0) === exec
-    ? 'intact'
-    : 'damaged';
-}
-
-/** A small object is trusted only if its bytes equal the ones just hashed (a read, no hash). */
-function bufferPresenceSync(dest: string, data: Uint8Array, exec: boolean): Presence {
-  const presence = statPresenceSync(dest, data.byteLength, exec);
-  if (presence !== 'intact') return presence;
-  let now: Uint8Array;
-  try {
-    now = readPresentSync(dest, data.byteLength);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return 'absent';
-    throw err;
-  }
-  return Buffer.compare(now, data) === 0 ? 'intact' : 'damaged';
-}
-
-/** Present objects are compared through one buffer (compared at once, never kept). */
-const presentReader = new ScratchReader();
-
-/** The first `size` bytes of a present object (one byte more, so that a grown file differs). */
-function readPresentSync(dest: string, size: number): Uint8Array {
-  const fd = fs.openSync(dest, 'r');
-  try {
-    return presentReader.read(fd, size + 1);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * Write a small object with synchronous calls: each async call would cost a thread-pool round
- * trip, and a wheel or a tree of small files would pay it ~6 times per object. The protocol: a temp file in tmp/, its content mtime, rename onto the name; an
- * intact present object (its bytes equal) is kept, not rewritten; nothing is flushed here.
- */
-export function writeHashedBufferSync(layout: StoreLayout, hashed: HashedBuffer): boolean {
-  try {
-    return placeBufferSync(layout, hashed);
-  } catch (err) {
-    // A directory the cache believed in has gone (the store was removed): forget and retry once.
-    if (errnoCode(err) !== 'ENOENT' || madeDirs.size === 0) throw err;
-    madeDirs.clear();
-    return placeBufferSync(layout, hashed);
-  }
-}
-
-function placeBufferSync(layout: StoreLayout, hashed: HashedBuffer): boolean {
-  const exec = parseObjectKey(hashed.key).exec;
-  const dest = objectPath(layout, hashed.key);
-  const found = bufferPresenceSync(dest, hashed.data, exec);
-  if (found === 'intact') return false;
-  mkdirOnceSync(layout.tmp);
-  mkdirOnceSync(path.dirname(dest));
-  const tmp = tmpName(layout.tmp, 'obj');
-  try {
-    writeStampedSync(tmp, hashed.data, exec, contentMtime(hashed.key));
-    crashpoint('object:before-rename');
-    fs.renameSync(tmp, dest);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true }); // a failure (a full disk) leaves nothing in tmp/
-    throw withPath(err, tmp);
-  }
-  return true;
-}
-
-function writeStampedSync(tmp: string, data: Uint8Array, exec: boolean, mtime: Date): void {
-  const fd = fs.openSync(tmp, 'wx', exec ? OBJECT_MODE_EXEC : OBJECT_MODE);
-  try {
-    fs.writeFileSync(fd, data);
-    fs.futimesSync(fd, mtime, mtime);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function mkdirOnceSync(dir: string): void {
-  if (madeDirs.has(dir)) return;
-  fs.mkdirSync(dir, { recursive: true });
-  madeDirs.add(dir);
 }
 
 /** Stream a large file into the store: hash while copying to a temp file, then place it. */
