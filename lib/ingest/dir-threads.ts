@@ -17,6 +17,9 @@ import { reviveError } from './thread-error.js';
  */
 export const THREADED_MIN_FILES = 256;
 
+/** The worker isolate's young generation, MiB (see the constructor). */
+const WORKER_YOUNG_MIB = 8;
+
 /**
  * Run from TypeScript source (tsx, while working on pstore): Node 20 starts a worker's module
  * before tsx's loader hooks apply to it, so a `.ts` worker cannot load; one thread does all.
@@ -61,6 +64,10 @@ export class IngestWorker {
     this.worker = new Worker(new URL('./dir-worker.js', import.meta.url), {
       stdout: false,
       stderr: false,
+      // The worker keeps little (its share of the list, one read buffer) but makes a buffer and a
+      // hash per file: V8's default young generation (up to 3 × 16 MiB semi-spaces per isolate)
+      // would add tens of MiB to the peak of a 100k-file add for nothing (SPEC.md §Ingest Threads).
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MIB },
     });
     this.worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.worker.on('error', (err) => this.fail(err));
