@@ -55,6 +55,8 @@ export async function openPrefixForWrite(
     onWait?: (() => void) | undefined;
     /** a request for the writer of the moment while waiting for it (LockOptions.request) */
     request?: LockOptions['request'];
+    /** called once the lock is held, before the prefix's state is swept and written */
+    onLocked?: (() => void) | undefined;
   },
 ): Promise<OpenedPrefix> {
   const { paths, found } = await prefixToOpen(dir, opts);
@@ -68,6 +70,7 @@ export async function openPrefixForWrite(
     onWait: opts.onWait,
     ...(opts.request ? { request: opts.request } : {}),
   });
+  opts.onLocked?.();
   try {
     await sweepStateTemps(paths);
     await sweepTreeLeftovers(paths);
@@ -80,7 +83,12 @@ export async function openPrefixForWrite(
         store: opts.storeRoot,
         createdAt: new Date().toISOString(),
       };
-      await writeJson(paths.prefixFile, record);
+      // The file is fsynced before its rename; its name in <state> is not, here: the journal's
+      // write fsyncs <state> (writeJournal) after this rename and before the prefix is touched,
+      // and until a journal exists the prefix has no history to lose (a failed first transaction
+      // removes prefix.json; one that changes nothing fsyncs <state> itself, txn/run.ts). So
+      // the same directory's later fsync makes this name durable before anything depends on it.
+      await writeJson(paths.prefixFile, record, { syncDir: false });
     }
     await requireSameStore(abs, record, opts.storeRoot);
     return { paths, record, lock, created, createdTop: created ? createdTop : undefined };
