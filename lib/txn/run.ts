@@ -12,6 +12,7 @@ import { listGenerationNumbers, readCurrent, readCurrentGeneration } from '../pr
 import { requireCompleteTree } from '../prefix/trees.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
+import { allSettledInOrder } from '../core/settle.js';
 import { fsyncDir } from '../fs/atomic.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
@@ -179,10 +180,10 @@ async function transaction(
   // Independent waits, side by side: the registration's syncs (in the store) and the store
   // index's open (LevelDB rewrites its manifest on every open). Both settle before either's
   // failure is thrown: a new prefix's failure removes the registration after this.
-  const [, goal] = await settled(
+  const [, goal] = await allSettledInOrder([
     registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout }),
     resolveGoal(ctx, p, kind, target, { current, generation: cur.generation }),
-  );
+  ]);
   const result: TxnResult = {
     prefix: p.dir,
     layout: p.layout,
@@ -200,14 +201,6 @@ async function transaction(
     ...result,
     ...(await changeTo(h, kind, { ...cur, packages: current }, goal, opts, step)),
   };
-}
-
-/** Both values once both promises have settled; the first failure (in argument order) if any. */
-async function settled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-  return [ra.value, rb.value];
 }
 
 /** What a prefix this call created has committed: nothing. */
