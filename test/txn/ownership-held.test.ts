@@ -58,13 +58,22 @@ test('close() with no sync() waits for the begun index and closes it: it opens a
   await db!.close();
 });
 
-test('close() after a begun index failed throws nothing; a later sync() makes the index afresh', async (t) => {
+/** A begun index that fails: the state directory is a file, so LevelDB cannot make it (ENOTDIR). */
+async function failingBegin(t: ExecutionContext): Promise<{
+  p: PrefixPaths;
+  ctx: StoreContext;
+  held: HeldOwnership;
+}> {
   const { p, ctx } = await newPrefix(t);
-  // The state directory is a file: the index cannot be made there (ENOTDIR).
   await fsp.rm(p.meta, { recursive: true });
   await fsp.writeFile(p.meta, 'in the way');
   const held = new HeldOwnership();
   held.begin(ctx, p, NOTHING);
+  return { p, ctx, held };
+}
+
+test('close() after a begun index failed throws nothing; a later sync() makes the index afresh', async (t) => {
+  const { p, ctx, held } = await failingBegin(t);
   await t.notThrowsAsync(() => held.close());
   await fsp.rm(p.meta);
   await fsp.mkdir(p.meta);
@@ -74,11 +83,7 @@ test('close() after a begun index failed throws nothing; a later sync() makes th
 });
 
 test('sync() throws what the begun index failed with', async (t) => {
-  const { p, ctx } = await newPrefix(t);
-  await fsp.rm(p.meta, { recursive: true });
-  await fsp.writeFile(p.meta, 'in the way');
-  const held = new HeldOwnership();
-  held.begin(ctx, p, NOTHING);
+  const { p, ctx, held } = await failingBegin(t);
   await t.throwsAsync(() => held.sync(ctx, p, NOTHING), { code: 'ENOTDIR' });
   await held.close();
 });
