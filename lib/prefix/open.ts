@@ -4,6 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
+import { allSettledInOrder } from '../core/settle.js';
 import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
 import { acquireLock, type HeldLock, type LockOptions } from '../fs/lock.js';
 import { TEMP_PREFIX, type LayoutKind } from '../core/names.js';
@@ -72,9 +73,14 @@ export async function openPrefixForWrite(
   });
   opts.onLocked?.();
   try {
-    await sweepStateTemps(paths);
-    await sweepTreeLeftovers(paths);
-    let record = (await detectPrefix(abs))?.record;
+    // Side by side: the sweeps remove temp names only, which detection does not read (history
+    // is what is not a temp), so the answer is the one running them in turn would give.
+    const [, , detected] = await allSettledInOrder([
+      sweepStateTemps(paths),
+      sweepTreeLeftovers(paths),
+      detectPrefix(abs),
+    ]);
+    let record = detected?.record;
     const created = record === undefined;
     if (!record) {
       record = {
