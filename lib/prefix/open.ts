@@ -96,7 +96,8 @@ export async function openPrefixForWrite(
       // the same directory's later fsync makes this name durable before anything depends on it.
       await writeJson(paths.prefixFile, record, { syncDir: false });
     }
-    await requireSameStore(abs, record, opts.storeRoot);
+    // A record this call wrote names this very store root: nothing to compare.
+    if (!created) await requireSameStore(abs, record, opts.storeRoot);
     return { paths, record, lock, created, createdTop: created ? createdTop : undefined };
   } catch (err) {
     await lock.release();
