@@ -114,7 +114,7 @@ async function holdingPrefix(
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
-      await held.close(); // its index too, once nothing writes it any more
+      await held.close().catch(() => {}); // its index goes too: first nothing may write it
       await discardNewPrefix(opened);
       await unregisterPrefix(ctx.layout, p.meta);
     }
