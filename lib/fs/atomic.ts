@@ -63,11 +63,16 @@ export function tmpName(dir: string, tag = 'tmp'): string {
   return tempPath(dir, tag, processTag, (counter++).toString(36));
 }
 
-/** Write bytes to `dest` atomically and durably: tmp in the same dir, fsync, rename, fsync dir. */
+/**
+ * Write bytes to `dest` atomically and durably: tmp in the same dir, fsync, rename, fsync dir.
+ * `syncDir: false` leaves the last step to a later fsync of the same directory that the caller
+ * knows comes before anything depends on the name (say where, in a comment, at the call).
+ */
 export async function writeFileAtomic(
   dest: string,
   data: string | Uint8Array,
   mode = 0o644,
+  opts: { syncDir?: boolean } = {},
 ): Promise<void> {
   const dir = path.dirname(dest);
   const tmp = tmpName(dir);
@@ -84,7 +89,7 @@ export async function writeFileAtomic(
     await fsp.rm(tmp, { force: true });
     throw withPath(err, dest);
   }
-  await fsyncDir(dir);
+  if (opts.syncDir !== false) await fsyncDir(dir);
 }
 
 /** Create `link` pointing at `target` atomically, replacing whatever symlink was there. */

@@ -57,7 +57,12 @@ export async function readJsonAs<T>(file: string, schema: Schema<T>): Promise<T 
   throw damaged(file, `not a valid ${path.basename(file)}: ${issues[0]}`, { issues });
 }
 
-export async function writeJson(file: string, value: unknown): Promise<void> {
+/** A state file, atomically and durably (writeFileAtomic; `syncDir` as there). */
+export async function writeJson(
+  file: string,
+  value: unknown,
+  opts: { syncDir?: boolean } = {},
+): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, 0o644, opts);
 }

@@ -4,6 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
+import { allSettledInOrder } from '../core/settle.js';
 import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
 import { acquireLock, type HeldLock, type LockOptions } from '../fs/lock.js';
 import { TEMP_PREFIX, type LayoutKind } from '../core/names.js';
@@ -55,6 +56,8 @@ export async function openPrefixForWrite(
     onWait?: (() => void) | undefined;
     /** a request for the writer of the moment while waiting for it (LockOptions.request) */
     request?: LockOptions['request'];
+    /** called once the lock is held, before the prefix's state is swept and written */
+    onLocked?: (() => void) | undefined;
   },
 ): Promise<OpenedPrefix> {
   const { paths, found } = await prefixToOpen(dir, opts);
@@ -68,10 +71,16 @@ export async function openPrefixForWrite(
     onWait: opts.onWait,
     ...(opts.request ? { request: opts.request } : {}),
   });
+  opts.onLocked?.();
   try {
-    await sweepStateTemps(paths);
-    await sweepTreeLeftovers(paths);
-    let record = (await detectPrefix(abs))?.record;
+    // Side by side: the sweeps remove temp names only, which detection does not read (history
+    // is what is not a temp), so the answer is the one running them in turn would give.
+    const [, , detected] = await allSettledInOrder([
+      sweepStateTemps(paths),
+      sweepTreeLeftovers(paths),
+      detectPrefix(abs),
+    ]);
+    let record = detected?.record;
     const created = record === undefined;
     if (!record) {
       record = {
@@ -80,9 +89,15 @@ export async function openPrefixForWrite(
         store: opts.storeRoot,
         createdAt: new Date().toISOString(),
       };
-      await writeJson(paths.prefixFile, record);
+      // The file is fsynced before its rename; its name in <state> is not, here: the journal's
+      // write fsyncs <state> (writeJournal) after this rename and before the prefix is touched,
+      // and until a journal exists the prefix has no history to lose (a failed first transaction
+      // removes prefix.json; one that changes nothing fsyncs <state> itself, txn/run.ts). So
+      // the same directory's later fsync makes this name durable before anything depends on it.
+      await writeJson(paths.prefixFile, record, { syncDir: false });
     }
-    await requireSameStore(abs, record, opts.storeRoot);
+    // A record this call wrote names this very store root: nothing to compare.
+    if (!created) await requireSameStore(abs, record, opts.storeRoot);
     return { paths, record, lock, created, createdTop: created ? createdTop : undefined };
   } catch (err) {
     await lock.release();

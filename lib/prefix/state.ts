@@ -10,6 +10,7 @@ import { damaged, readJson, readJsonAs, writeJson } from '../fs/json-file.js';
 import { LAYOUT_KINDS, TEMP_PREFIX } from '../core/names.js';
 import { PackageListSchema } from '../core/package-ref.js';
 import { readdirOrEmpty } from '../fs/dir.js';
+import { allSettledInOrder } from '../core/settle.js';
 import { generationFile, prefixPaths, type PrefixPaths } from './layout.js';
 import { SavedPathListSchema } from './overwritten.js';
 
@@ -75,9 +76,17 @@ export async function detectPrefix(
  * (on a failed first transaction) remove, that history. No error path ever deletes history.
  */
 async function refuseOrphanedHistory(p: PrefixPaths): Promise<void> {
-  const hasRecords = (await readdirOrEmpty(p.generations)).some((n) => n.endsWith('.json'));
-  const hasTrees = (await readdirOrEmpty(p.trees)).some((n) => !n.startsWith(TEMP_PREFIX));
-  if (hasRecords || hasTrees || (await pathExists(p.current)) || (await pathExists(p.journal))) {
+  // Looked at all at once (reads only): a new prefix is looked for three times on its way to its
+  // first transaction, each time in both layouts.
+  const [records, trees, current, journal] = await allSettledInOrder([
+    readdirOrEmpty(p.generations),
+    readdirOrEmpty(p.trees),
+    pathExists(p.current),
+    pathExists(p.journal),
+  ]);
+  const hasRecords = records.some((n) => n.endsWith('.json'));
+  const hasTrees = trees.some((n) => !n.startsWith(TEMP_PREFIX));
+  if (hasRecords || hasTrees || current || journal) {
     throw new PstoreError(
       'EPSTORE_INTEGRITY',
       `${p.prefixFile} is missing, but ${p.meta} holds the history of a prefix; restore prefix.json (pstore will not start over and lose it)`,

@@ -47,6 +47,7 @@ export function newTxid(): string {
 }
 
 export async function writeJournal(p: PrefixPaths, j: Journal): Promise<void> {
+  // Its fsync of <state> is also what makes a new prefix's prefix.json name durable (open.ts).
   await writeJson(p.journal, j);
 }
 

@@ -12,6 +12,8 @@ import { listGenerationNumbers, readCurrent, readCurrentGeneration } from '../pr
 import { requireCompleteTree } from '../prefix/trees.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
+import { allSettledInOrder } from '../core/settle.js';
+import { fsyncDir } from '../fs/atomic.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
@@ -61,9 +63,11 @@ export async function runTransaction(
   const step = stepClock(opts.onProgress);
   const started = performance.now();
   const ask = groupAsk(ctx.root, kind, ops, { ...opts, waitMs: ctx.waitMs });
-  // A writer that may be served by the holder loads LevelDB only once it runs its own transaction;
+  // A writer that may be served by the holder loads LevelDB only once it runs its own transaction
+  // (as soon as it holds the lock: the load then fills the waits on the prefix's state files);
   // a rollback loads it only if its layout needs the index (inplace), after the lock.
-  if (!ask && kind !== 'rollback') preloadIndexModule();
+  const preload = kind === 'rollback' ? undefined : preloadIndexModule;
+  if (!ask) preload?.();
   let opened: OpenedPrefix;
   try {
     opened = await openPrefixForWrite(dir, {
@@ -72,7 +76,7 @@ export async function runTransaction(
       create: kind === 'activate' || kind === 'sync',
       waitMs: ctx.waitMs,
       onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${dir}`),
-      ...(ask ? { request: (file: string) => ask.request(file) } : {}),
+      ...(ask ? { request: (file: string) => ask.request(file), onLocked: preload } : {}),
     });
   } catch (err) {
     if (ask) return servedResult(ask.outcome(err), opts, started);
@@ -94,16 +98,23 @@ async function holdingPrefix(
 ): Promise<TxnResult> {
   const p = opened.paths;
   const held = new HeldOwnership();
+  // A prefix this call created has committed nothing (prefix.json was absent under the lock, and
+  // history without it is refused): its empty ownership index is made now, while the store lock
+  // is taken and the store's index opened to resolve the refs, instead of after them. sync()
+  // checks it against the committed set read under the lock, as any index.
+  if (opened.created) held.begin(ctx, p, NOTHING_COMMITTED);
   try {
     await using _storeLock = await lockStore(ctx, 'shared');
     step('lock');
     const result = await underLocks({ ctx, p, held }, kind, target, opts, step);
+    if (opened.created && result.noop) await fsyncDir(p.meta); // prefix.json, see open.ts
     if (groupingOn(opts))
       await serveWaiters(opened.lock, p, ctx.root, groupServe({ ctx, p, held }));
     return result;
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
     if (opened.created && !(await readJournal(p))) {
+      await held.close().catch(() => {}); // its index goes too: first nothing may write it
       await discardNewPrefix(opened);
       await unregisterPrefix(ctx.layout, p.meta);
     }
@@ -166,8 +177,13 @@ async function transaction(
   step('recover');
   const cur = await readCurrent(p);
   const current = (await readCurrentGeneration(p, cur)).packages;
-  await registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout });
-  const goal = await resolveGoal(ctx, p, kind, target, { current, generation: cur.generation });
+  // Independent waits, side by side: the registration's syncs (in the store) and the store
+  // index's open (LevelDB rewrites its manifest on every open). Both settle before either's
+  // failure is thrown: a new prefix's failure removes the registration after this.
+  const [, goal] = await allSettledInOrder([
+    registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout }),
+    resolveGoal(ctx, p, kind, target, { current, generation: cur.generation }),
+  ]);
   const result: TxnResult = {
     prefix: p.dir,
     layout: p.layout,
@@ -186,6 +202,9 @@ async function transaction(
     ...(await changeTo(h, kind, { ...cur, packages: current }, goal, opts, step)),
   };
 }
+
+/** What a prefix this call created has committed: nothing. */
+const NOTHING_COMMITTED: CommittedSet = { generation: 0, packages: [] };
 
 /** The committed set and what a transaction read of current.json. */
 type Committed = CommittedSet & { highest: number };

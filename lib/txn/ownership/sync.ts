@@ -108,6 +108,21 @@ export function packagesAfter(
  */
 export class HeldOwnership {
   private db: OwnershipDb | undefined;
+  /** the index begin() is bringing in line, until a sync() or close() takes it over */
+  private pending: Promise<OwnershipDb | undefined> | undefined;
+
+  /**
+   * Start syncing the index with `committed` now, in the background, while the caller waits on
+   * other things (a new prefix's empty index is made while the store's index is opened: both
+   * wait on LevelDB's syncs). The next sync() takes the result over and checks it against the
+   * committed set it is given, as it checks an index kept open; a failure is thrown there.
+   */
+  begin(ctx: StoreContext, p: PrefixPaths, committed: CommittedSet): void {
+    if (this.db || this.pending) return;
+    const pending = syncOwnership(ctx, p, committed);
+    pending.catch(() => {}); // not unhandled: the sync() or close() that takes it over sees it
+    this.pending = pending;
+  }
 
   /** The index describing `committed` (syncOwnership), kept open for the next transaction. */
   async sync(
@@ -115,17 +130,27 @@ export class HeldOwnership {
     p: PrefixPaths,
     committed: CommittedSet,
   ): Promise<OwnershipDb | undefined> {
-    const open = this.db;
+    const open = this.db ?? (await this.takePending());
     this.db = undefined; // syncOwnership closes it when it cannot use it
     this.db = await syncOwnership(ctx, p, committed, open);
     return this.db;
   }
 
-  /** Close it (a failed transaction's next one, if any, opens it afresh). */
+  /**
+   * Close it (a failed transaction's next one, if any, opens it afresh), waiting first for one
+   * begin() started: nothing may still be writing the index once the caller goes on (a failed new
+   * prefix removes it; the lock is let go next).
+   */
   async close(): Promise<void> {
-    const db = this.db;
+    const db = this.db ?? (await this.takePending().catch(() => undefined));
     this.db = undefined;
     await db?.close();
+  }
+
+  private takePending(): Promise<OwnershipDb | undefined> {
+    const pending = this.pending;
+    this.pending = undefined;
+    return pending ?? Promise.resolve(undefined);
   }
 }
 
