@@ -15,6 +15,12 @@ import { exists, until } from '../_helpers/txn-trees.js';
 
 /** What `status` may load: the entry, its 6 chunks that --version loads too, its own file, shared-errors.js. */
 const STATUS_FILES = 9;
+/**
+ * What a served `activate` may load: as status, and shared-lock.js with the chunk that holds the
+ * lock's code (one copy for the shortcut and the transaction: scripts/bundle-cli.mjs, SHARED).
+ * The library's store handle alone would add a dozen.
+ */
+const SERVED_FILES = 11;
 
 const HOOK = `export async function resolve(spec, ctx, next) {
   const r = await next(spec, ctx);
@@ -175,6 +181,12 @@ test('a writer served by the holder of the prefix loads no store, LevelDB, schem
     t.false(waiter.sources.includes(absent), `the served waiter loaded ${absent}`);
   t.true(waiter.sources.includes('lib/txn/group-ask.ts'), 'the check sees the waiter');
   t.false(waiter.builtins.includes('node:crypto'), 'the served waiter loaded node:crypto');
+  // activate is bundled alone (scripts/bundle-cli.mjs, ALONE): one file of its own, no chunk
+  // per set of commands sharing a module.
+  t.true(
+    waiter.files.length <= SERVED_FILES,
+    `the served waiter loaded ${waiter.files.length} module files: ${waiter.files.join(' ')}`,
+  );
 });
 
 test('writers started together on a new prefix: a waiter that arrives before any lock file exists is served without loading the library', async (t) => {
@@ -211,4 +223,8 @@ test('writers started together on a new prefix: a waiter that arrives before any
   t.like(JSON.parse(second.stdout), { grouped: true, generation: 2 });
   for (const absent of ['node_modules/abstract-level/', 'lib/api/store.ts', 'lib/txn/run.ts'])
     t.false(second.sources.includes(absent), `the waiter loaded ${absent}`);
+  t.true(
+    second.files.length <= SERVED_FILES,
+    `the waiter loaded ${second.files.length} module files: ${second.files.join(' ')}`,
+  );
 });
