@@ -160,7 +160,9 @@ const directImports = {
  * writer's shortcut binds is let go by the lock its own transaction takes, SPEC.md §Group commit,
  * Arrivals) and lib/txn/recover-found.ts (a reader's recovery, imported on the rare run that finds
  * a dead writer's journal; bundled in, it would make every status compile the recovery code). The
- * CLI's build emits each as an entry of its own (shared-*.js).
+ * CLI's build emits each as an entry of its own (shared-*.js). A module without state may exist
+ * twice in a process (in a file alone and in the CLI's chunks); one with state, reached by both a
+ * file alone and what it loads from the CLI's build, must be listed here and shared.
  */
 const ERRORS = path.join(root, 'lib', 'core', 'errors.ts');
 const LOCK = path.join(root, 'lib', 'fs', 'lock.ts');
