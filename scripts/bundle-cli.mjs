@@ -2,13 +2,15 @@
 // dist/cli/chunks/) so that starting `pstore` reads one small file instead of resolving ~100
 // modules (SPEC.md §Start-up cost). The library (dist/lib/) stays as tsc emits it. Split, not one
 // file: --version and --help read only the entry, and each command's chunk (with the store, tar or
-// LevelDB it needs) is read on first use; one 700 KB file costs more to compile than node's start. Modules of lib/ and cli/ are declared free of side effects, so
-// what a command does not use is dropped and what it reaches only through import() (each command,
-// the store, tar, LevelDB) is initialised on first use, not at start-up. LevelDB's JavaScript
-// (level, classic-level, abstract-level and their helpers, ~30 CommonJS files) is bundled too:
-// resolving and loading them one by one cost a writer three times their compile time. Only the
-// native binding stays outside: it is found relative to classic-level's installed package. A light
-// command (status) is built apart, into one file of its own (LIGHT, below).
+// LevelDB it needs) is read on first use; one 700 KB file costs more to compile than node's start.
+// Modules of lib/ and cli/ are declared free of side effects, so what a command does not use is
+// dropped and what it reaches only through import() (each command, the store, tar, LevelDB) is
+// initialised on first use, not at start-up. LevelDB's JavaScript (level, classic-level,
+// abstract-level and their helpers, ~30 CommonJS files) is bundled too: resolving and loading them
+// one by one cost a writer three times their compile time. Only the native binding stays outside:
+// it is found relative to classic-level's installed package. A light command (status) and the
+// writers a holder may serve (activate, deactivate) are built apart, each into one file of its own
+// (ALONE, below).
 
 import { build } from 'esbuild';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,45 +154,63 @@ const directImports = {
 };
 
 /**
- * A light command (status) is bundled on its own into one file: built with the CLI it would load
- * ~25 chunks, each module it shares with another command being split into a chunk per set of
- * commands that use it. Its file shares two modules with the CLI's build, imported from the CLI's
- * files: lib/core/errors.ts (main.ts recognises PstoreError by class) and lib/txn/recover-found.ts
- * (a reader's recovery, imported on the rare run that finds a dead writer's journal; bundled in,
- * it would make every status compile the recovery code). The CLI's build emits each as an entry
- * of its own (shared-*.js), and the CLI's registry imports the light command's file: placeholders
- * made relative paths once the files are placed (`placeholders`).
+ * The modules a file alone may take from the CLI's build (source → the CLI's entry name), where
+ * one copy must serve both: lib/core/errors.ts (main.ts recognises PstoreError by class),
+ * lib/fs/lock.ts (a process's locks and arrival names are its module's state: the arrival a
+ * writer's shortcut binds is let go by the lock its own transaction takes, SPEC.md §Group commit,
+ * Arrivals) and lib/txn/recover-found.ts (a reader's recovery, imported on the rare run that finds
+ * a dead writer's journal; bundled in, it would make every status compile the recovery code). The
+ * CLI's build emits each as an entry of its own (shared-*.js). A module without state may exist
+ * twice in a process (in a file alone and in the CLI's chunks); one with state, reached by both a
+ * file alone and what it loads from the CLI's build, must be listed here and shared.
  */
-const LIGHT = { status: path.join(root, 'cli', 'commands', 'status.ts') };
-/** The modules a light build takes from the CLI's build: source → the CLI's entry name. */
-const SHARED = {
-  [path.join(root, 'lib', 'core', 'errors.ts')]: 'shared-errors',
-  [path.join(root, 'lib', 'txn', 'recover-found.ts')]: 'shared-recover',
+const ERRORS = path.join(root, 'lib', 'core', 'errors.ts');
+const LOCK = path.join(root, 'lib', 'fs', 'lock.ts');
+const RECOVER = path.join(root, 'lib', 'txn', 'recover-found.ts');
+const SHARED = { [ERRORS]: 'shared-errors', [LOCK]: 'shared-lock', [RECOVER]: 'shared-recover' };
+/**
+ * The commands bundled alone, each into one file with the SHARED modules it takes: built with the
+ * CLI, each would load a dozen chunks or more (esbuild splits every module two commands share into
+ * a chunk per set of commands using it). A light command (status, SPEC.md §Dependencies and cost
+ * model) keeps its own copy of the lock (it probes one, rarely; the shared entry and its chunk
+ * would be two more files to load). The writers a holder may serve (activate, deactivate: SPEC.md
+ * §Group commit, the waiter's shortcut) must load no more than that when served; their own
+ * transaction reaches the library only through the store handle cli/main.ts opens (open-store.js,
+ * of the CLI's build). The CLI's registry imports each file alone: placeholders made relative paths
+ * once the files are placed (`placeholders`).
+ */
+const command = (name) => path.join(root, 'cli', 'commands', `${name}.ts`);
+const ALONE = {
+  status: { from: command('status'), shares: [ERRORS, RECOVER] },
+  activate: { from: command('activate'), shares: [ERRORS, LOCK] },
+  deactivate: { from: command('deactivate'), shares: [ERRORS, LOCK] },
 };
 const PLACEHOLDER = 'pstore-placeholder:';
 
-/** `cli/registry.ts`'s import of a light command is left to the light build's file. */
-const lightExternal = {
-  name: 'pstore-light-external',
+/** `cli/registry.ts`'s import of a command bundled alone is left to its own file. */
+const aloneExternal = {
+  name: 'pstore-alone-external',
   setup(b) {
     b.onResolve({ filter: /^\.\/commands\/[\w-]+\.js$/ }, (args) => {
       const name = path.basename(args.path, '.js');
-      if (!(name in LIGHT) || !args.importer.endsWith(`${path.sep}registry.ts`)) return undefined;
-      return { path: `${PLACEHOLDER}light/${name}.js`, external: true };
+      if (!(name in ALONE) || !args.importer.endsWith(`${path.sep}registry.ts`)) return undefined;
+      return { path: `${PLACEHOLDER}alone/${name}.js`, external: true };
     });
   },
 };
 
-/** In a light build, the SHARED modules are the CLI build's copies. */
-const sharedModules = {
+/** In a build alone, the SHARED modules it `shares` are the CLI build's copies. */
+const sharedModules = (shares) => ({
   name: 'pstore-shared-modules',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
-      const shared = SHARED[path.resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'))];
-      return shared ? { path: `${PLACEHOLDER}${shared}.js`, external: true } : undefined;
+      const from = path.resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+      return shares.includes(from)
+        ? { path: `${PLACEHOLDER}${SHARED[from]}.js`, external: true }
+        : undefined;
     });
   },
-};
+});
 
 const outdir = path.join(root, 'dist', 'cli');
 
@@ -220,20 +240,23 @@ const cli = await build({
   outdir,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [lightExternal, ...plugins],
+  plugins: [aloneExternal, ...plugins],
 });
-// One file per light command: what it imports with import() is bundled in too, so a light
-// command must reach nothing heavy but through SHARED.
-const light = await build({
-  ...common,
-  entryPoints: Object.values(LIGHT),
-  outdir: path.join(outdir, 'light'),
-  entryNames: '[name]',
-  splitting: false,
-  plugins: [sharedModules, ...plugins],
-});
+// One file per command alone: what it imports with import() is bundled in too, so such a command
+// must reach nothing heavy but through SHARED (or through the store handle).
+const alone = await Promise.all(
+  Object.entries(ALONE).map(([name, { from, shares }]) =>
+    build({
+      ...common,
+      entryPoints: [{ in: from, out: name }],
+      outdir: path.join(outdir, 'alone'),
+      splitting: false,
+      plugins: [sharedModules(shares), ...plugins],
+    }),
+  ),
+);
 rmSync(path.join(outdir, 'main.js.map'), { force: true }); // described tsc's emit, now replaced
-placeholders([...Object.keys(cli.metafile.outputs), ...Object.keys(light.metafile.outputs)]);
+placeholders([cli, ...alone].flatMap((b) => Object.keys(b.metafile.outputs)));
 
 /** Each placeholder import, made the path from its file to the file it names under dist/cli/. */
 function placeholders(outputs) {

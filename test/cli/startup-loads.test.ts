@@ -15,6 +15,12 @@ import { exists, until } from '../_helpers/txn-trees.js';
 
 /** What `status` may load: the entry, its 6 chunks that --version loads too, its own file, shared-errors.js. */
 const STATUS_FILES = 9;
+/**
+ * What a served `activate` may load: as status, and shared-lock.js with the chunk that holds the
+ * lock's code (one copy for the shortcut and the transaction: scripts/bundle-cli.mjs, SHARED).
+ * The library's store handle alone would add a dozen.
+ */
+const SERVED_FILES = 11;
 
 const HOOK = `export async function resolve(spec, ctx, next) {
   const r = await next(spec, ctx);
@@ -143,9 +149,17 @@ async function storeWithPQ(
   return { store, prefix: path.join(dir, 'prefix') };
 }
 
-test('a writer served by the holder of the prefix loads no store, LevelDB, schema nor transaction code', async (t) => {
-  const dir = await tempDir(t, 'served');
-  const { store, prefix } = await storeWithPQ(t, dir);
+/**
+ * Run `waiterArgs` (a writer's command line, --store and --json added) under the load recorder
+ * while the holder of the prefix's lock (activating p@1) waits for its request: the waiter's loads.
+ */
+async function servedLoads(
+  t: ExecutionContext,
+  dir: string,
+  store: string,
+  prefix: string,
+  waiterArgs: string[],
+): Promise<Awaited<ReturnType<typeof loads>>> {
   // The holder stays inside its transaction until the waiter's token file says it has asked.
   const release = path.join(dir, 'release');
   const holder = spawnStoreCli(store, ['activate', 'p@1', '--prefix', prefix], {
@@ -157,10 +171,14 @@ test('a writer served by the holder of the prefix loads no store, LevelDB, schem
   const asked = until('the waiter to ask', async () =>
     (await fsp.readdir(state)).some((n) => n.startsWith('.pstore-tmp-group-')),
   ).then(() => fsp.writeFile(release, ''));
-  const waiter = await loads(dir, activateQ(store, prefix));
+  const waiter = await loads(dir, [...waiterArgs, '--store', store, '--json']);
   await asked;
   t.is((await holder.done).code, 0);
-  t.like(JSON.parse(waiter.stdout), { grouped: true, generation: 2 });
+  return waiter;
+}
+
+/** What a served waiter must not load, and how many module files it may. */
+function assertServedLoads(t: ExecutionContext, waiter: Awaited<ReturnType<typeof loads>>): void {
   for (const absent of [
     'node_modules/abstract-level/',
     'node_modules/valibot/',
@@ -175,6 +193,29 @@ test('a writer served by the holder of the prefix loads no store, LevelDB, schem
     t.false(waiter.sources.includes(absent), `the served waiter loaded ${absent}`);
   t.true(waiter.sources.includes('lib/txn/group-ask.ts'), 'the check sees the waiter');
   t.false(waiter.builtins.includes('node:crypto'), 'the served waiter loaded node:crypto');
+  // activate and deactivate are bundled alone (scripts/bundle-cli.mjs, ALONE): one file of its
+  // own each, no chunk per set of commands sharing a module.
+  t.true(
+    waiter.files.length <= SERVED_FILES,
+    `the served waiter loaded ${waiter.files.length} module files: ${waiter.files.join(' ')}`,
+  );
+}
+
+test('a writer served by the holder of the prefix loads no store, LevelDB, schema nor transaction code', async (t) => {
+  const dir = await tempDir(t, 'served');
+  const { store, prefix } = await storeWithPQ(t, dir);
+  const waiter = await servedLoads(t, dir, store, prefix, ['activate', 'q@1', '--prefix', prefix]);
+  t.like(JSON.parse(waiter.stdout), { grouped: true, generation: 2 });
+  assertServedLoads(t, waiter);
+});
+
+test('a deactivate served by the holder of the prefix loads as little as a served activate', async (t) => {
+  const dir = await tempDir(t, 'served-off');
+  const { store, prefix } = await storeWithPQ(t, dir);
+  t.is((await storeCli(store)(['activate', 'q@1', '--prefix', prefix, '-q'])).code, 0);
+  const waiter = await servedLoads(t, dir, store, prefix, ['deactivate', 'q', '--prefix', prefix]);
+  t.like(JSON.parse(waiter.stdout), { grouped: true, generation: 3, deactivated: [{ name: 'q' }] });
+  assertServedLoads(t, waiter);
 });
 
 test('writers started together on a new prefix: a waiter that arrives before any lock file exists is served without loading the library', async (t) => {
@@ -211,4 +252,8 @@ test('writers started together on a new prefix: a waiter that arrives before any
   t.like(JSON.parse(second.stdout), { grouped: true, generation: 2 });
   for (const absent of ['node_modules/abstract-level/', 'lib/api/store.ts', 'lib/txn/run.ts'])
     t.false(second.sources.includes(absent), `the waiter loaded ${absent}`);
+  t.true(
+    second.files.length <= SERVED_FILES,
+    `the waiter loaded ${second.files.length} module files: ${second.files.join(' ')}`,
+  );
 });
