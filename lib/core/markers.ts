@@ -77,18 +77,39 @@ export function markerMatcher(extra: readonly string[]): MarkerMatcher {
 
 /**
  * The marker unit of every path of one manifest: the top-most ancestor-or-self matching a glob.
- * `paths` must be sorted so that parents come before children (manifests are).
+ * `paths` must be sorted so that parents come before children, and list every ancestor of a path
+ * (manifests do, and so does a sorted union of them, SPEC.md §Manifest): a path then lies in the
+ * unit of its parent exactly when it starts with that unit's path and a slash.
  */
 export function markerUnits(
   paths: readonly string[],
   isMarker: MarkerMatcher,
 ): Map<string, string> {
   const units = new Map<string, string>();
+  const roots: string[] = []; // the units found so far, by their top-most path
   for (const p of paths) {
-    const slash = p.lastIndexOf('/');
-    const parentUnit = slash === -1 ? undefined : units.get(p.slice(0, slash));
-    const unit = parentUnit ?? (isMarker(p) ? p : undefined);
+    const unit = roots.length <= FEW_ROOTS ? rootAbove(roots, p) : parentUnit(units, p);
     if (unit !== undefined) units.set(p, unit);
+    else if (isMarker(p)) {
+      units.set(p, p);
+      roots.push(p);
+    }
   }
   return units;
 }
+
+// Up to this many units, a path is tested against each one's path (no substring, no map lookup:
+// this runs for every path of every changed manifest); past it, through its parent's entry.
+const FEW_ROOTS = 8;
+
+function rootAbove(roots: readonly string[], p: string): string | undefined {
+  for (const r of roots) if (p.charCodeAt(r.length) === SLASH && p.startsWith(r)) return r;
+  return undefined;
+}
+
+function parentUnit(units: ReadonlyMap<string, string>, p: string): string | undefined {
+  const slash = p.lastIndexOf('/');
+  return slash === -1 ? undefined : units.get(p.slice(0, slash));
+}
+
+const SLASH = 0x2f;
