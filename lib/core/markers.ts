@@ -46,7 +46,10 @@ export type MarkerMatcher = (path: string) => boolean;
 const cache = new Map<string, MarkerMatcher>();
 
 // Every default glob ends in one of these literals or starts with one of these directories, so
-// most paths of a 100k-file package are rejected without running the glob regexes.
+// most paths of a 100k-file package are rejected without running the glob regexes. One regular
+// expression for them all, one call per path: measured (callgrind, 11k paths, cold) below a list
+// of literals tested in turn, which costs a call per literal (this runs once per path of every
+// changed manifest, mostly before V8 optimizes it).
 const DEFAULT_SUFFIXES = [
   '.dist-info',
   '.egg-info',
@@ -57,10 +60,12 @@ const DEFAULT_SUFFIXES = [
   '-config.cmake',
 ];
 const DEFAULT_STARTS = ['var/lib/', 'conda-meta/'];
+const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const MAY_MATCH_DEFAULT = new RegExp(
+  `(?:${DEFAULT_SUFFIXES.map(literal).join('|')})$|^(?:${DEFAULT_STARTS.map(literal).join('|')})`,
+);
 const defaultGlobs = picomatch([...DEFAULT_MARKER_GLOBS], { dot: true });
-const matchesDefault: MarkerMatcher = (p) =>
-  (DEFAULT_SUFFIXES.some((s) => p.endsWith(s)) || DEFAULT_STARTS.some((s) => p.startsWith(s))) &&
-  defaultGlobs(p);
+const matchesDefault: MarkerMatcher = (p) => MAY_MATCH_DEFAULT.test(p) && defaultGlobs(p);
 
 /** A matcher for the default globs plus an entry's own; matchers are shared between entries. */
 export function markerMatcher(extra: readonly string[]): MarkerMatcher {
@@ -77,39 +82,18 @@ export function markerMatcher(extra: readonly string[]): MarkerMatcher {
 
 /**
  * The marker unit of every path of one manifest: the top-most ancestor-or-self matching a glob.
- * `paths` must be sorted so that parents come before children, and list every ancestor of a path
- * (manifests do, and so does a sorted union of them, SPEC.md §Manifest): a path then lies in the
- * unit of its parent exactly when it starts with that unit's path and a slash.
+ * `paths` must be sorted so that parents come before children (manifests are).
  */
 export function markerUnits(
   paths: readonly string[],
   isMarker: MarkerMatcher,
 ): Map<string, string> {
   const units = new Map<string, string>();
-  const roots: string[] = []; // the units found so far, by their top-most path
   for (const p of paths) {
-    const unit = roots.length <= FEW_ROOTS ? rootAbove(roots, p) : parentUnit(units, p);
+    const slash = p.lastIndexOf('/');
+    const parentUnit = slash === -1 ? undefined : units.get(p.slice(0, slash));
+    const unit = parentUnit ?? (isMarker(p) ? p : undefined);
     if (unit !== undefined) units.set(p, unit);
-    else if (isMarker(p)) {
-      units.set(p, p);
-      roots.push(p);
-    }
   }
   return units;
 }
-
-// Up to this many units, a path is tested against each one's path (no substring, no map lookup:
-// this runs for every path of every changed manifest); past it, through its parent's entry.
-const FEW_ROOTS = 8;
-
-function rootAbove(roots: readonly string[], p: string): string | undefined {
-  for (const r of roots) if (p.charCodeAt(r.length) === SLASH && p.startsWith(r)) return r;
-  return undefined;
-}
-
-function parentUnit(units: ReadonlyMap<string, string>, p: string): string | undefined {
-  const slash = p.lastIndexOf('/');
-  return slash === -1 ? undefined : units.get(p.slice(0, slash));
-}
-
-const SLASH = 0x2f;

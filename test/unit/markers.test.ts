@@ -89,8 +89,8 @@ function unitsByParent(paths: readonly string[]): Map<string, string> {
   return units;
 }
 
-test('units are found the same with few and with many of them, and a name that merely extends a unit’s is not in it', (t) => {
-  for (const count of [1, 8, 9, 30]) {
+test('units follow their definition with one or many of them, and a name that merely extends a unit’s is not in it', (t) => {
+  for (const count of [1, 9, 30]) {
     const paths = ['site'];
     for (let i = 0; i < count; i++) {
       const u = `site/p${i}.egg-info`;
