@@ -46,7 +46,10 @@ export type MarkerMatcher = (path: string) => boolean;
 const cache = new Map<string, MarkerMatcher>();
 
 // Every default glob ends in one of these literals or starts with one of these directories, so
-// most paths of a 100k-file package are rejected without running the glob regexes.
+// most paths of a 100k-file package are rejected without running the glob regexes. One regular
+// expression for them all, one call per path: measured (callgrind, 11k paths, cold) below a list
+// of literals tested in turn, which costs a call per literal (this runs once per path of every
+// changed manifest, mostly before V8 optimizes it).
 const DEFAULT_SUFFIXES = [
   '.dist-info',
   '.egg-info',
@@ -57,10 +60,12 @@ const DEFAULT_SUFFIXES = [
   '-config.cmake',
 ];
 const DEFAULT_STARTS = ['var/lib/', 'conda-meta/'];
+const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const MAY_MATCH_DEFAULT = new RegExp(
+  `(?:${DEFAULT_SUFFIXES.map(literal).join('|')})$|^(?:${DEFAULT_STARTS.map(literal).join('|')})`,
+);
 const defaultGlobs = picomatch([...DEFAULT_MARKER_GLOBS], { dot: true });
-const matchesDefault: MarkerMatcher = (p) =>
-  (DEFAULT_SUFFIXES.some((s) => p.endsWith(s)) || DEFAULT_STARTS.some((s) => p.startsWith(s))) &&
-  defaultGlobs(p);
+const matchesDefault: MarkerMatcher = (p) => MAY_MATCH_DEFAULT.test(p) && defaultGlobs(p);
 
 /** A matcher for the default globs plus an entry's own; matchers are shared between entries. */
 export function markerMatcher(extra: readonly string[]): MarkerMatcher {

@@ -51,7 +51,8 @@ async function buildTree(
   const built = treeBuildDir(p, j.to.generation, j.txid);
   await fsp.rm(built, { recursive: true, force: true }); // an earlier attempt's, never published
   await fsp.mkdir(built, { recursive: true });
-  await applyInplace({ ...ctx, root: built }, plan); // ends with a flush
+  // Unpublished: one flush at its end, before publishTree's rename makes it reachable.
+  await applyInplace({ ...ctx, root: built }, plan, { unpublished: true });
   await publishTree(p, built, j.to.generation);
 }
 

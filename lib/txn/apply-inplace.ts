@@ -10,6 +10,10 @@
 //   (f) one more flush; the caller then commits the generation
 // Steps (a)-(c) and (e) are synchronous loops (place.ts, remove.ts): the cost per file is the
 // system call and nothing else. Only the flushes and the test pause point wait.
+// A tree nobody can see yet (a generations tree being built, published by one rename once
+// complete) skips flush (d): the order it keeps, files durable before markers, is for readers of
+// a live prefix, and a crash before the publication leaves a build that is thrown away. Its one
+// flush, (f), covers both phases before the rename.
 
 import path from 'node:path';
 import { DirtyDirs } from '../fs/flush.js';
@@ -79,7 +83,16 @@ function removeUnowned(ctx: PhaseContext, plan: Plan): void {
   for (const rel of plan.rmdirs) removeDirIfEmpty(ctx, `${ctx.root}/${rel}`);
 }
 
-export async function applyInplace(applyCtx: ApplyContext, plan: Plan): Promise<void> {
+export interface ApplyOptions {
+  /** `root` is a tree no reader can reach until it is published whole (apply-generations.ts) */
+  unpublished?: boolean;
+}
+
+export async function applyInplace(
+  applyCtx: ApplyContext,
+  plan: Plan,
+  opts: ApplyOptions = {},
+): Promise<void> {
   const ctx: PhaseContext = { ...applyCtx, dirty: new DirtyDirs() };
   const step = stepClock(ctx.onProgress);
   if (unsafeMarkersFirst) placeMarkers(ctx, plan);
@@ -93,7 +106,7 @@ export async function applyInplace(applyCtx: ApplyContext, plan: Plan): Promise<
   removeUnowned(ctx, plan);
   crashpoint('apply:after-removals');
   step('apply:remove-files');
-  await ctx.dirty.flush(ctx.root); // (d)
+  if (!opts.unpublished) await ctx.dirty.flush(ctx.root); // (d)
   placeMarkers(ctx, plan); // (e)
   await ctx.dirty.flush(ctx.root); // (f)
   crashpoint('apply:after-markers');

@@ -76,3 +76,45 @@ test('supporting markers rank before declaring ones', (t) => {
   for (const p of ['s/a-1.dist-info', 's/a.egg-info', 'var/lib/x/installed/y', 'conda-meta/a.json'])
     t.is(markerRank(p), 1, p);
 });
+
+/** The definition: a path's unit is its parent's, else itself when it matches (one map lookup each). */
+function unitsByParent(paths: readonly string[]): Map<string, string> {
+  const units = new Map<string, string>();
+  for (const p of paths) {
+    const slash = p.lastIndexOf('/');
+    const unit =
+      (slash === -1 ? undefined : units.get(p.slice(0, slash))) ?? (isDefault(p) ? p : undefined);
+    if (unit !== undefined) units.set(p, unit);
+  }
+  return units;
+}
+
+test('units follow their definition with one or many of them, and a name that merely extends a unit’s is not in it', (t) => {
+  for (const count of [1, 9, 30]) {
+    const paths = ['site'];
+    for (let i = 0; i < count; i++) {
+      const u = `site/p${i}.egg-info`;
+      // `…egg-info-x.egg-info` starts with `…egg-info` but is a unit of its own, not a member
+      paths.push(u, `${u}-x.egg-info`, `${u}-x.egg-info/PKG-INFO`, `${u}-y`, `${u}-y/a.py`);
+      paths.push(
+        `${u}/PKG-INFO`,
+        `${u}/sub`,
+        `${u}/sub/x.pth`,
+        `${u}/sub/deeper`,
+        `${u}/sub/deeper/f`,
+      );
+    }
+    paths.push('site/q', 'site/q/a.pth', 'site/q/a.pth/inner', 'site/zz');
+    paths.sort();
+    const units = markerUnits(paths, isDefault);
+    t.deepEqual(
+      Object.fromEntries(units),
+      Object.fromEntries(unitsByParent(paths)),
+      `${count} units`,
+    );
+    t.is(units.get('site/p0.egg-info/sub/deeper/f'), 'site/p0.egg-info');
+    t.is(units.get('site/p0.egg-info-x.egg-info/PKG-INFO'), 'site/p0.egg-info-x.egg-info');
+    t.is(units.get('site/p0.egg-info-y/a.py'), undefined);
+    t.is(units.get('site/q/a.pth/inner'), 'site/q/a.pth');
+  }
+});

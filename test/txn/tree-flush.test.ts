@@ -1,0 +1,108 @@
+// When an activation flushes (SPEC.md §Durability, §Generations layout), seen in the system calls
+// of a real `activate` under strace. A live `inplace` prefix is flushed between its files and its
+// markers (readers must never see a marker before the files it lists are durable); a
+// `generations` tree, which no reader can reach until its rename publishes it, is flushed once,
+// after its last file and marker are in it and before that rename.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { CLI, assertBuilt, runCli } from '../_helpers/cli.js';
+import { buildTree, type TreeSpec } from '../_helpers/tree.js';
+import { tempDir, tempStore } from '../_helpers/tmp.js';
+
+/** strace present and allowed to trace (a container without ptrace rights refuses it) */
+const HAS_STRACE = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']).status === 0;
+const traced = HAS_STRACE ? test : test.skip;
+
+const MARKER = 'site/a-1.dist-info';
+
+/** More directories than a phase fsyncs one by one (64): the phase's flush is one syncfs. */
+function wideTree(): TreeSpec {
+  const spec: TreeSpec = { [`${MARKER}/METADATA`]: 'Name: a\n' };
+  for (let i = 0; i < 70; i++) spec[`d${i}/f`] = `file ${i}\n`;
+  return spec;
+}
+
+/** The lines of a traced activation, one system call each (interrupted calls joined). */
+async function tracedActivate(t: ExecutionContext, layout: string): Promise<string[]> {
+  assertBuilt();
+  const dir = await tempDir(t, `tree-flush-${layout}`);
+  const store = await tempStore(t);
+  const src = await buildTree(path.join(dir, 'src'), wideTree());
+  const add = await runCli(['add', src, '--name', 'a', '--version', '1', '--store', store, '-q']);
+  t.is(add.code, 0, add.stderr);
+  const log = path.join(dir, 'strace.log');
+  execFileSync('strace', [
+    ...['-f', '-y', '-e', 'trace=fsync,syncfs,link,linkat,rename,renameat,renameat2', '-o', log],
+    ...['node', CLI, 'activate', 'a@1', '--prefix', path.join(dir, 'p'), '--layout', layout],
+    ...['--store', store, '-q'],
+  ]);
+  return joinResumed((await fsp.readFile(log, 'utf8')).split('\n'));
+}
+
+/** strace splits a call another thread interrupted into `<unfinished ...>` and `<... resumed>`. */
+function joinResumed(lines: string[]): string[] {
+  const open = new Map<string, number>();
+  const out: string[] = [];
+  for (const l of lines) {
+    const pid = l.split(/\s+/)[0]!;
+    if (l.includes('<unfinished ...>')) {
+      open.set(pid, out.length);
+      out.push(l.replace('<unfinished ...>', ''));
+    } else if (l.includes(' resumed>') && open.has(pid)) {
+      const at = open.get(pid)!;
+      out[at] += l.slice(l.indexOf(' resumed>') + ' resumed>'.length);
+      open.delete(pid);
+    } else out.push(l);
+  }
+  return out;
+}
+
+const isFlush = (l: string) => /\bsyncfs\(|\bfsync\(/.test(l);
+/** A link or rename whose new name is `dest` or below it (strace quotes the last path last). */
+const placesUnder = (l: string, dest: RegExp) =>
+  /\b(link|linkat|rename|renameat|renameat2)\(/.test(l) &&
+  dest.test(/"([^"]*)"[^"]*$/.exec(l)?.[1] ?? '');
+
+function lastIndex(lines: readonly string[], pred: (l: string) => boolean): number {
+  for (let i = lines.length - 1; i >= 0; i--) if (pred(lines[i]!)) return i;
+  return -1;
+}
+
+traced(
+  'a generations tree is flushed once, after its files and markers, before it is published',
+  async (t) => {
+    const lines = await tracedActivate(t, 'generations');
+    const inBuild = /\/trees\/\.pstore-tmp-[^/]*\/./;
+    const lastPlaced = lastIndex(lines, (l) => placesUnder(l, inBuild));
+    const marker = lastIndex(lines, (l) => placesUnder(l, new RegExp(`/${MARKER}$`)));
+    const publish = lines.findIndex((l) => placesUnder(l, /\/trees\/1$/));
+    t.true(lastPlaced > 0 && marker > 0 && publish > 0, lines.join('\n'));
+    t.true(marker <= lastPlaced, 'the marker unit is placed in the unpublished tree');
+    const flushes = lines
+      .map((l, i) => [l, i] as const)
+      .filter(
+        ([l, i]) => isFlush(l) && i < publish && (l.includes('syncfs(') || l.includes('/trees/')),
+      );
+    t.is(flushes.filter(([l]) => l.includes('syncfs(')).length, 1, 'one syncfs for the tree');
+    for (const [l, i] of flushes)
+      t.true(i > lastPlaced, `no flush of the tree before it is whole: ${l}`);
+  },
+);
+
+traced(
+  'a live inplace prefix is flushed between its files and its markers, and after them',
+  async (t) => {
+    const lines = await tracedActivate(t, 'inplace');
+    const lastFile = lastIndex(lines, (l) => placesUnder(l, /\/p\/d\d+\/f$/));
+    const marker = lastIndex(lines, (l) => placesUnder(l, new RegExp(`/p/${MARKER}$`)));
+    t.true(lastFile > 0 && marker > lastFile, lines.join('\n'));
+    t.true(
+      lines.slice(lastFile, marker).some((l) => l.includes('syncfs(')),
+      'the files are flushed before the marker unit appears',
+    );
+    t.true(lines.slice(marker).some(isFlush), 'the marker unit is flushed before the commit');
+  },
+);
