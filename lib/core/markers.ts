@@ -34,14 +34,24 @@ const SUPPORTING_MARKER_GLOBS: readonly string[] = [
   '**/*-config.cmake',
 ];
 
-const isSupporting = picomatch([...SUPPORTING_MARKER_GLOBS], { dot: true });
+export type MarkerMatcher = (path: string) => boolean;
+
+/**
+ * A glob list compiled on first use, not at import: most activations never run one (a package
+ * without markers is rejected by MAY_MATCH_DEFAULT below), and compiling both lists cost every
+ * writer's start-up a few milliseconds.
+ */
+function compiledOnUse(globs: readonly string[]): MarkerMatcher {
+  let match: MarkerMatcher | undefined;
+  return (p) => (match ??= picomatch([...globs], { dot: true }))(p);
+}
+
+const isSupporting = compiledOnUse(SUPPORTING_MARKER_GLOBS);
 
 /** 0 for supporting markers (placed first), 1 for declaring ones (placed last). */
 export function markerRank(unit: string): 0 | 1 {
   return isSupporting(unit) ? 0 : 1;
 }
-
-export type MarkerMatcher = (path: string) => boolean;
 
 const cache = new Map<string, MarkerMatcher>();
 
@@ -64,7 +74,7 @@ const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const MAY_MATCH_DEFAULT = new RegExp(
   `(?:${DEFAULT_SUFFIXES.map(literal).join('|')})$|^(?:${DEFAULT_STARTS.map(literal).join('|')})`,
 );
-const defaultGlobs = picomatch([...DEFAULT_MARKER_GLOBS], { dot: true });
+const defaultGlobs = compiledOnUse(DEFAULT_MARKER_GLOBS);
 const matchesDefault: MarkerMatcher = (p) => MAY_MATCH_DEFAULT.test(p) && defaultGlobs(p);
 
 /** A matcher for the default globs plus an entry's own; matchers are shared between entries. */
