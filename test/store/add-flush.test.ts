@@ -3,17 +3,14 @@
 // naming them and no `sync` process; many are flushed with one syncfs; either way before the
 // manifest's temp file is written.
 
-import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { CLI, assertBuilt } from '../_helpers/cli.js';
+import { HAS_STRACE, straceCli } from '../_helpers/strace.js';
 import { buildTree } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 
-/** strace present and allowed to trace (a container without ptrace rights refuses it) */
-const HAS_STRACE = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']).status === 0;
 const traced = HAS_STRACE ? test : test.skip;
 
 /** The paths fsynced (in order), whether syncfs ran, and the first manifest temp's position. */
@@ -28,19 +25,8 @@ interface Trace {
 }
 
 async function tracedAdd(src: string, store: string, log: string): Promise<Trace> {
-  assertBuilt();
   const args = ['add', src, '--name', 'p', '--version', '1', '--store', store, '-q'];
-  execFileSync('strace', [
-    '-f',
-    '-y',
-    '-e',
-    'trace=fsync,syncfs,openat,execve',
-    '-o',
-    log,
-    'node',
-    CLI,
-    ...args,
-  ]);
+  straceCli(log, 'fsync,syncfs,openat,execve', args);
   const lines = (await fsp.readFile(log, 'utf8')).split('\n');
   const fsynced = lines.flatMap((l) => /fsync\(\d+<([^>]*)>\)/.exec(l)?.slice(1) ?? []);
   const syncfsCalls = lines.filter((l) => /\bsyncfs\(/.test(l)).length;

@@ -7,7 +7,6 @@
 // requests naming one name run one after the other; a holder killed after taking the requests, or
 // inside the merged transaction, leaves them to run their own transactions.
 
-import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -24,6 +23,7 @@ import {
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
 import type { PkgJson, TxnJson } from '../_helpers/json.js';
+import { HAS_STRACE } from '../_helpers/strace.js';
 
 // pkg0..pkg7, added once to a template store that each test copies.
 const storeCopy = sharedTemplateStore('group', 8);
@@ -271,9 +271,6 @@ test.serial(
     );
   },
 );
-
-/** strace present and allowed to trace (a container without ptrace rights refuses it) */
-const HAS_STRACE = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']).status === 0;
 
 (HAS_STRACE ? test.serial : test.serial.skip)(
   'a holder opens the ownership index once for all the transactions it runs (strace)',

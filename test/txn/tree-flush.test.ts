@@ -4,16 +4,14 @@
 // `generations` tree, which no reader can reach until its rename publishes it, is flushed once,
 // after its last file and marker are in it and before that rename.
 
-import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { CLI, assertBuilt, runCli } from '../_helpers/cli.js';
+import { runCli } from '../_helpers/cli.js';
+import { HAS_STRACE, straceCli } from '../_helpers/strace.js';
 import { buildTree, type TreeSpec } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 
-/** strace present and allowed to trace (a container without ptrace rights refuses it) */
-const HAS_STRACE = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']).status === 0;
 const traced = HAS_STRACE ? test : test.skip;
 
 const MARKER = 'site/a-1.dist-info';
@@ -27,16 +25,14 @@ function wideTree(): TreeSpec {
 
 /** The lines of a traced activation, one system call each (interrupted calls joined). */
 async function tracedActivate(t: ExecutionContext, layout: string): Promise<string[]> {
-  assertBuilt();
   const dir = await tempDir(t, `tree-flush-${layout}`);
   const store = await tempStore(t);
   const src = await buildTree(path.join(dir, 'src'), wideTree());
   const add = await runCli(['add', src, '--name', 'a', '--version', '1', '--store', store, '-q']);
   t.is(add.code, 0, add.stderr);
   const log = path.join(dir, 'strace.log');
-  execFileSync('strace', [
-    ...['-f', '-y', '-e', 'trace=fsync,syncfs,link,linkat,rename,renameat,renameat2', '-o', log],
-    ...['node', CLI, 'activate', 'a@1', '--prefix', path.join(dir, 'p'), '--layout', layout],
+  straceCli(log, 'fsync,syncfs,link,linkat,rename,renameat,renameat2', [
+    ...['activate', 'a@1', '--prefix', path.join(dir, 'p'), '--layout', layout],
     ...['--store', store, '-q'],
   ]);
   return joinResumed((await fsp.readFile(log, 'utf8')).split('\n'));
