@@ -2,6 +2,7 @@
 // names, so a future format is added beside the old one instead of rewriting it.
 
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { fileObjectKey } from '../core/object-key.js';
 
 export const OBJECTS_DIR = 'objects-v1';
@@ -31,6 +32,16 @@ export function storeLayout(root: string): StoreLayout {
     locks: path.join(root, LOCKS_DIR),
     prefixes: path.join(root, PREFIXES_DIR),
   };
+}
+
+/**
+ * Where this thread makes its object temps: `tmp/` on the main thread, `tmp/t<threadId>/` in a
+ * worker. Creating a file holds its directory's lock while the filesystem allocates the inode, and
+ * ext4 makes that slow after many deletions (it skips inodes freed in the last minute or more, one
+ * by one): two threads creating in one directory then wait on each other, in their own they don't.
+ */
+export function threadTmpDir(layout: StoreLayout): string {
+  return threadId === 0 ? layout.tmp : `${layout.tmp}/t${threadId}`;
 }
 
 /** Where the object with this key (core/object-key.ts) lives. */

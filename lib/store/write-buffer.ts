@@ -13,7 +13,7 @@ import { ScratchReader } from '../fs/scratch-read.js';
 import { withPath } from '../fs/errno.js';
 import { crashpoint } from '../core/crashpoint.js';
 import { objectKey, parseObjectKey } from '../core/object-key.js';
-import { objectPath, type StoreLayout } from './layout.js';
+import { objectPath, threadTmpDir, type StoreLayout } from './layout.js';
 
 export const OBJECT_MODE = 0o444;
 export const OBJECT_MODE_EXEC = 0o555;
@@ -120,9 +120,10 @@ function placeBufferSync(layout: StoreLayout, hashed: HashedBuffer): boolean {
   const dest = objectPath(layout, hashed.key);
   const found = bufferPresenceSync(dest, hashed.data, exec);
   if (found === 'intact') return false;
-  mkdirOnceSync(layout.tmp);
+  const tmpDir = threadTmpDir(layout);
+  mkdirOnceSync(tmpDir);
   mkdirOnceSync(path.dirname(dest));
-  const tmp = tmpName(layout.tmp, 'obj');
+  const tmp = tmpName(tmpDir, 'obj');
   try {
     writeStampedSync(tmp, hashed.data, exec, contentMtime(hashed.key));
     crashpoint('object:before-rename');

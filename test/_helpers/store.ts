@@ -41,8 +41,15 @@ export async function objectFiles(store: string): Promise<ObjectFile[]> {
   return out;
 }
 
+/** What is left in the store's `tmp/`, its per-thread temp directories (`t<N>/`) looked into. */
 export async function tmpFiles(store: string): Promise<string[]> {
-  return readdirOrEmpty(path.join(store, 'tmp'));
+  const tmp = path.join(store, 'tmp');
+  const left: string[] = [];
+  for (const name of await readdirOrEmpty(tmp)) {
+    if (!/^t\d+$/.test(name)) left.push(name);
+    else for (const n of await readdirOrEmpty(path.join(tmp, name))) left.push(`${name}/${n}`);
+  }
+  return left;
 }
 
 export function hexOfIntegrity(integrity: string): string {

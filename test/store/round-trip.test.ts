@@ -8,7 +8,13 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { addAndListPaths, manifestPathOf, objectFiles, objectPathOf } from '../_helpers/store.js';
+import {
+  addAndListPaths,
+  manifestPathOf,
+  objectFiles,
+  objectPathOf,
+  tmpFiles,
+} from '../_helpers/store.js';
 import {
   buildTree,
   byteOrder,
@@ -142,11 +148,7 @@ test('a directory tree round-trips through add and info --paths exactly', async 
   for (const o of objs) t.is(o.mode & 0o7222, 0, `${o.key}: no write bit, no setuid/setgid/sticky`);
   const manifestFile = manifestPathOf(store, summary.id);
   t.is((await fsp.stat(manifestFile)).mode & 0o222, 0, 'the manifest file is read-only');
-  t.deepEqual(
-    await fsp.readdir(path.join(store, 'tmp')).catch(() => []),
-    [],
-    'no temporary files left',
-  );
+  t.deepEqual(await tmpFiles(store), [], 'no temporary files left');
 });
 
 test('the same tree as a tar stream (GNU tar, >8 MiB member streamed) gives the same manifest and id', async (t) => {
