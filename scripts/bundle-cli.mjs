@@ -280,17 +280,21 @@ function placeholders(outputs) {
   if (left.length) throw new Error(`bundle-cli: placeholders left in ${left.join(', ')}`);
 }
 
-// The ingest worker thread's module (lib/ingest/dir-worker.ts), started by from-dir's chunk as
-// new URL('./dir-worker.js', import.meta.url): one self-contained file beside the chunks, so that
-// a worker's start reads one small file and shares no chunk with the command that starts it.
-await build({
-  entryPoints: [path.join(root, 'lib', 'ingest', 'dir-worker.ts')],
-  outfile: path.join(outdir, 'chunks', 'dir-worker.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  plugins: [sideEffectFree],
-  logLevel: 'warning',
-  allowOverwrite: true,
-});
+// The worker threads' modules (lib/ingest/dir-worker.ts, lib/txn/place-worker.ts), started by a
+// chunk as new URL('./NAME.js', import.meta.url): each one self-contained file beside the chunks,
+// so that a worker's start reads one small file and shares no chunk with the command that starts it.
+for (const entry of [
+  ['ingest', 'dir-worker'],
+  ['txn', 'place-worker'],
+])
+  await build({
+    entryPoints: [path.join(root, 'lib', entry[0], `${entry[1]}.ts`)],
+    outfile: path.join(outdir, 'chunks', `${entry[1]}.js`),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    plugins: [sideEffectFree],
+    logLevel: 'warning',
+    allowOverwrite: true,
+  });

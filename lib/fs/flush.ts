@@ -13,8 +13,11 @@ const FEW_DIRS = 64;
 /** The directories whose entries a phase changed; each mutation notes its parent. */
 export class DirtyDirs {
   readonly dirs = new Set<string>();
-  /** a file's bytes were written (a copy or a reflink): its data needs a flush, not only its name */
-  private data = false;
+  /**
+   * The flush must be a syncfs: a file's bytes were written (a copy or a reflink), whose data needs
+   * a flush, not only its name; or entries were made in directories not noted here.
+   */
+  private wholeFilesystem = false;
 
   /** Note that the entry at `abs` was made, renamed or removed. */
   touched(abs: string): void {
@@ -23,18 +26,28 @@ export class DirtyDirs {
     this.dirs.add(abs.slice(0, abs.lastIndexOf('/')) || '/');
   }
 
+  /** Whether the next flush is one syncfs of the filesystem whatever directories were noted. */
+  get wholeFilesystemNeeded(): boolean {
+    return this.wholeFilesystem;
+  }
+
+  /** Entries were made in directories not noted (by another thread): flush the filesystem. */
+  everywhere(): void {
+    this.wholeFilesystem = true;
+  }
+
   /** Note that new file data was written (not a link to a store object, already durable). */
   wroteData(): void {
-    this.data = true;
+    this.wholeFilesystem = true;
   }
 
   /** Make every noted change durable, then start a new phase. */
   async flush(root: string): Promise<void> {
-    if (this.data || this.dirs.size > FEW_DIRS) await syncFilesystem(root);
+    if (this.wholeFilesystem || this.dirs.size > FEW_DIRS) await syncFilesystem(root);
     // A directory removed later in the same phase (rmdir of an emptied one) has nothing to flush.
     else for (const dir of this.dirs) fsyncSync(dir, true);
     this.dirs.clear();
-    this.data = false;
+    this.wholeFilesystem = false;
   }
 }
 

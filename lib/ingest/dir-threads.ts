@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { PstoreError } from '../core/errors.js';
 import type { WorkerMessage, WorkerStart } from './dir-worker.js';
 import type { FileClaims } from './shared-work.js';
-import { reviveError } from './thread-error.js';
+import { reviveError } from '../core/thread-error.js';
 
 /**
  * Files below which one thread does all: a worker's start-up (~25 ms of CPU on its own thread, ~3 ms

@@ -8,7 +8,7 @@ import { ScratchReader } from '../fs/scratch-read.js';
 import type { StoreLayout } from '../store/layout.js';
 import type { WalkedFile } from './dir-walk.js';
 import { FileClaims, ObjectClaims } from './shared-work.js';
-import { sendError } from './thread-error.js';
+import { sendError } from '../core/thread-error.js';
 import { storeWholeFile } from './whole-file.js';
 
 /** The worker's list and what it shares, posted once the walk is done (structured-cloned). */

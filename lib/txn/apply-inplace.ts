@@ -9,7 +9,8 @@
 //   (e) place marker units, each built whole under a temp name and renamed into place
 //   (f) one more flush; the caller then commits the generation
 // Steps (a)-(c) and (e) are synchronous loops (place.ts, remove.ts): the cost per file is the
-// system call and nothing else. Only the flushes and the test pause point wait.
+// system call and nothing else. Only the flushes and the test pause point wait, and a big plan's
+// (b), whose directories and files a second thread shares (place-threads.ts).
 // A tree nobody can see yet (a generations tree being built, published by one rename once
 // complete) skips flush (d): the order it keeps, files durable before markers, is for readers of
 // a live prefix, and a crash before the publication leaves a build that is thrown away. Its one
@@ -21,6 +22,7 @@ import { crashpoint, pausepoint, unsafeMarkersFirst } from '../core/crashpoint.j
 import type { ProgressListener } from '../core/types.js';
 import { parentOf } from '../core/safe-path.js';
 import { makeDirs, placeFile, placeMarkerUnit, type PlaceContext } from './place.js';
+import { placeOnTwoThreads, takePlaceWorker } from './place-threads.js';
 import type { Plan } from './plan.js';
 import { stepClock } from './steps.js';
 import {
@@ -53,19 +55,22 @@ function removeTouchedMarkers(ctx: PhaseContext, plan: Plan): void {
 }
 
 /** (b) */
-function placeFiles(ctx: PhaseContext, plan: Plan): void {
+async function placeFiles(ctx: PhaseContext, plan: Plan): Promise<void> {
   if (plan.obstacles.length) {
     const wanted = new Map(plan.place.map((p) => [p.file.path, p.file.type] as const));
     for (const rel of plan.obstacles) clearObstacle(ctx, rel, wanted.get(rel) ?? 'dir');
   }
-  const created = makeDirs(ctx, plan.mkdirs);
-  // A __pycache__ left beside an arriving module (by an importer that raced an earlier removal)
-  // must not outlive its source; a directory made just now cannot hold one.
-  removePycache(
-    ctx,
-    plan.newModules.filter((m) => !created.has(parentOf(m))),
-    plan.owned,
-  );
+  const worker = takePlaceWorker(plan.place.length);
+  if (worker) {
+    try {
+      const between = (created: Set<string>) => removeStalePycache(ctx, plan, created);
+      await placeOnTwoThreads(ctx, plan, worker, between, ctx.onProgress);
+    } finally {
+      await worker.close();
+    }
+    return;
+  }
+  removeStalePycache(ctx, plan, makeDirs(ctx, plan.mkdirs));
   const total = plan.place.length;
   for (let i = 0; i < total; i++) {
     crashpoint('apply:file');
@@ -74,6 +79,18 @@ function placeFiles(ctx: PhaseContext, plan: Plan): void {
     if ((i + 1) % PROGRESS_EVERY === 0)
       ctx.onProgress?.({ phase: 'link', unit: 'files', done: i + 1, total });
   }
+}
+
+/**
+ * A __pycache__ left beside an arriving module (by an importer that raced an earlier removal) must
+ * not outlive its source; a directory made just now (`created`) cannot hold one. Before the files.
+ */
+function removeStalePycache(ctx: PhaseContext, plan: Plan, created: Set<string>): void {
+  removePycache(
+    ctx,
+    plan.newModules.filter((m) => !created.has(parentOf(m))),
+    plan.owned,
+  );
 }
 
 /** (c) */
@@ -99,7 +116,7 @@ export async function applyInplace(
   removeTouchedMarkers(ctx, plan);
   crashpoint('apply:after-remove-markers');
   step('apply:remove-markers');
-  placeFiles(ctx, plan);
+  await placeFiles(ctx, plan);
   crashpoint('apply:after-files');
   await pausepoint('apply:after-files');
   step('apply:place-files');

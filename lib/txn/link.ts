@@ -17,6 +17,8 @@ export type LinkMode = 'auto' | 'hardlink' | 'reflink' | 'copy';
 export type LinkMethod = Exclude<LinkMode, 'auto'>;
 
 export interface Linker {
+  /** the mode the transaction asked for */
+  readonly mode: LinkMode;
   /** the method in use; `auto` until the first file settles it */
   readonly method: LinkMode;
   /** create `dest` (which must not exist) from the object at `src`; returns the method used */
@@ -58,9 +60,11 @@ function firstThatWorks(from: LinkMethod, src: string, dest: string): LinkMethod
   return 'copy'; // not reached: copy either works or throws
 }
 
-export function createLinker(mode: LinkMode): Linker {
-  let method: LinkMode = mode;
+/** `settled`: the method another thread's linker of the same transaction settled on already. */
+export function createLinker(mode: LinkMode, settled: LinkMode = mode): Linker {
+  let method: LinkMode = settled;
   return {
+    mode,
     get method() {
       return method;
     },

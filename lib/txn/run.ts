@@ -27,6 +27,7 @@ import { HeldOwnership, type CommittedSet } from './ownership/sync.js';
 import { loadChange, Prepared } from './prepared.js';
 import { hintReplace } from './replace-hint.js';
 import { preflight } from './preflight.js';
+import { warmPlaceWorker } from './place-threads.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
 import { replaySteps, stepClock } from './steps.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
@@ -303,6 +304,7 @@ async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> 
   );
   const plan = planTransaction(sides.from, sides.to); // throws on paths two packages ship
   step('plan');
+  warmPlaceWorker(plan.place.length); // its start-up overlaps the checks (place-threads.ts)
   await preflight(ctx, p, plan, sides.to, { verify: opts.verify });
   if (p.layout === 'inplace') {
     const owned = new Set(ownedPaths(sides.from).keys());
@@ -332,6 +334,7 @@ async function checked(
 ): Promise<Plan> {
   const plan = planDelta(delta);
   step('plan');
+  warmPlaceWorker(plan.place.length);
   await preflight(ctx, p, plan, delta.added, { verify: opts.verify });
   await checkPrefix(p.dir, plan, await ownedBefore(index, delta, plan.obstacles));
   step('check');

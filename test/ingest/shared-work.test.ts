@@ -6,7 +6,7 @@ import test from 'ava';
 import { PstoreError } from '../../lib/core/errors.js';
 import { ingestThreads, THREADED_MIN_FILES } from '../../lib/ingest/dir-threads.js';
 import { FileClaims, ObjectClaims } from '../../lib/ingest/shared-work.js';
-import { reviveError, sendError } from '../../lib/ingest/thread-error.js';
+import { reviveError, sendError } from '../../lib/core/thread-error.js';
 
 test('file claims hand out each index once, in order, and none after a stop', (t) => {
   const claims = new FileClaims(3);

@@ -234,7 +234,12 @@ function metaOf(prefix: string, layout: Op['layout']): string {
  * After a crash: a reading command recovers, and the prefix is exactly old or exactly new.
  * Returns which side it is.
  */
-async function assertRecovered(t: ExecutionContext, prefix: string, op: Op): Promise<Side> {
+async function assertRecovered(
+  t: ExecutionContext,
+  prefix: string,
+  op: Op,
+  env: Record<string, string> = {},
+): Promise<Side> {
   const { layout } = op;
   const { old, next, newGenerationRecorded } = sidesOf(op);
   const gensBefore = op.before.map((_, i) => i + 1);
@@ -242,7 +247,7 @@ async function assertRecovered(t: ExecutionContext, prefix: string, op: Op): Pro
   const meta = metaOf(prefix, layout);
   t.true(await exists(path.join(meta, 'journal.json')), 'the killed transaction left its journal');
 
-  const st = await cli(['status', '--prefix', prefix, '--json']);
+  const st = await cli(['status', '--prefix', prefix, '--json'], { env });
   t.is(st.code, 0, `status recovers: ${describe(st)}`);
   const status = jsonOut<{
     generation: number;
@@ -346,9 +351,28 @@ async function assertNextTransaction(
   t.deepEqual(await pstoreLeftovers(await fsp.realpath(prefix)), []);
 }
 
+/**
+ * The same kills while a second thread places half of the directories and files (SPEC.md §Step
+ * order, *Two threads*), forced on these small plans; recovery places on two threads too. Each
+ * thread counts its own `apply:file` hits, so `#N` kills at whichever thread reaches its N-th file
+ * first: N is within both halves.
+ */
+const TWO_THREADS = { PSTORE_PLACE_THREADS: '2' };
+const THREADED: Array<{ op: string; point: string }> = [
+  { op: 'inplace activate into a new prefix', point: 'apply:file#20' },
+  { op: 'inplace upgrade', point: 'apply:file#30' },
+  { op: 'generations activate', point: 'apply:file#30' },
+];
+
 for (const op of OPS) {
-  for (const point of casesFor(op.points, op.quick)) {
-    test(`crash: ${op.name}, killed at ${point}`, async (t) => {
+  const threaded = THREADED.filter((c) => c.op === op.name).map((c) => c.point);
+  const cases = [
+    ...casesFor(op.points, op.quick).map((point) => ({ point, env: {} })),
+    ...threaded.map((point) => ({ point, env: TWO_THREADS })),
+  ];
+  for (const { point, env } of cases) {
+    const how = env === TWO_THREADS ? ' (two threads placing)' : '';
+    test(`crash: ${op.name}, killed at ${point}${how}`, async (t) => {
       const work = await tempDir(t, 'crash');
       const prefix = path.join(work, 'prefix');
       await startingPrefix(op, work);
@@ -356,12 +380,12 @@ for (const op of OPS) {
       const r = await cli(
         [...op.args, '--prefix', prefix, ...(op.before.length ? [] : ['--layout', op.layout])],
         {
-          env: { PSTORE_TEST_CRASHPOINT: point },
+          env: { PSTORE_TEST_CRASHPOINT: point, ...env },
         },
       );
       t.is(r.signal, 'SIGKILL', `the CLI died at ${point}: ${describe(r)}`);
       await assertReaderSeesNoHalfPackage(t, prefix, `${op.name} killed at ${point}`);
-      const outcome = await assertRecovered(t, prefix, op);
+      const outcome = await assertRecovered(t, prefix, op, env);
       if (point === 'commit:after-current' || point === 'apply:after-switch') {
         t.deepEqual(
           outcome,

@@ -1,10 +1,11 @@
-// An error crossing from an ingest worker thread to the main thread. A structured clone keeps an
-// Error's message and stack but not its own properties (`code`, `subject`, an errno error's
-// `errno`, `syscall`, `path`), so the worker sends them as plain data and the main thread rebuilds
-// the same error it would have thrown itself: a PstoreError with its code, or a system error the
-// library's boundary maps as usual (api/boundary.ts).
+// An error crossing from a worker thread (an ingest's, lib/ingest/dir-worker.ts; a placing one's,
+// lib/txn/place-worker.ts) to the main thread. A structured clone keeps an Error's message and
+// stack but not its own properties (`code`, `subject`, an errno error's `errno`, `syscall`,
+// `path`), so the worker sends them as plain data and the main thread rebuilds the same error it
+// would have thrown itself: a PstoreError with its code, or a system error the library's boundary
+// maps as usual (api/boundary.ts).
 
-import { PstoreError, type ErrorCode } from '../core/errors.js';
+import { PstoreError, type ErrorCode } from './errors.js';
 
 /** What crosses the thread boundary: plain data only. */
 export interface SentError {
