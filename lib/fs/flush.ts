@@ -26,11 +26,6 @@ export class DirtyDirs {
     this.dirs.add(abs.slice(0, abs.lastIndexOf('/')) || '/');
   }
 
-  /** Whether the next flush is one syncfs of the filesystem whatever directories were noted. */
-  get wholeFilesystemNeeded(): boolean {
-    return this.wholeFilesystem;
-  }
-
   /** Entries were made in directories not noted (by another thread): flush the filesystem. */
   everywhere(): void {
     this.wholeFilesystem = true;

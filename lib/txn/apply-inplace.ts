@@ -22,7 +22,8 @@ import { crashpoint, pausepoint, unsafeMarkersFirst } from '../core/crashpoint.j
 import type { ProgressListener } from '../core/types.js';
 import { parentOf } from '../core/safe-path.js';
 import { makeDirs, placeFile, placeMarkerUnit, type PlaceContext } from './place.js';
-import { placeOnTwoThreads, takePlaceWorker } from './place-threads.js';
+import { placeOnTwoThreads } from './place-threads.js';
+import { takePlaceWorker } from './placer.js';
 import type { Plan } from './plan.js';
 import { stepClock } from './steps.js';
 import {

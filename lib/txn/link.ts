@@ -4,7 +4,7 @@
 // full) falls back the same way. Only a hard link publishes a complete file in one step, so
 // callers write reflinks and copies under a temporary name first.
 // Synchronous on purpose: activation places files in one loop with no per-file promise (the
-// hard-link floor, SPEC.md §Activation cost); nothing else runs in the process meanwhile.
+// hard-link floor, SPEC.md §Activation cost); a big plan's second thread has its own linker.
 
 import fs, { constants as fsc } from 'node:fs';
 import { PstoreError, errnoCode } from '../core/errors.js';
@@ -25,6 +25,8 @@ export interface Linker {
   link(src: string, dest: string): LinkMethod;
   /** true when `dest` may be written directly (its appearance is atomic) */
   readonly atomicCreate: boolean;
+  /** the method another thread of the transaction settled on, if this one has not settled */
+  adopt(other: LinkMode): void;
 }
 
 const FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS']);
@@ -70,6 +72,9 @@ export function createLinker(mode: LinkMode, settled: LinkMode = mode): Linker {
     },
     get atomicCreate() {
       return method === 'hardlink';
+    },
+    adopt(other) {
+      if (method === 'auto') method = other;
     },
     link(src, dest) {
       if (mode !== 'auto') {

@@ -1,119 +1,39 @@
-// A big apply's directories and files on two threads (SPEC.md §Step order, step b, *Two threads*).
-// Making a directory and linking a file are one system call each, all of it the kernel's work,
-// and the kernel runs two of them side by side in different directories; a second thread takes
-// half of each list. Started early (warmPlaceWorker, from the checks) so that its start-up
-// overlaps them; `PSTORE_PLACE_THREADS=1` turns it off (A/B measurements), `=2` on for any plan.
+// A big apply's directories and files on two threads (SPEC.md §Plan, *Two threads*). Making a
+// directory and linking a file are one system call each, all of it the kernel's work, and the
+// kernel runs two of them side by side in different directories; a second thread (placer.ts)
+// takes half of each list. Whichever thread fails first stops the other, and the main thread
+// waits for the worker before it throws; a worker that cannot run has its share done here.
 
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { PstoreError } from '../core/errors.js';
 import { crashpoint } from '../core/crashpoint.js';
-import { reviveError } from '../core/thread-error.js';
 import { parentOf } from '../core/safe-path.js';
 import type { ProgressListener } from '../core/types.js';
-import { makeDirs, placeFile, type PlaceContext } from './place.js';
+import { makeDirs, placeFile, sourceOf, type PlaceContext } from './place.js';
 import type { Plan } from './plan.js';
 import {
   PLACED,
+  REPLACE,
   STOP,
-  type DirsJob,
+  SYMLINK,
   type FilesJob,
-  type PlaceJob,
+  type JobBase,
   type PlaceReply,
 } from './place-worker.js';
+import { WorkerGone, type PlaceWorker } from './placer.js';
 
-/**
- * Files below which one thread places all: a worker costs ~30 ms of start-up on its own core and
- * a few ms to hand it its half; below this the half it takes is not worth more.
- */
-export const THREADED_MIN_PLACE = 2000;
+const PROGRESS_EVERY = 500;
 
-/** Run from TypeScript source (tsx): a worker's `.ts` module cannot load (as dir-threads.ts). */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/** How many threads place a plan of `files` files here. */
-export function placeThreads(files: number, setting = process.env.PSTORE_PLACE_THREADS): 1 | 2 {
-  if (setting === '1' || files === 0 || FROM_SOURCE) return 1;
-  if (setting === '2') return 2;
-  return os.availableParallelism() >= 2 && files >= THREADED_MIN_PLACE ? 2 : 1;
-}
-
-/** One worker thread answering place jobs, one at a time. */
-export class PlaceWorker {
-  private readonly worker: Worker;
-  private waiting: ((reply: PlaceReply | Error) => void) | undefined;
-  private gone: Error | undefined;
-
-  constructor() {
-    this.worker = new Worker(new URL('./place-worker.js', import.meta.url), {
-      stdout: false,
-      stderr: false,
-    });
-    this.worker.unref(); // idle, it keeps no process alive
-    this.worker.on('message', (m: PlaceReply) => this.answer(m));
-    this.worker.on('error', (err) => this.end(err));
-    this.worker.on('exit', (code) =>
-      this.end(new PstoreError('EPSTORE_INTERNAL', `the place worker exited (${code})`)),
-    );
-  }
-
-  /** Post a job; its reply, the worker's failure revived as the error one thread would throw. */
-  async ask<R extends PlaceReply>(job: PlaceJob): Promise<Exclude<R, { failed: unknown }>> {
-    if (this.gone) throw this.gone;
-    this.worker.ref();
-    const reply = await new Promise<PlaceReply | Error>((resolve) => {
-      this.waiting = resolve;
-      this.worker.postMessage(job);
-    });
-    this.worker.unref();
-    if (reply instanceof Error) throw reply;
-    if ('failed' in reply) throw reviveError(reply.failed);
-    return reply as Exclude<R, { failed: unknown }>;
-  }
-
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
-
-  private answer(m: PlaceReply): void {
-    const resolve = this.waiting;
-    this.waiting = undefined;
-    resolve?.(m);
-  }
-
-  private end(err: Error): void {
-    this.gone ??= err;
-    this.answer({ failed: { message: err.message, name: err.name, stack: err.stack } });
-  }
-}
-
-/** Started by the checks of a plan this big, taken by its apply. */
-let warm: PlaceWorker | undefined;
-
-/** Start the worker a plan of `files` files will use, so that its start-up overlaps the checks. */
-export function warmPlaceWorker(files: number): void {
-  if (placeThreads(files) === 2) warm ??= new PlaceWorker();
-}
-
-/** The worker for a plan of `files` files (the warm one, else a new one), or none. */
-export function takePlaceWorker(files: number): PlaceWorker | undefined {
-  if (placeThreads(files) === 1) return undefined;
-  const w = warm ?? new PlaceWorker();
-  warm = undefined;
-  return w;
-}
-
-/** What a job of this apply names besides its own list. */
-function jobBase(ctx: PlaceContext, shared: SharedArrayBuffer) {
-  const { store, root, txid, linker } = ctx;
-  return { store, root, txid, link: linker.mode, method: linker.method, shared };
+/** What both threads of one apply share: the job's names, the stop flag and the worker's count. */
+interface Pair {
+  ctx: PlaceContext;
+  worker: PlaceWorker;
+  shared: SharedArrayBuffer;
+  flags: Int32Array;
 }
 
 /**
- * (b) on two threads: the directories (half each; the parents the worker's half needs from the
- * main thread's made first), then `between` on the main thread with every directory there, then
- * the files (half each). Returns the directories this call created. Whichever thread fails first
- * stops the other; nothing is placed after this returns or throws.
+ * (b) on two threads: the directories (half each), then `between` on the main thread with every
+ * directory there (given those made now), then the files (half each). Nothing is placed once this
+ * has returned or thrown.
  */
 export async function placeOnTwoThreads(
   ctx: PlaceContext,
@@ -123,81 +43,132 @@ export async function placeOnTwoThreads(
   onProgress?: ProgressListener,
 ): Promise<void> {
   const shared = new SharedArrayBuffer(8);
-  const base = jobBase(ctx, shared);
-  const dirs = [...plan.mkdirs].sort();
+  const pair: Pair = { ctx, worker, shared, flags: new Int32Array(shared) };
+  between(await makeDirsOnTwo(pair, plan.mkdirs));
+  await placeFilesOnTwo(pair, plan, onProgress);
+  ctx.dirty.everywhere(); // the worker's directories are not in this thread's set
+}
+
+/** What a job of this apply names besides its own list. */
+function jobBase({ ctx, shared }: Pair): JobBase {
+  const { store, root, txid, linker } = ctx;
+  return { store, root, txid, link: linker.mode, method: linker.method, shared };
+}
+
+/**
+ * The sorted directories' second half to the worker; the parents it needs from the first half
+ * (and theirs there) are made first, so each thread's `mkdir`s find their parents.
+ */
+async function makeDirsOnTwo(pair: Pair, mkdirs: readonly string[]): Promise<Set<string>> {
+  const { ctx } = pair;
+  const dirs = [...mkdirs].sort();
   const half = dirs.length >> 1;
-  const mine = dirs.slice(0, half);
-  const spine = parentsFrom(dirs.slice(half), new Set(mine));
+  const [mine, theirs] = [dirs.slice(0, half), dirs.slice(half)];
+  const spine = parentsFrom(theirs, new Set(mine));
   const created = makeDirs(ctx, spine);
-  const madeFirst = new Set(spine);
-  const theirDirs = worker.ask<{ made: string[] }>({
-    ...base,
+  const asked = pair.worker.ask<{ made: string[] }>({
+    ...jobBase(pair),
     kind: 'dirs',
-    dirs: dirs.slice(half),
-  } satisfies DirsJob);
-  await alongside(shared, theirDirs, () => {
+    dirs: theirs,
+  });
+  const madeFirst = new Set(spine);
+  await alongside(pair, asked, () => {
     for (const d of makeDirs(
       ctx,
       mine.filter((d) => !madeFirst.has(d)),
     ))
       created.add(d);
   });
-  for (const d of (await theirDirs).made) created.add(d);
-  between(created);
-  const total = plan.place.length;
-  const split = total >> 1;
-  const theirFiles = worker.ask<{ placed: { wroteData: boolean } }>({
-    ...base,
-    kind: 'files',
-    files: plan.place.slice(split),
-    srcs: plan.objectPaths?.slice(split),
-  } satisfies FilesJob);
-  await alongside(shared, theirFiles, () => placeHalf(ctx, plan, split, shared, onProgress));
-  const { placed } = await theirFiles;
-  if (placed.wroteData) ctx.dirty.wroteData();
-  ctx.dirty.everywhere(); // the worker's directories are not in this thread's set
+  const { made } = await orHere(asked, () => ({ made: [...makeDirs(ctx, theirs)] }));
+  for (const d of made) created.add(d);
+  return created;
 }
 
-/** The main thread's half of the files: plan.place[0, end). */
-function placeHalf(
-  ctx: PlaceContext,
+/**
+ * The files' second half to the worker, once this thread has settled the link method on its first
+ * regular file (the worker starts from it, as one thread's later files would).
+ */
+async function placeFilesOnTwo(pair: Pair, plan: Plan, onProgress?: ProgressListener) {
+  const { ctx } = pair;
+  const total = plan.place.length;
+  const split = total >> 1;
+  let first = 0;
+  for (; first < split && ctx.linker.method === 'auto'; first++)
+    placeRange(pair, plan, first, first + 1);
+  const asked = pair.worker.ask<Extract<PlaceReply, { placed: unknown }>>({
+    ...jobBase(pair),
+    ...filesFrom(ctx, plan, split),
+  });
+  await alongside(pair, asked, () => placeRange(pair, plan, first, split, onProgress));
+  const { placed } = await orHere(asked, () => {
+    placeRange(pair, plan, split, total, onProgress);
+    return { placed: { method: ctx.linker.method } };
+  });
+  ctx.linker.adopt(placed.method);
+}
+
+/** plan.place[from, end) as the worker's flat arrays (place-worker.ts FilesJob). */
+function filesFrom(ctx: PlaceContext, plan: Plan, from: number): Omit<FilesJob, keyof JobBase> {
+  const n = plan.place.length - from;
+  const paths = new Array<string>(n);
+  const sources = new Array<string>(n);
+  const kinds = new Uint8Array(n);
+  for (let j = 0; j < n; j++) {
+    const { file, replace } = plan.place[from + j]!;
+    const source = sourceOf(ctx, file, plan.objectPaths?.[from + j]);
+    paths[j] = file.path;
+    sources[j] = 'symlink' in source ? source.symlink : source.object;
+    kinds[j] = ('symlink' in source ? SYMLINK : 0) | (replace ? REPLACE : 0);
+  }
+  return { kind: 'files', paths, sources, kinds };
+}
+
+/** plan.place[from, end) on this thread, until the worker stops the work. */
+function placeRange(
+  { ctx, flags }: Pair,
   plan: Plan,
+  from: number,
   end: number,
-  shared: SharedArrayBuffer,
   onProgress?: ProgressListener,
 ): void {
-  const flags = new Int32Array(shared);
   const total = plan.place.length;
-  for (let i = 0; i < end; i++) {
+  for (let i = from; i < end; i++) {
     if (Atomics.load(flags, STOP) !== 0) return; // the worker failed: its reply says why
     crashpoint('apply:file');
     const { file, replace } = plan.place[i]!;
     placeFile(ctx, file, replace, plan.objectPaths?.[i]);
-    if ((i + 1) % 500 === 0)
-      onProgress?.({
-        phase: 'link',
-        unit: 'files',
-        done: i + 1 + Atomics.load(flags, PLACED),
-        total,
-      });
+    if ((i + 1) % PROGRESS_EVERY === 0) {
+      const done = Math.min(total, i + 1 + Atomics.load(flags, PLACED));
+      onProgress?.({ phase: 'link', unit: 'files', done, total });
+    }
   }
 }
 
 /**
  * Run `mine` while the worker runs its job. A failure here stops the worker and waits for its
- * reply before it is thrown: nothing is placed once the apply has failed (its revert follows).
+ * answer before it is thrown: nothing is placed once the apply has failed (its revert follows).
  */
-async function alongside(
-  shared: SharedArrayBuffer,
-  theirs: Promise<unknown>,
-  mine: () => void,
-): Promise<void> {
+async function alongside(pair: Pair, theirs: Promise<unknown>, mine: () => void): Promise<void> {
   try {
     mine();
   } catch (err) {
-    Atomics.store(new Int32Array(shared), STOP, 1);
+    Atomics.store(pair.flags, STOP, 1);
     await theirs.catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * The worker's answer; if it could not run the job (it did not start, or died), the job done on
+ * this thread instead. Safe after a partial attempt: making a directory or placing a name that is
+ * there already as planned converges, as recovery's re-apply does.
+ */
+async function orHere<T>(theirs: Promise<T>, here: () => T): Promise<T> {
+  try {
+    return await theirs;
+  } catch (err) {
+    if (!(err instanceof WorkerGone)) throw err;
+    return here();
   }
 }
 

@@ -1,4 +1,4 @@
-// The second thread of a big apply (SPEC.md §Step order, step b, *Two threads*): makes the
+// The second thread of a big apply (SPEC.md §Plan, *Two threads*): makes the
 // directories and places the files the main thread hands it, with the same code the main thread
 // runs (place.ts), and answers each job with what it made or the first failure, as data
 // (core/thread-error.ts). It waits for jobs until the main thread ends it.
@@ -9,11 +9,10 @@ import { sendError, type SentError } from '../core/thread-error.js';
 import { DirtyDirs } from '../fs/flush.js';
 import type { StoreLayout } from '../store/layout.js';
 import { createLinker, type LinkMode } from './link.js';
-import { makeDirs, placeFile, type PlaceContext } from './place.js';
-import type { PlacedFile } from './plan.js';
+import { makeDirs, placeAt, type PlaceContext } from './place.js';
 
 /** What both jobs name: where, for which transaction, how files are linked. */
-interface JobBase {
+export interface JobBase {
   store: StoreLayout;
   root: string;
   txid: string;
@@ -30,44 +29,56 @@ export interface DirsJob extends JobBase {
   dirs: string[];
 }
 
-/** Place these files (their directories exist); `srcs[i]`: file i's object path, if known. */
+/**
+ * Place these names (their directories exist), as flat arrays: one structured clone of a few
+ * arrays costs far less time and memory than one of an object per file. `sources[i]`: a symlink's
+ * target or a file's object path; `kinds[i]`: SYMLINK and REPLACE bits.
+ */
 export interface FilesJob extends JobBase {
   kind: 'files';
-  files: Array<{ file: PlacedFile; replace: boolean }>;
-  srcs: Array<string | undefined> | undefined;
+  paths: string[];
+  sources: string[];
+  kinds: Uint8Array;
 }
+
+export const SYMLINK = 1;
+export const REPLACE = 2;
 
 export type PlaceJob = DirsJob | FilesJob;
 
 export type PlaceReply =
-  { made: string[] } | { placed: { wroteData: boolean } } | { failed: SentError };
+  { made: string[] } | { placed: { method: LinkMode } } | { failed: SentError };
 
 export const STOP = 0;
 export const PLACED = 1;
 /** The worker adds to PLACED every this many files (progress only). */
 export const PLACED_STEP = 256;
 
+/** Test hook (SPEC.md §Testing hooks): the thread ends on its first files job, placing nothing. */
+const exitOnFiles = process.env.PSTORE_TEST_PLACE_WORKER_EXIT === '1';
+
 function run(job: PlaceJob): PlaceReply {
+  if (exitOnFiles && job.kind === 'files') process.exit(1); // in a worker: this thread alone
   const shared = new Int32Array(job.shared);
-  const dirty = new DirtyDirs();
   const ctx: PlaceContext = {
     store: job.store,
     root: job.root,
     linker: createLinker(job.link, job.method),
     txid: job.txid,
-    dirty,
+    dirty: new DirtyDirs(),
   };
   try {
     if (job.kind === 'dirs') return { made: [...makeDirs(ctx, job.dirs)] };
-    for (let i = 0; i < job.files.length; i++) {
+    for (let i = 0; i < job.paths.length; i++) {
       if (Atomics.load(shared, STOP) !== 0) break; // the main thread failed: place nothing more
       crashpoint('apply:file');
-      const { file, replace } = job.files[i]!;
-      placeFile(ctx, file, replace, job.srcs?.[i]);
+      const kind = job.kinds[i]!;
+      const from = kind & SYMLINK ? { symlink: job.sources[i]! } : { object: job.sources[i]! };
+      placeAt(ctx, job.paths[i]!, from, (kind & REPLACE) !== 0);
       if ((i + 1) % PLACED_STEP === 0) Atomics.add(shared, PLACED, PLACED_STEP);
     }
-    // a copy or a reflink wrote data the main thread's flush must cover (place.ts createAt)
-    return { placed: { wroteData: dirty.wholeFilesystemNeeded } };
+    // the main thread's flush is one syncfs, which covers data a copy or a reflink wrote
+    return { placed: { method: ctx.linker.method } };
   } catch (err) {
     Atomics.store(shared, STOP, 1);
     return { failed: sendError(err) };
@@ -77,4 +88,6 @@ function run(job: PlaceJob): PlaceReply {
 if (parentPort) {
   const port = parentPort;
   port.on('message', (job: PlaceJob) => port.postMessage(run(job)));
+  // a job that could not cross is answered all the same: the main thread must not wait forever
+  port.on('messageerror', (err) => port.postMessage({ failed: sendError(err) }));
 }

@@ -27,14 +27,21 @@ export function tempName(ctx: PlaceContext, dir: string, kind: 'tmp' | 'trash'):
   return tempPath(dir, kind, ctx.txid, Math.random().toString(36).slice(2, 10));
 }
 
-/** Create `dest` (absent) as the given file or symlink; `src`: the object's path, when known. */
-function createAt(ctx: PlaceContext, f: PlacedFile, dest: string, src?: string): void {
-  if (f.type === 'symlink') fs.symlinkSync(f.target, dest);
-  else {
-    const obj = src ?? fileObjectPath(ctx.store, f);
-    // a copy or a reflink is new data: the phase's flush must cover file contents too
-    if (ctx.linker.link(obj, dest) !== 'hardlink') ctx.dirty.wroteData();
-  }
+/** What a placed name is made from: a symlink's target, or the path of a store object to link. */
+export type Source = { symlink: string } | { object: string };
+
+/** `f`'s source; `src`: its object's path as the object check worked it out, else derived here. */
+export function sourceOf(ctx: PlaceContext, f: PlacedFile, src?: string): Source {
+  return f.type === 'symlink'
+    ? { symlink: f.target }
+    : { object: src ?? fileObjectPath(ctx.store, f) };
+}
+
+/** Create `dest` (absent) from `from`. */
+function createFrom(ctx: PlaceContext, from: Source, dest: string): void {
+  if ('symlink' in from) fs.symlinkSync(from.symlink, dest);
+  // a copy or a reflink is new data: the phase's flush must cover file contents too
+  else if (ctx.linker.link(from.object, dest) !== 'hardlink') ctx.dirty.wroteData();
 }
 
 /**
@@ -42,24 +49,29 @@ function createAt(ctx: PlaceContext, f: PlacedFile, dest: string, src?: string):
  * `src`: the object's path as the object check worked it out (plan.objectPaths), else computed here.
  */
 export function placeFile(ctx: PlaceContext, f: PlacedFile, replace: boolean, src?: string): void {
-  const dest = `${ctx.root}/${f.path}`;
+  placeAt(ctx, f.path, sourceOf(ctx, f, src), replace);
+}
+
+/** {@link placeFile} of the name `rel` (relative to the root), made from `from`. */
+export function placeAt(ctx: PlaceContext, rel: string, from: Source, replace: boolean): void {
+  const dest = `${ctx.root}/${rel}`;
   ctx.dirty.touched(dest);
-  if (!replace && (f.type === 'symlink' || ctx.linker.atomicCreate)) {
+  if (!replace && ('symlink' in from || ctx.linker.atomicCreate)) {
     try {
       // Only link() and symlink() may create a final name: each publishes a whole file at once.
-      if (f.type === 'symlink') fs.symlinkSync(f.target, dest);
-      else fs.linkSync(src ?? fileObjectPath(ctx.store, f), dest);
+      if ('symlink' in from) fs.symlinkSync(from.symlink, dest);
+      else fs.linkSync(from.object, dest);
       return;
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') {
-        if (alreadyPlaced(ctx, f, dest)) return;
+        if (alreadyPlaced(from, dest)) return;
       } else if (!isLinkFallback(err)) {
         throw err;
       }
     }
   }
   const tmp = tempName(ctx, path.dirname(dest), 'tmp');
-  createAt(ctx, f, tmp, src);
+  createFrom(ctx, from, tmp);
   try {
     fs.renameSync(tmp, dest);
   } catch (err) {
@@ -69,11 +81,11 @@ export function placeFile(ctx: PlaceContext, f: PlacedFile, replace: boolean, sr
 }
 
 /** After a crash, a path may already hold exactly what the plan wants (same inode as the object). */
-function alreadyPlaced(ctx: PlaceContext, f: PlacedFile, dest: string): boolean {
+function alreadyPlaced(from: Source, dest: string): boolean {
   const st = fs.lstatSync(dest, { throwIfNoEntry: false });
   if (!st) return false;
-  if (f.type === 'symlink') return st.isSymbolicLink() && fs.readlinkSync(dest) === f.target;
-  const obj = fs.statSync(fileObjectPath(ctx.store, f), { throwIfNoEntry: false });
+  if ('symlink' in from) return st.isSymbolicLink() && fs.readlinkSync(dest) === from.symlink;
+  const obj = fs.statSync(from.object, { throwIfNoEntry: false });
   return obj !== undefined && st.isFile() && st.ino === obj.ino && st.dev === obj.dev;
 }
 
@@ -113,7 +125,7 @@ export function placeMarkerUnit(
   if (!head) return;
   const make = (f: ManifestFile, at: string) => {
     if (f.type === 'dir') fs.mkdirSync(at);
-    else createAt(ctx, f, at);
+    else createFrom(ctx, sourceOf(ctx, f), at);
     ctx.dirty.touched(at);
   };
   make(head, tmp);

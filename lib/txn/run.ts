@@ -27,7 +27,7 @@ import { HeldOwnership, type CommittedSet } from './ownership/sync.js';
 import { loadChange, Prepared } from './prepared.js';
 import { hintReplace } from './replace-hint.js';
 import { preflight } from './preflight.js';
-import { warmPlaceWorker } from './place-threads.js';
+import { dropWarmPlaceWorker, warmPlaceWorker } from './placer.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
 import { replaySteps, stepClock } from './steps.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
@@ -198,10 +198,14 @@ async function transaction(
   if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
     return { ...result, noop: true };
   await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
-  return {
-    ...result,
-    ...(await changeTo(h, kind, { ...cur, packages: current }, goal, opts, step)),
-  };
+  try {
+    return {
+      ...result,
+      ...(await changeTo(h, kind, { ...cur, packages: current }, goal, opts, step)),
+    };
+  } finally {
+    await dropWarmPlaceWorker(); // started for the checks, not taken: a refusal, a failed journal
+  }
 }
 
 /** What a prefix this call created has committed: nothing. */

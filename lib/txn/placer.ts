@@ -1,0 +1,112 @@
+// The second placing thread of a big apply as the main thread sees it (SPEC.md §Plan, *Two
+// threads*): whether a plan gets one, started early (warmPlaceWorker, as the checks begin) so that
+// its start-up overlaps them, taken by the apply, and ended by the transaction either way.
+// `PSTORE_PLACE_THREADS=1` turns it off (A/B measurements), `=2` on for any plan with a file.
+
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { reviveError } from '../core/thread-error.js';
+import type { PlaceJob, PlaceReply } from './place-worker.js';
+
+/**
+ * Files below which one thread places all: a worker costs ~30 ms of start-up on its own core and
+ * a few ms to hand it its half; below this the half it takes is not worth more.
+ */
+export const THREADED_MIN_PLACE = 2000;
+
+/** The worker isolate's young generation, MiB. */
+const WORKER_YOUNG_MIB = 8;
+
+/** Run from TypeScript source (tsx): a worker's `.ts` module cannot load (as dir-threads.ts). */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** How many threads place a plan of `files` files here. */
+export function placeThreads(files: number, setting = process.env.PSTORE_PLACE_THREADS): 1 | 2 {
+  if (setting === '1' || files === 0 || FROM_SOURCE) return 1;
+  if (setting === '2') return 2;
+  return os.availableParallelism() >= 2 && files >= THREADED_MIN_PLACE ? 2 : 1;
+}
+
+/**
+ * The worker could not run a job: it did not start, it died, or a message could not cross. It
+ * placed nothing more after that, so its share can be done on the main thread instead.
+ */
+export class WorkerGone extends Error {}
+
+/** One worker thread answering place jobs, one at a time. */
+export class PlaceWorker {
+  private readonly worker: Worker;
+  private waiting: ((reply: PlaceReply | WorkerGone) => void) | undefined;
+  private gone: WorkerGone | undefined;
+
+  constructor() {
+    this.worker = new Worker(new URL('./place-worker.js', import.meta.url), {
+      stdout: false,
+      stderr: false,
+      // It keeps its half of the names and little else: V8's default young generation per isolate
+      // would add tens of MiB to a 100k-file activation's peak (as the ingest worker's, SPEC.md
+      // §Ingest Threads).
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MIB },
+    });
+    this.worker.unref(); // idle, it keeps no process alive
+    this.worker.on('message', (m: PlaceReply) => this.answer(m));
+    this.worker.on('messageerror', (err) => this.end(err));
+    this.worker.on('error', (err) => this.end(err));
+    this.worker.on('exit', (code) => this.end(new Error(`the place worker exited (${code})`)));
+  }
+
+  /**
+   * Post a job and wait for its reply. The worker's own failure is thrown as the error one thread
+   * would throw; a worker that cannot answer, as {@link WorkerGone}.
+   */
+  async ask<R extends PlaceReply>(job: PlaceJob): Promise<Exclude<R, { failed: unknown }>> {
+    if (this.gone) throw this.gone;
+    this.worker.ref();
+    const reply = await new Promise<PlaceReply | WorkerGone>((resolve) => {
+      this.waiting = resolve;
+      this.worker.postMessage(job);
+    });
+    this.worker.unref();
+    if (reply instanceof WorkerGone) throw reply;
+    if ('failed' in reply) throw reviveError(reply.failed);
+    return reply as Exclude<R, { failed: unknown }>;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private answer(m: PlaceReply | WorkerGone): void {
+    const resolve = this.waiting;
+    this.waiting = undefined;
+    resolve?.(m);
+  }
+
+  private end(err: Error): void {
+    this.gone ??= new WorkerGone(`the place worker is gone: ${err.message}`, { cause: err });
+    this.answer(this.gone);
+  }
+}
+
+/** Started as the checks of a plan this big begin, taken by its apply, else ended. */
+let warm: PlaceWorker | undefined;
+
+/** Start the worker a plan of `files` files will use, so that its start-up overlaps the checks. */
+export function warmPlaceWorker(files: number): void {
+  if (placeThreads(files) === 2) warm ??= new PlaceWorker();
+}
+
+/** The worker for a plan of `files` files (the warm one, else a new one), or none. */
+export function takePlaceWorker(files: number): PlaceWorker | undefined {
+  if (placeThreads(files) === 1) return undefined;
+  const w = warm ?? new PlaceWorker();
+  warm = undefined;
+  return w;
+}
+
+/** End a warm worker no apply took (the transaction failed or stopped before it). */
+export async function dropWarmPlaceWorker(): Promise<void> {
+  const w = warm;
+  warm = undefined;
+  await w?.close();
+}
