@@ -4,9 +4,9 @@
 // where it can pay: two cores or more, and enough files to cover its start-up (a new isolate,
 // its modules). `PSTORE_INGEST_THREADS=1` turns it off (A/B measurements), `=2` on for any tree.
 
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { PstoreError } from '../core/errors.js';
+import { threadCount } from '../core/thread-count.js';
 import type { WorkerMessage, WorkerStart } from './dir-worker.js';
 import type { FileClaims } from './shared-work.js';
 import { reviveError } from '../core/thread-error.js';
@@ -20,17 +20,9 @@ export const THREADED_MIN_FILES = 256;
 /** The worker isolate's young generation, MiB (see the constructor). */
 const WORKER_YOUNG_MIB = 8;
 
-/**
- * Run from TypeScript source (tsx, while working on pstore): Node 20 starts a worker's module
- * before tsx's loader hooks apply to it, so a `.ts` worker cannot load; one thread does all.
- */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
 /** How many threads ingest a tree of `files` files (each stored whole) here. */
 export function ingestThreads(files: number, setting = process.env.PSTORE_INGEST_THREADS): 1 | 2 {
-  if (setting === '1' || files === 0 || FROM_SOURCE) return 1;
-  if (setting === '2') return 2;
-  return os.availableParallelism() >= 2 && files >= THREADED_MIN_FILES ? 2 : 1;
+  return threadCount(files, THREADED_MIN_FILES, setting);
 }
 
 /**

@@ -3,8 +3,8 @@
 // its start-up overlaps them, taken by the apply, and ended by the transaction either way.
 // `PSTORE_PLACE_THREADS=1` turns it off (A/B measurements), `=2` on for any plan with a file.
 
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { threadCount } from '../core/thread-count.js';
 import { reviveError } from '../core/thread-error.js';
 import type { PlaceJob, PlaceReply } from './place-worker.js';
 
@@ -17,14 +17,9 @@ export const THREADED_MIN_PLACE = 2000;
 /** The worker isolate's young generation, MiB. */
 const WORKER_YOUNG_MIB = 8;
 
-/** Run from TypeScript source (tsx): a worker's `.ts` module cannot load (as dir-threads.ts). */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
 /** How many threads place a plan of `files` files here. */
 export function placeThreads(files: number, setting = process.env.PSTORE_PLACE_THREADS): 1 | 2 {
-  if (setting === '1' || files === 0 || FROM_SOURCE) return 1;
-  if (setting === '2') return 2;
-  return os.availableParallelism() >= 2 && files >= THREADED_MIN_PLACE ? 2 : 1;
+  return threadCount(files, THREADED_MIN_PLACE, setting);
 }
 
 /**
