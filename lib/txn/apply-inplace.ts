@@ -26,6 +26,7 @@ import { placeOnTwoThreads } from './place-threads.js';
 import { takePlaceWorker } from './placer.js';
 import type { Plan } from './plan.js';
 import { stepClock } from './steps.js';
+import { changedPrefixError } from './changed-prefix.js';
 import {
   clearObstacle,
   removeAtomically,
@@ -111,7 +112,14 @@ export async function applyInplace(
   plan: Plan,
   opts: ApplyOptions = {},
 ): Promise<void> {
-  const ctx: PhaseContext = { ...applyCtx, dirty: new DirtyDirs() };
+  try {
+    await applySteps({ ...applyCtx, dirty: new DirtyDirs() }, plan, opts);
+  } catch (err) {
+    throw changedPrefixError(err, applyCtx.root);
+  }
+}
+
+async function applySteps(ctx: PhaseContext, plan: Plan, opts: ApplyOptions): Promise<void> {
   const step = stepClock(ctx.onProgress);
   if (unsafeMarkersFirst) placeMarkers(ctx, plan);
   removeTouchedMarkers(ctx, plan);

@@ -97,7 +97,10 @@ export function ensureDir(abs: string): boolean {
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw err;
     if (!fs.lstatSync(abs).isDirectory())
-      throw Object.assign(new Error(`${abs} exists and is not a directory`), { code: 'ENOTDIR' });
+      throw Object.assign(new Error(`${abs} exists and is not a directory`), {
+        code: 'ENOTDIR',
+        path: abs,
+      });
     return false;
   }
 }
