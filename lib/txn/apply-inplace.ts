@@ -21,7 +21,7 @@ import { DirtyDirs } from '../fs/flush.js';
 import { crashpoint, pausepoint, unsafeMarkersFirst } from '../core/crashpoint.js';
 import type { ProgressListener } from '../core/types.js';
 import { parentOf } from '../core/safe-path.js';
-import { makeDirs, placeFile, placeMarkerUnit, type PlaceContext } from './place.js';
+import { makeDirs, placeMarkerUnit, placeRange, type PlaceContext } from './place.js';
 import { placeOnTwoThreads } from './place-threads.js';
 import { takePlaceWorker } from './placer.js';
 import type { Plan } from './plan.js';
@@ -40,8 +40,6 @@ export interface ApplyContext extends Omit<PlaceContext, 'dirty'> {
 }
 
 type PhaseContext = ApplyContext & PlaceContext;
-
-const PROGRESS_EVERY = 500;
 
 function placeMarkers(ctx: PhaseContext, plan: Plan): void {
   for (const unit of plan.placeMarkers) {
@@ -73,14 +71,7 @@ async function placeFiles(ctx: PhaseContext, plan: Plan): Promise<void> {
     return;
   }
   removeStalePycache(ctx, plan, makeDirs(ctx, plan.mkdirs));
-  const total = plan.place.length;
-  for (let i = 0; i < total; i++) {
-    crashpoint('apply:file');
-    const { file, replace } = plan.place[i]!;
-    placeFile(ctx, file, replace, plan.objectPaths?.[i]);
-    if ((i + 1) % PROGRESS_EVERY === 0)
-      ctx.onProgress?.({ phase: 'link', unit: 'files', done: i + 1, total });
-  }
+  placeRange(ctx, plan, 0, plan.place.length, { onProgress: ctx.onProgress });
 }
 
 /**

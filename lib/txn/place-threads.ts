@@ -4,10 +4,9 @@
 // takes half of each list. Whichever thread fails first stops the other, and the main thread
 // waits for the worker before it throws; a worker that cannot run has its share done here.
 
-import { crashpoint } from '../core/crashpoint.js';
 import { parentOf } from '../core/safe-path.js';
 import type { ProgressListener } from '../core/types.js';
-import { makeDirs, placeFile, sourceOf, type PlaceContext } from './place.js';
+import { makeDirs, placeRange, sourceOf, type PlaceContext } from './place.js';
 import type { Plan } from './plan.js';
 import {
   PLACED,
@@ -19,8 +18,6 @@ import {
   type PlaceReply,
 } from './place-worker.js';
 import { WorkerGone, type PlaceWorker } from './placer.js';
-
-const PROGRESS_EVERY = 500;
 
 /** What both threads of one apply share: the job's names, the stop flag and the worker's count. */
 interface Pair {
@@ -94,14 +91,14 @@ async function placeFilesOnTwo(pair: Pair, plan: Plan, onProgress?: ProgressList
   const split = total >> 1;
   let first = 0;
   for (; first < split && ctx.linker.method === 'auto'; first++)
-    placeRange(pair, plan, first, first + 1);
+    placeShare(pair, plan, first, first + 1);
   const asked = pair.worker.ask<Extract<PlaceReply, { placed: unknown }>>({
     ...jobBase(pair),
     ...filesFrom(ctx, plan, split),
   });
-  await alongside(pair, asked, () => placeRange(pair, plan, first, split, onProgress));
+  await alongside(pair, asked, () => placeShare(pair, plan, first, split, onProgress));
   const { placed } = await orHere(asked, () => {
-    placeRange(pair, plan, split, total, onProgress);
+    placeShare(pair, plan, split, total, onProgress);
     return { placed: { method: ctx.linker.method } };
   });
   ctx.linker.adopt(placed.method);
@@ -123,25 +120,19 @@ function filesFrom(ctx: PlaceContext, plan: Plan, from: number): Omit<FilesJob, 
   return { kind: 'files', paths, sources, kinds };
 }
 
-/** plan.place[from, end) on this thread, until the worker stops the work. */
-function placeRange(
+/** plan.place[from, end) on this thread (place.ts), until the worker stops the work. */
+function placeShare(
   { ctx, flags }: Pair,
   plan: Plan,
   from: number,
   end: number,
   onProgress?: ProgressListener,
 ): void {
-  const total = plan.place.length;
-  for (let i = from; i < end; i++) {
-    if (Atomics.load(flags, STOP) !== 0) return; // the worker failed: its reply says why
-    crashpoint('apply:file');
-    const { file, replace } = plan.place[i]!;
-    placeFile(ctx, file, replace, plan.objectPaths?.[i]);
-    if ((i + 1) % PROGRESS_EVERY === 0) {
-      const done = Math.min(total, i + 1 + Atomics.load(flags, PLACED));
-      onProgress?.({ phase: 'link', unit: 'files', done, total });
-    }
-  }
+  placeRange(ctx, plan, from, end, {
+    onProgress,
+    stopped: () => Atomics.load(flags, STOP) !== 0, // the worker failed: its reply says why
+    elsewhere: () => Atomics.load(flags, PLACED),
+  });
 }
 
 /**

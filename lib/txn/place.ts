@@ -4,13 +4,14 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { crashpoint } from '../core/crashpoint.js';
 import { errnoCode } from '../core/errors.js';
 import { tempPath } from '../fs/atomic.js';
 import type { DirtyDirs } from '../fs/flush.js';
-import type { ManifestFile } from '../core/types.js';
+import type { ManifestFile, ProgressListener } from '../core/types.js';
 import { fileObjectPath, type StoreLayout } from '../store/layout.js';
 import { isLinkFallback, type Linker } from './link.js';
-import type { MarkerUnit, PlacedFile } from './plan.js';
+import type { MarkerUnit, PlacedFile, Plan } from './plan.js';
 
 export interface PlaceContext {
   store: StoreLayout;
@@ -77,6 +78,38 @@ export function placeAt(ctx: PlaceContext, rel: string, from: Source, replace: b
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+const PROGRESS_EVERY = 500;
+
+/** How a run of {@link placeRange} shares the work with another thread, if it does. */
+export interface RangeOptions {
+  onProgress?: ProgressListener | undefined;
+  /** true once the other thread failed: place nothing more (its failure is what is thrown) */
+  stopped?: () => boolean;
+  /** files the other thread placed so far, for progress */
+  elsewhere?: () => number;
+}
+
+/** plan.place[from, end) in order, crash point `apply:file` before each, progress every 500. */
+export function placeRange(
+  ctx: PlaceContext,
+  plan: Plan,
+  from: number,
+  end: number,
+  { onProgress, stopped, elsewhere }: RangeOptions = {},
+): void {
+  const total = plan.place.length;
+  for (let i = from; i < end; i++) {
+    if (stopped?.()) return;
+    crashpoint('apply:file');
+    const { file, replace } = plan.place[i]!;
+    placeFile(ctx, file, replace, plan.objectPaths?.[i]);
+    if ((i + 1) % PROGRESS_EVERY === 0) {
+      const done = Math.min(total, i + 1 + (elsewhere?.() ?? 0));
+      onProgress?.({ phase: 'link', unit: 'files', done, total });
+    }
   }
 }
 
