@@ -218,11 +218,14 @@ test('a deactivate served by the holder of the prefix loads as little as a serve
   assertServedLoads(t, waiter);
 });
 
-test('writers started together on a new prefix: a waiter that arrives before any lock file exists is served without loading the library', async (t) => {
-  const dir = await fsp.realpath(await tempDir(t, 'arrival'));
+/**
+ * Two writers started together on a new prefix, the first paused right after it arrived (before
+ * the library is loaded: no prefix, no state directory, no lock file yet) until the second waits
+ * on its arrival. Returns both results and what the second loaded.
+ */
+async function arrivingTogether(t: ExecutionContext, attempt: number) {
+  const dir = await fsp.realpath(await tempDir(t, `arrival-${attempt}`));
   const { store, prefix } = await storeWithPQ(t, dir);
-  // The first writer stops right after it has arrived, before the library is loaded: the prefix,
-  // its state directory and its lock file do not exist yet.
   const release = path.join(dir, 'release');
   const first = spawnStoreCli(store, ['activate', 'p@1', '--prefix', prefix, '--json'], {
     PSTORE_TEST_PAUSEPOINT: 'ask:first-arrival:60000',
@@ -245,7 +248,19 @@ test('writers started together on a new prefix: a waiter that arrives before any
   });
   const second = await loads(dir, activateQ(store, prefix));
   await waited;
-  const r1 = await first.done;
+  return { r1: await first.done, second };
+}
+
+test('writers started together on a new prefix: a waiter that arrives before any lock file exists is served without loading the library', async (t) => {
+  // The holder waits a bounded time (LATE_REQUEST_MS, 1 s) for the request of a writer that waited
+  // on its arrival; on a loaded machine the waiter may ask later and then runs its own
+  // transaction, correctly but not served. Up to three attempts for one that is served.
+  let run = await arrivingTogether(t, 1);
+  for (let attempt = 2; attempt <= 3 && !('grouped' in JSON.parse(run.second.stdout)); attempt++) {
+    t.log(`attempt ${attempt - 1}: the waiter asked too late and ran its own transaction`);
+    run = await arrivingTogether(t, attempt);
+  }
+  const { r1, second } = run;
   t.is(r1.code, 0, r1.stderr);
   t.like(JSON.parse(r1.stdout), { generation: 1 });
   t.false('grouped' in JSON.parse(r1.stdout), 'the first writer ran its own transaction');
