@@ -2,7 +2,7 @@
 // beside `ostree commit --fsync=true` (durable too), of generated trees and of the corpus's real
 // Debian packages merged into one tree. A speed target of k× is a time ratio of at most 1/k.
 
-import { CORPUS_DEBS, corpusMissing } from './_lib/paths.js';
+import { mergedDebian } from './_lib/debian.js';
 import type { Scenario } from './scenario.js';
 
 const add = (src: string) => `$PSTORE add "${src}" --name t --version 1 --store "$W/s" -q`;
@@ -34,26 +34,17 @@ function sized(n: number, slow: boolean): Scenario[] {
   ];
 }
 
-/** The corpus's .debs unpacked into one tree (dpkg-deb -x each), else a generated 7.5k-file one. */
-const mergedSource = corpusMissing
-  ? { tree: 7500, src: '$TREE', what: 'a generated 7500-file tree (no corpus)' }
-  : {
-      setup: [`for d in "${CORPUS_DEBS}"/*.deb; do dpkg-deb -x "$d" "$W/debian"; done`],
-      src: '$W/debian',
-      what: 'the merged Debian corpus',
-    };
-
 const debian: Scenario = {
   id: 'add-debian-vs-ostree',
-  target: `add of ${mergedSource.what} ≥ 1.5× the speed of ostree commit`,
+  target: `add of ${mergedDebian.what} ≥ 1.5× the speed of ostree commit`,
   limit: 1 / 1.5,
   slow: true,
   needs: ['ostree', 'dpkg-deb'],
-  ...(mergedSource.tree ? { tree: mergedSource.tree } : {}),
-  ...(mergedSource.setup ? { setup: mergedSource.setup } : {}),
+  ...(mergedDebian.tree ? { tree: mergedDebian.tree } : {}),
+  setup: mergedDebian.setup,
   reset: [fresh],
-  subject: add(mergedSource.src),
-  peer: ostreeCommit(mergedSource.src),
+  subject: add(mergedDebian.src),
+  peer: ostreeCommit(mergedDebian.src),
   rssLimitMiB: 300,
 };
 
