@@ -2,7 +2,7 @@
 // link of a complete file, and everything a commit point depends on is flushed before it.
 // syncfs (one flush for the whole filesystem) replaces fsync-per-file, which costs 4-7 ms each here.
 
-import { promises as fsp, constants as fsc } from 'node:fs';
+import fs, { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { PstoreError } from '../core/errors.js';
 import { TEMP_PREFIX } from '../core/names.js';
@@ -90,6 +90,70 @@ export async function writeFileAtomic(
     throw withPath(err, dest);
   }
   if (opts.syncDir !== false) await fsyncDir(dir);
+}
+
+/**
+ * A file written now whose rename into place waits for the caller (place()): writeFileAtomic with
+ * `syncDir: false` in two halves, for a name that must appear together with a later step. The
+ * temp file is written at once (to the page cache) and its fsync is one thread-pool job, which
+ * runs while the caller works on: it needs nothing of the calling thread (a chain of async steps
+ * would advance only between the caller's synchronous stretches).
+ */
+export class PendingFile {
+  private readonly tmp: string;
+  private fd: number | undefined;
+  private readonly synced: Promise<void>;
+  private placed: Promise<void> | undefined;
+  private renamed = false;
+
+  constructor(
+    private readonly dest: string,
+    data: string,
+    mode = 0o644,
+  ) {
+    this.tmp = tmpName(path.dirname(dest));
+    try {
+      this.fd = fs.openSync(this.tmp, 'wx', mode);
+      fs.writeFileSync(this.fd, data);
+    } catch (err) {
+      this.close();
+      fs.rmSync(this.tmp, { force: true });
+      throw withPath(err, dest);
+    }
+    const fd = this.fd;
+    this.synced = new Promise<void>((resolve, reject) =>
+      fs.fsync(fd, (err) => (err ? reject(withPath(err, dest)) : resolve())),
+    );
+    this.synced.catch(() => {}); // not unhandled: place() or discard() sees it
+  }
+
+  /** Once flushed, rename it into place (once, however often it is called). */
+  place(): Promise<void> {
+    this.placed ??= this.synced.then(
+      () => {
+        this.close();
+        fs.renameSync(this.tmp, this.dest);
+        this.renamed = true;
+      },
+      async (err: unknown) => {
+        await this.discard();
+        throw err;
+      },
+    );
+    return this.placed;
+  }
+
+  /** Never place it: wait for its flush to end, then remove the temp file. */
+  async discard(): Promise<void> {
+    await this.synced.catch(() => {});
+    this.close();
+    if (!this.renamed) await fsp.rm(this.tmp, { force: true });
+  }
+
+  private close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
 /** Create `link` pointing at `target` atomically, replacing whatever symlink was there. */

@@ -10,7 +10,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { PstoreError, errnoCode } from '../core/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { PendingFile, writeFileAtomic } from './atomic.js';
 
 export type Schema<T> = v.GenericSchema<unknown, T>;
 
@@ -64,5 +64,17 @@ export async function writeJson(
   opts: { syncDir?: boolean } = {},
 ): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, 0o644, opts);
+  await writeFileAtomic(file, jsonText(value), 0o644, opts);
+}
+
+/**
+ * writeJson (without the directory's fsync) whose rename waits for the caller: PendingFile. The
+ * directory must exist.
+ */
+export function pendingJson(file: string, value: unknown): PendingFile {
+  return new PendingFile(file, jsonText(value));
+}
+
+function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
 }

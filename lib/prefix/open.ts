@@ -11,7 +11,8 @@ import { TEMP_PREFIX, type LayoutKind } from '../core/names.js';
 import { prefixPaths, type PrefixPaths } from './layout.js';
 import { underRealParent } from './lock-file.js';
 import { refuseOverlap } from './overlap.js';
-import { detectPrefix, writeJson, type PrefixRecord } from './state.js';
+import { detectPrefix, pendingJson, type PrefixRecord } from './state.js';
+import type { PendingFile } from '../fs/atomic.js';
 import { sweepTreeLeftovers } from './trees.js';
 
 /** The absolute prefix path, with symlinks above it resolved (an inplace DIR itself too). */
@@ -37,6 +38,12 @@ export interface OpenedPrefix {
   created: boolean;
   /** the top-most directory this call created (DIR or one of its parents), if any */
   createdTop: string | undefined;
+  /**
+   * With `deferRecord`, the prefix.json of a prefix this call created, written and being flushed:
+   * the caller places it (place()) with its first journal, or before it returns having changed
+   * nothing; discardNewPrefix discards it.
+   */
+  unplacedRecord: PendingFile | undefined;
 }
 
 export function notManaged(dir: string): PstoreError {
@@ -58,6 +65,8 @@ export async function openPrefixForWrite(
     request?: LockOptions['request'];
     /** called once the lock is held, before the prefix's state is swept and written */
     onLocked?: (() => void) | undefined;
+    /** leave a new prefix's prefix.json to the caller to put in place (OpenedPrefix.unplacedRecord) */
+    deferRecord?: boolean;
   },
 ): Promise<OpenedPrefix> {
   const { paths, found } = await prefixToOpen(dir, opts);
@@ -82,6 +91,7 @@ export async function openPrefixForWrite(
     ]);
     let record = detected?.record;
     const created = record === undefined;
+    let unplaced: PendingFile | undefined;
     if (!record) {
       record = {
         formatVersion: 1,
@@ -94,11 +104,25 @@ export async function openPrefixForWrite(
       // and until a journal exists the prefix has no history to lose (a failed first transaction
       // removes prefix.json; one that changes nothing fsyncs <state> itself, txn/run.ts). So
       // the same directory's later fsync makes this name durable before anything depends on it.
-      await writeJson(paths.prefixFile, record, { syncDir: false });
+      // With `deferRecord` the rename is the caller's, with its first journal: the fsync (the
+      // first in new directories, it flushes them too) runs meanwhile, and until then the prefix
+      // is not there for anyone else (a writer that finds the temp after a crash sweeps it).
+      unplaced = pendingJson(paths.prefixFile, record); // <state> was made above
+      if (!opts.deferRecord) {
+        await unplaced.place();
+        unplaced = undefined;
+      }
     }
     // A record this call wrote names this very store root: nothing to compare.
     if (!created) await requireSameStore(abs, record, opts.storeRoot);
-    return { paths, record, lock, created, createdTop: created ? createdTop : undefined };
+    return {
+      paths,
+      record,
+      lock,
+      created,
+      createdTop: created ? createdTop : undefined,
+      unplacedRecord: unplaced,
+    };
   } catch (err) {
     await lock.release();
     throw err;
@@ -194,6 +218,7 @@ export async function refuseOccupiedSymlinkPlace(dir: string): Promise<void> {
 export async function discardNewPrefix(opened: OpenedPrefix): Promise<void> {
   if (!opened.created) return;
   const p = opened.paths;
+  await opened.unplacedRecord?.discard();
   await sweepStateTemps(p);
   await sweepTreeLeftovers(p);
   const tryRmdir = (dir: string) =>

@@ -6,7 +6,7 @@
 import { pathExists } from '../fs/exists.js';
 import * as v from 'valibot';
 import { PstoreError } from '../core/errors.js';
-import { damaged, readJson, readJsonAs, writeJson } from '../fs/json-file.js';
+import { damaged, readJson, readJsonAs, pendingJson, writeJson } from '../fs/json-file.js';
 import { LAYOUT_KINDS, TEMP_PREFIX } from '../core/names.js';
 import { PackageListSchema } from '../core/package-ref.js';
 import { readdirOrEmpty } from '../fs/dir.js';
@@ -14,7 +14,7 @@ import { allSettledInOrder } from '../core/settle.js';
 import { generationFile, prefixPaths, type PrefixPaths } from './layout.js';
 import { SavedPathListSchema } from './overwritten.js';
 
-export { readJson, writeJson };
+export { readJson, pendingJson, writeJson };
 
 const generationNumber = v.pipe(v.number(), v.integer(), v.minValue(0));
 const layoutKind = v.picklist(LAYOUT_KINDS);

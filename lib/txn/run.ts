@@ -76,6 +76,7 @@ export async function runTransaction(
       layout: opts.layout,
       create: kind === 'activate' || kind === 'sync',
       waitMs: ctx.waitMs,
+      deferRecord: true, // placed with the first journal (changeTo) or before a no-op returns
       onWait: () => ctx.onWait?.(`waiting for another pstore process to finish with ${dir}`),
       ...(ask ? { request: (file: string) => ask.request(file), onLocked: preload } : {}),
     });
@@ -99,6 +100,7 @@ async function holdingPrefix(
 ): Promise<TxnResult> {
   const p = opened.paths;
   const held = new HeldOwnership();
+  const h: Holding = { ctx, p, held, placeRecord: async () => opened.unplacedRecord?.place() };
   // A prefix this call created has committed nothing (prefix.json was absent under the lock, and
   // history without it is refused): its empty ownership index is made now, while the store lock
   // is taken and the store's index opened to resolve the refs, instead of after them. sync()
@@ -107,10 +109,12 @@ async function holdingPrefix(
   try {
     await using _storeLock = await lockStore(ctx, 'shared');
     step('lock');
-    const result = await underLocks({ ctx, p, held }, kind, target, opts, step);
-    if (opened.created && result.noop) await fsyncDir(p.meta); // prefix.json, see open.ts
-    if (groupingOn(opts))
-      await serveWaiters(opened.lock, p, ctx.root, groupServe({ ctx, p, held }));
+    const result = await underLocks(h, kind, target, opts, step);
+    if (opened.created && result.noop) {
+      await h.placeRecord();
+      await fsyncDir(p.meta); // prefix.json's name, see open.ts
+    }
+    if (groupingOn(opts)) await serveWaiters(opened.lock, p, ctx.root, groupServe(h));
     return result;
   } catch (err) {
     // A prefix this transaction created and could not fill is removed again: nothing changed.
@@ -133,6 +137,8 @@ interface Holding {
   p: PrefixPaths;
   /** the ownership index, open across the transactions (its own, then its waiters') */
   held: HeldOwnership;
+  /** put a new prefix's prefix.json in place (OpenedPrefix.unplacedRecord): before its journal */
+  placeRecord: () => Promise<void>;
 }
 
 /** How the holder serves its waiters (group.ts): alone, or several as one transaction. */
@@ -249,6 +255,7 @@ async function changeTo(
     ...(overwritten.length ? { overwritten } : {}),
     ...(restore.length ? { restore } : {}),
   });
+  await h.placeRecord(); // the journal's fsync of <state> makes its name durable (open.ts)
   const linker = await applyNew(ctx, p, journal, prep, opts, step);
   await commitGeneration(p, journal, committed.highest);
   await prep.commitIndex(ctx, journal.to);

@@ -24,6 +24,7 @@ import { deriveEntries, sameEntry, setDigest } from '../../lib/txn/ownership/ent
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { addWithStore, castPackage } from '../_helpers/prefix-fixtures.js';
 import { copyPrefixTemplate } from '../_helpers/templates.js';
+import { exists, jsonError } from '../_helpers/txn-trees.js';
 import { makeTemp, removeTree, tempDir } from '../_helpers/tmp.js';
 import { casesFor } from '../_helpers/torture.js';
 
@@ -295,11 +296,15 @@ test("a new prefix's first transaction killed after creating its empty index, be
   const db = (await OwnershipDb.open(p))!;
   await t.throwsAsync(() => db.meta(), { message: /meta record is missing/ });
   await db.close();
-  const status = jsonOut<{ generation: number }>(
-    await storeCli(store)(['status', '--prefix', prefix, '--json']),
-  );
-  t.is(status.generation, 0, 'nothing was committed');
+  // A new prefix's prefix.json is put in place with its first journal: before that, there is none.
+  t.false(await exists(p.prefixFile), 'no prefix.json before the first journal');
+  const temps = async () => (await fsp.readdir(p.meta)).filter((n) => n.startsWith('.pstore-tmp-'));
+  t.is((await temps()).length, 1, 'its record, written and not yet put in place');
+  const status = await storeCli(store)(['status', '--prefix', prefix, '--json']);
+  t.is(status.code, 6, describe(status));
+  t.is(jsonError(status).code, 'EPSTORE_NOT_FOUND', 'nothing was committed: not a prefix yet');
   await ok(t, ['activate', 'alpha@1.0', 'beta@1.0', '--prefix', prefix]);
+  t.deepEqual(await temps(), [], "the killed writer's temp record is swept");
   await assertIndexIsRebuild(t, prefix, 'inplace');
   t.is((await verifyIndex(prefix)).index.state, 'ok');
 });
