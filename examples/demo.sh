@@ -18,7 +18,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-CLI="$ROOT/dist/cli/main.js"
+CLI="$ROOT/dist/cli/pstore.cjs"
 FIXTURES="$ROOT/examples/fixtures"
 
 if [ ! -f "$CLI" ]; then
@@ -77,7 +77,7 @@ PACKAGES=(
 )
 
 echo "pstore demo: WORK=$WORK (temporary), store \$WORK/store, prefix \$WORK/prefix"
-echo "(pstore here means: node dist/cli/main.js --store \$STORE)"
+echo "(pstore here means: node dist/cli/pstore.cjs --store \$STORE)"
 
 for pkg in "${PACKAGES[@]}"; do
   read -r name version <<<"$pkg"

@@ -13,7 +13,7 @@
 // (ALONE, below).
 
 import { build } from 'esbuild';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import ts from 'typescript';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -256,6 +256,9 @@ const alone = await Promise.all(
   ),
 );
 rmSync(path.join(outdir, 'main.js.map'), { force: true }); // described tsc's emit, now replaced
+// The `pstore` command: a CommonJS file that answers --version alone and imports main.js otherwise.
+copyFileSync(path.join(root, 'cli', 'bin.cjs'), path.join(outdir, 'pstore.cjs'));
+chmodSync(path.join(outdir, 'pstore.cjs'), 0o755);
 placeholders([cli, ...alone].flatMap((b) => Object.keys(b.metafile.outputs)));
 
 /** Each placeholder import, made the path from its file to the file it names under dist/cli/. */

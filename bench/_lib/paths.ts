@@ -6,7 +6,7 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const WORK_DIR = path.join(REPO_ROOT, '.bench-work');
-export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli', 'pstore.cjs'); // the `pstore` command
 export const DEFAULT_CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
 
 /** Paths shown relative to the repo when they are inside it or beside it (../shared/...). */

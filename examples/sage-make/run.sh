@@ -17,7 +17,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-CLI="$ROOT/dist/cli/main.js"
+CLI="$ROOT/dist/cli/pstore.cjs"
 CORPUS=${CORPUS:-$(cd "$ROOT/.." && pwd)/shared/corpus}
 JOBS=${JOBS:-8}
 JITTER=${JITTER:-2}

@@ -1,4 +1,4 @@
-// Run the built CLI (dist/cli/main.js) as a real child process.
+// Run the built CLI (dist/cli/pstore.cjs, the `pstore` command) as a real child process.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -17,7 +17,7 @@ function repoRoot(dir: string): string {
   if (up === dir) throw new Error('test/_helpers/cli.ts: no package.json above it');
   return repoRoot(up);
 }
-export const CLI = path.join(REPO, 'dist', 'cli', 'main.js');
+export const CLI = path.join(REPO, 'dist', 'cli', 'pstore.cjs'); // the `pstore` command (package.json bin)
 
 /** The commands that act on a prefix (`--prefix DIR`). */
 export const PREFIX_COMMANDS = [

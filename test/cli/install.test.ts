@@ -31,10 +31,12 @@ installTest(
     await sh('npm', ['run', 'build']);
     const pkg = JSON.parse(await fsp.readFile(path.join(clone, 'package.json'), 'utf8')) as {
       version: string;
+      bin: { pstore: string };
     };
+    // the `pstore` command as package.json's bin names it (what npm links)
     const pstore = (...args: string[]) =>
       sh(process.execPath, [
-        path.join(clone, 'dist', 'cli', 'main.js'),
+        path.join(clone, pkg.bin.pstore),
         '--store',
         path.join(dir, 'store'),
         ...args,

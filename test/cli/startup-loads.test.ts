@@ -13,14 +13,17 @@ import { tempDir } from '../_helpers/tmp.js';
 import { buildTree } from '../_helpers/tree.js';
 import { exists, until } from '../_helpers/txn-trees.js';
 
-/** What `status` may load: the entry, its 6 chunks that --version loads too, its own file, shared-errors.js. */
-const STATUS_FILES = 9;
+/**
+ * What `status` may load: the command (pstore.cjs), the bundle's entry (main.js), its 6 chunks,
+ * its own file, shared-errors.js.
+ */
+const STATUS_FILES = 10;
 /**
  * What a served `activate` may load: as status, and shared-lock.js with the chunk that holds the
  * lock's code (one copy for the shortcut and the transaction: scripts/bundle-cli.mjs, SHARED).
  * The library's store handle alone would add a dozen.
  */
-const SERVED_FILES = 11;
+const SERVED_FILES = 12;
 
 const HOOK = `export async function resolve(spec, ctx, next) {
   const r = await next(spec, ctx);
@@ -121,8 +124,17 @@ test('status and activate load only what they use; --version no library at all',
     `status loaded ${status.files.length} module files: ${status.files.join(' ')}`,
   );
 
+  // --version is answered by the command's CommonJS file alone, before the CLI's ES modules load.
   const version = await loads(dir, ['--version']);
-  t.false(version.sources.includes('lib/api/'), '--version loaded the library');
+  t.deepEqual(
+    version.files.map((f) => path.relative(REPO, f)),
+    ['dist/cli/pstore.cjs'],
+    '--version loaded more than the command',
+  );
+  t.is(
+    version.stdout,
+    `${JSON.parse(await fsp.readFile(path.join(REPO, 'package.json'), 'utf8')).version}\n`,
+  );
 });
 
 const activateQ = (store: string, prefix: string) => [
