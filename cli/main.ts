@@ -24,18 +24,6 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 
 type OpenStore = typeof OpenStoreFn;
 
-/**
- * A command over 100k files makes far more garbage (a stream, a stat, a hash per file) than it
- * keeps; V8's default lets old space grow to several times the live size before it compacts,
- * which set the peak RSS (issue 9). Grow it by 30% of what is live instead. Set once the library is
- * loaded, before any work: changing a V8 flag changes V8's flag hash, and each Node built-in
- * compiled after that misses Node's embedded code cache and is compiled from source (set at start,
- * it cost `status` and `activate` ~7% of their instructions).
- */
-async function limitHeapGrowth(): Promise<void> {
-  (await import('node:v8')).setFlagsFromString('--heap-growing-percent=30');
-}
-
 function findCommand(name: string): () => Promise<Command> {
   const load = COMMANDS[ALIASES[name] ?? name];
   if (load) return load;
@@ -119,9 +107,11 @@ export async function main(argv: string[]): Promise<number> {
     const ctx = { positionals, values, out, store };
     if (await cmd.served?.(ctx)) return 0;
     // not needed for --help, --version, a request another process served nor a light command
+    // Once the library is loaded, before any work: lib/core/heap-growth.ts says why.
     if (!cmd.light) {
-      lib.openStore = (await import('./open-store.js')).openStore;
-      await limitHeapGrowth();
+      const binding = await import('./open-store.js');
+      lib.openStore = binding.openStore;
+      await binding.limitHeapGrowth();
     }
     const code = await cmd.run(ctx);
     return code ?? 0;

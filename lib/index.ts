@@ -50,6 +50,7 @@ export type {
   StepProgress,
 } from './core/types.js';
 export { PROGRESS_PHASES } from './core/types.js';
+export { limitHeapGrowth } from './core/heap-growth.js';
 export type {
   ActiveNames,
   EntryRef,

@@ -5,6 +5,7 @@
 // its modules). `PSTORE_INGEST_THREADS=1` turns it off (A/B measurements), `=2` on for any tree.
 
 import { Worker } from 'node:worker_threads';
+import { startWorker } from '../core/heap-growth.js';
 import { PstoreError } from '../core/errors.js';
 import { threadCount } from '../core/thread-count.js';
 import type { WorkerMessage, WorkerStart } from './dir-worker.js';
@@ -53,14 +54,18 @@ export class IngestWorker {
   private readonly exited: Promise<void>;
 
   constructor(private readonly onStored: StoredListener) {
-    this.worker = new Worker(new URL('./dir-worker.js', import.meta.url), {
-      stdout: false,
-      stderr: false,
-      // The worker keeps little (its share of the list, one read buffer) but makes a buffer and a
-      // hash per file: V8's default young generation (up to 3 × 16 MiB semi-spaces per isolate)
-      // would add tens of MiB to the peak of a 100k-file add for nothing (SPEC.md §Ingest Threads).
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MIB },
-    });
+    this.worker = startWorker(
+      () =>
+        new Worker(new URL('./dir-worker.js', import.meta.url), {
+          stdout: false,
+          stderr: false,
+          // The worker keeps little (its share of the list, one read buffer) but makes a buffer
+          // and a hash per file: V8's default young generation (up to 3 × 16 MiB semi-spaces per
+          // isolate) would add tens of MiB to the peak of a 100k-file add for nothing (SPEC.md
+          // §Ingest Threads).
+          resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MIB },
+        }),
+    );
     this.worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.worker.on('error', (err) => this.fail(err));
     this.exited = new Promise((resolve) =>

@@ -4,6 +4,7 @@
 // `PSTORE_PLACE_THREADS=1` turns it off (A/B measurements), `=2` on for any plan with a file.
 
 import { Worker } from 'node:worker_threads';
+import { startWorker } from '../core/heap-growth.js';
 import { threadCount } from '../core/thread-count.js';
 import { reviveError } from '../core/thread-error.js';
 import type { PlaceJob, PlaceReply } from './place-worker.js';
@@ -35,14 +36,17 @@ export class PlaceWorker {
   private gone: WorkerGone | undefined;
 
   constructor() {
-    this.worker = new Worker(new URL('./place-worker.js', import.meta.url), {
-      stdout: false,
-      stderr: false,
-      // It keeps its half of the names and little else: V8's default young generation per isolate
-      // would add tens of MiB to a 100k-file activation's peak (as the ingest worker's, SPEC.md
-      // §Ingest Threads).
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MIB },
-    });
+    this.worker = startWorker(
+      () =>
+        new Worker(new URL('./place-worker.js', import.meta.url), {
+          stdout: false,
+          stderr: false,
+          // It keeps its half of the names and little else: V8's default young generation per
+          // isolate would add tens of MiB to a 100k-file activation's peak (as the ingest
+          // worker's, SPEC.md §Ingest Threads).
+          resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MIB },
+        }),
+    );
     this.worker.unref(); // idle, it keeps no process alive
     this.worker.on('message', (m: PlaceReply) => this.answer(m));
     this.worker.on('messageerror', (err) => this.end(err));

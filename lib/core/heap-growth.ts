@@ -1,0 +1,57 @@
+// V8's heap growth, limited for a process that does bulk work (the CLI, cli/main.ts), and the
+// worker threads pstore starts under that limit (SPEC.md §Start-up cost, *Memory*).
+//
+// The limit is a V8 flag, one for the whole process. Changing any V8 flag changes V8's flag hash,
+// and a thread that compiles Node's built-in modules under a hash other than the one Node's
+// embedded code cache was made with compiles them from source: a worker thread started after the
+// flag was set took ~65 ms to come up instead of ~30 (its built-ins ~45 ms of CPU instead of ~10).
+// So while a worker boots the flag is back at V8's default, and it is set again once the worker
+// runs its own code ('online'), or ends.
+
+import type { Worker } from 'node:worker_threads';
+
+const LIMITED = '--heap-growing-percent=30';
+const V8_DEFAULT = '--heap-growing-percent=0';
+
+/** V8's setFlagsFromString, once the limit was asked for (loaded then: most runs never need it). */
+let setFlags: ((flags: string) => void) | undefined;
+/** Workers between their start and 'online'. */
+let booting = 0;
+
+/**
+ * Grow V8's heap by 30% of what is live, not by V8's default factor: a command over 100k files makes
+ * far more garbage (a stream, a stat, a hash per file) than it keeps, and V8's default lets old space
+ * grow to several times the live size before it compacts, which set the peak RSS (issue 9). Call it
+ * once the modules the work needs are loaded: each Node built-in compiled after it is compiled from
+ * source (set at start, it cost `status` and `activate` ~7% of their instructions).
+ */
+export async function limitHeapGrowth(): Promise<void> {
+  limitHeapGrowthWith((await import('node:v8')).setFlagsFromString);
+}
+
+/** limitHeapGrowth with the function that sets V8 flags given (a test records the calls). */
+export function limitHeapGrowthWith(set: (flags: string) => void): void {
+  setFlags = set;
+  if (booting === 0) set(LIMITED);
+}
+
+/** `make()` (a new Worker) run with V8's default flags until that worker is online or gone. */
+export function startWorker(make: () => Worker): Worker {
+  const set = setFlags;
+  if (!set) return make();
+  if (booting++ === 0) set(V8_DEFAULT);
+  let up = false;
+  const online = () => {
+    if (up) return;
+    up = true;
+    if (--booting === 0) set(LIMITED);
+  };
+  try {
+    const worker = make();
+    worker.once('online', online).once('error', online).once('exit', online);
+    return worker;
+  } catch (err) {
+    online();
+    throw err;
+  }
+}
