@@ -175,7 +175,7 @@ const SHARED = { [ERRORS]: 'shared-errors', [LOCK]: 'shared-lock', [RECOVER]: 's
  * model) keeps its own copy of the lock (it probes one, rarely; the shared entry and its chunk
  * would be two more files to load). The writers a holder may serve (activate, deactivate: SPEC.md
  * §Group commit, the waiter's shortcut) must load no more than that when served; their own
- * transaction reaches the library only through the store handle cli/main.ts opens (open-store.js,
+ * transaction reaches the library only through the store handle cli/run-cli.ts opens (open-store.js,
  * of the CLI's build). The CLI's registry imports each file alone: placeholders made relative paths
  * once the files are placed (`placeholders`).
  */
@@ -255,6 +255,37 @@ const alone = await Promise.all(
     }),
   ),
 );
+// `pstore status` as one CommonJS file (cli/light.ts): the `pstore` command requires it without
+// starting Node's ES module loader (main.js, for a command line that is not `status`, stays apart). Its recovery of a dead writer's journal (RECOVER, rare) is the
+// CLI build's shared-recover.js, imported as an ES module then (a PstoreError it throws is one of
+// another copy of errors.ts: isPstoreError knows it by name and code).
+await build({
+  ...common,
+  format: 'cjs',
+  metafile: false,
+  banner: {
+    js: "const __pstoreImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
+  define: { 'import.meta.url': '__pstoreImportMetaUrl' },
+  entryPoints: [{ in: path.join(root, 'cli', 'light.ts'), out: 'light' }],
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  plugins: [
+    {
+      name: 'pstore-light-recover',
+      setup(b) {
+        b.onResolve({ filter: /recover-found\.js$/ }, () => ({
+          path: './shared-recover.js',
+          external: true,
+        }));
+        // a command line that is not `status` after all goes on to the CLI's build
+        b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './main.js', external: true }));
+      },
+    },
+    directImports,
+    sideEffectFree,
+  ],
+});
 rmSync(path.join(outdir, 'main.js.map'), { force: true }); // described tsc's emit, now replaced
 // The `pstore` command: a CommonJS file that answers --version alone and imports main.js otherwise.
 copyFileSync(path.join(root, 'cli', 'bin.cjs'), path.join(outdir, 'pstore.cjs'));

@@ -225,12 +225,21 @@ export class PstoreError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
-/** Whether `err` is a PstoreError (of `code`, if given); narrows `data` to that code's type. */
+/**
+ * Whether `err` is a PstoreError (of `code`, if given); narrows `data` to that code's type. One made
+ * by another copy of this module in the same process (a bundle beside the library: the CLI's
+ * `status` file and the recovery it imports, SPEC.md §Start-up cost) is one too, known by its
+ * name and code.
+ */
 export function isPstoreError<C extends ErrorCode = ErrorCode>(
   err: unknown,
   code?: C,
 ): err is PstoreError<C> {
-  return err instanceof PstoreError && (code === undefined || err.code === code);
+  const other =
+    err instanceof Error && err.name === 'PstoreError' ? (err as { code?: unknown }) : {};
+  const ours =
+    err instanceof PstoreError || (typeof other.code === 'string' && other.code in ERROR_MEANINGS);
+  return ours && (code === undefined || (err as PstoreError).code === code);
 }
 
 /** Node system errors carry `code` strings such as ENOENT; this narrows them without `any`. */
@@ -260,7 +269,7 @@ const ENVIRONMENT: Record<
  * Applied once at the library's boundary (api/boundary.ts), so no module needs to remember it.
  */
 export function environmentError(err: unknown): unknown {
-  if (err instanceof PstoreError) return err;
+  if (isPstoreError(err)) return err;
   const code = errnoCode(err);
   const env = code === undefined ? undefined : ENVIRONMENT[code];
   if (code === undefined || env === undefined) return err;

@@ -1,4 +1,4 @@
-// V8's heap growth, limited for a process that does bulk work (the CLI, cli/main.ts), and the
+// V8's heap growth, limited for a process that does bulk work (the CLI, cli/run-cli.ts), and the
 // worker threads pstore starts under that limit (SPEC.md §Start-up cost, *Memory*).
 //
 // The limit is a V8 flag, one for the whole process. Changing any V8 flag changes V8's flag hash,

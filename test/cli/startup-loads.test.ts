@@ -8,16 +8,13 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
-import { CLI, REPO, spawnStoreCli, storeCli } from '../_helpers/cli.js';
+import { CLI, REPO, describe, spawnStoreCli, storeCli } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { buildTree } from '../_helpers/tree.js';
 import { exists, until } from '../_helpers/txn-trees.js';
 
-/**
- * What `status` may load: the command (pstore.cjs), the bundle's entry (main.js), its 6 chunks,
- * its own file, shared-errors.js.
- */
-const STATUS_FILES = 10;
+/** What `status` loads: the command (pstore.cjs) and the CommonJS bundle of status (light.cjs). */
+const STATUS_FILES = ['dist/cli/light.cjs', 'dist/cli/pstore.cjs'];
 /**
  * What a served `activate` may load: as status, and shared-lock.js with the chunk that holds the
  * lock's code (one copy for the shortcut and the transaction: scripts/bundle-cli.mjs, SHARED).
@@ -32,8 +29,18 @@ const HOOK = `export async function resolve(spec, ctx, next) {
 }`;
 // Node's own modules loaded by require inside Node (net's listen loads cluster) pass no hook:
 // process.moduleLoadList names them, printed at exit.
-const REGISTER = `import { register } from 'node:module';
+// CommonJS files (the pstore command, the status bundle) and their require()s pass no resolve hook
+// of the ES module loader: Module._load is wrapped to name them the same way.
+const REGISTER = `import { register, createRequire } from 'node:module';
 register('./hook.mjs', import.meta.url);
+const Module = createRequire(import.meta.url)('node:module');
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  const out = load.apply(this, arguments);
+  const found = Module._resolveFilename(request, parent, isMain);
+  process.stderr.write('LOADED ' + (found.startsWith('/') ? 'file://' + found : 'node:' + found.replace(/^node:/, '')) + '\\n');
+  return out;
+};
 process.on('exit', () => {
   for (const m of process.moduleLoadList)
     if (m.startsWith('NativeModule ')) process.stderr.write('INTERNAL ' + m.slice(13) + '\\n');
@@ -119,22 +126,50 @@ test('status and activate load only what they use; --version no library at all',
   t.true(status.internals.includes('fs'), 'the check sees Node modules');
   for (const internal of ['cluster', 'child_process', 'crypto'])
     t.false(status.internals.includes(internal), `status loaded Node's ${internal}`);
-  t.true(
-    status.files.length <= STATUS_FILES,
+  t.deepEqual(
+    status.files.map((f) => path.relative(REPO, f)).sort(),
+    STATUS_FILES,
     `status loaded ${status.files.length} module files: ${status.files.join(' ')}`,
   );
 
   // --version is answered by the command's CommonJS file alone, before the CLI's ES modules load.
   const version = await loads(dir, ['--version']);
   t.deepEqual(
-    version.files.map((f) => path.relative(REPO, f)),
-    ['dist/cli/pstore.cjs'],
-    '--version loaded more than the command',
+    version.files.map((f) => path.relative(REPO, f)).sort(),
+    ['dist/cli/pstore.cjs', 'package.json'],
+    '--version loaded more than the command and its version',
   );
   t.is(
     version.stdout,
     `${JSON.parse(await fsp.readFile(path.join(REPO, 'package.json'), 'utf8')).version}\n`,
   );
+});
+
+test('a command line naming status: status runs from light.cjs alone, global options first too, as main.js runs it; another command goes on to main.js', async (t) => {
+  const dir = await tempDir(t, 'light');
+  const store = path.join(dir, 'store');
+  const pkg = await buildTree(path.join(dir, 'pkg'), { 'share/a': 'a\n' });
+  const cli = storeCli(store);
+  t.is((await cli(['add', pkg, '--name', 'p', '--version', '1', '-q'])).code, 0);
+  const prefix = path.join(dir, 'prefix');
+  t.is((await cli(['activate', 'p@1', '--prefix', prefix, '-q'])).code, 0);
+  const args = ['--store', store, 'status', '--prefix', prefix, '--json'];
+  const light = await loads(dir, args);
+  t.deepEqual(
+    light.files.map((f) => path.relative(REPO, f)).sort(),
+    STATUS_FILES,
+    light.files.join(' '),
+  );
+  const viaMain = await promisify(execFile)(process.execPath, [
+    path.join(REPO, 'dist', 'cli', 'main.js'),
+    ...args,
+  ]);
+  t.is(light.stdout, viaMain.stdout, 'the same answer through main.js');
+  t.is(JSON.parse(light.stdout).generation, 1);
+  // `status` as an operand: the command is info, which main.js runs (no entry of that name)
+  const info = await cli(['info', 'status']);
+  t.is(info.code, 6, describe(info));
+  t.regex(info.stderr, /EPSTORE_NOT_FOUND/);
 });
 
 const activateQ = (store: string, prefix: string) => [
