@@ -4,7 +4,7 @@
 // where it can pay: two cores or more, and enough files to cover its start-up (a new isolate,
 // its modules). `PSTORE_INGEST_THREADS=1` turns it off (A/B measurements), `=2` on for any tree.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../core/heap-growth.js';
 import { PstoreError } from '../core/errors.js';
 import { threadCount } from '../core/thread-count.js';
@@ -17,9 +17,6 @@ import { reviveError } from '../core/thread-error.js';
  * on the main one) is worth it only when the main thread hands it at least that much work.
  */
 export const THREADED_MIN_FILES = 256;
-
-/** The worker isolate's young generation, MiB (see the constructor). */
-const WORKER_YOUNG_MIB = 8;
 
 /** How many threads ingest a tree of `files` files (each stored whole) here. */
 export function ingestThreads(files: number, setting = process.env.PSTORE_INGEST_THREADS): 1 | 2 {
@@ -54,18 +51,7 @@ export class IngestWorker {
   private readonly exited: Promise<void>;
 
   constructor(private readonly onStored: StoredListener) {
-    this.worker = startWorker(
-      () =>
-        new Worker(new URL('./dir-worker.js', import.meta.url), {
-          stdout: false,
-          stderr: false,
-          // The worker keeps little (its share of the list, one read buffer) but makes a buffer
-          // and a hash per file: V8's default young generation (up to 3 × 16 MiB semi-spaces per
-          // isolate) would add tens of MiB to the peak of a 100k-file add for nothing (SPEC.md
-          // §Ingest Threads).
-          resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MIB },
-        }),
-    );
+    this.worker = startWorker(new URL('./dir-worker.js', import.meta.url));
     this.worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.worker.on('error', (err) => this.fail(err));
     this.exited = new Promise((resolve) =>

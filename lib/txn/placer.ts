@@ -3,7 +3,7 @@
 // its start-up overlaps them, taken by the apply, and ended by the transaction either way.
 // `PSTORE_PLACE_THREADS=1` turns it off (A/B measurements), `=2` on for any plan with a file.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../core/heap-growth.js';
 import { threadCount } from '../core/thread-count.js';
 import { reviveError } from '../core/thread-error.js';
@@ -14,9 +14,6 @@ import type { PlaceJob, PlaceReply } from './place-worker.js';
  * a few ms to hand it its half; below this the half it takes is not worth more.
  */
 export const THREADED_MIN_PLACE = 2000;
-
-/** The worker isolate's young generation, MiB. */
-const WORKER_YOUNG_MIB = 8;
 
 /** How many threads place a plan of `files` files here. */
 export function placeThreads(files: number, setting = process.env.PSTORE_PLACE_THREADS): 1 | 2 {
@@ -36,17 +33,7 @@ export class PlaceWorker {
   private gone: WorkerGone | undefined;
 
   constructor() {
-    this.worker = startWorker(
-      () =>
-        new Worker(new URL('./place-worker.js', import.meta.url), {
-          stdout: false,
-          stderr: false,
-          // It keeps its half of the names and little else: V8's default young generation per
-          // isolate would add tens of MiB to a 100k-file activation's peak (as the ingest
-          // worker's, SPEC.md §Ingest Threads).
-          resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MIB },
-        }),
-    );
+    this.worker = startWorker(new URL('./place-worker.js', import.meta.url));
     this.worker.unref(); // idle, it keeps no process alive
     this.worker.on('message', (m: PlaceReply) => this.answer(m));
     this.worker.on('messageerror', (err) => this.end(err));
