@@ -111,10 +111,11 @@ export async function runCli(argv: string[], t: CommandTable): Promise<number> {
     checkOperands(cmd, positionals);
     const ctx = { positionals, values, out, store };
     if (await cmd.served?.(ctx)) return 0;
-    // not needed for --help, --version, a request another process served nor a light command
-    // Once the library is loaded, before any work: lib/core/heap-growth.ts says why.
+    // The library: not for --help, --version, a request another process served nor a light
+    // command; then the heap limit, before any work (lib/core/heap-growth.ts says why).
     if (!cmd.light) {
-      const binding = await t.library!();
+      if (!t.library) throw new PstoreError('EPSTORE_INTERNAL', `${cmd.name} needs the library`);
+      const binding = await t.library();
       lib.openStore = binding.openStore;
       await binding.limitHeapGrowth();
     }
