@@ -5,7 +5,7 @@
 // would have thrown itself: a PstoreError with its code, or a system error the library's boundary
 // maps as usual (api/boundary.ts).
 
-import { PstoreError, type ErrorCode } from './errors.js';
+import { PstoreError, isPstoreError, type ErrorCode } from './errors.js';
 
 /** What crosses the thread boundary: plain data only. */
 export interface SentError {
@@ -21,7 +21,7 @@ export interface SentError {
 export function sendError(err: unknown): SentError {
   if (!(err instanceof Error)) return { message: String(err), name: 'Error', stack: undefined };
   const sent: SentError = { message: err.message, name: err.name, stack: err.stack };
-  if (err instanceof PstoreError) {
+  if (isPstoreError(err)) {
     sent.pstore = {
       code: err.code,
       ...(err.subject === undefined ? {} : { subject: err.subject }),

@@ -74,30 +74,16 @@ export async function writeFileAtomic(
   mode = 0o644,
   opts: { syncDir?: boolean } = {},
 ): Promise<void> {
-  const dir = path.dirname(dest);
-  const tmp = tmpName(dir);
-  const fh = await fsp.open(tmp, 'wx', mode);
-  try {
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, dest);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw withPath(err, dest);
-  }
-  if (opts.syncDir !== false) await fsyncDir(dir);
+  await new PendingFile(dest, data, mode).place();
+  if (opts.syncDir !== false) await fsyncDir(path.dirname(dest));
 }
 
 /**
- * A file written now whose rename into place waits for the caller (place()): writeFileAtomic with
- * `syncDir: false` in two halves, for a name that must appear together with a later step. The
- * temp file is written at once (to the page cache) and its fsync is one thread-pool job, which
- * runs while the caller works on: it needs nothing of the calling thread (a chain of async steps
- * would advance only between the caller's synchronous stretches).
+ * A file written now whose rename into place waits for the caller (place()): the temp, fsync and
+ * rename of writeFileAtomic, which is one placed at once. The temp file is written in the call (to
+ * the page cache) and its fsync is one thread-pool job, which runs while the caller works on: it
+ * needs nothing of the calling thread (a chain of async steps would advance only between the
+ * caller's synchronous stretches). Any failure removes the temp file.
  */
 export class PendingFile {
   private readonly tmp: string;
@@ -108,7 +94,7 @@ export class PendingFile {
 
   constructor(
     private readonly dest: string,
-    data: string,
+    data: string | Uint8Array,
     mode = 0o644,
   ) {
     this.tmp = tmpName(path.dirname(dest));
@@ -122,24 +108,23 @@ export class PendingFile {
     }
     const fd = this.fd;
     this.synced = new Promise<void>((resolve, reject) =>
-      fs.fsync(fd, (err) => (err ? reject(withPath(err, dest)) : resolve())),
+      fs.fsync(fd, (err) => (err ? reject(err) : resolve())),
     );
     this.synced.catch(() => {}); // not unhandled: place() or discard() sees it
   }
 
   /** Once flushed, rename it into place (once, however often it is called). */
   place(): Promise<void> {
-    this.placed ??= this.synced.then(
-      () => {
+    this.placed ??= this.synced
+      .then(() => {
         this.close();
         fs.renameSync(this.tmp, this.dest);
         this.renamed = true;
-      },
-      async (err: unknown) => {
+      })
+      .catch(async (err: unknown) => {
         await this.discard();
-        throw err;
-      },
-    );
+        throw withPath(err, this.dest);
+      });
     return this.placed;
   }
 

@@ -5,14 +5,14 @@
 // as after any failure.
 
 import path from 'node:path';
-import { PstoreError, errnoCode } from '../core/errors.js';
+import { PstoreError, errnoCode, isPstoreError } from '../core/errors.js';
 
 const CHANGED = new Set(['EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST']);
 
 /** `err` as EPSTORE_CONFLICT when it says a path of the prefix `root` changed; else `err`. */
 export function changedPrefixError(err: unknown, root: string): unknown {
   const code = errnoCode(err);
-  if (code === undefined || !CHANGED.has(code) || err instanceof PstoreError) return err;
+  if (code === undefined || !CHANGED.has(code) || isPstoreError(err)) return err;
   // a rename names its destination as `dest`, other calls their one path as `path`
   const { dest, path: at } = err as { dest?: unknown; path?: unknown };
   const subject = typeof dest === 'string' ? dest : typeof at === 'string' ? at : undefined;
