@@ -1,7 +1,7 @@
 // `npm test` starts with this: `npm run build` unless dist/ is newer than everything it is built
 // from. `npm ci` has just built it (the prepare script), so a clean clone's `npm ci && npm run lint
-// && npm test` compiles lib/ and cli/ once, not twice. dist/cli/main.js is the build's last write
-// (the bundle over tsc's emit); a checkout or an edit makes a source newer than it.
+// && npm test` compiles lib/ and cli/ once, not twice. dist/cli/cli.cjs.cache is the build's last write
+// (the code cache of the CLI's bundle); a checkout or an edit makes a source newer than it.
 
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -16,6 +16,7 @@ const INPUTS = [
   'package.json',
   'package-lock.json',
   'scripts/bundle-cli.mjs',
+  'scripts/train-code-cache.cjs',
 ];
 
 /** The newest modification time among the files at or below `rel`. */
@@ -28,10 +29,7 @@ function newest(rel) {
     .reduce((m, e) => Math.max(m, statSync(path.join(e.parentPath, e.name)).mtimeMs), st.mtimeMs);
 }
 
-const built = path.join(root, 'dist/cli/main.js');
-const fresh =
-  existsSync(built) &&
-  existsSync(path.join(root, 'dist/cli/chunks')) &&
-  Math.max(...INPUTS.map(newest)) < statSync(built).mtimeMs;
+const built = path.join(root, 'dist/cli/cli.cjs.cache');
+const fresh = existsSync(built) && Math.max(...INPUTS.map(newest)) < statSync(built).mtimeMs;
 if (fresh) console.log('dist/ is newer than lib/, cli/ and the build settings: not rebuilt');
 else execSync('npm run build', { cwd: root, stdio: 'inherit' });
