@@ -20,7 +20,7 @@
 
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import ts from 'typescript';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,8 +141,11 @@ const directImports = {
 
 const outdir = path.join(root, 'dist', 'cli');
 
-/** A CommonJS bundle of `entry` (a .ts file under root) as dist/cli/`out`.cjs. */
-function bundle(entry, out, plugins = []) {
+/**
+ * A CommonJS bundle of `entry` (a .ts file under root) as dist/cli/`out`.cjs; `minify`: without
+ * comments and line breaks (cli.cjs: 1,058 → 754 KB, and ASCII: reading it took 3.5 ms, 1.7 after).
+ */
+function bundle(entry, out, { plugins = [], minify = false } = {}) {
   return build({
     entryPoints: [path.join(root, entry)],
     outfile: path.join(outdir, `${out}.cjs`),
@@ -157,9 +160,12 @@ function bundle(entry, out, plugins = []) {
       js: "const __pstoreImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
     },
     define: { 'import.meta.url': '__pstoreImportMetaUrl' },
+    minifyWhitespace: minify,
     plugins: [...plugins, levelBinding, directImports, sideEffectFree],
     external: ['classic-level/package.json'], // resolved at run time (levelBinding)
     logLevel: 'warning',
+    metafile: true,
+    absWorkingDir: root, // the metafile's paths: lib/…, cli/…, node_modules/…
   });
 }
 
@@ -174,11 +180,29 @@ const recoverApart = {
   },
 };
 
-await Promise.all([
-  bundle('cli/main.ts', 'cli'),
-  bundle('cli/light.ts', 'light', [recoverApart]),
+const bundles = await Promise.all([
+  bundle('cli/main.ts', 'cli', { minify: true }),
+  bundle('cli/light.ts', 'light', { plugins: [recoverApart], minify: true }),
   bundle('lib/txn/recover-found.ts', 'recover'),
-  ...['ingest/dir-worker', 'txn/place-worker'].map((entry) =>
+]);
+// What each bundle holds (minified, it names none of its modules): test/cli/startup-loads.
+writeFileSync(
+  path.join(outdir, 'bundles.json'),
+  `${JSON.stringify(
+    Object.fromEntries(
+      bundles.flatMap((b) =>
+        Object.entries(b.metafile.outputs).map(([out, o]) => [
+          path.basename(out),
+          Object.keys(o.inputs).sort(),
+        ]),
+      ),
+    ),
+    null,
+    1,
+  )}\n`,
+);
+await Promise.all(
+  ['ingest/dir-worker', 'txn/place-worker'].map((entry) =>
     build({
       entryPoints: [path.join(root, 'lib', `${entry}.ts`)],
       outfile: path.join(outdir, `${path.basename(entry)}.js`),
@@ -190,7 +214,7 @@ await Promise.all([
       logLevel: 'warning',
     }),
   ),
-]);
+);
 copyFileSync(path.join(root, 'cli', 'code-cache.cjs'), path.join(outdir, 'code-cache.cjs'));
 copyFileSync(path.join(root, 'cli', 'bin.cjs'), path.join(outdir, 'pstore.cjs'));
 chmodSync(path.join(outdir, 'pstore.cjs'), 0o755);

@@ -14,13 +14,23 @@ import { tempDir } from '../_helpers/tmp.js';
 import { buildTree } from '../_helpers/tree.js';
 import { exists, until } from '../_helpers/txn-trees.js';
 
-/** What `status` loads: the command (pstore.cjs) and the CommonJS bundle of status (light.cjs). */
-const STATUS_FILES = ['dist/cli/light.cjs', 'dist/cli/pstore.cjs'];
 /**
- * What every other command loads through require(): the command and the loader of the CLI's bundle
- * (code-cache.cjs, which reads cli.cjs and its cache itself: no require() names them).
+ * What `status` loads: the command (pstore.cjs), the loader of bundles (code-cache.cjs), the
+ * CommonJS bundle of status (light.cjs) and its code cache.
  */
-const CLI_FILES = ['dist/cli/code-cache.cjs', 'dist/cli/pstore.cjs'];
+const STATUS_FILES = [
+  'dist/cli/code-cache.cjs',
+  'dist/cli/light.cjs',
+  'dist/cli/light.cjs.cache',
+  'dist/cli/pstore.cjs',
+];
+/** What every other command loads: the same with the bundle of every command (cli.cjs). */
+const CLI_FILES = [
+  'dist/cli/cli.cjs',
+  'dist/cli/cli.cjs.cache',
+  'dist/cli/code-cache.cjs',
+  'dist/cli/pstore.cjs',
+];
 const LOADER = path.join(REPO, 'dist', 'cli', 'code-cache.cjs');
 /** What opening LevelDB adds: its native binding, found from classic-level's package. */
 const LEVELDB = 'node_modules/classic-level/';
@@ -35,11 +45,20 @@ const HOOK = `export async function resolve(spec, ctx, next) {
 }`;
 // Node's own modules loaded by require inside Node (net's listen loads cluster) pass no hook:
 // process.moduleLoadList names them, printed at exit.
-// CommonJS files (the pstore command, the status bundle) and their require()s pass no resolve hook
-// of the ES module loader: Module._load is wrapped to name them the same way.
+// CommonJS files (the pstore command, the loader of bundles) and their require()s pass no resolve
+// hook of the ES module loader: Module._load is wrapped to name them the same way; the bundles and
+// their caches are read with readFileSync (code-cache.cjs), wrapped to name those under dist/cli/.
 const REGISTER = `import { register, createRequire } from 'node:module';
 register('./hook.mjs', import.meta.url);
-const Module = createRequire(import.meta.url)('node:module');
+const req = createRequire(import.meta.url);
+const fs = req('node:fs');
+const readFileSync = fs.readFileSync;
+fs.readFileSync = function (file) {
+  if (typeof file === 'string' && file.startsWith(${JSON.stringify(path.join(REPO, 'dist', 'cli'))}))
+    process.stderr.write('LOADED file://' + file + '\\n');
+  return readFileSync.apply(this, arguments);
+};
+const Module = req('node:module');
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
   const out = load.apply(this, arguments);
@@ -52,7 +71,17 @@ process.on('exit', () => {
     if (m.startsWith('NativeModule ')) process.stderr.write('INTERNAL ' + m.slice(13) + '\\n');
 });`;
 
-/** The builtins, module files and bundled sources (esbuild's `// path` comments) a pstore run loads. */
+/**
+ * The modules each bundle holds (dist/cli/bundles.json, from esbuild's metafile: a minified bundle
+ * names none of them), by the bundle's file name.
+ */
+async function bundledModules(): Promise<Record<string, string[]>> {
+  return JSON.parse(
+    await fsp.readFile(path.join(REPO, 'dist', 'cli', 'bundles.json'), 'utf8'),
+  ) as Record<string, string[]>;
+}
+
+/** The builtins and files a pstore run loads, and the modules of the bundles among those files. */
 async function loads(
   dir: string,
   args: string[],
@@ -74,12 +103,12 @@ async function loads(
   );
   const urls = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!);
   const files = urls.filter((u) => u.startsWith('file:')).map((u) => new URL(u).pathname);
-  const texts = await Promise.all(files.map((f) => fsp.readFile(f, 'utf8')));
+  const bundled = await bundledModules();
   return {
     builtins: urls.filter((u) => u.startsWith('node:')),
     internals: [...stderr.matchAll(/^INTERNAL (\S+)$/gm)].map((m) => m[1]!),
     files: [...new Set(files)],
-    sources: texts.join('\n'),
+    sources: files.flatMap((f) => bundled[path.basename(f)] ?? []).join('\n'),
     stdout,
   };
 }
@@ -151,14 +180,15 @@ test('status and activate load only what they use; --version no library at all',
   );
 });
 
-test("the CLI bundle's code cache is used by a new process", async (t) => {
+test("the code caches of the CLI's bundles are used by a new process", async (t) => {
   // V8 takes a code cache only under the V8 version and flags it was made with: the build's
   // training run must leave the flags as the `pstore` command compiles the bundle under.
   const { stdout } = await promisify(execFile)(process.execPath, [
     '-e',
-    `process.stdout.write(require(${JSON.stringify(LOADER)}).loadCli().cache)`,
+    `const { loadBundle } = require(${JSON.stringify(LOADER)});
+    process.stdout.write(['cli', 'light'].map((b) => loadBundle(b).cache).join(' '))`,
   ]);
-  t.is(stdout, 'used');
+  t.is(stdout, 'used used');
 });
 
 test("a command line naming status: status runs from light.cjs alone, global options first too, as the CLI's bundle runs it; another command goes on to the bundle", async (t) => {
@@ -174,7 +204,7 @@ test("a command line naming status: status runs from light.cjs alone, global opt
   t.deepEqual(relative(light.files), STATUS_FILES, light.files.join(' '));
   // the bundle of every command, started as bin.cjs starts it for a command line not `status`
   const full = path.join(dir, 'full.cjs');
-  await fsp.writeFile(full, `require(${JSON.stringify(LOADER)}).loadCli().cli.main();`);
+  await fsp.writeFile(full, `require(${JSON.stringify(LOADER)}).loadBundle('cli').exports.main();`);
   const viaBundle = await promisify(execFile)(process.execPath, [full, ...args]);
   t.is(light.stdout, viaBundle.stdout, 'the same answer through the bundle');
   t.is(JSON.parse(light.stdout).generation, 1);
