@@ -26,6 +26,7 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { nowMs } from '../core/clock.js';
 import { PstoreError, errnoCode } from '../core/errors.js';
 
 export type LockMode = 'shared' | 'exclusive';
@@ -401,10 +402,10 @@ function holderLetGo(
     const done = () => {
       clearTimeout(timer);
       c.destroy();
-      resolve(connectedAt === undefined ? undefined : performance.now() - connectedAt);
+      resolve(connectedAt === undefined ? undefined : nowMs() - connectedAt);
     };
     const timer = setTimeout(done, Math.max(1, Math.min(maxMs, deadline - Date.now())));
-    c.once('connect', () => (connectedAt = performance.now()));
+    c.once('connect', () => (connectedAt = nowMs()));
     c.on('error', done);
     c.once('close', done);
   });
@@ -450,13 +451,13 @@ function askHolder(
     const end = (timedOut: boolean) => {
       clearTimeout(timer);
       c.destroy();
-      const waited = connectedAt === undefined ? undefined : performance.now() - connectedAt;
+      const waited = connectedAt === undefined ? undefined : nowMs() - connectedAt;
       resolve({ waited, timedOut });
     };
     const done = () => end(false);
     const timer = setTimeout(() => end(true), Math.max(1, deadline - Date.now()));
     c.once('connect', () => {
-      connectedAt = performance.now();
+      connectedAt = nowMs();
       c.write(`${request}\n`);
     });
     c.on('data', (chunk: Buffer) => {

@@ -4,6 +4,7 @@
 
 import { isPstoreError } from '../core/errors.js';
 import { throwIfAborted } from '../core/abort.js';
+import { nowMs } from '../core/clock.js';
 import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import { discardNewPrefix, openPrefixForWrite, type OpenedPrefix } from '../prefix/open.js';
 import type { PrefixPaths } from '../prefix/layout.js';
@@ -62,7 +63,7 @@ export async function runTransaction(
   if (opts.overwrite) overwriteMatcher(opts.overwrite); // a bad glob is refused before anything
   if (opts.dryRun) return previewTransaction(ctx, dir, kind, target, opts);
   const step = stepClock(opts.onProgress);
-  const started = performance.now();
+  const started = nowMs();
   const ask = groupAsk(ctx.root, kind, ops, { ...opts, waitMs: ctx.waitMs });
   // A writer that may be served by the holder loads LevelDB only once it runs its own transaction
   // (as soon as it holds the lock: the load then fills the waits on the prefix's state files);
@@ -156,7 +157,7 @@ function groupServe(h: Holding): GroupServe {
 
 /** A served waiter's result, its wait and the holder's steps reported as its own (`--verbose`). */
 function servedResult(served: Served, opts: TxnOptions, started: number): TxnResult {
-  replaySteps(opts.onProgress, performance.now() - started, served.steps);
+  replaySteps(opts.onProgress, nowMs() - started, served.steps);
   return served.result;
 }
 

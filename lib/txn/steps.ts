@@ -1,6 +1,7 @@
 // Transaction steps as progress events (`--verbose`): each step is reported when it ends, with the
 // milliseconds since the previous one, so a listener sees where a transaction spends its time.
 
+import { nowMs } from '../core/clock.js';
 import type { ProgressListener, TxnStep } from '../core/types.js';
 
 /** One step's time, as a holder sends a served waiter its transaction's steps (group.ts). */
@@ -12,9 +13,9 @@ export interface StepTime {
 /** A function that reports `step` as done, timed from the previous call (or from creation). */
 export function stepClock(listener: ProgressListener | undefined): (step: TxnStep) => void {
   if (!listener) return () => {};
-  let last = performance.now();
+  let last = nowMs();
   return (step) => {
-    const now = performance.now();
+    const now = nowMs();
     listener({ phase: step, unit: 'steps', done: 1, ms: Math.round((now - last) * 10) / 10 });
     last = now;
   };
