@@ -1,10 +1,11 @@
 // `npm test` starts with this: `npm run build` unless dist/ is newer than everything it is built
 // from. `npm ci` has just built it (the prepare script), so a clean clone's `npm ci && npm run lint
-// && npm test` compiles lib/ and cli/ once, not twice. dist/cli/cli.cjs.cache is the build's last write
-// (the code cache of the CLI's bundle); a checkout or an edit makes a source newer than it.
+// && npm test` compiles lib/ and cli/ once, not twice. dist/cli/node-version is the build's last
+// write (the Node that built it); a checkout or an edit makes a source newer than it, and another
+// Node (whose V8 would reject the CLI's code caches) rebuilds too.
 
 import { execSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,7 +30,11 @@ function newest(rel) {
     .reduce((m, e) => Math.max(m, statSync(path.join(e.parentPath, e.name)).mtimeMs), st.mtimeMs);
 }
 
-const built = path.join(root, 'dist/cli/cli.cjs.cache');
-const fresh = existsSync(built) && Math.max(...INPUTS.map(newest)) < statSync(built).mtimeMs;
+const built = path.join(root, 'dist/cli/node-version');
+const fresh =
+  existsSync(built) &&
+  Math.max(...INPUTS.map(newest)) < statSync(built).mtimeMs &&
+  // the CLI's code caches are for the V8 of the Node that built them (SPEC.md §Start-up cost)
+  readFileSync(built, 'utf8').trim() === process.version;
 if (fresh) console.log('dist/ is newer than lib/, cli/ and the build settings: not rebuilt');
 else execSync('npm run build', { cwd: root, stdio: 'inherit' });

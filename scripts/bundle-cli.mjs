@@ -1,17 +1,18 @@
-// Bundle the CLI into CommonJS files that start without Node's ES module loader and, for every
-// command but --version and status, from a V8 code cache made at build time (SPEC.md §Start-up
-// cost). The library (dist/lib/) stays as tsc emits it.
+// Bundle the CLI into CommonJS files that start without Node's ES module loader, from V8 code
+// caches made at build time (SPEC.md §Start-up cost). The library (dist/lib/) stays as tsc emits it.
 // - dist/cli/cli.cjs: every command (cli/main.ts), one file. Each module is initialised on first
-//   use (esbuild wraps what is reached through import(), which is lowered to require()), and the
+//   use (esbuild wraps what is reached through import(), which is lowered to require()), and its
 //   code cache (cli.cjs.cache, made by scripts/train-code-cache.cjs running real commands in one
 //   process) holds the bytecode of what those commands ran, so a command compiles almost nothing.
 //   Measured: a 20-file activation 0.76x, `pstore ls` 0.80x the time through ES module chunks.
-// - dist/cli/light.cjs: `pstore status` alone (cli/light.ts), 65 KB, no cache: a light command
-//   would spend more reading the whole CLI and its cache than compiling its own few modules. Its
-//   rare recovery of a dead writer's journal is dist/cli/recover.cjs, required only then.
+// - dist/cli/light.cjs: `pstore status` alone (cli/light.ts), 48 KB, with a cache of its own: the
+//   whole CLI and its cache cost more to read than status compiles. Its rare recovery of a dead
+//   writer's journal is dist/cli/recover.cjs, required only then.
 // - dist/cli/pstore.cjs (cli/bin.cjs, the `pstore` command) and code-cache.cjs (the loader), copied.
 // - dist/cli/place-worker.js and dir-worker.js: each worker thread's module, one file each, beside
 //   cli.cjs (started as new URL('./NAME.js', import.meta.url)).
+// - dist/cli/bundles.json (the modules each bundle holds) and node-version (the Node that built
+//   dist/, whose V8 alone takes the caches: scripts/build-if-stale.mjs), last.
 // Modules of lib/ and cli/ are declared free of side effects, so what no command uses is dropped.
 // LevelDB's JavaScript (level, classic-level, abstract-level and their helpers, ~30 CommonJS files)
 // is bundled too: resolving and loading them one by one cost a writer three times their compile
@@ -19,13 +20,18 @@
 // package.
 
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import ts from 'typescript';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+/** The bundles loaded with a code cache (cli/code-cache.cjs). */
+const CACHED = ['cli', 'light'];
 const ours = new RegExp(`^${root}/(lib|cli)/`);
 
 /** esbuild keeps every module that might have side effects; pstore's own have none at load. */
@@ -218,7 +224,44 @@ await Promise.all(
 copyFileSync(path.join(root, 'cli', 'code-cache.cjs'), path.join(outdir, 'code-cache.cjs'));
 copyFileSync(path.join(root, 'cli', 'bin.cjs'), path.join(outdir, 'pstore.cjs'));
 chmodSync(path.join(outdir, 'pstore.cjs'), 0o755);
-// The code cache, last: a process of its own, under V8's default flags, as the command runs.
-execFileSync(process.execPath, [path.join(root, 'scripts', 'train-code-cache.cjs')], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+// Each cached bundle ends with its id (code-cache.cjs: a cache is used only for the text it was
+// made from): the sha256 of the text before it.
+const { ID_PREFIX } = require('../dist/cli/code-cache.cjs');
+for (const name of CACHED) {
+  const file = path.join(outdir, `${name}.cjs`);
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, `${text}${ID_PREFIX}${createHash('sha256').update(text).digest('hex')}\n`);
+}
+writeCodeCaches();
+// The Node that built dist/ (scripts/build-if-stale.mjs: the caches are for its V8 alone).
+writeFileSync(path.join(outdir, 'node-version'), `${process.version}\n`);
+
+/**
+ * The code caches, last: made by a training run in a process of its own, under V8's default flags
+ * (no NODE_OPTIONS, no test hooks: the caches would be rejected by every process without them),
+ * then checked in another such process. Any failure removes them and says so: the CLI works
+ * without them, compiling its code at each start, and the install goes on.
+ */
+function writeCodeCaches() {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('PSTORE_')),
+  );
+  const train = spawnSync(process.execPath, [path.join(root, 'scripts', 'train-code-cache.cjs')], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
+  const check = `const { loadBundle } = require(${JSON.stringify(path.join(outdir, 'code-cache.cjs'))});
+    process.stdout.write(${JSON.stringify(CACHED)}.map((b) => loadBundle(b).cache).join(' '));`;
+  const used =
+    train.status === 0 && spawnSync(process.execPath, ['-e', check], { env, encoding: 'utf8' });
+  if (used && used.stdout === CACHED.map(() => 'used').join(' ')) return;
+  for (const name of CACHED) rmSync(path.join(outdir, `${name}.cjs.cache`), { force: true });
+  const why =
+    train.status !== 0
+      ? `the training run ended with ${train.signal ?? `exit code ${train.status}`}: ${train.stderr}`
+      : `a new process does not use them (${used.stdout}${used.stderr})`;
+  console.warn(
+    `pstore build: no code cache (the CLI works, compiling its code at each start): ${why}`,
+  );
+}

@@ -4,10 +4,8 @@
 // temporary store and prefixes, in this one process, and write the code V8 compiled for each
 // bundle as its cache (dist/cli/NAME.cjs.cache). V8 compiles a function on its first call, so the
 // cache holds what these commands ran; what they did not run is compiled when first called, as
-// without a cache. A training run that fails (a command exits non-zero, the temporary directory
-// cannot be written) writes no cache and says why: the CLI then compiles its code at each start,
-// and `npm test` fails (test/cli/startup-loads checks that both caches are used), but an install
-// does not.
+// without a cache. Exits non-zero if anything failed: the build (scripts/bundle-cli.mjs) then
+// removes the caches and says so, and the install goes on without them.
 'use strict';
 
 const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = require('node:fs');
@@ -62,12 +60,16 @@ async function train() {
   // The commands set V8's heap limit (lib/core/heap-growth.ts); a cache is accepted only under the
   // flags it was made with, and `pstore` compiles its bundles under V8's defaults.
   setFlagsFromString('--heap-growing-percent=0');
-  for (const name of BUNDLES) writeCache(name, loaded[name].script);
+  for (const name of BUNDLES)
+    if (!writeCache(name, loaded[name])) throw new Error(`dist/cli/${name}.cjs has no bundle id`);
 }
 
-train().catch((err) => {
-  console.error(
-    'pstore build: no code cache written (the CLI works, compiling its code at each start):',
-  );
-  console.error(err);
-});
+// Success only once every cache is written: a command that stalls (the event loop empties before
+// it ends) leaves this process with exit code 1 as well. The build says why and removes the caches.
+process.exitCode = 1;
+train().then(
+  () => {
+    process.exitCode = 0;
+  },
+  (err) => console.error(err),
+);

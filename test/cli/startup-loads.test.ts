@@ -81,7 +81,29 @@ async function bundledModules(): Promise<Record<string, string[]>> {
   ) as Record<string, string[]>;
 }
 
-/** The builtins and files a pstore run loads, and the modules of the bundles among those files. */
+/**
+ * The modules a run initialised, from V8's coverage of the bundles (NODE_V8_COVERAGE): esbuild
+ * wraps each module of a bundle in a function named after its path (`"lib/txn/run.ts"() {…}`), run
+ * once on the module's first use; one that ran is a module the command initialised.
+ */
+async function initialisedModules(coverageDir: string): Promise<string[]> {
+  const found = new Set<string>();
+  for (const name of await fsp.readdir(coverageDir)) {
+    const report = JSON.parse(await fsp.readFile(path.join(coverageDir, name), 'utf8')) as {
+      result: { url: string; functions: { functionName: string; ranges: { count: number }[] }[] }[];
+    };
+    for (const script of report.result.filter((r) => /\/dist\/cli\/\w+\.cjs$/.test(r.url)))
+      for (const fn of script.functions)
+        if (/^(lib|cli|node_modules)\//.test(fn.functionName) && (fn.ranges[0]?.count ?? 0) > 0)
+          found.add(fn.functionName);
+  }
+  return [...found];
+}
+
+/**
+ * The builtins and files a pstore run loads, the modules of the bundles among those files, and the
+ * modules it initialised.
+ */
 async function loads(
   dir: string,
   args: string[],
@@ -90,11 +112,13 @@ async function loads(
   internals: string[];
   files: string[];
   sources: string;
+  initialised: string[];
   stdout: string;
 }> {
   await fsp.writeFile(path.join(dir, 'hook.mjs'), HOOK);
   await fsp.writeFile(path.join(dir, 'register.mjs'), REGISTER);
-  const env = { ...process.env };
+  const coverage = await fsp.mkdtemp(path.join(dir, 'coverage-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_V8_COVERAGE: coverage };
   delete env.NODE_OPTIONS;
   const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
@@ -109,9 +133,14 @@ async function loads(
     internals: [...stderr.matchAll(/^INTERNAL (\S+)$/gm)].map((m) => m[1]!),
     files: [...new Set(files)],
     sources: files.flatMap((f) => bundled[path.basename(f)] ?? []).join('\n'),
+    initialised: await initialisedModules(coverage),
     stdout,
   };
 }
+
+/** Whether a run initialised a module whose path starts with `prefix`. */
+const initialised = (run: { initialised: string[] }, prefix: string) =>
+  run.initialised.some((m) => m.startsWith(prefix));
 
 test('status and activate load only what they use; --version no library at all', async (t) => {
   const dir = await tempDir(t, 'loads');
@@ -133,6 +162,16 @@ test('status and activate load only what they use; --version no library at all',
     files.some((f) => f.startsWith(LEVELDB)),
     'the check sees LevelDB opened (its binding)',
   );
+  // ssri and minipass: only --verify, --overwrite and verify --prefix/hash initialise them
+  for (const absent of [
+    'node_modules/tar/',
+    'node_modules/ssri/',
+    'node_modules/minipass/',
+    'lib/ingest/add.ts',
+    'lib/transfer/oci/',
+  ])
+    t.false(initialised(activate, absent), `activate initialised ${absent}`);
+  t.true(initialised(activate, 'node_modules/abstract-level/'), 'the check sees LevelDB');
   t.is((await cli(['status', '--prefix', path.join(dir, 'prefix')])).code, 0);
 
   const status = await loads(dir, ['status', ...common]);
@@ -183,11 +222,17 @@ test('status and activate load only what they use; --version no library at all',
 test("the code caches of the CLI's bundles are used by a new process", async (t) => {
   // V8 takes a code cache only under the V8 version and flags it was made with: the build's
   // training run must leave the flags as the `pstore` command compiles the bundle under.
-  const { stdout } = await promisify(execFile)(process.execPath, [
-    '-e',
-    `const { loadBundle } = require(${JSON.stringify(LOADER)});
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS; // as a user's shell: V8 flags there would make V8 reject the caches
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      '-e',
+      `const { loadBundle } = require(${JSON.stringify(LOADER)});
     process.stdout.write(['cli', 'light'].map((b) => loadBundle(b).cache).join(' '))`,
-  ]);
+    ],
+    { env },
+  );
   t.is(stdout, 'used used');
 });
 
@@ -267,11 +312,24 @@ async function servedLoads(
 }
 
 /**
- * What a served waiter must not load: LevelDB (its binding), node:crypto (the store's context), nor
- * any file but the command's and the bundle's loader.
+ * What a served waiter must not load or initialise: LevelDB (its binding, its code), node:crypto,
+ * the store, the schemas, the transaction; and no file but the command, the loader and the bundle.
  */
 function assertServedLoads(t: ExecutionContext, waiter: Awaited<ReturnType<typeof loads>>): void {
   t.false(waiter.builtins.includes('node:crypto'), 'the served waiter loaded node:crypto');
+  for (const absent of [
+    'node_modules/abstract-level/',
+    'node_modules/valibot/',
+    'node_modules/picomatch/',
+    'node_modules/ssri/',
+    'lib/api/store.ts',
+    'lib/store/',
+    'lib/txn/run.ts',
+    'lib/txn/group.ts',
+    'lib/prefix/state.ts',
+  ])
+    t.false(initialised(waiter, absent), `the served waiter initialised ${absent}`);
+  t.true(initialised(waiter, 'lib/txn/group-ask.ts'), 'the check sees the waiter');
   t.deepEqual(
     relative(waiter.files),
     CLI_FILES,
