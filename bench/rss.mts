@@ -33,7 +33,7 @@ async function treeOf(count: number): Promise<string> {
   return path.join(dir, 'root');
 }
 
-/** Another build's runs go beside this one's, named after its directory (dist-before/cli/main.js). */
+/** Another build's runs go beside this one's, named after its directory (dist-before/cli/pstore.cjs). */
 const build = process.env.PSTORE_CLI ? `-${path.basename(path.dirname(path.dirname(cli)))}` : '';
 const W = path.join(WORK_DIR, 'runs', `rss-${n}${build}`);
 /** Entries are read-only in a store: make them writable before removing a store. */

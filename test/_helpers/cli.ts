@@ -74,7 +74,7 @@ let checked = false;
 export function assertBuilt(): void {
   if (checked || process.env.PSTORE_TEST_NO_BUILD_CHECK === '1') return;
   if (!existsSync(CLI))
-    throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.json\` (or npm test) first`);
+    throw new Error(`${CLI} is missing: run \`npm run build\` (or npm test) first`);
   const stale: string[] = [];
   const seen = new Set<string>();
   const visit = (rel: string): void => {
@@ -82,7 +82,10 @@ export function assertBuilt(): void {
     seen.add(rel);
     const src = path.join(REPO, rel);
     if (!existsSync(src)) return;
-    const js = path.join(REPO, 'dist', rel.replace(/\.ts$/, '.js'));
+    // cli/ is built into one bundle (scripts/bundle-cli.mjs), lib/ by tsc file by file
+    const js = rel.startsWith('cli/')
+      ? path.join(REPO, 'dist', 'cli', 'cli.cjs')
+      : path.join(REPO, 'dist', rel.replace(/\.ts$/, '.js'));
     if (!existsSync(js) || statSync(js).mtimeMs + 1 < statSync(src).mtimeMs) stale.push(rel);
     for (const m of readFileSync(src, 'utf8').matchAll(
       /(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)\.js'/g,
@@ -93,7 +96,7 @@ export function assertBuilt(): void {
   visit('cli/main.ts');
   if (stale.length)
     throw new Error(
-      `dist/ is older than ${stale.join(', ')}: run \`npx tsc -p tsconfig.json\` (or npm test) first`,
+      `dist/ is older than ${stale.join(', ')}: run \`npm run build\` (or npm test) first`,
     );
   checked = true;
 }
