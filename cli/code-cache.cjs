@@ -13,8 +13,8 @@ const { Script } = require('node:vm');
 /**
  * V8 checks a cache's V8 version, V8 flags and the length of the text, not the text itself: a
  * bundle replaced by another of the same length must not run the code compiled from the old one.
- * So the build ends each bundle with a line naming its text (the sha256 of everything before it,
- * ID_LENGTH hex digits, scripts/bundle-cli.mjs), a cache starts with the id of the text it was
+ * So the build ends each bundle with a line naming its text (withBundleId: the sha256 of
+ * everything before it, ID_LENGTH hex digits), a cache starts with the id of the text it was
  * made from, and a cache is used only under its bundle's id (a copy of another build's bundle)
  * and if it is not older than its bundle (a bundle edited by hand keeps its id).
  */
@@ -25,6 +25,15 @@ const ID_LENGTH = 64;
 function filesOf(name) {
   const file = path.join(__dirname, `${name}.cjs`);
   return { file, cacheFile: `${file}.cache` };
+}
+
+/**
+ * A bundle's text as the build writes it (scripts/bundle-cli.mjs): `code`, then its id line. Build
+ * time only: node:crypto is loaded here, never by a command.
+ */
+function withBundleId(code) {
+  const id = require('node:crypto').createHash('sha256').update(code).digest('hex');
+  return `${code}${ID_PREFIX}${id}\n`;
 }
 
 /** The id a bundle's text ends with, or undefined (a bundle not built by scripts/bundle-cli.mjs). */
@@ -85,4 +94,4 @@ function writeCache(name, { script, source }) {
   return true;
 }
 
-module.exports = { loadBundle, writeCache, ID_PREFIX, ID_LENGTH };
+module.exports = { loadBundle, writeCache, withBundleId };

@@ -21,7 +21,6 @@
 
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import ts from 'typescript';
@@ -146,6 +145,8 @@ const directImports = {
 };
 
 const outdir = path.join(root, 'dist', 'cli');
+/** What every build here shares: one file for Node 20 with what it imports. */
+const NODE20 = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
 
 /**
  * A CommonJS bundle of `entry` (a .ts file under root) as dist/cli/`out`.cjs; `minify`: without
@@ -153,12 +154,10 @@ const outdir = path.join(root, 'dist', 'cli');
  */
 function bundle(entry, out, { plugins = [], minify = false } = {}) {
   return build({
+    ...NODE20,
     entryPoints: [path.join(root, entry)],
     outfile: path.join(outdir, `${out}.cjs`),
-    bundle: true,
-    platform: 'node',
     format: 'cjs',
-    target: 'node20',
     // import() in a CommonJS file starts Node's ES module loader: each becomes a require()
     supported: { 'dynamic-import': false },
     // import.meta.url (a worker's module, package.json) is the bundle's own file
@@ -169,7 +168,6 @@ function bundle(entry, out, { plugins = [], minify = false } = {}) {
     minifyWhitespace: minify,
     plugins: [...plugins, levelBinding, directImports, sideEffectFree],
     external: ['classic-level/package.json'], // resolved at run time (levelBinding)
-    logLevel: 'warning',
     metafile: true,
     absWorkingDir: root, // the metafile's paths: lib/…, cli/…, node_modules/…
   });
@@ -210,14 +208,11 @@ writeFileSync(
 await Promise.all(
   ['ingest/dir-worker', 'txn/place-worker'].map((entry) =>
     build({
+      ...NODE20,
       entryPoints: [path.join(root, 'lib', `${entry}.ts`)],
       outfile: path.join(outdir, `${path.basename(entry)}.js`),
-      bundle: true,
-      platform: 'node',
       format: 'esm',
-      target: 'node20',
       plugins: [sideEffectFree],
-      logLevel: 'warning',
     }),
   ),
 );
@@ -225,12 +220,11 @@ copyFileSync(path.join(root, 'cli', 'code-cache.cjs'), path.join(outdir, 'code-c
 copyFileSync(path.join(root, 'cli', 'bin.cjs'), path.join(outdir, 'pstore.cjs'));
 chmodSync(path.join(outdir, 'pstore.cjs'), 0o755);
 // Each cached bundle ends with its id (code-cache.cjs: a cache is used only for the text it was
-// made from): the sha256 of the text before it.
-const { ID_PREFIX } = require('../dist/cli/code-cache.cjs');
+// made from).
+const { withBundleId } = require('../dist/cli/code-cache.cjs');
 for (const name of CACHED) {
   const file = path.join(outdir, `${name}.cjs`);
-  const text = readFileSync(file, 'utf8');
-  writeFileSync(file, `${text}${ID_PREFIX}${createHash('sha256').update(text).digest('hex')}\n`);
+  writeFileSync(file, withBundleId(readFileSync(file, 'utf8')));
 }
 writeCodeCaches();
 // The Node that built dist/ (scripts/build-if-stale.mjs: the caches are for its V8 alone).

@@ -5,8 +5,8 @@
 // only under the flags it was made with, as the `pstore` command is started).
 
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
@@ -16,10 +16,10 @@ import { tempDir } from '../_helpers/tmp.js';
 const LOADER = path.join(REPO, 'cli', 'code-cache.cjs');
 const NAME = 'tiny';
 
-/** A bundle's text as the build writes it: the code, then its id line (scripts/bundle-cli.mjs). */
-function withId(code: string): string {
-  return `${code}\n//# pstore-bundle-id=${createHash('sha256').update(code).digest('hex')}\n`;
-}
+/** A bundle's text as the build writes it: the code, then its id line (the loader's own rule). */
+const { withBundleId: withId } = createRequire(import.meta.url)(LOADER) as {
+  withBundleId: (code: string) => string;
+};
 
 /** A bundle exporting `answer`, with enough code for V8 to cache. */
 const code = (answer: number) =>
