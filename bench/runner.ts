@@ -82,7 +82,7 @@ async function envFor(s: Scenario): Promise<NodeJS.ProcessEnv> {
   step(`chmod -R u+w "${W}" 2>/dev/null; rm -rf "${W}"`, process.env);
   mkdirSync(W, { recursive: true });
   const tree = s.tree === undefined ? {} : { TREE: await treeOf(s.tree), N: String(s.tree) };
-  return { ...process.env, PSTORE: `node ${CLI_PATH}`, W, ...tree };
+  return { ...process.env, PSTORE: CLI_PATH, W, ...tree };
 }
 
 function peakRss(s: Scenario, env: NodeJS.ProcessEnv): number {

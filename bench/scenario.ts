@@ -1,7 +1,7 @@
 // A benchmark scenario is data: shell steps with a few variables, run by one loop (runner.ts).
 // A file bench/NAME.bench.ts exports `scenarios: Scenario[]`; run.ts finds every such file, so a
 // new workload is one more entry. Steps run under `sh -c` with these variables exported:
-//   PSTORE  the built CLI (node dist/cli/pstore.cjs)  W     this scenario's scratch directory
+//   PSTORE  the built CLI (dist/cli/pstore.cjs, run as a program)  W     this scenario's scratch directory
 //   TREE    the generated tree of `tree` files         N     that tree's file count
 // `subject` and `peer` are timed in turn (subject, peer, subject, peer, ...), each after `reset`.
 

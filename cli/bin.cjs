@@ -1,10 +1,22 @@
-#!/usr/bin/env node
-// The `pstore` command (package.json "bin"; copied to dist/cli/pstore.cjs by the build). CommonJS,
-// as everything it loads (SPEC.md §Start-up cost): `pstore --version` is answered here; a command
-// line naming `status` goes to a bundle of that command alone (light.cjs), and every other one to
-// the bundle of every command (cli.cjs), each loaded with its V8 code cache (code-cache.cjs).
+#!/bin/sh
+":" //; [ -z "$NODE_EXTRA_CA_CERTS" ] || { export PSTORE_DEFERRED_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }
+":" //; exec node "$0" "$@"
+// The `pstore` command (package.json "bin"; copied to dist/cli/pstore.cjs by the build), a file
+// that is both a shell script and CommonJS (SPEC.md §Start-up cost). Run as a program, the two
+// lines above (a string and a comment to JavaScript) hand NODE_EXTRA_CA_CERTS over as
+// PSTORE_DEFERRED_CA_CERTS and start Node on this same file: Node 20 parses that file, with its
+// own root certificates, at every start (~80 ms of CPU for a system bundle of 144), and pstore
+// needs certificates only for an OCI remote over HTTPS (lib/transfer/oci/deferred-ca.ts). Run as
+// `node pstore.cjs`, Node reads the file as JavaScript and nothing is handed over.
+//
+// `pstore --version` is answered here; a command line naming `status` goes to a bundle of that
+// command alone (light.cjs), and every other one to the bundle of every command (cli.cjs), each
+// loaded with its V8 code cache (code-cache.cjs).
 'use strict';
 
+const deferred = process.env.PSTORE_DEFERRED_CA_CERTS;
+// The programs pstore runs (dpkg-deb, python3, sh) see the environment the user gave it.
+if (deferred !== undefined) process.env.NODE_EXTRA_CA_CERTS = deferred;
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version')
   process.stdout.write(`${require('../../package.json').version}\n`);

@@ -47,7 +47,7 @@ STAGE="$WORK/stage"           # where the local alabaster 0.7.13 is built
 GENPREFIX="$WORK/prefix-gens" # a second prefix, generations layout (a symlink to a tree)
 
 # The CLI, always on the demo's store.
-pstore() { node "$CLI" --store "$STORE" "$@"; }
+pstore() { "$CLI" --store "$STORE" "$@"; }
 # A narrative line before each step.
 step() { printf '\n==> %s\n' "$*"; }
 # Show a command the way a user would type it (the temporary directory as $WORK, arguments that
@@ -77,7 +77,7 @@ PACKAGES=(
 )
 
 echo "pstore demo: WORK=$WORK (temporary), store \$WORK/store, prefix \$WORK/prefix"
-echo "(pstore here means: node dist/cli/pstore.cjs --store \$STORE)"
+echo "(pstore here means: dist/cli/pstore.cjs --store \$STORE)"
 
 for pkg in "${PACKAGES[@]}"; do
   read -r name version <<<"$pkg"

@@ -167,7 +167,9 @@ function bundle(entry, out, { plugins = [], minify = false } = {}) {
     define: { 'import.meta.url': '__pstoreImportMetaUrl' },
     minifyWhitespace: minify,
     plugins: [...plugins, levelBinding, directImports, sideEffectFree],
-    external: ['classic-level/package.json'], // resolved at run time (levelBinding)
+    // classic-level: resolved at run time (levelBinding); undici: loaded only for an HTTPS remote
+    // with deferred CA certificates (lib/transfer/oci/deferred-ca.ts), not read at every start
+    external: ['classic-level/package.json', 'undici'],
     metafile: true,
     absWorkingDir: root, // the metafile's paths: lib/…, cli/…, node_modules/…
   });

@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 STORE="$WORK/store"
 PREFIX="$WORK/prefix"
-pstore() { node "$CLI" --store "$STORE" "$@"; }
+pstore() { "$CLI" --store "$STORE" "$@"; }
 # one field of the JSON document on stdin: a dotted path, `*` maps over an array; arrays print one
 # element per line, objects as JSON
 json() { node -e '
@@ -65,7 +65,7 @@ READER_PID=$!
 start=$(date +%s.%N)
 make_status=0
 make -C "$HERE" -j"$JOBS" all CORPUS="$CORPUS" STORE="$STORE" PREFIX="$PREFIX" STAGE="$WORK/stage" \
-  STAMPS="$WORK/stamps" JITTER="$JITTER" PSTORE="node $CLI" >"$WORK/make.log" 2>&1 || make_status=$?
+  STAMPS="$WORK/stamps" JITTER="$JITTER" PSTORE="$CLI" >"$WORK/make.log" 2>&1 || make_status=$?
 build_seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 # 3. stop the reader (it polls once more: the final, complete prefix) and judge
@@ -117,9 +117,9 @@ echo "lock + sync into a fresh prefix: same hash ${hash1:0:27}..."
 
 # 6. export --lock, import into a fresh store, sync: the same digest again
 pstore export --lock "$WORK/pstore.lock" -o "$WORK/deps.pstore" --quiet
-node "$CLI" --store "$WORK/store2" import "$WORK/deps.pstore" --quiet
-node "$CLI" --store "$WORK/store2" sync "$WORK/pstore.lock" --prefix "$WORK/prefix-imported" --quiet
-hash3=$(node "$CLI" --store "$WORK/store2" hash --prefix "$WORK/prefix-imported")
+"$CLI" --store "$WORK/store2" import "$WORK/deps.pstore" --quiet
+"$CLI" --store "$WORK/store2" sync "$WORK/pstore.lock" --prefix "$WORK/prefix-imported" --quiet
+hash3=$("$CLI" --store "$WORK/store2" hash --prefix "$WORK/prefix-imported")
 [ "$hash1" = "$hash3" ] || fail "export/import/sync gave hash $hash3, the original prefix has $hash1"
 echo "export --lock + import into a fresh store + sync: same hash ($(stat -c %s "$WORK/deps.pstore") byte bundle)"
 

@@ -4,6 +4,7 @@
 // appears in a message or the request log.
 
 import { PstoreError } from '../../core/errors.js';
+import { fetchWithCa } from './deferred-ca.js';
 import type { Credentials } from './credentials.js';
 import { isLoopback, type Remote } from './remote-ref.js';
 
@@ -109,7 +110,7 @@ export class Authenticator {
       : {};
     let res: Response;
     try {
-      res = await fetch(url, { headers });
+      res = await fetchWithCa(url, { headers });
     } catch (err) {
       throw remoteError(
         this.remote,

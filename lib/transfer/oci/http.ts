@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authenticator, causeOf, remoteError } from './challenge.js';
+import { fetchWithCa } from './deferred-ca.js';
 import { sendStreamed } from './streamed-request.js';
 import type { Credentials } from './credentials.js';
 import type { Remote } from './remote-ref.js';
@@ -137,7 +138,7 @@ function send(
   body: Buffer | Readable | undefined,
 ): Promise<Response> {
   if (body instanceof Readable) return sendStreamed(url, method, headers, body);
-  return fetch(url, {
+  return fetchWithCa(url, {
     method,
     headers,
     redirect: 'manual',

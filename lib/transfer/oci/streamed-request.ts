@@ -8,19 +8,23 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { deferredTlsFor } from './deferred-ca.js';
 
 /** statuses whose Response may not carry a body */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
-export function sendStreamed(
+export async function sendStreamed(
   url: URL,
   method: string,
   headers: Record<string, string>,
   body: Readable,
 ): Promise<Response> {
+  const secureContext = (await deferredTlsFor(url))?.secureContext;
   return new Promise((resolve, reject) => {
-    const transport = url.protocol === 'https:' ? https : http;
-    const req = transport.request(url, { method, headers });
+    const req =
+      url.protocol === 'https:'
+        ? https.request(url, { method, headers, ...(secureContext ? { secureContext } : {}) })
+        : http.request(url, { method, headers });
     // Wrapped like fetch's "fetch failed", so the caller reads the system code from `cause`.
     req.once('error', (err) => reject(new Error('request failed', { cause: err })));
     req.once('response', (incoming) => {
