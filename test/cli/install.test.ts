@@ -33,14 +33,9 @@ installTest(
       version: string;
       bin: { pstore: string };
     };
-    // the `pstore` command as package.json's bin names it (what npm links)
+    // the `pstore` command as package.json's bin names it (what npm links), run as a program
     const pstore = (...args: string[]) =>
-      sh(process.execPath, [
-        path.join(clone, pkg.bin.pstore),
-        '--store',
-        path.join(dir, 'store'),
-        ...args,
-      ]);
+      sh(path.join(clone, pkg.bin.pstore), ['--store', path.join(dir, 'store'), ...args]);
     t.is((await pstore('--version')).stdout, `${pkg.version}\n`);
     const src = await buildTree(path.join(dir, 'src'), { 'bin/hello': 'echo hello\n' });
     await pstore('add', src, '--name', 'hello', '--version', '1');
