@@ -1,6 +1,6 @@
 // Whether a path is there, in the two senses pstore needs; one home instead of a helper per module.
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, statSync, type Stats } from 'node:fs';
 import { errnoCode } from '../core/errors.js';
 
 /**
@@ -23,4 +23,16 @@ export async function isAccessible(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * stat(2) of `p`, or undefined on any error, synchronously: for the few lookups of a waiting
+ * writer, which then never starts the libuv thread pool (four threads) nor loads fs/promises.
+ */
+export function statOrUndefined(p: string): Stats | undefined {
+  try {
+    return statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }

@@ -28,6 +28,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { nowMs } from '../core/clock.js';
 import { PstoreError, errnoCode } from '../core/errors.js';
+import { statOrUndefined } from './exists.js';
 
 export type LockMode = 'shared' | 'exclusive';
 
@@ -487,7 +488,7 @@ export async function askExclusiveHolder(
   file: string,
   opts: Omit<LockOptions, 'mode' | 'request'> & Required<Pick<LockOptions, 'request'>>,
 ): Promise<'done' | 'nobody'> {
-  const st = await fsp.stat(file).catch(() => undefined);
+  const st = statOrUndefined(file);
   if (!st) return 'nobody';
   const xName = nameOf(identityOf(st), 'x');
   if (opts.waitMs <= 0 || !(await listening(xName))) return 'nobody';

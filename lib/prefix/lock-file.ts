@@ -1,24 +1,29 @@
 // Where an existing prefix's writer lock file is, found from the names alone (SPEC.md §Group
 // commit, the waiter's shortcut): no state file is read, so finding it loads no schema library.
 
-import { promises as fsp } from 'node:fs';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { LayoutKind } from '../core/names.js';
+import { statOrUndefined } from '../fs/exists.js';
 import { prefixPaths } from './layout.js';
 
-const isFile = (file: string) =>
-  fsp.stat(file).then(
-    (st) => st.isFile(),
-    () => false,
-  );
+// Synchronous, as the names are few (statOrUndefined says why).
+const isFile = (file: string) => statOrUndefined(file)?.isFile() ?? false;
+
+const realpathOr = (p: string) => {
+  try {
+    return fs.realpathSync.native(p);
+  } catch {
+    return p;
+  }
+};
 
 /**
  * `abs` with its parent directory's symlinks resolved and its own name kept: a generations prefix
  * is a symlink whose state lives beside it, so the name itself is resolved only for inplace.
  */
 export async function underRealParent(abs: string): Promise<string> {
-  const parent = await fsp.realpath(path.dirname(abs)).catch(() => path.dirname(abs));
-  return path.join(parent, path.basename(abs));
+  return path.join(realpathOr(path.dirname(abs)), path.basename(abs));
 }
 
 /**
@@ -28,7 +33,7 @@ export async function underRealParent(abs: string): Promise<string> {
 async function lockCandidates(dir: string): Promise<{ inplace: string; generations: string }> {
   const joined = await underRealParent(path.resolve(dir));
   return {
-    inplace: prefixPaths(await fsp.realpath(joined).catch(() => joined), 'inplace').lock,
+    inplace: prefixPaths(realpathOr(joined), 'inplace').lock,
     generations: prefixPaths(joined, 'generations').lock,
   };
 }
@@ -36,8 +41,8 @@ async function lockCandidates(dir: string): Promise<{ inplace: string; generatio
 /** The lock file of the prefix at `dir`, if one exists (inplace first, as lockCandidates). */
 export async function existingPrefixLock(dir: string): Promise<string | undefined> {
   const { inplace, generations } = await lockCandidates(dir);
-  if (await isFile(inplace)) return inplace;
-  return (await isFile(generations)) ? generations : undefined;
+  if (isFile(inplace)) return inplace;
+  return isFile(generations) ? generations : undefined;
 }
 
 /**

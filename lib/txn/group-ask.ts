@@ -4,7 +4,7 @@
 // schema library, no store and no transaction code: `askPrefixWriter` (api/ask-writer.ts) runs
 // this alone before anything else is loaded, and runTransaction uses it while it waits.
 
-import { closeSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ERROR_MEANINGS, PstoreError, type ErrorCode } from '../core/errors.js';
 import { TEMP_PREFIX, type LayoutKind } from '../core/names.js';
@@ -63,7 +63,7 @@ export function groupAsk(
   let tokenFile: string | undefined;
   // Synchronous, as is making the token: an empty file, and no fs/promises for the waiter to load.
   const drop = async () => {
-    if (tokenFile) tryTo(() => rmSync(tokenFile!, { force: true }));
+    if (tokenFile) tryTo(() => unlinkSync(tokenFile!)); // not rmSync: it loads rimraf
     tokenFile = undefined;
   };
   return {

@@ -294,6 +294,19 @@ async function servedLoads(
   prefix: string,
   waiterArgs: string[],
 ): Promise<Awaited<ReturnType<typeof loads>>> {
+  return served(t, dir, store, prefix, () =>
+    loads(dir, [...waiterArgs, '--store', store, '--json']),
+  );
+}
+
+/** `waiter()` run while the holder of the prefix's lock (activating p@1) waits for its request. */
+async function served<T>(
+  t: ExecutionContext,
+  dir: string,
+  store: string,
+  prefix: string,
+  waiter: () => Promise<T>,
+): Promise<T> {
   // The holder stays inside its transaction until the waiter's token file says it has asked.
   const release = path.join(dir, 'release');
   const holder = spawnStoreCli(store, ['activate', 'p@1', '--prefix', prefix], {
@@ -305,10 +318,10 @@ async function servedLoads(
   const asked = until('the waiter to ask', async () =>
     (await fsp.readdir(state)).some((n) => n.startsWith('.pstore-tmp-group-')),
   ).then(() => fsp.writeFile(release, ''));
-  const waiter = await loads(dir, [...waiterArgs, '--store', store, '--json']);
+  const result = await waiter();
   await asked;
   t.is((await holder.done).code, 0);
-  return waiter;
+  return result;
 }
 
 /**
@@ -402,4 +415,38 @@ test('writers started together on a new prefix: a waiter that arrives before any
   t.false('grouped' in JSON.parse(r1.stdout), 'the first writer ran its own transaction');
   t.like(JSON.parse(second.stdout), { grouped: true, generation: 2 });
   assertServedLoads(t, second);
+});
+
+/** A command line run with only a preload that reports the process's threads as it exits. */
+async function threadsOf(
+  dir: string,
+  args: string[],
+): Promise<{ threads: number; stdout: string }> {
+  const preload = path.join(dir, 'threads.cjs');
+  await fsp.writeFile(
+    preload,
+    `process.on('exit', () => process.stderr.write('THREADS ' + /^Threads:\\s+(\\d+)$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1] + '\\n'));`,
+  );
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    ['-r', preload, CLI, ...args],
+    { env },
+  );
+  return { threads: Number(/^THREADS (\d+)$/m.exec(stderr)?.[1]), stdout };
+}
+
+test('a served writer starts no thread pool: it ends with the threads of `pstore --version`', async (t) => {
+  // Its few lookups are synchronous (lib/fs/exists.ts, statOrUndefined): libuv's thread pool,
+  // which the CLI sizes to 16 threads, would add at least four.
+  const dir = await tempDir(t, 'served-threads');
+  const { store, prefix } = await storeWithPQ(t, dir);
+  const waiter = await served(t, dir, store, prefix, () =>
+    threadsOf(dir, ['activate', 'q@1', '--prefix', prefix, '--store', store, '--json']),
+  );
+  t.like(JSON.parse(waiter.stdout), { grouped: true, generation: 2 });
+  const bare = await threadsOf(dir, ['--version']);
+  t.true(bare.threads > 0, 'the check reads the thread count');
+  t.true(waiter.threads <= bare.threads, `${waiter.threads} threads, --version ${bare.threads}`);
 });
