@@ -8,6 +8,12 @@ export const RESERVED_PREFIX = '.pstore';
 /** Temporary, trash and per-prefix state names: `.pstore-tmp-…`, `.pstore-trash-…`, `.pstore-BASE`. */
 export const TEMP_PREFIX = `${RESERVED_PREFIX}-`;
 
+/**
+ * A waiting writer's token file in a prefix's state directory (txn/group-ask.ts): the one temp name
+ * made there without the writer lock, by a process that does not hold it.
+ */
+export const GROUP_TOKEN_PREFIX = `${TEMP_PREFIX}tmp-group-`;
+
 /** The two ways a prefix is managed (SPEC.md §Prefix layout). */
 export const LAYOUT_KINDS = ['inplace', 'generations'] as const;
 /**

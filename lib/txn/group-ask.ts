@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ERROR_MEANINGS, PstoreError, type ErrorCode } from '../core/errors.js';
-import { TEMP_PREFIX, type LayoutKind } from '../core/names.js';
+import { GROUP_TOKEN_PREFIX, TEMP_PREFIX, type LayoutKind } from '../core/names.js';
 import { LockAnswered } from '../fs/lock.js';
 import type { Op } from './ops.js';
 import type { TxnKind } from './journal.js';
@@ -123,7 +123,7 @@ function newToken(): string {
 }
 
 /** The token file's name in the prefix's state directory. */
-export const tokenName = (token: string) => `${TEMP_PREFIX}tmp-group-${token}`;
+export const tokenName = (token: string) => `${GROUP_TOKEN_PREFIX}${token}`;
 
 /** The holder's answer line: a result and its steps, or a PstoreError's JSON. */
 export type GroupAnswer =

@@ -158,6 +158,39 @@ test.serial(
   },
 );
 
+/** Whether a process listens on the exclusive name of the prefix's writer lock (lib/fs/lock.ts). */
+async function writerLockHeld(f: Fixture): Promise<boolean> {
+  const st = await fsp.stat(path.join(stateDir(f), 'lock'));
+  const x = `@pstore-lock/${st.dev.toString(36)}.${st.ino.toString(36)}/x`;
+  return (await fsp.readFile('/proc/net/unix', 'utf8')).includes(x); // padded with @ (NUL)
+}
+
+test.serial(
+  "a waiter that asks before the holder swept the prefix's state directory is served: its token stays",
+  async (t) => {
+    const f = await fixture(t);
+    // Held right after it took the lock, before it removes the temp files a crash would leave.
+    const holder = spawn(f, ['activate', 'pkg1', '--prefix', f.prefix, '--json'], {
+      ...holdEnv(f),
+      PSTORE_TEST_PAUSEPOINT: 'prefix:locked:60000',
+    });
+    await until('the holder to take the lock', () => writerLockHeld(f));
+    // A dead waiter's token, older than any wait: swept.
+    const dead = path.join(stateDir(f), '.pstore-tmp-group-0123456789abcdef0123456789abcdef');
+    await fsp.writeFile(dead, '');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await fsp.utimes(dead, hourAgo, hourAgo);
+    const waiter = spawn(f, ['activate', 'pkg2', '--prefix', f.prefix, '--json']);
+    await releaseWhenAsked(f, 2);
+    const [own, served] = await allDone([holder, waiter]);
+    t.is(own!.code, 0, describe(own!));
+    t.is(served!.code, 0, describe(served!));
+    t.like(jsonOut<TxnJson & { grouped?: boolean }>(served!), { grouped: true, generation: 3 });
+    t.false(await exists(dead), "the dead waiter's token was swept");
+    t.deepEqual(await tokens(f), [], 'every token file is gone');
+  },
+);
+
 test.serial('a request that fails, fails alone with its own code; the others commit', async (t) => {
   const f = await fixture(t);
   // "clash" ships pkg0's files under another name: a conflict with the active pkg0.
