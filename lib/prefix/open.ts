@@ -7,9 +7,9 @@ import { PstoreError, errnoCode } from '../core/errors.js';
 import { allSettledInOrder } from '../core/settle.js';
 import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
 import { acquireLock, type HeldLock, type LockOptions } from '../fs/lock.js';
-import { DEFAULT_WAIT_SECONDS } from '../core/config.js';
 import { pausepoint } from '../core/crashpoint.js';
 import { GROUP_TOKEN_PREFIX, TEMP_PREFIX, type LayoutKind } from '../core/names.js';
+import { isDeadWaitersToken } from './group-token.js';
 import { prefixPaths, type PrefixPaths } from './layout.js';
 import { underRealParent } from './lock-file.js';
 import { refuseOverlap } from './overlap.js';
@@ -170,25 +170,20 @@ export async function requireSameStore(
   }
 }
 
-/** A waiter's token this old is a dead waiter's: a live one makes a new token for each holder. */
-const STALE_TOKEN_MS = DEFAULT_WAIT_SECONDS * 1000;
-
 /**
  * State files are written (tmp + rename) only under the writer lock: a temp seen now is a crash's.
- * But a waiting writer's token (GROUP_TOKEN_PREFIX) is made without the lock, as soon as the
- * holder has bound it, and removed by its waiter: this holder reads it when it serves that
- * request, so it stays unless it is older than STALE_TOKEN_MS.
+ * But a waiting writer's token (group-token.ts) is made without the lock, as soon as the holder
+ * has bound it, and this holder reads it when it serves that request: it goes only once its
+ * waiter is gone.
  */
 async function sweepStateTemps(paths: PrefixPaths): Promise<void> {
   const names = await fsp.readdir(paths.meta).catch(() => [] as string[]);
-  const stale = async (file: string) =>
-    ((await fsp.lstat(file).catch(() => undefined))?.mtimeMs ?? 0) < Date.now() - STALE_TOKEN_MS;
   await Promise.all(
     names
       .filter((n) => n.startsWith(`${TEMP_PREFIX}tmp-`))
       .map(async (n) => {
         const file = path.join(paths.meta, n);
-        if (n.startsWith(GROUP_TOKEN_PREFIX) && !(await stale(file))) return;
+        if (n.startsWith(GROUP_TOKEN_PREFIX) && !(await isDeadWaitersToken(file))) return;
         await fsp.rm(file, { force: true });
       }),
   );

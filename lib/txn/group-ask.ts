@@ -4,11 +4,12 @@
 // schema library, no store and no transaction code: `askPrefixWriter` (api/ask-writer.ts) runs
 // this alone before anything else is loaded, and runTransaction uses it while it waits.
 
-import { closeSync, openSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { ERROR_MEANINGS, PstoreError, type ErrorCode } from '../core/errors.js';
-import { GROUP_TOKEN_PREFIX, TEMP_PREFIX, type LayoutKind } from '../core/names.js';
+import type { LayoutKind } from '../core/names.js';
 import { LockAnswered } from '../fs/lock.js';
+import { makeToken, tokenName } from '../prefix/group-token.js';
 import type { Op } from './ops.js';
 import type { TxnKind } from './journal.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
@@ -72,7 +73,7 @@ export function groupAsk(
       const token = newToken();
       const made = path.join(path.dirname(file), tokenName(token));
       // No token, no request: the waiter just waits (a full disk, no write access).
-      if (!tryTo(() => writeFileSync(made, '', { flag: 'wx' }))) return undefined;
+      if (!tryTo(() => makeToken(made))) return undefined;
       tokenFile = made;
       return JSON.stringify(requestOf(token, store, kind, ops, opts));
     },
@@ -121,9 +122,6 @@ function newToken(): string {
     closeSync(fd);
   }
 }
-
-/** The token file's name in the prefix's state directory. */
-export const tokenName = (token: string) => `${GROUP_TOKEN_PREFIX}${token}`;
 
 /** The holder's answer line: a result and its steps, or a PstoreError's JSON. */
 export type GroupAnswer =

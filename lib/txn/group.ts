@@ -20,7 +20,8 @@ import type { HeldLock, LockRequest } from '../fs/lock.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import type { TxnOptions, TxnResult } from './txn-types.js';
 import { stepRecorder, type StepTime } from './steps.js';
-import { tokenName, type GroupAnswer, type GroupRequest } from './group-ask.js';
+import { tokenName } from '../prefix/group-token.js';
+import type { GroupAnswer, GroupRequest } from './group-ask.js';
 import { MergedRequests } from './group-merge.js';
 
 /** A request as group-ask.ts makes it; anything else is declined. */

@@ -175,7 +175,7 @@ test.serial(
       PSTORE_TEST_PAUSEPOINT: 'prefix:locked:60000',
     });
     await until('the holder to take the lock', () => writerLockHeld(f));
-    // A dead waiter's token, older than any wait: swept.
+    // A dead waiter's token (it names no live process): swept.
     const dead = path.join(stateDir(f), '.pstore-tmp-group-0123456789abcdef0123456789abcdef');
     await fsp.writeFile(dead, '');
     const hourAgo = new Date(Date.now() - 3600_000);
