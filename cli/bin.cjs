@@ -10,8 +10,9 @@
 // `node pstore.cjs`, Node reads the file as JavaScript and nothing is handed over.
 //
 // `pstore --version` is answered here; a command line naming `status` goes to a bundle of that
-// command alone (light.cjs), and every other one to the bundle of every command (cli.cjs), each
-// loaded with its V8 code cache (code-cache.cjs).
+// command alone (light.cjs), one naming a writer another process may serve to the bundle of those
+// (ask.cjs, which hands it on if not served), and every other one to the bundle of every command
+// (cli.cjs), each loaded with its V8 code cache (code-cache.cjs).
 'use strict';
 
 const deferred = process.env.PSTORE_DEFERRED_CA_CERTS;
@@ -22,6 +23,12 @@ if (args.length === 1 && args[0] === '--version')
   process.stdout.write(`${require('../../package.json').version}\n`);
 else {
   const { loadBundle } = require('./code-cache.cjs');
-  if (!(args.includes('status') && loadBundle('light').exports.startIfStatus()))
-    loadBundle('cli').exports.main();
+  const cli = () => loadBundle('cli').exports;
+  // A quick look before any bundle is read; each bundle's start… decides from the parsed line
+  // (cli/aliases.ts: the writers and their aliases; one missing here only runs from cli.cjs).
+  const writers = ['activate', 'deactivate', 'install', 'remove', 'uninstall'];
+  const started =
+    (args.includes('status') && loadBundle('light').exports.startIfStatus()) ||
+    (args.some((a) => writers.includes(a)) && loadBundle('ask').exports.startIfWriter(cli));
+  if (!started) cli().main();
 }

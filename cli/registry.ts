@@ -1,5 +1,5 @@
 // Every command, loaded on first use (a command's module pulls in only what it needs), and the
-// aliases users of dpkg, pacman, apt and npm type first.
+// aliases users of dpkg, pacman, apt and npm type first (aliases.ts).
 
 import type { Command } from './command.js';
 
@@ -29,10 +29,4 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   pull: async () => (await import('./commands/pull.js')).pull,
 };
 
-export const ALIASES: Record<string, string> = {
-  install: 'activate',
-  remove: 'deactivate',
-  uninstall: 'deactivate',
-  list: 'ls',
-  stats: 'du',
-};
+export { ALIASES } from './aliases.js';

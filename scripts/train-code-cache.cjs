@@ -1,22 +1,31 @@
 // The build's training run (scripts/bundle-cli.mjs, last step): load the CLI's bundles
-// (dist/cli/cli.cjs, every command, and light.cjs, status) as the `pstore` command does
-// (dist/cli/code-cache.cjs, without a cache), run the everyday commands on a small package in a
-// temporary store and prefixes, in this one process, and write the code V8 compiled for each
+// (dist/cli/cli.cjs, every command; light.cjs, status; ask.cjs, a waiting writer) as the `pstore`
+// command does (dist/cli/code-cache.cjs, without a cache), run the everyday commands on a small
+// package in a temporary store and prefixes, in this one process (and one writer served by another
+// pstore process, as sixteen started at once mostly are), and write the code V8 compiled for each
 // bundle as its cache (dist/cli/NAME.cjs.cache). V8 compiles a function on its first call, so the
 // cache holds what these commands ran; what they did not run is compiled when first called, as
 // without a cache. Exits non-zero if anything failed: the build (scripts/bundle-cli.mjs) then
 // removes the caches and says so, and the install goes on without them.
 'use strict';
 
-const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const { spawn } = require('node:child_process');
+const {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { setFlagsFromString } = require('node:v8');
 const { loadBundle, writeCache } = require('../dist/cli/code-cache.cjs');
 
 /** A package of 20 files in `dir`, as the bench's small package (SPEC.md §Start-up cost). */
-function smallTree(dir) {
-  const share = path.join(dir, 'usr', 'share', 'pkg');
+function smallTree(dir, name = 'pkg') {
+  const share = path.join(dir, 'usr', 'share', name);
   mkdirSync(share, { recursive: true });
   for (let i = 1; i <= 20; i++) writeFileSync(path.join(share, `f${i}`), `${i}\n`);
   return dir;
@@ -31,16 +40,66 @@ function commandLines(dir) {
     ['cli', 'add', smallTree(path.join(dir, 'tree')), '--name', 'pkg', '--version', '1', ...store],
     ['cli', 'ls', ...store],
     ['cli', 'info', 'pkg@1', ...store],
-    ['cli', 'activate', 'pkg@1', ...inplace],
+    // not served (nobody else writes): ask.cjs hands each on to cli.cjs, as `pstore` does
+    ['ask', 'activate', 'pkg@1', ...inplace],
     ['light', 'status', ...inplace],
-    ['cli', 'deactivate', 'pkg', ...inplace],
-    ['cli', 'activate', 'pkg@1', '--layout', 'generations', ...generations],
-    ['cli', 'deactivate', 'pkg', ...generations],
+    ['ask', 'deactivate', 'pkg', ...inplace],
+    ['ask', 'activate', 'pkg@1', '--layout', 'generations', ...generations],
+    ['ask', 'deactivate', 'pkg', ...generations],
     ['cli', 'rollback', ...generations],
   ];
 }
 
-const BUNDLES = ['cli', 'light'];
+const BUNDLES = ['cli', 'light', 'ask'];
+
+/** Each bundle's command table; ask.cjs's hands a line it was not served on to cli.cjs's. */
+const tableOf = (loaded, name) =>
+  name === 'ask'
+    ? loaded.ask.exports.askTable(() => loaded.cli.exports)
+    : loaded[name].exports.TABLE;
+
+/** Poll `ready` every 10 ms, for 30 s at most. */
+async function until(ready) {
+  for (let i = 0; i < 3000 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+/**
+ * `activate` run from ask.cjs while another pstore process (dist/cli/pstore.cjs) holds the prefix,
+ * paused after its journal until this one has asked: the holder serves it. A test hook of the
+ * holder's process alone; this process runs as any `pstore` would.
+ */
+async function servedRun(loaded, dir) {
+  const store = ['--store', path.join(dir, 'store')];
+  const prefix = path.join(dir, 'served');
+  const state = path.join(prefix, '.pstore');
+  const release = path.join(dir, 'release');
+  const argv = ['activate', 'two@1', '--prefix', prefix, '-q', ...store];
+  const holder = spawn(
+    process.execPath,
+    [path.join(__dirname, '..', 'dist', 'cli', 'pstore.cjs'), ...argv],
+    {
+      env: {
+        ...process.env,
+        PSTORE_TEST_PAUSEPOINT: 'txn:after-journal:30000',
+        PSTORE_TEST_PAUSE_RELEASE: release,
+      },
+      stdio: 'ignore',
+    },
+  );
+  const held = new Promise((resolve) => holder.once('exit', resolve));
+  await until(() => existsSync(path.join(state, 'journal.json')));
+  const served = loaded.ask.exports.runCli(
+    ['activate', 'pkg@1', '--prefix', prefix, '--json', ...store],
+    tableOf(loaded, 'ask'),
+  );
+  await until(
+    () => existsSync(state) && readdirSync(state).some((n) => n.startsWith('.pstore-tmp-group-')),
+  );
+  writeFileSync(release, '');
+  const [code, holderCode] = [await served, await held];
+  if (code !== 0 || holderCode !== 0)
+    throw new Error(`training run: a served activate exited ${code}, its holder ${holderCode}`);
+}
 
 async function train() {
   // compiled first, as `pstore` compiles them: before any command sets a V8 flag
@@ -50,10 +109,14 @@ async function train() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pstore-train-'));
   try {
     for (const [name, ...argv] of commandLines(dir)) {
-      const { exports } = loaded[name];
-      const code = await exports.runCli(argv, exports.TABLE);
+      const code = await loaded[name].exports.runCli(argv, tableOf(loaded, name));
       if (code !== 0) throw new Error(`training run: pstore ${argv.join(' ')} exited ${code}`);
     }
+    const two = smallTree(path.join(dir, 'two'), 'two');
+    const add = ['add', two, '--name', 'two', '--version', '1', '--store', path.join(dir, 'store')];
+    if ((await loaded.cli.exports.runCli(add, loaded.cli.exports.TABLE)) !== 0)
+      throw new Error('training run: pstore add two exited non-zero');
+    await servedRun(loaded, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

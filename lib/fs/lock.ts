@@ -509,8 +509,14 @@ export async function askExclusiveHolder(
 
 /** How long an arrival name is kept at most, and how long a writer waits on arrivals in all. */
 export const ARRIVAL_MS = 20_000;
-/** This process's arrival names: unbound once it holds an exclusive lock, or after ARRIVAL_MS. */
-const arrivals = new Set<Bound>();
+const ARRIVALS = Symbol.for('pstore.lock.arrivals');
+/**
+ * This process's arrival names: unbound once it holds an exclusive lock, or after ARRIVAL_MS. One
+ * set per process, not per copy of this module: the CLI's entry for a waiting writer (ask.cjs) and
+ * its entry for every command (cli.cjs) are separate bundles, each with this module, and the name
+ * one binds as the first to arrive is the one the other lets go when it takes the lock.
+ */
+const arrivals: Set<Bound> = ((globalThis as { [ARRIVALS]?: Set<Bound> })[ARRIVALS] ??= new Set());
 
 /**
  * For a writer that found nobody holding `file` (before it loads what a transaction needs):
