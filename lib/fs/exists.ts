@@ -1,6 +1,6 @@
 // Whether a path is there, in the two senses pstore needs; one home instead of a helper per module.
 
-import { promises as fsp, statSync, type Stats } from 'node:fs';
+import { lstatSync, promises as fsp, realpathSync, statSync, type Stats } from 'node:fs';
 import { errnoCode } from '../core/errors.js';
 
 /**
@@ -25,14 +25,33 @@ export async function isAccessible(p: string): Promise<boolean> {
   );
 }
 
-/**
- * stat(2) of `p`, or undefined on any error, synchronously: for the few lookups of a waiting
- * writer, which then never starts the libuv thread pool (four threads) nor loads fs/promises.
- */
+// Synchronous lookups, each undefined (or the path itself) on any error: for the few state lookups
+// of a waiting writer or of `status`, which then never start libuv's thread pool (the CLI sizes it
+// to 16 threads, whose creation costs a short command ~2-3 ms) nor load fs/promises.
+
+/** stat(2) of `p`, or undefined. */
 export function statOrUndefined(p: string): Stats | undefined {
   try {
     return statSync(p, { throwIfNoEntry: false });
   } catch {
     return undefined;
+  }
+}
+
+/** lstat(2) of `p`, or undefined. */
+export function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** realpath(3) of `p`, or `p` itself when it cannot be resolved. */
+export function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return p;
   }
 }

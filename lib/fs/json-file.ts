@@ -6,7 +6,7 @@
 // Schemas are valibot's: small, no dependencies, tree-shaken imports (CLI start-up stays cheap),
 // and its issues name the offending field, which the error carries in `data.issues`.
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { PstoreError, errnoCode } from '../core/errors.js';
@@ -17,7 +17,7 @@ export type Schema<T> = v.GenericSchema<unknown, T>;
 /** The file's text, or undefined when it (or its directory) does not exist. */
 async function readTextIfPresent(file: string): Promise<string | undefined> {
   try {
-    return await fsp.readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
     throw err;

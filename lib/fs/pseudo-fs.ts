@@ -3,7 +3,7 @@
 // store) on one is refused before anything is created, by the filesystem type of the nearest
 // existing ancestor (statfs(2) f_type magic numbers, linux/magic.h).
 
-import { promises as fsp } from 'node:fs';
+import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import { PstoreError } from '../core/errors.js';
 
@@ -31,7 +31,12 @@ const PSEUDO_FILESYSTEMS = new Map<number, string>([
 async function pseudoFilesystemOf(target: string): Promise<string | undefined> {
   let dir = path.resolve(target);
   for (;;) {
-    const st = await fsp.statfs(dir).catch(() => undefined);
+    let st: { type: number } | undefined;
+    try {
+      st = statfsSync(dir);
+    } catch {
+      st = undefined;
+    }
     if (st) return PSEUDO_FILESYSTEMS.get(st.type);
     const up = path.dirname(dir);
     if (up === dir) return undefined;

@@ -1,29 +1,20 @@
 // Where an existing prefix's writer lock file is, found from the names alone (SPEC.md §Group
 // commit, the waiter's shortcut): no state file is read, so finding it loads no schema library.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import type { LayoutKind } from '../core/names.js';
-import { statOrUndefined } from '../fs/exists.js';
+import { realpathOrSelf, statOrUndefined } from '../fs/exists.js';
 import { prefixPaths } from './layout.js';
 
-// Synchronous, as the names are few (statOrUndefined says why).
+// Synchronous, as the names are few (fs/exists.ts says why).
 const isFile = (file: string) => statOrUndefined(file)?.isFile() ?? false;
-
-const realpathOr = (p: string) => {
-  try {
-    return fs.realpathSync.native(p);
-  } catch {
-    return p;
-  }
-};
 
 /**
  * `abs` with its parent directory's symlinks resolved and its own name kept: a generations prefix
  * is a symlink whose state lives beside it, so the name itself is resolved only for inplace.
  */
 export async function underRealParent(abs: string): Promise<string> {
-  return path.join(realpathOr(path.dirname(abs)), path.basename(abs));
+  return path.join(realpathOrSelf(path.dirname(abs)), path.basename(abs));
 }
 
 /**
@@ -33,7 +24,7 @@ export async function underRealParent(abs: string): Promise<string> {
 async function lockCandidates(dir: string): Promise<{ inplace: string; generations: string }> {
   const joined = await underRealParent(path.resolve(dir));
   return {
-    inplace: prefixPaths(realpathOr(joined), 'inplace').lock,
+    inplace: prefixPaths(realpathOrSelf(joined), 'inplace').lock,
     generations: prefixPaths(joined, 'generations').lock,
   };
 }

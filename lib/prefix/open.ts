@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { allSettledInOrder } from '../core/settle.js';
+import { lstatOrUndefined, realpathOrSelf } from '../fs/exists.js';
 import { refusePseudoFilesystem } from '../fs/pseudo-fs.js';
 import { acquireLock, type HeldLock, type LockOptions } from '../fs/lock.js';
 import { pausepoint } from '../core/crashpoint.js';
@@ -26,10 +27,10 @@ export async function canonicalPrefixDir(
   await refusePseudoFilesystem(abs, 'prefix');
   const joined = await underRealParent(abs);
   if (layout === 'generations') return joined;
-  const st = await fsp.lstat(joined).catch(() => undefined);
+  const st = lstatOrUndefined(joined);
   if (st?.isSymbolicLink() && (await detectPrefix(joined))?.record.layout === 'generations')
     return joined;
-  return fsp.realpath(joined).catch(() => joined);
+  return realpathOrSelf(joined);
 }
 
 export interface OpenedPrefix {

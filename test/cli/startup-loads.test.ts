@@ -460,3 +460,13 @@ test('a served writer starts no thread pool: it ends with the threads of `pstore
   t.true(bare.threads > 0, 'the check reads the thread count');
   t.true(waiter.threads <= bare.threads, `${waiter.threads} threads, --version ${bare.threads}`);
 });
+
+test('status starts no thread pool: its state files are read synchronously', async (t) => {
+  const dir = await tempDir(t, 'status-threads');
+  const { store, prefix } = await storeWithPQ(t, dir);
+  t.is((await storeCli(store)(['activate', 'p@1', '--prefix', prefix, '-q'])).code, 0);
+  const status = await threadsOf(dir, ['status', '--prefix', prefix, '--json']);
+  t.like(JSON.parse(status.stdout), { generation: 1 });
+  const bare = await threadsOf(dir, ['--version']);
+  t.true(status.threads <= bare.threads, `${status.threads} threads, --version ${bare.threads}`);
+});
