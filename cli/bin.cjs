@@ -1,13 +1,14 @@
 #!/bin/sh
-":" //; [ -z "$NODE_EXTRA_CA_CERTS" ] || { export PSTORE_DEFERRED_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; }
-":" //; exec node "$0" "$@"
+":" //; if [ -n "$NODE_EXTRA_CA_CERTS" ]; then export PSTORE_DEFERRED_CA_CERTS="$NODE_EXTRA_CA_CERTS"; unset NODE_EXTRA_CA_CERTS; else unset PSTORE_DEFERRED_CA_CERTS; fi
+":" //; exec node -- "$0" "$@"
 // The `pstore` command (package.json "bin"; copied to dist/cli/pstore.cjs by the build), a file
 // that is both a shell script and CommonJS (SPEC.md §Start-up cost). Run as a program, the two
 // lines above (a string and a comment to JavaScript) hand NODE_EXTRA_CA_CERTS over as
 // PSTORE_DEFERRED_CA_CERTS and start Node on this same file: Node 20 parses that file, with its
 // own root certificates, at every start (~80 ms of CPU for a system bundle of 144), and pstore
 // needs certificates only for an OCI remote over HTTPS (lib/transfer/oci/deferred-ca.ts). Run as
-// `node pstore.cjs`, Node reads the file as JavaScript and nothing is handed over.
+// `node pstore.cjs`, Node reads the file as JavaScript and nothing is handed over. A deferred
+// file left in the environment by an outer pstore is dropped when the variable is unset here.
 //
 // `pstore --version` is answered here; a command line naming `status` goes to a bundle of that
 // command alone (light.cjs), one naming a writer another process may serve to the bundle of those

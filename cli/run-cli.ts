@@ -29,9 +29,9 @@ export interface CommandTable {
    * An entry without the library whose commands may be served (ask.ts): where a command line goes
    * that the prefix's writer did not serve, with what is left of its --wait (seconds).
    */
-  notServed?: (argv: string[], waitLeft: string) => Promise<number>;
+  notServed?: (argv: string[], waitLeft: string | undefined) => Promise<number>;
   /** notServed's receiver: the command line asked already; it waits `waitLeft` s at most */
-  asked?: { waitLeft: string };
+  asked?: { waitLeft: string | undefined };
 }
 
 type OpenStore = typeof OpenStoreBinding.openStore;
@@ -117,10 +117,12 @@ export async function runCli(argv: string[], t: CommandTable): Promise<number> {
     const store = makeStoreFactory(values, out, (opts) => lib.openStore!(opts));
     checkOperands(cmd, positionals);
     const ctx = { positionals, values, out, store };
-    if (t.asked) values.wait = t.asked.waitLeft;
-    else if (await cmd.served?.(ctx)) return 0;
+    if (t.asked) {
+      if (t.asked.waitLeft !== undefined) values.wait = t.asked.waitLeft;
+    } else if (await cmd.served?.(ctx)) return 0;
     // Not served: servedByWriter left what is left of --wait in values.wait.
-    if (!cmd.light && !t.library && t.notServed) return await t.notServed(argv, `${values.wait}`);
+    const waitLeft = typeof values.wait === 'string' ? values.wait : undefined;
+    if (!cmd.light && !t.library && t.notServed) return await t.notServed(argv, waitLeft);
     // The library: not for --help, --version, a request another process served nor a light
     // command; then the heap limit, before any work (lib/core/heap-growth.ts says why).
     if (!cmd.light) {

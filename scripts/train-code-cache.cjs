@@ -58,9 +58,30 @@ const tableOf = (loaded, name) =>
     ? loaded.ask.exports.askTable(() => loaded.cli.exports)
     : loaded[name].exports.TABLE;
 
-/** Poll `ready` every 10 ms, for 30 s at most. */
-async function until(ready) {
-  for (let i = 0; i < 3000 && !ready(); i++) await new Promise((r) => setTimeout(r, 10));
+/** Poll `ready` every 10 ms, for 30 s at most: then the training run fails, naming `what`. */
+async function until(ready, what) {
+  for (let i = 0; i < 3000; i++) {
+    if (ready()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`training run: timed out waiting for ${what}`);
+}
+
+/** `run()`'s exit code and what it wrote on stdout (the bundles write through process.stdout). */
+async function captured(run) {
+  const write = process.stdout.write;
+  let out = '';
+  process.stdout.write = (chunk, ...rest) => {
+    out += chunk;
+    const done = rest.find((r) => typeof r === 'function');
+    if (done) done();
+    return true;
+  };
+  try {
+    return { code: await run(), out };
+  } finally {
+    process.stdout.write = write;
+  }
 }
 
 /**
@@ -83,22 +104,32 @@ async function servedRun(loaded, dir) {
         PSTORE_TEST_PAUSEPOINT: 'txn:after-journal:30000',
         PSTORE_TEST_PAUSE_RELEASE: release,
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
+  let holderErr = '';
+  holder.stderr.on('data', (c) => (holderErr += c));
   const held = new Promise((resolve) => holder.once('exit', resolve));
-  await until(() => existsSync(path.join(state, 'journal.json')));
-  const served = loaded.ask.exports.runCli(
-    ['activate', 'pkg@1', '--prefix', prefix, '--json', ...store],
-    tableOf(loaded, 'ask'),
-  );
-  await until(
-    () => existsSync(state) && readdirSync(state).some((n) => n.startsWith('.pstore-tmp-group-')),
-  );
-  writeFileSync(release, '');
-  const [code, holderCode] = [await served, await held];
-  if (code !== 0 || holderCode !== 0)
-    throw new Error(`training run: a served activate exited ${code}, its holder ${holderCode}`);
+  try {
+    await until(() => existsSync(path.join(state, 'journal.json')), 'the holder to journal');
+    const served = captured(() =>
+      loaded.ask.exports.runCli(
+        ['activate', 'pkg@1', '--prefix', prefix, '--json', ...store],
+        tableOf(loaded, 'ask'),
+      ),
+    );
+    await until(
+      () => existsSync(state) && readdirSync(state).some((n) => n.startsWith('.pstore-tmp-group-')),
+      'the waiter to ask',
+    );
+    writeFileSync(release, '');
+    const [{ code, out }, holderCode] = [await served, await held];
+    if (code !== 0 || holderCode !== 0 || JSON.parse(out).grouped !== true)
+      throw new Error(`training run: a served activate exited ${code} (${out.trim()})`);
+  } catch (err) {
+    holder.kill('SIGKILL');
+    throw new Error(`${err.message}; its holder: ${holderErr.trim()}`, { cause: err });
+  }
 }
 
 async function train() {

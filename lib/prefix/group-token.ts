@@ -25,14 +25,18 @@ export function makeToken(file: string): void {
 const STALE_TOKEN_MS = DEFAULT_WAIT_SECONDS * 1000;
 
 /**
- * Whether the token `file` belongs to no live waiter: its process is gone (ESRCH), it names none
- * (unreadable), or it is older than STALE_TOKEN_MS. A process of another user (EPERM) is alive.
+ * Whether the token `file` belongs to no live waiter: older than STALE_TOKEN_MS, or naming a
+ * process that is gone (ESRCH). One that names none yet (made, its pid not written yet; a write
+ * that failed) counts by its age alone. A process of another user (EPERM) is alive; a pid reused
+ * by another process, or one of another pid namespace, keeps or loses a token by mistake, which
+ * costs a waiter its place in the group (it runs or waits again), never a transaction.
  */
 export async function isDeadWaitersToken(file: string): Promise<boolean> {
   const st = await fsp.lstat(file).catch(() => undefined);
   if (!st || st.mtimeMs < Date.now() - STALE_TOKEN_MS) return true;
-  const pid = Number((await fsp.readFile(file, 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 0) return true;
+  const text = (await fsp.readFile(file, 'utf8').catch(() => '')).trim();
+  const pid = Number(text);
+  if (!/^[1-9][0-9]{0,9}$/.test(text) || !Number.isSafeInteger(pid)) return false;
   try {
     process.kill(pid, 0);
     return false;

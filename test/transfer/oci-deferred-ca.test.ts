@@ -98,8 +98,8 @@ async function startServer(t: ExecutionContext, key: string, cert: string) {
   return { port: (server.address() as AddressInfo).port, seen };
 }
 
-/** GET /v2/ (challenge, token) and a streamed PUT, in a new process with `env`. */
-async function client(port: number, env: Record<string, string>) {
+/** GET /v2/ (challenge, token) and a streamed PUT, in a new process with `env` (and `node` flags). */
+async function client(port: number, env: Record<string, string>, flags: string[] = []) {
   assertBuilt();
   const http = pathToFileURL(path.join(REPO, 'dist/lib/transfer/oci/http.js')).href;
   const script = `
@@ -120,7 +120,7 @@ async function client(port: number, env: Record<string, string>) {
   for (const k of Object.keys(clean)) if (k.startsWith('PSTORE_')) delete clean[k];
   delete clean.NODE_OPTIONS;
   delete clean.NODE_EXTRA_CA_CERTS;
-  const r = await run(process.execPath, ['--input-type=module', '-e', script], {
+  const r = await run(process.execPath, [...flags, '--input-type=module', '-e', script], {
     env: { ...clean, ...env },
   });
   return { answer: JSON.parse(r.stdout) as unknown, stderr: r.stderr };
@@ -154,4 +154,29 @@ test('without them, or with another CA, or an unreadable file: the certificate i
   t.like(missing.answer, { code: 'EPSTORE_REMOTE' });
   t.regex(missing.stderr, /Ignoring extra certs from `.*absent`/);
   t.deepEqual(server.seen, [], 'no request got through');
+});
+
+test("deferred certificates add to the trust Node has: the system store of --use-openssl-ca is kept; a file that is not PEM is ignored with Node's warning", async (t) => {
+  const dir = await tempDir(t, 'tls');
+  const system = await makeCertificates(dir, 'system');
+  const other = await makeCertificates(dir, 'other');
+  const server = await startServer(t, system.key, system.cert);
+  // OpenSSL's default store, which --use-openssl-ca trusts, is the one file SSL_CERT_FILE names.
+  const openssl = ['--use-openssl-ca'];
+  const inStore = { SSL_CERT_FILE: system.ca };
+  const added = await client(
+    server.port,
+    { ...inStore, PSTORE_DEFERRED_CA_CERTS: other.ca },
+    openssl,
+  );
+  t.deepEqual(added.answer, [200, 201], 'the system store still counts with an extra CA');
+  const garbage = path.join(dir, 'garbage.pem');
+  await fsp.writeFile(garbage, 'not a certificate\n');
+  const ignored = await client(
+    server.port,
+    { ...inStore, PSTORE_DEFERRED_CA_CERTS: garbage },
+    openssl,
+  );
+  t.deepEqual(ignored.answer, [200, 201]);
+  t.regex(ignored.stderr, /Ignoring extra certs from `.*garbage\.pem`/);
 });

@@ -7,6 +7,7 @@
 // requests naming one name run one after the other; a holder killed after taking the requests, or
 // inside the merged transaction, leaves them to run their own transactions.
 
+import { spawn as spawnChild } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -175,19 +176,26 @@ test.serial(
       PSTORE_TEST_PAUSEPOINT: 'prefix:locked:60000',
     });
     await until('the holder to take the lock', () => writerLockHeld(f));
-    // A dead waiter's token (it names no live process): swept.
-    const dead = path.join(stateDir(f), '.pstore-tmp-group-0123456789abcdef0123456789abcdef');
-    await fsp.writeFile(dead, '');
+    // Other tokens the sweep meets: one older than any wait and one naming a process that is gone
+    // (swept); one whose waiter has not written its pid yet (kept: it may be asking right now).
+    const token = (hex: string) => path.join(stateDir(f), `.pstore-tmp-group-${hex.repeat(32)}`);
+    const [old, gone, making] = [token('a'), token('b'), token('c')];
+    await fsp.writeFile(old, '');
     const hourAgo = new Date(Date.now() - 3600_000);
-    await fsp.utimes(dead, hourAgo, hourAgo);
+    await fsp.utimes(old, hourAgo, hourAgo);
+    const exited = spawnChild('true');
+    await new Promise((resolve) => exited.once('exit', resolve));
+    await fsp.writeFile(gone, `${exited.pid}\n`);
+    await fsp.writeFile(making, '');
     const waiter = spawn(f, ['activate', 'pkg2', '--prefix', f.prefix, '--json']);
-    await releaseWhenAsked(f, 2);
+    await releaseWhenAsked(f, 4);
     const [own, served] = await allDone([holder, waiter]);
     t.is(own!.code, 0, describe(own!));
     t.is(served!.code, 0, describe(served!));
     t.like(jsonOut<TxnJson & { grouped?: boolean }>(served!), { grouped: true, generation: 3 });
-    t.false(await exists(dead), "the dead waiter's token was swept");
-    t.deepEqual(await tokens(f), [], 'every token file is gone');
+    t.false(await exists(old), 'a token older than any wait was swept');
+    t.false(await exists(gone), 'a token whose process is gone was swept');
+    t.deepEqual(await tokens(f), [path.basename(making)], 'the one being made is kept');
   },
 );
 
