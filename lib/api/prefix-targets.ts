@@ -54,6 +54,9 @@ function otherGenerationsHint(others: readonly number[]): string {
 /** The lockfile's set, each entry as locked (id, name and version); every missing one named at once. */
 export async function lockfileTarget(lock: Lockfile, t: TargetContext): Promise<Target> {
   const wanted = lockedPackages(lock);
+  // The prefix holds exactly the lockfile's entries already: nothing to resolve, and a sync that
+  // changes nothing opens no store index (its open compacts and flushes the index's log).
+  if (holdsExactly(t.current, wanted)) return { packages: t.current };
   const found = await Promise.all(wanted.map((w) => resolveIfPresent(t, w.id)));
   const missing = wanted
     .filter((_, i) => found[i] === undefined)
@@ -77,6 +80,19 @@ export async function lockfileTarget(lock: Lockfile, t: TargetContext): Promise<
     }
   });
   return { packages };
+}
+
+/** Whether `current` is `wanted` as a set: the same ids, each with the same name and version. */
+function holdsExactly(
+  current: readonly PackageRef[],
+  wanted: ReadonlyArray<Pick<PackageRef, 'id' | 'name' | 'version'>>,
+): boolean {
+  if (current.length !== wanted.length) return false;
+  const byId = new Map(current.map((p) => [p.id, p]));
+  return wanted.every((w) => {
+    const p = byId.get(w.id);
+    return p !== undefined && p.name === w.name && p.version === w.version;
+  });
 }
 
 async function resolveIfPresent(t: TargetContext, ref: string): Promise<PackageRef | undefined> {

@@ -49,9 +49,24 @@ export async function resolveGoal(
         throw new PstoreError('EPSTORE_INTERNAL', `rollback resolved a ref (${ref})`);
       }),
     );
+  // First without the store's index, whose open compacts and flushes its log: a target that
+  // resolves no ref (a deactivation by name, a lockfile the prefix already holds) is done then.
+  // One that asks to resolve a ref stops at once and runs again in an index session.
+  try {
+    return await target(
+      targetCtx(async () => {
+        throw new NeedsIndex();
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof NeedsIndex)) throw err;
+  }
   return useIndex(ctx, (db: IndexDb) =>
     target(
       targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref, { active: cur.current }))),
     ),
   );
 }
+
+/** A target's first call of `resolve` before the index is open (resolveGoal). */
+class NeedsIndex extends Error {}
