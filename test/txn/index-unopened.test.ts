@@ -6,20 +6,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { describe, storeCli } from '../_helpers/cli.js';
-import { tempDir } from '../_helpers/tmp.js';
+import { storeWorkspace } from '../_helpers/store.js';
 import { buildTree } from '../_helpers/tree.js';
 
 test('a no-op sync and a deactivation by name open no store index; an activation does', async (t) => {
-  const dir = await tempDir(t, 'index-unopened');
-  const store = path.join(dir, 'store');
-  const prefix = path.join(dir, 'prefix');
-  const cli = storeCli(store);
-  const must = async (args: string[]) => {
-    const r = await cli(args);
-    t.is(r.code, 0, describe(r));
-    return r;
-  };
+  const { dir, store, prefix, ok: must } = await storeWorkspace(t, 'index-unopened');
   await must([
     'add',
     await buildTree(path.join(dir, 'a'), { 'share/a': 'a\n' }),
