@@ -6,6 +6,7 @@ import type { PackageRef } from '../core/package-ref.js';
 import { lockedPackages, type Lockfile } from '../transfer/lockfile.js';
 import type { Target, TargetContext } from '../txn/run.js';
 import { refuseDuplicateNames } from '../txn/ops.js';
+import { sameSet } from '../txn/packages.js';
 
 export { opsTarget, type Op } from '../txn/ops.js';
 
@@ -82,17 +83,13 @@ export async function lockfileTarget(lock: Lockfile, t: TargetContext): Promise<
   return { packages };
 }
 
-/** Whether `current` is `wanted` as a set: the same ids, each with the same name and version. */
-function holdsExactly(
-  current: readonly PackageRef[],
-  wanted: ReadonlyArray<Pick<PackageRef, 'id' | 'name' | 'version'>>,
-): boolean {
-  if (current.length !== wanted.length) return false;
+/** Whether `current` is `wanted` as a set (sameSet: the same ids), each with its name and version. */
+function holdsExactly(current: readonly PackageRef[], wanted: readonly PackageRef[]): boolean {
+  if (!sameSet(current, wanted)) return false;
   const byId = new Map(current.map((p) => [p.id, p]));
-  return wanted.every((w) => {
-    const p = byId.get(w.id);
-    return p !== undefined && p.name === w.name && p.version === w.version;
-  });
+  return wanted.every(
+    (w) => byId.get(w.id)?.name === w.name && byId.get(w.id)?.version === w.version,
+  );
 }
 
 async function resolveIfPresent(t: TargetContext, ref: string): Promise<PackageRef | undefined> {

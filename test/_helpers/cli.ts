@@ -54,7 +54,7 @@ export interface CliOptions {
 }
 
 /** Environment for children: nothing from the developer's shell that changes pstore's behaviour. */
-function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('PSTORE_')) delete env[k];
   delete env.NODE_OPTIONS; // ava's --import=tsx must not leak into the CLI under test

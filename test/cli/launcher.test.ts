@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { CLI, REPO, assertBuilt } from '../_helpers/cli.js';
+import { CLI, REPO, assertBuilt, childEnv } from '../_helpers/cli.js';
 import { buildTree } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
 
@@ -30,10 +30,7 @@ async function withCerts(
   extra: Record<string, string> = {},
 ): Promise<Ran> {
   assertBuilt();
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: certs };
-  for (const k of Object.keys(env)) if (k.startsWith('PSTORE_')) delete env[k];
-  delete env.NODE_OPTIONS;
-  Object.assign(env, extra);
+  const env = childEnv({ NODE_EXTRA_CA_CERTS: certs, ...extra });
   // Node first on PATH: the launcher runs `node` as a user's shell finds it
   env.PATH = `${path.dirname(process.execPath)}:${env.PATH ?? ''}`;
   try {

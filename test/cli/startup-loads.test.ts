@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
-import { CLI, REPO, describe, spawnStoreCli, storeCli } from '../_helpers/cli.js';
+import { CLI, REPO, childEnv, describe, spawnStoreCli, storeCli } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { buildTree } from '../_helpers/tree.js';
 import { exists, until } from '../_helpers/txn-trees.js';
@@ -437,12 +437,10 @@ async function threadsOf(
     preload,
     `process.on('exit', () => process.stderr.write('THREADS ' + /^Threads:\\s+(\\d+)$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1] + '\\n'));`,
   );
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_OPTIONS;
   const { stdout, stderr } = await promisify(execFile)(
     process.execPath,
     ['-r', preload, CLI, ...args],
-    { env },
+    { env: childEnv() },
   );
   return { threads: Number(/^THREADS (\d+)$/m.exec(stderr)?.[1]), stdout };
 }

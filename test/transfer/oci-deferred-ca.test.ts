@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
-import { REPO, assertBuilt } from '../_helpers/cli.js';
+import { REPO, assertBuilt, childEnv } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 
 const run = promisify(execFile);
@@ -116,12 +116,8 @@ async function client(port: number, env: Record<string, string>, flags: string[]
     } catch (err) {
       console.log(JSON.stringify({ code: err.code, message: err.message }));
     }`;
-  const clean: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(clean)) if (k.startsWith('PSTORE_')) delete clean[k];
-  delete clean.NODE_OPTIONS;
-  delete clean.NODE_EXTRA_CA_CERTS;
   const r = await run(process.execPath, [...flags, '--input-type=module', '-e', script], {
-    env: { ...clean, ...env },
+    env: childEnv({ NODE_EXTRA_CA_CERTS: undefined, ...env }),
   });
   return { answer: JSON.parse(r.stdout) as unknown, stderr: r.stderr };
 }
