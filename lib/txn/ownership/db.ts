@@ -17,6 +17,7 @@ import { parentOf } from '../../core/safe-path.js';
 import type { PrefixPaths } from '../../prefix/layout.js';
 import { INDEX_FORMAT, IndexMetaSchema, type IndexMeta, type OwnerEntry } from './entry.js';
 import { encodeRecord, parseRecord, splitPath } from './record.js';
+import { settleCompaction, type PropertySource } from './compaction.js';
 
 type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>;
 
@@ -24,6 +25,12 @@ const META = 'm';
 const dirKey = (dir: string) => `d:${dir}`;
 // Every record below DIR/ sorts between `d:DIR/` and `d:DIR0` ('0' follows '/').
 const belowRange = (dir: string) => ({ gt: `d:${dir}/`, lt: `d:${dir}0` });
+
+/**
+ * Tables of this size instead of LevelDB's 2 MiB: every batch touches the first and last records
+ * (the root's, the meta), so each due merge rewrites the tables those fall in (compaction.ts).
+ */
+const TABLE_BYTES = 256 * 1024;
 
 /** Records per getMany call (records). */
 const GET_SLICE = 1024;
@@ -157,7 +164,9 @@ export class OwnershipDb {
     await writeBatch(this.db, changes, meta, (dirs) => this.records(dirs), hasNoRecord);
   }
 
+  /** Close, once LevelDB has done the compaction it has due (compaction.ts says why). */
   async close(): Promise<void> {
+    await settleCompaction(this.db as PropertySource).catch(() => {});
     await this.db.close();
   }
 }
@@ -258,7 +267,11 @@ export async function removeIndex(p: PrefixPaths): Promise<void> {
 
 async function levelAt(dir: string, create: boolean): Promise<Db> {
   const { Level } = await (levelModule ??= import('level'));
-  return new Level<string, string>(dir, { valueEncoding: 'utf8', createIfMissing: create });
+  return new Level<string, string>(dir, {
+    valueEncoding: 'utf8',
+    createIfMissing: create,
+    maxFileSize: TABLE_BYTES,
+  });
 }
 
 /** The meta record's JSON; undefined (a schema failure, so a rebuild) when it is not JSON. */
