@@ -10,12 +10,10 @@ import { ALIASES, SERVED_COMMANDS } from './aliases.js';
 import { splitCommand } from './command.js';
 import { activate } from './commands/activate.js';
 import { deactivate } from './commands/deactivate.js';
+import { handOver, type CliEntry } from './hand-over.js';
 import { startCli, type CommandTable } from './run-cli.js';
 
 export { runCli } from './run-cli.js';
-
-/** The entry of every command (main.ts's exports), loaded only when it is needed. */
-export type CliEntry = () => { runCli: typeof import('./run-cli.js').runCli; TABLE: CommandTable };
 
 /** The two writers, their aliases, and where a command line goes that was not served. */
 export function askTable(cli: CliEntry): CommandTable {
@@ -24,10 +22,7 @@ export function askTable(cli: CliEntry): CommandTable {
     aliases: Object.fromEntries(
       Object.entries(ALIASES).filter(([, name]) => SERVED_COMMANDS.includes(name)),
     ),
-    notServed: (argv, waitLeft) => {
-      const entry = cli();
-      return entry.runCli(argv, { ...entry.TABLE, asked: { waitLeft } });
-    },
+    notServed: handOver(cli),
   };
 }
 

@@ -11,7 +11,8 @@
 // file left in the environment by an outer pstore is dropped when the variable is unset here.
 //
 // `pstore --version` is answered here; a command line naming `status` goes to a bundle of that
-// command alone (light.cjs), one naming a writer another process may serve to the bundle of those
+// command alone (light.cjs), one naming `sync` to one of its own (sync.cjs, which answers a sync
+// with nothing to do and hands any other on), one naming a writer another process may serve to the bundle of those
 // (ask.cjs, which hands it on if not served), and every other one to the bundle of every command
 // (cli.cjs), each loaded with its V8 code cache (code-cache.cjs).
 'use strict';
@@ -30,6 +31,7 @@ else {
   const writers = ['activate', 'deactivate', 'install', 'remove', 'uninstall'];
   const started =
     (args.includes('status') && loadBundle('light').exports.startIfStatus()) ||
+    (args.includes('sync') && loadBundle('sync').exports.startIfSync(cli)) ||
     (args.some((a) => writers.includes(a)) && loadBundle('ask').exports.startIfWriter(cli));
   if (!started) cli().main();
 }

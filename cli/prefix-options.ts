@@ -4,7 +4,9 @@ import {
   DEFAULT_WAIT_SECONDS,
   PstoreError,
   askPrefixWriter,
+  syncNoopResult,
   type LayoutKind,
+  type Lockfile,
   type LinkMode,
   type Prefix,
   type ProgressListener,
@@ -99,8 +101,11 @@ export function prefixOf(ctx: CommandContext, cmd: string): Prefix {
   return ctx.store().prefix(dir, layout);
 }
 
+const linkOf = (values: CommandContext['values']) =>
+  oneOf<LinkMode>(values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
+
 function txnOptionsOf(ctx: CommandContext): TxnOptions {
-  const link = oneOf<LinkMode>(ctx.values, 'link', ['auto', 'hardlink', 'reflink', 'copy']);
+  const link = linkOf(ctx.values);
   const progress = withSteps(ctx, ctx.out.progress());
   const verify = ctx.values.verify === true;
   const overwrite = ctx.values.overwrite as string[] | undefined;
@@ -176,6 +181,22 @@ export async function servedByWriter(
     const total = typeof wait === 'string' ? Number(wait) : DEFAULT_WAIT_SECONDS;
     ctx.values.wait = String(Math.max(0, total - (Date.now() - started) / 1000));
   }
+  return result !== undefined;
+}
+
+/**
+ * `sync`: print the no-op result of a prefix that holds `lock` already, read without its lock and
+ * before the library is loaded (syncNoopResult, SPEC.md §Sync without the lock); false when the
+ * transaction must run. Not tried with --dry-run (a preview), --verbose (its steps) or --overwrite
+ * (its globs are checked first).
+ */
+export async function heldAlready(ctx: CommandContext, lock: Lockfile): Promise<boolean> {
+  const v = ctx.values;
+  if (v['dry-run'] === true || v.verbose === true || v.overwrite !== undefined) return false;
+  const { dir, ...layout } = prefixArgs(ctx, 'sync');
+  const link = linkOf(v);
+  const result = await syncNoopResult(dir, lock, { ...layout, ...(link ? { link } : {}) });
+  if (result) printTxn(ctx, result);
   return result !== undefined;
 }
 

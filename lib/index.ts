@@ -69,6 +69,7 @@ export type { FileChanges, PackageChanges, VersionChange } from './prefix/query.
 export type { TxnOptions, TxnResult } from './txn/run.js';
 export { askPrefixWriter, type AskWriterOptions, type WriterChange } from './api/ask-writer.js';
 export { readPrefixStatus, type PrefixStatusOptions } from './api/prefix-status.js';
+export { syncNoopResult, type SyncNoopOptions } from './api/sync-noop.js';
 export type { PlanCounts, PlanPreview } from './txn/txn-types.js';
 export type { RecoverResult } from './txn/recover.js';
 export type { TransactionState } from './txn/readers.js';

@@ -11,6 +11,8 @@
 // - dist/cli/ask.cjs: `activate` and `deactivate` as a waiting writer runs them (cli/ask.ts),
 //   36 KB with a cache of its own: a writer the prefix's writer serves loads nothing else; one
 //   that is not served goes on in cli.cjs.
+// - dist/cli/sync.cjs: `sync` as it starts (cli/sync-start.ts), with a cache of its own: a prefix
+//   that holds the lockfile already is answered there; any other sync goes on in cli.cjs.
 // - dist/cli/pstore.cjs (cli/bin.cjs, the `pstore` command) and code-cache.cjs (the loader), copied.
 // - dist/cli/place-worker.js and dir-worker.js: each worker thread's module, one file each, beside
 //   cli.cjs (started as new URL('./NAME.js', import.meta.url)).
@@ -33,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 /** The bundles loaded with a code cache (cli/code-cache.cjs). */
-const CACHED = ['cli', 'light', 'ask'];
+const CACHED = ['cli', 'light', 'ask', 'sync'];
 const ours = new RegExp(`^${root}/(lib|cli)/`);
 
 /** esbuild keeps every module that might have side effects; pstore's own have none at load. */
@@ -193,6 +195,7 @@ const bundles = await Promise.all([
   bundle('cli/main.ts', 'cli', { minify: true }),
   bundle('cli/light.ts', 'light', { plugins: [recoverApart], minify: true }),
   bundle('cli/ask.ts', 'ask', { minify: true }),
+  bundle('cli/sync-start.ts', 'sync', { minify: true }),
   bundle('lib/txn/recover-found.ts', 'recover'),
 ]);
 // What each bundle holds (minified, it names none of its modules): test/cli/startup-loads.

@@ -1,5 +1,6 @@
 // The build's training run (scripts/bundle-cli.mjs, last step): load the CLI's bundles
-// (dist/cli/cli.cjs, every command; light.cjs, status; ask.cjs, a waiting writer) as the `pstore`
+// (dist/cli/cli.cjs, every command; light.cjs, status; ask.cjs, a waiting writer; sync.cjs, a sync
+// with nothing to do) as the `pstore`
 // command does (dist/cli/code-cache.cjs, without a cache), run the everyday commands on a small
 // package in a temporary store and prefixes, in this one process (and one writer served by another
 // pstore process, as sixteen started at once mostly are), and write the code V8 compiled for each
@@ -43,6 +44,9 @@ function commandLines(dir) {
     // not served (nobody else writes): ask.cjs hands each on to cli.cjs, as `pstore` does
     ['ask', 'activate', 'pkg@1', ...inplace],
     ['light', 'status', ...inplace],
+    ['cli', 'lock', '-o', path.join(dir, 'pstore.lock'), ...inplace],
+    // the prefix holds it: answered in sync.cjs without the library
+    ['sync', 'sync', path.join(dir, 'pstore.lock'), ...inplace],
     ['ask', 'deactivate', 'pkg', ...inplace],
     ['ask', 'activate', 'pkg@1', '--layout', 'generations', ...generations],
     ['ask', 'deactivate', 'pkg', ...generations],
@@ -50,13 +54,15 @@ function commandLines(dir) {
   ];
 }
 
-const BUNDLES = ['cli', 'light', 'ask'];
+const BUNDLES = ['cli', 'light', 'ask', 'sync'];
 
-/** Each bundle's command table; ask.cjs's hands a line it was not served on to cli.cjs's. */
+/** Each bundle's command table; ask.cjs's and sync.cjs's hand a line on to cli.cjs's. */
 const tableOf = (loaded, name) =>
   name === 'ask'
     ? loaded.ask.exports.askTable(() => loaded.cli.exports)
-    : loaded[name].exports.TABLE;
+    : name === 'sync'
+      ? loaded.sync.exports.syncTable(() => loaded.cli.exports)
+      : loaded[name].exports.TABLE;
 
 /** Poll `ready` every 10 ms, for 30 s at most: then the training run fails, naming `what`. */
 async function until(ready, what) {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { readLockfile } from '../../lib/index.js';
+import type { CommandContext } from '../command.js';
 import { oneOperand, type Command } from '../command.js';
 import {
   REMOTE_DEFAULT_HELP,
@@ -8,7 +9,7 @@ import {
   remoteOf,
   remoteOptionsOf,
 } from '../remote-options.js';
-import { PLACING_OPTIONS, placingHelp, runTxn } from '../prefix-options.js';
+import { heldAlready, PLACING_OPTIONS, placingHelp, runTxn } from '../prefix-options.js';
 
 export const sync: Command = {
   name: 'sync',
@@ -32,10 +33,17 @@ export const sync: Command = {
     ...REMOTE_OPTIONS,
   },
   operands: oneOperand('LOCKFILE'),
+  // A prefix that holds the lockfile already is answered before the store or the library is
+  // touched, with no pull: every entry a prefix holds is in its store.
+  served: async (ctx) => heldAlready(ctx, await lockfileOf(ctx)),
   async run(ctx) {
-    const lockfile = await readLockfile(path.resolve(ctx.positionals[0]!));
+    const lockfile = await lockfileOf(ctx);
     const remote = await remoteOf(ctx, 'from');
     if (remote) await ctx.store().pull([], remote, { ...remoteOptionsOf(ctx), lock: lockfile });
     await runTxn(ctx, 'sync', (prefix, opts) => prefix.syncLockfile(lockfile, opts));
   },
 };
+
+function lockfileOf(ctx: CommandContext) {
+  return readLockfile(path.resolve(ctx.positionals[0]!));
+}

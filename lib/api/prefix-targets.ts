@@ -83,6 +83,11 @@ export async function lockfileTarget(lock: Lockfile, t: TargetContext): Promise<
   return { packages };
 }
 
+/** Whether `current` is exactly the lockfile's set: the same ids, names and versions. */
+export function holdsLockfile(current: readonly PackageRef[], lock: Lockfile): boolean {
+  return holdsExactly(current, lockedPackages(lock));
+}
+
 /** Whether `current` is `wanted` as a set (sameSet: the same ids), each with its name and version. */
 function holdsExactly(current: readonly PackageRef[], wanted: readonly PackageRef[]): boolean {
   if (!sameSet(current, wanted)) return false;

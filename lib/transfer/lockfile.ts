@@ -3,7 +3,7 @@
 // `integrity` is the manifest's ssri sha512; the id is derived from it (first 40 hex digits), so
 // a lockfile pins exact content, and a lockfile whose id and integrity disagree is refused.
 
-import { promises as fsp } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { ENTRY_ID_LENGTH } from '../core/manifest.js';
 import { hexOf } from '../core/object-key.js';
@@ -89,7 +89,9 @@ const SRI_SHA512 = /^sha512-[A-Za-z0-9+/]{86}==$/;
 export async function readLockfile(file: string): Promise<Lockfile> {
   let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    // Synchronous: a small file, and a sync with nothing to do makes no promise-based fs call
+    // (the first one starts libuv's thread pool: SPEC.md §Start-up cost).
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT')
       throw new PstoreError('EPSTORE_NOT_FOUND', `lockfile ${file} does not exist`, {

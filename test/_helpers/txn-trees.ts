@@ -285,3 +285,13 @@ export async function withPkg0Active(
   t.is(r.generation, 1);
   return { ...copy, prefix };
 }
+
+/**
+ * Whether a process holds the writer lock of the inplace prefix at `prefix` (bound the lock's `x`
+ * name, lib/fs/lock.ts), as the kernel lists it.
+ */
+export async function writerLockHeld(prefix: string): Promise<boolean> {
+  const st = await fsp.stat(path.join(prefix, '.pstore', 'lock'));
+  const x = `@pstore-lock/${st.dev.toString(36)}.${st.ino.toString(36)}/x`;
+  return (await fsp.readFile('/proc/net/unix', 'utf8')).includes(x); // padded with @ (NUL)
+}

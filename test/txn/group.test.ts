@@ -21,6 +21,7 @@ import {
   unionOf,
   until,
   withPkg0Active,
+  writerLockHeld,
   type StagedPkg,
 } from '../_helpers/txn-trees.js';
 import type { PkgJson, TxnJson } from '../_helpers/json.js';
@@ -160,12 +161,6 @@ test.serial(
 );
 
 /** Whether a process listens on the exclusive name of the prefix's writer lock (lib/fs/lock.ts). */
-async function writerLockHeld(f: Fixture): Promise<boolean> {
-  const st = await fsp.stat(path.join(stateDir(f), 'lock'));
-  const x = `@pstore-lock/${st.dev.toString(36)}.${st.ino.toString(36)}/x`;
-  return (await fsp.readFile('/proc/net/unix', 'utf8')).includes(x); // padded with @ (NUL)
-}
-
 test.serial(
   "a waiter that asks before the holder swept the prefix's state directory is served: its token stays",
   async (t) => {
@@ -175,7 +170,7 @@ test.serial(
       ...holdEnv(f),
       PSTORE_TEST_PAUSEPOINT: 'prefix:locked:60000',
     });
-    await until('the holder to take the lock', () => writerLockHeld(f));
+    await until('the holder to take the lock', () => writerLockHeld(f.prefix));
     // Other tokens the sweep meets: one older than any wait and one naming a process that is gone
     // (swept); one whose waiter has not written its pid yet (kept: it may be asking right now).
     const token = (hex: string) => path.join(stateDir(f), `.pstore-tmp-group-${hex.repeat(32)}`);
