@@ -12,9 +12,9 @@
 //
 // `pstore --version` is answered here; a command line naming `status` goes to a bundle of that
 // command alone (light.cjs), one naming `sync` to one of its own (sync.cjs, which answers a sync
-// with nothing to do and hands any other on), one naming a writer another process may serve to the bundle of those
-// (ask.cjs, which hands it on if not served), and every other one to the bundle of every command
-// (cli.cjs), each loaded with its V8 code cache (code-cache.cjs).
+// with nothing to do and hands any other on), one naming a writer another process may serve to
+// the bundle of those (ask.cjs, which hands it on if not served), and every other one to the
+// bundle of every command (cli.cjs), each loaded with its V8 code cache (code-cache.cjs).
 'use strict';
 
 const deferred = process.env.PSTORE_DEFERRED_CA_CERTS;

@@ -1,4 +1,4 @@
-// A command line the small bundles (ask.cjs, light.cjs) did not answer themselves goes to the
+// A command line the small bundles (ask.cjs, sync.cjs) did not answer themselves goes to the
 // bundle of every command (dist/cli/cli.cjs), loaded only then, which runs it without trying their
 // shortcut again (run-cli.ts, `asked`) and waits only what is left of --wait.
 

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { readLockfile } from '../../lib/index.js';
-import type { CommandContext } from '../command.js';
-import { oneOperand, type Command } from '../command.js';
+import { oneOperand, type Command, type CommandContext } from '../command.js';
 import {
   REMOTE_DEFAULT_HELP,
   REMOTE_HELP,

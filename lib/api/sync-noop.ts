@@ -16,7 +16,7 @@ import { statOrUndefined } from '../fs/exists.js';
 import { findManagedPrefix } from '../prefix/access.js';
 import { readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import { storeLayout } from '../store/layout.js';
-import { isRegisteredSync } from '../store/prefixes.js';
+import { isRegistered } from '../store/prefixes.js';
 import type { Lockfile } from '../transfer/lockfile.js';
 import type { LinkMode } from '../txn/link.js';
 import type { TxnResult } from '../txn/txn-types.js';
@@ -49,15 +49,15 @@ async function noopOrUndefined(
   lock: Lockfile,
   opts: SyncNoopOptions,
 ): Promise<TxnResult | undefined> {
-  const found = await findManagedPrefix(dir).catch(() => undefined);
-  if (!found || (opts.layout !== undefined && opts.layout !== found.paths.layout)) return undefined;
+  const found = await findManagedPrefix(dir);
+  if (opts.layout !== undefined && opts.layout !== found.paths.layout) return undefined;
   const p = found.paths;
   if (statOrUndefined(p.journal)) return undefined;
   const cur = await readCurrent(p);
   const { packages } = await readCurrentGeneration(p, cur);
   if (!holdsLockfile(packages, lock)) return undefined;
   // The transaction registers a prefix its store does not list (gc's roots): left to it.
-  if (!isRegisteredSync(storeLayout(found.record.store), p.meta)) return undefined;
+  if (!isRegistered(storeLayout(found.record.store), p.meta)) return undefined;
   return {
     prefix: p.dir,
     layout: p.layout,

@@ -3,7 +3,7 @@
 // prefix's state directory, written atomically before the prefix's first journal. Kept as files,
 // not in the index, so that the index stays a cache that can be rebuilt from the store's files.
 
-import { isAccessible, statOrUndefined } from '../fs/exists.js';
+import { statOrUndefined } from '../fs/exists.js';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -39,18 +39,16 @@ function registrationFile(layout: StoreLayout, meta: string): string {
 }
 
 export async function registerPrefix(layout: StoreLayout, reg: PrefixRegistration): Promise<void> {
-  if (await isRegistered(layout, reg.meta)) return;
+  if (isRegistered(layout, reg.meta)) return;
   await fsp.mkdir(layout.prefixes, { recursive: true });
   await writeFileAtomic(registrationFile(layout, reg.meta), `${JSON.stringify(reg)}\n`);
 }
 
-/** Whether the prefix whose state directory is `meta` has a registration in this store. */
-export async function isRegistered(layout: StoreLayout, meta: string): Promise<boolean> {
-  return isAccessible(registrationFile(layout, meta));
-}
-
-/** {@link isRegistered}, synchronously (a stat): for a path that makes no promise-based fs call. */
-export function isRegisteredSync(layout: StoreLayout, meta: string): boolean {
+/**
+ * Whether the prefix whose state directory is `meta` has a registration in this store: one stat,
+ * synchronous, so that a sync with nothing to do makes no promise-based fs call (sync-noop.ts).
+ */
+export function isRegistered(layout: StoreLayout, meta: string): boolean {
   return statOrUndefined(registrationFile(layout, meta)) !== undefined;
 }
 

@@ -27,8 +27,8 @@ const dirKey = (dir: string) => `d:${dir}`;
 const belowRange = (dir: string) => ({ gt: `d:${dir}/`, lt: `d:${dir}0` });
 
 /**
- * Tables of this size instead of LevelDB's 2 MiB: every batch touches the first and last records
- * (the root's, the meta), so each due merge rewrites the tables those fall in (compaction.ts).
+ * Tables of this size instead of LevelDB's 2 MiB: a merge of level 1 into level 2 takes one table
+ * and the tables of level 2 it overlaps, so smaller tables keep those merges small (compaction.ts).
  */
 const TABLE_BYTES = 256 * 1024;
 
