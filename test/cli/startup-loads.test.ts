@@ -468,3 +468,23 @@ test('status starts no thread pool: its state files are read synchronously', asy
   const bare = await threadsOf(dir, ['--version']);
   t.true(status.threads <= bare.threads, `${status.threads} threads, --version ${bare.threads}`);
 });
+
+test('a sync with nothing to do runs from sync.cjs alone: no LevelDB, no CLI bundle, no thread pool', async (t) => {
+  const dir = await tempDir(t, 'sync-noop');
+  const { store, prefix } = await storeWithPQ(t, dir);
+  const cli = storeCli(store);
+  t.is((await cli(['activate', 'p@1', '--prefix', prefix, '-q'])).code, 0);
+  const lock = path.join(dir, 'pstore.lock');
+  t.is((await cli(['lock', '--prefix', prefix, '-o', lock])).code, 0);
+  const args = ['sync', lock, '--prefix', prefix, '--store', store, '--json'];
+  const run = await loads(dir, args);
+  t.like(JSON.parse(run.stdout), { noop: true, generation: 1 });
+  const names = run.files.map((f) => path.basename(f));
+  t.true(names.includes('sync.cjs'), names.join(' '));
+  for (const absent of ['cli.cjs', 'ask.cjs', 'classic_level.node'])
+    t.false(names.includes(absent), `the no-op sync read ${absent}: ${names.join(' ')}`);
+  t.false(run.sources.includes('lib/txn/run.ts'), 'it holds no transaction code');
+  const threads = await threadsOf(dir, args);
+  const bare = await threadsOf(dir, ['--version']);
+  t.true(threads.threads <= bare.threads, `${threads.threads} threads, --version ${bare.threads}`);
+});
