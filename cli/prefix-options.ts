@@ -195,7 +195,12 @@ export async function heldAlready(ctx: CommandContext, lock: Lockfile): Promise<
   if (v['dry-run'] === true || v.verbose === true || v.overwrite !== undefined) return false;
   const { dir, ...layout } = prefixArgs(ctx, 'sync');
   const link = linkOf(v);
-  const result = await syncNoopResult(dir, lock, { ...layout, ...(link ? { link } : {}) });
+  const store = typeof v.store === 'string' ? { store: v.store } : {};
+  const result = await syncNoopResult(dir, lock, {
+    ...layout,
+    ...store,
+    ...(link ? { link } : {}),
+  });
   if (result) printTxn(ctx, result);
   return result !== undefined;
 }

@@ -56,13 +56,18 @@ function commandLines(dir) {
 
 const BUNDLES = ['cli', 'light', 'ask', 'sync'];
 
-/** Each bundle's command table; ask.cjs's and sync.cjs's hand a line on to cli.cjs's. */
+/** Each bundle's command table; ask.cjs's hands a line it was not served on to cli.cjs's. */
 const tableOf = (loaded, name) =>
   name === 'ask'
     ? loaded.ask.exports.askTable(() => loaded.cli.exports)
     : name === 'sync'
-      ? loaded.sync.exports.syncTable(() => loaded.cli.exports)
+      ? loaded.sync.exports.syncTable(handedOver)
       : loaded[name].exports.TABLE;
+
+/** sync.cjs's only line is one it answers: handed over, the cache would hold the wrong path. */
+const handedOver = () => {
+  throw new Error('training run: the no-op sync was handed over to cli.cjs');
+};
 
 /** Poll `ready` every 10 ms, for 30 s at most: then the training run fails, naming `what`. */
 async function until(ready, what) {

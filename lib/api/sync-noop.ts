@@ -8,22 +8,27 @@
 // whatever it names (the generation before a writer that started since, or the one it committed)
 // was the prefix's committed state at that moment, and a generation's record never changes once
 // current.json has named it. Anything else (no managed prefix, a journal, another set, another
-// layout asked for, a prefix its store has no registration of) is left to the transaction, which
-// gives the answer, the error or the recovery the locked path gives.
+// layout or store asked for, a state directory this user may not write, a prefix its store has no
+// registration of) is left to the transaction, which gives the answer, the error or the recovery
+// the locked path gives.
 
+import { accessSync, constants as fsc, statSync } from 'node:fs';
+import { resolveStoreRoot } from '../core/config.js';
 import type { LayoutKind } from '../core/names.js';
-import { statOrUndefined } from '../fs/exists.js';
 import { findManagedPrefix } from '../prefix/access.js';
+import { managedBy } from '../prefix/open.js';
 import { readCurrent, readCurrentGeneration } from '../prefix/state.js';
 import { storeLayout } from '../store/layout.js';
 import { isRegistered } from '../store/prefixes.js';
 import type { Lockfile } from '../transfer/lockfile.js';
 import type { LinkMode } from '../txn/link.js';
-import type { TxnResult } from '../txn/txn-types.js';
+import { unchangedResult, type TxnResult } from '../txn/txn-types.js';
 import { holdsLockfile } from './prefix-targets.js';
 
 /** Options of {@link syncNoopResult}: the ones of the sync it stands for that change its answer. */
 export interface SyncNoopOptions {
+  /** the store the caller named (default as openStore: $PSTORE_STORE, else $XDG_DATA_HOME/pstore) */
+  store?: string;
   /** the layout the caller asked for: another one is the transaction's to refuse */
   layout?: LayoutKind;
   /** reported as the transaction reports it (`auto` when nothing was linked) */
@@ -50,22 +55,18 @@ async function noopOrUndefined(
   opts: SyncNoopOptions,
 ): Promise<TxnResult | undefined> {
   const found = await findManagedPrefix(dir);
-  if (opts.layout !== undefined && opts.layout !== found.paths.layout) return undefined;
   const p = found.paths;
-  if (statOrUndefined(p.journal)) return undefined;
+  // What the transaction refuses: another layout, another store, a state directory it may not
+  // write (it takes the lock there).
+  if (opts.layout !== undefined && opts.layout !== p.layout) return undefined;
+  if (!managedBy(found.record, resolveStoreRoot(opts.store))) return undefined;
+  accessSync(p.meta, fsc.W_OK); // throws: declined
+  // A journal (or a failure to tell: statSync throws all but ENOENT) is the transaction's.
+  if (statSync(p.journal, { throwIfNoEntry: false })) return undefined;
   const cur = await readCurrent(p);
   const { packages } = await readCurrentGeneration(p, cur);
   if (!holdsLockfile(packages, lock)) return undefined;
   // The transaction registers a prefix its store does not list (gc's roots): left to it.
   if (!isRegistered(storeLayout(found.record.store), p.meta)) return undefined;
-  return {
-    prefix: p.dir,
-    layout: p.layout,
-    generation: cur.generation,
-    previousGeneration: cur.generation,
-    activated: [],
-    deactivated: [],
-    noop: true,
-    link: opts.link ?? 'auto',
-  };
+  return unchangedResult(p, cur.generation, opts.link ?? 'auto');
 }

@@ -162,7 +162,7 @@ export async function requireSameStore(
   record: PrefixRecord,
   storeRoot: string,
 ): Promise<void> {
-  if (!(await sameDir(record.store, storeRoot))) {
+  if (!managedBy(record, storeRoot)) {
     throw new PstoreError(
       'EPSTORE_CONFLICT',
       `${abs} is managed with the store ${record.store}, not ${storeRoot}`,
@@ -190,9 +190,10 @@ async function sweepStateTemps(paths: PrefixPaths): Promise<void> {
   );
 }
 
-async function sameDir(a: string, b: string): Promise<boolean> {
-  const real = (p: string) => fsp.realpath(p).catch(() => path.resolve(p));
-  return (await real(a)) === (await real(b));
+/** Whether the prefix's record names the store at `storeRoot` (both resolved, symlinks too). */
+export function managedBy(record: PrefixRecord, storeRoot: string): boolean {
+  const real = (p: string) => realpathOrSelf(path.resolve(p));
+  return real(record.store) === real(storeRoot);
 }
 
 /** Make the directories a new prefix needs; returns the top-most directory it made, if any. */

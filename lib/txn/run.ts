@@ -36,7 +36,7 @@ import { previewTransaction } from './preview.js';
 import { checkTakingOver, overwriteMatcher, saveTakenOver } from './overwrite.js';
 import { savedToRestore } from './restore-saved.js';
 import type { SavedPath } from '../prefix/overwritten.js';
-import type { TxnOptions, TxnResult } from './txn-types.js';
+import { unchangedResult, type TxnOptions, type TxnResult } from './txn-types.js';
 import { opsTarget, type Op } from './ops.js';
 import { requestOptions, serveWaiters, type GroupServe } from './group.js';
 import { groupAsk, groupingOn, type Served } from './group-ask.js';
@@ -115,6 +115,8 @@ async function holdingPrefix(
       await h.placeRecord();
       await fsyncDir(p.meta); // prefix.json's name, see open.ts
     }
+    // Before the waiters: one that asks while LevelDB merges is still served.
+    await held.settle();
     if (groupingOn(opts)) await serveWaiters(opened.lock, p, ctx.root, groupServe(h));
     return result;
   } catch (err) {
@@ -203,7 +205,7 @@ async function transaction(
     link: opts.link ?? 'auto',
   };
   if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
-    return { ...result, noop: true };
+    return unchangedResult(p, cur.generation, result.link);
   await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
   try {
     return {

@@ -1,11 +1,12 @@
 // The options a transaction takes and the result it returns, shared by the real run (run.ts) and
-// the dry run (preview.ts).
+// the dry run (preview.ts), and a no-op's result (unchangedResult).
 
 import type { LayoutKind } from '../core/names.js';
 import type { PackageRef } from '../core/package-ref.js';
 import type { ProgressListener } from '../core/types.js';
 import type { LinkMode } from './link.js';
 import type { PackageChanges } from '../prefix/query.js';
+import type { PrefixPaths } from '../prefix/layout.js';
 
 /** Options of a transaction (activate, deactivate, sync, rollback, commit); all optional. */
 export interface TxnOptions {
@@ -69,6 +70,27 @@ export interface TxnResult {
   grouped?: boolean;
   /** dry runs only: what would change */
   plan?: PlanPreview;
+}
+
+/**
+ * A transaction's result when the prefix holds the set asked for already (`noop`): the one the
+ * transaction returns and the one a sync answers without the lock (api/sync-noop.ts).
+ */
+export function unchangedResult(
+  p: Pick<PrefixPaths, 'dir' | 'layout'>,
+  generation: number,
+  link: LinkMode,
+): TxnResult {
+  return {
+    prefix: p.dir,
+    layout: p.layout,
+    generation,
+    previousGeneration: generation,
+    activated: [],
+    deactivated: [],
+    noop: true,
+    link,
+  };
 }
 
 /** How many paths a transaction would touch (plain paths; marker units counted as units). */

@@ -6,10 +6,12 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { describe, jsonOut, spawnStoreCli } from '../_helpers/cli.js';
+import { describe, jsonOut, runCli, spawnStoreCli } from '../_helpers/cli.js';
+import { needsRoot, otherUser, worldReadable } from '../_helpers/environment.js';
 import type { TxnJson } from '../_helpers/json.js';
 import {
   exists,
+  jsonError,
   sharedTemplateStore,
   until,
   withPkg0Active,
@@ -94,4 +96,32 @@ test('a journal, another set, or a prefix its store has no registration of: the 
   // Another layout asked for: the transaction refuses it, as before.
   const layout = await f.cli([...args, '--layout', 'generations']);
   t.not(layout.code, 0, describe(layout));
+});
+
+test('another store named (or none, with $PSTORE_STORE elsewhere): refused as the transaction refuses it, exit 3', async (t) => {
+  const f = await locked(t);
+  const other = path.join(f.dir, 'other-store');
+  const args = ['sync', f.lock, '--prefix', f.prefix];
+  const named = await runCli([...args, '--store', other]);
+  t.is(named.code, 3, describe(named));
+  t.like(jsonError(await runCli([...args, '--store', other, '--json'])), {
+    code: 'EPSTORE_CONFLICT',
+  });
+  const fromEnv = await runCli(args, { env: { PSTORE_STORE: other } });
+  t.is(fromEnv.code, 3, describe(fromEnv));
+  // Its own store, from the environment: answered.
+  const own = await runCli([...args, '--json'], { env: { PSTORE_STORE: f.store } });
+  t.like(jsonOut<TxnJson>(own), { noop: true, generation: 1 });
+});
+
+test("a user who may not write the prefix's state gets the transaction's answer, exit 9", async (t) => {
+  if (needsRoot(t)) return;
+  const f = await locked(t);
+  await worldReadable(f.dir);
+  const user = await otherUser();
+  const args = ['sync', f.lock, '--prefix', f.prefix, '--store', f.store];
+  const quick = await runCli(args, { user });
+  const txn = await runCli([...args, '--verbose'], { user }); // the locked path
+  t.is(txn.code, 9, describe(txn));
+  t.is(quick.code, txn.code, describe(quick));
 });

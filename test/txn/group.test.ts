@@ -160,7 +160,6 @@ test.serial(
   },
 );
 
-/** Whether a process listens on the exclusive name of the prefix's writer lock (lib/fs/lock.ts). */
 test.serial(
   "a waiter that asks before the holder swept the prefix's state directory is served: its token stays",
   async (t) => {

@@ -23,9 +23,10 @@ test('four tables at level 0 are due, three are not', (t) => {
   t.false(compactionDue(listing([[472, 645, 472]])));
 });
 
-test('a level over 10^L MiB is due; the last level has no limit', (t) => {
+test('a level of 10^L MiB or more is due; the last level has no limit', (t) => {
   t.true(compactionDue(listing([[], [6 * MiB, 5 * MiB]])));
-  t.false(compactionDue(listing([[], [5 * MiB, 5 * MiB]])));
+  t.true(compactionDue(listing([[], [5 * MiB, 5 * MiB]])), 'exactly the limit: a score of 1');
+  t.false(compactionDue(listing([[], [5 * MiB, 5 * MiB - 1]])));
   t.true(compactionDue(listing([[], [], [101 * MiB]])));
   t.false(compactionDue(listing([[], [], [99 * MiB]])));
   t.false(compactionDue(listing([[], [], [], [], [], [], [50000 * MiB]])));

@@ -17,7 +17,7 @@ import { parentOf } from '../../core/safe-path.js';
 import type { PrefixPaths } from '../../prefix/layout.js';
 import { INDEX_FORMAT, IndexMetaSchema, type IndexMeta, type OwnerEntry } from './entry.js';
 import { encodeRecord, parseRecord, splitPath } from './record.js';
-import { settleCompaction, type PropertySource } from './compaction.js';
+import { compactAll, settleCompaction, type ClassicHandle } from './compaction.js';
 
 type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>;
 
@@ -27,10 +27,11 @@ const dirKey = (dir: string) => `d:${dir}`;
 const belowRange = (dir: string) => ({ gt: `d:${dir}/`, lt: `d:${dir}0` });
 
 /**
- * Tables of this size instead of LevelDB's 2 MiB: a merge of level 1 into level 2 takes one table
- * and the tables of level 2 it overlaps, so smaller tables keep those merges small (compaction.ts).
+ * Tables of 1 MiB instead of LevelDB's 2 MiB (it raises anything smaller to 1 MiB): a merge of
+ * level 1 into level 2 takes one table and the tables of level 2 it overlaps, so smaller tables
+ * keep those merges smaller (compaction.ts).
  */
-const TABLE_BYTES = 256 * 1024;
+const TABLE_BYTES = 1024 * 1024;
 
 /** Records per getMany call (records). */
 const GET_SLICE = 1024;
@@ -164,9 +165,15 @@ export class OwnershipDb {
     await writeBatch(this.db, changes, meta, (dirs) => this.records(dirs), hasNoRecord);
   }
 
-  /** Close, once LevelDB has done the compaction it has due (compaction.ts says why). */
+  /**
+   * Wait until LevelDB has done the compaction it has due (compaction.ts says why): before the
+   * close that ends a writer's hold of the index, not before one that drops or rebuilds it.
+   */
+  async settle(): Promise<void> {
+    await settleCompaction(this.db as ClassicHandle).catch(() => {});
+  }
+
   async close(): Promise<void> {
-    await settleCompaction(this.db as PropertySource).catch(() => {});
     await this.db.close();
   }
 }
@@ -184,6 +191,7 @@ export async function rebuildAside(
     await db.open();
     try {
       await writeBatch(db, entries, meta);
+      await compactAll(db as ClassicHandle); // while a rebuild is expected to cost
     } finally {
       await db.close();
     }

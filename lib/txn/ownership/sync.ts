@@ -136,6 +136,11 @@ export class HeldOwnership {
     return this.db;
   }
 
+  /** Let LevelDB finish the compaction it has due in the index held, if one is (db.ts settle). */
+  async settle(): Promise<void> {
+    await this.db?.settle();
+  }
+
   /**
    * Close it (a failed transaction's next one, if any, opens it afresh), waiting first for one
    * begin() started: nothing may still be writing the index once the caller goes on (a failed new
