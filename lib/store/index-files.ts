@@ -8,6 +8,7 @@ import { errnoCode } from '../core/errors.js';
 import type { StoreLayout } from './layout.js';
 import type { AbstractLevel } from 'abstract-level';
 import { BROKEN_SUFFIX } from './index-health.js';
+import { crashpoint } from '../core/crashpoint.js';
 
 export const BUILD_SUFFIX = '.build-';
 
@@ -67,6 +68,7 @@ export async function buildIndexAside(
     } finally {
       await db.close();
     }
+    crashpoint('index:before-publish');
     await publish(layout, build);
   } catch (err) {
     await fsp.rm(build, { recursive: true, force: true }).catch(() => {});

@@ -3,6 +3,7 @@
 // name@version was the latest. Reconcile: manifests the index lacks (the tail of LevelDB's log
 // lost, an add killed between its manifest and its index batch) are registered, never dropped.
 
+import { crashpoint } from '../core/crashpoint.js';
 import { identifyManifest, summarizeManifest } from '../core/manifest.js';
 import type { StoreLayout } from './layout.js';
 import {
@@ -39,7 +40,10 @@ export async function reconcileIndex(layout: StoreLayout, db: IndexDb): Promise<
 }
 
 async function registerRecords(db: IndexDb, records: UnindexedRecord[]): Promise<number> {
-  for (const r of records) await registerEntry(db, r);
+  for (const r of records) {
+    await registerEntry(db, r);
+    crashpoint('index:after-register');
+  }
   return records.length;
 }
 
