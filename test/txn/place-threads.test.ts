@@ -116,7 +116,14 @@ async function failingActivation(
   name: string,
   env: Record<string, string>,
   plant: (prefix: string) => Promise<unknown>,
-): Promise<{ error: string; dirs: string[]; files: string[]; journal: boolean }> {
+  planted: string,
+): Promise<{
+  error: string;
+  dirs: string[];
+  files: string[];
+  journal: boolean;
+  recovered?: string;
+}> {
   const prefix = path.join(dir, name);
   const before = await runCli(['activate', 'b@1', '--prefix', prefix, '--store', store]);
   t.is(before.code, 0, describe(before));
@@ -138,19 +145,31 @@ async function failingActivation(
   t.is(r.code, 3, `a conflict (the prefix changed after the check), not a bug: ${describe(r)}`);
   const { error } = JSON.parse(r.stderr) as { error: { code: string; message: string } };
   const message = error.message.replaceAll(prefix, 'PREFIX').replace(/\.pstore-tmp-[\w-]+/g, 'TMP');
+  // The revert may meet the planted obstacle too: its journal then stays, and once the obstacle is
+  // gone (removed in both cases) recovery lands on one side, forward first (SPEC.md §Recovery).
+  const journalFile = path.join(prefix, '.pstore', 'journal.json');
+  const journal = await exists(journalFile);
+  await fsp.rm(path.join(prefix, planted), { recursive: true, force: true });
+  let recovered: string | undefined;
+  if (journal) {
+    const rec = await runCli(['recover', '--prefix', prefix, '--store', store, '--json']);
+    t.is(rec.code, 0, describe(rec));
+    t.false(await exists(journalFile), 'recovered');
+    recovered = jsonOut<{ action: string }>(rec).action;
+  }
   const left = await shape(prefix);
   return {
     error: `${error.code}: ${message}`,
     dirs: left.filter((l) => l.endsWith('/')),
     files: left.filter((l) => !l.endsWith('/')).map((l) => l.replace(/ inode \d+$/, '')),
-    // the revert may meet the planted obstacle too: the journal then stays for recovery
-    journal: await exists(path.join(prefix, '.pstore', 'journal.json')),
+    journal,
+    ...(recovered === undefined ? {} : { recovered }),
   };
 }
 
 // plan.place is in path order: d9/sub/f39 is the last file (the worker's), d1/sub/f0 an early one
 // of the main thread's (the worker is placing its half meanwhile); sorted directories: d1/sub is
-// the main thread's, d9 the worker's. Each planted obstacle is left in place.
+// the main thread's, d9 the worker's. Each planted obstacle is removed after the failure.
 const PLANTS: Array<[string, string, (prefix: string) => Promise<unknown>]> = [
   [
     "a directory where the worker's last file goes",
@@ -193,18 +212,18 @@ for (const [what, planted, plant] of PLANTS)
       ]);
       t.is(r.code, 0, describe(r));
     }
-    const one = await failingActivation(t, dir, store, 'one', ONE, plant);
-    const two = await failingActivation(t, dir, store, 'two', TWO, plant);
+    const one = await failingActivation(t, dir, store, 'one', ONE, plant, planted);
+    const two = await failingActivation(t, dir, store, 'two', TWO, plant, planted);
     t.is(two.error, one.error, 'the same error');
     t.is(two.journal, one.journal, 'reverted, or the journal left for recovery, alike');
-    // A revert that meets the obstacle stops there (the journal stays; recovery's to finish), and
-    // how far the other thread had got then differs from run to run: compared only when complete.
-    if (one.journal) return;
-    t.deepEqual(two, one, 'the same directories and files left');
+    t.deepEqual(two, one, 'the same directories and files left once reverted or recovered');
+    // exactly the old set (reverted, or rolled back) or the new one (recovery rolled forward)
+    const before = ['b/readme'];
+    const after = [...before, ...Object.keys(wideTree())].sort();
     t.deepEqual(
-      one.files.filter((f) => f !== planted),
-      ['b/readme'],
-      "none of the package's files is left",
+      [...one.files].sort(),
+      one.recovered === 'rolled-forward' ? after : before,
+      `left: the ${one.recovered === 'rolled-forward' ? 'new' : 'old'} set exactly`,
     );
   });
 
