@@ -21,6 +21,7 @@
 // polls on stdout, then one final line `{"result": {...}}`.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
@@ -156,11 +157,24 @@ export async function assertReaderSeesNoHalfPackage(
   });
   const r = await reader.done;
   t.is(r.polls, 1);
+  t.is(r.listErrors, 0, `${what}: distributions() failed`);
+  t.is(r.inconclusive, 0, `${what}: nothing moves in a crashed prefix`);
+  t.is(r.checked, await visibleDistributions(prefix), `${what}: every distribution was checked`);
   t.is(
     r.violationCount,
     0,
     `${what}: a reader of the crashed prefix sees a marker whose package is incomplete:\n${JSON.stringify(r.violations, null, 2)}`,
   );
+}
+
+/** How many distributions (`*.dist-info`, `*.egg-info`) the prefix's site directory shows. */
+async function visibleDistributions(prefix: string): Promise<number> {
+  const site = path.join(prefix, 'usr/lib/python3/dist-packages');
+  const names = await fsp.readdir(site).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  return names.filter((n) => n.endsWith('.dist-info') || n.endsWith('.egg-info')).length;
 }
 
 /** Import `module` from the prefix's site dir in a fresh python3 and return its VERSION. */

@@ -195,8 +195,20 @@ const OPS: Op[] = [
     name: 'generations activate',
     layout: 'generations',
     ...UPGRADE,
-    points: [...applyPoints(6, 94), 'apply:before-switch', 'apply:after-switch', ...COMMIT_POINTS],
-    quick: ['apply:file#2', 'apply:before-switch', 'apply:after-switch', 'commit:after-generation'],
+    points: [
+      ...applyPoints(6, 94),
+      'tree:after-publish',
+      'apply:before-switch',
+      'apply:after-switch',
+      ...COMMIT_POINTS,
+    ],
+    quick: [
+      'apply:file#2',
+      'tree:after-publish',
+      'apply:before-switch',
+      'apply:after-switch',
+      'commit:after-generation',
+    ],
   },
   {
     name: 'generations rollback',
