@@ -1,24 +1,22 @@
 // Hostile environments made for real (issue 7): small tmpfs mounts (full disk, no inodes), read-only
-// bind mounts, and a second user. They need root, which CI has; `needsRoot` skips a test with a
-// clear message elsewhere. Every mount is undone when its test ends.
+// bind mounts, and a second user. They need root, which CI has; `rootTest` registers such a test,
+// skipped elsewhere. Every mount is undone when its test ends.
 
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { promisify } from 'node:util';
-import type { ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { makeTemp } from './tmp.js';
 
 const run = promisify(execFile);
 
 export const IS_ROOT = process.getuid?.() === 0;
 
-/** Log why a root-only test does nothing here; returns true when the caller should return. */
-export function needsRoot(t: ExecutionContext): boolean {
-  if (IS_ROOT) return false;
-  t.log('SKIPPED: this test mounts filesystems or creates a user and needs root (CI runs as root)');
-  t.pass();
-  return true;
-}
+/**
+ * A test that mounts filesystems or creates a user: `test` as root (CI runs as root), else
+ * `test.skip`, so that elsewhere it is reported as skipped, never as passed.
+ */
+export const rootTest = IS_ROOT ? test : test.skip;
 
 async function umountLater(t: ExecutionContext, dir: string): Promise<void> {
   t.teardown(async () => {

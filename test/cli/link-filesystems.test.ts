@@ -5,9 +5,8 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
-import { mountTmpfs, needsRoot } from '../_helpers/environment.js';
+import { mountTmpfs, rootTest } from '../_helpers/environment.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { buildTree } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
@@ -15,72 +14,82 @@ import { tempDir } from '../_helpers/tmp.js';
 const MESSAGE = 'store and prefix are on different filesystems; use --link auto or --link copy';
 
 for (const layout of ['inplace', 'generations'] as const) {
-  test(`--link hardlink across filesystems (${layout}): exit 2 in plain words, nothing changed`, async (t) => {
-    if (needsRoot(t)) return;
-    const dir = await tempDir(t, 'xdev');
-    const mount = await mountTmpfs(t, { size: '8m' });
-    const cli = storeCli(path.join(dir, 'store'));
-    for (const v of ['1', '2']) {
-      const src = await buildTree(path.join(dir, `src${v}`), { 'bin/tool': `tool ${v}\n` });
-      const r = await cli(['add', src, '--name', 'tool', '--version', v]);
-      t.is(r.code, 0, describe(r));
-    }
+  rootTest(
+    `--link hardlink across filesystems (${layout}): exit 2 in plain words, nothing changed`,
+    async (t) => {
+      const dir = await tempDir(t, 'xdev');
+      const mount = await mountTmpfs(t, { size: '8m' });
+      const cli = storeCli(path.join(dir, 'store'));
+      for (const v of ['1', '2']) {
+        const src = await buildTree(path.join(dir, `src${v}`), { 'bin/tool': `tool ${v}\n` });
+        const r = await cli(['add', src, '--name', 'tool', '--version', v]);
+        t.is(r.code, 0, describe(r));
+      }
 
-    // a new prefix: refused, and not created
-    const fresh = path.join(mount, 'fresh');
-    for (const link of ['hardlink', 'reflink']) {
-      const r = await cli([
+      // a new prefix: refused, and not created
+      const fresh = path.join(mount, 'fresh');
+      for (const link of ['hardlink', 'reflink']) {
+        const r = await cli([
+          'activate',
+          'tool@1',
+          '--prefix',
+          fresh,
+          '--layout',
+          layout,
+          '--link',
+          link,
+        ]);
+        t.is(r.code, 2, describe(r));
+        t.is(r.stderr, `pstore: EPSTORE_USAGE: --link ${link}: ${MESSAGE}\n`);
+      }
+      t.false(existsSync(fresh), 'no prefix was created');
+
+      // an existing prefix (made with --link copy): refused, and untouched
+      const prefix = path.join(mount, 'prefix');
+      const made = await cli([
         'activate',
         'tool@1',
         '--prefix',
-        fresh,
+        prefix,
         '--layout',
         layout,
         '--link',
-        link,
+        'copy',
       ]);
-      t.is(r.code, 2, describe(r));
-      t.is(r.stderr, `pstore: EPSTORE_USAGE: --link ${link}: ${MESSAGE}\n`);
-    }
-    t.false(existsSync(fresh), 'no prefix was created');
+      t.is(made.code, 0, describe(made));
+      const before = await snapshotDir(mount);
+      const json = await cli([
+        'activate',
+        'tool@2',
+        '--prefix',
+        prefix,
+        '--link',
+        'hardlink',
+        '--json',
+      ]);
+      t.is(json.code, 2, describe(json));
+      const err = JSON.parse(json.stderr) as {
+        error: { code: string; message: string; subject: string };
+      };
+      t.like(err.error, { code: 'EPSTORE_USAGE', subject: prefix });
+      t.true(err.error.message.endsWith(MESSAGE));
+      t.false(/EXDEV|\.pstore-tmp/.test(json.stderr), 'no errno, no internal temp path');
+      const rollback = await cli(['rollback', '--prefix', prefix, '--link', 'hardlink']);
+      t.is(rollback.code, 6, `nothing to roll back to is found first: ${describe(rollback)}`);
+      t.deepEqual(await snapshotDir(mount), before, 'the prefix and its state are untouched');
 
-    // an existing prefix (made with --link copy): refused, and untouched
-    const prefix = path.join(mount, 'prefix');
-    const made = await cli([
-      'activate',
-      'tool@1',
-      '--prefix',
-      prefix,
-      '--layout',
-      layout,
-      '--link',
-      'copy',
-    ]);
-    t.is(made.code, 0, describe(made));
-    const before = await snapshotDir(mount);
-    const json = await cli([
-      'activate',
-      'tool@2',
-      '--prefix',
-      prefix,
-      '--link',
-      'hardlink',
-      '--json',
-    ]);
-    t.is(json.code, 2, describe(json));
-    const err = JSON.parse(json.stderr) as {
-      error: { code: string; message: string; subject: string };
-    };
-    t.like(err.error, { code: 'EPSTORE_USAGE', subject: prefix });
-    t.true(err.error.message.endsWith(MESSAGE));
-    t.false(/EXDEV|\.pstore-tmp/.test(json.stderr), 'no errno, no internal temp path');
-    const rollback = await cli(['rollback', '--prefix', prefix, '--link', 'hardlink']);
-    t.is(rollback.code, 6, `nothing to roll back to is found first: ${describe(rollback)}`);
-    t.deepEqual(await snapshotDir(mount), before, 'the prefix and its state are untouched');
-
-    // what the message suggests works
-    const auto = await cli(['activate', 'tool@2', '--prefix', prefix, '--link', 'auto', '--json']);
-    t.is(auto.code, 0, describe(auto));
-    t.not(jsonOut<{ link: string }>(auto).link, 'hardlink');
-  });
+      // what the message suggests works
+      const auto = await cli([
+        'activate',
+        'tool@2',
+        '--prefix',
+        prefix,
+        '--link',
+        'auto',
+        '--json',
+      ]);
+      t.is(auto.code, 0, describe(auto));
+      t.not(jsonOut<{ link: string }>(auto).link, 'hardlink');
+    },
+  );
 }

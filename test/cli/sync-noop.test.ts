@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { describe, jsonOut, runCli, spawnStoreCli } from '../_helpers/cli.js';
-import { needsRoot, otherUser, worldReadable } from '../_helpers/environment.js';
+import { rootTest, otherUser, worldReadable } from '../_helpers/environment.js';
 import type { TxnJson } from '../_helpers/json.js';
 import {
   exists,
@@ -114,14 +114,16 @@ test('another store named (or none, with $PSTORE_STORE elsewhere): refused as th
   t.like(jsonOut<TxnJson>(own), { noop: true, generation: 1 });
 });
 
-test("a user who may not write the prefix's state gets the transaction's answer, exit 9", async (t) => {
-  if (needsRoot(t)) return;
-  const f = await locked(t);
-  await worldReadable(f.dir);
-  const user = await otherUser();
-  const args = ['sync', f.lock, '--prefix', f.prefix, '--store', f.store];
-  const quick = await runCli(args, { user });
-  const txn = await runCli([...args, '--verbose'], { user }); // the locked path
-  t.is(txn.code, 9, describe(txn));
-  t.is(quick.code, txn.code, describe(quick));
-});
+rootTest(
+  "a user who may not write the prefix's state gets the transaction's answer, exit 9",
+  async (t) => {
+    const f = await locked(t);
+    await worldReadable(f.dir);
+    const user = await otherUser();
+    const args = ['sync', f.lock, '--prefix', f.prefix, '--store', f.store];
+    const quick = await runCli(args, { user });
+    const txn = await runCli([...args, '--verbose'], { user }); // the locked path
+    t.is(txn.code, 9, describe(txn));
+    t.is(quick.code, txn.code, describe(quick));
+  },
+);

@@ -9,7 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { REPO } from '../_helpers/cli.js';
-import { bindReadOnly, needsRoot } from '../_helpers/environment.js';
+import { bindReadOnly, rootTest } from '../_helpers/environment.js';
 import { tempDir } from '../_helpers/tmp.js';
 
 const LOCK_MODULE = path.join(REPO, 'dist', 'lib', 'fs', 'lock.js');
@@ -148,23 +148,25 @@ test('two paths to one lock file (a symlinked directory) are one lock', async (t
   kill(x.child);
 });
 
-test('a reader on a read-only mount takes a shared lock that excludes writers; with no lock file it proceeds', async (t) => {
-  if (needsRoot(t)) return;
-  const dir = await tempDir(t, 'lock');
-  await fsp.mkdir(path.join(dir, 'locks'));
-  await fsp.writeFile(path.join(dir, 'locks', 'store.lock'), '');
-  const ro = await bindReadOnly(t, dir);
-  const reader = holder(path.join(ro, 'locks', 'store.lock'), 'shared');
-  t.is(await reader.state, 'held');
-  t.is(
-    await holder(path.join(dir, 'locks', 'store.lock'), 'exclusive').state,
-    'busy',
-    'the writer sees the reader',
-  );
-  kill(reader.child);
-  const absent = holder(path.join(ro, 'nowhere', 'store.lock'), 'shared');
-  t.is(await absent.state, 'held', 'no lock file and no way to make one: nothing can write here');
-  kill(absent.child);
-  const writer = holder(path.join(ro, 'nowhere', 'store.lock'), 'exclusive');
-  t.regex(await writer.state, /^error EROFS/);
-});
+rootTest(
+  'a reader on a read-only mount takes a shared lock that excludes writers; with no lock file it proceeds',
+  async (t) => {
+    const dir = await tempDir(t, 'lock');
+    await fsp.mkdir(path.join(dir, 'locks'));
+    await fsp.writeFile(path.join(dir, 'locks', 'store.lock'), '');
+    const ro = await bindReadOnly(t, dir);
+    const reader = holder(path.join(ro, 'locks', 'store.lock'), 'shared');
+    t.is(await reader.state, 'held');
+    t.is(
+      await holder(path.join(dir, 'locks', 'store.lock'), 'exclusive').state,
+      'busy',
+      'the writer sees the reader',
+    );
+    kill(reader.child);
+    const absent = holder(path.join(ro, 'nowhere', 'store.lock'), 'shared');
+    t.is(await absent.state, 'held', 'no lock file and no way to make one: nothing can write here');
+    kill(absent.child);
+    const writer = holder(path.join(ro, 'nowhere', 'store.lock'), 'exclusive');
+    t.regex(await writer.state, /^error EROFS/);
+  },
+);

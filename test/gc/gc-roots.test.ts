@@ -17,7 +17,7 @@ import {
   objectFiles,
   objectKeyOf,
 } from '../_helpers/store.js';
-import { bindMount, needsRoot, shiftedClock, unmount } from '../_helpers/environment.js';
+import { bindMount, rootTest, shiftedClock, unmount } from '../_helpers/environment.js';
 import { tempDir } from '../_helpers/tmp.js';
 import {
   addPkgs,
@@ -574,57 +574,59 @@ test('a prefix missing for longer than 24 h is forgotten by a plain gc', async (
   await assertCleanStore(t, f.store);
 });
 
-test('an inplace prefix on a volume that is unmounted when gc runs keeps its entries; mounted back it works; --forget-missing forgets it', async (t) => {
-  if (needsRoot(t)) return;
-  const f = await fx(t, 'gc-unmounted');
-  const onVolume = await f.add('onvol');
-  const loose = await f.add('loose');
-  const volume = path.join(f.dir, 'volume');
-  const P = f.prefix('mnt');
-  await fsp.mkdir(volume, { recursive: true });
-  await fsp.mkdir(P, { recursive: true });
-  await bindMount(t, volume, P);
-  await f.activate(P, ['onvol']);
-  await assertPrefixOk(t, f, P, ['onvol@1.0']);
+rootTest(
+  'an inplace prefix on a volume that is unmounted when gc runs keeps its entries; mounted back it works; --forget-missing forgets it',
+  async (t) => {
+    const f = await fx(t, 'gc-unmounted');
+    const onVolume = await f.add('onvol');
+    const loose = await f.add('loose');
+    const volume = path.join(f.dir, 'volume');
+    const P = f.prefix('mnt');
+    await fsp.mkdir(volume, { recursive: true });
+    await fsp.mkdir(P, { recursive: true });
+    await bindMount(t, volume, P);
+    await f.activate(P, ['onvol']);
+    await assertPrefixOk(t, f, P, ['onvol@1.0']);
 
-  await unmount(P);
-  const before = await storeSnapshot(f.store);
-  const g1 = await f.gc('--older-than', '0');
-  t.deepEqual(g1.entriesRemoved, [], 'the prefix cannot be read: every entry is kept');
-  t.deepEqual(g1.prefixesMissing, [P]);
-  t.deepEqual(diffNoRegistrations(before, await storeSnapshot(f.store)), {
-    added: [],
-    removed: [],
-    changed: [],
-  });
-  const human = await f.cli(['gc', '--older-than', '0']);
-  t.regex(human.stderr, /prefix .*mnt is missing/, 'a note on stderr says which prefix');
+    await unmount(P);
+    const before = await storeSnapshot(f.store);
+    const g1 = await f.gc('--older-than', '0');
+    t.deepEqual(g1.entriesRemoved, [], 'the prefix cannot be read: every entry is kept');
+    t.deepEqual(g1.prefixesMissing, [P]);
+    t.deepEqual(diffNoRegistrations(before, await storeSnapshot(f.store)), {
+      added: [],
+      removed: [],
+      changed: [],
+    });
+    const human = await f.cli(['gc', '--older-than', '0']);
+    t.regex(human.stderr, /prefix .*mnt is missing/, 'a note on stderr says which prefix');
 
-  await bindMount(t, volume, P);
-  await assertPrefixOk(t, f, P, ['onvol@1.0']);
-  t.like(await f.lib(P).status(), { generation: 1 });
-  const g2 = await f.gc('--older-than', '0');
-  t.deepEqual(
-    g2.entriesRemoved.map((e) => e.id),
-    [loose],
-    'back again: its roots count, the loose entry goes',
-  );
-  t.deepEqual(g2.prefixesMissing, []);
-  t.is(
-    (await registration(t, f.store))?.reg.missingSince,
-    undefined,
-    'the missing note is cleared',
-  );
-  await assertPrefixOk(t, f, P, ['onvol@1.0']);
-  await assertCleanStore(t, f.store);
+    await bindMount(t, volume, P);
+    await assertPrefixOk(t, f, P, ['onvol@1.0']);
+    t.like(await f.lib(P).status(), { generation: 1 });
+    const g2 = await f.gc('--older-than', '0');
+    t.deepEqual(
+      g2.entriesRemoved.map((e) => e.id),
+      [loose],
+      'back again: its roots count, the loose entry goes',
+    );
+    t.deepEqual(g2.prefixesMissing, []);
+    t.is(
+      (await registration(t, f.store))?.reg.missingSince,
+      undefined,
+      'the missing note is cleared',
+    );
+    await assertPrefixOk(t, f, P, ['onvol@1.0']);
+    await assertCleanStore(t, f.store);
 
-  await unmount(P);
-  const g3 = await f.gc('--older-than', '0', '--forget-missing');
-  t.deepEqual(
-    g3.entriesRemoved.map((e) => e.id),
-    [onVolume],
-    '--forget-missing forgets the prefix and its roots',
-  );
-  t.is(await registration(t, f.store), undefined);
-  await assertCleanStore(t, f.store);
-});
+    await unmount(P);
+    const g3 = await f.gc('--older-than', '0', '--forget-missing');
+    t.deepEqual(
+      g3.entriesRemoved.map((e) => e.id),
+      [onVolume],
+      '--forget-missing forgets the prefix and its roots',
+    );
+    t.is(await registration(t, f.store), undefined);
+    await assertCleanStore(t, f.store);
+  },
+);

@@ -14,7 +14,7 @@ import {
   fillFilesystem,
   leaveFree,
   mountTmpfs,
-  needsRoot,
+  rootTest,
 } from '../_helpers/environment.js';
 import {
   assertCleanStore,
@@ -112,28 +112,30 @@ test("a file the worker cannot place fails the add with one thread's error; noth
   t.is(generic(failures[1]), generic(failures[0]), 'the worker fails as one thread does');
 });
 
-test('a full disk under the worker: exit 9 EPSTORE_NO_SPACE, nothing staged; with space the same add succeeds', async (t) => {
-  if (needsRoot(t)) return;
-  const mnt = await mountTmpfs(t, { size: '16m' });
-  const store = path.join(mnt, 'store');
-  const src = await buildTree(path.join(await tempDir(t, 'threads-full'), 'many'), {
-    ...Object.fromEntries(
-      Array.from({ length: 300 }, (_, i) => [`share/d${i % 7}/s${i}`, randomBytes(16 * KiB)]),
-    ),
-  });
-  const seed = await buildTree(path.join(mnt, 'seed'), { 'seed.txt': 'seed\n' });
-  const seeded = await storeCli(store)(['add', seed, '--name', 'seed', '--version', '0']);
-  t.is(seeded.code, 0, describe(seeded));
-  const filler = await fillFilesystem(mnt);
-  await leaveFree(filler, 1024 * KiB);
-  assertRefused(t, await add(store, src, WORKER), 'EPSTORE_NO_SPACE', store);
-  t.deepEqual(await tmpFiles(store), [], 'nothing is left in <store>/tmp');
-  t.is((await listedIds(store)).length, 1, 'only the seed entry');
-  await fsp.rm(filler);
-  const r = await add(store, src, WORKER);
-  t.is(r.code, 0, describe(r));
-  await assertCleanStore(t, store);
-});
+rootTest(
+  'a full disk under the worker: exit 9 EPSTORE_NO_SPACE, nothing staged; with space the same add succeeds',
+  async (t) => {
+    const mnt = await mountTmpfs(t, { size: '16m' });
+    const store = path.join(mnt, 'store');
+    const src = await buildTree(path.join(await tempDir(t, 'threads-full'), 'many'), {
+      ...Object.fromEntries(
+        Array.from({ length: 300 }, (_, i) => [`share/d${i % 7}/s${i}`, randomBytes(16 * KiB)]),
+      ),
+    });
+    const seed = await buildTree(path.join(mnt, 'seed'), { 'seed.txt': 'seed\n' });
+    const seeded = await storeCli(store)(['add', seed, '--name', 'seed', '--version', '0']);
+    t.is(seeded.code, 0, describe(seeded));
+    const filler = await fillFilesystem(mnt);
+    await leaveFree(filler, 1024 * KiB);
+    assertRefused(t, await add(store, src, WORKER), 'EPSTORE_NO_SPACE', store);
+    t.deepEqual(await tmpFiles(store), [], 'nothing is left in <store>/tmp');
+    t.is((await listedIds(store)).length, 1, 'only the seed entry');
+    await fsp.rm(filler);
+    const r = await add(store, src, WORKER);
+    t.is(r.code, 0, describe(r));
+    await assertCleanStore(t, store);
+  },
+);
 
 test('SIGKILL from inside the worker at an object rename: at most the objects before it, then add again, verify, gc', async (t) => {
   const src = await buildTree(

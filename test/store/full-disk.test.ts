@@ -6,14 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli, type CliResult } from '../_helpers/cli.js';
 import {
   assertRefused,
   fillFilesystem,
   leaveFree,
   mountTmpfs,
-  needsRoot,
+  rootTest,
 } from '../_helpers/environment.js';
 import { assertCleanStore, lsJson, tmpFiles } from '../_helpers/store.js';
 import { buildTar } from '../_helpers/tar.js';
@@ -95,85 +95,97 @@ async function refusedUntilFreed(
   await assertCleanStore(t, f.store);
 }
 
-test('add of a tar with a member over 8 MiB on a full disk: exit 9 EPSTORE_NO_SPACE, nothing staged; after freeing space the same add succeeds', async (t) => {
-  if (needsRoot(t)) return;
-  const f = await fullStore(t);
-  const archive = path.join(f.work, 'big.tar');
-  await fsp.writeFile(
-    archive,
-    buildTar([
-      { path: 'share/big.bin', data: randomBytes(BIG) },
-      { path: 'share/small.txt', data: 'small\n' },
-    ]),
-  );
-  await refusedUntilFreed(t, f, ['add', archive, '--name', 'big', '--version', '1'], 4 * MiB);
-  t.deepEqual((await lsJson(t, f.store)).map((e) => e.name).sort(), ['big', 'seed']);
-});
+rootTest(
+  'add of a tar with a member over 8 MiB on a full disk: exit 9 EPSTORE_NO_SPACE, nothing staged; after freeing space the same add succeeds',
+  async (t) => {
+    const f = await fullStore(t);
+    const archive = path.join(f.work, 'big.tar');
+    await fsp.writeFile(
+      archive,
+      buildTar([
+        { path: 'share/big.bin', data: randomBytes(BIG) },
+        { path: 'share/small.txt', data: 'small\n' },
+      ]),
+    );
+    await refusedUntilFreed(t, f, ['add', archive, '--name', 'big', '--version', '1'], 4 * MiB);
+    t.deepEqual((await lsJson(t, f.store)).map((e) => e.name).sort(), ['big', 'seed']);
+  },
+);
 
-test('add of a directory on a full disk (large and small files): exit 9 EPSTORE_NO_SPACE, nothing staged; then it succeeds', async (t) => {
-  if (needsRoot(t)) return;
-  const f = await fullStore(t);
-  const small = Object.fromEntries(
-    Array.from({ length: 40 }, (_, i) => [`share/s${i}.txt`, randomBytes(64 * 1024)]),
-  );
-  const src = await buildTree(path.join(f.work, 'tree'), {
-    'share/big.bin': randomBytes(BIG),
-    ...small,
-  });
-  await refusedUntilFreed(t, f, ['add', src, '--name', 'tree', '--version', '1'], 2 * MiB);
-  t.deepEqual((await lsJson(t, f.store)).map((e) => e.name).sort(), ['seed', 'tree']);
-});
+rootTest(
+  'add of a directory on a full disk (large and small files): exit 9 EPSTORE_NO_SPACE, nothing staged; then it succeeds',
+  async (t) => {
+    const f = await fullStore(t);
+    const small = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`share/s${i}.txt`, randomBytes(64 * 1024)]),
+    );
+    const src = await buildTree(path.join(f.work, 'tree'), {
+      'share/big.bin': randomBytes(BIG),
+      ...small,
+    });
+    await refusedUntilFreed(t, f, ['add', src, '--name', 'tree', '--version', '1'], 2 * MiB);
+    t.deepEqual((await lsJson(t, f.store)).map((e) => e.name).sort(), ['seed', 'tree']);
+  },
+);
 
-test('import on a full disk: exit 9 EPSTORE_NO_SPACE and no staging left; re-importing objects the store has stages nothing', async (t) => {
-  if (needsRoot(t)) return;
-  const f = await fullStore(t);
-  const source = path.join(f.work, 'source-store');
-  const src = await buildTree(path.join(f.work, 'tree'), {
-    'share/big.bin': randomBytes(BIG),
-    'share/note.txt': 'note\n',
-  });
-  await ok(
-    t,
-    storeCli(source)(['add', src, '--name', 'bundled', '--version', '1']),
-    'add to the source store',
-  );
-  const bundle = path.join(f.work, 'b.pstore');
-  await ok(t, storeCli(source)(['export', 'bundled', '-o', bundle]), 'export');
+rootTest(
+  'import on a full disk: exit 9 EPSTORE_NO_SPACE and no staging left; re-importing objects the store has stages nothing',
+  async (t) => {
+    const f = await fullStore(t);
+    const source = path.join(f.work, 'source-store');
+    const src = await buildTree(path.join(f.work, 'tree'), {
+      'share/big.bin': randomBytes(BIG),
+      'share/note.txt': 'note\n',
+    });
+    await ok(
+      t,
+      storeCli(source)(['add', src, '--name', 'bundled', '--version', '1']),
+      'add to the source store',
+    );
+    const bundle = path.join(f.work, 'b.pstore');
+    await ok(t, storeCli(source)(['export', 'bundled', '-o', bundle]), 'export');
 
-  await refusedUntilFreed(t, f, ['import', bundle], 4 * MiB);
-  // 1 MiB free: far less than the 10 MiB object, which the store has already.
-  const filler = await fillFilesystem(f.mnt);
-  await leaveFree(filler, 1 * MiB);
-  const again = await ok(t, f.cli(['import', bundle, '--json'], SLOW), 're-import with 1 MiB free');
-  t.like(jsonOut(again), { objectsImported: 0, objectsPresent: 2 });
-  t.deepEqual(await tmpFiles(f.store), []);
-  await fsp.rm(filler);
-  t.deepEqual((await lsJson(t, f.store)).map((e) => e.name).sort(), ['bundled', 'seed']);
-  await assertCleanStore(t, f.store);
-});
+    await refusedUntilFreed(t, f, ['import', bundle], 4 * MiB);
+    // 1 MiB free: far less than the 10 MiB object, which the store has already.
+    const filler = await fillFilesystem(f.mnt);
+    await leaveFree(filler, 1 * MiB);
+    const again = await ok(
+      t,
+      f.cli(['import', bundle, '--json'], SLOW),
+      're-import with 1 MiB free',
+    );
+    t.like(jsonOut(again), { objectsImported: 0, objectsPresent: 2 });
+    t.deepEqual(await tmpFiles(f.store), []);
+    await fsp.rm(filler);
+    t.deepEqual((await lsJson(t, f.store)).map((e) => e.name).sort(), ['bundled', 'seed']);
+    await assertCleanStore(t, f.store);
+  },
+);
 
-test('gc on a full disk removes unreferenced entries even though the index cannot be written; the index comes back without them', async (t) => {
-  if (needsRoot(t)) return;
-  const f = await fullStore(t);
-  await fsp.rm(f.filler);
-  const loose = await buildTree(path.join(f.work, 'loose'), {
-    'share/loose.bin': randomBytes(2 * MiB),
-  });
-  await ok(t, f.cli(['add', loose, '--name', 'loose', '--version', '1']), 'add loose');
-  await fillFilesystem(f.mnt);
-  const gc = await ok(
-    t,
-    f.cli(['gc', '--older-than', '0', '--json']),
-    'gc --older-than 0 on a full disk',
-  );
-  t.deepEqual(
-    jsonOut<{ entriesRemoved: Array<{ name: string }> }>(gc)
-      .entriesRemoved.map((e) => e.name)
-      .sort(),
-    ['loose', 'seed'],
-  );
-  t.deepEqual(await lsJson(t, f.store), [], 'ls on the still full disk lists nothing');
-  await fsp.rm(path.join(f.mnt, '.filler'));
-  t.deepEqual(await lsJson(t, f.store), [], 'nor after space is freed');
-  await assertCleanStore(t, f.store);
-});
+rootTest(
+  'gc on a full disk removes unreferenced entries even though the index cannot be written; the index comes back without them',
+  async (t) => {
+    const f = await fullStore(t);
+    await fsp.rm(f.filler);
+    const loose = await buildTree(path.join(f.work, 'loose'), {
+      'share/loose.bin': randomBytes(2 * MiB),
+    });
+    await ok(t, f.cli(['add', loose, '--name', 'loose', '--version', '1']), 'add loose');
+    await fillFilesystem(f.mnt);
+    const gc = await ok(
+      t,
+      f.cli(['gc', '--older-than', '0', '--json']),
+      'gc --older-than 0 on a full disk',
+    );
+    t.deepEqual(
+      jsonOut<{ entriesRemoved: Array<{ name: string }> }>(gc)
+        .entriesRemoved.map((e) => e.name)
+        .sort(),
+      ['loose', 'seed'],
+    );
+    t.deepEqual(await lsJson(t, f.store), [], 'ls on the still full disk lists nothing');
+    await fsp.rm(path.join(f.mnt, '.filler'));
+    t.deepEqual(await lsJson(t, f.store), [], 'nor after space is freed');
+    await assertCleanStore(t, f.store);
+  },
+);

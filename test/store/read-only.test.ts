@@ -5,12 +5,12 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { describe, jsonOut, storeCli, type CliOptions } from '../_helpers/cli.js';
 import {
   assertRefused,
   bindReadOnly,
-  needsRoot,
+  rootTest,
   otherUser,
   worldReadable,
 } from '../_helpers/environment.js';
@@ -107,45 +107,51 @@ async function writersRefused(
   t.deepEqual(await snapshotDir(store), before, 'not one file of the store changed');
 }
 
-test('a read-only bind mount of a store: ls, info and verify answer as on the store; add, import and gc exit 9 EPSTORE_PERMISSION', async (t) => {
-  if (needsRoot(t)) return;
-  const fx = await seeded(t);
-  const ro = await bindReadOnly(t, fx.store);
-  t.deepEqual(await answers(t, ro), fx.answers);
-  await writersRefused(t, ro, fx);
-  t.deepEqual(await answers(t, ro), fx.answers, 'and still answer after the refusals');
-  await assertCleanStore(t, fx.store);
-});
+rootTest(
+  'a read-only bind mount of a store: ls, info and verify answer as on the store; add, import and gc exit 9 EPSTORE_PERMISSION',
+  async (t) => {
+    const fx = await seeded(t);
+    const ro = await bindReadOnly(t, fx.store);
+    t.deepEqual(await answers(t, ro), fx.answers);
+    await writersRefused(t, ro, fx);
+    t.deepEqual(await answers(t, ro), fx.answers, 'and still answer after the refusals');
+    await assertCleanStore(t, fx.store);
+  },
+);
 
-test("another user's store: ls, info and verify answer as for its owner; add, import and gc exit 9 EPSTORE_PERMISSION", async (t) => {
-  if (needsRoot(t)) return;
-  const fx = await seeded(t);
-  await worldReadable(fx.dir);
-  const user = await otherUser();
-  t.deepEqual(await answers(t, fx.store, { user }), fx.answers);
-  await writersRefused(t, fx.store, fx, { user });
-  await assertCleanStore(t, fx.store);
-});
+rootTest(
+  "another user's store: ls, info and verify answer as for its owner; add, import and gc exit 9 EPSTORE_PERMISSION",
+  async (t) => {
+    const fx = await seeded(t);
+    await worldReadable(fx.dir);
+    const user = await otherUser();
+    t.deepEqual(await answers(t, fx.store, { user }), fx.answers);
+    await writersRefused(t, fx.store, fx, { user });
+    await assertCleanStore(t, fx.store);
+  },
+);
 
-test("another user's store whose index was never built (or was deleted): readers still answer from the manifests", async (t) => {
-  if (needsRoot(t)) return;
-  const fx = await seeded(t);
-  await fsp.rm(path.join(fx.store, 'index-v1'), { recursive: true });
-  await worldReadable(fx.dir);
-  const user = await otherUser();
-  const seen = await answers(t, fx.store, { user });
-  t.deepEqual(seen.info, fx.answers.info);
-  t.deepEqual(seen.verify, fx.answers.verify);
-  t.deepEqual(
-    (seen.ls as Array<{ id: string }>).map((e) => e.id),
-    (fx.answers.ls as Array<{ id: string }>).map((e) => e.id),
-  );
-  t.false(
-    await fsp.access(path.join(fx.store, 'index-v1')).then(
-      () => true,
-      () => false,
-    ),
-    'nothing was written',
-  );
-  await assertCleanStore(t, fx.store);
-});
+rootTest(
+  "another user's store whose index was never built (or was deleted): readers still answer from the manifests",
+  async (t) => {
+    const fx = await seeded(t);
+    await fsp.rm(path.join(fx.store, 'index-v1'), { recursive: true });
+    await worldReadable(fx.dir);
+    const user = await otherUser();
+    const seen = await answers(t, fx.store, { user });
+    t.deepEqual(seen.info, fx.answers.info);
+    t.deepEqual(seen.verify, fx.answers.verify);
+    t.deepEqual(
+      (seen.ls as Array<{ id: string }>).map((e) => e.id),
+      (fx.answers.ls as Array<{ id: string }>).map((e) => e.id),
+    );
+    t.false(
+      await fsp.access(path.join(fx.store, 'index-v1')).then(
+        () => true,
+        () => false,
+      ),
+      'nothing was written',
+    );
+    await assertCleanStore(t, fx.store);
+  },
+);
