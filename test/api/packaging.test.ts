@@ -49,11 +49,20 @@ test('npm pack: every source map points at a shipped file; LICENSE is in; no nat
     }
   }
   t.deepEqual(missing, [], 'source maps pointing at files the package does not ship');
-  const pkg = JSON.parse(await fsp.readFile(path.join(REPO, 'package.json'), 'utf8')) as {
-    dependencies: Record<string, string>;
+  // No installed dependency may need a C compiler: npm's lockfile marks every package with an
+  // install step (scripts, or a binding.gyp); the one allowed loads a prebuilt binary of this
+  // platform (node-gyp-build), which must be there.
+  const lock = JSON.parse(await fsp.readFile(path.join(REPO, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean; hasInstallScript?: boolean }>;
   };
-  t.false(
-    'os-lock' in pkg.dependencies,
-    'no dependency that compiles a native addon at install time',
-  );
+  const PREBUILT = ['node_modules/classic-level'];
+  const building = Object.entries(lock.packages)
+    .filter(([, p]) => p.hasInstallScript === true && p.dev !== true)
+    .map(([where]) => where);
+  t.deepEqual(building, PREBUILT, 'runtime dependencies with an install step');
+  for (const where of PREBUILT) {
+    const platform = `${process.platform}-${process.arch}`;
+    const prebuilds = await fsp.readdir(path.join(REPO, where, 'prebuilds'));
+    t.true(prebuilds.includes(platform), `${where} ships a prebuilt binary for ${platform}`);
+  }
 });

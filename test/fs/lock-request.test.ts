@@ -8,6 +8,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { REPO } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
+import { until } from '../_helpers/txn-trees.js';
 
 const LOCK_MODULE = path.join(REPO, 'dist', 'lib', 'fs', 'lock.js');
 type LockModule = typeof import('../../lib/fs/lock.js');
@@ -69,7 +70,8 @@ test('a request never taken is dropped at release: the waiter then holds the loc
   const file = path.join(await tempDir(t, 'lockreq'), 'lock');
   const lock = await acquireLock(file, { mode: 'exclusive', waitMs: 0, what: 'test' });
   const result = waiter(file, 'please');
-  await new Promise((r) => setTimeout(r, 1500));
+  // the request has arrived (requestsDue does not take it): the release must drop it
+  await until('the request', () => lock.requestsDue(), 60_000);
   await lock.release();
   t.is(await result, 'held');
   t.deepEqual(lock.takeRequests(), [], 'nothing is left to take once released');

@@ -2,6 +2,7 @@
 // add pays one process start for all its flushes. A failed flush is EPSTORE_IO naming the root,
 // and a failed background flush fails the ingest at its end.
 
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { PstoreError } from '../../lib/core/errors.js';
@@ -25,13 +26,30 @@ async function withFlusher(
   }
 }
 
-test('one helper serves many flushes, in order, and a new one starts after close', async (t) => {
+/** This process's living `sh` children (pids), from /proc: the flush helpers. */
+async function shChildren(): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await fsp.readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await fsp.readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (stat.includes(' (sh) ') && Number(ppid) === process.pid && state !== 'Z')
+      found.push(Number(name));
+  }
+  return found;
+}
+
+// Serial: no other test of this file starts a helper meanwhile.
+test.serial('one helper serves many flushes, and a new one starts after close', async (t) => {
   await withFlusher(await tempDir(t, 'flusher'), async (flusher) => {
     await Promise.all([flusher.flush(), flusher.flush(), flusher.flush()]);
     await flusher.flush();
+    const first = await shChildren();
+    t.is(first.length, 1, `one helper served four flushes: ${first.join(' ')}`);
     flusher.close();
     await flusher.flush(); // a fresh helper
-    t.pass();
+    const fresh = (await shChildren()).filter((pid) => !first.includes(pid));
+    t.is(fresh.length, 1, 'a new helper after close');
   });
 });
 

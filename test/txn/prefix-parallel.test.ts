@@ -352,8 +352,7 @@ test.serial(
     // `activate` resolving the ref is covered by nothing else: a gc that lands there forgets the
     // entry (as it must: "gc --older-than 0 removes an unreferenced entry", see gc-roots.test.ts).
     // The only acceptable symptom is the clean one retried above, exit 6 EPSTORE_NOT_FOUND naming the
-    // ref; any other failure of add, activate or gc fails this test.
-    t.true(lostToGc.every((name) => pkgs.some((p) => p.name === name)));
+    // ref (the pipeline's only `continue`); any other failure of add, activate or gc fails this test.
 
     const opened = openStore({ path: store });
     for (let k = 0; k < Math.min(4, n); k++) {

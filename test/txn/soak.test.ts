@@ -304,14 +304,16 @@ test('soak: random writers and readers on one store and three prefixes; every re
   );
   t.deepEqual(s.violations, [], 'no exit 1, no unexpected code');
 
-  for (const o of s.seen.filter((x) => x.op === 'verify'))
-    t.true(o.ok, `verify --prefix raised a false alarm:\n${o.raw}`);
+  const verified = s.seen.filter((x) => x.op === 'verify');
+  t.true(verified.length > 0, 'some verify --prefix answered (not all were exit 5)');
+  for (const o of verified) t.true(o.ok, `verify --prefix raised a false alarm:\n${o.raw}`);
   // Every entry back in the store (gc --older-than 0 may have taken some); re-adds keep their ids.
   for (const p of s.staged)
     await pstore(s, ['add', p.dir, '--name', p.name, '--version', p.version, '--quiet'], [0]);
   const sets = generationSets(s);
   const digests = new Map<string, string>();
   let checked = 0;
+  let compared = 0;
   for (const o of s.seen.filter((x) => x.op === 'hash')) {
     const set = sets.get(o.prefix)!.get(o.generation);
     if (!set) {
@@ -320,14 +322,17 @@ test('soak: random writers and readers on one store and three prefixes; every re
     }
     const key = [...set.values()].sort().join(',');
     if (!digests.has(key)) digests.set(key, await referenceDigest(t, s, set, digests.size));
-    if (set.size)
+    if (set.size) {
       t.is(
         o.digest,
         digests.get(key),
         `hash of ${o.prefix} generation ${o.generation} is not the digest of its package set`,
       );
+      compared++;
+    }
     checked++;
   }
+  t.true(compared > 0, 'some hash answers were compared with a reference digest');
   t.log(
     `${s.txns.length} transactions, ${checked} hash answers and ${s.seen.length - checked} verify answers checked`,
   );
