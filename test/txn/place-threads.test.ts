@@ -27,11 +27,13 @@ test('parentsFrom: what the worker half needs of the main half, ancestors too, p
 });
 
 test('placeThreads: off by =1 and for no file, on by =2, by size and cores otherwise', (t) => {
+  // from TypeScript source (npx ava FILE.test.ts) a worker cannot load: one thread always
+  const two = import.meta.url.endsWith('.ts') ? 1 : 2;
   t.is(placeThreads(THREADED_MIN_PLACE, '1'), 1);
   t.is(placeThreads(0, '2'), 1);
-  t.is(placeThreads(3, '2'), 2);
+  t.is(placeThreads(3, '2'), two);
   t.is(placeThreads(THREADED_MIN_PLACE - 1, undefined), 1);
-  t.is(placeThreads(THREADED_MIN_PLACE, undefined), os.availableParallelism() >= 2 ? 2 : 1);
+  t.is(placeThreads(THREADED_MIN_PLACE, undefined), os.availableParallelism() >= 2 ? two : 1);
 });
 
 /** 12 directories of 5 files, two nested levels, symlinks, and a marker unit. */
