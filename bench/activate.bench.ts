@@ -1,7 +1,8 @@
 // Activation targets of issue 9: a whole tree (generated, or the merged Debian corpus) into an
 // empty prefix (inplace and generations) beside `cp -al` and `ostree checkout -H`; generations
 // rollback; a small package into and out of a big prefix beside the same into an empty one
-// (inplace) and beside `cp -al` of the big prefix (generations).
+// (inplace) and beside `cp -al` of the big prefix (generations). Yardsticks beside them: Node's
+// bare link loop against `cp -al`, and a whole tree's deactivation against `rm -rf`.
 
 import path from 'node:path';
 import { mergedDebian } from './_lib/debian.js';
@@ -171,11 +172,33 @@ function rollback(n: number, slow: boolean): Scenario {
   };
 }
 
+/**
+ * Not a target: deactivating a whole tree's package from an inplace prefix, beside `rm -rf` of a
+ * hard-linked copy of the tree (the removals' peer issue 9 names). Each run of either side starts
+ * from the tree activated again and copied again (untimed).
+ */
+function wholeRemoval(n: number): Scenario {
+  return {
+    id: `deactivate-${n}`,
+    target: `inplace deactivation of a ${n}-file package, beside rm -rf of the tree`,
+    limit: 1.3,
+    yardstick: true,
+    tree: n,
+    slow: true,
+    setup: [addTree],
+    reset: [freshPrefix, `$PSTORE activate t@1 --prefix "$W/p" ${S}`, peers.cpAl.cmd],
+    subject: `$PSTORE deactivate t --prefix "$W/p" ${S}`,
+    peer: { name: 'rm -rf', cmd: 'rm -rf "$W/peer"' },
+  };
+}
+
 export const scenarios: Scenario[] = [
   ...wholeTree(generatedTree(1000, false)),
   ...wholeTree(generatedTree(10000, true)),
   ...wholeTree(generatedTree(100000, true)),
   ...wholeTree(debianTree),
+  wholeRemoval(10000),
+  wholeRemoval(100000),
   rollback(1000, false),
   rollback(100000, true),
   ...smallIntoBig(100000, 1, 'inplace'),

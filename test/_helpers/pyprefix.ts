@@ -174,7 +174,9 @@ async function visibleDistributions(prefix: string): Promise<number> {
     if (err.code === 'ENOENT') return [];
     throw err;
   });
-  return names.filter((n) => n.endsWith('.dist-info') || n.endsWith('.egg-info')).length;
+  // as importlib.metadata's lookup matches them: any case, files or directories
+  const lower = names.map((n) => n.toLowerCase());
+  return lower.filter((n) => n.endsWith('.dist-info') || n.endsWith('.egg-info')).length;
 }
 
 /** Import `module` from the prefix's site dir in a fresh python3 and return its VERSION. */

@@ -16,7 +16,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
-import { describe, storeCli, type CliResult } from './cli.js';
+import { describe, jsonOut, storeCli, type CliResult } from './cli.js';
 import { makeTemp, removeTree, tempDir } from './tmp.js';
 import { recordRow, serialAdd, SITE } from './prefix-fixtures.js';
 import { buildTree, file, sha256Hex, walkTree, type TreeSpec } from './tree.js';
@@ -294,4 +294,22 @@ export async function writerLockHeld(prefix: string): Promise<boolean> {
   const st = await fsp.stat(path.join(prefix, '.pstore', 'lock'));
   const x = `@pstore-lock/${st.dev.toString(36)}.${st.ino.toString(36)}/x`;
   return (await fsp.readFile('/proc/net/unix', 'utf8')).includes(x); // padded with @ (NUL)
+}
+
+/**
+ * The digest (`pstore hash`) of a new prefix at `prefix` holding exactly the entries `refs`, or
+ * 'empty' for none: what any prefix of that set must hash to (the digest covers owned paths only).
+ */
+export async function digestOfSet(
+  store: string,
+  prefix: string,
+  refs: readonly string[],
+): Promise<string> {
+  if (refs.length === 0) return 'empty';
+  const cli = storeCli(store);
+  const a = await cli(['activate', ...refs, '--prefix', prefix, '--quiet']);
+  if (a.code !== 0) throw new Error(describe(a));
+  const h = await cli(['hash', '--prefix', prefix, '--json']);
+  if (h.code !== 0) throw new Error(describe(h));
+  return jsonOut<{ digest: string }>(h).digest;
 }

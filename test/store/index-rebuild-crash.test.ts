@@ -7,7 +7,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { openStore } from '../../lib/index.js';
 import { listEntryIds } from '../../lib/store/index-entries.js';
-import { openIndexFiles } from '../../lib/store/index-files.js';
+import { hasCurrent, openIndexFiles } from '../../lib/store/index-files.js';
 import { storeLayout } from '../../lib/store/layout.js';
 import { describe, finished, jsonOut, spawnCli, storeCli } from '../_helpers/cli.js';
 import { storeSnapshot } from '../_helpers/snapshot.js';
@@ -133,11 +133,7 @@ async function buildDirs(store: string): Promise<string[]> {
 /** The entry ids index-v1 holds, read from LevelDB itself, or 'absent'. */
 async function indexedIds(store: string): Promise<string[] | 'absent'> {
   const layout = storeLayout(store);
-  try {
-    await fsp.access(path.join(layout.index, 'CURRENT'));
-  } catch {
-    return 'absent';
-  }
+  if (!(await hasCurrent(layout))) return 'absent';
   const db = await openIndexFiles(layout);
   try {
     return (await listEntryIds(db)).sort();

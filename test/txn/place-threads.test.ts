@@ -151,6 +151,7 @@ async function failingActivation(
   // gone (removed in both cases) recovery lands on one side, forward first (SPEC.md §Recovery).
   const journalFile = path.join(prefix, '.pstore', 'journal.json');
   const journal = await exists(journalFile);
+  t.true(await exists(path.join(prefix, planted)), "the user's obstacle is left as it was put");
   await fsp.rm(path.join(prefix, planted), { recursive: true, force: true });
   let recovered: string | undefined;
   if (journal) {

@@ -14,7 +14,13 @@ import { describe, jsonOut, runCli } from '../_helpers/cli.js';
 import { mountTmpfs, rootTest, otherUser, worldReadable } from '../_helpers/environment.js';
 import { snapshotDir } from '../_helpers/snapshot.js';
 import { manyFiles } from '../_helpers/tree.js';
-import { addPkgs, jsonError, sharedTemplateStore, stagePkg } from '../_helpers/txn-trees.js';
+import {
+  addPkgs,
+  digestOfSet,
+  jsonError,
+  sharedTemplateStore,
+  stagePkg,
+} from '../_helpers/txn-trees.js';
 import type { StatusJson } from '../_helpers/json.js';
 
 const storeCopy = sharedTemplateStore('readers', 4);
@@ -98,23 +104,12 @@ test('verify --prefix and hash while writers run: never a false alarm, one diges
     }
     const key = ids.join(',');
     if (!reference.has(key))
-      reference.set(key, await referenceDigest(store, dir, ids, reference.size));
+      reference.set(key, await digestOfSet(store, path.join(dir, `ref-${reference.size}`), ids));
     t.deepEqual([...seen], [reference.get(key)], `generation ${g}: the digest of its package set`);
   }
   const v = await run(['verify']);
   t.is(v.code, 0, describe(v));
 });
-
-/** The digest of a new prefix holding exactly the entries `ids` (never empty here: pkg0 stays). */
-async function referenceDigest(store: string, dir: string, ids: string[], n: number) {
-  const prefix = path.join(dir, `reference-${n}`);
-  const cli = (args: string[]) => runCli(['--store', store, ...args, '--prefix', prefix, '--json']);
-  const a = await cli(['activate', ...ids]);
-  if (a.code !== 0) throw new Error(describe(a));
-  const h = await cli(['hash']);
-  if (h.code !== 0) throw new Error(describe(h));
-  return jsonOut<HashJson>(h).digest;
-}
 
 rootTest(
   'another user on a root-owned prefix with an interrupted journal: readers work, writers exit 9, nothing changes',

