@@ -120,7 +120,10 @@ async function checkedPlan(
         p,
         planTransaction([], to, () => {}),
         to,
-        opts,
+        {
+          verify: opts.verify,
+          checkedBefore: current, // as the transaction (run.ts)
+        },
       );
     return plan;
   }

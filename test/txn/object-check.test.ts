@@ -94,3 +94,42 @@ test('a damaged object two paths share is reported at the first of them', async 
   const err = await t.throwsAsync(refuseDamagedObjects(storeLayout(root), plan, [alpha]));
   t.like((err as { data?: unknown }).data, { reason: 'corrupt', path: 'lib/a.py' });
 });
+
+test('entries checked before (a generations tree keeping them) are not looked at again, unless verify', async (t) => {
+  const root = await tempDir(t, 'store');
+  await storeWithObjects(root, 'bin/alpha'); // alpha's missing object
+  const beta: PlanPackage = {
+    ref: { name: 'beta', version: '1', id: fakeId('beta') },
+    manifest: {
+      formatVersion: 1,
+      name: 'beta',
+      version: '1',
+      markers: [],
+      files: withParents([mfile('share/beta', 'beta\n')]),
+    },
+  };
+  const betaObject = objectPathOf(
+    root,
+    beta.manifest.files.find((f) => f.type === 'file')!,
+  );
+  await fsp.mkdir(path.dirname(betaObject), { recursive: true });
+  await fsp.writeFile(betaObject, 'beta\n', { mode: 0o444 });
+  const plan = planTransaction([], [alpha, beta]);
+  const check = (opts: Parameters<typeof refuseDamagedObjects>[3]) =>
+    refuseDamagedObjects(storeLayout(root), plan, [alpha, beta], opts);
+
+  const paths = await check({ checkedBefore: [alpha.ref] });
+  plan.place.forEach(({ file }, i) => {
+    const looked = file.type === 'file' && file.path === 'share/beta';
+    t.is(paths[i], looked ? betaObject : undefined, `${file.path}: looked at ${looked}`);
+  });
+  const missing = objectKeyOf(fileAt('bin/alpha'));
+  await rejects(t, check({ checkedBefore: [beta.ref] }), 'EPSTORE_INTEGRITY', missing);
+  await rejects(
+    t,
+    check({ checkedBefore: [alpha.ref], verify: true }),
+    'EPSTORE_INTEGRITY',
+    missing,
+  );
+  await rejects(t, check({}), 'EPSTORE_INTEGRITY', missing);
+});
