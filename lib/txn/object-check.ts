@@ -1,9 +1,7 @@
 // Damaged store content is never installed (SPEC.md §Check): before a transaction changes anything,
-// every object it will link for an entry it adds is lstat'ed once, in one synchronous loop (a
-// regular file of the manifest's size with the key's exec bit), and, with `--verify`, every object
-// it links is rehashed. A mismatch is EPSTORE_INTEGRITY naming the object and the entry. Cost: one
-// lstat per distinct object placed (a generations tree's kept entries excepted); hashing (8 at a
-// time) only on request.
+// every object it will link is lstat'ed once, in one synchronous loop (a regular file of the
+// manifest's size with the key's exec bit), and, with `--verify`, rehashed. A mismatch is EPSTORE_INTEGRITY naming the object and
+// the entry. Cost: one lstat per distinct object placed; hashing (8 at a time) only on request.
 
 import fs from 'node:fs';
 import pMap from 'p-map';
@@ -48,7 +46,6 @@ function firstShapeDamage(
   plan: Plan,
   paths: ObjectPaths,
   distinct: Distinct,
-  known: ReadonlySet<ManifestFile> | undefined,
 ): Damage | undefined {
   const look = (f: FileRecord, file: string): Damage | undefined => {
     const seen = distinct[f.exec ? 1 : 0];
@@ -59,31 +56,16 @@ function firstShapeDamage(
   };
   for (let i = 0; i < plan.place.length; i++) {
     const f = plan.place[i]!.file;
-    if (f.type !== 'file' || known?.has(f)) continue;
+    if (f.type !== 'file') continue;
     const damage = look(f, (paths[i] = fileObjectPath(store, f)));
     if (damage) return damage;
   }
   for (const u of plan.placeMarkers)
     for (const f of u.files) {
-      if (f.type !== 'file' || known?.has(f)) continue;
-      const damage = look(f, fileObjectPath(store, f));
+      const damage = f.type === 'file' ? look(f, fileObjectPath(store, f)) : undefined;
       if (damage) return damage;
     }
   return undefined;
-}
-
-/**
- * The manifest records of the entries of `to` that `before` holds too. The plan places these same
- * records (it is made from the manifests), so a copy would only make the check look at more.
- */
-function filesOfEntries(
-  to: readonly PlanPackage[],
-  before: readonly PackageRef[],
-): ReadonlySet<ManifestFile> | undefined {
-  if (before.length === 0) return undefined;
-  const ids = new Set(before.map((r) => r.id));
-  const kept = to.filter((p) => ids.has(p.ref.id));
-  return kept.length === 0 ? undefined : new Set(kept.flatMap((p) => p.manifest.files));
 }
 
 async function firstHashDamage(
@@ -104,33 +86,20 @@ async function firstHashDamage(
   return found.find((d) => d !== undefined);
 }
 
-/** What the object check looks at besides the plan. */
-export interface ObjectCheckOptions {
-  /** rehash every object placed (each one: checkedBefore is not used) */
-  verify?: boolean | undefined;
-  /**
-   * Entries whose objects were looked at when the prefix's current generation was made: a
-   * generations tree links every file of its set again, and those of entries it keeps need no
-   * second look, as inplace never places them again (SPEC.md §Check).
-   */
-  checkedBefore?: readonly PackageRef[];
-}
-
 /**
  * Refuse a plan that would link a damaged object (EPSTORE_INTEGRITY); returns the object path of
- * each placed file it looked at, for the apply (the apply derives the others').
+ * each placed file, for the apply.
  */
 export async function refuseDamagedObjects(
   store: StoreLayout,
   plan: Plan,
   to: readonly PlanPackage[],
-  opts: ObjectCheckOptions = {},
+  opts: { verify?: boolean | undefined } = {},
 ): Promise<ObjectPaths> {
   const paths: ObjectPaths = new Array<string | undefined>(plan.place.length);
   const distinct: Distinct = [new Map(), new Map()];
-  const known = opts.verify === true ? undefined : filesOfEntries(to, opts.checkedBefore ?? []);
   const bad =
-    firstShapeDamage(store, plan, paths, distinct, known) ??
+    firstShapeDamage(store, plan, paths, distinct) ??
     (opts.verify === true ? await firstHashDamage(store, distinct) : undefined);
   if (!bad) return paths;
   const key = fileObjectKey(bad.f);

@@ -120,10 +120,7 @@ async function checkedPlan(
         p,
         planTransaction([], to, () => {}),
         to,
-        {
-          verify: opts.verify,
-          checkedBefore: current, // as the transaction (run.ts)
-        },
+        opts,
       );
     return plan;
   }

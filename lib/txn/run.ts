@@ -319,10 +319,7 @@ async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> 
   const plan = planTransaction(sides.from, sides.to); // throws on paths two packages ship
   step('plan');
   warmPlaceWorker(plan.place.length); // its start-up overlaps the checks (place-threads.ts)
-  await preflight(ctx, p, plan, sides.to, {
-    verify: opts.verify,
-    checkedBefore: p.layout === 'generations' ? committed.packages : [],
-  });
+  await preflight(ctx, p, plan, sides.to, { verify: opts.verify });
   if (p.layout === 'inplace') {
     const owned = new Set(ownedPaths(sides.from).keys());
     const taken = await checkTakingOver(p.dir, plan, owned, opts.overwrite);

@@ -182,40 +182,6 @@ test('appending to a hard-linked prefix file: activating that entry elsewhere ex
   await assertCleanStore(t, store);
 });
 
-test('generations: the objects of an entry the prefix keeps are not looked at again, those of an entry it adds are (exit 4, nothing changed); --verify rehashes both', async (t) => {
-  const { dir, cli, objA, keyA } = await setup(t);
-  const keeps = path.join(dir, 'keeps');
-  t.is((await cli(['activate', 'a', '--prefix', keeps, '--layout', 'generations'])).code, 0);
-  const adds = path.join(dir, 'adds');
-  t.is((await cli(['activate', 'b', '--prefix', adds, '--layout', 'generations'])).code, 0);
-  await fsp.chmod(objA, 0o644);
-  await fsp.appendFile(objA, 'root appended this\n'); // as a write through a prefix would
-  await fsp.chmod(objA, 0o444);
-  const snapshot = async (prefix: string) => ({
-    tree: await listTree(prefix),
-    state: await snapshotDir(path.join(dir, `.pstore-${path.basename(prefix)}`)),
-  });
-
-  // a's damaged object is what the current tree of `keeps` links already: a new tree keeping a
-  // is checked as inplace would be, where a's files are not placed again; --verify looks at all
-  const before = await snapshot(keeps);
-  const verified = await cli(['activate', 'b', '--prefix', keeps, '--verify', '--json']);
-  t.is(verified.code, 4, describe(verified));
-  t.is(jsonError(verified).subject, keyA);
-  t.deepEqual(await snapshot(keeps), before, '--verify refused before any change');
-  const r = await cli(['activate', 'b', '--prefix', keeps, '--json']);
-  t.is(r.code, 0, describe(r));
-
-  // an entry the new tree adds is looked at: refused before any change
-  const untouched = await snapshot(adds);
-  const refused = await cli(['activate', 'a', '--prefix', adds, '--json']);
-  t.is(refused.code, 4, describe(refused));
-  t.is(jsonError(refused).subject, keyA);
-  t.deepEqual(await snapshot(adds), untouched, 'nothing changed');
-  const dry = await cli(['activate', 'a', '--prefix', adds, '--dry-run', '--json']);
-  t.is(dry.code, 4, `the dry run answers as the transaction: ${describe(dry)}`);
-});
-
 test('a same-size flipped byte: activate --verify exits 4 before any change (the size check alone cannot see it)', async (t) => {
   const { dir, store, cli, add, objA, keyA } = await setup(t);
   await flipByte(objA, 0);
