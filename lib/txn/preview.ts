@@ -114,14 +114,19 @@ async function checkedPlan(
   const { from, to } = await loadPlanSides(ctx, current, goal.packages);
   const plan = planTransaction(from, to, hintReplace(current, goal.packages, collect));
   if (p.layout === 'generations') {
-    if (goal.existingGeneration === undefined)
+    if (goal.existingGeneration === undefined) {
+      // The run builds the tree from every target manifest and tolerates no damaged one (run.ts):
+      // one the plan above passed over (kept, damaged) fails here as it fails there.
+      const whole =
+        to.length === goal.packages.length ? to : (await loadPlanSides(ctx, [], goal.packages)).to;
       await preflight(
         ctx,
         p,
-        planTransaction([], to, () => {}),
-        to,
+        planTransaction([], whole, () => {}),
+        whole,
         opts,
       );
+    }
     return plan;
   }
   await preflight(ctx, p, plan, to, opts);

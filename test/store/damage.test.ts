@@ -227,6 +227,23 @@ test('a truncated manifest of A active beside B: deactivate B works, deactivate 
   await assertCleanStore(t, store);
 });
 
+test('generations: a truncated manifest of a kept entry fails the next tree (exit 4 naming it), and the dry run answers the same', async (t) => {
+  const { dir, store, cli } = await setup(t);
+  const prefix = path.join(dir, 'g');
+  t.is((await cli(['activate', 'a', '--prefix', prefix, '--layout', 'generations'])).code, 0);
+  await truncateManifest(cli, store, 'a');
+  for (const dry of [['--dry-run'], []]) {
+    const r = await cli(['activate', 'b', '--prefix', prefix, ...dry, '--json']);
+    t.is(r.code, 4, `${dry.join(' ') || 'the run'}: ${describe(r)}`);
+    t.like(jsonError(r), { code: 'EPSTORE_INTEGRITY', subject: 'a@1' });
+  }
+  t.deepEqual(
+    (await openStore({ path: store }).prefix(prefix).status()).packages.map((x) => x.name),
+    ['a'],
+    'nothing changed',
+  );
+});
+
 test('a damaged manifest is rewritten by re-adding the same content (no repair needed)', async (t) => {
   const { store, cli, add } = await setup(t);
   const idA = jsonOut<{ id: string }>(await cli(['info', 'a', '--json'])).id;
