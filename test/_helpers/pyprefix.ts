@@ -26,6 +26,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
 import { REPO } from './cli.js';
+import { SITE } from './prefix-fixtures.js';
 
 const execFileP = promisify(execFile);
 
@@ -76,7 +77,7 @@ export const READER_SCRIPT = path.join(REPO, 'test', '_helpers', 'prefix_reader.
  */
 export async function startReader(opts: ReaderOptions): Promise<Reader> {
   const script = READER_SCRIPT;
-  const site = path.join(opts.prefix, 'usr/lib/python3/dist-packages');
+  const site = path.join(opts.prefix, SITE);
   const args = [
     '-I',
     '-S',
@@ -169,7 +170,7 @@ export async function assertReaderSeesNoHalfPackage(
 
 /** How many distributions (`*.dist-info`, `*.egg-info`) the prefix's site directory shows. */
 async function visibleDistributions(prefix: string): Promise<number> {
-  const site = path.join(prefix, 'usr/lib/python3/dist-packages');
+  const site = path.join(prefix, SITE);
   const names = await fsp.readdir(site).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
     throw err;
@@ -185,7 +186,7 @@ export async function importedVersion(
   module: string,
   opts: { writeBytecode?: boolean } = {},
 ): Promise<string> {
-  const site = path.join(prefix, 'usr/lib/python3/dist-packages');
+  const site = path.join(prefix, SITE);
   const code = `import sys; sys.path.insert(0, sys.argv[1]); import importlib; m = importlib.import_module(sys.argv[2]); print(m.VERSION)`;
   const { stdout } = await execFileP('python3', [
     '-I',
@@ -201,7 +202,7 @@ export async function importedVersion(
 
 /** `python3 -m compileall` over the prefix's site dir: __pycache__/*.pyc for every module. */
 export async function compileAll(prefix: string): Promise<void> {
-  const site = path.join(prefix, 'usr/lib/python3/dist-packages');
+  const site = path.join(prefix, SITE);
   await execFileP('python3', ['-I', '-m', 'compileall', '-q', site]);
 }
 
