@@ -47,6 +47,11 @@ const GenerationRecordSchema = v.object({
   packages: PackageListSchema,
   /** unowned files this generation's transaction took over (--overwrite), kept for rollback */
   overwritten: v.optional(SavedPathListSchema),
+  /**
+   * generations layout: the transaction that committed it built its tree, every regular file a
+   * hard link of its store object (absent: not known to be; SPEC.md §Check, *Kept entries*)
+   */
+  hardLinked: v.optional(v.literal(true)),
 });
 
 export type PrefixRecord = v.InferOutput<typeof PrefixRecordSchema>;

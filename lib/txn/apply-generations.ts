@@ -10,8 +10,10 @@ import { replaceSymlink } from '../fs/atomic.js';
 import { treeDir, type PrefixPaths } from '../prefix/layout.js';
 import { publishTree, requireCompleteTree, treeBuildDir, treeIsComplete } from '../prefix/trees.js';
 import { crashpoint } from '../core/crashpoint.js';
+import { errnoCode } from '../core/errors.js';
 import { applyInplace, type ApplyContext } from './apply-inplace.js';
 import type { Journal } from './journal.js';
+import { refuseMissingObjects } from './object-check.js';
 import { planTransaction, type Plan, type PlanPackage } from './plan.js';
 
 export async function currentTreeTarget(p: PrefixPaths): Promise<string | undefined> {
@@ -22,6 +24,7 @@ export async function currentTreeTarget(p: PrefixPaths): Promise<string | undefi
   }
 }
 
+/** Returns true when this call built the new tree (not an earlier, interrupted attempt). */
 export async function applyGenerations(
   ctx: Omit<ApplyContext, 'root'>,
   p: PrefixPaths,
@@ -29,30 +32,39 @@ export async function applyGenerations(
   target: readonly PlanPackage[],
   /** planTransaction([], target) when the caller has it already (the checks' plan) */
   plan?: Plan,
-): Promise<void> {
+): Promise<boolean> {
   const n = j.to.generation;
   const tree = treeDir(p, n);
-  if ((await currentTreeTarget(p)) === tree) return; // switched already, before a crash
+  if ((await currentTreeTarget(p)) === tree) return false; // switched already, before a crash
   // A published trees/N is complete (an earlier attempt got that far): only the switch is left.
-  if (j.to.newGeneration && !(await treeIsComplete(p, n)))
-    await buildTree(ctx, p, j, plan ?? planTransaction([], target));
+  const build = j.to.newGeneration && !(await treeIsComplete(p, n));
+  if (build) await buildTree(ctx, p, j, target, plan ?? planTransaction([], target));
   await requireCompleteTree(p, n);
   crashpoint('apply:before-switch');
   await switchTo(p, n);
   crashpoint('apply:after-switch');
+  return build;
 }
 
 async function buildTree(
   ctx: Omit<ApplyContext, 'root'>,
   p: PrefixPaths,
   j: Journal,
+  target: readonly PlanPackage[],
   plan: Plan,
 ): Promise<void> {
   const built = treeBuildDir(p, j.to.generation, j.txid);
   await fsp.rm(built, { recursive: true, force: true }); // an earlier attempt's, never published
   await fsp.mkdir(built, { recursive: true });
-  // Unpublished: one flush at its end, before publishTree's rename makes it reachable.
-  await applyInplace({ ...ctx, root: built }, plan, { unpublished: true });
+  try {
+    // Unpublished: one flush at its end, before publishTree's rename makes it reachable.
+    await applyInplace({ ...ctx, root: built }, plan, { unpublished: true });
+  } catch (err) {
+    // The check passed over a kept entry's objects (SPEC.md §Check, *Kept entries*): one gone
+    // from the store since (`verify --repair`) fails its link, and is reported as the check would.
+    if (errnoCode(err) === 'ENOENT') refuseMissingObjects(ctx.store, plan, target);
+    throw err;
+  }
   await publishTree(p, built, j.to.generation);
 }
 

@@ -13,14 +13,18 @@ import {
 import { crashpoint } from '../core/crashpoint.js';
 import { clearJournal, type Journal } from './journal.js';
 
-/**
- * `highest`: the highest generation current.json recorded, when the caller read it under the lock it
- * still holds (a first run); recovery leaves it out and current.json is read again.
- */
+/** What the first run knows that recovery does not (recovery leaves both out). */
+export interface FirstRun {
+  /** the highest generation current.json recorded, read under the lock the caller still holds */
+  highest: number;
+  /** this run built the generation's tree, every file a hard link of its store object */
+  hardLinkedTree: boolean;
+}
+
 export async function commitGeneration(
   p: PrefixPaths,
   j: Journal,
-  highest?: number,
+  first?: FirstRun,
 ): Promise<void> {
   if (j.to.newGeneration) {
     const record: GenerationRecord = {
@@ -30,11 +34,12 @@ export async function commitGeneration(
       ...(j.command === undefined ? {} : { command: j.command }),
       packages: sortPackages(j.to.packages),
       ...(j.overwritten?.length ? { overwritten: j.overwritten } : {}),
+      ...(first?.hardLinkedTree ? { hardLinked: true as const } : {}),
     };
     await writeJson(generationFile(p, j.to.generation), record);
   }
   crashpoint('commit:after-generation');
-  const recorded = highest ?? (await readCurrent(p)).highest;
+  const recorded = first?.highest ?? (await readCurrent(p)).highest;
   const current: CurrentRecord = {
     formatVersion: 1,
     generation: j.to.generation,

@@ -16,17 +16,26 @@ import { PstoreError, errnoCode } from '../core/errors.js';
 export type LinkMode = 'auto' | 'hardlink' | 'reflink' | 'copy';
 export type LinkMethod = Exclude<LinkMode, 'auto'>;
 
-export interface Linker {
-  /** the mode the transaction asked for */
-  readonly mode: LinkMode;
+/** What a linker settled on and made: one thread's answer to another (place-threads.ts). */
+export interface LinkerState {
   /** the method in use; `auto` until the first file settles it */
   readonly method: LinkMode;
+  /**
+   * true while every file made is a hard link of its object (none copied or reflinked): a
+   * generations tree built so is the store's inodes (SPEC.md §Check, *Kept entries*)
+   */
+  readonly onlyHardLinks: boolean;
+}
+
+export interface Linker extends LinkerState {
+  /** the mode the transaction asked for */
+  readonly mode: LinkMode;
   /** create `dest` (which must not exist) from the object at `src`; returns the method used */
   link(src: string, dest: string): LinkMethod;
   /** true when `dest` may be written directly (its appearance is atomic) */
   readonly atomicCreate: boolean;
-  /** the method another thread of the transaction settled on, if this one has not settled */
-  adopt(other: LinkMode): void;
+  /** what another thread's linker of the transaction settled on (if this one has not) and made */
+  adopt(other: LinkerState): void;
 }
 
 const FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS']);
@@ -65,26 +74,35 @@ function firstThatWorks(from: LinkMethod, src: string, dest: string): LinkMethod
 /** `settled`: the method another thread's linker of the same transaction settled on already. */
 export function createLinker(mode: LinkMode, settled: LinkMode = mode): Linker {
   let method: LinkMode = settled;
+  let onlyHardLinks = true;
+  const made = (used: LinkMethod) => {
+    if (used !== 'hardlink') onlyHardLinks = false;
+    return used;
+  };
   return {
     mode,
     get method() {
       return method;
     },
+    get onlyHardLinks() {
+      return onlyHardLinks;
+    },
     get atomicCreate() {
       return method === 'hardlink';
     },
     adopt(other) {
-      if (method === 'auto') method = other;
+      if (method === 'auto') method = other.method;
+      if (!other.onlyHardLinks) onlyHardLinks = false;
     },
     link(src, dest) {
       if (mode !== 'auto') {
         forced(mode, src, dest);
-        return mode;
+        return made(mode);
       }
       // The first file settles the method; later ones start from it and fall back per file.
       const used = firstThatWorks(method === 'auto' ? 'hardlink' : method, src, dest);
       if (method === 'auto') method = used;
-      return used;
+      return made(used);
     },
   };
 }

@@ -19,15 +19,23 @@ export function repairHint(entry: string): string {
   return `run \`pstore verify --repair\`, then re-add or import ${entry}`;
 }
 
+/** What is wrong with the object at `file` for `f` (one lstat), or undefined when nothing is. */
+type Judge = (file: string, f: FileRecord) => string | undefined;
+
+const MISSING = 'it is missing';
+
 /** Why the object's inode cannot stand for `f` (a cheap lstat), or undefined when it can. */
-function shapeDamage(file: string, f: FileRecord): string | undefined {
+const shapeDamage: Judge = (file, f) => {
   const st = fs.lstatSync(file, { throwIfNoEntry: false });
-  if (!st) return 'it is missing';
+  if (!st) return MISSING;
   if (!st.isFile()) return 'it is not a regular file';
   if (st.size !== f.size) return `it has ${st.size} bytes, the manifest says ${f.size}`;
   if (((st.mode & 0o100) !== 0) !== f.exec) return `its mode is ${(st.mode & 0o777).toString(8)}`;
   return undefined;
-}
+};
+
+const absence: Judge = (file) =>
+  fs.lstatSync(file, { throwIfNoEntry: false }) ? undefined : MISSING;
 
 interface Damage {
   f: FileRecord;
@@ -36,6 +44,20 @@ interface Damage {
 
 /** The distinct objects met so far, by integrity: [plain, executable] (the key's two halves). */
 type Distinct = [Map<string, FileRecord>, Map<string, FileRecord>];
+
+/** `f`'s damage if its object was not met before (then it is noted as met). */
+function lookOnce(
+  distinct: Distinct,
+  f: FileRecord,
+  file: string,
+  judge: Judge = shapeDamage,
+): Damage | undefined {
+  const seen = distinct[f.exec ? 1 : 0];
+  if (seen.has(f.integrity)) return undefined;
+  seen.set(f.integrity, f);
+  const why = judge(file, f);
+  return why === undefined ? undefined : { f, why };
+}
 
 /**
  * One synchronous lstat per distinct object (no promise per file, SPEC.md §Activation cost). Objects
@@ -46,26 +68,51 @@ function firstShapeDamage(
   plan: Plan,
   paths: ObjectPaths,
   distinct: Distinct,
+  judge: Judge = shapeDamage,
 ): Damage | undefined {
-  const look = (f: FileRecord, file: string): Damage | undefined => {
-    const seen = distinct[f.exec ? 1 : 0];
-    if (seen.has(f.integrity)) return undefined;
-    seen.set(f.integrity, f);
-    const why = shapeDamage(file, f);
-    return why === undefined ? undefined : { f, why };
-  };
   for (let i = 0; i < plan.place.length; i++) {
     const f = plan.place[i]!.file;
     if (f.type !== 'file') continue;
-    const damage = look(f, (paths[i] = fileObjectPath(store, f)));
+    const damage = lookOnce(distinct, f, (paths[i] = fileObjectPath(store, f)), judge);
     if (damage) return damage;
   }
   for (const u of plan.placeMarkers)
     for (const f of u.files) {
-      const damage = f.type === 'file' ? look(f, fileObjectPath(store, f)) : undefined;
+      const damage =
+        f.type === 'file' ? lookOnce(distinct, f, fileObjectPath(store, f), judge) : undefined;
       if (damage) return damage;
     }
   return undefined;
+}
+
+/** The same, over the objects of `pkgs` alone (marker units' files included: they are theirs). */
+function firstShapeDamageIn(
+  store: StoreLayout,
+  pkgs: readonly PlanPackage[],
+  distinct: Distinct,
+): Damage | undefined {
+  for (const pkg of pkgs)
+    for (const f of pkg.manifest.files) {
+      const damage =
+        f.type === 'file' ? lookOnce(distinct, f, fileObjectPath(store, f)) : undefined;
+      if (damage) return damage;
+    }
+  return undefined;
+}
+
+/**
+ * The packages of a new generations tree whose objects the check looks at (SPEC.md §Check, *Kept
+ * entries*): those the committed tree lacks when that tree is hard-linked whole, since the kept
+ * ones' files there are the store's very inodes and linking them again installs nothing that is
+ * not installed already; else undefined (all of them).
+ */
+export function packagesToCheck(
+  to: readonly PlanPackage[],
+  committed: { packages: readonly PackageRef[]; hardLinked?: boolean | undefined },
+): readonly PlanPackage[] | undefined {
+  if (committed.hardLinked !== true) return undefined;
+  const kept = new Set(committed.packages.map((r) => r.id));
+  return to.filter((pkg) => !kept.has(pkg.ref.id));
 }
 
 async function firstHashDamage(
@@ -86,6 +133,13 @@ async function firstHashDamage(
   return found.find((d) => d !== undefined);
 }
 
+export interface ObjectCheckOptions {
+  /** rehash every object placed (`--verify`; `only` is then ignored) */
+  verify?: boolean | undefined;
+  /** look at these packages' objects alone (packagesToCheck), not every one the plan places */
+  only?: readonly PlanPackage[] | undefined;
+}
+
 /**
  * Refuse a plan that would link a damaged object (EPSTORE_INTEGRITY); returns the object path of
  * each placed file, for the apply.
@@ -94,25 +148,47 @@ export async function refuseDamagedObjects(
   store: StoreLayout,
   plan: Plan,
   to: readonly PlanPackage[],
-  opts: { verify?: boolean | undefined } = {},
+  opts: ObjectCheckOptions = {},
 ): Promise<ObjectPaths> {
   const paths: ObjectPaths = new Array<string | undefined>(plan.place.length);
   const distinct: Distinct = [new Map(), new Map()];
-  const bad =
-    firstShapeDamage(store, plan, paths, distinct) ??
-    (opts.verify === true ? await firstHashDamage(store, distinct) : undefined);
-  if (!bad) return paths;
+  const verify = opts.verify === true;
+  // The paths of a partial check are not handed over: the apply works them out as it links.
+  const shape =
+    opts.only && !verify
+      ? firstShapeDamageIn(store, opts.only, distinct)
+      : firstShapeDamage(store, plan, paths, distinct);
+  const bad = shape ?? (verify ? await firstHashDamage(store, distinct) : undefined);
+  if (bad) throw damagedObject(bad, to);
+  return paths;
+}
+
+/**
+ * Refuse a plan one of whose objects is gone (EPSTORE_INTEGRITY, reason `missing`), in plan order:
+ * what a partial check (`only`) leaves to the link, found the way the link finds it.
+ */
+export function refuseMissingObjects(
+  store: StoreLayout,
+  plan: Plan,
+  to: readonly PlanPackage[],
+): void {
+  const paths: ObjectPaths = [];
+  const bad = firstShapeDamage(store, plan, paths, [new Map(), new Map()], absence);
+  if (bad) throw damagedObject(bad, to);
+}
+
+function damagedObject(bad: Damage, to: readonly PlanPackage[]): PstoreError {
   const key = fileObjectKey(bad.f);
   const owner = ownerOf(to, bad.f.path);
   const entry = owner ? `${owner.name}@${owner.version}` : 'its entry';
-  throw new PstoreError(
+  return new PstoreError(
     'EPSTORE_INTEGRITY',
     `object ${key} of ${entry} (${bad.f.path}) is damaged in the store: ${bad.why}`,
     {
       subject: key,
       hint: repairHint(entry),
       data: {
-        reason: bad.why === 'it is missing' ? 'missing' : 'corrupt',
+        reason: bad.why === MISSING ? 'missing' : 'corrupt',
         object: key,
         path: bad.f.path,
         ...(owner ? { entry: owner } : {}),

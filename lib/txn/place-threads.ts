@@ -99,9 +99,9 @@ async function placeFilesOnTwo(pair: Pair, plan: Plan, onProgress?: ProgressList
   await alongside(pair, asked, () => placeShare(pair, plan, first, split, onProgress));
   const { placed } = await orHere(asked, () => {
     placeShare(pair, plan, split, total, onProgress);
-    return { placed: { method: ctx.linker.method } };
+    return { placed: ctx.linker };
   });
-  ctx.linker.adopt(placed.method);
+  ctx.linker.adopt(placed);
 }
 
 /** plan.place[from, end) as the worker's flat arrays (place-worker.ts FilesJob). */

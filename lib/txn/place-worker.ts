@@ -8,7 +8,7 @@ import { crashpoint } from '../core/crashpoint.js';
 import { sendError, type SentError } from '../core/thread-error.js';
 import { DirtyDirs } from '../fs/flush.js';
 import type { StoreLayout } from '../store/layout.js';
-import { createLinker, type LinkMode } from './link.js';
+import { createLinker, type LinkerState, type LinkMode } from './link.js';
 import { makeDirs, placeAt, type PlaceContext } from './place.js';
 
 /** What both jobs name: where, for which transaction, how files are linked. */
@@ -46,8 +46,7 @@ export const REPLACE = 2;
 
 export type PlaceJob = DirsJob | FilesJob;
 
-export type PlaceReply =
-  { made: string[] } | { placed: { method: LinkMode } } | { failed: SentError };
+export type PlaceReply = { made: string[] } | { placed: LinkerState } | { failed: SentError };
 
 export const STOP = 0;
 export const PLACED = 1;
@@ -78,7 +77,8 @@ function run(job: PlaceJob): PlaceReply {
       if ((i + 1) % PLACED_STEP === 0) Atomics.add(shared, PLACED, PLACED_STEP);
     }
     // the main thread's flush is one syncfs, which covers data a copy or a reflink wrote
-    return { placed: { method: ctx.linker.method } };
+    const { method, onlyHardLinks } = ctx.linker;
+    return { placed: { method, onlyHardLinks } };
   } catch (err) {
     Atomics.store(shared, STOP, 1);
     return { failed: sendError(err) };

@@ -6,7 +6,7 @@ import type { PrefixPaths } from '../prefix/layout.js';
 import { treeDir } from '../prefix/layout.js';
 import { storeInsidePrefix } from '../prefix/overlap.js';
 import type { StoreContext } from '../store/context.js';
-import { refuseDamagedObjects } from './object-check.js';
+import { refuseDamagedObjects, type ObjectCheckOptions } from './object-check.js';
 import { refuseUnplaceable } from './path-room.js';
 import { createdPaths, touchedPaths } from './plan-paths.js';
 import type { Plan, PlanPackage } from './plan.js';
@@ -17,7 +17,7 @@ export async function preflight(
   p: PrefixPaths,
   plan: Plan,
   to: readonly PlanPackage[],
-  opts: { verify?: boolean | undefined },
+  opts: ObjectCheckOptions,
 ): Promise<void> {
   // The paths by what the plan does to them are listed only when the store lies in the prefix.
   const storeRel = await storeInsidePrefix(p, ctx.root);

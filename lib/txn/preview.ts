@@ -4,7 +4,6 @@
 // every conflict is collected, not only the first.
 
 import { PstoreError } from '../core/errors.js';
-import type { PackageRef } from '../core/package-ref.js';
 import { acquireLock } from '../fs/lock.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import { prefixToOpen, refuseOccupiedSymlinkPlace, requireSameStore } from '../prefix/open.js';
@@ -14,6 +13,7 @@ import {
   readCurrent,
   readCurrentGeneration,
   type CurrentRecord,
+  type GenerationRecord,
 } from '../prefix/state.js';
 import { requireCompleteTree } from '../prefix/trees.js';
 import type { StoreContext } from '../store/context.js';
@@ -22,6 +22,7 @@ import { resolveGoal, type Target, type TargetContext } from './goal.js';
 import { readJournal, type TxnKind } from './journal.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
 import { planTransaction, type Plan } from './plan.js';
+import { packagesToCheck, refuseMissingObjects } from './object-check.js';
 import { preflight } from './preflight.js';
 import { hintReplace } from './replace-hint.js';
 import type { PlanCounts, PlanPreview, TxnOptions, TxnResult } from './txn-types.js';
@@ -38,7 +39,7 @@ export async function previewTransaction(
   if (!found) {
     if (p.layout === 'generations') await refuseOccupiedSymlinkPlace(p.dir);
     const empty = { formatVersion: 1 as const, generation: 0, highest: 0 };
-    return previewFrom(ctx, p, kind, target, opts, empty, []);
+    return previewFrom(ctx, p, kind, target, opts, empty, { packages: [] });
   }
   await requireSameStore(p.dir, found.record, ctx.root);
   await using _lock = await acquireLock(p.lock, {
@@ -55,9 +56,12 @@ export async function previewTransaction(
       { subject: p.dir, hint: 'run pstore recover first' },
     );
   const cur = await readCurrent(p);
-  const current = (await readCurrentGeneration(p, cur)).packages;
-  return previewFrom(ctx, p, kind, target, opts, cur, current);
+  const record = await readCurrentGeneration(p, cur);
+  return previewFrom(ctx, p, kind, target, opts, cur, record);
 }
+
+/** What the preview reads of the committed generation: its set, and whether its tree is hard-linked whole. */
+type CommittedRecord = Pick<GenerationRecord, 'packages' | 'hardLinked'>;
 
 async function previewFrom(
   ctx: StoreContext,
@@ -66,8 +70,9 @@ async function previewFrom(
   target: (t: TargetContext) => Promise<Target>,
   opts: TxnOptions,
   cur: CurrentRecord,
-  current: PackageRef[],
+  committed: CommittedRecord,
 ): Promise<TxnResult & { plan: PlanPreview }> {
+  const current = committed.packages;
   const goal = await resolveGoal(ctx, p, kind, target, { current, generation: cur.generation });
   const noop = goal.existingGeneration === undefined && sameSet(current, goal.packages);
   const generation = noop
@@ -76,7 +81,9 @@ async function previewFrom(
       Math.max(cur.highest, cur.generation, ...(await listGenerationNumbers(p))) + 1);
   const conflicts: PstoreError[] = [];
   const taken: string[] = [];
-  const plan = noop ? undefined : await checkedPlan(ctx, p, current, goal, opts, conflicts, taken);
+  const plan = noop
+    ? undefined
+    : await checkedPlan(ctx, p, committed, goal, opts, conflicts, taken);
   return {
     prefix: p.dir,
     layout: p.layout,
@@ -102,12 +109,13 @@ async function previewFrom(
 async function checkedPlan(
   ctx: StoreContext,
   p: PrefixPaths,
-  current: PackageRef[],
+  committed: CommittedRecord,
   goal: Target,
   opts: TxnOptions,
   conflicts: PstoreError[],
   taken: string[],
 ): Promise<Plan> {
+  const current = committed.packages;
   const collect = (err: PstoreError) => void conflicts.push(err);
   if (p.layout === 'generations' && goal.existingGeneration !== undefined)
     await requireCompleteTree(p, goal.existingGeneration);
@@ -119,13 +127,11 @@ async function checkedPlan(
       // one the plan above passed over (kept, damaged) fails here as it fails there.
       const whole =
         to.length === goal.packages.length ? to : (await loadPlanSides(ctx, [], goal.packages)).to;
-      await preflight(
-        ctx,
-        p,
-        planTransaction([], whole, () => {}),
-        whole,
-        opts,
-      );
+      const only = packagesToCheck(whole, committed);
+      const tree = planTransaction([], whole, () => {});
+      await preflight(ctx, p, tree, whole, { ...opts, only });
+      // The run's links find a kept object gone from the store (apply-generations.ts).
+      if (only && opts.verify !== true) refuseMissingObjects(ctx.layout, tree, whole);
     }
     return plan;
   }

@@ -56,14 +56,15 @@ export async function applyJournal(
   { ctx, p, j, from, to, linker }: JournalMove,
   onProgress?: ProgressListener,
   plan?: Plan,
-): Promise<void> {
+): Promise<{ builtTree: boolean }> {
   const base = { store: ctx.layout, linker, txid: j.txid, onProgress };
   if (p.layout === 'generations')
-    await applyGenerations(base, p, j, to, from.length === 0 ? plan : undefined);
-  else {
-    await applyInplace({ ...base, root: p.dir }, plan ?? planTransaction(from, to));
-    await restoreSaved(ctx.layout, p.dir, j.txid, j.restore);
-  }
+    return {
+      builtTree: await applyGenerations(base, p, j, to, from.length === 0 ? plan : undefined),
+    };
+  await applyInplace({ ...base, root: p.dir }, plan ?? planTransaction(from, to));
+  await restoreSaved(ctx.layout, p.dir, j.txid, j.restore);
+  return { builtTree: false };
 }
 
 /** Undo a transaction that failed part-way, before its commit. */

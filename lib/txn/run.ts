@@ -9,7 +9,13 @@ import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import { discardNewPrefix, openPrefixForWrite, type OpenedPrefix } from '../prefix/open.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import type { PackageRef } from '../core/package-ref.js';
-import { listGenerationNumbers, readCurrent, readCurrentGeneration } from '../prefix/state.js';
+import {
+  listGenerationNumbers,
+  readCurrent,
+  readCurrentGeneration,
+  type CurrentRecord,
+  type GenerationRecord,
+} from '../prefix/state.js';
 import { requireCompleteTree } from '../prefix/trees.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
@@ -27,6 +33,7 @@ import { ownedBefore, type OwnershipDelta } from './ownership/delta.js';
 import { HeldOwnership, type CommittedSet } from './ownership/sync.js';
 import { loadChange, Prepared } from './prepared.js';
 import { hintReplace } from './replace-hint.js';
+import { packagesToCheck } from './object-check.js';
 import { preflight } from './preflight.js';
 import { dropWarmPlaceWorker, warmPlaceWorker } from './placer.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
@@ -186,7 +193,8 @@ async function transaction(
   await recoverPending(ctx, p);
   step('recover');
   const cur = await readCurrent(p);
-  const current = (await readCurrentGeneration(p, cur)).packages;
+  const record = await readCurrentGeneration(p, cur);
+  const current = record.packages;
   // Independent waits, side by side: the registration's syncs (in the store) and the store
   // index's open (LevelDB rewrites its manifest on every open). Both settle before either's
   // failure is thrown: a new prefix's failure removes the registration after this.
@@ -210,7 +218,7 @@ async function transaction(
   try {
     return {
       ...result,
-      ...(await changeTo(h, kind, { ...cur, packages: current }, goal, opts, step)),
+      ...(await changeTo(h, kind, committedOf(cur, record), goal, opts, step)),
     };
   } finally {
     await dropWarmPlaceWorker(); // started for the checks, not taken: a refusal, a failed journal
@@ -220,8 +228,13 @@ async function transaction(
 /** What a prefix this call created has committed: nothing. */
 const NOTHING_COMMITTED: CommittedSet = { generation: 0, packages: [] };
 
-/** The committed set and what a transaction read of current.json. */
-type Committed = CommittedSet & { highest: number };
+/** The committed set, what a transaction read of current.json, and whether its tree is hard-linked whole. */
+type Committed = CommittedSet & { highest: number; hardLinked: boolean };
+
+function committedOf(cur: CurrentRecord, record: GenerationRecord): Committed {
+  const { generation, highest } = cur;
+  return { generation, highest, packages: record.packages, hardLinked: record.hardLinked === true };
+}
 
 /** Plan, check, journal, apply and commit the change from `committed` to `goal`. */
 async function changeTo(
@@ -259,8 +272,8 @@ async function changeTo(
     ...(restore.length ? { restore } : {}),
   });
   await h.placeRecord(); // the journal's fsync of <state> makes its name durable (open.ts)
-  const linker = await applyNew(ctx, p, journal, prep, opts, step);
-  await commitGeneration(p, journal, committed.highest);
+  const { linker, hardLinkedTree } = await applyNew(ctx, p, journal, prep, opts, step);
+  await commitGeneration(p, journal, { highest: committed.highest, hardLinkedTree });
   await prep.commitIndex(ctx, journal.to);
   step('commit');
   return {
@@ -278,7 +291,7 @@ async function changeTo(
  */
 /** What planning a transaction works from. */
 interface PlanRequest extends Holding {
-  committed: CommittedSet;
+  committed: Omit<Committed, 'highest'>;
   goal: Target;
   opts: TxnOptions;
   step: StepClock;
@@ -319,7 +332,8 @@ async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> 
   const plan = planTransaction(sides.from, sides.to); // throws on paths two packages ship
   step('plan');
   warmPlaceWorker(plan.place.length); // its start-up overlaps the checks (place-threads.ts)
-  await preflight(ctx, p, plan, sides.to, { verify: opts.verify });
+  const only = p.layout === 'generations' ? packagesToCheck(sides.to, committed) : undefined;
+  await preflight(ctx, p, plan, sides.to, { verify: opts.verify, only });
   if (p.layout === 'inplace') {
     const owned = new Set(ownedPaths(sides.from).keys());
     const taken = await checkTakingOver(p.dir, plan, owned, opts.overwrite);
@@ -380,6 +394,12 @@ function newJournal(
   };
 }
 
+interface Applied {
+  linker: Linker;
+  /** a generations tree built here whose every file is a hard link of its object (commit.ts) */
+  hardLinkedTree: boolean;
+}
+
 /** Journal (durable), then apply; a failure before commit reverts what was applied. */
 async function applyNew(
   ctx: StoreContext,
@@ -388,7 +408,7 @@ async function applyNew(
   prep: Prepared,
   opts: TxnOptions,
   step: StepClock,
-): Promise<Linker> {
+): Promise<Applied> {
   // the last moment nothing is written
   throwIfAborted(opts.signal, { what: `the transaction on ${p.dir}`, subject: p.dir });
   await writeJournal(p, journal);
@@ -397,14 +417,15 @@ async function applyNew(
   step('journal');
   const linker = createLinker(journal.link);
   const move = { ctx, p, j: journal, from: prep.from, to: prep.to, linker };
+  let builtTree: boolean;
   try {
-    await applyJournal(move, opts.onProgress, prep.plan);
+    ({ builtTree } = await applyJournal(move, opts.onProgress, prep.plan));
   } catch (err) {
     await revertJournal(move, prep.reverse).catch(() => {});
     throw err;
   }
   step('apply');
-  return linker;
+  return { linker, hardLinkedTree: builtTree && linker.onlyHardLinks };
 }
 
 /** A conflict with a package that stays active hints at `--replace` (replace-hint.ts). */

@@ -3,7 +3,7 @@
 // different filesystems; use --link auto or --link copy"), naming the prefix, never an internal
 // temp path and EXDEV. A real tmpfs mount holds the prefix (root, as in CI).
 
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { mountTmpfs, rootTest } from '../_helpers/environment.js';
@@ -93,3 +93,22 @@ for (const layout of ['inplace', 'generations'] as const) {
     },
   );
 }
+
+rootTest(
+  'generations, --link auto across filesystems: the tree is copies, and its record does not say hard-linked (its kept objects are looked at again)',
+  async (t) => {
+    const dir = await tempDir(t, 'xdev');
+    const mount = await mountTmpfs(t, { size: '8m' });
+    const cli = storeCli(path.join(dir, 'store'));
+    const src = await buildTree(path.join(dir, 'src'), { 'bin/tool': 'tool\n' });
+    t.is((await cli(['add', src, '--name', 'tool', '--version', '1'])).code, 0);
+    const prefix = path.join(mount, 'g');
+    const r = await cli(['activate', 'tool', '--prefix', prefix, '--layout', 'generations']);
+    t.is(r.code, 0, describe(r));
+    t.is((await fsp.stat(path.join(prefix, 'bin/tool'))).nlink, 1, 'a copy');
+    const record = JSON.parse(
+      await fsp.readFile(path.join(mount, '.pstore-g', 'generations', '1.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    t.false('hardLinked' in record);
+  },
+);

@@ -244,6 +244,87 @@ test('generations: a truncated manifest of a kept entry fails the next tree (exi
   );
 });
 
+/** A generations prefix's record of generation `n` (its state lies beside it, .pstore-NAME). */
+async function generationRecord(prefix: string, n: number): Promise<Record<string, unknown>> {
+  const meta = path.join(path.dirname(prefix), `.pstore-${path.basename(prefix)}`);
+  const text = await fsp.readFile(path.join(meta, 'generations', `${n}.json`), 'utf8');
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+test("generations: a tree hard-linked whole is recorded so, and the next tree looks again at a new entry's objects only (a kept one's damage is the tree's already); --verify rehashes all", async (t) => {
+  const { dir, store, cli, objA, keyA } = await setup(t);
+  const prefix = path.join(dir, 'g');
+  t.is((await cli(['activate', 'a', '--prefix', prefix, '--layout', 'generations'])).code, 0);
+  t.is((await generationRecord(prefix, 1)).hardLinked, true);
+  // through the tree: the store's object is the same inode, so the tree shows the damage already
+  await fsp.appendFile(path.join(prefix, 'share/a/data.txt'), 'root appended this\n');
+
+  const r = await cli(['activate', 'b', '--prefix', prefix, '--json']);
+  t.is(r.code, 0, describe(r));
+  t.is((await generationRecord(prefix, 2)).hardLinked, true);
+  t.is((await fsp.stat(path.join(prefix, 'share/a/data.txt'))).ino, (await fsp.stat(objA)).ino);
+
+  t.is((await cli(['deactivate', 'b', '--prefix', prefix])).code, 0);
+  const verified = await cli(['activate', 'b', '--prefix', prefix, '--verify', '--json']);
+  t.is(verified.code, 4, describe(verified));
+  t.is(jsonError(verified).subject, keyA, 'with --verify, the kept entry is rehashed too');
+
+  // a new entry's object is looked at: b's, appended to in the store, refuses the tree
+  const objB = objectPathOf(store, {
+    integrity: sha512Integrity(Buffer.from(B_DATA)),
+    exec: false,
+  });
+  await fsp.chmod(objB, 0o644);
+  await fsp.appendFile(objB, 'appended in the store\n');
+  const refused = await cli(['activate', 'b', '--prefix', prefix, '--json']);
+  t.is(refused.code, 4, describe(refused));
+  t.like(jsonError(refused), {
+    code: 'EPSTORE_INTEGRITY',
+    data: { reason: 'corrupt', path: 'share/b/data.txt' },
+  });
+});
+
+test('generations: a kept entry whose object left the store fails the next tree as the check would (exit 4, missing), its dry run answers the same, and nothing changes', async (t) => {
+  const { dir, cli, add, objA, keyA } = await setup(t);
+  const prefix = path.join(dir, 'g');
+  t.is((await cli(['activate', 'a', '--prefix', prefix, '--layout', 'generations'])).code, 0);
+  const meta = path.join(dir, '.pstore-g');
+  const before = { tree: await listTree(prefix), state: await snapshotDir(meta) };
+  await fsp.rm(objA); // as `verify --repair` removes a damaged object
+
+  for (const dry of [['--dry-run'], []]) {
+    const r = await cli(['activate', 'b', '--prefix', prefix, ...dry, '--json']);
+    t.is(r.code, 4, `${dry.join(' ') || 'the run'}: ${describe(r)}`);
+    t.like(jsonError(r), {
+      code: 'EPSTORE_INTEGRITY',
+      subject: keyA,
+      data: { reason: 'missing', path: 'share/a/data.txt', entry: { name: 'a' } },
+    });
+  }
+  t.deepEqual(
+    { tree: await listTree(prefix), state: await snapshotDir(meta) },
+    before,
+    'the same tree and state: no journal, no new tree, no build left behind',
+  );
+  t.is((await add('a')).code, 0);
+  t.is((await cli(['activate', 'b', '--prefix', prefix])).code, 0);
+  t.is(await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'), A_DATA);
+});
+
+test("generations: a tree of copies (--link copy) is not recorded hard-linked, and a kept entry's damaged object refuses the next tree", async (t) => {
+  const { dir, cli, objA, keyA } = await setup(t);
+  const prefix = path.join(dir, 'g');
+  const args = ['--prefix', prefix, '--layout', 'generations', '--link', 'copy'];
+  t.is((await cli(['activate', 'a', ...args])).code, 0);
+  t.false('hardLinked' in (await generationRecord(prefix, 1)));
+  await fsp.chmod(objA, 0o644);
+  await fsp.appendFile(objA, 'appended in the store\n'); // the tree's copy is intact
+  const r = await cli(['activate', 'b', '--prefix', prefix, '--json']);
+  t.is(r.code, 4, describe(r));
+  t.like(jsonError(r), { code: 'EPSTORE_INTEGRITY', subject: keyA, data: { reason: 'corrupt' } });
+  t.is(await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'), A_DATA);
+});
+
 test('a damaged manifest is rewritten by re-adding the same content (no repair needed)', async (t) => {
   const { store, cli, add } = await setup(t);
   const idA = jsonOut<{ id: string }>(await cli(['info', 'a', '--json'])).id;

@@ -8,7 +8,11 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ManifestFile } from '../../lib/core/types.js';
 import { storeLayout } from '../../lib/store/layout.js';
-import { refuseDamagedObjects } from '../../lib/txn/object-check.js';
+import {
+  packagesToCheck,
+  refuseDamagedObjects,
+  refuseMissingObjects,
+} from '../../lib/txn/object-check.js';
 import { planTransaction, type PlanPackage } from '../../lib/txn/plan.js';
 import { rejects } from '../_helpers/errors.js';
 import { fakeId, mfile, mlink, withParents } from '../_helpers/manifests.js';
@@ -93,4 +97,77 @@ test('a damaged object two paths share is reported at the first of them', async 
   const plan = planTransaction([], [alpha]);
   const err = await t.throwsAsync(refuseDamagedObjects(storeLayout(root), plan, [alpha]));
   t.like((err as { data?: unknown }).data, { reason: 'corrupt', path: 'lib/a.py' });
+});
+
+/** A second package (another name, its own objects), for the checks that look at some alone. */
+const beta = ((): PlanPackage => {
+  const files = withParents([file('share/beta/data', 'beta\n')]);
+  return {
+    ref: { name: 'beta', version: '1', id: fakeId(JSON.stringify(files)) },
+    manifest: { formatVersion: 1, name: 'beta', version: '1', markers: [], files },
+  };
+})();
+
+async function writeObject(root: string, f: FileEntry, content: string): Promise<void> {
+  const obj = objectPathOf(root, f);
+  await fsp.mkdir(path.dirname(obj), { recursive: true });
+  await fsp.writeFile(obj, content, { mode: f.exec ? 0o555 : 0o444 });
+}
+
+const betaData = beta.manifest.files.find((f) => f.type === 'file') as FileEntry;
+
+test('packagesToCheck: all when the committed tree is not hard-linked whole, else those it lacks', (t) => {
+  const both = [alpha, beta];
+  t.is(packagesToCheck(both, { packages: [alpha.ref] }), undefined);
+  t.is(packagesToCheck(both, { packages: [alpha.ref], hardLinked: false }), undefined);
+  t.deepEqual(packagesToCheck(both, { packages: [alpha.ref], hardLinked: true }), [beta]);
+  t.deepEqual(packagesToCheck(both, { packages: [], hardLinked: true }), both);
+});
+
+test("`only`: the objects of the packages named are looked at, another's damage is passed over, and --verify looks at all", async (t) => {
+  const root = await tempDir(t, 'store');
+  await storeWithObjects(root);
+  await writeObject(root, betaData, 'beta\n');
+  const plan = planTransaction([], [alpha, beta]);
+  const store = storeLayout(root);
+  const shared = objectPathOf(root, fileAt('lib/a.py'));
+  await fsp.chmod(shared, 0o644);
+  await fsp.writeFile(shared, 'SAME\n'); // same size: only a rehash sees it
+  await fsp.appendFile(objectPathOf(root, fileAt('bin/alpha')), 'more\n');
+
+  const paths = await refuseDamagedObjects(store, plan, [alpha, beta], { only: [beta] });
+  t.true(
+    paths.every((p) => p === undefined),
+    'a partial check hands over no paths',
+  );
+  await rejects(
+    t,
+    refuseDamagedObjects(store, plan, [alpha, beta], { only: [alpha] }),
+    'EPSTORE_INTEGRITY',
+    objectKeyOf(fileAt('bin/alpha')),
+  );
+  await fsp.chmod(objectPathOf(root, fileAt('bin/alpha')), 0o755);
+  await fsp.writeFile(objectPathOf(root, fileAt('bin/alpha')), CONTENT['bin/alpha']!);
+  await rejects(
+    t,
+    refuseDamagedObjects(store, plan, [alpha, beta], { only: [beta], verify: true }),
+    'EPSTORE_INTEGRITY',
+    objectKeyOf(fileAt('lib/a.py')),
+  );
+});
+
+test('refuseMissingObjects: an absent object is refused (reason missing, in plan order); a damaged one present passes', async (t) => {
+  const root = await tempDir(t, 'store');
+  await storeWithObjects(root);
+  await fsp.appendFile(objectPathOf(root, fileAt('bin/alpha')), 'more\n');
+  const store = storeLayout(root);
+  const plan = planTransaction([], [alpha, beta]);
+  const err = t.throws(() => refuseMissingObjects(store, plan, [alpha, beta]));
+  t.like(err, {
+    code: 'EPSTORE_INTEGRITY',
+    subject: objectKeyOf(betaData),
+    data: { reason: 'missing', path: 'share/beta/data', entry: beta.ref },
+  });
+  await writeObject(root, betaData, 'beta\n');
+  t.notThrows(() => refuseMissingObjects(store, plan, [alpha, beta]));
 });
