@@ -37,7 +37,7 @@ const OVERWRITE_HELP = [
 /** `activate` and `sync`: hash every object before linking it (a size check is always made). */
 const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
 const VERIFY_HELP =
-  '--verify         rehash every object to link first (else: sizes, of those new to the prefix); exit 4 if one is damaged';
+  '--verify         rehash every object to link first (else sizes are checked); exit 4 if one is damaged';
 
 export const PREFIX_HELP = '--prefix DIR     the prefix (required)';
 export const TXN_HELP = [

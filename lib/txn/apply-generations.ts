@@ -10,10 +10,9 @@ import { replaceSymlink } from '../fs/atomic.js';
 import { treeDir, type PrefixPaths } from '../prefix/layout.js';
 import { publishTree, requireCompleteTree, treeBuildDir, treeIsComplete } from '../prefix/trees.js';
 import { crashpoint } from '../core/crashpoint.js';
-import { errnoCode } from '../core/errors.js';
 import { applyInplace, type ApplyContext } from './apply-inplace.js';
 import type { Journal } from './journal.js';
-import { refuseMissingObjects } from './object-check.js';
+import { refuseUnlinkableObjects } from './object-check.js';
 import { planTransaction, type Plan, type PlanPackage } from './plan.js';
 
 export async function currentTreeTarget(p: PrefixPaths): Promise<string | undefined> {
@@ -60,9 +59,9 @@ async function buildTree(
     // Unpublished: one flush at its end, before publishTree's rename makes it reachable.
     await applyInplace({ ...ctx, root: built }, plan, { unpublished: true });
   } catch (err) {
-    // The check passed over a kept entry's objects (SPEC.md §Check, *Kept entries*): one gone
-    // from the store since (`verify --repair`) fails its link, and is reported as the check would.
-    if (errnoCode(err) === 'ENOENT') refuseMissingObjects(ctx.store, plan, target);
+    // The check may have passed over kept entries' objects (SPEC.md §Check, *Kept entries*): one
+    // link() could not use (gone since, by `verify --repair`) is reported as the check would.
+    refuseUnlinkableObjects(ctx.store, plan, target, err);
     throw err;
   }
   await publishTree(p, built, j.to.generation);

@@ -1,11 +1,14 @@
 // Damaged store content is never installed (SPEC.md §Check): before a transaction changes anything,
 // every object it will link is lstat'ed once, in one synchronous loop (a regular file of the
-// manifest's size with the key's exec bit), and, with `--verify`, rehashed. A mismatch is EPSTORE_INTEGRITY naming the object and
-// the entry. Cost: one lstat per distinct object placed; hashing (8 at a time) only on request.
+// manifest's size with the key's exec bit), and, with `--verify`, rehashed. A mismatch is
+// EPSTORE_INTEGRITY naming the object and the entry. Cost: one lstat per distinct object placed;
+// hashing (8 at a time) only on request. A generations tree's kept entries are the exception
+// (§Check, *Kept entries*): their objects are the live tree's inodes already, and one that link()
+// cannot use is found when the build fails (refuseUnlinkableObjects).
 
 import fs from 'node:fs';
 import pMap from 'p-map';
-import { PstoreError } from '../core/errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 import { fileObjectKey } from '../core/object-key.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { fileObjectPath, type StoreLayout } from '../store/layout.js';
@@ -34,8 +37,12 @@ const shapeDamage: Judge = (file, f) => {
   return undefined;
 };
 
-const absence: Judge = (file) =>
-  fs.lstatSync(file, { throwIfNoEntry: false }) ? undefined : MISSING;
+/** What link() cannot make a file from: nothing, or a directory (the old check's first two). */
+const unlinkable: Judge = (file) => {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (!st) return MISSING;
+  return st.isDirectory() ? 'it is not a regular file' : undefined;
+};
 
 interface Damage {
   f: FileRecord;
@@ -66,14 +73,17 @@ function lookOnce(
 function firstShapeDamage(
   store: StoreLayout,
   plan: Plan,
-  paths: ObjectPaths,
   distinct: Distinct,
+  /** filled with each placed file's object path, by index of plan.place */
+  paths?: ObjectPaths,
   judge: Judge = shapeDamage,
 ): Damage | undefined {
   for (let i = 0; i < plan.place.length; i++) {
     const f = plan.place[i]!.file;
     if (f.type !== 'file') continue;
-    const damage = lookOnce(distinct, f, (paths[i] = fileObjectPath(store, f)), judge);
+    const file = fileObjectPath(store, f);
+    if (paths) paths[i] = file;
+    const damage = lookOnce(distinct, f, file, judge);
     if (damage) return damage;
   }
   for (const u of plan.placeMarkers)
@@ -157,24 +167,39 @@ export async function refuseDamagedObjects(
   const shape =
     opts.only && !verify
       ? firstShapeDamageIn(store, opts.only, distinct)
-      : firstShapeDamage(store, plan, paths, distinct);
+      : firstShapeDamage(store, plan, distinct, paths);
   const bad = shape ?? (verify ? await firstHashDamage(store, distinct) : undefined);
   if (bad) throw damagedObject(bad, to);
   return paths;
 }
 
 /**
- * Refuse a plan one of whose objects is gone (EPSTORE_INTEGRITY, reason `missing`), in plan order:
- * what a partial check (`only`) leaves to the link, found the way the link finds it.
+ * After a failed build of a tree whose kept objects were not checked (§Check, *Kept entries*):
+ * throw the first object of the plan that link() cannot use (gone, say by `verify --repair`, or a
+ * directory) as the check would have (EPSTORE_INTEGRITY); the dry run asks the same. `failure`:
+ * the build's error; an ENOENT naming an object that is back by now (another process re-added it
+ * meanwhile) still names that object. Returns when the failure had another cause.
  */
-export function refuseMissingObjects(
+export function refuseUnlinkableObjects(
   store: StoreLayout,
   plan: Plan,
   to: readonly PlanPackage[],
+  failure?: unknown,
 ): void {
-  const paths: ObjectPaths = [];
-  const bad = firstShapeDamage(store, plan, paths, [new Map(), new Map()], absence);
+  const bad =
+    firstShapeDamage(store, plan, [new Map(), new Map()], undefined, unlinkable) ??
+    missingObjectOf(store, plan, failure);
   if (bad) throw damagedObject(bad, to);
+}
+
+/** The placed file whose object `failure` (an ENOENT) names, if it names one. */
+function missingObjectOf(store: StoreLayout, plan: Plan, failure: unknown): Damage | undefined {
+  const at = (failure as { path?: unknown } | undefined)?.path;
+  if (errnoCode(failure) !== 'ENOENT' || typeof at !== 'string') return undefined;
+  if (!at.startsWith(`${store.objects}/`)) return undefined;
+  for (const { file: f } of plan.place)
+    if (f.type === 'file' && fileObjectPath(store, f) === at) return { f, why: MISSING };
+  return undefined;
 }
 
 function damagedObject(bad: Damage, to: readonly PlanPackage[]): PstoreError {

@@ -22,7 +22,7 @@ import { resolveGoal, type Target, type TargetContext } from './goal.js';
 import { readJournal, type TxnKind } from './journal.js';
 import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
 import { planTransaction, type Plan } from './plan.js';
-import { packagesToCheck, refuseMissingObjects } from './object-check.js';
+import { packagesToCheck, refuseUnlinkableObjects } from './object-check.js';
 import { preflight } from './preflight.js';
 import { hintReplace } from './replace-hint.js';
 import type { PlanCounts, PlanPreview, TxnOptions, TxnResult } from './txn-types.js';
@@ -60,7 +60,7 @@ export async function previewTransaction(
   return previewFrom(ctx, p, kind, target, opts, cur, record);
 }
 
-/** What the preview reads of the committed generation: its set, and whether its tree is hard-linked whole. */
+/** What the preview reads of the committed generation: its set; its tree hard-linked whole? */
 type CommittedRecord = Pick<GenerationRecord, 'packages' | 'hardLinked'>;
 
 async function previewFrom(
@@ -130,8 +130,8 @@ async function checkedPlan(
       const only = packagesToCheck(whole, committed);
       const tree = planTransaction([], whole, () => {});
       await preflight(ctx, p, tree, whole, { ...opts, only });
-      // The run's links find a kept object gone from the store (apply-generations.ts).
-      if (only && opts.verify !== true) refuseMissingObjects(ctx.layout, tree, whole);
+      // What the run's links find of the kept objects (apply-generations.ts).
+      if (only && opts.verify !== true) refuseUnlinkableObjects(ctx.layout, tree, whole);
     }
     return plan;
   }

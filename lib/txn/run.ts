@@ -228,7 +228,7 @@ async function transaction(
 /** What a prefix this call created has committed: nothing. */
 const NOTHING_COMMITTED: CommittedSet = { generation: 0, packages: [] };
 
-/** The committed set, what a transaction read of current.json, and whether its tree is hard-linked whole. */
+/** The committed set, current.json's `highest`, and whether the set's tree is hard-linked whole. */
 type Committed = CommittedSet & { highest: number; hardLinked: boolean };
 
 function committedOf(cur: CurrentRecord, record: GenerationRecord): Committed {
@@ -285,7 +285,8 @@ async function changeTo(
 }
 
 /**
- * Plan and check everything before the journal: a refusal changes nothing. An inplace prefix with
+ * Plan and check everything before the journal: a refusal changes nothing (a generations tree's
+ * kept objects are the exception, SPEC.md §Check *Kept entries*). An inplace prefix with
  * an ownership index plans from the packages that change alone (plan-delta.ts); otherwise both
  * sides' manifests are read in full.
  */

@@ -284,31 +284,73 @@ test("generations: a tree hard-linked whole is recorded so, and the next tree lo
   });
 });
 
-test('generations: a kept entry whose object left the store fails the next tree as the check would (exit 4, missing), its dry run answers the same, and nothing changes', async (t) => {
-  const { dir, cli, add, objA, keyA } = await setup(t);
+/** What becomes of a kept entry's object in the store, and the reason the refusal gives. */
+const UNLINKABLE = [
+  { what: 'gone from the store (as `verify --repair` leaves it)', reason: 'missing', dir: false },
+  { what: 'a directory in its place', reason: 'corrupt', dir: true },
+] as const;
+
+for (const { what, reason, dir: asDir } of UNLINKABLE) {
+  test(`generations: a kept entry's object ${what} fails the next tree as the check would (exit 4, ${reason}), its dry run answers the same, and nothing changes`, async (t) => {
+    const { dir, cli, add, objA, keyA } = await setup(t);
+    const prefix = path.join(dir, 'g');
+    t.is((await cli(['activate', 'a', '--prefix', prefix, '--layout', 'generations'])).code, 0);
+    t.is((await generationRecord(prefix, 1)).hardLinked, true, 'the check passes over a');
+    const meta = path.join(dir, '.pstore-g');
+    const before = { tree: await listTree(prefix), state: await snapshotDir(meta) };
+    await fsp.rm(objA);
+    if (asDir) await fsp.mkdir(objA);
+
+    for (const dry of [['--dry-run'], []]) {
+      const r = await cli(['activate', 'b', '--prefix', prefix, ...dry, '--json']);
+      t.is(r.code, 4, `${dry.join(' ') || 'the run'}: ${describe(r)}`);
+      t.like(jsonError(r), {
+        code: 'EPSTORE_INTEGRITY',
+        subject: keyA,
+        data: { reason, path: 'share/a/data.txt', entry: { name: 'a' } },
+      });
+    }
+    t.deepEqual(
+      { tree: await listTree(prefix), state: await snapshotDir(meta) },
+      before,
+      'the same tree and state: no journal, no new tree, no build left behind',
+    );
+    if (asDir) await fsp.rmdir(objA);
+    t.is((await add('a')).code, 0);
+    t.is((await cli(['activate', 'b', '--prefix', prefix])).code, 0);
+    t.is(await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'), A_DATA);
+  });
+}
+
+test("generations: the record trusted is the current generation's: after a rollback to a hard-linked tree from one of copies, kept objects are passed over again", async (t) => {
+  const { dir, cli, objA, keyA } = await setup(t);
   const prefix = path.join(dir, 'g');
   t.is((await cli(['activate', 'a', '--prefix', prefix, '--layout', 'generations'])).code, 0);
-  const meta = path.join(dir, '.pstore-g');
-  const before = { tree: await listTree(prefix), state: await snapshotDir(meta) };
-  await fsp.rm(objA); // as `verify --repair` removes a damaged object
+  t.is((await cli(['activate', 'b', '--prefix', prefix, '--link', 'copy'])).code, 0);
+  t.false('hardLinked' in (await generationRecord(prefix, 2)));
+  await fsp.chmod(objA, 0o644);
+  await fsp.appendFile(objA, 'appended in the store\n'); // generation 1's tree shares it
 
-  for (const dry of [['--dry-run'], []]) {
-    const r = await cli(['activate', 'b', '--prefix', prefix, ...dry, '--json']);
-    t.is(r.code, 4, `${dry.join(' ') || 'the run'}: ${describe(r)}`);
-    t.like(jsonError(r), {
-      code: 'EPSTORE_INTEGRITY',
-      subject: keyA,
-      data: { reason: 'missing', path: 'share/a/data.txt', entry: { name: 'a' } },
-    });
-  }
-  t.deepEqual(
-    { tree: await listTree(prefix), state: await snapshotDir(meta) },
-    before,
-    'the same tree and state: no journal, no new tree, no build left behind',
-  );
-  t.is((await add('a')).code, 0);
-  t.is((await cli(['activate', 'b', '--prefix', prefix])).code, 0);
-  t.is(await fsp.readFile(path.join(prefix, 'share/a/data.txt'), 'utf8'), A_DATA);
+  const fromCopies = await cli(['deactivate', 'b', '--prefix', prefix, '--json']);
+  t.is(fromCopies.code, 4, describe(fromCopies));
+  t.is(jsonError(fromCopies).subject, keyA);
+  t.is((await cli(['rollback', '--prefix', prefix])).code, 0);
+  const fromLinks = await cli(['activate', 'b', '--prefix', prefix, '--json']);
+  t.is(fromLinks.code, 0, describe(fromLinks));
+  t.is((await generationRecord(prefix, 3)).hardLinked, true);
+});
+
+test('generations: a tree that recovery completed is not recorded hard-linked (it did not build it)', async (t) => {
+  const { dir, cli } = await setup(t);
+  const prefix = path.join(dir, 'g');
+  const crashed = await cli(['activate', 'a', '--prefix', prefix, '--layout', 'generations'], {
+    env: { PSTORE_TEST_CRASHPOINT: 'apply:before-switch' },
+  });
+  t.is(crashed.signal, 'SIGKILL', describe(crashed));
+  const recovered = await cli(['recover', '--prefix', prefix, '--json']);
+  t.is(recovered.code, 0, describe(recovered));
+  t.like(jsonOut(recovered), { action: 'rolled-forward', generation: 1 });
+  t.false('hardLinked' in (await generationRecord(prefix, 1)));
 });
 
 test("generations: a tree of copies (--link copy) is not recorded hard-linked, and a kept entry's damaged object refuses the next tree", async (t) => {

@@ -11,7 +11,7 @@ import { storeLayout } from '../../lib/store/layout.js';
 import {
   packagesToCheck,
   refuseDamagedObjects,
-  refuseMissingObjects,
+  refuseUnlinkableObjects,
 } from '../../lib/txn/object-check.js';
 import { planTransaction, type PlanPackage } from '../../lib/txn/plan.js';
 import { rejects } from '../_helpers/errors.js';
@@ -156,18 +156,42 @@ test("`only`: the objects of the packages named are looked at, another's damage 
   );
 });
 
-test('refuseMissingObjects: an absent object is refused (reason missing, in plan order); a damaged one present passes', async (t) => {
+test('refuseUnlinkableObjects: an absent object or a directory is refused (in plan order); a damaged file present passes', async (t) => {
   const root = await tempDir(t, 'store');
   await storeWithObjects(root);
   await fsp.appendFile(objectPathOf(root, fileAt('bin/alpha')), 'more\n');
   const store = storeLayout(root);
   const plan = planTransaction([], [alpha, beta]);
-  const err = t.throws(() => refuseMissingObjects(store, plan, [alpha, beta]));
+  const err = t.throws(() => refuseUnlinkableObjects(store, plan, [alpha, beta]));
   t.like(err, {
     code: 'EPSTORE_INTEGRITY',
     subject: objectKeyOf(betaData),
     data: { reason: 'missing', path: 'share/beta/data', entry: beta.ref },
   });
+  await fsp.mkdir(objectPathOf(root, betaData), { recursive: true });
+  t.like(
+    t.throws(() => refuseUnlinkableObjects(store, plan, [alpha, beta])),
+    { code: 'EPSTORE_INTEGRITY', data: { reason: 'corrupt', path: 'share/beta/data' } },
+    'a directory',
+  );
+  await fsp.rmdir(objectPathOf(root, betaData));
   await writeObject(root, betaData, 'beta\n');
-  t.notThrows(() => refuseMissingObjects(store, plan, [alpha, beta]));
+  t.notThrows(() => refuseUnlinkableObjects(store, plan, [alpha, beta]));
+  t.notThrows(() =>
+    refuseUnlinkableObjects(store, plan, [alpha, beta], new Error('another cause')),
+  );
+
+  // the failure named an object another process has put back since: it is still the one named
+  const gone = Object.assign(new Error('ENOENT: link'), {
+    code: 'ENOENT',
+    path: objectPathOf(root, betaData),
+  });
+  t.like(
+    t.throws(() => refuseUnlinkableObjects(store, plan, [alpha, beta], gone)),
+    {
+      code: 'EPSTORE_INTEGRITY',
+      subject: objectKeyOf(betaData),
+      data: { reason: 'missing' },
+    },
+  );
 });
