@@ -97,8 +97,9 @@ export function markerMatcher(extra: readonly string[]): MarkerMatcher {
 export function markerUnits(
   paths: readonly string[],
   isMarker: MarkerMatcher,
+  /** another manifest's units, to add these to (a path's unit is the same in every manifest) */
+  units = new Map<string, string>(),
 ): Map<string, string> {
-  const units = new Map<string, string>();
   for (const p of paths) {
     const slash = p.lastIndexOf('/');
     const parentUnit = slash === -1 ? undefined : units.get(p.slice(0, slash));

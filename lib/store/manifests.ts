@@ -7,6 +7,7 @@ import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { fsyncDir, writeFileAtomic } from '../fs/atomic.js';
 import { readdirOrEmpty } from '../fs/dir.js';
+import { readWhole } from '../fs/read-whole.js';
 import { parseManifest } from '../core/manifest.js';
 import type { Manifest } from '../core/types.js';
 import { manifestPath, type StoreLayout } from './layout.js';
@@ -49,7 +50,7 @@ export async function readManifestFile(layout: StoreLayout, id: string): Promise
   // (measured: ~0.5 s CPU more for a 100k-file manifest).
   let bytes: Buffer;
   try {
-    bytes = await fsp.readFile(manifestPath(layout, id));
+    bytes = await readWhole(manifestPath(layout, id));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') {
       throw new PstoreError(

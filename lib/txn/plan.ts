@@ -73,12 +73,19 @@ export const throwConflict: ConflictSink = (err) => {
 
 function collectSide(pkgs: readonly PlanPackage[], onConflict: ConflictSink): Side {
   const side: Side = { plain: new Map(), units: new Map(), owned: new Map() };
-  // Marker units are found in the union of the set, with every entry's globs: a unit is placed
-  // whole, so it must hold every package's files below it, not just those of the glob's owner.
-  const units = markerUnits(
-    unionOfPaths(pkgs),
-    markerMatcher([...new Set(pkgs.flatMap((p) => p.manifest.markers))].sort()),
-  );
+  // Marker units are found with every entry's globs: a unit is placed whole, so it must hold
+  // every package's files below it, not just those of the glob's owner. Every manifest lists each
+  // ancestor of its paths (§Manifest), so a path's unit depends on the path and the globs alone:
+  // each manifest in its own order gives it, with no sorted union of the set (a sort of 100k
+  // paths measured ~70 ms of a generations plan).
+  const isMarker = markerMatcher([...new Set(pkgs.flatMap((p) => p.manifest.markers))].sort());
+  const units = new Map<string, string>();
+  for (const p of pkgs)
+    markerUnits(
+      p.manifest.files.map((f) => f.path),
+      isMarker,
+      units,
+    );
   for (const [i, { ref, manifest }] of pkgs.entries()) {
     for (const f of manifest.files) {
       const prev = side.owned.get(f.path);
@@ -100,12 +107,6 @@ function collectSide(pkgs: readonly PlanPackage[], onConflict: ConflictSink): Si
     }
   }
   return side;
-}
-
-/** Every path of a set, sorted, once each; one manifest's paths are that already (§Manifest). */
-function unionOfPaths(pkgs: readonly PlanPackage[]): string[] {
-  if (pkgs.length === 1) return pkgs[0]!.manifest.files.map((f) => f.path);
-  return [...new Set(pkgs.flatMap((p) => p.manifest.files.map((f) => f.path)))].sort();
 }
 
 /**

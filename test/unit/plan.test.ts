@@ -230,6 +230,8 @@ test('an entry’s own marker globs make units; a unit holds every package’s f
     'var/db/stamps/owner',
   ]);
   t.false(both.place.some((p) => p.file.path.startsWith('var/db/stamps')));
+  // found manifest by manifest: the same whichever entry comes first
+  t.deepEqual(planTransaction([], [other, owner]).placeMarkers, both.placeMarkers);
 });
 
 test('marker units of untouched packages stay; a changed package’s unit is rebuilt whole', (t) => {
