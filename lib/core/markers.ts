@@ -92,7 +92,8 @@ export function markerMatcher(extra: readonly string[]): MarkerMatcher {
 
 /**
  * The marker unit of every path of one manifest: the top-most ancestor-or-self matching a glob.
- * `paths` must be sorted so that parents come before children (manifests are).
+ * `paths` must list every ancestor of each path before it (a manifest does: §Manifest). Then a
+ * path's unit depends on the path and the globs alone, so several manifests may share `units`.
  */
 export function markerUnits(
   paths: readonly string[],

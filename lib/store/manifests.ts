@@ -50,7 +50,7 @@ export async function readManifestFile(layout: StoreLayout, id: string): Promise
   // (measured: ~0.5 s CPU more for a 100k-file manifest).
   let bytes: Buffer;
   try {
-    bytes = await readWhole(manifestPath(layout, id));
+    bytes = readWhole(manifestPath(layout, id));
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') {
       throw new PstoreError(

@@ -7,6 +7,7 @@
 // cannot use is found when the build fails (refuseUnlinkableObjects).
 
 import fs from 'node:fs';
+import path from 'node:path';
 import pMap from 'p-map';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { fileObjectKey } from '../core/object-key.js';
@@ -176,9 +177,9 @@ export async function refuseDamagedObjects(
 /**
  * After a failed build of a tree whose kept objects were not checked (§Check, *Kept entries*):
  * throw the first object of the plan that link() cannot use (gone, say by `verify --repair`, or a
- * directory) as the check would have (EPSTORE_INTEGRITY); the dry run asks the same. `failure`:
- * the build's error; an ENOENT naming an object that is back by now (another process re-added it
- * meanwhile) still names that object. Returns when the failure had another cause.
+ * directory) as the check would have (EPSTORE_INTEGRITY, the build's error as its cause); the dry
+ * run asks the same. An ENOENT of a link() from an object that another process has put back since
+ * still names that object. Returns when the failure had another cause, or when looking fails.
  */
 export function refuseUnlinkableObjects(
   store: StoreLayout,
@@ -186,23 +187,31 @@ export function refuseUnlinkableObjects(
   to: readonly PlanPackage[],
   failure?: unknown,
 ): void {
-  const bad =
-    firstShapeDamage(store, plan, [new Map(), new Map()], undefined, unlinkable) ??
-    missingObjectOf(store, plan, failure);
-  if (bad) throw damagedObject(bad, to);
+  let bad: Damage | undefined;
+  try {
+    bad =
+      firstShapeDamage(store, plan, [new Map(), new Map()], undefined, unlinkable) ??
+      missingObjectOf(store, plan, failure);
+  } catch {
+    return; // an lstat failed (EACCES, EIO): the build's own error says more
+  }
+  if (bad) throw damagedObject(bad, to, failure);
 }
 
-/** The placed file whose object `failure` (an ENOENT) names, if it names one. */
+/** The placed file whose object a link()'s ENOENT names, when its source was what was missing. */
 function missingObjectOf(store: StoreLayout, plan: Plan, failure: unknown): Damage | undefined {
-  const at = (failure as { path?: unknown } | undefined)?.path;
+  const { path: at, dest } = (failure ?? {}) as { path?: unknown; dest?: unknown };
   if (errnoCode(failure) !== 'ENOENT' || typeof at !== 'string') return undefined;
   if (!at.startsWith(`${store.objects}/`)) return undefined;
-  for (const { file: f } of plan.place)
+  // link() says ENOENT for a missing directory of the new name too, naming the source all the same
+  if (typeof dest !== 'string' || !fs.existsSync(path.dirname(dest))) return undefined;
+  const files = [...plan.place.map((x) => x.file), ...plan.placeMarkers.flatMap((u) => u.files)];
+  for (const f of files)
     if (f.type === 'file' && fileObjectPath(store, f) === at) return { f, why: MISSING };
   return undefined;
 }
 
-function damagedObject(bad: Damage, to: readonly PlanPackage[]): PstoreError {
+function damagedObject(bad: Damage, to: readonly PlanPackage[], cause?: unknown): PstoreError {
   const key = fileObjectKey(bad.f);
   const owner = ownerOf(to, bad.f.path);
   const entry = owner ? `${owner.name}@${owner.version}` : 'its entry';
@@ -212,6 +221,7 @@ function damagedObject(bad: Damage, to: readonly PlanPackage[]): PstoreError {
     {
       subject: key,
       hint: repairHint(entry),
+      ...(cause === undefined ? {} : { cause }),
       data: {
         reason: bad.why === MISSING ? 'missing' : 'corrupt',
         object: key,

@@ -19,12 +19,6 @@ export async function loadPackages(
   return Promise.all(refs.map(async (ref) => ({ ref, manifest: await loadManifest(ctx, ref) })));
 }
 
-/** The packages of both sides of a transaction, with their manifests. */
-export interface PlanSides {
-  from: PlanPackage[];
-  to: PlanPackage[];
-}
-
 /**
  * Both sides of a plan. A package on both sides (same id: unchanged) whose manifest is missing or
  * damaged is left out of both: the plan then does not know its paths, and the prefix check refuses
@@ -36,7 +30,7 @@ export async function loadPlanSides(
   ctx: StoreContext,
   fromRefs: readonly PackageRef[],
   toRefs: readonly PackageRef[],
-): Promise<PlanSides> {
+): Promise<{ from: PlanPackage[]; to: PlanPackage[] }> {
   const unchanged = new Set(
     toRefs.filter((t) => fromRefs.some((f) => f.id === t.id)).map((t) => t.id),
   );

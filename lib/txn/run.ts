@@ -25,7 +25,7 @@ import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
 import { assertSameFilesystem, createLinker, type Linker } from './link.js';
-import { difference, loadPlanSides, ownedPaths, sameSet, type PlanSides } from './packages.js';
+import { difference, loadPlanSides, ownedPaths, sameSet } from './packages.js';
 import { planTransaction, throwConflict, type Plan } from './plan.js';
 import { planDelta } from './plan-delta.js';
 import { preloadIndexModule, type OwnershipDb } from './ownership/db.js';
@@ -303,23 +303,14 @@ async function planAndCheck(req: PlanRequest): Promise<Prepared> {
   // Switching a generations prefix back to an existing tree is one symlink swap: no manifests,
   // no plan, no ownership index (left behind: the next transaction that uses it catches it up,
   // §Ownership sync), so its cost does not grow with the prefix (the tree was checked when built).
-  if (isTreeSwitch(req.p, req.goal)) return prepare(req, new Prepared(undefined));
-  // A new generations tree is built from nothing, from the target manifests alone (the index is
-  // not planned from, only committed to): they are read while the index opens and syncs.
-  const { ctx, p, goal } = req;
-  const [index, sides] = await allSettledInOrder([
-    req.held.sync(ctx, p, req.committed),
-    p.layout === 'generations' ? loadPlanSides(ctx, [], goal.packages) : Promise.resolve(undefined),
-  ]);
-  return prepare(req, new Prepared(index), sides);
+  // A new generations tree is built from nothing: the old set's manifests are not needed either.
+  const index = isTreeSwitch(req.p, req.goal)
+    ? undefined
+    : await req.held.sync(req.ctx, req.p, req.committed);
+  return prepare(req, new Prepared(index));
 }
 
-async function prepare(
-  req: PlanRequest,
-  prepared: Prepared,
-  /** a generations tree's sides, read already */
-  read?: PlanSides,
-): Promise<Prepared> {
+async function prepare(req: PlanRequest, prepared: Prepared): Promise<Prepared> {
   const { ctx, p, committed, goal, opts, step, taking } = req;
   const index = prepared.index;
   if (isTreeSwitch(p, goal)) {
@@ -334,9 +325,11 @@ async function prepare(
       ? await loadChange(ctx, index, committed.packages, goal.packages)
       : undefined;
   if (delta) return prepared.incremental(delta, await checked(ctx, p, index!, delta, opts, step));
-  const sides =
-    read ??
-    (await loadPlanSides(ctx, p.layout === 'generations' ? [] : committed.packages, goal.packages));
+  const sides = await loadPlanSides(
+    ctx,
+    p.layout === 'generations' ? [] : committed.packages,
+    goal.packages,
+  );
   const plan = planTransaction(sides.from, sides.to); // throws on paths two packages ship
   step('plan');
   warmPlaceWorker(plan.place.length); // its start-up overlaps the checks (place-threads.ts)

@@ -181,17 +181,24 @@ test('refuseUnlinkableObjects: an absent object or a directory is refused (in pl
     refuseUnlinkableObjects(store, plan, [alpha, beta], new Error('another cause')),
   );
 
-  // the failure named an object another process has put back since: it is still the one named
-  const gone = Object.assign(new Error('ENOENT: link'), {
-    code: 'ENOENT',
-    path: objectPathOf(root, betaData),
+  // the failure named an object another process has put back since: it is still the one named,
+  // unless the new name's directory was what was missing (link() names the source all the same)
+  const linkError = (dest: string) =>
+    Object.assign(new Error('ENOENT: link'), {
+      code: 'ENOENT',
+      syscall: 'link',
+      path: objectPathOf(root, betaData),
+      dest,
+    });
+  const gone = linkError(path.join(root, 'tree-file'));
+  const named = t.throws(() => refuseUnlinkableObjects(store, plan, [alpha, beta], gone));
+  t.like(named, {
+    code: 'EPSTORE_INTEGRITY',
+    subject: objectKeyOf(betaData),
+    data: { reason: 'missing' },
   });
-  t.like(
-    t.throws(() => refuseUnlinkableObjects(store, plan, [alpha, beta], gone)),
-    {
-      code: 'EPSTORE_INTEGRITY',
-      subject: objectKeyOf(betaData),
-      data: { reason: 'missing' },
-    },
+  t.is(named?.cause, gone, "the build's error is the cause");
+  t.notThrows(() =>
+    refuseUnlinkableObjects(store, plan, [alpha, beta], linkError(path.join(root, 'no/dir/f'))),
   );
 });
