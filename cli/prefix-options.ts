@@ -34,7 +34,7 @@ const OVERWRITE_HELP = [
   '                 owned paths and directories still conflict; rollback puts back what was taken over.',
   '                 --json adds overwritten:[PATH] (and plan.overwrite with --dry-run)',
 ];
-/** `activate` and `sync`: hash every object before linking it (else sizes are checked: SPEC.md §Check). */
+/** `activate` and `sync`: rehash every object to link (else sizes only: SPEC.md §Check). */
 const VERIFY_OPTION = { verify: { type: 'boolean' as const } };
 const VERIFY_HELP =
   '--verify         rehash every object to link first (else sizes are checked); exit 4 if one is damaged';
