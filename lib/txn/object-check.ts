@@ -23,7 +23,7 @@ export function repairHint(entry: string): string {
   return `run \`pstore verify --repair\`, then re-add or import ${entry}`;
 }
 
-/** What is wrong with the object at `file` for `f` (one lstat), or undefined when nothing is. */
+/** What is wrong with the object at `file` for `f` (at most one lstat), or undefined if nothing. */
 type Judge = (file: string, f: FileRecord) => string | undefined;
 
 const MISSING = 'it is missing';
@@ -205,10 +205,8 @@ function missingObjectOf(store: StoreLayout, plan: Plan, failure: unknown): Dama
   if (!at.startsWith(`${store.objects}/`)) return undefined;
   // link() says ENOENT for a missing directory of the new name too, naming the source all the same
   if (typeof dest !== 'string' || !fs.existsSync(path.dirname(dest))) return undefined;
-  const files = [...plan.place.map((x) => x.file), ...plan.placeMarkers.flatMap((u) => u.files)];
-  for (const f of files)
-    if (f.type === 'file' && fileObjectPath(store, f) === at) return { f, why: MISSING };
-  return undefined;
+  const named: Judge = (file) => (file === at ? MISSING : undefined); // the same walk, no lstat
+  return firstShapeDamage(store, plan, [new Map(), new Map()], undefined, named);
 }
 
 function damagedObject(bad: Damage, to: readonly PlanPackage[], cause?: unknown): PstoreError {
