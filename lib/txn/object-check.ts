@@ -1,8 +1,9 @@
 // Damaged store content is never installed (SPEC.md §Check): before a transaction changes anything,
-// every object it will link is lstat'ed once, in one synchronous loop (a regular file of the
-// manifest's size with the key's exec bit), and, with `--verify`, rehashed. A mismatch is
-// EPSTORE_INTEGRITY naming the object and the entry. Cost: one lstat per distinct object placed;
-// hashing (8 at a time) only on request. A generations tree's kept entries are the exception
+// every object it will link is lstat'ed once, in a synchronous loop (a regular file of the
+// manifest's size with the key's exec bit) shared with the warm placing worker of a big plan, and,
+// with `--verify`, rehashed. A mismatch is EPSTORE_INTEGRITY naming the object and the entry.
+// Cost: one lstat per distinct object placed (per placed file on two threads); hashing (8 at a
+// time) only on request. A generations tree's kept entries are the exception
 // (§Check, *Kept entries*): their objects are the live tree's inodes already, and one that link()
 // cannot use is found when the build fails (refuseUnlinkableObjects).
 
@@ -15,6 +16,14 @@ import type { PackageRef } from '../core/package-ref.js';
 import { fileObjectPath, type StoreLayout } from '../store/layout.js';
 import type { ManifestFile } from '../core/types.js';
 import type { ObjectPaths, Plan, PlanPackage } from './plan.js';
+import {
+  MISSING,
+  lookAtClaimed,
+  shapeDamage as shapeDamageOf,
+  stopLooking,
+  type ShapesJob,
+} from './object-shapes.js';
+import { WorkerGone, warmWorker, type PlaceWorker } from './placer.js';
 
 type FileRecord = Extract<ManifestFile, { type: 'file' }>;
 
@@ -26,17 +35,8 @@ export function repairHint(entry: string): string {
 /** What is wrong with the object at `file` for `f` (at most one lstat), or undefined if nothing. */
 type Judge = (file: string, f: FileRecord) => string | undefined;
 
-const MISSING = 'it is missing';
-
 /** Why the object's inode cannot stand for `f` (a cheap lstat), or undefined when it can. */
-const shapeDamage: Judge = (file, f) => {
-  const st = fs.lstatSync(file, { throwIfNoEntry: false });
-  if (!st) return MISSING;
-  if (!st.isFile()) return 'it is not a regular file';
-  if (st.size !== f.size) return `it has ${st.size} bytes, the manifest says ${f.size}`;
-  if (((st.mode & 0o100) !== 0) !== f.exec) return `its mode is ${(st.mode & 0o777).toString(8)}`;
-  return undefined;
-};
+const shapeDamage: Judge = (file, f) => shapeDamageOf(file, f.size, f.exec);
 
 /** What link() cannot make a file from: nothing, or a directory (the old check's first two). */
 const unlinkable: Judge = (file) => {
@@ -78,8 +78,10 @@ function firstShapeDamage(
   /** filled with each placed file's object path, by index of plan.place */
   paths?: ObjectPaths,
   judge: Judge = shapeDamage,
+  /** plan.place[0, end) is looked at, then the marker units (0: the marker units alone) */
+  end = plan.place.length,
 ): Damage | undefined {
-  for (let i = 0; i < plan.place.length; i++) {
+  for (let i = 0; i < end; i++) {
     const f = plan.place[i]!.file;
     if (f.type !== 'file') continue;
     const file = fileObjectPath(store, f);
@@ -153,7 +155,7 @@ export interface ObjectCheckOptions {
 
 /**
  * Refuse a plan that would link a damaged object (EPSTORE_INTEGRITY); returns the object path of
- * each placed file, for the apply.
+ * each placed file this thread looked at, for the apply.
  */
 export async function refuseDamagedObjects(
   store: StoreLayout,
@@ -164,14 +166,86 @@ export async function refuseDamagedObjects(
   const paths: ObjectPaths = new Array<string | undefined>(plan.place.length);
   const distinct: Distinct = [new Map(), new Map()];
   const verify = opts.verify === true;
-  // The paths of a partial check are not handed over: the apply works them out as it links.
+  const worker = verify ? undefined : warmWorker();
+  // The paths of a partial check, and of the worker's share, are not handed over: the apply works
+  // them out as it links.
   const shape =
     opts.only && !verify
       ? firstShapeDamageIn(store, opts.only, distinct)
-      : firstShapeDamage(store, plan, distinct, paths);
+      : worker
+        ? await firstShapeDamageOnTwo(store, plan, worker, paths)
+        : firstShapeDamage(store, plan, distinct, paths);
   const bad = shape ?? (verify ? await firstHashDamage(store, distinct) : undefined);
   if (bad) throw damagedObject(bad, to);
   return paths;
+}
+
+/**
+ * The same check shared with the warm placing worker of a big plan (SPEC.md §Check, *Two
+ * threads*): both threads claim chunks of plan.place (object-shapes.ts), then this one looks at
+ * the marker units while the worker ends its last chunk. A damaged object met by either is looked
+ * for again here from the start, so that the error names the plan's first one whichever thread met
+ * it; so is every object when the worker could not run the job (it may have claimed chunks it never
+ * looked at).
+ */
+async function firstShapeDamageOnTwo(
+  store: StoreLayout,
+  plan: Plan,
+  worker: PlaceWorker,
+  paths: ObjectPaths,
+): Promise<Damage | undefined> {
+  const job = shapesOf(store, plan);
+  const asked = worker.ask<{ looked: number }>(job);
+  let metHere: boolean;
+  try {
+    const mine = workerOnly ? -1 : lookAtClaimed(job, (i, file) => (paths[i] = file));
+    const markers = firstShapeDamage(
+      store,
+      plan,
+      [new Map(), new Map()],
+      undefined,
+      shapeDamage,
+      0,
+    );
+    metHere = mine !== -1 || markers !== undefined;
+  } catch (err) {
+    stopLooking(job.claims); // an lstat failed here: the worker's answer is not waited for long
+    await asked.catch(() => {});
+    throw err;
+  }
+  const theirs = await asked.then(
+    (r) => r.looked,
+    (err: unknown) => {
+      if (err instanceof WorkerGone) return 0; // not known to be looked at: look again
+      throw err;
+    },
+  );
+  if (!metHere && theirs === -1) return undefined;
+  return firstShapeDamage(store, plan, [new Map(), new Map()]);
+}
+
+/** Test hook (SPEC.md §Testing hooks): the worker looks at every object the plan places. */
+const workerOnly = process.env.PSTORE_TEST_CHECK_WORKER_ONLY === '1';
+
+/** plan.place as a shapes job (object-shapes.ts) with a fresh cursor. */
+function shapesOf(store: StoreLayout, plan: Plan): ShapesJob {
+  const n = plan.place.length;
+  const job: ShapesJob = {
+    kind: 'shapes',
+    store,
+    integrity: new Array<string>(n),
+    sizes: new Float64Array(n),
+    exec: new Uint8Array(n),
+    claims: new SharedArrayBuffer(8),
+  };
+  for (let i = 0; i < n; i++) {
+    const f = plan.place[i]!.file;
+    job.integrity[i] = f.type === 'file' ? f.integrity : '';
+    if (f.type !== 'file') continue;
+    job.sizes[i] = f.size;
+    job.exec[i] = f.exec ? 1 : 0;
+  }
+  return job;
 }
 
 /**

@@ -1,7 +1,8 @@
 // The second thread of a big apply (SPEC.md §Plan, *Two threads*): makes the
 // directories and places the files the main thread hands it, with the same code the main thread
 // runs (place.ts), and answers each job with what it made or the first failure, as data
-// (core/thread-error.ts). It waits for jobs until the main thread ends it.
+// (core/thread-error.ts). It waits for jobs until the main thread ends it. Warm before the apply,
+// it takes a share of the object check too (object-shapes.ts, SPEC.md §Check *Two threads*).
 
 import { parentPort } from 'node:worker_threads';
 import { crashpoint } from '../core/crashpoint.js';
@@ -10,6 +11,7 @@ import { DirtyDirs } from '../fs/flush.js';
 import type { StoreLayout } from '../store/layout.js';
 import { createLinker, type LinkerState, type LinkMode } from './link.js';
 import { makeDirs, placeAt, type PlaceContext } from './place.js';
+import { lookAtClaimed, stopLooking, type ShapesJob } from './object-shapes.js';
 
 /** What both jobs name: where, for which transaction, how files are linked. */
 export interface JobBase {
@@ -44,20 +46,30 @@ export interface FilesJob extends JobBase {
 export const SYMLINK = 1;
 export const REPLACE = 2;
 
-export type PlaceJob = DirsJob | FilesJob;
+export type PlaceJob = DirsJob | FilesJob | ShapesJob;
 
-export type PlaceReply = { made: string[] } | { placed: LinkerState } | { failed: SentError };
+export type PlaceReply =
+  | { made: string[] }
+  | { placed: LinkerState }
+  /** a shapes job's answer: the index of the damaged file it met, else -1 */
+  | { looked: number }
+  | { failed: SentError };
 
 export const STOP = 0;
 export const PLACED = 1;
 /** The worker adds to PLACED every this many files (progress only). */
 export const PLACED_STEP = 256;
 
-/** Test hook (SPEC.md §Testing hooks): the thread ends on its first files job, placing nothing. */
-const exitOnFiles = process.env.PSTORE_TEST_PLACE_WORKER_EXIT === '1';
+/**
+ * Test hook (SPEC.md §Testing hooks): the thread ends on its first files job (`1`), placing
+ * nothing, or on its share of the object check (`check`), looking at nothing.
+ */
+const exitOn = process.env.PSTORE_TEST_PLACE_WORKER_EXIT;
+const EXIT_VALUE: Partial<Record<PlaceJob['kind'], string>> = { files: '1', shapes: 'check' };
 
 function run(job: PlaceJob): PlaceReply {
-  if (exitOnFiles && job.kind === 'files') process.exit(1); // in a worker: this thread alone
+  if (exitOn !== undefined && EXIT_VALUE[job.kind] === exitOn) process.exit(1); // this thread alone
+  if (job.kind === 'shapes') return look(job);
   const shared = new Int32Array(job.shared);
   const ctx: PlaceContext = {
     store: job.store,
@@ -82,6 +94,16 @@ function run(job: PlaceJob): PlaceReply {
   } catch (err) {
     Atomics.store(shared, STOP, 1);
     return { failed: sendError(err) };
+  }
+}
+
+/** The object check's share this thread claims (object-shapes.ts). */
+function look(job: ShapesJob): PlaceReply {
+  try {
+    return { looked: lookAtClaimed(job) };
+  } catch (err) {
+    stopLooking(job.claims);
+    return { failed: sendError(err) }; // an lstat failed (EACCES, EIO)
   }
 }
 

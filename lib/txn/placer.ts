@@ -82,6 +82,11 @@ export function warmPlaceWorker(files: number): void {
   if (placeThreads(files) === 2) warm ??= new PlaceWorker();
 }
 
+/** The warm worker, if one is started and not taken yet: the object check shares its work with it. */
+export function warmWorker(): PlaceWorker | undefined {
+  return warm;
+}
+
 /** The worker for a plan of `files` files (the warm one, else a new one), or none. */
 export function takePlaceWorker(files: number): PlaceWorker | undefined {
   if (placeThreads(files) === 1) return undefined;
