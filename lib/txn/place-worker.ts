@@ -13,7 +13,7 @@ import { createLinker, type LinkerState, type LinkMode } from './link.js';
 import { makeDirs, placeAt, type PlaceContext } from './place.js';
 import { lookAtClaimed, stopLooking, type ShapesJob } from './object-shapes.js';
 
-/** What both jobs name: where, for which transaction, how files are linked. */
+/** What both placing jobs name: where, for which transaction, how files are linked. */
 export interface JobBase {
   store: StoreLayout;
   root: string;

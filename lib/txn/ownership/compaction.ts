@@ -7,6 +7,8 @@
 // transaction, every read looks in each, and every open restarts a merge of the whole index
 // (the 11 MB of a 100k-file prefix) that burns the second core and the disk for nothing.
 
+import { nowMs } from '../../core/clock.js';
+
 /** LevelDB's own size rules (version_set.cc): level 0 by files, level L ≥ 1 by 10^L MiB. */
 const LEVEL0_TRIGGER = 4;
 const LEVEL1_BYTES = 10 * 1024 * 1024;
@@ -71,7 +73,7 @@ export async function settleCompaction(
   limitMs = SETTLE_LIMIT_MS,
 ): Promise<void> {
   if (typeof db.getProperty !== 'function') return; // another abstract-level: nothing to wait for
-  const deadline = performance.now() + limitMs;
-  while (compactionDue(db.getProperty('leveldb.sstables')) && performance.now() < deadline)
+  const deadline = nowMs() + limitMs;
+  while (compactionDue(db.getProperty('leveldb.sstables')) && nowMs() < deadline)
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
 }
