@@ -18,12 +18,14 @@ import type { ManifestFile } from '../core/types.js';
 import type { ObjectPaths, Plan, PlanPackage } from './plan.js';
 import {
   MISSING,
+  callOffWorker,
   lookAtClaimed,
+  newClaims,
   shapeDamage as shapeDamageOf,
   stopLooking,
   type ShapesJob,
 } from './object-shapes.js';
-import { WorkerGone, warmWorker, type PlaceWorker } from './placer.js';
+import { warmWorker, type PlaceWorker } from './placer.js';
 
 type FileRecord = Extract<ManifestFile, { type: 'file' }>;
 
@@ -183,10 +185,11 @@ export async function refuseDamagedObjects(
 /**
  * The same check shared with the warm placing worker of a big plan (SPEC.md §Check, *Two
  * threads*): both threads claim chunks of plan.place (object-shapes.ts), then this one looks at
- * the marker units while the worker ends its last chunk. A damaged object met by either is looked
- * for again here from the start, so that the error names the plan's first one whichever thread met
- * it; so is every object when the worker could not run the job (it may have claimed chunks it never
- * looked at).
+ * the marker units while the worker ends its last chunk. A worker that has not begun by then is
+ * called off and not waited for (this thread has looked at every chunk). A damaged object met by
+ * either thread, or an error of either, has every object looked at again here from the start, so
+ * that the plan's first damaged object is named (or the error thrown) as one thread's check would;
+ * so does a worker that could not run the job (it may have claimed chunks it never looked at).
  */
 async function firstShapeDamageOnTwo(
   store: StoreLayout,
@@ -196,36 +199,33 @@ async function firstShapeDamageOnTwo(
 ): Promise<Damage | undefined> {
   const job = shapesOf(store, plan);
   const asked = worker.ask<{ looked: number }>(job);
-  let metHere: boolean;
+  // test hook (SPEC.md §Testing hooks): the worker looks at every object the plan places
+  const workerOnly = process.env.PSTORE_TEST_CHECK_WORKER_ONLY === '1';
+  let clean: boolean;
   try {
     const mine = workerOnly ? -1 : lookAtClaimed(job, (i, file) => (paths[i] = file));
-    const markers = firstShapeDamage(
-      store,
-      plan,
-      [new Map(), new Map()],
-      undefined,
-      shapeDamage,
-      0,
-    );
-    metHere = mine !== -1 || markers !== undefined;
-  } catch (err) {
-    stopLooking(job.claims); // an lstat failed here: the worker's answer is not waited for long
-    await asked.catch(() => {});
-    throw err;
+    clean = mine === -1 && firstMarkerDamage(store, plan) === undefined;
+  } catch {
+    stopLooking(job.claims);
+    clean = false;
   }
-  const theirs = await asked.then(
-    (r) => r.looked,
-    (err: unknown) => {
-      if (err instanceof WorkerGone) return 0; // not known to be looked at: look again
-      throw err;
-    },
-  );
-  if (!metHere && theirs === -1) return undefined;
+  if (callOffWorker(job)) {
+    asked.catch(() => {}); // answered later (-1), or gone: nothing to wait for
+    if (clean) return undefined;
+  } else {
+    const theirs = await asked.then(
+      (r) => r.looked,
+      () => 0, // gone, or an lstat failed there: not known to be looked at
+    );
+    if (clean && theirs === -1) return undefined;
+  }
   return firstShapeDamage(store, plan, [new Map(), new Map()]);
 }
 
-/** Test hook (SPEC.md §Testing hooks): the worker looks at every object the plan places. */
-const workerOnly = process.env.PSTORE_TEST_CHECK_WORKER_ONLY === '1';
+/** The first damaged object of the marker units' files alone. */
+function firstMarkerDamage(store: StoreLayout, plan: Plan): Damage | undefined {
+  return firstShapeDamage(store, plan, [new Map(), new Map()], undefined, shapeDamage, 0);
+}
 
 /** plan.place as a shapes job (object-shapes.ts) with a fresh cursor. */
 function shapesOf(store: StoreLayout, plan: Plan): ShapesJob {
@@ -236,7 +236,7 @@ function shapesOf(store: StoreLayout, plan: Plan): ShapesJob {
     integrity: new Array<string>(n),
     sizes: new Float64Array(n),
     exec: new Uint8Array(n),
-    claims: new SharedArrayBuffer(8),
+    claims: newClaims(),
   };
   for (let i = 0; i < n; i++) {
     const f = plan.place[i]!.file;

@@ -29,12 +29,38 @@ export interface ShapesJob {
   integrity: string[];
   sizes: Float64Array;
   exec: Uint8Array;
-  /** [NEXT]: the next index to claim; [FOUND]: set by a thread that met a damaged object */
+  /** shared by both threads: the cursor, the stop flag and the worker's start (newClaims) */
   claims: SharedArrayBuffer;
 }
 
+/** Slots of `claims`: the next index to claim; set by a thread that met a damaged object; START. */
 const NEXT = 0;
 const FOUND = 1;
+const START = 2;
+/** START's values: the worker has not begun, has begun, or will look at nothing. */
+const NOT_YET = 0;
+const BEGUN = 1;
+const CALLED_OFF = 2;
+
+export function newClaims(): SharedArrayBuffer {
+  return new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
+}
+
+/** The worker, at the job's start: whether it may claim (else the main thread did without it). */
+export function beginLooking(claims: SharedArrayBuffer): boolean {
+  return Atomics.compareExchange(new Int32Array(claims), START, NOT_YET, BEGUN) === NOT_YET;
+}
+
+/**
+ * The main thread, its claiming done: whether every file was claimed and the worker has not begun
+ * (it never will now and claimed nothing, so this thread looked at every file and the worker's
+ * answer need not be waited for).
+ */
+export function callOffWorker(job: ShapesJob): boolean {
+  const claims = new Int32Array(job.claims);
+  if (Atomics.load(claims, NEXT) < job.integrity.length) return false;
+  return Atomics.compareExchange(claims, START, NOT_YET, CALLED_OFF) === NOT_YET;
+}
 /** Files claimed at a time: about a millisecond of lstats, so neither thread waits long. */
 const CHUNK = 256;
 

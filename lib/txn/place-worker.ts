@@ -11,7 +11,7 @@ import { DirtyDirs } from '../fs/flush.js';
 import type { StoreLayout } from '../store/layout.js';
 import { createLinker, type LinkerState, type LinkMode } from './link.js';
 import { makeDirs, placeAt, type PlaceContext } from './place.js';
-import { lookAtClaimed, stopLooking, type ShapesJob } from './object-shapes.js';
+import { beginLooking, lookAtClaimed, stopLooking, type ShapesJob } from './object-shapes.js';
 
 /** What both placing jobs name: where, for which transaction, how files are linked. */
 export interface JobBase {
@@ -97,10 +97,10 @@ function run(job: PlaceJob): PlaceReply {
   }
 }
 
-/** The object check's share this thread claims (object-shapes.ts). */
+/** The object check's share this thread claims (object-shapes.ts), unless it came too late. */
 function look(job: ShapesJob): PlaceReply {
   try {
-    return { looked: lookAtClaimed(job) };
+    return { looked: beginLooking(job.claims) ? lookAtClaimed(job) : -1 };
   } catch (err) {
     stopLooking(job.claims);
     return { failed: sendError(err) }; // an lstat failed (EACCES, EIO)

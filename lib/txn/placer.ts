@@ -26,10 +26,15 @@ export function placeThreads(files: number, setting = process.env.PSTORE_PLACE_T
  */
 export class WorkerGone extends Error {}
 
-/** One worker thread answering place jobs, one at a time. */
+/**
+ * One worker thread answering jobs one at a time, in the order they were posted: each asker waits
+ * in line for its own reply (a check's share still under way when the apply asks, or two
+ * transactions of one process that found the same warm worker).
+ */
 export class PlaceWorker {
   private readonly worker: Worker;
-  private waiting: ((reply: PlaceReply | WorkerGone) => void) | undefined;
+  /** the askers waiting, oldest first */
+  private readonly waiting: Array<(reply: PlaceReply | WorkerGone) => void> = [];
   private gone: WorkerGone | undefined;
 
   constructor() {
@@ -47,12 +52,17 @@ export class PlaceWorker {
    */
   async ask<R extends PlaceReply>(job: PlaceJob): Promise<Exclude<R, { failed: unknown }>> {
     if (this.gone) throw this.gone;
-    this.worker.ref();
     const reply = await new Promise<PlaceReply | WorkerGone>((resolve) => {
-      this.waiting = resolve;
-      this.worker.postMessage(job);
+      this.waiting.push(resolve);
+      if (this.waiting.length === 1) this.worker.ref(); // a job under way keeps the process alive
+      try {
+        this.worker.postMessage(job);
+      } catch (err) {
+        this.waiting.pop(); // never posted: no reply will come for it
+        if (this.waiting.length === 0) this.worker.unref();
+        throw err;
+      }
     });
-    this.worker.unref();
     if (reply instanceof WorkerGone) throw reply;
     if ('failed' in reply) throw reviveError(reply.failed);
     return reply as Exclude<R, { failed: unknown }>;
@@ -62,15 +72,14 @@ export class PlaceWorker {
     await this.worker.terminate();
   }
 
-  private answer(m: PlaceReply | WorkerGone): void {
-    const resolve = this.waiting;
-    this.waiting = undefined;
-    resolve?.(m);
+  private answer(m: PlaceReply): void {
+    this.waiting.shift()?.(m);
+    if (this.waiting.length === 0) this.worker.unref();
   }
 
   private end(err: Error): void {
     this.gone ??= new WorkerGone(`the place worker is gone: ${err.message}`, { cause: err });
-    this.answer(this.gone);
+    for (const resolve of this.waiting.splice(0)) resolve(this.gone);
   }
 }
 

@@ -10,13 +10,20 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { storeLayout } from '../../lib/store/layout.js';
+import { refuseDamagedObjects } from '../../lib/txn/object-check.js';
+import { dropWarmPlaceWorker, warmPlaceWorker } from '../../lib/txn/placer.js';
+import { planTransaction, type PlanPackage } from '../../lib/txn/plan.js';
 import {
+  beginLooking,
+  callOffWorker,
   lookAtClaimed,
   MISSING,
+  newClaims,
   shapeDamage,
   type ShapesJob,
 } from '../../lib/txn/object-shapes.js';
 import { describe, runCli, type CliResult } from '../_helpers/cli.js';
+import { fakeId, mfile, withParents } from '../_helpers/manifests.js';
 import { objectKeyOf, objectPathOf } from '../_helpers/store.js';
 import { buildTree, sha512Integrity, symlink, type TreeSpec } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
@@ -30,7 +37,7 @@ async function objects(root: string, n: number): Promise<ShapesJob> {
     integrity: [],
     sizes: new Float64Array(n),
     exec: new Uint8Array(n),
-    claims: new SharedArrayBuffer(8),
+    claims: newClaims(),
   };
   for (let i = 0; i < n; i++) {
     if (i === 1) {
@@ -114,9 +121,23 @@ test('shapeDamage: what each lstat finding is called', async (t) => {
   t.is(shapeDamage(root, 3, false), 'it is not a regular file');
 });
 
+test('the worker begins, or is called off by a main thread that claimed every file: never both', async (t) => {
+  const root = await tempDir(t, 'shapes');
+  const late = await objects(root, 600);
+  t.false(callOffWorker(late), 'files left to claim: not called off');
+  t.is(lookAtClaimed(late), -1);
+  t.true(callOffWorker(late), 'all claimed, not begun: called off');
+  t.false(beginLooking(late.claims), 'it then looks at nothing');
+  const early = await objects(root, 600);
+  t.true(beginLooking(early.claims));
+  t.is(lookAtClaimed(early), -1);
+  t.false(callOffWorker(early), 'begun: its answer is waited for');
+});
+
 // -- through the CLI, with a real worker --------------------------------------------------------
 
 const built = import.meta.url.endsWith('.ts') ? test.skip : test;
+process.env.PSTORE_PLACE_THREADS = '2'; // a warm worker for a small plan (this process's checks)
 const TWO = { PSTORE_PLACE_THREADS: '2' };
 const WORKER_ONLY = { ...TWO, PSTORE_TEST_CHECK_WORKER_ONLY: '1' };
 
@@ -209,3 +230,53 @@ built(
       await refused(t, await activate(dir, store, env), dir, first.key, 'd00/f0');
   },
 );
+
+built(
+  'damage met by both threads: the placed file is named before a marker unit, as one thread would',
+  async (t) => {
+    const { dir, store } = await addWide(t);
+    const late = objectOf(store, 'd29/f9'); // the worker's (it has every placed file)
+    await appendTo(late.file);
+    const metadata = { integrity: sha512Integrity(Buffer.from('Name: w\n')), exec: false };
+    await fsp.rm(objectPathOf(store, metadata)); // the main thread's: a marker unit
+    await refused(t, await activate(dir, store, WORKER_ONLY), dir, late.key, 'd29/f9');
+  },
+);
+
+built('two checks of one process at once, one warm worker: each gets its own answer', async (t) => {
+  const root = await tempDir(t, 'two-checks');
+  const plans = [0, 1].map((k) => {
+    const files = Array.from({ length: 700 }, (_, i) => mfile(`p${k}/f${i}`, `p${k} ${i}\n`));
+    const all = withParents(files);
+    const ref = { name: `p${k}`, version: '1', id: fakeId(`p${k}`) };
+    const pkg: PlanPackage = {
+      ref,
+      manifest: { formatVersion: 1, name: ref.name, version: '1', markers: [], files: all },
+    };
+    return { pkg, plan: planTransaction([], [pkg]), files };
+  });
+  for (const { files } of plans)
+    for (const f of files) {
+      if (f.type !== 'file') continue;
+      const obj = objectPathOf(root, f);
+      await fsp.mkdir(path.dirname(obj), { recursive: true });
+      await fsp.writeFile(obj, `${f.path.replace('/f', ' ')}\n`, { mode: 0o444 });
+    }
+  const damaged = plans[1]!.files[650]!;
+  if (damaged.type !== 'file') return t.fail();
+  await fsp.appendFile(objectPathOf(root, damaged), 'appended\n');
+  // both checks' every object to the one warm worker they find: their jobs queue there
+  process.env.PSTORE_TEST_CHECK_WORKER_ONLY = '1';
+  t.teardown(async () => {
+    delete process.env.PSTORE_TEST_CHECK_WORKER_ONLY;
+    await dropWarmPlaceWorker();
+  });
+  warmPlaceWorker(1);
+  const layout = storeLayout(root);
+  const [ok, bad] = await Promise.allSettled(
+    plans.map(({ pkg, plan }) => refuseDamagedObjects(layout, plan, [pkg])),
+  );
+  t.is(ok!.status, 'fulfilled');
+  t.like(bad, { status: 'rejected', reason: { code: 'EPSTORE_INTEGRITY' } });
+  t.like((bad as PromiseRejectedResult).reason, { data: { path: damaged.path } });
+});
