@@ -188,8 +188,9 @@ export async function refuseDamagedObjects(
  * the marker units while the worker ends its last chunk. A worker that has not begun by then is
  * called off and not waited for (this thread has looked at every chunk). A damaged object met by
  * either thread, or an error of either, has every object looked at again here from the start, so
- * that the plan's first damaged object is named (or the error thrown) as one thread's check would;
- * so does a worker that could not run the job (it may have claimed chunks it never looked at).
+ * that the plan's first damaged object is named (or the error thrown) as one thread's check would
+ * (the worker is stopped, not waited for, when this thread met one); so does a worker that could
+ * not run the job (it may have claimed chunks it never looked at).
  */
 async function firstShapeDamageOnTwo(
   store: StoreLayout,
@@ -209,17 +210,19 @@ async function firstShapeDamageOnTwo(
     stopLooking(job.claims);
     clean = false;
   }
-  if (callOffWorker(job)) {
-    asked.catch(() => {}); // answered later (-1), or gone: nothing to wait for
+  if (!clean || callOffWorker(job)) {
+    // the worker's answer would change nothing: the second look below, or none needed
+    stopLooking(job.claims);
+    asked.catch(() => {}); // answered later, or gone
     if (clean) return undefined;
   } else {
     const theirs = await asked.then(
       (r) => r.looked,
       () => 0, // gone, or an lstat failed there: not known to be looked at
     );
-    if (clean && theirs === -1) return undefined;
+    if (theirs === -1) return undefined;
   }
-  return firstShapeDamage(store, plan, [new Map(), new Map()]);
+  return firstShapeDamage(store, plan, [new Map(), new Map()], paths);
 }
 
 /** The first damaged object of the marker units' files alone. */

@@ -80,6 +80,9 @@ export class PlaceWorker {
   private end(err: Error): void {
     this.gone ??= new WorkerGone(`the place worker is gone: ${err.message}`, { cause: err });
     for (const resolve of this.waiting.splice(0)) resolve(this.gone);
+    // A reply that could not cross leaves the thread running its queued jobs: the askers were
+    // told it is gone and do their shares themselves, so it must place nothing more.
+    void this.worker.terminate();
   }
 }
 

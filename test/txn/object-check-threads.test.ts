@@ -11,7 +11,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { storeLayout } from '../../lib/store/layout.js';
 import { refuseDamagedObjects } from '../../lib/txn/object-check.js';
-import { dropWarmPlaceWorker, warmPlaceWorker } from '../../lib/txn/placer.js';
+import { dropWarmPlaceWorker, takePlaceWorker, warmPlaceWorker } from '../../lib/txn/placer.js';
 import { planTransaction, type PlanPackage } from '../../lib/txn/plan.js';
 import {
   beginLooking,
@@ -280,3 +280,39 @@ built('two checks of one process at once, one warm worker: each gets its own ans
   t.like(bad, { status: 'rejected', reason: { code: 'EPSTORE_INTEGRITY' } });
   t.like((bad as PromiseRejectedResult).reason, { data: { path: damaged.path } });
 });
+
+built(
+  'the worker marks its start before it claims, and a job called off claims nothing',
+  async (t) => {
+    const root = await tempDir(t, 'shapes');
+    const worker = takePlaceWorker(1);
+    if (!worker) return t.fail('no worker for a two-thread plan');
+    t.teardown(() => worker.close());
+    const begun = await objects(root, 600);
+    t.like(await worker.ask(begun), { looked: -1 });
+    t.is(new Int32Array(begun.claims)[2], 1, 'BEGUN: the main thread can no longer call it off');
+    const late = await objects(root, 600);
+    await fsp.rm(objectAt(late, root, 0));
+    new Int32Array(late.claims)[2] = 2; // CALLED_OFF before the worker began
+    t.like(await worker.ask(late), { looked: -1 }, 'its missing first object not looked at');
+    t.is(new Int32Array(late.claims)[0], 0, 'nothing claimed');
+  },
+);
+
+built(
+  "an lstat failing in one thread does not hide an earlier damaged object: it is named, as one thread's check would",
+  async (t) => {
+    const { dir, store } = await addWide(t);
+    const first = objectOf(store, 'd00/f0'); // the plan's first placed file: the worker's
+    const metadata = objectPathOf(store, {
+      integrity: sha512Integrity(Buffer.from('Name: w\n')),
+      exec: false,
+    });
+    const shard = path.dirname(metadata); // the marker unit's object, the main thread's
+    t.not(path.dirname(first.file), shard, 'the test needs them in different shards');
+    await appendTo(first.file);
+    await fsp.rm(shard, { recursive: true });
+    await fsp.symlink(path.basename(shard), shard); // a loop: its lstat fails with ELOOP
+    await refused(t, await activate(dir, store, WORKER_ONLY), dir, first.key, 'd00/f0');
+  },
+);
