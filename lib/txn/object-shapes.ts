@@ -42,6 +42,7 @@ const NOT_YET = 0;
 const BEGUN = 1;
 const CALLED_OFF = 2;
 
+/** The claims of a new job: nothing claimed, nothing found, the worker not begun. */
 export function newClaims(): SharedArrayBuffer {
   return new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
 }
@@ -61,6 +62,7 @@ export function callOffWorker(job: ShapesJob): boolean {
   if (Atomics.load(claims, NEXT) < job.integrity.length) return false;
   return Atomics.compareExchange(claims, START, NOT_YET, CALLED_OFF) === NOT_YET;
 }
+
 /** Files claimed at a time: about a millisecond of lstats, so neither thread waits long. */
 const CHUNK = 256;
 
