@@ -37,6 +37,12 @@ import {
 
 export interface ApplyContext extends Omit<PlaceContext, 'dirty'> {
   onProgress?: ProgressListener | undefined;
+  /**
+   * Starts the caller's own work for this thread (the index batch: Prepared.stageIndex), called
+   * where the apply first waits with nothing of its own to do: for the placing worker's files,
+   * or for a flush. It may be called again; only the first call counts.
+   */
+  onIdle?: (() => void) | undefined;
 }
 
 type PhaseContext = ApplyContext & PlaceContext;
@@ -64,7 +70,7 @@ async function placeFiles(ctx: PhaseContext, plan: Plan): Promise<void> {
   if (worker) {
     try {
       const between = (created: Set<string>) => removeStalePycache(ctx, plan, created);
-      await placeOnTwoThreads(ctx, plan, worker, between, ctx.onProgress);
+      await placeOnTwoThreads(ctx, plan, worker, { between, waiting: idle(ctx) }, ctx.onProgress);
     } finally {
       await worker.close();
     }
@@ -73,6 +79,8 @@ async function placeFiles(ctx: PhaseContext, plan: Plan): Promise<void> {
   removeStalePycache(ctx, plan, makeDirs(ctx, plan.mkdirs));
   placeRange(ctx, plan, 0, plan.place.length, { onProgress: ctx.onProgress });
 }
+
+const idle = (ctx: ApplyContext) => () => ctx.onIdle?.();
 
 /**
  * A __pycache__ left beside an arriving module (by an importer that raced an earlier removal) must
@@ -123,6 +131,7 @@ async function applySteps(ctx: PhaseContext, plan: Plan, opts: ApplyOptions): Pr
   removeUnowned(ctx, plan);
   crashpoint('apply:after-removals');
   step('apply:remove-files');
+  idle(ctx)();
   if (!opts.unpublished) await ctx.dirty.flush(ctx.root); // (d)
   placeMarkers(ctx, plan); // (e)
   await ctx.dirty.flush(ctx.root); // (f)

@@ -27,22 +27,29 @@ interface Pair {
   flags: Int32Array;
 }
 
+/** What the main thread does besides its share (placeOnTwoThreads). */
+export interface Alongside {
+  /** run with every directory there (given those made now), before the files */
+  between: (created: Set<string>) => void;
+  /** called once this thread's share of the files is placed, before it waits for the worker's */
+  waiting: () => void;
+}
+
 /**
- * (b) on two threads: the directories (half each), then `between` on the main thread with every
- * directory there (given those made now), then the files (half each). Nothing is placed once this
- * has returned or thrown.
+ * (b) on two threads: the directories (half each), then `between` on the main thread, then the
+ * files (half each). Nothing is placed once this has returned or thrown.
  */
 export async function placeOnTwoThreads(
   ctx: PlaceContext,
   plan: Plan,
   worker: PlaceWorker,
-  between: (created: Set<string>) => void,
+  { between, waiting }: Alongside,
   onProgress?: ProgressListener,
 ): Promise<void> {
   const shared = new SharedArrayBuffer(8);
   const pair: Pair = { ctx, worker, shared, flags: new Int32Array(shared) };
   between(await makeDirsOnTwo(pair, plan.mkdirs));
-  await placeFilesOnTwo(pair, plan, onProgress);
+  await placeFilesOnTwo(pair, plan, waiting, onProgress);
   ctx.dirty.everywhere(); // the worker's directories are not in this thread's set
 }
 
@@ -85,7 +92,12 @@ async function makeDirsOnTwo(pair: Pair, mkdirs: readonly string[]): Promise<Set
  * The files' second half to the worker, once this thread has settled the link method on its first
  * regular file (the worker starts from it, as one thread's later files would).
  */
-async function placeFilesOnTwo(pair: Pair, plan: Plan, onProgress?: ProgressListener) {
+async function placeFilesOnTwo(
+  pair: Pair,
+  plan: Plan,
+  waiting: () => void,
+  onProgress?: ProgressListener,
+) {
   const { ctx } = pair;
   const total = plan.place.length;
   const split = total >> 1;
@@ -97,6 +109,7 @@ async function placeFilesOnTwo(pair: Pair, plan: Plan, onProgress?: ProgressList
     ...filesFrom(ctx, plan, split),
   });
   await alongside(pair, asked, () => placeShare(pair, plan, first, split, onProgress));
+  waiting();
   const { placed } = await orHere(asked, () => {
     placeShare(pair, plan, split, total, onProgress);
     return { placed: ctx.linker };

@@ -54,9 +54,22 @@ export interface Plan {
   owned: ReadonlyMap<string, ManifestFile>;
   /** set by the object check (preflight); a plan applied without it (recovery) works them out */
   objectPaths?: ObjectPaths;
+  /** the target side's marker units (planTransaction): the ownership index's catch-up reuses them */
+  targetUnits?: TargetUnits;
+}
+
+/** The unit of every path of a set's packages that lies in a marker unit, found with `globs`. */
+export interface TargetUnits {
+  /** the packages (ids) whose paths `of` covers */
+  ids: ReadonlySet<string>;
+  globs: readonly string[];
+  of: ReadonlyMap<string, string>;
 }
 
 interface Side {
+  /** every path's marker unit, with the set's globs */
+  unitOf: Map<string, string>;
+  globs: string[];
   /** non-marker paths → file */
   plain: Map<string, ManifestFile>;
   /** marker unit → its files, owners */
@@ -72,14 +85,15 @@ export const throwConflict: ConflictSink = (err) => {
 };
 
 function collectSide(pkgs: readonly PlanPackage[], onConflict: ConflictSink): Side {
-  const side: Side = { plain: new Map(), units: new Map(), owned: new Map() };
   // Marker units are found with every entry's globs: a unit is placed whole, so it must hold
   // every package's files below it, not just those of the glob's owner. Every manifest lists each
   // ancestor of its paths (§Manifest), so a path's unit depends on the path and the globs alone:
   // each manifest in its own order gives it, with no sorted union of the set (a sort of 100k
   // paths measured ~70 ms of a generations plan).
-  const isMarker = markerMatcher([...new Set(pkgs.flatMap((p) => p.manifest.markers))].sort());
+  const globs = [...new Set(pkgs.flatMap((p) => p.manifest.markers))].sort();
+  const isMarker = markerMatcher(globs);
   const units = new Map<string, string>();
+  const side: Side = { unitOf: units, globs, plain: new Map(), units: new Map(), owned: new Map() };
   for (const p of pkgs)
     markerUnits(
       p.manifest.files.map((f) => f.path),
@@ -172,6 +186,11 @@ export function planTransaction(
   for (const [path, file] of after.plain) planPath(plan, path, before.plain.get(path), file);
   for (const [path, file] of before.plain)
     if (!after.owned.has(path)) planPath(plan, path, file, undefined);
+  plan.targetUnits = {
+    ids: new Set(to.map((p) => p.ref.id)),
+    globs: after.globs,
+    of: after.unitOf,
+  };
   return finishPlan(plan);
 }
 

@@ -3,7 +3,7 @@
 
 import type { PackageRef } from '../core/package-ref.js';
 import type { StoreContext } from '../store/context.js';
-import type { OwnershipDb } from './ownership/db.js';
+import type { OwnershipDb, StagedBatch } from './ownership/db.js';
 import {
   changedPackages,
   loadDelta,
@@ -12,7 +12,7 @@ import {
   type OwnershipDelta,
 } from './ownership/delta.js';
 import { globsOf } from './ownership/entry.js';
-import { commitOwnership, packagesAfter, type CommittedSet } from './ownership/sync.js';
+import { packagesAfter, stageOwnership, type CommittedSet } from './ownership/sync.js';
 import { loadPackages } from './packages.js';
 import { planDelta } from './plan-delta.js';
 import type { Plan, PlanPackage } from './plan.js';
@@ -27,6 +27,8 @@ export class Prepared {
    */
   plan: Plan | undefined;
   private delta: OwnershipDelta | undefined;
+  /** the index's batch for the goal, being built while the apply runs (stageIndex) */
+  private staged: Promise<StagedBatch | undefined> | undefined;
 
   constructor(readonly index: OwnershipDb | undefined) {}
 
@@ -50,17 +52,43 @@ export class Prepared {
     return this;
   }
 
+  /**
+   * Start building the index's batch for `committed`: the apply calls this where it first waits
+   * (ApplyContext.onIdle), so the work fills its waits for the placing worker and the flushes
+   * instead of following the commit. Written by commitIndex once the commit is done (which builds
+   * it if the apply never waited); discarded with a transaction that fails.
+   */
+  stageIndex(ctx: StoreContext, committed: CommittedSet): void {
+    if (!this.index || this.staged) return;
+    const [loaded, units] = this.delta
+      ? [[], undefined]
+      : [[...this.from, ...this.to], this.plan?.targetUnits];
+    const delta = this.delta && withoutFileLists(this.delta);
+    // A batch that cannot be built leaves the index behind: the next transaction catches it up.
+    this.staged = stageOwnership(ctx, this.index, delta, committed, loaded, units).catch(
+      () => undefined,
+    );
+  }
+
   /** After commit: the index follows (a failure leaves it behind; the next transaction catches up). */
   async commitIndex(ctx: StoreContext, committed: CommittedSet): Promise<void> {
-    if (!this.index) return;
-    const loaded = this.delta ? [] : [...this.from, ...this.to];
-    // Applied: the plan and the file lists the delta was read from go before the batch is built,
-    // so its garbage reuses their heap instead of growing it (the batch needs the entries alone).
+    this.stageIndex(ctx, committed);
+    const batch = await this.takeStaged();
     this.plan = undefined;
     this.from = this.to = [];
-    const delta = this.delta && withoutFileLists(this.delta);
     this.delta = undefined;
-    await commitOwnership(ctx, this.index, delta, committed, loaded).catch(() => {});
+    await batch?.write().catch(() => {});
+  }
+
+  /** A transaction that did not commit: its staged batch is never written (after commitIndex, a no-op). */
+  async dropStaged(): Promise<void> {
+    await (await this.takeStaged())?.discard().catch(() => {});
+  }
+
+  private takeStaged(): Promise<StagedBatch | undefined> {
+    const staged = this.staged;
+    this.staged = undefined;
+    return staged ?? Promise.resolve(undefined);
   }
 }
 

@@ -11,9 +11,8 @@ import { parentOf } from '../core/safe-path.js';
 import { treeDir, type PrefixPaths } from '../prefix/layout.js';
 import { removeGenerationTree, treeBuildDir } from '../prefix/trees.js';
 import type { StoreContext } from '../store/context.js';
-import type { ProgressListener } from '../core/types.js';
 import { applyGenerations, currentTreeTarget, switchTo } from './apply-generations.js';
-import { applyInplace } from './apply-inplace.js';
+import { applyInplace, type ApplyContext } from './apply-inplace.js';
 import { commitGeneration } from './commit.js';
 import { clearJournal, readJournal, type Journal } from './journal.js';
 import { createLinker, type Linker } from './link.js';
@@ -54,10 +53,11 @@ export interface JournalMove {
  */
 export async function applyJournal(
   { ctx, p, j, from, to, linker }: JournalMove,
-  onProgress?: ProgressListener,
-  plan?: Plan,
+  /** the first run's: its plan (recovery plans again), progress, and work for the waits */
+  run: { plan?: Plan | undefined } & Pick<ApplyContext, 'onProgress' | 'onIdle'> = {},
 ): Promise<{ builtTree: boolean }> {
-  const base = { store: ctx.layout, linker, txid: j.txid, onProgress };
+  const { plan, onProgress, onIdle } = run;
+  const base = { store: ctx.layout, linker, txid: j.txid, onProgress, onIdle };
   if (p.layout === 'generations')
     return {
       builtTree: await applyGenerations(base, p, j, to, from.length === 0 ? plan : undefined),

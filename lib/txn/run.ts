@@ -272,16 +272,20 @@ async function changeTo(
     ...(restore.length ? { restore } : {}),
   });
   await h.placeRecord(); // the journal's fsync of <state> makes its name durable (open.ts)
-  const { linker, hardLinkedTree } = await applyNew(ctx, p, journal, prep, opts, step);
-  await commitGeneration(p, journal, { highest: committed.highest, hardLinkedTree });
-  await prep.commitIndex(ctx, journal.to);
-  step('commit');
-  return {
-    generation,
-    link: linker.method,
-    ...(overwritten.length ? { overwritten: overwritten.map((s) => s.path) } : {}),
-    ...(restore.length ? { restored: restore.map((s) => s.path) } : {}),
-  };
+  try {
+    const { linker, hardLinkedTree } = await applyNew(ctx, p, journal, prep, opts, step);
+    await commitGeneration(p, journal, { highest: committed.highest, hardLinkedTree });
+    await prep.commitIndex(ctx, journal.to);
+    step('commit');
+    return {
+      generation,
+      link: linker.method,
+      ...(overwritten.length ? { overwritten: overwritten.map((s) => s.path) } : {}),
+      ...(restore.length ? { restored: restore.map((s) => s.path) } : {}),
+    };
+  } finally {
+    await prep.dropStaged(); // staged by applyNew, written by commitIndex: not, if that failed
+  }
 }
 
 /**
@@ -420,7 +424,11 @@ async function applyNew(
   const move = { ctx, p, j: journal, from: prep.from, to: prep.to, linker };
   let builtTree: boolean;
   try {
-    ({ builtTree } = await applyJournal(move, opts.onProgress, prep.plan));
+    ({ builtTree } = await applyJournal(move, {
+      plan: prep.plan,
+      onProgress: opts.onProgress,
+      onIdle: () => prep.stageIndex(ctx, journal.to),
+    }));
   } catch (err) {
     await revertJournal(move, prep.reverse).catch(() => {});
     throw err;

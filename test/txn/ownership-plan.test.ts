@@ -137,6 +137,7 @@ function normal(plan: Plan) {
   return {
     ...plan,
     owned: undefined,
+    targetUnits: undefined, // the full planner's, for the index's catch-up: not a step
     place: [...plan.place].sort((a, b) => byPath(a.file.path, b.file.path)),
     remove: [...plan.remove].sort(byPath),
     obstacles: [...plan.obstacles].sort(byPath),
@@ -213,6 +214,19 @@ test('incremental plan equals the full plan, both ways; the index after the delt
       const incremental = planDelta(delta);
       t.deepEqual(normal(incremental), normal(full.value), `seed ${seed}`);
       for (const [rel, f] of incremental.owned) t.deepEqual(f, full.value.owned.get(rel));
+      // The catch-up after a full plan finds the added packages' units in the plan's, shared
+      // with the packages that stay: the same entries as units found package by package.
+      const units = full.value.targetUnits!;
+      t.deepEqual(units.globs, globsAfter);
+      const reused = await loadDelta(
+        db,
+        pick(from, removed),
+        pick(to, added),
+        globsAfter,
+        units.of,
+      );
+      t.deepEqual(reused.units, delta.units, `seed ${seed}: the units the delta touches`);
+      t.deepEqual(reused.after, delta.after, `seed ${seed}: entries after, with the plan's units`);
       t.deepEqual(
         normal(planDelta(reverseDelta(delta))),
         normal(planTransaction(to, from)),

@@ -57,7 +57,7 @@ for (const mounted of [false, true])
       const linker = createLinker('auto');
       const ctx = { store: storeLayout(dir), root, linker, txid: 't', dirty: new DirtyDirs() };
       try {
-        await placeOnTwoThreads(ctx, plan, worker, () => {});
+        await placeOnTwoThreads(ctx, plan, worker, { between: () => {}, waiting: () => {} });
       } finally {
         await worker.close();
       }

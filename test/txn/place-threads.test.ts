@@ -13,6 +13,10 @@ import { HAS_STRACE } from '../_helpers/strace.js';
 import { buildTree, symlink, type TreeSpec } from '../_helpers/tree.js';
 import { tempDir, tempStore } from '../_helpers/tmp.js';
 import { exists } from '../_helpers/txn-trees.js';
+import { prefixPaths } from '../../lib/prefix/layout.js';
+import { readCurrent, readCurrentGeneration } from '../../lib/prefix/state.js';
+import { OwnershipDb } from '../../lib/txn/ownership/db.js';
+import { setDigest } from '../../lib/txn/ownership/entry.js';
 import { parentsFrom } from '../../lib/txn/place-threads.js';
 import { placeThreads, THREADED_MIN_PLACE } from '../../lib/txn/placer.js';
 
@@ -145,6 +149,7 @@ async function failingActivation(
   await fsp.writeFile(release, '');
   const r = await done;
   t.is(r.code, 3, `a conflict (the prefix changed after the check), not a bug: ${describe(r)}`);
+  await assertIndexDescribesCommitted(t, prefix);
   const { error } = JSON.parse(r.stderr) as { error: { code: string; message: string } };
   const message = error.message.replaceAll(prefix, 'PREFIX').replace(/\.pstore-tmp-[\w-]+/g, 'TMP');
   // The revert may meet the planted obstacle too: its journal then stays, and once the obstacle is
@@ -168,6 +173,21 @@ async function failingActivation(
     journal,
     ...(recovered === undefined ? {} : { recovered }),
   };
+}
+
+/**
+ * The ownership index still describes the committed set: the batch the failed transaction built
+ * while its apply ran (from the moment its main thread waited for the worker) was never written.
+ */
+async function assertIndexDescribesCommitted(t: ExecutionContext, prefix: string): Promise<void> {
+  const p = prefixPaths(prefix, 'inplace');
+  const committed = (await readCurrentGeneration(p, await readCurrent(p))).packages;
+  const db = await OwnershipDb.open(p);
+  try {
+    t.is((await db!.meta()).digest, setDigest(committed), 'the index describes the committed set');
+  } finally {
+    await db?.close();
+  }
 }
 
 // plan.place is in path order: d9/sub/f39 is the last file (the worker's), d1/sub/f0 an early one

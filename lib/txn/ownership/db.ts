@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
-import type { AbstractLevel } from 'abstract-level';
+import type { AbstractChainedBatch, AbstractLevel } from 'abstract-level';
 import { TEMP_PREFIX } from '../../core/names.js';
 import { crashpoint } from '../../core/crashpoint.js';
 import { parentOf } from '../../core/safe-path.js';
@@ -20,6 +20,7 @@ import { encodeRecord, parseRecord, splitPath } from './record.js';
 import { compactAll, settleCompaction, type ClassicHandle } from './compaction.js';
 
 type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>;
+type ChainedBatch = AbstractChainedBatch<Db, string, string>;
 
 const META = 'm';
 const dirKey = (dir: string) => `d:${dir}`;
@@ -161,8 +162,33 @@ export class OwnershipDb {
     meta: IndexMeta,
     hasNoRecord?: (dir: string) => boolean,
   ): Promise<void> {
-    crashpoint('ownership:before-write');
-    await writeBatch(this.db, changes, meta, (dirs) => this.records(dirs), hasNoRecord);
+    await (await this.stage(changes, meta, hasNoRecord)).write();
+  }
+
+  /**
+   * The batch write() would write, built and not written: a transaction builds it while its
+   * apply runs and writes it once committed, or discards it (sync.ts). The index is unchanged
+   * until write().
+   */
+  async stage(
+    changes: EntryWrites,
+    meta: IndexMeta,
+    hasNoRecord?: (dir: string) => boolean,
+  ): Promise<StagedBatch> {
+    const batch = await buildBatch(
+      this.db,
+      changes,
+      meta,
+      (dirs) => this.records(dirs),
+      hasNoRecord,
+    );
+    return {
+      write: async () => {
+        crashpoint('ownership:before-write');
+        await batch.write();
+      },
+      discard: () => batch.close(),
+    };
   }
 
   /**
@@ -207,19 +233,28 @@ export async function rebuildAside(
 /** What one batch writes: each path's entry after the change, undefined where the path is gone. */
 export type EntryWrites = Iterable<readonly [string, OwnerEntry | undefined]>;
 
+/** A batch built (OwnershipDb.stage): written whole, or discarded leaving the index as it was. */
+export interface StagedBatch {
+  write(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/** Directories encoded between two turns of the event loop while a batch is built. */
+const DIRS_PER_TURN = 64;
+
 /**
- * One atomic batch: each directory a change touches gets its record rewritten whole (its stored
- * children, from `stored`, with the changes applied; deleted when none is left). A chained batch
- * encodes each record into LevelDB's native batch at once, so no array of every operation (nor
- * the copy the array form makes of it) is alive at the end.
+ * One atomic batch, built and not yet written: each directory a change touches gets its record
+ * rewritten whole (its stored children, from `stored`, with the changes applied; deleted when none
+ * is left). A chained batch encodes each record into LevelDB's native batch at once, so no array
+ * of every operation (nor the copy the array form makes of it) is alive at the end.
  */
-async function writeBatch(
+async function buildBatch(
   db: Db,
   changes: EntryWrites,
   meta: IndexMeta,
   stored?: (dirs: readonly string[]) => Promise<Records>,
   hasNoRecord?: (dir: string) => boolean,
-): Promise<void> {
+): Promise<ChainedBatch> {
   const byDir = writesByDir(changes);
   const dirs = [...byDir.keys()];
   const batch = db.batch();
@@ -230,7 +265,10 @@ async function writeBatch(
       const slice = dirs.slice(at, at + GET_SLICE);
       const toRead = stored ? slice.filter((dir) => !hasNoRecord?.(dir)) : [];
       const before = toRead.length ? await stored!(toRead) : undefined;
-      for (const dir of slice) {
+      for (const [i, dir] of slice.entries()) {
+        // A batch staged during an apply takes the main thread while the apply waits; the turn
+        // lets a wait that ends go on after one short run of directories, not after them all.
+        if (i % DIRS_PER_TURN === DIRS_PER_TURN - 1) await nextTurn();
         const writes = byDir.get(dir)!;
         const children = before?.get(dir);
         const value = encodeRecord(children ? applied(children, writes) : writes);
@@ -243,8 +281,14 @@ async function writeBatch(
     await batch.close();
     throw err;
   }
-  await batch.write();
+  return batch;
 }
+
+async function writeBatch(db: Db, changes: EntryWrites, meta: IndexMeta): Promise<void> {
+  await (await buildBatch(db, changes, meta)).write();
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A directory's writes, in the order given: each path once (a Map or a delta's writes). */
 type DirWrites = (readonly [string, OwnerEntry | undefined])[];

@@ -50,16 +50,24 @@ export async function loadDelta(
   removed: PlanPackage[],
   added: PlanPackage[],
   globs: readonly string[],
+  /** the unit of every path of `added` in a unit, found with `globs`, when the caller has them */
+  unitOf?: ReadonlyMap<string, string>,
 ): Promise<OwnershipDelta> {
   const touched = touchedBy([...removed, ...added]);
   const before = shareFiles(await db.get(touched), [...removed, ...added]);
   const units = new Set<string>();
   for (const e of before.values()) if (e.unit !== undefined) units.add(e.unit);
-  const unitMaps = new Map(added.map((p) => [p, unitsOf(p, globs)]));
-  for (const m of unitMaps.values()) for (const unit of m.values()) units.add(unit);
+  const unitMaps = new Map(added.map((p) => [p, unitOf ?? unitsOf(p, globs)]));
+  if (!unitOf) for (const m of unitMaps.values()) for (const unit of m.values()) units.add(unit);
+  // A shared map holds other packages' paths too: the units of the added packages' own.
+  else for (const p of added) for (const f of p.manifest.files) addUnit(units, unitOf.get(f.path));
   for (const unit of units) for (const [rel, e] of await db.below(unit)) before.set(rel, e);
   const after = applyChange(before, removed, added, globs, unitMaps);
   return { removed, added, touched, units, before, after };
+}
+
+function addUnit(units: Set<string>, unit: string | undefined): void {
+  if (unit !== undefined) units.add(unit);
 }
 
 /**
@@ -70,6 +78,7 @@ function shareFiles(
   entries: Map<string, OwnerEntry>,
   pkgs: readonly PlanPackage[],
 ): Map<string, OwnerEntry> {
+  if (entries.size === 0) return entries; // an empty index's: nothing to point
   for (const p of pkgs)
     for (const f of p.manifest.files) {
       const e = entries.get(f.path);

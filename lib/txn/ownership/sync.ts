@@ -16,7 +16,7 @@ import type { PrefixPaths } from '../../prefix/layout.js';
 import { readCurrent, readCurrentGeneration } from '../../prefix/state.js';
 import type { StoreContext } from '../../store/context.js';
 import { loadPackages } from '../packages.js';
-import { DamagedIndex, OwnershipDb, rebuildAside, removeIndex } from './db.js';
+import { DamagedIndex, OwnershipDb, rebuildAside, removeIndex, type StagedBatch } from './db.js';
 import {
   changedPackages,
   deltaHasNoRecord,
@@ -34,7 +34,7 @@ import {
   type IndexedPackage,
   type IndexMeta,
 } from './entry.js';
-import type { PlanPackage } from '../plan.js';
+import type { PlanPackage, TargetUnits } from '../plan.js';
 
 export interface CommittedSet {
   generation: number;
@@ -55,7 +55,11 @@ export async function syncOwnership(
   if (db === 'busy') return undefined;
   if (db) {
     try {
-      if (await catchUp(ctx, db, committed)) return db;
+      const batch = await catchUpBatch(ctx, db, committed);
+      if (batch) {
+        await batch.write();
+        return db;
+      }
     } catch (err) {
       if (!(err instanceof DamagedIndex) && !isPstoreError(err)) {
         await db.close();
@@ -67,29 +71,31 @@ export async function syncOwnership(
   return rebuild(ctx, p, committed);
 }
 
+const NOTHING_TO_WRITE: StagedBatch = { write: async () => {}, discard: async () => {} };
+
 /**
- * After a commit: write the transaction's own delta (the index described its from-set, under the
- * same lock), or catch up when it planned in full. A failure here leaves the index behind, and the
- * next transaction catches it up: the commit stands.
+ * The batch that brings the index to `committed` once it is committed: the transaction's own delta
+ * (the index described its from-set, under the same lock), or a catch-up when it planned in full.
+ * Built while the apply runs (Prepared.stageIndex), written after the commit. A failure leaves the
+ * index behind, and the next transaction catches it up: the commit stands.
  */
-export async function commitOwnership(
+export async function stageOwnership(
   ctx: StoreContext,
   db: OwnershipDb,
   delta: OwnershipDelta | undefined,
   committed: CommittedSet,
   /** packages the transaction read already (a full plan's sides): not read again */
   loaded: readonly PlanPackage[] = [],
-): Promise<void> {
-  if (!delta) {
-    await catchUp(ctx, db, committed, loaded);
-    return;
-  }
+  /** a full plan's target units: not found again */
+  units?: TargetUnits,
+): Promise<StagedBatch> {
+  if (!delta) return (await catchUpBatch(ctx, db, committed, loaded, units)) ?? NOTHING_TO_WRITE;
   const after = packagesAfter(
     await db.meta(),
     delta.removed.map((r) => r.ref),
     delta.added,
   );
-  await writeDelta(db, delta, indexMeta(committed.generation, after));
+  return stageDelta(db, delta, indexMeta(committed.generation, after));
 }
 
 export function packagesAfter(
@@ -171,18 +177,21 @@ async function openOrDrop(p: PrefixPaths): Promise<OwnershipDb | 'busy' | undefi
   }
 }
 
-/** Bring the index to `committed` by the delta between the sets; false when only a rebuild can. */
-async function catchUp(
+/**
+ * The batch that brings the index to `committed` by the delta between the sets; undefined when
+ * only a rebuild can.
+ */
+async function catchUpBatch(
   ctx: StoreContext,
   db: OwnershipDb,
   committed: CommittedSet,
   loaded: readonly PlanPackage[] = [],
-): Promise<boolean> {
+  units?: TargetUnits,
+): Promise<StagedBatch | undefined> {
   const meta = await db.meta();
   if (meta.digest === setDigest(committed.packages)) {
-    if (meta.generation !== committed.generation)
-      await db.write(new Map(), { ...meta, generation: committed.generation });
-    return true;
+    if (meta.generation === committed.generation) return NOTHING_TO_WRITE;
+    return db.stage(new Map(), { ...meta, generation: committed.generation });
   }
   const { removed, added } = changedPackages(meta.packages, committed.packages);
   const [r, a] = await Promise.all([
@@ -191,11 +200,22 @@ async function catchUp(
   ]);
   const after = packagesAfter(meta, removed, a);
   // Other globs move paths between marker units: the entries' units are rebuilt from scratch.
-  if (globsOf(after).join('\0') !== globsOf(meta.packages).join('\0')) return false;
+  const globs = globsOf(after);
+  if (globs.join('\0') !== globsOf(meta.packages).join('\0')) return undefined;
   // An index describing no package has no entry to look up (a new prefix's first transaction).
-  const delta = await loadDelta(meta.packages.length ? db : NO_ENTRIES, r, a, globsOf(after));
-  await writeDelta(db, delta, indexMeta(committed.generation, after));
-  return true;
+  const source = meta.packages.length ? db : NO_ENTRIES;
+  const delta = await loadDelta(source, r, a, globs, knownUnits(units, globs, a));
+  return stageDelta(db, delta, indexMeta(committed.generation, after));
+}
+
+/** A plan's units where they hold every path of `added` and were found with `globs`. */
+function knownUnits(
+  units: TargetUnits | undefined,
+  globs: readonly string[],
+  added: readonly PlanPackage[],
+): ReadonlyMap<string, string> | undefined {
+  if (!units || units.globs.join('\0') !== globs.join('\0')) return undefined;
+  return added.every((p) => units.ids.has(p.ref.id)) ? units.of : undefined;
 }
 
 /** The packages of `refs`, taken from `loaded` where it holds them, else read from the store. */
@@ -254,6 +274,6 @@ export async function rebuildOwnership(ctx: StoreContext, p: PrefixPaths): Promi
 }
 
 /** One batch: a delta's entries, and the meta of the set they describe. */
-function writeDelta(db: OwnershipDb, delta: OwnershipDelta, meta: IndexMeta): Promise<void> {
-  return db.write(deltaWrites(delta), meta, deltaHasNoRecord(delta));
+function stageDelta(db: OwnershipDb, delta: OwnershipDelta, meta: IndexMeta): Promise<StagedBatch> {
+  return db.stage(deltaWrites(delta), meta, deltaHasNoRecord(delta));
 }
