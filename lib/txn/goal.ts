@@ -4,6 +4,7 @@
 
 import { PstoreError } from '../core/errors.js';
 import type { PackageRef } from '../core/package-ref.js';
+import type { EntryRecord } from '../core/types.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import { listGenerationNumbers, readGeneration } from '../prefix/state.js';
 import { resolveRef } from '../store/index-entries.js';
@@ -34,6 +35,8 @@ export async function resolveGoal(
   kind: TxnKind,
   target: (t: TargetContext) => Promise<Target>,
   cur: { current: PackageRef[]; generation: number },
+  /** told of each entry a ref resolves to, as it does (run.ts starts the placing worker) */
+  onResolved: (e: EntryRecord) => void = () => {},
 ): Promise<Target> {
   const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
     current: cur.current,
@@ -63,7 +66,11 @@ export async function resolveGoal(
   }
   return useIndex(ctx, (db: IndexDb) =>
     target(
-      targetCtx(async (ref) => toPackageRef(await resolveRef(db, ref, { active: cur.current }))),
+      targetCtx(async (ref) => {
+        const e = await resolveRef(db, ref, { active: cur.current });
+        onResolved(e);
+        return toPackageRef(e);
+      }),
     ),
   );
 }

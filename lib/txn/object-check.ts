@@ -25,7 +25,7 @@ import {
   stopLooking,
   type ShapesJob,
 } from './object-shapes.js';
-import { warmWorker, type PlaceWorker } from './placer.js';
+import { placeThreads, warmWorker, type PlaceWorker } from './placer.js';
 
 type FileRecord = Extract<ManifestFile, { type: 'file' }>;
 
@@ -168,7 +168,8 @@ export async function refuseDamagedObjects(
   const paths: ObjectPaths = new Array<string | undefined>(plan.place.length);
   const distinct: Distinct = [new Map(), new Map()];
   const verify = opts.verify === true;
-  const worker = verify ? undefined : warmWorker();
+  // A worker warmed for a plan that turned out small is left to place nothing: one thread checks.
+  const worker = verify || placeThreads(plan.place.length) === 1 ? undefined : warmWorker();
   // The paths of a partial check, and of the worker's share, are not handed over: the apply works
   // them out as it links.
   const shape =

@@ -9,6 +9,7 @@ import { registerPrefix, unregisterPrefix } from '../store/prefixes.js';
 import { discardNewPrefix, openPrefixForWrite, type OpenedPrefix } from '../prefix/open.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import type { PackageRef } from '../core/package-ref.js';
+import type { EntryRecord } from '../core/types.js';
 import {
   listGenerationNumbers,
   readCurrent,
@@ -189,9 +190,24 @@ async function transaction(
   opts: TxnOptions,
   step: StepClock,
 ): Promise<TxnResult> {
-  const { ctx, p } = h;
-  await recoverPending(ctx, p);
+  await recoverPending(h.ctx, h.p);
   step('recover');
+  try {
+    return await resolveAndChange(h, kind, target, opts, step);
+  } finally {
+    await dropWarmPlaceWorker(); // started for the checks, not taken: a refusal, a failed journal
+  }
+}
+
+/** The goal resolved against the set committed, and the change to it (none if it is that set). */
+async function resolveAndChange(
+  h: Holding,
+  kind: TxnKind,
+  target: (t: TargetContext) => Promise<Target>,
+  opts: TxnOptions,
+  step: StepClock,
+): Promise<TxnResult> {
+  const { ctx, p } = h;
   const cur = await readCurrent(p);
   const record = await readCurrentGeneration(p, cur);
   const current = record.packages;
@@ -200,7 +216,14 @@ async function transaction(
   // failure is thrown: a new prefix's failure removes the registration after this.
   const [, goal] = await allSettledInOrder([
     registerPrefix(ctx.layout, { dir: p.dir, meta: p.meta, layout: p.layout }),
-    resolveGoal(ctx, p, kind, target, { current, generation: cur.generation }),
+    resolveGoal(
+      ctx,
+      p,
+      kind,
+      target,
+      { current, generation: cur.generation },
+      warmOnResolve(p, current),
+    ),
   ]);
   const result: TxnResult = {
     prefix: p.dir,
@@ -215,14 +238,22 @@ async function transaction(
   if (goal.existingGeneration === undefined && sameSet(current, goal.packages))
     return unchangedResult(p, cur.generation, result.link);
   await assertSameFilesystem(opts.link, ctx.root, p.layout === 'inplace' ? p.dir : p.meta, p.dir);
-  try {
-    return {
-      ...result,
-      ...(await changeTo(h, kind, committedOf(cur, record), goal, opts, step)),
-    };
-  } finally {
-    await dropWarmPlaceWorker(); // started for the checks, not taken: a refusal, a failed journal
-  }
+  return { ...result, ...(await changeTo(h, kind, committedOf(cur, record), goal, opts, step)) };
+}
+
+/**
+ * Start the placing worker as soon as the refs resolved name more files to place than one thread
+ * places (placer.ts), not once the plan is made: its start-up (~40 ms) then overlaps the index
+ * sync, the manifests' reading and the plan, and it is up to share the object check. The count
+ * is the entries' own: an entry already active is placed only by a generations tree.
+ */
+function warmOnResolve(p: PrefixPaths, current: readonly PackageRef[]) {
+  let files = 0;
+  return (e: EntryRecord) => {
+    if (p.layout === 'inplace' && current.some((c) => c.id === e.id)) return;
+    files += e.files + e.symlinks;
+    warmPlaceWorker(files);
+  };
 }
 
 /** What a prefix this call created has committed: nothing. */
