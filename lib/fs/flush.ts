@@ -13,6 +13,10 @@ const FEW_DIRS = 64;
 /** The directories whose entries a phase changed; each mutation notes its parent. */
 export class DirtyDirs {
   readonly dirs = new Set<string>();
+
+  /** `syncfs`: how the filesystem holding a root is flushed (a helper's, else one `sync -f` each) */
+  constructor(private readonly syncfs: (root: string) => Promise<void> = syncFilesystem) {}
+
   /**
    * The flush must be a syncfs: a file's bytes were written (a copy or a reflink), whose data needs
    * a flush, not only its name; or entries were made in directories not noted here.
@@ -38,7 +42,7 @@ export class DirtyDirs {
 
   /** Make every noted change durable, then start a new phase. */
   async flush(root: string): Promise<void> {
-    if (this.wholeFilesystem || this.dirs.size > FEW_DIRS) await syncFilesystem(root);
+    if (this.wholeFilesystem || this.dirs.size > FEW_DIRS) await this.syncfs(root);
     // A directory removed later in the same phase (rmdir of an emptied one) has nothing to flush.
     else for (const dir of this.dirs) fsyncSync(dir, true);
     this.dirs.clear();

@@ -29,11 +29,15 @@ export class FilesystemFlusher {
 
   constructor(readonly root: string) {}
 
+  /** Start the helper now (a flush is coming), where its start-up costs the caller least. */
+  start(): void {
+    if (!this.broken) this.helper ??= new FlushHelper(this.root);
+  }
+
   /** Flush the filesystem; `EPSTORE_IO` naming the root when the flush fails. */
   async flush(): Promise<void> {
     if (this.broken) return syncFilesystem(this.root);
-    this.helper ??= new FlushHelper(this.root);
-    const status = await this.helper.ask();
+    const status = await (this.helper ??= new FlushHelper(this.root)).ask();
     if (status instanceof Error) {
       this.broken = true; // the helper went: flush alone from now on
       return syncFilesystem(this.root);

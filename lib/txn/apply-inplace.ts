@@ -43,6 +43,8 @@ export interface ApplyContext extends Omit<PlaceContext, 'dirty'> {
    * or for a flush. It may be called again; only the first call counts.
    */
   onIdle?: (() => void) | undefined;
+  /** how the filesystem holding the root is flushed: the transaction's helper, else `sync -f` each */
+  syncfs?: ((root: string) => Promise<void>) | undefined;
 }
 
 type PhaseContext = ApplyContext & PlaceContext;
@@ -112,7 +114,7 @@ export async function applyInplace(
   opts: ApplyOptions = {},
 ): Promise<void> {
   try {
-    await applySteps({ ...applyCtx, dirty: new DirtyDirs() }, plan, opts);
+    await applySteps({ ...applyCtx, dirty: new DirtyDirs(applyCtx.syncfs) }, plan, opts);
   } catch (err) {
     throw changedPrefixError(err, applyCtx.root);
   }

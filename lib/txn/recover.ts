@@ -54,10 +54,10 @@ export interface JournalMove {
 export async function applyJournal(
   { ctx, p, j, from, to, linker }: JournalMove,
   /** the first run's: its plan (recovery plans again), progress, and work for the waits */
-  run: { plan?: Plan | undefined } & Pick<ApplyContext, 'onProgress' | 'onIdle'> = {},
+  run: { plan?: Plan | undefined } & Pick<ApplyContext, 'onProgress' | 'onIdle' | 'syncfs'> = {},
 ): Promise<{ builtTree: boolean }> {
-  const { plan, onProgress, onIdle } = run;
-  const base = { store: ctx.layout, linker, txid: j.txid, onProgress, onIdle };
+  const { plan, ...hooks } = run;
+  const base = { store: ctx.layout, linker, txid: j.txid, ...hooks };
   if (p.layout === 'generations')
     return {
       builtTree: await applyGenerations(base, p, j, to, from.length === 0 ? plan : undefined),

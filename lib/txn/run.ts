@@ -22,6 +22,7 @@ import { lockStore, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
 import { allSettledInOrder } from '../core/settle.js';
 import { fsyncDir } from '../fs/atomic.js';
+import type { FilesystemFlusher } from '../fs/writeback.js';
 import { checkPrefix } from './check.js';
 import { commitGeneration } from './commit.js';
 import { newTxid, readJournal, writeJournal, type Journal, type TxnKind } from './journal.js';
@@ -36,7 +37,7 @@ import { loadChange, Prepared } from './prepared.js';
 import { hintReplace } from './replace-hint.js';
 import { packagesToCheck } from './object-check.js';
 import { preflight } from './preflight.js';
-import { dropWarmPlaceWorker, warmPlaceWorker } from './placer.js';
+import { dropWarmPlaceWorker, placeThreads, warmPlaceWorker } from './placer.js';
 import { applyJournal, recoverPending, revertJournal } from './recover.js';
 import { replaySteps, stepClock } from './steps.js';
 import { resolveGoal, type Target, type TargetContext } from './goal.js';
@@ -453,19 +454,54 @@ async function applyNew(
   step('journal');
   const linker = createLinker(journal.link);
   const move = { ctx, p, j: journal, from: prep.from, to: prep.to, linker };
+  const flusher = await flushHelperFor(p, prep.plan);
   let builtTree: boolean;
   try {
-    ({ builtTree } = await applyJournal(move, {
-      plan: prep.plan,
-      onProgress: opts.onProgress,
-      onIdle: () => prep.stageIndex(ctx, journal.to),
-    }));
+    ({ builtTree } = await applyJournal(move, firstRun(ctx, journal, prep, opts, flusher)));
   } catch (err) {
     await revertJournal(move, prep.reverse).catch(() => {});
     throw err;
+  } finally {
+    flusher?.close();
   }
   step('apply');
   return { linker, hardLinkedTree: builtTree && linker.onlyHardLinks };
+}
+
+/**
+ * A helper process serving the flushes of a plan placed on two threads, which are flushes of the
+ * whole filesystem (flush.ts): started where the apply first waits (firstRun), so that they cost
+ * this thread no process start. Loaded only then: a small activation never loads child_process.
+ */
+async function flushHelperFor(
+  p: PrefixPaths,
+  plan: Plan | undefined,
+): Promise<FilesystemFlusher | undefined> {
+  if (placeThreads(plan?.place.length ?? 0) === 1) return undefined;
+  const { FilesystemFlusher } = await import('../fs/writeback.js');
+  return new FilesystemFlusher(p.layout === 'inplace' ? p.dir : p.meta);
+}
+
+/**
+ * What the first run of an apply has that recovery's does not: the plan, progress, and work for
+ * its waits (the index batch, the flush helper).
+ */
+function firstRun(
+  ctx: StoreContext,
+  journal: Journal,
+  prep: Prepared,
+  opts: TxnOptions,
+  flusher: FilesystemFlusher | undefined,
+): Parameters<typeof applyJournal>[1] {
+  return {
+    plan: prep.plan,
+    onProgress: opts.onProgress,
+    onIdle: () => {
+      flusher?.start();
+      prep.stageIndex(ctx, journal.to);
+    },
+    syncfs: flusher && (() => flusher.flush()),
+  };
 }
 
 /** A conflict with a package that stays active hints at `--replace` (replace-hint.ts). */

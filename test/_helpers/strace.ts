@@ -9,7 +9,14 @@ export const HAS_STRACE =
   spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true']).status === 0;
 
 /** Run `pstore ARGS` (the built CLI) under `strace -f -y`, tracing `calls`, its log in `log`. */
-export function straceCli(log: string, calls: string, args: readonly string[]): void {
+export function straceCli(
+  log: string,
+  calls: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): void {
   assertBuilt();
-  execFileSync('strace', ['-f', '-y', '-e', `trace=${calls}`, '-o', log, 'node', CLI, ...args]);
+  execFileSync('strace', ['-f', '-y', '-e', `trace=${calls}`, '-o', log, 'node', CLI, ...args], {
+    env: { ...process.env, ...env },
+  });
 }

@@ -24,17 +24,27 @@ function wideTree(): TreeSpec {
 }
 
 /** The lines of a traced activation, one system call each (interrupted calls joined). */
-async function tracedActivate(t: ExecutionContext, layout: string): Promise<string[]> {
+async function tracedActivate(
+  t: ExecutionContext,
+  layout: string,
+  calls = 'fsync,syncfs,link,linkat,rename,renameat,renameat2',
+  env: Record<string, string> = {},
+): Promise<string[]> {
   const dir = await tempDir(t, `tree-flush-${layout}`);
   const store = await tempStore(t);
   const src = await buildTree(path.join(dir, 'src'), wideTree());
   const add = await runCli(['add', src, '--name', 'a', '--version', '1', '--store', store, '-q']);
   t.is(add.code, 0, add.stderr);
   const log = path.join(dir, 'strace.log');
-  straceCli(log, 'fsync,syncfs,link,linkat,rename,renameat,renameat2', [
-    ...['activate', 'a@1', '--prefix', path.join(dir, 'p'), '--layout', layout],
-    ...['--store', store, '-q'],
-  ]);
+  straceCli(
+    log,
+    calls,
+    [
+      ...['activate', 'a@1', '--prefix', path.join(dir, 'p'), '--layout', layout],
+      ...['--store', store, '-q'],
+    ],
+    env,
+  );
   return joinResumed((await fsp.readFile(log, 'utf8')).split('\n'));
 }
 
@@ -100,5 +110,26 @@ traced(
       'the files are flushed before the marker unit appears',
     );
     t.true(lines.slice(marker).some(isFlush), 'the marker unit is flushed before the commit');
+  },
+);
+
+traced(
+  'a plan placed on two threads is flushed by a helper started before the flush, one `sh`',
+  async (t) => {
+    const lines = await tracedActivate(t, 'inplace', 'execve,syncfs', {
+      PSTORE_PLACE_THREADS: '2',
+    });
+    // strace -f: each line begins with its process id; an execve tried along PATH fails first.
+    const pidOf = (l: string) => l.split(/\s+/)[0];
+    const execs = (name: string) =>
+      lines.filter((l) => new RegExp(`execve\\("[^"]*/${name}", .*= 0$`).test(l));
+    const [sh, ...more] = execs('sh');
+    t.truthy(sh, lines.join('\n'));
+    t.deepEqual(more, [], 'one helper for the whole apply');
+    const syncfs = lines.filter((l) => l.includes('syncfs('));
+    t.true(syncfs.length > 0, 'the files are flushed with a syncfs');
+    const syncs = new Set(execs('sync').map(pidOf));
+    for (const l of syncfs) t.true(syncs.has(pidOf(l)), `by a sync -f: ${l}`);
+    t.is(syncs.size, syncfs.length, 'one sync -f a flush');
   },
 );
