@@ -29,25 +29,41 @@ export class FilesystemFlusher {
 
   constructor(readonly root: string) {}
 
-  /** Start the helper now (a flush is coming), where its start-up costs the caller least. */
+  /**
+   * Start the helper now (a flush is coming), where its start-up costs the caller least. Never
+   * throws: a helper that cannot start leaves each flush to its own `sync` (syncFilesystem).
+   */
   start(): void {
-    if (!this.broken) this.helper ??= new FlushHelper(this.root);
+    if (this.broken || this.helper) return;
+    try {
+      this.helper = new FlushHelper(this.root);
+    } catch {
+      this.broken = true; // spawn refused at once (EMFILE, EAGAIN): no helper from now on
+    }
   }
 
   /** Flush the filesystem; `EPSTORE_IO` naming the root when the flush fails. */
   async flush(): Promise<void> {
-    if (this.broken) return syncFilesystem(this.root);
-    const status = await (this.helper ??= new FlushHelper(this.root)).ask();
-    if (status instanceof Error) {
-      this.broken = true; // the helper went: flush alone from now on
+    this.start();
+    const helper = this.helper;
+    if (this.broken || !helper || helper.ended) {
+      this.broken = true;
       return syncFilesystem(this.root);
     }
-    if (status !== '0')
-      throw new PstoreError(
-        'EPSTORE_IO',
-        `cannot flush the filesystem holding ${this.root}: sync -f exited ${status}`,
-        { subject: this.root },
-      );
+    const status = await helper.ask();
+    if (status instanceof Error) {
+      this.broken = true; // the helper went: flush alone from now on
+      // One that served before died with this flush under way: its `sync` may have taken the
+      // filesystem's write-back error, which a new one would not see again. Not flushed, then.
+      if (helper.served > 0) throw this.failed(`the flush helper ended: ${status.message}`);
+      return syncFilesystem(this.root);
+    }
+    if (status !== '0') throw this.failed(`sync -f exited ${status}`);
+  }
+
+  private failed(why: string): PstoreError {
+    const message = `cannot flush the filesystem holding ${this.root}: ${why}`;
+    return new PstoreError('EPSTORE_IO', message, { subject: this.root });
   }
 
   /** End the helper (it exits at the end of its input); a flush after this starts a new one. */
@@ -63,6 +79,8 @@ class FlushHelper {
   private readonly waiting: Array<(status: string | Error) => void> = [];
   private answers = '';
   private gone: Error | undefined;
+  /** requests answered so far */
+  served = 0;
 
   constructor(root: string) {
     this.child = spawn('sh', ['-c', SERVE, 'sh', root], { stdio: ['pipe', 'pipe', 'ignore'] });
@@ -86,6 +104,11 @@ class FlushHelper {
     this.child.stdin.end();
   }
 
+  /** it exited, or never started: no request is answered any more */
+  get ended(): boolean {
+    return this.gone !== undefined;
+  }
+
   private end(err: Error): void {
     this.gone ??= err;
     for (const resolve of this.waiting.splice(0)) resolve(this.gone);
@@ -98,6 +121,7 @@ class FlushHelper {
     while ((eol = this.answers.indexOf('\n')) !== -1) {
       const status = this.answers.slice(0, eol);
       this.answers = this.answers.slice(eol + 1);
+      this.served++;
       this.waiting.shift()?.(status);
     }
   }

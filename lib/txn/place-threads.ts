@@ -108,8 +108,10 @@ async function placeFilesOnTwo(
     ...jobBase(pair),
     ...filesFrom(ctx, plan, split),
   });
-  await alongside(pair, asked, () => placeShare(pair, plan, first, split, onProgress));
-  waiting();
+  await alongside(pair, asked, () => {
+    placeShare(pair, plan, first, split, onProgress);
+    waiting();
+  });
   const { placed } = await orHere(asked, () => {
     placeShare(pair, plan, split, total, onProgress);
     return { placed: ctx.linker };

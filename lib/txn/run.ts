@@ -17,7 +17,7 @@ import {
   type CurrentRecord,
   type GenerationRecord,
 } from '../prefix/state.js';
-import { requireCompleteTree } from '../prefix/trees.js';
+import { requireCompleteTree, treeBuildDir } from '../prefix/trees.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
 import { allSettledInOrder } from '../core/settle.js';
@@ -446,6 +446,7 @@ async function applyNew(
   opts: TxnOptions,
   step: StepClock,
 ): Promise<Applied> {
+  const flusher = await flushHelperFor(p, journal, prep.plan); // starts no process yet
   // the last moment nothing is written
   throwIfAborted(opts.signal, { what: `the transaction on ${p.dir}`, subject: p.dir });
   await writeJournal(p, journal);
@@ -454,7 +455,6 @@ async function applyNew(
   step('journal');
   const linker = createLinker(journal.link);
   const move = { ctx, p, j: journal, from: prep.from, to: prep.to, linker };
-  const flusher = await flushHelperFor(p, prep.plan);
   let builtTree: boolean;
   try {
     ({ builtTree } = await applyJournal(move, firstRun(ctx, journal, prep, opts, flusher)));
@@ -475,11 +475,14 @@ async function applyNew(
  */
 async function flushHelperFor(
   p: PrefixPaths,
+  j: Journal,
   plan: Plan | undefined,
 ): Promise<FilesystemFlusher | undefined> {
   if (placeThreads(plan?.place.length ?? 0) === 1) return undefined;
   const { FilesystemFlusher } = await import('../fs/writeback.js');
-  return new FilesystemFlusher(p.layout === 'inplace' ? p.dir : p.meta);
+  // The apply's root, which a failed flush names: the prefix, or the tree being built.
+  const root = p.layout === 'inplace' ? p.dir : treeBuildDir(p, j.to.generation, j.txid);
+  return new FilesystemFlusher(root);
 }
 
 /**

@@ -54,6 +54,25 @@ test.serial('one helper serves many flushes, and a new one starts after close', 
   });
 });
 
+test.serial(
+  'a helper killed with a flush under way fails that flush; the next ones run alone',
+  async (t) => {
+    const root = await tempDir(t, 'flusher-killed');
+    await withFlusher(root, async (flusher) => {
+      await flusher.flush(); // the helper is up and has served a flush
+      const [helper] = await shChildren();
+      t.truthy(helper);
+      // Killed, and asked at once (its exit is seen on a later turn): this flush's `sync` may have
+      // taken a write-back error that a new one would not see, so it is not called flushed.
+      process.kill(helper!, 'SIGKILL');
+      const err = await t.throwsAsync(flusher.flush());
+      t.true(isIo(err, root), String(err));
+      await flusher.flush(); // by a `sync -f` of its own
+      t.deepEqual(await shChildren(), [], 'no helper started again');
+    });
+  },
+);
+
 test('a flush that fails is EPSTORE_IO naming the root; the helper serves the next one', async (t) => {
   const gone = path.join(await tempDir(t, 'flusher-gone'), 'missing');
   await withFlusher(gone, async (flusher) => {

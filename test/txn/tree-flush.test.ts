@@ -98,23 +98,27 @@ traced(
   },
 );
 
-traced(
-  'a live inplace prefix is flushed between its files and its markers, and after them',
-  async (t) => {
-    const lines = await tracedActivate(t, 'inplace');
-    const lastFile = lastIndex(lines, (l) => placesUnder(l, /\/p\/d\d+\/f$/));
-    const marker = lastIndex(lines, (l) => placesUnder(l, new RegExp(`/p/${MARKER}$`)));
-    t.true(lastFile > 0 && marker > lastFile, lines.join('\n'));
-    t.true(
-      lines.slice(lastFile, marker).some((l) => l.includes('syncfs(')),
-      'the files are flushed before the marker unit appears',
-    );
-    t.true(lines.slice(marker).some(isFlush), 'the marker unit is flushed before the commit');
-  },
-);
+for (const [threads, env] of [
+  ['one thread', {}],
+  ['two threads', { PSTORE_PLACE_THREADS: '2' }],
+] as const)
+  traced(
+    `a live inplace prefix is flushed between its files and its markers, and after them (${threads})`,
+    async (t) => {
+      const lines = await tracedActivate(t, 'inplace', undefined, env);
+      const lastFile = lastIndex(lines, (l) => placesUnder(l, /\/p\/d\d+\/f$/));
+      const marker = lastIndex(lines, (l) => placesUnder(l, new RegExp(`/p/${MARKER}$`)));
+      t.true(lastFile > 0 && marker > lastFile, lines.join('\n'));
+      t.true(
+        lines.slice(lastFile, marker).some((l) => l.includes('syncfs(')),
+        'the files are flushed before the marker unit appears',
+      );
+      t.true(lines.slice(marker).some(isFlush), 'the marker unit is flushed before the commit');
+    },
+  );
 
 traced(
-  'a plan placed on two threads is flushed by a helper started before the flush, one `sh`',
+  'a plan placed on two threads has its syncfs made through one `sh` helper for the apply',
   async (t) => {
     const lines = await tracedActivate(t, 'inplace', 'execve,syncfs', {
       PSTORE_PLACE_THREADS: '2',
