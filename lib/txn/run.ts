@@ -184,17 +184,12 @@ async function underLocks(...args: Parameters<typeof transaction>): Promise<TxnR
 }
 
 /** Everything between taking the locks and releasing them: recover, resolve, plan, apply, commit. */
-async function transaction(
-  h: Holding,
-  kind: TxnKind,
-  target: (t: TargetContext) => Promise<Target>,
-  opts: TxnOptions,
-  step: StepClock,
-): Promise<TxnResult> {
+async function transaction(...args: Parameters<typeof resolveAndChange>): Promise<TxnResult> {
+  const [h, , , , step] = args;
   await recoverPending(h.ctx, h.p);
   step('recover');
   try {
-    return await resolveAndChange(h, kind, target, opts, step);
+    return await resolveAndChange(...args);
   } finally {
     await dropWarmPlaceWorker(); // started for the checks, not taken: a refusal, a failed journal
   }
