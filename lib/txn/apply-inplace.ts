@@ -72,7 +72,13 @@ async function placeFiles(ctx: PhaseContext, plan: Plan): Promise<void> {
   if (worker) {
     try {
       const between = (created: Set<string>) => removeStalePycache(ctx, plan, created);
-      await placeOnTwoThreads(ctx, plan, worker, { between, waiting: idle(ctx) }, ctx.onProgress);
+      await placeOnTwoThreads(
+        ctx,
+        plan,
+        worker,
+        { between, waiting: () => ctx.onIdle?.() },
+        ctx.onProgress,
+      );
     } finally {
       await worker.close();
     }
@@ -81,8 +87,6 @@ async function placeFiles(ctx: PhaseContext, plan: Plan): Promise<void> {
   removeStalePycache(ctx, plan, makeDirs(ctx, plan.mkdirs));
   placeRange(ctx, plan, 0, plan.place.length, { onProgress: ctx.onProgress });
 }
-
-const idle = (ctx: ApplyContext) => () => ctx.onIdle?.();
 
 /**
  * A __pycache__ left beside an arriving module (by an importer that raced an earlier removal) must
@@ -133,7 +137,7 @@ async function applySteps(ctx: PhaseContext, plan: Plan, opts: ApplyOptions): Pr
   removeUnowned(ctx, plan);
   crashpoint('apply:after-removals');
   step('apply:remove-files');
-  idle(ctx)();
+  ctx.onIdle?.(); // the flush is the first wait of a plan placed on one thread
   if (!opts.unpublished) await ctx.dirty.flush(ctx.root); // (d)
   placeMarkers(ctx, plan); // (e)
   await ctx.dirty.flush(ctx.root); // (f)
