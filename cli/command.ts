@@ -36,6 +36,11 @@ export interface Command {
    * (scripts/bundle-cli.mjs, SPEC.md §Dependencies and cost model)
    */
   light?: boolean;
+  /**
+   * Node built-ins the command loads as it works, loaded before the heap limit's V8 flag is set
+   * (lib/core/heap-growth.ts `limitHeapGrowth`: after it they compile from source)
+   */
+  builtins?: readonly string[];
 }
 
 /** How many operands (positional arguments) a command takes; `what` names a missing one. */
@@ -44,6 +49,12 @@ export interface Operands {
   max: number;
   what: string;
 }
+
+/**
+ * The built-ins a command that takes the store's lock (its listening socket loads node:cluster) or
+ * flushes through a helper process (node:child_process) loads: see `Command.builtins`.
+ */
+export const LOCKING_BUILTINS: readonly string[] = ['node:child_process', 'node:cluster'];
 
 export const NO_OPERANDS: Operands = { min: 0, max: 0, what: '' };
 export const oneOperand = (what: string): Operands => ({ min: 1, max: 1, what });

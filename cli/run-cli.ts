@@ -129,7 +129,7 @@ export async function runCli(argv: string[], t: CommandTable): Promise<number> {
       if (!t.library) throw new PstoreError('EPSTORE_INTERNAL', `${cmd.name} needs the library`);
       const binding = await t.library();
       lib.openStore = binding.openStore;
-      await binding.limitHeapGrowth();
+      await binding.limitHeapGrowth(cmd.builtins);
     }
     const code = await cmd.run(ctx);
     return code ?? 0;

@@ -1,10 +1,11 @@
 import { PstoreError, type AddOptions } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { oneOperand, type CommandContext } from '../command.js';
+import { oneOperand, type CommandContext, LOCKING_BUILTINS } from '../command.js';
 import { stdinSize } from '../stdin.js';
 
 export const add: Command = {
   name: 'add',
+  builtins: [...LOCKING_BUILTINS, 'node:zlib'],
   summary: 'ingest a staged tree, tar archive, wheel or .deb into the store as one entry',
   usage:
     'pstore add SOURCE --name NAME --version VERSION [--marker GLOB]...\n' +

@@ -1,9 +1,10 @@
 import type { PrefixLinks, StoreUsage } from '../../lib/index.js';
-import { NO_OPERANDS, existingStore, type Command } from '../command.js';
+import { NO_OPERANDS, existingStore, type Command, LOCKING_BUILTINS } from '../command.js';
 import { count, formatBytes, table } from '../output.js';
 
 export const du: Command = {
   name: 'du',
+  builtins: LOCKING_BUILTINS,
   summary: "show the store's disk usage and what deduplication and hard links save (alias: stats)",
   usage: 'pstore du',
   help: [

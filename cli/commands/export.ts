@@ -1,10 +1,17 @@
 import path from 'node:path';
 import { PstoreError, lockedPackages, readLockfile } from '../../lib/index.js';
-import { existingStore, requirePositionals, requireString, type Command } from '../command.js';
+import {
+  existingStore,
+  requirePositionals,
+  requireString,
+  type Command,
+  LOCKING_BUILTINS,
+} from '../command.js';
 import { formatBytes } from '../output.js';
 
 export const exportCmd: Command = {
   name: 'export',
+  builtins: [...LOCKING_BUILTINS, 'node:zlib', 'node:assert'],
   summary: 'write entries and every object they need into one verifiable bundle',
   usage: 'pstore export REF... -o FILE | pstore export --lock LOCKFILE -o FILE',
   help: [

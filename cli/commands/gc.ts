@@ -1,6 +1,6 @@
 import { PstoreError, compareVersions, type GcResult } from '../../lib/index.js';
 import type { Command } from '../command.js';
-import { NO_OPERANDS, existingStore } from '../command.js';
+import { NO_OPERANDS, existingStore, LOCKING_BUILTINS } from '../command.js';
 import { formatBytes, table } from '../output.js';
 import { whyLines } from './gc-why.js';
 
@@ -26,6 +26,7 @@ export function parseDuration(raw: string): number {
 
 export const gc: Command = {
   name: 'gc',
+  builtins: LOCKING_BUILTINS,
   summary:
     'remove entries and objects no prefix generation, transaction in flight or recent add refers to',
   usage: 'pstore gc [--dry-run] [--older-than DURATION] [--forget-missing] | pstore gc --why REF',

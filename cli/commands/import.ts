@@ -1,8 +1,9 @@
-import { oneOperand, type Command } from '../command.js';
+import { oneOperand, type Command, LOCKING_BUILTINS } from '../command.js';
 import { stdinSize } from '../stdin.js';
 
 export const importCmd: Command = {
   name: 'import',
+  builtins: [...LOCKING_BUILTINS, 'node:zlib', 'node:assert'],
   summary:
     'verify a bundle byte for byte, then add its entries to the store (nothing on any damage)',
   usage: 'pstore import FILE',

@@ -1,8 +1,9 @@
-import { NO_OPERANDS, requireString, type Command } from '../command.js';
+import { NO_OPERANDS, requireString, type Command, LOCKING_BUILTINS } from '../command.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf, wholeNumber } from '../prefix-options.js';
 
 export const prune: Command = {
   name: 'prune',
+  builtins: LOCKING_BUILTINS,
   summary: 'forget old generations, keeping the N most recent and the current one',
   usage: 'pstore prune --prefix DIR --keep N',
   help: [

@@ -1,8 +1,9 @@
-import { NO_OPERANDS, type Command } from '../command.js';
+import { NO_OPERANDS, type Command, LOCKING_BUILTINS } from '../command.js';
 import { TXN_HELP, TXN_OPTIONS, wholeNumber, runTxn } from '../prefix-options.js';
 
 export const rollback: Command = {
   name: 'rollback',
+  builtins: LOCKING_BUILTINS,
   summary: 'return a prefix to the previous (or a given) generation',
   usage: 'pstore rollback --prefix DIR [--to GEN]',
   help: [

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { readLockfile } from '../../lib/index.js';
-import { oneOperand, type Command, type CommandContext } from '../command.js';
+import { oneOperand, type Command, type CommandContext, LOCKING_BUILTINS } from '../command.js';
 import {
   REMOTE_DEFAULT_HELP,
   REMOTE_HELP,
@@ -12,6 +12,7 @@ import { heldAlready, PLACING_OPTIONS, placingHelp, runTxn } from '../prefix-opt
 
 export const sync: Command = {
   name: 'sync',
+  builtins: LOCKING_BUILTINS,
   summary: 'make the active set of a prefix exactly a lockfile, in one transaction',
   usage:
     'pstore sync LOCKFILE --prefix DIR [--layout inplace|generations] [--link auto|hardlink|reflink|copy] [--verify] [--overwrite GLOB]...',

@@ -1,10 +1,17 @@
 import type { VerifyResult } from '../../lib/index.js';
-import { NO_OPERANDS, existingStore, type Command, type CommandContext } from '../command.js';
+import {
+  NO_OPERANDS,
+  existingStore,
+  type Command,
+  type CommandContext,
+  LOCKING_BUILTINS,
+} from '../command.js';
 import { formatBytes } from '../output.js';
 import { PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 export const verify: Command = {
   name: 'verify',
+  builtins: LOCKING_BUILTINS,
   summary:
     'rehash every object (or, with --prefix, every owned path of a prefix); exit 4 if anything is wrong',
   usage: 'pstore verify [--repair] [--prefix DIR]',

@@ -1,9 +1,10 @@
-// Random hex for names (temp files, txids), from the Web Crypto global: it is drawn when called,
-// so a module that may name a file imports no `node:crypto` at load (a reader such as `status`
-// loads none, SPEC.md §Dependencies and cost model).
+// Random hex for names (temp files, txids), from node:crypto asked for when called
+// (process.getBuiltinModule), so a module that may name a file loads no `node:crypto` at load (a
+// reader such as `status` loads none, SPEC.md §Dependencies and cost model). Not the Web Crypto
+// global: its first use loads Node's webcrypto modules, ~3 ms more, ~6 ms under the heap limit's
+// flag (lib/core/heap-growth.ts), where every store command has node:crypto loaded already.
 
 /** `bytes` random bytes as lowercase hex (`crypto.randomBytes(bytes).toString('hex')`). */
 export function randomHex(bytes: number): string {
-  const buf = globalThis.crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buf, (b) => b.toString(16).padStart(2, '0')).join('');
+  return process.getBuiltinModule('node:crypto').randomBytes(bytes).toString('hex');
 }

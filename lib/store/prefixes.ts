@@ -4,7 +4,10 @@
 // not in the index, so that the index stays a cache that can be rebuilt from the store's files.
 
 import { statOrUndefined } from '../fs/exists.js';
-import { createHash } from 'node:crypto';
+// sha256 in JavaScript, not node:crypto: a sync with nothing to do names one registration, and
+// loading node:crypto for it cost ~2-5 ms of its ~45 (SPEC.md §Dependencies and cost model).
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -32,10 +35,7 @@ const RegistrationSchema: v.GenericSchema<unknown, PrefixRegistration> = v.objec
 });
 
 function registrationFile(layout: StoreLayout, meta: string): string {
-  return path.join(
-    layout.prefixes,
-    `${createHash('sha256').update(meta).digest('hex').slice(0, 32)}.json`,
-  );
+  return path.join(layout.prefixes, `${bytesToHex(sha256(meta)).slice(0, 32)}.json`);
 }
 
 export async function registerPrefix(layout: StoreLayout, reg: PrefixRegistration): Promise<void> {

@@ -469,7 +469,7 @@ test('status starts no thread pool: its state files are read synchronously', asy
   t.true(status.threads <= bare.threads, `${status.threads} threads, --version ${bare.threads}`);
 });
 
-test('a sync with nothing to do runs from sync.cjs alone: no LevelDB, no CLI bundle, no thread pool', async (t) => {
+test('a sync with nothing to do runs from sync.cjs alone: no LevelDB, no CLI bundle, no node:crypto, no thread pool', async (t) => {
   const dir = await tempDir(t, 'sync-noop');
   const { store, prefix } = await storeWithPQ(t, dir);
   const cli = storeCli(store);
@@ -484,7 +484,50 @@ test('a sync with nothing to do runs from sync.cjs alone: no LevelDB, no CLI bun
   for (const absent of ['cli.cjs', 'ask.cjs', 'classic_level.node'])
     t.false(names.includes(absent), `the no-op sync read ${absent}: ${names.join(' ')}`);
   t.false(run.sources.includes('lib/txn/run.ts'), 'it holds no transaction code');
+  // Its one hash (the registration's name) is computed in JavaScript (lib/store/prefixes.ts).
+  t.false(run.builtins.includes('node:crypto'), 'the no-op sync loaded node:crypto');
   const threads = await threadsOf(dir, args);
   const bare = await threadsOf(dir, ['--version']);
   t.true(threads.threads <= bare.threads, `${threads.threads} threads, --version ${bare.threads}`);
+});
+
+/**
+ * The public Node built-ins a run loads after its heap limit's V8 flag is set (none before): each
+ * compiles from source then (lib/core/heap-growth.ts). Node's own internal modules are left out:
+ * a command cannot ask for them by name.
+ */
+async function builtinsAfterHeapFlag(dir: string, args: string[]): Promise<string[]> {
+  const preload = path.join(dir, 'after-flag.cjs');
+  await fsp.writeFile(
+    preload,
+    `const v8 = require('node:v8'); const set = v8.setFlagsFromString; let at;
+v8.setFlagsFromString = function (flags) { at ??= process.moduleLoadList.length; return set.call(this, flags); };
+process.on('exit', () => process.stderr.write('AFTER ' + JSON.stringify(at === undefined ? null : process.moduleLoadList.slice(at)) + '\\n'));`,
+  );
+  const { stderr } = await promisify(execFile)(process.execPath, ['-r', preload, CLI, ...args], {
+    env: childEnv(),
+  });
+  const after = JSON.parse(/^AFTER (.*)$/m.exec(stderr)![1]!) as string[] | null;
+  if (after === null) throw new Error(`pstore ${args.join(' ')} set no heap flag`);
+  return after
+    .filter((m) => m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/'))
+    .map((m) => m.slice('NativeModule '.length));
+}
+
+test('add, activate, sync and deactivate load their Node built-ins before the heap flag', async (t) => {
+  const dir = await tempDir(t, 'after-flag');
+  const store = path.join(dir, 'store');
+  const prefix = path.join(dir, 'prefix');
+  const tree = await buildTree(path.join(dir, 'p'), { 'share/p': 'p\n' });
+  const s = ['--store', store, '-q'];
+  const lock = path.join(dir, 'pstore.lock');
+  const runs = [
+    ['add', tree, '--name', 'p', '--version', '1', ...s],
+    ['activate', 'p@1', '--prefix', prefix, ...s],
+    ['lock', '--prefix', prefix, '-o', lock, ...s],
+    ['sync', lock, '--prefix', path.join(dir, 'other'), ...s],
+    ['deactivate', 'p', '--prefix', prefix, ...s],
+  ];
+  for (const args of runs)
+    t.deepEqual(await builtinsAfterHeapFlag(dir, args), [], `pstore ${args[0]}`);
 });

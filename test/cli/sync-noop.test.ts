@@ -3,6 +3,7 @@
 // result the transaction gives; anything else still runs the transaction. Real processes: a
 // writer paused while it holds the lock, before its journal.
 
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -70,6 +71,11 @@ test('a journal, another set, or a prefix its store has no registration of: the 
   // No registration: the transaction (a no-op) registers the prefix again, as every one does.
   const registrations = path.join(f.store, 'prefixes-v1');
   const [reg] = await fsp.readdir(registrations);
+  // Its name (SPEC.md §Registrations): 32 hex digits of sha256 of the state directory's path.
+  const { meta } = JSON.parse(await fsp.readFile(path.join(registrations, reg!), 'utf8')) as {
+    meta: string;
+  };
+  t.is(reg, `${createHash('sha256').update(meta).digest('hex').slice(0, 32)}.json`);
   await fsp.rm(path.join(registrations, reg!));
   const again = await f.cli(args);
   t.like(jsonOut<TxnJson>(again), { noop: true, generation: 1 });
