@@ -49,11 +49,15 @@ export class IngestWorker {
   private claims: FileClaims | undefined;
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
+  /** resolved by the worker's last message (`done`), or by its exit if it never sends one */
+  private readonly ended: Promise<void>;
+  private endNow: () => void = () => {};
 
   constructor(private readonly onStored: StoredListener) {
     this.worker = startWorker(new URL('./dir-worker.js', import.meta.url));
     this.worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.worker.on('error', (err) => this.fail(err));
+    this.ended = new Promise((resolve) => (this.endNow = resolve));
     this.exited = new Promise((resolve) =>
       this.worker.on('exit', (code) => {
         if (!this.done && this.claims !== undefined)
@@ -61,6 +65,7 @@ export class IngestWorker {
             new PstoreError('EPSTORE_INTERNAL', `the ingest worker exited (${code}) unfinished`),
           );
         resolve();
+        this.endNow();
       }),
     );
   }
@@ -76,9 +81,13 @@ export class IngestWorker {
     return this.failure;
   }
 
-  /** Wait for the worker to end; its failure, if any, as the error the main thread would throw. */
+  /**
+   * Wait for the worker's last message (it stores nothing after it; its thread's teardown, 15-30 ms
+   * here, overlaps the flush and the manifest); its failure, if any, as the error the main thread
+   * would throw.
+   */
   async finish(): Promise<void> {
-    await this.exited;
+    await this.ended;
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -112,7 +121,10 @@ export class IngestWorker {
           );
         }
       } else if ('failed' in m) this.fail(reviveError(m.failed));
-      else this.done = true;
+      else {
+        this.done = true;
+        this.endNow();
+      }
     } catch (err) {
       this.fail(err); // the listener's own failure (an abort seen by progress)
     }

@@ -80,7 +80,7 @@ async function placeFiles(ctx: PhaseContext, plan: Plan): Promise<void> {
         ctx.onProgress,
       );
     } finally {
-      await worker.close();
+      worker.release(); // placeOnTwoThreads returns or throws only once the worker has answered
     }
     return;
   }

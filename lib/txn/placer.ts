@@ -72,6 +72,15 @@ export class PlaceWorker {
     await this.worker.terminate();
   }
 
+  /**
+   * End the thread without waiting for it: for a worker that answered every job it was asked (it
+   * places nothing more). Its isolate's teardown (15-30 ms here) then overlaps the apply's flush and
+   * commit instead of preceding them.
+   */
+  release(): void {
+    void this.worker.terminate();
+  }
+
   private answer(m: PlaceReply): void {
     this.waiting.shift()?.(m);
     if (this.waiting.length === 0) this.worker.unref();
