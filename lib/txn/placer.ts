@@ -68,14 +68,10 @@ export class PlaceWorker {
     return reply as Exclude<R, { failed: unknown }>;
   }
 
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
-
   /**
-   * End the thread without waiting for it: for a worker that answered every job it was asked (it
-   * places nothing more). Its isolate's teardown (15-30 ms here) then overlaps the apply's flush and
-   * commit instead of preceding them.
+   * End the thread without waiting for it, once it places nothing more (it answered every job it
+   * was asked, or was never asked to place). Its isolate's teardown (15-30 ms here) then overlaps
+   * the apply's flush and commit, or the transaction's end, instead of preceding them.
    */
   release(): void {
     void this.worker.terminate();
@@ -116,9 +112,12 @@ export function takePlaceWorker(files: number): PlaceWorker | undefined {
   return w;
 }
 
-/** End a warm worker no apply took (the transaction failed or stopped before it). */
-export async function dropWarmPlaceWorker(): Promise<void> {
+/**
+ * End a warm worker no apply took (the transaction failed or stopped before it), without waiting
+ * for its thread: it placed nothing, and a check it may still be running only looks.
+ */
+export function dropWarmPlaceWorker(): void {
   const w = warm;
   warm = undefined;
-  await w?.close();
+  w?.release();
 }

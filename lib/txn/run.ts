@@ -191,7 +191,7 @@ async function transaction(...args: Parameters<typeof resolveAndChange>): Promis
   try {
     return await resolveAndChange(...args);
   } finally {
-    await dropWarmPlaceWorker(); // started for the checks, not taken: a refusal, a failed journal
+    dropWarmPlaceWorker(); // started for the checks, not taken: a refusal, a failed journal
   }
 }
 

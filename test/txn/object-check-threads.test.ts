@@ -267,9 +267,9 @@ built('two checks of one process at once, one warm worker: each gets its own ans
   await fsp.appendFile(objectPathOf(root, damaged), 'appended\n');
   // both checks' every object to the one warm worker they find: their jobs queue there
   process.env.PSTORE_TEST_CHECK_WORKER_ONLY = '1';
-  t.teardown(async () => {
+  t.teardown(() => {
     delete process.env.PSTORE_TEST_CHECK_WORKER_ONLY;
-    await dropWarmPlaceWorker();
+    dropWarmPlaceWorker();
   });
   warmPlaceWorker(1);
   const layout = storeLayout(root);
@@ -287,7 +287,7 @@ built(
     const root = await tempDir(t, 'shapes');
     const worker = takePlaceWorker(1);
     if (!worker) return t.fail('no worker for a two-thread plan');
-    t.teardown(() => worker.close());
+    t.teardown(() => worker.release());
     const begun = await objects(root, 600);
     t.like(await worker.ask(begun), { looked: -1 });
     t.is(new Int32Array(begun.claims)[2], 1, 'BEGUN: the main thread can no longer call it off');

@@ -59,7 +59,7 @@ for (const mounted of [false, true])
       try {
         await placeOnTwoThreads(ctx, plan, worker, { between: () => {}, waiting: () => {} });
       } finally {
-        await worker.close();
+        worker.release();
       }
       t.is(linker.method, 'hardlink', 'the main thread settled on hard links');
       t.is(linker.onlyHardLinks, !mounted);
