@@ -1,6 +1,8 @@
 // The shape of a CLI command, and the parsing every command shares: global options (--store,
 // --json, --quiet, --wait, --help) are accepted before or after the command name.
 
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PstoreError } from '../lib/errors.js';
 import type { Store, StoreOptions } from '../lib/index.js';
@@ -215,6 +217,27 @@ export function requireString(values: CommandContext['values'], flag: string, cm
     });
   }
   return v;
+}
+
+/**
+ * The absolute path `-o` names, once it can take a new file: its directory exists (else
+ * EPSTORE_NOT_FOUND naming that directory) and it is not a directory itself (EPSTORE_INVALID).
+ * Checked before any work, so a mistyped path costs nothing and leaves nothing behind.
+ */
+export function outputPath(given: string): string {
+  const file = path.resolve(given);
+  const dir = path.dirname(file);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new PstoreError('EPSTORE_NOT_FOUND', `${dir} is not an existing directory (-o ${file})`, {
+      subject: dir,
+      hint: 'check -o',
+    });
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory())
+    throw new PstoreError('EPSTORE_INVALID', `${file} is a directory; -o names the file to write`, {
+      subject: file,
+      hint: 'check -o',
+    });
+  return file;
 }
 
 /** Refuse `positionals` that do not fit what `cmd` declares (EPSTORE_USAGE naming the first extra). */

@@ -4,6 +4,7 @@ import {
   existingStore,
   requirePositionals,
   requireString,
+  outputPath,
   type Command,
   LOCKING_BUILTINS,
 } from '../command.js';
@@ -22,7 +23,7 @@ export const exportCmd: Command = {
   ],
   options: { output: { type: 'string', short: 'o' }, lock: { type: 'string' } },
   async run({ positionals, values, out, store }) {
-    const file = requireString(values, 'output', 'export');
+    const file = outputPath(requireString(values, 'output', 'export'));
     let refs = positionals;
     if (typeof values.lock === 'string') {
       if (positionals.length)

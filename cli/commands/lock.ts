@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { serializeLockfile, writeLockfile } from '../../lib/index.js';
-import { NO_OPERANDS, type Command } from '../command.js';
+import { NO_OPERANDS, outputPath, type Command } from '../command.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 export const lock: Command = {
@@ -16,14 +15,14 @@ export const lock: Command = {
   options: { ...PREFIX_OPTION, output: { type: 'string', short: 'o' } },
   operands: NO_OPERANDS,
   async run(ctx) {
+    const out = ctx.values.output;
+    const file = typeof out === 'string' ? outputPath(out) : undefined;
     const lockfile = await prefixOf(ctx, 'lock').lock();
     const text = serializeLockfile(lockfile);
-    const out = ctx.values.output;
-    if (typeof out !== 'string') {
+    if (file === undefined) {
       if (!ctx.out.mode.quiet || ctx.out.mode.json) process.stdout.write(text);
       return;
     }
-    const file = path.resolve(out);
     await writeLockfile(file, lockfile);
     ctx.out.result({ file, packages: Object.keys(lockfile.packages).length }, () => []);
   },

@@ -2,6 +2,7 @@
 // (runTransaction's `target`). Pure choices over the current set and the refs the caller gave.
 
 import { PstoreError, isPstoreError } from '../core/errors.js';
+import type { LayoutKind } from '../core/names.js';
 import type { PackageRef } from '../core/package-ref.js';
 import { lockedPackages, type Lockfile } from '../transfer/lockfile.js';
 import type { Target, TargetContext } from '../txn/run.js';
@@ -17,7 +18,12 @@ export async function syncTarget(refs: readonly string[], t: TargetContext): Pro
   return { packages };
 }
 
-/** Generation `to`, or the newest one before the current generation. */
+/**
+ * Generation `to`, or the newest one before the current generation. `--to 0` returns an `inplace`
+ * prefix to the state before its first transaction (no package), which puts back what that
+ * transaction took over (SPEC.md §Overwrite): no other generation is older. A `generations` prefix
+ * has no tree 0.
+ */
 export async function rollbackTarget(
   dir: string,
   to: number | undefined,
@@ -25,7 +31,9 @@ export async function rollbackTarget(
 ): Promise<Target> {
   const others = (await t.generationNumbers()).filter((n) => n !== t.currentGeneration);
   const chosen = to ?? others.filter((n) => n < t.currentGeneration).pop();
-  const packages = chosen === undefined || chosen < 1 ? undefined : await t.generation(chosen);
+  const before = to === 0 && t.layout === 'inplace' && t.currentGeneration > 0;
+  const known = chosen !== undefined && (chosen >= 1 || before);
+  const packages = known ? await t.generation(chosen) : undefined;
   if (chosen === undefined || packages === undefined) {
     throw new PstoreError(
       'EPSTORE_NOT_FOUND',
@@ -34,7 +42,7 @@ export async function rollbackTarget(
         : `generation ${to} does not exist in ${dir}`,
       {
         subject: String(to ?? t.currentGeneration),
-        hint: otherGenerationsHint(others),
+        hint: otherGenerationsHint(others, t.layout),
         data: { generations: others },
       },
     );
@@ -47,9 +55,13 @@ export async function rollbackTarget(
 }
 
 /** Where a rollback that found nothing below the current generation could go instead. */
-function otherGenerationsHint(others: readonly number[]): string {
-  if (!others.length) return 'it is the only generation';
-  return `other generations: ${others.join(', ')}; pstore rollback --to GEN returns to one of them`;
+function otherGenerationsHint(others: readonly number[], layout: LayoutKind): string {
+  const first =
+    layout === 'inplace'
+      ? '; pstore rollback --to 0 returns to the prefix before generation 1'
+      : '';
+  if (!others.length) return `it is the only generation${first}`;
+  return `other generations: ${others.join(', ')}; pstore rollback --to GEN returns to one of them${first}`;
 }
 
 /** The lockfile's set, each entry as locked (id, name and version); every missing one named at once. */

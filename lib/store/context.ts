@@ -1,13 +1,12 @@
 // The one context object every store operation takes first (root-first, options-last).
 
-import { isAccessible } from '../fs/exists.js';
 import { hasCurrent } from './index-files.js';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../core/config.js';
 import { withIndex, type IndexAccess, type IndexDb } from './index-db.js';
 import { rebuildIndex, reconcileIndex } from './index-rebuild.js';
-import { errnoCode, isPstoreError } from '../core/errors.js';
+import { PstoreError, errnoCode, isPstoreError } from '../core/errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
 import { storeLayout, type StoreLayout } from './layout.js';
 
@@ -91,6 +90,12 @@ async function indexExists(ctx: StoreContext): Promise<boolean> {
  * also because Node's recursive mkdir reports EROFS as ENOENT, which would hide the reason.
  */
 async function assertWritable(ctx: StoreContext): Promise<void> {
+  const st = await fsp.stat(ctx.root).catch(() => undefined);
+  if (st && !st.isDirectory())
+    throw new PstoreError('EPSTORE_INVALID', `${ctx.root} is not a directory; a store is one`, {
+      subject: ctx.root,
+      hint: 'check --store or $PSTORE_STORE',
+    });
   let dir = ctx.root;
   for (;;) {
     try {
@@ -103,10 +108,29 @@ async function assertWritable(ctx: StoreContext): Promise<void> {
   }
 }
 
-/** Read-only commands must not create a store where there is none (a mistyped --store). */
+/**
+ * Read-only commands must not create a store where there is none (a mistyped --store): a store is
+ * a directory its first add or import made its objects or entries directory in, or an empty
+ * directory (made for one). Anything else (a file, /tmp, a source tree) is no store, and nothing
+ * is created in it.
+ */
 export async function storeExists(ctx: StoreContext): Promise<boolean> {
-  return isAccessible(ctx.root);
+  const [objects, entries] = await Promise.all([
+    isDirectory(ctx.layout.objects),
+    isDirectory(ctx.layout.entries),
+  ]);
+  if (objects || entries) return true;
+  return fsp.readdir(ctx.root).then(
+    (names) => names.length === 0,
+    () => false,
+  );
 }
+
+const isDirectory = (p: string) =>
+  fsp.stat(p).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
 
 export interface IndexUse {
   /** 'write' for sessions that record entries (add, import, gc's forget); default 'read' */

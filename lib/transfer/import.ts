@@ -6,14 +6,14 @@
 // damage: EPSTORE_INTEGRITY naming the member, and the store is as it was; any failure (a full
 // disk) removes the staging directory.
 
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import ssri from 'ssri';
 import { registerManifest } from '../store/index-entries.js';
-import { PstoreError } from '../core/errors.js';
+import { PstoreError, errnoCode } from '../core/errors.js';
 import { syncFilesystem } from '../fs/atomic.js';
 import { withPath } from '../fs/errno.js';
 import { removeTree } from '../fs/remove-tree.js';
@@ -384,10 +384,22 @@ async function checkObjects(ctx: StoreContext, label: string, bundle: Bundle): P
   return objects.count(PRESENT);
 }
 
-/** The bundle file as a stream, and its size for progress. */
+/**
+ * The bundle file as a stream, and its size for progress. Opened here, before any stream exists:
+ * a file this user may not read is EPSTORE_PERMISSION naming it (an unreadable file given to
+ * createReadStream failed later, as an unhandled stream error).
+ */
 export async function openBundle(file: string): Promise<{ stream: Readable; size: number }> {
-  const st = await fsp.stat(file).catch(() => undefined);
-  if (!st?.isFile())
+  const st = await fsp.stat(file).catch((err: unknown) => {
+    if (['ENOENT', 'ENOTDIR'].includes(errnoCode(err) ?? '')) return undefined;
+    throw err;
+  });
+  if (!st)
     throw new PstoreError('EPSTORE_NOT_FOUND', `bundle ${file} does not exist`, { subject: file });
-  return { stream: createReadStream(file), size: st.size };
+  if (!st.isFile())
+    throw new PstoreError('EPSTORE_INVALID', `${file} is not a bundle (not a regular file)`, {
+      subject: file,
+    });
+  const handle = await fsp.open(file, 'r');
+  return { stream: handle.createReadStream(), size: st.size };
 }

@@ -5,6 +5,7 @@
 import { PstoreError } from '../core/errors.js';
 import type { PackageRef } from '../core/package-ref.js';
 import type { EntryRecord } from '../core/types.js';
+import type { LayoutKind } from '../core/names.js';
 import type { PrefixPaths } from '../prefix/layout.js';
 import { listGenerationNumbers, readGeneration } from '../prefix/state.js';
 import { resolveRef } from '../store/index-entries.js';
@@ -16,6 +17,8 @@ import { toPackageRef } from './packages.js';
 export interface TargetContext {
   current: PackageRef[];
   currentGeneration: number;
+  /** the prefix's layout: an `inplace` one can return to generation 0 (rollbackTarget) */
+  layout: LayoutKind;
   resolve(ref: string): Promise<PackageRef>;
   generation(n: number): Promise<PackageRef[] | undefined>;
   /** the prefix's recorded generations, ascending (read under the lock the transaction holds) */
@@ -41,6 +44,7 @@ export async function resolveGoal(
   const targetCtx = (resolve: TargetContext['resolve']): TargetContext => ({
     current: cur.current,
     currentGeneration: cur.generation,
+    layout: p.layout,
     resolve,
     generation: async (n) => (await readGeneration(p, n))?.packages,
     generationNumbers: () => listGenerationNumbers(p),

@@ -102,7 +102,7 @@ test('rollback at the oldest generation: exit 6, the hint names --to and the oth
   t.is(alone.code, 6, describe(alone));
   t.is(
     alone.stderr,
-    `pstore: EPSTORE_NOT_FOUND: no generation before 1 in ${prefix} (it is the only generation)\n`,
+    `pstore: EPSTORE_NOT_FOUND: no generation before 1 in ${prefix} (it is the only generation; pstore rollback --to 0 returns to the prefix before generation 1)\n`,
   );
   await ok(['activate', 'long-package-name', '--prefix', prefix]);
   await ok(['rollback', '--prefix', prefix]);

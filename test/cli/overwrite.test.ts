@@ -199,3 +199,37 @@ test('--overwrite with an empty glob is a usage error (exit 2) and changes nothi
   t.like(errorOf(r), { code: 'EPSTORE_USAGE', subject: '!' });
   t.deepEqual(await state(), before);
 });
+
+test("inplace: what the prefix's first transaction took over comes back with rollback --to 0, after a deactivate too", async (t) => {
+  const dir = await tempDir(t, 'overwrite-first');
+  const cli = storeCli(path.join(dir, 'store'));
+  const src = await buildTree(path.join(dir, 'src'), { 'bin/tool': 'tool\n' });
+  t.is((await cli(['add', src, '--name', 'tool', '--version', '1', '-q'])).code, 0);
+  const prefix = path.join(dir, 'p');
+  await plantUnowned(prefix);
+  const original = await userFiles(prefix);
+  const at = ['--prefix', prefix];
+  t.is((await cli(['activate', 'tool', ...at, '--overwrite', 'bin/tool', '-q'])).code, 0);
+  // no generation before 1: the hint names --to 0
+  const oldest = await cli(['rollback', ...at, '--json']);
+  t.is(oldest.code, 6, describe(oldest));
+  t.regex(String(errorOf(oldest).hint), /--to 0/);
+  t.is((await cli(['deactivate', 'tool', ...at, '-q'])).code, 0);
+  await t.throwsAsync(fsp.lstat(path.join(prefix, 'bin/tool')), { code: 'ENOENT' });
+  const back = await cli(['rollback', ...at, '--to', '0', '--json']);
+  t.is(back.code, 0, describe(back));
+  t.like(jsonOut<{ generation: number; restored: string[] }>(back), {
+    generation: 0,
+    restored: ['bin/tool'],
+  });
+  t.deepEqual(await userFiles(prefix), original, 'bytes and mode as they were');
+  t.is((await cli(['verify', ...at])).code, 0);
+  // a generations prefix has no tree 0
+  const gens = path.join(dir, 'g');
+  t.is(
+    (await cli(['activate', 'tool', '--prefix', gens, '--layout', 'generations', '-q'])).code,
+    0,
+  );
+  const none = await cli(['rollback', '--prefix', gens, '--to', '0', '--json']);
+  t.is(none.code, 6, describe(none));
+});

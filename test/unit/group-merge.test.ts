@@ -25,6 +25,7 @@ function context(active: string[]): TargetContext {
   return {
     current,
     currentGeneration: 7,
+    layout: 'inplace',
     resolve: async (r) => {
       const { name, version } = splitRef(r);
       const v = version ?? current.find((p) => p.name === name)?.version ?? '1';
