@@ -24,6 +24,7 @@ import {
   type StoreContext,
 } from '../store/context.js';
 import { readdirOrEmpty } from '../fs/dir.js';
+import type { HeldLock } from '../fs/lock.js';
 import { listManifestFiles, readManifestFile, removeManifestFile } from '../store/manifests.js';
 import { crashpoint, pausepoint } from '../core/crashpoint.js';
 import { filesystemNow } from './clock.js';
@@ -73,10 +74,32 @@ export interface GcResult {
   damagedManifests: string[];
 }
 
+/** A refusal by permission or a read-only filesystem, raw or as the library's code. */
+const denied = (err: unknown) =>
+  isPstoreError(err, 'EPSTORE_PERMISSION') ||
+  ['EACCES', 'EPERM', 'EROFS'].includes(errnoCode(err) ?? '');
+
+/**
+ * gc's store lock: exclusive, so no add or activation is in flight. A dry run only reads: on a store
+ * this user may not write (a read-only mount, another user's), it reads under the shared lock
+ * readers take, and its report may then count the objects of an add in flight as unreferenced.
+ */
+async function gcLock(ctx: StoreContext, dryRun: boolean): Promise<HeldLock> {
+  try {
+    return await lockStore(ctx, 'exclusive');
+  } catch (err) {
+    if (!dryRun || !denied(err)) throw err;
+    return lockStore(ctx, 'shared');
+  }
+}
+
 export async function collectGarbage(ctx: StoreContext, opts: GcOptions = {}): Promise<GcResult> {
   const dryRun = opts.dryRun ?? false;
-  await using _lock = await lockStore(ctx, 'exclusive');
-  const now = await filesystemNow(storeLockFile(ctx));
+  await using _lock = await gcLock(ctx, dryRun);
+  const now = await filesystemNow(storeLockFile(ctx)).catch((err: unknown) => {
+    if (dryRun && denied(err)) return Date.now(); // the lock file may not be touched: this host's clock
+    throw err;
+  });
   const roots = await collectPrefixRoots(ctx.layout, {
     now,
     dryRun,

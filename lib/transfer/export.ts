@@ -1,10 +1,13 @@
 // `export`: write entries, their manifests and every object they need into one bundle (bundle.ts).
-// Members are staged as hard links in <store>/tmp (same filesystem, no copying) and packed by
-// node-tar with fixed metadata; the store lock is held shared so gc cannot remove them meanwhile.
+// Members are staged as symlinks under the bundle's names in a private temp directory (outside the
+// store: exporting only reads it, so a read-only store or another user's exports too) and packed by
+// node-tar following them, with fixed metadata; the store lock is held shared so gc cannot remove
+// what they point at meanwhile.
 
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { identityOfDigest } from '../core/manifest.js';
@@ -75,8 +78,8 @@ export async function streamBundle(
     throwIfAborted(opts.signal, { what: `the export to ${out}`, subject: out });
   checkAbort();
   await using _lock = await lockStore(ctx, 'shared');
-  const stage = path.join(ctx.layout.tmp, `export-${randomBytes(6).toString('hex')}`);
-  await fsp.mkdir(path.join(stage, 'entries'), { recursive: true });
+  const stage = await fsp.mkdtemp(path.join(os.tmpdir(), 'pstore-export-'));
+  await fsp.mkdir(path.join(stage, 'entries'));
   await fsp.mkdir(path.join(stage, 'objects'));
   try {
     const sorted = [...new Map(entries.map((e) => [e.id, e])).values()].sort((a, b) =>
@@ -88,7 +91,14 @@ export async function streamBundle(
     // 1 MiB reads (node-tar's default is 16 MiB per file): peak RSS of an export or a push
     // stays flat however large the objects are.
     const pack = packWindowed(
-      { cwd: stage, portable: true, mtime: new Date(0), noDirRecurse: true, maxReadSize: 1 << 20 },
+      {
+        cwd: stage,
+        follow: true, // each member is the store file its symlink names, as a regular file
+        portable: true,
+        mtime: new Date(0),
+        noDirRecurse: true,
+        maxReadSize: 1 << 20,
+      },
       bundleMembers(sorted, objectNames),
     );
     // node-tar's Pack is a Minipass stream: pipe/on/async iteration as a Readable, not its type.
@@ -113,7 +123,7 @@ function* bundleMembers(
   for (const k of objectNames) yield `objects/${k}`;
 }
 
-/** Link each entry's manifest into the stage; the descriptor and the object keys they name, sorted. */
+/** A symlink to each entry's manifest in the stage; the descriptor and the object keys they name, sorted. */
 async function stageManifests(
   ctx: StoreContext,
   stage: string,
@@ -131,7 +141,7 @@ async function stageManifests(
       version: e.version,
       integrity: await manifestIntegrity(ctx, e.id),
     });
-    await fsp.link(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
+    await fsp.symlink(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
     for (const f of manifest.files) if (f.type === 'file') keys.add(fileObjectKey(f));
   }
   return { descriptor, objectNames: [...keys].sort() };
@@ -147,7 +157,7 @@ async function manifestIntegrity(ctx: StoreContext, id: string): Promise<string>
   return identityOfDigest(hash.digest()).integrity;
 }
 
-/** Link each object into the stage; their total size in bytes. */
+/** A symlink to each object in the stage; their total size in bytes. */
 async function stageObjects(
   ctx: StoreContext,
   stage: string,
@@ -159,7 +169,7 @@ async function stageObjects(
     checkAbort();
     const src = objectPath(ctx.layout, key);
     bytes += (await fsp.stat(src)).size;
-    await fsp.link(src, path.join(stage, 'objects', key));
+    await fsp.symlink(src, path.join(stage, 'objects', key));
   }
   return bytes;
 }

@@ -23,6 +23,7 @@ interface Answers {
   ls: unknown;
   info: unknown;
   verify: unknown;
+  gc: unknown;
 }
 
 /** A store with two entries, a bundle and a source tree, and what the reading commands answer on it. */
@@ -65,6 +66,7 @@ async function answers(
     ['ls', ['ls']],
     ['info', ['info', 'alpha@1', '--paths']],
     ['verify', ['verify']],
+    ['gc', ['gc', '--dry-run']], // a dry run only reads: under the shared lock where it must
   ] as const) {
     const r = await cli([...args, '--json'], opts);
     t.is(r.code, 0, `${key}: ${describe(r)}`);
@@ -108,11 +110,16 @@ async function writersRefused(
 }
 
 rootTest(
-  'a read-only bind mount of a store: ls, info and verify answer as on the store; add, import and gc exit 9 EPSTORE_PERMISSION',
+  'a read-only bind mount of a store: ls, info, verify and export answer as on the store; add, import and gc exit 9 EPSTORE_PERMISSION',
   async (t) => {
     const fx = await seeded(t);
     const ro = await bindReadOnly(t, fx.store);
     t.deepEqual(await answers(t, ro), fx.answers);
+    // export only reads the store (it stages outside it): the same bundle, byte for byte
+    const again = path.join(fx.dir, 'beta-again.pstore');
+    const exported = await storeCli(ro)(['export', 'beta', '-o', again]);
+    t.is(exported.code, 0, describe(exported));
+    t.deepEqual(await fsp.readFile(again), await fsp.readFile(fx.bundle));
     await writersRefused(t, ro, fx);
     t.deepEqual(await answers(t, ro), fx.answers, 'and still answer after the refusals');
     await assertCleanStore(t, fx.store);
