@@ -146,6 +146,13 @@ async function ingestSource(
     );
   }
   if (st.isDirectory()) return (await import('./from-dir.js')).ingestDir(ctx.layout, abs, opts);
+  // A device is no archive (/dev/zero would be read for ever); a FIFO is a stream like stdin.
+  if (!st.isFile() && !st.isFIFO())
+    throw new PstoreError(
+      'EPSTORE_INVALID',
+      `${abs} is not a directory, an archive file or a FIFO (use - for standard input)`,
+      { subject: abs },
+    );
   const stream = createReadStream(abs);
   const measured = { ...opts, meter: streamMeter(stream, st.size)! };
   return (await import('./from-tar.js')).ingestTar(ctx.layout, stream, abs, measured);

@@ -23,6 +23,12 @@ export async function ingestTar(
   return ingest.ingest(() => ingest.read(source));
 }
 
+/**
+ * What is read of a tar after its end-of-archive blocks before the source is let go, as GNU tar
+ * stops reading there: a record's padding (10 KiB for GNU tar's default) fits many times over.
+ */
+const AFTER_END_BYTES = 1024 * 1024;
+
 /** One tar being ingested: each member checked, hashed and queued for writing as it arrives. */
 class TarIngest extends TreeIngest {
   /** large members whose hash is not known yet, for hard links to them */
@@ -35,6 +41,7 @@ class TarIngest extends TreeIngest {
       queue: this.queue,
       onEntry: (entry) => this.onEntry(entry),
       bad: (why, subject) => this.bad(why, subject),
+      afterEnd: AFTER_END_BYTES,
     });
     return this.tar.done;
   }

@@ -15,6 +15,12 @@ export interface TarStreamOptions {
   onEntry(entry: ReadEntry): void;
   /** the error for a malformed, truncated or unreadable archive */
   bad(why: string, subject?: string): Error;
+  /**
+   * Bytes read past the end-of-archive blocks before the archive is taken as ended and the source
+   * let go (add: a tar's record padding is ~10 KiB; an endless source such as /dev/zero must not
+   * be read for ever). Unset: read to the source's end (bundle import checks every byte of it).
+   */
+  afterEnd?: number;
 }
 
 export interface TarStream {
@@ -35,6 +41,10 @@ class TarReader {
   private readonly streaming = new Set<PassThrough>();
   private endMarker = false;
   private sawEof = false;
+  /** bytes the source gave after the end-of-archive blocks */
+  private trailing = 0;
+  /** the source was let go after the archive's end: nothing it still emits is read */
+  private letGo = false;
   private entries = 0;
   private failed = false;
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
@@ -113,15 +123,32 @@ class TarReader {
 
   private watchSource(): void {
     const { source, opts } = this;
-    source.on('error', (err) =>
-      this.fail(err instanceof PstoreError ? err : opts.bad(`cannot be read (${err.message})`)),
-    );
-    source.on('data', (chunk: Buffer) => this.feed(chunk));
-    source.on('end', () => this.parser.end());
+    source.on('error', (err) => {
+      if (!this.letGo)
+        this.fail(err instanceof PstoreError ? err : opts.bad(`cannot be read (${err.message})`));
+    });
+    source.on('data', (chunk: Buffer) => {
+      if (!this.letGo) this.feed(chunk);
+    });
+    source.on('end', () => {
+      if (!this.letGo) this.parser.end();
+    });
+  }
+
+  /** The archive ended long ago: let the source go and end the parser (its 'end' settles). */
+  private endEarly(): void {
+    if (this.failed || this.letGo) return;
+    this.letGo = true;
+    this.source.destroy();
+    this.parser.end();
   }
 
   /** Hand a chunk to the parser; pause the source while the parser or the write queue is full. */
   private feed(chunk: Buffer): void {
+    if (this.sawEof && this.opts.afterEnd !== undefined) {
+      this.trailing += chunk.length;
+      if (this.trailing > this.opts.afterEnd) return this.endEarly();
+    }
     let accepted: boolean;
     try {
       accepted = this.parser.write(chunk);

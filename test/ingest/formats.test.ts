@@ -3,11 +3,12 @@
 // file name; gzip tars and plain tars, from a file or stdin, still work. And .deb packages are a
 // source of their own: name and version from the control file, the payload via dpkg-deb.
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import test from 'ava';
-import { describe, jsonOut, storeCli } from '../_helpers/cli.js';
+import { CLI, childEnv, describe, jsonOut, storeCli } from '../_helpers/cli.js';
 import { corpusSkipReason, debField, extractDeb, findDeb } from '../_helpers/corpus.js';
 import { buildTree } from '../_helpers/tree.js';
 import { tempDir } from '../_helpers/tmp.js';
@@ -151,3 +152,36 @@ else
       t.is(jsonOut<{ id: string }>(fromTree).id, jsonOut<{ id: string }>(r).id, pkg);
     }
   });
+
+test('a tar ends at its end-of-archive blocks: what follows is let go, an endless source too; a device is no source', async (t) => {
+  const dir = await tempDir(t, 'tar-end');
+  const tar = await sampleTar(dir);
+  const store = path.join(dir, 'store');
+  const cli = storeCli(store);
+  const alone = await cli(['add', tar, '--name', 'a', '--version', '1', '--json']);
+  t.is(alone.code, 0, describe(alone));
+  // as GNU tar: bytes after the end (here 8 MiB of zeros, then an endless stream) are not read
+  const pipe = (producer: string) =>
+    promisify(execFile)(
+      'sh',
+      [
+        '-c',
+        `${producer} | "${process.execPath}" "${CLI}" add - --name a --version 1 --store "${store}" --json`,
+      ],
+      { env: childEnv() },
+    );
+  const padded = await pipe(`{ cat "${tar}"; head -c 8388608 /dev/zero; }`);
+  t.is(
+    jsonOut<{ id: string }>({ ...alone, stdout: padded.stdout }).id,
+    jsonOut<{ id: string }>(alone).id,
+  );
+  const endless = await pipe('cat /dev/zero');
+  t.like(
+    JSON.parse(endless.stdout),
+    { name: 'a', version: '1' },
+    'an all-zero stream: an empty archive, ended',
+  );
+  const device = await cli(['add', '/dev/zero', '--name', 'z', '--version', '1', '--json']);
+  t.is(device.code, 7, describe(device));
+  t.like(errorOf(device.stderr), { code: 'EPSTORE_INVALID', subject: '/dev/zero' });
+});
