@@ -282,8 +282,10 @@ export function environmentError(err: unknown): unknown {
   const code = errnoCode(err);
   const env = code === undefined ? undefined : ENVIRONMENT[code];
   if (code === undefined || env === undefined) return err;
-  const file = (err as { path?: unknown }).path;
-  const subject = typeof file === 'string' ? file : undefined;
+  // A copy that fills its destination's disk names the source as its path: the full one is dest.
+  const { path: file, dest } = err as { path?: unknown; dest?: unknown };
+  const named = env.code === 'EPSTORE_NO_SPACE' && typeof dest === 'string' ? dest : file;
+  const subject = typeof named === 'string' ? named : undefined;
   const message = subject === undefined ? env.what : `${subject}: ${env.what}`;
   return new PstoreError(env.code, message, {
     ...(subject === undefined ? {} : { subject }),

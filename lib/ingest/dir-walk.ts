@@ -53,6 +53,27 @@ export function walkTree(root: string, visit: WalkVisitor): void {
 }
 
 function walkDir(fd: number, abs: string, rel: string, visit: WalkVisitor): void {
+  try {
+    walkDirEntries(fd, abs, rel, visit);
+  } catch (err) {
+    throw namedAt(err, abs);
+  }
+}
+
+/**
+ * An error of a call on a descriptor-relative name (`/proc/self/fd/N/NAME`) names, instead, the
+ * path the user gave: EACCES on an unreadable subdirectory says which one. `dir` is the directory
+ * walked; a name inside it keeps its last component.
+ */
+function namedAt(err: unknown, dir: string): unknown {
+  const e = err as { path?: unknown };
+  if (errnoCode(err) === undefined || typeof e.path !== 'string') return err;
+  const m = /^\/proc\/self\/fd\/\d+(?:\/(.*))?$/.exec(e.path);
+  if (m) e.path = m[1] === undefined ? dir : path.join(dir, m[1]);
+  return err;
+}
+
+function walkDirEntries(fd: number, abs: string, rel: string, visit: WalkVisitor): void {
   const dirents = fs.readdirSync(PROC_FD ? `/proc/self/fd/${fd}` : abs, { withFileTypes: true });
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const d of dirents) {
@@ -87,7 +108,7 @@ function openDir(safe: string, abs: string): number {
     const code = errnoCode(err);
     if (code === 'ELOOP' || code === 'ENOTDIR')
       throw changed(abs, 'was a directory and is no longer one (a symlink swapped in?)', err);
-    throw err;
+    throw namedAt(err, path.dirname(abs));
   }
 }
 

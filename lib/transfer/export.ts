@@ -12,6 +12,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { identityOfDigest } from '../core/manifest.js';
 import { TEMP_PREFIX } from '../core/names.js';
+import { withPath } from '../fs/errno.js';
 import { removeTree } from '../fs/remove-tree.js';
 import { lockStore, type StoreContext } from '../store/context.js';
 import { fileObjectKey } from '../core/object-key.js';
@@ -185,6 +186,6 @@ async function writeDurably(tar: Readable, out: string): Promise<void> {
     await fsp.rename(tmpOut, out);
   } catch (err) {
     await fsp.rm(tmpOut, { force: true });
-    throw err;
+    throw withPath(err, out); // a write's ENOSPC names no file
   }
 }

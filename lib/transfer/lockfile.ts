@@ -98,6 +98,8 @@ export async function readLockfile(file: string): Promise<Lockfile> {
         subject: file,
         cause: err,
       });
+    // permission (exit 9, the boundary names it) is the environment's, not the lockfile's fault
+    if (['EACCES', 'EPERM'].includes(errnoCode(err) ?? '')) throw err;
     throw invalid(file, `cannot be read (${(err as Error).message})`);
   }
   let raw: unknown;

@@ -119,3 +119,35 @@ test('a directory that holds no store (nor is empty) is none to read: exit 6, no
     t.deepEqual(await snapshotDir(f.dir), before, `nothing made in ${store}`);
   }
 });
+
+rootTest(
+  'sources this user may not read: exit 9 naming the path given, never /proc/self/fd',
+  async (t) => {
+    const f = await fixture(t);
+    const user = await otherUser();
+    const own = path.join(f.dir, 'own-store');
+    await fsp.mkdir(own);
+    await fsp.chown(own, user.uid, user.gid);
+    const tree = await buildTree(path.join(f.dir, 'tree'), { 'a/f': 'a\n', 'b/secret/f': 's\n' });
+    const tar = path.join(f.dir, 'p.tar');
+    t.is((await f.cli(['export', 'p', '-o', path.join(f.dir, 'p.bundle'), '-q'])).code, 0);
+    await fsp.copyFile(path.join(f.dir, 'p.bundle'), tar); // a tar, as far as add can tell
+    const lock = path.join(f.dir, 'pstore.lock');
+    t.is((await f.cli(['lock', '--prefix', f.prefix, '-o', lock])).code, 0);
+    await worldReadable(f.dir);
+    const secret = path.join(tree, 'b', 'secret');
+    await fsp.chmod(secret, 0o700);
+    await fsp.chmod(tar, 0o600);
+    await fsp.chmod(lock, 0o600);
+    const as = (args: string[]) => runCli(['--store', own, ...args, '--json'], { user });
+    for (const [args, subject] of [
+      [['add', tree, '--name', 't', '--version', '1'], secret],
+      [['add', tar, '--name', 't', '--version', '1'], tar],
+      [['sync', lock, '--prefix', path.join(f.dir, 'theirs')], lock],
+    ] as const) {
+      const r = await as([...args]);
+      t.is(r.code, 9, `${args[0]}: ${describe(r)}`);
+      t.like(refusal(r), { code: 'EPSTORE_PERMISSION', subject }, args[0]);
+    }
+  },
+);
