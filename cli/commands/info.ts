@@ -1,5 +1,5 @@
 import { oneOperand, existingStore, type Command } from '../command.js';
-import { formatBytes } from '../output.js';
+import { count, formatBytes } from '../output.js';
 import { PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 export const info: Command = {
@@ -7,7 +7,7 @@ export const info: Command = {
   summary: "summarize an entry's manifest",
   usage: 'pstore info REF [--paths] [--prefix DIR]',
   help: [
-    'REF              NAME@VERSION (latest added), NAME (latest added of any version), or an entry id (8+ hex digits)',
+    'REF              NAME@VERSION (latest added), NAME (when one version is in the store), or an entry id (8+ hex digits)',
     '--paths          also list every path of the manifest',
     '--prefix DIR     the entry active in DIR that REF names (NAME: the version active there); exit 6 if none is',
   ],
@@ -25,7 +25,7 @@ export const info: Command = {
       `name:      ${e.name}`,
       `version:   ${e.version}`,
       `integrity: ${e.integrity}`,
-      `files:     ${e.files} (${formatBytes(e.bytes)}), ${e.dirs} directories, ${e.symlinks} symlinks`,
+      `files:     ${e.files} (${formatBytes(e.bytes)}), ${count(e.dirs, 'directory', 'directories')}, ${count(e.symlinks, 'symlink')}`,
       `markers:   ${e.markers.length ? e.markers.join(' ') : '(defaults only)'}`,
       `added:     ${e.addedAt}`,
       ...(e.paths ?? []).map(

@@ -6,7 +6,7 @@ import {
   type CommandContext,
   LOCKING_BUILTINS,
 } from '../command.js';
-import { formatBytes } from '../output.js';
+import { count, formatBytes } from '../output.js';
 import { PREFIX_OPTION, prefixOf } from '../prefix-options.js';
 
 export const verify: Command = {
@@ -77,7 +77,7 @@ function repairedLines(repaired: VerifyResult['repaired']): string[] {
   if (!repaired) return [];
   const entries = repaired.entries.map((e) => `${e.name}@${e.version}`);
   return [
-    `repaired: removed ${repaired.objects.length} damaged objects and ${entries.length} damaged manifests${entries.length ? ` (${entries.join(', ')})` : ''}`,
+    `repaired: removed ${count(repaired.objects.length, 'damaged object')} and ${count(entries.length, 'damaged manifest')}${entries.length ? ` (${entries.join(', ')})` : ''}`,
     ...(repaired.objects.length || entries.length
       ? ['re-add or import the entries named above to restore what they lost']
       : []),

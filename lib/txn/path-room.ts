@@ -30,7 +30,12 @@ function hasLongRun(rel: string): boolean {
   }
 }
 
-export function refuseUnplaceable(root: string, rels: Iterable<string>): void {
+export function refuseUnplaceable(
+  root: string,
+  rels: Iterable<string>,
+  /** the root the user knows, named in the error (a generations prefix, not its next tree) */
+  shown = root,
+): void {
   const rootBytes = Buffer.byteLength(root);
   // the longest relative path (in UTF-16 units) that fits whatever its characters
   const surelyFits = Math.floor((MAX_PATH_BYTES - rootBytes - 1 - TEMP_NAME_ROOM) / 3);
@@ -41,7 +46,7 @@ export function refuseUnplaceable(root: string, rels: Iterable<string>): void {
       ? rel.split('/').find((part) => Buffer.byteLength(part) > MAX_NAME_BYTES)
       : undefined;
     if (total <= MAX_PATH_BYTES && longName === undefined) continue;
-    const abs = path.join(root, rel);
+    const abs = path.join(shown, rel);
     const why =
       longName !== undefined
         ? `has a name longer than ${MAX_NAME_BYTES} bytes`

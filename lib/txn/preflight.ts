@@ -24,6 +24,6 @@ export async function preflight(
   if (storeRel !== undefined) refuseStoreTouch(p.dir, storeRel, touchedPaths(plan));
   // A generations tree's number is not known yet: assume the longest one.
   const root = p.layout === 'inplace' ? p.dir : treeDir(p, Number.MAX_SAFE_INTEGER);
-  refuseUnplaceable(root, createdPaths(plan)); // what it removes exists already
+  refuseUnplaceable(root, createdPaths(plan), p.dir); // what it removes exists already
   plan.objectPaths = await refuseDamagedObjects(ctx.layout, plan, to, opts);
 }

@@ -121,7 +121,7 @@ async function resolveAll(ctx: StoreContext, refs: readonly string[]): Promise<E
   if (missing.length)
     throw new PstoreError(
       'EPSTORE_NOT_FOUND',
-      `${missing.length} ref(s) match no entry of the store: ${missing.join(', ')}`,
+      `${missing.length === 1 ? '1 ref matches' : `${missing.length} refs match`} no entry of the store: ${missing.join(', ')}`,
       { subject: missing[0]!, data: { missing } },
     );
   return [...found.values()];
