@@ -8,7 +8,8 @@ export const rollback: Command = {
   usage: 'pstore rollback --prefix DIR [--to GEN]',
   help: [
     ...TXN_HELP,
-    '--to GEN         the generation to return to (default: the one before the current)',
+    '--to GEN         the generation to return to (default: the one before the current);',
+    '                 0: an inplace prefix before its first transaction (what it overwrote comes back)',
     'Rollback makes an existing generation current again; it records no new generation.',
     '--json: as activate',
   ],
