@@ -2,7 +2,7 @@
 // generations, recover): one shape, so that each command is only its call and its printing.
 
 import type { Prefix } from '../lib/index.js';
-import { NO_OPERANDS, type Command } from './command.js';
+import { NO_OPERANDS, type Command, type CommandContext } from './command.js';
 import { PREFIX_HELP, PREFIX_OPTION, prefixOf } from './prefix-options.js';
 
 export interface PrefixCommand<T> {
@@ -26,6 +26,20 @@ export function prefixCommand<T>(c: PrefixCommand<T>): Command {
     async run(ctx) {
       const result = await c.call(prefixOf(ctx, c.name));
       ctx.out.result(result, () => c.human(result));
+      noteInterrupted(ctx, result);
     },
   };
+}
+
+/**
+ * A reader that found a dead writer's journal it may not recover (another user's prefix) says so
+ * beside its answer, as `--json` does in `transaction`: the files may be a mix of the two states.
+ */
+function noteInterrupted(ctx: CommandContext, result: unknown): void {
+  const r = result as { transaction?: unknown; interruptedReason?: unknown };
+  if (r.transaction !== 'interrupted') return;
+  const why = typeof r.interruptedReason === 'string' ? ` (${r.interruptedReason})` : '';
+  ctx.out.note(
+    `an interrupted transaction of this prefix is not recovered${why}: its files may be a mix of the old and the new state until a writer of the prefix recovers it`,
+  );
 }

@@ -133,6 +133,11 @@ rootTest(
     const s = jsonOut<StatusJson>(await as(['status']));
     t.like(s, { generation: 1, transaction: 'interrupted', transactionInProgress: false });
     t.regex(s.interruptedReason ?? '', /may not be written/, 'status says why it did not recover');
+    // in words, the digest still prints, and a note on stderr says the files may be a mix
+    const words = await cli(['hash', '--prefix', prefix], { user });
+    t.is(words.code, 0, describe(words));
+    t.regex(words.stdout, /^sha512-\S+\n$/);
+    t.regex(words.stderr, /interrupted transaction of this prefix is not recovered/);
     const v = await as(['verify']);
     t.is(v.code, 4, describe(v));
     t.like(jsonOut<VerifyJson>(v), {
