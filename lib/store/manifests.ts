@@ -4,7 +4,7 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { PstoreError, errnoCode } from '../core/errors.js';
+import { PstoreError, errnoCode, isPstoreError } from '../core/errors.js';
 import { fsyncDir, writeFileAtomic } from '../fs/atomic.js';
 import { readdirOrEmpty } from '../fs/dir.js';
 import { readWhole } from '../fs/read-whole.js';
@@ -61,7 +61,22 @@ export async function readManifestFile(layout: StoreLayout, id: string): Promise
     }
     throw err;
   }
-  return parseManifest(bytes.toString('utf8'), id, { trustedTree: true, bytes });
+  try {
+    return parseManifest(bytes.toString('utf8'), id, { trustedTree: true, bytes });
+  } catch (err) {
+    throw withRepairHint(err, id);
+  }
+}
+
+/** A damaged manifest's error says how to mend it, whichever command met it (info, export...). */
+function withRepairHint(err: unknown, id: string): unknown {
+  if (!isPstoreError(err, 'EPSTORE_INTEGRITY') || err.hint !== undefined) return err;
+  return new PstoreError(err.code, err.message, {
+    ...(err.subject === undefined ? {} : { subject: err.subject }),
+    hint: `run \`pstore verify --repair\`, then re-add or import entry ${id}`,
+    cause: err,
+    ...(err.data === undefined ? {} : { data: err.data }),
+  });
 }
 
 export async function removeManifestFile(layout: StoreLayout, id: string): Promise<void> {

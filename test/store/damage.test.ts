@@ -217,6 +217,15 @@ test('a truncated manifest of A active beside B: deactivate B works, deactivate 
   t.is(e.code, 'EPSTORE_INTEGRITY');
   t.is(e.subject, 'a@1');
   t.regex(e.hint ?? '', /verify --repair/);
+  // info and export meet it too, and say the same
+  for (const args of [
+    ['info', 'a@1', '--paths'],
+    ['export', 'a@1', '-o', path.join(dir, 'a.b')],
+  ]) {
+    const r = await cli([...args, '--json']);
+    t.is(r.code, 4, `${args[0]}: ${describe(r)}`);
+    t.regex((jsonError(r) as { hint?: string }).hint ?? '', /verify --repair/, args[0]);
+  }
 
   const repaired = verifyJson(t, await cli(['verify', '--repair', '--json']), 4);
   t.deepEqual(repaired.repaired?.entries, [{ id: idA, name: 'a', version: '1' }]);
