@@ -31,7 +31,7 @@ export async function rollbackTarget(
 ): Promise<Target> {
   const others = (await t.generationNumbers()).filter((n) => n !== t.currentGeneration);
   const chosen = to ?? others.filter((n) => n < t.currentGeneration).pop();
-  const before = to === 0 && t.layout === 'inplace' && t.currentGeneration > 0;
+  const before = to === 0 && t.layout === 'inplace';
   const known = chosen !== undefined && (chosen >= 1 || before);
   const packages = known ? await t.generation(chosen) : undefined;
   if (chosen === undefined || packages === undefined) {

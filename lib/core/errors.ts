@@ -253,10 +253,7 @@ export function errnoCode(err: unknown): string | undefined {
 
 const ENVIRONMENT: Record<
   string,
-  {
-    code: 'EPSTORE_NO_SPACE' | 'EPSTORE_PERMISSION' | 'EPSTORE_IO' | 'EPSTORE_INVALID';
-    what: string;
-  }
+  { code: 'EPSTORE_NO_SPACE' | 'EPSTORE_PERMISSION' | 'EPSTORE_IO'; what: string }
 > = {
   ENOSPC: { code: 'EPSTORE_NO_SPACE', what: 'no space left on the filesystem' },
   EDQUOT: { code: 'EPSTORE_NO_SPACE', what: 'disk quota exceeded' },
@@ -264,17 +261,13 @@ const ENVIRONMENT: Record<
   EPERM: { code: 'EPSTORE_PERMISSION', what: 'operation not permitted' },
   EROFS: { code: 'EPSTORE_PERMISSION', what: 'the filesystem is read-only' },
   EIO: { code: 'EPSTORE_IO', what: 'input/output error' },
-  // A path given that cannot be what it is used as (a file as --prefix or --store, a directory as
-  // -o, a symlink loop): the user's to fix, never a bug of pstore's.
-  ENOTDIR: { code: 'EPSTORE_INVALID', what: 'a component of the path is not a directory' },
-  EISDIR: { code: 'EPSTORE_INVALID', what: 'it is a directory' },
-  ELOOP: { code: 'EPSTORE_INVALID', what: 'too many levels of symbolic links' },
 };
 
 /**
  * A system error by which the environment refuses (full disk, permissions, read-only mount, a
- * failing device, a path of the wrong kind) becomes its documented code naming the path; anything
- * else is returned as is.
+ * failing device) becomes its documented code naming the path; anything else is returned as is.
+ * (A path of the wrong kind the user gave is refused where it is first used: prefix/open.ts,
+ * store/context.ts, the CLI's -o; an ENOTDIR met anywhere else may be pstore's own bug.)
  * Applied once at the library's boundary (api/boundary.ts), so no module needs to remember it.
  */
 export function environmentError(err: unknown): unknown {

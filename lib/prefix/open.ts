@@ -1,7 +1,7 @@
 // Find or create the state of a prefix. Creation happens under the prefix lock, so sixteen
 // processes activating into a new prefix at once agree on one layout and one store.
 
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
 import { PstoreError, errnoCode } from '../core/errors.js';
 import { allSettledInOrder } from '../core/settle.js';
@@ -25,12 +25,48 @@ export async function canonicalPrefixDir(
 ): Promise<string> {
   const abs = path.resolve(dir);
   await refusePseudoFilesystem(abs, 'prefix');
+  refuseUnusablePath(abs);
   const joined = await underRealParent(abs);
   if (layout === 'generations') return joined;
   const st = lstatOrUndefined(joined);
   if (st?.isSymbolicLink() && (await detectPrefix(joined))?.record.layout === 'generations')
     return joined;
   return realpathOrSelf(joined);
+}
+
+/**
+ * A prefix path that can hold no directory tree is the user's to fix, refused (EPSTORE_INVALID
+ * naming the part in the way) before anything reads or makes a path under it: a file (`--prefix
+ * afile`, `afile/sub`), a symlink loop anywhere, a parent that is a symlink to nothing. Its deepest
+ * existing part decides; what is below it can be made. DIR itself may be a dangling symlink: a
+ * generations prefix whose tree is gone is the prefix code's to report.
+ */
+function refuseUnusablePath(abs: string): void {
+  for (let p = abs; ; p = path.dirname(p)) {
+    if (lstatOrUndefined(p) !== undefined) {
+      const why = unusableBecause(p, p === abs);
+      if (why !== undefined)
+        throw new PstoreError('EPSTORE_INVALID', `${p} ${why}; a prefix is a directory`, {
+          subject: p,
+          hint: 'check --prefix',
+        });
+      return;
+    }
+    if (path.dirname(p) === p) return;
+  }
+}
+
+/** Why the existing path `p` cannot be, or lead to, a prefix directory; undefined if it can. */
+function unusableBecause(p: string, isPrefix: boolean): string | undefined {
+  try {
+    return statSync(p).isDirectory() ? undefined : 'is not a directory';
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ELOOP') return 'is a symlink loop';
+    if (code === 'ENOENT' && !isPrefix) return 'is a symlink to nothing';
+    if (code === 'ENOENT' || code === 'EACCES') return undefined; // left to the prefix code
+    throw err;
+  }
 }
 
 export interface OpenedPrefix {

@@ -1,14 +1,23 @@
 // The one context object every store operation takes first (root-first, options-last).
 
 import { hasCurrent } from './index-files.js';
+import { refuseNonDirectory } from './root-check.js';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_WAIT_SECONDS, resolveStoreRoot } from '../core/config.js';
 import { withIndex, type IndexAccess, type IndexDb } from './index-db.js';
 import { rebuildIndex, reconcileIndex } from './index-rebuild.js';
-import { PstoreError, errnoCode, isPstoreError } from '../core/errors.js';
+import { errnoCode, isPstoreError } from '../core/errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
-import { storeLayout, type StoreLayout } from './layout.js';
+import {
+  ENTRIES_DIR,
+  INDEX_DIR,
+  LOCKS_DIR,
+  OBJECTS_DIR,
+  PREFIXES_DIR,
+  storeLayout,
+  type StoreLayout,
+} from './layout.js';
 
 /** Options of {@link openStore}; all optional. */
 export interface StoreOptions {
@@ -41,11 +50,12 @@ export function createContext(opts: StoreOptions = {}): StoreContext {
  * The store lock: writers of objects and entries hold it shared, gc holds it exclusive, so gc never
  * deletes an object that an add in flight has found present and is about to reference (Nix's GC lock).
  */
-export function lockStore(
+export async function lockStore(
   ctx: StoreContext,
   mode: LockMode,
   opts: { waitMs?: number } = {},
 ): Promise<HeldLock> {
+  await refuseNonDirectory(ctx);
   return acquireLock(storeLockFile(ctx), {
     mode,
     waitMs: opts.waitMs ?? ctx.waitMs,
@@ -84,18 +94,14 @@ async function indexExists(ctx: StoreContext): Promise<boolean> {
 }
 
 /**
- * Writers (add, import) are refused before they read or hash anything when the store may not be
- * written (a read-only mount, another user's store): access(W_OK) on the store, or on its nearest
- * existing parent when it does not exist yet, throws EROFS/EACCES naming it. Checked up front
- * also because Node's recursive mkdir reports EROFS as ENOENT, which would hide the reason.
+ * Writers (add, import) and export (which stages in the store) are refused before they read or
+ * hash anything when the store may not be written (a read-only mount, another user's store):
+ * access(W_OK) on the store, or on its nearest existing parent when it does not exist yet, throws
+ * EROFS/EACCES naming it. Checked up front also because Node's recursive mkdir reports EROFS as
+ * ENOENT, which would hide the reason.
  */
-async function assertWritable(ctx: StoreContext): Promise<void> {
-  const st = await fsp.stat(ctx.root).catch(() => undefined);
-  if (st && !st.isDirectory())
-    throw new PstoreError('EPSTORE_INVALID', `${ctx.root} is not a directory; a store is one`, {
-      subject: ctx.root,
-      hint: 'check --store or $PSTORE_STORE',
-    });
+export async function assertWritable(ctx: StoreContext): Promise<void> {
+  await refuseNonDirectory(ctx);
   let dir = ctx.root;
   for (;;) {
     try {
@@ -110,27 +116,23 @@ async function assertWritable(ctx: StoreContext): Promise<void> {
 
 /**
  * Read-only commands must not create a store where there is none (a mistyped --store): a store is
- * a directory its first add or import made its objects or entries directory in, or an empty
- * directory (made for one). Anything else (a file, /tmp, a source tree) is no store, and nothing
- * is created in it.
+ * a directory holding one of the store's own names (made by its first add or import, or by a
+ * reader's lock), or an empty directory (made for one). Anything else (missing, a file, /tmp, a
+ * source tree) is no store, and nothing is created in it; one this user may not list is left to
+ * the command, which reports the permission.
  */
 export async function storeExists(ctx: StoreContext): Promise<boolean> {
-  const [objects, entries] = await Promise.all([
-    isDirectory(ctx.layout.objects),
-    isDirectory(ctx.layout.entries),
-  ]);
-  if (objects || entries) return true;
-  return fsp.readdir(ctx.root).then(
-    (names) => names.length === 0,
-    () => false,
-  );
+  let names: string[];
+  try {
+    names = await fsp.readdir(ctx.root);
+  } catch (err) {
+    return errnoCode(err) === 'EACCES';
+  }
+  return names.length === 0 || names.some((n) => STORE_NAMES.has(n));
 }
 
-const isDirectory = (p: string) =>
-  fsp.stat(p).then(
-    (st) => st.isDirectory(),
-    () => false,
-  );
+/** The store's top-level names (lib/store/layout.ts): any one marks a store. */
+const STORE_NAMES = new Set([OBJECTS_DIR, ENTRIES_DIR, INDEX_DIR, LOCKS_DIR, PREFIXES_DIR]);
 
 export interface IndexUse {
   /** 'write' for sessions that record entries (add, import, gc's forget); default 'read' */

@@ -16,6 +16,8 @@ import * as v from 'valibot';
 import { readJsonAs } from '../fs/json-file.js';
 import type { StoreLayout } from './layout.js';
 import { readdirOrEmpty } from '../fs/dir.js';
+import { refuseNonDirectory } from './root-check.js';
+import { errnoCode } from '../core/errors.js';
 
 export interface PrefixRegistration {
   dir: string;
@@ -40,6 +42,7 @@ function registrationFile(layout: StoreLayout, meta: string): string {
 
 export async function registerPrefix(layout: StoreLayout, reg: PrefixRegistration): Promise<void> {
   if (isRegistered(layout, reg.meta)) return;
+  await refuseNonDirectory(layout); // a transaction's first write to the store
   await fsp.mkdir(layout.prefixes, { recursive: true });
   await writeFileAtomic(registrationFile(layout, reg.meta), `${JSON.stringify(reg)}\n`);
 }
@@ -69,5 +72,8 @@ export async function updatePrefix(layout: StoreLayout, reg: PrefixRegistration)
 }
 
 export async function unregisterPrefix(layout: StoreLayout, meta: string): Promise<void> {
-  await fsp.rm(registrationFile(layout, meta), { force: true });
+  await fsp.rm(registrationFile(layout, meta), { force: true }).catch((err: unknown) => {
+    // no registration can be there (a store path that is a file): nothing to undo
+    if (errnoCode(err) !== 'ENOTDIR') throw err;
+  });
 }

@@ -1,20 +1,17 @@
 // `export`: write entries, their manifests and every object they need into one bundle (bundle.ts).
-// Members are staged as symlinks under the bundle's names in a private temp directory (outside the
-// store: exporting only reads it, so a read-only store or another user's exports too) and packed by
-// node-tar following them, with fixed metadata; the store lock is held shared so gc cannot remove
-// what they point at meanwhile.
+// Members are staged as hard links in <store>/tmp (same filesystem, no copying) and packed by
+// node-tar with fixed metadata; the store lock is held shared so gc cannot remove them meanwhile.
 
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { identityOfDigest } from '../core/manifest.js';
 import { TEMP_PREFIX } from '../core/names.js';
 import { withPath } from '../fs/errno.js';
 import { removeTree } from '../fs/remove-tree.js';
-import { lockStore, type StoreContext } from '../store/context.js';
+import { assertWritable, lockStore, type StoreContext } from '../store/context.js';
 import { fileObjectKey } from '../core/object-key.js';
 import { manifestPath, objectPath } from '../store/layout.js';
 import { readManifestFile } from '../store/manifests.js';
@@ -78,9 +75,12 @@ export async function streamBundle(
   const checkAbort = () =>
     throwIfAborted(opts.signal, { what: `the export to ${out}`, subject: out });
   checkAbort();
+  // The stage is in the store (hard links need its filesystem): a store this user may not write is
+  // EPSTORE_PERMISSION naming it, not the ENOENT a recursive mkdir gives on a read-only mount.
+  await assertWritable(ctx);
   await using _lock = await lockStore(ctx, 'shared');
-  const stage = await fsp.mkdtemp(path.join(os.tmpdir(), 'pstore-export-'));
-  await fsp.mkdir(path.join(stage, 'entries'));
+  const stage = path.join(ctx.layout.tmp, `export-${randomBytes(6).toString('hex')}`);
+  await fsp.mkdir(path.join(stage, 'entries'), { recursive: true });
   await fsp.mkdir(path.join(stage, 'objects'));
   try {
     const sorted = [...new Map(entries.map((e) => [e.id, e])).values()].sort((a, b) =>
@@ -92,14 +92,7 @@ export async function streamBundle(
     // 1 MiB reads (node-tar's default is 16 MiB per file): peak RSS of an export or a push
     // stays flat however large the objects are.
     const pack = packWindowed(
-      {
-        cwd: stage,
-        follow: true, // each member is the store file its symlink names, as a regular file
-        portable: true,
-        mtime: new Date(0),
-        noDirRecurse: true,
-        maxReadSize: 1 << 20,
-      },
+      { cwd: stage, portable: true, mtime: new Date(0), noDirRecurse: true, maxReadSize: 1 << 20 },
       bundleMembers(sorted, objectNames),
     );
     // node-tar's Pack is a Minipass stream: pipe/on/async iteration as a Readable, not its type.
@@ -124,7 +117,7 @@ function* bundleMembers(
   for (const k of objectNames) yield `objects/${k}`;
 }
 
-/** A symlink to each entry's manifest in the stage; the descriptor and the object keys they name, sorted. */
+/** Link each entry's manifest into the stage; the descriptor and the object keys they name, sorted. */
 async function stageManifests(
   ctx: StoreContext,
   stage: string,
@@ -142,7 +135,7 @@ async function stageManifests(
       version: e.version,
       integrity: await manifestIntegrity(ctx, e.id),
     });
-    await fsp.symlink(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
+    await fsp.link(manifestPath(ctx.layout, e.id), path.join(stage, 'entries', `${e.id}.json`));
     for (const f of manifest.files) if (f.type === 'file') keys.add(fileObjectKey(f));
   }
   return { descriptor, objectNames: [...keys].sort() };
@@ -158,7 +151,7 @@ async function manifestIntegrity(ctx: StoreContext, id: string): Promise<string>
   return identityOfDigest(hash.digest()).integrity;
 }
 
-/** A symlink to each object in the stage; their total size in bytes. */
+/** Link each object into the stage; their total size in bytes. */
 async function stageObjects(
   ctx: StoreContext,
   stage: string,
@@ -170,7 +163,7 @@ async function stageObjects(
     checkAbort();
     const src = objectPath(ctx.layout, key);
     bytes += (await fsp.stat(src)).size;
-    await fsp.symlink(src, path.join(stage, 'objects', key));
+    await fsp.link(src, path.join(stage, 'objects', key));
   }
   return bytes;
 }

@@ -28,12 +28,18 @@ const JournalSchema = v.object({
   /** what made this transaction (TxnOptions.command), copied into the generation record */
   command: v.optional(v.string()),
   from: v.object({ generation: GenerationNumberSchema, packages: PackageListSchema }),
-  /** newGeneration: false when the target is an existing generation (rollback) */
-  to: v.object({
-    generation: v.pipe(GenerationNumberSchema, v.minValue(1)),
-    packages: PackageListSchema,
-    newGeneration: v.boolean(),
-  }),
+  /**
+   * newGeneration: false when the target is an existing generation (rollback); only such a target
+   * may be generation 0 (an inplace prefix before its first transaction, `rollback --to 0`)
+   */
+  to: v.pipe(
+    v.object({
+      generation: GenerationNumberSchema,
+      packages: PackageListSchema,
+      newGeneration: v.boolean(),
+    }),
+    v.check((to) => to.generation >= 1 || !to.newGeneration, 'a new generation is numbered from 1'),
+  ),
   /** unowned files this transaction takes over (--overwrite): put back if it is reverted */
   overwritten: v.optional(SavedPathListSchema),
   /** files earlier transactions took over, put back once a rollback has removed the packages' */

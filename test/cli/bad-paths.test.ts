@@ -36,6 +36,8 @@ test('a file or a symlink loop as --prefix, a file as the store to add to: exit 
   const loop = path.join(f.dir, 'loop1');
   await fsp.symlink(path.join(f.dir, 'loop2'), loop);
   await fsp.symlink(loop, path.join(f.dir, 'loop2'));
+  const dangling = path.join(f.dir, 'dangling');
+  await fsp.symlink(path.join(f.dir, 'nowhere'), dangling);
   const before = await snapshotDir(f.dir);
   const runs = [
     ['status', '--prefix', f.afile],
@@ -44,6 +46,8 @@ test('a file or a symlink loop as --prefix, a file as the store to add to: exit 
     ['activate', 'p', '--prefix', path.join(f.afile, 'sub')],
     ['status', '--prefix', loop],
     ['activate', 'p', '--prefix', loop],
+    ['activate', 'p', '--prefix', path.join(dangling, 'sub')],
+    ['activate', 'p', '--prefix', path.join(dangling, 'sub'), '--dry-run'],
   ];
   for (const args of runs) {
     const r = await f.cli([...args, '--json']);
@@ -51,9 +55,11 @@ test('a file or a symlink loop as --prefix, a file as the store to add to: exit 
     t.like(refusal(r), { code: 'EPSTORE_INVALID' }, args.join(' '));
   }
   const add = ['add', path.join(f.dir, 'src'), '--name', 'q', '--version', '1', '--json'];
-  const asStore = await runCli(['--store', f.afile, ...add]);
-  t.is(asStore.code, 7, `--store FILE add: ${describe(asStore)}`);
-  t.like(refusal(asStore), { code: 'EPSTORE_INVALID', subject: f.afile });
+  for (const args of [add, ['activate', 'p', '--prefix', path.join(f.dir, 'new'), '--json']]) {
+    const asStore = await runCli(['--store', f.afile, ...args]);
+    t.is(asStore.code, 7, `--store FILE ${args[0]}: ${describe(asStore)}`);
+    t.like(refusal(asStore), { code: 'EPSTORE_INVALID', subject: f.afile });
+  }
   t.deepEqual(await snapshotDir(f.dir), before, 'nothing changed');
 });
 
@@ -151,3 +157,11 @@ rootTest(
     }
   },
 );
+
+test('an empty directory is a store: a reader (which makes its lock file) leaves it one', async (t) => {
+  const dir = await tempDir(t, 'empty-store');
+  for (const args of [['verify'], ['gc', '--dry-run'], ['ls'], ['du']]) {
+    const r = await runCli(['--store', dir, ...args, '--json']);
+    t.is(r.code, 0, `${args.join(' ')}: ${describe(r)}`);
+  }
+});

@@ -224,6 +224,18 @@ test("inplace: what the prefix's first transaction took over comes back with rol
   });
   t.deepEqual(await userFiles(prefix), original, 'bytes and mode as they were');
   t.is((await cli(['verify', ...at])).code, 0);
+  // killed after its journal, a rollback to 0 is recovered (its journal is read back), and gc
+  // reads that journal as roots meanwhile
+  t.is((await cli(['activate', 'tool', ...at, '--overwrite', 'bin/tool', '-q'])).code, 0);
+  const killed = await cli(['rollback', ...at, '--to', '0'], {
+    env: { PSTORE_TEST_CRASHPOINT: 'txn:after-journal' },
+  });
+  t.is(killed.signal, 'SIGKILL', describe(killed));
+  t.is((await cli(['gc', '--dry-run', '-q'])).code, 0);
+  const status = await cli(['status', ...at, '--json']);
+  t.is(status.code, 0, describe(status));
+  t.is(jsonOut<{ generation: number }>(status).generation, 0, 'rolled forward to 0');
+  t.deepEqual(await userFiles(prefix), original, 'the recovery put it back');
   // a generations prefix has no tree 0
   const gens = path.join(dir, 'g');
   t.is(
