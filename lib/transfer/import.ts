@@ -98,8 +98,13 @@ export async function importBundle(
   try {
     // Piped only now: the reader below attaches its error handlers in the same tick.
     const checked = source.pipe(
-      new IgnoredTarBytesCheck((at) =>
-        damaged(label, `byte ${at} should be zero tar padding but is not`),
+      new IgnoredTarBytesCheck(
+        (at) => damaged(label, `byte ${at} should be zero tar padding but is not`),
+        (at) =>
+          damaged(
+            label,
+            at === 0 ? 'it is empty' : `it ends at byte ${at}, before its end (cut short)`,
+          ),
       ),
     );
     source.on('error', (err) => checked.destroy(err));

@@ -73,7 +73,11 @@ export class IgnoredTarBytesCheck extends Transform {
   private pax: Buffer[] | undefined;
   private paxSize: number | undefined;
 
-  constructor(private readonly onBadByte: (offset: number) => Error) {
+  constructor(
+    private readonly onBadByte: (offset: number) => Error,
+    /** the stream ended before its end-of-archive blocks and whole blocks (cut short, or empty) */
+    private readonly onEarlyEnd: (offset: number) => Error = onBadByte,
+  ) {
     super();
   }
 
@@ -95,7 +99,7 @@ export class IgnoredTarBytesCheck extends Transform {
       this.dataLeft === 0 &&
       this.padLeft === 0 &&
       this.offset % BLOCK === 0;
-    cb(complete ? null : this.onBadByte(this.offset + this.pending.length));
+    cb(complete ? null : this.onEarlyEnd(this.offset + this.pending.length));
   }
 
   private scan(): void {

@@ -165,3 +165,20 @@ test('an empty directory is a store: a reader (which makes its lock file) leaves
     t.is(r.code, 0, `${args.join(' ')}: ${describe(r)}`);
   }
 });
+
+test('an empty or cut-short bundle says so, not "should be zero tar padding"', async (t) => {
+  const f = await fixture(t);
+  const bundle = path.join(f.dir, 'p.bundle');
+  t.is((await f.cli(['export', 'p', '-o', bundle, '-q'])).code, 0);
+  const bytes = await fsp.readFile(bundle);
+  for (const [name, cut, why] of [
+    ['empty', 0, /: it is empty$/],
+    ['cut', 1536, /: it ends at byte 1536, before its end \(cut short\)$/],
+  ] as const) {
+    const file = path.join(f.dir, `${name}.bundle`);
+    await fsp.writeFile(file, bytes.subarray(0, cut));
+    const r = await f.cli(['import', file, '--json']);
+    t.is(r.code, 4, describe(r));
+    t.regex((JSON.parse(r.stderr) as { error: { message: string } }).error.message, why);
+  }
+});
