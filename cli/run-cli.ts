@@ -9,6 +9,7 @@ import { asCliError } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
 import {
   GLOBAL_HELP,
+  GLOBAL_OPTIONS,
   checkOperands,
   closest,
   makeStoreFactory,
@@ -90,6 +91,20 @@ function commandHelp(c: Command): string {
   ].join('\n');
 }
 
+/**
+ * A global option that takes a value given last, with none (`pstore --store`): said so, naming it,
+ * rather than the usage a missing command gets.
+ */
+function refuseValueless(rest: readonly string[]): void {
+  const last = rest.at(-1);
+  const spec = last?.startsWith('--') ? GLOBAL_OPTIONS[last.slice(2)] : undefined;
+  if (spec?.type === 'string')
+    throw new PstoreError('EPSTORE_USAGE', `${last} needs a value`, {
+      subject: last,
+      hint: 'see pstore --help',
+    });
+}
+
 export async function runCli(argv: string[], t: CommandTable): Promise<number> {
   const { name, rest } = splitCommand(argv);
   const out = new Output({
@@ -97,6 +112,7 @@ export async function runCli(argv: string[], t: CommandTable): Promise<number> {
     quiet: rest.includes('--quiet') || rest.includes('-q'),
   });
   try {
+    if (name === undefined) refuseValueless(rest);
     if (name === undefined || name === 'help') {
       if (rest.includes('--version')) {
         process.stdout.write(`${packageVersion()}\n`);

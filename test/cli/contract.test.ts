@@ -66,6 +66,14 @@ test('an unknown command exits 2 naming it', async (t) => {
   t.false(existsSync(store), 'a usage error does not create the store');
 });
 
+test('a global option left without its value exits 2 naming it, not with the bare usage', async (t) => {
+  for (const flag of ['--store', '--wait']) {
+    const r = await runCli([flag]);
+    assertError(t, r, 2, 'EPSTORE_USAGE', flag);
+    t.regex(r.stderr, new RegExp(`${flag} needs a value`));
+  }
+});
+
 test('an unknown flag exits 2 naming it', async (t) => {
   const store = await tempStore(t);
   assertError(
