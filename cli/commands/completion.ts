@@ -77,10 +77,11 @@ export const completion: Command = {
   usage: 'pstore completion bash|zsh|fish',
   help: [
     'bash: eval "$(pstore completion bash)"   zsh: eval "$(pstore completion zsh)"   fish: pstore completion fish | source',
+    '--json: {shell, script}',
   ],
   options: {},
   operands: oneOperand('SHELL'),
-  async run({ positionals }) {
+  async run({ positionals, out }) {
     const shell = SHELLS[positionals[0]!];
     if (!shell)
       throw new PstoreError(
@@ -88,6 +89,8 @@ export const completion: Command = {
         `completion: unknown shell ${JSON.stringify(positionals[0])}; use bash, zsh or fish`,
         { subject: positionals[0]! },
       );
-    process.stdout.write(shell(await words()));
+    const script = shell(await words());
+    if (out.mode.json) out.result({ shell: positionals[0]!, script }, () => []);
+    else process.stdout.write(script);
   },
 };

@@ -94,4 +94,8 @@ test("completion: bash completes commands and a command's options; zsh and fish 
     t.regex(r.stdout, /activate/);
   }
   t.is((await runCli(['completion', 'tcsh'])).code, 2);
+  // --json: the script as data, the same text
+  const json = await runCli(['completion', 'bash', '--json']);
+  t.is(json.code, 0, describe(json));
+  t.deepEqual(JSON.parse(json.stdout), { shell: 'bash', script });
 });
