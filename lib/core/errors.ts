@@ -264,6 +264,14 @@ const ENVIRONMENT: Record<
 };
 
 /**
+ * Whether `err` is a refusal by permission or a read-only filesystem: the errnos the boundary maps
+ * to EPSTORE_PERMISSION.
+ */
+export function isDenied(err: unknown): boolean {
+  return ENVIRONMENT[errnoCode(err) ?? '']?.code === 'EPSTORE_PERMISSION';
+}
+
+/**
  * A system error by which the environment refuses (full disk, permissions, read-only mount, a
  * failing device) becomes its documented code naming the path; anything else is returned as is.
  * (A path of the wrong kind the user gave is refused where it is first used: prefix/open.ts,

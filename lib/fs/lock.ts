@@ -27,7 +27,7 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { nowMs } from '../core/clock.js';
-import { PstoreError, errnoCode } from '../core/errors.js';
+import { PstoreError, errnoCode, isDenied } from '../core/errors.js';
 import { statOrUndefined } from './exists.js';
 
 export type LockMode = 'shared' | 'exclusive';
@@ -256,7 +256,7 @@ async function lockIdentity(file: string, mode: LockMode): Promise<string | unde
     await makeDir(path.dirname(file));
     await (await fsp.open(file, 'a')).close();
   } catch (err) {
-    if (mode === 'exclusive' || !DENIED.has(errnoCode(err) ?? '')) throw err;
+    if (mode === 'exclusive' || !isDenied(err)) throw err;
     return undefined;
   }
   return lockIdentity(file, mode);
@@ -264,8 +264,6 @@ async function lockIdentity(file: string, mode: LockMode): Promise<string | unde
 
 const identityOf = (st: { dev: number; ino: number }) =>
   `${st.dev.toString(36)}.${st.ino.toString(36)}`;
-
-const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 /** mkdir -p, but with the real reason: Node's recursive mkdir says ENOENT on a read-only mount. */
 async function makeDir(dir: string): Promise<void> {

@@ -10,7 +10,7 @@ import fse from 'fs-extra';
 import path from 'node:path';
 import { listEntries, registerEntry, unregisterEntries } from '../store/index-entries.js';
 import { unindexedManifests } from '../store/index-rebuild.js';
-import { errnoCode, isPstoreError } from '../core/errors.js';
+import { errnoCode, isPstoreError, isDenied } from '../core/errors.js';
 import type { IndexDb } from '../store/index-db.js';
 import { BUILD_SUFFIX } from '../store/index-files.js';
 import { BROKEN_SUFFIX } from '../store/index-health.js';
@@ -75,9 +75,7 @@ export interface GcResult {
 }
 
 /** A refusal by permission or a read-only filesystem, raw or as the library's code. */
-const denied = (err: unknown) =>
-  isPstoreError(err, 'EPSTORE_PERMISSION') ||
-  ['EACCES', 'EPERM', 'EROFS'].includes(errnoCode(err) ?? '');
+const denied = (err: unknown) => isPstoreError(err, 'EPSTORE_PERMISSION') || isDenied(err);
 
 /**
  * gc's store lock: exclusive, so no add or activation is in flight. A dry run only reads: on a store

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { PstoreError, errnoCode } from '../core/errors.js';
+import { PstoreError, isDenied } from '../core/errors.js';
 
 export type InputFormat = 'zip' | 'deb' | 'ar' | 'xz' | 'zstd' | 'bzip2' | 'other';
 
@@ -38,7 +38,7 @@ export async function sniffFile(file: string): Promise<InputFormat | undefined> 
   } catch (err) {
     // a file this user may not read is EPSTORE_PERMISSION naming it (the boundary maps it), not a
     // format to guess at; a directory, a missing file: the ordinary source handling reports it
-    if (['EACCES', 'EPERM'].includes(errnoCode(err) ?? '')) throw err;
+    if (isDenied(err)) throw err;
     return undefined;
   } finally {
     await handle?.close();

@@ -4,7 +4,7 @@
 // a lockfile pins exact content, and a lockfile whose id and integrity disagree is refused.
 
 import { readFileSync } from 'node:fs';
-import { PstoreError, environmentError, errnoCode } from '../core/errors.js';
+import { PstoreError, environmentError, errnoCode, isDenied } from '../core/errors.js';
 import { ENTRY_ID_LENGTH } from '../core/manifest.js';
 import { hexOf } from '../core/object-key.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -100,7 +100,7 @@ export async function readLockfile(file: string): Promise<Lockfile> {
       });
     // permission (exit 9, naming it) is the environment's, not the lockfile's fault; mapped here,
     // since library callers reach this function without the boundary's guard
-    if (['EACCES', 'EPERM'].includes(errnoCode(err) ?? '')) throw environmentError(err);
+    if (isDenied(err)) throw environmentError(err);
     throw invalid(file, `cannot be read (${(err as Error).message})`);
   }
   let raw: unknown;

@@ -7,7 +7,7 @@
 // prefix lock *shared* for the whole walk: writers take it exclusive, so nothing changes the tree
 // under them and they never report a writer's half-done work as damage or digest a mix.
 
-import { isPstoreError, PstoreError, errnoCode } from '../core/errors.js';
+import { isPstoreError, PstoreError, errnoCode, isDenied } from '../core/errors.js';
 import { acquireLock, type HeldLock, type LockMode } from '../fs/lock.js';
 import { readJournal } from './journal.js';
 import { findManagedPrefix, type ManagedPrefix } from '../prefix/access.js';
@@ -23,8 +23,6 @@ export type { ReaderContext, TransactionState, TransactionView } from './transac
 
 /** A walk that keeps finding new interrupted transactions gives up after this many tries. */
 const MAX_ATTEMPTS = 8;
-
-const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 async function tryLock(found: ManagedPrefix, mode: LockMode): Promise<HeldLock | undefined> {
   try {
@@ -84,7 +82,7 @@ export async function recoverOrReport(
   try {
     lock = await tryLock(found, 'exclusive');
   } catch (err) {
-    if (!DENIED.has(errnoCode(err) ?? '')) throw err;
+    if (!isDenied(err)) throw err;
     return interrupted(
       `not recovered: ${found.paths.lock} may not be written by this user (${errnoCode(err)}); run pstore recover as its owner`,
     );
